@@ -1,0 +1,48 @@
+# RepayDesk — `make serve` and `make test` do all set-up on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+MOTO_PORT ?= 5500
+INDEX_DIR := chalicelib/search/index
+export PORT MOTO_PORT
+
+.PHONY: setup serve test token index system-deps bench clean
+
+# Python environment: rebuilt when a requirements file changes.
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+# Debian packages for the browser tests: Chromium (never a browser download) and a CJK font.
+system-deps:
+	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy"; then \
+	  echo "installing chromium and fonts-wqy-microhei"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	fi
+
+# The search index ships inside chalicelib/ so a deployed Lambda opens it from its code directory.
+KB_SOURCES := $(wildcard kb/*.md kb/*.yaml) $(wildcard chalicelib/search/*.py chalicelib/search/*.txt chalicelib/search/*.yaml)
+$(INDEX_DIR)/.built: $(VENV)/.installed $(KB_SOURCES)
+	@if [ -f chalicelib/search/__main__.py ]; then \
+	  $(PY) -m chalicelib.search build --source kb --out $(INDEX_DIR) && touch $@; \
+	else echo "search not built yet: no chalicelib/search/__main__.py"; fi
+
+index: $(INDEX_DIR)/.built
+
+serve: setup index
+	$(PY) -m devtools.serve
+
+test: setup system-deps index
+	$(PY) -m pytest
+
+token: setup
+	@test -n "$(USER)" || (echo "usage: make token USER=<name> [ROLE=support|senior-support]" >&2; exit 2)
+	@$(PY) -m devtools.token "$(USER)" --role "$(ROLE)" --moto-port $(MOTO_PORT)
+
+clean:
+	rm -rf $(VENV) $(INDEX_DIR) dist .pytest_cache

@@ -1,0 +1,84 @@
+"""RepayDesk HTTP API and event handlers: a table of routes.
+
+Each handler parses its input (``chalicelib.http``), calls one service
+function and shapes the response. Rules live in ``chalicelib/<domain>/``.
+Sections: shared, repay, search, escalation — each domain edits only its own.
+"""
+from __future__ import annotations
+
+from botocore.exceptions import BotoCoreError, ClientError
+from chalice import AuthResponse, Chalice
+
+from chalicelib import auth, errors, http
+from chalicelib.logs import logger, user_hash
+
+app = Chalice(app_name="repaydesk")
+app.debug = False  # never leak tracebacks to callers; errors are logged instead
+app.api.binary_types = []  # everything we serve is text (JSON or HTML)
+
+_RETRYABLE_AWS_ERRORS = {
+    "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+    "InternalServerError", "ServiceUnavailable", "InternalFailure", "TransactionInProgressException",
+}
+
+
+# ---------------------------------------------------------------- shared
+@app.authorizer(ttl_seconds=300)
+def cognito_jwt(auth_request):
+    """Verifies the Cognito bearer JWT; roles travel on as a comma list."""
+    try:
+        claims = auth.verify(auth.bearer_token(auth_request.token))
+    except auth.InvalidToken as exc:
+        logger.info("token rejected", extra={"reason": str(exc)})
+        raise auth.unauthorized_error() from None
+    return AuthResponse(routes=["*"], principal_id=claims.sub,
+                        context={"username": claims.username, "groups": ",".join(claims.groups)})
+
+
+@app.middleware("http")
+def errors_as_json(event, get_response):
+    """Every failure leaves as the common JSON error shape; nothing escapes as a bare 500."""
+    context = event.context or {}
+    user = (context.get("authorizer") or {}).get("principalId")
+    logger.append_keys(request_id=context.get("requestId"), user=user_hash(user) if user else None,
+                       route=f"{event.method} {context.get('resourcePath')}")
+    try:
+        return get_response(event)
+    except errors.ApiError as exc:
+        logger.info("request refused", extra={"status": exc.status, "code": exc.code})
+        return http.error_response(exc)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in _RETRYABLE_AWS_ERRORS:
+            logger.warning("aws dependency unavailable", extra={"aws_error": code})
+            return http.error_response(errors.ServiceUnavailable(headers={"Retry-After": "2"}))
+        logger.exception("unexpected aws error", extra={"aws_error": code})
+        return http.error_response(errors.ApiError("服务内部错误，请稍后重试。", code="internal_error", status=500))
+    except BotoCoreError:
+        logger.exception("aws dependency unreachable")
+        return http.error_response(errors.ServiceUnavailable(headers={"Retry-After": "2"}))
+    except Exception:
+        logger.exception("unhandled error")
+        return http.error_response(errors.ApiError("服务内部错误，请稍后重试。", code="internal_error", status=500))
+    finally:
+        logger.remove_keys(["request_id", "user", "route"])
+
+
+@app.route("/health", methods=["GET"])
+def health():
+    return http.json_response({"status": "ok"})
+
+
+@app.route("/me", methods=["GET"], authorizer=cognito_jwt)
+def me():
+    who = http.principal(app.current_request)
+    return http.json_response({"user_id": who.user_id, "username": who.username, "roles": sorted(who.roles)})
+
+
+# ---------------------------------------------------------------- repay
+
+
+# ---------------------------------------------------------------- search
+
+
+# ---------------------------------------------------------------- escalation

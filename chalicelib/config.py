@@ -1,0 +1,138 @@
+"""Every setting the service reads, in one place.
+
+Values come from environment variables (set per stage in ``.chalice/config.json``;
+``make serve`` and the tests set the ones that only exist at run time, such as
+the Cognito pool id). Every setting has a default so that importing ``app``
+needs nothing but an AWS region and credentials.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+CHALICELIB_DIR = Path(__file__).resolve().parent
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+def _int(name: str, default: int) -> int:
+    raw = _env(name, str(default))
+    try:
+        return int(raw)
+    except ValueError as exc:  # a misconfigured stage should fail loudly at start
+        raise ValueError(f"setting {name} must be an integer, got {raw!r}") from exc
+
+
+def _bool(name: str, default: bool) -> bool:
+    return _env(name, "true" if default else "false").lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    region: str
+    time_zone: str
+    log_level: str
+    # Set only when talking to a local AWS stand-in (moto server); boto3 reads it itself.
+    aws_endpoint_url: str | None
+
+    # Authentication (Amazon Cognito user pool)
+    user_pool_id: str
+    user_pool_client_id: str
+    jwks_cache_seconds: int
+
+    # DynamoDB tables
+    repayments_table: str
+    cases_table: str
+    kb_table: str
+    outbox_table: str
+
+    # SQS / SNS
+    settlement_queue: str
+    escalation_topic_prefix: str
+    team_queue_prefix: str
+    sender_email: str
+
+    # Repayments
+    fee_schedule_path: str
+    holidays_path: str
+    step_up_threshold_fen: int
+    verification_ttl_seconds: int
+    verification_max_attempts: int
+    idempotency_ttl_seconds: int
+    security_hotline: str
+    settlement_connector: str  # "simulator" locally; a real bank/biller adapter in prod
+
+    # Search
+    kb_source_dir: str
+    kb_index_dir: str
+    contacts_path: str
+
+    # Escalation
+    escalation_calendar_path: str
+    step_limit_overrides: str  # e.g. "frontline=120,senior=300" (seconds) for demos and e2e tests
+
+    @property
+    def jwks_url(self) -> str:
+        # Against moto server the keys are served by the stand-in itself, at the same path.
+        if self.aws_endpoint_url:
+            return f"{self.aws_endpoint_url.rstrip('/')}/{self.user_pool_id}/.well-known/jwks.json"
+        return f"{self.issuer}/.well-known/jwks.json"
+
+    @property
+    def issuer(self) -> str:
+        # Tokens always carry the AWS-form issuer, moto's included.
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"
+
+
+def load() -> Settings:
+    region = _env("AWS_REGION", _env("AWS_DEFAULT_REGION", "ap-southeast-1"))
+    stage = _env("STAGE", "dev")
+    return Settings(
+        stage=stage,
+        region=region,
+        time_zone=_env("TIME_ZONE", "Asia/Shanghai"),
+        log_level=_env("LOG_LEVEL", "INFO"),
+        aws_endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
+        user_pool_id=_env("USER_POOL_ID", "ap-southeast-1_unset"),
+        user_pool_client_id=_env("USER_POOL_CLIENT_ID", "unset"),
+        jwks_cache_seconds=_int("JWKS_CACHE_SECONDS", 3600),
+        repayments_table=_env("REPAYMENTS_TABLE", f"repaydesk-{stage}-repayments"),
+        cases_table=_env("CASES_TABLE", f"repaydesk-{stage}-cases"),
+        kb_table=_env("KB_TABLE", f"repaydesk-{stage}-kb"),
+        outbox_table=_env("OUTBOX_TABLE", f"repaydesk-{stage}-outbox"),
+        settlement_queue=_env("SETTLEMENT_QUEUE", f"repaydesk-{stage}-settlement"),
+        escalation_topic_prefix=_env("ESCALATION_TOPIC_PREFIX", f"repaydesk-{stage}-escalation-"),
+        team_queue_prefix=_env("TEAM_QUEUE_PREFIX", f"repaydesk-{stage}-team-"),
+        sender_email=_env("SENDER_EMAIL", "no-reply@repaydesk.example.com"),
+        fee_schedule_path=_env("FEE_SCHEDULE_PATH", str(CHALICELIB_DIR / "repay" / "fee_schedule.yaml")),
+        holidays_path=_env("HOLIDAYS_PATH", str(CHALICELIB_DIR / "holidays.yaml")),
+        step_up_threshold_fen=_int("STEP_UP_THRESHOLD_FEN", 500_000),
+        verification_ttl_seconds=_int("VERIFICATION_TTL_SECONDS", 300),
+        verification_max_attempts=_int("VERIFICATION_MAX_ATTEMPTS", 5),
+        idempotency_ttl_seconds=_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600),
+        security_hotline=_env("SECURITY_HOTLINE", "95188"),
+        settlement_connector=_env("SETTLEMENT_CONNECTOR", "simulator"),
+        kb_source_dir=_env("KB_SOURCE_DIR", str(PROJECT_DIR / "kb")),
+        kb_index_dir=_env("KB_INDEX_DIR", str(CHALICELIB_DIR / "search" / "index")),
+        contacts_path=_env("CONTACTS_PATH", str(CHALICELIB_DIR / "search" / "contacts.yaml")),
+        escalation_calendar_path=_env("ESCALATION_CALENDAR_PATH", str(CHALICELIB_DIR / "holidays.yaml")),
+        step_limit_overrides=_env("STEP_LIMIT_OVERRIDES", ""),
+    )
+
+
+@functools.cache
+def settings() -> Settings:
+    return load()
+
+
+def reload() -> Settings:
+    """Forget cached settings (tests change the environment between cases)."""
+    settings.cache_clear()
+    return settings()

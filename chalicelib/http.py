@@ -1,0 +1,142 @@
+"""Request parsing and response shaping shared by every route in ``app.py``.
+
+Handlers never touch ``request.json_body`` or index a dict they did not
+validate: bodies and query strings go through a pydantic model here, and any
+problem becomes a 4xx in the common error shape.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pydantic
+from chalice import Response
+
+from chalicelib import errors
+
+MAX_BODY_BYTES = 64 * 1024
+Model = TypeVar("Model", bound=pydantic.BaseModel)
+
+# pydantic error types → what we tell the user, in Chinese.
+_MESSAGES = {
+    "missing": "缺少必填项",
+    "extra_forbidden": "不支持的字段",
+    "string_type": "应为文本",
+    "bool_type": "应为 true 或 false",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "literal_error": "取值不在允许范围内",
+    "enum": "取值不在允许范围内",
+    "string_too_short": "内容太短",
+    "string_too_long": "内容太长",
+    "string_pattern_mismatch": "格式不正确",
+    "greater_than_equal": "数值太小",
+    "less_than_equal": "数值太大",
+    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
+    "date_parsing": "日期格式应为 YYYY-MM-DD",
+    "date_type": "日期格式应为 YYYY-MM-DD",
+    "model_type": "应为 JSON 对象",
+    "dict_type": "应为 JSON 对象",
+    "union_tag_invalid": "取值不在允许范围内",
+    "union_tag_not_found": "缺少必填项",
+}
+
+
+def validation_error(exc: pydantic.ValidationError) -> errors.ValidationFailed:
+    first = exc.errors(include_url=False)[0]
+    field = ".".join(str(part) for part in first.get("loc", ()) if not isinstance(part, int)) or None
+    kind = first.get("type", "")
+    if kind == "value_error":  # our own validators raise ValueError with a Chinese message
+        text = str(first.get("ctx", {}).get("error", first.get("msg", "")))
+    else:
+        text = _MESSAGES.get(kind, "格式不正确")
+    message = f"{field}：{text}" if field else text
+    return errors.ValidationFailed(message, field=field)
+
+
+def raw_body(request) -> bytes:
+    body = request.raw_body or b""
+    if len(body) > MAX_BODY_BYTES:
+        raise errors.PayloadTooLarge(f"请求内容不能超过 {MAX_BODY_BYTES // 1024} KB。")
+    return body
+
+
+def json_object(request) -> dict[str, Any]:
+    body = raw_body(request)
+    if not body.strip():
+        raise errors.BadRequest("请求内容为空，需要一个 JSON 对象。", code="invalid_json")
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise errors.BadRequest("请求内容不是合法的 JSON。", code="invalid_json") from None
+    if not isinstance(data, dict):
+        raise errors.BadRequest("请求内容应为 JSON 对象。", code="invalid_json")
+    return data
+
+
+def parse_body(request, model: type[Model]) -> Model:
+    data = json_object(request)
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise validation_error(exc) from None
+
+
+def parse_query(request, model: type[Model]) -> Model:
+    params = dict(request.query_params or {})
+    try:
+        return model.model_validate(params)
+    except pydantic.ValidationError as exc:
+        raise validation_error(exc) from None
+
+
+def header(request, name: str) -> str | None:
+    # Chalice's headers are case-insensitive already.
+    return (request.headers or {}).get(name)
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    # Chinese text stays readable in curl output instead of \uXXXX escapes.
+    payload = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str)
+    merged = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
+    merged.update(headers or {})
+    return Response(body=payload, status_code=status, headers=merged)
+
+
+def error_response(error: errors.ApiError) -> Response:
+    return json_response(error.body(), status=error.status, headers=error.headers)
+
+
+def html_response(html: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    merged = {"Content-Type": "text/html; charset=utf-8",
+              "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+                                         "style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'",
+              "X-Content-Type-Options": "nosniff"}
+    merged.update(headers or {})
+    return Response(body=html, status_code=status, headers=merged)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in caller, as the authorizer established it."""
+    user_id: str        # Cognito ``sub``: stable, what every item is keyed by
+    username: str
+    roles: frozenset[str]
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+
+def principal(request) -> Principal:
+    context = (request.context or {}).get("authorizer") or {}
+    user_id = context.get("principalId") or context.get("sub")
+    if not user_id:  # only reachable if a route forgot its authorizer
+        raise errors.Unauthorized()
+    roles = frozenset(r for r in (context.get("groups") or "").split(",") if r)
+    return Principal(user_id=user_id, username=context.get("username", ""), roles=roles)
+
+
+def require_role(who: Principal, *roles: str) -> None:
+    if not who.has_role(*roles):
+        raise errors.Forbidden("此操作仅限客服人员。", code="forbidden_role")

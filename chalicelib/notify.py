@@ -1,0 +1,25 @@
+"""Reaching a user's phone: the number lives in Cognito only, never in our tables or logs."""
+from __future__ import annotations
+
+from chalicelib import aws
+from chalicelib.config import settings
+
+
+def user_phone(username: str) -> str | None:
+    idp = aws.client("cognito-idp")
+    try:
+        user = idp.admin_get_user(UserPoolId=settings().user_pool_id, Username=username)
+    except idp.exceptions.UserNotFoundException:
+        return None
+    attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
+    return attributes.get("phone_number")
+
+
+def send_sms(phone: str, text: str) -> str:
+    """Send one transactional SMS through SNS; returns the SNS message id."""
+    response = aws.client("sns").publish(
+        PhoneNumber=phone,
+        Message=text,
+        MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
+    )
+    return response["MessageId"]

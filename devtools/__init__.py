@@ -1,0 +1,1 @@
+"""Local development tooling (never packaged into the Lambda)."""

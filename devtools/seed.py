@@ -1,0 +1,47 @@
+"""Demo users and data for ``make serve``.
+
+Users: ``alice`` and ``bob`` (wallet users), ``agent`` (role support), ``lead``
+(role senior-support); all with the password in ``infra.local.DEMO_PASSWORD``.
+Each domain may add ``devtools/seed_<domain>.py`` with ``seed(users)``, where
+``users`` maps a name to a ``DemoUser``; it calls its own service functions.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+import jwt
+
+from infra import local
+
+DEMO_USERS = {
+    "alice": (None, "+8613800138001"),
+    "bob": (None, "+8613800138002"),
+    "agent": ("support", "+8613800138003"),
+    "lead": ("senior-support", "+8613800138004"),
+}
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    user_id: str
+    role: str | None
+    token: str
+
+
+def seed_all(pool) -> dict[str, DemoUser]:
+    users = {}
+    for name, (role, phone) in DEMO_USERS.items():
+        token = local.ensure_user(pool, name, role=role, phone=phone)
+        sub = jwt.decode(token, options={"verify_signature": False})["sub"]
+        users[name] = DemoUser(username=name, user_id=sub, role=role, token=token)
+    for domain in ("repay", "search", "escalation"):
+        try:
+            module = importlib.import_module(f"devtools.seed_{domain}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"devtools.seed_{domain}":
+                raise
+            continue
+        module.seed(users)
+    return users

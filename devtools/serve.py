@@ -1,0 +1,41 @@
+"""``make serve``: the whole service on this machine, until Ctrl-C."""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+
+from devtools.stack import LocalStack
+
+
+def main() -> None:
+    port = int(os.environ.get("PORT") or 8000)
+    moto_port = int(os.environ.get("MOTO_PORT") or 5500)
+    stack = LocalStack(port=port, moto_port=moto_port)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        stack.start()
+        users = "\n".join(f"    {u.username:<6} {u.role or 'user':<15} make token USER={u.username}"
+                          + (f" ROLE={u.role}" if u.role else "") for u in stack.users.values())
+        print(f"""
+RepayDesk is running (Ctrl-C stops everything started here)
+  API           {stack.api_url}          (GET /health)
+  Help centre   {stack.api_url}/help
+  moto (AWS)    {stack.moto_url}          (AWS_ENDPOINT_URL for aws-cli/boto3)
+  User pool     {stack.pool.pool_id}  client {stack.pool.client_id}
+  Demo users:
+{users}
+""", flush=True)
+        while all(p.poll() is None for p in stack.processes):
+            time.sleep(0.5)
+        print("a child process exited; stopping", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Create every declared resource (and the Cognito pool) in moto: local stack and tests."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import infra
+from chalicelib import aws
+
+ROLES = ("support", "senior-support")
+APP_CLIENT_NAME = "repaydesk-app"
+
+
+@dataclass(frozen=True)
+class UserPool:
+    pool_id: str
+    client_id: str
+
+
+def create_all(cfg) -> UserPool:
+    create_tables(cfg)
+    create_queues_and_topics(cfg)
+    aws.client("ses").verify_email_identity(EmailAddress=cfg.sender_email)
+    return create_user_pool(cfg)
+
+
+def create_tables(cfg) -> None:
+    ddb = aws.client("dynamodb")
+    existing = set(ddb.list_tables()["TableNames"])
+    for spec in infra.tables(cfg):
+        spec = dict(spec)
+        ttl = spec.pop("ttl", None)
+        if spec["TableName"] in existing:
+            continue
+        ddb.create_table(**spec)
+        if ttl:
+            ddb.update_time_to_live(TableName=spec["TableName"],
+                                    TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl})
+
+
+def create_queues_and_topics(cfg) -> None:
+    sqs, sns = aws.client("sqs"), aws.client("sns")
+    arns = {}
+    for queue in infra.queues(cfg):
+        attributes = {"VisibilityTimeout": str(queue.get("visibility_timeout", 30))}
+        if queue.get("dlq"):
+            dlq_url = sqs.create_queue(QueueName=queue["name"] + "-dlq")["QueueUrl"]
+            dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            attributes["RedrivePolicy"] = json.dumps(
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(queue.get("max_receive", 5))})
+        url = sqs.create_queue(QueueName=queue["name"], Attributes=attributes)["QueueUrl"]
+        arns[queue["name"]] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    for topic in infra.topics(cfg):
+        topic_arn = sns.create_topic(Name=topic["name"])["TopicArn"]
+        for queue_name in topic.get("queues", []):
+            sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arns[queue_name],
+                          Attributes={"RawMessageDelivery": "true"})
+
+
+def create_user_pool(cfg) -> UserPool:
+    idp = aws.client("cognito-idp")
+    name = f"repaydesk-{cfg.stage}-users"
+    pools = [p for p in idp.list_user_pools(MaxResults=60)["UserPools"] if p["Name"] == name]
+    if pools:
+        pool_id = pools[0]["Id"]
+    else:
+        pool_id = idp.create_user_pool(
+            PoolName=name,
+            AutoVerifiedAttributes=["phone_number"],
+            Schema=[{"Name": "phone_number", "AttributeDataType": "String", "Mutable": True}],
+        )["UserPool"]["Id"]
+    clients = [c for c in idp.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
+               if c["ClientName"] == APP_CLIENT_NAME]
+    if clients:
+        client_id = clients[0]["ClientId"]
+    else:
+        client_id = idp.create_user_pool_client(
+            UserPoolId=pool_id, ClientName=APP_CLIENT_NAME, GenerateSecret=False,
+            ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        )["UserPoolClient"]["ClientId"]
+    existing_groups = {g["GroupName"] for g in idp.list_groups(UserPoolId=pool_id)["Groups"]}
+    for role in ROLES:
+        if role not in existing_groups:
+            idp.create_group(UserPoolId=pool_id, GroupName=role)
+    return UserPool(pool_id=pool_id, client_id=client_id)
+
+
+def find_user_pool(cfg) -> UserPool:
+    """The pool ``create_all`` made (``make token`` runs in another process)."""
+    return create_user_pool(cfg)
+
+
+DEMO_PASSWORD = "Demo-passw0rd!"
+
+
+def ensure_user(pool: UserPool, username: str, *, role: str | None = None,
+                phone: str = "+8613800138000") -> str:
+    """Create the user if needed (phone kept in Cognito, never in our tables) and return an ID token."""
+    idp = aws.client("cognito-idp")
+    try:
+        idp.admin_get_user(UserPoolId=pool.pool_id, Username=username)
+    except idp.exceptions.UserNotFoundException:
+        idp.admin_create_user(
+            UserPoolId=pool.pool_id, Username=username, MessageAction="SUPPRESS",
+            UserAttributes=[{"Name": "phone_number", "Value": phone},
+                            {"Name": "phone_number_verified", "Value": "true"}],
+        )
+        idp.admin_set_user_password(UserPoolId=pool.pool_id, Username=username,
+                                    Password=DEMO_PASSWORD, Permanent=True)
+    if role:
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}; expected one of {ROLES}")
+        idp.admin_add_user_to_group(UserPoolId=pool.pool_id, Username=username, GroupName=role)
+    result = idp.admin_initiate_auth(
+        UserPoolId=pool.pool_id, ClientId=pool.client_id, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": username, "PASSWORD": DEMO_PASSWORD},
+    )
+    return result["AuthenticationResult"]["IdToken"]

@@ -1,0 +1,11 @@
+"""Repayments: one table keyed by user, one settlement queue (see README, "Table design")."""
+from infra import table
+
+
+def tables(cfg):
+    return [table(cfg.repayments_table, ttl="expires_at")]
+
+
+def queues(cfg):
+    # Visibility timeout > the worker's Lambda timeout, as AWS requires for SQS triggers.
+    return [{"name": cfg.settlement_queue, "visibility_timeout": 120, "dlq": True, "max_receive": 5}]

@@ -1,0 +1,155 @@
+"""Shared fixtures: moto-backed AWS, the Chalice test client, users with real Cognito tokens."""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# No test may ever reach real AWS, whatever the developer's shell has set.
+for _name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "USER_POOL_ID", "USER_POOL_CLIENT_ID"):
+    os.environ.pop(_name, None)
+os.environ.update(AWS_DEFAULT_REGION="ap-southeast-1", AWS_REGION="ap-southeast-1", AWS_ACCESS_KEY_ID="testing",
+                  AWS_SECRET_ACCESS_KEY="testing", AWS_SESSION_TOKEN="testing")
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    """A fresh moto account with every declared resource and the Cognito pool."""
+    from moto import mock_aws
+
+    from chalicelib import aws as aws_clients, clock, config
+    from chalicelib.auth import keys
+    from infra import local
+
+    with mock_aws():
+        config.reload()
+        aws_clients.reset()
+        keys.clear()
+        clock.reset()
+        pool = local.create_all(config.settings())
+        monkeypatch.setenv("USER_POOL_ID", pool.pool_id)
+        monkeypatch.setenv("USER_POOL_CLIENT_ID", pool.client_id)
+        config.reload()
+        yield pool
+        clock.reset()
+    config.reload()
+    aws_clients.reset()
+    keys.clear()
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    headers: dict
+    body: bytes
+
+    @property
+    def json(self):
+        return json.loads(self.body)
+
+    @property
+    def text(self) -> str:
+        return self.body.decode()
+
+
+class Api:
+    """The Chalice test client with JSON and bearer-token conveniences."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def request(self, method: str, path: str, *, json_body=None, body: bytes | str | None = None,
+                token: str | None = None, headers: dict | None = None) -> ApiResponse:
+        sent = {"Content-Type": "application/json"}
+        if token:
+            sent["Authorization"] = f"Bearer {token}"
+        sent.update(headers or {})
+        if json_body is not None:
+            body = json.dumps(json_body, ensure_ascii=False)
+        if isinstance(body, str):
+            body = body.encode()
+        response = self._client.http.request(method, path, headers=sent, body=body or b"")
+        return ApiResponse(response.status_code, {k.lower(): v for k, v in response.headers.items()}, response.body)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, **kw):
+        return self.request("POST", path, **kw)
+
+
+@pytest.fixture
+def api(aws):
+    from chalice.test import Client
+
+    from app import app
+    with Client(app, stage_name="dev", project_dir=str(ROOT)) as client:
+        yield Api(client)
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    user_id: str
+    token: str
+
+
+@pytest.fixture
+def make_user(aws):
+    """``make_user("alice", role=None, phone=...)`` → a Cognito user with a real signed ID token."""
+    import jwt
+
+    from infra import local
+
+    def create(username: str, role: str | None = None, phone: str = "+8613800138000") -> User:
+        token = local.ensure_user(aws, username, role=role, phone=phone)
+        sub = jwt.decode(token, options={"verify_signature": False})["sub"]
+        return User(username=username, user_id=sub, token=token)
+    return create
+
+
+@pytest.fixture
+def alice(make_user):
+    return make_user("alice", phone="+8613800138001")
+
+
+@pytest.fixture
+def bob(make_user):
+    return make_user("bob", phone="+8613800138002")
+
+
+@pytest.fixture
+def agent(make_user):
+    return make_user("agent", role="support", phone="+8613800138003")
+
+
+@pytest.fixture
+def lead(make_user):
+    return make_user("lead", role="senior-support", phone="+8613800138004")
+
+
+@pytest.fixture
+def sms_sent(aws):
+    """Texts moto's SNS captured: list of (phone, message)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sns import sns_backends
+
+    def read() -> list[tuple[str, str]]:
+        return list(sns_backends[DEFAULT_ACCOUNT_ID]["ap-southeast-1"].sms_messages.values())
+    return read
+
+
+@pytest.fixture(scope="session")
+def local_stack():
+    """The real local stack (moto server + chalice local + event runner) on free ports."""
+    from devtools.stack import LocalStack, free_port
+    stack = LocalStack(port=free_port(), moto_port=free_port(), quiet=True, seed=False,
+                       extra_env={"LOCAL_SCHEDULE_SECONDS": "2", "STEP_LIMIT_OVERRIDES": "frontline=3,senior=3,public_feedback=3"})
+    stack.start()
+    yield stack
+    stack.stop()
