@@ -10,6 +10,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalice import AuthResponse, Chalice
 
 from chalicelib import auth, errors, http
+from chalicelib.openapi import api_contract, document
+from chalicelib.models import Health, Me
 from chalicelib.logs import logger, user_hash
 
 app = Chalice(app_name="repaydesk")
@@ -65,14 +67,21 @@ def errors_as_json(event, get_response):
 
 
 @app.route("/health", methods=["GET"])
+@api_contract("Liveness probe", tag="shared", responses={200: Health})
 def health():
     return http.json_response({"status": "ok"})
 
 
 @app.route("/me", methods=["GET"], authorizer=cognito_jwt)
+@api_contract("Who the bearer token belongs to", tag="shared", responses={200: Me})
 def me():
     who = http.principal(app.current_request)
     return http.json_response({"user_id": who.user_id, "username": who.username, "roles": sorted(who.roles)})
+
+
+@app.route("/openapi.json", methods=["GET"])
+def openapi_json():
+    return http.json_response(document(app), headers={"Cache-Control": "public, max-age=300"})
 
 
 # ---------------------------------------------------------------- repay
