@@ -7,9 +7,9 @@ Sections: shared, repay, search, escalation — each domain edits only its own.
 from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError, ClientError
-from chalice import AuthResponse, Chalice
+from chalice import AuthResponse, Chalice, Rate
 
-from chalicelib import auth, errors, http
+from chalicelib import auth, errors, http, outbox
 from chalicelib.openapi import api_contract, document
 from chalicelib.models import Health, Me
 from chalicelib.logs import logger, user_hash
@@ -82,6 +82,14 @@ def me():
 @app.route("/openapi.json", methods=["GET"])
 def openapi_json():
     return http.json_response(document(app), headers={"Cache-Control": "public, max-age=300"})
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def drain_outbox(event):
+    """Deliver outbox messages that could not be sent at the moment of their state change."""
+    sent = outbox.drain()
+    if sent:
+        logger.info("outbox drained", extra={"sent": sent})
 
 
 # ---------------------------------------------------------------- repay

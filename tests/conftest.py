@@ -22,7 +22,7 @@ def aws(monkeypatch):
     """A fresh moto account with every declared resource and the Cognito pool."""
     from moto import mock_aws
 
-    from chalicelib import aws as aws_clients, clock, config
+    from chalicelib import aws as aws_clients, clock, config, outbox
     from chalicelib.auth import keys
     from infra import local
 
@@ -31,6 +31,7 @@ def aws(monkeypatch):
         aws_clients.reset()
         keys.clear()
         clock.reset()
+        outbox.reset_caches()
         pool = local.create_all(config.settings())
         monkeypatch.setenv("USER_POOL_ID", pool.pool_id)
         monkeypatch.setenv("USER_POOL_CLIENT_ID", pool.client_id)

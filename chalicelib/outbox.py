@@ -1,0 +1,199 @@
+"""Transactional outbox: at-least-once delivery of messages caused by a state change.
+
+A domain writes ``put(message)`` in the *same* DynamoDB transaction as the
+state change it announces, so the change and the promise to announce it commit
+together. ``deliver(ids)`` then tries to send at once; ``drain()`` (scheduled
+every minute) sends whatever is still pending — SNS down at the moment of the
+move loses nothing. Sending is guarded by a short lease so two senders don't
+race; a crash between sending and marking sent can still repeat a message, so
+every message carries its id (SQS/SNS attribute ``message_id``) and consumers
+call ``first_delivery`` to see each message once.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import random
+import uuid
+from dataclasses import dataclass, field
+
+from boto3.dynamodb.types import TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib import aws, clock, notify
+from chalicelib.config import settings
+from chalicelib.logs import logger, metric
+
+CHANNELS = ("sqs", "sns", "email", "sms")
+PENDING_PK = "PENDING"
+LEASE = dt.timedelta(seconds=30)
+MAX_ATTEMPTS = 12          # ~ 1 day of retries with the backoff below
+KEEP_SENT = dt.timedelta(days=7)
+_serializer = TypeSerializer()
+
+
+@dataclass(frozen=True)
+class Message:
+    channel: str   # sqs | sns | email | sms
+    target: str    # queue name | topic name | e-mail address | Cognito username (phone looked up at send time)
+    body: str
+    subject: str | None = None
+    message_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def __post_init__(self):
+        if self.channel not in CHANNELS:
+            raise ValueError(f"unknown outbox channel {self.channel!r}")
+
+
+def _low_level(item: dict) -> dict:
+    return {k: _serializer.serialize(v) for k, v in item.items() if v is not None}
+
+
+def put(message: Message) -> dict:
+    """One ``TransactWriteItems`` element that records ``message`` as pending."""
+    now = clock.isoformat(clock.now())
+    item = {
+        "pk": f"MSG#{message.message_id}", "sk": "MSG",
+        "channel": message.channel, "target": message.target, "body": message.body,
+        "subject": message.subject, "status": "pending", "attempts": 0, "created_at": now,
+        "pending_pk": PENDING_PK, "pending_sk": f"{now}#{message.message_id}", "lease_until": "",
+    }
+    return {"Put": {"TableName": settings().outbox_table, "Item": _low_level(item),
+                    "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def deliver(message_ids: list[str]) -> None:
+    """Best effort, right after the transaction committed; whatever fails waits for ``drain``."""
+    table = aws.table(settings().outbox_table)
+    for message_id in message_ids:
+        try:
+            item = table.get_item(Key={"pk": f"MSG#{message_id}", "sk": "MSG"}).get("Item")
+            if item and item.get("status") == "pending":
+                _try_send(item)
+        except (ClientError, BotoCoreError):
+            logger.warning("outbox immediate delivery deferred", extra={"message_id": message_id})
+
+
+def drain(limit: int = 100) -> int:
+    """Send due pending messages (oldest first); returns how many were sent."""
+    table = aws.table(settings().outbox_table)
+    now = clock.isoformat(clock.now())
+    response = table.query(
+        IndexName="pending",
+        KeyConditionExpression="pending_pk = :p AND pending_sk <= :now",
+        ExpressionAttributeValues={":p": PENDING_PK, ":now": f"{now}#~"},
+        Limit=limit,
+    )
+    return sum(1 for item in response.get("Items", []) if _try_send(item))
+
+
+def _try_send(item: dict) -> bool:
+    table = aws.table(settings().outbox_table)
+    key = {"pk": item["pk"], "sk": "MSG"}
+    now = clock.now()
+    try:  # take the lease: only one sender at a time per message
+        table.update_item(
+            Key=key,
+            UpdateExpression="SET lease_until = :lease",
+            ConditionExpression="#s = :pending AND lease_until < :now",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":lease": clock.isoformat(now + LEASE), ":pending": "pending",
+                                       ":now": clock.isoformat(now)},
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    message_id = item["pk"].split("#", 1)[1]
+    try:
+        _send(item["channel"], item["target"], item["body"], item.get("subject"), message_id)
+    except Exception as exc:  # any failure: back off and try later; never lose the message
+        attempts = int(item.get("attempts", 0)) + 1
+        error = type(exc).__name__
+        if attempts >= MAX_ATTEMPTS:
+            table.update_item(
+                Key=key, UpdateExpression="SET #s = :dead, attempts = :a, last_error = :e REMOVE pending_pk, pending_sk",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":dead": "dead", ":a": attempts, ":e": error})
+            logger.error("outbox message undeliverable", extra={"message_id": message_id, "channel": item["channel"]})
+            metric("OutboxDead", channel=item["channel"])
+            return False
+        delay = min(2 ** attempts * 5, 900) * random.uniform(0.8, 1.2)
+        due = clock.isoformat(now + dt.timedelta(seconds=delay))
+        table.update_item(
+            Key=key, UpdateExpression="SET attempts = :a, last_error = :e, pending_sk = :due, lease_until = :free",
+            ExpressionAttributeValues={":a": attempts, ":e": error, ":due": f"{due}#{message_id}", ":free": ""})
+        logger.warning("outbox delivery failed, will retry",
+                       extra={"message_id": message_id, "channel": item["channel"], "attempt": attempts, "error": error})
+        return False
+    table.update_item(
+        Key=key, UpdateExpression="SET #s = :sent, sent_at = :t, expires_at = :exp REMOVE pending_pk, pending_sk",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":sent": "sent", ":t": clock.isoformat(clock.now()),
+                                   ":exp": int((clock.now() + KEEP_SENT).timestamp())})
+    return True
+
+
+def _send(channel: str, target: str, body: str, subject: str | None, message_id: str) -> None:
+    attributes = {"message_id": {"DataType": "String", "StringValue": message_id}}
+    if channel == "sqs":
+        aws.client("sqs").send_message(QueueUrl=_queue_url(target), MessageBody=body, MessageAttributes=attributes)
+    elif channel == "sns":
+        # No SNS Subject: it must be ASCII, and our subjects are Chinese; the body says it all.
+        aws.client("sns").publish(TopicArn=_topic_arn(target), Message=body, MessageAttributes=attributes)
+    elif channel == "email":
+        aws.client("ses").send_email(
+            Source=settings().sender_email, Destination={"ToAddresses": [target]},
+            Message={"Subject": {"Data": subject or "RepayDesk", "Charset": "UTF-8"},
+                     "Body": {"Text": {"Data": body, "Charset": "UTF-8"}}})
+    elif channel == "sms":
+        phone = notify.user_phone(target)
+        if not phone:
+            raise LookupError("user has no phone number")
+        notify.send_sms(phone, body)
+
+
+@functools.cache
+def _queue_url(name: str) -> str:
+    return aws.client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
+
+
+@functools.cache
+def _account_id() -> str:
+    return aws.client("sts").get_caller_identity()["Account"]
+
+
+def _topic_arn(name: str) -> str:
+    return f"arn:aws:sns:{settings().region}:{_account_id()}:{name}"
+
+
+def message_id_of(sqs_record: dict) -> str:
+    """The outbox id carried by an SQS record (raw SNS delivery keeps message attributes)."""
+    attributes = sqs_record.get("messageAttributes") or sqs_record.get("MessageAttributes") or {}
+    value = attributes.get("message_id") or {}
+    return value.get("stringValue") or value.get("StringValue") or sqs_record.get("messageId") or sqs_record["MessageId"]
+
+
+def first_delivery(message_id: str, consumer: str) -> bool:
+    """True the first time ``consumer`` sees ``message_id`` (a conditional put remembers it for 7 days)."""
+    try:
+        aws.client("dynamodb").put_item(
+            TableName=settings().outbox_table,
+            Item=_low_level({"pk": f"SEEN#{consumer}#{message_id}", "sk": "SEEN",
+                             "expires_at": int((clock.now() + KEEP_SENT).timestamp())}),
+            ConditionExpression="attribute_not_exists(pk)")
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def reset_caches() -> None:
+    _queue_url.cache_clear()
+    _account_id.cache_clear()
+
+
+def as_json(payload: dict) -> str:
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True)

@@ -1,0 +1,8 @@
+"""Resources shared by the domains: the outbox table."""
+from infra import table
+
+
+def tables(cfg):
+    # "pending" is sparse: only undelivered messages carry pending_pk, so the drain
+    # Queries exactly the work it has to do, ordered by when it is due.
+    return [table(cfg.outbox_table, gsis=[("pending", "pending_pk", "pending_sk")], ttl="expires_at")]

@@ -1,0 +1,77 @@
+"""The outbox: nothing lost when a channel is down, nothing seen twice by a consumer."""
+import datetime as dt
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+from chalicelib import aws as aws_clients, clock, outbox
+from chalicelib.config import settings
+
+
+def _commit(*messages):
+    aws_clients.client("dynamodb").transact_write_items(TransactItems=[outbox.put(m) for m in messages])
+
+
+def _receive(queue_name):
+    sqs = aws_clients.client("sqs")
+    url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+    out = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]).get("Messages", [])
+        if not batch:
+            return out
+        out.extend(batch)
+        sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                                                       for i, m in enumerate(batch)])
+
+
+def test_message_is_delivered_once_and_marked_sent(aws):
+    message = outbox.Message("sqs", settings().settlement_queue, outbox.as_json({"hello": "世界"}))
+    _commit(message)
+    outbox.deliver([message.message_id])
+    received = _receive(settings().settlement_queue)
+    assert [json.loads(m["Body"]) for m in received] == [{"hello": "世界"}]
+    assert received[0]["MessageAttributes"]["message_id"]["StringValue"] == message.message_id
+    assert outbox.drain() == 0  # nothing left pending
+    assert _receive(settings().settlement_queue) == []
+
+
+def test_outage_then_recovery_delivers_everything_later(aws, monkeypatch):
+    clock.freeze(dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.timezone.utc))
+    messages = [outbox.Message("sqs", settings().settlement_queue, f"m{i}") for i in range(3)]
+    _commit(*messages)
+    real_send = outbox._send
+
+    def down(*args, **kwargs):
+        raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "down"}}, "SendMessage")
+    monkeypatch.setattr(outbox, "_send", down)
+    outbox.deliver([m.message_id for m in messages])
+    assert outbox.drain() == 0
+    assert _receive(settings().settlement_queue) == []
+
+    monkeypatch.setattr(outbox, "_send", real_send)
+    assert outbox.drain() == 0, "backoff: not due yet"
+    clock.advance(dt.timedelta(minutes=20))
+    assert outbox.drain() == 3
+    assert sorted(m["Body"] for m in _receive(settings().settlement_queue)) == ["m0", "m1", "m2"]
+
+
+def test_lease_stops_two_senders_sending_the_same_message(aws):
+    message = outbox.Message("sqs", settings().settlement_queue, "once")
+    _commit(message)
+    item = aws_clients.table(settings().outbox_table).get_item(Key={"pk": f"MSG#{message.message_id}", "sk": "MSG"})["Item"]
+    assert outbox._try_send(item) is True
+    assert outbox._try_send(item) is False
+    assert [m["Body"] for m in _receive(settings().settlement_queue)] == ["once"]
+
+
+def test_consumer_sees_each_message_id_once(aws):
+    assert outbox.first_delivery("abc", "senior-queue") is True
+    assert outbox.first_delivery("abc", "senior-queue") is False
+    assert outbox.first_delivery("abc", "other-consumer") is True
+
+
+def test_unknown_channel_is_refused():
+    with pytest.raises(ValueError):
+        outbox.Message("fax", "x", "y")
