@@ -1,0 +1,1 @@
+"""Repayments: quote, pay, verify, settle, track and retry (see README, "Repayments")."""
