@@ -8,7 +8,7 @@ MOTO_PORT ?= 5500
 INDEX_DIR := chalicelib/search/index
 export PORT MOTO_PORT
 
-.PHONY: setup serve test token index system-deps bench clean
+.PHONY: setup serve test token index system-deps bench clean package
 
 # Python environment: rebuilt when a requirements file changes.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -43,6 +43,11 @@ test: setup system-deps index
 token: setup
 	@test -n "$(USER)" || (echo "usage: make token USER=<name> [ROLE=support|senior-support]" >&2; exit 2)
 	@$(PY) -m devtools.token "$(USER)" --role "$(ROLE)" --moto-port $(MOTO_PORT)
+
+# Deployable artefacts for stage prod in dist/: template.json (everything, one stack) + deployment.zip.
+package: setup index
+	$(PY) -m devtools.package
+	$(VENV)/bin/cfn-lint dist/template.json
 
 clean:
 	rm -rf $(VENV) $(INDEX_DIR) dist .pytest_cache

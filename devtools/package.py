@@ -1,0 +1,207 @@
+"""``make package``: one CloudFormation (SAM) template + ``deployment.zip`` for stage ``prod`` in ``dist/``.
+
+``chalice package`` produces the functions, the REST API with its authorizer and
+the schedule. This merges in everything else the code needs, from the same
+declarations ``infra/`` gives the local stack and the tests — DynamoDB tables
+(indexes, TTL), SQS queues with dead-letter queues, SNS topics with their
+queue subscriptions, the Cognito user pool, API Gateway error responses — and
+replaces the roles' policies with hand-written least-privilege ones that name
+each resource (no ``*`` action anywhere).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGE = "prod"
+LAMBDA_ZIP_LIMIT = 50 * 1024 * 1024
+
+
+def logical_id(kind: str, name: str) -> str:
+    suffix = re.sub(r"[^A-Za-z0-9]", " ", name.replace(f"repaydesk-{STAGE}-", "")).title().replace(" ", "")
+    return f"{kind}{suffix}"
+
+
+def prod_settings():
+    os.environ["STAGE"] = STAGE
+    for key in ("AWS_ENDPOINT_URL", "USER_POOL_ID", "USER_POOL_CLIENT_ID"):
+        os.environ.pop(key, None)
+    from chalicelib import config
+    return config.reload()
+
+
+def infra_resources(cfg) -> tuple[dict, dict]:
+    """CloudFormation resources for every declared table, queue and topic; and name → logical id."""
+    import infra
+    resources, ids = {}, {}
+    for spec in infra.tables(cfg):
+        spec = dict(spec)
+        ttl = spec.pop("ttl", None)
+        lid = logical_id("Table", spec["TableName"])
+        props = {**spec, "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+                 "SSESpecification": {"SSEEnabled": True}}
+        if ttl:
+            props["TimeToLiveSpecification"] = {"AttributeName": ttl, "Enabled": True}
+        resources[lid] = {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain",
+                          "UpdateReplacePolicy": "Retain", "Properties": props}
+        ids[spec["TableName"]] = lid
+    for queue in infra.queues(cfg):
+        lid = logical_id("Queue", queue["name"])
+        props = {"QueueName": queue["name"], "VisibilityTimeout": queue.get("visibility_timeout", 30),
+                 "SqsManagedSseEnabled": True}
+        if queue.get("dlq"):
+            dlq = lid + "Dlq"
+            resources[dlq] = {"Type": "AWS::SQS::Queue", "Properties": {
+                "QueueName": queue["name"] + "-dlq", "MessageRetentionPeriod": 1209600, "SqsManagedSseEnabled": True}}
+            props["RedrivePolicy"] = {"deadLetterTargetArn": {"Fn::GetAtt": [dlq, "Arn"]},
+                                      "maxReceiveCount": queue.get("max_receive", 5)}
+            ids[queue["name"] + "-dlq"] = dlq
+        resources[lid] = {"Type": "AWS::SQS::Queue", "Properties": props}
+        ids[queue["name"]] = lid
+    for topic in infra.topics(cfg):
+        lid = logical_id("Topic", topic["name"])
+        resources[lid] = {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": topic["name"]}}
+        ids[topic["name"]] = lid
+        for queue_name in topic.get("queues", []):
+            qid = ids[queue_name]
+            resources[f"{lid}To{qid}"] = {"Type": "AWS::SNS::Subscription", "Properties": {
+                "TopicArn": {"Ref": lid}, "Protocol": "sqs", "RawMessageDelivery": True,
+                "Endpoint": {"Fn::GetAtt": [qid, "Arn"]}}}
+            resources[f"{qid}PolicyFrom{lid}"] = {"Type": "AWS::SQS::QueuePolicy", "Properties": {
+                "Queues": [{"Ref": qid}],
+                "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",
+                    "Resource": {"Fn::GetAtt": [qid, "Arn"]},
+                    "Condition": {"ArnEquals": {"aws:SourceArn": {"Ref": lid}}}}]}}}
+    return resources, ids
+
+
+def cognito_resources() -> dict:
+    resources = {
+        "UserPool": {"Type": "AWS::Cognito::UserPool", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+                     "Properties": {
+            "UserPoolName": f"repaydesk-{STAGE}-users", "AutoVerifiedAttributes": ["phone_number"],
+            "UsernameConfiguration": {"CaseSensitive": False},
+            "MfaConfiguration": "OFF",
+            "Policies": {"PasswordPolicy": {"MinimumLength": 10, "RequireLowercase": True,
+                                            "RequireNumbers": True, "RequireUppercase": True}},
+            "Schema": [{"Name": "phone_number", "AttributeDataType": "String", "Mutable": True, "Required": True}]}},
+        "UserPoolClient": {"Type": "AWS::Cognito::UserPoolClient", "Properties": {
+            "UserPoolId": {"Ref": "UserPool"}, "ClientName": "repaydesk-app", "GenerateSecret": False,
+            "ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            "PreventUserExistenceErrors": "ENABLED", "AccessTokenValidity": 1, "IdTokenValidity": 1,
+            "TokenValidityUnits": {"AccessToken": "hours", "IdToken": "hours"}}},
+    }
+    for role in ("support", "senior-support"):
+        resources[logical_id("UserPoolGroup", role)] = {"Type": "AWS::Cognito::UserPoolGroup", "Properties": {
+            "UserPoolId": {"Ref": "UserPool"}, "GroupName": role}}
+    return resources
+
+
+def _arn(lid: str) -> dict:
+    return {"Fn::GetAtt": [lid, "Arn"]}
+
+
+def data_policy(cfg, ids: dict, kinds: dict[str, list[str]]) -> dict:
+    tables = [ids[name] for name in ids if ids[name].startswith("Table")]
+    queues = [lid for lid in ids.values() if lid.startswith("Queue")]
+    topics = [lid for lid in ids.values() if lid.startswith("Topic")]
+    statements = [
+        {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/repaydesk-" + STAGE + "-*"}},
+        {"Sid": "Tables", "Effect": "Allow",
+         "Action": ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                    "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"],
+         "Resource": [_arn(t) for t in tables] + [{"Fn::Sub": "${" + t + ".Arn}/index/*"} for t in tables]},
+        {"Sid": "Queues", "Effect": "Allow",
+         "Action": ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
+                    "sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
+         "Resource": [_arn(q) for q in queues]},
+        {"Sid": "UserPhones", "Effect": "Allow", "Action": ["cognito-idp:AdminGetUser"], "Resource": _arn("UserPool")},
+        {"Sid": "TeamEmail", "Effect": "Allow", "Action": ["ses:SendEmail"],
+         "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/" + cfg.sender_email.split("@")[-1]}},
+        # SMS to a phone number has no resource ARN to name; the action is still only Publish.
+        {"Sid": "SmsToPhones", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": "*",
+         "Condition": {"Null": {"sns:Protocol": "true"}}},
+    ]
+    if topics:
+        statements.append({"Sid": "TeamTopics", "Effect": "Allow", "Action": ["sns:Publish"],
+                           "Resource": [{"Ref": t} for t in topics]})
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def merge(template: dict, cfg) -> dict:
+    resources, ids = infra_resources(cfg)
+    resources.update(cognito_resources())
+    template["Resources"].update(resources)
+    logs_only = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/repaydesk-" + STAGE + "-*"}}]}
+    for lid, resource in list(template["Resources"].items()):
+        if resource["Type"] == "AWS::Serverless::Function":
+            props = resource["Properties"]
+            env = props.setdefault("Environment", {}).setdefault("Variables", {})
+            env.update({"USER_POOL_ID": {"Ref": "UserPool"}, "USER_POOL_CLIENT_ID": {"Ref": "UserPoolClient"}})
+            for event in (props.get("Events") or {}).values():
+                if event["Type"] == "SQS":  # depend on the queue we create, not on its name
+                    queue_name = event["Properties"]["Queue"]["Fn::Sub"].rsplit(":", 1)[-1]
+                    event["Properties"]["Queue"] = _arn(ids[queue_name])
+                    event["Properties"]["FunctionResponseTypes"] = ["ReportBatchItemFailures"]
+            role = props.get("Role", {}).get("Fn::GetAtt", [None])[0]
+            if role:
+                is_authorizer = props["Handler"] == "app.cognito_jwt"
+                policy = logs_only if is_authorizer else data_policy(cfg, ids, {})
+                template["Resources"][role]["Properties"]["Policies"] = [
+                    {"PolicyName": f"{role}Policy", "PolicyDocument": policy}]
+    api = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    api["x-amazon-apigateway-gateway-responses"] = gateway_responses()
+    template.setdefault("Outputs", {})["UserPoolId"] = {"Value": {"Ref": "UserPool"}}
+    template["Outputs"]["UserPoolClientId"] = {"Value": {"Ref": "UserPoolClient"}}
+    return template
+
+
+def gateway_responses() -> dict:
+    """API Gateway's own errors (authorizer denials, unknown routes) in our JSON error shape."""
+    def body(code: str, message: str) -> dict:
+        return {"responseTemplates": {"application/json": json.dumps(
+                    {"error": {"code": code, "message": message}}, ensure_ascii=False)},
+                "responseParameters": {"gatewayresponse.header.Content-Type": "'application/json; charset=utf-8'"}}
+    return {
+        "UNAUTHORIZED": {"statusCode": 401, **body("unauthorized", "请先登录（登录已失效或凭证无效）。")},
+        "ACCESS_DENIED": {"statusCode": 403, **body("forbidden", "您没有权限进行此操作。")},
+        "MISSING_AUTHENTICATION_TOKEN": {"statusCode": 404, **body("not_found", "找不到您要的内容。")},
+        "REQUEST_TOO_LARGE": {"statusCode": 413, **body("payload_too_large", "提交的内容过大。")},
+        "THROTTLED": {"statusCode": 429, **body("rate_limited", "操作过于频繁，请稍后再试。")},
+        "DEFAULT_4XX": body("bad_request", "请求有误，请检查后重试。"),
+        "DEFAULT_5XX": body("service_unavailable", "服务繁忙，请稍后重试。"),
+    }
+
+
+def main() -> None:
+    out = ROOT / "dist"
+    cfg = prod_settings()
+    env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION") or cfg.region}
+    subprocess.run([str(Path(sys.executable).parent / "chalice"), "package", "--stage", STAGE,
+                    "--template-format", "json", str(out)], cwd=ROOT, env=env, check=True)
+    sam = out / "sam.json"
+    template = merge(json.loads(sam.read_text()), cfg)
+    (out / "template.json").write_text(json.dumps(template, indent=2, ensure_ascii=False))
+    sam.unlink()
+    size = (out / "deployment.zip").stat().st_size
+    with zipfile.ZipFile(out / "deployment.zip") as archive:
+        unzipped = sum(i.file_size for i in archive.infolist())
+    print(f"dist/template.json: {len(template['Resources'])} resources")
+    print(f"dist/deployment.zip: {size / 1e6:.1f} MB zipped, {unzipped / 1e6:.1f} MB unzipped "
+          f"(Lambda limits: 50 MB zipped direct upload, 250 MB unzipped)")
+    if size > LAMBDA_ZIP_LIMIT:
+        sys.exit("deployment.zip is over Lambda's 50 MB limit")
+
+
+if __name__ == "__main__":
+    main()
