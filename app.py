@@ -10,7 +10,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalice import AuthResponse, Chalice, Rate
 
 from chalicelib import auth, errors, http, outbox
-from chalicelib.openapi import api_contract, document
+from chalicelib.openapi import api_contract, document, render_docs
 from chalicelib.models import Health, Me
 from chalicelib.logs import logger, user_hash
 
@@ -82,6 +82,11 @@ def me():
 @app.route("/openapi.json", methods=["GET"])
 def openapi_json():
     return http.json_response(document(app), headers={"Cache-Control": "public, max-age=300"})
+
+
+@app.route("/docs", methods=["GET"])
+def api_docs():
+    return http.html_response(render_docs(document(app)))
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))

@@ -52,6 +52,10 @@ class Settings:
     cases_table: str
     kb_table: str
     outbox_table: str
+    limits_table: str
+
+    # Per-user rate limits: "action=count/window_seconds,..."
+    rate_limits: str
 
     # SQS / SNS
     settlement_queue: str
@@ -107,6 +111,8 @@ def load() -> Settings:
         cases_table=_env("CASES_TABLE", f"repaydesk-{stage}-cases"),
         kb_table=_env("KB_TABLE", f"repaydesk-{stage}-kb"),
         outbox_table=_env("OUTBOX_TABLE", f"repaydesk-{stage}-outbox"),
+        limits_table=_env("LIMITS_TABLE", f"repaydesk-{stage}-limits"),
+        rate_limits=_env("RATE_LIMITS", "repayment_create=30/3600,repayment_verify=10/300,kb_feedback=30/3600"),
         settlement_queue=_env("SETTLEMENT_QUEUE", f"repaydesk-{stage}-settlement"),
         escalation_topic_prefix=_env("ESCALATION_TOPIC_PREFIX", f"repaydesk-{stage}-escalation-"),
         team_queue_prefix=_env("TEAM_QUEUE_PREFIX", f"repaydesk-{stage}-team-"),

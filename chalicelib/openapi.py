@@ -7,6 +7,7 @@ Each route in ``app.py`` declares its models with ``@api_contract(...)`` placed
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -134,3 +135,54 @@ def document(app, *, title: str = "RepayDesk API", version: str = "1.0.0") -> di
         "components": {"schemas": components,
                        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
     }
+
+
+def render_docs(doc: dict[str, Any]) -> str:
+    """A readable, self-contained HTML page for the document (no CDN, no script)."""
+    from html import escape
+
+    def schema_text(schema: dict | None) -> str:
+        if not schema:
+            return ""
+        return escape(json.dumps(_resolve(schema, doc), ensure_ascii=False, indent=2))
+
+    sections = []
+    for path, operations in doc["paths"].items():
+        for method, op in operations.items():
+            params = "".join(
+                f"<li><code>{escape(p['name'])}</code> ({escape(p['in'])}{', required' if p.get('required') else ''})</li>"
+                for p in op.get("parameters", []))
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+            responses = "".join(
+                f"<li><b>{escape(code)}</b> {escape(r.get('description', ''))}</li>" for code, r in op["responses"].items())
+            lock = " 🔒" if op.get("security") else ""
+            sections.append(f"""<section id="{escape(op['operationId'])}">
+<h3><span class="m {escape(method)}">{escape(method.upper())}</span> <code>{escape(path)}</code>{lock}</h3>
+<p>{escape(op.get('summary', ''))}</p>
+{f'<h4>Parameters</h4><ul>{params}</ul>' if params else ''}
+{f'<h4>Request body</h4><pre>{schema_text(body)}</pre>' if body else ''}
+<h4>Responses</h4><ul>{responses}</ul></section>""")
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{escape(doc['info']['title'])}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:960px;margin:auto;padding:1rem;line-height:1.5}}
+pre{{background:#f5f5f5;padding:.5rem;overflow:auto;font-size:.85rem}} section{{border-top:1px solid #ddd}}
+.m{{font-family:monospace;padding:0 .4rem;border-radius:3px;color:#fff;background:#555}} .get{{background:#2b7}}
+.post{{background:#27b}}</style></head><body>
+<h1>{escape(doc['info']['title'])} <small>{escape(doc['info']['version'])}</small></h1>
+<p>{escape(doc['info'].get('description', ''))} Machine-readable: <a href="openapi.json">openapi.json</a>.
+🔒 = needs <code>Authorization: Bearer &lt;Cognito token&gt;</code>. Errors: <code>{{"error": {{"code", "message", "field"}}}}</code>.</p>
+{''.join(sections)}</body></html>"""
+
+
+def _resolve(schema: dict, doc: dict, depth: int = 0) -> Any:
+    """Inline ``$ref``s for display (bounded, in case of recursive models)."""
+    if depth > 6:
+        return schema
+    if isinstance(schema, dict):
+        if "$ref" in schema:
+            name = schema["$ref"].rsplit("/", 1)[-1]
+            return _resolve(doc["components"]["schemas"].get(name, {}), doc, depth + 1)
+        return {k: _resolve(v, doc, depth + 1) for k, v in schema.items() if k not in ("title",)}
+    if isinstance(schema, list):
+        return [_resolve(v, doc, depth + 1) for v in schema]
+    return schema

@@ -1,8 +1,9 @@
-"""Resources shared by the domains: the outbox table."""
+"""Resources shared by the domains: the outbox table and the rate-limit counters."""
 from infra import table
 
 
 def tables(cfg):
     # "pending" is sparse: only undelivered messages carry pending_pk, so the drain
     # Queries exactly the work it has to do, ordered by when it is due.
-    return [table(cfg.outbox_table, gsis=[("pending", "pending_pk", "pending_sk")], ttl="expires_at")]
+    return [table(cfg.outbox_table, gsis=[("pending", "pending_pk", "pending_sk")], ttl="expires_at"),
+            table(cfg.limits_table, ttl="expires_at")]

@@ -1,0 +1,21 @@
+"""The published contract comes from the models the handlers validate with."""
+from openapi_spec_validator import validate
+
+
+def test_openapi_document_is_valid_3_1_and_covers_protected_routes(api):
+    response = api.get("/openapi.json")
+    assert response.status == 200
+    doc = response.json
+    validate(doc)
+    assert doc["openapi"].startswith("3.1")
+    me = doc["paths"]["/me"]["get"]
+    assert me["security"] == [{"bearer": []}]
+    assert "401" in me["responses"]
+    assert doc["components"]["schemas"]["Me"]["properties"]["user_id"]["type"] == "string"
+
+
+def test_docs_page_is_self_contained_html(api):
+    response = api.get("/docs")
+    assert response.status == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "/health" in response.text and "http://" not in response.text and "https://" not in response.text
