@@ -72,6 +72,8 @@ class Settings:
     idempotency_ttl_seconds: int
     security_hotline: str
     settlement_connector: str  # "simulator" locally; a real bank/biller adapter in prod
+    settlement_recheck_seconds: int  # how long the worker waits before asking about a delayed settlement again
+    simulator_delay_seconds: int     # how long the simulator keeps a "delay" repayment pending
 
     # Search
     kb_source_dir: str
@@ -125,6 +127,8 @@ def load() -> Settings:
         idempotency_ttl_seconds=_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600),
         security_hotline=_env("SECURITY_HOTLINE", "95188"),
         settlement_connector=_env("SETTLEMENT_CONNECTOR", "simulator"),
+        settlement_recheck_seconds=_int("SETTLEMENT_RECHECK_SECONDS", 10),
+        simulator_delay_seconds=_int("SIMULATOR_DELAY_SECONDS", 30),
         kb_source_dir=_env("KB_SOURCE_DIR", str(PROJECT_DIR / "kb")),
         kb_index_dir=_env("KB_INDEX_DIR", str(CHALICELIB_DIR / "search" / "index")),
         contacts_path=_env("CONTACTS_PATH", str(CHALICELIB_DIR / "search" / "contacts.yaml")),
