@@ -103,4 +103,57 @@ def drain_outbox(event):
 # ---------------------------------------------------------------- search
 
 
+# help centre and contacts
+from chalicelib.helpcentre import pages as help_pages  # noqa: E402  (kept with the routes that use it)
+from chalicelib.helpcentre.schemas import ContactPageQuery, HelpSearchQuery  # noqa: E402
+from chalicelib.search import contacts  # noqa: E402
+
+
+def _html(page: help_pages.Page):
+    return http.html_response(page.html, status=page.status)
+
+
+@app.route("/contacts", methods=["GET"])
+@api_contract("The wallet's official contact channels and the public regulator lines", tag="search",
+              responses={200: contacts.ContactDirectory})
+def list_contacts():
+    return http.json_response(contacts.directory().model_dump(mode="json"),
+                              headers={"Cache-Control": "public, max-age=300"})
+
+
+@app.route("/contacts/verify", methods=["GET"])
+@api_contract("Whether a phone number is one of the wallet's official numbers (scam check)", tag="search",
+              query=contacts.VerifyQuery, responses={200: contacts.NumberCheck}, errors=(400,))
+def verify_contact_number():
+    query = http.parse_query(app.current_request, contacts.VerifyQuery)
+    return http.json_response(contacts.verify_number(query.number).model_dump(mode="json"))
+
+
+@app.route("/help", methods=["GET"])
+@api_contract("Help centre home page (HTML)", tag="search", responses={200: None}, html=True)
+def help_home():
+    return _html(help_pages.home())
+
+
+@app.route("/help/search", methods=["GET"])
+@api_contract("Help centre search results (HTML); an empty or over-long question is a 400 page", tag="search",
+              query=HelpSearchQuery, responses={200: None, 400: None}, html=True)
+def help_search():
+    return _html(help_pages.search(http.parse_query(app.current_request, HelpSearchQuery)))
+
+
+@app.route("/help/articles/{slug}", methods=["GET"])
+@api_contract("One help article with feedback buttons (HTML); unknown slug is a 404 page", tag="search",
+              responses={200: None, 404: None}, html=True)
+def help_article(slug):
+    return _html(help_pages.article(slug))
+
+
+@app.route("/help/contact", methods=["GET"])
+@api_contract("Official channels, hours and the number checker (HTML)", tag="search",
+              query=ContactPageQuery, responses={200: None, 400: None}, html=True)
+def help_contact():
+    return _html(help_pages.contact(http.parse_query(app.current_request, ContactPageQuery)))
+
+
 # ---------------------------------------------------------------- escalation

@@ -1,0 +1,107 @@
+"""The help-centre pages: each function gathers what one page shows and renders it.
+
+Bad input never becomes a 500 or a JSON error here: an empty or over-long
+question, an unknown article or a malformed number each get a friendly page with
+the right status (400/404), still showing the hotline.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from markupsafe import Markup
+
+from chalicelib import errors
+from chalicelib.helpcentre.render import render
+from chalicelib.helpcentre.schemas import ContactPageQuery, HelpSearchQuery
+from chalicelib.search import contacts
+
+MAX_QUERY_CHARS = 200
+RESULTS_PER_PAGE = 20
+# What people come for most (support's top contact reasons), shown on /help.
+TOP_ARTICLES = ("repayment-delay", "repayment-failed", "find-hotline", "account-compromised",
+                "fake-hotline-scams", "fees", "avoid-late-fees", "credit-card-repayment")
+# Example questions under the search box, written the way users type them.
+EXAMPLE_QUERIES = ("还款了怎么还没到账", "客服电话多少", "还款失拜", "账户被盗了")
+
+
+@dataclass(frozen=True)
+class Page:
+    html: str
+    status: int = 200
+
+
+def _search():
+    # Imported on first use: the search service opens the index lazily, and the
+    # contact pages must keep working even if the index is missing.
+    from chalicelib.search import service
+    return service
+
+
+def _common() -> dict:
+    book = contacts.directory()
+    return {"hotline": book.hotline("customer_service") or book.hotlines[0],
+            "security_line": contacts.security_hotline()}
+
+
+def _category_names() -> dict[str, str]:
+    return {c["id"]: c["name"] for c in _search().categories()}
+
+
+def home() -> Page:
+    service = _search()
+    top = []
+    for slug in TOP_ARTICLES:
+        found = service.get_article(slug)
+        if found:
+            top.append({"slug": slug, "title": found["title"]})
+    return Page(render("help/home.html", categories=service.categories(), top_articles=top,
+                       examples=EXAMPLE_QUERIES, query="", **_common()))
+
+
+def search(query: HelpSearchQuery) -> Page:
+    text = query.q.strip()
+    names = _category_names()
+    category = query.category if query.category in names else None
+    problem = None
+    if not text:
+        problem = "请输入你想问的问题，例如“还款了怎么还没到账”。"
+    elif len(text) > MAX_QUERY_CHARS:
+        problem = f"问题太长了，请精简到 {MAX_QUERY_CHARS} 个字以内再搜索。"
+    if problem is None:
+        try:
+            found = _search().search(text, category=category, limit=RESULTS_PER_PAGE)
+        except errors.ApiError as exc:  # the service's own input rules (e.g. nothing searchable left)
+            problem = exc.message
+    if problem is not None:
+        return Page(render("help/search.html", query=text[:MAX_QUERY_CHARS], problem=problem, results=[], total=0,
+                           suggestion=None, category=category, category_names=names, **_common()), status=400)
+    results = [{**hit, "snippet": Markup(hit["snippet"]), "category_name": names.get(hit["category"], "")}
+               for hit in found["results"]]
+    return Page(render("help/search.html", query=text, problem=None, results=results, total=found["total"],
+                       suggestion=found.get("suggestion"), category=category, category_names=names,
+                       **_common()))
+
+
+def article(slug: str) -> Page:
+    found = _search().get_article(slug)
+    if found is None:
+        return not_found()
+    body = {**found, "html": Markup(found["html"])}
+    return Page(render("help/article.html", article=body, category_name=_category_names().get(found["category"], ""),
+                       query="", **_common()))
+
+
+def contact(query: ContactPageQuery) -> Page:
+    check, problem, status = None, None, 200
+    if query.number is not None and query.number.strip():
+        try:
+            check = contacts.verify_number(query.number)
+        except errors.ApiError as exc:
+            problem, status = exc.message, 400
+    return Page(render("help/contact.html", book=contacts.directory(), check=check, problem=problem,
+                       number=(query.number or "")[:contacts.MAX_NUMBER_CHARS], query="", **_common()),
+                status=status)
+
+
+def not_found() -> Page:
+    return Page(render("help/not_found.html", query="", **_common()), status=404)

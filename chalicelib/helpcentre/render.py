@@ -1,0 +1,38 @@
+"""One Jinja2 environment per container, autoescaping everything.
+
+Only two values ever reach a template already as HTML, and both are marked safe
+where they are produced, never in the template: a search snippet (escaped by the
+search service, with ``<mark>`` around matches) and an article body (sanitised
+when the index is built).
+"""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import jinja2
+
+from chalicelib.config import PROJECT_DIR
+
+TEMPLATES_DIR = PROJECT_DIR / "templates"
+
+
+@functools.cache
+def environment(templates_dir: str = str(TEMPLATES_DIR)) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir),
+        autoescape=True,              # every page is HTML; nothing is trusted by default
+        undefined=jinja2.StrictUndefined,  # a typo in a template fails the tests, not silently blank
+        trim_blocks=True, lstrip_blocks=True,
+        auto_reload=False,            # templates do not change inside a running container
+    )
+    env.filters["tel"] = lambda number: "".join(ch for ch in str(number) if ch.isdigit() or ch == "+")
+    return env
+
+
+def render(name: str, **context) -> str:
+    return environment().get_template(name).render(**context)
+
+
+def templates_path() -> Path:
+    return TEMPLATES_DIR

@@ -1,0 +1,203 @@
+"""The wallet's official contact channels, and "is this number really ours?".
+
+The channels live in ``kb/contacts.yaml`` (copied into the built index so it ships
+with the deployment package); this module loads them once per container and
+answers ``GET /contacts`` and ``GET /contacts/verify``. Checking a number is the
+help centre's defence against impersonated customer service: anything that is
+not exactly an official number gets a warning and a link to the scam article.
+"""
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib import errors
+from chalicelib.config import settings
+
+SCAM_ARTICLE = {"slug": "fake-hotline-scams", "title": "谨防冒充客服诈骗：如何辨别官方客服电话",
+                "url": "/help/articles/fake-hotline-scams"}
+MAX_NUMBER_CHARS = 40
+
+# Separators people type or paste around a number: spaces (incl. full-width and NBSP
+# after NFKC), dashes of every kind, brackets, dots and slashes.
+_SEPARATORS = re.compile(r"[\s\-‐‑‒–—―−().\[\]/]")
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+
+
+# ---------------------------------------------------------------- the directory (response of GET /contacts)
+class Hotline(BaseModel):
+    """One official phone line."""
+    id: str
+    name: str
+    number: str
+    purpose: str
+    hours: str
+    urgent: bool = False
+
+
+class OnlineChat(BaseModel):
+    name: str
+    path: str
+    hours: str
+
+
+class Email(BaseModel):
+    address: str
+    purpose: str
+    response_time: str
+
+
+class SocialAccount(BaseModel):
+    platform: str
+    account: str
+    how: str
+
+
+class RegulatorLine(BaseModel):
+    number: str
+    name: str
+    scope: str
+
+
+class ContactDirectory(BaseModel):
+    """The wallet's official channels and the public regulator lines."""
+    model_config = ConfigDict(extra="forbid")
+    version: str
+    hotlines: list[Hotline] = Field(min_length=1)
+    online_chat: OnlineChat
+    email: Email
+    social: list[SocialAccount]
+    regulators: list[RegulatorLine]
+
+    def hotline(self, line_id: str) -> Hotline | None:
+        return next((h for h in self.hotlines if h.id == line_id), None)
+
+
+# ---------------------------------------------------------------- GET /contacts/verify
+class VerifyQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    number: str = Field(min_length=1, max_length=MAX_NUMBER_CHARS)
+
+
+class ArticleLink(BaseModel):
+    slug: str
+    title: str
+    url: str
+
+
+class NumberCheck(BaseModel):
+    """Whether a phone number is one of the wallet's official numbers."""
+    number: str                 # the normalised digits that were checked
+    official: bool              # True only for the wallet's own lines
+    status: Literal["official", "regulator", "lookalike", "mobile", "foreign", "unknown"]
+    channel: Hotline | None     # the official line it is, when official
+    regulator: RegulatorLine | None
+    message: str
+    warning: str | None
+    article: ArticleLink | None
+
+
+def digits(number: str) -> str:
+    """The digits of a number as written in the directory ("400-810-9518" → "4008109518")."""
+    return re.sub(r"\D", "", number)
+
+
+def normalise(raw: str) -> tuple[str, bool]:
+    """``(digits, foreign)`` for what a user typed; raises ValidationFailed if it is not a phone number.
+
+    Full-width digits and spaces become ASCII (NFKC); separators go; a +86 / 0086
+    country code goes. Any other country code marks the number as foreign.
+    """
+    if len(raw or "") > MAX_NUMBER_CHARS:
+        raise errors.ValidationFailed(f"号码不能超过 {MAX_NUMBER_CHARS} 个字符。", code="invalid_number", field="number")
+    text = unicodedata.normalize("NFKC", raw or "").strip()
+    text = _SEPARATORS.sub("", text)
+    foreign = False
+    if text.startswith("+"):
+        text = text[1:]
+        if text.startswith("86"):
+            text = text[2:]
+        else:
+            foreign = True
+    elif text.startswith("0086"):
+        text = text[4:]
+    elif text.startswith("00"):
+        foreign = True
+        text = text[2:]
+    if not text.isdigit() or not text.isascii():
+        raise errors.ValidationFailed("请输入电话号码，只能包含数字、空格、横线、括号和 +86。",
+                                      code="invalid_number", field="number")
+    if not 3 <= len(text) <= 20:
+        raise errors.ValidationFailed("号码长度不对，请检查后重新输入。", code="invalid_number", field="number")
+    return text, foreign
+
+
+@functools.cache
+def _load(path: str) -> ContactDirectory:
+    with open(path, encoding="utf-8") as handle:
+        return ContactDirectory.model_validate(yaml.safe_load(handle))
+
+
+def contacts_file() -> Path:
+    """The contacts file: ``CONTACTS_PATH``, else the copy shipped in the index, else ``kb/``."""
+    cfg = settings()
+    for candidate in (Path(cfg.contacts_path), Path(cfg.kb_index_dir) / "contacts.yaml",
+                      Path(cfg.kb_source_dir) / "contacts.yaml"):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"contacts.yaml not found (CONTACTS_PATH={cfg.contacts_path})")
+
+
+def directory() -> ContactDirectory:
+    """The official channels, parsed once per container (per file)."""
+    return _load(str(contacts_file()))
+
+
+def security_hotline() -> Hotline:
+    line = directory().hotline("security")
+    if line is None:  # the directory's own test guards this; a broken file must not hide the number
+        return Hotline(id="security", name="安全专线", number=settings().security_hotline,
+                       purpose="账户被盗、盗刷", hours="24 小时", urgent=True)
+    return line
+
+
+def verify_number(raw: str) -> NumberCheck:
+    """Is ``raw`` one of our official numbers? If not, say why it may be a scam."""
+    number, foreign = normalise(raw)
+    book = directory()
+    scam = ArticleLink(**SCAM_ARTICLE)
+    hotline_list = "、".join(h.number for h in book.hotlines)
+    shown = f"+{number}" if foreign else number
+    common = dict(number=shown, channel=None, regulator=None, article=scam, official=False)
+
+    if not foreign:
+        for line in book.hotlines:
+            if digits(line.number) == number:
+                return NumberCheck(number=number, official=True, status="official", channel=line, regulator=None,
+                                   message=f"{line.number} 是本钱包的官方{line.name}（{line.hours}）。",
+                                   warning=("官方客服不会索要密码或短信验证码，也不会让你转账到“安全账户”。"
+                                            "来电号码可以伪造，有疑问请挂断后主动拨打此号码核实。"),
+                                   article=scam)
+        for line in book.regulators:
+            if digits(line.number) == number:
+                return NumberCheck(**{**common, "regulator": line}, status="regulator",
+                                   message=f"{line.number} 是{line.name}，不是本钱包的客服号码。",
+                                   warning=("这是公开投诉电话，监管部门不会打电话让你转账或提供验证码；"
+                                            "接到自称监管部门要求转账的电话，请挂断并报警。"))
+    if foreign:
+        status, warning = "foreign", "这是境外号码。本钱包客服不会用境外号码联系你，冒充客服的诈骗电话常从境外拨出。"
+    elif _MOBILE.fullmatch(number):
+        status, warning = "mobile", "这是手机号码。本钱包客服不会用个人手机号联系你处理退款、理赔或注销业务。"
+    elif any(digits(line.number) in number or number in digits(line.number) for line in book.hotlines):
+        status, warning = "lookalike", "这个号码与官方号码相似，但并不相同——骗子常用加位、改位的号码冒充客服。"
+    else:
+        status, warning = "unknown", "这个号码不在本钱包的官方号码中，可能是冒充客服的诈骗电话。"
+    return NumberCheck(**common, status=status,
+                       message=f"{shown} 不是本钱包的官方号码。官方号码只有：{hotline_list}。",
+                       warning=warning + "请不要转账、不要提供验证码，挂断后拨打官方号码核实。")
