@@ -101,6 +101,51 @@ def drain_outbox(event):
 
 
 # ---------------------------------------------------------------- search
+# knowledge-base API (chalicelib/search): search, articles, categories, feedback, gaps
+from chalicelib.search import schemas as kb_schemas, service as kb  # noqa: E402
+
+
+@app.route("/kb/search", methods=["GET"])
+@api_contract("Search the knowledge base (Chinese, colloquial, typos and pinyin welcome)", tag="search",
+              query=kb_schemas.SearchQuery, responses={200: kb_schemas.SearchResponse}, errors=(400, 503))
+def kb_search():
+    query = http.parse_query(app.current_request, kb_schemas.SearchQuery)
+    return http.json_response(kb.search(query.q, category=query.category, limit=query.limit))
+
+
+@app.route("/kb/articles/{slug}", methods=["GET"])
+@api_contract("One article: rendered HTML body, other ways to ask, related articles", tag="search",
+              responses={200: kb_schemas.ArticleResponse}, errors=(404, 503))
+def kb_article(slug):
+    article = kb.get_article(slug)
+    if article is None:
+        raise errors.NotFound("没有这篇文章。", code="article_not_found")
+    return http.json_response(article, headers={"Cache-Control": "public, max-age=300"})
+
+
+@app.route("/kb/categories", methods=["GET"])
+@api_contract("Article categories with Chinese names and counts", tag="search",
+              responses={200: kb_schemas.CategoriesResponse}, errors=(503,))
+def kb_categories():
+    return http.json_response({"categories": kb.categories()}, headers={"Cache-Control": "public, max-age=300"})
+
+
+@app.route("/kb/articles/{slug}/feedback", methods=["POST"])
+@api_contract("Was this article helpful? (anonymous; optional comment)", tag="search",
+              body=kb_schemas.FeedbackBody, responses={201: kb_schemas.FeedbackResponse}, errors=(404, 409, 503))
+def kb_feedback(slug):
+    body = http.parse_body(app.current_request, kb_schemas.FeedbackBody)
+    kb.record_feedback(slug, helpful=body.helpful, comment=body.comment, user_id=None)
+    return http.json_response({"status": "recorded"}, status=201)
+
+
+@app.route("/support/kb-gaps", methods=["GET"], authorizer=cognito_jwt)
+@api_contract("Top zero-result queries and least helpful articles (support roles)", tag="search",
+              query=kb_schemas.GapsQuery, responses={200: kb_schemas.GapsResponse}, errors=(400, 403))
+def kb_gaps():
+    http.require_role(http.principal(app.current_request), "support", "senior-support")
+    query = http.parse_query(app.current_request, kb_schemas.GapsQuery)
+    return http.json_response(kb.kb_gaps(query.limit, days=query.days))
 
 
 # help centre and contacts

@@ -131,7 +131,9 @@ def load() -> Settings:
         simulator_delay_seconds=_int("SIMULATOR_DELAY_SECONDS", 30),
         kb_source_dir=_env("KB_SOURCE_DIR", str(PROJECT_DIR / "kb")),
         kb_index_dir=_env("KB_INDEX_DIR", str(CHALICELIB_DIR / "search" / "index")),
-        contacts_path=_env("CONTACTS_PATH", str(CHALICELIB_DIR / "search" / "contacts.yaml")),
+        # The index build copies kb/contacts.yaml next to the index, so a deploy ships both.
+        contacts_path=_env("CONTACTS_PATH", str(Path(_env("KB_INDEX_DIR", str(CHALICELIB_DIR / "search" / "index")))
+                                                / "contacts.yaml")),
         escalation_calendar_path=_env("ESCALATION_CALENDAR_PATH", str(CHALICELIB_DIR / "holidays.yaml")),
         step_limit_overrides=_env("STEP_LIMIT_OVERRIDES", ""),
     )

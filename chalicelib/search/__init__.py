@@ -1,0 +1,1 @@
+"""Chinese self-service knowledge base: analyser, index build, search service, feedback store."""

@@ -1,0 +1,259 @@
+"""How Chinese text becomes search terms — the same code for articles (at build) and queries.
+
+Three kinds of term, each in its own index field (see ``index.py``):
+
+- ``w`` words: segmentation by jieba (the Rust port, ``rjieba``) with the domain dictionary
+  (``dictionary.txt``), plus the dictionary sub-words of long words (客服热线 → 客服, 热线)
+  and the canonical form of colloquial words (``synonyms.txt``: 还钱 → 还款). Filler words
+  (``stopwords.txt``: 怎么, 吗, 呢 …) are dropped — they never decide a match.
+- ``g`` character bigrams of what is left, so words the dictionary misses still match.
+- ``p`` pinyin bigrams (toneless syllable pairs, ``ke_fu``) of the same characters; a query
+  typed in pinyin (``kefu dianhua``) is split into syllables and paired the same way, so
+  pinyin and homophone typos (还款失拜, 花被) land on the right terms.
+
+Cold start: jieba's stock dictionary takes ~150 ms (rjieba) to ~420 ms (jieba) to load and
+pypinyin ~400 ms to import. The runtime needs neither: the build writes the lexicon it saw
+(``lexicon.txt``: every word of the articles with its jieba frequency) and a character→pinyin
+table (``pinyin.txt``) next to the index, and a query analyser is an empty rjieba instance fed
+those words (a few ms). Offsets always refer to the caller's original string (normalisation
+keeps one character per character), so highlights are right however often a word repeats.
+"""
+from __future__ import annotations
+
+import functools
+import importlib.machinery
+import importlib.util
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent
+LEXICON_FILE = "lexicon.txt"
+PINYIN_FILE = "pinyin.txt"
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_WORDLIKE = re.compile(r"^[0-9a-z]+$")
+_DEFAULT_FREQ = 3000       # frequency for domain words listed without one
+_SUBWORD_MIN_LEN = 3        # words this long also yield their dictionary sub-words
+
+
+def is_cjk(char: str) -> bool:
+    return bool(_CJK.match(char))
+
+
+def normalize(text: str) -> str:
+    """Full-width → half-width, lower case, control characters → space; same length as ``text``."""
+    out = []
+    for char in text:
+        if char < " " or char == "\x7f" or unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co"):
+            out.append(" ")
+            continue
+        folded = unicodedata.normalize("NFKC", char).lower()
+        out.append(folded if len(folded) == 1 else char.lower()[:1] or " ")
+    return "".join(out)
+
+
+# --------------------------------------------------------------- data files
+def _lines(name: str):
+    for raw in (DATA_DIR / name).read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if line:
+            yield line
+
+
+@functools.cache
+def stopwords() -> frozenset[str]:
+    return frozenset(word for line in _lines("stopwords.txt") for word in line.split())
+
+
+@functools.cache
+def domain_words() -> dict[str, int]:
+    words = {}
+    for line in _lines("dictionary.txt"):
+        parts = line.split()
+        words[normalize(parts[0])] = int(parts[1]) if len(parts) > 1 else _DEFAULT_FREQ
+    return words
+
+
+@functools.cache
+def synonyms() -> dict[str, str]:
+    """variant → canonical (both normalised)."""
+    table = {}
+    for line in _lines("synonyms.txt"):
+        canonical, _, variants = line.partition(":")
+        canonical = normalize(canonical.strip())
+        for variant in variants.split(","):
+            variant = normalize(variant.strip())
+            if variant and variant != canonical:
+                table[variant] = canonical
+    return table
+
+
+def _rjieba_class():
+    """rjieba's ``Jieba`` class without ``import rjieba``, whose ``__init__`` loads the stock
+    dictionary (~150 ms) that a query analyser never uses."""
+    spec = importlib.util.find_spec("rjieba")
+    package_dir = Path(spec.origin).parent
+    library = next(package_dir.glob("rjieba*.so"), None) or next(package_dir.glob("rjieba*.pyd"))
+    loader = importlib.machinery.ExtensionFileLoader("rjieba.rjieba", str(library))
+    module = importlib.util.module_from_spec(importlib.util.spec_from_file_location(
+        "rjieba.rjieba", str(library), loader=loader))
+    loader.exec_module(module)
+    return module.Jieba
+
+
+# --------------------------------------------------------------- analysis
+@dataclass
+class Analysis:
+    words: list[str] = field(default_factory=list)
+    grams: list[str] = field(default_factory=list)
+    pinyin: list[str] = field(default_factory=list)
+    # (start, end, canonical words, pinyin key) of every kept token, offsets into the input
+    spans: list[tuple[int, int, tuple[str, ...], str]] = field(default_factory=list)
+
+
+class Analyzer:
+    """Text → terms. Build one with ``for_build()`` (stock dictionary) or ``for_index(dir)``."""
+
+    def __init__(self, jieba, pinyin_of: dict[str, str]):
+        self._jieba = jieba
+        self.pinyin_of = pinyin_of
+        self.syllables = frozenset(pinyin_of.values())
+        self._max_syllable = max((len(s) for s in self.syllables), default=6)
+        self._stop = stopwords()
+        self._synonyms = synonyms()
+        for word, freq in domain_words().items():
+            jieba.add_word(word, freq, None)
+        # Filler words and colloquial variants must come out of segmentation whole.
+        for word in self._stop:
+            jieba.add_word(word, 20000, None)
+        for variant in self._synonyms:
+            jieba.add_word(variant, 20000, None)
+
+    # -- construction
+    @classmethod
+    def for_build(cls) -> "Analyzer":
+        return cls(_rjieba_class()(), build_pinyin_table())
+
+    @classmethod
+    def for_index(cls, index_dir: str | Path) -> "Analyzer":
+        index_dir = Path(index_dir)
+        jieba = _rjieba_class().empty()
+        for line in (index_dir / LEXICON_FILE).read_text(encoding="utf-8").splitlines():
+            word, _, freq = line.partition(" ")
+            if word:
+                jieba.add_word(word, int(freq or _DEFAULT_FREQ), None)
+        return cls(jieba, load_pinyin_table(index_dir / PINYIN_FILE))
+
+    def has_word(self, word: str) -> bool:
+        return self._jieba.has_word(word)
+
+    # -- the pieces
+    def tokens(self, text: str) -> list[tuple[str, int, int]]:
+        """Non-overlapping segmentation of the normalised text, offsets into ``text``."""
+        return [(word, start, end) for word, start, end in self._jieba.tokenize(normalize(text), "default", True)]
+
+    def pinyin_key(self, chars: str) -> str:
+        return "".join(self.pinyin_of.get(c, c) for c in chars)
+
+    def split_syllables(self, latin: str) -> list[str] | None:
+        """``kefudianhua`` → ke fu dian hua (fewest syllables); None if it is not pinyin."""
+        n = len(latin)
+        best: list[list[str] | None] = [None] * (n + 1)
+        best[0] = []
+        for i in range(n):
+            if best[i] is None:
+                continue
+            for j in range(min(n, i + self._max_syllable), i, -1):
+                piece = latin[i:j]
+                if piece in self.syllables and (best[j] is None or len(best[i]) + 1 < len(best[j])):
+                    best[j] = best[i] + [piece]
+        return best[n]
+
+    def analyze(self, text: str, *, spans: bool = False) -> Analysis:
+        result = Analysis()
+        run_chars: list[str] = []      # CJK characters of the current run (between fillers/punctuation)
+        run_syllables: list[str] = []  # syllables of the current run (CJK or typed pinyin)
+
+        def close_run():
+            if len(run_chars) == 1:
+                result.grams.append(run_chars[0])
+            result.grams.extend(a + b for a, b in zip(run_chars, run_chars[1:]))
+            result.pinyin.extend(f"{a}_{b}" for a, b in zip(run_syllables, run_syllables[1:]))
+            run_chars.clear()
+            run_syllables.clear()
+
+        for word, start, end in self.tokens(text):
+            if not word.strip() or word in self._stop:
+                close_run()
+                continue
+            if is_cjk(word[0]):
+                canonical = self._synonyms.get(word)
+                terms = [word] if canonical is None else [word, canonical]
+                if len(word) >= _SUBWORD_MIN_LEN:
+                    terms.extend(self._subwords(word))
+                result.words.extend(terms)
+                run_chars.extend(c for c in word if is_cjk(c))
+                run_syllables.extend(self.pinyin_of.get(c, c) for c in word if is_cjk(c))
+                if spans:
+                    result.spans.append((start, end, tuple(terms), self.pinyin_key(word)))
+            elif _WORDLIKE.match(word):
+                if run_chars:
+                    close_run()
+                canonical = self._synonyms.get(word)
+                result.words.extend([word] if canonical is None else [word, canonical])
+                syllables = None if word.isdigit() else self.split_syllables(word)
+                if syllables:
+                    run_syllables.extend(syllables)
+                else:
+                    close_run()
+                if spans:
+                    result.spans.append((start, end, (word,), "".join(syllables or ())))
+            else:
+                close_run()
+        close_run()
+        return result
+
+    def _subwords(self, word: str):
+        seen = set()
+        for size in (2, 3):
+            for i in range(len(word) - size + 1):
+                piece = word[i:i + size]
+                if piece != word and piece not in seen and self._jieba.has_word(piece) and piece not in self._stop:
+                    seen.add(piece)
+                    yield piece
+                    if piece in self._synonyms:
+                        yield self._synonyms[piece]
+
+
+# --------------------------------------------------------------- pinyin table
+def build_pinyin_table() -> dict[str, str]:
+    """Toneless reading of every CJK unified ideograph (build time only: imports pypinyin)."""
+    from pypinyin import Style, lazy_pinyin
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    table = {}
+    for code in pinyin_dict:
+        char = chr(code)
+        if is_cjk(char):
+            reading = lazy_pinyin(char, style=Style.NORMAL, errors="ignore")
+            if reading and reading[0].isascii() and reading[0].isalpha():
+                table[char] = reading[0].replace("ü", "v")
+    return table
+
+
+def write_pinyin_table(table: dict[str, str], path: Path) -> None:
+    by_reading: dict[str, list[str]] = {}
+    for char, reading in table.items():
+        by_reading.setdefault(reading, []).append(char)
+    path.write_text("".join(f"{r} {''.join(sorted(cs))}\n" for r, cs in sorted(by_reading.items())),
+                    encoding="utf-8")
+
+
+def load_pinyin_table(path: Path) -> dict[str, str]:
+    table = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        reading, _, chars = line.partition(" ")
+        table.update(dict.fromkeys(chars, reading))
+    return table

@@ -1,0 +1,109 @@
+"""Request and response models of the knowledge-base routes (validation + the OpenAPI document)."""
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+
+CategoryId = Literal["contact", "repayment", "security", "escalation", "about"]
+
+
+class SearchQuery(BaseModel):
+    """Query string of GET /kb/search."""
+    model_config = ConfigDict(extra="forbid")
+    q: str = Field(min_length=1, max_length=200, description="the question, as the user typed it")
+    category: Optional[CategoryId] = None
+    limit: int = Field(default=10, ge=1, le=50)
+
+    @field_validator("q")
+    @classmethod
+    def not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("请输入要搜索的问题")
+        return value
+
+
+class GapsQuery(BaseModel):
+    """Query string of GET /support/kb-gaps."""
+    model_config = ConfigDict(extra="forbid")
+    limit: int = Field(default=20, ge=1, le=100)
+    days: int = Field(default=7, ge=1, le=31)
+
+
+class FeedbackBody(BaseModel):
+    """Was this article helpful?"""
+    model_config = ConfigDict(extra="forbid")
+    helpful: StrictBool
+    comment: Optional[str] = Field(default=None, max_length=500)
+
+
+class SearchResult(BaseModel):
+    slug: str
+    title: str
+    category: CategoryId
+    snippet: str = Field(description="HTML-escaped excerpt; matches wrapped in <mark>")
+    score: float
+
+
+class SearchResponse(BaseModel):
+    """Matching articles, best first."""
+    query: str
+    total: int
+    results: list[SearchResult]
+    suggestion: Optional[str] = Field(description="did-you-mean query, or null")
+    took_ms: float
+
+
+class RelatedArticle(BaseModel):
+    slug: str
+    title: str
+
+
+class ArticleResponse(BaseModel):
+    """One article with its rendered HTML body."""
+    slug: str
+    title: str
+    category: CategoryId
+    html: str
+    updated: str
+    questions: list[str]
+    related: list[RelatedArticle]
+
+
+class Category(BaseModel):
+    id: CategoryId
+    name: str
+    count: int
+
+
+class CategoriesResponse(BaseModel):
+    """Article categories with their Chinese names and article counts."""
+    categories: list[Category]
+
+
+class FeedbackResponse(BaseModel):
+    """Feedback recorded."""
+    status: Literal["recorded"]
+
+
+class ZeroResultQuery(BaseModel):
+    query: str
+    count: int
+    last_seen: str
+
+
+class ArticleFeedbackStats(BaseModel):
+    slug: str
+    title: Optional[str]
+    helpful: int
+    not_helpful: int
+    helpful_ratio: float
+
+
+class GapsResponse(BaseModel):
+    """What the knowledge base is missing: unanswered queries and unhelpful articles."""
+    days: int
+    from_: str = Field(alias="from", serialization_alias="from")
+    to: str
+    zero_result_queries: list[ZeroResultQuery]
+    least_helpful_articles: list[ArticleFeedbackStats]

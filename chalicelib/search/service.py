@@ -1,0 +1,272 @@
+"""Knowledge-base use cases: search, read an article, categories, feedback, gaps.
+
+The index is opened once per container, lazily, read-only, from ``settings().kb_index_dir``.
+Analytics (zero-result queries, feedback counters) go to DynamoDB through ``store``; a search
+never waits on or fails because of them (see ``_record_zero_result``).
+"""
+from __future__ import annotations
+
+import html
+import queue
+import threading
+import time
+
+from chalicelib import clock, errors
+from chalicelib.config import settings
+from chalicelib.logs import logger, metric
+from chalicelib.search import store
+from chalicelib.search.index import CATEGORIES, KbIndex
+
+MAX_QUERY_CHARS = 200
+MAX_LIMIT = 50
+SNIPPET_CHARS = 90
+GAP_DAYS = 7
+
+_index: KbIndex | None = None
+_index_dir: str | None = None
+_lock = threading.Lock()
+
+
+def kb_index() -> KbIndex:
+    """The container's index (opened on first use; reopened if ``KB_INDEX_DIR`` changed)."""
+    global _index, _index_dir
+    wanted = settings().kb_index_dir
+    if _index is None or _index_dir != wanted:
+        with _lock:
+            if _index is None or _index_dir != wanted:
+                try:
+                    _index = KbIndex(wanted)
+                except Exception as exc:  # a missing/corrupt index is an operator problem: say so
+                    logger.exception("kb index unavailable", extra={"kb_index_dir": wanted})
+                    raise errors.ServiceUnavailable("知识库暂时不可用，请稍后重试。", code="kb_unavailable") from exc
+                _index_dir = wanted
+    return _index
+
+
+def reset() -> None:
+    """Forget the open index (tests point ``KB_INDEX_DIR`` at fixture indexes)."""
+    global _index, _index_dir
+    with _lock:
+        _index, _index_dir = None, None
+
+
+# --------------------------------------------------------------- search
+def clean_query(query: str | None) -> str:
+    if query is None or not query.strip():
+        raise errors.ValidationFailed("请输入要搜索的问题。", code="empty_query", field="q")
+    if len(query) > MAX_QUERY_CHARS:
+        raise errors.ValidationFailed(f"搜索内容不能超过 {MAX_QUERY_CHARS} 个字。", code="query_too_long", field="q")
+    return query.strip()
+
+
+def search(query: str, *, category: str | None = None, limit: int = 10) -> dict:
+    started = time.perf_counter()
+    text = clean_query(query)
+    if category is not None and category not in CATEGORIES:
+        raise errors.ValidationFailed("没有这个分类。", code="unknown_category", field="category")
+    if not 1 <= int(limit) <= MAX_LIMIT:
+        raise errors.ValidationFailed(f"limit 应在 1 到 {MAX_LIMIT} 之间。", field="limit")
+    kb = kb_index()
+    hits, total, parsed = kb.search(text, category=category, limit=int(limit))
+    marks = _query_marks(kb, parsed, text)
+    results = []
+    for hit in hits:
+        doc = kb.stored(hit.docnum)
+        results.append({"slug": doc["slug"], "title": doc["title"], "category": doc["category"],
+                        "snippet": snippet(kb, hit.docnum, doc, marks), "score": round(hit.score, 4)})
+    suggestion = did_you_mean(kb, text)
+    if total == 0:
+        _record_zero_result(text)
+    return {"query": text, "total": total, "results": results, "suggestion": suggestion,
+            "took_ms": round((time.perf_counter() - started) * 1000, 2)}
+
+
+def _query_marks(kb: KbIndex, parsed, text: str) -> tuple[frozenset, frozenset]:
+    """What to highlight: the query's words (canonical forms included) and their sounds."""
+    spans = kb.analyzer.analyze(text, spans=True).spans
+    sounds = {key for _, _, _, key in spans if key}
+    # A pinyin query ("kefu dianhua") also marks words that sound like any of its pieces.
+    return frozenset(parsed.words), frozenset(sounds)
+
+
+def mark_text(kb: KbIndex, text: str, marks: tuple[frozenset, frozenset], *, spans=None) -> list[tuple[int, int]]:
+    """Offsets (into ``text``) of every token that matches the query, repeats included."""
+    words, sounds = marks
+    found = []
+    for start, end, terms, sound in (spans if spans is not None else kb.analyzer.analyze(text, spans=True).spans):
+        if any(t in words for t in terms) or (sound and sound in sounds):
+            found.append((start, end))
+    return found
+
+
+def highlight(text: str, spans: list[tuple[int, int]]) -> str:
+    """HTML-escape ``text`` and wrap each span in ``<mark>`` (spans sorted, non-overlapping)."""
+    out, pos = [], 0
+    for start, end in sorted(spans):
+        if start < pos:
+            continue
+        out.append(html.escape(text[pos:start]))
+        out.append(f"<mark>{html.escape(text[start:end])}</mark>")
+        pos = end
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
+def snippet(kb: KbIndex, docnum: int, doc: dict, marks) -> str:
+    """The ~90 characters of the body (or a question) that match the query best, highlighted."""
+    body = (doc.get("plain") or "").replace("\n", " ")
+    spans = mark_text(kb, body, marks, spans=kb.spans(docnum, "plain", body)) if body else []
+    if not spans:
+        for n, question in enumerate(doc.get("questions") or []):
+            q_spans = mark_text(kb, question, marks, spans=kb.spans(docnum, f"q{n}", question))
+            if q_spans:
+                return highlight(question, q_spans)
+        cut = body[:SNIPPET_CHARS]
+        return html.escape(cut + ("…" if len(body) > SNIPPET_CHARS else ""))
+    # The window with the most marks; start a little before its first mark.
+    best_start, best_count = spans[0][0], 0
+    for i, (start, _) in enumerate(spans):
+        count = sum(1 for s, e in spans[i:] if e <= start + SNIPPET_CHARS)
+        if count > best_count:
+            best_start, best_count = start, count
+    begin = max(0, best_start - 15)
+    for stop in ("。", "；", "！", "？", " "):
+        sentence = body.rfind(stop, max(0, best_start - 40), best_start)
+        if sentence != -1:
+            begin = sentence + 1
+            break
+    end = min(len(body), begin + SNIPPET_CHARS)
+    window = [(max(s, begin) - begin, min(e, end) - begin) for s, e in spans if s >= begin and e <= end]
+    prefix = "…" if begin > 0 else ""
+    suffix = "…" if end < len(body) else ""
+    return prefix + highlight(body[begin:end], window) + suffix
+
+
+def did_you_mean(kb: KbIndex, text: str) -> str | None:
+    """Replace pieces that sound like a known word but are spelt differently (花被 → 花呗)."""
+    table = kb.suggestions()
+    analyzer = kb.analyzer
+    out, changed, i = [], False, 0
+    normalized = text
+    while i < len(normalized):
+        replaced = False
+        for size in (4, 3, 2):
+            piece = normalized[i:i + size]
+            if len(piece) < size or not all('\u3400' <= c <= '\u9fff' for c in piece):
+                continue
+            word = table.get(analyzer.pinyin_key(piece))
+            if word and word != piece:
+                out.append(word)
+                i += size
+                changed = replaced = True
+                break
+            if word == piece:
+                out.append(piece)
+                i += size
+                replaced = True
+                break
+        if not replaced:
+            out.append(normalized[i])
+            i += 1
+    suggestion = "".join(out)
+    # Pinyin typed in latin letters: kefu dianhua → 客服电话.
+    latin = [s for s in analyzer.analyze(suggestion, spans=True).spans if s[3] and s[2][0].isascii()]
+    for start, end, _, sound in reversed(latin):
+        word = table.get(sound)
+        if word:
+            suggestion = suggestion[:start] + word + suggestion[end:]
+            changed = True
+    if changed:
+        import re
+        suggestion = re.sub(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])", "", suggestion)
+    return suggestion if changed and suggestion != text else None
+
+
+_analytics: queue.Queue = queue.Queue(maxsize=1000)
+_worker: threading.Thread | None = None
+
+
+def _record_zero_result(text: str) -> None:
+    """Count a query nobody could answer — off the request path: the search never waits for
+    DynamoDB (not even for creating its client) and never fails because of it."""
+    metric("KbZeroResult")
+    global _worker
+    day = clock.local_now(settings().time_zone).date().isoformat()
+    try:
+        _analytics.put_nowait((text, day))
+    except queue.Full:  # DynamoDB is far behind; dropping a counter beats slowing searches
+        logger.warning("kb analytics queue full, zero-result query dropped")
+        return
+    if _worker is None or not _worker.is_alive():
+        with _lock:
+            if _worker is None or not _worker.is_alive():
+                _worker = threading.Thread(target=_analytics_loop, name="kb-analytics", daemon=True)
+                _worker.start()
+
+
+def _analytics_loop() -> None:
+    while True:
+        text, day = _analytics.get()
+        try:
+            store.count_zero_result(text, day=day)
+        except Exception:  # best effort: logged, never raised into a request
+            logger.warning("kb analytics unavailable", exc_info=True)
+        finally:
+            _analytics.task_done()
+
+
+def flush_analytics() -> None:
+    """Wait until queued analytics are written (tests; a clean shutdown)."""
+    _analytics.join()
+
+
+# --------------------------------------------------------------- articles
+def get_article(slug: str) -> dict | None:
+    kb = kb_index()
+    docnum = kb.docnum_for(slug)
+    if docnum is None:
+        return None
+    doc = kb.stored(docnum)
+    return {"slug": doc["slug"], "title": doc["title"], "category": doc["category"], "html": doc["html"],
+            "updated": doc.get("updated") or "", "questions": list(doc.get("questions") or []),
+            "related": [dict(r) for r in doc.get("related") or []]}
+
+
+def categories() -> list[dict]:
+    counts = kb_index().meta.get("categories", {})
+    return [{"id": cid, "name": name, "count": int(counts.get(cid, 0))} for cid, name in CATEGORIES.items()]
+
+
+# --------------------------------------------------------------- feedback and gaps
+def record_feedback(slug: str, *, helpful: bool, comment: str | None = None, user_id: str | None = None) -> None:
+    if kb_index().docnum_for(slug) is None:
+        raise errors.NotFound("没有这篇文章。", code="article_not_found")
+    store.record_feedback(slug, helpful=helpful, comment=(comment or "").strip() or None, user_id=user_id,
+                          at=clock.isoformat(clock.now()))
+    metric("KbFeedback", helpful="yes" if helpful else "no")
+
+
+def kb_gaps(limit: int = 20, *, days: int = GAP_DAYS) -> dict:
+    today = clock.local_now(settings().time_zone).date()
+    import datetime as dt
+    day_list = [(today - dt.timedelta(days=n)).isoformat() for n in range(days)]
+    queries = store.zero_result_queries(day_list)
+    totals: dict[str, dict] = {}
+    for item in queries:
+        entry = totals.setdefault(item["query"], {"query": item["query"], "count": 0, "last_seen": item["day"]})
+        entry["count"] += item["count"]
+        entry["last_seen"] = max(entry["last_seen"], item["day"])
+    top = sorted(totals.values(), key=lambda e: (-e["count"], e["query"]))[:limit]
+    kb = kb_index()
+    articles = []
+    for stats in store.article_feedback():
+        votes = stats["helpful"] + stats["not_helpful"]
+        if stats["not_helpful"] == 0:
+            continue
+        docnum = kb.docnum_for(stats["slug"])
+        title = kb.stored(docnum)["title"] if docnum is not None else None
+        articles.append({"slug": stats["slug"], "title": title, "helpful": stats["helpful"],
+                         "not_helpful": stats["not_helpful"], "helpful_ratio": round(stats["helpful"] / votes, 3)})
+    articles.sort(key=lambda a: (a["helpful_ratio"], -a["not_helpful"], a["slug"]))
+    return {"days": days, "from": day_list[-1], "to": day_list[0], "zero_result_queries": top,
+            "least_helpful_articles": articles[:limit]}

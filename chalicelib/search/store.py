@@ -1,0 +1,138 @@
+"""DynamoDB side of the knowledge base: zero-result query counters and article feedback.
+
+One table (``settings().kb_table``, pk/sk strings), three kinds of item:
+
+| pk | sk | what |
+| --- | --- | --- |
+| ``ZERO#<yyyy-mm-dd>`` | ``Q#<query>`` | a query that found nothing that day: ``count`` (atomic ADD), ``last_at`` |
+| ``FEEDBACK`` | ``ARTICLE#<slug>`` | per-article totals ``helpful`` / ``not_helpful`` (atomic ADD) |
+| ``ARTICLE#<slug>`` | ``VOTE#<time>#<id>`` or ``USER#<user id>`` | one vote with its comment |
+
+Every read on a request path is a Query on one partition (a day, or the feedback
+totals), never a Scan. A vote and the totals it changes are written in one transaction,
+the vote conditionally (a signed-in user votes once per article; a retried anonymous vote
+with the same id is not counted twice).
+
+Zero-result counting uses its own client with short timeouts and no retries, and stops
+trying for a while after a failure, so a slow or unreachable DynamoDB never slows a search.
+"""
+from __future__ import annotations
+
+import functools
+import time
+import uuid
+
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from chalicelib import aws, errors
+from chalicelib.config import settings
+
+ZERO_PREFIX = "ZERO#"
+FEEDBACK_PK = "FEEDBACK"
+MAX_STORED_QUERY = 200
+MAX_COMMENT = 500
+ANALYTICS_PAUSE_SECONDS = 30.0
+
+_analytics_down_until = 0.0
+
+
+@functools.cache
+def _analytics_client(session):
+    config = Config(connect_timeout=0.3, read_timeout=0.5, retries={"total_max_attempts": 1})
+    return session.client("dynamodb", config=config)
+
+
+def analytics_available() -> bool:
+    return time.monotonic() >= _analytics_down_until
+
+
+def count_zero_result(query: str, *, day: str) -> None:
+    """ADD 1 to the day's counter of this query (best effort; raises only to be logged)."""
+    global _analytics_down_until
+    if not analytics_available():
+        return
+    try:
+        _analytics_client(aws._session()).update_item(
+            TableName=settings().kb_table,
+            Key={"pk": {"S": ZERO_PREFIX + day}, "sk": {"S": "Q#" + query[:MAX_STORED_QUERY]}},
+            UpdateExpression="ADD #count :one SET #query = :query, #day = :day",
+            ExpressionAttributeNames={"#count": "count", "#query": "query", "#day": "day"},
+            ExpressionAttributeValues={":one": {"N": "1"}, ":query": {"S": query[:MAX_STORED_QUERY]},
+                                       ":day": {"S": day}},
+        )
+    except Exception:
+        _analytics_down_until = time.monotonic() + ANALYTICS_PAUSE_SECONDS
+        raise
+
+
+def resume_analytics() -> None:
+    """Forget a recorded outage (tests)."""
+    global _analytics_down_until
+    _analytics_down_until = 0.0
+
+
+def zero_result_queries(days: list[str]) -> list[dict]:
+    """Every counted query of the given days: one Query per day partition."""
+    ddb = aws.client("dynamodb")
+    found = []
+    for day in days:
+        kwargs = {"TableName": settings().kb_table, "KeyConditionExpression": "pk = :pk",
+                  "ExpressionAttributeValues": {":pk": {"S": ZERO_PREFIX + day}}}
+        for page in ddb.get_paginator("query").paginate(**kwargs):
+            for item in page["Items"]:
+                found.append({"query": item["query"]["S"], "day": day, "count": int(item["count"]["N"])})
+    return found
+
+
+def record_feedback(slug: str, *, helpful: bool, comment: str | None, user_id: str | None, at: str,
+                    vote_id: str | None = None) -> None:
+    """Store one vote and bump the article's totals, atomically."""
+    if user_id:
+        sk = f"USER#{user_id}"
+    else:
+        sk = f"VOTE#{at}#{vote_id or uuid.uuid4().hex}"
+    vote = {"pk": {"S": f"ARTICLE#{slug}"}, "sk": {"S": sk}, "slug": {"S": slug},
+            "helpful": {"BOOL": bool(helpful)}, "at": {"S": at}}
+    if comment:
+        vote["comment"] = {"S": comment[:MAX_COMMENT]}
+    if user_id:
+        vote["user_id"] = {"S": user_id}
+    counter = "helpful" if helpful else "not_helpful"
+    table = settings().kb_table
+    try:
+        aws.client("dynamodb").transact_write_items(TransactItems=[
+            {"Put": {"TableName": table, "Item": vote, "ConditionExpression": "attribute_not_exists(pk)"}},
+            {"Update": {"TableName": table, "Key": {"pk": {"S": FEEDBACK_PK}, "sk": {"S": f"ARTICLE#{slug}"}},
+                        "UpdateExpression": "ADD #counter :one SET slug = :slug",
+                        "ExpressionAttributeNames": {"#counter": counter},
+                        "ExpressionAttributeValues": {":one": {"N": "1"}, ":slug": {"S": slug}}}},
+        ])
+    except ClientError as exc:
+        reasons = exc.response.get("CancellationReasons") or []
+        if exc.response["Error"]["Code"] == "TransactionCanceledException" and reasons \
+                and reasons[0].get("Code") == "ConditionalCheckFailed":
+            raise errors.Conflict("您已经评价过这篇文章了，感谢反馈。", code="already_voted") from None
+        raise
+
+
+def article_feedback() -> list[dict]:
+    """Totals of every article that has votes: one Query on the totals partition."""
+    ddb = aws.client("dynamodb")
+    kwargs = {"TableName": settings().kb_table, "KeyConditionExpression": "pk = :pk",
+              "ExpressionAttributeValues": {":pk": {"S": FEEDBACK_PK}}}
+    found = []
+    for page in ddb.get_paginator("query").paginate(**kwargs):
+        for item in page["Items"]:
+            found.append({"slug": item["slug"]["S"], "helpful": int(item.get("helpful", {}).get("N", 0)),
+                          "not_helpful": int(item.get("not_helpful", {}).get("N", 0))})
+    return found
+
+
+def votes(slug: str) -> list[dict]:
+    """One article's individual votes (newest last): a Query on its partition."""
+    ddb = aws.client("dynamodb")
+    kwargs = {"TableName": settings().kb_table, "KeyConditionExpression": "pk = :pk",
+              "ExpressionAttributeValues": {":pk": {"S": f"ARTICLE#{slug}"}}}
+    return [{"helpful": item["helpful"]["BOOL"], "comment": item.get("comment", {}).get("S"), "at": item["at"]["S"]}
+            for page in ddb.get_paginator("query").paginate(**kwargs) for item in page["Items"]]
