@@ -98,6 +98,85 @@ def drain_outbox(event):
 
 
 # ---------------------------------------------------------------- repay
+from chalicelib.config import settings as _settings  # noqa: E402  (kept with the routes that use it)
+from chalicelib.repay import schemas as repay_schemas, service as repay  # noqa: E402
+
+_IDEMPOTENCY_HEADER = {"Idempotency-Key": {
+    "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": "1–255 printable ASCII characters; the same key with the same body replays the first answer "
+                   "(header Idempotent-Replayed: true) for 24 h"}}
+
+
+def _caller() -> repay.Caller:
+    who = http.principal(app.current_request)
+    return repay.Caller(user_id=who.user_id, username=who.username)
+
+
+@app.route("/repayments/quote", methods=["POST"], authorizer=cognito_jwt)
+@api_contract("Fee breakdown, total and expected arrival for a repayment (warns when it would arrive after due_date)",
+              tag="repay", body=repay_schemas.RepaymentRequest, responses={200: repay_schemas.QuoteView})
+def quote_repayment():
+    request = http.parse_body(app.current_request, repay_schemas.RepaymentRequest)
+    return http.json_response(repay.quote(_caller(), request))
+
+
+@app.route("/repayments", methods=["POST"], authorizer=cognito_jwt)
+@api_contract("Make a repayment (exactly once per Idempotency-Key); large amounts answer 202 verification_required",
+              tag="repay", body=repay_schemas.RepaymentRequest, headers=_IDEMPOTENCY_HEADER,
+              responses={201: repay_schemas.RepaymentView, 202: repay_schemas.RepaymentView},
+              errors=(409, 422, 423))
+def create_repayment():
+    request = http.parse_body(app.current_request, repay_schemas.RepaymentRequest)
+    created = repay.create(_caller(), http.header(app.current_request, "Idempotency-Key"), request)
+    headers = {"Location": f"/repayments/{created.body['id']}"}
+    if created.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return http.json_response(created.body, status=created.status_code, headers=headers)
+
+
+@app.route("/repayments", methods=["GET"], authorizer=cognito_jwt)
+@api_contract("The caller's repayments, newest first (filters status, kind; opaque cursor)", tag="repay",
+              query=repay_schemas.ListQuery, responses={200: repay_schemas.RepaymentPage}, errors=(400,))
+def list_repayments():
+    query = http.parse_query(app.current_request, repay_schemas.ListQuery)
+    return http.json_response(repay.history(_caller(), query))
+
+
+@app.route("/repayments/{repayment_id}", methods=["GET"], authorizer=cognito_jwt)
+@api_contract("One repayment: status, fee, expected and actual arrival, timeline", tag="repay",
+              responses={200: repay_schemas.RepaymentView}, errors=(404,))
+def get_repayment(repayment_id):
+    return http.json_response(repay.get(_caller(), repayment_id))
+
+
+@app.route("/repayments/{repayment_id}/verify", methods=["POST"], authorizer=cognito_jwt)
+@api_contract("Confirm a large repayment with the SMS code (5 minutes, 5 attempts, then cancelled)", tag="repay",
+              body=repay_schemas.VerifyRequest, responses={200: repay_schemas.RepaymentView},
+              errors=(404, 409, 422, 423))
+def verify_repayment(repayment_id):
+    request = http.parse_body(app.current_request, repay_schemas.VerifyRequest)
+    return http.json_response(repay.verify(_caller(), repayment_id, request))
+
+
+@app.route("/repayments/{repayment_id}/retry", methods=["POST"], authorizer=cognito_jwt)
+@api_contract("Retry a repayment that failed for a retryable reason (repeating it is harmless)", tag="repay",
+              responses={200: repay_schemas.RepaymentView}, errors=(404, 409, 423))
+def retry_repayment(repayment_id):
+    return http.json_response(repay.retry(_caller(), repayment_id))
+
+
+@app.on_sqs_message(queue=_settings().settlement_queue, batch_size=10)
+def settle_repayments(event):
+    """Settlement worker: each record names one repayment attempt; duplicates and retries are no-ops."""
+    failed = 0
+    for record in event:
+        try:
+            repay.settle(record.body)
+        except Exception:
+            logger.exception("settlement failed; the batch will be redelivered")
+            failed += 1
+    if failed:  # settled records are skipped on redelivery (conditional on status and attempt)
+        raise RuntimeError(f"{failed} settlement message(s) failed")
 
 
 # ---------------------------------------------------------------- search
@@ -202,3 +281,152 @@ def help_contact():
 
 
 # ---------------------------------------------------------------- escalation
+# step-based escalation (chalicelib/escalation): cases, support queues, the sweep
+from chalicelib.escalation import schemas as esc_schemas, service as escalation, steps as esc_steps  # noqa: E402
+
+
+def _who() -> http.Principal:
+    return http.principal(app.current_request)
+
+
+@app.route("/support/suggestions", methods=["GET"], authorizer=cognito_jwt)
+@api_contract("Knowledge-base articles that may already answer the question (before opening a case)",
+              tag="escalation", query=esc_schemas.SuggestionQuery, responses={200: esc_schemas.Suggestions},
+              errors=(400, 503))
+def case_suggestions():
+    query = http.parse_query(app.current_request, esc_schemas.SuggestionQuery)
+    return http.json_response(escalation.suggestions(query.q))
+
+
+@app.route("/support/cases", methods=["POST"], authorizer=cognito_jwt)
+@api_contract("Open a case (account_security starts at senior with P1 and freezes repayments at once)",
+              tag="escalation", body=esc_schemas.NewCase, responses={201: esc_schemas.CaseView}, errors=(503,))
+def open_case():
+    body = http.parse_body(app.current_request, esc_schemas.NewCase)
+    view = escalation.open_case(_who(), category=body.category, description=body.description,
+                                repayment_id=body.repayment_id)
+    return http.json_response(view, status=201, headers={"Location": f"/support/cases/{view['case_id']}"})
+
+
+@app.route("/support/cases", methods=["GET"], authorizer=cognito_jwt)
+@api_contract("The caller's cases, newest first", tag="escalation", responses={200: esc_schemas.CaseList})
+def my_cases():
+    return http.json_response(escalation.list_mine(_who()))
+
+
+@app.route("/support/cases/{case_id}", methods=["GET"], authorizer=cognito_jwt)
+@api_contract("A case: step, status, deadline, timeline and what happens next (staff also see notes)",
+              tag="escalation", responses={200: esc_schemas.CaseView}, errors=(404,))
+def get_case(case_id):
+    return http.json_response(escalation.get_case(_who(), case_id))
+
+
+@app.route("/support/cases/{case_id}/escalate", methods=["POST"], authorizer=cognito_jwt)
+@api_contract("Move the case to the next step (the owner: not solved; staff: escalate)", tag="escalation",
+              body=esc_schemas.Reason, responses={200: esc_schemas.CaseView}, errors=(403, 404, 409))
+def escalate_case(case_id):
+    body = http.parse_body(app.current_request, esc_schemas.Reason)
+    return http.json_response(escalation.escalate(_who(), case_id, body.reason))
+
+
+@app.route("/support/cases/{case_id}/messages", methods=["POST"], authorizer=cognito_jwt)
+@api_contract("The owner adds information (resumes a clock paused while waiting on the user)", tag="escalation",
+              body=esc_schemas.UserMessage, responses={200: esc_schemas.CaseView}, errors=(403, 404, 409))
+def case_user_message(case_id):
+    body = http.parse_body(app.current_request, esc_schemas.UserMessage)
+    return http.json_response(escalation.add_user_message(_who(), case_id, body.message))
+
+
+@app.route("/support/cases/{case_id}/confirm", methods=["POST"], authorizer=cognito_jwt)
+@api_contract("The owner confirms a resolved case is solved (closes it)", tag="escalation",
+              responses={200: esc_schemas.CaseView}, errors=(403, 404, 409))
+def confirm_case(case_id):
+    return http.json_response(escalation.confirm(_who(), case_id))
+
+
+@app.route("/support/cases/{case_id}/reopen", methods=["POST"], authorizer=cognito_jwt)
+@api_contract("The owner reopens a resolved case within 7 days (back to the step it was in)", tag="escalation",
+              body=esc_schemas.Reason, responses={200: esc_schemas.CaseView}, errors=(403, 404, 409))
+def reopen_case(case_id):
+    body = http.parse_body(app.current_request, esc_schemas.Reason)
+    return http.json_response(escalation.reopen(_who(), case_id, body.reason))
+
+
+@app.route("/support/cases/{case_id}/export", methods=["GET"], authorizer=cognito_jwt)
+@api_contract("The case as JSON to attach to a complaint (with regulator/legal routes and evidence list)",
+              tag="escalation", responses={200: esc_schemas.CaseExport}, errors=(404,))
+def export_case(case_id):
+    view = escalation.export(_who(), case_id)
+    return http.json_response(view, headers={
+        "Content-Disposition": f'attachment; filename="{view["reference"]}.json"'})
+
+
+@app.route("/support/cases/{case_id}/export.html", methods=["GET"], authorizer=cognito_jwt)
+@api_contract("The case as a printable page (HTML)", tag="escalation", responses={200: None}, errors=(404,),
+              html=True)
+def export_case_html(case_id):
+    return http.html_response(escalation.export_html(_who(), case_id))
+
+
+@app.route("/support/cases/{case_id}/assign", methods=["POST"], authorizer=cognito_jwt)
+@api_contract("Assign the case (to the caller unless assignee is given); support roles", tag="escalation",
+              body=esc_schemas.Assign, responses={200: esc_schemas.CaseView}, errors=(403, 404, 409))
+def assign_case(case_id):
+    body = http.parse_body(app.current_request, esc_schemas.Assign)
+    return http.json_response(escalation.assign(_who(), case_id, body.assignee))
+
+
+@app.route("/support/cases/{case_id}/notes", methods=["POST"], authorizer=cognito_jwt)
+@api_contract("Add an internal note (never shown to the user); support roles", tag="escalation",
+              body=esc_schemas.Note, responses={201: esc_schemas.NoteAdded}, errors=(403, 404))
+def note_case(case_id):
+    body = http.parse_body(app.current_request, esc_schemas.Note)
+    return http.json_response(escalation.add_note(_who(), case_id, body.text), status=201)
+
+
+@app.route("/support/cases/{case_id}/reply", methods=["POST"], authorizer=cognito_jwt)
+@api_contract("Reply to the user (the step's response; await_user pauses the clock); support roles",
+              tag="escalation", body=esc_schemas.Reply, responses={200: esc_schemas.CaseView},
+              errors=(403, 404, 409))
+def reply_case(case_id):
+    body = http.parse_body(app.current_request, esc_schemas.Reply)
+    return http.json_response(escalation.reply(_who(), case_id, body.message, body.await_user))
+
+
+@app.route("/support/cases/{case_id}/resolve", methods=["POST"], authorizer=cognito_jwt)
+@api_contract("Resolve the case (the user may confirm or reopen within 7 days); support roles",
+              tag="escalation", body=esc_schemas.Resolve, responses={200: esc_schemas.CaseView},
+              errors=(403, 404, 409))
+def resolve_case(case_id):
+    body = http.parse_body(app.current_request, esc_schemas.Resolve)
+    return http.json_response(escalation.resolve(_who(), case_id, body.summary))
+
+
+@app.route("/support/queues/{step}", methods=["GET"], authorizer=cognito_jwt)
+@api_contract("Open cases of a step, nearest deadline first (opaque cursor); support roles", tag="escalation",
+              query=esc_schemas.QueueQuery, responses={200: esc_schemas.QueuePage}, errors=(400, 403, 404))
+def support_queue(step):
+    if step not in esc_steps.NAMES:
+        raise errors.NotFound(f"没有这个步骤，可选：{'、'.join(esc_steps.NAMES)}。", code="step_not_found")
+    query = http.parse_query(app.current_request, esc_schemas.QueueQuery)
+    return http.json_response(escalation.queue(_who(), step, limit=query.limit, cursor=query.cursor))
+
+
+@app.route("/support/accounts/{user_id}/unfreeze", methods=["POST"], authorizer=cognito_jwt)
+@api_contract("Lift a security freeze on a user's repayments (senior-support only)", tag="escalation",
+              responses={200: esc_schemas.AccountFreeze}, errors=(400, 403))
+def unfreeze_account(user_id):
+    return http.json_response(escalation.unfreeze(_who(), user_id))
+
+
+@app.route("/help/cases/{case_id}", methods=["GET"], authorizer=cognito_jwt)
+@api_contract("The signed-in user's case as a help-centre page (HTML; bearer token required)", tag="escalation",
+              responses={200: None}, errors=(404,), html=True)
+def help_case(case_id):
+    return http.html_response(escalation.help_page(_who(), case_id))
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def escalation_sweep(event):
+    """Warn teams before deadlines, escalate lapsed steps, auto-close resolved cases after 7 days."""
+    escalation.sweep()

@@ -1,9 +1,12 @@
-"""Repayments: one table keyed by user, one settlement queue (see README, "Table design")."""
+"""Repayments: one table keyed by user, one settlement queue (see README, "Repayments" → "Table design")."""
 from infra import table
 
 
 def tables(cfg):
-    return [table(cfg.repayments_table, ttl="expires_at")]
+    return [table(cfg.repayments_table, ttl="expires_at", gsis=[
+        ("by_status", "gsi1pk", "gsi1sk"),   # <user>#<status> / <repayment id>: history filtered by status
+        ("by_kind", "gsi2pk", "gsi2sk"),     # <user>#<kind>   / <repayment id>: history filtered by kind
+    ])]
 
 
 def queues(cfg):

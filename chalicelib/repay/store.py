@@ -146,3 +146,219 @@ def not_frozen_check(user_id: str) -> dict:
         "ConditionExpression": "attribute_not_exists(frozen) OR frozen = :f",
         "ExpressionAttributeValues": values({":f": False}),
     }}
+
+
+# ---------------------------------------------------------------- repayments
+def repayment_key(user_id: str, repayment_id: str) -> dict:
+    return {"pk": user_pk(user_id), "sk": f"REPAY#{repayment_id}"}
+
+
+def status_index_key(user_id: str, status: str) -> str:
+    return f"{user_id}#{status}"
+
+
+def kind_index_key(user_id: str, kind: str) -> str:
+    return f"{user_id}#{kind}"
+
+
+def get_repayment(user_id: str, repayment_id: str) -> dict | None:
+    return _table().get_item(Key=repayment_key(user_id, repayment_id), ConsistentRead=True).get("Item")
+
+
+def put_repayment(item: dict) -> dict:
+    """TransactWriteItems element creating a repayment (never overwrites one)."""
+    item = {**item, **repayment_key(item["user_id"], item["id"]),
+            "gsi1pk": status_index_key(item["user_id"], item["status"]), "gsi1sk": item["id"],
+            "gsi2pk": kind_index_key(item["user_id"], item["kind"]), "gsi2sk": item["id"]}
+    return {"Put": {"TableName": settings().repayments_table, "Item": low(item),
+                    "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def change(user_id: str, repayment_id: str, *, expect_status: str, entry: dict, new_status: str | None = None,
+           fields: dict[str, Any] | None = None, remove: tuple[str, ...] = (),
+           expect: dict[str, Any] | None = None) -> dict:
+    """TransactWriteItems element for one conditional change of a repayment.
+
+    Applies only while the repayment is in ``expect_status`` (and every ``expect``
+    attribute equals its value, ``None`` meaning "absent"); appends ``entry`` to the
+    timeline and bumps ``version``. Moves the status (and its index key) when
+    ``new_status`` is given.
+    """
+    names = {"#status": "status"}
+    vals: dict[str, Any] = {":expect_status": expect_status, ":entry": [entry], ":one": 1, ":now": entry["at"]}
+    sets = ["timeline = list_append(timeline, :entry)", "version = version + :one", "updated_at = :now"]
+    if new_status:
+        sets += ["#status = :new_status", "gsi1pk = :gsi1pk"]
+        vals[":new_status"] = new_status
+        vals[":gsi1pk"] = status_index_key(user_id, new_status)
+    for index, (name, value) in enumerate((fields or {}).items()):
+        names[f"#f{index}"] = name
+        vals[f":f{index}"] = value
+        sets.append(f"#f{index} = :f{index}")
+    conditions = ["#status = :expect_status"]
+    for index, (name, value) in enumerate((expect or {}).items()):
+        names[f"#e{index}"] = name
+        if value is None:
+            conditions.append(f"attribute_not_exists(#e{index})")
+        else:
+            vals[f":e{index}"] = value
+            conditions.append(f"#e{index} = :e{index}")
+    expression = "SET " + ", ".join(sets)
+    if remove:
+        for index, name in enumerate(remove):
+            names[f"#r{index}"] = name
+        expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove)))
+    return {"Update": {"TableName": settings().repayments_table, "Key": low(repayment_key(user_id, repayment_id)),
+                       "UpdateExpression": expression, "ConditionExpression": " AND ".join(conditions),
+                       "ExpressionAttributeNames": names, "ExpressionAttributeValues": values(vals)}}
+
+
+def apply(element: dict, *extra: dict) -> None:
+    """Write one ``change`` (plus optional further elements atomically)."""
+    if not extra:
+        try:
+            _ddb().update_item(**element["Update"])
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                raise ConditionFailed(["ConditionalCheckFailed"]) from None
+            raise
+        return
+    transact([element, *extra])
+
+
+def list_repayments(user_id: str, *, status: str | None, kind: str | None, limit: int,
+                    after_id: str | None) -> tuple[list[dict], str | None]:
+    """Newest first; ``after_id`` continues after that repayment. Always a Query, never a Scan."""
+    pk = user_pk(user_id)
+    query: dict[str, Any] = {"ScanIndexForward": False}
+    if status:
+        query.update(IndexName="by_status", KeyConditionExpression="gsi1pk = :h",
+                     ExpressionAttributeValues={":h": status_index_key(user_id, status)})
+        if kind:
+            query["FilterExpression"] = "kind = :kind"
+            query["ExpressionAttributeValues"][":kind"] = kind
+    elif kind:
+        query.update(IndexName="by_kind", KeyConditionExpression="gsi2pk = :h",
+                     ExpressionAttributeValues={":h": kind_index_key(user_id, kind)})
+    else:
+        query.update(KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+                     ExpressionAttributeValues={":pk": pk, ":prefix": "REPAY#"})
+
+    def start_key(repayment_id: str) -> dict:
+        key = repayment_key(user_id, repayment_id)
+        if query.get("IndexName") == "by_status":
+            key.update(gsi1pk=status_index_key(user_id, status), gsi1sk=repayment_id)
+        elif query.get("IndexName") == "by_kind":
+            key.update(gsi2pk=kind_index_key(user_id, kind), gsi2sk=repayment_id)
+        return key
+
+    items: list[dict] = []
+    exclusive = start_key(after_id) if after_id else None
+    more = False
+    while True:
+        wanted = limit - len(items)
+        # One extra item tells whether another page exists without a second read.
+        page = dict(query, Limit=wanted + 1 if "FilterExpression" not in query else max(wanted + 1, 25))
+        if exclusive:
+            page["ExclusiveStartKey"] = exclusive
+        response = _table().query(**page)
+        found = response.get("Items", [])
+        items.extend(found[:wanted])
+        exclusive = response.get("LastEvaluatedKey")
+        if len(items) >= limit:
+            more = len(found) > wanted or exclusive is not None
+            break
+        if not exclusive:
+            break
+    return items, (items[-1]["id"] if more else None)
+
+
+# ---------------------------------------------------------------- monthly allowance usage
+def usage_key(user_id: str, month: str, kind: str) -> dict:
+    return {"pk": user_pk(user_id), "sk": f"USAGE#{month}#{kind}"}
+
+
+def get_usage(user_id: str, month: str, kind: str) -> int:
+    item = _table().get_item(Key=usage_key(user_id, month, kind), ConsistentRead=True).get("Item")
+    return int(item["used_fen"]) if item else 0
+
+
+def add_usage(user_id: str, month: str, kind: str, amount_fen: int, *, seen_fen: int) -> dict:
+    """TransactWriteItems element: ``used += amount`` only if it still equals what the fee was priced on."""
+    if seen_fen == 0:
+        condition = "attribute_not_exists(used_fen) OR used_fen = :zero"
+    else:
+        condition = "used_fen = :seen"
+    return {"Update": {
+        "TableName": settings().repayments_table, "Key": low(usage_key(user_id, month, kind)),
+        "UpdateExpression": "SET used_fen = if_not_exists(used_fen, :zero) + :amount",
+        "ConditionExpression": condition,
+        "ExpressionAttributeValues": values({":zero": 0, ":amount": amount_fen,
+                                             **({":seen": seen_fen} if seen_fen else {})}),
+    }}
+
+
+def release_usage(user_id: str, month: str, kind: str, amount_fen: int) -> dict:
+    """TransactWriteItems element giving allowance back (a repayment that will never settle)."""
+    return {"Update": {
+        "TableName": settings().repayments_table, "Key": low(usage_key(user_id, month, kind)),
+        "UpdateExpression": "SET used_fen = used_fen - :amount",
+        "ConditionExpression": "used_fen >= :amount",
+        "ExpressionAttributeValues": values({":amount": amount_fen}),
+    }}
+
+
+# ---------------------------------------------------------------- idempotency records
+def idempotency_key(user_id: str, key_hash: str) -> dict:
+    return {"pk": user_pk(user_id), "sk": f"IDEM#{key_hash}"}
+
+
+def claim_idempotency(user_id: str, key_hash: str, *, fingerprint: str, owner: str,
+                      lock_seconds: int, ttl_seconds: int) -> dict | None:
+    """Conditionally record "in progress" for this key. None when claimed; else the record that holds it.
+
+    A record counts as free when absent, past its 24 h expiry (TTL deletes lazily) or
+    stuck in progress past its lock (the first request's Lambda died mid-way).
+    """
+    now = clock.now()
+    item = {**idempotency_key(user_id, key_hash), "state": "in_progress", "fingerprint": fingerprint,
+            "owner": owner, "lock_until": clock.epoch() + lock_seconds,
+            "created_at": clock.isoformat(now), "expires_at": clock.epoch() + ttl_seconds}
+    try:
+        _ddb().put_item(
+            TableName=settings().repayments_table, Item=low(item),
+            ConditionExpression="attribute_not_exists(pk) OR expires_at < :now "
+                                "OR (#state = :in_progress AND lock_until < :now)",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues=values({":now": clock.epoch(), ":in_progress": "in_progress"}))
+    except ClientError as exc:
+        if not _is_condition_failure(exc):
+            raise
+        existing = _table().get_item(Key=idempotency_key(user_id, key_hash), ConsistentRead=True).get("Item")
+        return existing or {"state": "in_progress", "fingerprint": fingerprint}
+    return None
+
+
+def complete_idempotency(user_id: str, key_hash: str, *, owner: str, status_code: int, body: str) -> dict:
+    """TransactWriteItems element storing the response, only for the request that holds the claim."""
+    return {"Update": {
+        "TableName": settings().repayments_table, "Key": low(idempotency_key(user_id, key_hash)),
+        "UpdateExpression": "SET #state = :completed, status_code = :code, response_body = :body REMOVE lock_until",
+        "ConditionExpression": "#state = :in_progress AND #owner = :owner",
+        "ExpressionAttributeNames": {"#state": "state", "#owner": "owner"},
+        "ExpressionAttributeValues": values({":completed": "completed", ":code": status_code, ":body": body,
+                                             ":in_progress": "in_progress", ":owner": owner}),
+    }}
+
+
+def release_idempotency(user_id: str, key_hash: str, *, owner: str) -> None:
+    """Forget our in-progress claim (the request failed: the same key may be tried again)."""
+    try:
+        _ddb().delete_item(
+            TableName=settings().repayments_table, Key=low(idempotency_key(user_id, key_hash)),
+            ConditionExpression="#state = :in_progress AND #owner = :owner",
+            ExpressionAttributeNames={"#state": "state", "#owner": "owner"},
+            ExpressionAttributeValues=values({":in_progress": "in_progress", ":owner": owner}))
+    except ClientError as exc:
+        if not _is_condition_failure(exc):
+            raise

@@ -1,0 +1,101 @@
+"""Bank / biller connectors behind one small interface, and the local simulator.
+
+A connector settles one attempt of a repayment and answers ``succeeded``,
+``failed`` (with a reason from ``model.FAILURES``) or ``pending`` (accepted,
+arriving later — ask again). Real connectors must be idempotent by
+``request.reference`` (one reference per repayment attempt): SQS delivers at
+least once, so the same attempt can be submitted twice; the bank's own
+duplicate check on the reference is what keeps money from moving twice, and
+our conditional writes keep the outcome from being recorded twice.
+
+Simulator rules (deterministic, by the fen part of the amount, i.e. its last two digits):
+
+====================  ==========================================================
+amount ends in        outcome
+====================  ==========================================================
+``.51``               ``insufficient_funds`` on the first attempt, success on retry
+``.52``               ``biller_unavailable`` on the first attempt, success on retry
+``.53``               ``network_error`` on the first attempt, success on retry
+``.54``               ``maintenance`` on the first attempt, success on retry
+``.55``               ``invalid_account`` (not retryable)
+``.56``               delayed: pending for ``SIMULATOR_DELAY_SECONDS`` (30 s), then success
+``.61`` – ``.64``     same failures as ``.51`` – ``.54`` but on every attempt
+anything else         success, arriving now
+====================  ==========================================================
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Protocol
+
+from chalicelib import clock
+from chalicelib.config import settings
+
+
+@dataclass(frozen=True)
+class SettlementRequest:
+    reference: str            # "<repayment id>#<attempt>": the bank's duplicate-check key
+    repayment_id: str
+    kind: str
+    amount_fen: int
+    payee: dict
+    attempt: int
+    submitted_at: dt.datetime  # when this attempt started processing
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str                       # succeeded | failed | pending
+    reason: str | None = None         # failure code when failed
+    settled_at: dt.datetime | None = None
+    expected_at: dt.datetime | None = None  # when pending
+
+    @classmethod
+    def succeeded(cls, at: dt.datetime) -> "Outcome":
+        return cls("succeeded", settled_at=at)
+
+    @classmethod
+    def failed(cls, reason: str) -> "Outcome":
+        return cls("failed", reason=reason)
+
+    @classmethod
+    def pending(cls, expected_at: dt.datetime) -> "Outcome":
+        return cls("pending", expected_at=expected_at)
+
+
+class Connector(Protocol):
+    def settle(self, request: SettlementRequest) -> Outcome: ...
+
+
+_FIRST_ATTEMPT_FAILURES = {51: "insufficient_funds", 52: "biller_unavailable", 53: "network_error", 54: "maintenance"}
+_ALWAYS_FAILURES = {61: "insufficient_funds", 62: "biller_unavailable", 63: "network_error", 64: "maintenance"}
+
+
+class Simulator:
+    """Deterministic stand-in for the bank and billers (rules in the module docstring)."""
+
+    def __init__(self, delay_seconds: int = 30):
+        self.delay = dt.timedelta(seconds=delay_seconds)
+
+    def settle(self, request: SettlementRequest) -> Outcome:
+        fen = request.amount_fen % 100
+        now = clock.now()
+        if fen in _FIRST_ATTEMPT_FAILURES and request.attempt == 1:
+            return Outcome.failed(_FIRST_ATTEMPT_FAILURES[fen])
+        if fen in _ALWAYS_FAILURES:
+            return Outcome.failed(_ALWAYS_FAILURES[fen])
+        if fen == 55:
+            return Outcome.failed("invalid_account")
+        if fen == 56:
+            ready = request.submitted_at + self.delay
+            if now < ready:
+                return Outcome.pending(ready)
+        return Outcome.succeeded(now)
+
+
+def get() -> Connector:
+    name = settings().settlement_connector
+    if name == "simulator":
+        return Simulator(delay_seconds=settings().simulator_delay_seconds)
+    raise RuntimeError(f"unknown settlement connector {name!r}")

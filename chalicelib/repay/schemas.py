@@ -1,0 +1,224 @@
+"""Request and response models of the repayment routes (parsed with, and documented from, the same classes)."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
+
+from chalicelib.repay import model
+from chalicelib.repay.money import InvalidAmount, parse_fen
+
+Kind = Literal["credit_card", "loan", "utility"]
+Status = Literal["verification_required", "processing", "succeeded", "failed", "cancelled"]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+
+class CreditCardPayee(_Input):
+    """Credit card: issuing bank and card number (only the last 4 digits are kept)."""
+    kind: Literal["credit_card"]
+    issuer: StrictStr = Field(min_length=1, max_length=40, description="发卡行，例如 招商银行")
+    card_number: StrictStr = Field(min_length=12, max_length=23, description="卡号，12–19 位数字，可含空格")
+
+    @field_validator("card_number")
+    @classmethod
+    def _luhn(cls, value: str) -> str:
+        digits = value.replace(" ", "").replace("-", "")
+        if not digits.isdigit() or not 12 <= len(digits) <= 19:
+            raise ValueError("卡号应为 12–19 位数字")
+        if not model.luhn_valid(digits):
+            raise ValueError("卡号校验失败，请检查是否输入有误")
+        return digits
+
+
+class LoanPayee(_Input):
+    """Loan: lending platform and contract number."""
+    kind: Literal["loan"]
+    platform: StrictStr = Field(min_length=1, max_length=40, description="借款平台")
+    contract_number: StrictStr = Field(min_length=4, max_length=40, pattern=r"^[A-Za-z0-9-]+$",
+                                       description="借款合同号")
+
+
+class UtilityPayee(_Input):
+    """Utility bill: water, electricity or gas; biller, household account number, city."""
+    kind: Literal["utility"]
+    utility: Literal["water", "electricity", "gas"]
+    biller: StrictStr = Field(min_length=1, max_length=60, description="缴费单位")
+    account_number: StrictStr = Field(min_length=4, max_length=32, pattern=r"^[A-Za-z0-9-]+$", description="户号")
+    city: StrictStr = Field(min_length=1, max_length=30)
+
+
+Payee = Annotated[Union[CreditCardPayee, LoanPayee, UtilityPayee], Field(discriminator="kind")]
+
+
+class RepaymentRequest(_Input):
+    """A repayment to quote or to make."""
+    amount: StrictStr = Field(max_length=20, description="金额（元），字符串，最多两位小数，例如 \"1234.50\"",
+                              examples=["1234.50"])
+    payee: Payee
+    due_date: Optional[dt.date] = Field(default=None, description="还款日 YYYY-MM-DD；到账晚于此日会提示")
+
+    @field_validator("amount")
+    @classmethod
+    def _amount(cls, value: str) -> str:
+        try:
+            parse_fen(value)
+        except InvalidAmount as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("due_date", mode="before")
+    @classmethod
+    def _date_text(cls, value):
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ValueError("日期格式应为 YYYY-MM-DD")
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("日期格式应为 YYYY-MM-DD") from None
+
+    @property
+    def amount_fen(self) -> int:
+        return parse_fen(self.amount)
+
+
+class VerifyRequest(_Input):
+    """The 6-digit code sent by SMS."""
+    code: StrictStr = Field(pattern=r"^[0-9]{6}$", description="短信验证码（6 位数字）")
+
+
+class ListQuery(BaseModel):
+    """History filters (query string values arrive as text)."""
+    model_config = ConfigDict(extra="forbid")
+    status: Optional[Status] = None
+    kind: Optional[Kind] = None
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: Optional[str] = Field(default=None, min_length=1, max_length=200)
+
+
+# ---------------------------------------------------------------- responses
+class FeeLineView(BaseModel):
+    code: str
+    label: str
+    amount: str
+
+
+class AllowanceView(BaseModel):
+    monthly: str
+    used_before: str
+    applied: str
+    remaining_after: str
+
+
+class ArrivalView(BaseModel):
+    expected_at: str = Field(description="ISO 8601, Asia/Shanghai")
+    date: str
+    note: str
+
+
+class WarningView(BaseModel):
+    code: str
+    message: str
+    kb_article: str
+
+
+class QuoteView(BaseModel):
+    """Fee breakdown, total and expected arrival."""
+    kind: Kind
+    amount: str
+    fee: str
+    total: str
+    fee_breakdown: list[FeeLineView]
+    allowance: AllowanceView
+    fee_schedule_version: str
+    expected_arrival: ArrivalView
+    due_date: Optional[str] = None
+    warning: Optional[WarningView] = None
+    verification_required: bool
+
+
+class PayeeView(BaseModel):
+    kind: Kind
+    issuer: Optional[str] = None
+    card_last4: Optional[str] = None
+    platform: Optional[str] = None
+    contract_number: Optional[str] = None
+    utility: Optional[Literal["water", "electricity", "gas"]] = None
+    biller: Optional[str] = None
+    account_number: Optional[str] = None
+    city: Optional[str] = None
+
+
+class FailureView(BaseModel):
+    reason: str
+    message: str
+    next_step: str
+    kb_article: str
+    retryable: bool
+
+
+class NoticeView(BaseModel):
+    code: str
+    message: str
+    kb_article: str
+
+
+class VerificationView(BaseModel):
+    expires_at: str
+    attempts_left: int
+
+
+class TimelineEntryView(BaseModel):
+    at: str
+    status: Status
+    event: str
+    message: str
+
+
+class RepaymentView(BaseModel):
+    """A repayment: status, fee, expected and actual arrival, timeline."""
+    id: str
+    status: Status
+    kind: Kind
+    payee: PayeeView
+    amount: str
+    fee: str
+    total: str
+    fee_breakdown: list[FeeLineView]
+    fee_schedule_version: str
+    attempt: int
+    created_at: str
+    updated_at: str
+    expected_arrival: ArrivalView
+    actual_arrival: Optional[str] = None
+    due_date: Optional[str] = None
+    warning: Optional[WarningView] = None
+    failure: Optional[FailureView] = None
+    notice: Optional[NoticeView] = None
+    verification: Optional[VerificationView] = None
+    timeline: list[TimelineEntryView]
+
+
+class RepaymentSummary(BaseModel):
+    id: str
+    status: Status
+    kind: Kind
+    payee: PayeeView
+    amount: str
+    fee: str
+    total: str
+    created_at: str
+    expected_arrival: ArrivalView
+    actual_arrival: Optional[str] = None
+    failure: Optional[FailureView] = None
+
+
+class RepaymentPage(BaseModel):
+    """The user's repayments, newest first."""
+    items: list[RepaymentSummary]
+    next_cursor: Optional[str] = None
