@@ -1,0 +1,81 @@
+"""Step clocks: when a step's time limit lapses, and how much of it has been used.
+
+Three ways to count, chosen per case and step:
+- business hours (default): only 09:00–18:00 on business days of the shared
+  calendar (``chalicelib/calendar.py``, Asia/Shanghai, holidays and 调休 from
+  ``settings().escalation_calendar_path``);
+- round the clock: ``account_security`` cases;
+- wall-clock seconds from ``settings().step_limit_overrides`` (demos, e2e).
+
+Pausing (waiting on the user) stores the used time in the clock's own unit;
+resuming starts the remainder from the resume moment.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from chalicelib.calendar import BusinessCalendar
+from chalicelib.config import settings
+from chalicelib.escalation import steps as step_defs
+
+OPENS = dt.time(9, 0)
+CLOSES = dt.time(18, 0)
+
+
+def calendar() -> BusinessCalendar:
+    return BusinessCalendar.from_file(settings().escalation_calendar_path)
+
+
+@dataclass(frozen=True)
+class StepClock:
+    kind: str          # "business" | "continuous" | "override"
+    limit_seconds: float
+    warn_fraction: float
+
+    def deadline(self, start: dt.datetime, used_seconds: float = 0) -> dt.datetime:
+        return self._add(start, max(0.0, self.limit_seconds - used_seconds))
+
+    def warn_at(self, start: dt.datetime, used_seconds: float = 0) -> dt.datetime:
+        return self._add(start, max(0.0, self.limit_seconds * self.warn_fraction - used_seconds))
+
+    def used(self, start: dt.datetime, end: dt.datetime) -> float:
+        """Seconds of this clock between ``start`` and ``end``."""
+        if end <= start:
+            return 0.0
+        if self.kind != "business":
+            return (end - start).total_seconds()
+        return business_seconds_between(calendar(), start, end)
+
+    def _add(self, start: dt.datetime, seconds: float) -> dt.datetime:
+        if self.kind != "business":
+            return start + dt.timedelta(seconds=seconds)
+        if seconds <= 0:
+            return start
+        return calendar().add_business_hours(start, seconds / 3600, opens=OPENS, closes=CLOSES).astimezone(dt.timezone.utc)
+
+
+def clock_for(step_name: str, *, security: bool) -> StepClock:
+    step = step_defs.get(step_name)
+    override = step_defs.overrides().get(step_name)
+    if override is not None:
+        return StepClock("override", override, step.warn_fraction)
+    if security:
+        return StepClock("continuous", step.security_limit_hours * 3600, step.warn_fraction)
+    return StepClock("business", step.limit_hours * 3600, step.warn_fraction)
+
+
+def business_seconds_between(cal: BusinessCalendar, start: dt.datetime, end: dt.datetime) -> float:
+    """Seconds inside opening hours of business days between two aware moments."""
+    current, end = cal.local(start), cal.local(end)
+    total = 0.0
+    day = current.date()
+    while day <= end.date():
+        if cal.is_business_day(day):
+            opens = dt.datetime.combine(day, OPENS, cal.zone)
+            closes = dt.datetime.combine(day, CLOSES, cal.zone)
+            lo, hi = max(opens, current), min(closes, end)
+            if hi > lo:
+                total += (hi - lo).total_seconds()
+        day += dt.timedelta(days=1)
+    return total

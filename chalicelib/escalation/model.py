@@ -1,0 +1,255 @@
+"""Cases and the rules that move them: plain data, no AWS.
+
+A case sits at one step with one status:
+
+- ``open``          the step's team owes a response; the step clock runs;
+- ``waiting_user``  support replied and waits on the user; the clock is paused
+                    (a user message resumes it with the time that was left);
+- ``resolved``      support resolved it; the user confirms or reopens within 7 days
+                    (a reopen returns to the same step with a fresh clock);
+- ``closed``        confirmed, or the reopen window passed.
+
+Every change returns a new ``Case`` with ``version + 1`` and one more timeline
+entry; the store writes it only if the stored version is still the old one.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import secrets
+from dataclasses import dataclass, field
+
+from chalicelib import clock
+from chalicelib.escalation import hours, steps as step_defs
+
+STATUS_TITLES = {"open": "处理中", "waiting_user": "等待您回复", "resolved": "已解决（待您确认）", "closed": "已关闭"}
+ACTORS = ("user", "support", "system")
+# Crockford base32: no I, L, O, U — nothing to misread when quoting a reference on the phone.
+REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+REFERENCE_PATTERN = r"^RD-\d{8}-[0-9A-HJKMNP-TV-Z]{4}$"
+
+
+class RuleViolation(Exception):
+    """The requested change is not allowed in the case's current state (→ 409)."""
+
+    def __init__(self, message: str, code: str = "invalid_state"):
+        super().__init__(message)
+        self.code = code
+
+
+def new_reference(now: dt.datetime, tz_name: str) -> str:
+    day = now.astimezone(clock.zone(tz_name)).strftime("%Y%m%d")
+    return f"RD-{day}-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(4))
+
+
+def iso(moment: dt.datetime | None) -> str | None:
+    return clock.isoformat(moment) if moment else None
+
+
+def parse(value: str | None) -> dt.datetime | None:
+    return clock.parse(value) if value else None
+
+
+@dataclass(frozen=True)
+class Case:
+    case_id: str
+    user_id: str
+    username: str
+    category: str
+    description: str
+    priority: str
+    step: str
+    status: str
+    created_at: str
+    repayment_id: str | None = None
+    version: int = 0
+    step_started_at: str | None = None
+    clock_started_at: str | None = None   # when the running clock last (re)started
+    used_seconds: float = 0.0             # step clock used before the last pause
+    deadline: str | None = None           # None while paused, resolved or closed
+    warn_at: str | None = None
+    warned: bool = False
+    responded: bool = False               # the step's team has replied at this step
+    overdue: bool = False                 # final step only: the team was told it is late
+    assignee: str | None = None
+    resolved_at: str | None = None
+    reopen_until: str | None = None
+    frozen: bool = False                  # account_security: repayments frozen for this case
+    timeline: tuple[dict, ...] = field(default_factory=tuple)
+
+    @property
+    def security(self) -> bool:
+        return self.category == "account_security"
+
+    @property
+    def step_def(self) -> step_defs.Step:
+        return step_defs.get(self.step)
+
+    def due(self) -> tuple[str, str] | None:
+        """(kind, ISO time) of the next thing the sweep must do for this case, if any."""
+        if self.status == "open" and self.deadline:
+            if not self.warned and self.warn_at and self.warn_at < self.deadline:
+                return "warn", self.warn_at
+            if self.step_def.final and self.overdue:
+                return None
+            return "lapse", self.deadline
+        if self.status == "resolved" and self.reopen_until:
+            return "autoclose", self.reopen_until
+        return None
+
+
+def _entry(now: dt.datetime, event: str, actor: str, *, reason: str = "", from_step: str | None = None,
+           to_step: str | None = None, by: str | None = None) -> dict:
+    if actor not in ACTORS:
+        raise ValueError(actor)
+    entry = {"at": iso(now), "event": event, "actor": actor, "reason": reason,
+             "from": from_step, "to": to_step}
+    if by:
+        entry["by"] = by  # staff user id (internal)
+    return entry
+
+
+def _with(case: Case, entry: dict, **changes) -> Case:
+    return dataclasses.replace(case, version=case.version + 1, timeline=case.timeline + (entry,), **changes)
+
+
+def _arrival(case: Case, step_name: str, now: dt.datetime) -> dict:
+    step_clock = hours.clock_for(step_name, security=case.security)
+    return dict(step=step_name, status="open", step_started_at=iso(now), clock_started_at=iso(now),
+                used_seconds=0.0, deadline=iso(step_clock.deadline(now)), warn_at=iso(step_clock.warn_at(now)),
+                warned=False, responded=False, overdue=False, assignee=None, resolved_at=None, reopen_until=None)
+
+
+def open_case(*, case_id: str, user_id: str, username: str, category: str, description: str,
+              repayment_id: str | None, now: dt.datetime) -> Case:
+    start = step_defs.START_STEP.get(category, step_defs.STEPS[0].name)
+    case = Case(case_id=case_id, user_id=user_id, username=username, category=category,
+                description=description, repayment_id=repayment_id, priority=step_defs.PRIORITY[category],
+                step=start, status="open", created_at=iso(now), version=0)
+    reason = "账户安全案件直接转高级客服处理" if case.security else ""
+    entry = _entry(now, "created", "user", reason=reason, to_step=start)
+    return dataclasses.replace(case, version=1, timeline=(entry,), **_arrival(case, start, now),
+                               frozen=case.security)
+
+
+def escalate(case: Case, now: dt.datetime, *, actor: str, reason: str, by: str | None = None) -> Case:
+    """Move to the next step (user says not solved, support escalates, or the limit lapsed)."""
+    if case.status == "closed":
+        raise RuleViolation("案件已关闭，无法升级。如有新问题请新建案件。", "case_closed")
+    if case.status == "resolved" and actor == "user" and not within_reopen_window(case, now):
+        raise RuleViolation("已超过 7 天的重新打开期限，请新建案件。", "reopen_window_passed")
+    following = step_defs.next_step(case.step)
+    if following is None:
+        raise RuleViolation("案件已处于最后一步（法律与监管指引），无法继续升级。", "final_step")
+    entry = _entry(now, "escalated", actor, reason=reason, from_step=case.step, to_step=following.name, by=by)
+    return _with(case, entry, **_arrival(case, following.name, now))
+
+
+def lapse(case: Case, now: dt.datetime) -> Case:
+    """The step's limit passed without a support response: the system escalates, or (final step) flags it."""
+    if case.status != "open" or not case.deadline or parse(case.deadline) > now:
+        raise RuleViolation("时限未到。", "not_due")
+    reason = f"{case.step_def.title}未在时限内答复，系统自动升级"
+    if case.step_def.final:
+        entry = _entry(now, "overdue", "system", reason=f"{case.step_def.title}已超过答复时限，已提醒负责团队",
+                       from_step=case.step, to_step=case.step)
+        return _with(case, entry, overdue=True)
+    return escalate(case, now, actor="system", reason=reason)
+
+
+def warn(case: Case, now: dt.datetime) -> Case:
+    if case.status != "open" or case.warned or not case.warn_at or parse(case.warn_at) > now:
+        raise RuleViolation("无需提醒。", "not_due")
+    entry = _entry(now, "deadline_warning", "system", reason="即将超过答复时限，已提醒负责团队",
+                   from_step=case.step, to_step=case.step)
+    return _with(case, entry, warned=True)
+
+
+def assign(case: Case, now: dt.datetime, *, assignee: str, by: str) -> Case:
+    if case.status == "closed":
+        raise RuleViolation("案件已关闭。", "case_closed")
+    entry = _entry(now, "assigned", "support", reason=f"分配给 {assignee}", from_step=case.step,
+                   to_step=case.step, by=by)
+    return _with(case, entry, assignee=assignee)
+
+
+def _pause(case: Case, now: dt.datetime) -> dict:
+    """Stop the clock, keeping the time used so far."""
+    if case.status != "open" or not case.clock_started_at:
+        return {}
+    step_clock = hours.clock_for(case.step, security=case.security)
+    used = case.used_seconds + step_clock.used(parse(case.clock_started_at), now)
+    return dict(status="waiting_user", used_seconds=used, deadline=None, warn_at=None, clock_started_at=None)
+
+
+def reply(case: Case, now: dt.datetime, *, by: str, await_user: bool) -> Case:
+    """A support reply (shown to the user) is the step's response; waiting on the user pauses the clock."""
+    if case.status in ("resolved", "closed"):
+        raise RuleViolation("案件已解决或关闭，无法回复。", "case_not_open")
+    changes: dict = {"responded": True}
+    event = "replied"
+    if await_user and case.status == "open":
+        changes.update(_pause(case, now))
+        event = "paused"
+    entry = _entry(now, event, "support",
+                   reason="客服已答复，等待用户回复（计时暂停）" if event == "paused" else "客服已答复",
+                   from_step=case.step, to_step=case.step, by=by)
+    return _with(case, entry, **changes)
+
+
+def user_message(case: Case, now: dt.datetime) -> Case:
+    """The user adds information; a paused clock resumes with the time that was left."""
+    if case.status in ("resolved", "closed"):
+        raise RuleViolation("案件已解决或关闭；如问题未解决，请重新打开案件。", "case_not_open")
+    if case.status != "waiting_user":
+        entry = _entry(now, "user_message", "user", reason="用户补充了信息", from_step=case.step, to_step=case.step)
+        return _with(case, entry)
+    step_clock = hours.clock_for(case.step, security=case.security)
+    entry = _entry(now, "resumed", "user", reason="用户已回复，继续计时", from_step=case.step, to_step=case.step)
+    warned = case.warned
+    return _with(case, entry, status="open", clock_started_at=iso(now),
+                 deadline=iso(step_clock.deadline(now, case.used_seconds)),
+                 warn_at=None if warned else iso(step_clock.warn_at(now, case.used_seconds)),
+                 warned=warned, responded=False)
+
+
+def resolve(case: Case, now: dt.datetime, *, by: str, summary: str) -> Case:
+    if case.status in ("resolved", "closed"):
+        raise RuleViolation("案件已解决或关闭。", "case_not_open")
+    entry = _entry(now, "resolved", "support", reason=summary, from_step=case.step, to_step=case.step, by=by)
+    return _with(case, entry, status="resolved", responded=True, deadline=None, warn_at=None,
+                 clock_started_at=None, resolved_at=iso(now), reopen_until=iso(now + step_defs.REOPEN_WINDOW))
+
+
+def within_reopen_window(case: Case, now: dt.datetime) -> bool:
+    return case.status == "resolved" and bool(case.reopen_until) and now <= parse(case.reopen_until)
+
+
+def confirm(case: Case, now: dt.datetime) -> Case:
+    if case.status != "resolved":
+        raise RuleViolation("只有已解决的案件可以确认。", "case_not_resolved")
+    entry = _entry(now, "confirmed", "user", reason="用户确认问题已解决", from_step=case.step, to_step=case.step)
+    return _with(case, entry, status="closed", reopen_until=None)
+
+
+def reopen(case: Case, now: dt.datetime, *, reason: str) -> Case:
+    if case.status != "resolved":
+        raise RuleViolation("只有已解决的案件可以重新打开。", "case_not_resolved")
+    if not within_reopen_window(case, now):
+        raise RuleViolation("已超过 7 天的重新打开期限，请新建案件。", "reopen_window_passed")
+    entry = _entry(now, "reopened", "user", reason=reason, from_step=case.step, to_step=case.step)
+    return _with(case, entry, **_arrival(case, case.step, now))
+
+
+def autoclose(case: Case, now: dt.datetime) -> Case:
+    if case.status != "resolved" or within_reopen_window(case, now):
+        raise RuleViolation("未到自动关闭时间。", "not_due")
+    entry = _entry(now, "closed", "system", reason="7 天内未重新打开，案件自动关闭", from_step=case.step,
+                   to_step=case.step)
+    return _with(case, entry, status="closed", reopen_until=None)
+
+
+def unfrozen(case: Case, now: dt.datetime, *, by: str) -> Case:
+    entry = _entry(now, "unfrozen", "support", reason="高级客服已解除账户冻结", from_step=case.step,
+                   to_step=case.step, by=by)
+    return _with(case, entry, frozen=False)

@@ -1,0 +1,85 @@
+"""What a case change tells the teams and the user, as outbox messages.
+
+Rendered from Jinja2 text templates in ``templates/notifications/``. Message
+ids are derived from the case and the version the change produced, so one
+change can never enqueue its announcements twice, and team consumers dedup on
+the ``message_id`` attribute the outbox sends along.
+
+The team's queue message (via the step's SNS topic) carries ids and facts, not
+the user's free-text description: the team reads that through the support API.
+"""
+from __future__ import annotations
+
+import functools
+
+import jinja2
+
+from chalicelib import clock, outbox
+from chalicelib.config import PROJECT_DIR, settings
+from chalicelib.escalation import steps as step_defs
+from chalicelib.escalation.model import Case, parse
+
+TEMPLATE_DIR = PROJECT_DIR / "templates"
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)), undefined=jinja2.StrictUndefined,
+                              autoescape=jinja2.select_autoescape(["html"]), keep_trailing_newline=False)
+
+
+def local_time(value: str | None) -> str | None:
+    """ISO UTC → '2026-11-24 17:30' in the service time zone."""
+    if not value:
+        return None
+    return parse(value).astimezone(clock.zone(settings().time_zone)).strftime("%Y-%m-%d %H:%M")
+
+
+def _context(case: Case, event: str, **extra) -> dict:
+    return {"case": case, "event": event, "step": case.step_def,
+            "category_title": step_defs.CATEGORY_TITLES[case.category],
+            "deadline_local": local_time(case.deadline), "reopen_until_local": local_time(case.reopen_until),
+            "time_zone": settings().time_zone, "hotline": settings().security_hotline, "security": False,
+            "reason": "", **extra}
+
+
+def render(name: str, **context) -> str:
+    return environment().get_template(name).render(**context).strip()
+
+
+def _id(case: Case, kind: str) -> str:
+    return f"{case.case_id}-v{case.version}-{kind}"
+
+
+def team_messages(case: Case, event: str, reason: str = "") -> list[outbox.Message]:
+    """SNS (→ the team's SQS queue) and an SES e-mail to the team owning the case's step."""
+    step = case.step_def
+    payload = {"event": f"case.{event}", "case_id": case.case_id, "step": case.step, "team": step.team,
+               "category": case.category, "priority": case.priority, "status": case.status,
+               "deadline": case.deadline, "reason": reason, "version": case.version}
+    subject = {"arrived": f"[{case.priority}] 新案件 {case.case_id} → {step.title}",
+               "deadline_warning": f"[{case.priority}] 即将超时：{case.case_id}",
+               "overdue": f"[{case.priority}] 已超时：{case.case_id}"}[event]
+    body = render("notifications/team_email.txt.j2", **_context(case, event, reason=reason))
+    return [
+        outbox.Message(channel="sns", target=step.topic, body=outbox.as_json(payload), message_id=_id(case, f"sns-{event}")),
+        outbox.Message(channel="email", target=step.team_email, subject=subject, body=body,
+                       message_id=_id(case, f"email-{event}")),
+    ]
+
+
+def user_sms(case: Case, event: str, *, security: bool = False) -> outbox.Message:
+    text = render("notifications/user_sms.txt.j2", **_context(case, event, security=security))
+    return outbox.Message(channel="sms", target=case.username, body=text, message_id=_id(case, f"sms-{event}"))
+
+
+def arrival(case: Case, *, created: bool, reason: str = "") -> list[outbox.Message]:
+    """A case arrived at its step: tell the team (topic + e-mail) and the user (SMS)."""
+    messages = team_messages(case, "arrived", reason)
+    if created:
+        messages.append(user_sms(case, "created", security=case.security))
+    elif case.step_def.final:
+        messages.append(user_sms(case, "legal_guidance"))
+    else:
+        messages.append(user_sms(case, "arrived"))
+    return messages

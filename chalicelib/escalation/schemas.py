@@ -1,0 +1,216 @@
+"""Request and response models of the escalation routes (parsed by app.py, published in /openapi.json)."""
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+
+from chalicelib.escalation.steps import CATEGORIES, NAMES
+
+Category = Literal["repayment_delay", "repayment_failed", "account_security", "fees", "other"]
+StepName = Literal["frontline", "senior", "public_feedback", "legal_guidance"]
+assert set(Category.__args__) == set(CATEGORIES) and set(StepName.__args__) == set(NAMES)
+
+
+def _not_blank(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("内容不能为空")
+    return value
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+# ---------------------------------------------------------------- requests
+class NewCase(_Body):
+    category: Category
+    description: str = Field(min_length=5, max_length=2000)
+    repayment_id: Optional[str] = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
+
+    _strip = field_validator("description")(_not_blank)
+
+
+class Reason(_Body):
+    reason: str = Field(min_length=2, max_length=500)
+
+    _strip = field_validator("reason")(_not_blank)
+
+
+class UserMessage(_Body):
+    message: str = Field(min_length=1, max_length=2000)
+
+    _strip = field_validator("message")(_not_blank)
+
+
+class Reply(_Body):
+    message: str = Field(min_length=1, max_length=2000)
+    await_user: StrictBool = True   # waiting on the user pauses the step clock
+
+    _strip = field_validator("message")(_not_blank)
+
+
+class Note(_Body):
+    text: str = Field(min_length=1, max_length=2000)
+
+    _strip = field_validator("text")(_not_blank)
+
+
+class Resolve(_Body):
+    summary: str = Field(min_length=2, max_length=1000)
+
+    _strip = field_validator("summary")(_not_blank)
+
+
+class Assign(_Body):
+    assignee: Optional[str] = Field(default=None, min_length=1, max_length=128)  # default: the caller
+
+
+class Empty(_Body):
+    pass
+
+
+class SuggestionQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    q: str = Field(min_length=1, max_length=200)
+
+
+class QueueQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: Optional[str] = Field(default=None, min_length=1, max_length=2000)
+
+
+# ---------------------------------------------------------------- responses
+class TimelineEntry(BaseModel):
+    at: str
+    event: str
+    actor: Literal["user", "support", "system"]
+    reason: str
+    from_step: Optional[str] = Field(default=None, alias="from")
+    to_step: Optional[str] = Field(default=None, alias="to")
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class ConversationEntry(BaseModel):
+    at: str
+    author: Literal["user", "support"]
+    text: str
+
+
+class InternalNote(BaseModel):
+    at: str
+    author: str
+    text: str
+
+
+class LegalRoute(BaseModel):
+    name: str
+    contact: str
+    when: str
+
+
+class LegalGuidance(BaseModel):
+    routes: list[LegalRoute]
+    evidence_to_keep: list[str]
+    export_json: str
+    export_html: str
+
+
+class CaseView(BaseModel):
+    """The case as its owner (or staff) sees it."""
+    case_id: str
+    reference: str
+    category: Category
+    category_title: str
+    description: str
+    repayment_id: Optional[str]
+    priority: Literal["P1", "P2", "P3"]
+    step: StepName
+    step_title: str
+    step_description: str
+    status: Literal["open", "waiting_user", "resolved", "closed"]
+    status_title: str
+    deadline: Optional[str]
+    deadline_local: Optional[str]
+    clock_paused: bool
+    reopen_until: Optional[str]
+    what_next: str
+    created_at: str
+    version: int
+    timeline: list[TimelineEntry]
+    conversation: list[ConversationEntry]
+    legal_guidance: Optional[LegalGuidance]
+    # staff only
+    assignee: Optional[str] = None
+    user_id: Optional[str] = None
+    notes: Optional[list[InternalNote]] = None
+
+
+class CaseSummary(BaseModel):
+    case_id: str
+    category: Category
+    priority: Literal["P1", "P2", "P3"]
+    step: StepName
+    status: Literal["open", "waiting_user", "resolved", "closed"]
+    deadline: Optional[str]
+    created_at: str
+    assignee: Optional[str] = None
+
+
+class CaseList(BaseModel):
+    """A list of cases."""
+    items: list[CaseSummary]
+
+
+class QueuePage(BaseModel):
+    """Open cases of one step, nearest deadline first."""
+    step: StepName
+    items: list[CaseSummary]
+    next_cursor: Optional[str]
+
+
+class Suggestion(BaseModel):
+    id: str
+    title: str
+    snippet: str
+    url: Optional[str] = None
+
+
+class Suggestions(BaseModel):
+    """Knowledge-base articles that may already answer the question."""
+    query: str
+    items: list[Suggestion]
+
+
+class NoteAdded(BaseModel):
+    """The internal note was recorded."""
+    case_id: str
+    note: InternalNote
+
+
+class AccountFreeze(BaseModel):
+    """Repayment freeze state of an account."""
+    user_id: str
+    frozen: bool
+
+
+class CaseExport(BaseModel):
+    """The case, exported to attach to a complaint."""
+    reference: str
+    exported_at: str
+    category: Category
+    category_title: str
+    description: str
+    repayment_id: Optional[str]
+    priority: str
+    created_at: str
+    step: StepName
+    step_title: str
+    status: str
+    status_title: str
+    timeline: list[TimelineEntry]
+    conversation: list[ConversationEntry]
+    legal_routes: list[LegalRoute]
+    evidence_to_keep: list[str]

@@ -1,0 +1,387 @@
+"""Escalation use cases: open, read, move, reply, resolve, confirm/reopen, queues, the sweep, exports.
+
+Each change: load the case, apply one rule from ``model.py``, then write the
+new version *conditionally* together with its outbox messages in one
+transaction (``_commit``) and try to deliver them at once. A lost race is a 409
+for a person and a no-op for the sweep, so a case moves once however many
+triggers fire together.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from chalicelib import clock, errors, outbox
+from chalicelib.config import settings
+from chalicelib.escalation import model, notifications, steps as step_defs, store
+from chalicelib.escalation.model import Case, RuleViolation
+from chalicelib.http import Principal
+from chalicelib.logs import logger, metric, user_hash
+
+_REFERENCE = re.compile(model.REFERENCE_PATTERN)
+NOT_FOUND = "找不到该案件（编号有误，或不是您的案件）。"
+
+
+# ---------------------------------------------------------------- helpers
+def _is_staff(who: Principal) -> bool:
+    return who.has_role(*step_defs.STAFF_ROLES)
+
+
+def _load(case_id: str) -> Case:
+    if not _REFERENCE.match(case_id or ""):
+        raise errors.NotFound(NOT_FOUND, code="case_not_found")
+    case = store.get(case_id)
+    if case is None:
+        raise errors.NotFound(NOT_FOUND, code="case_not_found")
+    return case
+
+
+def _load_visible(who: Principal, case_id: str) -> Case:
+    """The case if ``who`` owns it or is staff; otherwise 404 (never reveal that it exists)."""
+    case = _load(case_id)
+    if case.user_id != who.user_id and not _is_staff(who):
+        raise errors.NotFound(NOT_FOUND, code="case_not_found")
+    return case
+
+
+def _load_own(who: Principal, case_id: str) -> Case:
+    case = _load(case_id)
+    if case.user_id != who.user_id:
+        if _is_staff(who):
+            raise errors.Forbidden("只有提交案件的用户本人可以进行此操作。", code="owner_only")
+        raise errors.NotFound(NOT_FOUND, code="case_not_found")
+    return case
+
+
+def _require_step_role(who: Principal, case: Case) -> None:
+    """Frontline agents act on frontline cases; later steps need senior-support."""
+    if not _is_staff(who):
+        raise errors.Forbidden("此操作仅限客服人员。", code="forbidden_role")
+    needed = case.step_def.role
+    if needed == "senior-support" and not who.has_role("senior-support"):
+        raise errors.Forbidden(f"案件处于「{case.step_def.title}」，需要高级客服（senior-support）处理。",
+                               code="forbidden_role")
+
+
+def _commit(old: Case | None, new: Case, messages: list[outbox.Message] = (), extra: list[dict] = ()) -> Case:
+    elements = [*extra, *(outbox.put(m) for m in messages)]
+    store.save(new, expected_version=old.version if old else None, extra=elements)
+    if messages:
+        outbox.deliver([m.message_id for m in messages])
+    return new
+
+
+def _apply(who: Principal | None, case: Case, change, messages=lambda new: [], extra=()) -> Case:
+    """Apply a rule and commit it; a lost race or a forbidden transition becomes a 409."""
+    try:
+        new = change(case)
+    except RuleViolation as exc:
+        raise errors.Conflict(str(exc), code=exc.code) from None
+    try:
+        return _commit(case, new, messages(new), list(extra))
+    except store.VersionConflict:
+        raise errors.Conflict("案件状态刚刚发生了变化，请刷新后重试。", code="version_conflict") from None
+
+
+# ---------------------------------------------------------------- deflection
+def suggestions(q: str) -> dict:
+    """KB articles that may answer the question before a case is opened (search domain).
+
+    A missing index is the search service's clear 503 (``kb_unavailable``); an
+    absent search package is reported the same way rather than as a 500.
+    """
+    try:
+        from chalicelib.search import service as search_service
+    except ImportError:
+        raise errors.ServiceUnavailable("知识库搜索暂不可用，您仍可直接提交案件。", code="kb_unavailable") from None
+    found = search_service.search(q, limit=5)
+    items = [{"id": hit["slug"], "title": hit["title"], "snippet": hit.get("snippet") or "",
+              "url": f"/help/articles/{hit['slug']}"} for hit in found.get("results", [])[:5]]
+    return {"query": q, "items": items}
+
+
+# ---------------------------------------------------------------- the user's side
+def open_case(who: Principal, *, category: str, description: str, repayment_id: str | None) -> dict:
+    now = clock.now()
+    for _ in range(5):  # a reference clash (1 in a million a day) just draws again
+        case_id = model.new_reference(now, settings().time_zone)
+        case = model.open_case(case_id=case_id, user_id=who.user_id, username=who.username, category=category,
+                               description=description, repayment_id=repayment_id, now=now)
+        if case.security:
+            # Stolen funds: freeze first, so that even if writing the case fails the money is safe.
+            _freeze(who.user_id, case_id)
+        try:
+            _commit(None, case, notifications.arrival(case, created=True))
+        except store.DuplicateReference:
+            continue
+        logger.info("case opened", extra={"case_id": case_id, "category": category, "step": case.step,
+                                          "user": user_hash(who.user_id)})
+        metric("CaseOpened", category=category)
+        return case_view(case, staff=False)
+    raise errors.ServiceUnavailable("暂时无法生成案件编号，请稍后重试。", code="reference_exhausted")
+
+
+def _freeze(user_id: str, case_id: str) -> None:
+    from chalicelib.repay import service as repay_service
+    repay_service.freeze_account(user_id, reason="用户报告账户安全问题（疑似盗刷），立即冻结还款", case_id=case_id)
+
+
+def list_mine(who: Principal) -> dict:
+    return {"items": [summary(c) for c in store.cases_of_user(who.user_id)]}
+
+
+def get_case(who: Principal, case_id: str) -> dict:
+    case = _load_visible(who, case_id)
+    staff = case.user_id != who.user_id
+    return case_view(case, staff=staff)
+
+
+def escalate(who: Principal, case_id: str, reason: str) -> dict:
+    """The owner says it is not solved, or staff escalates it; either way one step up."""
+    case = _load_visible(who, case_id)
+    if case.user_id == who.user_id:
+        actor, by = "user", None
+    else:
+        _require_step_role(who, case)
+        actor, by = "support", who.user_id
+    new = _apply(who, case, lambda c: model.escalate(c, clock.now(), actor=actor, reason=reason, by=by),
+                 lambda n: notifications.arrival(n, created=False, reason=reason))
+    metric("CaseEscalated", actor=actor, step=new.step)
+    return case_view(new, staff=actor == "support")
+
+
+def add_user_message(who: Principal, case_id: str, message: str) -> dict:
+    case = _load_own(who, case_id)
+    item = store.conversation_item(case_id, "MSG", {"author": "user", "text": message})
+    new = _apply(who, case, lambda c: model.user_message(c, clock.now()), extra=[item])
+    return case_view(new, staff=False)
+
+
+def confirm(who: Principal, case_id: str) -> dict:
+    case = _load_own(who, case_id)
+    return case_view(_apply(who, case, lambda c: model.confirm(c, clock.now())), staff=False)
+
+
+def reopen(who: Principal, case_id: str, reason: str) -> dict:
+    case = _load_own(who, case_id)
+    new = _apply(who, case, lambda c: model.reopen(c, clock.now(), reason=reason),
+                 lambda n: notifications.team_messages(n, "arrived", f"用户重新打开：{reason}"))
+    return case_view(new, staff=False)
+
+
+# ---------------------------------------------------------------- the support side
+def assign(who: Principal, case_id: str, assignee: str | None) -> dict:
+    case = _load_visible(who, case_id)
+    _require_step_role(who, case)
+    name = assignee or who.username
+    return case_view(_apply(who, case, lambda c: model.assign(c, clock.now(), assignee=name, by=who.user_id)),
+                     staff=True)
+
+
+def add_note(who: Principal, case_id: str, text: str) -> dict:
+    """Internal note: its own item, never part of what a user route reads."""
+    if not _is_staff(who):
+        raise errors.Forbidden("此操作仅限客服人员。", code="forbidden_role")
+    case = _load(case_id)
+    note = {"author": who.username or who.user_id, "text": text}
+    element = store.conversation_item(case.case_id, "NOTE", note)
+    store.put_conversation(element)  # a note does not change the case, so no version bump
+    at = element["Put"]["Item"]["at"]["S"]
+    return {"case_id": case.case_id, "note": {"at": at, **note}}
+
+
+def reply(who: Principal, case_id: str, message: str, await_user: bool) -> dict:
+    case = _load_visible(who, case_id)
+    _require_step_role(who, case)
+    item = store.conversation_item(case_id, "MSG", {"author": "support", "text": message})
+    new = _apply(who, case, lambda c: model.reply(c, clock.now(), by=who.user_id, await_user=await_user),
+                 lambda n: [notifications.user_sms(n, "replied")], extra=[item])
+    return case_view(new, staff=True)
+
+
+def resolve(who: Principal, case_id: str, summary_text: str) -> dict:
+    case = _load_visible(who, case_id)
+    _require_step_role(who, case)
+    new = _apply(who, case, lambda c: model.resolve(c, clock.now(), by=who.user_id, summary=summary_text),
+                 lambda n: [notifications.user_sms(n, "resolved")])
+    return case_view(new, staff=True)
+
+
+def queue(who: Principal, step: str, *, limit: int, cursor: str | None) -> dict:
+    if not _is_staff(who):
+        raise errors.Forbidden("此操作仅限客服人员。", code="forbidden_role")
+    try:
+        cases, next_cursor = store.queue_page(step, limit=limit, cursor=cursor)
+    except store.BadCursor:
+        raise errors.BadRequest("cursor 无效，请从第一页重新开始。", code="invalid_cursor", field="cursor") from None
+    return {"step": step, "items": [summary(c) for c in cases], "next_cursor": next_cursor}
+
+
+def unfreeze(who: Principal, user_id: str) -> dict:
+    """Only senior support lifts a security freeze; the user's frozen cases record it."""
+    if not who.has_role("senior-support"):
+        raise errors.Forbidden("只有高级客服（senior-support）可以解除账户冻结。", code="forbidden_role")
+    if not re.fullmatch(r"[A-Za-z0-9\-]{1,128}", user_id or ""):
+        raise errors.BadRequest("user_id 格式不正确。", code="invalid_user_id", field="user_id")
+    from chalicelib.repay import service as repay_service
+    repay_service.unfreeze_account(user_id, actor=who.user_id)
+    for case in store.cases_of_user(user_id):
+        if case.frozen:
+            try:
+                _commit(case, model.unfrozen(case, clock.now(), by=who.user_id))
+            except store.VersionConflict:  # the freeze is lifted either way; the note is best effort
+                logger.warning("unfreeze not recorded on case", extra={"case_id": case.case_id})
+    logger.info("account unfrozen via escalation", extra={"user": user_hash(user_id)})
+    return {"user_id": user_id, "frozen": repay_service.is_frozen(user_id)}
+
+
+# ---------------------------------------------------------------- the scheduled sweep
+def sweep(now: dt.datetime | None = None, limit: int = 200) -> dict[str, int]:
+    """Warn before deadlines, escalate lapsed steps, close resolved cases after 7 days.
+
+    Reads only the ``due`` index. Each action is a conditional write on the
+    version the index returned; if a person moved the case meanwhile the write
+    fails and the case is left to its new state.
+    """
+    now = now or clock.now()
+    done = {"warned": 0, "escalated": 0, "overdue": 0, "closed": 0, "skipped": 0}
+    for case in store.due_cases(clock.isoformat(now), limit=limit):
+        due = case.due()
+        if not due:
+            continue
+        kind = due[0]
+        try:
+            if kind == "warn":
+                new = model.warn(case, now)
+                _commit(case, new, notifications.team_messages(new, "deadline_warning"))
+                done["warned"] += 1
+            elif kind == "lapse":
+                new = model.lapse(case, now)
+                if new.step != case.step:
+                    _commit(case, new, notifications.arrival(new, created=False, reason=new.timeline[-1]["reason"]))
+                    done["escalated"] += 1
+                else:
+                    _commit(case, new, notifications.team_messages(new, "overdue"))
+                    done["overdue"] += 1
+            elif kind == "autoclose":
+                _commit(case, model.autoclose(case, now))
+                done["closed"] += 1
+        except (store.VersionConflict, RuleViolation):
+            done["skipped"] += 1  # someone else moved it first; the next run sees the new state
+    if done["escalated"] or done["warned"]:
+        logger.info("escalation sweep", extra=done)
+    return done
+
+
+# ---------------------------------------------------------------- views
+def summary(case: Case) -> dict:
+    return {"case_id": case.case_id, "category": case.category, "priority": case.priority, "step": case.step,
+            "status": case.status, "deadline": case.deadline, "created_at": case.created_at,
+            "assignee": case.assignee}
+
+
+def what_next(case: Case) -> str:
+    step = case.step_def
+    following = step_defs.next_step(case.step)
+    deadline = notifications.local_time(case.deadline)
+    if case.status == "closed":
+        return "案件已关闭。如有新的问题，请新建案件。"
+    if case.status == "resolved":
+        until = notifications.local_time(case.reopen_until)
+        return (f"客服已将案件标记为已解决。请确认问题是否解决；如未解决，您可以在 {until} 前重新打开"
+                f"（回到「{step.title}」），逾期案件将自动关闭。")
+    if case.status == "waiting_user":
+        text = "客服已答复，正在等待您的回复，处理时限暂停计时；您回复后继续计时。"
+        if following:
+            text += f"如果答复没有解决问题，您可以申请升级至「{following.title}」。"
+        return text
+    if step.final:
+        return (f"案件已进入最后一步「{step.title}」：负责团队将在 {deadline} 前联系您。"
+                "您也可以通过下方的监管投诉和法律途径维护权益，并导出案件记录作为证据。")
+    clock_kind = "（全天候计时）" if case.security else "（按工作时间计时）"
+    text = f"「{step.title}」将在 {deadline} 前答复您{clock_kind}。"
+    if following:
+        text += f"如届时仍未答复，案件将自动升级至「{following.title}」；如答复未解决问题，您也可以随时申请升级。"
+    return text
+
+
+def _timeline(case: Case, *, staff: bool) -> list[dict]:
+    entries = []
+    for entry in case.timeline:
+        shown = {k: entry.get(k) for k in ("at", "event", "actor", "reason", "from", "to")}
+        if staff and entry.get("by"):
+            shown["by"] = entry["by"]
+        entries.append(shown)
+    return entries
+
+
+def _conversation(case: Case) -> list[dict]:
+    return [{"at": m["at"], "author": m["author"], "text": m["text"]} for m in store.conversation(case.case_id, "MSG")]
+
+
+def _legal(case: Case) -> dict:
+    return {"routes": [dict(r) for r in step_defs.LEGAL_ROUTES], "evidence_to_keep": list(step_defs.EVIDENCE_TO_KEEP),
+            "export_json": f"/support/cases/{case.case_id}/export",
+            "export_html": f"/support/cases/{case.case_id}/export.html"}
+
+
+def case_view(case: Case, *, staff: bool) -> dict:
+    view = {
+        "case_id": case.case_id, "reference": case.case_id, "category": case.category,
+        "category_title": step_defs.CATEGORY_TITLES[case.category], "description": case.description,
+        "repayment_id": case.repayment_id, "priority": case.priority, "step": case.step,
+        "step_title": case.step_def.title, "step_description": case.step_def.description,
+        "status": case.status, "status_title": model.STATUS_TITLES[case.status],
+        "deadline": case.deadline, "deadline_local": notifications.local_time(case.deadline),
+        "clock_paused": case.status == "waiting_user", "reopen_until": case.reopen_until,
+        "what_next": what_next(case), "created_at": case.created_at, "version": case.version,
+        "timeline": _timeline(case, staff=staff), "conversation": _conversation(case),
+        "legal_guidance": _legal(case) if case.step_def.final else None,
+    }
+    if staff:
+        view.update(assignee=case.assignee, user_id=case.user_id,
+                    notes=[{"at": n["at"], "author": n["author"], "text": n["text"]}
+                           for n in store.conversation(case.case_id, "NOTE")])
+    return view
+
+
+# ---------------------------------------------------------------- export (for a complaint)
+def export(who: Principal, case_id: str) -> dict:
+    case = _load_visible(who, case_id)
+    return {
+        "reference": case.case_id, "exported_at": clock.isoformat(clock.now()), "category": case.category,
+        "category_title": step_defs.CATEGORY_TITLES[case.category], "description": case.description,
+        "repayment_id": case.repayment_id, "priority": case.priority, "created_at": case.created_at,
+        "step": case.step, "step_title": case.step_def.title, "status": case.status,
+        "status_title": model.STATUS_TITLES[case.status], "timeline": _timeline(case, staff=False),
+        "conversation": _conversation(case), "legal_routes": [dict(r) for r in step_defs.LEGAL_ROUTES],
+        "evidence_to_keep": list(step_defs.EVIDENCE_TO_KEEP),
+    }
+
+
+EVENT_TITLES = {"created": "案件已受理", "escalated": "案件已升级", "deadline_warning": "已提醒负责团队即将超时",
+                "overdue": "已超时并提醒负责团队", "assigned": "已分配客服", "paused": "客服已答复，等待您回复",
+                "replied": "客服已答复", "resumed": "您已回复，继续计时", "user_message": "您补充了信息",
+                "resolved": "客服已标记解决", "confirmed": "您已确认解决", "reopened": "您已重新打开",
+                "closed": "案件已关闭", "unfrozen": "账户已解除冻结"}
+
+
+def _html(template: str, **context) -> str:
+    # Same Jinja2 environment (autoescape on) as the help centre.
+    from chalicelib.helpcentre.render import render
+    return render(template, local_time=notifications.local_time, time_zone=settings().time_zone,
+                  event_titles=EVENT_TITLES, **context)
+
+
+def export_html(who: Principal, case_id: str) -> str:
+    return _html("escalation/case_export.html", export=export(who, case_id))
+
+
+def help_page(who: Principal, case_id: str) -> str:
+    """The signed-in user's own case as a help-centre page (staff may view any case)."""
+    from chalicelib.search import contacts
+    case = _load_visible(who, case_id)
+    book = contacts.directory()
+    return _html("escalation/case_page.html", case=case_view(case, staff=False), query="",
+                 hotline=book.hotline("customer_service") or book.hotlines[0],
+                 security_line=contacts.security_hotline())

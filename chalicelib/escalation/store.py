@@ -1,0 +1,227 @@
+"""Cases in DynamoDB (one table; see README "Escalation" for the design).
+
+Items (``pk`` / ``sk``):
+- ``CASE#<ref>`` / ``CASE``              the case, its timeline inside (a few dozen entries at most)
+- ``CASE#<ref>`` / ``MSG#<at>#<rand>``   conversation shown to the user (user messages, support replies)
+- ``CASE#<ref>`` / ``NOTE#<at>#<rand>``  internal notes: only ever read by staff routes
+
+Sparse GSIs on the case item (attributes present only while they apply):
+- ``by_user``  ``user_pk`` = USER#<uid>,  ``user_sk`` = <created_at>#<ref>      a user's cases, newest last
+- ``queue``    ``queue_pk`` = QUEUE#<step>, ``queue_sk`` = <deadline|~paused>#<ref>  open cases of a step,
+               nearest deadline first (cases waiting on the user after them)
+- ``due``      ``due_pk`` = DUE#<0-3>,     ``due_sk`` = <due time>#<ref>         what the sweep must do next
+               (warn / lapse / auto-close), sharded so no single partition gets every write
+
+Every write of a case is a ``Put`` conditioned on the version it was read at,
+in one transaction with the outbox messages and conversation items it causes.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import json
+import secrets
+import zlib
+from decimal import Decimal
+
+from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from chalicelib import aws, clock
+from chalicelib.config import settings
+from chalicelib.escalation.model import Case
+
+DUE_SHARDS = 4
+_serializer, _deserializer = TypeSerializer(), TypeDeserializer()
+_CASE_FIELDS = {f.name for f in dataclasses.fields(Case)}
+
+
+class VersionConflict(Exception):
+    """The case changed since it was read (another move won)."""
+
+
+class DuplicateReference(Exception):
+    """A case with this reference already exists."""
+
+
+def _table():
+    return aws.table(settings().cases_table)
+
+
+def _low(item: dict) -> dict:
+    return {k: _serializer.serialize(_to_dynamo(v)) for k, v in item.items() if v is not None}
+
+
+def _to_dynamo(value):
+    if isinstance(value, float):
+        return Decimal(str(round(value, 3)))
+    if isinstance(value, (list, tuple)):
+        return [_to_dynamo(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _to_dynamo(v) for k, v in value.items() if v is not None}
+    return value
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def case_key(case_id: str) -> dict:
+    return {"pk": f"CASE#{case_id}", "sk": "CASE"}
+
+
+def due_shard(case_id: str) -> int:
+    return zlib.crc32(case_id.encode()) % DUE_SHARDS
+
+
+def to_item(case: Case) -> dict:
+    item = {k: v for k, v in dataclasses.asdict(case).items()}
+    item["timeline"] = list(case.timeline)
+    item.update(case_key(case.case_id))
+    item["user_pk"] = f"USER#{case.user_id}"
+    item["user_sk"] = f"{case.created_at}#{case.case_id}"
+    if case.status in ("open", "waiting_user"):
+        item["queue_pk"] = f"QUEUE#{case.step}"
+        item["queue_sk"] = f"{case.deadline or '~paused'}#{case.case_id}"
+    due = case.due()
+    if due:
+        kind, at = due
+        item["due_pk"] = f"DUE#{due_shard(case.case_id)}"
+        item["due_sk"] = f"{at}#{case.case_id}"
+        item["due_kind"] = kind
+    return item
+
+
+def from_item(item: dict) -> Case:
+    data = {k: _plain(v) for k, v in item.items() if k in _CASE_FIELDS}
+    data["timeline"] = tuple(data.get("timeline") or ())
+    data["used_seconds"] = float(data.get("used_seconds") or 0)
+    return Case(**data)
+
+
+def _case_put(case: Case, *, expected_version: int | None) -> dict:
+    put = {"TableName": settings().cases_table, "Item": _low(to_item(case))}
+    if expected_version is None:
+        put["ConditionExpression"] = "attribute_not_exists(pk)"
+    else:
+        put["ConditionExpression"] = "version = :v"
+        put["ExpressionAttributeValues"] = {":v": {"N": str(expected_version)}}
+    return {"Put": put}
+
+
+def conversation_item(case_id: str, kind: str, payload: dict) -> dict:
+    """A MSG (user-visible) or NOTE (internal) item, as a transaction element."""
+    if kind not in ("MSG", "NOTE"):
+        raise ValueError(kind)
+    at = clock.isoformat(clock.now())
+    item = {"pk": f"CASE#{case_id}", "sk": f"{kind}#{at}#{secrets.token_hex(4)}", "at": at, **payload}
+    return {"Put": {"TableName": settings().cases_table, "Item": _low(item),
+                    "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def put_conversation(element: dict) -> None:
+    put = element["Put"]
+    aws.client("dynamodb").put_item(TableName=put["TableName"], Item=put["Item"],
+                                    ConditionExpression=put["ConditionExpression"])
+
+
+def save(case: Case, *, expected_version: int | None, extra: list[dict] = ()) -> None:
+    """Write ``case`` (new if ``expected_version`` is None) with ``extra`` elements, all or nothing."""
+    items = [_case_put(case, expected_version=expected_version), *extra]
+    try:
+        aws.client("dynamodb").transact_write_items(TransactItems=items)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "TransactionCanceledException":
+            raise
+        reasons = exc.response.get("CancellationReasons") or []
+        first = (reasons[0].get("Code") if reasons else None) or ""
+        if first == "ConditionalCheckFailed":
+            if expected_version is None:
+                raise DuplicateReference(case.case_id) from None
+            raise VersionConflict(case.case_id) from None
+        if not reasons and "ConditionalCheckFailed" in str(exc):  # older moto: no reasons list
+            raise (DuplicateReference if expected_version is None else VersionConflict)(case.case_id) from None
+        raise
+
+
+def get(case_id: str) -> Case | None:
+    item = _table().get_item(Key=case_key(case_id), ConsistentRead=True).get("Item")
+    return from_item(item) if item else None
+
+
+def conversation(case_id: str, kind: str) -> list[dict]:
+    """All MSG or NOTE items of a case, oldest first."""
+    items, start = [], None
+    while True:
+        kwargs = {"KeyConditionExpression": Key("pk").eq(f"CASE#{case_id}") & Key("sk").begins_with(f"{kind}#")}
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        response = _table().query(**kwargs)
+        items.extend(_plain(i) for i in response.get("Items", []))
+        start = response.get("LastEvaluatedKey")
+        if not start:
+            return items
+
+
+def cases_of_user(user_id: str, limit: int = 50) -> list[Case]:
+    response = _table().query(IndexName="by_user", KeyConditionExpression=Key("user_pk").eq(f"USER#{user_id}"),
+                              ScanIndexForward=False, Limit=limit)
+    return [from_item(i) for i in response.get("Items", [])]
+
+
+def queue_page(step: str, *, limit: int, cursor: str | None) -> tuple[list[Case], str | None]:
+    kwargs = {"IndexName": "queue", "KeyConditionExpression": Key("queue_pk").eq(f"QUEUE#{step}"), "Limit": limit}
+    if cursor:
+        kwargs["ExclusiveStartKey"] = decode_cursor(cursor, step)
+    response = _table().query(**kwargs)
+    last = response.get("LastEvaluatedKey")
+    return [from_item(i) for i in response.get("Items", [])], encode_cursor(last) if last else None
+
+
+def due_cases(until_iso: str, limit: int = 100) -> list[Case]:
+    """Cases whose next sweep action is due at or before ``until_iso``, across all shards."""
+    found: list[Case] = []
+    for shard in range(DUE_SHARDS):
+        start = None
+        while len(found) < limit:
+            kwargs = {"IndexName": "due", "Limit": limit,
+                      "KeyConditionExpression": Key("due_pk").eq(f"DUE#{shard}") & Key("due_sk").lte(f"{until_iso}#~")}
+            if start:
+                kwargs["ExclusiveStartKey"] = start
+            response = _table().query(**kwargs)
+            found.extend(from_item(i) for i in response.get("Items", []))
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                break
+    return found[:limit]
+
+
+# -- opaque cursors: the GSI's LastEvaluatedKey, base64url JSON, checked on the way back in
+class BadCursor(ValueError):
+    pass
+
+
+def encode_cursor(key: dict) -> str:
+    raw = json.dumps(_plain(key), separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, step: str) -> dict:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise BadCursor(cursor) from None
+    expected = {"pk", "sk", "queue_pk", "queue_sk"}
+    if (not isinstance(key, dict) or set(key) != expected or not all(isinstance(v, str) for v in key.values())
+            or key["queue_pk"] != f"QUEUE#{step}"):
+        raise BadCursor(cursor)
+    return key

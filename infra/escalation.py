@@ -1,0 +1,28 @@
+"""Escalation: the cases table, one SNS topic per step, one SQS queue per team (subscribed raw).
+
+Access patterns (no Scan anywhere):
+- a case by reference                  GetItem  pk=CASE#<ref>, sk=CASE
+- a case's conversation / notes         Query    pk=CASE#<ref>, sk begins_with MSG# / NOTE#
+- a user's cases                        Query    GSI by_user (user_pk=USER#<uid>, newest first)
+- a step's open queue, nearest deadline Query    GSI queue   (queue_pk=QUEUE#<step>, queue_sk=<deadline>#<ref>)
+- the sweep's due work                  Query    GSI due     (due_pk=DUE#<shard>, due_sk <= now)
+"""
+from chalicelib.escalation import steps
+from infra import table
+
+
+def tables(cfg):
+    return [table(cfg.cases_table, gsis=[("by_user", "user_pk", "user_sk"),
+                                         ("queue", "queue_pk", "queue_sk"),
+                                         ("due", "due_pk", "due_sk")])]
+
+
+def queues(cfg):
+    # One queue per team; the team's tooling reads it. A DLQ keeps poison messages visible.
+    return [{"name": cfg.team_queue_prefix + step.team, "visibility_timeout": 60, "dlq": True, "max_receive": 5}
+            for step in steps.STEPS]
+
+
+def topics(cfg):
+    return [{"name": cfg.escalation_topic_prefix + step.name, "queues": [cfg.team_queue_prefix + step.team]}
+            for step in steps.STEPS]
