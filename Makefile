@@ -8,7 +8,7 @@ MOTO_PORT ?= 5500
 INDEX_DIR := chalicelib/search/index
 export PORT MOTO_PORT
 
-.PHONY: setup serve test token index system-deps bench clean package
+.PHONY: setup serve test token index system-deps bench clean package wheelhouse
 
 # Python environment: rebuilt when a requirements file changes.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -47,6 +47,16 @@ token: setup
 package: setup index
 	$(PY) -m devtools.package
 	$(VENV)/bin/cfn-lint dist/template.json
+
+# Everything `make package` needs, for a build machine without a package index:
+#   make wheelhouse   (once, online)   then   PIP_FIND_LINKS=$(CURDIR)/wheelhouse PIP_NO_INDEX=1 make package
+wheelhouse: setup
+	$(PY) -m pip download --quiet --disable-pip-version-check -r requirements.txt setuptools wheel -d wheelhouse
+	grep -vE '^\s*(#|$$)' requirements.txt | while read -r req; do \
+	  $(PY) -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+	    --platform manylinux2014_x86_64 --python-version 3.11 --implementation cp -d wheelhouse "$$req" \
+	    2>/dev/null || echo "  (no manylinux wheel for $$req: pure Python, built from source)"; \
+	done
 
 clean:
 	rm -rf $(VENV) $(INDEX_DIR) dist .pytest_cache

@@ -117,7 +117,7 @@ def _try_send(item: dict) -> bool:
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={":dead": "dead", ":a": attempts, ":e": error})
             logger.error("outbox message undeliverable", extra={"message_id": message_id, "channel": item["channel"]})
-            metric("OutboxDead", channel=item["channel"])
+            metric("OutboxDead")  # one alarm watches it (dimension: service only)
             return False
         delay = min(2 ** attempts * 5, 900) * random.uniform(0.8, 1.2)
         due = clock.isoformat(now + dt.timedelta(seconds=delay))

@@ -159,11 +159,38 @@ def merge(template: dict, cfg) -> dict:
                 policy = logs_only if is_authorizer else data_policy(cfg, ids, {})
                 template["Resources"][role]["Properties"]["Policies"] = [
                     {"PolicyName": f"{role}Policy", "PolicyDocument": policy}]
+    template["Resources"].update(alarms(ids, [lid for lid, r in template["Resources"].items()
+                                              if r["Type"] == "AWS::Serverless::Function"]))
     api = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
     api["x-amazon-apigateway-gateway-responses"] = gateway_responses()
     template.setdefault("Outputs", {})["UserPoolId"] = {"Value": {"Ref": "UserPool"}}
     template["Outputs"]["UserPoolClientId"] = {"Value": {"Ref": "UserPoolClient"}}
     return template
+
+
+def alarms(ids: dict, functions: list[str]) -> dict:
+    """The alarms the README's operations section explains."""
+    def alarm(name, description, namespace, metric, dimensions, threshold, period=300, stat="Sum"):
+        return {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+            "AlarmName": f"repaydesk-{STAGE}-{name}", "AlarmDescription": description,
+            "Namespace": namespace, "MetricName": metric, "Statistic": stat, "Period": period,
+            "EvaluationPeriods": 1, "Threshold": threshold, "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "TreatMissingData": "notBreaching", "Dimensions": dimensions}}
+    resources = {
+        "AlarmOutboxDead": alarm("outbox-dead", "A notification could not be delivered after every retry.",
+                                 "RepayDesk", "OutboxDead", [{"Name": "service", "Value": "repaydesk"}], 1),
+        "AlarmApi5xx": alarm("api-5xx", "The API answered 5xx (dependency outage or a bug).", "AWS/ApiGateway",
+                             "5XXError", [{"Name": "ApiName", "Value": "repaydesk"}], 5),
+    }
+    for name, lid in ids.items():
+        if name.endswith("-dlq"):
+            resources[f"Alarm{lid}"] = alarm(f"{name}-not-empty", f"Messages gave up and landed in {name}.",
+                                             "AWS/SQS", "ApproximateNumberOfMessagesVisible",
+                                             [{"Name": "QueueName", "Value": name}], 1, stat="Maximum")
+    for lid in functions:
+        resources[f"Alarm{lid}Errors"] = alarm(f"{lid}-errors", f"The {lid} function raised errors.", "AWS/Lambda",
+                                               "Errors", [{"Name": "FunctionName", "Value": {"Ref": lid}}], 1)
+    return resources
 
 
 def gateway_responses() -> dict:
@@ -184,7 +211,7 @@ def gateway_responses() -> dict:
 
 
 def main() -> None:
-    out = ROOT / "dist"
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "dist"
     cfg = prod_settings()
     env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION") or cfg.region}
     subprocess.run([str(Path(sys.executable).parent / "chalice"), "package", "--stage", STAGE,

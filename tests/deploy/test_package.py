@@ -1,0 +1,55 @@
+"""`make package`'s output: one lint-clean template, least-privilege roles, a zip Lambda accepts."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def packaged(tmp_path_factory):
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run([sys.executable, "-m", "devtools.package", str(out)], cwd=ROOT, check=True,
+                   capture_output=True, text=True)
+    return out
+
+
+def _actions(statement):
+    actions = statement["Action"]
+    return [actions] if isinstance(actions, str) else actions
+
+
+def test_template_passes_cfn_lint(packaged):
+    result = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), str(packaged / "template.json")],
+                            capture_output=True, text=True)
+    errors = [line for line in result.stdout.splitlines() if line.startswith("E")]
+    assert errors == [] and not result.returncode & 2, result.stdout  # exit bit 2 = errors; 4/8 = warnings/info
+
+
+def test_template_holds_every_declared_resource_and_no_wildcard_actions(packaged):
+    import infra
+    from devtools.package import prod_settings
+    cfg = prod_settings()
+    template = json.loads((packaged / "template.json").read_text())
+    resources = template["Resources"]
+    table_names = {r["Properties"]["TableName"] for r in resources.values() if r["Type"] == "AWS::DynamoDB::Table"}
+    assert table_names == {t["TableName"] for t in infra.tables(cfg)}
+    queue_names = {r["Properties"]["QueueName"] for r in resources.values() if r["Type"] == "AWS::SQS::Queue"}
+    assert {q["name"] for q in infra.queues(cfg)} <= queue_names
+    assert any(r["Type"] == "AWS::Cognito::UserPool" for r in resources.values())
+    for resource in resources.values():
+        if resource["Type"] != "AWS::IAM::Role":
+            continue
+        for policy in resource["Properties"]["Policies"]:
+            for statement in policy["PolicyDocument"]["Statement"]:
+                assert all("*" not in action for action in _actions(statement)), statement
+                if statement["Resource"] == "*":  # only SMS publishing has no ARN to name
+                    assert _actions(statement) == ["sns:Publish"]
+
+
+def test_deployment_zip_is_well_under_lambda_limit(packaged):
+    size = (packaged / "deployment.zip").stat().st_size
+    assert size < 45 * 1024 * 1024, f"{size / 1e6:.1f} MB"
