@@ -6,8 +6,13 @@ phone (Simplified Chinese), ``field`` names the offending input when there is on
 """
 from __future__ import annotations
 
+from chalice.app import ChaliceUnhandledError
 
-class ApiError(Exception):
+
+# Chalice turns any other exception raised in a view into its own bare 500 before
+# middleware sees it; ChaliceUnhandledError is the one it re-raises, so the
+# ``errors_as_json`` middleware in app.py can render ours in the common shape.
+class ApiError(ChaliceUnhandledError):
     status = 400
     code = "bad_request"
     message = "请求有误，请检查后重试。"

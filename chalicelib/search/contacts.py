@@ -193,7 +193,7 @@ def verify_number(raw: str) -> NumberCheck:
     if foreign:
         status, warning = "foreign", "这是境外号码。本钱包客服不会用境外号码联系你，冒充客服的诈骗电话常从境外拨出。"
     elif _MOBILE.fullmatch(number):
-        status, warning = "mobile", "这是手机号码。本钱包客服不会用个人手机号联系你处理退款、理赔或注销业务。"
+        status, warning = "mobile", "这是手机号码。本钱包客服不会用个人手机号联系你处理退款、理赔或注销业务，冒充客服的骗子却常这样做。"
     elif any(digits(line.number) in number or number in digits(line.number) for line in book.hotlines):
         status, warning = "lookalike", "这个号码与官方号码相似，但并不相同——骗子常用加位、改位的号码冒充客服。"
     else:

@@ -1,0 +1,120 @@
+"""Official contact channels (GET /contacts) and the impersonation-scam number check (GET /contacts/verify)."""
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import yaml
+
+from chalicelib.search import contacts
+
+ROOT = Path(__file__).resolve().parents[2]
+KB_CONTACTS = ROOT / "kb" / "contacts.yaml"
+
+
+def verify(api, number: str):
+    return api.get(f"/contacts/verify?number={quote(number)}")
+
+
+def test_security_hotline_in_the_directory_is_the_one_the_service_tells_frozen_users(aws):
+    from chalicelib.config import settings
+    book = yaml.safe_load(KB_CONTACTS.read_text(encoding="utf-8"))
+    security = [line for line in book["hotlines"] if line["id"] == "security"]
+    assert [line["number"] for line in security] == [settings().security_hotline] == ["95188"]
+
+
+def test_contacts_lists_every_official_channel_and_the_regulator_lines(api):
+    response = api.get("/contacts")
+    assert response.status == 200
+    book = response.json
+    numbers = {line["id"]: line["number"] for line in book["hotlines"]}
+    assert numbers["security"] == "95188"
+    assert numbers["customer_service"].startswith("95") and any(n.startswith("400") for n in numbers.values())
+    assert all(line["hours"] for line in book["hotlines"])
+    assert "在线客服" in book["online_chat"]["path"] and book["online_chat"]["hours"]
+    assert "@" in book["email"]["address"]
+    assert {"新浪微博", "微信公众号"} <= {account["platform"] for account in book["social"]}
+    assert {"12363", "12378", "12315"} == {line["number"] for line in book["regulators"]}
+
+
+@pytest.mark.parametrize("typed, line_id", [
+    ("95188", "security"),
+    ("9 5 1 8 8", "security"),
+    ("+86 95188", "security"),
+    ("0086-95177", "customer_service"),
+    ("95177", "customer_service"),
+    ("400-810-9518", "backup"),
+    ("400 810 9518", "backup"),
+    ("(400) 810-9518", "backup"),
+    ("+86 (400) 810 9518", "backup"),
+    ("４００－８１０－９５１８", "backup"),          # full-width digits and dash from a Chinese IME
+    ("（400）8109518", "backup"),
+])
+def test_official_numbers_are_recognised_however_they_are_written(api, typed, line_id):
+    response = verify(api, typed)
+    assert response.status == 200, response.text
+    check = response.json
+    assert check["official"] is True and check["status"] == "official"
+    assert check["channel"]["id"] == line_id
+    assert check["channel"]["number"] in check["message"]
+
+
+@pytest.mark.parametrize("typed, status", [
+    ("951880", "lookalike"),            # one digit added to the security line
+    ("9518", "lookalike"),
+    ("0571-95188", "lookalike"),
+    ("400-810-9519", "unknown"),
+    ("13800138000", "mobile"),
+    ("+86 138 0013 8000", "mobile"),
+    ("+1 415 555 0100", "foreign"),
+    ("00852 2345 6789", "foreign"),
+    ("021-12345678", "unknown"),
+])
+def test_other_numbers_get_a_scam_warning_and_the_scam_article(api, typed, status):
+    check = verify(api, typed).json
+    assert check["official"] is False and check["status"] == status
+    assert check["channel"] is None
+    assert "诈骗" in check["warning"] or "冒充" in check["warning"]
+    assert "验证码" in check["warning"] and "95188" in check["message"]
+    assert check["article"] == {"slug": "fake-hotline-scams", "title": check["article"]["title"],
+                                "url": "/help/articles/fake-hotline-scams"}
+    assert (ROOT / "kb" / "fake-hotline-scams.md").is_file()
+
+
+def test_a_regulator_line_is_named_but_not_passed_off_as_the_wallets(api):
+    check = verify(api, "12363").json
+    assert check["official"] is False and check["status"] == "regulator"
+    assert "人民银行" in check["regulator"]["name"] and "不是本钱包的客服号码" in check["message"]
+
+
+@pytest.mark.parametrize("path", [
+    "/contacts/verify",
+    "/contacts/verify?number=",
+    "/contacts/verify?number=abc",
+    "/contacts/verify?number=95188%3Cscript%3E",
+    "/contacts/verify?number=12",
+    "/contacts/verify?number=" + "1" * 41,
+    "/contacts/verify?number=" + "1" * 25,
+    "/contacts/verify?number=%00",
+    "/contacts/verify?number=%F0%9F%93%9E",
+    "/contacts/verify?number=95188&extra=1",
+])
+def test_bad_numbers_are_a_clear_400_not_a_500(api, path):
+    response = api.get(path)
+    assert response.status == 400, response.text
+    error = response.json["error"]
+    assert error["code"] in {"validation_error", "invalid_number"} and error["message"]
+
+
+def test_contacts_path_setting_rotates_the_directory_without_code_changes(aws, monkeypatch, tmp_path):
+    from chalicelib import config
+    book = yaml.safe_load(KB_CONTACTS.read_text(encoding="utf-8"))
+    book["hotlines"][0]["hours"] = "春节期间 9:00–18:00"
+    rotated = tmp_path / "contacts.yaml"
+    rotated.write_text(yaml.safe_dump(book, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("CONTACTS_PATH", str(rotated))
+    config.reload()
+    assert contacts.contacts_file() == rotated
+    assert contacts.directory().hotlines[0].hours == "春节期间 9:00–18:00"
+    assert contacts.verify_number("95177").official is True
