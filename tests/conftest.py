@@ -19,28 +19,35 @@ os.environ.update(AWS_DEFAULT_REGION="ap-southeast-1", AWS_REGION="ap-southeast-
 
 @pytest.fixture
 def aws(monkeypatch):
-    """A fresh moto account with every declared resource and the Cognito pool."""
+    """A fresh moto account with every declared resource and the Cognito pool.
+
+    The session's ``local_stack`` (if started) points this process at moto server
+    through ``AWS_ENDPOINT_URL``; a unit test must not, so it is removed for the
+    test and put back afterwards.
+    """
     from moto import mock_aws
 
     from chalicelib import aws as aws_clients, clock, config, outbox
     from chalicelib.auth import keys
     from infra import local
 
-    with mock_aws():
+    def fresh():
         config.reload()
         aws_clients.reset()
         keys.clear()
-        clock.reset()
         outbox.reset_caches()
+        clock.reset()
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        fresh()
         pool = local.create_all(config.settings())
         monkeypatch.setenv("USER_POOL_ID", pool.pool_id)
         monkeypatch.setenv("USER_POOL_CLIENT_ID", pool.client_id)
         config.reload()
         yield pool
-        clock.reset()
-    config.reload()
-    aws_clients.reset()
-    keys.clear()
+    monkeypatch.undo()
+    fresh()
 
 
 @dataclass
