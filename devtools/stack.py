@@ -107,11 +107,15 @@ class LocalStack:
                                {**os.environ}, log=None if self.quiet else "moto.log")
             wait_for(f"{self.moto_url}/moto-api/", process=moto)
             self.env = {**stage_env("dev"), **aws_env(self.moto_port), **self.extra_env}
-            use_env(self.env)
+            # This process talks to moto server too (bootstrap, tests reading queues), but the
+            # stack's extra settings (short time limits…) are for the children only.
+            own_env = {k: v for k, v in self.env.items() if k not in self.extra_env}
+            use_env(own_env)
             from chalicelib.config import settings
             self.pool = local.create_all(settings())
-            self.env.update(USER_POOL_ID=self.pool.pool_id, USER_POOL_CLIENT_ID=self.pool.client_id)
-            use_env(self.env)
+            pool_env = {"USER_POOL_ID": self.pool.pool_id, "USER_POOL_CLIENT_ID": self.pool.client_id}
+            self.env.update(pool_env)
+            use_env({**own_env, **pool_env})
             if self.seed:
                 from devtools import seed
                 self.users = seed.seed_all(self.pool)
@@ -124,6 +128,18 @@ class LocalStack:
             self.stop()
             raise
         return self
+
+    def token(self, username: str, role: str | None = None, phone: str = "+8613800138000") -> str:
+        """A Cognito ID token from the stack's pool (creating the user if needed)."""
+        from infra import local
+        use_env({k: v for k, v in self.env.items() if k not in self.extra_env})
+        return local.ensure_user(self.pool, username, role=role, phone=phone)
+
+    def client(self, service: str):
+        """A boto3 client for the stack's moto server (read queues, e-mails, texts)."""
+        import boto3
+        return boto3.client(service, endpoint_url=self.moto_url, region_name=REGION,
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
 
     def stop(self) -> None:
         for proc in reversed(self.processes):
