@@ -88,10 +88,10 @@ class Case:
     def due(self) -> tuple[str, str] | None:
         """(kind, ISO time) of the next thing the sweep must do for this case, if any."""
         if self.status == "open" and self.deadline:
+            if self.overdue:  # final step, team already alerted: nothing more for the sweep
+                return None
             if not self.warned and self.warn_at and self.warn_at < self.deadline:
                 return "warn", self.warn_at
-            if self.step_def.final and self.overdue:
-                return None
             return "lapse", self.deadline
         if self.status == "resolved" and self.reopen_until:
             return "autoclose", self.reopen_until

@@ -250,6 +250,8 @@ def sweep(now: dt.datetime | None = None, limit: int = 200) -> dict[str, int]:
         if not due:
             continue
         kind = due[0]
+        if kind == "warn" and case.deadline and model.parse(case.deadline) <= now:
+            kind = "lapse"  # the sweep was late (or the limit is tiny): escalate now, no stale warning
         try:
             if kind == "warn":
                 new = model.warn(case, now)

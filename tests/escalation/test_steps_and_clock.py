@@ -1,0 +1,64 @@
+"""Steps as data, business-hours step clocks, references."""
+import datetime as dt
+import re
+
+import pytest
+
+from tests.escalation.conftest import SHANGHAI
+
+
+def at(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
+
+
+def test_steps_are_declared_in_order_with_limits_teams_and_topics(aws):
+    from chalicelib.escalation import steps
+    assert steps.NAMES == ("frontline", "senior", "public_feedback", "legal_guidance")
+    assert [s.final for s in steps.STEPS] == [False, False, False, True]
+    assert all(s.limit_hours > 0 and s.security_limit_hours > 0 for s in steps.STEPS)
+    assert steps.get("senior").topic == "repaydesk-dev-escalation-senior"
+    assert steps.get("senior").queue == "repaydesk-dev-team-senior"
+    assert steps.next_step("public_feedback").name == "legal_guidance"
+    assert steps.next_step("legal_guidance") is None
+    assert "更高级别" in steps.get("senior").description
+
+
+def test_business_hours_skip_nights_weekends_and_holidays(aws):
+    from chalicelib.escalation import hours
+    frontline = hours.clock_for("frontline", security=False)  # 4 business hours
+    # Tuesday 16:00 + 4 h → 2 h today, 2 h from Wednesday 09:00
+    assert frontline.deadline(at("2026-11-24 16:00")) == at("2026-11-25 11:00")
+    # Friday 17:00 → Monday 12:00
+    assert frontline.deadline(at("2026-11-27 17:00")) == at("2026-11-30 12:00")
+    # Opened on Saturday night → counted from Monday 09:00
+    assert frontline.deadline(at("2026-11-28 22:00")) == at("2026-11-30 13:00")
+    # 2026-10-01..07 are National Day holidays on the shared calendar
+    assert frontline.deadline(at("2026-09-30 17:00")) == at("2026-10-08 12:00")
+    assert frontline.used(at("2026-11-27 17:00"), at("2026-11-30 10:00")) == 2 * 3600
+
+
+def test_security_cases_count_round_the_clock(aws):
+    from chalicelib.escalation import hours
+    senior = hours.clock_for("senior", security=True)
+    assert senior.deadline(at("2026-11-28 23:00")) == at("2026-11-29 01:00")  # Saturday night, 2 h
+
+
+def test_step_limit_overrides_are_wall_clock_seconds(aws, monkeypatch):
+    from chalicelib import config
+    from chalicelib.escalation import hours
+    monkeypatch.setenv("STEP_LIMIT_OVERRIDES", "frontline=3,senior=5")
+    config.reload()
+    assert hours.clock_for("frontline", security=False).deadline(at("2026-11-28 23:00")) == \
+        at("2026-11-28 23:00") + dt.timedelta(seconds=3)
+    monkeypatch.setenv("STEP_LIMIT_OVERRIDES", "nonsense=3")
+    config.reload()
+    with pytest.raises(ValueError):
+        hours.clock_for("frontline", security=False)
+
+
+def test_reference_is_quotable_and_dated_in_shanghai(aws):
+    from chalicelib.escalation import model
+    # 2026-11-24 20:00 UTC is already the 25th in Shanghai
+    ref = model.new_reference(dt.datetime(2026, 11, 24, 20, 0, tzinfo=dt.timezone.utc), "Asia/Shanghai")
+    assert re.fullmatch(model.REFERENCE_PATTERN, ref) and ref.startswith("RD-20261125-")
+    assert not set(ref[-4:]) & set("ILOU")
