@@ -47,6 +47,13 @@ def _category_names() -> dict[str, str]:
     return {c["id"]: c["name"] for c in _search().categories()}
 
 
+def _category_articles(category: str) -> list[dict]:
+    """Every article of one category, in source order (for browsing a category without a question)."""
+    kb = _search().kb_index()
+    docs = (kb.stored(docnum) for docnum in sorted(kb.category_docs(category)))
+    return [{"slug": doc["slug"], "title": doc["title"]} for doc in docs]
+
+
 def home() -> Page:
     service = _search()
     top = []
@@ -63,6 +70,9 @@ def search(query: HelpSearchQuery) -> Page:
     names = _category_names()
     category = query.category if query.category in names else None
     problem = None
+    if not text and category:  # a category link from /help: browse it
+        return Page(render("help/category.html", category=category, category_name=names[category],
+                           articles=_category_articles(category), query="", **_common()))
     if not text:
         problem = "请输入你想问的问题，例如“还款了怎么还没到账”。"
     elif len(text) > MAX_QUERY_CHARS:
