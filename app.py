@@ -7,14 +7,14 @@ Sections: shared, repay, search, escalation — each domain edits only its own.
 from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError, ClientError
-from chalice import AuthResponse, Chalice, Rate
+from chalice import AuthResponse, Rate
 
 from chalicelib import auth, errors, http, outbox
 from chalicelib.openapi import api_contract, document, render_docs
 from chalicelib.models import Health, Me
 from chalicelib.logs import logger, user_hash
 
-app = Chalice(app_name="repaydesk")
+app = http.App(app_name="repaydesk")
 app.debug = False  # never leak tracebacks to callers; errors are logged instead
 app.api.binary_types = []  # everything we serve is text (JSON or HTML)
 
@@ -49,18 +49,17 @@ def errors_as_json(event, get_response):
     except errors.ApiError as exc:
         logger.info("request refused", extra={"status": exc.status, "code": exc.code})
         return http.error_response(exc)
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        if code in _RETRYABLE_AWS_ERRORS:
-            logger.warning("aws dependency unavailable", extra={"aws_error": code})
+    except http.UnexpectedError as wrapped:
+        exc = wrapped.original
+        if isinstance(exc, ClientError):
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in _RETRYABLE_AWS_ERRORS:
+                logger.warning("aws dependency unavailable", extra={"aws_error": code})
+                return http.error_response(errors.ServiceUnavailable(headers={"Retry-After": "2"}))
+        elif isinstance(exc, BotoCoreError):
+            logger.warning("aws dependency unreachable", extra={"aws_error": type(exc).__name__})
             return http.error_response(errors.ServiceUnavailable(headers={"Retry-After": "2"}))
-        logger.exception("unexpected aws error", extra={"aws_error": code})
-        return http.error_response(errors.ApiError("服务内部错误，请稍后重试。", code="internal_error", status=500))
-    except BotoCoreError:
-        logger.exception("aws dependency unreachable")
-        return http.error_response(errors.ServiceUnavailable(headers={"Retry-After": "2"}))
-    except Exception:
-        logger.exception("unhandled error")
+        logger.error("unhandled error", exc_info=exc)
         return http.error_response(errors.ApiError("服务内部错误，请稍后重试。", code="internal_error", status=500))
     finally:
         logger.remove_keys(["request_id", "user", "route"])

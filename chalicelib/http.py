@@ -6,12 +6,14 @@ problem becomes a 4xx in the common error shape.
 """
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pydantic
-from chalice import Response
+from chalice import Chalice, Response
+from chalice.app import ChaliceUnhandledError, ChaliceViewError
 
 from chalicelib import errors
 
@@ -140,3 +142,35 @@ def principal(request) -> Principal:
 def require_role(who: Principal, *roles: str) -> None:
     if not who.has_role(*roles):
         raise errors.Forbidden("此操作仅限客服人员。", code="forbidden_role")
+
+
+class UnexpectedError(ChaliceUnhandledError):
+    """Carries an exception a view did not expect up to the ``errors_as_json`` middleware."""
+
+    def __init__(self, original: BaseException):
+        super().__init__(type(original).__name__)
+        self.original = original
+
+
+def _surface_errors(view):
+    @functools.wraps(view)
+    def guarded(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except (ChaliceUnhandledError, ChaliceViewError):
+            raise
+        except Exception as exc:
+            raise UnexpectedError(exc) from exc
+    return guarded
+
+
+class App(Chalice):
+    """Chalice, except that every exception a view raises reaches our middleware.
+
+    Stock Chalice turns any exception other than ``ChaliceUnhandledError`` into
+    its own bare 500 *before* middleware runs, so a DynamoDB throttle could not
+    become a 503 with ``Retry-After`` in our error shape.
+    """
+
+    def _register_route(self, name, user_handler, kwargs, **unused):
+        super()._register_route(name, _surface_errors(user_handler), kwargs, **unused)

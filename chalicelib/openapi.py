@@ -56,7 +56,8 @@ def api_contract(summary: str, *, tag: str, body=None, query=None, responses=Non
 
 
 def contract_for(func) -> Contract | None:
-    return _CONTRACTS.get(func)
+    # Routes are registered wrapped (see ``http.App``); the contract names the original.
+    return _CONTRACTS.get(func) or _CONTRACTS.get(getattr(func, "__wrapped__", None))
 
 
 def _schema(model: type[pydantic.BaseModel], components: dict) -> dict:
