@@ -6,6 +6,7 @@ the right status (400/404), still showing the hotline.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from markupsafe import Markup
@@ -92,11 +93,41 @@ def search(query: HelpSearchQuery) -> Page:
                        **_common()))
 
 
+_TAG = re.compile(r"(<[^>]*>)")
+_TAG_NAME = re.compile(r"<\s*(/?)\s*([a-zA-Z][a-zA-Z0-9]*)")
+
+
+def tel_links(body_html: str, numbers: list[str]) -> str:
+    """Make every official number in an article's text a ``tel:`` link (one tap to call).
+
+    Only text between tags is touched, never attributes, and never text already inside
+    a link; the numbers themselves are digits and dashes, so nothing needs escaping.
+    """
+    if not numbers:
+        return body_html
+    pattern = re.compile(r"(?<![\d-])(" + "|".join(re.escape(n) for n in sorted(numbers, key=len, reverse=True))
+                         + r")(?![\d-])")
+    out, in_link = [], False
+    for part in _TAG.split(body_html):
+        if part.startswith("<"):
+            tag = _TAG_NAME.match(part)
+            name = (tag.group(1) + tag.group(2).lower()) if tag else ""
+            in_link = True if name == "a" else False if name == "/a" else in_link
+            out.append(part)
+        elif in_link:
+            out.append(part)
+        else:
+            out.append(pattern.sub(lambda m: f'<a href="tel:{contacts.digits(m.group(0))}">{m.group(0)}</a>', part))
+    return "".join(out)
+
+
 def article(slug: str) -> Page:
     found = _search().get_article(slug)
     if found is None:
         return not_found()
-    body = {**found, "html": Markup(found["html"])}
+    book = contacts.directory()
+    numbers = [line.number for line in book.hotlines] + [line.number for line in book.regulators]
+    body = {**found, "html": Markup(tel_links(found["html"], numbers))}
     return Page(render("help/article.html", article=body, category_name=_category_names().get(found["category"], ""),
                        query="", **_common()))
 

@@ -101,6 +101,23 @@ def test_article_page_renders_body_feedback_buttons_and_related(api):
     assert len(set(article_links(page)) - {"fake-hotline-scams"}) >= 2   # related articles
 
 
+def test_numbers_in_an_article_are_one_tap_to_call(api):
+    page = assert_help_page(api.get("/help/articles/legal-options"))
+    body = page.split('class="article-body"', 1)[1].split("</article>", 1)[0]
+    assert '<a href="tel:12363">12363</a>' in body and '<a href="tel:12315">12315</a>' in body
+    scam = assert_help_page(api.get("/help/articles/fake-hotline-scams"))
+    assert '<a href="tel:4008109518">400-810-9518</a>' in scam
+
+
+def test_tel_links_leave_tags_links_and_longer_numbers_alone():
+    from chalicelib.helpcentre.pages import tel_links
+    html = ('<p title="95188">拨打 95188 或 951880，<a href="/x">95188</a>；'
+            '<strong>400-810-9518</strong> 与 400-810-95180</p>')
+    assert tel_links(html, ["95188", "400-810-9518"]) == (
+        '<p title="95188">拨打 <a href="tel:95188">95188</a> 或 951880，<a href="/x">95188</a>；'
+        '<strong><a href="tel:4008109518">400-810-9518</a></strong> 与 400-810-95180</p>')
+
+
 def test_feedback_target_of_the_article_page_records_a_vote(api):
     """What the page's buttons send (same path and body) is accepted by the feedback API."""
     response = api.post("/kb/articles/fees/feedback", json_body={"helpful": False, "comment": "没写提现怎么收费"})
