@@ -109,6 +109,7 @@ def kb_search(tmp_path_factory):
     out = tmp_path_factory.mktemp("kb-index")
     index.build(KB, out)
     with pytest.MonkeyPatch.context() as patch, mock_aws():
+        patch.delenv("AWS_ENDPOINT_URL", raising=False)  # never the e2e stack's moto server
         patch.setenv("KB_INDEX_DIR", str(out))
         config.reload()
         aws_clients.reset()
