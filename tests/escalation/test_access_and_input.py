@@ -1,0 +1,96 @@
+"""Ownership, roles, internal notes, and bad input → clear 4xx."""
+import pytest
+
+
+def test_a_user_never_reads_or_moves_another_users_case(api, alice, bob, clock, open_case):
+    case_id = open_case(alice)["case_id"]
+    for method, path, body in (("GET", "", None), ("POST", "/escalate", {"reason": "不是我的"}),
+                               ("POST", "/messages", {"message": "hi"}), ("POST", "/confirm", None),
+                               ("POST", "/reopen", {"reason": "再看看"}), ("GET", "/export", None),
+                               ("GET", "/export.html", None)):
+        response = api.request(method, f"/support/cases/{case_id}{path}", token=bob.token, json_body=body)
+        assert response.status == 404, (path, response.text)
+        assert response.json["error"]["code"] == "case_not_found"
+    assert api.get(f"/help/cases/{case_id}", token=bob.token).status == 404
+    assert api.get("/support/cases", token=bob.token).json["items"] == []
+
+
+def test_internal_notes_never_reach_the_user(api, alice, agent, clock, open_case):
+    case_id = open_case(alice)["case_id"]
+    secret = "内部备注：疑似重复投诉"
+    assert api.post(f"/support/cases/{case_id}/notes", token=agent.token, json_body={"text": secret}).status == 201
+    api.post(f"/support/cases/{case_id}/reply", token=agent.token, json_body={"message": "您好，正在处理"})
+    for path in ("", "/export", "/export.html"):
+        body = api.get(f"/support/cases/{case_id}{path}", token=alice.token).text
+        assert secret not in body and '"notes"' not in body
+    assert secret not in api.get(f"/help/cases/{case_id}", token=alice.token).text
+    assert agent.user_id not in api.get(f"/support/cases/{case_id}", token=alice.token).text  # staff ids stay internal
+    assert secret in api.get(f"/support/cases/{case_id}", token=agent.token).text
+
+
+def test_support_routes_need_a_support_role(api, alice, clock, open_case):
+    case_id = open_case(alice)["case_id"]
+    for path, body in (("notes", {"text": "x"}), ("reply", {"message": "x"}), ("resolve", {"summary": "已处理"}),
+                       ("assign", {})):
+        response = api.post(f"/support/cases/{case_id}/{path}", token=alice.token, json_body=body)
+        assert response.status == 403, path
+    assert api.get("/support/queues/frontline", token=alice.token).status == 403
+    assert api.post(f"/support/accounts/{alice.user_id}/unfreeze", token=alice.token).status == 403
+
+
+def test_owner_only_actions_are_refused_to_staff(api, alice, agent, clock, open_case):
+    case_id = open_case(alice)["case_id"]
+    response = api.post(f"/support/cases/{case_id}/messages", token=agent.token, json_body={"message": "x"})
+    assert response.status == 403 and response.json["error"]["code"] == "owner_only"
+
+
+def test_every_route_needs_a_token(api, clock):
+    for method, path in (("POST", "/support/cases"), ("GET", "/support/cases"), ("GET", "/support/cases/RD-20261124-ABCD"),
+                         ("GET", "/support/queues/frontline"), ("GET", "/support/suggestions?q=x"),
+                         ("GET", "/help/cases/RD-20261124-ABCD")):
+        assert api.request(method, path).status == 401, path
+
+
+@pytest.mark.parametrize("body, field", [
+    ({}, None),
+    ({"description": "还款没到账，请帮忙"}, "category"),
+    ({"category": "stolen", "description": "还款没到账，请帮忙"}, "category"),
+    ({"category": "fees", "description": "短"}, "description"),
+    ({"category": "fees", "description": "      "}, "description"),
+    ({"category": "fees", "description": 12345678}, "description"),
+    ({"category": "fees", "description": "x" * 2001}, "description"),
+    ({"category": "fees", "description": "收费不合理，请解释", "admin": True}, "admin"),
+    ({"category": "fees", "description": "收费不合理，请解释", "repayment_id": "../../etc"}, "repayment_id"),
+    ({"category": "fees", "description": "收费不合理，请解释", "repayment_id": 5}, "repayment_id"),
+])
+def test_bad_case_bodies_are_400(api, alice, clock, body, field):
+    response = api.post("/support/cases", token=alice.token, json_body=body)
+    assert response.status == 400, response.text
+    assert response.json["error"]["message"]
+    if field:
+        assert response.json["error"]["field"] == field
+
+
+def test_malformed_requests_are_4xx(api, alice, agent, clock, open_case):
+    assert api.post("/support/cases", token=alice.token, body="not json").status == 400
+    assert api.post("/support/cases", token=alice.token, body="[1,2]").status == 400
+    case_id = open_case(alice)["case_id"]
+    assert api.post(f"/support/cases/{case_id}/escalate", token=alice.token, json_body={}).status == 400
+    assert api.post(f"/support/cases/{case_id}/escalate", token=alice.token, json_body={"reason": 1}).status == 400
+    assert api.post(f"/support/cases/{case_id}/reply", token=agent.token,
+                    json_body={"message": "好", "await_user": "yes"}).status == 400
+    assert api.get("/support/cases/RD-20261124-ABCD", token=alice.token).status == 404
+    assert api.get("/support/cases/not-a-reference", token=alice.token).status == 404
+    assert api.get("/support/queues/nowhere", token=agent.token).status == 404
+    assert api.get("/support/queues/frontline?limit=0", token=agent.token).status == 400
+    assert api.get("/support/queues/frontline?limit=abc", token=agent.token).status == 400
+    bad_cursor = api.get("/support/queues/frontline?cursor=bm90LWEta2V5", token=agent.token)
+    assert bad_cursor.status == 400 and bad_cursor.json["error"]["code"] == "invalid_cursor"
+    assert api.get("/support/queues/frontline?cursor=%%%", token=agent.token).status == 400
+    assert api.get("/support/suggestions", token=alice.token).status == 400
+    assert api.get("/support/suggestions?q=" + "长" * 201, token=alice.token).status == 400
+    assert api.post("/support/accounts/bad%20id/unfreeze", token=alice.token).status == 403
+
+
+def test_unfreeze_rejects_a_malformed_user_id(api, lead, clock):
+    assert api.post("/support/accounts/bad%20id!/unfreeze", token=lead.token).status == 400
