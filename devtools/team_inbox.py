@@ -1,7 +1,7 @@
 """Read what a support team received: its SQS queue (fed by the step's SNS topic), deduplicated.
 
     .venv/bin/python -m devtools.team_inbox senior            # print and consume the senior team's messages
-    .venv/bin/python -m devtools.team_inbox senior --peek     # print without deleting
+    .venv/bin/python -m devtools.team_inbox senior --peek     # print up to 10 without deleting
 
 Needs the local stack's AWS_ENDPOINT_URL (``make serve`` uses http://127.0.0.1:5500). A team's
 tooling reads the queue the same way: each message carries the outbox id as the
@@ -27,9 +27,10 @@ def receive(team: str, *, consumer: str | None = None, delete: bool = True, wait
     sqs, url = aws.client("sqs"), queue_url(team)
     consumer = consumer or f"team-{team}"
     seen: list[dict] = []
-    for _ in range(max_batches):
+    for _ in range(max_batches if delete else 1):  # a peek reads one batch and leaves it visible
         batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds,
-                                    MessageAttributeNames=["All"]).get("Messages", [])
+                                    MessageAttributeNames=["All"],
+                                    **({} if delete else {"VisibilityTimeout": 0})).get("Messages", [])
         if not batch:
             break
         for message in batch:
