@@ -27,7 +27,17 @@ def environment(templates_dir: str = str(TEMPLATES_DIR)) -> jinja2.Environment:
         auto_reload=False,            # templates do not change inside a running container
     )
     env.filters["tel"] = lambda number: "".join(ch for ch in str(number) if ch.isdigit() or ch == "+")
+    # The call bar in help/base.html: any page extending it (other domains' too) gets the
+    # official lines without having to pass them.
+    env.globals["official_lines"] = official_lines
     return env
+
+
+def official_lines() -> dict:
+    from chalicelib.search import contacts
+    book = contacts.directory()
+    return {"hotline": book.hotline("customer_service") or book.hotlines[0],
+            "security": contacts.security_hotline()}
 
 
 def render(name: str, **context) -> str:
