@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -171,6 +172,15 @@ class App(Chalice):
     its own bare 500 *before* middleware runs, so a DynamoDB throttle could not
     become a 503 with ``Retry-After`` in our error shape.
     """
+
+    def __init__(self, app_name: str, configure_logs: bool = True, **kwargs):
+        # Chalice names its logger after the app and sets it to ERROR; that is the name our
+        # Powertools logger (service "repaydesk") uses, so Chalice gets a logger of its own.
+        super().__init__(app_name, configure_logs=False, **kwargs)
+        self.log = logging.getLogger(f"chalice.{app_name}")
+        self.configure_logs = configure_logs
+        if configure_logs:
+            self._configure_logging()
 
     def _register_route(self, name, user_handler, kwargs, **unused):
         super()._register_route(name, _surface_errors(user_handler), kwargs, **unused)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import sys
 
 from aws_lambda_powertools import Logger, single_metric
 from aws_lambda_powertools.metrics import MetricUnit
@@ -16,7 +17,17 @@ from aws_lambda_powertools.metrics import MetricUnit
 SERVICE = "repaydesk"
 NAMESPACE = "RepayDesk"
 
-logger = Logger(service=SERVICE)
+class _CurrentStdout:
+    """Writes to whatever ``sys.stdout`` is now (Lambda's, or a test's capture), not the one at import."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+logger = Logger(service=SERVICE, stream=_CurrentStdout())
 
 # 11-digit mainland mobiles (with optional +86), 13–19 digit card-like runs, bearer tokens.
 _SECRETS = re.compile(r"(\+?86[\s-]?)?1[3-9]\d{9}|\b\d{13,19}\b|eyJ[\w-]+\.[\w-]+\.[\w-]+")
