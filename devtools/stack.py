@@ -120,7 +120,8 @@ class LocalStack:
                 from devtools import seed
                 self.users = seed.seed_all(self.pool)
             child_env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
-            api = self._spawn([str(BIN / "chalice"), "local", "--host", "127.0.0.1", "--port", str(self.port),
+            api = self._spawn([sys.executable, "-m", "devtools.chalice_local", "local", "--host", "127.0.0.1",
+                               "--port", str(self.port),
                                "--no-autoreload", "--stage", "dev"], child_env)
             wait_for(f"{self.api_url}/health", timeout=60, process=api)
             self._spawn([sys.executable, "-m", "devtools.events"], child_env)

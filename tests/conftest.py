@@ -10,6 +10,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+from devtools.local_gateway import patch as _gateway_responses  # noqa: E402
+
+_gateway_responses()  # the test client answers API Gateway's errors as the deployed template does
+
 # No test may ever reach real AWS, whatever the developer's shell has set.
 for _name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "USER_POOL_ID", "USER_POOL_CLIENT_ID"):
     os.environ.pop(_name, None)

@@ -60,3 +60,10 @@ def test_expired_token_is_rejected(aws, alice):
     finally:
         api_jwt.datetime = real
     assert clock.now()  # clock untouched
+
+
+def test_missing_token_and_unknown_route_use_the_error_shape(api):
+    response = api.get("/me")
+    assert response.status == 401 and response.json["error"]["code"] == "unauthorized"
+    response = api.get("/no/such/route")
+    assert response.status == 404 and response.json["error"]["code"] == "not_found"
