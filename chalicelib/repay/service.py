@@ -428,9 +428,10 @@ def verify(caller: Caller, repayment_id: str, request: schemas.VerifyRequest) ->
         if len(exc.reasons) > 1 and exc.reasons[1] == "ConditionalCheckFailed":
             raise _frozen_error() from None
         raise errors.Conflict() from None
+    verified = store.get_repayment(caller.user_id, repayment_id)  # as committed, before the worker can move it
     outbox.deliver([message.message_id])
     logger.info("repayment verified", extra={"repayment_id": item["id"]})
-    return view(store.get_repayment(caller.user_id, repayment_id))
+    return view(verified)
 
 
 # ---------------------------------------------------------------- retry
@@ -465,9 +466,10 @@ def retry(caller: Caller, repayment_id: str) -> dict:
         if current and current["status"] == model.PROCESSING:
             return view(current)  # a concurrent retry won: same result
         raise errors.Conflict() from None
+    retried = store.get_repayment(caller.user_id, repayment_id)  # as committed, before the worker can move it
     outbox.deliver([message.message_id])
     metric("RepaymentRetried", kind=item["kind"])
-    return view(store.get_repayment(caller.user_id, repayment_id))
+    return view(retried)
 
 
 # ---------------------------------------------------------------- settlement worker

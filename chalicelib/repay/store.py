@@ -186,15 +186,18 @@ def change(user_id: str, repayment_id: str, *, expect_status: str, entry: dict, 
     """
     names = {"#status": "status"}
     vals: dict[str, Any] = {":expect_status": expect_status, ":entry": [entry], ":one": 1, ":now": entry["at"]}
-    sets = ["timeline = list_append(timeline, :entry)", "version = version + :one", "updated_at = :now"]
-    if new_status:
-        sets += ["#status = :new_status", "gsi1pk = :gsi1pk"]
-        vals[":new_status"] = new_status
-        vals[":gsi1pk"] = status_index_key(user_id, new_status)
+    sets = []
     for index, (name, value) in enumerate((fields or {}).items()):
         names[f"#f{index}"] = name
         vals[f":f{index}"] = value
         sets.append(f"#f{index} = :f{index}")
+    sets += ["timeline = list_append(timeline, :entry)", "version = version + :one", "updated_at = :now"]
+    if new_status:
+        # Status last: DynamoDB applies an update atomically, but moto server applies the actions one
+        # by one while serving reads on other threads; this order never shows a status without its details.
+        sets += ["gsi1pk = :gsi1pk", "#status = :new_status"]
+        vals[":new_status"] = new_status
+        vals[":gsi1pk"] = status_index_key(user_id, new_status)
     conditions = ["#status = :expect_status"]
     for index, (name, value) in enumerate((expect or {}).items()):
         names[f"#e{index}"] = name
