@@ -253,21 +253,22 @@ def verify_contact_number():
 
 
 @app.route("/help", methods=["GET"])
-@api_contract("Help centre home page (HTML)", tag="search", responses={200: None}, html=True)
+@api_contract("Help centre home page (HTML); 503 page with the hotline if the index is unavailable", tag="search",
+              responses={200: None, 503: None}, html=True)
 def help_home():
     return _html(help_pages.home())
 
 
 @app.route("/help/search", methods=["GET"])
 @api_contract("Help centre search results (HTML); an empty or over-long question is a 400 page", tag="search",
-              query=HelpSearchQuery, responses={200: None, 400: None}, html=True)
+              query=HelpSearchQuery, responses={200: None, 400: None, 503: None}, html=True)
 def help_search():
     return _html(help_pages.search(http.parse_query(app.current_request, HelpSearchQuery)))
 
 
 @app.route("/help/articles/{slug}", methods=["GET"])
 @api_contract("One help article with feedback buttons (HTML); unknown slug is a 404 page", tag="search",
-              responses={200: None, 404: None}, html=True)
+              responses={200: None, 404: None, 503: None}, html=True)
 def help_article(slug):
     return _html(help_pages.article(slug))
 

@@ -6,6 +6,7 @@ the right status (400/404), still showing the hotline.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -29,6 +30,17 @@ EXAMPLE_QUERIES = ("还款了怎么还没到账", "客服电话多少", "还款�
 class Page:
     html: str
     status: int = 200
+
+
+def _kb_down_is_a_page(page_function):
+    """If the knowledge base cannot be opened, still answer with a page and the hotline (503)."""
+    @functools.wraps(page_function)
+    def wrapper(*args, **kwargs) -> Page:
+        try:
+            return page_function(*args, **kwargs)
+        except errors.ServiceUnavailable:
+            return Page(render("help/unavailable.html", query="", **_common()), status=503)
+    return wrapper
 
 
 def _search():
@@ -55,6 +67,7 @@ def _category_articles(category: str) -> list[dict]:
     return [{"slug": doc["slug"], "title": doc["title"]} for doc in docs]
 
 
+@_kb_down_is_a_page
 def home() -> Page:
     service = _search()
     top = []
@@ -66,6 +79,7 @@ def home() -> Page:
                        examples=EXAMPLE_QUERIES, query="", **_common()))
 
 
+@_kb_down_is_a_page
 def search(query: HelpSearchQuery) -> Page:
     text = query.q.strip()
     names = _category_names()
@@ -121,6 +135,7 @@ def tel_links(body_html: str, numbers: list[str]) -> str:
     return "".join(out)
 
 
+@_kb_down_is_a_page
 def article(slug: str) -> Page:
     found = _search().get_article(slug)
     if found is None:

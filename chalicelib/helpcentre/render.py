@@ -8,8 +8,6 @@ when the index is built).
 from __future__ import annotations
 
 import functools
-from pathlib import Path
-
 import jinja2
 
 from chalicelib.config import PROJECT_DIR
@@ -42,7 +40,3 @@ def official_lines() -> dict:
 
 def render(name: str, **context) -> str:
     return environment().get_template(name).render(**context)
-
-
-def templates_path() -> Path:
-    return TEMPLATES_DIR

@@ -185,3 +185,19 @@ def test_titles_and_questions_from_an_article_file_are_escaped(aws, monkeypatch,
                 assert "&lt;img src=x onerror=alert(1)&gt;" in page
     finally:
         service.reset()
+
+
+def test_without_the_index_the_pages_still_give_the_hotline(api, monkeypatch, tmp_path):
+    from chalicelib import config
+    from chalicelib.search import service
+    monkeypatch.setenv("KB_INDEX_DIR", str(tmp_path / "missing-index"))
+    config.reload()
+    service.reset()
+    try:
+        for path in ("/help", "/help/search?q=" + quote("还款"), "/help/articles/fees"):
+            page = assert_help_page(api.get(path), status=503)
+            assert "暂时打不开" in text_of(page)
+        assert_help_page(api.get("/help/contact"))          # the contact page does not need the index
+        assert api.get("/contacts/verify?number=95188").json["official"] is True
+    finally:
+        service.reset()
