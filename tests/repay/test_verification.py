@@ -75,6 +75,14 @@ def test_code_expires_after_five_minutes(as_alice, business_hours, sms_sent):
     assert shown["status"] == "cancelled" and shown["timeline"][-1]["event"] == "verification_expired"
 
 
+def test_history_shows_a_lapsed_verification_as_cancelled(as_alice, business_hours, sms_sent):
+    repayment_id = as_alice.create(card(LARGE)).json["id"]
+    clock.advance(dt.timedelta(minutes=6))
+    listed = as_alice.api.get("/repayments", token=as_alice.user.token).json["items"]
+    assert [(i["id"], i["status"]) for i in listed] == [(repayment_id, "cancelled")]
+    assert store.get_usage(as_alice.user.user_id, "2026-11", "credit_card") == 0
+
+
 def test_code_just_inside_five_minutes_works(as_alice, business_hours, sms_sent):
     repayment_id = as_alice.create(card(LARGE)).json["id"]
     clock.advance(dt.timedelta(minutes=4, seconds=59))
