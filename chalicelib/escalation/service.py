@@ -71,7 +71,7 @@ def _commit(old: Case | None, new: Case, messages: list[outbox.Message] = (), ex
     return new
 
 
-def _apply(who: Principal | None, case: Case, change, messages=lambda new: [], extra=()) -> Case:
+def _apply(case: Case, change, messages=lambda new: [], extra=()) -> Case:
     """Apply a rule and commit it; a lost race or a forbidden transition becomes a 409."""
     try:
         new = change(case)
@@ -144,7 +144,7 @@ def escalate(who: Principal, case_id: str, reason: str) -> dict:
     else:
         _require_step_role(who, case)
         actor, by = "support", who.user_id
-    new = _apply(who, case, lambda c: model.escalate(c, clock.now(), actor=actor, reason=reason, by=by),
+    new = _apply(case, lambda c: model.escalate(c, clock.now(), actor=actor, reason=reason, by=by),
                  lambda n: notifications.arrival(n, created=False, reason=reason))
     metric("CaseEscalated", actor=actor, step=new.step)
     return case_view(new, staff=actor == "support")
@@ -153,18 +153,18 @@ def escalate(who: Principal, case_id: str, reason: str) -> dict:
 def add_user_message(who: Principal, case_id: str, message: str) -> dict:
     case = _load_own(who, case_id)
     item = store.conversation_item(case_id, "MSG", {"author": "user", "text": message})
-    new = _apply(who, case, lambda c: model.user_message(c, clock.now()), extra=[item])
+    new = _apply(case, lambda c: model.user_message(c, clock.now()), extra=[item])
     return case_view(new, staff=False)
 
 
 def confirm(who: Principal, case_id: str) -> dict:
     case = _load_own(who, case_id)
-    return case_view(_apply(who, case, lambda c: model.confirm(c, clock.now())), staff=False)
+    return case_view(_apply(case, lambda c: model.confirm(c, clock.now())), staff=False)
 
 
 def reopen(who: Principal, case_id: str, reason: str) -> dict:
     case = _load_own(who, case_id)
-    new = _apply(who, case, lambda c: model.reopen(c, clock.now(), reason=reason),
+    new = _apply(case, lambda c: model.reopen(c, clock.now(), reason=reason),
                  lambda n: notifications.team_messages(n, "arrived", f"用户重新打开：{reason}"))
     return case_view(new, staff=False)
 
@@ -174,7 +174,7 @@ def assign(who: Principal, case_id: str, assignee: str | None) -> dict:
     case = _load_visible(who, case_id)
     _require_step_role(who, case)
     name = assignee or who.username
-    return case_view(_apply(who, case, lambda c: model.assign(c, clock.now(), assignee=name, by=who.user_id)),
+    return case_view(_apply(case, lambda c: model.assign(c, clock.now(), assignee=name, by=who.user_id)),
                      staff=True)
 
 
@@ -194,7 +194,7 @@ def reply(who: Principal, case_id: str, message: str, await_user: bool) -> dict:
     case = _load_visible(who, case_id)
     _require_step_role(who, case)
     item = store.conversation_item(case_id, "MSG", {"author": "support", "text": message})
-    new = _apply(who, case, lambda c: model.reply(c, clock.now(), by=who.user_id, await_user=await_user),
+    new = _apply(case, lambda c: model.reply(c, clock.now(), by=who.user_id, await_user=await_user),
                  lambda n: [notifications.user_sms(n, "replied")], extra=[item])
     return case_view(new, staff=True)
 
@@ -202,7 +202,7 @@ def reply(who: Principal, case_id: str, message: str, await_user: bool) -> dict:
 def resolve(who: Principal, case_id: str, summary_text: str) -> dict:
     case = _load_visible(who, case_id)
     _require_step_role(who, case)
-    new = _apply(who, case, lambda c: model.resolve(c, clock.now(), by=who.user_id, summary=summary_text),
+    new = _apply(case, lambda c: model.resolve(c, clock.now(), by=who.user_id, summary=summary_text),
                  lambda n: [notifications.user_sms(n, "resolved")])
     return case_view(new, staff=True)
 

@@ -94,3 +94,13 @@ def test_malformed_requests_are_4xx(api, alice, agent, clock, open_case):
 
 def test_unfreeze_rejects_a_malformed_user_id(api, lead, clock):
     assert api.post("/support/accounts/bad%20id!/unfreeze", token=lead.token).status == 400
+
+
+def test_a_reference_clash_draws_a_new_reference(api, alice, bob, clock, open_case, monkeypatch):
+    from chalicelib.escalation import model
+    draws = iter(["RD-20261124-AAAA", "RD-20261124-AAAA", "RD-20261124-BBBB"])
+    monkeypatch.setattr(model, "new_reference", lambda now, tz: next(draws))
+    first = open_case(alice)
+    second = open_case(bob)
+    assert (first["case_id"], second["case_id"]) == ("RD-20261124-AAAA", "RD-20261124-BBBB")
+    assert api.get("/support/cases/RD-20261124-AAAA", token=alice.token).json["description"] == first["description"]

@@ -41,7 +41,7 @@ def test_the_losing_writer_gets_a_conflict_not_a_second_move(api, alice, agent, 
     with pytest.raises(store.VersionConflict):
         store.save(model.escalate(stale, clock.now(), actor="user", reason="x"), expected_version=stale.version)
     with pytest.raises(errors.Conflict):
-        service._apply(None, stale, lambda c: model.escalate(c, clock.now(), actor="user", reason="x"))
+        service._apply(stale, lambda c: model.escalate(c, clock.now(), actor="user", reason="x"))
     assert store.get(case_id).step == "senior"
 
 

@@ -12,12 +12,17 @@ def at(text: str) -> dt.datetime:
 
 
 def test_steps_are_declared_in_order_with_limits_teams_and_topics(aws):
+    from chalicelib.config import settings
     from chalicelib.escalation import steps
     assert steps.NAMES == ("frontline", "senior", "public_feedback", "legal_guidance")
     assert [s.final for s in steps.STEPS] == [False, False, False, True]
     assert all(s.limit_hours > 0 and s.security_limit_hours > 0 for s in steps.STEPS)
-    assert steps.get("senior").topic == "repaydesk-dev-escalation-senior"
-    assert steps.get("senior").queue == "repaydesk-dev-team-senior"
+    cfg = settings()
+    assert steps.get("senior").topic == f"repaydesk-{cfg.stage}-escalation-senior"
+    assert steps.get("public_feedback").queue == f"repaydesk-{cfg.stage}-team-public-feedback"
+    import infra
+    declared = {(t["name"], tuple(t["queues"])) for t in infra.topics(cfg)}
+    assert {(s.topic, (s.queue,)) for s in steps.STEPS} <= declared  # one topic per step, its team queue subscribed
     assert steps.next_step("public_feedback").name == "legal_guidance"
     assert steps.next_step("legal_guidance") is None
     assert "更高级别" in steps.get("senior").description
