@@ -48,3 +48,11 @@ def patch() -> None:
 
     local.LocalGateway.handle_request = handle_request
     local.LocalGateway._repaydesk_gateway_responses = True
+    # The stdlib server answers methods it has no do_X for with a bare 501; API Gateway
+    # hands them to the API like any other method (which then says 405 or 404).
+    def any_method(self, name):
+        if name.startswith("do_"):
+            return self._generic_handle
+        raise AttributeError(name)
+
+    local.ChaliceRequestHandler.__getattr__ = any_method
