@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import hmac
 import json
 import re
 import secrets
@@ -210,9 +211,10 @@ def _validate_key(key: str | None) -> str:
     return key
 
 
-def _fingerprint(request: schemas.RepaymentRequest) -> str:
+def _fingerprint(request: schemas.RepaymentRequest, salt: str) -> str:
+    """Keyed hash of the normalised body: equal bodies match, yet the card number can't be recovered from it."""
     canonical = json.dumps(request.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hmac.new(bytes.fromhex(salt), canonical.encode(), hashlib.sha256).hexdigest()
 
 
 def create(caller: Caller, idempotency_key: str | None, request: schemas.RepaymentRequest) -> Created:
@@ -226,13 +228,15 @@ def create(caller: Caller, idempotency_key: str | None, request: schemas.Repayme
     """
     key_hash = hashlib.sha256(_validate_key(idempotency_key).encode()).hexdigest()
     _check_limit(request)
-    fingerprint = _fingerprint(request)
+    salt = secrets.token_hex(16)
     owner = secrets.token_hex(8)
     cfg = settings()
-    existing = store.claim_idempotency(caller.user_id, key_hash, fingerprint=fingerprint, owner=owner,
-                                       lock_seconds=IDEMPOTENCY_LOCK_SECONDS, ttl_seconds=cfg.idempotency_ttl_seconds)
+    existing = store.claim_idempotency(caller.user_id, key_hash, fingerprint=_fingerprint(request, salt),
+                                       fingerprint_salt=salt, owner=owner, lock_seconds=IDEMPOTENCY_LOCK_SECONDS,
+                                       ttl_seconds=cfg.idempotency_ttl_seconds)
     if existing is not None:
-        if existing.get("fingerprint") != fingerprint:
+        if existing.get("fingerprint_salt") and \
+                not hmac.compare_digest(existing["fingerprint"], _fingerprint(request, existing["fingerprint_salt"])):
             raise errors.Unprocessable("这个 Idempotency-Key 已用于另一笔不同的还款，请为新的还款使用新的 Key。",
                                        code="idempotency_key_reused")
         if existing.get("state") != "completed":

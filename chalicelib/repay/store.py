@@ -316,7 +316,7 @@ def idempotency_key(user_id: str, key_hash: str) -> dict:
     return {"pk": user_pk(user_id), "sk": f"IDEM#{key_hash}"}
 
 
-def claim_idempotency(user_id: str, key_hash: str, *, fingerprint: str, owner: str,
+def claim_idempotency(user_id: str, key_hash: str, *, fingerprint: str, fingerprint_salt: str, owner: str,
                       lock_seconds: int, ttl_seconds: int) -> dict | None:
     """Conditionally record "in progress" for this key. None when claimed; else the record that holds it.
 
@@ -325,7 +325,7 @@ def claim_idempotency(user_id: str, key_hash: str, *, fingerprint: str, owner: s
     """
     now = clock.now()
     item = {**idempotency_key(user_id, key_hash), "state": "in_progress", "fingerprint": fingerprint,
-            "owner": owner, "lock_until": clock.epoch() + lock_seconds,
+            "fingerprint_salt": fingerprint_salt, "owner": owner, "lock_until": clock.epoch() + lock_seconds,
             "created_at": clock.isoformat(now), "expires_at": clock.epoch() + ttl_seconds}
     try:
         _ddb().put_item(
@@ -338,7 +338,8 @@ def claim_idempotency(user_id: str, key_hash: str, *, fingerprint: str, owner: s
         if not _is_condition_failure(exc):
             raise
         existing = _table().get_item(Key=idempotency_key(user_id, key_hash), ConsistentRead=True).get("Item")
-        return existing or {"state": "in_progress", "fingerprint": fingerprint}
+        # Deleted between our put and this read (its request failed): report "in flight", the client retries.
+        return existing or {"state": "in_progress"}
     return None
 
 

@@ -35,8 +35,8 @@ def test_same_key_different_body_is_422(as_alice, business_hours):
 def test_key_still_in_flight_is_409(as_alice, business_hours):
     request = schemas.RepaymentRequest.model_validate(card("100.00"))
     key_hash = hashlib.sha256(b"order-3").hexdigest()
-    assert store.claim_idempotency(as_alice.user.user_id, key_hash, fingerprint=service._fingerprint(request),
-                                   owner="other-request", lock_seconds=30, ttl_seconds=86400) is None
+    assert store.claim_idempotency(as_alice.user.user_id, key_hash, fingerprint=service._fingerprint(request, "00" * 16),
+                                   fingerprint_salt="00" * 16, owner="other-request", lock_seconds=30, ttl_seconds=86400) is None
     response = as_alice.create(card("100.00"), key="order-3")
     assert response.status == 409
     assert response.json["error"]["code"] == "request_in_progress"
