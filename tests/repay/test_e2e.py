@@ -19,8 +19,7 @@ def _wait_for(url, headers, statuses, timeout=30.0):
 
 
 def test_quote_pay_settle_and_retry_over_http(local_stack):
-    from infra import local
-    token = local.ensure_user(local_stack.pool, "e2e-repay", phone="+8613800138077")
+    token = local_stack.token("e2e-repay", phone="+8613800138077")   # infra.local.ensure_user on the stack's pool
     auth = {"Authorization": f"Bearer {token}"}
     base = local_stack.api_url
     body = {"amount": "1234.50", "payee": {"kind": "credit_card", "issuer": "招商银行",

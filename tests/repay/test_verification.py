@@ -20,6 +20,7 @@ def _wrong(code):
 
 
 def test_large_repayment_needs_the_sms_code(as_alice, business_hours, sms_sent):
+    assert as_alice.quote(card(LARGE)).json["verification_required"] is True
     created = as_alice.create(card(LARGE))
     assert created.status == 202
     assert created.json["status"] == "verification_required"
