@@ -2,7 +2,6 @@
 import datetime as dt
 import json
 
-import pytest
 
 from chalicelib import clock
 from chalicelib.repay import service
