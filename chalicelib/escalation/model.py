@@ -183,17 +183,26 @@ def _pause(case: Case, now: dt.datetime) -> dict:
 
 
 def reply(case: Case, now: dt.datetime, *, by: str, await_user: bool) -> Case:
-    """A support reply (shown to the user) is the step's response; waiting on the user pauses the clock."""
+    """A support reply (shown to the user) is the step's response.
+
+    Waiting on the user pauses the clock (the used time is kept for when the user
+    answers); a holding reply ("正在核查") meets the limit and starts a fresh one.
+    """
     if case.status in ("resolved", "closed"):
         raise RuleViolation("案件已解决或关闭，无法回复。", "case_not_open")
     changes: dict = {"responded": True}
-    event = "replied"
-    if await_user and case.status == "open":
+    if case.status == "waiting_user":
+        event, reason = "replied", "客服已补充答复，继续等待用户回复"
+    elif await_user:
         changes.update(_pause(case, now))
-        event = "paused"
-    entry = _entry(now, event, "support",
-                   reason="客服已答复，等待用户回复（计时暂停）" if event == "paused" else "客服已答复",
-                   from_step=case.step, to_step=case.step, by=by)
+        event, reason = "paused", "客服已答复，等待用户回复（计时暂停）"
+    else:
+        # The limit was met by this response; the team owes the next one within a fresh limit.
+        step_clock = hours.clock_for(case.step, security=case.security)
+        changes.update(clock_started_at=iso(now), used_seconds=0.0, deadline=iso(step_clock.deadline(now)),
+                       warn_at=iso(step_clock.warn_at(now)), warned=False)
+        event, reason = "replied", "客服已答复（处理中），下一次答复时限重新计算"
+    entry = _entry(now, event, "support", reason=reason, from_step=case.step, to_step=case.step, by=by)
     return _with(case, entry, **changes)
 
 

@@ -121,11 +121,16 @@ def test_waiting_on_the_user_pauses_the_clock(api, alice, agent, clock, sweep, o
     assert api.get(f"/support/cases/{case_id}", token=alice.token).json["step"] == "senior"
 
 
-def test_a_reply_without_waiting_keeps_the_clock(api, alice, agent, clock, open_case):
-    case = open_case(alice)
+def test_a_holding_reply_meets_the_limit_and_starts_a_fresh_one(api, alice, agent, clock, sweep, open_case):
+    case = open_case(alice)                 # Tuesday 10:00 → 14:00
+    clock.advance(dt.timedelta(hours=3))    # 13:00
     view = api.post(f"/support/cases/{case['case_id']}/reply", token=agent.token,
                     json_body={"message": "正在核查", "await_user": False}).json
-    assert view["status"] == "open" and view["deadline"] == case["deadline"]
+    assert view["status"] == "open" and view["deadline_local"] == "2026-11-24 17:00"  # 4 business hours from 13:00
+    clock.advance(dt.timedelta(hours=1, minutes=1))  # past the old deadline: the response was given, no move
+    assert sweep()["escalated"] == 0
+    clock.freeze(dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.timezone.utc))  # 17:00 Shanghai: the fresh limit lapses
+    assert sweep()["escalated"] == 1
 
 
 def test_resolve_then_reopen_returns_to_the_same_step(api, alice, agent, lead, clock, sweep, open_case, inbox):
