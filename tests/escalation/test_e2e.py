@@ -35,3 +35,22 @@ def test_lapsed_frontline_limit_reaches_the_senior_team_queue(local_stack):
     view = requests.get(f"{local_stack.api_url}/support/cases/{case_id}", headers=headers, timeout=15).json()
     first_move = next(e for e in view["timeline"] if e["event"] == "escalated")
     assert (first_move["from"], first_move["to"], first_move["actor"]) == ("frontline", "senior", "system")
+
+    # what moto captured: the senior team's e-mail (SES) and the user's texts (SNS SMS); they are sent
+    # right after the topic message, so give the sender a moment
+    def captured():
+        data = requests.get(f"{local_stack.moto_url}/moto-api/data.json", timeout=15).json()
+        emails = [(m["destinations"]["ToAddresses"], m["subject"]) for m in data["ses"]["Message"]]
+        texts = [t["message"] for t in data["sns"]["SMS"] if t["phone_number"] == "+8613800138077"]
+        return emails, texts
+    until = time.monotonic() + 20
+    while True:
+        emails, texts = captured()
+        done = (any(to == ["senior@repaydesk.example.com"] and case_id in subject for to, subject in emails)
+                and any(case_id in text and "高级客服" in text for text in texts))
+        if done or time.monotonic() > until:
+            break
+        time.sleep(0.5)
+    assert any(to == ["senior@repaydesk.example.com"] and case_id in subject for to, subject in emails), emails
+    assert any(case_id in text and "已受理" in text for text in texts), texts
+    assert any(case_id in text and "高级客服" in text for text in texts), texts
