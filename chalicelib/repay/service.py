@@ -174,16 +174,22 @@ def view(item: dict) -> dict:
         actual_arrival=item.get("actual_arrival_at"), due_date=item.get("due_date"), warning=item.get("warning"),
         failure=_failure(item), notice=_notice(item), verification=verification,
         timeline=[{k: e[k] for k in ("at", "status", "event", "message")} for e in item["timeline"]])
-    return result.model_dump(mode="json")
+    return _compact_payee(result.model_dump(mode="json"))
+
+
+def _compact_payee(body: dict) -> dict:
+    """Only the payee fields of its kind (the others are optional in the schema, so absent, not null)."""
+    body["payee"] = {k: v for k, v in body["payee"].items() if v is not None}
+    return body
 
 
 def summary(item: dict) -> dict:
-    return schemas.RepaymentSummary(
+    return _compact_payee(schemas.RepaymentSummary(
         id=item["id"], status=item["status"], kind=item["kind"], payee=item["payee"],
         amount=format_fen(int(item["amount_fen"])), fee=format_fen(int(item["fee_fen"])),
         total=format_fen(int(item["amount_fen"]) + int(item["fee_fen"])), created_at=item["created_at"],
         expected_arrival=_expected(item), actual_arrival=item.get("actual_arrival_at"),
-        failure=_failure(item)).model_dump(mode="json")
+        failure=_failure(item)).model_dump(mode="json"))
 
 
 def _entry(status: str, event: str, message: str) -> dict:

@@ -30,9 +30,7 @@ def test_quote_create_settle(as_alice, business_hours, body, kind):
 def test_card_number_is_kept_as_last_four_only(as_alice, business_hours):
     from chalicelib.repay import store
     created = as_alice.create(card("10.00")).json
-    assert created["payee"] == {"kind": "credit_card", "issuer": "招商银行", "card_last4": "4324",
-                                "platform": None, "contract_number": None, "utility": None, "biller": None,
-                                "account_number": None, "city": None}
+    assert created["payee"] == {"kind": "credit_card", "issuer": "招商银行", "card_last4": "4324"}
     partition = store._table().query(KeyConditionExpression="pk = :pk",
                                      ExpressionAttributeValues={":pk": f"USER#{as_alice.user.user_id}"})["Items"]
     assert {i["sk"].split("#")[0] for i in partition} == {"REPAY", "IDEM", "USAGE"}
