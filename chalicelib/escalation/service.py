@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from chalicelib import clock, errors, outbox
 from chalicelib.config import settings
 from chalicelib.escalation import model, notifications, steps as step_defs, store
@@ -244,7 +246,7 @@ def sweep(now: dt.datetime | None = None, limit: int = 200) -> dict[str, int]:
     fails and the case is left to its new state.
     """
     now = now or clock.now()
-    done = {"warned": 0, "escalated": 0, "overdue": 0, "closed": 0, "skipped": 0}
+    done = {"warned": 0, "escalated": 0, "overdue": 0, "closed": 0, "skipped": 0, "failed": 0}
     for case in store.due_cases(clock.isoformat(now), limit=limit):
         due = case.due()
         if not due:
@@ -270,7 +272,10 @@ def sweep(now: dt.datetime | None = None, limit: int = 200) -> dict[str, int]:
                 done["closed"] += 1
         except (store.VersionConflict, RuleViolation):
             done["skipped"] += 1  # someone else moved it first; the next run sees the new state
-    if done["escalated"] or done["warned"]:
+        except (ClientError, BotoCoreError) as exc:  # one case's trouble must not stall the others
+            done["failed"] += 1
+            logger.warning("sweep could not move case", extra={"case_id": case.case_id, "error": type(exc).__name__})
+    if done["escalated"] or done["warned"] or done["failed"]:
         logger.info("escalation sweep", extra=done)
     return done
 

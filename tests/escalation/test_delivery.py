@@ -118,3 +118,25 @@ def test_each_move_writes_its_messages_in_the_same_transaction(api, alice, clock
     with pytest.raises(store.VersionConflict):
         service._commit(stale, late, notifications.arrival(late, created=False))
     assert outbox_items() == before
+
+
+def test_a_failing_case_does_not_stall_the_sweep(api, alice, bob, clock, sweep, open_case, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    from chalicelib.escalation import store
+    broken = open_case(alice)["case_id"]
+    healthy = open_case(bob)["case_id"]
+    clock.advance(dt.timedelta(hours=5))
+    real_save = store.save
+
+    def throttled_for_one(case, **kwargs):
+        if case.case_id == broken:
+            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
+                              "TransactWriteItems")
+        return real_save(case, **kwargs)
+    monkeypatch.setattr(store, "save", throttled_for_one)
+    result = sweep()
+    assert result["escalated"] == 1 and result["failed"] == 1
+    monkeypatch.setattr(store, "save", real_save)
+    assert sweep()["escalated"] == 1  # retried on the next run
+    assert store.get(broken).step == store.get(healthy).step == "senior"

@@ -69,7 +69,7 @@ def test_lapse_at_the_final_step_alerts_the_team_once(api, alice, lead, clock, s
     inbox("legal")
     clock.advance(dt.timedelta(days=10))
     assert sweep()["overdue"] == 1
-    assert sweep() == {"warned": 0, "escalated": 0, "overdue": 0, "closed": 0, "skipped": 0}
+    assert sweep() == {"warned": 0, "escalated": 0, "overdue": 0, "closed": 0, "skipped": 0, "failed": 0}
     assert [m["event"] for m in inbox("legal")] == ["case.overdue"]
     assert api.get(f"/support/cases/{case_id}", token=alice.token).json["step"] == "legal_guidance"
 
