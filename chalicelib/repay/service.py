@@ -377,8 +377,10 @@ def history(caller: Caller, query: schemas.ListQuery) -> dict:
     items, last = store.list_repayments(caller.user_id, status=query.status, kind=query.kind, limit=query.limit,
                                         after_id=after)
     items = [_expire_if_due(i) for i in items]  # a lapsed verification shows (and is) cancelled
-    return schemas.RepaymentPage(items=[summary(i) for i in items],
+    page = schemas.RepaymentPage(items=[summary(i) for i in items],
                                  next_cursor=_encode_cursor(last) if last else None).model_dump(mode="json")
+    page["items"] = [_compact_payee(i) for i in page["items"]]
+    return page
 
 
 # ---------------------------------------------------------------- verification

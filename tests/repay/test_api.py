@@ -79,6 +79,8 @@ def test_history_newest_first_with_filters_and_cursor(as_alice, business_hours):
     assert [i["id"] for i in get(f"?status=succeeded&kind=credit_card&limit=1&cursor={first['next_cursor']}")
             .json["items"]] == [ids[0]]
     assert get("?status=failed").json["items"][0]["failure"]["reason"] == "insufficient_funds"
+    assert get("?kind=loan").json["items"][0]["payee"] == {"kind": "loan", "platform": "微粒贷",
+                                                           "contract_number": "WLD-2026-0001"}
 
     for bad in ("?limit=0", "?limit=101", "?limit=ten", "?status=lost", "?kind=cash", "?cursor=garbage",
                 "?sort=asc"):
