@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -214,8 +215,18 @@ def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "dist"
     cfg = prod_settings()
     env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION") or cfg.region}
-    subprocess.run([str(Path(sys.executable).parent / "chalice"), "package", "--stage", STAGE,
-                    "--template-format", "json", str(out)], cwd=ROOT, env=env, check=True)
+    # Chalice ships app.py, chalicelib/ and whatever is in vendor/ (at the zip root): the
+    # Jinja2 templates travel as vendor/templates, landing where the code looks for them.
+    vendor_templates = ROOT / "vendor" / "templates"
+    shutil.rmtree(vendor_templates, ignore_errors=True)
+    shutil.copytree(ROOT / "templates", vendor_templates)
+    try:
+        subprocess.run([str(Path(sys.executable).parent / "chalice"), "package", "--stage", STAGE,
+                        "--template-format", "json", str(out)], cwd=ROOT, env=env, check=True)
+    finally:
+        shutil.rmtree(vendor_templates, ignore_errors=True)
+        if (ROOT / "vendor").exists() and not any((ROOT / "vendor").iterdir()):
+            (ROOT / "vendor").rmdir()
     sam = out / "sam.json"
     template = merge(json.loads(sam.read_text()), cfg)
     (out / "template.json").write_text(json.dumps(template, indent=2, ensure_ascii=False))

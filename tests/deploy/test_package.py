@@ -53,3 +53,14 @@ def test_template_holds_every_declared_resource_and_no_wildcard_actions(packaged
 def test_deployment_zip_is_well_under_lambda_limit(packaged):
     size = (packaged / "deployment.zip").stat().st_size
     assert size < 45 * 1024 * 1024, f"{size / 1e6:.1f} MB"
+
+
+def test_zip_carries_what_the_code_opens_at_run_time(packaged):
+    import zipfile
+    names = set(zipfile.ZipFile(packaged / "deployment.zip").namelist())
+    assert "app.py" in names
+    assert any(n.startswith("templates/help/") for n in names), "help-centre templates"
+    assert any(n.startswith("templates/notifications/") for n in names), "SMS/e-mail templates"
+    assert any(n.startswith("chalicelib/search/index/") for n in names), "the built search index"
+    assert "chalicelib/search/index/contacts.yaml" in names
+    assert not any(n.startswith(("tests/", "devtools/", "kb/", "benchmarks/")) for n in names)
