@@ -59,7 +59,8 @@ def team_messages(case: Case, event: str, reason: str = "") -> list[outbox.Messa
                "deadline": case.deadline, "reason": reason, "version": case.version}
     subject = {"arrived": f"[{case.priority}] 新案件 {case.case_id} → {step.title}",
                "deadline_warning": f"[{case.priority}] 即将超时：{case.case_id}",
-               "overdue": f"[{case.priority}] 已超时：{case.case_id}"}[event]
+               "overdue": f"[{case.priority}] 已超时：{case.case_id}",
+               "user_replied": f"[{case.priority}] 用户已回复：{case.case_id}（继续计时）"}[event]
     body = render("notifications/team_email.txt.j2", **_context(case, event, reason=reason))
     return [
         outbox.Message(channel="sns", target=step.topic, body=outbox.as_json(payload), message_id=_id(case, f"sns-{event}")),

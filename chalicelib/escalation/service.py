@@ -155,7 +155,10 @@ def escalate(who: Principal, case_id: str, reason: str) -> dict:
 def add_user_message(who: Principal, case_id: str, message: str) -> dict:
     case = _load_own(who, case_id)
     item = store.conversation_item(case_id, "MSG", {"author": "user", "text": message})
-    new = _apply(case, lambda c: model.user_message(c, clock.now()), extra=[item])
+    # When the answer resumes a paused clock, the team is told it owes a response again.
+    new = _apply(case, lambda c: model.user_message(c, clock.now()), extra=[item],
+                 messages=lambda n: notifications.team_messages(n, "user_replied")
+                 if n.timeline[-1]["event"] == "resumed" else [])
     return case_view(new, staff=False)
 
 

@@ -96,7 +96,7 @@ def test_what_next_and_deadline_in_plain_chinese(api, alice, clock, open_case):
     assert "2026-11-24 14:00" in case["what_next"] and "高级客服" in case["what_next"]
 
 
-def test_waiting_on_the_user_pauses_the_clock(api, alice, agent, clock, sweep, open_case):
+def test_waiting_on_the_user_pauses_the_clock(api, alice, agent, clock, sweep, open_case, inbox):
     case_id = open_case(alice)["case_id"]  # 10:00, deadline 14:00
     clock.advance(dt.timedelta(hours=1))    # 1 business hour used
     replied = api.post(f"/support/cases/{case_id}/reply", token=agent.token,
@@ -110,8 +110,10 @@ def test_waiting_on_the_user_pauses_the_clock(api, alice, agent, clock, sweep, o
 
     clock.advance(dt.timedelta(days=3))     # Friday 11:00: days pass, nothing lapses
     assert sweep()["escalated"] == 0
+    inbox("frontline")
     resumed = api.post(f"/support/cases/{case_id}/messages", token=alice.token, json_body={"message": "截图已上传"})
     assert resumed.status == 200, resumed.text
+    assert [m["event"] for m in inbox("frontline")] == ["case.user_replied"]  # the team owes a response again
     view = resumed.json
     # 3 business hours were left: Friday 11:00 + 3 h = 14:00
     assert view["status"] == "open" and not view["clock_paused"] and view["deadline_local"] == "2026-11-27 14:00"
