@@ -36,6 +36,7 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORDLIKE = re.compile(r"^[0-9a-z]+$")
 _DEFAULT_FREQ = 3000       # frequency for domain words listed without one
 _SUBWORD_MIN_LEN = 3        # words this long also yield their dictionary sub-words
+UNIGRAMS = True             # single characters are terms too (rare characters are telling: 逾, 冻)
 
 
 def is_cjk(char: str) -> bool:
@@ -177,8 +178,8 @@ class Analyzer:
         run_syllables: list[str] = []  # syllables of the current run (CJK or typed pinyin)
 
         def close_run():
-            if len(run_chars) == 1:
-                result.grams.append(run_chars[0])
+            if UNIGRAMS or len(run_chars) == 1:
+                result.grams.extend(run_chars)
             result.grams.extend(a + b for a, b in zip(run_chars, run_chars[1:]))
             result.pinyin.extend(f"{a}_{b}" for a, b in zip(run_syllables, run_syllables[1:]))
             run_chars.clear()
@@ -229,17 +230,21 @@ class Analyzer:
 
 # --------------------------------------------------------------- pinyin table
 def build_pinyin_table() -> dict[str, str]:
-    """Toneless reading of every CJK unified ideograph (build time only: imports pypinyin)."""
-    from pypinyin import Style, lazy_pinyin
+    """Toneless most common reading of every CJK ideograph pypinyin knows (build time only)."""
     from pypinyin.pinyin_dict import pinyin_dict
 
     table = {}
-    for code in pinyin_dict:
+    for code, readings in pinyin_dict.items():
         char = chr(code)
-        if is_cjk(char):
-            reading = lazy_pinyin(char, style=Style.NORMAL, errors="ignore")
-            if reading and reading[0].isascii() and reading[0].isalpha():
-                table[char] = reading[0].replace("ü", "v")
+        if not is_cjk(char):
+            continue
+        first = readings.split(",")[0]
+        plain = unicodedata.normalize("NFKD", first).encode("ascii", "ignore").decode().lower()
+        if "ü" in first or "ǖ" in first or "ǘ" in first or "ǚ" in first or "ǜ" in first:
+            plain = unicodedata.normalize("NFKD", first.replace("ü", "v").replace("ǖ", "v").replace("ǘ", "v")
+                                          .replace("ǚ", "v").replace("ǜ", "v")).encode("ascii", "ignore").decode()
+        if plain.isalpha():
+            table[char] = plain
     return table
 
 

@@ -16,6 +16,7 @@ matcher tree (~20 ms per query).
 """
 from __future__ import annotations
 
+import heapq
 import html as html_lib
 import json
 import math
@@ -187,7 +188,7 @@ def analyse_articles(articles: list[Article], analyzer: analysis.Analyzer) -> li
 def related_articles(docs: list[Analysed], count: int = RELATED_COUNT) -> dict[str, list[dict]]:
     """Each article's nearest neighbours by shared head/body words (tf-idf, same category first).
 
-    Inverted-index accumulation over each article's 12 most distinctive words keeps this
+    Inverted-index accumulation over each article's 8 most distinctive words keeps this
     linear-ish: 10,000 articles take a few seconds, not the hours a full pairwise pass would.
     """
     n = len(docs)
@@ -195,10 +196,12 @@ def related_articles(docs: list[Analysed], count: int = RELATED_COUNT) -> dict[s
     df = Counter(word for bag in bags for word in bag)
     idf = {w: math.log(1 + n / c) for w, c in df.items()}
     postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    # Words in more than this many articles say little about relatedness and cost the most.
+    common = max(3, min(n * 0.3, 30))
     tops = []
     for i, bag in enumerate(bags):
-        weighted = sorted(((1 + math.log(tf)) * idf[w], w) for w, tf in bag.items() if df[w] < max(3, n * 0.3))
-        top = weighted[-12:]
+        weighted = sorted(((1 + math.log(tf)) * idf[w], w) for w, tf in bag.items() if df[w] <= common)
+        top = weighted[-8:]
         tops.append(top)
         for weight, word in top:
             postings[word].append((i, weight))
@@ -213,9 +216,10 @@ def related_articles(docs: list[Analysed], count: int = RELATED_COUNT) -> dict[s
             if docs[j].article.category == docs[i].article.category:
                 scores[j] *= 1.5
         ranked = [j for j, _ in scores.most_common(count)]
-        if len(ranked) < count:  # fill from the same category so every article links somewhere
-            ranked += [j for j, d in enumerate(docs) if j != i and j not in ranked
-                       and d.article.category == docs[i].article.category][:count - len(ranked)]
+        if len(ranked) < count:  # fill up, same category first, so every article links somewhere
+            others = sorted((j for j in range(n) if j != i and j not in ranked),
+                            key=lambda j: docs[j].article.category != docs[i].article.category)
+            ranked += others[:count - len(ranked)]
         related[docs[i].article.slug] = [{"slug": docs[j].article.slug, "title": docs[j].article.title}
                                          for j in ranked]
     return related
@@ -302,7 +306,10 @@ def _replace_dir(staging: Path, out: Path) -> None:
 FIELD_WEIGHT = {"hw": 3.0, "hg": 1.8, "hp": 0.9, "bw": 1.0, "bg": 0.6, "bp": 0.3}
 K1 = 1.2
 FIELD_B = {"hw": 0.5, "hg": 0.5, "hp": 0.5, "bw": 0.75, "bg": 0.75, "bp": 0.75}
-RELEVANCE_FLOOR = 0.2  # results must score at least this share of the best one
+RELEVANCE_FLOOR = 0.1  # results must score at least this share of the best one
+COMMON_SHARE = 0.05  # terms in more documents than this only re-score documents already found
+MAX_CANDIDATES = 3000
+COVERAGE = 0.5  # how much covering more of the query multiplies the score (0 = plain BM25 sum)
 
 
 @dataclass
@@ -361,34 +368,73 @@ class KbIndex:
         self._postings[key] = scores
         return scores
 
-    def query_terms(self, parsed: analysis.Analysis) -> list[tuple[str, str, float]]:
+    def term_scores(self, kind: str, term: str) -> dict[int, float]:
+        """Head and body contributions of one term merged: ``{docnum: weighted BM25}`` (cached)."""
+        key = ("*" + kind, term)
+        merged = self._postings.get(key)
+        if merged is None:
+            head, body = self.postings("h" + kind, term), self.postings("b" + kind, term)
+            wh, wb = FIELD_WEIGHT["h" + kind], FIELD_WEIGHT["b" + kind]
+            merged = {d: wh * v for d, v in head.items()} if wh else {}
+            if wb:
+                for d, v in body.items():
+                    merged[d] = merged.get(d, 0.0) + wb * v
+            self._postings[key] = merged
+        return merged
+
+    def query_terms(self, parsed: analysis.Analysis) -> list[tuple[dict[int, float], float, bool, bool]]:
+        """(merged postings, query weight, counts for coverage, weak) of every distinct query term."""
         terms = []
         for kind, tokens in (("w", parsed.words), ("g", parsed.grams), ("p", parsed.pinyin)):
             for token, count in Counter(tokens).items():
-                qtf = 1.0 + 0.3 * (count - 1)  # repeating a word in the query counts, a little
-                for part in ("h", "b"):
-                    field = part + kind
-                    terms.append((field, token, FIELD_WEIGHT[field] * qtf))
+                postings = self.term_scores(kind, token)
+                if postings:
+                    # repeating a word in the query counts, a little; a single character is a
+                    # weak term: it re-scores documents but never makes one match on its own
+                    weak = kind == "g" and len(token) == 1
+                    terms.append((postings, 1.0 + 0.3 * (count - 1), kind != "p", weak))
         return terms
 
     def score(self, parsed: analysis.Analysis) -> dict[int, float]:
-        totals: dict[int, float] = defaultdict(float)
-        matched_units: dict[int, set] = defaultdict(set)
-        units = set(parsed.grams) | set(parsed.words)
-        for field, token, weight in self.query_terms(parsed):
-            postings = self.postings(field, token)
-            if not postings:
-                continue
-            coverage_unit = token if field[1] in "wg" else None
-            for docnum, value in postings.items():
-                totals[docnum] += weight * value
-                if coverage_unit is not None:
-                    matched_units[docnum].add(coverage_unit)
-        if units:
-            # OR semantics, but covering more of the query counts beyond the BM25 sum.
-            size = len(units)
+        """OR over all query terms, BM25-summed; covering more of the query counts extra.
+
+        Term-at-a-time, rarest term first. Rare terms (in at most ``COMMON_SHARE`` of the
+        documents) bring in candidates, until there are ``MAX_CANDIDATES``; every other term
+        only adds to candidates it shares (a C-level key intersection, not a Python loop over
+        its long posting list). A document that only shares common words with the query
+        could not rank anyway, so results are the same and a query stays a few milliseconds.
+        """
+        terms = self.query_terms(parsed)
+        if not any(len(g) > 1 for g in parsed.grams) and not parsed.pinyin:
+            pass  # a one-character query: its characters may match on their own
+        elif not any(not t[3] for t in terms):
+            return {}  # none of the query's words or bigrams occur anywhere
+        if any(not t[3] for t in terms):
+            terms = sorted(terms, key=lambda t: (t[3], len(t[0])))  # strong terms first
+        else:
+            terms = sorted(terms, key=lambda t: len(t[0]))
+        if not terms:
+            return {}
+        common = max(50, int(self.doc_count * COMMON_SHARE))
+        totals: dict[int, float] = {}
+        matched: dict[int, int] = {}
+        get, seen = totals.get, matched.get
+        for postings, weight, unit, weak in terms:
+            if not totals or (not weak and len(postings) <= common and len(totals) < MAX_CANDIDATES):
+                for docnum, value in postings.items():
+                    totals[docnum] = get(docnum, 0.0) + weight * value
+                    if unit:
+                        matched[docnum] = seen(docnum, 0) + 1
+            else:
+                for docnum in postings.keys() & totals.keys():
+                    totals[docnum] += weight * postings[docnum]
+                    if unit:
+                        matched[docnum] = seen(docnum, 0) + 1
+        units = sum(1 for t in terms if t[2])
+        if COVERAGE and units > 1:
+            scale = 2 * COVERAGE / units
             for docnum in totals:
-                totals[docnum] *= 0.5 + len(matched_units.get(docnum, ())) / size
+                totals[docnum] *= 1 - COVERAGE + scale * seen(docnum, 0)
         return totals
 
     def search(self, text: str, *, category: str | None = None, limit: int = 10) -> tuple[list[Hit], int, analysis.Analysis]:
@@ -402,7 +448,6 @@ class KbIndex:
         best = max(totals.values())
         floor = best * RELEVANCE_FLOOR
         kept = [(s, d) for d, s in totals.items() if s >= floor]
-        import heapq
         top = heapq.nlargest(limit, kept)
         return [Hit(d, s) for s, d in top], len(kept), parsed
 

@@ -1,0 +1,70 @@
+"""Ranking: the way people really type still finds the right article first."""
+from __future__ import annotations
+
+import pytest
+
+from tests.search._kb import fixture_index, kb  # noqa: F401  (fixtures)
+
+
+def top(kb, query, **kw):
+    return [r["slug"] for r in kb.search(query, **kw)["results"]]
+
+
+@pytest.mark.parametrize("query, slug", [
+    ("客服电话是多少", "find-hotline"),
+    ("kefu dianhua", "find-hotline"),          # pinyin
+    ("KEFU DIANHUA", "find-hotline"),          # pinyin, shouting
+    ("我要找人工", "find-hotline"),              # colloquial: 人工 → 客服热线
+    ("还款失拜", "repayment-failed"),           # homophone typo
+    ("还钱一直不成功", "repayment-failed"),       # 还钱 → 还款, 不成功 → 失败
+    ("钱还了但是到账慢", "repayment-delay"),       # 到账慢 → 延迟
+    ("花被怎么还", "huabei-repay"),              # homophone typo of 花呗
+    ("huabei", "huabei-repay"),
+    ("号被盗了", "account-compromised"),
+    ("提现收不收手续费", "fees"),
+    ("去哪投诉支付公司", "legal-options"),
+    ("１２３６３", "legal-options"),              # full-width digits
+])
+def test_natural_queries_find_the_article_first(kb, query, slug):
+    assert top(kb, query)[:1] == [slug]
+
+
+def test_filler_words_alone_match_nothing(kb):
+    body = kb.search("请问怎么办呢？")
+    assert body["total"] == 0 and body["results"] == []
+
+
+def test_filler_words_do_not_change_the_ranking(kb):
+    assert top(kb, "还款失败") == top(kb, "请问还款失败了怎么办呢")
+
+
+def test_covering_more_of_the_query_ranks_higher(kb):
+    # both articles are about repayment; only one is also about failing
+    ranked = top(kb, "还款 失败")
+    assert ranked.index("repayment-failed") < ranked.index("repayment-delay")
+
+
+def test_questions_count_like_the_title(kb):
+    # "提现要收费吗" appears only among fees' questions, not in its title
+    assert top(kb, "提现要收费吗")[:1] == ["fees"]
+
+
+def test_did_you_mean_for_typos_and_pinyin(kb):
+    assert kb.search("花被")["suggestion"] == "花呗"
+    assert kb.search("kefu dianhua")["suggestion"] == "客服电话"
+    assert kb.search("还款失败")["suggestion"] is None
+
+
+def test_took_ms_is_reported(kb):
+    assert kb.search("还款")["took_ms"] >= 0
+
+
+def test_service_rejects_bad_input_directly(kb):
+    from chalicelib import errors
+    for bad in ("", "  ", "还" * 201):
+        with pytest.raises(errors.ValidationFailed):
+            kb.search(bad)
+    with pytest.raises(errors.ValidationFailed):
+        kb.search("还款", limit=0)
+    with pytest.raises(errors.ValidationFailed):
+        kb.search("还款", category="nope")
