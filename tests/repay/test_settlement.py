@@ -43,6 +43,13 @@ def test_invalid_account_is_not_retryable(as_alice, business_hours):
     response = as_alice.retry(repayment_id)
     assert response.status == 409 and response.json["error"]["code"] == "not_retryable"
     assert queued_messages() == []
+    assert store.get_usage(as_alice.user.user_id, "2026-11", "utility") == 0   # never settles: usage given back
+
+
+def test_retryable_failure_keeps_its_allowance(as_alice, business_hours):
+    as_alice.create(card("100.51"))
+    run_worker()
+    assert store.get_usage(as_alice.user.user_id, "2026-11", "credit_card") == 100_51
 
 
 def test_persistent_failure_fails_again_on_retry(as_alice, business_hours):
@@ -103,6 +110,9 @@ def test_stale_attempt_message_is_ignored_after_retry(as_alice, business_hours):
 
 def test_malformed_message_is_dropped(aws):
     from app import settle_repayments
+    from chalicelib.repay import service
+    assert service.settle("not json") == "malformed"
+    assert service.settle('{"repayment_id": "rp_x"}') == "malformed"
     settle_repayments({"Records": [{"messageId": "1", "receiptHandle": "r", "body": "not json", "attributes": {},
                                     "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
                                     "eventSourceARN": "arn:aws:sqs:ap-southeast-1:123456789012:q",
