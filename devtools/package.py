@@ -30,11 +30,17 @@ def logical_id(kind: str, name: str) -> str:
 
 
 def prod_settings():
-    os.environ["STAGE"] = STAGE
-    for key in ("AWS_ENDPOINT_URL", "USER_POOL_ID", "USER_POOL_CLIENT_ID"):
-        os.environ.pop(key, None)
+    """Settings as the prod stage sees them (names of tables, queues…), without touching this process's."""
     from chalicelib import config
-    return config.reload()
+    saved = dict(os.environ)
+    try:
+        os.environ["STAGE"] = STAGE
+        for key in ("AWS_ENDPOINT_URL", "USER_POOL_ID", "USER_POOL_CLIENT_ID"):
+            os.environ.pop(key, None)
+        return config.load()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def infra_resources(cfg) -> tuple[dict, dict]:
@@ -214,7 +220,7 @@ def gateway_responses() -> dict:
 def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "dist"
     cfg = prod_settings()
-    env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION") or cfg.region}
+    env = {**os.environ, "STAGE": STAGE, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION") or cfg.region}
     # Chalice ships app.py, chalicelib/ and whatever is in vendor/ (at the zip root): the
     # Jinja2 templates travel as vendor/templates, landing where the code looks for them.
     vendor_templates = ROOT / "vendor" / "templates"
