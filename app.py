@@ -45,7 +45,7 @@ def errors_as_json(event, get_response):
     logger.append_keys(request_id=context.get("requestId"), user=user_hash(user) if user else None,
                        route=f"{event.method} {context.get('resourcePath')}")
     try:
-        return get_response(event)
+        return http.in_error_shape(get_response(event))
     except errors.ApiError as exc:
         logger.info("request refused", extra={"status": exc.status, "code": exc.code})
         return http.error_response(exc)

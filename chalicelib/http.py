@@ -111,6 +111,26 @@ def error_response(error: errors.ApiError) -> Response:
     return json_response(error.body(), status=error.status, headers=error.headers)
 
 
+# Chalice's own refusals (raised before our view runs) → our shape, in Chinese.
+_CHALICE_ERRORS = {
+    "UnsupportedMediaType": ("unsupported_media_type", "请以 JSON 提交（请求头 Content-Type: application/json）。"),
+    "MethodNotAllowedError": ("method_not_allowed", "不支持此请求方法。"),
+    "BadRequestError": ("bad_request", "请求有误，请检查后重试。"),
+    "NotFoundError": ("not_found", "找不到您要的内容。"),
+}
+
+
+def in_error_shape(response: Response) -> Response:
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and "Code" in body and "error" not in body:
+        code, message = _CHALICE_ERRORS.get(body["Code"], ("bad_request" if response.status_code < 500
+                                                          else "internal_error", "请求无法处理。"))
+        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-type"}
+        return json_response({"error": {"code": code, "message": message}}, status=response.status_code,
+                             headers=headers)
+    return response
+
+
 def html_response(html: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     merged = {"Content-Type": "text/html; charset=utf-8",
               "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "

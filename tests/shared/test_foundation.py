@@ -67,3 +67,13 @@ def test_missing_token_and_unknown_route_use_the_error_shape(api):
     assert response.status == 401 and response.json["error"]["code"] == "unauthorized"
     response = api.get("/no/such/route")
     assert response.status == 404 and response.json["error"]["code"] == "not_found"
+
+
+def test_chalice_refusals_use_the_error_shape(api, alice):
+    form = api.request("POST", "/repayments/quote", body='{"amount": "1.00"}', token=alice.token,
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert form.status == 415
+    assert form.json["error"]["code"] == "unsupported_media_type"
+    assert "Content-Type" in form.json["error"]["message"]
+    wrong_method = api.request("DELETE", "/health")
+    assert wrong_method.status == 405 and wrong_method.json["error"]["code"] == "method_not_allowed"
