@@ -9,7 +9,7 @@ from __future__ import annotations
 from botocore.exceptions import BotoCoreError, ClientError
 from chalice import AuthResponse, Rate
 
-from chalicelib import auth, errors, http, outbox
+from chalicelib import auth, errors, http, outbox, ratelimit
 from chalicelib.openapi import api_contract, document, render_docs
 from chalicelib.models import Health, Me
 from chalicelib.logs import logger, user_hash
@@ -123,10 +123,12 @@ def quote_repayment():
 @api_contract("Make a repayment (exactly once per Idempotency-Key); large amounts answer 202 verification_required",
               tag="repay", body=repay_schemas.RepaymentRequest, headers=_IDEMPOTENCY_HEADER,
               responses={201: repay_schemas.RepaymentView, 202: repay_schemas.RepaymentView},
-              errors=(409, 422, 423))
+              errors=(409, 422, 423, 429))
 def create_repayment():
     request = http.parse_body(app.current_request, repay_schemas.RepaymentRequest)
-    created = repay.create(_caller(), http.header(app.current_request, "Idempotency-Key"), request)
+    caller = _caller()
+    ratelimit.hit("repayment_create", caller.user_id)
+    created = repay.create(caller, http.header(app.current_request, "Idempotency-Key"), request)
     headers = {"Location": f"/repayments/{created.body['id']}"}
     if created.replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -151,10 +153,12 @@ def get_repayment(repayment_id):
 @app.route("/repayments/{repayment_id}/verify", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("Confirm a large repayment with the SMS code (5 minutes, 5 attempts, then cancelled)", tag="repay",
               body=repay_schemas.VerifyRequest, responses={200: repay_schemas.RepaymentView},
-              errors=(404, 409, 422, 423))
+              errors=(404, 409, 422, 423, 429))
 def verify_repayment(repayment_id):
     request = http.parse_body(app.current_request, repay_schemas.VerifyRequest)
-    return http.json_response(repay.verify(_caller(), repayment_id, request))
+    caller = _caller()
+    ratelimit.hit("repayment_verify", caller.user_id)
+    return http.json_response(repay.verify(caller, repayment_id, request))
 
 
 @app.route("/repayments/{repayment_id}/retry", methods=["POST"], authorizer=cognito_jwt)
