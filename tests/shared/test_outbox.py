@@ -75,3 +75,50 @@ def test_consumer_sees_each_message_id_once(aws):
 def test_unknown_channel_is_refused():
     with pytest.raises(ValueError):
         outbox.Message("fax", "x", "y")
+
+
+@pytest.mark.parametrize("channel", ["sqs", "sns", "email", "sms"])
+def test_each_channel_survives_an_outage_of_its_service(aws, make_user, monkeypatch, channel):
+    """SQS, SNS, SES or SMS down at the moment of the change: delivered once it is back."""
+    import botocore.client
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses import ses_backends
+    from moto.sns import sns_backends
+
+    make_user("carol", phone="+8613800138009")
+    sns = aws_clients.client("sns")
+    topic_arn = sns.create_topic(Name="outage-topic")["TopicArn"]
+    url = aws_clients.client("sqs").create_queue(QueueName="outage-topic-queue")["QueueUrl"]
+    queue_arn = aws_clients.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+    target = {"sqs": settings().settlement_queue, "sns": "outage-topic", "email": "senior@repaydesk.example.com",
+              "sms": "carol"}[channel]
+    service = {"sqs": "sqs", "sns": "sns", "email": "ses", "sms": "sns"}[channel]
+    real_call = botocore.client.BaseClient._make_api_call
+
+    def outage(self, operation, params):
+        if self.meta.service_model.service_name == service and operation in ("SendMessage", "Publish", "SendEmail"):
+            raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "down"}}, operation)
+        return real_call(self, operation, params)
+
+    clock.freeze(dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.timezone.utc))
+    message = outbox.Message(channel, target, "案件已升级", subject="案件升级")
+    _commit(message)
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", outage)
+    outbox.deliver([message.message_id])
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", real_call)
+    clock.advance(dt.timedelta(minutes=20))
+    assert outbox.drain() == 1
+    assert outbox.drain() == 0
+
+    region = settings().region
+    if channel == "sqs":
+        assert [m["Body"] for m in _receive(target)] == ["案件已升级"]
+    elif channel == "sns":
+        assert [m["Body"] for m in _receive("outage-topic-queue")] == ["案件已升级"]
+    elif channel == "email":
+        sent = ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages
+        assert [m.destinations["ToAddresses"] for m in sent] == [["senior@repaydesk.example.com"]]
+    else:
+        texts = list(sns_backends[DEFAULT_ACCOUNT_ID][region].sms_messages.values())
+        assert texts == [("+8613800138009", "案件已升级")]
