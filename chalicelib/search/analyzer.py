@@ -36,6 +36,8 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORDLIKE = re.compile(r"^[0-9a-z]+$")
 _DEFAULT_FREQ = 3000       # frequency for domain words listed without one
 _SUBWORD_MIN_LEN = 3        # words this long also yield their dictionary sub-words
+FILLER_TERMS = True         # index filler words as weak terms (see analyze)
+FILLER_MARK = "~"
 UNIGRAMS = True             # single characters are terms too (rare characters are telling: 逾, 冻)
 
 
@@ -186,7 +188,14 @@ class Analyzer:
             run_syllables.clear()
 
         for word, start, end in self.tokens(text):
-            if not word.strip() or word in self._stop:
+            if not word.strip():
+                close_run()
+                continue
+            if word in self._stop:
+                # Kept only as a marked, weak term ("~为什么"): it may reorder articles that
+                # match on real words (why- vs how-questions) but never makes one match.
+                if FILLER_TERMS and is_cjk(word[0]):
+                    result.words.append(FILLER_MARK + self._synonyms.get(word, word))
                 close_run()
                 continue
             if is_cjk(word[0]):

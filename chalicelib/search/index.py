@@ -309,7 +309,7 @@ FIELD_B = {"hw": 0.5, "hg": 0.5, "hp": 0.5, "bw": 0.75, "bg": 0.75, "bp": 0.75}
 RELEVANCE_FLOOR = 0.1  # results must score at least this share of the best one
 COMMON_SHARE = 0.05  # terms in more documents than this only re-score documents already found
 MAX_CANDIDATES = 3000
-COVERAGE = 0.5  # how much covering more of the query multiplies the score (0 = plain BM25 sum)
+COVERAGE = 0.7  # how much covering more of the query multiplies the score (0 = plain BM25 sum)
 
 
 @dataclass
@@ -391,8 +391,9 @@ class KbIndex:
                 if postings:
                     # repeating a word in the query counts, a little; a single character is a
                     # weak term: it re-scores documents but never makes one match on its own
-                    weak = kind == "g" and len(token) == 1
-                    terms.append((postings, 1.0 + 0.3 * (count - 1), kind != "p", weak))
+                    filler = token.startswith(analysis.FILLER_MARK)
+                    weak = filler or (kind == "g" and len(token) == 1)
+                    terms.append((postings, 1.0 + 0.3 * (count - 1), kind != "p" and not filler, weak))
         return terms
 
     def score(self, parsed: analysis.Analysis) -> dict[int, float]:
@@ -405,10 +406,11 @@ class KbIndex:
         could not rank anyway, so results are the same and a query stays a few milliseconds.
         """
         terms = self.query_terms(parsed)
-        if not any(len(g) > 1 for g in parsed.grams) and not parsed.pinyin:
-            pass  # a one-character query: its characters may match on their own
-        elif not any(not t[3] for t in terms):
-            return {}  # none of the query's words or bigrams occur anywhere
+        if not any(not t[3] for t in terms):
+            if not parsed.grams or any(len(g) > 1 for g in parsed.grams) or parsed.pinyin:
+                return {}  # none of the query's real words or bigrams occur anywhere
+            # a one-character query: its characters may match on their own (fillers never)
+            terms = [t for t in terms if t[2]]
         if any(not t[3] for t in terms):
             terms = sorted(terms, key=lambda t: (t[3], len(t[0])))  # strong terms first
         else:
