@@ -174,16 +174,21 @@ class Analyzer:
                     best[j] = best[i] + [piece]
         return best[n]
 
-    def analyze(self, text: str, *, spans: bool = False) -> Analysis:
+    def analyze(self, text: str, *, spans: bool = False, lean: bool = False) -> Analysis:
+        """``lean`` (article bodies): no single characters and no pinyin — a body is long, those
+        terms would triple its postings (and the build time) for little gain; titles and
+        questions carry them."""
         result = Analysis()
+        unigrams = UNIGRAMS and not lean
         run_chars: list[str] = []      # CJK characters of the current run (between fillers/punctuation)
         run_syllables: list[str] = []  # syllables of the current run (CJK or typed pinyin)
 
         def close_run():
-            if UNIGRAMS or len(run_chars) == 1:
+            if unigrams or len(run_chars) == 1:
                 result.grams.extend(run_chars)
             result.grams.extend(a + b for a, b in zip(run_chars, run_chars[1:]))
-            result.pinyin.extend(f"{a}_{b}" for a, b in zip(run_syllables, run_syllables[1:]))
+            if not lean:
+                result.pinyin.extend(f"{a}_{b}" for a, b in zip(run_syllables, run_syllables[1:]))
             run_chars.clear()
             run_syllables.clear()
 

@@ -141,11 +141,13 @@ def _schema():
     from whoosh.analysis import SpaceSeparatedTokenizer
     from whoosh.fields import ID, STORED, TEXT, Schema
 
+    from chalicelib.search.fields import CountedText
+
     terms = SpaceSeparatedTokenizer()
     return Schema(slug=ID(stored=True, unique=True), category=ID(stored=True),
                   title=STORED, questions=STORED, tags=STORED, updated=STORED,
                   html=STORED, plain=STORED, related=STORED,
-                  **{name: TEXT(analyzer=terms, phrase=False) for name in FIELDS})
+                  **{name: CountedText(analyzer=terms, phrase=False) for name in FIELDS})
 
 
 def _jieba_frequencies() -> dict[str, int]:
@@ -171,7 +173,28 @@ class Analysed:
     body: analysis.Analysis
 
 
-def analyse_articles(articles: list[Article], analyzer: analysis.Analyzer) -> list[Analysed]:
+LARGE_CORPUS = 2000  # from this many articles the build uses both cores and leaner bodies
+
+
+def analyse_articles(articles: list[Article], analyzer: analysis.Analyzer | None = None) -> list[Analysed]:
+    """Render and analyse every article; large corpora in two worker processes."""
+    lean_bodies = len(articles) >= LARGE_CORPUS
+    workers = min(2, os.cpu_count() or 1) if lean_bodies else 1
+    if workers > 1:
+        import multiprocessing
+
+        chunks = [articles[i::workers] for i in range(workers)]
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            parts = pool.starmap(_analyse_chunk, [(chunk, lean_bodies) for chunk in chunks])
+        done: list[Analysed | None] = [None] * len(articles)
+        for i, part in enumerate(parts):
+            done[i::workers] = part
+        return done  # type: ignore[return-value]
+    return _analyse_chunk(articles, lean_bodies, analyzer)
+
+
+def _analyse_chunk(articles: list[Article], lean_bodies: bool, analyzer: analysis.Analyzer | None = None) -> list[Analysed]:
+    analyzer = analyzer or analysis.Analyzer.for_build()
     done = []
     for article in articles:
         html, plain = render(article.body) if article.body else ("", "")
@@ -181,7 +204,12 @@ def analyse_articles(articles: list[Article], analyzer: analysis.Analyzer) -> li
             head.words += part.words
             head.grams += part.grams
             head.pinyin += part.pinyin
-        done.append(Analysed(article, html, plain, head, analyzer.analyze(plain)))
+        body = analyzer.analyze(plain, lean=True)
+        if lean_bodies:
+            # 10,000 long articles: body bigrams would double the postings (and the build
+            # time); titles and questions keep theirs, body words still match.
+            body.grams = []
+        done.append(Analysed(article, html, plain, head, body))
     return done
 
 
@@ -243,14 +271,17 @@ def build(source: str | Path, out: str | Path, *, articles: list[Article] | None
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
         ix = whoosh_index.create_in(str(staging), _schema())
-        writer = ix.writer(limitmb=256)
+        # Two worker processes write postings side by side (pure-Python Whoosh is the slow part
+        # of a build); their segments are kept as they are (no merge pass), read as one index.
+        procs = min(2, os.cpu_count() or 1) if len(docs) >= 2000 else 1
+        writer = ix.writer(limitmb=128, procs=procs, multisegment=procs > 1)
         for doc in docs:
             a = doc.article
             writer.add_document(
                 slug=a.slug, category=a.category, title=a.title, questions=a.questions, tags=a.tags,
                 updated=a.updated, html=doc.html, plain=doc.plain, related=related[a.slug],
-                hw=" ".join(doc.head.words), hg=" ".join(doc.head.grams), hp=" ".join(doc.head.pinyin),
-                bw=" ".join(doc.body.words), bg=" ".join(doc.body.grams), bp=" ".join(doc.body.pinyin))
+                hw=Counter(doc.head.words), hg=Counter(doc.head.grams), hp=Counter(doc.head.pinyin),
+                bw=Counter(doc.body.words), bg=Counter(doc.body.grams), bp=Counter(doc.body.pinyin))
         writer.commit()
         _write_support_files(staging, docs, analyzer)
         contacts = source / CONTACTS_FILE
@@ -309,6 +340,7 @@ FIELD_B = {"hw": 0.5, "hg": 0.5, "hp": 0.5, "bw": 0.75, "bg": 0.75, "bp": 0.75}
 RELEVANCE_FLOOR = 0.1  # results must score at least this share of the best one
 COMMON_SHARE = 0.05  # terms in more documents than this only re-score documents already found
 MAX_CANDIDATES = 3000
+UNIGRAM_WEIGHT = 1.0  # single characters relative to bigrams
 COVERAGE = 0.7  # how much covering more of the query multiplies the score (0 = plain BM25 sum)
 
 
@@ -393,7 +425,8 @@ class KbIndex:
                     # weak term: it re-scores documents but never makes one match on its own
                     filler = token.startswith(analysis.FILLER_MARK)
                     weak = filler or (kind == "g" and len(token) == 1)
-                    terms.append((postings, 1.0 + 0.3 * (count - 1), kind != "p" and not filler, weak))
+                    weight = (1.0 + 0.3 * (count - 1)) * (UNIGRAM_WEIGHT if kind == "g" and len(token) == 1 else 1.0)
+                    terms.append((postings, weight, kind != "p" and not filler, weak))
         return terms
 
     def score(self, parsed: analysis.Analysis) -> dict[int, float]:
