@@ -271,10 +271,10 @@ def build(source: str | Path, out: str | Path, *, articles: list[Article] | None
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
         ix = whoosh_index.create_in(str(staging), _schema())
-        # Two worker processes write postings side by side (pure-Python Whoosh is the slow part
-        # of a build); their segments are kept as they are (no merge pass), read as one index.
-        procs = min(2, os.cpu_count() or 1) if len(docs) >= 2000 else 1
-        writer = ix.writer(limitmb=128, procs=procs, multisegment=procs > 1)
+        # One writer with a large in-memory pool: Whoosh's own multi-process writer measured
+        # slower here (documents are pickled to the workers), and spilling the pool to disk
+        # costs a merge pass.
+        writer = ix.writer(limitmb=512)
         for doc in docs:
             a = doc.article
             writer.add_document(
