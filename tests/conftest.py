@@ -165,3 +165,8 @@ def local_stack():
     stack.start()
     yield stack
     stack.stop()
+
+
+def pytest_collection_modifyitems(config, items):
+    """The schemathesis run fills the shared local stack with data: let the other e2e tests go first."""
+    items.sort(key=lambda item: "tests/contract/" in item.nodeid.replace("\\", "/"))

@@ -266,6 +266,7 @@ def sweep(now: dt.datetime | None = None, limit: int = 200) -> dict[str, int]:
                 new = model.lapse(case, now)
                 if new.step != case.step:
                     _commit(case, new, notifications.arrival(new, created=False, reason=new.timeline[-1]["reason"]))
+                    metric("CaseEscalated", actor="system", step=new.step)
                     done["escalated"] += 1
                 else:
                     _commit(case, new, notifications.team_messages(new, "overdue"))

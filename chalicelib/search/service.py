@@ -75,6 +75,7 @@ def search(query: str, *, category: str | None = None, limit: int = 10) -> dict:
         results.append({"slug": doc["slug"], "title": doc["title"], "category": doc["category"],
                         "snippet": snippet(kb, hit.docnum, doc, marks), "score": round(hit.score, 4)})
     suggestion = did_you_mean(kb, text)
+    metric("KbSearch")
     if total == 0:
         _record_zero_result(text)
     return {"query": text, "total": total, "results": results, "suggestion": suggestion,

@@ -1,0 +1,45 @@
+"""The operational metrics (CloudWatch embedded metric format on stdout) a dashboard is built from."""
+import json
+import uuid
+
+from tests.repay.conftest import card, run_worker
+
+
+def _metrics(text: str) -> list[dict]:
+    found = []
+    for line in text.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and "_aws" in record:
+            for definition in record["_aws"]["CloudWatchMetrics"]:
+                for metric in definition["Metrics"]:
+                    dims = {d: record[d] for group in definition["Dimensions"] for d in group}
+                    found.append({"name": metric["Name"], "namespace": definition["Namespace"], **dims})
+    return found
+
+
+def test_repayments_searches_and_escalations_are_counted(api, alice, capfd, monkeypatch):
+    from chalicelib import clock
+    clock.freeze(clock.parse("2026-11-25T02:00:00Z"))
+    headers = {"Idempotency-Key": uuid.uuid4().hex}
+    assert api.post("/repayments", json_body=card("100.61"), token=alice.token, headers=headers).status == 201
+    run_worker()                                            # .61 fails: insufficient funds
+    assert api.get("/kb/search?q=还款失败怎么办", token=None).status == 200
+    assert api.get("/kb/search?q=qwxzv", token=None).status == 200   # nothing matches
+    case = api.post("/support/cases", json_body={"category": "fees", "description": "手续费比说的多了"},
+                    token=alice.token).json
+    assert api.post(f"/support/cases/{case['case_id']}/escalate", json_body={"reason": "没有解决"},
+                    token=alice.token).status == 200
+
+    from chalicelib.search import service
+    service.flush_analytics()   # the zero-result count is written off the request thread
+    metrics = _metrics(capfd.readouterr().out)
+    names = {(m["name"], m.get("kind") or m.get("outcome") or m.get("step")) for m in metrics}
+    assert ("RepaymentCreated", "credit_card") in names
+    assert ("RepaymentSettlement", "failed") in names
+    assert any(m["name"] == "KbSearch" for m in metrics)
+    assert sum(m["name"] == "KbZeroResult" for m in metrics) == 1
+    assert ("CaseEscalated", "senior") in names
+    assert all(m["namespace"] == "RepayDesk" for m in metrics)
