@@ -214,9 +214,10 @@ def kb_categories():
 
 @app.route("/kb/articles/{slug}/feedback", methods=["POST"])
 @api_contract("Was this article helpful? (anonymous; optional comment)", tag="search",
-              body=kb_schemas.FeedbackBody, responses={201: kb_schemas.FeedbackResponse}, errors=(404, 409, 503))
+              body=kb_schemas.FeedbackBody, responses={201: kb_schemas.FeedbackResponse}, errors=(404, 409, 429, 503))
 def kb_feedback(slug):
     body = http.parse_body(app.current_request, kb_schemas.FeedbackBody)
+    ratelimit.hit("kb_feedback", http.client_key(app.current_request))
     kb.record_feedback(slug, helpful=body.helpful, comment=body.comment, user_id=None)
     return http.json_response({"status": "recorded"}, status=201)
 

@@ -160,6 +160,15 @@ def principal(request) -> Principal:
     return Principal(user_id=user_id, username=context.get("username", ""), roles=roles)
 
 
+def client_key(request) -> str:
+    """Who to rate-limit: the signed-in user, else the caller's IP (public routes)."""
+    context = request.context or {}
+    user = (context.get("authorizer") or {}).get("principalId")
+    if user:
+        return f"user:{user}"
+    return f"ip:{(context.get('identity') or {}).get('sourceIp', 'unknown')}"
+
+
 def require_role(who: Principal, *roles: str) -> None:
     if not who.has_role(*roles):
         raise errors.Forbidden("此操作仅限客服人员。", code="forbidden_role")

@@ -130,3 +130,15 @@ def test_search_answers_when_the_analytics_table_is_gone(kb_api):
     assert not store.analytics_available()  # the outage is remembered: no retry storm
     zero_search(kb_api, "股票开户")
     assert kb_api.get(f"/kb/search?q={quote('还款')}").status == 200
+
+
+def test_feedback_is_rate_limited_per_caller(kb_api, monkeypatch):
+    from chalicelib import config
+    from chalicelib.search import store
+    monkeypatch.setenv("RATE_LIMITS", "kb_feedback=2/3600")
+    config.reload()
+    assert vote(kb_api, "fees", True).status == 201
+    assert vote(kb_api, "fees", True).status == 201
+    refused = vote(kb_api, "fees", True)
+    assert refused.status == 429 and int(refused.headers["retry-after"]) > 0
+    assert len(store.votes("fees")) == 2          # the refused vote was not stored
