@@ -60,16 +60,13 @@ def contract_for(func) -> Contract | None:
     return _CONTRACTS.get(func) or _CONTRACTS.get(getattr(func, "__wrapped__", None))
 
 
-def _schema(model: type[pydantic.BaseModel], components: dict) -> dict:
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode="serialization")
-    for name, sub in schema.pop("$defs", {}).items():
-        components[name] = sub
-    components[model.__name__] = schema
-    return {"$ref": f"#/components/schemas/{model.__name__}"}
+def _schema(model: type[pydantic.BaseModel], components: dict, mode: str = "serialization") -> dict:
+    """Register ``model`` (and the models it uses) as components; return a reference to it.
 
-
-def _input_schema(model: type[pydantic.BaseModel], components: dict) -> dict:
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode="validation")
+    Request bodies use pydantic's "validation" view (what is accepted), responses its
+    "serialization" view (what is sent).
+    """
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode=mode)
     for name, sub in schema.pop("$defs", {}).items():
         components[name] = sub
     components[model.__name__] = schema
@@ -104,7 +101,7 @@ def document(app, *, title: str = "RepayDesk API", version: str = "1.0.0") -> di
                 operation["parameters"].append({"name": name, "in": "header", **spec})
             if contract.body is not None:
                 operation["requestBody"] = {"required": True, "content": {
-                    "application/json": {"schema": _input_schema(contract.body, components)}}}
+                    "application/json": {"schema": _schema(contract.body, components, mode="validation")}}}
             for status, model in contract.responses.items():
                 if contract.html:
                     content = {"text/html": {"schema": {"type": "string"}}}
