@@ -6,10 +6,9 @@ Sections: shared, repay, search, escalation — each domain edits only its own.
 """
 from __future__ import annotations
 
-from botocore.exceptions import BotoCoreError, ClientError
 from chalice import AuthResponse, Rate
 
-from chalicelib import auth, errors, http, outbox, ratelimit
+from chalicelib import auth, aws, errors, http, outbox, ratelimit
 from chalicelib.openapi import api_contract, document, render_docs
 from chalicelib.models import Health, Me
 from chalicelib.logs import logger, user_hash
@@ -51,12 +50,13 @@ def errors_as_json(event, get_response):
         return http.error_response(exc)
     except http.UnexpectedError as wrapped:
         exc = wrapped.original
-        if isinstance(exc, ClientError):
+        # aws.ClientError/BotoCoreError import botocore on first access: only on this error path.
+        if isinstance(exc, aws.ClientError):
             code = exc.response.get("Error", {}).get("Code", "")
             if code in _RETRYABLE_AWS_ERRORS:
                 logger.warning("aws dependency unavailable", extra={"aws_error": code})
                 return http.error_response(errors.ServiceUnavailable(headers={"Retry-After": "2"}))
-        elif isinstance(exc, BotoCoreError):
+        elif isinstance(exc, aws.BotoCoreError):
             logger.warning("aws dependency unreachable", extra={"aws_error": type(exc).__name__})
             return http.error_response(errors.ServiceUnavailable(headers={"Retry-After": "2"}))
         logger.error("unhandled error", exc_info=exc)

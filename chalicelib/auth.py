@@ -11,10 +11,10 @@ import threading
 import time
 from dataclasses import dataclass
 
-import jwt
-import requests
-
 from chalicelib.config import settings
+
+# jwt (with cryptography) and requests cost ~200 ms to import; they are imported
+# inside the functions below, so a cold start that serves only public routes never pays.
 
 _ALLOWED_ALGORITHMS = ["RS256"]
 _REFETCH_MIN_SECONDS = 60
@@ -35,7 +35,7 @@ class Claims:
 
 class _KeyCache:
     def __init__(self) -> None:
-        self._keys: dict[str, jwt.PyJWK] = {}
+        self._keys: dict[str, jwt.PyJWK] = {}  # noqa: F821 (annotation only)
         self._fetched_at = 0.0
         self._url = ""
         self._lock = threading.Lock()
@@ -53,6 +53,9 @@ class _KeyCache:
             return self._keys[kid]
 
     def _fetch(self, url: str) -> None:
+        import jwt
+        import requests
+
         try:
             response = requests.get(url, timeout=3)
             response.raise_for_status()
@@ -84,6 +87,8 @@ def bearer_token(header_value: str | None) -> str:
 
 
 def verify(token: str) -> Claims:
+    import jwt
+
     cfg = settings()
     try:
         header = jwt.get_unverified_header(token)

@@ -3,41 +3,81 @@
 Nothing here runs at import time: a Lambda cold start that never touches SNS
 never pays for an SNS client. ``AWS_ENDPOINT_URL`` (read by boto3 itself)
 points every client at moto server locally.
+
+boto3/botocore themselves (~150 ms to import) are imported on first use too, so
+a container that only answers searches never loads them. Other modules catch
+``aws.ClientError`` / ``aws.BotoCoreError`` (resolved on first access, which in an
+``except`` clause happens only while an exception is being handled) and use
+``serializer()`` / ``deserializer()`` / ``Key`` from here for the same reason.
 """
 from __future__ import annotations
 
 import functools
 import threading
 
-import boto3
-from botocore.config import Config
-
-# Standard retry mode: exponential backoff with jitter on throttling and 5xx,
-# bounded so that a request still answers well inside API Gateway's 29 s.
-_CLIENT_CONFIG = Config(
-    retries={"max_attempts": 3, "mode": "standard"},
-    connect_timeout=2,
-    read_timeout=5,
-)
 _lock = threading.Lock()
 
 
 @functools.cache
-def _session() -> boto3.session.Session:
+def _client_config():
+    from botocore.config import Config
+
+    # Standard retry mode: exponential backoff with jitter on throttling and 5xx,
+    # bounded so that a request still answers well inside API Gateway's 29 s.
+    return Config(
+        retries={"max_attempts": 3, "mode": "standard"},
+        connect_timeout=2,
+        read_timeout=5,
+    )
+
+
+@functools.cache
+def _session():
+    import boto3
+
     return boto3.session.Session()
 
 
 @functools.cache
 def client(service: str):
     with _lock:  # boto3 sessions are not thread-safe while creating clients
-        return _session().client(service, config=_CLIENT_CONFIG)
+        return _session().client(service, config=_client_config())
 
 
 @functools.cache
 def table(name: str):
     """A DynamoDB Table resource (used for its friendlier item (de)serialisation)."""
     with _lock:
-        return _session().resource("dynamodb", config=_CLIENT_CONFIG).Table(name)
+        return _session().resource("dynamodb", config=_client_config()).Table(name)
+
+
+@functools.cache
+def serializer():
+    """boto3's DynamoDB ``TypeSerializer`` (Python value → low-level attribute value)."""
+    from boto3.dynamodb.types import TypeSerializer
+
+    return TypeSerializer()
+
+
+@functools.cache
+def deserializer():
+    """boto3's DynamoDB ``TypeDeserializer`` (low-level attribute value → Python value)."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    return TypeDeserializer()
+
+
+def __getattr__(name: str):
+    # botocore's exception classes and boto3's key-condition builder, imported on first use.
+    if name in ("ClientError", "BotoCoreError"):
+        from botocore import exceptions
+
+        return getattr(exceptions, name)
+    if name == "Key":
+        from boto3.dynamodb.conditions import Key
+
+        return Key
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def reset() -> None:

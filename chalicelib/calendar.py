@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import yaml
-
 
 def _as_date(value) -> dt.date:
     if isinstance(value, dt.datetime):
@@ -110,5 +108,6 @@ class BusinessCalendar:
 
 @functools.cache
 def _load(path: str) -> BusinessCalendar:
+    import yaml  # imported when the file is first read, not at cold start
     with open(path, encoding="utf-8") as handle:
         return BusinessCalendar.from_dict(yaml.safe_load(handle) or {})

@@ -18,9 +18,6 @@ import random
 import uuid
 from dataclasses import dataclass, field
 
-from boto3.dynamodb.types import TypeSerializer
-from botocore.exceptions import BotoCoreError, ClientError
-
 from chalicelib import aws, clock, notify
 from chalicelib.config import settings
 from chalicelib.logs import logger, metric
@@ -30,7 +27,6 @@ PENDING_PK = "PENDING"
 LEASE = dt.timedelta(seconds=30)
 MAX_ATTEMPTS = 12          # ~ 1 day of retries with the backoff below
 KEEP_SENT = dt.timedelta(days=7)
-_serializer = TypeSerializer()
 
 
 @dataclass(frozen=True)
@@ -47,7 +43,7 @@ class Message:
 
 
 def _low_level(item: dict) -> dict:
-    return {k: _serializer.serialize(v) for k, v in item.items() if v is not None}
+    return {k: aws.serializer().serialize(v) for k, v in item.items() if v is not None}
 
 
 def put(message: Message) -> dict:
@@ -71,7 +67,7 @@ def deliver(message_ids: list[str]) -> None:
             item = table.get_item(Key={"pk": f"MSG#{message_id}", "sk": "MSG"}).get("Item")
             if item and item.get("status") == "pending":
                 _try_send(item)
-        except (ClientError, BotoCoreError):
+        except (aws.ClientError, aws.BotoCoreError):
             logger.warning("outbox immediate delivery deferred", extra={"message_id": message_id})
 
 
@@ -101,7 +97,7 @@ def _try_send(item: dict) -> bool:
             ExpressionAttributeValues={":lease": clock.isoformat(now + LEASE), ":pending": "pending",
                                        ":now": clock.isoformat(now)},
         )
-    except ClientError as exc:
+    except aws.ClientError as exc:
         if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
             return False
         raise
@@ -183,7 +179,7 @@ def first_delivery(message_id: str, consumer: str) -> bool:
             Item=_low_level({"pk": f"SEEN#{consumer}#{message_id}", "sk": "SEEN",
                              "expires_at": int((clock.now() + KEEP_SENT).timestamp())}),
             ConditionExpression="attribute_not_exists(pk)")
-    except ClientError as exc:
+    except aws.ClientError as exc:
         if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
             return False
         raise

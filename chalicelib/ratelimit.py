@@ -10,8 +10,6 @@ from __future__ import annotations
 import functools
 import math
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from chalicelib import aws, clock, errors
 from chalicelib.config import settings
 from chalicelib.logs import logger, metric
@@ -43,12 +41,12 @@ def hit(action: str, user_id: str) -> None:
             ConditionExpression="attribute_not_exists(hits) OR hits < :limit",
             ExpressionAttributeValues={":one": 1, ":limit": count, ":exp": window_start + 2 * window},
         )
-    except ClientError as exc:
+    except aws.ClientError as exc:
         if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
             metric("RateLimited", action=action)
             minutes = max(1, math.ceil(retry_after / 60))
             raise errors.TooManyRequests(f"操作过于频繁，请约 {minutes} 分钟后再试。",
                                          headers={"Retry-After": str(max(1, retry_after))}) from None
         logger.warning("rate limit store unavailable; allowing", extra={"action": action})
-    except BotoCoreError:
+    except aws.BotoCoreError:
         logger.warning("rate limit store unreachable; allowing", extra={"action": action})

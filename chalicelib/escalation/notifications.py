@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import functools
 
-import jinja2
-
 from chalicelib import clock, outbox
 from chalicelib.config import PROJECT_DIR, settings
 from chalicelib.escalation import steps as step_defs
@@ -23,7 +21,9 @@ TEMPLATE_DIR = PROJECT_DIR / "templates"
 
 
 @functools.cache
-def environment() -> jinja2.Environment:
+def environment() -> "jinja2.Environment":
+    import jinja2  # imported with the first notification rendered, not at cold start
+
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)), undefined=jinja2.StrictUndefined,
                               autoescape=jinja2.select_autoescape(["html"]), keep_trailing_newline=False)
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import ConfigDict, Field, StrictBool, field_validator
 
 from chalicelib.escalation.steps import CATEGORIES, NAMES
+from chalicelib.models import ApiModel
 
 Category = Literal["repayment_delay", "repayment_failed", "account_security", "fees", "other"]
 StepName = Literal["frontline", "senior", "public_feedback", "legal_guidance"]
@@ -19,7 +20,7 @@ def _not_blank(value: str) -> str:
     return value
 
 
-class _Body(BaseModel):
+class _Body(ApiModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
@@ -71,19 +72,19 @@ class Empty(_Body):
     pass
 
 
-class SuggestionQuery(BaseModel):
+class SuggestionQuery(ApiModel):
     model_config = ConfigDict(extra="forbid")
     q: str = Field(min_length=1, max_length=200)
 
 
-class QueueQuery(BaseModel):
+class QueueQuery(ApiModel):
     model_config = ConfigDict(extra="forbid")
     limit: int = Field(default=20, ge=1, le=100)
     cursor: Optional[str] = Field(default=None, min_length=1, max_length=2000)
 
 
 # ---------------------------------------------------------------- responses
-class TimelineEntry(BaseModel):
+class TimelineEntry(ApiModel):
     at: str
     event: str
     actor: Literal["user", "support", "system"]
@@ -93,32 +94,32 @@ class TimelineEntry(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
 
-class ConversationEntry(BaseModel):
+class ConversationEntry(ApiModel):
     at: str
     author: Literal["user", "support"]
     text: str
 
 
-class InternalNote(BaseModel):
+class InternalNote(ApiModel):
     at: str
     author: str
     text: str
 
 
-class LegalRoute(BaseModel):
+class LegalRoute(ApiModel):
     name: str
     contact: str
     when: str
 
 
-class LegalGuidance(BaseModel):
+class LegalGuidance(ApiModel):
     routes: list[LegalRoute]
     evidence_to_keep: list[str]
     export_json: str
     export_html: str
 
 
-class CaseView(BaseModel):
+class CaseView(ApiModel):
     """The case as its owner (or staff) sees it."""
     case_id: str
     reference: str
@@ -148,7 +149,7 @@ class CaseView(BaseModel):
     notes: Optional[list[InternalNote]] = None
 
 
-class CaseSummary(BaseModel):
+class CaseSummary(ApiModel):
     case_id: str
     category: Category
     priority: Literal["P1", "P2", "P3"]
@@ -159,44 +160,44 @@ class CaseSummary(BaseModel):
     assignee: Optional[str] = None
 
 
-class CaseList(BaseModel):
+class CaseList(ApiModel):
     """A list of cases."""
     items: list[CaseSummary]
 
 
-class QueuePage(BaseModel):
+class QueuePage(ApiModel):
     """Open cases of one step, nearest deadline first."""
     step: StepName
     items: list[CaseSummary]
     next_cursor: Optional[str]
 
 
-class Suggestion(BaseModel):
+class Suggestion(ApiModel):
     id: str
     title: str
     snippet: str
     url: Optional[str] = None
 
 
-class Suggestions(BaseModel):
+class Suggestions(ApiModel):
     """Knowledge-base articles that may already answer the question."""
     query: str
     items: list[Suggestion]
 
 
-class NoteAdded(BaseModel):
+class NoteAdded(ApiModel):
     """The internal note was recorded."""
     case_id: str
     note: InternalNote
 
 
-class AccountFreeze(BaseModel):
+class AccountFreeze(ApiModel):
     """Repayment freeze state of an account."""
     user_id: str
     frozen: bool
 
 
-class CaseExport(BaseModel):
+class CaseExport(ApiModel):
     """The case, exported to attach to a complaint."""
     reference: str
     exported_at: str

@@ -11,9 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from chalicelib import clock, errors, outbox
+from chalicelib import aws, clock, errors, outbox
 from chalicelib.config import settings
 from chalicelib.escalation import model, notifications, steps as step_defs, store
 from chalicelib.escalation.model import Case, RuleViolation
@@ -276,7 +274,7 @@ def sweep(now: dt.datetime | None = None, limit: int = 200) -> dict[str, int]:
                 done["closed"] += 1
         except (store.VersionConflict, RuleViolation):
             done["skipped"] += 1  # someone else moved it first; the next run sees the new state
-        except (ClientError, BotoCoreError) as exc:  # one case's trouble must not stall the others
+        except (aws.ClientError, aws.BotoCoreError) as exc:  # one case's trouble must not stall the others
             done["failed"] += 1
             logger.warning("sweep could not move case", extra={"case_id": case.case_id, "error": type(exc).__name__})
     if done["escalated"] or done["warned"] or done["failed"]:

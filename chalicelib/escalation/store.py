@@ -25,16 +25,11 @@ import secrets
 import zlib
 from decimal import Decimal
 
-from boto3.dynamodb.conditions import Key
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
-
 from chalicelib import aws, clock
 from chalicelib.config import settings
 from chalicelib.escalation.model import Case
 
 DUE_SHARDS = 4
-_serializer, _deserializer = TypeSerializer(), TypeDeserializer()
 _CASE_FIELDS = {f.name for f in dataclasses.fields(Case)}
 
 
@@ -51,7 +46,7 @@ def _table():
 
 
 def _low(item: dict) -> dict:
-    return {k: _serializer.serialize(_to_dynamo(v)) for k, v in item.items() if v is not None}
+    return {k: aws.serializer().serialize(_to_dynamo(v)) for k, v in item.items() if v is not None}
 
 
 def _to_dynamo(value):
@@ -138,7 +133,7 @@ def save(case: Case, *, expected_version: int | None, extra: list[dict] = ()) ->
     items = [_case_put(case, expected_version=expected_version), *extra]
     try:
         aws.client("dynamodb").transact_write_items(TransactItems=items)
-    except ClientError as exc:
+    except aws.ClientError as exc:
         if exc.response["Error"]["Code"] != "TransactionCanceledException":
             raise
         reasons = exc.response.get("CancellationReasons") or []
@@ -161,7 +156,7 @@ def conversation(case_id: str, kind: str) -> list[dict]:
     """All MSG or NOTE items of a case, oldest first."""
     items, start = [], None
     while True:
-        kwargs = {"KeyConditionExpression": Key("pk").eq(f"CASE#{case_id}") & Key("sk").begins_with(f"{kind}#")}
+        kwargs = {"KeyConditionExpression": aws.Key("pk").eq(f"CASE#{case_id}") & aws.Key("sk").begins_with(f"{kind}#")}
         if start:
             kwargs["ExclusiveStartKey"] = start
         response = _table().query(**kwargs)
@@ -172,13 +167,13 @@ def conversation(case_id: str, kind: str) -> list[dict]:
 
 
 def cases_of_user(user_id: str, limit: int = 50) -> list[Case]:
-    response = _table().query(IndexName="by_user", KeyConditionExpression=Key("user_pk").eq(f"USER#{user_id}"),
+    response = _table().query(IndexName="by_user", KeyConditionExpression=aws.Key("user_pk").eq(f"USER#{user_id}"),
                               ScanIndexForward=False, Limit=limit)
     return [from_item(i) for i in response.get("Items", [])]
 
 
 def queue_page(step: str, *, limit: int, cursor: str | None) -> tuple[list[Case], str | None]:
-    kwargs = {"IndexName": "queue", "KeyConditionExpression": Key("queue_pk").eq(f"QUEUE#{step}"), "Limit": limit}
+    kwargs = {"IndexName": "queue", "KeyConditionExpression": aws.Key("queue_pk").eq(f"QUEUE#{step}"), "Limit": limit}
     if cursor:
         kwargs["ExclusiveStartKey"] = decode_cursor(cursor, step)
     response = _table().query(**kwargs)
@@ -193,7 +188,7 @@ def due_cases(until_iso: str, limit: int = 100) -> list[Case]:
         start = None
         while len(found) < limit:
             kwargs = {"IndexName": "due", "Limit": limit,
-                      "KeyConditionExpression": Key("due_pk").eq(f"DUE#{shard}") & Key("due_sk").lte(f"{until_iso}#~")}
+                      "KeyConditionExpression": aws.Key("due_pk").eq(f"DUE#{shard}") & aws.Key("due_sk").lte(f"{until_iso}#~")}
             if start:
                 kwargs["ExclusiveStartKey"] = start
             response = _table().query(**kwargs)

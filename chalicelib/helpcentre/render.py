@@ -8,7 +8,6 @@ when the index is built).
 from __future__ import annotations
 
 import functools
-import jinja2
 
 from chalicelib.config import PROJECT_DIR
 
@@ -16,7 +15,9 @@ TEMPLATES_DIR = PROJECT_DIR / "templates"
 
 
 @functools.cache
-def environment(templates_dir: str = str(TEMPLATES_DIR)) -> jinja2.Environment:
+def environment(templates_dir: str = str(TEMPLATES_DIR)) -> "jinja2.Environment":
+    import jinja2  # ~80 ms: imported with the first page rendered, not at cold start
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir),
         autoescape=True,              # every page is HTML; nothing is trusted by default

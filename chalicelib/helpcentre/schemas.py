@@ -2,15 +2,17 @@
 tracking tags are ignored rather than refused)."""
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from chalicelib.models import ApiModel
 
 
-class HelpSearchQuery(BaseModel):
+class HelpSearchQuery(ApiModel):
     model_config = ConfigDict(extra="ignore")
     q: str = Field(default="", description="用户的问题，1–200 个字")
     category: str | None = Field(default=None, description="只看某个分类：contact、repayment、security、escalation、about")
 
 
-class ContactPageQuery(BaseModel):
+class ContactPageQuery(ApiModel):
     model_config = ConfigDict(extra="ignore")
     number: str | None = Field(default=None, description="要核实的电话号码（没有 JavaScript 时表单用它）")

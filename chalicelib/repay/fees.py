@@ -16,8 +16,6 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from chalicelib.repay.money import format_fen, parse_fen, percent_of
 
 KINDS = ("credit_card", "loan", "utility")
@@ -91,6 +89,7 @@ class FeeSchedule:
 
 @functools.cache
 def _load(path: str) -> FeeSchedule:
+    import yaml  # imported when the file is first read, not at cold start
     with open(path, encoding="utf-8") as handle:
         return FeeSchedule.from_dict(yaml.safe_load(handle))
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
+from pydantic import ConfigDict, Field, StrictStr, field_validator
 
+from chalicelib.models import ApiModel
 from chalicelib.repay import model
 from chalicelib.repay.money import InvalidAmount, parse_fen
 
@@ -13,7 +14,7 @@ Kind = Literal["credit_card", "loan", "utility"]
 Status = Literal["verification_required", "processing", "succeeded", "failed", "cancelled"]
 
 
-class _Input(BaseModel):
+class _Input(ApiModel):
     model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
 
 
@@ -92,7 +93,7 @@ class VerifyRequest(_Input):
     code: StrictStr = Field(pattern=r"^[0-9]{6}$", description="短信验证码（6 位数字）")
 
 
-class ListQuery(BaseModel):
+class ListQuery(ApiModel):
     """History filters (query string values arrive as text)."""
     model_config = ConfigDict(extra="forbid")
     status: Optional[Status] = None
@@ -102,32 +103,32 @@ class ListQuery(BaseModel):
 
 
 # ---------------------------------------------------------------- responses
-class FeeLineView(BaseModel):
+class FeeLineView(ApiModel):
     code: str
     label: str
     amount: str
 
 
-class AllowanceView(BaseModel):
+class AllowanceView(ApiModel):
     monthly: str
     used_before: str
     applied: str
     remaining_after: str
 
 
-class ArrivalView(BaseModel):
+class ArrivalView(ApiModel):
     expected_at: str = Field(description="ISO 8601, Asia/Shanghai")
     date: str
     note: str
 
 
-class WarningView(BaseModel):
+class WarningView(ApiModel):
     code: str
     message: str
     kb_article: str
 
 
-class QuoteView(BaseModel):
+class QuoteView(ApiModel):
     """Fee breakdown, total and expected arrival."""
     kind: Kind
     amount: str
@@ -142,7 +143,7 @@ class QuoteView(BaseModel):
     verification_required: bool
 
 
-class PayeeView(BaseModel):
+class PayeeView(ApiModel):
     kind: Kind
     issuer: Optional[str] = None
     card_last4: Optional[str] = None
@@ -154,7 +155,7 @@ class PayeeView(BaseModel):
     city: Optional[str] = None
 
 
-class FailureView(BaseModel):
+class FailureView(ApiModel):
     reason: str
     message: str
     next_step: str
@@ -162,25 +163,25 @@ class FailureView(BaseModel):
     retryable: bool
 
 
-class NoticeView(BaseModel):
+class NoticeView(ApiModel):
     code: str
     message: str
     kb_article: str
 
 
-class VerificationView(BaseModel):
+class VerificationView(ApiModel):
     expires_at: str
     attempts_left: int
 
 
-class TimelineEntryView(BaseModel):
+class TimelineEntryView(ApiModel):
     at: str
     status: Status
     event: str
     message: str
 
 
-class RepaymentView(BaseModel):
+class RepaymentView(ApiModel):
     """A repayment: status, fee, expected and actual arrival, timeline."""
     id: str
     status: Status
@@ -204,7 +205,7 @@ class RepaymentView(BaseModel):
     timeline: list[TimelineEntryView]
 
 
-class RepaymentSummary(BaseModel):
+class RepaymentSummary(ApiModel):
     id: str
     status: Status
     kind: Kind
@@ -218,7 +219,7 @@ class RepaymentSummary(BaseModel):
     failure: Optional[FailureView] = None
 
 
-class RepaymentPage(BaseModel):
+class RepaymentPage(ApiModel):
     """The user's repayments, newest first."""
     items: list[RepaymentSummary]
     next_cursor: Optional[str] = None

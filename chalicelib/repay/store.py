@@ -20,14 +20,8 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
-
 from chalicelib import aws, clock
 from chalicelib.config import settings
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 class ConditionFailed(Exception):
@@ -47,22 +41,22 @@ def _ddb():
 
 
 def low(item: dict) -> dict:
-    return {k: _serializer.serialize(v) for k, v in item.items() if v is not None}
+    return {k: aws.serializer().serialize(v) for k, v in item.items() if v is not None}
 
 
 def high(item: dict) -> dict:
-    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+    return {k: aws.deserializer().deserialize(v) for k, v in item.items()}
 
 
 def values(mapping: dict) -> dict:
-    return {k: _serializer.serialize(v) for k, v in mapping.items()}
+    return {k: aws.serializer().serialize(v) for k, v in mapping.items()}
 
 
 def user_pk(user_id: str) -> str:
     return f"USER#{user_id}"
 
 
-def _is_condition_failure(exc: ClientError) -> bool:
+def _is_condition_failure(exc: aws.ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
@@ -70,7 +64,7 @@ def transact(items: list[dict]) -> None:
     """TransactWriteItems; a failed condition raises ``ConditionFailed`` with each element's reason code."""
     try:
         _ddb().transact_write_items(TransactItems=items)
-    except ClientError as exc:
+    except aws.ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
             raise
         reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
@@ -221,7 +215,7 @@ def apply(element: dict, *extra: dict) -> None:
     if not extra:
         try:
             _ddb().update_item(**element["Update"])
-        except ClientError as exc:
+        except aws.ClientError as exc:
             if _is_condition_failure(exc):
                 raise ConditionFailed(["ConditionalCheckFailed"]) from None
             raise
@@ -334,7 +328,7 @@ def claim_idempotency(user_id: str, key_hash: str, *, fingerprint: str, fingerpr
                                 "OR (#state = :in_progress AND lock_until < :now)",
             ExpressionAttributeNames={"#state": "state"},
             ExpressionAttributeValues=values({":now": clock.epoch(), ":in_progress": "in_progress"}))
-    except ClientError as exc:
+    except aws.ClientError as exc:
         if not _is_condition_failure(exc):
             raise
         existing = _table().get_item(Key=idempotency_key(user_id, key_hash), ConsistentRead=True).get("Item")
@@ -363,6 +357,6 @@ def release_idempotency(user_id: str, key_hash: str, *, owner: str) -> None:
             ConditionExpression="#state = :in_progress AND #owner = :owner",
             ExpressionAttributeNames={"#state": "state", "#owner": "owner"},
             ExpressionAttributeValues=values({":in_progress": "in_progress", ":owner": owner}))
-    except ClientError as exc:
+    except aws.ClientError as exc:
         if not _is_condition_failure(exc):
             raise

@@ -14,11 +14,11 @@ import unicodedata
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib import errors
 from chalicelib.config import settings
+from chalicelib.models import ApiModel
 
 SCAM_ARTICLE = {"slug": "fake-hotline-scams", "title": "谨防冒充客服诈骗：如何辨别官方客服电话",
                 "url": "/help/articles/fake-hotline-scams"}
@@ -31,7 +31,7 @@ _MOBILE = re.compile(r"1[3-9]\d{9}")
 
 
 # ---------------------------------------------------------------- the directory (response of GET /contacts)
-class Hotline(BaseModel):
+class Hotline(ApiModel):
     """One official phone line."""
     id: str
     name: str
@@ -41,31 +41,31 @@ class Hotline(BaseModel):
     urgent: bool = False
 
 
-class OnlineChat(BaseModel):
+class OnlineChat(ApiModel):
     name: str
     path: str
     hours: str
 
 
-class Email(BaseModel):
+class Email(ApiModel):
     address: str
     purpose: str
     response_time: str
 
 
-class SocialAccount(BaseModel):
+class SocialAccount(ApiModel):
     platform: str
     account: str
     how: str
 
 
-class RegulatorLine(BaseModel):
+class RegulatorLine(ApiModel):
     number: str
     name: str
     scope: str
 
 
-class ContactDirectory(BaseModel):
+class ContactDirectory(ApiModel):
     """The wallet's official channels and the public regulator lines."""
     model_config = ConfigDict(extra="forbid")
     version: str
@@ -80,18 +80,18 @@ class ContactDirectory(BaseModel):
 
 
 # ---------------------------------------------------------------- GET /contacts/verify
-class VerifyQuery(BaseModel):
+class VerifyQuery(ApiModel):
     model_config = ConfigDict(extra="forbid")
     number: str = Field(min_length=1, max_length=MAX_NUMBER_CHARS)
 
 
-class ArticleLink(BaseModel):
+class ArticleLink(ApiModel):
     slug: str
     title: str
     url: str
 
 
-class NumberCheck(BaseModel):
+class NumberCheck(ApiModel):
     """Whether a phone number is one of the wallet's official numbers."""
     number: str                 # the normalised digits that were checked
     official: bool              # True only for the wallet's own lines
@@ -140,6 +140,7 @@ def normalise(raw: str) -> tuple[str, bool]:
 
 @functools.cache
 def _load(path: str) -> ContactDirectory:
+    import yaml  # imported when the file is first read, not at cold start
     with open(path, encoding="utf-8") as handle:
         return ContactDirectory.model_validate(yaml.safe_load(handle))
 

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import ConfigDict, Field, StrictBool, field_validator
+
+from chalicelib.models import ApiModel
 
 CategoryId = Literal["contact", "repayment", "security", "escalation", "about"]
 
 
-class SearchQuery(BaseModel):
+class SearchQuery(ApiModel):
     """Query string of GET /kb/search."""
     model_config = ConfigDict(extra="forbid")
     q: str = Field(min_length=1, max_length=200, description="the question, as the user typed it")
@@ -23,21 +25,21 @@ class SearchQuery(BaseModel):
         return value
 
 
-class GapsQuery(BaseModel):
+class GapsQuery(ApiModel):
     """Query string of GET /support/kb-gaps."""
     model_config = ConfigDict(extra="forbid")
     limit: int = Field(default=20, ge=1, le=100)
     days: int = Field(default=7, ge=1, le=31)
 
 
-class FeedbackBody(BaseModel):
+class FeedbackBody(ApiModel):
     """Was this article helpful?"""
     model_config = ConfigDict(extra="forbid")
     helpful: StrictBool
     comment: Optional[str] = Field(default=None, max_length=500)
 
 
-class SearchResult(BaseModel):
+class SearchResult(ApiModel):
     slug: str
     title: str
     category: CategoryId
@@ -45,7 +47,7 @@ class SearchResult(BaseModel):
     score: float
 
 
-class SearchResponse(BaseModel):
+class SearchResponse(ApiModel):
     """Matching articles, best first."""
     query: str
     total: int
@@ -54,12 +56,12 @@ class SearchResponse(BaseModel):
     took_ms: float
 
 
-class RelatedArticle(BaseModel):
+class RelatedArticle(ApiModel):
     slug: str
     title: str
 
 
-class ArticleResponse(BaseModel):
+class ArticleResponse(ApiModel):
     """One article with its rendered HTML body."""
     slug: str
     title: str
@@ -70,29 +72,29 @@ class ArticleResponse(BaseModel):
     related: list[RelatedArticle]
 
 
-class Category(BaseModel):
+class Category(ApiModel):
     id: CategoryId
     name: str
     count: int
 
 
-class CategoriesResponse(BaseModel):
+class CategoriesResponse(ApiModel):
     """Article categories with their Chinese names and article counts."""
     categories: list[Category]
 
 
-class FeedbackResponse(BaseModel):
+class FeedbackResponse(ApiModel):
     """Feedback recorded."""
     status: Literal["recorded"]
 
 
-class ZeroResultQuery(BaseModel):
+class ZeroResultQuery(ApiModel):
     query: str
     count: int
     last_seen: str
 
 
-class ArticleFeedbackStats(BaseModel):
+class ArticleFeedbackStats(ApiModel):
     slug: str
     title: Optional[str]
     helpful: int
@@ -100,7 +102,7 @@ class ArticleFeedbackStats(BaseModel):
     helpful_ratio: float
 
 
-class GapsResponse(BaseModel):
+class GapsResponse(ApiModel):
     """What the knowledge base is missing: unanswered queries and unhelpful articles."""
     days: int
     from_: str = Field(alias="from", serialization_alias="from")

@@ -22,9 +22,6 @@ import functools
 import time
 import uuid
 
-from botocore.config import Config
-from botocore.exceptions import ClientError
-
 from chalicelib import aws, errors
 from chalicelib.config import settings
 
@@ -39,6 +36,8 @@ _analytics_down_until = 0.0
 
 @functools.cache
 def _analytics_client(session):
+    from botocore.config import Config
+
     config = Config(connect_timeout=0.3, read_timeout=0.5, retries={"total_max_attempts": 1})
     return session.client("dynamodb", config=config)
 
@@ -108,7 +107,7 @@ def record_feedback(slug: str, *, helpful: bool, comment: str | None, user_id: s
                         "ExpressionAttributeNames": {"#counter": counter},
                         "ExpressionAttributeValues": {":one": {"N": "1"}, ":slug": {"S": slug}}}},
         ])
-    except ClientError as exc:
+    except aws.ClientError as exc:
         reasons = exc.response.get("CancellationReasons") or []
         if exc.response["Error"]["Code"] == "TransactionCanceledException" and reasons \
                 and reasons[0].get("Code") == "ConditionalCheckFailed":
