@@ -335,12 +335,14 @@ def _replace_dir(staging: Path, out: Path) -> None:
 # Field weights: the head (title, questions, tags) counts like the title; exact words beat
 # bigrams, which beat pinyin (pinyin only rescues typos and romanised queries).
 FIELD_WEIGHT = {"hw": 3.0, "hg": 1.8, "hp": 0.9, "bw": 1.0, "bg": 0.6, "bp": 0.3}
-K1 = 1.2
-FIELD_B = {"hw": 0.5, "hg": 0.5, "hp": 0.5, "bw": 0.75, "bg": 0.75, "bp": 0.75}
+# Heads are one short question each (FAQ) or a handful (articles): a strong length
+# normalisation and a slower-saturating tf let the head that is mostly the query win.
+K1 = 1.6
+FIELD_B = {"hw": 0.9, "hg": 0.9, "hp": 0.9, "bw": 0.75, "bg": 0.75, "bp": 0.75}
 RELEVANCE_FLOOR = 0.1  # results must score at least this share of the best one
 COMMON_SHARE = 0.05  # terms in more documents than this only re-score documents already found
 MAX_CANDIDATES = 3000
-UNIGRAM_WEIGHT = 1.0  # single characters relative to bigrams
+UNIGRAM_WEIGHT = 1.5  # single characters relative to bigrams (weak terms: they only re-score)
 COVERAGE = 0.7  # how much covering more of the query multiplies the score (0 = plain BM25 sum)
 
 
