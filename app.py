@@ -23,6 +23,12 @@ _RETRYABLE_AWS_ERRORS = {
 }
 
 
+# A transaction cancelled because another one touched the same item at that moment
+# (or throttling) did nothing: the client may simply try again.
+_RETRYABLE_CANCELLATIONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded",
+                            "RequestLimitExceeded"}
+
+
 # ---------------------------------------------------------------- shared
 @app.authorizer(ttl_seconds=300)
 def cognito_jwt(auth_request):
@@ -53,7 +59,8 @@ def errors_as_json(event, get_response):
         # aws.ClientError/BotoCoreError import botocore on first access: only on this error path.
         if isinstance(exc, aws.ClientError):
             code = exc.response.get("Error", {}).get("Code", "")
-            if code in _RETRYABLE_AWS_ERRORS:
+            reasons = {r.get("Code") for r in exc.response.get("CancellationReasons") or []}
+            if code in _RETRYABLE_AWS_ERRORS or reasons & _RETRYABLE_CANCELLATIONS:
                 logger.warning("aws dependency unavailable", extra={"aws_error": code})
                 return http.error_response(errors.ServiceUnavailable(headers={"Retry-After": "2"}))
         elif isinstance(exc, aws.BotoCoreError):

@@ -67,8 +67,8 @@ def deliver(message_ids: list[str]) -> None:
             item = table.get_item(Key={"pk": f"MSG#{message_id}", "sk": "MSG"}).get("Item")
             if item and item.get("status") == "pending":
                 _try_send(item)
-        except (aws.ClientError, aws.BotoCoreError):
-            logger.warning("outbox immediate delivery deferred", extra={"message_id": message_id})
+        except Exception:  # the change is committed: whatever goes wrong here, the drain retries it
+            logger.warning("outbox immediate delivery deferred", extra={"message_id": message_id}, exc_info=True)
 
 
 def drain(limit: int = 100) -> int:

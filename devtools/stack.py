@@ -91,9 +91,12 @@ class LocalStack:
     def moto_url(self) -> str:
         return f"http://127.0.0.1:{self.moto_port}"
 
-    def _spawn(self, args: list[str], env: dict[str, str], log: str | None = None) -> subprocess.Popen:
-        out = subprocess.DEVNULL if self.quiet else None
-        if log:  # chatty children write to .local/<name>.log instead of the terminal
+    def _spawn(self, args: list[str], env: dict[str, str], log: str, chatty: bool = False) -> subprocess.Popen:
+        out = None
+        if self.quiet:  # tests: every child's output kept as an artifact, for the traceback behind a 500
+            (ROOT / "test-artifacts").mkdir(exist_ok=True)
+            out = open(ROOT / "test-artifacts" / f"stack-{self.port}-{log}", "ab")
+        elif chatty:  # moto logs every call: to .local/<name>.log instead of the terminal
             (ROOT / ".local").mkdir(exist_ok=True)
             out = open(ROOT / ".local" / log, "ab")
         proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True)
@@ -104,7 +107,7 @@ class LocalStack:
         from infra import local
         try:
             moto = self._spawn([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(self.moto_port)],
-                               {**os.environ}, log=None if self.quiet else "moto.log")
+                               {**os.environ}, log="moto.log", chatty=True)
             wait_for(f"{self.moto_url}/moto-api/", process=moto)
             self.env = {**stage_env("dev"), **aws_env(self.moto_port), **self.extra_env}
             # This process talks to moto server too (bootstrap, tests reading queues), but the
@@ -122,9 +125,9 @@ class LocalStack:
             child_env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
             api = self._spawn([sys.executable, "-m", "devtools.chalice_local", "local", "--host", "127.0.0.1",
                                "--port", str(self.port),
-                               "--no-autoreload", "--stage", "dev"], child_env)
+                               "--no-autoreload", "--stage", "dev"], child_env, log="api.log")
             wait_for(f"{self.api_url}/health", timeout=60, process=api)
-            self._spawn([sys.executable, "-m", "devtools.events"], child_env)
+            self._spawn([sys.executable, "-m", "devtools.events"], child_env, log="events.log")
         except BaseException:
             self.stop()
             raise

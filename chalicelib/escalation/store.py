@@ -138,6 +138,8 @@ def save(case: Case, *, expected_version: int | None, extra: list[dict] = ()) ->
             raise
         reasons = exc.response.get("CancellationReasons") or []
         first = (reasons[0].get("Code") if reasons else None) or ""
+        if first == "TransactionConflict" and expected_version is not None:
+            raise VersionConflict(case.case_id) from None  # another move was committing at that instant
         if first == "ConditionalCheckFailed":
             if expected_version is None:
                 raise DuplicateReference(case.case_id) from None

@@ -20,6 +20,9 @@ def dynamodb_fault(monkeypatch):
             if state["operation"] in ("*", operation):
                 if state["error"] == "unreachable":
                     raise EndpointConnectionError(endpoint_url="https://dynamodb.example")
+                if state["error"] == "TransactionConflict":  # another transaction held the item
+                    raise ClientError({"Error": {"Code": "TransactionCanceledException", "Message": "injected"},
+                                       "CancellationReasons": [{"Code": "TransactionConflict"}]}, operation)
                 raise ClientError({"Error": {"Code": state["error"], "Message": "injected"}}, operation)
         return _real_call(self, operation, params)
 
@@ -64,3 +67,23 @@ def test_read_throttling_on_history_is_a_503(as_alice, business_hours, dynamodb_
     dynamodb_fault("Query")
     response = as_alice.api.get("/repayments", token=as_alice.user.token)
     assert response.status == 503 and response.json["error"]["code"] == "service_unavailable"
+
+
+def test_transaction_conflict_is_a_503_for_repayments(as_alice, business_hours, dynamodb_fault):
+    dynamodb_fault("TransactWriteItems", "TransactionConflict")
+    response = as_alice.create(card("100.00"))
+    assert response.status == 503 and response.headers["retry-after"].isdigit()
+    dynamodb_fault(None)
+    assert as_alice.api.get("/repayments", token=as_alice.user.token).json["items"] == []
+
+
+def test_transaction_conflict_on_a_case_move_is_a_409(api, alice, dynamodb_fault):
+    opened = api.post("/support/cases", json_body={"category": "fees", "description": "手续费比说的多了"},
+                      token=alice.token)
+    assert opened.status == 201
+    dynamodb_fault("TransactWriteItems", "TransactionConflict")
+    moved = api.post(f"/support/cases/{opened.json['case_id']}/escalate", json_body={"reason": "没有解决"},
+                     token=alice.token)
+    dynamodb_fault(None)
+    assert moved.status == 409 and moved.json["error"]["code"] == "version_conflict"
+    assert api.get(f"/support/cases/{opened.json['case_id']}", token=alice.token).json["step"] == "frontline"
