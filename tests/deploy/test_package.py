@@ -64,3 +64,17 @@ def test_zip_carries_what_the_code_opens_at_run_time(packaged):
     assert any(n.startswith("chalicelib/search/index/") for n in names), "the built search index"
     assert "chalicelib/search/index/contacts.yaml" in names
     assert not any(n.startswith(("tests/", "devtools/", "kb/", "benchmarks/")) for n in names)
+
+
+def test_build_time_packages_stay_out_of_the_zip_and_runtime(packaged):
+    import zipfile
+    names = zipfile.ZipFile(packaged / "deployment.zip").namelist()
+    assert not any(n.startswith(("jieba/", "pypinyin/", "boto3/", "botocore/")) for n in names)
+    # …and the deployed code answers a search without them
+    code = ("import sys; sys.modules['jieba'] = None; sys.modules['pypinyin'] = None\n"
+            "from chalicelib.search import service\n"
+            "print(service.search('还款失败了怎么办')['results'][0]['slug'])")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                            env={**__import__("os").environ, "AWS_DEFAULT_REGION": "ap-southeast-1"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "repayment-failed"   # (after the metric line)
