@@ -41,6 +41,21 @@ FILLER_MARK = "~"
 UNIGRAMS = True             # single characters are terms too (rare characters are telling: 逾, 冻)
 
 
+@functools.cache
+def fuzzy_syllable(syllable: str) -> str:
+    """Fold the sounds many speakers (and pinyin typists) confuse: zh/ch/sh → z/c/s, n → l,
+    -ing/-eng → -in/-en. Only the pinyin-bigram terms use it; typed pinyin is split first."""
+    for retroflex in ("zh", "ch", "sh"):
+        if syllable.startswith(retroflex):
+            syllable = syllable[0] + syllable[2:]
+            break
+    if syllable.startswith("n") and len(syllable) > 1:
+        syllable = "l" + syllable[1:]
+    if syllable.endswith(("ing", "eng")):
+        syllable = syllable[:-1]
+    return syllable
+
+
 def is_cjk(char: str) -> bool:
     return bool(_CJK.match(char))
 
@@ -188,7 +203,8 @@ class Analyzer:
                 result.grams.extend(run_chars)
             result.grams.extend(a + b for a, b in zip(run_chars, run_chars[1:]))
             if not lean:
-                result.pinyin.extend(f"{a}_{b}" for a, b in zip(run_syllables, run_syllables[1:]))
+                result.pinyin.extend(f"{fuzzy_syllable(a)}_{fuzzy_syllable(b)}"
+                                     for a, b in zip(run_syllables, run_syllables[1:]))
             run_chars.clear()
             run_syllables.clear()
 

@@ -60,6 +60,13 @@ def test_homophone_typos_share_pinyin_terms(analyzer):
     assert analyzer.analyze("花被").pinyin == analyzer.analyze("花呗").pinyin == ["hua_bei"]
 
 
+def test_commonly_confused_sounds_share_pinyin_terms(analyzer):
+    # zh/z, sh/s, n/l and -ing/-in are confused in many dialects and by pinyin typists
+    assert set(analyzer.analyze("资付宝").pinyin) == set(analyzer.analyze("支付宝").pinyin)
+    assert set(analyzer.analyze("还款四败").pinyin) == set(analyzer.analyze("还款失败").pinyin)
+    assert set(analyzer.analyze("zifubao").pinyin) == set(analyzer.analyze("支付宝").pinyin)
+
+
 def test_latin_words_that_are_not_pinyin_are_kept_as_words(analyzer):
     result = analyzer.analyze("APP 打不开 vpn")
     assert "app" in result.words and "vpn" in result.words
