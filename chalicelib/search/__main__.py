@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from chalicelib.search.index import ArticleError, build
@@ -13,6 +14,8 @@ def main(argv: list[str] | None = None) -> int:
     build_cmd = commands.add_parser("build", help="index every *.md of --source into --out")
     build_cmd.add_argument("--source", required=True, help="folder of Markdown articles (and contacts.yaml)")
     build_cmd.add_argument("--out", required=True, help="index folder to (re)create")
+    build_cmd.add_argument("--timings", action="store_true",
+                           help="also print the seconds of each build phase (a JSON line)")
     args = parser.parse_args(argv)
     try:
         stats = build(args.source, args.out)
@@ -20,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"build failed: {exc}", file=sys.stderr)
         return 1
     print(f"indexed {stats['articles']} articles into {stats['out']} in {stats['seconds']} s")
+    if args.timings:
+        print("timings " + json.dumps(stats["phases"]))
     return 0
 
 

@@ -258,14 +258,25 @@ def build(source: str | Path, out: str | Path, *, articles: list[Article] | None
     from whoosh import index as whoosh_index
 
     started = time.perf_counter()
+    phases: dict[str, float] = {}
+    clock = [started]
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        phases[name] = round(now - clock[0], 2)
+        clock[0] = now
+
     source, out = Path(source), Path(out)
     if articles is None:
         if not source.is_dir():
             raise ArticleError(f"{source}: not a directory")
         articles = read_articles(source)
+    lap("read")
     analyzer = analysis.Analyzer.for_build()
     docs = analyse_articles(articles, analyzer)
+    lap("analyse")
     related = related_articles(docs)
+    lap("related")
 
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
@@ -283,15 +294,18 @@ def build(source: str | Path, out: str | Path, *, articles: list[Article] | None
                 hw=Counter(doc.head.words), hg=Counter(doc.head.grams), hp=Counter(doc.head.pinyin),
                 bw=Counter(doc.body.words), bg=Counter(doc.body.grams), bp=Counter(doc.body.pinyin))
         writer.commit()
+        lap("write")
         _write_support_files(staging, docs, analyzer)
         contacts = source / CONTACTS_FILE
         if contacts.is_file():
             shutil.copyfile(contacts, staging / CONTACTS_FILE)
         _replace_dir(staging, out)
+        lap("support")
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return {"articles": len(docs), "seconds": round(time.perf_counter() - started, 2), "out": str(out)}
+    return {"articles": len(docs), "seconds": round(time.perf_counter() - started, 2), "out": str(out),
+            "phases": phases}
 
 
 def _write_support_files(directory: Path, docs: list[Analysed], analyzer: analysis.Analyzer) -> None:
