@@ -233,6 +233,9 @@ def related_articles(docs: list[Analysed], count: int = RELATED_COUNT) -> dict[s
         tops.append(top)
         for weight, word in top:
             postings[word].append((i, weight))
+    by_category: dict[str, list[int]] = defaultdict(list)  # article numbers, ascending
+    for j, doc in enumerate(docs):
+        by_category[doc.article.category].append(j)
     related = {}
     for i, top in enumerate(tops):
         scores: Counter = Counter()
@@ -245,12 +248,23 @@ def related_articles(docs: list[Analysed], count: int = RELATED_COUNT) -> dict[s
                 scores[j] *= 1.5
         ranked = [j for j, _ in scores.most_common(count)]
         if len(ranked) < count:  # fill up, same category first, so every article links somewhere
-            others = sorted((j for j in range(n) if j != i and j not in ranked),
-                            key=lambda j: docs[j].article.category != docs[i].article.category)
-            ranked += others[:count - len(ranked)]
+            ranked += _fill(i, ranked, count - len(ranked), by_category, docs[i].article.category)
         related[docs[i].article.slug] = [{"slug": docs[j].article.slug, "title": docs[j].article.title}
                                          for j in ranked]
     return related
+
+
+def _fill(i: int, ranked: list[int], wanted: int, by_category: dict[str, list[int]], category: str) -> list[int]:
+    """The first ``wanted`` articles, other than ``i`` and ``ranked``, of the same category and
+    then of the others, each in article order — what sorting every article would give, without
+    the sort (10,000 articles: ~70 s)."""
+    taken = {i, *ranked}
+    picked = [j for j in by_category[category][:wanted + len(taken)] if j not in taken][:wanted]
+    if len(picked) < wanted:
+        # enough of each other category's first articles to fill up even if some are taken
+        heads = sorted(j for c, js in by_category.items() if c != category for j in js[:wanted + len(taken)])
+        picked += [j for j in heads if j not in taken][:wanted - len(picked)]
+    return picked
 
 
 def build(source: str | Path, out: str | Path, *, articles: list[Article] | None = None) -> dict:
