@@ -204,11 +204,9 @@ def _analyse_chunk(articles: list[Article], lean_bodies: bool, analyzer: analysi
             head.words += part.words
             head.grams += part.grams
             head.pinyin += part.pinyin
-        body = analyzer.analyze(plain, lean=True)
-        if lean_bodies:
-            # 10,000 long articles: body bigrams would double the postings (and the build
-            # time); titles and questions keep theirs, body words still match.
-            body.grams = []
+        # 10,000 long articles: body bigrams would double the postings (and the build time);
+        # titles and questions keep theirs, body words still match.
+        body = analyzer.analyze(plain, lean=True, words_only=lean_bodies)
         done.append(Analysed(article, html, plain, head, body))
     return done
 
