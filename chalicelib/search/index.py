@@ -25,6 +25,7 @@ import re
 import shutil
 import tempfile
 import time
+from array import array
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,39 +165,76 @@ def _jieba_frequencies() -> dict[str, int]:
     return freqs
 
 
-@dataclass
-class Analysed:
-    article: Article
-    html: str
-    plain: str
-    head: analysis.Analysis
-    body: analysis.Analysis
-
-
 LARGE_CORPUS = 2000  # from this many articles the build uses both cores and leaner bodies
 
 
-def analyse_articles(articles: list[Article], analyzer: analysis.Analyzer | None = None) -> list[Analysed]:
-    """Render and analyse every article; large corpora in two worker processes."""
-    lean_bodies = len(articles) >= LARGE_CORPUS
+@dataclass
+class Chunk:
+    """A run of consecutive articles, read and analysed (by one worker process for large corpora).
+
+    Hands back only what the index needs, as postings rather than per-article term lists:
+    sending 10,000 articles' analyses between processes cost more than analysing them.
+    """
+    start: int  # docnum of the first article
+    stored: list[dict]  # per article: the stored fields (``related`` comes later)
+    origins: list[str]  # per article: its file (for error messages)
+    lengths: dict[str, list[int]]  # field → per article: number of terms
+    postings: dict[str, dict[str, tuple[array, array]]]  # field → term → (docnums, counts)
+    error: ArticleError | None = None  # the first article that could not be read, if any
+
+
+@dataclass
+class Corpus:
+    """Every chunk joined: the index's content, in docnum order."""
+    stored: list[dict]
+    lengths: dict[str, list[int]]
+    # field → term → (docnums, counts); terms in order of first appearance
+    postings: dict[str, dict[str, tuple[array, array]]]
+
+
+_forked_job: tuple[list, analysis.Analyzer] | None = None  # what forked workers inherit
+
+
+def index_articles(items: list[Article] | list[Path], analyzer: analysis.Analyzer) -> Corpus:
+    """Read (``Path`` items), render and analyse every article into postings; from
+    ``LARGE_CORPUS`` articles on in two forked processes, each taking half of the articles."""
+    global _forked_job
+    lean_bodies = len(items) >= LARGE_CORPUS
     workers = min(2, os.cpu_count() or 1) if lean_bodies else 1
-    if workers > 1:
+    bounds = [(len(items) * k // workers, len(items) * (k + 1) // workers) for k in range(workers)]
+    if workers == 1:
+        chunks = [_index_chunk(items, analyzer, 0, len(items), lean_bodies)]
+    else:
         import multiprocessing
 
-        chunks = [articles[i::workers] for i in range(workers)]
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            parts = pool.starmap(_analyse_chunk, [(chunk, lean_bodies) for chunk in chunks])
-        done: list[Analysed | None] = [None] * len(articles)
-        for i, part in enumerate(parts):
-            done[i::workers] = part
-        return done  # type: ignore[return-value]
-    return _analyse_chunk(articles, lean_bodies, analyzer)
+        _forked_job = (items, analyzer)  # inherited through fork, never pickled
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                chunks = pool.starmap(_forked_chunk, [(start, stop, lean_bodies) for start, stop in bounds])
+        finally:
+            _forked_job = None
+    return _join(chunks)
 
 
-def _analyse_chunk(articles: list[Article], lean_bodies: bool, analyzer: analysis.Analyzer | None = None) -> list[Analysed]:
-    analyzer = analyzer or analysis.Analyzer.for_build()
-    done = []
-    for article in articles:
+def _forked_chunk(start: int, stop: int, lean_bodies: bool) -> Chunk:
+    items, analyzer = _forked_job  # type: ignore[misc]
+    return _index_chunk(items, analyzer, start, stop, lean_bodies)
+
+
+def _index_chunk(items: list, analyzer: analysis.Analyzer, start: int, stop: int, lean_bodies: bool) -> Chunk:
+    tables: dict[str, dict[str, tuple[list[int], list[int]]]] = {name: {} for name in FIELDS}
+    chunk = Chunk(start, [], [], {name: [] for name in FIELDS}, {})
+    for docnum in range(start, stop):
+        item = items[docnum]
+        if isinstance(item, Article):
+            article, origin = item, item.slug
+        else:
+            origin = str(item)
+            try:
+                article = parse_article(item.read_text(encoding="utf-8"), origin=origin)
+            except ArticleError as exc:
+                chunk.error = exc
+                break
         html, plain = render(article.body) if article.body else ("", "")
         head = analysis.Analysis()
         for text in article.head_texts:
@@ -207,34 +245,92 @@ def _analyse_chunk(articles: list[Article], lean_bodies: bool, analyzer: analysi
         # 10,000 long articles: body bigrams would double the postings (and the build time);
         # titles and questions keep theirs, body words still match.
         body = analyzer.analyze(plain, lean=True, words_only=lean_bodies)
-        done.append(Analysed(article, html, plain, head, body))
-    return done
+        chunk.stored.append({"slug": article.slug, "category": article.category, "title": article.title,
+                             "questions": article.questions, "tags": article.tags,
+                             "updated": article.updated, "html": html, "plain": plain})
+        chunk.origins.append(origin)
+        for name, terms in (("hw", head.words), ("hg", head.grams), ("hp", head.pinyin),
+                            ("bw", body.words), ("bg", body.grams), ("bp", body.pinyin)):
+            table = tables[name]
+            for term, count in Counter(terms).items():
+                posting = table.get(term)
+                if posting is None:
+                    table[term] = ([docnum], [count])
+                else:
+                    posting[0].append(docnum)
+                    posting[1].append(count)
+            chunk.lengths[name].append(len(terms))
+    chunk.postings = {name: {term: (array("I", docs), array("I", counts)) for term, (docs, counts) in table.items()}
+                      for name, table in tables.items()}
+    return chunk
 
 
-def related_articles(docs: list[Analysed], count: int = RELATED_COUNT) -> dict[str, list[dict]]:
+def _join(chunks: list[Chunk]) -> Corpus:
+    """Chunks in order → one corpus; the first unreadable article or repeated slug stops the build."""
+    stored: list[dict] = []
+    seen: dict[str, str] = {}
+    for chunk in chunks:
+        for fields, origin in zip(chunk.stored, chunk.origins):
+            if fields["slug"] in seen:
+                raise ArticleError(f"{origin}: slug {fields['slug']!r} already used by {seen[fields['slug']]}")
+            seen[fields["slug"]] = origin
+        if chunk.error is not None:
+            raise chunk.error
+        stored += chunk.stored
+    lengths = {name: [n for chunk in chunks for n in chunk.lengths[name]] for name in FIELDS}
+    postings: dict[str, dict[str, tuple[array, array]]] = {name: {} for name in FIELDS}
+    for chunk in chunks:  # consecutive docnums: joining a term's postings is appending
+        for name, table in chunk.postings.items():
+            joined = postings[name]
+            for term, (docs, counts) in table.items():
+                have = joined.get(term)
+                if have is None:
+                    joined[term] = (docs, counts)
+                else:
+                    have[0].extend(docs)
+                    have[1].extend(counts)
+    return Corpus(stored, lengths, postings)
+
+
+def related_articles(corpus: Corpus, count: int = RELATED_COUNT) -> list[list[dict]]:
     """Each article's nearest neighbours by shared head/body words (tf-idf, same category first).
 
-    Inverted-index accumulation over each article's 8 most distinctive words keeps this
-    linear-ish: 10,000 articles take a few seconds, not the hours a full pairwise pass would.
+    An article's words weigh (1 + log tf) × idf, a head word counting three times; its 8
+    heaviest words that are in few articles point to the articles sharing them. Only those
+    rare words' postings are visited: 10,000 articles take about a second.
     """
-    n = len(docs)
-    bags = [Counter(d.head.words * 3 + d.body.words) for d in docs]
-    df = Counter(word for bag in bags for word in bag)
-    idf = {w: math.log(1 + n / c) for w, c in df.items()}
-    postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    stored = corpus.stored
+    n = len(stored)
+    head, body = corpus.postings["hw"], corpus.postings["bw"]
     # Words in more than this many articles say little about relatedness and cost the most.
     common = max(3, min(n * 0.3, 30))
+    weighted: list[list[tuple[float, str]]] = [[] for _ in range(n)]
+    for word in head.keys() | body.keys():
+        in_head, in_body = head.get(word, ((), ())), body.get(word, ((), ()))
+        if len(in_head[0]) > common or len(in_body[0]) > common:
+            continue
+        tf: dict[int, int] = {}
+        for docnum, c in zip(*in_head):
+            tf[docnum] = 3 * c
+        for docnum, c in zip(*in_body):
+            tf[docnum] = tf.get(docnum, 0) + c
+        if len(tf) > common:
+            continue
+        idf = math.log(1 + n / len(tf))
+        for docnum, c in tf.items():
+            weighted[docnum].append(((1 + math.log(c)) * idf, word))
+    postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
     tops = []
-    for i, bag in enumerate(bags):
-        weighted = sorted(((1 + math.log(tf)) * idf[w], w) for w, tf in bag.items() if df[w] <= common)
-        top = weighted[-8:]
+    for i, candidates in enumerate(weighted):
+        top = sorted(candidates)[-8:]
         tops.append(top)
         for weight, word in top:
             postings[word].append((i, weight))
+    categories = [fields["category"] for fields in stored]
     by_category: dict[str, list[int]] = defaultdict(list)  # article numbers, ascending
-    for j, doc in enumerate(docs):
-        by_category[doc.article.category].append(j)
-    related = {}
+    for j, category in enumerate(categories):
+        by_category[category].append(j)
+    related = []
     for i, top in enumerate(tops):
         scores: Counter = Counter()
         for weight, word in top:
@@ -242,13 +338,12 @@ def related_articles(docs: list[Analysed], count: int = RELATED_COUNT) -> dict[s
                 if j != i:
                     scores[j] += weight * other
         for j in list(scores):
-            if docs[j].article.category == docs[i].article.category:
+            if categories[j] == categories[i]:
                 scores[j] *= 1.5
         ranked = [j for j, _ in scores.most_common(count)]
         if len(ranked) < count:  # fill up, same category first, so every article links somewhere
-            ranked += _fill(i, ranked, count - len(ranked), by_category, docs[i].article.category)
-        related[docs[i].article.slug] = [{"slug": docs[j].article.slug, "title": docs[j].article.title}
-                                         for j in ranked]
+            ranked += _fill(i, ranked, count - len(ranked), by_category, categories[i])
+        related.append([{"slug": stored[j]["slug"], "title": stored[j]["title"]} for j in ranked])
     return related
 
 
@@ -284,12 +379,13 @@ def build(source: str | Path, out: str | Path, *, articles: list[Article] | None
     if articles is None:
         if not source.is_dir():
             raise ArticleError(f"{source}: not a directory")
-        articles = read_articles(source)
-    lap("read")
+        items: list = sorted(source.glob("*.md"))
+    else:
+        items = list(articles)
     analyzer = analysis.Analyzer.for_build()
-    docs = analyse_articles(articles, analyzer)
-    lap("analyse")
-    related = related_articles(docs)
+    corpus = index_articles(items, analyzer)
+    lap("read+analyse")
+    related = related_articles(corpus)
     lap("related")
 
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -297,18 +393,16 @@ def build(source: str | Path, out: str | Path, *, articles: list[Article] | None
     try:
         ix = whoosh_index.create_in(str(staging), _schema())
         # Whoosh's own writer costs ~10 µs per posting (a sorting pool, a length lookup per
-        # posting); this one writes the same segment from per-term lists (see segment.py).
+        # posting); this one writes the same segment from the postings (see segment.py).
         writer = CountedSegmentWriter(ix)
-        for doc in docs:
-            a = doc.article
-            writer.add_document(
-                slug=a.slug, category=a.category, title=a.title, questions=a.questions, tags=a.tags,
-                updated=a.updated, html=doc.html, plain=doc.plain, related=related[a.slug],
-                hw=Counter(doc.head.words), hg=Counter(doc.head.grams), hp=Counter(doc.head.pinyin),
-                bw=Counter(doc.body.words), bg=Counter(doc.body.grams), bp=Counter(doc.body.pinyin))
+        for docnum, fields in enumerate(corpus.stored):
+            writer.add_document(lengths={name: corpus.lengths[name][docnum] for name in FIELDS},
+                                related=related[docnum], **fields)
+        for name in FIELDS:
+            writer.add_postings(name, corpus.postings[name])
         writer.commit()
         lap("write")
-        _write_support_files(staging, docs, analyzer)
+        _write_support_files(staging, corpus, analyzer)
         contacts = source / CONTACTS_FILE
         if contacts.is_file():
             shutil.copyfile(contacts, staging / CONTACTS_FILE)
@@ -317,31 +411,32 @@ def build(source: str | Path, out: str | Path, *, articles: list[Article] | None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return {"articles": len(docs), "seconds": round(time.perf_counter() - started, 2), "out": str(out),
+    return {"articles": len(corpus.stored), "seconds": round(time.perf_counter() - started, 2), "out": str(out),
             "phases": phases}
 
 
-def _write_support_files(directory: Path, docs: list[Analysed], analyzer: analysis.Analyzer) -> None:
+def _write_support_files(directory: Path, corpus: Corpus, analyzer: analysis.Analyzer) -> None:
     stock = _jieba_frequencies()
     domain = analysis.domain_words()
-    words: Counter = Counter()
-    head_words: Counter = Counter()
-    for doc in docs:
-        words.update(w for w in doc.head.words + doc.body.words if analysis.is_cjk(w[0]))
-        head_words.update(w for w in doc.head.words if analysis.is_cjk(w[0]) and len(w) >= 2)
+    head, body = corpus.postings["hw"], corpus.postings["bw"]
+    words = {w for w in head.keys() | body.keys() if analysis.is_cjk(w[0])}
     lexicon = [f"{w} {domain.get(w) or stock.get(w) or 1000}" for w in sorted(words)]
     (directory / analysis.LEXICON_FILE).write_text("\n".join(lexicon) + "\n", encoding="utf-8")
     analysis.write_pinyin_table(analyzer.pinyin_of, directory / analysis.PINYIN_FILE)
-    # Did-you-mean: pinyin of a head word → the most used head word that sounds like it.
+    # Did-you-mean: pinyin of a head word → the most used head word that sounds like it (the
+    # first seen among equals: postings keep the order in which words first appear).
     best: dict[str, tuple[int, str]] = {}
-    for word, count in head_words.items():
+    for word, (_, counts) in head.items():
+        if len(word) < 2 or not analysis.is_cjk(word[0]):
+            continue
+        count = sum(counts)
         key = analyzer.pinyin_key(word)
         if key not in best or count > best[key][0]:
             best[key] = (count, word)
     (directory / SUGGEST_FILE).write_text("".join(f"{k} {w}\n" for k, (_, w) in sorted(best.items())),
                                           encoding="utf-8")
-    counts = Counter(doc.article.category for doc in docs)
-    meta = {"articles": len(docs), "categories": {c: counts.get(c, 0) for c in CATEGORIES},
+    counts = Counter(fields["category"] for fields in corpus.stored)
+    meta = {"articles": len(corpus.stored), "categories": {c: counts.get(c, 0) for c in CATEGORIES},
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     (directory / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
 

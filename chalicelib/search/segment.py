@@ -16,6 +16,7 @@ stored fields, lengths and columns go through Whoosh's code unchanged.
 from __future__ import annotations
 
 from array import array
+from collections.abc import Mapping, Sequence
 from itertools import groupby
 
 from whoosh.codec.whoosh3 import W3FieldWriter
@@ -27,10 +28,12 @@ from chalicelib.search.fields import CountedText
 
 
 class CountedSegmentWriter(SegmentWriter):
-    """A ``SegmentWriter`` whose ``CountedText`` postings bypass the sorting pool.
+    """A ``SegmentWriter`` that takes the ``CountedText`` fields as finished postings.
 
-    Only the pieces of ``add_document`` this project uses are supported: no boosts,
-    vectors or spelling fields (``CountedText`` has none).
+    ``add_document(lengths={field: number of terms}, **other_fields)`` per document (in
+    docnum order), ``add_postings(field, {term: (docnums, counts)})`` once per counted field,
+    then ``commit()``. Only what this project's schema uses is supported: no boosts, vectors
+    or spelling fields.
     """
 
     def __init__(self, ix, **kwargs):
@@ -38,34 +41,38 @@ class CountedSegmentWriter(SegmentWriter):
         if not isinstance(self.fieldwriter, W3FieldWriter):
             raise TypeError("CountedSegmentWriter needs Whoosh's W3 codec")
         self._counted = {name for name, field in self.schema.items() if isinstance(field, CountedText)}
-        # field → term → ([docnum, …], [count, …]); documents arrive in docnum order
-        self._postings: dict[str, dict[str, tuple[list[int], list[int]]]] = {n: {} for n in self._counted}
-        self._lengths: dict[str, dict[int, int]] = {n: {} for n in self._counted}
+        self._postings: dict[str, Mapping[str, tuple[Sequence[int], Sequence[int]]]] = {}
+        self._lengths: dict[str, dict[int, int]] = {name: {} for name in self._counted}
 
-    def add_document(self, **fields):
-        """``SegmentWriter.add_document`` minus boosts, vectors and spelling, with the counted
-        fields' postings kept in lists instead of the pool."""
+    def add_document(self, *, lengths: Mapping[str, int] | None = None, **fields):
+        """``SegmentWriter.add_document`` minus boosts, vectors and spelling; the counted
+        fields come as their lengths only."""
         self._check_state()
         writer = self.perdocwriter
         schema = self.schema
         docnum = self.docnum
-        names = sorted(name for name in fields if not name.startswith("_"))
+        lengths = lengths or {}
+        names = sorted({name for name in fields if not name.startswith("_")} | set(lengths))
         self._check_fields(schema, names)
-        counted = []
         writer.start_doc(docnum)
         try:
             for name in names:
+                field = schema[name]
+                if name in self._counted:
+                    if name in fields:
+                        raise ValueError(f"{name}: give counted fields as lengths and add_postings()")
+                    length = lengths[name]
+                    writer.add_field(name, field, None, length)
+                    if length:
+                        self._lengths[name][docnum] = length
+                    continue
                 value = fields[name]
                 if value is None:
                     continue
-                field = schema[name]
                 if field.vector or field.separate_spelling():
                     raise NotImplementedError(f"{name}: vectors and spelling fields are not supported")
                 length = 0
-                if name in self._counted:
-                    length = sum(value.values())
-                    counted.append((name, value, length))
-                elif field.indexed:
+                if field.indexed:
                     for tbytes, freq, weight, vbytes in field.index(value):
                         if field.scorable:
                             length += freq
@@ -77,25 +84,20 @@ class CountedSegmentWriter(SegmentWriter):
             writer.cancel_doc()
             raise
         writer.finish_doc()
-        for name, counts, length in counted:
-            table = self._postings[name]
-            for term, count in counts.items():
-                posting = table.get(term)
-                if posting is None:
-                    table[term] = ([docnum], [count])
-                else:
-                    posting[0].append(docnum)
-                    posting[1].append(count)
-            if length:
-                self._lengths[name][docnum] = length
         self._added = True
         self.docnum += 1
+
+    def add_postings(self, name: str, postings: Mapping[str, tuple[Sequence[int], Sequence[int]]]) -> None:
+        """Every posting of one counted field: term → (ascending docnums, counts)."""
+        if name not in self._counted:
+            raise ValueError(f"{name} is not a CountedText field")
+        self._postings[name] = postings
 
     def _flush_segment(self):
         self.perdocwriter.close()
         pdr = self.per_document_reader() if self.codec.length_stats else None
         pool_fields = {name: list(items) for name, items in groupby(self.pool.iter_postings(), key=lambda p: p[0])}
-        for name in sorted(set(pool_fields) | {n for n in self._counted if self._postings[n]}):
+        for name in sorted(set(pool_fields) | {n for n, table in self._postings.items() if table}):
             if name in pool_fields:
                 self.fieldwriter.add_postings(self.schema, pdr, iter(pool_fields[name]))
             else:
