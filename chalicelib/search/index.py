@@ -396,8 +396,13 @@ def build(source: str | Path, out: str | Path, *, articles: list[Article] | None
         # posting); this one writes the same segment from the postings (see segment.py).
         writer = CountedSegmentWriter(ix)
         for docnum, fields in enumerate(corpus.stored):
-            writer.add_document(lengths={name: corpus.lengths[name][docnum] for name in FIELDS},
-                                related=related[docnum], **fields)
+            # field names spelt out (interned): the stored-fields pickle then shares them with
+            # the related-article entries, as the stock writer's did
+            writer.add_document(
+                lengths={name: corpus.lengths[name][docnum] for name in FIELDS},
+                slug=fields["slug"], category=fields["category"], title=fields["title"],
+                questions=fields["questions"], tags=fields["tags"], updated=fields["updated"],
+                html=fields["html"], plain=fields["plain"], related=related[docnum])
         for name in FIELDS:
             writer.add_postings(name, corpus.postings[name])
         writer.commit()
