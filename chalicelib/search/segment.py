@@ -6,11 +6,11 @@ then through ``FieldWriter.add_postings``, which looks the document's field leng
 length column file per posting and hands it to ``W3PostingsWriter.add_posting`` (four type
 asserts per posting). That was ~10 µs a posting, most of the build.
 
-``CountedSegmentWriter`` keeps the postings of ``CountedText`` fields (``{term: count}``
-values, already sorted by document) in plain per-term lists while documents are added, and
-at commit writes each term's postings a block (128 postings) at a time through Whoosh's own
-``W3PostingsWriter`` — same blocks, term infos, length bytes and statistics as the stock
-writer, so readers see an identical index. Other indexed fields (the ``ID`` fields) and all
+``CountedSegmentWriter`` takes the ``CountedText`` fields as finished postings (per term:
+ascending docnums and counts, as the build's workers produce them) and at commit writes each
+term a block (128 postings) at a time through a subclass of Whoosh's ``W3PostingsWriter`` —
+the same blocks, term infos, length bytes and statistics as the stock writer (the build's
+segment files are byte-identical to it). Other indexed fields (the ``ID`` fields) and all
 stored fields, lengths and columns go through Whoosh's code unchanged.
 """
 from __future__ import annotations

@@ -111,3 +111,67 @@ def test_make_index_rebuilds_when_an_article_changes(tmp_path):
     synonyms = project / "chalicelib" / "search" / "synonyms.txt"  # analyser data counts too
     os.utime(synonyms, (future + 5, future + 5))
     assert make("-q", "index").returncode == 1
+
+
+QUERIES = ["还款失败怎么办", "客服电话多少", "huankuan shibai", "花被还款", "手续费", "账号被盗", "投诉", "逾期"]
+
+
+def _answers(index_dir: Path) -> list:
+    """What a user sees: for each query the ranked slugs with their scores, and every
+    article's stored page (title, HTML, related articles …)."""
+    from chalicelib.search.index import KbIndex
+    kb = KbIndex(index_dir)
+    ranked = []
+    for query in QUERIES:
+        hits, total, _ = kb.search(query, limit=10)
+        ranked.append((total, [(kb.stored(h.docnum)["slug"], round(h.score, 9)) for h in hits]))
+    pages = sorted((kb.stored(d)["slug"], kb.stored(d)) for d in range(kb.doc_count))
+    return [ranked, pages, kb.category_docs("repayment")]
+
+
+def test_postings_writer_answers_like_whoosh_own_writer(tmp_path):
+    """The build writes postings through segment.py; Whoosh's stock writer fed the same terms
+    must give the same results, scores and pages."""
+    from collections import Counter
+
+    from whoosh import index as whoosh_index
+
+    from chalicelib.search import analyzer as analysis
+    from chalicelib.search.index import FIELDS, _schema, build, index_articles, related_articles
+
+    from dataclasses import replace
+
+    from chalicelib.search.index import read_articles
+
+    # 40 copies of each fixture article: common words get more than one 128-posting block
+    articles = [replace(a, slug=f"{a.slug}-{i}") for i in range(40) for a in read_articles(FIXTURES)]
+    build(FIXTURES, tmp_path / "fast", articles=articles)
+    corpus = index_articles(articles, analysis.Analyzer.for_build())
+    related = related_articles(corpus)
+    per_doc: list[dict] = [{name: Counter() for name in FIELDS} for _ in corpus.stored]
+    for name in FIELDS:
+        for term, (docnums, counts) in corpus.postings[name].items():
+            for docnum, count in zip(docnums, counts):
+                per_doc[docnum][name][term] = count
+    reference = tmp_path / "stock"
+    shutil.copytree(tmp_path / "fast", reference, ignore=shutil.ignore_patterns("*.seg", "*.toc", "*LOCK"))
+    writer = whoosh_index.create_in(str(reference), _schema()).writer()
+    for docnum, fields in enumerate(corpus.stored):
+        writer.add_document(related=related[docnum], **fields, **per_doc[docnum])
+    writer.commit()
+    assert _answers(tmp_path / "fast") == _answers(reference)
+
+
+def test_two_worker_build_answers_like_one_process(tmp_path, monkeypatch):
+    """Large corpora are read and analysed by two processes, each taking half of the articles;
+    joining their postings must not change any result or related-article list."""
+    from chalicelib.search import index
+
+    monkeypatch.setattr(index, "LARGE_CORPUS", 4)  # the 7 fixture articles count as large
+    monkeypatch.setattr(index.os, "cpu_count", lambda: 2)
+    index.build(FIXTURES, tmp_path / "two")
+    monkeypatch.setattr(index.os, "cpu_count", lambda: 1)
+    index.build(FIXTURES, tmp_path / "one")
+    assert _answers(tmp_path / "two") == _answers(tmp_path / "one")
+    related = {slug: page["related"] for slug, page in _answers(tmp_path / "two")[1]}
+    assert all(len(links) == 3 for links in related.values())
