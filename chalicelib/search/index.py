@@ -385,35 +385,48 @@ def build(source: str | Path, out: str | Path, *, articles: list[Article] | None
     analyzer = analysis.Analyzer.for_build()
     corpus = index_articles(items, analyzer)
     lap("read+analyse")
-    related = related_articles(corpus)
-    lap("related")
-
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    writer = None
     try:
         ix = whoosh_index.create_in(str(staging), _schema())
         # Whoosh's own writer costs ~10 µs per posting (a sorting pool, a length lookup per
-        # posting); this one writes the same segment from the postings (see segment.py).
+        # posting); this one writes the same segment from the postings (see segment.py), in a
+        # forked process while this one goes on with related articles and stored fields.
         writer = CountedSegmentWriter(ix)
+        for name in FIELDS:
+            writer.add_postings(name, corpus.postings[name], corpus.lengths[name])
+        for name in ("slug", "category"):
+            ids: dict[str, tuple[array, array]] = {}
+            for docnum, fields in enumerate(corpus.stored):
+                docs, ones = ids.setdefault(fields[name], (array("I"), array("I")))
+                docs.append(docnum)
+                ones.append(1)
+            writer.add_postings(name, ids)
+        writer.write_postings(background=len(corpus.stored) >= LARGE_CORPUS)
+        lap("postings")
+        related = related_articles(corpus)
+        lap("related")
         for docnum, fields in enumerate(corpus.stored):
             # field names spelt out (interned): the stored-fields pickle then shares them with
             # the related-article entries, as the stock writer's did
             writer.add_document(
-                lengths={name: corpus.lengths[name][docnum] for name in FIELDS},
                 slug=fields["slug"], category=fields["category"], title=fields["title"],
                 questions=fields["questions"], tags=fields["tags"], updated=fields["updated"],
                 html=fields["html"], plain=fields["plain"], related=related[docnum])
-        for name in FIELDS:
-            writer.add_postings(name, corpus.postings[name])
+        lap("stored")
+        _write_support_files(staging, corpus, analyzer)
+        lap("support")
         writer.commit()
         lap("write")
-        _write_support_files(staging, corpus, analyzer)
         contacts = source / CONTACTS_FILE
         if contacts.is_file():
             shutil.copyfile(contacts, staging / CONTACTS_FILE)
         _replace_dir(staging, out)
-        lap("support")
+        lap("finish")
     except BaseException:
+        if writer is not None and not writer.is_closed:
+            writer.cancel()  # waits for a postings process still running
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return {"articles": len(corpus.stored), "seconds": round(time.perf_counter() - started, 2), "out": str(out),

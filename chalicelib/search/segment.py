@@ -15,63 +15,106 @@ stored fields, lengths and columns go through Whoosh's code unchanged.
 """
 from __future__ import annotations
 
+import os
+import traceback
 from array import array
 from collections.abc import Mapping, Sequence
 from itertools import chain, groupby
 from operator import sub
 
 from whoosh.codec.whoosh3 import W3FieldWriter, W3PostingsWriter
+from whoosh.formats import Existence, Frequency
 from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
-from chalicelib.search.fields import CountedText
 
 
 class CountedSegmentWriter(SegmentWriter):
-    """A ``SegmentWriter`` that takes the ``CountedText`` fields as finished postings.
+    """A ``SegmentWriter`` that takes fields' postings ready-made.
 
-    ``add_document(lengths={field: number of terms}, **other_fields)`` per document (in
-    docnum order), ``add_postings(field, {term: (docnums, counts)})`` once per counted field,
-    then ``commit()``. Only what this project's schema uses is supported: no boosts, vectors
-    or spelling fields.
+    ``add_postings(field, {term: (docnums, counts)}, lengths)`` for the ``CountedText``
+    fields (and optionally ``ID`` fields), then ``add_document(**stored_and_other_fields)``
+    per document in docnum order, then ``commit()``. ``write_postings(background=True)``,
+    once every indexed field's postings are given, writes the terms and postings files in a
+    forked process while this one adds the documents' stored fields. Only what this
+    project's schema uses is supported: no boosts, vectors or spelling fields.
     """
 
     def __init__(self, ix, **kwargs):
         super().__init__(ix, **kwargs)
         if not isinstance(self.fieldwriter, W3FieldWriter):
             raise TypeError("CountedSegmentWriter needs Whoosh's W3 codec")
-        self._counted = {name for name, field in self.schema.items() if isinstance(field, CountedText)}
         self._postings: dict[str, Mapping[str, tuple[Sequence[int], Sequence[int]]]] = {}
-        self._lengths: dict[str, dict[int, int]] = {name: {} for name in self._counted}
+        self._lengths: dict[str, Sequence[int]] = {}
+        self._postings_done = False
+        self._child: int | None = None
 
-    def add_document(self, *, lengths: Mapping[str, int] | None = None, **fields):
-        """``SegmentWriter.add_document`` minus boosts, vectors and spelling; the counted
-        fields come as their lengths only."""
+    def add_postings(self, name: str, postings: Mapping[str, tuple[Sequence[int], Sequence[int]]],
+                     lengths: Sequence[int] | None = None) -> None:
+        """Every posting of one field: term → (ascending docnums, counts); ``lengths``: per
+        docnum, the document's number of terms in the field (scorable fields)."""
+        field = self.schema[name]
+        if not isinstance(field.format, (Frequency, Existence)) or field.vector or field.separate_spelling():
+            raise ValueError(f"{name}: only frequency or existence postings can be given")
+        if field.scorable and lengths is None:
+            raise ValueError(f"{name}: a scorable field needs its per-document lengths")
+        if self._postings_done:
+            raise ValueError("postings are already written")
+        self._postings[name] = postings
+        self._lengths[name] = lengths if field.scorable else ()
+
+    def write_postings(self, background: bool = True) -> None:
+        """Write the terms and postings files now (in a forked process if ``background`` and
+        the platform forks) rather than at commit."""
+        missing = {name for name, field in self.schema.items() if field.indexed} - set(self._postings)
+        if missing:
+            raise ValueError(f"no postings given for {sorted(missing)}")
+        writer = self.fieldwriter
+        if background and hasattr(os, "fork"):
+            # Nothing buffered may be written twice: the child inherits the open files.
+            writer._tindex.dbfile.flush()
+            writer._postfile.flush()
+            pid = os.fork()
+            if pid == 0:  # the child: write, close, leave without running the parent's cleanup
+                try:
+                    self._write_given_fields()
+                    writer.close()
+                except BaseException:
+                    traceback.print_exc()
+                    os._exit(1)
+                os._exit(0)
+            self._child = pid
+            writer.is_closed = True  # the child owns the files now: this process never writes them
+        else:
+            self._write_given_fields()
+            writer.close()
+        self._postings_done = True
+
+    def add_document(self, **fields):
+        """``SegmentWriter.add_document`` minus boosts, vectors and spelling; fields whose
+        postings were given are only stored (if stored) and their lengths recorded."""
         self._check_state()
         writer = self.perdocwriter
         schema = self.schema
         docnum = self.docnum
-        lengths = lengths or {}
-        names = sorted({name for name in fields if not name.startswith("_")} | set(lengths))
+        names = sorted({name for name in fields if not name.startswith("_")} | set(self._postings))
         self._check_fields(schema, names)
         writer.start_doc(docnum)
         try:
             for name in names:
                 field = schema[name]
-                if name in self._counted:
-                    if name in fields:
-                        raise ValueError(f"{name}: give counted fields as lengths and add_postings()")
-                    length = lengths[name]
-                    writer.add_field(name, field, None, length)
-                    if length:
-                        self._lengths[name][docnum] = length
+                value = fields.get(name)
+                if name in self._postings:
+                    lengths = self._lengths[name]
+                    writer.add_field(name, field, value if field.stored else None, lengths[docnum] if lengths else 0)
                     continue
-                value = fields[name]
                 if value is None:
                     continue
                 if field.vector or field.separate_spelling():
                     raise NotImplementedError(f"{name}: vectors and spelling fields are not supported")
+                if self._postings_done and field.indexed:
+                    raise ValueError(f"{name}: postings are already written")
                 length = 0
                 if field.indexed:
                     for tbytes, freq, weight, vbytes in field.index(value):
@@ -88,33 +131,45 @@ class CountedSegmentWriter(SegmentWriter):
         self._added = True
         self.docnum += 1
 
-    def add_postings(self, name: str, postings: Mapping[str, tuple[Sequence[int], Sequence[int]]]) -> None:
-        """Every posting of one counted field: term → (ascending docnums, counts)."""
-        if name not in self._counted:
-            raise ValueError(f"{name} is not a CountedText field")
-        self._postings[name] = postings
-
     def _flush_segment(self):
         self.perdocwriter.close()
-        pdr = self.per_document_reader() if self.codec.length_stats else None
+        if self._child is not None:
+            _, status = os.waitpid(self._child, 0)
+            self._child = None
+            for inherited in (self.fieldwriter._tindex.dbfile, self.fieldwriter._postfile):
+                inherited.close()  # this process's copies: nothing buffered, nothing written
+            if status != 0:
+                raise RuntimeError(f"writing the postings failed in a child process (status {status})")
+        if not self._postings_done:
+            self._write_given_fields()
+            self.fieldwriter.close()
+
+    def _close_segment(self):
+        if self._child is not None:  # cancelled or failed before commit: do not leave it behind
+            os.waitpid(self._child, 0)
+            self._child = None
+        super()._close_segment()
+
+    def _write_given_fields(self) -> None:
+        pdr = self.per_document_reader() if self.codec.length_stats and self.perdocwriter.is_closed else None
         pool_fields = {name: list(items) for name, items in groupby(self.pool.iter_postings(), key=lambda p: p[0])}
         for name in sorted(set(pool_fields) | {n for n, table in self._postings.items() if table}):
             if name in pool_fields:
                 self.fieldwriter.add_postings(self.schema, pdr, iter(pool_fields[name]))
             else:
-                self._write_counted_field(name)
-        self.fieldwriter.close()
+                self._write_given_field(name)
         if pdr:
             pdr.close()
 
-    def _write_counted_field(self, name: str) -> None:
+    def _write_given_field(self, name: str) -> None:
         writer = self.fieldwriter
         codec = self.codec
         # per docnum, what a reader's doc_field_length gives (the length byte's value; 0 for none)
-        quantised = [0] * self.docnum
-        for docnum, length in self._lengths[name].items():
-            byte = length_to_byte(length)
-            quantised[docnum] = byte_to_length(byte) if byte else 0
+        quantised = [0] * len(self._lengths[name])
+        for docnum, length in enumerate(self._lengths[name]):
+            if length:
+                byte = length_to_byte(length)
+                quantised[docnum] = byte_to_length(byte) if byte else 0
         length_of = quantised.__getitem__
         value_of = _PackedCounts().__getitem__
         table = self._postings[name]
@@ -129,7 +184,7 @@ class CountedSegmentWriter(SegmentWriter):
             for start in range(0, len(docnums), limit):
                 ids = docnums[start:start + limit]
                 freqs = counts[start:start + limit]
-                lengths = list(filter(None, map(length_of, ids)))
+                lengths = list(filter(None, map(length_of, ids))) if quantised else []
                 postings.set_block(ids, freqs, list(map(value_of, freqs)),
                                    min(lengths) if lengths else None, max(lengths, default=0))
                 if start + limit < len(docnums):

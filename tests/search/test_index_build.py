@@ -129,15 +129,22 @@ def _answers(index_dir: Path) -> list:
     return [ranked, pages, kb.category_docs("repayment")]
 
 
-def test_postings_writer_answers_like_whoosh_own_writer(tmp_path):
-    """The build writes postings through segment.py; Whoosh's stock writer fed the same terms
+@pytest.mark.parametrize("large", [False, True], ids=["in-process", "two-processes"])
+def test_postings_writer_answers_like_whoosh_own_writer(tmp_path, monkeypatch, large):
+    """The build writes postings through segment.py (for large corpora: analysis in two
+    processes, postings written by a forked one); Whoosh's stock writer fed the same terms
     must give the same results, scores and pages."""
     from collections import Counter
 
     from whoosh import index as whoosh_index
 
     from chalicelib.search import analyzer as analysis
+    from chalicelib.search import index
     from chalicelib.search.index import FIELDS, _schema, build, index_articles, related_articles
+
+    if large:
+        monkeypatch.setattr(index, "LARGE_CORPUS", 100)
+        monkeypatch.setattr(index.os, "cpu_count", lambda: 2)
 
     from dataclasses import replace
 
