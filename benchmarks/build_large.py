@@ -3,7 +3,9 @@
 Writes N Markdown articles (the KB's YAML front matter: slug, title, category, questions,
 tags, updated) into a temporary folder, then runs
 ``python -m chalicelib.search build --source TMP --out TMP/index --timings`` as a subprocess
-and prints its wall time, the build's own phase split and the index size.
+and prints its wall time, the build's own phase split (and, inside "read+analyse", the
+seconds the worker processes spent reading/parsing, rendering Markdown, analysing and
+building postings, summed over the processes) and the index size.
 
     .venv/bin/python benchmarks/build_large.py [--articles 10000] [--runs 3] [--seed 7]
 
@@ -104,18 +106,20 @@ def dir_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def run_build(source: Path, out: Path) -> tuple[float, dict]:
+def run_build(source: Path, out: Path) -> tuple[float, dict, dict]:
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "chalicelib.search", "build", "--source", str(source),
                            "--out", str(out), "--timings"], cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"build failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    phases = {}
+    phases, steps = {}, {}
     for line in done.stdout.splitlines():
         if line.startswith("timings "):
             phases = json.loads(line[len("timings "):])
-    return wall, phases
+        elif line.startswith("worker-timings "):
+            steps = json.loads(line[len("worker-timings "):])
+    return wall, phases, steps
 
 
 def main(argv=None) -> int:
@@ -137,11 +141,13 @@ def main(argv=None) -> int:
               f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         walls, all_phases = [], []
         for run in range(1, args.runs + 1):
-            wall, phases = run_build(source, out)
+            wall, phases, steps = run_build(source, out)
             walls.append(wall)
             all_phases.append(phases)
             split = ", ".join(f"{name} {seconds:.1f}" for name, seconds in phases.items())
-            print(f"run {run}: {wall:.1f} s wall (process start to exit) — {split}")
+            inside = ", ".join(f"{name} {seconds:.1f}" for name, seconds in steps.items())
+            print(f"run {run}: {wall:.1f} s wall (process start to exit) — {split}; "
+                  f"inside read+analyse, worker seconds summed over processes: {inside}")
         size = dir_size(out)
         whoosh = sum(p.stat().st_size for p in out.iterdir() if p.suffix in (".seg", ".toc") or p.name.startswith("_"))
         print(f"index {size / 1e6:.1f} MB ({whoosh / 1e6:.1f} MB Whoosh files, "

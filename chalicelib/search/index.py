@@ -181,6 +181,7 @@ class Chunk:
     lengths: dict[str, list[int]]  # field → per article: number of terms
     postings: dict[str, dict[str, tuple[array, array]]]  # field → term → (docnums, counts)
     error: ArticleError | None = None  # the first article that could not be read, if any
+    seconds: dict[str, float] | None = None  # time spent per step (read, render, analyse, postings)
 
 
 @dataclass
@@ -190,6 +191,7 @@ class Corpus:
     lengths: dict[str, list[int]]
     # field → term → (docnums, counts); terms in order of first appearance
     postings: dict[str, dict[str, tuple[array, array]]]
+    seconds: dict[str, float]  # per step, summed over the worker processes
 
 
 _forked_job: tuple[list, analysis.Analyzer] | None = None  # what forked workers inherit
@@ -224,8 +226,11 @@ def _forked_chunk(start: int, stop: int, lean_bodies: bool) -> Chunk:
 def _index_chunk(items: list, analyzer: analysis.Analyzer, start: int, stop: int, lean_bodies: bool) -> Chunk:
     tables: dict[str, dict[str, tuple[list[int], list[int]]]] = {name: {} for name in FIELDS}
     chunk = Chunk(start, [], [], {name: [] for name in FIELDS}, {})
+    seconds = chunk.seconds = dict.fromkeys(("read", "render", "analyse", "postings"), 0.0)
+    clock = time.perf_counter
     for docnum in range(start, stop):
         item = items[docnum]
+        t0 = clock()
         if isinstance(item, Article):
             article, origin = item, item.slug
         else:
@@ -235,7 +240,9 @@ def _index_chunk(items: list, analyzer: analysis.Analyzer, start: int, stop: int
             except ArticleError as exc:
                 chunk.error = exc
                 break
+        t1 = clock()
         html, plain = render(article.body) if article.body else ("", "")
+        t2 = clock()
         head = analysis.Analysis()
         for text in article.head_texts:
             part = analyzer.analyze(text)
@@ -245,6 +252,7 @@ def _index_chunk(items: list, analyzer: analysis.Analyzer, start: int, stop: int
         # 10,000 long articles: body bigrams would double the postings (and the build time);
         # titles and questions keep theirs, body words still match.
         body = analyzer.analyze(plain, lean=True, words_only=lean_bodies)
+        t3 = clock()
         chunk.stored.append({"slug": article.slug, "category": article.category, "title": article.title,
                              "questions": article.questions, "tags": article.tags,
                              "updated": article.updated, "html": html, "plain": plain})
@@ -260,6 +268,11 @@ def _index_chunk(items: list, analyzer: analysis.Analyzer, start: int, stop: int
                     posting[0].append(docnum)
                     posting[1].append(count)
             chunk.lengths[name].append(len(terms))
+        t4 = clock()
+        seconds["read"] += t1 - t0
+        seconds["render"] += t2 - t1
+        seconds["analyse"] += t3 - t2
+        seconds["postings"] += t4 - t3
     chunk.postings = {name: {term: (array("I", docs), array("I", counts)) for term, (docs, counts) in table.items()}
                       for name, table in tables.items()}
     return chunk
@@ -289,7 +302,8 @@ def _join(chunks: list[Chunk]) -> Corpus:
                 else:
                     have[0].extend(docs)
                     have[1].extend(counts)
-    return Corpus(stored, lengths, postings)
+    seconds = {step: round(sum(chunk.seconds[step] for chunk in chunks), 2) for step in chunks[0].seconds}
+    return Corpus(stored, lengths, postings, seconds)
 
 
 def related_articles(corpus: Corpus, count: int = RELATED_COUNT) -> list[list[dict]]:
@@ -383,6 +397,7 @@ def build(source: str | Path, out: str | Path, *, articles: list[Article] | None
     else:
         items = list(articles)
     analyzer = analysis.Analyzer.for_build()
+    lap("analyser")  # jieba's dictionary, the domain words, the pinyin table
     corpus = index_articles(items, analyzer)
     lap("read+analyse")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -430,7 +445,7 @@ def build(source: str | Path, out: str | Path, *, articles: list[Article] | None
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return {"articles": len(corpus.stored), "seconds": round(time.perf_counter() - started, 2), "out": str(out),
-            "phases": phases}
+            "phases": phases, "worker_seconds": corpus.seconds}
 
 
 def _write_support_files(directory: Path, corpus: Corpus, analyzer: analysis.Analyzer) -> None:
