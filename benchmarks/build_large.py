@@ -4,8 +4,9 @@ Writes N Markdown articles (the KB's YAML front matter: slug, title, category, q
 tags, updated) into a temporary folder, then runs
 ``python -m chalicelib.search build --source TMP --out TMP/index --timings`` as a subprocess
 and prints its wall time, the build's own phase split (and, inside "read+analyse", the
-seconds the worker processes spent reading/parsing, rendering Markdown, analysing and
-building postings, summed over the processes) and the index size.
+CPU seconds the worker processes spent reading/parsing, rendering Markdown, analysing and
+building postings, summed over the processes), the CPU time of the whole build (user + sys of
+every process: less sensitive to other work on the machine than wall time) and the index size.
 
     .venv/bin/python benchmarks/build_large.py [--articles 10000] [--runs 3] [--seed 7]
 
@@ -22,6 +23,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import re
 import statistics
 import subprocess
@@ -106,11 +108,14 @@ def dir_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def run_build(source: Path, out: Path) -> tuple[float, dict, dict]:
+def run_build(source: Path, out: Path) -> tuple[float, float, dict, dict]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "chalicelib.search", "build", "--source", str(source),
                            "--out", str(out), "--timings"], cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the CLI and every process it waited for
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         sys.exit(f"build failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     phases, steps = {}, {}
@@ -119,7 +124,7 @@ def run_build(source: Path, out: Path) -> tuple[float, dict, dict]:
             phases = json.loads(line[len("timings "):])
         elif line.startswith("worker-timings "):
             steps = json.loads(line[len("worker-timings "):])
-    return wall, phases, steps
+    return wall, cpu, phases, steps
 
 
 def main(argv=None) -> int:
@@ -139,21 +144,23 @@ def main(argv=None) -> int:
         print(f"wrote {args.articles} articles ({chars / args.articles:,.0f} characters each on average, "
               f"front matter included) in {time.perf_counter() - started:.1f} s; "
               f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        walls, all_phases = [], []
+        walls, cpus, all_phases = [], [], []
         for run in range(1, args.runs + 1):
-            wall, phases, steps = run_build(source, out)
+            load = os.getloadavg()[0]
+            wall, cpu, phases, steps = run_build(source, out)
             walls.append(wall)
+            cpus.append(cpu)
             all_phases.append(phases)
             split = ", ".join(f"{name} {seconds:.1f}" for name, seconds in phases.items())
             inside = ", ".join(f"{name} {seconds:.1f}" for name, seconds in steps.items())
-            print(f"run {run}: {wall:.1f} s wall (process start to exit) — {split}; "
-                  f"inside read+analyse, worker seconds summed over processes: {inside}")
+            print(f"run {run} (load average {load:.2f} before): {wall:.1f} s wall, {cpu:.1f} s CPU "
+                  f"(user+sys, all processes) — {split}; inside read+analyse, worker CPU seconds: {inside}")
         size = dir_size(out)
         whoosh = sum(p.stat().st_size for p in out.iterdir() if p.suffix in (".seg", ".toc") or p.name.startswith("_"))
         print(f"index {size / 1e6:.1f} MB ({whoosh / 1e6:.1f} MB Whoosh files, "
               f"{len([p for p in out.iterdir() if p.suffix == '.seg'])} segment(s))")
         print(f"median of {len(walls)}: {statistics.median(walls):.1f} s wall "
-              f"(min {min(walls):.1f}, max {max(walls):.1f}); "
+              f"(min {min(walls):.1f}, max {max(walls):.1f}), {statistics.median(cpus):.1f} s CPU; "
               f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         if all_phases and all_phases[0]:
             medians = {k: statistics.median(p.get(k, 0.0) for p in all_phases) for k in all_phases[0]}

@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"indexed {stats['articles']} articles into {stats['out']} in {stats['seconds']} s")
     if args.timings:
         print("timings " + json.dumps(stats["phases"]))
-        print("worker-timings " + json.dumps(stats["worker_seconds"]))  # inside read+analyse, summed
+        print("worker-timings " + json.dumps(stats["worker_seconds"]))  # CPU s inside read+analyse, summed over processes
     return 0
 
 
