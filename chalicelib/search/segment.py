@@ -139,7 +139,8 @@ class CountedSegmentWriter(SegmentWriter):
             for inherited in (self.fieldwriter._tindex.dbfile, self.fieldwriter._postfile):
                 inherited.close()  # this process's copies: nothing buffered, nothing written
             if status != 0:
-                raise RuntimeError(f"writing the postings failed in a child process (status {status})")
+                raise RuntimeError("writing the postings failed in a child process "
+                                   f"(exit code {os.waitstatus_to_exitcode(status)}; its traceback is above)")
         if not self._postings_done:
             self._write_given_fields()
             self.fieldwriter.close()
