@@ -14,10 +14,15 @@ gc.disable()
 
 from chalice import AuthResponse, Rate  # noqa: E402
 
-from chalicelib import auth, aws, errors, http, outbox, ratelimit  # noqa: E402
+from chalicelib import aws, errors, http, outbox, ratelimit  # noqa: E402
+from chalicelib.lazy import lazy_import  # noqa: E402
 from chalicelib.openapi import api_contract, document, render_docs  # noqa: E402
 from chalicelib.models import Health, Me  # noqa: E402
 from chalicelib.logs import logger, user_hash  # noqa: E402
+
+# Services are imported on their first request (chalicelib/lazy.py): a cold start pays only for
+# the route it answers. Schemas stay plain imports (the contracts below need the classes).
+auth = lazy_import("chalicelib.auth")
 
 app = http.App(app_name="repaydesk")
 app.debug = False  # never leak tracebacks to callers; errors are logged instead
@@ -111,7 +116,9 @@ def drain_outbox(event):
 
 # ---------------------------------------------------------------- repay
 from chalicelib.config import settings as _settings  # noqa: E402  (kept with the routes that use it)
-from chalicelib.repay import schemas as repay_schemas, service as repay  # noqa: E402
+from chalicelib.repay import schemas as repay_schemas  # noqa: E402
+
+repay = lazy_import("chalicelib.repay.service")
 
 _IDEMPOTENCY_HEADER = {"Idempotency-Key": {
     "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 255},
@@ -245,7 +252,7 @@ def kb_gaps():
 
 
 # help centre and contacts
-from chalicelib.helpcentre import pages as help_pages  # noqa: E402  (kept with the routes that use it)
+help_pages = lazy_import("chalicelib.helpcentre.pages")
 from chalicelib.helpcentre.schemas import ContactPageQuery, HelpSearchQuery  # noqa: E402
 from chalicelib.search import contacts  # noqa: E402
 
@@ -300,7 +307,9 @@ def help_contact():
 
 # ---------------------------------------------------------------- escalation
 # step-based escalation (chalicelib/escalation): cases, support queues, the sweep
-from chalicelib.escalation import schemas as esc_schemas, service as escalation, steps as esc_steps  # noqa: E402
+from chalicelib.escalation import schemas as esc_schemas, steps as esc_steps  # noqa: E402
+
+escalation = lazy_import("chalicelib.escalation.service")
 
 
 def _who() -> http.Principal:
