@@ -1,7 +1,7 @@
 """Cold start: a fresh Python process imports the app, opens the KB index and answers one search
 through the Lambda handler (``app.app(event, context)`` with an API Gateway proxy event).
 
-    make index && .venv/bin/python benchmarks/cold_start.py [--runs 9] [--query 客服电话多少]
+    make index && .venv/bin/python benchmarks/cold_start.py [--runs 9] [--query 客服电话多少] [--compare DIR]
 
 What it measures, per run (medians printed at the end):
 
@@ -12,8 +12,9 @@ What it measures, per run (medians printed at the end):
   and never pays Python's interpreter shutdown.
 - **wall to exit** — the same plus interpreter shutdown (module teardown, the final garbage
   collections), as the parent sees the process end; shown so nothing is hidden.
-- **CPU** — user + system CPU time of the child (``os.times()`` of reaped children): on a shared 2-core machine it moves
-  less with the load of other work than wall time does.
+- **CPU to response** — the child's own CPU time (user + system, ``time.process_time()``) when
+  the response is ready: on a shared 2-core machine it moves much less with the load of other
+  work than wall time does (waiting for a core is not counted).
 - the in-process split: ``import app`` / open index + first search (``perf_counter``).
 
 Like the deployment package (``make package`` ships ``.pyc`` for every module), the run uses
@@ -67,10 +68,11 @@ event = {
 response = application.app(event, Context())
 done = time.perf_counter()
 responded_at = time.time()
+cpu = time.process_time()
 body = json.loads(response["body"])
 print(json.dumps({"status": response["statusCode"], "top": body["results"][0]["slug"] if body.get("results") else None,
                   "import_ms": (imported - started) * 1000, "search_ms": (done - imported) * 1000,
-                  "responded_at": responded_at}), flush=True)
+                  "responded_at": responded_at, "cpu_ms": cpu * 1000}), flush=True)
 """
 
 
@@ -82,17 +84,17 @@ def lambda_environment(stage: str = "prod") -> dict[str, str]:
     return env
 
 
-def compile_sources() -> None:
-    targets = [ROOT / "app.py", ROOT / "chalicelib"]
+def compile_sources(root: Path) -> None:
+    targets = [root / "app.py", root / "chalicelib"]
     ok = all(compileall.compile_file(str(t), quiet=1) if t.is_file() else compileall.compile_dir(str(t), quiet=1)
              for t in targets)
     if not ok:
         sys.exit("compileall failed")
 
 
-def run_once(python: str, query: str, env: dict[str, str]) -> dict:
+def run_once(root: Path, python: str, query: str, env: dict[str, str]) -> dict:
     started = time.time()
-    child = subprocess.Popen([python, "-c", CHILD, query], cwd=ROOT, env=env,
+    child = subprocess.Popen([python, "-c", CHILD, query], cwd=root, env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     stdout, stderr = child.communicate()
     ended = time.time()
@@ -101,10 +103,20 @@ def run_once(python: str, query: str, env: dict[str, str]) -> dict:
         raise SystemExit(1)
     result = json.loads(stdout.strip().splitlines()[-1])
     if result["status"] != 200:
-        raise SystemExit(f"search answered {result['status']}")
+        raise SystemExit(f"search answered {result['status']} in {root}")
     result["response_ms"] = (result["responded_at"] - started) * 1000
     result["exit_ms"] = (ended - started) * 1000
     return result
+
+
+def summary(rows: list[dict]) -> str:
+    def median(key):
+        return statistics.median(r[key] for r in rows)
+
+    walls = [r["response_ms"] for r in rows]
+    return (f"{median('response_ms'):.0f} ms wall to response (min {min(walls):.0f}, max {max(walls):.0f}); "
+            f"{median('exit_ms'):.0f} ms to exit; CPU to response {median('cpu_ms'):.0f} ms; "
+            f"import app {median('import_ms'):.0f} ms; open index + first search {median('search_ms'):.0f} ms")
 
 
 def main(argv=None) -> int:
@@ -112,31 +124,30 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--query", default="客服电话多少")
     parser.add_argument("--no-compile", action="store_true", help="do not compile our sources to .pyc first")
+    parser.add_argument("--compare", type=Path, metavar="DIR",
+                        help="another checkout (with its index built) to run alternately with this one, "
+                             "e.g. the code before a change: same load for both")
     args = parser.parse_args(argv)
+    roots = [ROOT] + ([args.compare.resolve()] if args.compare else [])
     if not args.no_compile:
-        compile_sources()
+        for root in roots:
+            compile_sources(root)
     env = dict(os.environ, **lambda_environment(), AWS_DEFAULT_REGION="ap-southeast-1",
                AWS_REGION="ap-southeast-1", AWS_ACCESS_KEY_ID="benchmark", AWS_SECRET_ACCESS_KEY="benchmark")
     python = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() else sys.executable
-    rows = []
+    rows: dict[Path, list[dict]] = {root: [] for root in roots}
     for run in range(args.runs):
-        before = os.times()
-        result = run_once(python, args.query, env)
-        after = os.times()
-        result["cpu_ms"] = ((after.children_user - before.children_user)
-                            + (after.children_system - before.children_system)) * 1000
-        rows.append(result)
-        print(f"run {run + 1}: {result['response_ms']:5.0f} ms to response, {result['exit_ms']:5.0f} ms to exit, "
-              f"CPU {result['cpu_ms']:4.0f} ms  (import app {result['import_ms']:4.0f} ms, open index + first "
-              f"search {result['search_ms']:4.0f} ms) → {result['top']}")
-
-    def median(key):
-        return statistics.median(r[key] for r in rows)
-
-    print(f"median of {args.runs}: {median('response_ms'):.0f} ms wall to response "
-          f"(min {min(r['response_ms'] for r in rows):.0f}, max {max(r['response_ms'] for r in rows):.0f}); "
-          f"{median('exit_ms'):.0f} ms to exit; CPU {median('cpu_ms'):.0f} ms; import app {median('import_ms'):.0f} ms; "
-          f"open index + first search {median('search_ms'):.0f} ms; load average {os.getloadavg()[0]:.2f}")
+        for root in roots:
+            result = run_once(root, python, args.query, env)
+            rows[root].append(result)
+            label = f" [{root}]" if args.compare else ""
+            print(f"run {run + 1}{label}: {result['response_ms']:5.0f} ms to response, {result['exit_ms']:5.0f} ms "
+                  f"to exit, CPU to response {result['cpu_ms']:4.0f} ms  (import app {result['import_ms']:4.0f} ms, "
+                  f"open index + first search {result['search_ms']:4.0f} ms) → {result['top']}")
+    for root in roots:
+        label = f" [{root}]" if args.compare else ""
+        print(f"median of {args.runs}{label}: {summary(rows[root])}")
+    print(f"load average {os.getloadavg()[0]:.2f}")
     return 0
 
 
