@@ -137,7 +137,7 @@ def main(argv=None) -> int:
     python = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() else sys.executable
     rows: dict[Path, list[dict]] = {root: [] for root in roots}
     for run in range(args.runs):
-        for root in roots:
+        for root in (roots if run % 2 == 0 else roots[::-1]):  # alternate who goes first
             result = run_once(root, python, args.query, env)
             rows[root].append(result)
             label = f" [{root}]" if args.compare else ""
@@ -147,6 +147,11 @@ def main(argv=None) -> int:
     for root in roots:
         label = f" [{root}]" if args.compare else ""
         print(f"median of {args.runs}{label}: {summary(rows[root])}")
+    if args.compare:  # paired by run: steadier than comparing two medians when the load drifts
+        for key, name in (("response_ms", "wall to response"), ("cpu_ms", "CPU to response")):
+            diffs = [a[key] - b[key] for a, b in zip(rows[roots[0]], rows[roots[1]])]
+            print(f"this checkout minus {roots[1]}, median of per-run differences: {name} "
+                  f"{statistics.median(diffs):+.0f} ms")
     print(f"load average {os.getloadavg()[0]:.2f}")
     return 0
 
