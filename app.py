@@ -10,6 +10,7 @@ import gc
 
 # Cold start: no garbage collections while the imports below create ~40,000 objects that live as
 # long as the container (the collector would walk them again and again, ~30 ms); see the end.
+_gc_was_enabled = gc.isenabled()
 gc.disable()
 
 from chalice import AuthResponse, Rate  # noqa: E402
@@ -464,4 +465,5 @@ def escalation_sweep(event):
 # collector's generations) so no later collection walks them again — not a warm request's full
 # collection (~50 ms here over that many objects), not interpreter shutdown — then collect as usual.
 gc.freeze()
-gc.enable()
+if _gc_was_enabled:
+    gc.enable()
