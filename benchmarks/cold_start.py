@@ -2,6 +2,7 @@
 through the Lambda handler (``app.app(event, context)`` with an API Gateway proxy event).
 
     make index && .venv/bin/python benchmarks/cold_start.py [--runs 9] [--query 客服电话多少] [--compare DIR]
+    make package && .venv/bin/python benchmarks/cold_start.py --zip dist/deployment.zip   # what Lambda unpacks
 
 What it measures, per run (medians printed at the end):
 
@@ -92,9 +93,9 @@ def compile_sources(root: Path) -> None:
         sys.exit("compileall failed")
 
 
-def run_once(root: Path, python: str, query: str, env: dict[str, str]) -> dict:
+def run_once(root: Path, python: str, query: str, env: dict[str, str], flags: tuple[str, ...] = ()) -> dict:
     started = time.time()
-    child = subprocess.Popen([python, "-c", CHILD, query], cwd=root, env=env,
+    child = subprocess.Popen([python, *flags, "-c", CHILD, query], cwd=root, env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     stdout, stderr = child.communicate()
     ended = time.time()
@@ -127,18 +128,35 @@ def main(argv=None) -> int:
     parser.add_argument("--compare", type=Path, metavar="DIR",
                         help="another checkout (with its index built) to run alternately with this one, "
                              "e.g. the code before a change: same load for both")
+    parser.add_argument("--zip", type=Path, metavar="ZIP",
+                        help="measure a deployment package instead of this checkout (e.g. dist/deployment.zip "
+                             "from make package): unpacked, run with python -S so only the zip's own packages "
+                             "and the standard library are importable, as on Lambda")
     args = parser.parse_args(argv)
-    roots = [ROOT] + ([args.compare.resolve()] if args.compare else [])
-    if not args.no_compile:
-        for root in roots:
-            compile_sources(root)
+    flags: dict[Path, tuple[str, ...]] = {}
+    if args.zip:
+        import tempfile
+        import zipfile
+
+        unpacked = Path(tempfile.mkdtemp(prefix="cold-start-zip-"))
+        zipfile.ZipFile(args.zip).extractall(unpacked)
+        flags[unpacked] = ("-S",)
+        roots = [unpacked]
+    else:
+        roots = [ROOT]
+        if not args.no_compile:
+            compile_sources(ROOT)
+    if args.compare:
+        roots.append(args.compare.resolve())
+        if not args.no_compile:
+            compile_sources(roots[-1])
     env = dict(os.environ, **lambda_environment(), AWS_DEFAULT_REGION="ap-southeast-1",
                AWS_REGION="ap-southeast-1", AWS_ACCESS_KEY_ID="benchmark", AWS_SECRET_ACCESS_KEY="benchmark")
     python = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() else sys.executable
     rows: dict[Path, list[dict]] = {root: [] for root in roots}
     for run in range(args.runs):
         for root in (roots if run % 2 == 0 else roots[::-1]):  # alternate who goes first
-            result = run_once(root, python, args.query, env)
+            result = run_once(root, python, args.query, env, flags.get(root, ()))
             rows[root].append(result)
             label = f" [{root}]" if args.compare else ""
             print(f"run {run + 1}{label}: {result['response_ms']:5.0f} ms to response, {result['exit_ms']:5.0f} ms "
@@ -153,6 +171,10 @@ def main(argv=None) -> int:
             print(f"this checkout minus {roots[1]}, median of per-run differences: {name} "
                   f"{statistics.median(diffs):+.0f} ms")
     print(f"load average {os.getloadavg()[0]:.2f}")
+    if args.zip:
+        import shutil
+
+        shutil.rmtree(roots[0], ignore_errors=True)
     return 0
 
 
