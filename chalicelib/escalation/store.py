@@ -154,18 +154,22 @@ def get(case_id: str) -> Case | None:
     return from_item(item) if item else None
 
 
-def conversation(case_id: str, kind: str) -> list[dict]:
-    """All MSG or NOTE items of a case, oldest first."""
-    items, start = [], None
+def _query_items(**kwargs):
+    """Every item a Query matches, page by page (one call returns at most ``Limit`` items or 1 MB);
+    the caller may stop early — no further page is read then."""
     while True:
-        kwargs = {"KeyConditionExpression": aws.Key("pk").eq(f"CASE#{case_id}") & aws.Key("sk").begins_with(f"{kind}#")}
-        if start:
-            kwargs["ExclusiveStartKey"] = start
         response = _table().query(**kwargs)
-        items.extend(_plain(i) for i in response.get("Items", []))
+        yield from response.get("Items", [])
         start = response.get("LastEvaluatedKey")
         if not start:
-            return items
+            return
+        kwargs = {**kwargs, "ExclusiveStartKey": start}
+
+
+def conversation(case_id: str, kind: str) -> list[dict]:
+    """All MSG or NOTE items of a case, oldest first."""
+    condition = aws.Key("pk").eq(f"CASE#{case_id}") & aws.Key("sk").begins_with(f"{kind}#")
+    return [_plain(i) for i in _query_items(KeyConditionExpression=condition)]
 
 
 def cases_of_user(user_id: str, limit: int = 50) -> list[Case]:
@@ -187,18 +191,14 @@ def due_cases(until_iso: str, limit: int = 100) -> list[Case]:
     """Cases whose next sweep action is due at or before ``until_iso``, across all shards."""
     found: list[Case] = []
     for shard in range(DUE_SHARDS):
-        start = None
-        while len(found) < limit:
-            kwargs = {"IndexName": "due", "Limit": limit,
-                      "KeyConditionExpression": aws.Key("due_pk").eq(f"DUE#{shard}") & aws.Key("due_sk").lte(f"{until_iso}#~")}
-            if start:
-                kwargs["ExclusiveStartKey"] = start
-            response = _table().query(**kwargs)
-            found.extend(from_item(i) for i in response.get("Items", []))
-            start = response.get("LastEvaluatedKey")
-            if not start:
+        if len(found) >= limit:
+            break
+        condition = aws.Key("due_pk").eq(f"DUE#{shard}") & aws.Key("due_sk").lte(f"{until_iso}#~")
+        for item in _query_items(IndexName="due", Limit=limit, KeyConditionExpression=condition):
+            found.append(from_item(item))
+            if len(found) >= limit:
                 break
-    return found[:limit]
+    return found
 
 
 # -- opaque cursors: the GSI's LastEvaluatedKey, base64url JSON, checked on the way back in

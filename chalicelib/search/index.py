@@ -507,11 +507,39 @@ class Hit:
     score: float
 
 
+def _whoosh_index_module():
+    """``whoosh.index``, with Whoosh's reader imported without asyncio.
+
+    Whoosh-Reloaded takes ``cached_property`` (one property, ``SegmentReader.deleted_docs_set``)
+    from the PyPI package of that name, which imports asyncio — ~30 ms of a cold start, a third
+    of Whoosh's import — only to support coroutines. While ``whoosh.reading`` is first imported,
+    that name resolves to the standard library's ``functools.cached_property`` (same behaviour
+    for a plain method); afterwards the real package is importable as before.
+    """
+    import sys
+
+    if "whoosh.reading" not in sys.modules and "cached_property" not in sys.modules:
+        import functools
+        import types
+
+        stand_in = types.ModuleType("cached_property", "functools.cached_property, for whoosh.reading")
+        stand_in.cached_property = functools.cached_property
+        sys.modules["cached_property"] = stand_in
+        try:
+            import whoosh.reading  # noqa: F401
+        finally:
+            if sys.modules.get("cached_property") is stand_in:
+                del sys.modules["cached_property"]
+    from whoosh import index as whoosh_index
+
+    return whoosh_index
+
+
 class KbIndex:
     """A read-only, once-per-container view of a built index."""
 
     def __init__(self, index_dir: str | Path):
-        from whoosh import index as whoosh_index
+        whoosh_index = _whoosh_index_module()
 
         self.dir = Path(index_dir)
         self._ix = whoosh_index.open_dir(str(self.dir), readonly=True)

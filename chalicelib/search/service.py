@@ -6,6 +6,7 @@ never waits on or fails because of them (see ``_record_zero_result``).
 """
 from __future__ import annotations
 
+import gc
 import html
 import queue
 import threading
@@ -24,12 +25,13 @@ GAP_DAYS = 7
 
 _index: KbIndex | None = None
 _index_dir: str | None = None
+_frozen = False
 _lock = threading.Lock()
 
 
 def kb_index() -> KbIndex:
     """The container's index (opened on first use; reopened if ``KB_INDEX_DIR`` changed)."""
-    global _index, _index_dir
+    global _index, _index_dir, _frozen
     wanted = settings().kb_index_dir
     if _index is None or _index_dir != wanted:
         with _lock:
@@ -40,6 +42,12 @@ def kb_index() -> KbIndex:
                     logger.exception("kb index unavailable", extra={"kb_index_dir": wanted})
                     raise errors.ServiceUnavailable("知识库暂时不可用，请稍后重试。", code="kb_unavailable") from exc
                 _index_dir = wanted
+                if not _frozen:
+                    # The container's index (and Whoosh, imported with it) stays for good: out of
+                    # the collector's way like the modules (see the end of app.py). Once only —
+                    # tests reopen fixture indexes, and frozen garbage would never be freed.
+                    gc.freeze()
+                    _frozen = True
     return _index
 
 

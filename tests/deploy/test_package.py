@@ -78,3 +78,32 @@ def test_build_time_packages_stay_out_of_the_zip_and_runtime(packaged):
                             env={**__import__("os").environ, "AWS_DEFAULT_REGION": "ap-southeast-1"})
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "repayment-failed"   # (after the metric line)
+
+
+def test_every_module_ships_bytecode_that_lambda_uses_without_recompiling(packaged, tmp_path):
+    """Lambda's code directory is read-only: without .pyc in the zip each cold start compiles every
+    imported module again. The unpacked zip, with every source that has bytecode made unusable,
+    still imports the app and answers a search — nothing is compiled from source."""
+    import importlib.util
+    import zipfile
+    with zipfile.ZipFile(packaged / "deployment.zip") as archive:
+        names = set(archive.namelist())
+        sources = [n for n in names if n.endswith(".py")]
+        tag = sys.implementation.cache_tag
+        for name in sources:
+            folder, _, file = name.rpartition("/")
+            pyc = f"{folder + '/' if folder else ''}__pycache__/{file[:-3]}.{tag}.pyc"
+            assert pyc in names, f"no bytecode for {name}"
+            header = archive.read(pyc)[:8]
+            assert header[:4] == importlib.util.MAGIC_NUMBER
+            assert int.from_bytes(header[4:8], "little") == 0b01, f"{pyc}: not an unchecked-hash pyc"
+        archive.extractall(tmp_path)
+    for name in sources:
+        (tmp_path / name).write_text("raise RuntimeError('compiled from source')\n")
+    code = ("import app\nfrom chalicelib.search import service\n"
+            "print(service.search('还款失败了怎么办')['results'][0]['slug'])")
+    # -S: only the zip's own packages (and the standard library), as in Lambda
+    result = subprocess.run([sys.executable, "-S", "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                            env={**__import__("os").environ, "AWS_DEFAULT_REGION": "ap-southeast-1"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "repayment-failed"
