@@ -59,6 +59,13 @@ def serializer():
     return TypeSerializer()
 
 
+def attributes(item: dict) -> dict:
+    """A Python item → DynamoDB's low-level attribute map; ``None`` values are left out
+    (an absent attribute), as every table here stores them."""
+    serialize = serializer().serialize
+    return {k: serialize(v) for k, v in item.items() if v is not None}
+
+
 @functools.cache
 def deserializer():
     """boto3's DynamoDB ``TypeDeserializer`` (low-level attribute value → Python value)."""

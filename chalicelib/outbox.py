@@ -42,10 +42,6 @@ class Message:
             raise ValueError(f"unknown outbox channel {self.channel!r}")
 
 
-def _low_level(item: dict) -> dict:
-    return {k: aws.serializer().serialize(v) for k, v in item.items() if v is not None}
-
-
 def put(message: Message) -> dict:
     """One ``TransactWriteItems`` element that records ``message`` as pending."""
     now = clock.isoformat(clock.now())
@@ -55,7 +51,7 @@ def put(message: Message) -> dict:
         "subject": message.subject, "status": "pending", "attempts": 0, "created_at": now,
         "pending_pk": PENDING_PK, "pending_sk": f"{now}#{message.message_id}", "lease_until": "",
     }
-    return {"Put": {"TableName": settings().outbox_table, "Item": _low_level(item),
+    return {"Put": {"TableName": settings().outbox_table, "Item": aws.attributes(item),
                     "ConditionExpression": "attribute_not_exists(pk)"}}
 
 
@@ -176,7 +172,7 @@ def first_delivery(message_id: str, consumer: str) -> bool:
     try:
         aws.client("dynamodb").put_item(
             TableName=settings().outbox_table,
-            Item=_low_level({"pk": f"SEEN#{consumer}#{message_id}", "sk": "SEEN",
+            Item=aws.attributes({"pk": f"SEEN#{consumer}#{message_id}", "sk": "SEEN",
                              "expires_at": int((clock.now() + KEEP_SENT).timestamp())}),
             ConditionExpression="attribute_not_exists(pk)")
     except aws.ClientError as exc:

@@ -45,11 +45,8 @@ def _table():
     return aws.table(settings().cases_table)
 
 
-def _low(item: dict) -> dict:
-    return {k: aws.serializer().serialize(_to_dynamo(v)) for k, v in item.items() if v is not None}
-
-
 def _to_dynamo(value):
+    """Floats → Decimal (DynamoDB has no float), ``None`` left out at every level."""
     if isinstance(value, float):
         return Decimal(str(round(value, 3)))
     if isinstance(value, (list, tuple)):
@@ -103,7 +100,7 @@ def from_item(item: dict) -> Case:
 
 
 def _case_put(case: Case, *, expected_version: int | None) -> dict:
-    put = {"TableName": settings().cases_table, "Item": _low(to_item(case))}
+    put = {"TableName": settings().cases_table, "Item": aws.attributes(_to_dynamo(to_item(case)))}
     if expected_version is None:
         put["ConditionExpression"] = "attribute_not_exists(pk)"
     else:
@@ -118,7 +115,7 @@ def conversation_item(case_id: str, kind: str, payload: dict) -> dict:
         raise ValueError(kind)
     at = clock.isoformat(clock.now())
     item = {"pk": f"CASE#{case_id}", "sk": f"{kind}#{at}#{secrets.token_hex(4)}", "at": at, **payload}
-    return {"Put": {"TableName": settings().cases_table, "Item": _low(item),
+    return {"Put": {"TableName": settings().cases_table, "Item": aws.attributes(_to_dynamo(item)),
                     "ConditionExpression": "attribute_not_exists(pk)"}}
 
 

@@ -183,13 +183,13 @@ def _compact_payee(body: dict) -> dict:
     return body
 
 
-def summary(item: dict) -> dict:
-    return _compact_payee(schemas.RepaymentSummary(
+def summary(item: dict) -> schemas.RepaymentSummary:
+    return schemas.RepaymentSummary(
         id=item["id"], status=item["status"], kind=item["kind"], payee=item["payee"],
         amount=format_fen(int(item["amount_fen"])), fee=format_fen(int(item["fee_fen"])),
         total=format_fen(int(item["amount_fen"]) + int(item["fee_fen"])), created_at=item["created_at"],
         expected_arrival=_expected(item), actual_arrival=item.get("actual_arrival_at"),
-        failure=_failure(item)).model_dump(mode="json"))
+        failure=_failure(item))
 
 
 def _entry(status: str, event: str, message: str) -> dict:

@@ -40,10 +40,6 @@ def _ddb():
     return aws.client("dynamodb")
 
 
-def low(item: dict) -> dict:
-    return {k: aws.serializer().serialize(v) for k, v in item.items() if v is not None}
-
-
 def high(item: dict) -> dict:
     return {k: aws.deserializer().deserialize(v) for k, v in item.items()}
 
@@ -88,7 +84,7 @@ def get_account(user_id: str) -> dict | None:
 def _account_log(user_id: str, entry: dict) -> dict:
     at = clock.isoformat(clock.now())
     return {"Put": {"TableName": settings().repayments_table,
-                    "Item": low({"pk": user_pk(user_id), "sk": f"ACCOUNT#LOG#{at}#{secrets.token_hex(4)}",
+                    "Item": aws.attributes({"pk": user_pk(user_id), "sk": f"ACCOUNT#LOG#{at}#{secrets.token_hex(4)}",
                                  "at": at, **entry})}}
 
 
@@ -96,7 +92,7 @@ def set_frozen(user_id: str, *, reason: str, case_id: str) -> bool:
     """Freeze unless already frozen; False when it already was (nothing written)."""
     at = clock.isoformat(clock.now())
     update = {"Update": {
-        "TableName": settings().repayments_table, "Key": low(account_key(user_id)),
+        "TableName": settings().repayments_table, "Key": aws.attributes(account_key(user_id)),
         "UpdateExpression": "SET frozen = :t, frozen_at = :at, frozen_reason = :r, frozen_case_id = :c, "
                             "version = if_not_exists(version, :zero) + :one",
         "ConditionExpression": "attribute_not_exists(frozen) OR frozen = :f",
@@ -114,7 +110,7 @@ def clear_frozen(user_id: str, *, actor: str) -> bool:
     """Unfreeze if frozen; False when it was not frozen."""
     at = clock.isoformat(clock.now())
     update = {"Update": {
-        "TableName": settings().repayments_table, "Key": low(account_key(user_id)),
+        "TableName": settings().repayments_table, "Key": aws.attributes(account_key(user_id)),
         "UpdateExpression": "SET frozen = :f, unfrozen_at = :at, unfrozen_by = :a, version = version + :one",
         "ConditionExpression": "frozen = :t",
         "ExpressionAttributeValues": values({":t": True, ":f": False, ":at": at, ":a": actor, ":one": 1}),
@@ -136,7 +132,7 @@ def account_log(user_id: str) -> list[dict]:
 def not_frozen_check(user_id: str) -> dict:
     """TransactWriteItems element: fails (reason ConditionalCheckFailed) while the account is frozen."""
     return {"ConditionCheck": {
-        "TableName": settings().repayments_table, "Key": low(account_key(user_id)),
+        "TableName": settings().repayments_table, "Key": aws.attributes(account_key(user_id)),
         "ConditionExpression": "attribute_not_exists(frozen) OR frozen = :f",
         "ExpressionAttributeValues": values({":f": False}),
     }}
@@ -164,7 +160,7 @@ def put_repayment(item: dict) -> dict:
     item = {**item, **repayment_key(item["user_id"], item["id"]),
             "gsi1pk": status_index_key(item["user_id"], item["status"]), "gsi1sk": item["id"],
             "gsi2pk": kind_index_key(item["user_id"], item["kind"]), "gsi2sk": item["id"]}
-    return {"Put": {"TableName": settings().repayments_table, "Item": low(item),
+    return {"Put": {"TableName": settings().repayments_table, "Item": aws.attributes(item),
                     "ConditionExpression": "attribute_not_exists(pk)"}}
 
 
@@ -205,7 +201,8 @@ def change(user_id: str, repayment_id: str, *, expect_status: str, entry: dict, 
         for index, name in enumerate(remove):
             names[f"#r{index}"] = name
         expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove)))
-    return {"Update": {"TableName": settings().repayments_table, "Key": low(repayment_key(user_id, repayment_id)),
+    return {"Update": {"TableName": settings().repayments_table,
+                       "Key": aws.attributes(repayment_key(user_id, repayment_id)),
                        "UpdateExpression": expression, "ConditionExpression": " AND ".join(conditions),
                        "ExpressionAttributeNames": names, "ExpressionAttributeValues": values(vals)}}
 
@@ -287,7 +284,7 @@ def add_usage(user_id: str, month: str, kind: str, amount_fen: int, *, seen_fen:
     else:
         condition = "used_fen = :seen"
     return {"Update": {
-        "TableName": settings().repayments_table, "Key": low(usage_key(user_id, month, kind)),
+        "TableName": settings().repayments_table, "Key": aws.attributes(usage_key(user_id, month, kind)),
         "UpdateExpression": "SET used_fen = if_not_exists(used_fen, :zero) + :amount",
         "ConditionExpression": condition,
         "ExpressionAttributeValues": values({":zero": 0, ":amount": amount_fen,
@@ -298,7 +295,7 @@ def add_usage(user_id: str, month: str, kind: str, amount_fen: int, *, seen_fen:
 def release_usage(user_id: str, month: str, kind: str, amount_fen: int) -> dict:
     """TransactWriteItems element giving allowance back (a repayment that will never settle)."""
     return {"Update": {
-        "TableName": settings().repayments_table, "Key": low(usage_key(user_id, month, kind)),
+        "TableName": settings().repayments_table, "Key": aws.attributes(usage_key(user_id, month, kind)),
         "UpdateExpression": "SET used_fen = used_fen - :amount",
         "ConditionExpression": "used_fen >= :amount",
         "ExpressionAttributeValues": values({":amount": amount_fen}),
@@ -323,7 +320,7 @@ def claim_idempotency(user_id: str, key_hash: str, *, fingerprint: str, fingerpr
             "created_at": clock.isoformat(now), "expires_at": clock.epoch() + ttl_seconds}
     try:
         _ddb().put_item(
-            TableName=settings().repayments_table, Item=low(item),
+            TableName=settings().repayments_table, Item=aws.attributes(item),
             ConditionExpression="attribute_not_exists(pk) OR expires_at < :now "
                                 "OR (#state = :in_progress AND lock_until < :now)",
             ExpressionAttributeNames={"#state": "state"},
@@ -340,7 +337,7 @@ def claim_idempotency(user_id: str, key_hash: str, *, fingerprint: str, fingerpr
 def complete_idempotency(user_id: str, key_hash: str, *, owner: str, status_code: int, body: str) -> dict:
     """TransactWriteItems element storing the response, only for the request that holds the claim."""
     return {"Update": {
-        "TableName": settings().repayments_table, "Key": low(idempotency_key(user_id, key_hash)),
+        "TableName": settings().repayments_table, "Key": aws.attributes(idempotency_key(user_id, key_hash)),
         "UpdateExpression": "SET #state = :completed, status_code = :code, response_body = :body REMOVE lock_until",
         "ConditionExpression": "#state = :in_progress AND #owner = :owner",
         "ExpressionAttributeNames": {"#state": "state", "#owner": "owner"},
@@ -353,7 +350,7 @@ def release_idempotency(user_id: str, key_hash: str, *, owner: str) -> None:
     """Forget our in-progress claim (the request failed: the same key may be tried again)."""
     try:
         _ddb().delete_item(
-            TableName=settings().repayments_table, Key=low(idempotency_key(user_id, key_hash)),
+            TableName=settings().repayments_table, Key=aws.attributes(idempotency_key(user_id, key_hash)),
             ConditionExpression="#state = :in_progress AND #owner = :owner",
             ExpressionAttributeNames={"#state": "state", "#owner": "owner"},
             ExpressionAttributeValues=values({":in_progress": "in_progress", ":owner": owner}))
