@@ -609,8 +609,9 @@ class KbIndex:
                     # repeating a word in the query counts, a little; a single character is a
                     # weak term: it re-scores documents but never makes one match on its own
                     filler = token.startswith(analysis.FILLER_MARK)
-                    weak = filler or (kind == "g" and len(token) == 1)
-                    weight = (1.0 + 0.3 * (count - 1)) * (UNIGRAM_WEIGHT if kind == "g" and len(token) == 1 else 1.0)
+                    single_character = kind == "g" and len(token) == 1
+                    weak = filler or single_character
+                    weight = (1.0 + 0.3 * (count - 1)) * (UNIGRAM_WEIGHT if single_character else 1.0)
                     terms.append((postings, weight, kind != "p" and not filler, weak))
         return terms
 
@@ -629,10 +630,7 @@ class KbIndex:
                 return {}  # none of the query's real words or bigrams occur anywhere
             # a one-character query: its characters may match on their own (fillers never)
             terms = [t for t in terms if t[2]]
-        if any(not t[3] for t in terms):
-            terms = sorted(terms, key=lambda t: (t[3], len(t[0])))  # strong terms first
-        else:
-            terms = sorted(terms, key=lambda t: len(t[0]))
+        terms = sorted(terms, key=lambda t: (t[3], len(t[0])))  # strong terms first, rarest first
         if not terms:
             return {}
         common = max(50, int(self.doc_count * COMMON_SHARE))
