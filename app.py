@@ -13,16 +13,20 @@ import gc
 _gc_was_enabled = gc.isenabled()
 gc.disable()
 
+from chalicelib import coldstart  # noqa: E402
+
+coldstart.skip_pydantic_plugin_discovery()
+
 from chalice import AuthResponse, Rate  # noqa: E402
 
 from chalicelib import aws, errors, http, outbox, ratelimit  # noqa: E402
-from chalicelib.lazy import lazy_import  # noqa: E402
+from chalicelib.lazy import lazy_import, lazy_schemas  # noqa: E402
 from chalicelib.openapi import api_contract, document, render_docs  # noqa: E402
 from chalicelib.models import Health, Me  # noqa: E402
 from chalicelib.logs import logger, user_hash  # noqa: E402
 
-# Services are imported on their first request (chalicelib/lazy.py): a cold start pays only for
-# the route it answers. Schemas stay plain imports (the contracts below need the classes).
+# Services are imported on their first request, and the repay and escalation schemas on their
+# first use (chalicelib/lazy.py): a cold start pays only for the route it answers.
 auth = lazy_import("chalicelib.auth")
 
 app = http.App(app_name="repaydesk")
@@ -117,7 +121,7 @@ def drain_outbox(event):
 
 # ---------------------------------------------------------------- repay
 from chalicelib.config import settings as _settings  # noqa: E402  (kept with the routes that use it)
-from chalicelib.repay import schemas as repay_schemas  # noqa: E402
+repay_schemas = lazy_schemas("chalicelib.repay.schemas")
 
 repay = lazy_import("chalicelib.repay.service")
 
@@ -255,7 +259,8 @@ def kb_gaps():
 # help centre and contacts
 help_pages = lazy_import("chalicelib.helpcentre.pages")
 from chalicelib.helpcentre.schemas import ContactPageQuery, HelpSearchQuery  # noqa: E402
-from chalicelib.search import contacts  # noqa: E402
+contacts = lazy_import("chalicelib.search.contacts")
+contact_schemas = lazy_schemas("chalicelib.search.contacts")
 
 
 def _html(page: help_pages.Page):
@@ -264,7 +269,7 @@ def _html(page: help_pages.Page):
 
 @app.route("/contacts", methods=["GET"])
 @api_contract("The wallet's official contact channels and the public regulator lines", tag="search",
-              responses={200: contacts.ContactDirectory})
+              responses={200: contact_schemas.ContactDirectory})
 def list_contacts():
     return http.json_response(contacts.directory().model_dump(mode="json"),
                               headers={"Cache-Control": "public, max-age=300"})
@@ -272,9 +277,9 @@ def list_contacts():
 
 @app.route("/contacts/verify", methods=["GET"])
 @api_contract("Whether a phone number is one of the wallet's official numbers (scam check)", tag="search",
-              query=contacts.VerifyQuery, responses={200: contacts.NumberCheck}, errors=(400,))
+              query=contact_schemas.VerifyQuery, responses={200: contact_schemas.NumberCheck}, errors=(400,))
 def verify_contact_number():
-    query = http.parse_query(app.current_request, contacts.VerifyQuery)
+    query = http.parse_query(app.current_request, contact_schemas.VerifyQuery)
     return http.json_response(contacts.verify_number(query.number).model_dump(mode="json"))
 
 
@@ -308,7 +313,8 @@ def help_contact():
 
 # ---------------------------------------------------------------- escalation
 # step-based escalation (chalicelib/escalation): cases, support queues, the sweep
-from chalicelib.escalation import schemas as esc_schemas, steps as esc_steps  # noqa: E402
+esc_schemas = lazy_schemas("chalicelib.escalation.schemas")
+esc_steps = lazy_import("chalicelib.escalation.steps")
 
 escalation = lazy_import("chalicelib.escalation.service")
 

@@ -84,6 +84,10 @@ class Settings:
     escalation_calendar_path: str
     step_limit_overrides: str  # e.g. "frontline=120,senior=300" (seconds) for demos and e2e tests
 
+    # pydantic's own switch (it reads the variable itself); the Lambda function sets "__all__"
+    # and then the app also skips pydantic's plugin discovery import (chalicelib/coldstart.py).
+    pydantic_plugins_disabled: bool
+
     @property
     def jwks_url(self) -> str:
         # Against moto server the keys are served by the stand-in itself, at the same path.
@@ -136,6 +140,7 @@ def load() -> Settings:
                                                 / "contacts.yaml")),
         escalation_calendar_path=_env("ESCALATION_CALENDAR_PATH", str(CHALICELIB_DIR / "holidays.yaml")),
         step_limit_overrides=_env("STEP_LIMIT_OVERRIDES", ""),
+        pydantic_plugins_disabled=_env("PYDANTIC_DISABLE_PLUGINS", "") in {"__all__", "1", "true"},
     )
 
 

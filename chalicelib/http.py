@@ -17,6 +17,7 @@ from chalice import Chalice, Response
 from chalice.app import ChaliceUnhandledError, ChaliceViewError
 
 from chalicelib import errors
+from chalicelib.lazy import ModelRef, resolved
 
 MAX_BODY_BYTES = 64 * 1024
 Model = TypeVar("Model", bound=pydantic.BaseModel)
@@ -78,16 +79,18 @@ def json_object(request) -> dict[str, Any]:
     return data
 
 
-def parse_body(request, model: type[Model]) -> Model:
+def parse_body(request, model: type[Model] | ModelRef) -> Model:
     data = json_object(request)
+    model = resolved(model)
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as exc:
         raise validation_error(exc) from None
 
 
-def parse_query(request, model: type[Model]) -> Model:
+def parse_query(request, model: type[Model] | ModelRef) -> Model:
     params = dict(request.query_params or {})
+    model = resolved(model)
     try:
         return model.model_validate(params)
     except pydantic.ValidationError as exc:

@@ -13,6 +13,8 @@ from typing import Any, Callable
 
 import pydantic
 
+from chalicelib.lazy import ModelRef, resolved
+
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["error"],
@@ -33,9 +35,10 @@ _ERROR_TEXT = {400: "Bad input", 401: "Missing or invalid token", 403: "Not allo
 class Contract:
     summary: str
     tag: str
-    body: type[pydantic.BaseModel] | None = None
-    query: type[pydantic.BaseModel] | None = None
-    responses: dict[int, type[pydantic.BaseModel] | None] = field(default_factory=dict)
+    # A model class, or a ``chalicelib.lazy.ModelRef`` to one (imported when first needed).
+    body: type[pydantic.BaseModel] | ModelRef | None = None
+    query: type[pydantic.BaseModel] | ModelRef | None = None
+    responses: dict[int, type[pydantic.BaseModel] | ModelRef | None] = field(default_factory=dict)
     errors: tuple[int, ...] = ()
     headers: dict[str, dict] = field(default_factory=dict)  # request header name -> {"required", "schema", "description"}
     html: bool = False
@@ -91,18 +94,20 @@ def document(app, *, title: str = "RepayDesk API", version: str = "1.0.0") -> di
             for name in entry.view_args:
                 operation["parameters"].append({"name": name, "in": "path", "required": True,
                                                 "schema": {"type": "string", "minLength": 1}})
-            if contract.query is not None:
-                schema = contract.query.model_json_schema()
+            body, query = resolved(contract.body), resolved(contract.query)
+            if query is not None:
+                schema = query.model_json_schema()
                 required = set(schema.get("required", []))
                 for name, prop in schema.get("properties", {}).items():
                     operation["parameters"].append({"name": name, "in": "query", "required": name in required,
                                                     "schema": prop})
             for name, spec in contract.headers.items():
                 operation["parameters"].append({"name": name, "in": "header", **spec})
-            if contract.body is not None:
+            if body is not None:
                 operation["requestBody"] = {"required": True, "content": {
-                    "application/json": {"schema": _schema(contract.body, components, mode="validation")}}}
+                    "application/json": {"schema": _schema(body, components, mode="validation")}}}
             for status, model in contract.responses.items():
+                model = resolved(model)
                 if contract.html:
                     content = {"text/html": {"schema": {"type": "string"}}}
                 elif model is None:
@@ -116,7 +121,7 @@ def document(app, *, title: str = "RepayDesk API", version: str = "1.0.0") -> di
             if entry.authorizer is not None:
                 codes.add(401)
                 operation["security"] = [{"bearer": []}]
-            if contract.body is not None:
+            if body is not None:
                 codes.update({400, 413})
             for status in sorted(codes):
                 operation["responses"][str(status)] = {
