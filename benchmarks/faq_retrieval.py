@@ -3,7 +3,9 @@
 Indexes every entry of ``entries.jsonl`` through the project's own analyser and index build
 (first question as the title, the others as ``questions``), runs every query of
 ``queries.jsonl`` and prints R@1, R@5, MRR@10, query latency p50/p99 and build time, beside
-a character-bigram BM25 baseline computed in the same run.
+two plain character BM25 baselines computed in the same run: bigrams only, and single characters
+plus bigrams — the latter reproduces the dataset README's "character bigrams" reference
+(R@1 0.109 / R@5 0.284), so the ratios printed at the end are against that stronger one.
 
     .venv/bin/python benchmarks/faq_retrieval.py [--data DIR] [--limit N]
 
@@ -50,10 +52,12 @@ def metrics(ranked: list[list[str]], expected: list[str]) -> dict:
     return {"R@1": r1 / n, "R@5": r5 / n, "MRR@10": mrr / n}
 
 
-class BigramBM25:
-    """The baseline: plain BM25 (k1 1.2, b 0.75) over character bigrams of the questions."""
+class CharBM25:
+    """A baseline: plain BM25 (k1 1.2, b 0.75) over the questions' character bigrams, and their
+    single characters too when ``unigrams``."""
 
-    def __init__(self, entries):
+    def __init__(self, entries, *, unigrams: bool):
+        self.unigrams = unigrams
         self.ids = [e["id"] for e in entries]
         self.postings: dict[str, dict[int, int]] = defaultdict(dict)
         self.lengths = []
@@ -64,10 +68,10 @@ class BigramBM25:
                 self.postings[gram][i] = tf
         self.avg = sum(self.lengths) / len(self.lengths)
 
-    @staticmethod
-    def grams(text: str) -> list[str]:
+    def grams(self, text: str) -> list[str]:
         text = analysis.normalize(text)
-        return [text[i:i + 2] for i in range(len(text) - 1) if not text[i:i + 2].isspace()]
+        grams = [text[i:i + 2] for i in range(len(text) - 1) if not text[i:i + 2].isspace()]
+        return [c for c in text if not c.isspace()] + grams if self.unigrams else grams
 
     def search(self, query: str, k: int = 10) -> list[str]:
         n = len(self.ids)
@@ -127,25 +131,25 @@ def main(argv=None) -> int:
             kb.search(query["query"], limit=10)
             warm.append((time.perf_counter() - t0) * 1000)
 
-    started = time.perf_counter()
-    baseline = BigramBM25(entries)
-    base_build = time.perf_counter() - started
-    base_ranked, base_lat = [], []
-    for query in queries:
-        t0 = time.perf_counter()
-        base_ranked.append(baseline.search(query["query"]))
-        base_lat.append((time.perf_counter() - t0) * 1000)
-    base = metrics(base_ranked, expected)
-
     print(f"entries {len(entries)}, queries {len(queries)}")
     print(f"{'system':<34}{'R@1':>7}{'R@5':>7}{'MRR@10':>8}{'p50 ms':>8}{'p99 ms':>8}{'build s':>9}")
-    print(f"{'bigram BM25 baseline':<34}{base['R@1']:>7.3f}{base['R@5']:>7.3f}{base['MRR@10']:>8.3f}"
-          f"{statistics.median(base_lat):>8.2f}{percentile(base_lat, .99):>8.2f}{base_build:>9.2f}")
+    for name, unigrams in (("bigram BM25 baseline", False), ("char+bigram BM25 baseline", True)):
+        started = time.perf_counter()
+        baseline = CharBM25(entries, unigrams=unigrams)
+        base_build = time.perf_counter() - started
+        base_ranked, base_lat = [], []
+        for query in queries:
+            t0 = time.perf_counter()
+            base_ranked.append(baseline.search(query["query"]))
+            base_lat.append((time.perf_counter() - t0) * 1000)
+        base = metrics(base_ranked, expected)  # the last one (characters + bigrams) is the reference
+        print(f"{name:<34}{base['R@1']:>7.3f}{base['R@5']:>7.3f}{base['MRR@10']:>8.3f}"
+              f"{statistics.median(base_lat):>8.2f}{percentile(base_lat, .99):>8.2f}{base_build:>9.2f}")
     print(f"{'RepayDesk search (first pass)':<34}{ours['R@1']:>7.3f}{ours['R@5']:>7.3f}{ours['MRR@10']:>8.3f}"
           f"{statistics.median(latencies):>8.2f}{percentile(latencies, .99):>8.2f}{build_s:>9.2f}")
     print(f"{'RepayDesk search (warm)':<34}{'':>7}{'':>7}{'':>8}"
           f"{statistics.median(warm):>8.2f}{percentile(warm, .99):>8.2f}{'':>9}")
-    print(f"index open {open_s * 1000:.0f} ms; R@5 ratio to baseline {ours['R@5'] / base['R@5']:.2f}x, "
+    print(f"index open {open_s * 1000:.0f} ms; against the char+bigram baseline: R@5 ratio {ours['R@5'] / base['R@5']:.2f}x, "
           f"R@1 ratio {ours['R@1'] / base['R@1']:.2f}x")
     return 0
 

@@ -708,7 +708,7 @@ class KbIndex:
         if found is None:
             if len(self._spans) > 4096:
                 self._spans.clear()
-            found = self._spans[cache_key] = self.analyzer.analyze(text, spans=True).spans
+            found = self._spans[cache_key] = self.analyzer.spans(text)
         return found
 
     def docnum_for(self, slug: str) -> int | None:

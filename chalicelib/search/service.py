@@ -92,7 +92,7 @@ def search(query: str, *, category: str | None = None, limit: int = 10) -> dict:
 
 def _query_marks(kb: KbIndex, parsed, text: str) -> tuple[frozenset, frozenset]:
     """What to highlight: the query's words (canonical forms included) and their sounds."""
-    spans = kb.analyzer.analyze(text, spans=True).spans
+    spans = kb.analyzer.spans(text)
     sounds = {key for _, _, _, key in spans if key}
     # A pinyin query ("kefu dianhua") also marks words that sound like any of its pieces.
     return frozenset(parsed.words), frozenset(sounds)
@@ -102,7 +102,7 @@ def mark_text(kb: KbIndex, text: str, marks: tuple[frozenset, frozenset], *, spa
     """Offsets (into ``text``) of every token that matches the query, repeats included."""
     words, sounds = marks
     found = []
-    for start, end, terms, sound in (spans if spans is not None else kb.analyzer.analyze(text, spans=True).spans):
+    for start, end, terms, sound in (spans if spans is not None else kb.analyzer.spans(text)):
         if any(t in words for t in terms) or (sound and sound in sounds):
             found.append((start, end))
     return found
@@ -179,7 +179,7 @@ def did_you_mean(kb: KbIndex, text: str) -> str | None:
             i += 1
     suggestion = "".join(out)
     # Pinyin typed in latin letters: kefu dianhua → 客服电话.
-    latin = [s for s in analyzer.analyze(suggestion, spans=True).spans if s[3] and s[2][0].isascii()]
+    latin = [s for s in analyzer.spans(suggestion) if s[3] and s[2][0].isascii()]
     for start, end, _, sound in reversed(latin):
         word = table.get(sound)
         if word:

@@ -117,3 +117,11 @@ def test_highlights_mark_typo_and_pinyin_matches(kb):
                                   ("kefu", "联系客服", [(2, 4)])):
         marks = kb._query_marks(index, index.analyzer.analyze(query), query)
         assert kb.mark_text(index, text, marks) == expected, query
+
+
+def test_highlight_spans_are_the_full_analysis_spans_including_typed_pinyin(analyzer):
+    # analyzer.spans() skips the character and pinyin terms; the offsets, terms and sounds that
+    # highlighting reads must not change (typed pinyin keeps its syllables: "kefu" sounds like 客服).
+    for text in ("还款：先还款，再还款 还款", "我的花被还钱失拜了吗？", "kefu dianhua 多少", "app 打不开 ma"):
+        assert analyzer.spans(text) == analyzer.analyze(text, spans=True).spans, text
+    assert ("kefu", "kefu") in {(terms[0], sound) for _, _, terms, sound in analyzer.spans("kefu dianhua")}
