@@ -105,6 +105,12 @@ def stopwords() -> frozenset[str]:
 
 
 @functools.cache
+def products() -> frozenset[str]:
+    """Distinct products (``products.txt``): an article about another one is not an answer."""
+    return frozenset(normalize(line) for line in _lines("products.txt"))
+
+
+@functools.cache
 def domain_words() -> dict[str, int]:
     words = {}
     for line in _lines("dictionary.txt"):

@@ -68,3 +68,33 @@ def test_service_rejects_bad_input_directly(kb):
         kb.search("还款", limit=0)
     with pytest.raises(errors.ValidationFailed):
         kb.search("还款", category="nope")
+
+
+@pytest.fixture(scope="module")
+def product_index(tmp_path_factory):
+    """Questions that differ by product: every other word of the query matches 花呗's."""
+    from chalicelib.search.index import Article, KbIndex, build
+
+    articles = [Article(slug=slug, title=title, category="repayment", questions=[], tags=[], updated="", body="")
+                for slug, title in (("huabei-limit", "花呗额度怎么提高"), ("jiebei-limit", "借呗额度"),
+                                    ("limit-general", "额度是什么意思"))]
+    out = tmp_path_factory.mktemp("products") / "index"
+    build(out.parent, out, articles=articles)
+    return KbIndex(out)
+
+
+def ranked(index, query):
+    hits, _, _ = index.search(query, limit=3)
+    return [index.stored(hit.docnum)["slug"] for hit in hits]
+
+
+@pytest.mark.parametrize("query", ["借呗额度怎么提高", "蚂蚁借呗的额度怎么提高呢"])
+def test_an_article_about_another_product_does_not_answer_first(product_index, query):
+    # 花呗's question shares 额度, 怎么, 提高 — more than 借呗's — but is about another product
+    # (蚂蚁借呗, the long form, included).
+    assert ranked(product_index, query)[0] == "jiebei-limit"
+
+
+def test_articles_naming_no_product_or_the_same_one_are_not_demoted(product_index):
+    assert ranked(product_index, "花呗额度怎么提高")[0] == "huabei-limit"
+    assert ranked(product_index, "借呗额度是什么意思")[:2] == ["limit-general", "jiebei-limit"]
