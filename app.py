@@ -19,7 +19,7 @@ coldstart.skip_pydantic_plugin_discovery()
 
 from chalice import AuthResponse, Rate  # noqa: E402
 
-from chalicelib import aws, errors, http, outbox, ratelimit  # noqa: E402
+from chalicelib import aws, errors, http, ratelimit  # noqa: E402
 from chalicelib.lazy import lazy_import, lazy_schemas  # noqa: E402
 from chalicelib.openapi import api_contract, document, render_docs  # noqa: E402
 from chalicelib.models import Health, Me  # noqa: E402
@@ -28,6 +28,7 @@ from chalicelib.logs import logger, user_hash  # noqa: E402
 # Services are imported on their first request, and the repay and escalation schemas on their
 # first use (chalicelib/lazy.py): a cold start pays only for the route it answers.
 auth = lazy_import("chalicelib.auth")
+outbox = lazy_import("chalicelib.outbox")
 
 app = http.App(app_name="repaydesk")
 app.debug = False  # never leak tracebacks to callers; errors are logged instead
@@ -258,7 +259,7 @@ def kb_gaps():
 
 # help centre and contacts
 help_pages = lazy_import("chalicelib.helpcentre.pages")
-from chalicelib.helpcentre.schemas import ContactPageQuery, HelpSearchQuery  # noqa: E402
+help_schemas = lazy_schemas("chalicelib.helpcentre.schemas")
 contacts = lazy_import("chalicelib.search.contacts")
 contact_schemas = lazy_schemas("chalicelib.search.contacts")
 
@@ -292,9 +293,9 @@ def help_home():
 
 @app.route("/help/search", methods=["GET"])
 @api_contract("Help centre search results (HTML); an empty or over-long question is a 400 page", tag="search",
-              query=HelpSearchQuery, responses={200: None, 400: None, 503: None}, html=True)
+              query=help_schemas.HelpSearchQuery, responses={200: None, 400: None, 503: None}, html=True)
 def help_search():
-    return _html(help_pages.search(http.parse_query(app.current_request, HelpSearchQuery)))
+    return _html(help_pages.search(http.parse_query(app.current_request, help_schemas.HelpSearchQuery)))
 
 
 @app.route("/help/articles/{slug}", methods=["GET"])
@@ -306,9 +307,9 @@ def help_article(slug):
 
 @app.route("/help/contact", methods=["GET"])
 @api_contract("Official channels, hours and the number checker (HTML)", tag="search",
-              query=ContactPageQuery, responses={200: None, 400: None}, html=True)
+              query=help_schemas.ContactPageQuery, responses={200: None, 400: None}, html=True)
 def help_contact():
-    return _html(help_pages.contact(http.parse_query(app.current_request, ContactPageQuery)))
+    return _html(help_pages.contact(http.parse_query(app.current_request, help_schemas.ContactPageQuery)))
 
 
 # ---------------------------------------------------------------- escalation
