@@ -522,10 +522,14 @@ def _whoosh_index_module():
     - ``whoosh.compat`` imports ``urllib.request.urlretrieve`` (~13 ms: http.client, ssl,
       email), which no Whoosh module calls; the stand-in imports the real one if it ever is.
 
-    The stand-ins are in ``sys.modules`` only while ``whoosh.reading`` is first imported (no other
-    module imports then); afterwards the real modules are importable as before.
+    The stand-ins are in ``sys.modules`` only while ``whoosh.reading`` is first imported;
+    afterwards the real modules are importable as before. ``urllib.request`` is a standard-library
+    module another thread could import in that moment (boto3 does), so it is stood in only while
+    this is the process's only thread — as in a Lambda cold start, where the first search opens
+    the index before anything else runs; otherwise Whoosh imports the real one.
     """
     import sys
+    import threading
 
     if "whoosh.reading" not in sys.modules:
         import functools
@@ -537,9 +541,10 @@ def _whoosh_index_module():
             return real(*args, **kwargs)
 
         stand_ins = {}
+        alone = threading.active_count() == 1
         for name, attribute, value in (("cached_property", "cached_property", functools.cached_property),
                                        ("urllib.request", "urlretrieve", urlretrieve)):
-            if name not in sys.modules:
+            if name not in sys.modules and (alone or name == "cached_property"):
                 stand_ins[name] = types.ModuleType(name, f"stand-in for whoosh.reading's import of {attribute}")
                 setattr(stand_ins[name], attribute, value)
         sys.modules.update(stand_ins)

@@ -73,6 +73,19 @@ def test_what_the_search_left_out_still_works_on_its_own_route(cold_search):
     assert cold_search["urlopen_is_real"]  # whoosh's stand-in for urllib.request is gone
 
 
+def test_with_other_threads_running_whoosh_gets_the_real_urllib_request():
+    # Another thread could import urllib.request while Whoosh imports (boto3 does): no stand-in then.
+    code = ("import sys, threading\n"
+            "stop = threading.Event(); threading.Thread(target=stop.wait).start()\n"
+            "from chalicelib.search import service\n"
+            "service.kb_index(); stop.set()\n"
+            "print(hasattr(sys.modules.get('urllib.request'), 'urlopen'))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=lambda_environment(),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == "True"
+
+
 def test_a_lazy_schema_reference_resolves_to_the_class_or_fails_by_name():
     from chalicelib.repay.schemas import RepaymentRequest
 
