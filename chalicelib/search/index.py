@@ -4,7 +4,8 @@ Build (``python -m chalicelib.search build --source kb --out chalicelib/search/i
 every ``*.md`` in the source folder → a Whoosh index holding everything the API serves
 (title, category, rendered HTML, questions, related articles computed here), plus the
 analyser's run-time data (``lexicon.txt``, ``pinyin.txt``), the did-you-mean table
-(``suggest.txt``), ``meta.json`` and a copy of ``contacts.yaml``. Nothing reads ``kb/`` at
+(``suggest.txt``), the products each title names (``title_products.txt``), ``meta.json`` and a
+copy of ``contacts.yaml``. Nothing reads ``kb/`` at
 run time and nothing is indexed on a request or a cold start.
 
 Search: BM25 over six fields (words / character bigrams / pinyin bigrams, each for the
@@ -42,6 +43,7 @@ CATEGORIES = {  # id → Chinese name, in display order
 FIELDS = ("hw", "hg", "hp", "bw", "bg", "bp")  # head/body × words/grams/pinyin
 META_FILE = "meta.json"
 SUGGEST_FILE = "suggest.txt"
+TITLE_PRODUCTS_FILE = "title_products.txt"
 CONTACTS_FILE = "contacts.yaml"
 RELATED_COUNT = 3
 
@@ -468,6 +470,15 @@ def _write_support_files(directory: Path, corpus: Corpus, analyzer: analysis.Ana
             best[key] = (count, word)
     (directory / SUGGEST_FILE).write_text("".join(f"{k} {w}\n" for k, (_, w) in sorted(best.items())),
                                           encoding="utf-8")
+    # Products a title names (products.txt, or a variant synonyms.txt maps to one): "docnum 花呗 …".
+    spellings = {p: p for p in analysis.products()}
+    spellings.update({v: c for v, c in analysis.synonyms().items() if c in spellings})
+    with open(directory / TITLE_PRODUCTS_FILE, "w", encoding="utf-8") as out:
+        for docnum, fields in enumerate(corpus.stored):
+            title = analysis.normalize(fields["title"])
+            named = sorted({product for spelling, product in spellings.items() if spelling in title})
+            if named:
+                out.write(f"{docnum} {' '.join(named)}\n")
     counts = Counter(fields["category"] for fields in corpus.stored)
     meta = {"articles": len(corpus.stored), "categories": {c: counts.get(c, 0) for c in CATEGORIES},
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
@@ -499,8 +510,8 @@ COMMON_SHARE = 0.05  # terms in more documents than this only re-score documents
 MAX_CANDIDATES = 3000
 UNIGRAM_WEIGHT = 1.5  # single characters relative to bigrams (weak terms: they only re-score)
 COVERAGE = 0.7  # how much covering more of the query multiplies the score (0 = plain BM25 sum)
-# An article whose title/questions name only other products than the query's (products.txt)
-# keeps this share of its score. ATEC FAQ (8,537 real questions, half tuned / half checked):
+# An article whose title names only other products than the query's (products.txt), and whose
+# questions do not name the query's either, keeps this share of its score. ATEC FAQ (8,537 real questions, half tuned / half checked):
 # 0.6 moved R@5 by +0.007 / +0.009 and R@1 by +0.002 — 0.4 or 0.8 within 0.002 of it.
 PRODUCT_MISMATCH = 0.6
 
@@ -575,6 +586,7 @@ class KbIndex:
         self._lengths: dict[str, list[int]] = {}
         self._category_docs: dict[str, frozenset[int]] = {}
         self._suggest: dict[str, str] | None = None
+        self._title_products: dict[int, frozenset[str]] | None = None
         self._stored: dict[int, dict] = {}
         self._spans: dict[tuple[int, str], list] = {}
 
@@ -681,20 +693,30 @@ class KbIndex:
         return totals
 
     def _demote_other_products(self, parsed: analysis.Analysis, totals: dict[int, float]) -> None:
-        """Articles whose title or questions name a product, but none the query names, are
-        about something else (借呗 vs 花呗): they keep ``PRODUCT_MISMATCH`` of their score."""
-        products = analysis.products()
-        named = products.intersection(parsed.words)
+        """Articles whose title names a product, but none the query names (nor do their
+        questions), are about something else (借呗 vs 花呗): they keep ``PRODUCT_MISMATCH`` of
+        their score. Only the title counts against an article: a general one may name a product
+        in one of its questions as an example ("钱扣了信用卡没收到" in the arrival-delay article)."""
+        named = analysis.products().intersection(parsed.words)
         if not named or not totals:
             return
+        titles = self.title_products()
         about_named: set[int] = set()
         for product in named:
             about_named.update(self.postings("hw", product).keys())
-        other = set()
-        for product in products - named:
-            other.update(self.postings("hw", product).keys() & totals.keys())
-        for docnum in other - about_named:
-            totals[docnum] *= PRODUCT_MISMATCH
+        for docnum in totals.keys() & titles.keys():
+            if docnum not in about_named and not titles[docnum] & named:
+                totals[docnum] *= PRODUCT_MISMATCH
+
+    def title_products(self) -> dict[int, frozenset[str]]:
+        """``{docnum: products its title names}`` (``title_products.txt``, loaded on first use)."""
+        if self._title_products is None:
+            table = {}
+            for line in (self.dir / TITLE_PRODUCTS_FILE).read_text(encoding="utf-8").splitlines():
+                docnum, *named = line.split()
+                table[int(docnum)] = frozenset(named)
+            self._title_products = table
+        return self._title_products
 
     def search(self, text: str, *, category: str | None = None, limit: int = 10) -> tuple[list[Hit], int, analysis.Analysis]:
         parsed = self.analyzer.analyze(text)

@@ -22,7 +22,7 @@ def test_build_writes_everything_the_runtime_needs(tmp_path):
     (source / "contacts.yaml").write_text("hotlines: []\n", encoding="utf-8")
     stats = build(source, tmp_path / "index")
     assert stats["articles"] == 7
-    for name in ("lexicon.txt", "pinyin.txt", "suggest.txt", "meta.json", "contacts.yaml"):
+    for name in ("lexicon.txt", "pinyin.txt", "suggest.txt", "title_products.txt", "meta.json", "contacts.yaml"):
         assert (tmp_path / "index" / name).is_file(), name
     shutil.rmtree(source)  # the runtime never reads the sources
     kb = KbIndex(tmp_path / "index")

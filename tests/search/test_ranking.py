@@ -78,6 +78,9 @@ def product_index(tmp_path_factory):
     articles = [Article(slug=slug, title=title, category="repayment", questions=[], tags=[], updated="", body="")
                 for slug, title in (("huabei-limit", "花呗额度怎么提高"), ("jiebei-limit", "借呗额度"),
                                     ("limit-general", "额度是什么意思"))]
+    # A general article that names a product only as an example, in one of its questions.
+    articles.append(Article(slug="limit-restore", title="还款后额度多久恢复", category="repayment",
+                            questions=["信用卡还了额度没恢复"], tags=[], updated="", body=""))
     out = tmp_path_factory.mktemp("products") / "index"
     build(out.parent, out, articles=articles)
     return KbIndex(out)
@@ -98,3 +101,4 @@ def test_an_article_about_another_product_does_not_answer_first(product_index, q
 def test_articles_naming_no_product_or_the_same_one_are_not_demoted(product_index):
     assert ranked(product_index, "花呗额度怎么提高")[0] == "huabei-limit"
     assert ranked(product_index, "借呗额度是什么意思")[:2] == ["limit-general", "jiebei-limit"]
+    assert ranked(product_index, "借呗还款后额度多久恢复")[0] == "limit-restore"
