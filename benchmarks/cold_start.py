@@ -14,8 +14,8 @@ What it measures, per run (medians printed at the end):
 - **wall to exit** — the same plus interpreter shutdown (module teardown, the final garbage
   collections), as the parent sees the process end; shown so nothing is hidden.
 - **CPU to response** — the child's own CPU time (user + system, ``time.process_time()``) when
-  the response is ready: on a shared 2-core machine it moves much less with the load of other
-  work than wall time does (waiting for a core is not counted).
+  the response is ready: waiting for a core behind other local work is not counted (a slower
+  VM is: then CPU and wall time move together, and ``--yardstick`` shows it).
 - the in-process split: ``import app`` / open index + first search (``perf_counter``).
 
 Like the deployment package (``make package`` ships ``.pyc`` for every module), the run uses
