@@ -551,11 +551,12 @@ def _whoosh_index_module():
 
             return real(*args, **kwargs)
 
+        wanted = {"cached_property": ("cached_property", functools.cached_property)}
+        if threading.active_count() == 1:
+            wanted["urllib.request"] = ("urlretrieve", urlretrieve)
         stand_ins = {}
-        alone = threading.active_count() == 1
-        for name, attribute, value in (("cached_property", "cached_property", functools.cached_property),
-                                       ("urllib.request", "urlretrieve", urlretrieve)):
-            if name not in sys.modules and (alone or name == "cached_property"):
+        for name, (attribute, value) in wanted.items():
+            if name not in sys.modules:
                 stand_ins[name] = types.ModuleType(name, f"stand-in for whoosh.reading's import of {attribute}")
                 setattr(stand_ins[name], attribute, value)
         sys.modules.update(stand_ins)
@@ -701,11 +702,9 @@ class KbIndex:
         if not named or not totals:
             return
         titles = self.title_products()
-        about_named: set[int] = set()
-        for product in named:
-            about_named.update(self.postings("hw", product).keys())
+        heads_naming = [self.postings("hw", product) for product in named]  # cached per container
         for docnum in totals.keys() & titles.keys():
-            if docnum not in about_named and not titles[docnum] & named:
+            if not titles[docnum] & named and not any(docnum in head for head in heads_naming):
                 totals[docnum] *= PRODUCT_MISMATCH
 
     def title_products(self) -> dict[int, frozenset[str]]:
