@@ -1,0 +1,27 @@
+"""Who acts in a use case: the domain's view of the signed-in caller.
+
+Services take an ``Actor``, not the HTTP layer's principal, so they can be called from a
+schedule, a queue worker or a test without faking a request. ``app.py`` builds one per
+request from the authorizer's context (``http.actor``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SUPPORT = "support"
+SENIOR_SUPPORT = "senior-support"
+STAFF_ROLES = frozenset({SUPPORT, SENIOR_SUPPORT})
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: str  # Cognito ``sub``: stable, what every item is keyed by
+    username: str = ""
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.roles & STAFF_ROLES)
