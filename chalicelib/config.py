@@ -29,6 +29,13 @@ def _int(name: str, default: int) -> int:
         raise ValueError(f"setting {name} must be an integer, got {raw!r}") from exc
 
 
+def _shards(name: str, default: int) -> int:
+    value = _int(name, default)
+    if value < 1:
+        raise ValueError(f"setting {name} must be at least 1, got {value}")
+    return value
+
+
 def _bool(name: str, default: bool) -> bool:
     return _env(name, "true" if default else "false").lower() in {"1", "true", "yes", "on"}
 
@@ -53,6 +60,10 @@ class Settings:
     kb_table: str
     outbox_table: str
     limits_table: str
+    # Write shards of hot partition keys (docs/scale.md); raise only, never lower (chalicelib/shards.py)
+    queue_shards: int          # the cases table's queue index, QUEUE#<step>
+    feedback_shards: int       # the kb table's article feedback totals, FEEDBACK
+    zero_result_shards: int    # the kb table's zero-result counters, ZERO#<day>
 
     # Per-user rate limits: "action=count/window_seconds,..."
     rate_limits: str
@@ -118,6 +129,9 @@ def load() -> Settings:
         kb_table=_env("KB_TABLE", f"repaydesk-{stage}-kb"),
         outbox_table=_env("OUTBOX_TABLE", f"repaydesk-{stage}-outbox"),
         limits_table=_env("LIMITS_TABLE", f"repaydesk-{stage}-limits"),
+        queue_shards=_shards("QUEUE_SHARDS", 4),
+        feedback_shards=_shards("FEEDBACK_SHARDS", 4),
+        zero_result_shards=_shards("ZERO_RESULT_SHARDS", 4),
         rate_limits=_env("RATE_LIMITS", "repayment_create=30/3600,repayment_verify=10/300,kb_feedback=30/3600"),
         settlement_queue=_env("SETTLEMENT_QUEUE", f"repaydesk-{stage}-settlement"),
         escalation_topic_prefix=_env("ESCALATION_TOPIC_PREFIX", f"repaydesk-{stage}-escalation-"),

@@ -4,7 +4,9 @@ Access patterns (no Scan anywhere):
 - a case by reference                  GetItem  pk=CASE#<ref>, sk=CASE
 - a case's conversation / notes         Query    pk=CASE#<ref>, sk begins_with MSG# / NOTE#
 - a user's cases                        Query    GSI by_user (user_pk=USER#<uid>, newest first)
-- a step's open queue, nearest deadline Query    GSI queue   (queue_pk=QUEUE#<step>, queue_sk=<deadline>#<ref>)
+- a step's open queue, nearest deadline Query    GSI queue   (queue_pk=QUEUE#<step>[#<shard>], queue_sk=<deadline>#<ref>),
+                                                 every shard (QUEUE_SHARDS, crc32 of the ref; shard 0 unsuffixed),
+                                                 merged by queue_sk; the cursor is the last queue_sk shown
 - the sweep's due work                  Query    GSI due     (due_pk=DUE#<shard>, due_sk <= now)
 """
 from chalicelib.escalation import steps

@@ -7,8 +7,9 @@ Items (``pk`` / ``sk``):
 
 Sparse GSIs on the case item (attributes present only while they apply):
 - ``by_user``  ``user_pk`` = USER#<uid>,  ``user_sk`` = <created_at>#<ref>      a user's cases, newest last
-- ``queue``    ``queue_pk`` = QUEUE#<step>, ``queue_sk`` = <deadline|~paused>#<ref>  open cases of a step,
-               nearest deadline first (cases waiting on the user after them)
+- ``queue``    ``queue_pk`` = QUEUE#<step>[#<shard>], ``queue_sk`` = <deadline|~paused>#<ref>  open cases of a
+               step, nearest deadline first (cases waiting on the user after them); ``QUEUE_SHARDS``
+               shards by crc32 of the ref (shard 0 unsuffixed), merged on read (``queue_page``)
 - ``due``      ``due_pk`` = DUE#<0-3>,     ``due_sk`` = <due time>#<ref>         what the sweep must do next
                (warn / lapse / auto-close), sharded so no single partition gets every write
 
@@ -20,12 +21,14 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import heapq
+import itertools
 import json
 import secrets
 import zlib
 from decimal import Decimal
 
-from chalicelib import aws, clock
+from chalicelib import aws, clock, shards
 from chalicelib.config import settings
 from chalicelib.escalation.model import Case
 
@@ -70,6 +73,10 @@ def case_key(case_id: str) -> dict:
     return {"pk": f"CASE#{case_id}", "sk": "CASE"}
 
 
+def queue_key(step: str, shard: int) -> str:
+    return shards.shard_key(f"QUEUE#{step}", shard)
+
+
 def due_shard(case_id: str) -> int:
     return zlib.crc32(case_id.encode()) % DUE_SHARDS
 
@@ -81,7 +88,7 @@ def to_item(case: Case) -> dict:
     item["user_pk"] = f"USER#{case.user_id}"
     item["user_sk"] = f"{case.created_at}#{case.case_id}"
     if case.status in ("open", "waiting_user"):
-        item["queue_pk"] = f"QUEUE#{case.step}"
+        item["queue_pk"] = queue_key(case.step, shards.shard_of(case.case_id, settings().queue_shards))
         item["queue_sk"] = f"{case.deadline or '~paused'}#{case.case_id}"
     due = case.due()
     if due:
@@ -176,12 +183,29 @@ def cases_of_user(user_id: str, limit: int = 50) -> list[Case]:
 
 
 def queue_page(step: str, *, limit: int, cursor: str | None) -> tuple[list[Case], str | None]:
-    kwargs = {"IndexName": "queue", "KeyConditionExpression": aws.Key("queue_pk").eq(f"QUEUE#{step}"), "Limit": limit}
-    if cursor:
-        kwargs["ExclusiveStartKey"] = decode_cursor(cursor, step)
-    response = _table().query(**kwargs)
-    last = response.get("LastEvaluatedKey")
-    return [from_item(i) for i in response.get("Items", [])], encode_cursor(last) if last else None
+    """One page of the step's open cases, nearest deadline first, merged from every queue shard.
+
+    ``queue_sk`` (``<deadline|~paused>#<ref>``) is unique, so "after the last one shown" is a
+    key condition on every shard and the cursor is just that sort key. Each shard is read
+    lazily in small pages and ``heapq.merge`` pulls from whichever shard holds the next case,
+    so a page reads about ``limit + 1`` cases plus one small page per shard, not ``limit``
+    per shard. One case more than asked for says whether another page exists.
+    """
+    after = decode_cursor(cursor, step) if cursor else None
+    count = settings().queue_shards
+    per_shard = max(2, -(-(limit + 1) // count) + 1)
+
+    def shard(number: int):
+        condition = aws.Key("queue_pk").eq(queue_key(step, number))
+        if after:
+            condition = condition & aws.Key("queue_sk").gt(after)
+        return _query_items(IndexName="queue", KeyConditionExpression=condition, Limit=per_shard)
+
+    merged = heapq.merge(*(shard(n) for n in range(count)), key=lambda item: item["queue_sk"])
+    items = list(itertools.islice(merged, limit + 1))
+    page = items[:limit]
+    more = len(items) > limit
+    return [from_item(i) for i in page], encode_cursor(step, page[-1]["queue_sk"]) if more else None
 
 
 def due_cases(until_iso: str, limit: int = 100) -> list[Case]:
@@ -198,24 +222,28 @@ def due_cases(until_iso: str, limit: int = 100) -> list[Case]:
     return found
 
 
-# -- opaque cursors: the GSI's LastEvaluatedKey, base64url JSON, checked on the way back in
+# -- opaque cursors: the step and the last queue_sk shown, base64url JSON, checked on the way back in
 class BadCursor(ValueError):
     pass
 
 
-def encode_cursor(key: dict) -> str:
-    raw = json.dumps(_plain(key), separators=(",", ":"), sort_keys=True).encode()
+def encode_cursor(step: str, after: str) -> str:
+    raw = json.dumps({"step": step, "after": after}, separators=(",", ":"), sort_keys=True).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, step: str) -> dict:
+def decode_cursor(cursor: str, step: str) -> str:
+    """The ``queue_sk`` a page starts after. Cursors handed out before the queue was sharded
+    (the unsharded index's LastEvaluatedKey) are still accepted: their ``queue_sk`` is the same."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         key = json.loads(raw)
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise BadCursor(cursor) from None
-    expected = {"pk", "sk", "queue_pk", "queue_sk"}
-    if (not isinstance(key, dict) or set(key) != expected or not all(isinstance(v, str) for v in key.values())
-            or key["queue_pk"] != f"QUEUE#{step}"):
+    if not isinstance(key, dict) or not all(isinstance(v, str) for v in key.values()):
         raise BadCursor(cursor)
-    return key
+    if set(key) == {"step", "after"} and key["step"] == step and key["after"]:
+        return key["after"]
+    if set(key) == {"pk", "sk", "queue_pk", "queue_sk"} and key["queue_pk"] == f"QUEUE#{step}" and key["queue_sk"]:
+        return key["queue_sk"]
+    raise BadCursor(cursor)

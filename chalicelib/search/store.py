@@ -4,12 +4,17 @@ One table (``settings().kb_table``, pk/sk strings), three kinds of item:
 
 | pk | sk | what |
 | --- | --- | --- |
-| ``ZERO#<yyyy-mm-dd>`` | ``Q#<query>`` | a query that found nothing that day: ``count`` (atomic ADD), ``last_at`` |
-| ``FEEDBACK`` | ``ARTICLE#<slug>`` | per-article totals ``helpful`` / ``not_helpful`` (atomic ADD) |
+| ``ZERO#<yyyy-mm-dd>[#<shard>]`` | ``Q#<query>`` | a query that found nothing that day: ``count`` (atomic ADD), ``last_at`` |
+| ``FEEDBACK[#<shard>]`` | ``ARTICLE#<slug>`` | per-article totals ``helpful`` / ``not_helpful`` (atomic ADD) |
 | ``ARTICLE#<slug>`` | ``VOTE#<time>#<id>`` or ``USER#<user id>`` | one vote with its comment |
 
-Every read on a request path is a Query on one partition (a day, or the feedback
-totals), never a Scan. A vote and the totals it changes are written in one transaction,
+The counters and totals are write-sharded (``ZERO_RESULT_SHARDS``, ``FEEDBACK_SHARDS``;
+``chalicelib/shards.py``, docs/scale.md): a query's or an article's shard is crc32 of the
+query or slug (shard 0 is the unsharded key), so no single partition takes every zero-result
+search or every vote. Readers query every shard and sum rows of the same query or slug.
+
+Every read on a request path is a Query on one partition (a day's or the totals' shard, an
+article's votes), never a Scan. A vote and the totals it changes are written in one transaction,
 the vote conditionally (a signed-in user votes once per article; a retried anonymous vote
 with the same id is not counted twice).
 
@@ -22,7 +27,7 @@ import functools
 import time
 import uuid
 
-from chalicelib import aws, errors
+from chalicelib import aws, errors, shards
 from chalicelib.config import settings
 
 ZERO_PREFIX = "ZERO#"
@@ -32,6 +37,25 @@ MAX_COMMENT = 500
 ANALYTICS_PAUSE_SECONDS = 30.0
 
 _analytics_down_until = 0.0
+
+
+def zero_key(day: str, query: str) -> str:
+    """The partition of ``query``'s counter on ``day``."""
+    return shards.shard_key(ZERO_PREFIX + day, shards.shard_of(query, settings().zero_result_shards))
+
+
+def feedback_key(slug: str) -> str:
+    """The partition of ``slug``'s feedback totals."""
+    return shards.shard_key(FEEDBACK_PK, shards.shard_of(slug, settings().feedback_shards))
+
+
+def _query_partitions(partition_keys: list[str]):
+    """Every item of the given partitions, one paginated Query each."""
+    paginator = aws.client("dynamodb").get_paginator("query")
+    for pk in partition_keys:
+        for page in paginator.paginate(TableName=settings().kb_table, KeyConditionExpression="pk = :pk",
+                                       ExpressionAttributeValues={":pk": {"S": pk}}):
+            yield from page["Items"]
 
 
 @functools.cache
@@ -54,7 +78,7 @@ def count_zero_result(query: str, *, day: str) -> None:
     try:
         _analytics_client(aws._session()).update_item(
             TableName=settings().kb_table,
-            Key={"pk": {"S": ZERO_PREFIX + day}, "sk": {"S": "Q#" + query[:MAX_STORED_QUERY]}},
+            Key={"pk": {"S": zero_key(day, query[:MAX_STORED_QUERY])}, "sk": {"S": "Q#" + query[:MAX_STORED_QUERY]}},
             UpdateExpression="ADD #count :one SET #query = :query, #day = :day",
             ExpressionAttributeNames={"#count": "count", "#query": "query", "#day": "day"},
             ExpressionAttributeValues={":one": {"N": "1"}, ":query": {"S": query[:MAX_STORED_QUERY]},
@@ -72,15 +96,15 @@ def resume_analytics() -> None:
 
 
 def zero_result_queries(days: list[str]) -> list[dict]:
-    """Every counted query of the given days: one Query per day partition."""
-    ddb = aws.client("dynamodb")
+    """Every counted query of the given days: one Query per day and shard, the shards' counts
+    of the same query summed (a query is found in two shards only after the shard count grew)."""
     found = []
     for day in days:
-        kwargs = {"TableName": settings().kb_table, "KeyConditionExpression": "pk = :pk",
-                  "ExpressionAttributeValues": {":pk": {"S": ZERO_PREFIX + day}}}
-        for page in ddb.get_paginator("query").paginate(**kwargs):
-            for item in page["Items"]:
-                found.append({"query": item["query"]["S"], "day": day, "count": int(item["count"]["N"])})
+        counts: dict[str, int] = {}
+        for item in _query_partitions(shards.shard_keys(ZERO_PREFIX + day, settings().zero_result_shards)):
+            query = item["query"]["S"]
+            counts[query] = counts.get(query, 0) + int(item["count"]["N"])
+        found.extend({"query": query, "day": day, "count": counts[query]} for query in sorted(counts))
     return found
 
 
@@ -102,7 +126,7 @@ def record_feedback(slug: str, *, helpful: bool, comment: str | None, user_id: s
     try:
         aws.client("dynamodb").transact_write_items(TransactItems=[
             {"Put": {"TableName": table, "Item": vote, "ConditionExpression": "attribute_not_exists(pk)"}},
-            {"Update": {"TableName": table, "Key": {"pk": {"S": FEEDBACK_PK}, "sk": {"S": f"ARTICLE#{slug}"}},
+            {"Update": {"TableName": table, "Key": {"pk": {"S": feedback_key(slug)}, "sk": {"S": f"ARTICLE#{slug}"}},
                         "UpdateExpression": "ADD #counter :one SET slug = :slug",
                         "ExpressionAttributeNames": {"#counter": counter},
                         "ExpressionAttributeValues": {":one": {"N": "1"}, ":slug": {"S": slug}}}},
@@ -116,22 +140,18 @@ def record_feedback(slug: str, *, helpful: bool, comment: str | None, user_id: s
 
 
 def article_feedback() -> list[dict]:
-    """Totals of every article that has votes: one Query on the totals partition."""
-    ddb = aws.client("dynamodb")
-    kwargs = {"TableName": settings().kb_table, "KeyConditionExpression": "pk = :pk",
-              "ExpressionAttributeValues": {":pk": {"S": FEEDBACK_PK}}}
-    found = []
-    for page in ddb.get_paginator("query").paginate(**kwargs):
-        for item in page["Items"]:
-            found.append({"slug": item["slug"]["S"], "helpful": int(item.get("helpful", {}).get("N", 0)),
-                          "not_helpful": int(item.get("not_helpful", {}).get("N", 0))})
-    return found
+    """Totals of every article that has votes, by slug: one Query per totals shard, the
+    shards' totals of the same article summed."""
+    totals: dict[str, dict] = {}
+    for item in _query_partitions(shards.shard_keys(FEEDBACK_PK, settings().feedback_shards)):
+        slug = item["slug"]["S"]
+        entry = totals.setdefault(slug, {"slug": slug, "helpful": 0, "not_helpful": 0})
+        entry["helpful"] += int(item.get("helpful", {}).get("N", 0))
+        entry["not_helpful"] += int(item.get("not_helpful", {}).get("N", 0))
+    return [totals[slug] for slug in sorted(totals)]
 
 
 def votes(slug: str) -> list[dict]:
     """One article's individual votes (newest last): a Query on its partition."""
-    ddb = aws.client("dynamodb")
-    kwargs = {"TableName": settings().kb_table, "KeyConditionExpression": "pk = :pk",
-              "ExpressionAttributeValues": {":pk": {"S": f"ARTICLE#{slug}"}}}
     return [{"helpful": item["helpful"]["BOOL"], "comment": item.get("comment", {}).get("S"), "at": item["at"]["S"]}
-            for page in ddb.get_paginator("query").paginate(**kwargs) for item in page["Items"]]
+            for item in _query_partitions([f"ARTICLE#{slug}"])]
