@@ -64,6 +64,7 @@ class Settings:
     queue_shards: int          # the cases table's queue index, QUEUE#<step>
     feedback_shards: int       # the kb table's article feedback totals, FEEDBACK
     zero_result_shards: int    # the kb table's zero-result counters, ZERO#<day>
+    outbox_shards: int         # the outbox table's pending index, PENDING
 
     # Per-user rate limits: "action=count/window_seconds,..."
     rate_limits: str
@@ -132,6 +133,7 @@ def load() -> Settings:
         queue_shards=_shards("QUEUE_SHARDS", 4),
         feedback_shards=_shards("FEEDBACK_SHARDS", 4),
         zero_result_shards=_shards("ZERO_RESULT_SHARDS", 4),
+        outbox_shards=_shards("OUTBOX_SHARDS", 4),
         rate_limits=_env("RATE_LIMITS", "repayment_create=30/3600,repayment_verify=10/300,kb_feedback=30/3600"),
         settlement_queue=_env("SETTLEMENT_QUEUE", f"repaydesk-{stage}-settlement"),
         escalation_topic_prefix=_env("ESCALATION_TOPIC_PREFIX", f"repaydesk-{stage}-escalation-"),

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import heapq
+import itertools
 import json
 import random
 import uuid
 from dataclasses import dataclass, field
 
-from chalicelib import aws, clock, notify
+from chalicelib import aws, clock, notify, shards
 from chalicelib.config import settings
 from chalicelib.logs import logger, metric
 
@@ -42,6 +44,12 @@ class Message:
             raise ValueError(f"unknown outbox channel {self.channel!r}")
 
 
+def pending_key(message_id: str) -> str:
+    """The ``pending`` index partition of a message: every state change writes one, so the index is
+    write-sharded (``OUTBOX_SHARDS``, crc32 of the id, shard 0 = ``PENDING``; docs/scale.md)."""
+    return shards.shard_key(PENDING_PK, shards.shard_of(message_id, settings().outbox_shards))
+
+
 def put(message: Message) -> dict:
     """One ``TransactWriteItems`` element that records ``message`` as pending."""
     now = clock.isoformat(clock.now())
@@ -49,7 +57,7 @@ def put(message: Message) -> dict:
         "pk": f"MSG#{message.message_id}", "sk": "MSG",
         "channel": message.channel, "target": message.target, "body": message.body,
         "subject": message.subject, "status": "pending", "attempts": 0, "created_at": now,
-        "pending_pk": PENDING_PK, "pending_sk": f"{now}#{message.message_id}", "lease_until": "",
+        "pending_pk": pending_key(message.message_id), "pending_sk": f"{now}#{message.message_id}", "lease_until": "",
     }
     return {"Put": {"TableName": settings().outbox_table, "Item": aws.attributes(item),
                     "ConditionExpression": "attribute_not_exists(pk)"}}
@@ -71,13 +79,13 @@ def drain(limit: int = 100) -> int:
     """Send due pending messages (oldest first); returns how many were sent."""
     table = aws.table(settings().outbox_table)
     now = clock.isoformat(clock.now())
-    response = table.query(
-        IndexName="pending",
-        KeyConditionExpression="pending_pk = :p AND pending_sk <= :now",
-        ExpressionAttributeValues={":p": PENDING_PK, ":now": f"{now}#~"},
-        Limit=limit,
-    )
-    return sum(1 for item in response.get("Items", []) if _try_send(item))
+
+    def due(partition: str) -> list[dict]:
+        return table.query(IndexName="pending", KeyConditionExpression="pending_pk = :p AND pending_sk <= :now",
+                           ExpressionAttributeValues={":p": partition, ":now": f"{now}#~"}, Limit=limit)["Items"]
+    partitions = shards.shard_keys(PENDING_PK, settings().outbox_shards)
+    oldest = heapq.merge(*(due(p) for p in partitions), key=lambda item: item["pending_sk"])
+    return sum(1 for item in itertools.islice(oldest, limit) if _try_send(item))
 
 
 def _try_send(item: dict) -> bool:

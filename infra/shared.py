@@ -4,6 +4,7 @@ from infra import table
 
 def tables(cfg):
     # "pending" is sparse: only undelivered messages carry pending_pk, so the drain
-    # Queries exactly the work it has to do, ordered by when it is due.
+    # Queries exactly the work it has to do, ordered by when it is due. pending_pk is
+    # PENDING[#<shard>] (OUTBOX_SHARDS, crc32 of the message id; the drain merges the shards).
     return [table(cfg.outbox_table, gsis=[("pending", "pending_pk", "pending_sk")], ttl="expires_at"),
             table(cfg.limits_table, ttl="expires_at")]

@@ -1,0 +1,513 @@
+"""DynamoDB read/write capacity per request, by route family: a bounded load run in one process.
+
+    .venv/bin/python benchmarks/capacity.py [--rounds 5] [--queue-depth 40] [--detail] [--json out.json]
+
+It starts moto in-process (``mock_aws``), creates every declared resource (``infra.local``),
+then drives each route family through the real app (``chalice.test.Client``, real Cognito
+tokens) ``--rounds`` times, with a fresh wallet user per round: quote, create (and the
+step-up create + verify), get, history list, the settlement worker, search (found / zero
+results), article, feedback, kb-gaps, open case, get case, escalate, reply, queue page, the
+sweep (idle, and per lapsed case), the outbox drain. Every DynamoDB call the app makes is
+metered through botocore's public event hooks on the app's own boto3 session; the table
+prints the mean per request.
+
+How each number is obtained (printed again under the table):
+
+- Every call is sent with ``ReturnConsumedCapacity=INDEXES`` and moto's answer is kept
+  (column ``moto``). moto 5.2 answers fixed numbers, not measurements: 1.0 per PutItem,
+  DeleteItem and Query, 0.5 per GetItem and UpdateItem, whatever the size; an empty list for
+  TransactWriteItems; a GSI Query's constant under ``LocalSecondaryIndexes``; nothing for
+  index writes (the run prints every shape moto answered). So they are not used for the model.
+- The ``RCU`` / ``WCU`` columns are computed from the item sizes by DynamoDB's documented
+  rules, reading each written item just before and just after the call with a separate,
+  unmetered client:
+  item size = Σ attribute name bytes + value bytes (string: UTF-8 bytes; number: 1 byte per
+  2 significant digits + 1; bool/null: 1; list/map: 3 + Σ (element + 1));
+  GetItem ⌈size/4 KB⌉ (min 1), halved unless ``ConsistentRead``; Query ⌈Σ sizes of the items
+  read (before any filter) / 4 KB⌉ (min 1), halved unless ``ConsistentRead`` (GSIs always);
+  PutItem / UpdateItem ⌈max(before, after)/1 KB⌉, DeleteItem ⌈before/1 KB⌉, a failed
+  condition ⌈existing/1 KB⌉ (min 1); TransactWriteItems 2 × that per element (ConditionCheck:
+  2 × ⌈checked item/1 KB⌉ — an assumption, AWS prices every transaction element as a
+  transactional write); GSI (all project ALL): entering ⌈new/1 KB⌉, leaving ⌈old/1 KB⌉, key
+  moved ⌈old⌉ + ⌈new⌉, same key and changed max(⌈old⌉, ⌈new⌉), unchanged 0 — not doubled
+  inside a transaction (assumption). The 100-byte per-item index overhead counts for storage,
+  not throughput, and is left out.
+
+What it leaves out: Cognito, SQS, SNS, SES calls (not DynamoDB); the Lambda's own work.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import datetime as dt
+import io
+import json
+import math
+import os
+import re
+import sys
+import threading
+import uuid
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+KB = 1024
+
+# -------------------------------------------------------------------------- sizes and units
+def _number_size(text: str) -> int:
+    digits = re.sub(r"[^0-9]", "", text.split("e")[0].split("E")[0]).strip("0") or "0"
+    return math.ceil(len(digits) / 2) + 1
+
+
+def value_size(value: dict) -> int:
+    """Size in bytes of one low-level attribute value (``{"S": ...}``), name excluded."""
+    (kind, v), = value.items()
+    if kind == "S":
+        return len(v.encode())
+    if kind == "N":
+        return _number_size(v)
+    if kind == "B":
+        return len(v)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "SS":
+        return sum(len(s.encode()) for s in v)
+    if kind == "NS":
+        return sum(_number_size(n) for n in v)
+    if kind == "BS":
+        return sum(len(b) for b in v)
+    if kind == "L":
+        return 3 + sum(value_size(e) + 1 for e in v)
+    if kind == "M":
+        return 3 + sum(len(k.encode()) + value_size(e) + 1 for k, e in v.items())
+    raise ValueError(kind)
+
+
+def item_size(item: dict | None) -> int:
+    if not item:
+        return 0
+    return sum(len(name.encode()) + value_size(value) for name, value in item.items())
+
+
+def read_units(size: int, *, consistent: bool) -> float:
+    units = max(1, math.ceil(size / (4 * KB)))
+    return units if consistent else units / 2
+
+
+def write_units(size: int) -> int:
+    return max(1, math.ceil(size / KB))
+
+
+def index_write_units(before: dict | None, after: dict | None, hash_key: str, range_key: str) -> int:
+    """Write units one GSI (projection ALL) takes for a change of its base item from ``before`` to ``after``."""
+    def entry(item):
+        if item and hash_key in item and range_key in item:
+            return (json.dumps(item[hash_key], sort_keys=True), json.dumps(item[range_key], sort_keys=True)), item
+        return None
+    old, new = entry(before), entry(after)
+    if old is None and new is None:
+        return 0
+    if old is None:
+        return write_units(item_size(new[1]))
+    if new is None:
+        return write_units(item_size(old[1]))
+    if old[0] != new[0]:
+        return write_units(item_size(old[1])) + write_units(item_size(new[1]))
+    if old[1] == new[1]:
+        return 0
+    return max(write_units(item_size(old[1])), write_units(item_size(new[1])))
+
+
+# -------------------------------------------------------------------------- the meter
+class Meter:
+    """Meters every DynamoDB call made through one boto3 session, attributing it to the current route."""
+
+    def __init__(self, tables: list[dict]):
+        import boto3
+        self.schema = {t["TableName"]: [(g["IndexName"], g["KeySchema"][0]["AttributeName"],
+                                         g["KeySchema"][1]["AttributeName"]) for g in t.get("GlobalSecondaryIndexes", [])]
+                       for t in tables}
+        self.keys = {t["TableName"]: [k["AttributeName"] for k in t["KeySchema"]] for t in tables}
+        self.side = boto3.session.Session().client("dynamodb")  # unmetered: before/after images
+        self.route: str | None = None
+        self.calls: list[dict] = []
+        self.moto_shapes: dict[str, set] = defaultdict(set)
+        self._local = threading.local()
+
+    def install(self, session) -> None:
+        # after boto3's own high-level transformations (so the parameters are low-level attribute values)
+        session.events.register_last("before-parameter-build.dynamodb", self._before)
+        # before boto3 turns the answer back into Python values
+        session.events.register_first("after-call.dynamodb", self._after)
+
+    # -- images
+    def _get(self, table: str, key: dict) -> dict | None:
+        return self.side.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
+
+    def _key_of(self, table: str, item: dict) -> dict:
+        return {k: item[k] for k in self.keys[table]}
+
+    def _writes(self, op: str, params: dict) -> list[tuple[str, str, dict]]:
+        """(kind, table, key) of each item a write call touches."""
+        if op == "TransactWriteItems":
+            out = []
+            for element in params["TransactItems"]:
+                (kind, body), = element.items()
+                key = body.get("Key") or self._key_of(body["TableName"], body["Item"])
+                out.append((kind, body["TableName"], key))
+            return out
+        table = params["TableName"]
+        key = params.get("Key") or self._key_of(table, params["Item"])
+        return [({"PutItem": "Put", "UpdateItem": "Update", "DeleteItem": "Delete"}[op], table, key)]
+
+    def _before(self, params, model, context, **_):
+        if self.route is None or model.name not in OPS:
+            return
+        params["ReturnConsumedCapacity"] = "INDEXES"
+        context["capacity"] = {"params": json.loads(json.dumps(params, default=_jsonable)), "route": self.route}
+        if model.name in WRITES:
+            context["capacity"]["before"] = [self._get(t, k) for _, t, k in self._writes(model.name, params)]
+
+    def _after(self, http_response, parsed, model, context, **_):
+        info = context.get("capacity")
+        if not info:
+            return
+        op, params = model.name, info["params"]
+        failed = "Error" in parsed and bool(parsed["Error"].get("Code"))
+        record = {"route": info["route"], "op": op, "table": params.get("TableName", ""), "index": params.get("IndexName"),
+                  "rcu": 0.0, "wcu": 0.0, "gsi_wcu": 0.0, "gsi": defaultdict(float), "failed": failed,
+                  "moto": _moto_units(parsed.get("ConsumedCapacity")), "partitions": []}
+        shape = json.dumps(_shape(parsed.get("ConsumedCapacity")))
+        self.moto_shapes[op].add(re.sub(r'"LocalSecondaryIndexes": \{"[\w-]+"', '"LocalSecondaryIndexes": {"<gsi>"', shape))
+        if op == "GetItem":
+            consistent = bool(params.get("ConsistentRead"))
+            record["rcu"] = read_units(item_size(parsed.get("Item") and self._get(params["TableName"], params["Key"])),
+                                       consistent=consistent)
+            record["partitions"].append(f"{params['TableName'].rsplit('-', 1)[-1]}:{_pk(params['Key'])}")
+        elif op == "Query":
+            items = self._query_read(params, parsed)
+            record["rcu"] = read_units(sum(item_size(i) for i in items), consistent=bool(params.get("ConsistentRead")))
+            record["partitions"].append(_query_pk(params))
+        elif op in WRITES:
+            transactional = op == "TransactWriteItems"
+            for (kind, table, key), before in zip(self._writes(op, params), info["before"]):
+                after = before if failed else (None if kind == "Delete" else self._get(table, key))
+                if kind == "ConditionCheck":
+                    units = write_units(item_size(before))
+                elif kind == "Delete" or failed:
+                    units = write_units(item_size(before))
+                else:
+                    units = write_units(max(item_size(before), item_size(after)))
+                record["wcu"] += units * (2 if transactional else 1)
+                record["partitions"].append(f"{table.rsplit('-', 1)[-1]}:{_pk(key)}")
+                if not failed and kind != "ConditionCheck":
+                    for index, hash_key, range_key in self.schema.get(table, []):
+                        gsi = index_write_units(before, after, hash_key, range_key)
+                        if gsi:
+                            record["gsi_wcu"] += gsi
+                            record["gsi"][index] += gsi
+                            for image in (before, after):
+                                if image and hash_key in image:
+                                    record["partitions"].append(f"{index}:{_shorten(image[hash_key]['S'])}")
+        self.calls.append(record)
+
+    def _query_read(self, params: dict, parsed: dict) -> list[dict]:
+        """The items a Query read (and paid for): those returned, or, when a filter or projection
+        hid some, the same page read again without them by the unmetered client."""
+        if "FilterExpression" not in params and "ProjectionExpression" not in params and params.get("Select") != "COUNT":
+            return parsed.get("Items", [])
+        again = {k: v for k, v in params.items() if k in ("TableName", "IndexName", "KeyConditionExpression", "Limit",
+                                                        "ExclusiveStartKey", "ScanIndexForward", "ConsistentRead")}
+        used = params["KeyConditionExpression"]
+        names = {k: v for k, v in (params.get("ExpressionAttributeNames") or {}).items() if k in used}
+        values = {k: v for k, v in (params.get("ExpressionAttributeValues") or {}).items() if k in used}
+        if names:
+            again["ExpressionAttributeNames"] = names
+        if values:
+            again["ExpressionAttributeValues"] = values
+        scanned = parsed.get("ScannedCount", len(parsed.get("Items", [])))
+        return self.side.query(**again).get("Items", [])[:scanned]
+
+
+OPS = {"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "Scan",
+       "BatchGetItem", "BatchWriteItem", "TransactGetItems"}
+WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems"}
+
+
+def _jsonable(value):
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).decode()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, set):
+        return sorted(value)
+    raise TypeError(type(value))
+
+
+def _moto_units(consumed) -> float:
+    if not consumed:
+        return 0.0
+    entries = consumed if isinstance(consumed, list) else [consumed]
+    return float(sum(e.get("CapacityUnits", 0) for e in entries))
+
+
+def _shape(consumed):
+    if consumed is None:
+        return None
+    if isinstance(consumed, list):
+        return [_shape(c) for c in consumed]
+    return {k: (_shape(v) if isinstance(v, dict) else v) for k, v in consumed.items() if k != "TableName"}
+
+
+def _shorten(pk: str) -> str:
+    """A partition key with its ids replaced, so calls of a kind group together (QUEUE#frontline#2 stays)."""
+    pk = re.sub(r"RD-\d{8}-[0-9A-Z]{4}", "<ref>", pk)
+    pk = re.sub(r"rp_[0-9a-f]{20}", "<id>", pk)
+    pk = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<uid>", pk)
+    pk = re.sub(r"\d{4}-\d{2}-\d{2}", "<day>", pk)
+    pk = re.sub(r"MSG#.*", "MSG#<message>", pk)
+    pk = re.sub(r"(ARTICLE#)[\w-]+", r"\1<slug>", pk)
+    return pk
+
+
+def _pk(key: dict) -> str:
+    return _shorten(next(iter(v for k, v in key.items() if k == "pk"), {"S": "?"}).get("S", "?"))
+
+
+def _query_pk(params: dict) -> str:
+    values = params.get("ExpressionAttributeValues") or {}
+    condition = params["KeyConditionExpression"]
+    first = re.search(r"(:[\w]+)", condition)
+    value = values.get(first.group(1), {}).get("S", "?") if first else "?"
+    return f"{params.get('IndexName') or params['TableName'].rsplit('-', 1)[-1]}:{_shorten(value)}"
+
+
+# -------------------------------------------------------------------------- the run
+CARD = {"kind": "credit_card", "issuer": "招商银行", "card_number": "6225880137654324"}
+FOUND = ["还款失败怎么办", "客服电话多少", "花呗还款多久到账", "信用卡还款手续费"]
+NOT_FOUND = ["天气预报", "股票开户", "火星移民签证", "qzxv"]  # no article answers these (checked by the run)
+ROUTES = ["repay: quote", "repay: create", "repay: get", "repay: settle worker (per message)", "repay: history list",
+          "repay: create, step-up (202)", "repay: verify", "search: found", "search: zero results (counter)",
+          "kb: article", "kb: feedback", "kb: kb-gaps (7 days)", "case: open", "case: get", "case: list mine",
+          "case: escalate (user)", "case: reply (support)", "case: queue page (limit 20)", "sweep: idle",
+          "sweep: per lapsed case", "outbox drain: idle"]
+
+
+def run(rounds: int, queue_depth: int) -> tuple[Meter, dict]:
+    os.environ.update(AWS_DEFAULT_REGION="ap-southeast-1", AWS_REGION="ap-southeast-1", AWS_ACCESS_KEY_ID="testing",
+                      AWS_SECRET_ACCESS_KEY="testing", AWS_SESSION_TOKEN="testing")
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "USER_POOL_ID", "USER_POOL_CLIENT_ID"):
+        os.environ.pop(name, None)
+    os.environ.setdefault("LOG_LEVEL", "ERROR")
+    from moto import mock_aws
+
+    with mock_aws():
+        import jwt
+        from chalice.test import Client
+
+        import infra
+        from chalicelib import aws, clock, config
+        from infra import local
+
+        cfg = config.reload()
+        aws.reset()
+        meter = Meter(infra.tables(cfg))
+        meter.install(aws._session())
+        pool = local.create_all(cfg)
+        os.environ.update(USER_POOL_ID=pool.pool_id, USER_POOL_CLIENT_ID=pool.client_id)
+        config.reload()
+        # Wednesday 2026-11-25 10:00 in Shanghai: business hours, before the settlement cut-off
+        clock.freeze(dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.timezone.utc))
+
+        from app import app, settle_repayments
+        from chalicelib import outbox
+        from chalicelib.escalation import service as escalation
+        from chalicelib.search import service as kb
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.sns import sns_backends
+
+        def token(name, role=None):
+            return local.ensure_user(pool, name, role=role, phone="+8613800138000")
+
+        agent, lead = token("agent", "support"), token("lead", "senior-support")
+        info = {"rounds": rounds, "queue_depth": queue_depth, "shards": {
+            "queue": cfg.queue_shards, "feedback": cfg.feedback_shards, "zero_result": cfg.zero_result_shards}}
+
+        with Client(app, stage_name="dev", project_dir=str(ROOT)) as client:
+            def call(route, method, path, tok=None, body=None, headers=None, expect=(200,)):
+                sent = {"Content-Type": "application/json", **(headers or {})}
+                if tok:
+                    sent["Authorization"] = f"Bearer {tok}"
+                meter.route = route
+                try:
+                    response = client.http.request(method, path, headers=sent,
+                                                   body=json.dumps(body, ensure_ascii=False).encode() if body else b"")
+                    if route.startswith("search"):
+                        kb.flush_analytics()  # the zero-result counter is written off the request thread
+                finally:
+                    meter.route = None
+                assert response.status_code in expect, (route, response.status_code, response.body[:300])
+                return json.loads(response.body) if response.body[:1] in (b"{", b"[") else None
+
+            def measured(route, fn):
+                meter.route = route
+                try:
+                    return fn()
+                finally:
+                    meter.route = None
+
+            def settlement_records():
+                sqs = aws.client("sqs")
+                url = sqs.get_queue_url(QueueName=cfg.settlement_queue)["QueueUrl"]
+                records = []
+                while True:
+                    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+                    if not got:
+                        return records
+                    for m in got:
+                        records.append({"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"],
+                                        "body": m["Body"], "attributes": {}, "messageAttributes": {},
+                                        "md5OfBody": m["MD5OfBody"], "eventSource": "aws:sqs",
+                                        "awsRegion": "ap-southeast-1",
+                                        "eventSourceARN": "arn:aws:sqs:ap-southeast-1:123456789012:settlement"})
+                        sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
+            # a queue of open frontline cases (the page reads real items), opened by other users
+            for n in range(queue_depth):
+                filler = token(f"filler{n}")
+                call("(setup)", "POST", "/support/cases", filler,
+                     {"category": "repayment_delay", "description": f"还款没到账 {n}"}, expect=(201,))
+                clock.advance(dt.timedelta(minutes=1))
+            settlement_records()
+
+            for r in range(rounds):
+                user = token(f"payer{r}")
+                sub = jwt.decode(user, options={"verify_signature": False})["sub"]
+                body = {"amount": "100.00", "payee": CARD}
+                call("repay: quote", "POST", "/repayments/quote", user, body)
+                created = call("repay: create", "POST", "/repayments", user, body,
+                               headers={"Idempotency-Key": uuid.uuid4().hex}, expect=(201,))
+                call("repay: get", "GET", f"/repayments/{created['id']}", user)
+                records = settlement_records()
+                measured("repay: settle worker (per message)", lambda: settle_repayments({"Records": records}, None))
+                call("repay: history list", "GET", "/repayments?limit=20", user)
+                big = call("repay: create, step-up (202)", "POST", "/repayments", user,
+                           {"amount": "6000.00", "payee": CARD}, headers={"Idempotency-Key": uuid.uuid4().hex},
+                           expect=(202,))
+                texts = list(sns_backends[DEFAULT_ACCOUNT_ID]["ap-southeast-1"].sms_messages.values())
+                code = texts[-1][1].split("验证码 ")[1][:6]
+                call("repay: verify", "POST", f"/repayments/{big['id']}/verify", user, {"code": code},
+                     expect=(200, 201, 202))
+                settlement_records()
+
+                call("search: found", "GET", "/kb/search?q=" + _q(FOUND[r % len(FOUND)]))
+                zero = call("search: zero results (counter)", "GET", "/kb/search?q=" + _q(NOT_FOUND[r % len(NOT_FOUND)]))
+                assert zero["total"] == 0, zero
+                slug = "repayment-failed"
+                call("kb: article", "GET", f"/kb/articles/{slug}")
+                call("kb: feedback", "POST", f"/kb/articles/{slug}/feedback", None, {"helpful": r % 2 == 0},
+                     expect=(201,))
+                call("kb: kb-gaps (7 days)", "GET", "/support/kb-gaps", agent)
+
+                case = call("case: open", "POST", "/support/cases", user,
+                            {"category": "repayment_delay", "description": "还款三天了还没到账，请帮忙查询"},
+                            expect=(201,))
+                call("case: get", "GET", f"/support/cases/{case['case_id']}", user)
+                call("case: list mine", "GET", "/support/cases", user)
+                call("case: escalate (user)", "POST", f"/support/cases/{case['case_id']}/escalate", user,
+                     {"reason": "问题没有解决"})
+                call("case: reply (support)", "POST", f"/support/cases/{case['case_id']}/reply", lead,
+                     {"message": "正在核查，请稍候", "await_user": True})
+                call("case: queue page (limit 20)", "GET", "/support/queues/frontline?limit=20", agent)
+                measured("sweep: idle", escalation.sweep)
+                measured("outbox drain: idle", outbox.drain)
+                clock.advance(dt.timedelta(minutes=3))
+                del sub
+
+            # every frontline case lapses: one sweep escalates them all (reported per case moved)
+            clock.advance(dt.timedelta(days=2))
+            moved = measured("sweep: per lapsed case", escalation.sweep)
+            assert moved["escalated"] >= queue_depth, moved
+            info["sweep_moved"] = moved["escalated"]
+        return meter, info
+
+
+def _q(text: str) -> str:
+    from urllib.parse import quote
+    return quote(text)
+
+
+# -------------------------------------------------------------------------- report
+def summarise(meter: Meter, info: dict) -> list[dict]:
+    grouped: dict[str, list[dict]] = defaultdict(list)
+    for call in meter.calls:
+        grouped[call["route"]].append(call)
+    rows = []
+    for route in ROUTES:
+        calls = grouped.get(route, [])
+        requests = info["sweep_moved"] if route == "sweep: per lapsed case" else info["rounds"]
+
+        def mean(key):
+            return sum(c[key] for c in calls) / requests
+        ops = defaultdict(int)
+        for c in calls:
+            ops[c["op"] + (f"[{c['index']}]" if c["index"] else "")] += 1
+        per_index: dict[str, float] = defaultdict(float)
+        for c in calls:
+            for index, units in c["gsi"].items():
+                per_index[index] += units / requests
+        reads: dict[str, float] = defaultdict(float)
+        for c in calls:
+            if c["index"]:
+                reads[c["index"]] += c["rcu"] / requests
+        rows.append({"route": route, "requests": requests, "calls": len(calls) / requests, "rcu": mean("rcu"),
+                     "wcu": mean("wcu"), "gsi_wcu": mean("gsi_wcu"), "moto": mean("moto"),
+                     "gsi_wcu_by_index": dict(per_index), "rcu_by_index": dict(reads),
+                     "ops": {k: v / requests for k, v in sorted(ops.items())},
+                     "partitions": sorted({p for c in calls for p in c["partitions"]})})
+    return rows
+
+
+def print_table(rows: list[dict], meter: Meter, info: dict, detail: bool) -> None:
+    print(f"DynamoDB capacity per request (mean of {info['rounds']} rounds; queue depth {info['queue_depth']} "
+          f"open frontline cases; the sweep moved {info['sweep_moved']}; shards {info['shards']})")
+    print(f"{'route':36} {'calls':>5} {'RCU':>6} {'WCU':>6} {'GSI WCU':>8} {'moto':>6}")
+    for row in rows:
+        print(f"{row['route']:36} {row['calls']:5.1f} {row['rcu']:6.1f} {row['wcu']:6.1f} {row['gsi_wcu']:8.1f} "
+              f"{row['moto']:6.1f}")
+        if detail:
+            print("      ops: " + ", ".join(f"{k}×{v:g}" for k, v in row["ops"].items()))
+            if row["gsi_wcu_by_index"] or row["rcu_by_index"]:
+                print("      GSI WCU: " + ", ".join(f"{k} {v:g}" for k, v in row["gsi_wcu_by_index"].items())
+                      + "; GSI RCU: " + ", ".join(f"{k} {v:g}" for k, v in row["rcu_by_index"].items()))
+            print("      partitions: " + ", ".join(row["partitions"]))
+    print()
+    print("RCU / WCU / GSI WCU: computed from item sizes (read before and after each write with an unmetered client)")
+    print("  by DynamoDB's documented rules — see this file's docstring; RCU of GSI queries are eventually consistent.")
+    print("moto: the sum of what moto answered to ReturnConsumedCapacity=INDEXES — fixed numbers, not measurements:")
+    for op, shapes in sorted(meter.moto_shapes.items()):
+        print(f"  {op:20} {' | '.join(sorted(shapes))}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--queue-depth", type=int, default=40, help="open frontline cases before the run")
+    parser.add_argument("--detail", action="store_true", help="also list each route's DynamoDB calls and partitions")
+    parser.add_argument("--json", help="write the rows here")
+    args = parser.parse_args()
+    with contextlib.redirect_stdout(io.StringIO()):  # the app's metric lines (EMF) go to stdout
+        meter, info = run(args.rounds, args.queue_depth)
+    rows = summarise(meter, info)
+    print_table(rows, meter, info, args.detail)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"info": info, "rows": rows}, ensure_ascii=False, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()
