@@ -179,20 +179,24 @@ class Meter:
             return
         op, params = model.name, info["params"]
         failed = "Error" in parsed and bool(parsed["Error"].get("Code"))
-        record = {"route": info["route"], "op": op, "table": params.get("TableName", ""), "index": params.get("IndexName"),
+        record = {"route": info["route"], "op": op, "table": params.get("TableName", "").rsplit("-", 1)[-1],
+                  "index": params.get("IndexName"),
                   "rcu": 0.0, "wcu": 0.0, "gsi_wcu": 0.0, "gsi": defaultdict(float), "failed": failed,
                   "moto": _moto_units(parsed.get("ConsumedCapacity")), "partitions": []}
         shape = json.dumps(_shape(parsed.get("ConsumedCapacity")))
         self.moto_shapes[op].add(re.sub(r'"LocalSecondaryIndexes": \{"[\w-]+"', '"LocalSecondaryIndexes": {"<gsi>"', shape))
+        units_at = record["units"] = defaultdict(lambda: [0.0, 0.0])  # partition label → [RCU, WCU]
         if op == "GetItem":
             consistent = bool(params.get("ConsistentRead"))
             record["rcu"] = read_units(item_size(parsed.get("Item") and self._get(params["TableName"], params["Key"])),
                                        consistent=consistent)
             record["partitions"].append(f"{params['TableName'].rsplit('-', 1)[-1]}:{_pk(params['Key'])}")
+            units_at[record["partitions"][-1]][0] += record["rcu"]
         elif op == "Query":
             items = self._query_read(params, parsed)
             record["rcu"] = read_units(sum(item_size(i) for i in items), consistent=bool(params.get("ConsistentRead")))
             record["partitions"].append(_query_pk(params))
+            units_at[record["partitions"][-1]][0] += record["rcu"]
         elif op in WRITES:
             transactional = op == "TransactWriteItems"
             for (kind, table, key), before in zip(self._writes(op, params), info["before"]):
@@ -205,15 +209,18 @@ class Meter:
                     units = write_units(max(item_size(before), item_size(after)))
                 record["wcu"] += units * (2 if transactional else 1)
                 record["partitions"].append(f"{table.rsplit('-', 1)[-1]}:{_pk(key)}")
+                units_at[record["partitions"][-1]][1] += units * (2 if transactional else 1)
                 if not failed and kind != "ConditionCheck":
                     for index, hash_key, range_key in self.schema.get(table, []):
                         gsi = index_write_units(before, after, hash_key, range_key)
                         if gsi:
                             record["gsi_wcu"] += gsi
                             record["gsi"][index] += gsi
-                            for image in (before, after):
-                                if image and hash_key in image:
-                                    record["partitions"].append(f"{index}:{_shorten(image[hash_key]['S'])}")
+                            labels = [f"{index}:{_shorten(image[hash_key]['S'])}"
+                                      for image in (before, after) if image and hash_key in image]
+                            record["partitions"].extend(labels)
+                            for label in set(labels):  # a key move charges both partitions their share
+                                units_at[label][1] += gsi / len(set(labels))
         self.calls.append(record)
 
     def _query_read(self, params: dict, parsed: dict) -> list[dict]:
@@ -336,7 +343,8 @@ def run(rounds: int, queue_depth: int) -> tuple[Meter, dict]:
 
         agent, lead = token("agent", "support"), token("lead", "senior-support")
         info = {"rounds": rounds, "queue_depth": queue_depth, "shards": {
-            "queue": cfg.queue_shards, "feedback": cfg.feedback_shards, "zero_result": cfg.zero_result_shards}}
+            "queue": cfg.queue_shards, "feedback": cfg.feedback_shards, "zero_result": cfg.zero_result_shards,
+            "outbox": cfg.outbox_shards}}
 
         with Client(app, stage_name="dev", project_dir=str(ROOT)) as client:
             def call(route, method, path, tok=None, body=None, headers=None, expect=(200,)):
@@ -465,7 +473,14 @@ def summarise(meter: Meter, info: dict) -> list[dict]:
         for c in calls:
             if c["index"]:
                 reads[c["index"]] += c["rcu"] / requests
+        sends = sum(1 for c in calls if c["op"] == "UpdateItem" and c["table"] == "outbox") / 2 / requests
+        by_partition: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for c in calls:
+            for label, (r_units, w_units) in c["units"].items():
+                by_partition[label][0] += r_units / requests
+                by_partition[label][1] += w_units / requests
         rows.append({"route": route, "requests": requests, "calls": len(calls) / requests, "rcu": mean("rcu"),
+                     "outbox_sends": sends, "by_partition": dict(by_partition),
                      "wcu": mean("wcu"), "gsi_wcu": mean("gsi_wcu"), "moto": mean("moto"),
                      "gsi_wcu_by_index": dict(per_index), "rcu_by_index": dict(reads),
                      "ops": {k: v / requests for k, v in sorted(ops.items())},
@@ -494,19 +509,154 @@ def print_table(rows: list[dict], meter: Meter, info: dict, detail: bool) -> Non
         print(f"  {op:20} {' | '.join(sorted(shapes))}")
 
 
+# -------------------------------------------------------------------------- the 10-million-user model (docs/scale.md)
+USERS = 10_000_000
+# US East (N. Virginia) list prices as published in November 2024 — DynamoDB on-demand after its 1 Nov 2024 cut;
+# Lambda x86; API Gateway REST API, first 333 M requests a month. ap-southeast-1 lists somewhat higher.
+PRICES = {"apigw_per_million": 3.50, "lambda_per_million": 0.20, "lambda_gb_second": 0.0000166667,
+          "write_unit_per_million": 0.625, "read_unit_per_million": 0.125}
+LAMBDA_GB = 1.0                   # lambda_memory_size 1024 in .chalice/config.json (prod)
+BASE_MS, DDB_CALL_MS, SEND_MS, SEARCH_MS = 15, 8, 25, 5   # handler + auth, one DynamoDB call, one SNS/SQS/SES send
+WORKERS = {"repay: settle worker (per message)", "sweep: idle", "sweep: per lapsed case", "outbox drain: idle"}
+PARTITION_RCU, PARTITION_WCU = 3000, 1000
+
+# Requests per repayment made on the peak day, and fixed rates (per second) that do not follow repayments.
+SCENARIOS = {
+    "due-date peak": {
+        "payers": 0.20, "peak_hour": 0.15, "burst": 2.0,
+        "per_repayment": {"repay: quote": 1.5, "repay: create": 0.95, "repay: create, step-up (202)": 0.05,
+                          "repay: verify": 0.05, "repay: get": 3, "repay: settle worker (per message)": 1.1,
+                          "repay: history list": 1, "search: found": 0.4, "search: zero results (counter)": 0.1,
+                          "kb: article": 0.3, "kb: feedback": 0.03, "case: open": 0.005, "case: get": 0.02,
+                          "case: list mine": 0.01, "case: escalate (user)": 0.0015, "case: reply (support)": 0.01,
+                          "sweep: per lapsed case": 0.001},
+        "fixed": {"case: queue page (limit 20)": 2000 / 15, "kb: kb-gaps (7 days)": 0.5, "sweep: idle": 1 / 60,
+                  "outbox drain: idle": 1 / 60}},
+    "due-date incident": {   # settlement delayed on the peak hour: users search, vote and open cases
+        "payers": 0.20, "peak_hour": 0.15, "burst": 2.0,
+        "per_repayment": {"repay: quote": 2, "repay: create": 0.95, "repay: create, step-up (202)": 0.05,
+                          "repay: verify": 0.05, "repay: get": 6, "repay: settle worker (per message)": 1.5,
+                          "repay: history list": 2, "search: found": 2.4, "search: zero results (counter)": 0.6,
+                          "kb: article": 1.5, "kb: feedback": 0.15, "case: open": 0.05, "case: get": 0.2,
+                          "case: list mine": 0.1, "case: escalate (user)": 0.015, "case: reply (support)": 0.1,
+                          "sweep: per lapsed case": 0.01},
+        "fixed": {"case: queue page (limit 20)": 5000 / 10, "kb: kb-gaps (7 days)": 1, "sweep: idle": 1 / 60,
+                  "outbox drain: idle": 1 / 60}},
+}
+
+
+def _family(label: str) -> str | None:
+    """A shared partition key's family (its shard suffix dropped), or None for per-user/per-item keys."""
+    if any(tag in label for tag in ("<uid>", "<ref>", "<message>", "<id>", "<slug>", "ip:", "?")):
+        return None
+    return re.sub(r"#\d+$", "", label)
+
+
+def _shards_of(family: str, shards: dict) -> int:
+    return {"queue": shards["queue"], "kb:FEEDBACK": shards["feedback"], "kb:ZERO": shards["zero_result"],
+            "pending": shards["outbox"], "due": 4}.get(next((k for k in ("queue", "kb:FEEDBACK", "kb:ZERO", "pending",
+                                                                    "due") if family.startswith(k)), ""), 1)
+
+
+def _duration_ms(row: dict) -> float:
+    return BASE_MS + DDB_CALL_MS * row["calls"] + SEND_MS * row["outbox_sends"] + \
+        (SEARCH_MS if row["route"].startswith("search") else 0)
+
+
+def _cost_per_request(row: dict) -> float:
+    cost = PRICES["lambda_per_million"] / 1e6 + _duration_ms(row) / 1000 * LAMBDA_GB * PRICES["lambda_gb_second"]
+    if row["route"] not in WORKERS:
+        cost += PRICES["apigw_per_million"] / 1e6
+    return cost + (row["wcu"] + row["gsi_wcu"]) * PRICES["write_unit_per_million"] / 1e6 \
+        + row["rcu"] * PRICES["read_unit_per_million"] / 1e6
+
+
+def model(rows: list[dict], info: dict) -> dict:
+    by_route = {r["route"]: r for r in rows}
+    out = {}
+    for name, sc in SCENARIOS.items():
+        repayments = USERS * sc["payers"] * sc["peak_hour"] / 3600 * sc["burst"]
+        rates = {route: repayments * k for route, k in sc["per_repayment"].items()}
+        rates.update(sc["fixed"])
+        families: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for route, rate in rates.items():
+            for label, (r_units, w_units) in by_route[route]["by_partition"].items():
+                family = _family(label)
+                if family:
+                    families[family][0] += rate * r_units
+                    families[family][1] += rate * w_units
+        out[name] = {
+            "repayments_per_s": repayments, "rates": rates,
+            "rcu": sum(rate * by_route[r]["rcu"] for r, rate in rates.items()),
+            "wcu": sum(rate * (by_route[r]["wcu"] + by_route[r]["gsi_wcu"]) for r, rate in rates.items()),
+            "concurrency": sum(rate * _duration_ms(by_route[r]) / 1000 for r, rate in rates.items()),
+            "requests_per_s": sum(rates.values()),
+            "cost_per_million": sum(rate * _cost_per_request(by_route[r]) for r, rate in rates.items())
+            / sum(rates.values()) * 1e6,
+            "hot": {f: (rcu, wcu, _shards_of(f, info["shards"])) for f, (rcu, wcu) in families.items()},
+        }
+        total = sum(rates.values())
+        out[name]["cost_parts"] = {  # $ per million requests of the mix
+            "API Gateway": sum(r for route, r in rates.items() if route not in WORKERS) / total
+            * PRICES["apigw_per_million"],
+            "Lambda requests": PRICES["lambda_per_million"],
+            "Lambda GB-s": sum(r * _duration_ms(by_route[route]) for route, r in rates.items()) / total / 1000
+            * LAMBDA_GB * PRICES["lambda_gb_second"] * 1e6,
+            "DynamoDB writes": out[name]["wcu"] / total * PRICES["write_unit_per_million"],
+            "DynamoDB reads": out[name]["rcu"] / total * PRICES["read_unit_per_million"]}
+    return out
+
+
+def print_model(rows: list[dict], info: dict) -> None:
+    by_route = {r["route"]: r for r in rows}
+    result = model(rows, info)
+    names = list(SCENARIOS)
+    print()
+    print(f"Model: {USERS:,} wallet users — " + "; ".join(
+        f"{n}: {SCENARIOS[n]['payers']:.0%} repay that day, {SCENARIOS[n]['peak_hour']:.0%} of them in the peak hour, "
+        f"×{SCENARIOS[n]['burst']:g} burst = {result[n]['repayments_per_s']:.0f} repayments/s" for n in names[:1]))
+    print(f"{'route':36} " + " ".join(f"{n[:17]:>17}" for n in names) + f" {'ms':>5} {'$/M req':>8}")
+    for route in ROUTES:
+        row = by_route[route]
+        print(f"{route:36} " + " ".join(f"{result[n]['rates'].get(route, 0):15.1f}/s" for n in names)
+              + f" {_duration_ms(row):5.0f} {_cost_per_request(row) * 1e6:8.2f}")
+    for n in names:
+        r = result[n]
+        print(f"{n}: {r['requests_per_s']:.0f} requests/s, {r['rcu']:.0f} RCU/s, {r['wcu']:.0f} WCU/s (GSIs included), "
+              f"Lambda concurrency ≈ {r['concurrency']:.0f}, ${r['cost_per_million']:.2f} per million requests (mix: "
+              + ", ".join(f"{k} {v:.2f}" for k, v in r["cost_parts"].items()) + ")")
+    print()
+    print(f"Shared partition keys at the peak (per partition = total / shards; limits {PARTITION_RCU:,} RCU, "
+          f"{PARTITION_WCU:,} WCU per partition)")
+    print("(unsharded: the whole load on one partition, as % of its limit; sharded: per shard)")
+    print(f"{'key':24} " + " ".join(f"{n:>44}" for n in names))
+    families = sorted({f for n in names for f in result[n]["hot"]})
+    for f in families:
+        cells = []
+        for n in names:
+            rcu, wcu, count = result[n]["hot"].get(f, (0.0, 0.0, _shards_of(f, info["shards"])))
+            whole = max(rcu / PARTITION_RCU, wcu / PARTITION_WCU)
+            cells.append(f"{rcu:6.0f} RCU {wcu:5.0f} WCU  unsharded {whole:4.0%}  /{count} {whole / count:4.0%}")
+        print(f"{f:24} " + " ".join(f"{c:>44}" for c in cells))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--queue-depth", type=int, default=40, help="open frontline cases before the run")
     parser.add_argument("--detail", action="store_true", help="also list each route's DynamoDB calls and partitions")
     parser.add_argument("--json", help="write the rows here")
+    parser.add_argument("--model", action="store_true", help="also print the 10-million-user model (docs/scale.md)")
     args = parser.parse_args()
     with contextlib.redirect_stdout(io.StringIO()):  # the app's metric lines (EMF) go to stdout
         meter, info = run(args.rounds, args.queue_depth)
     rows = summarise(meter, info)
     print_table(rows, meter, info, args.detail)
+    if args.model:
+        print_model(rows, info)
     if args.json:
-        Path(args.json).write_text(json.dumps({"info": info, "rows": rows}, ensure_ascii=False, indent=1, default=str))
+        Path(args.json).write_text(json.dumps({"info": info, "rows": rows, "model": model(rows, info) if args.model
+                                               else None}, ensure_ascii=False, indent=1, default=str))
 
 
 if __name__ == "__main__":
