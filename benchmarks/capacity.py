@@ -47,7 +47,6 @@ import math
 import os
 import re
 import sys
-import threading
 import uuid
 from collections import defaultdict
 from decimal import Decimal
@@ -137,7 +136,6 @@ class Meter:
         self.route: str | None = None
         self.calls: list[dict] = []
         self.moto_shapes: dict[str, set] = defaultdict(set)
-        self._local = threading.local()
 
     def install(self, session) -> None:
         # after boto3's own high-level transformations (so the parameters are low-level attribute values)
@@ -314,7 +312,6 @@ def run(rounds: int, queue_depth: int) -> tuple[Meter, dict]:
     from moto import mock_aws
 
     with mock_aws():
-        import jwt
         from chalice.test import Client
 
         import infra
@@ -395,7 +392,6 @@ def run(rounds: int, queue_depth: int) -> tuple[Meter, dict]:
 
             for r in range(rounds):
                 user = token(f"payer{r}")
-                sub = jwt.decode(user, options={"verify_signature": False})["sub"]
                 body = {"amount": "100.00", "payee": CARD}
                 call("repay: quote", "POST", "/repayments/quote", user, body)
                 created = call("repay: create", "POST", "/repayments", user, body,
@@ -435,7 +431,6 @@ def run(rounds: int, queue_depth: int) -> tuple[Meter, dict]:
                 measured("sweep: idle", escalation.sweep)
                 measured("outbox drain: idle", outbox.drain)
                 clock.advance(dt.timedelta(minutes=3))
-                del sub
 
             # every frontline case lapses: one sweep escalates them all (reported per case moved)
             clock.advance(dt.timedelta(days=2))
@@ -521,27 +516,26 @@ WORKERS = {"repay: settle worker (per message)", "sweep: idle", "sweep: per laps
 PARTITION_RCU, PARTITION_WCU = 3000, 1000
 
 # Requests per repayment made on the peak day, and fixed rates (per second) that do not follow repayments.
+_PEAK = {
+    "payers": 0.20, "peak_hour": 0.15, "burst": 2.0,
+    "per_repayment": {"repay: quote": 1.5, "repay: create": 0.95, "repay: create, step-up (202)": 0.05,
+                      "repay: verify": 0.05, "repay: get": 3, "repay: settle worker (per message)": 1.1,
+                      "repay: history list": 1, "search: found": 0.4, "search: zero results (counter)": 0.1,
+                      "kb: article": 0.3, "kb: feedback": 0.03, "case: open": 0.005, "case: get": 0.02,
+                      "case: list mine": 0.01, "case: escalate (user)": 0.0015, "case: reply (support)": 0.01,
+                      "sweep: per lapsed case": 0.001},
+    "fixed": {"case: queue page (limit 20)": 2000 / 15, "kb: kb-gaps (7 days)": 0.5, "sweep: idle": 1 / 60,
+              "outbox drain: idle": 1 / 60}}
 SCENARIOS = {
-    "due-date peak": {
-        "payers": 0.20, "peak_hour": 0.15, "burst": 2.0,
-        "per_repayment": {"repay: quote": 1.5, "repay: create": 0.95, "repay: create, step-up (202)": 0.05,
-                          "repay: verify": 0.05, "repay: get": 3, "repay: settle worker (per message)": 1.1,
-                          "repay: history list": 1, "search: found": 0.4, "search: zero results (counter)": 0.1,
-                          "kb: article": 0.3, "kb: feedback": 0.03, "case: open": 0.005, "case: get": 0.02,
-                          "case: list mine": 0.01, "case: escalate (user)": 0.0015, "case: reply (support)": 0.01,
-                          "sweep: per lapsed case": 0.001},
-        "fixed": {"case: queue page (limit 20)": 2000 / 15, "kb: kb-gaps (7 days)": 0.5, "sweep: idle": 1 / 60,
-                  "outbox drain: idle": 1 / 60}},
-    "due-date incident": {   # settlement delayed on the peak hour: users search, vote and open cases
-        "payers": 0.20, "peak_hour": 0.15, "burst": 2.0,
-        "per_repayment": {"repay: quote": 2, "repay: create": 0.95, "repay: create, step-up (202)": 0.05,
-                          "repay: verify": 0.05, "repay: get": 6, "repay: settle worker (per message)": 1.5,
-                          "repay: history list": 2, "search: found": 2.4, "search: zero results (counter)": 0.6,
-                          "kb: article": 1.5, "kb: feedback": 0.15, "case: open": 0.05, "case: get": 0.2,
-                          "case: list mine": 0.1, "case: escalate (user)": 0.015, "case: reply (support)": 0.1,
-                          "sweep: per lapsed case": 0.01},
-        "fixed": {"case: queue page (limit 20)": 5000 / 10, "kb: kb-gaps (7 days)": 1, "sweep: idle": 1 / 60,
-                  "outbox drain: idle": 1 / 60}},
+    "due-date peak": _PEAK,
+    # settlement delayed on the peak hour: users watch, search, vote and open cases ten times as often
+    "due-date incident": {**_PEAK, "per_repayment": {
+        **_PEAK["per_repayment"], "repay: quote": 2, "repay: get": 6, "repay: settle worker (per message)": 1.5,
+        "repay: history list": 2, "search: found": 2.4, "search: zero results (counter)": 0.6, "kb: article": 1.5,
+        "kb: feedback": 0.15, **{route: 10 * _PEAK["per_repayment"][route] for route in (
+            "case: open", "case: get", "case: list mine", "case: escalate (user)", "case: reply (support)",
+            "sweep: per lapsed case")}},
+        "fixed": {**_PEAK["fixed"], "case: queue page (limit 20)": 5000 / 10, "kb: kb-gaps (7 days)": 1}},
 }
 
 
@@ -628,7 +622,8 @@ def print_model(rows: list[dict], info: dict) -> None:
     print()
     print(f"Shared partition keys at the peak (per partition = total / shards; limits {PARTITION_RCU:,} RCU, "
           f"{PARTITION_WCU:,} WCU per partition)")
-    print("(unsharded: the whole load on one partition, as % of its limit; sharded: per shard)")
+    print("(all shards: the key's whole load, as % of one partition's limit — with 1 shard that is the partition;"
+          " /n: per shard)")
     print(f"{'key':24} " + " ".join(f"{n:>44}" for n in names))
     families = sorted({f for n in names for f in result[n]["hot"]})
     for f in families:
@@ -636,7 +631,7 @@ def print_model(rows: list[dict], info: dict) -> None:
         for n in names:
             rcu, wcu, count = result[n]["hot"].get(f, (0.0, 0.0, _shards_of(f, info["shards"])))
             whole = max(rcu / PARTITION_RCU, wcu / PARTITION_WCU)
-            cells.append(f"{rcu:6.0f} RCU {wcu:5.0f} WCU  unsharded {whole:4.0%}  /{count} {whole / count:4.0%}")
+            cells.append(f"{rcu:6.0f} RCU {wcu:5.0f} WCU  all shards {whole:4.0%}  /{count} {whole / count:4.0%}")
         print(f"{f:24} " + " ".join(f"{c:>44}" for c in cells))
 
 
