@@ -161,7 +161,7 @@ def local_stack():
     """The real local stack (moto server + chalice local + event runner) on free ports."""
     from devtools.stack import LocalStack, free_port
     stack = LocalStack(port=free_port(), moto_port=free_port(), quiet=True, seed=False,
-                       extra_env={"LOCAL_SCHEDULE_SECONDS": "2", "STEP_LIMIT_OVERRIDES": "frontline=3,senior=3,public_feedback=3"})
+                       extra_env={"LOCAL_SCHEDULE_SECONDS": "2", "STEP_LIMIT_OVERRIDES": "frontline=3,senior=30,public_feedback=30"})
     stack.start()
     yield stack
     stack.stop()
@@ -170,3 +170,20 @@ def local_stack():
 def pytest_collection_modifyitems(config, items):
     """The schemathesis run fills the shared local stack with data: let the other e2e tests go first."""
     items.sort(key=lambda item: "tests/contract/" in item.nodeid.replace("\\", "/"))
+
+
+def burst(count: int, call, timeout: float = 60.0) -> list:
+    """``call(i)`` from ``count`` threads released together (a barrier); the results in order.
+
+    For the HTTP race tests against ``local_stack``: many requests in flight at once.
+    """
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    barrier = threading.Barrier(count, timeout=timeout)
+
+    def run(i):
+        barrier.wait()
+        return call(i)
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count), timeout=timeout))
