@@ -159,10 +159,17 @@ def sms_sent(aws):
 @pytest.fixture(scope="session")
 def local_stack():
     """The real local stack (moto server + chalice local + event runner) on free ports."""
-    from devtools.stack import LocalStack, free_port
-    stack = LocalStack(port=free_port(), moto_port=free_port(), quiet=True, seed=False,
-                       extra_env={"LOCAL_SCHEDULE_SECONDS": "2", "STEP_LIMIT_OVERRIDES": "frontline=3,senior=30,public_feedback=30"})
-    stack.start()
+    from devtools.stack import LocalStack, PortInUse, free_port
+    for attempt in range(3):  # another xdist worker may take a free port before our server binds it
+        stack = LocalStack(port=free_port(), moto_port=free_port(), quiet=True, seed=False,
+                           extra_env={"LOCAL_SCHEDULE_SECONDS": "2",
+                                      "STEP_LIMIT_OVERRIDES": "frontline=3,senior=30,public_feedback=30"})
+        try:
+            stack.start()
+            break
+        except PortInUse:
+            if attempt == 2:
+                raise
     yield stack
     stack.stop()
 
