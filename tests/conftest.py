@@ -156,20 +156,27 @@ def sms_sent(aws):
     return read
 
 
-@pytest.fixture(scope="session")
-def local_stack():
-    """The real local stack (moto server + chalice local + event runner) on free ports."""
+def start_stack(**kwargs):
+    """A started ``LocalStack`` on free ports (``kwargs`` as LocalStack's); the caller stops it."""
     from devtools.stack import LocalStack, PortInUse, free_port
     for attempt in range(3):  # another xdist worker may take a free port before our server binds it
-        stack = LocalStack(port=free_port(), moto_port=free_port(), quiet=True, seed=False,
-                           extra_env={"LOCAL_SCHEDULE_SECONDS": "2",
-                                      "STEP_LIMIT_OVERRIDES": "frontline=3,senior=30,public_feedback=30"})
+        stack = LocalStack(port=free_port(), moto_port=free_port(), quiet=True, seed=False, **kwargs)
         try:
-            stack.start()
-            break
+            return stack.start()
         except PortInUse:
             if attempt == 2:
                 raise
+
+
+@pytest.fixture(scope="session")
+def local_stack():
+    """The real local stack (moto server + chalice local + event runner) on free ports."""
+    # chalice local runs every request in one process on this shared machine: a burst of requests
+    # under load is many times slower than on Lambda (a container per request), so the request
+    # budget is relaxed here; tests/shared/test_hung_dependency_e2e.py checks the real one.
+    stack = start_stack(extra_env={"LOCAL_SCHEDULE_SECONDS": "2",
+                                   "STEP_LIMIT_OVERRIDES": "frontline=3,senior=30,public_feedback=30",
+                                   "AWS_READ_TIMEOUT_SECONDS": "10", "REQUEST_BUDGET_SECONDS": "30"})
     yield stack
     stack.stop()
 
