@@ -19,7 +19,7 @@ coldstart.skip_pydantic_plugin_discovery()
 
 from chalice import AuthResponse, Rate  # noqa: E402
 
-from chalicelib import aws, errors, http, ratelimit  # noqa: E402
+from chalicelib import aws, deadline, errors, http, ratelimit  # noqa: E402
 from chalicelib.lazy import lazy_import, lazy_schemas  # noqa: E402
 from chalicelib.openapi import api_contract, document, render_docs  # noqa: E402
 from chalicelib.models import Health, Me  # noqa: E402
@@ -67,7 +67,8 @@ def errors_as_json(event, get_response):
     logger.append_keys(request_id=context.get("requestId"), user=user_hash(user) if user else None,
                        route=f"{event.method} {context.get('resourcePath')}")
     try:
-        return http.in_error_shape(get_response(event))
+        with deadline.request_budget(_remaining_ms()):  # a hung AWS dependency: 503 within the budget
+            return http.in_error_shape(get_response(event))
     except errors.ApiError as exc:
         logger.info("request refused", extra={"status": exc.status, "code": exc.code})
         return http.error_response(exc)
@@ -87,6 +88,11 @@ def errors_as_json(event, get_response):
         return http.error_response(errors.ApiError("服务内部错误，请稍后重试。", code="internal_error", status=500))
     finally:
         logger.remove_keys(["request_id", "user", "route"])
+
+
+def _remaining_ms() -> int | None:
+    context = app.lambda_context
+    return context.get_remaining_time_in_millis() if context is not None else None
 
 
 @app.route("/health", methods=["GET"])

@@ -22,12 +22,16 @@ _lock = threading.Lock()
 def _client_config():
     from botocore.config import Config
 
-    # Standard retry mode: exponential backoff with jitter on throttling and 5xx,
-    # bounded so that a request still answers well inside API Gateway's 29 s.
+    from chalicelib.config import settings
+
+    # Sized for the request budget (chalicelib/deadline.py): one call waits at most connect + read
+    # timeout per attempt (1 + 2 s); standard mode retries throttling and 5xx with jittered backoff,
+    # while within an HTTP request a service that timed out is neither retried nor called again.
+    cfg = settings()
     return Config(
-        retries={"max_attempts": 3, "mode": "standard"},
-        connect_timeout=2,
-        read_timeout=5,
+        retries={"total_max_attempts": cfg.aws_max_attempts, "mode": "standard"},  # the first try included
+        connect_timeout=cfg.aws_connect_timeout_seconds,
+        read_timeout=cfg.aws_read_timeout_seconds,
     )
 
 
@@ -35,7 +39,11 @@ def _client_config():
 def _session():
     import boto3
 
-    return boto3.session.Session()
+    from chalicelib import deadline
+
+    session = boto3.session.Session()
+    deadline.install(session)  # each HTTP request's AWS time budget
+    return session
 
 
 @functools.cache
@@ -92,3 +100,4 @@ def reset() -> None:
     table.cache_clear()
     client.cache_clear()
     _session.cache_clear()
+    _client_config.cache_clear()

@@ -36,6 +36,14 @@ def _shards(name: str, default: int) -> int:
     return value
 
 
+def _float(name: str, default: float) -> float:
+    raw = _env(name, str(default))
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"setting {name} must be a number, got {raw!r}") from exc
+
+
 def _bool(name: str, default: bool) -> bool:
     return _env(name, "true" if default else "false").lower() in {"1", "true", "yes", "on"}
 
@@ -68,6 +76,14 @@ class Settings:
 
     # Per-user rate limits: "action=count/window_seconds,..."
     rate_limits: str
+
+    # Time budget (chalicelib/deadline.py): every HTTP request answers within request_budget_seconds,
+    # with a 503 + Retry-After when AWS hangs. Each AWS call waits at most connect + read timeout per
+    # attempt; attempts (standard retry mode) retry throttling and 5xx, not a dependency that timed out.
+    aws_connect_timeout_seconds: float
+    aws_read_timeout_seconds: float
+    aws_max_attempts: int
+    request_budget_seconds: float
 
     # SQS / SNS
     settlement_queue: str
@@ -135,6 +151,10 @@ def load() -> Settings:
         zero_result_shards=_shards("ZERO_RESULT_SHARDS", 4),
         outbox_shards=_shards("OUTBOX_SHARDS", 4),
         rate_limits=_env("RATE_LIMITS", "repayment_create=30/3600,repayment_verify=10/300,kb_feedback=30/3600"),
+        aws_connect_timeout_seconds=_float("AWS_CONNECT_TIMEOUT_SECONDS", 1.0),
+        aws_read_timeout_seconds=_float("AWS_READ_TIMEOUT_SECONDS", 2.0),
+        aws_max_attempts=_int("AWS_MAX_ATTEMPTS", 3),
+        request_budget_seconds=_float("REQUEST_BUDGET_SECONDS", 6.0),
         settlement_queue=_env("SETTLEMENT_QUEUE", f"repaydesk-{stage}-settlement"),
         escalation_topic_prefix=_env("ESCALATION_TOPIC_PREFIX", f"repaydesk-{stage}-escalation-"),
         team_queue_prefix=_env("TEAM_QUEUE_PREFIX", f"repaydesk-{stage}-team-"),

@@ -2,8 +2,15 @@
 
 One conditional ``UpdateItem`` per request: ``ADD hits :one`` only while the
 window's count is under the limit, so concurrent requests can never exceed it.
-Windows expire through TTL. If the counter store is unreachable we let the
-request through (logged): a limit protects the service, it must not take it down.
+Windows expire through TTL.
+
+Fails closed: if the counter cannot be updated (DynamoDB throttling, unreachable,
+or hung past its timeout) the request is refused with 503 + ``Retry-After`` at
+once. Every limited action (paying, entering an SMS code, voting) writes to the
+same DynamoDB next, so letting it through would only make it wait on the hung
+dependency a second time (#11: 40 s instead of 20); and the verification limit is
+what stops an SMS code being guessed, so it must never lapse while DynamoDB is
+flaky. The price: a limits-table problem alone also refuses these three actions.
 """
 from __future__ import annotations
 
@@ -47,6 +54,14 @@ def hit(action: str, user_id: str) -> None:
             minutes = max(1, math.ceil(retry_after / 60))
             raise errors.TooManyRequests(f"操作过于频繁，请约 {minutes} 分钟后再试。",
                                          headers={"Retry-After": str(max(1, retry_after))}) from None
-        logger.warning("rate limit store unavailable; allowing", extra={"action": action})
-    except aws.BotoCoreError:
-        logger.warning("rate limit store unreachable; allowing", extra={"action": action})
+        logger.warning("rate limit store unavailable; refusing", extra={"action": action,
+                                                                          "aws_error": exc.response["Error"]["Code"]})
+        raise _unavailable() from None
+    except aws.BotoCoreError as exc:
+        logger.warning("rate limit store unreachable; refusing", extra={"action": action,
+                                                                          "aws_error": type(exc).__name__})
+        raise _unavailable() from None
+
+
+def _unavailable() -> errors.ServiceUnavailable:
+    return errors.ServiceUnavailable(headers={"Retry-After": "2"})

@@ -6,7 +6,7 @@ import signal
 import sys
 import time
 
-from devtools.stack import LocalStack
+from devtools.stack import ChildExited, LocalStack, PortInUse
 
 
 def main() -> None:
@@ -27,9 +27,13 @@ RepayDesk is running (Ctrl-C stops everything started here)
   Demo users:
 {users}
 """, flush=True)
-        while all(p.poll() is None for p in stack.processes):
+        while (dead := stack.exited()) is None:
             time.sleep(0.5)
-        print("a child process exited; stopping", file=sys.stderr)
+        time.sleep(0.2)  # its last lines
+        print(f"make serve: {dead.describe_exit()}\nstopping the rest", file=sys.stderr, flush=True)
+        sys.exit(1)
+    except (PortInUse, ChildExited) as exc:
+        print(f"make serve: {exc}", file=sys.stderr, flush=True)
         sys.exit(1)
     except KeyboardInterrupt:
         pass

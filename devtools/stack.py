@@ -5,12 +5,15 @@ Used by ``make serve`` (blocking, Ctrl-C stops all) and by the end-to-end tests
 """
 from __future__ import annotations
 
+import collections
+import contextlib
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -56,11 +59,97 @@ def use_env(env: dict[str, str]) -> None:
     keys.clear()
 
 
-def wait_for(url: str, timeout: float = 30.0, process: subprocess.Popen | None = None) -> None:
+class PortInUse(RuntimeError):
+    """A port the stack needs is already taken (the message names it and, if it can, the process)."""
+
+
+class ChildExited(RuntimeError):
+    """A process of the stack exited (the message names it, its exit code and its last log lines)."""
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind: TIME_WAIT is no conflict
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def port_owner(port: int) -> str | None:
+    """``"pid 123 (python -m http.server 8000)"`` for the process listening on ``port``, if Linux's /proc tells."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(f"socket:[{fields[9]}]")
+    if not inodes:
+        return None
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        try:
+            if any(os.readlink(fd) in inodes for fd in fd_dir.iterdir()):
+                pid = fd_dir.parent.name
+                cmdline = (fd_dir.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+                return f"pid {pid} ({cmdline[:120]})"
+        except OSError:
+            continue
+    return None
+
+
+def ensure_free(port: int, what: str) -> None:
+    if port_in_use(port):
+        owner = port_owner(port)
+        raise PortInUse(f"port {port} ({what}) is already in use" + (f" by {owner}" if owner else "")
+                        + "; stop that process or choose other ports, e.g. make serve PORT=8001 MOTO_PORT=5501")
+
+
+class Child:
+    """One process of the stack, with where its output goes and its last lines."""
+
+    def __init__(self, name: str, proc: subprocess.Popen, log_path: Path | None):
+        self.name, self.proc, self.log_path = name, proc, log_path
+        self.recent: collections.deque[str] = collections.deque(maxlen=40)
+
+    def tee(self, stream) -> None:
+        """Copy the child's output to ours line by line, remembering the last lines."""
+        for raw in iter(stream.readline, b""):
+            sys.stdout.buffer.write(raw)
+            sys.stdout.buffer.flush()
+            self.recent.append(raw.decode(errors="replace").rstrip())
+
+    def last_lines(self, count: int = 15) -> list[str]:
+        if self.log_path is not None:
+            try:
+                with open(self.log_path, "rb") as log:
+                    log.seek(0, os.SEEK_END)
+                    log.seek(max(0, log.tell() - 16384))
+                    return log.read().decode(errors="replace").splitlines()[-count:]
+            except OSError:
+                return []
+        return list(self.recent)[-count:]
+
+    def describe_exit(self) -> str:
+        code = self.proc.poll()
+        how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
+        where = f" ({self.log_path})" if self.log_path else ""
+        lines = self.last_lines()
+        text = f"{self.name} (pid {self.proc.pid}) {how}"
+        return text + (f"; its last lines{where}:\n" + "\n".join("    " + l for l in lines) if lines else "")
+
+
+def wait_for(url: str, timeout: float = 30.0, child: Child | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"process for {url} exited with {process.returncode}")
+        if child is not None and child.proc.poll() is not None:
+            time.sleep(0.2)  # let the tee thread catch the last lines
+            message = child.describe_exit()
+            raise (PortInUse if "Address already in use" in message else ChildExited)(message)
         try:
             if requests.get(url, timeout=1).status_code < 500:
                 return
@@ -78,10 +167,14 @@ class LocalStack:
         self.port, self.moto_port = port, moto_port
         self.extra_env = extra_env or {}
         self.seed, self.quiet = seed, quiet
-        self.processes: list[subprocess.Popen] = []
+        self.children: list[Child] = []
         self.env: dict[str, str] = {}
         self.pool = None
         self.users: dict = {}
+
+    @property
+    def processes(self) -> list[subprocess.Popen]:
+        return [child.proc for child in self.children]
 
     @property
     def api_url(self) -> str:
@@ -91,24 +184,33 @@ class LocalStack:
     def moto_url(self) -> str:
         return f"http://127.0.0.1:{self.moto_port}"
 
-    def _spawn(self, args: list[str], env: dict[str, str], log: str, chatty: bool = False) -> subprocess.Popen:
-        out = None
+    def _spawn(self, name: str, args: list[str], env: dict[str, str], log: str, chatty: bool = False) -> Child:
+        log_path = None
         if self.quiet:  # tests: every child's output kept as an artifact, for the traceback behind a 500
-            (ROOT / "test-artifacts").mkdir(exist_ok=True)
-            out = open(ROOT / "test-artifacts" / f"stack-{self.port}-{log}", "ab")
+            log_path = ROOT / "test-artifacts" / f"stack-{self.port}-{log}"
         elif chatty:  # moto logs every call: to .local/<name>.log instead of the terminal
-            (ROOT / ".local").mkdir(exist_ok=True)
-            out = open(ROOT / ".local" / log, "ab")
-        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True)
-        self.processes.append(proc)
-        return proc
+            log_path = ROOT / ".local" / log
+        if log_path is not None:
+            log_path.parent.mkdir(exist_ok=True)
+            with open(log_path, "ab") as out:
+                proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True)
+            child = Child(name, proc, log_path)
+        else:
+            proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+            child = Child(name, proc, None)
+            threading.Thread(target=child.tee, args=(proc.stdout,), daemon=True).start()
+        self.children.append(child)
+        return child
 
     def start(self) -> "LocalStack":
         from infra import local
+        ensure_free(self.moto_port, "moto, MOTO_PORT")
+        ensure_free(self.port, "API, PORT")
         try:
-            moto = self._spawn([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(self.moto_port)],
-                               {**os.environ}, log="moto.log", chatty=True)
-            wait_for(f"{self.moto_url}/moto-api/", process=moto)
+            moto = self._spawn("moto", [sys.executable, "-m", "devtools.moto_server", "-H", "127.0.0.1",
+                                        "-p", str(self.moto_port)], {**os.environ}, log="moto.log", chatty=True)
+            wait_for(f"{self.moto_url}/moto-api/", child=moto)
             self.env = {**stage_env("dev"), **aws_env(self.moto_port), **self.extra_env}
             # This process talks to moto server too (bootstrap, tests reading queues), but the
             # stack's extra settings (short time limits…) are for the children only.
@@ -123,15 +225,30 @@ class LocalStack:
                 from devtools import seed
                 self.users = seed.seed_all(self.pool)
             child_env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
-            api = self._spawn([sys.executable, "-m", "devtools.chalice_local", "local", "--host", "127.0.0.1",
-                               "--port", str(self.port),
-                               "--no-autoreload", "--stage", "dev"], child_env, log="api.log")
-            wait_for(f"{self.api_url}/health", timeout=60, process=api)
-            self._spawn([sys.executable, "-m", "devtools.events"], child_env, log="events.log")
+            api = self._spawn("chalice local (API)", [sys.executable, "-m", "devtools.chalice_local",
+                                                      "--host", "127.0.0.1", "--port", str(self.port),
+                                                      "--stage", "dev"], child_env, log="api.log")
+            wait_for(f"{self.api_url}/health", timeout=60, child=api)
+            self._spawn("event runner", [sys.executable, "-m", "devtools.events"], child_env, log="events.log")
         except BaseException:
             self.stop()
             raise
         return self
+
+    def exited(self) -> Child | None:
+        """The first child that is no longer running, if any."""
+        return next((child for child in self.children if child.proc.poll() is not None), None)
+
+    @contextlib.contextmanager
+    def frozen_aws(self):
+        """moto stopped (SIGSTOP) for the block: connections are accepted by the kernel and never answered,
+        as a hung DynamoDB/SNS would; SIGCONT afterwards, whatever happens."""
+        moto = next(child.proc for child in self.children if child.name == "moto")
+        os.kill(moto.pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.kill(moto.pid, signal.SIGCONT)
 
     def token(self, username: str, role: str | None = None, phone: str = "+8613800138000") -> str:
         """A Cognito ID token from the stack's pool (creating the user if needed)."""
@@ -149,6 +266,7 @@ class LocalStack:
         for proc in reversed(self.processes):
             if proc.poll() is None:
                 try:
+                    os.killpg(proc.pid, signal.SIGCONT)  # a frozen moto must be able to act on SIGTERM
                     os.killpg(proc.pid, signal.SIGTERM)
                 except ProcessLookupError:
                     pass
@@ -157,7 +275,8 @@ class LocalStack:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
-        self.processes.clear()
+                proc.wait(timeout=10)
+        self.children.clear()
 
     def __enter__(self) -> "LocalStack":
         return self.start()

@@ -156,13 +156,27 @@ def sms_sent(aws):
     return read
 
 
+def start_stack(**kwargs):
+    """A started ``LocalStack`` on free ports (``kwargs`` as LocalStack's); the caller stops it."""
+    from devtools.stack import LocalStack, PortInUse, free_port
+    for attempt in range(3):  # another xdist worker may take a free port before our server binds it
+        stack = LocalStack(port=free_port(), moto_port=free_port(), quiet=True, seed=False, **kwargs)
+        try:
+            return stack.start()
+        except PortInUse:
+            if attempt == 2:
+                raise
+
+
 @pytest.fixture(scope="session")
 def local_stack():
     """The real local stack (moto server + chalice local + event runner) on free ports."""
-    from devtools.stack import LocalStack, free_port
-    stack = LocalStack(port=free_port(), moto_port=free_port(), quiet=True, seed=False,
-                       extra_env={"LOCAL_SCHEDULE_SECONDS": "2", "STEP_LIMIT_OVERRIDES": "frontline=3,senior=3,public_feedback=3"})
-    stack.start()
+    # chalice local runs every request in one process on this shared machine: a burst of requests
+    # under load is many times slower than on Lambda (a container per request), so the request
+    # budget is relaxed here; tests/shared/test_hung_dependency_e2e.py checks the real one.
+    stack = start_stack(extra_env={"LOCAL_SCHEDULE_SECONDS": "2",
+                                   "STEP_LIMIT_OVERRIDES": "frontline=3,senior=30,public_feedback=30",
+                                   "AWS_READ_TIMEOUT_SECONDS": "10", "REQUEST_BUDGET_SECONDS": "30"})
     yield stack
     stack.stop()
 
@@ -170,3 +184,20 @@ def local_stack():
 def pytest_collection_modifyitems(config, items):
     """The schemathesis run fills the shared local stack with data: let the other e2e tests go first."""
     items.sort(key=lambda item: "tests/contract/" in item.nodeid.replace("\\", "/"))
+
+
+def burst(count: int, call, timeout: float = 60.0) -> list:
+    """``call(i)`` from ``count`` threads released together (a barrier); the results in order.
+
+    For the HTTP race tests against ``local_stack``: many requests in flight at once.
+    """
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    barrier = threading.Barrier(count, timeout=timeout)
+
+    def run(i):
+        barrier.wait()
+        return call(i)
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count), timeout=timeout))
