@@ -103,11 +103,13 @@ def me():
 
 
 @app.route("/openapi.json", methods=["GET"])
+@http.surface_errors
 def openapi_json():
     return http.json_response(document(app), headers={"Cache-Control": "public, max-age=300"})
 
 
 @app.route("/docs", methods=["GET"])
+@http.surface_errors
 def api_docs():
     return http.html_response(render_docs(document(app)))
 
