@@ -252,3 +252,17 @@ def test_the_finder_sees_each_kind_of_reach(tmp_path):
             self._mine = 1  # ours
 
     assert [name for _, _, name in _inherited_private_names(Ours, {"_flush_segment": 1, "_mine": 2})] == ["_flush_segment"]
+
+
+def test_a_hook_is_not_applied_to_a_version_it_was_not_written_for(monkeypatch):
+    """On another version the stock, slower path runs: a hook never guesses at new internals."""
+    from chalicelib import private_hooks
+
+    monkeypatch.setitem(private_hooks.WRITTEN_FOR, "pydantic", "0.0.0")
+    monkeypatch.delitem(sys.modules, private_hooks.PYDANTIC_PLUGIN_LOADER, raising=False)
+    assert private_hooks.skip_pydantic_plugin_discovery() is False
+    assert private_hooks.PYDANTIC_PLUGIN_LOADER not in sys.modules
+    monkeypatch.setattr(private_hooks, "_segment_writer_base", None)
+    monkeypatch.setitem(private_hooks.WRITTEN_FOR, "Whoosh-Reloaded", "0.0.0")
+    with pytest.raises(RuntimeError, match="Whoosh-Reloaded"):
+        private_hooks.whoosh_segment_writer_base()
