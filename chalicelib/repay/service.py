@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
-import hmac
 import json
 import re
 import secrets
 from dataclasses import dataclass
 
-from chalicelib import aws, clock, errors, notify, outbox
+from chalicelib import aws, clock, errors, idempotency, notify, outbox
 from chalicelib.calendar import BusinessCalendar
 from chalicelib.config import settings
 from chalicelib.logs import logger, metric, user_hash
@@ -47,7 +45,7 @@ def is_frozen(user_id: str) -> bool:
 
 
 # ================================================================ repayments
-IDEMPOTENCY_LOCK_SECONDS = 30    # a request holding a key longer than this is presumed dead
+CREATE_SCOPE = ""                # POST /repayments: its key records predate scopes (chalicelib/idempotency.py)
 _MAX_PRICING_ROUNDS = 5          # concurrent repayments of the same kind re-price on the new usage
 _ID = re.compile(r"rp_[0-9a-f]{20}")
 
@@ -207,24 +205,13 @@ def _frozen_error() -> errors.Locked:
 
 
 # ---------------------------------------------------------------- create (idempotent)
-def _validate_key(key: str | None) -> str:
-    if key is None or key == "":
-        raise errors.BadRequest("缺少 Idempotency-Key 请求头（1–255 个字符），用于防止重复扣款。",
-                                code="idempotency_key_missing", field="Idempotency-Key")
-    if len(key) > 255 or not key.isprintable() or not key.isascii():
-        raise errors.BadRequest("Idempotency-Key 应为 1–255 个可打印 ASCII 字符。",
-                                code="idempotency_key_invalid", field="Idempotency-Key")
-    return key
-
-
-def _fingerprint(request: schemas.RepaymentRequest, salt: str) -> str:
-    """Keyed hash of the normalised body: equal bodies match, yet the card number can't be recovered from it."""
-    canonical = json.dumps(request.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hmac.new(bytes.fromhex(salt), canonical.encode(), hashlib.sha256).hexdigest()
+CREATE_WORDING = idempotency.Wording(
+    reused="这个 Idempotency-Key 已用于另一笔不同的还款，请为新的还款使用新的 Key。",
+    in_progress="同一笔还款正在处理中，请稍后查询结果，不要重复提交。")
 
 
 def create(caller: Caller, idempotency_key: str | None, request: schemas.RepaymentRequest) -> Created:
-    """Create a repayment exactly once per (user, Idempotency-Key).
+    """Create a repayment exactly once per (user, Idempotency-Key) (``chalicelib/idempotency.py``).
 
     1. Conditional put of an in-progress record for the key (losers read it:
        same body + completed → replay; different body → 422; in flight → 409).
@@ -232,39 +219,31 @@ def create(caller: Caller, idempotency_key: str | None, request: schemas.Repayme
        allowance usage (conditional on the value it was priced with), the
        settlement message (outbox) and the completed key record with the response.
     """
-    key_hash = hashlib.sha256(_validate_key(idempotency_key).encode()).hexdigest()
+    idempotency.validate_key(idempotency_key)
     _check_limit(request)
-    salt = secrets.token_hex(16)
-    owner = secrets.token_hex(8)
-    cfg = settings()
-    existing = store.claim_idempotency(caller.user_id, key_hash, fingerprint=_fingerprint(request, salt),
-                                       fingerprint_salt=salt, owner=owner, lock_seconds=IDEMPOTENCY_LOCK_SECONDS,
-                                       ttl_seconds=cfg.idempotency_ttl_seconds)
-    if existing is not None:
-        if existing.get("fingerprint_salt") and \
-                not hmac.compare_digest(existing["fingerprint"], _fingerprint(request, existing["fingerprint_salt"])):
-            raise errors.Unprocessable("这个 Idempotency-Key 已用于另一笔不同的还款，请为新的还款使用新的 Key。",
-                                       code="idempotency_key_reused")
-        if existing.get("state") != "completed":
-            raise errors.Conflict("同一笔还款正在处理中，请稍后查询结果，不要重复提交。",
-                                  code="request_in_progress", headers={"Retry-After": "1"})
+
+    def action(claim: idempotency.Claim) -> idempotency.Outcome:
+        created, code, outbox_ids = _create_claimed(caller, request, claim)
+        outbox.deliver(outbox_ids)
+        if code is not None:
+            _send_code(caller, created, code)
+        logger.info("repayment created", extra={"repayment_id": created["id"], "kind": created["kind"],
+                                                "status": created["status"], "user": user_hash(caller.user_id)})
+        metric("RepaymentCreated", kind=created["kind"])
+        return idempotency.Outcome(_created_status(created), view(created), recorded=True)
+
+    outcome = idempotency.run(caller.user_id, idempotency_key, scope=CREATE_SCOPE,
+                              payload=request.model_dump(mode="json"), action=action, wording=CREATE_WORDING)
+    if outcome.replayed:
         metric("RepaymentReplayed")
-        return Created(int(existing["status_code"]), json.loads(existing["response_body"]), replayed=True)
-    try:
-        created, code, outbox_ids = _create_claimed(caller, request, key_hash, owner)
-    except BaseException:
-        store.release_idempotency(caller.user_id, key_hash, owner=owner)
-        raise
-    outbox.deliver(outbox_ids)
-    if code is not None:
-        _send_code(caller, created, code)
-    logger.info("repayment created", extra={"repayment_id": created["id"], "kind": created["kind"],
-                                            "status": created["status"], "user": user_hash(caller.user_id)})
-    metric("RepaymentCreated", kind=created["kind"])
-    return Created(202 if created["status"] == model.VERIFICATION_REQUIRED else 201, view(created))
+    return Created(outcome.status_code, outcome.body, replayed=outcome.replayed)
 
 
-def _create_claimed(caller: Caller, request: schemas.RepaymentRequest, key_hash: str, owner: str):
+def _created_status(item: dict) -> int:
+    return 202 if item["status"] == model.VERIFICATION_REQUIRED else 201
+
+
+def _create_claimed(caller: Caller, request: schemas.RepaymentRequest, claim: idempotency.Claim):
     cfg = settings()
     for _ in range(_MAX_PRICING_ROUNDS):
         now = clock.now()
@@ -298,15 +277,12 @@ def _create_claimed(caller: Caller, request: schemas.RepaymentRequest, key_hash:
                         timeline=[{"at": at, "status": model.PROCESSING, "event": "created",
                                    "message": "还款已提交，正在处理。"}])
             messages.append(_settlement_message(item, 1))
-        stored_view = view({**item})
-        status_code = 202 if step_up else 201
         transaction = [
             store.not_frozen_check(caller.user_id),
             store.put_repayment(item),
             store.add_usage(caller.user_id, priced.month, item["kind"], request.amount_fen,
                             seen_fen=priced.fee.used_before_fen),
-            store.complete_idempotency(caller.user_id, key_hash, owner=owner, status_code=status_code,
-                                       body=json.dumps(stored_view, ensure_ascii=False)),
+            claim.completion(_created_status(item), view({**item})),
             *[outbox.put(m) for m in messages],
         ]
         try:
@@ -316,8 +292,7 @@ def _create_claimed(caller: Caller, request: schemas.RepaymentRequest, key_hash:
             if reasons[0] == "ConditionalCheckFailed":
                 raise _frozen_error() from None
             if reasons[3] == "ConditionalCheckFailed":
-                raise errors.Conflict("同一笔还款正在处理中，请稍后查询结果，不要重复提交。",
-                                      code="request_in_progress", headers={"Retry-After": "1"}) from None
+                raise CREATE_WORDING.in_progress_error() from None
             continue  # allowance usage moved (another repayment of this kind): price again
         return item, code, [m.message_id for m in messages]
     raise errors.ServiceUnavailable(headers={"Retry-After": "1"})
