@@ -423,11 +423,34 @@ def verify(caller: Caller, repayment_id: str, request: schemas.VerifyRequest) ->
 
 
 # ---------------------------------------------------------------- retry
-def retry(caller: Caller, repayment_id: str) -> dict:
-    """Failed (retryable) → processing as a new attempt; repeating it while processing changes nothing."""
+RETRY_SCOPE = "retry"
+RETRY_WORDING = idempotency.Wording(
+    reused="这个 Idempotency-Key 已用于另一笔还款的重试，请为新的重试使用新的 Key。",
+    in_progress="这笔还款的重试正在处理中，请稍后查询结果，不要重复提交。")
+
+
+def retry(caller: Caller, idempotency_key: str | None, repayment_id: str) -> Created:
+    """Failed (retryable) → processing as a new attempt, exactly once per (user, Idempotency-Key).
+
+    The new attempt is written conditionally on the attempt that failed, in one transaction with
+    the key's stored answer: a repeat of the request replays that answer, so it can never start
+    attempt N+1 after attempt N finished in between. Repeating it with another key while the new
+    attempt is processing changes nothing either.
+    """
+    idempotency.validate_key(idempotency_key)
+
+    def action(claim: idempotency.Claim) -> idempotency.Outcome:
+        return _retry_claimed(caller, repayment_id, claim)
+
+    outcome = idempotency.run(caller.user_id, idempotency_key, scope=RETRY_SCOPE,
+                              payload={"repayment_id": repayment_id}, action=action, wording=RETRY_WORDING)
+    return Created(outcome.status_code, outcome.body, replayed=outcome.replayed)
+
+
+def _retry_claimed(caller: Caller, repayment_id: str, claim: idempotency.Claim) -> idempotency.Outcome:
     item = _load(caller, repayment_id)
     if item["status"] == model.PROCESSING and int(item["attempt"]) > 1:
-        return view(item)
+        return idempotency.Outcome(200, view(item))
     if item["status"] != model.FAILED:
         raise errors.Conflict("只有失败的还款可以重试。", code="not_retryable")
     reason = model.FAILURES.get(item.get("failure_reason") or "")
@@ -439,25 +462,31 @@ def retry(caller: Caller, repayment_id: str) -> dict:
     schedule = fee_schedule()
     arrival = model.estimate_arrival(schedule.rules(item["kind"]).arrival, now, calendar())
     message = _settlement_message(item, attempt)
+    entry = _entry(model.PROCESSING, "retried", f"已重新提交（第 {attempt} 次尝试）。")
+    fields = {"attempt": attempt, "processing_since": clock.isoformat(now),
+              "expected_arrival_at": arrival.expected_at.isoformat(timespec="seconds"),
+              "expected_arrival_note": arrival.note}
     change = store.change(item["user_id"], item["id"], expect_status=model.FAILED, new_status=model.PROCESSING,
-                          entry=_entry(model.PROCESSING, "retried", f"已重新提交（第 {attempt} 次尝试）。"),
-                          fields={"attempt": attempt, "processing_since": clock.isoformat(now),
-                                  "expected_arrival_at": arrival.expected_at.isoformat(timespec="seconds"),
-                                  "expected_arrival_note": arrival.note},
-                          remove=("failure_reason",), expect={"attempt": int(item["attempt"])})
+                          entry=entry, fields=fields, remove=("failure_reason",),
+                          expect={"attempt": int(item["attempt"])})
+    retried = {**{k: v for k, v in item.items() if k != "failure_reason"}, **fields, "status": model.PROCESSING,
+               "timeline": [*item["timeline"], entry], "updated_at": entry["at"]}
+    answer = view(retried)   # as committed, before the worker can move it
     try:
-        store.apply(change, store.not_frozen_check(caller.user_id), outbox.put(message))
+        store.apply(change, store.not_frozen_check(caller.user_id), outbox.put(message),
+                    claim.completion(200, answer))
     except store.ConditionFailed as exc:
         if len(exc.reasons) > 1 and exc.reasons[1] == "ConditionalCheckFailed":
             raise _frozen_error() from None
+        if len(exc.reasons) > 3 and exc.reasons[3] == "ConditionalCheckFailed":
+            raise RETRY_WORDING.in_progress_error() from None
         current = store.get_repayment(caller.user_id, repayment_id)
         if current and current["status"] == model.PROCESSING:
-            return view(current)  # a concurrent retry won: same result
+            return idempotency.Outcome(200, view(current))  # a concurrent retry won: same result
         raise errors.Conflict() from None
-    retried = store.get_repayment(caller.user_id, repayment_id)  # as committed, before the worker can move it
     outbox.deliver([message.message_id])
     metric("RepaymentRetried", kind=item["kind"])
-    return view(retried)
+    return idempotency.Outcome(200, answer, recorded=True)
 
 
 # ---------------------------------------------------------------- settlement worker
