@@ -20,6 +20,7 @@ coldstart.skip_pydantic_plugin_discovery()
 from chalice import AuthResponse, Rate  # noqa: E402
 
 from chalicelib import aws, errors, http, ratelimit  # noqa: E402
+from chalicelib.actor import Actor  # noqa: E402
 from chalicelib.lazy import lazy_import, lazy_schemas  # noqa: E402
 from chalicelib.openapi import api_contract, document, render_docs  # noqa: E402
 from chalicelib.models import Health, Me  # noqa: E402
@@ -115,9 +116,9 @@ _IDEMPOTENCY_HEADER = {"Idempotency-Key": {
                    "(header Idempotent-Replayed: true) for 24 h"}}
 
 
-def _caller() -> repay.Caller:
+def _caller():
     who = http.principal(app.current_request)
-    return repay.Caller(user_id=who.user_id, username=who.username)
+    return Actor(user_id=who.user_id, username=who.username, roles=who.roles)
 
 
 @app.route("/repayments/quote", methods=["POST"], authorizer=cognito_jwt)
@@ -125,7 +126,7 @@ def _caller() -> repay.Caller:
               tag="repay", body=repay_schemas.RepaymentRequest, responses={200: repay_schemas.QuoteView})
 def quote_repayment():
     request = http.parse_body(app.current_request, repay_schemas.RepaymentRequest)
-    return http.json_response(repay.quote(_caller(), request))
+    return http.json_response(repay.quote(_caller(), request, repay.current()))
 
 
 @app.route("/repayments", methods=["POST"], authorizer=cognito_jwt)
@@ -137,7 +138,7 @@ def create_repayment():
     request = http.parse_body(app.current_request, repay_schemas.RepaymentRequest)
     caller = _caller()
     ratelimit.hit("repayment_create", caller.user_id)
-    created = repay.create(caller, http.header(app.current_request, "Idempotency-Key"), request)
+    created = repay.create(caller, http.header(app.current_request, "Idempotency-Key"), request, repay.current())
     return _idempotent_response(created, {"Location": f"/repayments/{created.body['id']}"})
 
 
@@ -154,14 +155,14 @@ def _idempotent_response(outcome, headers: dict[str, str] | None = None):
               query=repay_schemas.ListQuery, responses={200: repay_schemas.RepaymentPage}, errors=(400,))
 def list_repayments():
     query = http.parse_query(app.current_request, repay_schemas.ListQuery)
-    return http.json_response(repay.history(_caller(), query))
+    return http.json_response(repay.history(_caller(), query, repay.current()))
 
 
 @app.route("/repayments/{repayment_id}", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("One repayment: status, fee, expected and actual arrival, timeline", tag="repay",
               responses={200: repay_schemas.RepaymentView}, errors=(404,))
 def get_repayment(repayment_id):
-    return http.json_response(repay.get(_caller(), repayment_id))
+    return http.json_response(repay.get(_caller(), repayment_id, repay.current()))
 
 
 @app.route("/repayments/{repayment_id}/verify", methods=["POST"], authorizer=cognito_jwt)
@@ -172,7 +173,7 @@ def verify_repayment(repayment_id):
     request = http.parse_body(app.current_request, repay_schemas.VerifyRequest)
     caller = _caller()
     ratelimit.hit("repayment_verify", caller.user_id)
-    return http.json_response(repay.verify(caller, repayment_id, request))
+    return http.json_response(repay.verify(caller, repayment_id, request, repay.current()))
 
 
 @app.route("/repayments/{repayment_id}/retry", methods=["POST"], authorizer=cognito_jwt)
@@ -180,7 +181,8 @@ def verify_repayment(repayment_id):
               "repeating it is harmless)", tag="repay", headers=_IDEMPOTENCY_HEADER,
               responses={200: repay_schemas.RepaymentView}, errors=(400, 404, 409, 422, 423))
 def retry_repayment(repayment_id):
-    retried = repay.retry(_caller(), http.header(app.current_request, "Idempotency-Key"), repayment_id)
+    retried = repay.retry(_caller(), http.header(app.current_request, "Idempotency-Key"), repayment_id,
+                          repay.current())
     return _idempotent_response(retried)
 
 
@@ -190,7 +192,7 @@ def settle_repayments(event):
     failed = 0
     for record in event:
         try:
-            repay.settle(record.body)
+            repay.settle(record.body, repay.current())
         except Exception:
             logger.exception("settlement failed; the batch will be redelivered")
             failed += 1

@@ -4,6 +4,7 @@ import hashlib
 import threading
 
 from chalicelib import clock, idempotency
+from chalicelib.actor import Actor
 from chalicelib.repay import schemas, service, store
 from tests.repay.conftest import card, queued_messages
 
@@ -67,7 +68,7 @@ def test_keys_live_24_hours(as_alice, business_hours):
 
 
 def test_twenty_concurrent_duplicates_make_one_repayment(alice, business_hours):
-    caller = service.Caller(user_id=alice.user_id, username=alice.username)
+    caller = Actor(user_id=alice.user_id, username=alice.username)
     request = schemas.RepaymentRequest.model_validate(card("321.00"))
     barrier = threading.Barrier(20)
     outcomes, lock = [], threading.Lock()
@@ -75,7 +76,7 @@ def test_twenty_concurrent_duplicates_make_one_repayment(alice, business_hours):
     def attempt():
         barrier.wait()
         try:
-            result = ("created", service.create(caller, "same-key", request))
+            result = ("created", service.create(caller, "same-key", request, service.current()))
         except Exception as exc:  # noqa: BLE001 - collected and asserted below
             result = ("error", exc)
         with lock:
