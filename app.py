@@ -19,8 +19,7 @@ coldstart.skip_pydantic_plugin_discovery()
 
 from chalice import AuthResponse, Rate  # noqa: E402
 
-from chalicelib import aws, errors, http, ratelimit  # noqa: E402
-from chalicelib.actor import Actor  # noqa: E402
+from chalicelib import aws, domain, errors, http, ratelimit  # noqa: E402
 from chalicelib.lazy import lazy_import, lazy_schemas  # noqa: E402
 from chalicelib.openapi import api_contract, document, render_docs  # noqa: E402
 from chalicelib.models import Health, Me  # noqa: E402
@@ -63,6 +62,10 @@ def errors_as_json(event, get_response):
         return http.error_response(exc)
     except http.UnexpectedError as wrapped:
         exc = wrapped.original
+        if isinstance(exc, domain.DomainError):   # a use case refused: its status comes from one mapping
+            refusal = errors.from_domain(exc)
+            logger.info("request refused", extra={"status": refusal.status, "code": refusal.code})
+            return http.error_response(refusal)
         unavailable = aws.unavailable(exc)   # throttled / unreachable: one mapping, in chalicelib/aws.py
         if unavailable is not None:
             logger.warning("aws dependency unavailable", extra={"aws_error": unavailable})
@@ -82,7 +85,7 @@ def health():
 @app.route("/me", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("Who the bearer token belongs to", tag="shared", responses={200: Me})
 def me():
-    who = http.principal(app.current_request)
+    who = http.actor(app.current_request)
     return http.json_response({"user_id": who.user_id, "username": who.username, "roles": sorted(who.roles)})
 
 
@@ -116,17 +119,12 @@ _IDEMPOTENCY_HEADER = {"Idempotency-Key": {
                    "(header Idempotent-Replayed: true) for 24 h"}}
 
 
-def _caller():
-    who = http.principal(app.current_request)
-    return Actor(user_id=who.user_id, username=who.username, roles=who.roles)
-
-
 @app.route("/repayments/quote", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("Fee breakdown, total and expected arrival for a repayment (warns when it would arrive after due_date)",
               tag="repay", body=repay_schemas.RepaymentRequest, responses={200: repay_schemas.QuoteView})
 def quote_repayment():
     request = http.parse_body(app.current_request, repay_schemas.RepaymentRequest)
-    return http.json_response(repay.quote(_caller(), request, repay.current()))
+    return http.json_response(repay.quote(http.actor(app.current_request), request, repay.current()))
 
 
 @app.route("/repayments", methods=["POST"], authorizer=cognito_jwt)
@@ -136,7 +134,7 @@ def quote_repayment():
               errors=(409, 422, 423, 429))
 def create_repayment():
     request = http.parse_body(app.current_request, repay_schemas.RepaymentRequest)
-    caller = _caller()
+    caller = http.actor(app.current_request)
     ratelimit.hit("repayment_create", caller.user_id)
     created = repay.create(caller, http.header(app.current_request, "Idempotency-Key"), request, repay.current())
     return _idempotent_response(created, {"Location": f"/repayments/{created.body['id']}"})
@@ -155,14 +153,14 @@ def _idempotent_response(outcome, headers: dict[str, str] | None = None):
               query=repay_schemas.ListQuery, responses={200: repay_schemas.RepaymentPage}, errors=(400,))
 def list_repayments():
     query = http.parse_query(app.current_request, repay_schemas.ListQuery)
-    return http.json_response(repay.history(_caller(), query, repay.current()))
+    return http.json_response(repay.history(http.actor(app.current_request), query, repay.current()))
 
 
 @app.route("/repayments/{repayment_id}", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("One repayment: status, fee, expected and actual arrival, timeline", tag="repay",
               responses={200: repay_schemas.RepaymentView}, errors=(404,))
 def get_repayment(repayment_id):
-    return http.json_response(repay.get(_caller(), repayment_id, repay.current()))
+    return http.json_response(repay.get(http.actor(app.current_request), repayment_id, repay.current()))
 
 
 @app.route("/repayments/{repayment_id}/verify", methods=["POST"], authorizer=cognito_jwt)
@@ -171,7 +169,7 @@ def get_repayment(repayment_id):
               errors=(404, 409, 422, 423, 429))
 def verify_repayment(repayment_id):
     request = http.parse_body(app.current_request, repay_schemas.VerifyRequest)
-    caller = _caller()
+    caller = http.actor(app.current_request)
     ratelimit.hit("repayment_verify", caller.user_id)
     return http.json_response(repay.verify(caller, repayment_id, request, repay.current()))
 
@@ -181,8 +179,8 @@ def verify_repayment(repayment_id):
               "repeating it is harmless)", tag="repay", headers=_IDEMPOTENCY_HEADER,
               responses={200: repay_schemas.RepaymentView}, errors=(400, 404, 409, 422, 423))
 def retry_repayment(repayment_id):
-    retried = repay.retry(_caller(), http.header(app.current_request, "Idempotency-Key"), repayment_id,
-                          repay.current())
+    caller = http.actor(app.current_request)
+    retried = repay.retry(caller, http.header(app.current_request, "Idempotency-Key"), repayment_id, repay.current())
     return _idempotent_response(retried)
 
 
@@ -244,7 +242,7 @@ def kb_feedback(slug):
 @api_contract("Top zero-result queries and least helpful articles (support roles)", tag="search",
               query=kb_schemas.GapsQuery, responses={200: kb_schemas.GapsResponse}, errors=(400, 403))
 def kb_gaps():
-    http.require_role(http.principal(app.current_request), "support", "senior-support")
+    http.require_role(http.actor(app.current_request), "support", "senior-support")
     query = http.parse_query(app.current_request, kb_schemas.GapsQuery)
     return http.json_response(kb.kb_gaps(query.limit, days=query.days))
 
@@ -312,8 +310,8 @@ esc_steps = lazy_import("chalicelib.escalation.steps")
 escalation = lazy_import("chalicelib.escalation.service")
 
 
-def _who() -> http.Principal:
-    return http.principal(app.current_request)
+def _who():
+    return http.actor(app.current_request)
 
 
 @app.route("/support/suggestions", methods=["GET"], authorizer=cognito_jwt)

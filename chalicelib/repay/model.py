@@ -16,6 +16,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from chalicelib import clock
+from chalicelib.domain import Conflicting
 from chalicelib.calendar import BusinessCalendar
 from chalicelib.repay.fees import ArrivalRule, Fee, FeeLine
 
@@ -148,13 +149,11 @@ def new_repayment_id(now: dt.datetime) -> str:
 
 
 # ---------------------------------------------------------------- the aggregate
-class RuleViolation(Exception):
+class RuleViolation(Conflicting):
     """The requested move is not allowed in the repayment's current state (→ 409)."""
 
     def __init__(self, message: str, code: str = "invalid_state"):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+        super().__init__(message, code=code)
 
 
 @dataclass(frozen=True)

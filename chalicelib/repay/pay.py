@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib import errors, idempotency, notify, outbox
+from chalicelib import domain, idempotency, notify, outbox
 from chalicelib.actor import Actor
 from chalicelib.logs import logger, metric, user_hash
 from chalicelib.repay import fees, model, schemas, settlement, store, views
@@ -32,7 +32,7 @@ class Created:
 def _check_limit(request: schemas.RepaymentRequest, ctx: Context) -> None:
     rules = ctx.rules.schedule.rules(request.payee.kind)
     if request.amount_fen > rules.limit_fen:
-        raise errors.ValidationFailed(
+        raise domain.Invalid(
             f"amount：{model.KIND_LABELS[request.payee.kind]}单笔最多 {format_fen(rules.limit_fen)} 元",
             code="amount_over_limit", field="amount")
 
@@ -143,7 +143,7 @@ def _create_claimed(actor: Actor, request: schemas.RepaymentRequest, claim: idem
                 raise CREATE_WORDING.in_progress_error() from None
             continue  # allowance usage moved (another repayment of this kind): price again
         return repayment, verification.code if verification else None, [m.message_id for m in messages]
-    raise errors.ServiceUnavailable(headers={"Retry-After": "1"})
+    raise domain.Busy(retry_after=1)
 
 
 def _send_code(actor: Actor, repayment: model.Repayment, code: str, ctx: Context) -> None:
@@ -184,10 +184,7 @@ def _retry_claimed(actor: Actor, repayment_id: str, claim: idempotency.Claim, ct
     if repayment.retried:
         return idempotency.Outcome(200, views.view(repayment, ctx))
     arrival_rule = ctx.rules.schedule.rules(repayment.kind).arrival
-    try:
-        change = repayment.retry(ctx.now, model.estimate_arrival(arrival_rule, ctx.now, ctx.rules.calendar))
-    except model.RuleViolation as exc:
-        raise errors.Conflict(exc.message, code=exc.code) from None
+    change = repayment.retry(ctx.now, model.estimate_arrival(arrival_rule, ctx.now, ctx.rules.calendar))
     answer = views.view(change.after, ctx)   # as committed, before the worker can move it
     named, sent = settlement.elements(change, ctx)
     try:
@@ -201,7 +198,7 @@ def _retry_claimed(actor: Actor, repayment_id: str, claim: idempotency.Claim, ct
         current = store.get(actor.user_id, repayment_id)
         if current and current.status == model.PROCESSING:
             return idempotency.Outcome(200, views.view(current, ctx))  # a concurrent retry won: same result
-        raise errors.Conflict() from None
+        raise domain.Conflicting() from None
     outbox.deliver(sent)
     metric("RepaymentRetried", kind=repayment.kind)
     return idempotency.Outcome(200, answer, recorded=True)

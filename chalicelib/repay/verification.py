@@ -1,7 +1,7 @@
 """Step-up verification: the SMS code confirms a large repayment (5 minutes, 5 attempts, then cancelled)."""
 from __future__ import annotations
 
-from chalicelib import errors, outbox
+from chalicelib import domain, outbox
 from chalicelib.actor import Actor
 from chalicelib.logs import logger, metric
 from chalicelib.repay import model, schemas, settlement, store, views
@@ -13,10 +13,7 @@ def verify(actor: Actor, repayment_id: str, request: schemas.VerifyRequest, ctx:
     repayment = views.expire_if_due(views.load(actor, repayment_id), ctx)
     if repayment.status not in (model.VERIFICATION_REQUIRED, model.CANCELLED) and repayment.verified_at:
         return views.view(repayment, ctx)   # verified already (a repeated tap): show where it is now
-    try:
-        change = repayment.verify(request.code, ctx.now, max_attempts=ctx.rules.verification_max_attempts)
-    except model.RuleViolation as exc:
-        raise errors.Conflict(exc.message, code=exc.code) from None
+    change = repayment.verify(request.code, ctx.now, max_attempts=ctx.rules.verification_max_attempts)
     named, sent = settlement.elements(change, ctx)
     if change.event == "verified":
         named["frozen"] = store.not_frozen_check(actor.user_id)
@@ -25,15 +22,15 @@ def verify(actor: Actor, repayment_id: str, request: schemas.VerifyRequest, ctx:
     except store.ConditionFailed as exc:
         if "frozen" in exc:
             raise frozen_error(ctx.rules.security_hotline) from None
-        raise errors.Conflict() from None
+        raise domain.Conflicting() from None
     if change.event == "verification_attempts_exhausted":
         metric("RepaymentCancelled", reason=change.event)
-        raise errors.Unprocessable(model.CANCEL_MESSAGES["verification_attempts_exhausted"],
-                                   code="verification_attempts_exhausted", details={"attempts_left": 0})
+        raise domain.Rejected(model.CANCEL_MESSAGES["verification_attempts_exhausted"],
+                              code="verification_attempts_exhausted", details={"attempts_left": 0})
     if change.event == "verification_failed":
         left = change.after.attempts_left(ctx.rules.verification_max_attempts)
-        raise errors.Unprocessable(f"验证码不正确，还可以再试 {left} 次。", code="invalid_code",
-                                   field="code", details={"attempts_left": left})
+        raise domain.Rejected(f"验证码不正确，还可以再试 {left} 次。", code="invalid_code",
+                              field="code", details={"attempts_left": left})
     outbox.deliver(sent)
     logger.info("repayment verified", extra={"repayment_id": repayment.id})
     return views.view(change.after, ctx)   # as committed, before the worker can move it

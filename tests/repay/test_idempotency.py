@@ -4,6 +4,7 @@ import hashlib
 import threading
 
 from chalicelib import clock, idempotency
+from chalicelib.errors import from_domain
 from chalicelib.actor import Actor
 from chalicelib.repay import schemas, service, store
 from tests.repay.conftest import card, queued_messages
@@ -93,7 +94,7 @@ def test_twenty_concurrent_duplicates_make_one_repayment(alice, business_hours):
     assert all(r.body["id"] == repayments[0]["id"] for r in created)
     assert sum(1 for r in created if not r.replayed) == 1
     errors = [e for kind, e in outcomes if kind == "error"]
-    assert all(getattr(e, "status", None) == 409 for e in errors), errors
+    assert all(from_domain(e).status == 409 for e in errors), errors   # what the user gets: 409
     assert len(queued_messages()) == 1
     assert store.get_usage(alice.user_id, "2026-11", "credit_card") == 321_00
 

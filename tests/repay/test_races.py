@@ -1,5 +1,6 @@
 """Races the conditional writes must win: a freeze during a payment, two payments sharing the allowance."""
 from chalicelib.actor import Actor
+from chalicelib.errors import from_domain
 from chalicelib.repay import pay, schemas, service, store
 from tests.repay.conftest import card
 
@@ -19,7 +20,7 @@ def test_a_freeze_committed_mid_payment_still_stops_it(alice, business_hours, mo
         service.create(caller, "race-1", schemas.RepaymentRequest.model_validate(card("100.00")),
                        service.current())
     except Exception as exc:  # noqa: BLE001
-        assert getattr(exc, "status", None) == 423
+        assert from_domain(exc).status == 423
     else:
         raise AssertionError("a repayment was created on a frozen account")
     assert store.list_repayments(alice.user_id, status=None, kind=None, limit=10, after_id=None)[0] == []

@@ -5,6 +5,7 @@ import botocore.client
 import pytest
 
 from chalicelib import outbox
+from chalicelib.errors import from_domain
 from chalicelib.actor import Actor
 from chalicelib.repay import service, store
 from tests.repay.conftest import body_of, card, queued_messages, run_worker
@@ -106,7 +107,7 @@ def test_parallel_retries_with_one_key_start_one_attempt(alice, as_alice, busine
         thread.join()
     answered = [o for o in outcomes if isinstance(o, service.Created)]
     assert answered and all(o.body["attempt"] == 2 for o in answered), outcomes
-    assert all(getattr(o, "status", None) == 409 for o in outcomes if not isinstance(o, service.Created)), outcomes
+    assert all(from_domain(o).status == 409 for o in outcomes if not isinstance(o, service.Created)), outcomes
     assert store.get_repayment(alice.user_id, repayment_id)["attempt"] == 2
     assert [body_of(r)["attempt"] for r in queued_messages()] == [2]
 
