@@ -170,8 +170,8 @@ def get_repayment(repayment_id):
 def verify_repayment(repayment_id):
     request = http.parse_body(app.current_request, repay_schemas.VerifyRequest)
     caller = http.actor(app.current_request)
-    ratelimit.hit("repayment_verify", caller.user_id)
-    return http.json_response(repay.verify(caller, repayment_id, request, repay.current()))
+    return http.json_response(repay.verify(caller, repayment_id, request, repay.current(),
+                                           before_check=lambda: ratelimit.hit("repayment_verify", caller.user_id)))
 
 
 @app.route("/repayments/{repayment_id}/retry", methods=["POST"], authorizer=cognito_jwt)

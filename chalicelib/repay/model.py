@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from dataclasses import dataclass, field
 
 from chalicelib import clock
@@ -75,8 +76,18 @@ CANCEL_MESSAGES = {
 
 
 # ---------------------------------------------------------------- payee details
+_SEPARATORS = str.maketrans("", "", " -\u3000\uff0d")   # spaces and hyphens, ASCII or full-width
+
+
+def ascii_digits(value: str) -> str:
+    """A number as typed (``6225 8801 …``, full-width ``６２２５－８８０１`` from a Chinese IME) as ASCII digits;
+    decimal digits of any script become 0–9, everything else is left for the caller to refuse
+    (superscripts like ``²`` are digits to Python but not decimal ones)."""
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in value.translate(_SEPARATORS))
+
+
 def luhn_valid(number: str) -> bool:
-    if not number.isdigit():
+    if not (number.isascii() and number.isdigit()):
         return False
     total = 0
     for index, char in enumerate(reversed(number)):
