@@ -8,7 +8,7 @@ from chalicelib import outbox
 from chalicelib.errors import from_domain
 from chalicelib.actor import Actor
 from chalicelib.repay import service, store
-from tests.repay.conftest import body_of, card, queued_messages, run_worker
+from tests.repay.conftest import body_of, card, in_parallel, queued_messages, run_worker
 
 
 def _failed(as_alice, amount="100.61"):
@@ -88,23 +88,7 @@ def atomic_calls(monkeypatch):
 def test_parallel_retries_with_one_key_start_one_attempt(alice, as_alice, business_hours, atomic_calls):
     repayment_id = _failed(as_alice)
     caller = Actor(user_id=alice.user_id, username=alice.username)
-    barrier = threading.Barrier(10)
-    outcomes, lock = [], threading.Lock()
-
-    def attempt():
-        barrier.wait()
-        try:
-            result = service.retry(caller, "same-retry", repayment_id, service.current())
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            result = exc
-        with lock:
-            outcomes.append(result)
-
-    threads = [threading.Thread(target=attempt) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = in_parallel(10, lambda: service.retry(caller, "same-retry", repayment_id, service.current()))
     answered = [o for o in outcomes if isinstance(o, service.Created)]
     assert answered and all(o.body["attempt"] == 2 for o in answered), outcomes
     assert all(from_domain(o).status == 409 for o in outcomes if not isinstance(o, service.Created)), outcomes
