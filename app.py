@@ -12,7 +12,7 @@ coldstart.before_imports()  # collector paused, pydantic's plugin discovery skip
 
 from chalice import AuthResponse, Rate  # noqa: E402
 
-from chalicelib import aws, deadline, errors, http, ratelimit  # noqa: E402
+from chalicelib import aws, deadline, domain, errors, http, ratelimit  # noqa: E402
 from chalicelib.lazy import lazy_import, lazy_schemas  # noqa: E402
 from chalicelib.openapi import api_contract, document, render_docs  # noqa: E402
 from chalicelib.models import Health, Me  # noqa: E402
@@ -26,17 +26,6 @@ outbox = lazy_import("chalicelib.outbox")
 app = http.App(app_name="repaydesk")
 app.debug = False  # never leak tracebacks to callers; errors are logged instead
 app.api.binary_types = []  # everything we serve is text (JSON or HTML)
-
-_RETRYABLE_AWS_ERRORS = {
-    "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
-    "InternalServerError", "ServiceUnavailable", "InternalFailure", "TransactionInProgressException",
-}
-
-
-# A transaction cancelled because another one touched the same item at that moment
-# (or throttling) did nothing: the client may simply try again.
-_RETRYABLE_CANCELLATIONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded",
-                            "RequestLimitExceeded"}
 
 
 # ---------------------------------------------------------------- shared
@@ -67,15 +56,13 @@ def errors_as_json(event, get_response):
         return http.error_response(exc)
     except http.UnexpectedError as wrapped:
         exc = wrapped.original
-        # aws.ClientError/BotoCoreError import botocore on first access: only on this error path.
-        if isinstance(exc, aws.ClientError):
-            code = exc.response.get("Error", {}).get("Code", "")
-            reasons = {r.get("Code") for r in exc.response.get("CancellationReasons") or []}
-            if code in _RETRYABLE_AWS_ERRORS or reasons & _RETRYABLE_CANCELLATIONS:
-                logger.warning("aws dependency unavailable", extra={"aws_error": code})
-                return http.error_response(errors.ServiceUnavailable(headers={"Retry-After": "2"}))
-        elif isinstance(exc, aws.BotoCoreError):
-            logger.warning("aws dependency unreachable", extra={"aws_error": type(exc).__name__})
+        if isinstance(exc, domain.DomainError):   # a use case refused: its status comes from one mapping
+            refusal = errors.from_domain(exc)
+            logger.info("request refused", extra={"status": refusal.status, "code": refusal.code})
+            return http.error_response(refusal)
+        unavailable = aws.unavailable(exc)   # throttled / unreachable: one mapping, in chalicelib/aws.py
+        if unavailable is not None:
+            logger.warning("aws dependency unavailable", extra={"aws_error": unavailable})
             return http.error_response(errors.ServiceUnavailable(headers={"Retry-After": "2"}))
         logger.error("unhandled error", exc_info=exc)
         return http.error_response(errors.ApiError("服务内部错误，请稍后重试。", code="internal_error", status=500))
@@ -97,7 +84,7 @@ def health():
 @app.route("/me", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("Who the bearer token belongs to", tag="shared", responses={200: Me})
 def me():
-    who = http.principal(app.current_request)
+    who = http.actor(app.current_request)
     return http.json_response({"user_id": who.user_id, "username": who.username, "roles": sorted(who.roles)})
 
 
@@ -133,17 +120,12 @@ _IDEMPOTENCY_HEADER = {"Idempotency-Key": {
                    "(header Idempotent-Replayed: true) for 24 h"}}
 
 
-def _caller() -> repay.Caller:
-    who = http.principal(app.current_request)
-    return repay.Caller(user_id=who.user_id, username=who.username)
-
-
 @app.route("/repayments/quote", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("Fee breakdown, total and expected arrival for a repayment (warns when it would arrive after due_date)",
               tag="repay", body=repay_schemas.RepaymentRequest, responses={200: repay_schemas.QuoteView})
 def quote_repayment():
     request = http.parse_body(app.current_request, repay_schemas.RepaymentRequest)
-    return http.json_response(repay.quote(_caller(), request))
+    return http.json_response(repay.quote(http.actor(app.current_request), request, repay.current()))
 
 
 @app.route("/repayments", methods=["POST"], authorizer=cognito_jwt)
@@ -153,13 +135,18 @@ def quote_repayment():
               errors=(409, 422, 423, 429))
 def create_repayment():
     request = http.parse_body(app.current_request, repay_schemas.RepaymentRequest)
-    caller = _caller()
+    caller = http.actor(app.current_request)
     ratelimit.hit("repayment_create", caller.user_id)
-    created = repay.create(caller, http.header(app.current_request, "Idempotency-Key"), request)
-    headers = {"Location": f"/repayments/{created.body['id']}"}
-    if created.replayed:
+    created = repay.create(caller, http.header(app.current_request, "Idempotency-Key"), request, repay.current())
+    return _idempotent_response(created, {"Location": f"/repayments/{created.body['id']}"})
+
+
+def _idempotent_response(outcome, headers: dict[str, str] | None = None):
+    """An answer under an Idempotency-Key: a replay says so (``Idempotent-Replayed: true``)."""
+    headers = dict(headers or {})
+    if outcome.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return http.json_response(created.body, status=created.status_code, headers=headers)
+    return http.json_response(outcome.body, status=outcome.status_code, headers=headers)
 
 
 @app.route("/repayments", methods=["GET"], authorizer=cognito_jwt)
@@ -167,14 +154,14 @@ def create_repayment():
               query=repay_schemas.ListQuery, responses={200: repay_schemas.RepaymentPage}, errors=(400,))
 def list_repayments():
     query = http.parse_query(app.current_request, repay_schemas.ListQuery)
-    return http.json_response(repay.history(_caller(), query))
+    return http.json_response(repay.history(http.actor(app.current_request), query, repay.current()))
 
 
 @app.route("/repayments/{repayment_id}", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("One repayment: status, fee, expected and actual arrival, timeline", tag="repay",
               responses={200: repay_schemas.RepaymentView}, errors=(404,))
 def get_repayment(repayment_id):
-    return http.json_response(repay.get(_caller(), repayment_id))
+    return http.json_response(repay.get(http.actor(app.current_request), repayment_id, repay.current()))
 
 
 @app.route("/repayments/{repayment_id}/verify", methods=["POST"], authorizer=cognito_jwt)
@@ -183,16 +170,19 @@ def get_repayment(repayment_id):
               errors=(404, 409, 422, 423, 429))
 def verify_repayment(repayment_id):
     request = http.parse_body(app.current_request, repay_schemas.VerifyRequest)
-    caller = _caller()
-    ratelimit.hit("repayment_verify", caller.user_id)
-    return http.json_response(repay.verify(caller, repayment_id, request))
+    caller = http.actor(app.current_request)
+    return http.json_response(repay.verify(caller, repayment_id, request, repay.current(),
+                                           before_check=lambda: ratelimit.hit("repayment_verify", caller.user_id)))
 
 
 @app.route("/repayments/{repayment_id}/retry", methods=["POST"], authorizer=cognito_jwt)
-@api_contract("Retry a repayment that failed for a retryable reason (repeating it is harmless)", tag="repay",
-              responses={200: repay_schemas.RepaymentView}, errors=(404, 409, 423))
+@api_contract("Retry a repayment that failed for a retryable reason (exactly once per Idempotency-Key; "
+              "repeating it is harmless)", tag="repay", headers=_IDEMPOTENCY_HEADER,
+              responses={200: repay_schemas.RepaymentView}, errors=(400, 404, 409, 422, 423))
 def retry_repayment(repayment_id):
-    return http.json_response(repay.retry(_caller(), repayment_id))
+    caller = http.actor(app.current_request)
+    retried = repay.retry(caller, http.header(app.current_request, "Idempotency-Key"), repayment_id, repay.current())
+    return _idempotent_response(retried)
 
 
 @app.on_sqs_message(queue=_settings().settlement_queue, batch_size=10)
@@ -201,7 +191,7 @@ def settle_repayments(event):
     failed = 0
     for record in event:
         try:
-            repay.settle(record.body)
+            repay.settle(record.body, repay.current())
         except Exception:
             logger.exception("settlement failed; the batch will be redelivered")
             failed += 1
@@ -253,7 +243,7 @@ def kb_feedback(slug):
 @api_contract("Top zero-result queries and least helpful articles (support roles)", tag="search",
               query=kb_schemas.GapsQuery, responses={200: kb_schemas.GapsResponse}, errors=(400, 403))
 def kb_gaps():
-    http.require_role(http.principal(app.current_request), "support", "senior-support")
+    http.require_role(http.actor(app.current_request), "support", "senior-support")
     query = http.parse_query(app.current_request, kb_schemas.GapsQuery)
     return http.json_response(kb.kb_gaps(query.limit, days=query.days))
 
@@ -321,8 +311,8 @@ esc_steps = lazy_import("chalicelib.escalation.steps")
 escalation = lazy_import("chalicelib.escalation.service")
 
 
-def _who() -> http.Principal:
-    return http.principal(app.current_request)
+def _who():
+    return http.actor(app.current_request)
 
 
 @app.route("/support/suggestions", methods=["GET"], authorizer=cognito_jwt)

@@ -18,6 +18,7 @@ from chalice import Chalice, Response
 from chalice.app import ChaliceUnhandledError, ChaliceViewError
 
 from chalicelib import errors
+from chalicelib.actor import Actor
 from chalicelib.lazy import ModelRef, resolved
 
 MAX_BODY_BYTES = 64 * 1024
@@ -144,15 +145,7 @@ def html_response(html: str, status: int = 200, headers: dict[str, str] | None =
     return Response(body=html, status_code=status, headers=merged)
 
 
-@dataclass(frozen=True)
-class Principal:
-    """The signed-in caller, as the authorizer established it."""
-    user_id: str        # Cognito ``sub``: stable, what every item is keyed by
-    username: str
-    roles: frozenset[str]
-
-    def has_role(self, *roles: str) -> bool:
-        return bool(self.roles.intersection(roles))
+Principal = Actor   # the signed-in caller is the domain's Actor (chalicelib/actor.py)
 
 
 def principal(request) -> Principal:
@@ -164,6 +157,11 @@ def principal(request) -> Principal:
     return Principal(user_id=user_id, username=context.get("username", ""), roles=roles)
 
 
+def actor(request) -> Actor:
+    """The signed-in caller, as the authorizer established it: the one way ``app.py`` gets the caller."""
+    return principal(request)
+
+
 def client_key(request) -> str:
     """Who to rate-limit: the signed-in user, else the caller's IP (public routes)."""
     context = request.context or {}
@@ -173,7 +171,7 @@ def client_key(request) -> str:
     return f"ip:{(context.get('identity') or {}).get('sourceIp', 'unknown')}"
 
 
-def require_role(who: Principal, *roles: str) -> None:
+def require_role(who: Actor, *roles: str) -> None:
     if not who.has_role(*roles):
         raise errors.Forbidden("此操作仅限客服人员。", code="forbidden_role")
 

@@ -8,7 +8,7 @@ item                                   pk / sk                                  
 account state (freeze)                 ``USER#<uid>`` / ``ACCOUNT``               ``frozen``, case, reason
 account audit log                      ``USER#<uid>`` / ``ACCOUNT#LOG#<at>#<r>``  one item per freeze/unfreeze
 repayment                              ``USER#<uid>`` / ``REPAY#<id>``            ids sort by creation time
-idempotency record                     ``USER#<uid>`` / ``IDEM#<sha256(key)>``    TTL ``expires_at`` (24 h)
+idempotency record                     ``USER#<uid>`` / ``IDEM#[<scope>#]<sha256>`` ``chalicelib/idempotency.py``
 monthly free-allowance usage           ``USER#<uid>`` / ``USAGE#<yyyy-mm>#<kind>`` ``used_fen``
 =====================================  =========================================  ==========================
 
@@ -17,31 +17,21 @@ GSIs ``by_status`` (``gsi1pk = <uid>#<status>``, ``gsi1sk = <id>``) and ``by_kin
 """
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from typing import Any
 
 from chalicelib import aws, clock
 from chalicelib.config import settings
+from chalicelib.repay.fees import FeeLine
+from chalicelib.repay.model import Change, Repayment
 
 
-class ConditionFailed(Exception):
-    """A conditional write lost: the item was not in the state we expected."""
-
-    def __init__(self, reasons: list[str] | None = None):
-        super().__init__(",".join(reasons or []))
-        self.reasons = reasons or []
+ConditionFailed = aws.ConditionFailed   # ``exc.names``: the elements whose condition did not hold
 
 
 def _table():
     return aws.table(settings().repayments_table)
-
-
-def _ddb():
-    return aws.client("dynamodb")
-
-
-def high(item: dict) -> dict:
-    return {k: aws.deserializer().deserialize(v) for k, v in item.items()}
 
 
 def values(mapping: dict) -> dict:
@@ -52,24 +42,10 @@ def user_pk(user_id: str) -> str:
     return f"USER#{user_id}"
 
 
-def _is_condition_failure(exc: aws.ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
-
-
-def transact(items: list[dict]) -> None:
-    """TransactWriteItems; a failed condition raises ``ConditionFailed`` with each element's reason code."""
-    try:
-        _ddb().transact_write_items(TransactItems=items)
-    except aws.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-            raise
-        reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
-        if not reasons:  # moto/older SDKs put them only in the message
-            message = exc.response.get("Error", {}).get("Message", "")
-            reasons = [part.strip() for part in message.partition("[")[2].rstrip("]").split(",")] or ["Unknown"]
-        if any(r == "ConditionalCheckFailed" for r in reasons):
-            raise ConditionFailed(reasons) from None
-        raise
+def commit(elements: dict[str, dict]) -> None:
+    """Write named elements (``change``, ``not_frozen_check``, an outbox message …) all or nothing;
+    ``ConditionFailed`` names the ones whose condition did not hold (``chalicelib/aws.py``)."""
+    aws.transact(elements)
 
 
 # ---------------------------------------------------------------- account (freeze)
@@ -100,7 +76,8 @@ def set_frozen(user_id: str, *, reason: str, case_id: str) -> bool:
                                              ":zero": 0, ":one": 1}),
     }}
     try:
-        transact([update, _account_log(user_id, {"event": "frozen", "reason": reason, "case_id": case_id})])
+        commit({"account": update,
+                "log": _account_log(user_id, {"event": "frozen", "reason": reason, "case_id": case_id})})
     except ConditionFailed:
         return False
     return True
@@ -116,7 +93,7 @@ def clear_frozen(user_id: str, *, actor: str) -> bool:
         "ExpressionAttributeValues": values({":t": True, ":f": False, ":at": at, ":a": actor, ":one": 1}),
     }}
     try:
-        transact([update, _account_log(user_id, {"event": "unfrozen", "actor": actor})])
+        commit({"account": update, "log": _account_log(user_id, {"event": "unfrozen", "actor": actor})})
     except ConditionFailed:
         return False
     return True
@@ -130,7 +107,7 @@ def account_log(user_id: str) -> list[dict]:
 
 
 def not_frozen_check(user_id: str) -> dict:
-    """TransactWriteItems element: fails (reason ConditionalCheckFailed) while the account is frozen."""
+    """TransactWriteItems element: its condition fails while the account is frozen (name it ``"frozen"``)."""
     return {"ConditionCheck": {
         "TableName": settings().repayments_table, "Key": aws.attributes(account_key(user_id)),
         "ConditionExpression": "attribute_not_exists(frozen) OR frozen = :f",
@@ -155,69 +132,75 @@ def get_repayment(user_id: str, repayment_id: str) -> dict | None:
     return _table().get_item(Key=repayment_key(user_id, repayment_id), ConsistentRead=True).get("Item")
 
 
-def put_repayment(item: dict) -> dict:
+def get(user_id: str, repayment_id: str) -> Repayment | None:
+    item = get_repayment(user_id, repayment_id)
+    return from_item(item) if item else None
+
+
+# ---------------------------------------------------------------- Repayment <-> item
+_INTS = ("amount_fen", "fee_fen", "attempt", "version", "verify_attempts", "delayed_attempt")
+_FIELDS = tuple(f.name for f in dataclasses.fields(Repayment))
+
+
+def from_item(item: dict) -> Repayment:
+    found = {name: item.get(name) for name in _FIELDS}
+    for name in _INTS:
+        if found[name] is not None:
+            found[name] = int(found[name])
+    found["fee_lines"] = tuple(FeeLine(l["code"], l["label"], int(l["amount_fen"])) for l in item["fee_lines"])
+    found["payee"] = dict(item["payee"])
+    found["timeline"] = tuple(dict(e) for e in item["timeline"])
+    return Repayment(**found)
+
+
+def to_item(repayment: Repayment) -> dict:
+    """The stored attributes (``None`` = absent), keys and index keys aside."""
+    item = {name: getattr(repayment, name) for name in _FIELDS}
+    item["fee_lines"] = [{"code": l.code, "label": l.label, "amount_fen": l.amount_fen} for l in repayment.fee_lines]
+    item["timeline"] = list(repayment.timeline)
+    return item
+
+
+def put_new(repayment: Repayment) -> dict:
     """TransactWriteItems element creating a repayment (never overwrites one)."""
-    item = {**item, **repayment_key(item["user_id"], item["id"]),
-            "gsi1pk": status_index_key(item["user_id"], item["status"]), "gsi1sk": item["id"],
-            "gsi2pk": kind_index_key(item["user_id"], item["kind"]), "gsi2sk": item["id"]}
+    item = {**to_item(repayment), **repayment_key(repayment.user_id, repayment.id),
+            "gsi1pk": status_index_key(repayment.user_id, repayment.status), "gsi1sk": repayment.id,
+            "gsi2pk": kind_index_key(repayment.user_id, repayment.kind), "gsi2sk": repayment.id}
     return {"Put": {"TableName": settings().repayments_table, "Item": aws.attributes(item),
                     "ConditionExpression": "attribute_not_exists(pk)"}}
 
 
-def change(user_id: str, repayment_id: str, *, expect_status: str, entry: dict, new_status: str | None = None,
-           fields: dict[str, Any] | None = None, remove: tuple[str, ...] = (),
-           expect: dict[str, Any] | None = None) -> dict:
-    """TransactWriteItems element for one conditional change of a repayment.
-
-    Applies only while the repayment is in ``expect_status`` (and every ``expect``
-    attribute equals its value, ``None`` meaning "absent"); appends ``entry`` to the
-    timeline and bumps ``version``. Moves the status (and its index key) when
-    ``new_status`` is given.
-    """
-    names = {"#status": "status"}
-    vals: dict[str, Any] = {":expect_status": expect_status, ":entry": [entry], ":one": 1, ":now": entry["at"]}
-    sets = []
-    for index, (name, value) in enumerate((fields or {}).items()):
+def update(change: Change) -> dict:
+    """TransactWriteItems element writing ``change.after`` only while the stored repayment is still
+    ``change.before`` (same status and version): sets what changed, removes what is gone, appends
+    the new timeline entries, moves the status index key with the status."""
+    before, after = to_item(change.before), to_item(change.after)
+    names = {"#status": "status", "#version": "version"}
+    vals: dict[str, Any] = {":expect_status": change.before.status, ":expect_version": change.before.version,
+                            ":entries": after["timeline"][len(before["timeline"]):]}
+    sets, removes = [], []
+    for index, name in enumerate(_FIELDS):
+        if name in ("status", "timeline") or after[name] == before[name]:
+            continue
         names[f"#f{index}"] = name
-        vals[f":f{index}"] = value
-        sets.append(f"#f{index} = :f{index}")
-    sets += ["timeline = list_append(timeline, :entry)", "version = version + :one", "updated_at = :now"]
-    if new_status:
-        # Status last: DynamoDB applies an update atomically, but moto server applies the actions one
-        # by one while serving reads on other threads; this order never shows a status without its details.
-        sets += ["gsi1pk = :gsi1pk", "#status = :new_status"]
-        vals[":new_status"] = new_status
-        vals[":gsi1pk"] = status_index_key(user_id, new_status)
-    conditions = ["#status = :expect_status"]
-    for index, (name, value) in enumerate((expect or {}).items()):
-        names[f"#e{index}"] = name
-        if value is None:
-            conditions.append(f"attribute_not_exists(#e{index})")
+        if after[name] is None:
+            removes.append(f"#f{index}")
         else:
-            vals[f":e{index}"] = value
-            conditions.append(f"#e{index} = :e{index}")
-    expression = "SET " + ", ".join(sets)
-    if remove:
-        for index, name in enumerate(remove):
-            names[f"#r{index}"] = name
-        expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove)))
+            vals[f":f{index}"] = after[name]
+            sets.append(f"#f{index} = :f{index}")
+    sets.append("timeline = list_append(timeline, :entries)")
+    if after["status"] != before["status"]:
+        # Status last: DynamoDB applies an update atomically, moto server does not (chalicelib/aws.py,
+        # "moto differences"); this order never shows a status without its details.
+        vals[":gsi1pk"] = status_index_key(change.after.user_id, after["status"])
+        vals[":new_status"] = after["status"]
+        sets += ["gsi1pk = :gsi1pk", "#status = :new_status"]
+    expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
     return {"Update": {"TableName": settings().repayments_table,
-                       "Key": aws.attributes(repayment_key(user_id, repayment_id)),
-                       "UpdateExpression": expression, "ConditionExpression": " AND ".join(conditions),
+                       "Key": aws.attributes(repayment_key(change.before.user_id, change.before.id)),
+                       "UpdateExpression": expression,
+                       "ConditionExpression": "#status = :expect_status AND #version = :expect_version",
                        "ExpressionAttributeNames": names, "ExpressionAttributeValues": values(vals)}}
-
-
-def apply(element: dict, *extra: dict) -> None:
-    """Write one ``change`` (plus optional further elements atomically)."""
-    if not extra:
-        try:
-            _ddb().update_item(**element["Update"])
-        except aws.ClientError as exc:
-            if _is_condition_failure(exc):
-                raise ConditionFailed(["ConditionalCheckFailed"]) from None
-            raise
-        return
-    transact([element, *extra])
 
 
 def list_repayments(user_id: str, *, status: str | None, kind: str | None, limit: int,
@@ -300,60 +283,3 @@ def release_usage(user_id: str, month: str, kind: str, amount_fen: int) -> dict:
         "ConditionExpression": "used_fen >= :amount",
         "ExpressionAttributeValues": values({":amount": amount_fen}),
     }}
-
-
-# ---------------------------------------------------------------- idempotency records
-def idempotency_key(user_id: str, key_hash: str) -> dict:
-    return {"pk": user_pk(user_id), "sk": f"IDEM#{key_hash}"}
-
-
-def claim_idempotency(user_id: str, key_hash: str, *, fingerprint: str, fingerprint_salt: str, owner: str,
-                      lock_seconds: int, ttl_seconds: int) -> dict | None:
-    """Conditionally record "in progress" for this key. None when claimed; else the record that holds it.
-
-    A record counts as free when absent, past its 24 h expiry (TTL deletes lazily) or
-    stuck in progress past its lock (the first request's Lambda died mid-way).
-    """
-    now = clock.now()
-    item = {**idempotency_key(user_id, key_hash), "state": "in_progress", "fingerprint": fingerprint,
-            "fingerprint_salt": fingerprint_salt, "owner": owner, "lock_until": clock.epoch() + lock_seconds,
-            "created_at": clock.isoformat(now), "expires_at": clock.epoch() + ttl_seconds}
-    try:
-        _ddb().put_item(
-            TableName=settings().repayments_table, Item=aws.attributes(item),
-            ConditionExpression="attribute_not_exists(pk) OR expires_at < :now "
-                                "OR (#state = :in_progress AND lock_until < :now)",
-            ExpressionAttributeNames={"#state": "state"},
-            ExpressionAttributeValues=values({":now": clock.epoch(), ":in_progress": "in_progress"}))
-    except aws.ClientError as exc:
-        if not _is_condition_failure(exc):
-            raise
-        existing = _table().get_item(Key=idempotency_key(user_id, key_hash), ConsistentRead=True).get("Item")
-        # Deleted between our put and this read (its request failed): report "in flight", the client retries.
-        return existing or {"state": "in_progress"}
-    return None
-
-
-def complete_idempotency(user_id: str, key_hash: str, *, owner: str, status_code: int, body: str) -> dict:
-    """TransactWriteItems element storing the response, only for the request that holds the claim."""
-    return {"Update": {
-        "TableName": settings().repayments_table, "Key": aws.attributes(idempotency_key(user_id, key_hash)),
-        "UpdateExpression": "SET #state = :completed, status_code = :code, response_body = :body REMOVE lock_until",
-        "ConditionExpression": "#state = :in_progress AND #owner = :owner",
-        "ExpressionAttributeNames": {"#state": "state", "#owner": "owner"},
-        "ExpressionAttributeValues": values({":completed": "completed", ":code": status_code, ":body": body,
-                                             ":in_progress": "in_progress", ":owner": owner}),
-    }}
-
-
-def release_idempotency(user_id: str, key_hash: str, *, owner: str) -> None:
-    """Forget our in-progress claim (the request failed: the same key may be tried again)."""
-    try:
-        _ddb().delete_item(
-            TableName=settings().repayments_table, Key=aws.attributes(idempotency_key(user_id, key_hash)),
-            ConditionExpression="#state = :in_progress AND #owner = :owner",
-            ExpressionAttributeNames={"#state": "state", "#owner": "owner"},
-            ExpressionAttributeValues=values({":in_progress": "in_progress", ":owner": owner}))
-    except aws.ClientError as exc:
-        if not _is_condition_failure(exc):
-            raise

@@ -1,11 +1,12 @@
 """Idempotency-Key: replay, mismatch, in flight, expiry, and exactly one repayment under concurrency."""
 import datetime as dt
 import hashlib
-import threading
 
-from chalicelib import clock
+from chalicelib import clock, idempotency
+from chalicelib.errors import from_domain
+from chalicelib.actor import Actor
 from chalicelib.repay import schemas, service, store
-from tests.repay.conftest import card, queued_messages
+from tests.repay.conftest import card, in_parallel, queued_messages
 
 
 def _repayments(user_id):
@@ -35,8 +36,9 @@ def test_same_key_different_body_is_422(as_alice, business_hours):
 def test_key_still_in_flight_is_409(as_alice, business_hours):
     request = schemas.RepaymentRequest.model_validate(card("100.00"))
     key_hash = hashlib.sha256(b"order-3").hexdigest()
-    assert store.claim_idempotency(as_alice.user.user_id, key_hash, fingerprint=service._fingerprint(request, "00" * 16),
-                                   fingerprint_salt="00" * 16, owner="other-request", lock_seconds=30, ttl_seconds=86400) is None
+    assert idempotency.hold(as_alice.user.user_id, service.CREATE_SCOPE, key_hash, owner="other-request",
+                            fingerprint_of=lambda salt: idempotency.fingerprint(request.model_dump(mode="json"), salt),
+                            lock_seconds=30) is None
     response = as_alice.create(card("100.00"), key="order-3")
     assert response.status == 409
     assert response.json["error"]["code"] == "request_in_progress"
@@ -60,38 +62,23 @@ def test_keys_live_24_hours(as_alice, business_hours):
     clock.advance(dt.timedelta(minutes=2))
     later = as_alice.create(card("100.00"), key="order-4")
     assert later.status == 201 and later.json["id"] != first["id"]
-    item = store._table().get_item(Key=store.idempotency_key(as_alice.user.user_id,
-                                                             hashlib.sha256(b"order-4").hexdigest()))["Item"]
+    item = store._table().get_item(Key=idempotency.record_key(as_alice.user.user_id, service.CREATE_SCOPE,
+                                                              hashlib.sha256(b"order-4").hexdigest()))["Item"]
     assert int(item["expires_at"]) == clock.epoch() + 86400   # the DynamoDB TTL attribute
 
 
 def test_twenty_concurrent_duplicates_make_one_repayment(alice, business_hours):
-    caller = service.Caller(user_id=alice.user_id, username=alice.username)
+    caller = Actor(user_id=alice.user_id, username=alice.username)
     request = schemas.RepaymentRequest.model_validate(card("321.00"))
-    barrier = threading.Barrier(20)
-    outcomes, lock = [], threading.Lock()
-
-    def attempt():
-        barrier.wait()
-        try:
-            result = ("created", service.create(caller, "same-key", request))
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            result = ("error", exc)
-        with lock:
-            outcomes.append(result)
-
-    threads = [threading.Thread(target=attempt) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = in_parallel(20, lambda: service.create(caller, "same-key", request, service.current()))
+    outcomes = [("created", r) if isinstance(r, service.Created) else ("error", r) for r in results]
     repayments = _repayments(alice.user_id)
     assert len(repayments) == 1
     created = [r for kind, r in outcomes if kind == "created"]
     assert all(r.body["id"] == repayments[0]["id"] for r in created)
     assert sum(1 for r in created if not r.replayed) == 1
     errors = [e for kind, e in outcomes if kind == "error"]
-    assert all(getattr(e, "status", None) == 409 for e in errors), errors
+    assert all(from_domain(e).status == 409 for e in errors), errors   # what the user gets: 409
     assert len(queued_messages()) == 1
     assert store.get_usage(alice.user_id, "2026-11", "credit_card") == 321_00
 
