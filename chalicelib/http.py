@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -20,6 +21,7 @@ from chalicelib import errors
 from chalicelib.lazy import ModelRef, resolved
 
 MAX_BODY_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 32  # our bodies nest 3 levels; json.loads recurses once per level (RecursionError near 1,000)
 Model = TypeVar("Model", bound=pydantic.BaseModel)
 
 # pydantic error types → what we tell the user, in Chinese.
@@ -66,12 +68,33 @@ def raw_body(request) -> bytes:
     return body
 
 
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def _nested_too_deep(body: bytes) -> bool:
+    """Whether arrays/objects nest deeper than ``MAX_JSON_DEPTH`` (brackets inside strings do not count)."""
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return False
+    depth = 0
+    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub(b"", body)):
+        depth += 1 if bracket in (b"[", b"{") else -1
+        if depth > MAX_JSON_DEPTH:
+            return True
+    return False
+
+
 def json_object(request) -> dict[str, Any]:
     body = raw_body(request)
     if not body.strip():
         raise errors.BadRequest("请求内容为空，需要一个 JSON 对象。", code="invalid_json")
+    too_deep = errors.BadRequest(f"请求内容的 JSON 嵌套过深（最多 {MAX_JSON_DEPTH} 层）。", code="invalid_json")
+    if _nested_too_deep(body):
+        raise too_deep
     try:
         data = json.loads(body)
+    except RecursionError:  # an encoding the bracket count does not see (UTF-16/32 bodies)
+        raise too_deep from None
     except (ValueError, UnicodeDecodeError):
         raise errors.BadRequest("请求内容不是合法的 JSON。", code="invalid_json") from None
     if not isinstance(data, dict):
