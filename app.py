@@ -335,7 +335,7 @@ def case_suggestions():
 
 @app.route("/support/cases", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("Open a case (account_security starts at senior with P1 and freezes repayments at once)",
-              tag="escalation", body=esc_schemas.NewCase, responses={201: esc_schemas.CaseView}, errors=(503,))
+              tag="escalation", body=esc_schemas.NewCase, responses={201: esc_schemas.CaseView}, errors=(422, 429, 503))
 def open_case():
     body = http.parse_body(app.current_request, esc_schemas.NewCase)
     view = escalation.open_case(_who(), category=body.category, description=body.description,

@@ -101,7 +101,17 @@ def suggestions(q: str) -> dict:
 
 
 # ---------------------------------------------------------------- the user's side
+def _require_own_repayment(user_id: str, repayment_id: str) -> None:
+    """A case may name only the caller's own repayment: one GetItem on the caller's key (no Scan)."""
+    from chalicelib.repay import store as repay_store
+    if repay_store.get_repayment(user_id, repayment_id) is None:  # someone else's id looks like a missing one
+        raise errors.Unprocessable("repayment_id：找不到这笔还款（只能关联您本人的还款记录）。",
+                                   code="repayment_not_found", field="repayment_id")
+
+
 def open_case(who: Principal, *, category: str, description: str, repayment_id: str | None) -> dict:
+    if repayment_id is not None:
+        _require_own_repayment(who.user_id, repayment_id)
     now = clock.now()
     for _ in range(5):  # a reference clash (1 in a million a day) just draws again
         case_id = model.new_reference(now, settings().time_zone)

@@ -104,3 +104,26 @@ def test_a_reference_clash_draws_a_new_reference(api, alice, bob, clock, open_ca
     second = open_case(bob)
     assert (first["case_id"], second["case_id"]) == ("RD-20261124-AAAA", "RD-20261124-BBBB")
     assert api.get("/support/cases/RD-20261124-AAAA", token=alice.token).json["description"] == first["description"]
+
+
+def test_a_case_names_only_the_callers_own_repayment(api, alice, bob, agent, clock, open_case, sms_sent, inbox):
+    import uuid
+
+    from tests.repay.conftest import card
+    paid = api.post("/repayments", json_body=card("100.00"), token=alice.token,
+                    headers={"Idempotency-Key": uuid.uuid4().hex})
+    assert paid.status == 201, paid.text
+    repayment_id = paid.json["id"]
+    texts_before = len(sms_sent())
+    for user, named in ((bob, repayment_id), (alice, "rp_" + "0" * 20), (alice, "made-up")):
+        refused = api.post("/support/cases", token=user.token, json_body={
+            "category": "repayment_delay", "description": "还款三天了还没到账，请帮忙查询", "repayment_id": named})
+        assert refused.status == 422, refused.text
+        assert refused.json["error"]["code"] == "repayment_not_found" and refused.json["error"]["field"] == "repayment_id"
+    # nothing was stored or announced
+    assert api.get("/support/cases", token=bob.token).json["items"] == []
+    assert api.get("/support/cases", token=alice.token).json["items"] == []
+    assert api.get("/support/queues/frontline", token=agent.token).json["items"] == []
+    assert len(sms_sent()) == texts_before and inbox("frontline") == []
+    own = open_case(alice, repayment_id=repayment_id)
+    assert own["repayment_id"] == repayment_id
