@@ -49,14 +49,14 @@ _RETRYABLE_CANCELLATIONS = {"TransactionConflict", "ThrottlingError", "Provision
 # ---------------------------------------------------------------- shared
 @app.authorizer(ttl_seconds=300)
 def cognito_jwt(auth_request):
-    """Verifies the Cognito bearer JWT; roles travel on as a comma list."""
+    """Verifies the Cognito bearer JWT; roles travel on as a JSON list (http.roles_context / http.actor)."""
     try:
         claims = auth.verify(auth.bearer_token(auth_request.token))
     except auth.InvalidToken as exc:
         logger.info("token rejected", extra={"reason": str(exc)})
         raise auth.unauthorized_error() from None
     return AuthResponse(routes=["*"], principal_id=claims.sub,
-                        context={"username": claims.username, "groups": ",".join(claims.groups)})
+                        context={"username": claims.username, "groups": http.roles_context(claims.groups)})
 
 
 @app.middleware("http")
@@ -338,7 +338,9 @@ def case_suggestions():
               tag="escalation", body=esc_schemas.NewCase, responses={201: esc_schemas.CaseView}, errors=(422, 429, 503))
 def open_case():
     body = http.parse_body(app.current_request, esc_schemas.NewCase)
-    view = escalation.open_case(_who(), category=body.category, description=body.description,
+    who = _who()
+    ratelimit.hit("case_open", who.user_id)  # each case texts the user and e-mails a team
+    view = escalation.open_case(who, category=body.category, description=body.description,
                                 repayment_id=body.repayment_id)
     return http.json_response(view, status=201, headers={"Location": f"/support/cases/{view['case_id']}"})
 

@@ -177,13 +177,29 @@ class Principal:
         return bool(self.roles.intersection(roles))
 
 
+def roles_context(groups) -> str:
+    """The caller's groups as the authorizer passes them on: a JSON list (context values must be strings)."""
+    return json.dumps(list(groups), ensure_ascii=False, separators=(",", ":"))
+
+
+def _roles(context: dict) -> frozenset[str]:
+    """Roles from the authorizer context, parsed strictly: a JSON list of names, nothing else."""
+    raw = context.get("groups", "[]")
+    try:
+        roles = json.loads(raw) if isinstance(raw, str) else None
+    except ValueError:
+        roles = None
+    if not isinstance(roles, list) or not all(isinstance(role, str) and role for role in roles):
+        raise errors.Unauthorized()
+    return frozenset(roles)
+
+
 def principal(request) -> Principal:
     context = (request.context or {}).get("authorizer") or {}
     user_id = context.get("principalId") or context.get("sub")
     if not user_id:  # only reachable if a route forgot its authorizer
         raise errors.Unauthorized()
-    roles = frozenset(r for r in (context.get("groups") or "").split(",") if r)
-    return Principal(user_id=user_id, username=context.get("username", ""), roles=roles)
+    return Principal(user_id=user_id, username=context.get("username", ""), roles=_roles(context))
 
 
 def client_key(request) -> str:

@@ -196,6 +196,7 @@ def add_note(who: Principal, case_id: str, text: str) -> dict:
     if not _is_staff(who):
         raise errors.Forbidden("此操作仅限客服人员。", code="forbidden_role")
     case = _load(case_id)
+    _require_step_role(who, case)
     note = {"author": who.username or who.user_id, "text": text}
     element = store.conversation_item(case.case_id, "NOTE", note)
     store.put_conversation(element)  # a note does not change the case, so no version bump

@@ -127,3 +127,24 @@ def test_a_case_names_only_the_callers_own_repayment(api, alice, bob, agent, clo
     assert len(sms_sent()) == texts_before and inbox("frontline") == []
     own = open_case(alice, repayment_id=repayment_id)
     assert own["repayment_id"] == repayment_id
+
+
+def test_a_frontline_agent_cannot_note_a_senior_case(api, alice, agent, lead, clock, open_case, frozen_accounts):
+    case_id = open_case(alice, category="account_security", description="账户异常登录，余额被转走")["case_id"]
+    refused = api.post(f"/support/cases/{case_id}/notes", token=agent.token, json_body={"text": "看一下"})
+    assert refused.status == 403 and refused.json["error"]["code"] == "forbidden_role"
+    assert api.post(f"/support/cases/{case_id}/notes", token=lead.token, json_body={"text": "已核实"}).status == 201
+    assert [n["text"] for n in api.get(f"/support/cases/{case_id}", token=lead.token).json["notes"]] == ["已核实"]
+
+
+def test_opening_cases_is_rate_limited(api, alice, bob, clock, open_case, sms_sent, inbox):
+    for _ in range(10):
+        open_case(alice)
+    texts, arrived = len(sms_sent()), len(inbox("frontline"))
+    refused = api.post("/support/cases", token=alice.token,
+                       json_body={"category": "fees", "description": "收费不合理，请解释一下"})
+    assert refused.status == 429 and refused.json["error"]["code"] == "rate_limited"
+    assert 0 < int(refused.headers["retry-after"]) <= 3600
+    assert len(api.get("/support/cases", token=alice.token).json["items"]) == 10
+    assert len(sms_sent()) == texts and inbox("frontline") == [] and arrived == 10
+    assert open_case(bob)["status"] == "open"  # other users are not affected
