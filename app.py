@@ -155,10 +155,15 @@ def create_repayment():
     caller = _caller()
     ratelimit.hit("repayment_create", caller.user_id)
     created = repay.create(caller, http.header(app.current_request, "Idempotency-Key"), request)
-    headers = {"Location": f"/repayments/{created.body['id']}"}
-    if created.replayed:
+    return _idempotent_response(created, {"Location": f"/repayments/{created.body['id']}"})
+
+
+def _idempotent_response(outcome, headers: dict[str, str] | None = None):
+    """An answer under an Idempotency-Key: a replay says so (``Idempotent-Replayed: true``)."""
+    headers = dict(headers or {})
+    if outcome.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return http.json_response(created.body, status=created.status_code, headers=headers)
+    return http.json_response(outcome.body, status=outcome.status_code, headers=headers)
 
 
 @app.route("/repayments", methods=["GET"], authorizer=cognito_jwt)
@@ -188,10 +193,12 @@ def verify_repayment(repayment_id):
 
 
 @app.route("/repayments/{repayment_id}/retry", methods=["POST"], authorizer=cognito_jwt)
-@api_contract("Retry a repayment that failed for a retryable reason (repeating it is harmless)", tag="repay",
-              responses={200: repay_schemas.RepaymentView}, errors=(404, 409, 423))
+@api_contract("Retry a repayment that failed for a retryable reason (exactly once per Idempotency-Key; "
+              "repeating it is harmless)", tag="repay", headers=_IDEMPOTENCY_HEADER,
+              responses={200: repay_schemas.RepaymentView}, errors=(400, 404, 409, 422, 423))
 def retry_repayment(repayment_id):
-    return http.json_response(repay.retry(_caller(), repayment_id))
+    retried = repay.retry(_caller(), http.header(app.current_request, "Idempotency-Key"), repayment_id)
+    return _idempotent_response(retried)
 
 
 @app.on_sqs_message(queue=_settings().settlement_queue, batch_size=10)

@@ -92,3 +92,14 @@ def reset() -> None:
     table.cache_clear()
     client.cache_clear()
     _session.cache_clear()
+
+
+def error_code(exc) -> str:
+    """The AWS error code of a ``ClientError`` (``""`` for anything else)."""
+    response = getattr(exc, "response", None) or {}
+    return response.get("Error", {}).get("Code", "")
+
+
+def is_condition_failure(exc) -> bool:
+    """A single conditional write (PutItem/UpdateItem/DeleteItem) whose condition did not hold."""
+    return error_code(exc) == "ConditionalCheckFailedException"

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
-import hmac
 import json
 import re
 import secrets
 from dataclasses import dataclass
 
-from chalicelib import aws, clock, errors, notify, outbox
+from chalicelib import aws, clock, errors, idempotency, notify, outbox
 from chalicelib.calendar import BusinessCalendar
 from chalicelib.config import settings
 from chalicelib.logs import logger, metric, user_hash
@@ -47,7 +45,7 @@ def is_frozen(user_id: str) -> bool:
 
 
 # ================================================================ repayments
-IDEMPOTENCY_LOCK_SECONDS = 30    # a request holding a key longer than this is presumed dead
+CREATE_SCOPE = ""                # POST /repayments: its key records predate scopes (chalicelib/idempotency.py)
 _MAX_PRICING_ROUNDS = 5          # concurrent repayments of the same kind re-price on the new usage
 _ID = re.compile(r"rp_[0-9a-f]{20}")
 
@@ -207,24 +205,13 @@ def _frozen_error() -> errors.Locked:
 
 
 # ---------------------------------------------------------------- create (idempotent)
-def _validate_key(key: str | None) -> str:
-    if key is None or key == "":
-        raise errors.BadRequest("缺少 Idempotency-Key 请求头（1–255 个字符），用于防止重复扣款。",
-                                code="idempotency_key_missing", field="Idempotency-Key")
-    if len(key) > 255 or not key.isprintable() or not key.isascii():
-        raise errors.BadRequest("Idempotency-Key 应为 1–255 个可打印 ASCII 字符。",
-                                code="idempotency_key_invalid", field="Idempotency-Key")
-    return key
-
-
-def _fingerprint(request: schemas.RepaymentRequest, salt: str) -> str:
-    """Keyed hash of the normalised body: equal bodies match, yet the card number can't be recovered from it."""
-    canonical = json.dumps(request.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hmac.new(bytes.fromhex(salt), canonical.encode(), hashlib.sha256).hexdigest()
+CREATE_WORDING = idempotency.Wording(
+    reused="这个 Idempotency-Key 已用于另一笔不同的还款，请为新的还款使用新的 Key。",
+    in_progress="同一笔还款正在处理中，请稍后查询结果，不要重复提交。")
 
 
 def create(caller: Caller, idempotency_key: str | None, request: schemas.RepaymentRequest) -> Created:
-    """Create a repayment exactly once per (user, Idempotency-Key).
+    """Create a repayment exactly once per (user, Idempotency-Key) (``chalicelib/idempotency.py``).
 
     1. Conditional put of an in-progress record for the key (losers read it:
        same body + completed → replay; different body → 422; in flight → 409).
@@ -232,39 +219,31 @@ def create(caller: Caller, idempotency_key: str | None, request: schemas.Repayme
        allowance usage (conditional on the value it was priced with), the
        settlement message (outbox) and the completed key record with the response.
     """
-    key_hash = hashlib.sha256(_validate_key(idempotency_key).encode()).hexdigest()
+    idempotency.validate_key(idempotency_key)
     _check_limit(request)
-    salt = secrets.token_hex(16)
-    owner = secrets.token_hex(8)
-    cfg = settings()
-    existing = store.claim_idempotency(caller.user_id, key_hash, fingerprint=_fingerprint(request, salt),
-                                       fingerprint_salt=salt, owner=owner, lock_seconds=IDEMPOTENCY_LOCK_SECONDS,
-                                       ttl_seconds=cfg.idempotency_ttl_seconds)
-    if existing is not None:
-        if existing.get("fingerprint_salt") and \
-                not hmac.compare_digest(existing["fingerprint"], _fingerprint(request, existing["fingerprint_salt"])):
-            raise errors.Unprocessable("这个 Idempotency-Key 已用于另一笔不同的还款，请为新的还款使用新的 Key。",
-                                       code="idempotency_key_reused")
-        if existing.get("state") != "completed":
-            raise errors.Conflict("同一笔还款正在处理中，请稍后查询结果，不要重复提交。",
-                                  code="request_in_progress", headers={"Retry-After": "1"})
+
+    def action(claim: idempotency.Claim) -> idempotency.Outcome:
+        created, code, outbox_ids = _create_claimed(caller, request, claim)
+        outbox.deliver(outbox_ids)
+        if code is not None:
+            _send_code(caller, created, code)
+        logger.info("repayment created", extra={"repayment_id": created["id"], "kind": created["kind"],
+                                                "status": created["status"], "user": user_hash(caller.user_id)})
+        metric("RepaymentCreated", kind=created["kind"])
+        return idempotency.Outcome(_created_status(created), view(created), recorded=True)
+
+    outcome = idempotency.run(caller.user_id, idempotency_key, scope=CREATE_SCOPE,
+                              payload=request.model_dump(mode="json"), action=action, wording=CREATE_WORDING)
+    if outcome.replayed:
         metric("RepaymentReplayed")
-        return Created(int(existing["status_code"]), json.loads(existing["response_body"]), replayed=True)
-    try:
-        created, code, outbox_ids = _create_claimed(caller, request, key_hash, owner)
-    except BaseException:
-        store.release_idempotency(caller.user_id, key_hash, owner=owner)
-        raise
-    outbox.deliver(outbox_ids)
-    if code is not None:
-        _send_code(caller, created, code)
-    logger.info("repayment created", extra={"repayment_id": created["id"], "kind": created["kind"],
-                                            "status": created["status"], "user": user_hash(caller.user_id)})
-    metric("RepaymentCreated", kind=created["kind"])
-    return Created(202 if created["status"] == model.VERIFICATION_REQUIRED else 201, view(created))
+    return Created(outcome.status_code, outcome.body, replayed=outcome.replayed)
 
 
-def _create_claimed(caller: Caller, request: schemas.RepaymentRequest, key_hash: str, owner: str):
+def _created_status(item: dict) -> int:
+    return 202 if item["status"] == model.VERIFICATION_REQUIRED else 201
+
+
+def _create_claimed(caller: Caller, request: schemas.RepaymentRequest, claim: idempotency.Claim):
     cfg = settings()
     for _ in range(_MAX_PRICING_ROUNDS):
         now = clock.now()
@@ -298,15 +277,12 @@ def _create_claimed(caller: Caller, request: schemas.RepaymentRequest, key_hash:
                         timeline=[{"at": at, "status": model.PROCESSING, "event": "created",
                                    "message": "还款已提交，正在处理。"}])
             messages.append(_settlement_message(item, 1))
-        stored_view = view({**item})
-        status_code = 202 if step_up else 201
         transaction = [
             store.not_frozen_check(caller.user_id),
             store.put_repayment(item),
             store.add_usage(caller.user_id, priced.month, item["kind"], request.amount_fen,
                             seen_fen=priced.fee.used_before_fen),
-            store.complete_idempotency(caller.user_id, key_hash, owner=owner, status_code=status_code,
-                                       body=json.dumps(stored_view, ensure_ascii=False)),
+            claim.completion(_created_status(item), view({**item})),
             *[outbox.put(m) for m in messages],
         ]
         try:
@@ -316,8 +292,7 @@ def _create_claimed(caller: Caller, request: schemas.RepaymentRequest, key_hash:
             if reasons[0] == "ConditionalCheckFailed":
                 raise _frozen_error() from None
             if reasons[3] == "ConditionalCheckFailed":
-                raise errors.Conflict("同一笔还款正在处理中，请稍后查询结果，不要重复提交。",
-                                      code="request_in_progress", headers={"Retry-After": "1"}) from None
+                raise CREATE_WORDING.in_progress_error() from None
             continue  # allowance usage moved (another repayment of this kind): price again
         return item, code, [m.message_id for m in messages]
     raise errors.ServiceUnavailable(headers={"Retry-After": "1"})
@@ -448,11 +423,34 @@ def verify(caller: Caller, repayment_id: str, request: schemas.VerifyRequest) ->
 
 
 # ---------------------------------------------------------------- retry
-def retry(caller: Caller, repayment_id: str) -> dict:
-    """Failed (retryable) → processing as a new attempt; repeating it while processing changes nothing."""
+RETRY_SCOPE = "retry"
+RETRY_WORDING = idempotency.Wording(
+    reused="这个 Idempotency-Key 已用于另一笔还款的重试，请为新的重试使用新的 Key。",
+    in_progress="这笔还款的重试正在处理中，请稍后查询结果，不要重复提交。")
+
+
+def retry(caller: Caller, idempotency_key: str | None, repayment_id: str) -> Created:
+    """Failed (retryable) → processing as a new attempt, exactly once per (user, Idempotency-Key).
+
+    The new attempt is written conditionally on the attempt that failed, in one transaction with
+    the key's stored answer: a repeat of the request replays that answer, so it can never start
+    attempt N+1 after attempt N finished in between. Repeating it with another key while the new
+    attempt is processing changes nothing either.
+    """
+    idempotency.validate_key(idempotency_key)
+
+    def action(claim: idempotency.Claim) -> idempotency.Outcome:
+        return _retry_claimed(caller, repayment_id, claim)
+
+    outcome = idempotency.run(caller.user_id, idempotency_key, scope=RETRY_SCOPE,
+                              payload={"repayment_id": repayment_id}, action=action, wording=RETRY_WORDING)
+    return Created(outcome.status_code, outcome.body, replayed=outcome.replayed)
+
+
+def _retry_claimed(caller: Caller, repayment_id: str, claim: idempotency.Claim) -> idempotency.Outcome:
     item = _load(caller, repayment_id)
     if item["status"] == model.PROCESSING and int(item["attempt"]) > 1:
-        return view(item)
+        return idempotency.Outcome(200, view(item))
     if item["status"] != model.FAILED:
         raise errors.Conflict("只有失败的还款可以重试。", code="not_retryable")
     reason = model.FAILURES.get(item.get("failure_reason") or "")
@@ -464,25 +462,31 @@ def retry(caller: Caller, repayment_id: str) -> dict:
     schedule = fee_schedule()
     arrival = model.estimate_arrival(schedule.rules(item["kind"]).arrival, now, calendar())
     message = _settlement_message(item, attempt)
+    entry = _entry(model.PROCESSING, "retried", f"已重新提交（第 {attempt} 次尝试）。")
+    fields = {"attempt": attempt, "processing_since": clock.isoformat(now),
+              "expected_arrival_at": arrival.expected_at.isoformat(timespec="seconds"),
+              "expected_arrival_note": arrival.note}
     change = store.change(item["user_id"], item["id"], expect_status=model.FAILED, new_status=model.PROCESSING,
-                          entry=_entry(model.PROCESSING, "retried", f"已重新提交（第 {attempt} 次尝试）。"),
-                          fields={"attempt": attempt, "processing_since": clock.isoformat(now),
-                                  "expected_arrival_at": arrival.expected_at.isoformat(timespec="seconds"),
-                                  "expected_arrival_note": arrival.note},
-                          remove=("failure_reason",), expect={"attempt": int(item["attempt"])})
+                          entry=entry, fields=fields, remove=("failure_reason",),
+                          expect={"attempt": int(item["attempt"])})
+    retried = {**{k: v for k, v in item.items() if k != "failure_reason"}, **fields, "status": model.PROCESSING,
+               "timeline": [*item["timeline"], entry], "updated_at": entry["at"]}
+    answer = view(retried)   # as committed, before the worker can move it
     try:
-        store.apply(change, store.not_frozen_check(caller.user_id), outbox.put(message))
+        store.apply(change, store.not_frozen_check(caller.user_id), outbox.put(message),
+                    claim.completion(200, answer))
     except store.ConditionFailed as exc:
         if len(exc.reasons) > 1 and exc.reasons[1] == "ConditionalCheckFailed":
             raise _frozen_error() from None
+        if len(exc.reasons) > 3 and exc.reasons[3] == "ConditionalCheckFailed":
+            raise RETRY_WORDING.in_progress_error() from None
         current = store.get_repayment(caller.user_id, repayment_id)
         if current and current["status"] == model.PROCESSING:
-            return view(current)  # a concurrent retry won: same result
+            return idempotency.Outcome(200, view(current))  # a concurrent retry won: same result
         raise errors.Conflict() from None
-    retried = store.get_repayment(caller.user_id, repayment_id)  # as committed, before the worker can move it
     outbox.deliver([message.message_id])
     metric("RepaymentRetried", kind=item["kind"])
-    return view(retried)
+    return idempotency.Outcome(200, answer, recorded=True)
 
 
 # ---------------------------------------------------------------- settlement worker

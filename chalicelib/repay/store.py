@@ -8,7 +8,7 @@ item                                   pk / sk                                  
 account state (freeze)                 ``USER#<uid>`` / ``ACCOUNT``               ``frozen``, case, reason
 account audit log                      ``USER#<uid>`` / ``ACCOUNT#LOG#<at>#<r>``  one item per freeze/unfreeze
 repayment                              ``USER#<uid>`` / ``REPAY#<id>``            ids sort by creation time
-idempotency record                     ``USER#<uid>`` / ``IDEM#<sha256(key)>``    TTL ``expires_at`` (24 h)
+idempotency record                     ``USER#<uid>`` / ``IDEM#[<scope>#]<sha256>`` ``chalicelib/idempotency.py``
 monthly free-allowance usage           ``USER#<uid>`` / ``USAGE#<yyyy-mm>#<kind>`` ``used_fen``
 =====================================  =========================================  ==========================
 
@@ -300,60 +300,3 @@ def release_usage(user_id: str, month: str, kind: str, amount_fen: int) -> dict:
         "ConditionExpression": "used_fen >= :amount",
         "ExpressionAttributeValues": values({":amount": amount_fen}),
     }}
-
-
-# ---------------------------------------------------------------- idempotency records
-def idempotency_key(user_id: str, key_hash: str) -> dict:
-    return {"pk": user_pk(user_id), "sk": f"IDEM#{key_hash}"}
-
-
-def claim_idempotency(user_id: str, key_hash: str, *, fingerprint: str, fingerprint_salt: str, owner: str,
-                      lock_seconds: int, ttl_seconds: int) -> dict | None:
-    """Conditionally record "in progress" for this key. None when claimed; else the record that holds it.
-
-    A record counts as free when absent, past its 24 h expiry (TTL deletes lazily) or
-    stuck in progress past its lock (the first request's Lambda died mid-way).
-    """
-    now = clock.now()
-    item = {**idempotency_key(user_id, key_hash), "state": "in_progress", "fingerprint": fingerprint,
-            "fingerprint_salt": fingerprint_salt, "owner": owner, "lock_until": clock.epoch() + lock_seconds,
-            "created_at": clock.isoformat(now), "expires_at": clock.epoch() + ttl_seconds}
-    try:
-        _ddb().put_item(
-            TableName=settings().repayments_table, Item=aws.attributes(item),
-            ConditionExpression="attribute_not_exists(pk) OR expires_at < :now "
-                                "OR (#state = :in_progress AND lock_until < :now)",
-            ExpressionAttributeNames={"#state": "state"},
-            ExpressionAttributeValues=values({":now": clock.epoch(), ":in_progress": "in_progress"}))
-    except aws.ClientError as exc:
-        if not _is_condition_failure(exc):
-            raise
-        existing = _table().get_item(Key=idempotency_key(user_id, key_hash), ConsistentRead=True).get("Item")
-        # Deleted between our put and this read (its request failed): report "in flight", the client retries.
-        return existing or {"state": "in_progress"}
-    return None
-
-
-def complete_idempotency(user_id: str, key_hash: str, *, owner: str, status_code: int, body: str) -> dict:
-    """TransactWriteItems element storing the response, only for the request that holds the claim."""
-    return {"Update": {
-        "TableName": settings().repayments_table, "Key": aws.attributes(idempotency_key(user_id, key_hash)),
-        "UpdateExpression": "SET #state = :completed, status_code = :code, response_body = :body REMOVE lock_until",
-        "ConditionExpression": "#state = :in_progress AND #owner = :owner",
-        "ExpressionAttributeNames": {"#state": "state", "#owner": "owner"},
-        "ExpressionAttributeValues": values({":completed": "completed", ":code": status_code, ":body": body,
-                                             ":in_progress": "in_progress", ":owner": owner}),
-    }}
-
-
-def release_idempotency(user_id: str, key_hash: str, *, owner: str) -> None:
-    """Forget our in-progress claim (the request failed: the same key may be tried again)."""
-    try:
-        _ddb().delete_item(
-            TableName=settings().repayments_table, Key=aws.attributes(idempotency_key(user_id, key_hash)),
-            ConditionExpression="#state = :in_progress AND #owner = :owner",
-            ExpressionAttributeNames={"#state": "state", "#owner": "owner"},
-            ExpressionAttributeValues=values({":in_progress": "in_progress", ":owner": owner}))
-    except aws.ClientError as exc:
-        if not _is_condition_failure(exc):
-            raise

@@ -59,8 +59,9 @@ class Repay:
     def verify(self, repayment_id, code):
         return self.api.post(f"/repayments/{repayment_id}/verify", json_body={"code": code}, token=self.user.token)
 
-    def retry(self, repayment_id):
-        return self.api.post(f"/repayments/{repayment_id}/retry", token=self.user.token)
+    def retry(self, repayment_id, key: str | None = None):
+        return self.api.post(f"/repayments/{repayment_id}/retry", token=self.user.token,
+                             headers={"Idempotency-Key": key or uuid.uuid4().hex})
 
 
 @pytest.fixture

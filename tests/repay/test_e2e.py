@@ -46,7 +46,8 @@ def test_quote_pay_settle_and_retry_over_http(local_stack):
                             headers={**auth, "Idempotency-Key": uuid.uuid4().hex}, timeout=10).json()
     failed = _wait_for(f"{base}/repayments/{failing['id']}", auth, {"failed", "succeeded"})
     assert failed["status"] == "failed" and failed["failure"]["reason"] == "insufficient_funds"
-    retried = requests.post(f"{base}/repayments/{failing['id']}/retry", headers=auth, timeout=10)
+    retried = requests.post(f"{base}/repayments/{failing['id']}/retry",
+                            headers={**auth, "Idempotency-Key": uuid.uuid4().hex}, timeout=10)
     assert retried.status_code == 200 and retried.json()["status"] == "processing"
     assert _wait_for(f"{base}/repayments/{failing['id']}", auth, {"succeeded", "failed"})["status"] == "succeeded"
 

@@ -3,7 +3,7 @@ import datetime as dt
 import hashlib
 import threading
 
-from chalicelib import clock
+from chalicelib import clock, idempotency
 from chalicelib.repay import schemas, service, store
 from tests.repay.conftest import card, queued_messages
 
@@ -35,8 +35,9 @@ def test_same_key_different_body_is_422(as_alice, business_hours):
 def test_key_still_in_flight_is_409(as_alice, business_hours):
     request = schemas.RepaymentRequest.model_validate(card("100.00"))
     key_hash = hashlib.sha256(b"order-3").hexdigest()
-    assert store.claim_idempotency(as_alice.user.user_id, key_hash, fingerprint=service._fingerprint(request, "00" * 16),
-                                   fingerprint_salt="00" * 16, owner="other-request", lock_seconds=30, ttl_seconds=86400) is None
+    assert idempotency.hold(as_alice.user.user_id, service.CREATE_SCOPE, key_hash, owner="other-request",
+                            fingerprint_of=lambda salt: idempotency.fingerprint(request.model_dump(mode="json"), salt),
+                            lock_seconds=30) is None
     response = as_alice.create(card("100.00"), key="order-3")
     assert response.status == 409
     assert response.json["error"]["code"] == "request_in_progress"
@@ -60,8 +61,8 @@ def test_keys_live_24_hours(as_alice, business_hours):
     clock.advance(dt.timedelta(minutes=2))
     later = as_alice.create(card("100.00"), key="order-4")
     assert later.status == 201 and later.json["id"] != first["id"]
-    item = store._table().get_item(Key=store.idempotency_key(as_alice.user.user_id,
-                                                             hashlib.sha256(b"order-4").hexdigest()))["Item"]
+    item = store._table().get_item(Key=idempotency.record_key(as_alice.user.user_id, service.CREATE_SCOPE,
+                                                              hashlib.sha256(b"order-4").hexdigest()))["Item"]
     assert int(item["expires_at"]) == clock.epoch() + 86400   # the DynamoDB TTL attribute
 
 

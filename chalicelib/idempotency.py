@@ -1,0 +1,206 @@
+"""``Idempotency-Key`` for any state-changing route: a repeated request replays the first answer.
+
+The contract (README, "Idempotency-Key"), the same on every route that uses it:
+
+- the header is required where a route says so: 1–255 printable ASCII characters (400
+  ``idempotency_key_missing`` / ``idempotency_key_invalid`` otherwise);
+- the same key with the same request replays the first answer (same status and body; the route
+  adds ``Idempotent-Replayed: true``) for ``settings().idempotency_ttl_seconds`` (24 h);
+- the same key with a different request is 422 ``idempotency_key_reused``;
+- while the first request still holds the key, 409 ``request_in_progress`` with ``Retry-After: 1``;
+- a request that fails (any error) gives its key back: the client may try again with it.
+
+Records are keyed by user + scope + sha256(key): a scope names the operation (``"retry"``,
+``"escalate"`` …), so one key can't replay another route's answer; the request's fingerprint
+(a keyed hash of the payload the route passes, with the resource id in it) tells "same request"
+from "different request". The raw key and the request itself are never stored.
+
+Table: the records live in the repayments table (``USER#<uid>`` / ``IDEM#[<scope>#]<sha256(key)>``,
+DynamoDB TTL on ``expires_at``). ``POST /repayments`` must complete its record in the *same*
+transaction that writes the repayment (a crash in between would otherwise let the key pay twice);
+a transaction may span tables, but one table keeps every user's money-moving state under one
+partition and needs no new resource. Its scope is ``""`` (``IDEM#<sha256(key)>``, as before
+scopes existed, so keys in flight across a deploy stay valid).
+
+Use ``run`` (claim → action → complete, release on error), or ``claim`` and the ``Claim``'s
+methods when the action must write the completion inside its own transaction.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from chalicelib import aws, clock, errors
+from chalicelib.config import settings
+from chalicelib.logs import logger
+
+HEADER = "Idempotency-Key"
+LOCK_SECONDS = 30    # a request holding a key longer than this is presumed dead
+
+@dataclass(frozen=True)
+class Wording:
+    """What the user reads when a key is reused or still in flight (Chinese, per route)."""
+    reused: str = "这个 Idempotency-Key 已用于另一个不同的请求，请为新的请求使用新的 Key。"
+    in_progress: str = "同一个请求正在处理中，请稍后再试，不要重复提交。"
+
+    def reused_error(self) -> errors.Unprocessable:
+        return errors.Unprocessable(self.reused, code="idempotency_key_reused")
+
+    def in_progress_error(self) -> errors.Conflict:
+        return errors.Conflict(self.in_progress, code="request_in_progress", headers={"Retry-After": "1"})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A route's answer: status and JSON body; ``replayed`` when it is the stored first answer."""
+    status_code: int
+    body: dict
+    replayed: bool = False
+    recorded: bool = False   # the action wrote ``Claim.completion`` in its own transaction
+
+
+def validate_key(key: str | None) -> str:
+    if key is None or key == "":
+        raise errors.BadRequest("缺少 Idempotency-Key 请求头（1–255 个字符），用于防止重复扣款。",
+                                code="idempotency_key_missing", field=HEADER)
+    if len(key) > 255 or not key.isprintable() or not key.isascii():
+        raise errors.BadRequest("Idempotency-Key 应为 1–255 个可打印 ASCII 字符。",
+                                code="idempotency_key_invalid", field=HEADER)
+    return key
+
+
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def fingerprint(payload: Any, salt: str) -> str:
+    """Keyed hash of the normalised payload: equal requests match, yet a card number can't be recovered."""
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hmac.new(bytes.fromhex(salt), canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def record_key(user_id: str, scope: str, hashed: str) -> dict:
+    return {"pk": f"USER#{user_id}", "sk": f"IDEM#{scope}#{hashed}" if scope else f"IDEM#{hashed}"}
+
+
+def _table_name() -> str:
+    return settings().repayments_table
+
+
+@dataclass(frozen=True)
+class Claim:
+    """This request holds the key (until it completes or releases it)."""
+    user_id: str
+    scope: str
+    key_hash: str
+    owner: str
+
+    @property
+    def key(self) -> dict:
+        return record_key(self.user_id, self.scope, self.key_hash)
+
+    def completion(self, status_code: int, body: dict) -> dict:
+        """TransactWriteItems element storing the answer, only while this request holds the claim."""
+        return {"Update": {
+            "TableName": _table_name(), "Key": aws.attributes(self.key),
+            "UpdateExpression": "SET #state = :completed, status_code = :code, response_body = :body "
+                                "REMOVE lock_until",
+            "ConditionExpression": "#state = :in_progress AND #owner = :owner",
+            "ExpressionAttributeNames": {"#state": "state", "#owner": "owner"},
+            "ExpressionAttributeValues": aws.attributes({
+                ":completed": "completed", ":code": status_code, ":in_progress": "in_progress",
+                ":body": json.dumps(body, ensure_ascii=False), ":owner": self.owner}),
+        }}
+
+    def complete(self, status_code: int, body: dict) -> None:
+        """Store the answer on its own (the action's writes are committed already)."""
+        aws.client("dynamodb").update_item(**self.completion(status_code, body)["Update"])
+
+    def release(self) -> None:
+        """Forget the claim (the request failed: the same key may be tried again)."""
+        try:
+            aws.client("dynamodb").delete_item(
+                TableName=_table_name(), Key=aws.attributes(self.key),
+                ConditionExpression="#state = :in_progress AND #owner = :owner",
+                ExpressionAttributeNames={"#state": "state", "#owner": "owner"},
+                ExpressionAttributeValues=aws.attributes({":in_progress": "in_progress", ":owner": self.owner}))
+        except aws.ClientError as exc:
+            if not aws.is_condition_failure(exc):
+                raise
+
+
+def hold(user_id: str, scope: str, hashed: str, *, fingerprint_of: Callable[[str], str], owner: str,
+         lock_seconds: int = LOCK_SECONDS) -> dict | None:
+    """Conditionally record "in progress" for the key. None when claimed; else the record that holds it.
+
+    A record counts as free when absent, past its expiry (TTL deletes lazily) or stuck in
+    progress past its lock (the first request's Lambda died mid-way).
+    """
+    salt = secrets.token_hex(16)
+    now = clock.epoch()
+    item = {**record_key(user_id, scope, hashed), "state": "in_progress", "fingerprint": fingerprint_of(salt),
+            "fingerprint_salt": salt, "owner": owner, "lock_until": now + lock_seconds,
+            "created_at": clock.isoformat(clock.now()), "expires_at": now + settings().idempotency_ttl_seconds}
+    try:
+        aws.client("dynamodb").put_item(
+            TableName=_table_name(), Item=aws.attributes(item),
+            ConditionExpression="attribute_not_exists(pk) OR expires_at < :now "
+                                "OR (#state = :in_progress AND lock_until < :now)",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues=aws.attributes({":now": now, ":in_progress": "in_progress"}))
+    except aws.ClientError as exc:
+        if not aws.is_condition_failure(exc):
+            raise
+        existing = aws.table(_table_name()).get_item(Key=record_key(user_id, scope, hashed),
+                                                     ConsistentRead=True).get("Item")
+        # Deleted between our put and this read (its request failed): report "in flight", the client retries.
+        return existing or {"state": "in_progress"}
+    return None
+
+
+def claim(user_id: str, key: str | None, *, scope: str, payload: Any,
+          wording: Wording = Wording()) -> Claim | Outcome:
+    """Hold ``key`` for this request, or answer from the record that holds it already.
+
+    Returns a ``Claim`` (go ahead, then complete or release it) or the replayed ``Outcome``;
+    raises 422 when the key was used for a different payload, 409 while it is in flight.
+    """
+    hashed = key_hash(validate_key(key))
+    owner = secrets.token_hex(8)
+    existing = hold(user_id, scope, hashed, fingerprint_of=lambda salt: fingerprint(payload, salt), owner=owner)
+    if existing is None:
+        return Claim(user_id, scope, hashed, owner)
+    if existing.get("fingerprint_salt") and \
+            not hmac.compare_digest(existing["fingerprint"], fingerprint(payload, existing["fingerprint_salt"])):
+        raise wording.reused_error()
+    if existing.get("state") != "completed":
+        raise wording.in_progress_error()
+    return Outcome(int(existing["status_code"]), json.loads(existing["response_body"]), replayed=True)
+
+
+def run(user_id: str, key: str | None, *, scope: str, payload: Any, action: Callable[[Claim], Outcome],
+        wording: Wording = Wording()) -> Outcome:
+    """Claim the key, run ``action`` once, store its answer; a replay returns the stored answer.
+
+    ``action`` returns the ``Outcome``; when it wrote ``claim.completion(...)`` in its own
+    transaction it says so with ``recorded=True``, else the answer is stored here. Any error
+    releases the key (and propagates).
+    """
+    held = claim(user_id, key, scope=scope, payload=payload, wording=wording)
+    if isinstance(held, Outcome):
+        return held
+    try:
+        outcome = action(held)
+    except BaseException:
+        held.release()
+        raise
+    if not outcome.recorded:
+        try:
+            held.complete(outcome.status_code, outcome.body)
+        except Exception:  # done is done: answer; a repeat after the lock lapses finds the new state
+            logger.exception("idempotency record not completed", extra={"scope": scope})
+    return outcome
