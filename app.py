@@ -331,6 +331,14 @@ def _who() -> http.Principal:
     return http.principal(app.current_request)
 
 
+def _idempotency_key() -> str | None:
+    return http.header(app.current_request, "Idempotency-Key")
+
+
+# Optional on the owner's other changes: with a key, a repeat replays the first answer.
+_OPTIONAL_IDEMPOTENCY_HEADER = {"Idempotency-Key": {**_IDEMPOTENCY_HEADER["Idempotency-Key"], "required": False}}
+
+
 @app.route("/support/suggestions", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("Knowledge-base articles that may already answer the question (before opening a case)",
               tag="escalation", query=esc_schemas.SuggestionQuery, responses={200: esc_schemas.Suggestions},
@@ -342,14 +350,15 @@ def case_suggestions():
 
 @app.route("/support/cases", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("Open a case (account_security starts at senior with P1 and freezes repayments at once)",
-              tag="escalation", body=esc_schemas.NewCase, responses={201: esc_schemas.CaseView}, errors=(422, 429, 503))
+              tag="escalation", body=esc_schemas.NewCase, headers=_OPTIONAL_IDEMPOTENCY_HEADER,
+              responses={201: esc_schemas.CaseView}, errors=(409, 422, 429, 503))
 def open_case():
     body = http.parse_body(app.current_request, esc_schemas.NewCase)
     who = _who()
     ratelimit.hit("case_open", who.user_id)  # each case texts the user and e-mails a team
-    view = escalation.open_case(who, category=body.category, description=body.description,
-                                repayment_id=body.repayment_id)
-    return http.json_response(view, status=201, headers={"Location": f"/support/cases/{view['case_id']}"})
+    opened = escalation.open_case(who, category=body.category, description=body.description,
+                                  repayment_id=body.repayment_id, idempotency_key=_idempotency_key())
+    return _idempotent_response(opened, {"Location": f"/support/cases/{opened.body['case_id']}"})
 
 
 @app.route("/support/cases", methods=["GET"], authorizer=cognito_jwt)
@@ -366,34 +375,38 @@ def get_case(case_id):
 
 
 @app.route("/support/cases/{case_id}/escalate", methods=["POST"], authorizer=cognito_jwt)
-@api_contract("Move the case to the next step (the owner: not solved; staff: escalate)", tag="escalation",
-              body=esc_schemas.Reason, responses={200: esc_schemas.CaseView}, errors=(403, 404, 409))
+@api_contract("Move the case one step up, once per Idempotency-Key (the owner: not solved — once the step has "
+              "answered or its limit has lapsed, else 409 step_not_answered; staff: escalate)", tag="escalation",
+              body=esc_schemas.Reason, headers=_IDEMPOTENCY_HEADER, responses={200: esc_schemas.CaseView},
+              errors=(400, 403, 404, 409, 422))
 def escalate_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Reason)
-    return http.json_response(escalation.escalate(_who(), case_id, body.reason))
+    return _idempotent_response(escalation.escalate(_who(), case_id, body.reason, _idempotency_key()))
 
 
 @app.route("/support/cases/{case_id}/messages", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("The owner adds information (resumes a clock paused while waiting on the user)", tag="escalation",
-              body=esc_schemas.UserMessage, responses={200: esc_schemas.CaseView}, errors=(403, 404, 409))
+              body=esc_schemas.UserMessage, headers=_OPTIONAL_IDEMPOTENCY_HEADER,
+              responses={200: esc_schemas.CaseView}, errors=(403, 404, 409, 422))
 def case_user_message(case_id):
     body = http.parse_body(app.current_request, esc_schemas.UserMessage)
-    return http.json_response(escalation.add_user_message(_who(), case_id, body.message))
+    return _idempotent_response(escalation.add_user_message(_who(), case_id, body.message, _idempotency_key()))
 
 
 @app.route("/support/cases/{case_id}/confirm", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("The owner confirms a resolved case is solved (closes it)", tag="escalation",
-              responses={200: esc_schemas.CaseView}, errors=(403, 404, 409))
+              headers=_OPTIONAL_IDEMPOTENCY_HEADER, responses={200: esc_schemas.CaseView}, errors=(403, 404, 409, 422))
 def confirm_case(case_id):
-    return http.json_response(escalation.confirm(_who(), case_id))
+    return _idempotent_response(escalation.confirm(_who(), case_id, _idempotency_key()))
 
 
 @app.route("/support/cases/{case_id}/reopen", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("The owner reopens a resolved case within 7 days (back to the step it was in)", tag="escalation",
-              body=esc_schemas.Reason, responses={200: esc_schemas.CaseView}, errors=(403, 404, 409))
+              body=esc_schemas.Reason, headers=_OPTIONAL_IDEMPOTENCY_HEADER, responses={200: esc_schemas.CaseView},
+              errors=(403, 404, 409, 422))
 def reopen_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Reason)
-    return http.json_response(escalation.reopen(_who(), case_id, body.reason))
+    return _idempotent_response(escalation.reopen(_who(), case_id, body.reason, _idempotency_key()))
 
 
 @app.route("/support/cases/{case_id}/export", methods=["GET"], authorizer=cognito_jwt)

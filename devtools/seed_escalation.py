@@ -13,8 +13,9 @@ def seed(users) -> None:
     alice, bob, agent, lead = (_principal(users[name]) for name in ("alice", "bob", "agent", "lead"))
     service.open_case(alice, category="repayment_delay", description="信用卡还款两天了还没到账，银行说没收到",
                       repayment_id=None)
-    fees = service.open_case(bob, category="fees", description="还款时被多收了 5 元手续费，没有提前告知", repayment_id=None)
+    fees = service.open_case(bob, category="fees", description="还款时被多收了 5 元手续费，没有提前告知",
+                             repayment_id=None).body
     service.reply(agent, fees["case_id"], "您好，手续费按费率表收取，详情见帮助中心「费用说明」。", await_user=False)
-    service.escalate(bob, fees["case_id"], "解释没有解决问题，我要求退还手续费")
+    service.escalate(bob, fees["case_id"], "解释没有解决问题，我要求退还手续费", f"seed-{fees['case_id']}")
     service.add_note(lead, fees["case_id"], "核对费率表版本，若为旧版页面展示错误可退费")
     print(f"[seed] escalation: cases for alice and bob (bob's {fees['case_id']} is at senior)", flush=True)

@@ -30,11 +30,15 @@ REFERENCE_PATTERN = r"^RD-\d{8}-[0-9A-HJKMNP-TV-Z]{4}$"
 
 
 class RuleViolation(Exception):
-    """The requested change is not allowed in the case's current state (→ 409)."""
+    """The requested change is not allowed in the case's current state (→ 409).
 
-    def __init__(self, message: str, code: str = "invalid_state"):
+    ``not_before`` (ISO time), when set, is the moment the change becomes allowed.
+    """
+
+    def __init__(self, message: str, code: str = "invalid_state", not_before: str | None = None):
         super().__init__(message)
         self.code = code
+        self.not_before = not_before
 
 
 def new_reference(now: dt.datetime, tz_name: str) -> str:
@@ -132,8 +136,30 @@ def open_case(*, case_id: str, user_id: str, username: str, category: str, descr
                                frozen=case.security)
 
 
+_ANSWERS = ("replied", "paused", "resolved")   # timeline events by which a step's team answered
+_ARRIVALS = ("created", "escalated", "reopened")  # events that start a step afresh (``_arrival``)
+
+
+def answered_at_step(case: Case) -> bool:
+    """The current step's team has answered (replied or resolved) since the case last arrived at it."""
+    for entry in reversed(case.timeline):
+        if entry.get("event") in _ANSWERS and entry.get("actor") == "support":
+            return True
+        if entry.get("event") in _ARRIVALS:
+            return False
+    return False
+
+
+def lapsed(case: Case, now: dt.datetime) -> bool:
+    return case.status == "open" and bool(case.deadline) and parse(case.deadline) <= now
+
+
 def escalate(case: Case, now: dt.datetime, *, actor: str, reason: str, by: str | None = None) -> Case:
-    """Move to the next step (user says not solved, support escalates, or the limit lapsed)."""
+    """Move to the next step (user says not solved, support escalates, or the limit lapsed).
+
+    The owner moves a case one step only once that step's team has answered or its limit has
+    lapsed, so no team is skipped; staff (and the sweep) escalate at will.
+    """
     if case.status == "closed":
         raise RuleViolation("案件已关闭，无法升级。如有新问题请新建案件。", "case_closed")
     if case.status == "resolved" and actor == "user" and not within_reopen_window(case, now):
@@ -141,6 +167,10 @@ def escalate(case: Case, now: dt.datetime, *, actor: str, reason: str, by: str |
     following = step_defs.next_step(case.step)
     if following is None:
         raise RuleViolation("案件已处于最后一步（法律与监管指引），无法继续升级。", "final_step")
+    if actor == "user" and not answered_at_step(case) and not lapsed(case, now):
+        raise RuleViolation(f"「{case.step_def.title}」还没有答复您。请等待答复后再申请升级；"
+                            "如到答复时限仍未答复，您也可以申请升级（系统届时也会自动升级）。",
+                            "step_not_answered", not_before=case.deadline)
     entry = _entry(now, "escalated", actor, reason=reason, from_step=case.step, to_step=following.name, by=by)
     return _with(case, entry, **_arrival(case, following.name, now))
 

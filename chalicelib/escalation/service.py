@@ -9,9 +9,10 @@ triggers fire together.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 
-from chalicelib import aws, clock, errors, outbox
+from chalicelib import aws, clock, errors, idempotency, outbox
 from chalicelib.config import settings
 from chalicelib.escalation import model, notifications, steps as step_defs, store
 from chalicelib.escalation.model import Case, RuleViolation
@@ -71,16 +72,52 @@ def _commit(old: Case | None, new: Case, messages: list[outbox.Message] = (), ex
     return new
 
 
-def _apply(case: Case, change, messages=lambda new: [], extra=()) -> Case:
-    """Apply a rule and commit it; a lost race or a forbidden transition becomes a 409."""
+def _conflict(exc: RuleViolation) -> errors.Conflict:
+    if not exc.not_before:
+        return errors.Conflict(str(exc), code=exc.code)
+    wait = math.ceil((model.parse(exc.not_before) - clock.now()).total_seconds())
+    return errors.Conflict(f"{exc}最早可申请升级的时间：{notifications.local_time(exc.not_before)}。", code=exc.code,
+                           headers={"Retry-After": str(max(1, wait))}, details={"not_before": exc.not_before})
+
+
+# ---------------------------------------------------------------- Idempotency-Key (chalicelib/idempotency.py)
+WORDING = idempotency.Wording(reused="这个 Idempotency-Key 已用于另一个不同的操作，请为新的操作使用新的 Key。",
+                              in_progress="同一个操作正在处理中，请稍后刷新查看结果，不要重复提交。")
+
+
+def _once(who: Principal, key: str | None, scope: str, payload: dict, action) -> idempotency.Outcome:
+    """Run ``action(claim)`` once per (caller, key): a repeat replays the first answer. Without a key
+    (where the route makes it optional) the action just runs, with no claim."""
+    if key is None:
+        return action(None)
+    return idempotency.run(who.user_id, key, scope=scope, payload=payload, action=action, wording=WORDING)
+
+
+def _apply(case: Case, change, messages=lambda new: [], extra=(), *, staff: bool,
+           claim: idempotency.Claim | None = None, added: tuple[dict, ...] = ()) -> tuple[Case, dict]:
+    """Apply a rule and commit it with the caller's view of the result (and, under an
+    Idempotency-Key, that view as the key's answer, in the same transaction).
+
+    A lost race or a forbidden transition becomes a 409. ``added``: conversation entries the
+    transaction writes (so the view shows them before they can be read back).
+    """
     try:
         new = change(case)
     except RuleViolation as exc:
-        raise errors.Conflict(str(exc), code=exc.code) from None
+        raise _conflict(exc) from None
+    view = case_view(new, staff=staff, added=added)
+    elements = [*extra, *([claim.completion(200, view)] if claim else [])]
     try:
-        return _commit(case, new, messages(new), list(extra))
+        _commit(case, new, messages(new), elements)
     except store.VersionConflict:
         raise errors.Conflict("案件状态刚刚发生了变化，请刷新后重试。", code="version_conflict") from None
+    except store.ElementFailed:  # the key's claim lapsed and another request holds it now
+        raise WORDING.in_progress_error() from None
+    return new, view
+
+
+def _outcome(view: dict, claim: idempotency.Claim | None, status: int = 200) -> idempotency.Outcome:
+    return idempotency.Outcome(status, view, recorded=claim is not None)
 
 
 # ---------------------------------------------------------------- deflection
@@ -109,7 +146,16 @@ def _require_own_repayment(user_id: str, repayment_id: str) -> None:
                                    code="repayment_not_found", field="repayment_id")
 
 
-def open_case(who: Principal, *, category: str, description: str, repayment_id: str | None) -> dict:
+def open_case(who: Principal, *, category: str, description: str, repayment_id: str | None,
+              idempotency_key: str | None = None) -> idempotency.Outcome:
+    """Open a case (201); under an Idempotency-Key a repeat replays the first answer instead of a second case."""
+    payload = {"category": category, "description": description, "repayment_id": repayment_id}
+    return _once(who, idempotency_key, "case_open", payload,
+                 lambda claim: _open_case(who, category, description, repayment_id, claim))
+
+
+def _open_case(who: Principal, category: str, description: str, repayment_id: str | None,
+               claim: idempotency.Claim | None) -> idempotency.Outcome:
     if repayment_id is not None:
         _require_own_repayment(who.user_id, repayment_id)
     now = clock.now()
@@ -120,14 +166,18 @@ def open_case(who: Principal, *, category: str, description: str, repayment_id: 
         if case.security:
             # Stolen funds: freeze first, so that even if writing the case fails the money is safe.
             _freeze(who.user_id, case_id)
+        view = case_view(case, staff=False)
         try:
-            _commit(None, case, notifications.arrival(case, created=True))
+            _commit(None, case, notifications.arrival(case, created=True),
+                    [claim.completion(201, view)] if claim else [])
         except store.DuplicateReference:
             continue
+        except store.ElementFailed:
+            raise WORDING.in_progress_error() from None
         logger.info("case opened", extra={"case_id": case_id, "category": category, "step": case.step,
                                           "user": user_hash(who.user_id)})
         metric("CaseOpened", category=category)
-        return case_view(case, staff=False)
+        return _outcome(view, claim, 201)
     raise errors.ServiceUnavailable("暂时无法生成案件编号，请稍后重试。", code="reference_exhausted")
 
 
@@ -146,40 +196,63 @@ def get_case(who: Principal, case_id: str) -> dict:
     return case_view(case, staff=staff)
 
 
-def escalate(who: Principal, case_id: str, reason: str) -> dict:
-    """The owner says it is not solved, or staff escalates it; either way one step up."""
+def escalate(who: Principal, case_id: str, reason: str, idempotency_key: str | None) -> idempotency.Outcome:
+    """The owner says it is not solved, or staff escalates it; either way one step up, once per key.
+
+    The Idempotency-Key is required here: a double-submitted "not solved" must not climb two steps.
+    """
+    idempotency.validate_key(idempotency_key)
+    return _once(who, idempotency_key, "case_escalate", {"case_id": case_id, "reason": reason},
+                 lambda claim: _escalate(who, case_id, reason, claim))
+
+
+def _escalate(who: Principal, case_id: str, reason: str, claim: idempotency.Claim | None) -> idempotency.Outcome:
     case = _load_visible(who, case_id)
     if case.user_id == who.user_id:
         actor, by = "user", None
     else:
         _require_step_role(who, case)
         actor, by = "support", who.user_id
-    new = _apply(case, lambda c: model.escalate(c, clock.now(), actor=actor, reason=reason, by=by),
-                 lambda n: notifications.arrival(n, created=False, reason=reason))
+    new, view = _apply(case, lambda c: model.escalate(c, clock.now(), actor=actor, reason=reason, by=by),
+                       lambda n: notifications.arrival(n, created=False, reason=reason),
+                       staff=actor == "support", claim=claim)
     metric("CaseEscalated", actor=actor, step=new.step)
-    return case_view(new, staff=actor == "support")
+    return _outcome(view, claim)
 
 
-def add_user_message(who: Principal, case_id: str, message: str) -> dict:
+def add_user_message(who: Principal, case_id: str, message: str,
+                     idempotency_key: str | None = None) -> idempotency.Outcome:
+    return _once(who, idempotency_key, "case_message", {"case_id": case_id, "message": message},
+                 lambda claim: _add_user_message(who, case_id, message, claim))
+
+
+def _add_user_message(who: Principal, case_id: str, message: str,
+                      claim: idempotency.Claim | None) -> idempotency.Outcome:
     case = _load_own(who, case_id)
-    item = store.conversation_item(case_id, "MSG", {"author": "user", "text": message})
+    entry = {"at": clock.isoformat(clock.now()), "author": "user", "text": message}
+    item = store.conversation_item(case_id, "MSG", entry)
     # When the answer resumes a paused clock, the team is told it owes a response again.
-    new = _apply(case, lambda c: model.user_message(c, clock.now()), extra=[item],
-                 messages=lambda n: notifications.team_messages(n, "user_replied")
-                 if n.timeline[-1]["event"] == "resumed" else [])
-    return case_view(new, staff=False)
+    _, view = _apply(case, lambda c: model.user_message(c, clock.now()), extra=[item],
+                     messages=lambda n: notifications.team_messages(n, "user_replied")
+                     if n.timeline[-1]["event"] == "resumed" else [], staff=False, claim=claim, added=(entry,))
+    return _outcome(view, claim)
 
 
-def confirm(who: Principal, case_id: str) -> dict:
-    case = _load_own(who, case_id)
-    return case_view(_apply(case, lambda c: model.confirm(c, clock.now())), staff=False)
+def confirm(who: Principal, case_id: str, idempotency_key: str | None = None) -> idempotency.Outcome:
+    def action(claim: idempotency.Claim | None) -> idempotency.Outcome:
+        case = _load_own(who, case_id)
+        return _outcome(_apply(case, lambda c: model.confirm(c, clock.now()), staff=False, claim=claim)[1], claim)
+    return _once(who, idempotency_key, "case_confirm", {"case_id": case_id}, action)
 
 
-def reopen(who: Principal, case_id: str, reason: str) -> dict:
-    case = _load_own(who, case_id)
-    new = _apply(case, lambda c: model.reopen(c, clock.now(), reason=reason),
-                 lambda n: notifications.team_messages(n, "arrived", f"用户重新打开：{reason}"))
-    return case_view(new, staff=False)
+def reopen(who: Principal, case_id: str, reason: str, idempotency_key: str | None = None) -> idempotency.Outcome:
+    def action(claim: idempotency.Claim | None) -> idempotency.Outcome:
+        case = _load_own(who, case_id)
+        _, view = _apply(case, lambda c: model.reopen(c, clock.now(), reason=reason),
+                         lambda n: notifications.team_messages(n, "arrived", f"用户重新打开：{reason}"),
+                         staff=False, claim=claim)
+        return _outcome(view, claim)
+    return _once(who, idempotency_key, "case_reopen", {"case_id": case_id, "reason": reason}, action)
 
 
 # ---------------------------------------------------------------- the support side
@@ -187,8 +260,7 @@ def assign(who: Principal, case_id: str, assignee: str | None) -> dict:
     case = _load_visible(who, case_id)
     _require_step_role(who, case)
     name = assignee or who.username
-    return case_view(_apply(case, lambda c: model.assign(c, clock.now(), assignee=name, by=who.user_id)),
-                     staff=True)
+    return _apply(case, lambda c: model.assign(c, clock.now(), assignee=name, by=who.user_id), staff=True)[1]
 
 
 def add_note(who: Principal, case_id: str, text: str) -> dict:
@@ -197,28 +269,25 @@ def add_note(who: Principal, case_id: str, text: str) -> dict:
         raise errors.Forbidden("此操作仅限客服人员。", code="forbidden_role")
     case = _load(case_id)
     _require_step_role(who, case)
-    note = {"author": who.username or who.user_id, "text": text}
-    element = store.conversation_item(case.case_id, "NOTE", note)
-    store.put_conversation(element)  # a note does not change the case, so no version bump
-    at = element["Put"]["Item"]["at"]["S"]
-    return {"case_id": case.case_id, "note": {"at": at, **note}}
+    note = {"at": clock.isoformat(clock.now()), "author": who.username or who.user_id, "text": text}
+    store.put_conversation(store.conversation_item(case.case_id, "NOTE", note))  # no version bump
+    return {"case_id": case.case_id, "note": note}
 
 
 def reply(who: Principal, case_id: str, message: str, await_user: bool) -> dict:
     case = _load_visible(who, case_id)
     _require_step_role(who, case)
-    item = store.conversation_item(case_id, "MSG", {"author": "support", "text": message})
-    new = _apply(case, lambda c: model.reply(c, clock.now(), by=who.user_id, await_user=await_user),
-                 lambda n: [notifications.user_sms(n, "replied")], extra=[item])
-    return case_view(new, staff=True)
+    entry = {"at": clock.isoformat(clock.now()), "author": "support", "text": message}
+    return _apply(case, lambda c: model.reply(c, clock.now(), by=who.user_id, await_user=await_user),
+                  lambda n: [notifications.user_sms(n, "replied")], extra=[store.conversation_item(case_id, "MSG", entry)],
+                  staff=True, added=(entry,))[1]
 
 
 def resolve(who: Principal, case_id: str, summary_text: str) -> dict:
     case = _load_visible(who, case_id)
     _require_step_role(who, case)
-    new = _apply(case, lambda c: model.resolve(c, clock.now(), by=who.user_id, summary=summary_text),
-                 lambda n: [notifications.user_sms(n, "resolved")])
-    return case_view(new, staff=True)
+    return _apply(case, lambda c: model.resolve(c, clock.now(), by=who.user_id, summary=summary_text),
+                  lambda n: [notifications.user_sms(n, "resolved")], staff=True)[1]
 
 
 def queue(who: Principal, step: str, *, limit: int, cursor: str | None) -> dict:
@@ -335,8 +404,9 @@ def _timeline(case: Case, *, staff: bool) -> list[dict]:
     return entries
 
 
-def _conversation(case: Case) -> list[dict]:
-    return [{"at": m["at"], "author": m["author"], "text": m["text"]} for m in store.conversation(case.case_id, "MSG")]
+def _conversation(case: Case, added: tuple[dict, ...] = ()) -> list[dict]:
+    stored = store.conversation(case.case_id, "MSG")
+    return [{"at": m["at"], "author": m["author"], "text": m["text"]} for m in (*stored, *added)]
 
 
 def _legal(case: Case) -> dict:
@@ -345,7 +415,7 @@ def _legal(case: Case) -> dict:
             "export_html": f"/support/cases/{case.case_id}/export.html"}
 
 
-def case_view(case: Case, *, staff: bool) -> dict:
+def case_view(case: Case, *, staff: bool, added: tuple[dict, ...] = ()) -> dict:
     view = {
         "case_id": case.case_id, "reference": case.case_id, "category": case.category,
         "category_title": step_defs.CATEGORY_TITLES[case.category], "description": case.description,
@@ -355,7 +425,7 @@ def case_view(case: Case, *, staff: bool) -> dict:
         "deadline": case.deadline, "deadline_local": notifications.local_time(case.deadline),
         "clock_paused": case.status == "waiting_user", "reopen_until": case.reopen_until,
         "what_next": what_next(case), "created_at": case.created_at, "version": case.version,
-        "timeline": _timeline(case, staff=staff), "conversation": _conversation(case),
+        "timeline": _timeline(case, staff=staff), "conversation": _conversation(case, added),
         "legal_guidance": _legal(case) if case.step_def.final else None,
     }
     if staff:

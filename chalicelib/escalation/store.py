@@ -25,7 +25,7 @@ import secrets
 import zlib
 from decimal import Decimal
 
-from chalicelib import aws, clock
+from chalicelib import aws
 from chalicelib.config import settings
 from chalicelib.escalation.model import Case
 
@@ -39,6 +39,10 @@ class VersionConflict(Exception):
 
 class DuplicateReference(Exception):
     """A case with this reference already exists."""
+
+
+class ElementFailed(Exception):
+    """The case write was fine, but a condition on another element of its transaction did not hold."""
 
 
 def _table():
@@ -109,12 +113,11 @@ def _case_put(case: Case, *, expected_version: int | None) -> dict:
     return {"Put": put}
 
 
-def conversation_item(case_id: str, kind: str, payload: dict) -> dict:
-    """A MSG (user-visible) or NOTE (internal) item, as a transaction element."""
+def conversation_item(case_id: str, kind: str, entry: dict) -> dict:
+    """A MSG (user-visible) or NOTE (internal) item (``entry`` has its ``at``), as a transaction element."""
     if kind not in ("MSG", "NOTE"):
         raise ValueError(kind)
-    at = clock.isoformat(clock.now())
-    item = {"pk": f"CASE#{case_id}", "sk": f"{kind}#{at}#{secrets.token_hex(4)}", "at": at, **payload}
+    item = {"pk": f"CASE#{case_id}", "sk": f"{kind}#{entry['at']}#{secrets.token_hex(4)}", **entry}
     return {"Put": {"TableName": settings().cases_table, "Item": aws.attributes(_to_dynamo(item)),
                     "ConditionExpression": "attribute_not_exists(pk)"}}
 
@@ -143,6 +146,8 @@ def save(case: Case, *, expected_version: int | None, extra: list[dict] = ()) ->
             raise VersionConflict(case.case_id) from None
         if not reasons and "ConditionalCheckFailed" in str(exc):  # older moto: no reasons list
             raise (DuplicateReference if expected_version is None else VersionConflict)(case.case_id) from None
+        if any((r.get("Code") or "") == "ConditionalCheckFailed" for r in reasons[1:]):
+            raise ElementFailed(case.case_id) from None
         raise
 
 

@@ -1,4 +1,6 @@
 """Ownership, roles, internal notes, and bad input → clear 4xx."""
+import uuid
+
 import pytest
 
 
@@ -8,7 +10,8 @@ def test_a_user_never_reads_or_moves_another_users_case(api, alice, bob, clock, 
                                ("POST", "/messages", {"message": "hi"}), ("POST", "/confirm", None),
                                ("POST", "/reopen", {"reason": "再看看"}), ("GET", "/export", None),
                                ("GET", "/export.html", None)):
-        response = api.request(method, f"/support/cases/{case_id}{path}", token=bob.token, json_body=body)
+        response = api.request(method, f"/support/cases/{case_id}{path}", token=bob.token, json_body=body,
+                               headers={"Idempotency-Key": uuid.uuid4().hex})
         assert response.status == 404, (path, response.text)
         assert response.json["error"]["code"] == "case_not_found"
     assert api.get(f"/help/cases/{case_id}", token=bob.token).status == 404

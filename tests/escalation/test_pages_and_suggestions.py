@@ -1,5 +1,6 @@
 """Deflection before a case, the help-centre case page, and the export for a complaint."""
 import json
+import uuid
 
 
 def test_suggestions_come_from_the_knowledge_base(api, alice, clock):
@@ -60,7 +61,8 @@ def test_export_json_and_printable_html(api, alice, lead, clock, open_case):
     case_id = open_case(alice, category="repayment_failed", description="还款失败但银行卡已扣款",
                         repayment_id=repayment_id)["case_id"]
     for _ in range(3):  # staff escalate at will (an owner waits for each step's answer)
-        api.post(f"/support/cases/{case_id}/escalate", token=lead.token, json_body={"reason": "没有解决"})
+        api.post(f"/support/cases/{case_id}/escalate", token=lead.token, json_body={"reason": "没有解决"},
+                 headers={"Idempotency-Key": uuid.uuid4().hex})
     exported = api.get(f"/support/cases/{case_id}/export", token=alice.token)
     assert exported.status == 200
     assert exported.headers["content-disposition"] == f'attachment; filename="{case_id}.json"'
