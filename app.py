@@ -20,6 +20,7 @@ coldstart.skip_pydantic_plugin_discovery()
 from chalice import AuthResponse, Rate  # noqa: E402
 
 from chalicelib import aws, errors, http, ratelimit  # noqa: E402
+from chalicelib.context import Context  # noqa: E402
 from chalicelib.lazy import lazy_import, lazy_schemas  # noqa: E402
 from chalicelib.openapi import api_contract, document, render_docs  # noqa: E402
 from chalicelib.models import Health, Me  # noqa: E402
@@ -95,10 +96,15 @@ def health():
     return http.json_response({"status": "ok"})
 
 
+def _actor():
+    """Who calls (``chalicelib.actor.Actor``): the one way a route gets the caller."""
+    return http.actor(app.current_request)
+
+
 @app.route("/me", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("Who the bearer token belongs to", tag="shared", responses={200: Me})
 def me():
-    who = http.principal(app.current_request)
+    who = _actor()
     return http.json_response({"user_id": who.user_id, "username": who.username, "roles": sorted(who.roles)})
 
 
@@ -133,7 +139,7 @@ _IDEMPOTENCY_HEADER = {"Idempotency-Key": {
 
 
 def _caller() -> repay.Caller:
-    who = http.principal(app.current_request)
+    who = _actor()
     return repay.Caller(user_id=who.user_id, username=who.username)
 
 
@@ -259,7 +265,7 @@ def kb_feedback(slug):
 @api_contract("Top zero-result queries and least helpful articles (support roles)", tag="search",
               query=kb_schemas.GapsQuery, responses={200: kb_schemas.GapsResponse}, errors=(400, 403))
 def kb_gaps():
-    http.require_role(http.principal(app.current_request), "support", "senior-support")
+    http.require_role(_actor(), "support", "senior-support")
     query = http.parse_query(app.current_request, kb_schemas.GapsQuery)
     return http.json_response(kb.kb_gaps(query.limit, days=query.days))
 
@@ -327,10 +333,6 @@ esc_steps = lazy_import("chalicelib.escalation.steps")
 escalation = lazy_import("chalicelib.escalation.service")
 
 
-def _who() -> http.Principal:
-    return http.principal(app.current_request)
-
-
 def _idempotency_key() -> str | None:
     return http.header(app.current_request, "Idempotency-Key")
 
@@ -354,9 +356,9 @@ def case_suggestions():
               responses={201: esc_schemas.CaseView}, errors=(409, 422, 429, 503))
 def open_case():
     body = http.parse_body(app.current_request, esc_schemas.NewCase)
-    who = _who()
+    who = _actor()
     ratelimit.hit("case_open", who.user_id)  # each case texts the user and e-mails a team
-    opened = escalation.open_case(who, category=body.category, description=body.description,
+    opened = escalation.open_case(who, Context.current(), category=body.category, description=body.description,
                                   repayment_id=body.repayment_id, idempotency_key=_idempotency_key())
     return _idempotent_response(opened, {"Location": f"/support/cases/{opened.body['case_id']}"})
 
@@ -364,14 +366,14 @@ def open_case():
 @app.route("/support/cases", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("The caller's cases, newest first", tag="escalation", responses={200: esc_schemas.CaseList})
 def my_cases():
-    return http.json_response(escalation.list_mine(_who()))
+    return http.json_response(escalation.list_mine(_actor()))
 
 
 @app.route("/support/cases/{case_id}", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("A case: step, status, deadline, timeline and what happens next (staff also see notes)",
               tag="escalation", responses={200: esc_schemas.CaseView}, errors=(404,))
 def get_case(case_id):
-    return http.json_response(escalation.get_case(_who(), case_id))
+    return http.json_response(escalation.get_case(_actor(), Context.current(), case_id))
 
 
 @app.route("/support/cases/{case_id}/escalate", methods=["POST"], authorizer=cognito_jwt)
@@ -381,7 +383,8 @@ def get_case(case_id):
               errors=(400, 403, 404, 409, 422))
 def escalate_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Reason)
-    return _idempotent_response(escalation.escalate(_who(), case_id, body.reason, _idempotency_key()))
+    moved = escalation.escalate(_actor(), Context.current(), case_id, body.reason, _idempotency_key())
+    return _idempotent_response(moved)
 
 
 @app.route("/support/cases/{case_id}/messages", methods=["POST"], authorizer=cognito_jwt)
@@ -390,14 +393,15 @@ def escalate_case(case_id):
               responses={200: esc_schemas.CaseView}, errors=(403, 404, 409, 422))
 def case_user_message(case_id):
     body = http.parse_body(app.current_request, esc_schemas.UserMessage)
-    return _idempotent_response(escalation.add_user_message(_who(), case_id, body.message, _idempotency_key()))
+    added = escalation.add_user_message(_actor(), Context.current(), case_id, body.message, _idempotency_key())
+    return _idempotent_response(added)
 
 
 @app.route("/support/cases/{case_id}/confirm", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("The owner confirms a resolved case is solved (closes it)", tag="escalation",
               headers=_OPTIONAL_IDEMPOTENCY_HEADER, responses={200: esc_schemas.CaseView}, errors=(403, 404, 409, 422))
 def confirm_case(case_id):
-    return _idempotent_response(escalation.confirm(_who(), case_id, _idempotency_key()))
+    return _idempotent_response(escalation.confirm(_actor(), Context.current(), case_id, _idempotency_key()))
 
 
 @app.route("/support/cases/{case_id}/reopen", methods=["POST"], authorizer=cognito_jwt)
@@ -406,23 +410,24 @@ def confirm_case(case_id):
               errors=(403, 404, 409, 422))
 def reopen_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Reason)
-    return _idempotent_response(escalation.reopen(_who(), case_id, body.reason, _idempotency_key()))
+    reopened = escalation.reopen(_actor(), Context.current(), case_id, body.reason, _idempotency_key())
+    return _idempotent_response(reopened)
 
 
 @app.route("/support/cases/{case_id}/export", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("The case as JSON to attach to a complaint (with regulator/legal routes and evidence list)",
               tag="escalation", responses={200: esc_schemas.CaseExport}, errors=(404,))
 def export_case(case_id):
-    view = escalation.export(_who(), case_id)
+    view = escalation.export(_actor(), Context.current(), case_id)
     return http.json_response(view, headers={
-        "Content-Disposition": f'attachment; filename="{view["reference"]}.json"'})
+        "Content-Disposition": f'attachment; filename="{view.reference}.json"'})
 
 
 @app.route("/support/cases/{case_id}/export.html", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("The case as a printable page (HTML)", tag="escalation", responses={200: None}, errors=(404,),
               html=True)
 def export_case_html(case_id):
-    return http.html_response(escalation.export_html(_who(), case_id))
+    return http.html_response(escalation.export_html(_actor(), Context.current(), case_id))
 
 
 @app.route("/support/cases/{case_id}/assign", methods=["POST"], authorizer=cognito_jwt)
@@ -430,7 +435,7 @@ def export_case_html(case_id):
               body=esc_schemas.Assign, responses={200: esc_schemas.CaseView}, errors=(403, 404, 409))
 def assign_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Assign)
-    return http.json_response(escalation.assign(_who(), case_id, body.assignee))
+    return http.json_response(escalation.assign(_actor(), Context.current(), case_id, body.assignee))
 
 
 @app.route("/support/cases/{case_id}/notes", methods=["POST"], authorizer=cognito_jwt)
@@ -438,7 +443,7 @@ def assign_case(case_id):
               body=esc_schemas.Note, responses={201: esc_schemas.NoteAdded}, errors=(403, 404))
 def note_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Note)
-    return http.json_response(escalation.add_note(_who(), case_id, body.text), status=201)
+    return http.json_response(escalation.add_note(_actor(), Context.current(), case_id, body.text), status=201)
 
 
 @app.route("/support/cases/{case_id}/reply", methods=["POST"], authorizer=cognito_jwt)
@@ -447,7 +452,8 @@ def note_case(case_id):
               errors=(403, 404, 409))
 def reply_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Reply)
-    return http.json_response(escalation.reply(_who(), case_id, body.message, body.await_user))
+    replied = escalation.reply(_actor(), Context.current(), case_id, body.message, body.await_user)
+    return http.json_response(replied)
 
 
 @app.route("/support/cases/{case_id}/resolve", methods=["POST"], authorizer=cognito_jwt)
@@ -456,7 +462,7 @@ def reply_case(case_id):
               errors=(403, 404, 409))
 def resolve_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Resolve)
-    return http.json_response(escalation.resolve(_who(), case_id, body.summary))
+    return http.json_response(escalation.resolve(_actor(), Context.current(), case_id, body.summary))
 
 
 @app.route("/support/queues/{step}", methods=["GET"], authorizer=cognito_jwt)
@@ -466,27 +472,27 @@ def support_queue(step):
     if step not in esc_steps.NAMES:
         raise errors.NotFound(f"没有这个步骤，可选：{'、'.join(esc_steps.NAMES)}。", code="step_not_found")
     query = http.parse_query(app.current_request, esc_schemas.QueueQuery)
-    return http.json_response(escalation.queue(_who(), step, limit=query.limit, cursor=query.cursor))
+    return http.json_response(escalation.queue(_actor(), step, limit=query.limit, cursor=query.cursor))
 
 
 @app.route("/support/accounts/{user_id}/unfreeze", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("Lift a security freeze on a user's repayments (senior-support only)", tag="escalation",
               responses={200: esc_schemas.AccountFreeze}, errors=(400, 403))
 def unfreeze_account(user_id):
-    return http.json_response(escalation.unfreeze(_who(), user_id))
+    return http.json_response(escalation.unfreeze(_actor(), Context.current(), user_id))
 
 
 @app.route("/help/cases/{case_id}", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("The signed-in user's case as a help-centre page (HTML; bearer token required)", tag="escalation",
               responses={200: None}, errors=(404,), html=True)
 def help_case(case_id):
-    return http.html_response(escalation.help_page(_who(), case_id))
+    return http.html_response(escalation.help_page(_actor(), Context.current(), case_id))
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def escalation_sweep(event):
     """Warn teams before deadlines, escalate lapsed steps, auto-close resolved cases after 7 days."""
-    escalation.sweep()
+    escalation.sweep(Context.current())
 
 
 # ---------------------------------------------------------------- cold start (shared)

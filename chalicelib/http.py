@@ -10,7 +10,6 @@ import functools
 import json
 import logging
 import re
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pydantic
@@ -18,7 +17,9 @@ from chalice import Chalice, Response
 from chalice.app import ChaliceUnhandledError, ChaliceViewError
 
 from chalicelib import errors
+from chalicelib.actor import Actor
 from chalicelib.lazy import ModelRef, resolved
+from chalicelib.models import as_body
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 32  # our bodies nest 3 levels; json.loads recurses once per level (RecursionError near 1,000)
@@ -126,6 +127,9 @@ def header(request, name: str) -> str | None:
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """``body``: JSON-able data, or a response model (sent as ``models.as_body`` shapes it)."""
+    if isinstance(body, pydantic.BaseModel):
+        body = as_body(body)
     # Chinese text stays readable in curl output instead of \uXXXX escapes.
     payload = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str)
     merged = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
@@ -166,17 +170,6 @@ def html_response(html: str, status: int = 200, headers: dict[str, str] | None =
     return Response(body=html, status_code=status, headers=merged)
 
 
-@dataclass(frozen=True)
-class Principal:
-    """The signed-in caller, as the authorizer established it."""
-    user_id: str        # Cognito ``sub``: stable, what every item is keyed by
-    username: str
-    roles: frozenset[str]
-
-    def has_role(self, *roles: str) -> bool:
-        return bool(self.roles.intersection(roles))
-
-
 def roles_context(groups) -> str:
     """The caller's groups as the authorizer passes them on: a JSON list (context values must be strings)."""
     return json.dumps(list(groups), ensure_ascii=False, separators=(",", ":"))
@@ -194,12 +187,13 @@ def _roles(context: dict) -> frozenset[str]:
     return frozenset(roles)
 
 
-def principal(request) -> Principal:
+def actor(request) -> Actor:
+    """The signed-in caller, as the authorizer established it (the one way routes get it)."""
     context = (request.context or {}).get("authorizer") or {}
     user_id = context.get("principalId") or context.get("sub")
     if not user_id:  # only reachable if a route forgot its authorizer
         raise errors.Unauthorized()
-    return Principal(user_id=user_id, username=context.get("username", ""), roles=_roles(context))
+    return Actor(user_id=user_id, username=context.get("username", ""), roles=_roles(context))
 
 
 def client_key(request) -> str:
@@ -211,7 +205,7 @@ def client_key(request) -> str:
     return f"ip:{(context.get('identity') or {}).get('sourceIp', 'unknown')}"
 
 
-def require_role(who: Principal, *roles: str) -> None:
+def require_role(who: Actor, *roles: str) -> None:
     if not who.has_role(*roles):
         raise errors.Forbidden("此操作仅限客服人员。", code="forbidden_role")
 

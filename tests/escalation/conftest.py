@@ -26,10 +26,11 @@ def clock(aws):
 
 @pytest.fixture
 def sweep(clock):
+    from chalicelib.context import Context
     from chalicelib.escalation import service
 
     def run():
-        return service.sweep()
+        return service.sweep(Context.current())
     return run
 
 

@@ -57,6 +57,6 @@ def test_roles_in_the_authorizer_context_are_parsed_strictly(context_groups):
     from chalicelib import errors, http
     request = SimpleNamespace(context={"authorizer": {"principalId": "u1", "groups": context_groups}})
     with pytest.raises(errors.Unauthorized):
-        http.principal(request)
+        http.actor(request)
     request.context["authorizer"]["groups"] = http.roles_context(["x,senior-support"])
-    assert http.principal(request).roles == frozenset({"x,senior-support"})
+    assert http.actor(request).roles == frozenset({"x,senior-support"})
