@@ -35,17 +35,6 @@ app = http.App(app_name="repaydesk")
 app.debug = False  # never leak tracebacks to callers; errors are logged instead
 app.api.binary_types = []  # everything we serve is text (JSON or HTML)
 
-_RETRYABLE_AWS_ERRORS = {
-    "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
-    "InternalServerError", "ServiceUnavailable", "InternalFailure", "TransactionInProgressException",
-}
-
-
-# A transaction cancelled because another one touched the same item at that moment
-# (or throttling) did nothing: the client may simply try again.
-_RETRYABLE_CANCELLATIONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded",
-                            "RequestLimitExceeded"}
-
 
 # ---------------------------------------------------------------- shared
 @app.authorizer(ttl_seconds=300)
@@ -74,15 +63,9 @@ def errors_as_json(event, get_response):
         return http.error_response(exc)
     except http.UnexpectedError as wrapped:
         exc = wrapped.original
-        # aws.ClientError/BotoCoreError import botocore on first access: only on this error path.
-        if isinstance(exc, aws.ClientError):
-            code = exc.response.get("Error", {}).get("Code", "")
-            reasons = {r.get("Code") for r in exc.response.get("CancellationReasons") or []}
-            if code in _RETRYABLE_AWS_ERRORS or reasons & _RETRYABLE_CANCELLATIONS:
-                logger.warning("aws dependency unavailable", extra={"aws_error": code})
-                return http.error_response(errors.ServiceUnavailable(headers={"Retry-After": "2"}))
-        elif isinstance(exc, aws.BotoCoreError):
-            logger.warning("aws dependency unreachable", extra={"aws_error": type(exc).__name__})
+        unavailable = aws.unavailable(exc)   # throttled / unreachable: one mapping, in chalicelib/aws.py
+        if unavailable is not None:
+            logger.warning("aws dependency unavailable", extra={"aws_error": unavailable})
             return http.error_response(errors.ServiceUnavailable(headers={"Retry-After": "2"}))
         logger.error("unhandled error", exc_info=exc)
         return http.error_response(errors.ApiError("服务内部错误，请稍后重试。", code="internal_error", status=500))

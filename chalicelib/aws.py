@@ -9,10 +9,24 @@ a container that only answers searches never loads them. Other modules catch
 ``aws.ClientError`` / ``aws.BotoCoreError`` (resolved on first access, which in an
 ``except`` clause happens only while an exception is being handled) and use
 ``serializer()`` / ``deserializer()`` / ``Key`` from here for the same reason.
+
+Every store talks to DynamoDB through the same two pieces here: ``transact`` (named
+elements; ``ConditionFailed`` / ``TransactionContended`` name the elements that lost) and one
+mapping of failures (``is_condition_failure`` for single writes, ``unavailable`` for throttling,
+unreachable endpoints and transient errors, which ``app.py`` answers with 503 + Retry-After).
+
+moto differences (the only place production code accounts for them):
+
+- older moto lists a cancelled transaction's reason codes only in the error message, not as
+  ``CancellationReasons``: ``cancellation_codes`` reads either;
+- moto server applies the actions of one UpdateItem one by one while serving reads on other
+  threads (DynamoDB applies them atomically): ``repay/store.change`` sets the status last, so a
+  reader never sees a status without its details.
 """
 from __future__ import annotations
 
 import functools
+import sys
 import threading
 
 _lock = threading.Lock()
@@ -94,6 +108,44 @@ def reset() -> None:
     _session.cache_clear()
 
 
+
+# ---------------------------------------------------------------- errors: one mapping for every store
+# Throttled, overloaded or briefly failing: nothing was written, the caller may simply try again.
+RETRYABLE_ERRORS = frozenset({
+    "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+    "InternalServerError", "ServiceUnavailable", "InternalFailure", "TransactionInProgressException",
+})
+# A transaction cancelled because another one touched the same item at that moment (or throttling)
+# did nothing either.
+RETRYABLE_CANCELLATIONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded",
+                                     "RequestLimitExceeded"})
+
+
+class ConditionFailed(Exception):
+    """A conditional write lost: ``names`` are the elements whose condition did not hold.
+
+    ``"frozen" in exc`` reads as it should; a single write's element is named by its caller.
+    """
+
+    def __init__(self, names):
+        self.names = frozenset(names)
+        super().__init__(", ".join(sorted(self.names)))
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.names
+
+
+class TransactionContended(Exception):
+    """Another transaction was writing ``names`` at that instant: nothing was written; try again."""
+
+    def __init__(self, names):
+        self.names = frozenset(names)
+        super().__init__(", ".join(sorted(self.names)))
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.names
+
+
 def error_code(exc) -> str:
     """The AWS error code of a ``ClientError`` (``""`` for anything else)."""
     response = getattr(exc, "response", None) or {}
@@ -103,3 +155,77 @@ def error_code(exc) -> str:
 def is_condition_failure(exc) -> bool:
     """A single conditional write (PutItem/UpdateItem/DeleteItem) whose condition did not hold."""
     return error_code(exc) == "ConditionalCheckFailedException"
+
+
+def cancellation_codes(exc) -> list[str]:
+    """Each element's reason code of a cancelled ``TransactWriteItems``, in request order (``"None"``: fine).
+
+    moto difference (the one place it is handled): DynamoDB and current moto return the codes
+    as ``CancellationReasons``; older moto (and its server mode behind some SDKs) only lists
+    them in the message, ``"... [ConditionalCheckFailed, None]"``.
+    """
+    response = getattr(exc, "response", None) or {}
+    codes = [r.get("Code") or "None" for r in response.get("CancellationReasons") or []]
+    if not codes and error_code(exc) == "TransactionCanceledException":
+        message = response.get("Error", {}).get("Message", "")
+        listed = message.partition("[")[2].rpartition("]")[0]
+        codes = [part.strip() or "None" for part in listed.split(",")] if listed else []
+    return codes
+
+
+def unavailable(exc: BaseException) -> str | None:
+    """Why ``exc`` means "AWS is throttled or unreachable, answer 503 + Retry-After", or None if it doesn't.
+
+    Used by ``app.py``'s ``errors_as_json`` for every route. botocore is only consulted when it was
+    imported already (an exception from it can't exist otherwise).
+    """
+    if isinstance(exc, TransactionContended):
+        return "TransactionConflict"
+    exceptions = sys.modules.get("botocore.exceptions")
+    if exceptions is None:
+        return None
+    if isinstance(exc, exceptions.ClientError):
+        code = error_code(exc)
+        if code in RETRYABLE_ERRORS or RETRYABLE_CANCELLATIONS.intersection(cancellation_codes(exc)):
+            return code
+        return None
+    if isinstance(exc, exceptions.BotoCoreError):   # unreachable: connection refused, timeouts …
+        return type(exc).__name__
+    return None
+
+
+# ---------------------------------------------------------------- writes: one helper, named elements
+_SINGLE_CALLS = {"Put": "put_item", "Update": "update_item", "Delete": "delete_item"}
+
+
+def transact(elements: dict[str, dict]) -> None:
+    """Write ``{name: TransactWriteItems element}`` all or nothing.
+
+    Raises ``ConditionFailed`` naming every element whose condition did not hold (e.g.
+    ``{"frozen", "idempotency"}``), ``TransactionContended`` naming those another transaction
+    was writing at that instant (nothing written: retryable); any other failure propagates as
+    botocore raised it. One element is written with its single-item call (half the cost).
+    """
+    names = list(elements)
+    if len(names) == 1 and next(iter(elements[names[0]])) in _SINGLE_CALLS:
+        (kind, params), = elements[names[0]].items()
+        try:
+            getattr(client("dynamodb"), _SINGLE_CALLS[kind])(**params)
+        except Exception as exc:
+            if is_condition_failure(exc):
+                raise ConditionFailed(names) from None
+            raise
+        return
+    try:
+        client("dynamodb").transact_write_items(TransactItems=[elements[n] for n in names])
+    except Exception as exc:
+        if error_code(exc) != "TransactionCanceledException":
+            raise
+        codes = dict(zip(names, cancellation_codes(exc)))
+        failed = {n for n, c in codes.items() if c == "ConditionalCheckFailed"}
+        if failed:
+            raise ConditionFailed(failed) from None
+        contended = {n for n, c in codes.items() if c == "TransactionConflict"}
+        if contended:
+            raise TransactionContended(contended) from None
+        raise

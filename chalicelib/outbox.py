@@ -94,7 +94,7 @@ def _try_send(item: dict) -> bool:
                                        ":now": clock.isoformat(now)},
         )
     except aws.ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+        if aws.is_condition_failure(exc):
             return False
         raise
     message_id = item["pk"].split("#", 1)[1]
@@ -176,7 +176,7 @@ def first_delivery(message_id: str, consumer: str) -> bool:
                              "expires_at": int((clock.now() + KEEP_SENT).timestamp())}),
             ConditionExpression="attribute_not_exists(pk)")
     except aws.ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+        if aws.is_condition_failure(exc):
             return False
         raise
     return True

@@ -42,7 +42,7 @@ def hit(action: str, user_id: str) -> None:
             ExpressionAttributeValues={":one": 1, ":limit": count, ":exp": window_start + 2 * window},
         )
     except aws.ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+        if aws.is_condition_failure(exc):
             metric("RateLimited", action=action)
             minutes = max(1, math.ceil(retry_after / 60))
             raise errors.TooManyRequests(f"操作过于频繁，请约 {minutes} 分钟后再试。",

@@ -363,7 +363,7 @@ def sweep(ctx: Context, limit: int = 200) -> dict[str, int]:
                 done["closed"] += 1
         except (store.VersionConflict, RuleViolation):
             done["skipped"] += 1  # someone else moved it first; the next run sees the new state
-        except (aws.ClientError, aws.BotoCoreError) as exc:  # one case's trouble must not stall the others
+        except (aws.ClientError, aws.BotoCoreError, aws.TransactionContended) as exc:  # one case must not stall the rest
             done["failed"] += 1
             logger.warning("sweep could not move case", extra={"case_id": case.case_id, "error": type(exc).__name__})
     if done["escalated"] or done["warned"] or done["failed"]:

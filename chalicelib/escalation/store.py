@@ -130,25 +130,20 @@ def put_conversation(element: dict) -> None:
 
 def save(case: Case, *, expected_version: int | None, extra: list[dict] = ()) -> None:
     """Write ``case`` (new if ``expected_version`` is None) with ``extra`` elements, all or nothing."""
-    items = [_case_put(case, expected_version=expected_version), *extra]
+    elements = {"case": _case_put(case, expected_version=expected_version),
+                **{f"extra:{i}": element for i, element in enumerate(extra)}}
     try:
-        aws.client("dynamodb").transact_write_items(TransactItems=items)
-    except aws.ClientError as exc:
-        if exc.response["Error"]["Code"] != "TransactionCanceledException":
-            raise
-        reasons = exc.response.get("CancellationReasons") or []
-        first = (reasons[0].get("Code") if reasons else None) or ""
-        if first == "TransactionConflict" and expected_version is not None:
+        aws.transact(elements)
+    except aws.TransactionContended as exc:
+        if "case" in exc and expected_version is not None:
             raise VersionConflict(case.case_id) from None  # another move was committing at that instant
-        if first == "ConditionalCheckFailed":
-            if expected_version is None:
-                raise DuplicateReference(case.case_id) from None
-            raise VersionConflict(case.case_id) from None
-        if not reasons and "ConditionalCheckFailed" in str(exc):  # older moto: no reasons list
-            raise (DuplicateReference if expected_version is None else VersionConflict)(case.case_id) from None
-        if any((r.get("Code") or "") == "ConditionalCheckFailed" for r in reasons[1:]):
-            raise ElementFailed(case.case_id) from None
         raise
+    except aws.ConditionFailed as exc:
+        if "case" not in exc:  # e.g. an Idempotency-Key's completion whose claim another request took over
+            raise ElementFailed(case.case_id) from None
+        if expected_version is None:
+            raise DuplicateReference(case.case_id) from None
+        raise VersionConflict(case.case_id) from None
 
 
 def get(case_id: str) -> Case | None:

@@ -277,21 +277,19 @@ def _create_claimed(caller: Caller, request: schemas.RepaymentRequest, claim: id
                         timeline=[{"at": at, "status": model.PROCESSING, "event": "created",
                                    "message": "还款已提交，正在处理。"}])
             messages.append(_settlement_message(item, 1))
-        transaction = [
-            store.not_frozen_check(caller.user_id),
-            store.put_repayment(item),
-            store.add_usage(caller.user_id, priced.month, item["kind"], request.amount_fen,
-                            seen_fen=priced.fee.used_before_fen),
-            claim.completion(_created_status(item), view({**item})),
-            *[outbox.put(m) for m in messages],
-        ]
         try:
-            store.transact(transaction)
+            store.commit({
+                "frozen": store.not_frozen_check(caller.user_id),
+                "repayment": store.put_repayment(item),
+                "allowance": store.add_usage(caller.user_id, priced.month, item["kind"], request.amount_fen,
+                                             seen_fen=priced.fee.used_before_fen),
+                "idempotency": claim.completion(_created_status(item), view({**item})),
+                **{f"outbox:{m.message_id}": outbox.put(m) for m in messages},
+            })
         except store.ConditionFailed as exc:
-            reasons = exc.reasons + ["None"] * 4
-            if reasons[0] == "ConditionalCheckFailed":
+            if "frozen" in exc:
                 raise _frozen_error() from None
-            if reasons[3] == "ConditionalCheckFailed":
+            if "idempotency" in exc:
                 raise CREATE_WORDING.in_progress_error() from None
             continue  # allowance usage moved (another repayment of this kind): price again
         return item, code, [m.message_id for m in messages]
@@ -368,7 +366,7 @@ def _cancel(item: dict, reason: str, *, expect_attempts: int | None = None) -> b
                           remove=("verify_hash", "verify_salt"), expect=expect)
     release = store.release_usage(item["user_id"], item["usage_month"], item["kind"], int(item["amount_fen"]))
     try:
-        store.apply(change, release)
+        store.commit({"repayment": change, "allowance": release})
     except store.ConditionFailed:
         return False
     metric("RepaymentCancelled", reason=reason)
@@ -394,10 +392,10 @@ def verify(caller: Caller, repayment_id: str, request: schemas.VerifyRequest) ->
             raise errors.Unprocessable(model.CANCEL_MESSAGES["verification_attempts_exhausted"],
                                        code="verification_attempts_exhausted", details={"attempts_left": 0})
         try:
-            store.apply(store.change(item["user_id"], item["id"], expect_status=model.VERIFICATION_REQUIRED,
-                                     entry=_entry(model.VERIFICATION_REQUIRED, "verification_failed",
-                                                  "验证码错误。"),
-                                     fields={"verify_attempts": used}, expect={"verify_attempts": attempts}))
+            store.commit({"repayment": store.change(
+                item["user_id"], item["id"], expect_status=model.VERIFICATION_REQUIRED,
+                entry=_entry(model.VERIFICATION_REQUIRED, "verification_failed", "验证码错误。"),
+                fields={"verify_attempts": used}, expect={"verify_attempts": attempts})})
         except store.ConditionFailed:
             raise errors.Conflict() from None
         left = cfg.verification_max_attempts - used
@@ -411,9 +409,10 @@ def verify(caller: Caller, repayment_id: str, request: schemas.VerifyRequest) ->
                           fields={"verified_at": now, "processing_since": now},
                           remove=("verify_hash", "verify_salt"), expect={"verify_attempts": attempts})
     try:
-        store.apply(change, store.not_frozen_check(caller.user_id), outbox.put(message))
+        store.commit({"repayment": change, "frozen": store.not_frozen_check(caller.user_id),
+                      "outbox": outbox.put(message)})
     except store.ConditionFailed as exc:
-        if len(exc.reasons) > 1 and exc.reasons[1] == "ConditionalCheckFailed":
+        if "frozen" in exc:
             raise _frozen_error() from None
         raise errors.Conflict() from None
     verified = store.get_repayment(caller.user_id, repayment_id)  # as committed, before the worker can move it
@@ -473,12 +472,12 @@ def _retry_claimed(caller: Caller, repayment_id: str, claim: idempotency.Claim) 
                "timeline": [*item["timeline"], entry], "updated_at": entry["at"]}
     answer = view(retried)   # as committed, before the worker can move it
     try:
-        store.apply(change, store.not_frozen_check(caller.user_id), outbox.put(message),
-                    claim.completion(200, answer))
+        store.commit({"repayment": change, "frozen": store.not_frozen_check(caller.user_id),
+                      "outbox": outbox.put(message), "idempotency": claim.completion(200, answer)})
     except store.ConditionFailed as exc:
-        if len(exc.reasons) > 1 and exc.reasons[1] == "ConditionalCheckFailed":
+        if "frozen" in exc:
             raise _frozen_error() from None
-        if len(exc.reasons) > 3 and exc.reasons[3] == "ConditionalCheckFailed":
+        if "idempotency" in exc:
             raise RETRY_WORDING.in_progress_error() from None
         current = store.get_repayment(caller.user_id, repayment_id)
         if current and current["status"] == model.PROCESSING:
@@ -515,27 +514,28 @@ def settle(body: str) -> str:
     expect = {"attempt": attempt}
     try:
         if outcome.status == "succeeded":
-            store.apply(store.change(user_id, repayment_id, expect_status=model.PROCESSING, new_status=model.SUCCEEDED,
-                                     entry=_entry(model.SUCCEEDED, "settled", "还款已到账。"),
-                                     fields={"actual_arrival_at": calendar().local(outcome.settled_at)
-                                             .isoformat(timespec="seconds")}, expect=expect))
+            store.commit({"repayment": store.change(
+                user_id, repayment_id, expect_status=model.PROCESSING, new_status=model.SUCCEEDED,
+                entry=_entry(model.SUCCEEDED, "settled", "还款已到账。"),
+                fields={"actual_arrival_at": calendar().local(outcome.settled_at).isoformat(timespec="seconds")},
+                expect=expect)})
         elif outcome.status == "failed":
             reason = model.FAILURES[outcome.reason]
             change = store.change(user_id, repayment_id, expect_status=model.PROCESSING, new_status=model.FAILED,
                                   entry=_entry(model.FAILED, reason.code, f"{reason.message}{reason.next_step}"),
                                   fields={"failure_reason": reason.code}, expect=expect)
-            extra = [] if reason.retryable else [
-                store.release_usage(user_id, item["usage_month"], item["kind"], int(item["amount_fen"]))]
-            store.apply(change, *extra)
+            extra = {} if reason.retryable else {
+                "allowance": store.release_usage(user_id, item["usage_month"], item["kind"], int(item["amount_fen"]))}
+            store.commit({"repayment": change, **extra})
         else:
             if item.get("delayed_attempt") is None or int(item["delayed_attempt"]) != attempt:
                 expected = calendar().local(outcome.expected_at or clock.now())
-                store.apply(store.change(user_id, repayment_id, expect_status=model.PROCESSING,
-                                         entry=_entry(model.PROCESSING, "delayed", model.DELAY_MESSAGE),
-                                         fields={"delayed_attempt": attempt,
-                                                 "expected_arrival_at": expected.isoformat(timespec="seconds"),
-                                                 "expected_arrival_note": "银行处理延迟，预计到账时间已更新"},
-                                         expect=expect))
+                store.commit({"repayment": store.change(
+                    user_id, repayment_id, expect_status=model.PROCESSING,
+                    entry=_entry(model.PROCESSING, "delayed", model.DELAY_MESSAGE),
+                    fields={"delayed_attempt": attempt, "expected_arrival_at": expected.isoformat(timespec="seconds"),
+                            "expected_arrival_note": "银行处理延迟，预计到账时间已更新"},
+                    expect=expect)})
             _recheck_later(body)
             return "pending"
     except store.ConditionFailed:

@@ -24,12 +24,7 @@ from chalicelib import aws, clock
 from chalicelib.config import settings
 
 
-class ConditionFailed(Exception):
-    """A conditional write lost: the item was not in the state we expected."""
-
-    def __init__(self, reasons: list[str] | None = None):
-        super().__init__(",".join(reasons or []))
-        self.reasons = reasons or []
+ConditionFailed = aws.ConditionFailed   # ``exc.names``: the elements whose condition did not hold
 
 
 def _table():
@@ -52,24 +47,10 @@ def user_pk(user_id: str) -> str:
     return f"USER#{user_id}"
 
 
-def _is_condition_failure(exc: aws.ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
-
-
-def transact(items: list[dict]) -> None:
-    """TransactWriteItems; a failed condition raises ``ConditionFailed`` with each element's reason code."""
-    try:
-        _ddb().transact_write_items(TransactItems=items)
-    except aws.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-            raise
-        reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
-        if not reasons:  # moto/older SDKs put them only in the message
-            message = exc.response.get("Error", {}).get("Message", "")
-            reasons = [part.strip() for part in message.partition("[")[2].rstrip("]").split(",")] or ["Unknown"]
-        if any(r == "ConditionalCheckFailed" for r in reasons):
-            raise ConditionFailed(reasons) from None
-        raise
+def commit(elements: dict[str, dict]) -> None:
+    """Write named elements (``change``, ``not_frozen_check``, an outbox message …) all or nothing;
+    ``ConditionFailed`` names the ones whose condition did not hold (``chalicelib/aws.py``)."""
+    aws.transact(elements)
 
 
 # ---------------------------------------------------------------- account (freeze)
@@ -100,7 +81,8 @@ def set_frozen(user_id: str, *, reason: str, case_id: str) -> bool:
                                              ":zero": 0, ":one": 1}),
     }}
     try:
-        transact([update, _account_log(user_id, {"event": "frozen", "reason": reason, "case_id": case_id})])
+        commit({"account": update,
+                "log": _account_log(user_id, {"event": "frozen", "reason": reason, "case_id": case_id})})
     except ConditionFailed:
         return False
     return True
@@ -116,7 +98,7 @@ def clear_frozen(user_id: str, *, actor: str) -> bool:
         "ExpressionAttributeValues": values({":t": True, ":f": False, ":at": at, ":a": actor, ":one": 1}),
     }}
     try:
-        transact([update, _account_log(user_id, {"event": "unfrozen", "actor": actor})])
+        commit({"account": update, "log": _account_log(user_id, {"event": "unfrozen", "actor": actor})})
     except ConditionFailed:
         return False
     return True
@@ -130,7 +112,7 @@ def account_log(user_id: str) -> list[dict]:
 
 
 def not_frozen_check(user_id: str) -> dict:
-    """TransactWriteItems element: fails (reason ConditionalCheckFailed) while the account is frozen."""
+    """TransactWriteItems element: its condition fails while the account is frozen (name it ``"frozen"``)."""
     return {"ConditionCheck": {
         "TableName": settings().repayments_table, "Key": aws.attributes(account_key(user_id)),
         "ConditionExpression": "attribute_not_exists(frozen) OR frozen = :f",
@@ -183,8 +165,8 @@ def change(user_id: str, repayment_id: str, *, expect_status: str, entry: dict, 
         sets.append(f"#f{index} = :f{index}")
     sets += ["timeline = list_append(timeline, :entry)", "version = version + :one", "updated_at = :now"]
     if new_status:
-        # Status last: DynamoDB applies an update atomically, but moto server applies the actions one
-        # by one while serving reads on other threads; this order never shows a status without its details.
+        # Status last: DynamoDB applies an update atomically, moto server does not (chalicelib/aws.py,
+        # "moto differences"); this order never shows a status without its details.
         sets += ["gsi1pk = :gsi1pk", "#status = :new_status"]
         vals[":new_status"] = new_status
         vals[":gsi1pk"] = status_index_key(user_id, new_status)
@@ -205,19 +187,6 @@ def change(user_id: str, repayment_id: str, *, expect_status: str, entry: dict, 
                        "Key": aws.attributes(repayment_key(user_id, repayment_id)),
                        "UpdateExpression": expression, "ConditionExpression": " AND ".join(conditions),
                        "ExpressionAttributeNames": names, "ExpressionAttributeValues": values(vals)}}
-
-
-def apply(element: dict, *extra: dict) -> None:
-    """Write one ``change`` (plus optional further elements atomically)."""
-    if not extra:
-        try:
-            _ddb().update_item(**element["Update"])
-        except aws.ClientError as exc:
-            if _is_condition_failure(exc):
-                raise ConditionFailed(["ConditionalCheckFailed"]) from None
-            raise
-        return
-    transact([element, *extra])
 
 
 def list_repayments(user_id: str, *, status: str | None, kind: str | None, limit: int,

@@ -100,17 +100,15 @@ def record_feedback(slug: str, *, helpful: bool, comment: str | None, user_id: s
     counter = "helpful" if helpful else "not_helpful"
     table = settings().kb_table
     try:
-        aws.client("dynamodb").transact_write_items(TransactItems=[
-            {"Put": {"TableName": table, "Item": vote, "ConditionExpression": "attribute_not_exists(pk)"}},
-            {"Update": {"TableName": table, "Key": {"pk": {"S": FEEDBACK_PK}, "sk": {"S": f"ARTICLE#{slug}"}},
-                        "UpdateExpression": "ADD #counter :one SET slug = :slug",
-                        "ExpressionAttributeNames": {"#counter": counter},
-                        "ExpressionAttributeValues": {":one": {"N": "1"}, ":slug": {"S": slug}}}},
-        ])
-    except aws.ClientError as exc:
-        reasons = exc.response.get("CancellationReasons") or []
-        if exc.response["Error"]["Code"] == "TransactionCanceledException" and reasons \
-                and reasons[0].get("Code") == "ConditionalCheckFailed":
+        aws.transact({
+            "vote": {"Put": {"TableName": table, "Item": vote, "ConditionExpression": "attribute_not_exists(pk)"}},
+            "totals": {"Update": {"TableName": table, "Key": {"pk": {"S": FEEDBACK_PK}, "sk": {"S": f"ARTICLE#{slug}"}},
+                                  "UpdateExpression": "ADD #counter :one SET slug = :slug",
+                                  "ExpressionAttributeNames": {"#counter": counter},
+                                  "ExpressionAttributeValues": {":one": {"N": "1"}, ":slug": {"S": slug}}}},
+        })
+    except aws.ConditionFailed as exc:
+        if "vote" in exc:
             raise errors.Conflict("您已经评价过这篇文章了，感谢反馈。", code="already_voted") from None
         raise
 
