@@ -382,7 +382,8 @@ def case_user_message(case_id):
 
 @app.route("/support/cases/{case_id}/confirm", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("The owner confirms a resolved case is solved (closes it)", tag="escalation",
-              headers=_OPTIONAL_IDEMPOTENCY_HEADER, responses={200: esc_schemas.CaseView}, errors=(403, 404, 409, 422))
+              headers=_OPTIONAL_IDEMPOTENCY_HEADER, responses={200: esc_schemas.CaseView},
+              errors=(400, 403, 404, 409, 422))
 def confirm_case(case_id):
     return _idempotent_response(escalation.confirm(_actor(), Context.current(), case_id, _idempotency_key()))
 
