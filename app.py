@@ -19,7 +19,7 @@ coldstart.skip_pydantic_plugin_discovery()
 
 from chalice import AuthResponse, Rate  # noqa: E402
 
-from chalicelib import aws, errors, http, ratelimit  # noqa: E402
+from chalicelib import aws, domain, errors, http, ratelimit  # noqa: E402
 from chalicelib.context import Context  # noqa: E402
 from chalicelib.lazy import lazy_import, lazy_schemas  # noqa: E402
 from chalicelib.openapi import api_contract, document, render_docs  # noqa: E402
@@ -63,6 +63,10 @@ def errors_as_json(event, get_response):
         return http.error_response(exc)
     except http.UnexpectedError as wrapped:
         exc = wrapped.original
+        if isinstance(exc, domain.DomainError):   # a use case refused: its status comes from one mapping
+            refusal = errors.from_domain(exc)
+            logger.info("request refused", extra={"status": refusal.status, "code": refusal.code})
+            return http.error_response(refusal)
         unavailable = aws.unavailable(exc)   # throttled / unreachable: one mapping, in chalicelib/aws.py
         if unavailable is not None:
             logger.warning("aws dependency unavailable", extra={"aws_error": unavailable})
@@ -79,15 +83,10 @@ def health():
     return http.json_response({"status": "ok"})
 
 
-def _actor():
-    """Who calls (``chalicelib.actor.Actor``): the one way a route gets the caller."""
-    return http.actor(app.current_request)
-
-
 @app.route("/me", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("Who the bearer token belongs to", tag="shared", responses={200: Me})
 def me():
-    who = _actor()
+    who = http.actor(app.current_request)
     return http.json_response({"user_id": who.user_id, "username": who.username, "roles": sorted(who.roles)})
 
 
@@ -121,17 +120,12 @@ _IDEMPOTENCY_HEADER = {"Idempotency-Key": {
                    "(header Idempotent-Replayed: true) for 24 h"}}
 
 
-def _caller() -> repay.Caller:
-    who = _actor()
-    return repay.Caller(user_id=who.user_id, username=who.username)
-
-
 @app.route("/repayments/quote", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("Fee breakdown, total and expected arrival for a repayment (warns when it would arrive after due_date)",
               tag="repay", body=repay_schemas.RepaymentRequest, responses={200: repay_schemas.QuoteView})
 def quote_repayment():
     request = http.parse_body(app.current_request, repay_schemas.RepaymentRequest)
-    return http.json_response(repay.quote(_caller(), request))
+    return http.json_response(repay.quote(http.actor(app.current_request), request, repay.current()))
 
 
 @app.route("/repayments", methods=["POST"], authorizer=cognito_jwt)
@@ -141,9 +135,9 @@ def quote_repayment():
               errors=(409, 422, 423, 429))
 def create_repayment():
     request = http.parse_body(app.current_request, repay_schemas.RepaymentRequest)
-    caller = _caller()
+    caller = http.actor(app.current_request)
     ratelimit.hit("repayment_create", caller.user_id)
-    created = repay.create(caller, http.header(app.current_request, "Idempotency-Key"), request)
+    created = repay.create(caller, http.header(app.current_request, "Idempotency-Key"), request, repay.current())
     return _idempotent_response(created, {"Location": f"/repayments/{created.body['id']}"})
 
 
@@ -160,14 +154,14 @@ def _idempotent_response(outcome, headers: dict[str, str] | None = None):
               query=repay_schemas.ListQuery, responses={200: repay_schemas.RepaymentPage}, errors=(400,))
 def list_repayments():
     query = http.parse_query(app.current_request, repay_schemas.ListQuery)
-    return http.json_response(repay.history(_caller(), query))
+    return http.json_response(repay.history(http.actor(app.current_request), query, repay.current()))
 
 
 @app.route("/repayments/{repayment_id}", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("One repayment: status, fee, expected and actual arrival, timeline", tag="repay",
               responses={200: repay_schemas.RepaymentView}, errors=(404,))
 def get_repayment(repayment_id):
-    return http.json_response(repay.get(_caller(), repayment_id))
+    return http.json_response(repay.get(http.actor(app.current_request), repayment_id, repay.current()))
 
 
 @app.route("/repayments/{repayment_id}/verify", methods=["POST"], authorizer=cognito_jwt)
@@ -176,9 +170,9 @@ def get_repayment(repayment_id):
               errors=(404, 409, 422, 423, 429))
 def verify_repayment(repayment_id):
     request = http.parse_body(app.current_request, repay_schemas.VerifyRequest)
-    caller = _caller()
-    ratelimit.hit("repayment_verify", caller.user_id)
-    return http.json_response(repay.verify(caller, repayment_id, request))
+    caller = http.actor(app.current_request)
+    return http.json_response(repay.verify(caller, repayment_id, request, repay.current(),
+                                           before_check=lambda: ratelimit.hit("repayment_verify", caller.user_id)))
 
 
 @app.route("/repayments/{repayment_id}/retry", methods=["POST"], authorizer=cognito_jwt)
@@ -186,7 +180,8 @@ def verify_repayment(repayment_id):
               "repeating it is harmless)", tag="repay", headers=_IDEMPOTENCY_HEADER,
               responses={200: repay_schemas.RepaymentView}, errors=(400, 404, 409, 422, 423))
 def retry_repayment(repayment_id):
-    retried = repay.retry(_caller(), http.header(app.current_request, "Idempotency-Key"), repayment_id)
+    caller = http.actor(app.current_request)
+    retried = repay.retry(caller, http.header(app.current_request, "Idempotency-Key"), repayment_id, repay.current())
     return _idempotent_response(retried)
 
 
@@ -196,7 +191,7 @@ def settle_repayments(event):
     failed = 0
     for record in event:
         try:
-            repay.settle(record.body)
+            repay.settle(record.body, repay.current())
         except Exception:
             logger.exception("settlement failed; the batch will be redelivered")
             failed += 1
@@ -248,7 +243,7 @@ def kb_feedback(slug):
 @api_contract("Top zero-result queries and least helpful articles (support roles)", tag="search",
               query=kb_schemas.GapsQuery, responses={200: kb_schemas.GapsResponse}, errors=(400, 403))
 def kb_gaps():
-    http.require_role(_actor(), "support", "senior-support")
+    http.require_role(http.actor(app.current_request), "support", "senior-support")
     query = http.parse_query(app.current_request, kb_schemas.GapsQuery)
     return http.json_response(kb.kb_gaps(query.limit, days=query.days))
 
@@ -316,6 +311,10 @@ esc_steps = lazy_import("chalicelib.escalation.steps")
 escalation = lazy_import("chalicelib.escalation.service")
 
 
+def _who():
+    return http.actor(app.current_request)
+
+
 def _idempotency_key() -> str | None:
     return http.header(app.current_request, "Idempotency-Key")
 
@@ -339,7 +338,7 @@ def case_suggestions():
               responses={201: esc_schemas.CaseView}, errors=(409, 422, 429, 503))
 def open_case():
     body = http.parse_body(app.current_request, esc_schemas.NewCase)
-    who = _actor()
+    who = _who()
     ratelimit.hit("case_open", who.user_id)  # each case texts the user and e-mails a team
     opened = escalation.open_case(who, Context.current(), category=body.category, description=body.description,
                                   repayment_id=body.repayment_id, idempotency_key=_idempotency_key())
@@ -349,14 +348,14 @@ def open_case():
 @app.route("/support/cases", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("The caller's cases, newest first", tag="escalation", responses={200: esc_schemas.CaseList})
 def my_cases():
-    return http.json_response(escalation.list_mine(_actor()))
+    return http.json_response(escalation.list_mine(_who()))
 
 
 @app.route("/support/cases/{case_id}", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("A case: step, status, deadline, timeline and what happens next (staff also see notes)",
               tag="escalation", responses={200: esc_schemas.CaseView}, errors=(404,))
 def get_case(case_id):
-    return http.json_response(escalation.get_case(_actor(), Context.current(), case_id))
+    return http.json_response(escalation.get_case(_who(), Context.current(), case_id))
 
 
 @app.route("/support/cases/{case_id}/escalate", methods=["POST"], authorizer=cognito_jwt)
@@ -366,7 +365,7 @@ def get_case(case_id):
               errors=(400, 403, 404, 409, 422))
 def escalate_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Reason)
-    moved = escalation.escalate(_actor(), Context.current(), case_id, body.reason, _idempotency_key())
+    moved = escalation.escalate(_who(), Context.current(), case_id, body.reason, _idempotency_key())
     return _idempotent_response(moved)
 
 
@@ -376,7 +375,7 @@ def escalate_case(case_id):
               responses={200: esc_schemas.CaseView}, errors=(403, 404, 409, 422))
 def case_user_message(case_id):
     body = http.parse_body(app.current_request, esc_schemas.UserMessage)
-    added = escalation.add_user_message(_actor(), Context.current(), case_id, body.message, _idempotency_key())
+    added = escalation.add_user_message(_who(), Context.current(), case_id, body.message, _idempotency_key())
     return _idempotent_response(added)
 
 
@@ -385,7 +384,7 @@ def case_user_message(case_id):
               headers=_OPTIONAL_IDEMPOTENCY_HEADER, responses={200: esc_schemas.CaseView},
               errors=(400, 403, 404, 409, 422))
 def confirm_case(case_id):
-    return _idempotent_response(escalation.confirm(_actor(), Context.current(), case_id, _idempotency_key()))
+    return _idempotent_response(escalation.confirm(_who(), Context.current(), case_id, _idempotency_key()))
 
 
 @app.route("/support/cases/{case_id}/reopen", methods=["POST"], authorizer=cognito_jwt)
@@ -394,7 +393,7 @@ def confirm_case(case_id):
               errors=(403, 404, 409, 422))
 def reopen_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Reason)
-    reopened = escalation.reopen(_actor(), Context.current(), case_id, body.reason, _idempotency_key())
+    reopened = escalation.reopen(_who(), Context.current(), case_id, body.reason, _idempotency_key())
     return _idempotent_response(reopened)
 
 
@@ -402,7 +401,7 @@ def reopen_case(case_id):
 @api_contract("The case as JSON to attach to a complaint (with regulator/legal routes and evidence list)",
               tag="escalation", responses={200: esc_schemas.CaseExport}, errors=(404,))
 def export_case(case_id):
-    view = escalation.export(_actor(), Context.current(), case_id)
+    view = escalation.export(_who(), Context.current(), case_id)
     return http.json_response(view, headers={
         "Content-Disposition": f'attachment; filename="{view.reference}.json"'})
 
@@ -411,7 +410,7 @@ def export_case(case_id):
 @api_contract("The case as a printable page (HTML)", tag="escalation", responses={200: None}, errors=(404,),
               html=True)
 def export_case_html(case_id):
-    return http.html_response(escalation.export_html(_actor(), Context.current(), case_id))
+    return http.html_response(escalation.export_html(_who(), Context.current(), case_id))
 
 
 @app.route("/support/cases/{case_id}/assign", methods=["POST"], authorizer=cognito_jwt)
@@ -419,7 +418,7 @@ def export_case_html(case_id):
               body=esc_schemas.Assign, responses={200: esc_schemas.CaseView}, errors=(403, 404, 409))
 def assign_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Assign)
-    return http.json_response(escalation.assign(_actor(), Context.current(), case_id, body.assignee))
+    return http.json_response(escalation.assign(_who(), Context.current(), case_id, body.assignee))
 
 
 @app.route("/support/cases/{case_id}/notes", methods=["POST"], authorizer=cognito_jwt)
@@ -427,7 +426,7 @@ def assign_case(case_id):
               body=esc_schemas.Note, responses={201: esc_schemas.NoteAdded}, errors=(403, 404))
 def note_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Note)
-    return http.json_response(escalation.add_note(_actor(), Context.current(), case_id, body.text), status=201)
+    return http.json_response(escalation.add_note(_who(), Context.current(), case_id, body.text), status=201)
 
 
 @app.route("/support/cases/{case_id}/reply", methods=["POST"], authorizer=cognito_jwt)
@@ -436,7 +435,7 @@ def note_case(case_id):
               errors=(403, 404, 409))
 def reply_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Reply)
-    replied = escalation.reply(_actor(), Context.current(), case_id, body.message, body.await_user)
+    replied = escalation.reply(_who(), Context.current(), case_id, body.message, body.await_user)
     return http.json_response(replied)
 
 
@@ -446,7 +445,7 @@ def reply_case(case_id):
               errors=(403, 404, 409))
 def resolve_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Resolve)
-    return http.json_response(escalation.resolve(_actor(), Context.current(), case_id, body.summary))
+    return http.json_response(escalation.resolve(_who(), Context.current(), case_id, body.summary))
 
 
 @app.route("/support/queues/{step}", methods=["GET"], authorizer=cognito_jwt)
@@ -456,21 +455,21 @@ def support_queue(step):
     if step not in esc_steps.NAMES:
         raise errors.NotFound(f"没有这个步骤，可选：{'、'.join(esc_steps.NAMES)}。", code="step_not_found")
     query = http.parse_query(app.current_request, esc_schemas.QueueQuery)
-    return http.json_response(escalation.queue(_actor(), step, limit=query.limit, cursor=query.cursor))
+    return http.json_response(escalation.queue(_who(), step, limit=query.limit, cursor=query.cursor))
 
 
 @app.route("/support/accounts/{user_id}/unfreeze", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("Lift a security freeze on a user's repayments (senior-support only)", tag="escalation",
               responses={200: esc_schemas.AccountFreeze}, errors=(400, 403))
 def unfreeze_account(user_id):
-    return http.json_response(escalation.unfreeze(_actor(), Context.current(), user_id))
+    return http.json_response(escalation.unfreeze(_who(), Context.current(), user_id))
 
 
 @app.route("/help/cases/{case_id}", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("The signed-in user's case as a help-centre page (HTML; bearer token required)", tag="escalation",
               responses={200: None}, errors=(404,), html=True)
 def help_case(case_id):
-    return http.html_response(escalation.help_page(_actor(), Context.current(), case_id))
+    return http.html_response(escalation.help_page(_who(), Context.current(), case_id))
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))

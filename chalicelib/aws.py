@@ -20,7 +20,7 @@ moto differences (the only place production code accounts for them):
 - older moto lists a cancelled transaction's reason codes only in the error message, not as
   ``CancellationReasons``: ``cancellation_codes`` reads either;
 - moto server applies the actions of one UpdateItem one by one while serving reads on other
-  threads (DynamoDB applies them atomically): ``repay/store.change`` sets the status last, so a
+  threads (DynamoDB applies them atomically): ``repay/store.update`` sets the status last, so a
   reader never sees a status without its details.
 """
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Demo repayments for ``make serve``: alice has one of each outcome; the event runner settles them."""
 from __future__ import annotations
 
+from chalicelib.actor import Actor
 from chalicelib.repay import schemas, service
 
 CARD = "6225880137654324"  # a Luhn-valid demo number (only its last 4 digits are kept)
@@ -26,8 +27,8 @@ BOB = [
 def seed(users) -> None:
     for name, repayments in (("alice", ALICE), ("bob", BOB)):
         user = users[name]
-        caller = service.Caller(user_id=user.user_id, username=user.username)
+        caller = Actor(user_id=user.user_id, username=user.username)
         for key, body in repayments:
-            service.create(caller, key, schemas.RepaymentRequest.model_validate(body))
+            service.create(caller, key, schemas.RepaymentRequest.model_validate(body), service.current())
     print("[seed] repay: alice has a settled card repayment, a failed loan (retryable), a failed utility "
           "bill (not retryable) and a delayed card repayment; bob a gas bill", flush=True)

@@ -1,14 +1,25 @@
-"""Repayment rules as plain data and functions: statuses, transitions, failures, arrival, masking, codes."""
+"""Repayment rules as plain data and functions, no AWS: the ``Repayment`` aggregate and its moves,
+statuses and transitions, failures, arrival, verification codes.
+
+Every move (``verify``, ``settle``, ``fail``, ``delay``, ``retry``, ``cancel``, ``expire``) checks
+``TRANSITIONS`` and returns a ``Change``: the state before and after (``version + 1``, one more
+timeline entry) and what else must happen atomically with it (allowance given back, a settlement
+message for an attempt). The store writes ``after`` only while the stored version is ``before``'s.
+"""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
 
+from chalicelib import clock
+from chalicelib.domain import Conflicting
 from chalicelib.calendar import BusinessCalendar
-from chalicelib.repay.fees import ArrivalRule
+from chalicelib.repay.fees import ArrivalRule, Fee, FeeLine
 
 # ---------------------------------------------------------------- statuses
 VERIFICATION_REQUIRED = "verification_required"
@@ -65,8 +76,18 @@ CANCEL_MESSAGES = {
 
 
 # ---------------------------------------------------------------- payee details
+_SEPARATORS = str.maketrans("", "", " -\u3000\uff0d")   # spaces and hyphens, ASCII or full-width
+
+
+def ascii_digits(value: str) -> str:
+    """A number as typed (``6225 8801 …``, full-width ``６２２５－８８０１`` from a Chinese IME) as ASCII digits;
+    decimal digits of any script become 0–9, everything else is left for the caller to refuse
+    (superscripts like ``²`` are digits to Python but not decimal ones)."""
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in value.translate(_SEPARATORS))
+
+
 def luhn_valid(number: str) -> bool:
-    if not number.isdigit():
+    if not (number.isascii() and number.isdigit()):
         return False
     total = 0
     for index, char in enumerate(reversed(number)):
@@ -79,11 +100,6 @@ def luhn_valid(number: str) -> bool:
     return total % 10 == 0
 
 
-def mask_tail(value: str, keep: int = 4) -> str:
-    return "*" * max(0, len(value) - keep) + value[-keep:]
-
-
-UTILITIES = {"water": "水费", "electricity": "电费", "gas": "燃气费"}
 KIND_LABELS = {"credit_card": "信用卡还款", "loan": "贷款还款", "utility": "生活缴费"}
 
 
@@ -141,3 +157,201 @@ def code_matches(code: str, *, salt: str, repayment_id: str, expected_hash: str)
 def new_repayment_id(now: dt.datetime) -> str:
     """``rp_`` + 12 hex digits of epoch milliseconds + 8 random hex: ids sort by creation time."""
     return f"rp_{int(now.timestamp() * 1000):012x}{secrets.token_hex(4)}"
+
+
+# ---------------------------------------------------------------- the aggregate
+class RuleViolation(Conflicting):
+    """The requested move is not allowed in the repayment's current state (→ 409)."""
+
+    def __init__(self, message: str, code: str = "invalid_state"):
+        super().__init__(message, code=code)
+
+
+@dataclass(frozen=True)
+class Repayment:
+    id: str
+    user_id: str
+    username: str
+    kind: str
+    payee: dict                  # card last-4 only, never the number
+    amount_fen: int
+    fee_fen: int
+    fee_lines: tuple[FeeLine, ...]
+    fee_schedule_version: str
+    usage_month: str             # the month whose allowance this amount counts against
+    status: str
+    attempt: int
+    created_at: str
+    updated_at: str
+    expected_arrival_at: str
+    expected_arrival_note: str
+    version: int = 1
+    processing_since: str | None = None
+    due_date: str | None = None
+    warning: dict | None = None
+    verify_salt: str | None = None
+    verify_hash: str | None = None
+    verify_attempts: int | None = None
+    verify_expires_at: str | None = None
+    verified_at: str | None = None
+    failure_reason: str | None = None
+    cancel_reason: str | None = None
+    delayed_attempt: int | None = None
+    actual_arrival_at: str | None = None
+    timeline: tuple[dict, ...] = field(default_factory=tuple)
+
+    @property
+    def total_fen(self) -> int:
+        return self.amount_fen + self.fee_fen
+
+    @property
+    def failure(self) -> FailureReason | None:
+        return FAILURES.get(self.failure_reason or "") if self.status == FAILED else None
+
+    @property
+    def delayed(self) -> bool:
+        """The current attempt is late at the bank (shown as a notice while processing)."""
+        return self.status == PROCESSING and self.delayed_attempt == self.attempt
+
+    @property
+    def retried(self) -> bool:
+        """A retry is processing already: repeating it changes nothing."""
+        return self.status == PROCESSING and self.attempt > 1
+
+    def attempts_left(self, max_attempts: int) -> int:
+        return max(0, max_attempts - (self.verify_attempts or 0))
+
+    def awaits_settlement(self, attempt: int) -> bool:
+        """A settlement message acts only on the attempt it names, while that attempt is processing."""
+        return self.status == PROCESSING and self.attempt == attempt
+
+    # ---------------------------------------------------------------- moves
+    def _move(self, now: dt.datetime, target: str, event: str, message: str, *, stay: bool = False,
+              **changes) -> Change:
+        """``target`` by one of ``TRANSITIONS`` — or, with ``stay``, an event within the current status."""
+        if not (self.status == target if stay else can_move(self.status, target)):
+            raise RuleViolation(f"还款状态为 {self.status}，不能变为 {target}。")
+        at = clock.isoformat(now)
+        entry = {"at": at, "status": target, "event": event, "message": message}
+        after = dataclasses.replace(self, status=target, version=self.version + 1, updated_at=at,
+                                    timeline=self.timeline + (entry,), **changes)
+        return Change(self, after, entry)
+
+    def expire(self, now: dt.datetime) -> Change | None:
+        """A verification past its time cancels the repayment (lazily, on the next touch)."""
+        if self.status == VERIFICATION_REQUIRED and clock.isoformat(now) >= (self.verify_expires_at or ""):
+            return self.cancel(now, "verification_expired")
+        return None
+
+    def cancel(self, now: dt.datetime, reason: str) -> Change:
+        """Verification expired or failed too often: cancelled, nothing charged, allowance given back."""
+        attempts = (self.verify_attempts or 0) + (1 if reason == "verification_attempts_exhausted" else 0)
+        change = self._move(now, CANCELLED, reason, CANCEL_MESSAGES[reason], cancel_reason=reason,
+                            verify_attempts=attempts, verify_hash=None, verify_salt=None)
+        return dataclasses.replace(change, release_fen=self.amount_fen)
+
+    def check_verifiable(self) -> None:
+        """Raise unless a code can be checked now (a cancelled or never-verifiable repayment: 409)."""
+        if self.status == CANCELLED and self.cancel_reason in CANCEL_MESSAGES:
+            raise RuleViolation(CANCEL_MESSAGES[self.cancel_reason], code=self.cancel_reason)
+        if self.status != VERIFICATION_REQUIRED:
+            raise RuleViolation("这笔还款不需要验证。", code="not_awaiting_verification")
+
+    def verify(self, code: str, now: dt.datetime, *, max_attempts: int) -> Change:
+        """The right code moves it to processing (settlement of this attempt); a wrong one uses an
+        attempt, and the last wrong one cancels it. ``change.event`` tells which."""
+        self.check_verifiable()
+        if not code_matches(code, salt=self.verify_salt, repayment_id=self.id, expected_hash=self.verify_hash):
+            used = (self.verify_attempts or 0) + 1
+            if used >= max_attempts:
+                return self.cancel(now, "verification_attempts_exhausted")
+            return self._move(now, VERIFICATION_REQUIRED, "verification_failed", "验证码错误。", stay=True,
+                              verify_attempts=used)
+        at = clock.isoformat(now)
+        change = self._move(now, PROCESSING, "verified", "验证通过，还款正在处理。", verified_at=at,
+                            processing_since=at, verify_hash=None, verify_salt=None)
+        return dataclasses.replace(change, settle_attempt=self.attempt)
+
+    def retry(self, now: dt.datetime, arrival: Arrival) -> Change:
+        """Failed for a retryable reason → processing as attempt N+1 (conditional on attempt N)."""
+        if self.status != FAILED:
+            raise RuleViolation("只有失败的还款可以重试。", code="not_retryable")
+        reason = FAILURES.get(self.failure_reason or "")
+        if reason is None or not reason.retryable:
+            raise RuleViolation("这笔还款失败的原因无法通过重试解决：" + (reason.next_step if reason else ""),
+                                code="not_retryable")
+        attempt = self.attempt + 1
+        change = self._move(now, PROCESSING, "retried", f"已重新提交（第 {attempt} 次尝试）。", attempt=attempt,
+                            processing_since=clock.isoformat(now), failure_reason=None,
+                            expected_arrival_at=arrival.expected_at.isoformat(timespec="seconds"),
+                            expected_arrival_note=arrival.note)
+        return dataclasses.replace(change, settle_attempt=attempt)
+
+    def settle(self, now: dt.datetime, arrived_at: dt.datetime) -> Change:
+        """The bank paid: succeeded, with the actual arrival (local time)."""
+        return self._move(now, SUCCEEDED, "settled", "还款已到账。",
+                          actual_arrival_at=arrived_at.isoformat(timespec="seconds"))
+
+    def fail(self, now: dt.datetime, reason_code: str) -> Change:
+        """The bank refused: failed; a reason retrying can't fix gives the month's allowance back."""
+        reason = FAILURES[reason_code]
+        change = self._move(now, FAILED, reason.code, f"{reason.message}{reason.next_step}",
+                            failure_reason=reason.code)
+        return change if reason.retryable else dataclasses.replace(change, release_fen=self.amount_fen)
+
+    def delay(self, now: dt.datetime, expected_at: dt.datetime) -> Change | None:
+        """The bank is slow with this attempt: a new expected arrival, said once per attempt."""
+        if self.delayed_attempt == self.attempt:
+            return None
+        return self._move(now, PROCESSING, "delayed", DELAY_MESSAGE, stay=True, delayed_attempt=self.attempt,
+                          expected_arrival_at=expected_at.isoformat(timespec="seconds"),
+                          expected_arrival_note="银行处理延迟，预计到账时间已更新")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One move: the state it was made from (the write's condition), the new state, its timeline entry,
+    and what must commit with it."""
+    before: Repayment
+    after: Repayment
+    entry: dict
+    release_fen: int = 0               # monthly allowance usage given back (it will never settle)
+    settle_attempt: int | None = None  # a settlement message for this attempt goes out with it
+
+    @property
+    def event(self) -> str:
+        return self.entry["event"]
+
+
+@dataclass(frozen=True)
+class Verification:
+    code: str        # texted to the user, never stored
+    salt: str
+    hash: str
+    expires_at: str
+
+
+def new_verification(repayment_id: str, now: dt.datetime, ttl_seconds: int) -> Verification:
+    code, salt = new_code(), secrets.token_hex(16)
+    return Verification(code, salt, hash_code(code, salt=salt, repayment_id=repayment_id),
+                        clock.isoformat(now + dt.timedelta(seconds=ttl_seconds)))
+
+
+def open_repayment(*, repayment_id: str, user_id: str, username: str, kind: str, payee: dict, fee: Fee,
+                   month: str, arrival: Arrival, due_date: dt.date | None, now: dt.datetime,
+                   verification: Verification | None) -> Repayment:
+    """A new repayment: processing (settlement of attempt 1), or awaiting its SMS code when stepped up."""
+    at = clock.isoformat(now)
+    if verification is None:
+        status, extra, message = PROCESSING, {}, "还款已提交，正在处理。"
+    else:
+        status, message = VERIFICATION_REQUIRED, "还款已提交。金额较大，请输入短信验证码确认。"
+        extra = dict(verify_salt=verification.salt, verify_hash=verification.hash, verify_attempts=0,
+                     verify_expires_at=verification.expires_at)
+    return Repayment(
+        id=repayment_id, user_id=user_id, username=username, kind=kind, payee=payee,
+        amount_fen=fee.amount_fen, fee_fen=fee.fee_fen, fee_lines=fee.lines, fee_schedule_version=fee.version,
+        usage_month=month, status=status, attempt=1, created_at=at, updated_at=at, processing_since=at,
+        expected_arrival_at=arrival.expected_at.isoformat(timespec="seconds"), expected_arrival_note=arrival.note,
+        due_date=due_date.isoformat() if due_date else None, warning=due_date_warning(arrival, due_date),
+        timeline=({"at": at, "status": status, "event": "created", "message": message},), **extra)

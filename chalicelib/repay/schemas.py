@@ -27,8 +27,8 @@ class CreditCardPayee(_Input):
     @field_validator("card_number")
     @classmethod
     def _luhn(cls, value: str) -> str:
-        digits = value.replace(" ", "").replace("-", "")
-        if not digits.isdigit() or not 12 <= len(digits) <= 19:
+        digits = model.ascii_digits(value)
+        if not (digits.isascii() and digits.isdigit()) or not 12 <= len(digits) <= 19:
             raise ValueError("卡号应为 12–19 位数字")
         if not model.luhn_valid(digits):
             raise ValueError("卡号校验失败，请检查是否输入有误")

@@ -17,11 +17,14 @@ GSIs ``by_status`` (``gsi1pk = <uid>#<status>``, ``gsi1sk = <id>``) and ``by_kin
 """
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from typing import Any
 
 from chalicelib import aws, clock
 from chalicelib.config import settings
+from chalicelib.repay.fees import FeeLine
+from chalicelib.repay.model import Change, Repayment
 
 
 ConditionFailed = aws.ConditionFailed   # ``exc.names``: the elements whose condition did not hold
@@ -29,14 +32,6 @@ ConditionFailed = aws.ConditionFailed   # ``exc.names``: the elements whose cond
 
 def _table():
     return aws.table(settings().repayments_table)
-
-
-def _ddb():
-    return aws.client("dynamodb")
-
-
-def high(item: dict) -> dict:
-    return {k: aws.deserializer().deserialize(v) for k, v in item.items()}
 
 
 def values(mapping: dict) -> dict:
@@ -137,55 +132,74 @@ def get_repayment(user_id: str, repayment_id: str) -> dict | None:
     return _table().get_item(Key=repayment_key(user_id, repayment_id), ConsistentRead=True).get("Item")
 
 
-def put_repayment(item: dict) -> dict:
+def get(user_id: str, repayment_id: str) -> Repayment | None:
+    item = get_repayment(user_id, repayment_id)
+    return from_item(item) if item else None
+
+
+# ---------------------------------------------------------------- Repayment <-> item
+_INTS = ("amount_fen", "fee_fen", "attempt", "version", "verify_attempts", "delayed_attempt")
+_FIELDS = tuple(f.name for f in dataclasses.fields(Repayment))
+
+
+def from_item(item: dict) -> Repayment:
+    found = {name: item.get(name) for name in _FIELDS}
+    for name in _INTS:
+        if found[name] is not None:
+            found[name] = int(found[name])
+    found["fee_lines"] = tuple(FeeLine(l["code"], l["label"], int(l["amount_fen"])) for l in item["fee_lines"])
+    found["payee"] = dict(item["payee"])
+    found["timeline"] = tuple(dict(e) for e in item["timeline"])
+    return Repayment(**found)
+
+
+def to_item(repayment: Repayment) -> dict:
+    """The stored attributes (``None`` = absent), keys and index keys aside."""
+    item = {name: getattr(repayment, name) for name in _FIELDS}
+    item["fee_lines"] = [{"code": l.code, "label": l.label, "amount_fen": l.amount_fen} for l in repayment.fee_lines]
+    item["timeline"] = list(repayment.timeline)
+    return item
+
+
+def put_new(repayment: Repayment) -> dict:
     """TransactWriteItems element creating a repayment (never overwrites one)."""
-    item = {**item, **repayment_key(item["user_id"], item["id"]),
-            "gsi1pk": status_index_key(item["user_id"], item["status"]), "gsi1sk": item["id"],
-            "gsi2pk": kind_index_key(item["user_id"], item["kind"]), "gsi2sk": item["id"]}
+    item = {**to_item(repayment), **repayment_key(repayment.user_id, repayment.id),
+            "gsi1pk": status_index_key(repayment.user_id, repayment.status), "gsi1sk": repayment.id,
+            "gsi2pk": kind_index_key(repayment.user_id, repayment.kind), "gsi2sk": repayment.id}
     return {"Put": {"TableName": settings().repayments_table, "Item": aws.attributes(item),
                     "ConditionExpression": "attribute_not_exists(pk)"}}
 
 
-def change(user_id: str, repayment_id: str, *, expect_status: str, entry: dict, new_status: str | None = None,
-           fields: dict[str, Any] | None = None, remove: tuple[str, ...] = (),
-           expect: dict[str, Any] | None = None) -> dict:
-    """TransactWriteItems element for one conditional change of a repayment.
-
-    Applies only while the repayment is in ``expect_status`` (and every ``expect``
-    attribute equals its value, ``None`` meaning "absent"); appends ``entry`` to the
-    timeline and bumps ``version``. Moves the status (and its index key) when
-    ``new_status`` is given.
-    """
-    names = {"#status": "status"}
-    vals: dict[str, Any] = {":expect_status": expect_status, ":entry": [entry], ":one": 1, ":now": entry["at"]}
-    sets = []
-    for index, (name, value) in enumerate((fields or {}).items()):
+def update(change: Change) -> dict:
+    """TransactWriteItems element writing ``change.after`` only while the stored repayment is still
+    ``change.before`` (same status and version): sets what changed, removes what is gone, appends
+    the new timeline entries, moves the status index key with the status."""
+    before, after = to_item(change.before), to_item(change.after)
+    names = {"#status": "status", "#version": "version"}
+    vals: dict[str, Any] = {":expect_status": change.before.status, ":expect_version": change.before.version,
+                            ":entries": after["timeline"][len(before["timeline"]):]}
+    sets, removes = [], []
+    for index, name in enumerate(_FIELDS):
+        if name in ("status", "timeline") or after[name] == before[name]:
+            continue
         names[f"#f{index}"] = name
-        vals[f":f{index}"] = value
-        sets.append(f"#f{index} = :f{index}")
-    sets += ["timeline = list_append(timeline, :entry)", "version = version + :one", "updated_at = :now"]
-    if new_status:
+        if after[name] is None:
+            removes.append(f"#f{index}")
+        else:
+            vals[f":f{index}"] = after[name]
+            sets.append(f"#f{index} = :f{index}")
+    sets.append("timeline = list_append(timeline, :entries)")
+    if after["status"] != before["status"]:
         # Status last: DynamoDB applies an update atomically, moto server does not (chalicelib/aws.py,
         # "moto differences"); this order never shows a status without its details.
+        vals[":gsi1pk"] = status_index_key(change.after.user_id, after["status"])
+        vals[":new_status"] = after["status"]
         sets += ["gsi1pk = :gsi1pk", "#status = :new_status"]
-        vals[":new_status"] = new_status
-        vals[":gsi1pk"] = status_index_key(user_id, new_status)
-    conditions = ["#status = :expect_status"]
-    for index, (name, value) in enumerate((expect or {}).items()):
-        names[f"#e{index}"] = name
-        if value is None:
-            conditions.append(f"attribute_not_exists(#e{index})")
-        else:
-            vals[f":e{index}"] = value
-            conditions.append(f"#e{index} = :e{index}")
-    expression = "SET " + ", ".join(sets)
-    if remove:
-        for index, name in enumerate(remove):
-            names[f"#r{index}"] = name
-        expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove)))
+    expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
     return {"Update": {"TableName": settings().repayments_table,
-                       "Key": aws.attributes(repayment_key(user_id, repayment_id)),
-                       "UpdateExpression": expression, "ConditionExpression": " AND ".join(conditions),
+                       "Key": aws.attributes(repayment_key(change.before.user_id, change.before.id)),
+                       "UpdateExpression": expression,
+                       "ConditionExpression": "#status = :expect_status AND #version = :expect_version",
                        "ExpressionAttributeNames": names, "ExpressionAttributeValues": values(vals)}}
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 import uuid
 from zoneinfo import ZoneInfo
 
@@ -72,6 +73,28 @@ def as_alice(api, alice):
 @pytest.fixture
 def as_bob(api, bob):
     return Repay(api, bob)
+
+
+def in_parallel(count: int, call) -> list:
+    """Start ``call()`` on ``count`` threads at once; what each returned or raised, in finishing order."""
+    barrier = threading.Barrier(count)
+    outcomes, lock = [], threading.Lock()
+
+    def attempt():
+        barrier.wait()
+        try:
+            result = call()
+        except Exception as exc:  # noqa: BLE001 - collected for the test to assert on
+            result = exc
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=attempt) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
 
 
 def queued_messages(max_rounds: int = 5) -> list[dict]:

@@ -1,11 +1,12 @@
 """Idempotency-Key: replay, mismatch, in flight, expiry, and exactly one repayment under concurrency."""
 import datetime as dt
 import hashlib
-import threading
 
 from chalicelib import clock, idempotency
+from chalicelib.errors import from_domain
+from chalicelib.actor import Actor
 from chalicelib.repay import schemas, service, store
-from tests.repay.conftest import card, queued_messages
+from tests.repay.conftest import card, in_parallel, queued_messages
 
 
 def _repayments(user_id):
@@ -67,32 +68,17 @@ def test_keys_live_24_hours(as_alice, business_hours):
 
 
 def test_twenty_concurrent_duplicates_make_one_repayment(alice, business_hours):
-    caller = service.Caller(user_id=alice.user_id, username=alice.username)
+    caller = Actor(user_id=alice.user_id, username=alice.username)
     request = schemas.RepaymentRequest.model_validate(card("321.00"))
-    barrier = threading.Barrier(20)
-    outcomes, lock = [], threading.Lock()
-
-    def attempt():
-        barrier.wait()
-        try:
-            result = ("created", service.create(caller, "same-key", request))
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            result = ("error", exc)
-        with lock:
-            outcomes.append(result)
-
-    threads = [threading.Thread(target=attempt) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = in_parallel(20, lambda: service.create(caller, "same-key", request, service.current()))
+    outcomes = [("created", r) if isinstance(r, service.Created) else ("error", r) for r in results]
     repayments = _repayments(alice.user_id)
     assert len(repayments) == 1
     created = [r for kind, r in outcomes if kind == "created"]
     assert all(r.body["id"] == repayments[0]["id"] for r in created)
     assert sum(1 for r in created if not r.replayed) == 1
     errors = [e for kind, e in outcomes if kind == "error"]
-    assert all(getattr(e, "status", None) == 409 for e in errors), errors
+    assert all(from_domain(e).status == 409 for e in errors), errors   # what the user gets: 409
     assert len(queued_messages()) == 1
     assert store.get_usage(alice.user_id, "2026-11", "credit_card") == 321_00
 

@@ -1,9 +1,14 @@
 """Retry under an Idempotency-Key: required, replayed, and never a surprise attempt N+1."""
 import threading
 
+import botocore.client
+import pytest
+
 from chalicelib import outbox
+from chalicelib.errors import from_domain
+from chalicelib.actor import Actor
 from chalicelib.repay import service, store
-from tests.repay.conftest import body_of, card, queued_messages, run_worker
+from tests.repay.conftest import body_of, card, in_parallel, queued_messages, run_worker
 
 
 def _failed(as_alice, amount="100.61"):
@@ -68,29 +73,25 @@ def test_the_same_key_on_another_repayment_is_422(as_alice, business_hours):
     assert as_alice.get(second).json["status"] == "failed"
 
 
-def test_parallel_retries_with_one_key_start_one_attempt(alice, as_alice, business_hours):
-    repayment_id = _failed(as_alice)
-    caller = service.Caller(user_id=alice.user_id, username=alice.username)
-    barrier = threading.Barrier(10)
-    outcomes, lock = [], threading.Lock()
+@pytest.fixture
+def atomic_calls(monkeypatch):
+    """Each AWS call atomic, as DynamoDB makes each request (in-process moto checks a condition and
+    writes without a lock, so two threads could both pass one conditional put)."""
+    real, lock = botocore.client.BaseClient._make_api_call, threading.Lock()
 
-    def attempt():
-        barrier.wait()
-        try:
-            result = service.retry(caller, "same-retry", repayment_id)
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            result = exc
+    def one_at_a_time(self, operation, params):
         with lock:
-            outcomes.append(result)
+            return real(self, operation, params)
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", one_at_a_time)
 
-    threads = [threading.Thread(target=attempt) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+
+def test_parallel_retries_with_one_key_start_one_attempt(alice, as_alice, business_hours, atomic_calls):
+    repayment_id = _failed(as_alice)
+    caller = Actor(user_id=alice.user_id, username=alice.username)
+    outcomes = in_parallel(10, lambda: service.retry(caller, "same-retry", repayment_id, service.current()))
     answered = [o for o in outcomes if isinstance(o, service.Created)]
-    assert answered and all(o.body["attempt"] == 2 for o in answered)
-    assert all(getattr(o, "status", None) == 409 for o in outcomes if not isinstance(o, service.Created)), outcomes
+    assert answered and all(o.body["attempt"] == 2 for o in answered), outcomes
+    assert all(from_domain(o).status == 409 for o in outcomes if not isinstance(o, service.Created)), outcomes
     assert store.get_repayment(alice.user_id, repayment_id)["attempt"] == 2
     assert [body_of(r)["attempt"] for r in queued_messages()] == [2]
 

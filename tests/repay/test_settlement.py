@@ -111,8 +111,8 @@ def test_stale_attempt_message_is_ignored_after_retry(as_alice, business_hours):
 def test_malformed_message_is_dropped(aws):
     from app import settle_repayments
     from chalicelib.repay import service
-    assert service.settle("not json") == "malformed"
-    assert service.settle('{"repayment_id": "rp_x"}') == "malformed"
+    assert service.settle("not json", service.current()) == "malformed"
+    assert service.settle('{"repayment_id": "rp_x"}', service.current()) == "malformed"
     settle_repayments({"Records": [{"messageId": "1", "receiptHandle": "r", "body": "not json", "attributes": {},
                                     "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
                                     "eventSourceARN": "arn:aws:sqs:ap-southeast-1:123456789012:q",

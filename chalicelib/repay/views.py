@@ -1,0 +1,130 @@
+"""Reading repayments: one repayment, the history page, and how a ``Repayment`` is shown."""
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+from chalicelib import domain
+from chalicelib.actor import Actor
+from chalicelib.logs import metric
+from chalicelib.repay import model, schemas, store
+from chalicelib.repay.context import Context
+from chalicelib.repay.model import Repayment
+from chalicelib.repay.money import format_fen
+
+_ID = re.compile(r"rp_[0-9a-f]{20}")
+
+
+def load(actor: Actor, repayment_id: str) -> Repayment:
+    repayment = store.get(actor.user_id, repayment_id) if _ID.fullmatch(repayment_id or "") else None
+    if repayment is None:  # someone else's id looks exactly like a missing one
+        raise domain.Missing("找不到这笔还款。", code="repayment_not_found")
+    return repayment
+
+
+def expire_if_due(repayment: Repayment, ctx: Context) -> Repayment:
+    """A verification past its time cancels the repayment (lazily, on the next touch)."""
+    change = repayment.expire(ctx.now)
+    if change is None:
+        return repayment
+    try:
+        store.commit({"repayment": store.update(change),
+                      "allowance": store.release_usage(repayment.user_id, repayment.usage_month, repayment.kind,
+                                                       change.release_fen)})
+    except store.ConditionFailed:
+        pass   # another request moved it first: show what it wrote
+    else:
+        metric("RepaymentCancelled", reason=change.event)
+    return store.get(repayment.user_id, repayment.id)
+
+
+def get(actor: Actor, repayment_id: str, ctx: Context) -> dict:
+    return view(expire_if_due(load(actor, repayment_id), ctx), ctx)
+
+
+def history(actor: Actor, query: schemas.ListQuery, ctx: Context) -> dict:
+    after = _decode_cursor(query.cursor) if query.cursor else None
+    items, last = store.list_repayments(actor.user_id, status=query.status, kind=query.kind, limit=query.limit,
+                                        after_id=after)
+    shown = [expire_if_due(store.from_item(i), ctx) for i in items]  # a lapsed verification shows (and is) cancelled
+    page = schemas.RepaymentPage(items=[summary(r) for r in shown],
+                                 next_cursor=_encode_cursor(last) if last else None).model_dump(mode="json")
+    page["items"] = [_compact_payee(i) for i in page["items"]]
+    return page
+
+
+def _encode_cursor(repayment_id: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"after": repayment_id}).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> str:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        after = data["after"]
+        if not isinstance(after, str) or not _ID.fullmatch(after):
+            raise ValueError
+        return after
+    except (ValueError, KeyError, TypeError):
+        raise domain.Invalid("cursor：翻页标记无效，请从第一页重新查询。", field="cursor") from None
+
+
+# ---------------------------------------------------------------- shaping
+def fee_lines(lines) -> list[dict]:
+    return [{"code": line.code, "label": line.label, "amount": format_fen(line.amount_fen)} for line in lines]
+
+
+def arrival(expected_at: str, note: str) -> dict:
+    return {"expected_at": expected_at, "date": expected_at[:10], "note": note}
+
+
+def _failure(repayment: Repayment) -> dict | None:
+    reason = repayment.failure
+    if reason is None:
+        return None
+    return {"reason": reason.code, "message": reason.message, "next_step": reason.next_step,
+            "kb_article": reason.kb_article, "retryable": reason.retryable}
+
+
+def _notice(repayment: Repayment) -> dict | None:
+    if repayment.delayed:
+        return {"code": "delayed", "message": model.DELAY_MESSAGE, "kb_article": model.KB_DELAY}
+    if repayment.status == model.CANCELLED and repayment.cancel_reason in model.CANCEL_MESSAGES:
+        return {"code": repayment.cancel_reason, "message": model.CANCEL_MESSAGES[repayment.cancel_reason],
+                "kb_article": model.KB_FAILED}
+    return None
+
+
+def _money(repayment: Repayment) -> dict:
+    return {"amount": format_fen(repayment.amount_fen), "fee": format_fen(repayment.fee_fen),
+            "total": format_fen(repayment.total_fen)}
+
+
+def view(repayment: Repayment, ctx: Context) -> dict:
+    verification = None
+    if repayment.status == model.VERIFICATION_REQUIRED:
+        verification = {"expires_at": repayment.verify_expires_at,
+                        "attempts_left": repayment.attempts_left(ctx.rules.verification_max_attempts)}
+    result = schemas.RepaymentView(
+        id=repayment.id, status=repayment.status, kind=repayment.kind, payee=repayment.payee, **_money(repayment),
+        fee_breakdown=fee_lines(repayment.fee_lines), fee_schedule_version=repayment.fee_schedule_version,
+        attempt=repayment.attempt, created_at=repayment.created_at, updated_at=repayment.updated_at,
+        expected_arrival=arrival(repayment.expected_arrival_at, repayment.expected_arrival_note),
+        actual_arrival=repayment.actual_arrival_at, due_date=repayment.due_date, warning=repayment.warning,
+        failure=_failure(repayment), notice=_notice(repayment), verification=verification,
+        timeline=[{k: e[k] for k in ("at", "status", "event", "message")} for e in repayment.timeline])
+    return _compact_payee(result.model_dump(mode="json"))
+
+
+def _compact_payee(body: dict) -> dict:
+    """Only the payee fields of its kind (the others are optional in the schema, so absent, not null)."""
+    body["payee"] = {k: v for k, v in body["payee"].items() if v is not None}
+    return body
+
+
+def summary(repayment: Repayment) -> schemas.RepaymentSummary:
+    return schemas.RepaymentSummary(
+        id=repayment.id, status=repayment.status, kind=repayment.kind, payee=repayment.payee, **_money(repayment),
+        created_at=repayment.created_at,
+        expected_arrival=arrival(repayment.expected_arrival_at, repayment.expected_arrival_note),
+        actual_arrival=repayment.actual_arrival_at, failure=_failure(repayment))
