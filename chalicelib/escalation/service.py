@@ -7,7 +7,8 @@ for a person and a no-op for the sweep, so a case moves once however many
 triggers fire together.
 
 Every use case is given who acts (``chalicelib.actor.Actor``) and a ``Context``
-(the moment and the settings); none reads the clock or the settings itself.
+(the moment and the settings); none reads the clock or the settings itself. Refusals are
+``chalicelib.domain`` errors (``errors.from_domain`` maps them to HTTP, in one place).
 Answers are the declared response models of ``schemas.py``, validated as they are built.
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 
-from chalicelib import aws, errors, idempotency, outbox
+from chalicelib import aws, domain, idempotency, outbox
 from chalicelib.actor import SENIOR_SUPPORT, Actor
 from chalicelib.clock import isoformat
 from chalicelib.context import Context
@@ -31,10 +32,10 @@ NOT_FOUND = "找不到该案件（编号有误，或不是您的案件）。"
 # ---------------------------------------------------------------- helpers
 def _load(case_id: str) -> Case:
     if not _REFERENCE.match(case_id or ""):
-        raise errors.NotFound(NOT_FOUND, code="case_not_found")
+        raise domain.Missing(NOT_FOUND, code="case_not_found")
     case = store.get(case_id)
     if case is None:
-        raise errors.NotFound(NOT_FOUND, code="case_not_found")
+        raise domain.Missing(NOT_FOUND, code="case_not_found")
     return case
 
 
@@ -42,7 +43,7 @@ def _load_visible(actor: Actor, case_id: str) -> Case:
     """The case if ``actor`` owns it or is staff; otherwise 404 (never reveal that it exists)."""
     case = _load(case_id)
     if case.user_id != actor.user_id and not actor.is_staff:
-        raise errors.NotFound(NOT_FOUND, code="case_not_found")
+        raise domain.Missing(NOT_FOUND, code="case_not_found")
     return case
 
 
@@ -50,21 +51,21 @@ def _load_own(actor: Actor, case_id: str) -> Case:
     case = _load(case_id)
     if case.user_id != actor.user_id:
         if actor.is_staff:
-            raise errors.Forbidden("只有提交案件的用户本人可以进行此操作。", code="owner_only")
-        raise errors.NotFound(NOT_FOUND, code="case_not_found")
+            raise domain.NotAllowed("只有提交案件的用户本人可以进行此操作。", code="owner_only")
+        raise domain.Missing(NOT_FOUND, code="case_not_found")
     return case
 
 
 def _require_staff(actor: Actor) -> None:
     if not actor.is_staff:
-        raise errors.Forbidden("此操作仅限客服人员。", code="forbidden_role")
+        raise domain.NotAllowed("此操作仅限客服人员。", code="forbidden_role")
 
 
 def _require_step_role(actor: Actor, case: Case) -> None:
     """Frontline agents act on frontline cases; later steps need senior-support."""
     _require_staff(actor)
     if case.step_def.role == SENIOR_SUPPORT and not actor.has_role(SENIOR_SUPPORT):
-        raise errors.Forbidden(f"案件处于「{case.step_def.title}」，需要高级客服（senior-support）处理。",
+        raise domain.NotAllowed(f"案件处于「{case.step_def.title}」，需要高级客服（senior-support）处理。",
                                code="forbidden_role")
 
 
@@ -76,13 +77,13 @@ def _commit(old: Case | None, new: Case, messages: list[outbox.Message] = (), ex
     return new
 
 
-def _conflict(exc: RuleViolation, ctx: Context) -> errors.Conflict:
+def _conflict(exc: RuleViolation, ctx: Context) -> domain.Conflicting:
     if not exc.not_before:
-        return errors.Conflict(str(exc), code=exc.code)
+        return domain.Conflicting(str(exc), code=exc.code)
     wait = math.ceil((model.parse(exc.not_before) - ctx.now).total_seconds())
     local = notifications.local_time(exc.not_before, ctx.settings.time_zone)
-    return errors.Conflict(f"{exc}最早可申请升级的时间：{local}。", code=exc.code,
-                           headers={"Retry-After": str(max(1, wait))}, details={"not_before": exc.not_before})
+    return domain.Conflicting(f"{exc}最早可申请升级的时间：{local}。", code=exc.code, retry_after=max(1, wait),
+                              details={"not_before": exc.not_before})
 
 
 # ---------------------------------------------------------------- Idempotency-Key (chalicelib/idempotency.py)
@@ -115,7 +116,7 @@ def _apply(ctx: Context, case: Case, change, messages=lambda new: [], extra=(), 
     try:
         _commit(case, new, messages(new), elements)
     except store.VersionConflict:
-        raise errors.Conflict("案件状态刚刚发生了变化，请刷新后重试。", code="version_conflict") from None
+        raise domain.Conflicting("案件状态刚刚发生了变化，请刷新后重试。", code="version_conflict") from None
     except store.ElementFailed:  # the key's claim lapsed and another request holds it now
         raise WORDING.in_progress_error() from None
     return new, view
@@ -135,7 +136,7 @@ def suggestions(q: str) -> schemas.Suggestions:
     try:
         from chalicelib.search import service as search_service
     except ImportError:
-        raise errors.ServiceUnavailable("知识库搜索暂不可用，您仍可直接提交案件。", code="kb_unavailable") from None
+        raise domain.Busy("知识库搜索暂不可用，您仍可直接提交案件。", code="kb_unavailable") from None
     found = search_service.search(q, limit=5)
     items = [schemas.Suggestion(id=hit["slug"], title=hit["title"], snippet=hit.get("snippet") or "",
                                 url=f"/help/articles/{hit['slug']}") for hit in found.get("results", [])[:5]]
@@ -147,7 +148,7 @@ def _require_own_repayment(user_id: str, repayment_id: str) -> None:
     """A case may name only the caller's own repayment: one GetItem on the caller's key (no Scan)."""
     from chalicelib.repay import store as repay_store
     if repay_store.get_repayment(user_id, repayment_id) is None:  # someone else's id looks like a missing one
-        raise errors.Unprocessable("repayment_id：找不到这笔还款（只能关联您本人的还款记录）。",
+        raise domain.Rejected("repayment_id：找不到这笔还款（只能关联您本人的还款记录）。",
                                    code="repayment_not_found", field="repayment_id")
 
 
@@ -183,7 +184,7 @@ def _open_case(actor: Actor, ctx: Context, category: str, description: str, repa
                                           "user": user_hash(actor.user_id)})
         metric("CaseOpened", category=category)
         return _outcome(view, claim, 201)
-    raise errors.ServiceUnavailable("暂时无法生成案件编号，请稍后重试。", code="reference_exhausted")
+    raise domain.Busy("暂时无法生成案件编号，请稍后重试。", code="reference_exhausted")
 
 
 def _freeze(user_id: str, case_id: str) -> None:
@@ -303,16 +304,16 @@ def queue(actor: Actor, step: str, *, limit: int, cursor: str | None) -> schemas
     try:
         cases, next_cursor = store.queue_page(step, limit=limit, cursor=cursor)
     except store.BadCursor:
-        raise errors.BadRequest("cursor 无效，请从第一页重新开始。", code="invalid_cursor", field="cursor") from None
+        raise domain.Invalid("cursor 无效，请从第一页重新开始。", code="invalid_cursor", field="cursor") from None
     return schemas.QueuePage(step=step, items=[summary(c) for c in cases], next_cursor=next_cursor)
 
 
 def unfreeze(actor: Actor, ctx: Context, user_id: str) -> schemas.AccountFreeze:
     """Only senior support lifts a security freeze; the user's frozen cases record it."""
     if not actor.has_role(SENIOR_SUPPORT):
-        raise errors.Forbidden("只有高级客服（senior-support）可以解除账户冻结。", code="forbidden_role")
+        raise domain.NotAllowed("只有高级客服（senior-support）可以解除账户冻结。", code="forbidden_role")
     if not re.fullmatch(r"[A-Za-z0-9\-]{1,128}", user_id or ""):
-        raise errors.BadRequest("user_id 格式不正确。", code="invalid_user_id", field="user_id")
+        raise domain.Invalid("user_id 格式不正确。", code="invalid_user_id", field="user_id")
     from chalicelib.repay import service as repay_service
     repay_service.unfreeze_account(user_id, actor=actor.user_id)
     for case in store.cases_of_user(user_id):

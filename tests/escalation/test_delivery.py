@@ -34,7 +34,7 @@ def test_sweep_and_user_click_at_the_same_moment_move_the_case_once(api, alice, 
 
 
 def test_the_losing_writer_gets_a_conflict_not_a_second_move(api, alice, agent, clock, open_case):
-    from chalicelib import errors
+    from chalicelib import domain
     from chalicelib.escalation import hours, model, service, store
     clocks = hours.clocks(settings())
     case_id = open_case(alice)["case_id"]
@@ -45,7 +45,7 @@ def test_the_losing_writer_gets_a_conflict_not_a_second_move(api, alice, agent, 
     with pytest.raises(store.VersionConflict):
         store.save(model.escalate(stale, clock.now(), clocks=clocks, actor="user", reason="x"),
                    expected_version=stale.version)
-    with pytest.raises(errors.Conflict):
+    with pytest.raises(domain.Conflicting):
         service._apply(Context.current(), stale,
                        lambda c: model.escalate(c, clock.now(), clocks=clocks, actor="user", reason="x"), staff=False)
     assert store.get(case_id).step == "senior"
