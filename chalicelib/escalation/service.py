@@ -13,6 +13,7 @@ Answers are the declared response models of ``schemas.py``, validated as they ar
 """
 from __future__ import annotations
 
+import json
 import math
 import re
 
@@ -99,31 +100,49 @@ def _once(actor: Actor, key: str | None, scope: str, payload: dict, action) -> i
     return idempotency.run(actor.user_id, key, scope=scope, payload=payload, action=action, wording=WORDING)
 
 
+# A DynamoDB item holds at most 400 KB: an answer larger than this (a case with a very long
+# conversation) is not written in the case's transaction; ``idempotency.run`` stores it afterwards
+# if it can (and logs if not), so the change still answers instead of failing.
+MAX_ANSWER_BYTES = 300_000
+
+
+def _answer(claim: idempotency.Claim | None, status: int, view: schemas.CaseView) -> list[dict]:
+    """The key's completion as a transaction element (none without a key or when too large)."""
+    if claim is None:
+        return []
+    body = as_body(view)
+    if len(json.dumps(body, ensure_ascii=False).encode()) > MAX_ANSWER_BYTES:
+        return []
+    return [claim.completion(status, body)]
+
+
 def _apply(ctx: Context, case: Case, change, messages=lambda new: [], extra=(), *, staff: bool,
-           claim: idempotency.Claim | None = None, added: tuple[dict, ...] = ()) -> tuple[Case, schemas.CaseView]:
+           claim: idempotency.Claim | None = None, added: tuple[dict, ...] = ()) -> tuple[Case, schemas.CaseView, bool]:
     """Apply a rule and commit it with the caller's view of the result (and, under an
     Idempotency-Key, that view as the key's answer, in the same transaction).
 
     A lost race or a forbidden transition becomes a 409. ``added``: conversation entries the
-    transaction writes (so the view shows them before they can be read back).
+    transaction writes (so the view shows them before they can be read back). Returns the new
+    case, its view and whether the key's answer was written with it.
     """
     try:
         new = change(case)
     except RuleViolation as exc:
         raise _conflict(exc, ctx) from None
     view = case_view(ctx, new, staff=staff, added=added)
-    elements = [*extra, *([claim.completion(200, as_body(view))] if claim else [])]
+    answer = _answer(claim, 200, view)
+    elements = [*extra, *answer]
     try:
         _commit(case, new, messages(new), elements)
     except store.VersionConflict:
         raise domain.Conflicting("案件状态刚刚发生了变化，请刷新后重试。", code="version_conflict") from None
     except store.ElementFailed:  # the key's claim lapsed and another request holds it now
         raise WORDING.in_progress_error() from None
-    return new, view
+    return new, view, bool(answer)
 
 
-def _outcome(view: schemas.CaseView, claim: idempotency.Claim | None, status: int = 200) -> idempotency.Outcome:
-    return idempotency.Outcome(status, as_body(view), recorded=claim is not None)
+def _outcome(view: schemas.CaseView, recorded: bool, status: int = 200) -> idempotency.Outcome:
+    return idempotency.Outcome(status, as_body(view), recorded=recorded)
 
 
 # ---------------------------------------------------------------- deflection
@@ -173,9 +192,9 @@ def _open_case(actor: Actor, ctx: Context, category: str, description: str, repa
             # Stolen funds: freeze first, so that even if writing the case fails the money is safe.
             _freeze(actor.user_id, case_id)
         view = case_view(ctx, case, staff=False)
+        answer = _answer(claim, 201, view)
         try:
-            _commit(None, case, notifications.arrival(case, ctx.settings, created=True),
-                    [claim.completion(201, as_body(view))] if claim else [])
+            _commit(None, case, notifications.arrival(case, ctx.settings, created=True), answer)
         except store.DuplicateReference:
             continue
         except store.ElementFailed:
@@ -183,7 +202,7 @@ def _open_case(actor: Actor, ctx: Context, category: str, description: str, repa
         logger.info("case opened", extra={"case_id": case_id, "category": category, "step": case.step,
                                           "user": user_hash(actor.user_id)})
         metric("CaseOpened", category=category)
-        return _outcome(view, claim, 201)
+        return _outcome(view, bool(answer), 201)
     raise domain.Busy("暂时无法生成案件编号，请稍后重试。", code="reference_exhausted")
 
 
@@ -221,12 +240,12 @@ def _escalate(actor: Actor, ctx: Context, case_id: str, reason: str,
         _require_step_role(actor, case)
         by_whom, by = "support", actor.user_id
     clocks = hours.clocks(ctx.settings)
-    new, view = _apply(ctx, case, lambda c: model.escalate(c, ctx.now, clocks=clocks, actor=by_whom, reason=reason,
-                                                           by=by),
-                       lambda n: notifications.arrival(n, ctx.settings, created=False, reason=reason),
-                       staff=by_whom == "support", claim=claim)
+    new, view, recorded = _apply(ctx, case,
+                                 lambda c: model.escalate(c, ctx.now, clocks=clocks, actor=by_whom, reason=reason, by=by),
+                                 lambda n: notifications.arrival(n, ctx.settings, created=False, reason=reason),
+                                 staff=by_whom == "support", claim=claim)
     metric("CaseEscalated", actor=by_whom, step=new.step)
-    return _outcome(view, claim)
+    return _outcome(view, recorded)
 
 
 def add_user_message(actor: Actor, ctx: Context, case_id: str, message: str,
@@ -236,19 +255,20 @@ def add_user_message(actor: Actor, ctx: Context, case_id: str, message: str,
         entry = {"at": isoformat(ctx.now), "author": "user", "text": message}
         clocks = hours.clocks(ctx.settings)
         # When the answer resumes a paused clock, the team is told it owes a response again.
-        _, view = _apply(ctx, case, lambda c: model.user_message(c, ctx.now, clocks),
+        _, view, recorded = _apply(ctx, case, lambda c: model.user_message(c, ctx.now, clocks),
                          lambda n: notifications.team_messages(n, "user_replied", ctx.settings)
                          if n.timeline[-1]["event"] == "resumed" else [],
                          extra=[store.conversation_item(case_id, "MSG", entry)], staff=False, claim=claim,
                          added=(entry,))
-        return _outcome(view, claim)
+        return _outcome(view, recorded)
     return _once(actor, idempotency_key, "case_message", {"case_id": case_id, "message": message}, action)
 
 
 def confirm(actor: Actor, ctx: Context, case_id: str, idempotency_key: str | None = None) -> idempotency.Outcome:
     def action(claim: idempotency.Claim | None) -> idempotency.Outcome:
         case = _load_own(actor, case_id)
-        return _outcome(_apply(ctx, case, lambda c: model.confirm(c, ctx.now), staff=False, claim=claim)[1], claim)
+        _, view, recorded = _apply(ctx, case, lambda c: model.confirm(c, ctx.now), staff=False, claim=claim)
+        return _outcome(view, recorded)
     return _once(actor, idempotency_key, "case_confirm", {"case_id": case_id}, action)
 
 
@@ -257,10 +277,10 @@ def reopen(actor: Actor, ctx: Context, case_id: str, reason: str,
     def action(claim: idempotency.Claim | None) -> idempotency.Outcome:
         case = _load_own(actor, case_id)
         clocks = hours.clocks(ctx.settings)
-        _, view = _apply(ctx, case, lambda c: model.reopen(c, ctx.now, clocks=clocks, reason=reason),
+        _, view, recorded = _apply(ctx, case, lambda c: model.reopen(c, ctx.now, clocks=clocks, reason=reason),
                          lambda n: notifications.team_messages(n, "arrived", ctx.settings, f"用户重新打开：{reason}"),
                          staff=False, claim=claim)
-        return _outcome(view, claim)
+        return _outcome(view, recorded)
     return _once(actor, idempotency_key, "case_reopen", {"case_id": case_id, "reason": reason}, action)
 
 

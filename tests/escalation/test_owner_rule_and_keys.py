@@ -153,3 +153,16 @@ def test_owner_changes_replay_under_the_same_key(api, alice, agent, clock, open_
         assert confirmed.status == 200 and confirmed.json["status"] == "closed"
     events = [e["event"] for e in api.get(f"/support/cases/{case_id}", token=alice.token).json["timeline"]]
     assert events.count("reopened") == 1 and events.count("confirmed") == 1 and events.count("user_message") == 1
+
+
+def test_a_case_with_a_very_long_conversation_still_answers_under_a_key(api, alice, clock, open_case):
+    """An answer too large to keep in DynamoDB beside the case (400 KB an item) is not a 500."""
+    case_id = open_case(alice)["case_id"]
+    text = "这是补充说明，" * 280  # 1,960 characters, ~5.9 KB in UTF-8
+    for _ in range(70):
+        assert api.post(f"/support/cases/{case_id}/messages", token=alice.token,
+                        json_body={"message": text}).status == 200
+    sent = api.post(f"/support/cases/{case_id}/messages", token=alice.token, json_body={"message": "最后一条"},
+                    headers=key())
+    assert sent.status == 200, sent.text
+    assert len(sent.json["conversation"]) == 71 and sent.json["conversation"][-1]["text"] == "最后一条"
