@@ -70,19 +70,25 @@ def raw_body(request) -> bytes:
 
 
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_JSON_BRACKET = re.compile(rb"[\[\]{}]")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_INNERMOST_PAIR = re.compile(rb"\[\]|\{\}")  # one pass: pairs adjacent before it, one level
 
 
 def _nested_too_deep(body: bytes) -> bool:
-    """Whether arrays/objects nest deeper than ``MAX_JSON_DEPTH`` (brackets inside strings do not count)."""
+    """Whether arrays/objects nest deeper than ``MAX_JSON_DEPTH`` (brackets inside strings do not count).
+
+    Each round deletes the innermost ``[]`` / ``{}`` pairs, one level; whatever is left after
+    ``MAX_JSON_DEPTH`` rounds nests deeper (or does not pair up: not JSON either way).
+    """
     if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
         return False
-    depth = 0
-    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub(b"", body)):
-        depth += 1 if bracket in (b"[", b"{") else -1
-        if depth > MAX_JSON_DEPTH:
-            return True
-    return False
+    brackets = _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
+    for _ in range(MAX_JSON_DEPTH):
+        inner = _INNERMOST_PAIR.sub(b"", brackets)
+        if inner == brackets:
+            break
+        brackets = inner
+    return bool(brackets)
 
 
 def json_object(request) -> dict[str, Any]:

@@ -25,3 +25,12 @@ def test_brackets_inside_strings_do_not_count_as_nesting(api, alice):
 def test_moderate_nesting_is_judged_by_the_schema_not_refused_as_json(api, alice):
     response = api.post("/support/cases", token=alice.token, body=b'{"category": ' + b"[" * 20 + b"]" * 20 + b"}")
     assert response.status == 400 and response.json["error"]["code"] != "invalid_json"
+
+
+def test_the_depth_limit_counts_arrays_and_objects_alike():
+    from chalicelib import http
+    level_32 = b'{"a":' * 16 + b"[" * 16 + b"]" * 16 + b"}" * 16
+    assert not http._nested_too_deep(level_32)
+    assert http._nested_too_deep(b"[" + level_32 + b"]")
+    assert http._nested_too_deep(b"[{" * 17 + b"}]" * 17)
+    assert not http._nested_too_deep(b'{"s":"' + b"[" * 100 + b'\\"' + b"{" * 100 + b'"}')
