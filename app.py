@@ -13,6 +13,7 @@ coldstart.before_imports()  # collector paused, pydantic's plugin discovery skip
 from chalice import AuthResponse, Rate  # noqa: E402
 
 from chalicelib import aws, deadline, domain, errors, http, ratelimit  # noqa: E402
+from chalicelib.context import Context  # noqa: E402
 from chalicelib.lazy import lazy_import, lazy_schemas  # noqa: E402
 from chalicelib.openapi import api_contract, document, render_docs  # noqa: E402
 from chalicelib.models import Health, Me  # noqa: E402
@@ -31,14 +32,14 @@ app.api.binary_types = []  # everything we serve is text (JSON or HTML)
 # ---------------------------------------------------------------- shared
 @app.authorizer(ttl_seconds=300)
 def cognito_jwt(auth_request):
-    """Verifies the Cognito bearer JWT; roles travel on as a comma list."""
+    """Verifies the Cognito bearer JWT; roles travel on as a JSON list (http.roles_context / http.actor)."""
     try:
         claims = auth.verify(auth.bearer_token(auth_request.token))
     except auth.InvalidToken as exc:
         logger.info("token rejected", extra={"reason": str(exc)})
         raise auth.unauthorized_error() from None
     return AuthResponse(routes=["*"], principal_id=claims.sub,
-                        context={"username": claims.username, "groups": ",".join(claims.groups)})
+                        context={"username": claims.username, "groups": http.roles_context(claims.groups)})
 
 
 @app.middleware("http")
@@ -315,6 +316,14 @@ def _who():
     return http.actor(app.current_request)
 
 
+def _idempotency_key() -> str | None:
+    return http.header(app.current_request, "Idempotency-Key")
+
+
+# Optional on the owner's other changes: with a key, a repeat replays the first answer.
+_OPTIONAL_IDEMPOTENCY_HEADER = {"Idempotency-Key": {**_IDEMPOTENCY_HEADER["Idempotency-Key"], "required": False}}
+
+
 @app.route("/support/suggestions", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("Knowledge-base articles that may already answer the question (before opening a case)",
               tag="escalation", query=esc_schemas.SuggestionQuery, responses={200: esc_schemas.Suggestions},
@@ -326,12 +335,15 @@ def case_suggestions():
 
 @app.route("/support/cases", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("Open a case (account_security starts at senior with P1 and freezes repayments at once)",
-              tag="escalation", body=esc_schemas.NewCase, responses={201: esc_schemas.CaseView}, errors=(503,))
+              tag="escalation", body=esc_schemas.NewCase, headers=_OPTIONAL_IDEMPOTENCY_HEADER,
+              responses={201: esc_schemas.CaseView}, errors=(409, 422, 429, 503))
 def open_case():
     body = http.parse_body(app.current_request, esc_schemas.NewCase)
-    view = escalation.open_case(_who(), category=body.category, description=body.description,
-                                repayment_id=body.repayment_id)
-    return http.json_response(view, status=201, headers={"Location": f"/support/cases/{view['case_id']}"})
+    who = _who()
+    ratelimit.hit("case_open", who.user_id)  # each case texts the user and e-mails a team
+    opened = escalation.open_case(who, Context.current(), category=body.category, description=body.description,
+                                  repayment_id=body.repayment_id, idempotency_key=_idempotency_key())
+    return _idempotent_response(opened, {"Location": f"/support/cases/{opened.body['case_id']}"})
 
 
 @app.route("/support/cases", methods=["GET"], authorizer=cognito_jwt)
@@ -344,54 +356,62 @@ def my_cases():
 @api_contract("A case: step, status, deadline, timeline and what happens next (staff also see notes)",
               tag="escalation", responses={200: esc_schemas.CaseView}, errors=(404,))
 def get_case(case_id):
-    return http.json_response(escalation.get_case(_who(), case_id))
+    return http.json_response(escalation.get_case(_who(), Context.current(), case_id))
 
 
 @app.route("/support/cases/{case_id}/escalate", methods=["POST"], authorizer=cognito_jwt)
-@api_contract("Move the case to the next step (the owner: not solved; staff: escalate)", tag="escalation",
-              body=esc_schemas.Reason, responses={200: esc_schemas.CaseView}, errors=(403, 404, 409))
+@api_contract("Move the case one step up, once per Idempotency-Key (the owner: not solved — once the step has "
+              "answered or its limit has lapsed, else 409 step_not_answered; staff: escalate)", tag="escalation",
+              body=esc_schemas.Reason, headers=_IDEMPOTENCY_HEADER, responses={200: esc_schemas.CaseView},
+              errors=(400, 403, 404, 409, 422))
 def escalate_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Reason)
-    return http.json_response(escalation.escalate(_who(), case_id, body.reason))
+    moved = escalation.escalate(_who(), Context.current(), case_id, body.reason, _idempotency_key())
+    return _idempotent_response(moved)
 
 
 @app.route("/support/cases/{case_id}/messages", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("The owner adds information (resumes a clock paused while waiting on the user)", tag="escalation",
-              body=esc_schemas.UserMessage, responses={200: esc_schemas.CaseView}, errors=(403, 404, 409))
+              body=esc_schemas.UserMessage, headers=_OPTIONAL_IDEMPOTENCY_HEADER,
+              responses={200: esc_schemas.CaseView}, errors=(403, 404, 409, 422))
 def case_user_message(case_id):
     body = http.parse_body(app.current_request, esc_schemas.UserMessage)
-    return http.json_response(escalation.add_user_message(_who(), case_id, body.message))
+    added = escalation.add_user_message(_who(), Context.current(), case_id, body.message, _idempotency_key())
+    return _idempotent_response(added)
 
 
 @app.route("/support/cases/{case_id}/confirm", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("The owner confirms a resolved case is solved (closes it)", tag="escalation",
-              responses={200: esc_schemas.CaseView}, errors=(403, 404, 409))
+              headers=_OPTIONAL_IDEMPOTENCY_HEADER, responses={200: esc_schemas.CaseView},
+              errors=(400, 403, 404, 409, 422))
 def confirm_case(case_id):
-    return http.json_response(escalation.confirm(_who(), case_id))
+    return _idempotent_response(escalation.confirm(_who(), Context.current(), case_id, _idempotency_key()))
 
 
 @app.route("/support/cases/{case_id}/reopen", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("The owner reopens a resolved case within 7 days (back to the step it was in)", tag="escalation",
-              body=esc_schemas.Reason, responses={200: esc_schemas.CaseView}, errors=(403, 404, 409))
+              body=esc_schemas.Reason, headers=_OPTIONAL_IDEMPOTENCY_HEADER, responses={200: esc_schemas.CaseView},
+              errors=(403, 404, 409, 422))
 def reopen_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Reason)
-    return http.json_response(escalation.reopen(_who(), case_id, body.reason))
+    reopened = escalation.reopen(_who(), Context.current(), case_id, body.reason, _idempotency_key())
+    return _idempotent_response(reopened)
 
 
 @app.route("/support/cases/{case_id}/export", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("The case as JSON to attach to a complaint (with regulator/legal routes and evidence list)",
               tag="escalation", responses={200: esc_schemas.CaseExport}, errors=(404,))
 def export_case(case_id):
-    view = escalation.export(_who(), case_id)
+    view = escalation.export(_who(), Context.current(), case_id)
     return http.json_response(view, headers={
-        "Content-Disposition": f'attachment; filename="{view["reference"]}.json"'})
+        "Content-Disposition": f'attachment; filename="{view.reference}.json"'})
 
 
 @app.route("/support/cases/{case_id}/export.html", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("The case as a printable page (HTML)", tag="escalation", responses={200: None}, errors=(404,),
               html=True)
 def export_case_html(case_id):
-    return http.html_response(escalation.export_html(_who(), case_id))
+    return http.html_response(escalation.export_html(_who(), Context.current(), case_id))
 
 
 @app.route("/support/cases/{case_id}/assign", methods=["POST"], authorizer=cognito_jwt)
@@ -399,7 +419,7 @@ def export_case_html(case_id):
               body=esc_schemas.Assign, responses={200: esc_schemas.CaseView}, errors=(403, 404, 409))
 def assign_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Assign)
-    return http.json_response(escalation.assign(_who(), case_id, body.assignee))
+    return http.json_response(escalation.assign(_who(), Context.current(), case_id, body.assignee))
 
 
 @app.route("/support/cases/{case_id}/notes", methods=["POST"], authorizer=cognito_jwt)
@@ -407,7 +427,7 @@ def assign_case(case_id):
               body=esc_schemas.Note, responses={201: esc_schemas.NoteAdded}, errors=(403, 404))
 def note_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Note)
-    return http.json_response(escalation.add_note(_who(), case_id, body.text), status=201)
+    return http.json_response(escalation.add_note(_who(), Context.current(), case_id, body.text), status=201)
 
 
 @app.route("/support/cases/{case_id}/reply", methods=["POST"], authorizer=cognito_jwt)
@@ -416,7 +436,8 @@ def note_case(case_id):
               errors=(403, 404, 409))
 def reply_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Reply)
-    return http.json_response(escalation.reply(_who(), case_id, body.message, body.await_user))
+    replied = escalation.reply(_who(), Context.current(), case_id, body.message, body.await_user)
+    return http.json_response(replied)
 
 
 @app.route("/support/cases/{case_id}/resolve", methods=["POST"], authorizer=cognito_jwt)
@@ -425,7 +446,7 @@ def reply_case(case_id):
               errors=(403, 404, 409))
 def resolve_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Resolve)
-    return http.json_response(escalation.resolve(_who(), case_id, body.summary))
+    return http.json_response(escalation.resolve(_who(), Context.current(), case_id, body.summary))
 
 
 @app.route("/support/queues/{step}", methods=["GET"], authorizer=cognito_jwt)
@@ -442,20 +463,20 @@ def support_queue(step):
 @api_contract("Lift a security freeze on a user's repayments (senior-support only)", tag="escalation",
               responses={200: esc_schemas.AccountFreeze}, errors=(400, 403))
 def unfreeze_account(user_id):
-    return http.json_response(escalation.unfreeze(_who(), user_id))
+    return http.json_response(escalation.unfreeze(_who(), Context.current(), user_id))
 
 
 @app.route("/help/cases/{case_id}", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("The signed-in user's case as a help-centre page (HTML; bearer token required)", tag="escalation",
               responses={200: None}, errors=(404,), html=True)
 def help_case(case_id):
-    return http.html_response(escalation.help_page(_who(), case_id))
+    return http.html_response(escalation.help_page(_who(), Context.current(), case_id))
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def escalation_sweep(event):
     """Warn teams before deadlines, escalate lapsed steps, auto-close resolved cases after 7 days."""
-    escalation.sweep()
+    escalation.sweep(Context.current())
 
 
 # ---------------------------------------------------------------- cold start (shared)

@@ -119,8 +119,11 @@ def verify(token: str) -> Claims:
     if audience != cfg.user_pool_client_id:
         raise InvalidToken("token issued for another client")
     username = claims.get("cognito:username") or claims.get("username") or claims["sub"]
-    groups = tuple(str(g) for g in claims.get("cognito:groups") or ())
-    return Claims(sub=str(claims["sub"]), username=str(username), groups=groups, token_use=token_use)
+    groups = claims.get("cognito:groups", [])
+    # Cognito sends a list of group names; anything else (a string would become one role per letter) is refused.
+    if not isinstance(groups, list) or not all(isinstance(g, str) and g for g in groups):
+        raise InvalidToken("cognito:groups is not a list of group names")
+    return Claims(sub=str(claims["sub"]), username=str(username), groups=tuple(groups), token_use=token_use)
 
 
 def unauthorized_error(message: str = "请先登录（登录已失效或凭证无效）。") -> Exception:

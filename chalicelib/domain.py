@@ -30,6 +30,10 @@ class Missing(DomainError):
     """No such thing — or someone else's, which looks exactly the same."""
 
 
+class NotAllowed(DomainError):
+    """The caller may not do this (a role, or someone else's case to act on)."""
+
+
 class Conflicting(DomainError):
     """Not in this state: the thing is not (or no longer) where the request needs it."""
 

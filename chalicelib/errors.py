@@ -88,7 +88,8 @@ def from_domain(exc) -> ApiError:
     """A use case's refusal (``chalicelib.domain``) as the HTTP error it answers: the one mapping."""
     from chalicelib import domain
 
-    status = {domain.Invalid: ValidationFailed, domain.Missing: NotFound, domain.Conflicting: Conflict,
+    status = {domain.Invalid: ValidationFailed, domain.Missing: NotFound, domain.NotAllowed: Forbidden,
+              domain.Conflicting: Conflict,
               domain.Rejected: Unprocessable, domain.Frozen: Locked, domain.Busy: ServiceUnavailable}
     http_error = next((cls for kind, cls in status.items() if isinstance(exc, kind)), Conflict)
     headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None

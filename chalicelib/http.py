@@ -9,8 +9,8 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 import sys
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pydantic
@@ -20,8 +20,10 @@ from chalice.app import ChaliceUnhandledError, ChaliceViewError
 from chalicelib import errors
 from chalicelib.actor import Actor
 from chalicelib.lazy import ModelRef, resolved
+from chalicelib.models import as_body
 
 MAX_BODY_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 32  # our bodies nest 3 levels; json.loads recurses once per level (RecursionError near 1,000)
 Model = TypeVar("Model", bound=pydantic.BaseModel)
 
 # pydantic error types → what we tell the user, in Chinese.
@@ -68,12 +70,39 @@ def raw_body(request) -> bytes:
     return body
 
 
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_INNERMOST_PAIR = re.compile(rb"\[\]|\{\}")  # one pass: pairs adjacent before it, one level
+
+
+def _nested_too_deep(body: bytes) -> bool:
+    """Whether arrays/objects nest deeper than ``MAX_JSON_DEPTH`` (brackets inside strings do not count).
+
+    Each round deletes the innermost ``[]`` / ``{}`` pairs, one level; whatever is left after
+    ``MAX_JSON_DEPTH`` rounds nests deeper (or does not pair up: not JSON either way).
+    """
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return False
+    brackets = _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
+    for _ in range(MAX_JSON_DEPTH):
+        inner = _INNERMOST_PAIR.sub(b"", brackets)
+        if inner == brackets:
+            break
+        brackets = inner
+    return bool(brackets)
+
+
 def json_object(request) -> dict[str, Any]:
     body = raw_body(request)
     if not body.strip():
         raise errors.BadRequest("请求内容为空，需要一个 JSON 对象。", code="invalid_json")
+    too_deep = errors.BadRequest(f"请求内容的 JSON 嵌套过深（最多 {MAX_JSON_DEPTH} 层）。", code="invalid_json")
+    if _nested_too_deep(body):
+        raise too_deep
     try:
         data = json.loads(body)
+    except RecursionError:  # an encoding the bracket count does not see (UTF-16/32 bodies)
+        raise too_deep from None
     except (ValueError, UnicodeDecodeError):
         raise errors.BadRequest("请求内容不是合法的 JSON。", code="invalid_json") from None
     if not isinstance(data, dict):
@@ -105,6 +134,9 @@ def header(request, name: str) -> str | None:
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """``body``: JSON-able data, or a response model (sent as ``models.as_body`` shapes it)."""
+    if isinstance(body, pydantic.BaseModel):
+        body = as_body(body)
     # Chinese text stays readable in curl output instead of \uXXXX escapes.
     payload = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str)
     merged = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
@@ -145,21 +177,30 @@ def html_response(html: str, status: int = 200, headers: dict[str, str] | None =
     return Response(body=html, status_code=status, headers=merged)
 
 
-Principal = Actor   # the signed-in caller is the domain's Actor (chalicelib/actor.py)
+def roles_context(groups) -> str:
+    """The caller's groups as the authorizer passes them on: a JSON list (context values must be strings)."""
+    return json.dumps(list(groups), ensure_ascii=False, separators=(",", ":"))
 
 
-def principal(request) -> Principal:
+def _roles(context: dict) -> frozenset[str]:
+    """Roles from the authorizer context, parsed strictly: a JSON list of names, nothing else."""
+    raw = context.get("groups", "[]")
+    try:
+        roles = json.loads(raw) if isinstance(raw, str) else None
+    except ValueError:
+        roles = None
+    if not isinstance(roles, list) or not all(isinstance(role, str) and role for role in roles):
+        raise errors.Unauthorized()
+    return frozenset(roles)
+
+
+def actor(request) -> Actor:
+    """The signed-in caller, as the authorizer established it (the one way routes get it)."""
     context = (request.context or {}).get("authorizer") or {}
     user_id = context.get("principalId") or context.get("sub")
     if not user_id:  # only reachable if a route forgot its authorizer
         raise errors.Unauthorized()
-    roles = frozenset(r for r in (context.get("groups") or "").split(",") if r)
-    return Principal(user_id=user_id, username=context.get("username", ""), roles=roles)
-
-
-def actor(request) -> Actor:
-    """The signed-in caller, as the authorizer established it: the one way ``app.py`` gets the caller."""
-    return principal(request)
+    return Actor(user_id=user_id, username=context.get("username", ""), roles=_roles(context))
 
 
 def client_key(request) -> str:

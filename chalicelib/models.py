@@ -17,6 +17,12 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(defer_build=True)
 
 
+def as_body(model: BaseModel) -> dict:
+    """A response model as the JSON body it is sent as: by alias, and fields left unset (such as
+    staff-only ones on a user's view) left out."""
+    return model.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
 class Health(ApiModel):
     """Service is up."""
     status: Literal["ok"]

@@ -1,20 +1,23 @@
 """Demo cases for ``make serve``: alice has a fresh frontline case, bob's fees case is with senior support."""
 from __future__ import annotations
 
+from chalicelib.actor import Actor
+from chalicelib.context import Context
 from chalicelib.escalation import service
-from chalicelib.http import Principal
 
 
-def _principal(user) -> Principal:
-    return Principal(user_id=user.user_id, username=user.username, roles=frozenset({user.role} if user.role else ()))
+def _actor(user) -> Actor:
+    return Actor(user_id=user.user_id, username=user.username, roles=frozenset({user.role} if user.role else ()))
 
 
 def seed(users) -> None:
-    alice, bob, agent, lead = (_principal(users[name]) for name in ("alice", "bob", "agent", "lead"))
-    service.open_case(alice, category="repayment_delay", description="信用卡还款两天了还没到账，银行说没收到",
+    alice, bob, agent, lead = (_actor(users[name]) for name in ("alice", "bob", "agent", "lead"))
+    ctx = Context.current()
+    service.open_case(alice, ctx, category="repayment_delay", description="信用卡还款两天了还没到账，银行说没收到",
                       repayment_id=None)
-    fees = service.open_case(bob, category="fees", description="还款时被多收了 5 元手续费，没有提前告知", repayment_id=None)
-    service.reply(agent, fees["case_id"], "您好，手续费按费率表收取，详情见帮助中心「费用说明」。", await_user=False)
-    service.escalate(bob, fees["case_id"], "解释没有解决问题，我要求退还手续费")
-    service.add_note(lead, fees["case_id"], "核对费率表版本，若为旧版页面展示错误可退费")
+    fees = service.open_case(bob, ctx, category="fees", description="还款时被多收了 5 元手续费，没有提前告知",
+                             repayment_id=None).body
+    service.reply(agent, ctx, fees["case_id"], "您好，手续费按费率表收取，详情见帮助中心「费用说明」。", await_user=False)
+    service.escalate(bob, ctx, fees["case_id"], "解释没有解决问题，我要求退还手续费", f"seed-{fees['case_id']}")
+    service.add_note(lead, ctx, fees["case_id"], "核对费率表版本，若为旧版页面展示错误可退费")
     print(f"[seed] escalation: cases for alice and bob (bob's {fees['case_id']} is at senior)", flush=True)

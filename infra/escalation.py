@@ -26,5 +26,5 @@ def queues(cfg):
 
 
 def topics(cfg):
-    return [{"name": cfg.escalation_topic_prefix + step.name, "queues": [cfg.team_queue_prefix + step.team]}
+    return [{"name": step.topic(cfg), "queues": [step.queue(cfg)]}
             for step in steps.STEPS]

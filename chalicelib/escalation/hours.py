@@ -3,9 +3,11 @@
 Three ways to count, chosen per case and step:
 - business hours (default): only 09:00–18:00 on business days of the shared
   calendar (``chalicelib/calendar.py``, Asia/Shanghai, holidays and 调休 from
-  ``settings().escalation_calendar_path``);
+  the ``escalation_calendar_path`` setting);
 - round the clock: ``account_security`` cases;
-- wall-clock seconds from ``settings().step_limit_overrides`` (demos, e2e).
+- wall-clock seconds from the ``step_limit_overrides`` setting (demos, e2e).
+
+``clocks(cfg)`` gathers the two settings into a ``Clocks`` the rules in ``model.py`` are given.
 
 Pausing (waiting on the user) stores the used time in the clock's own unit;
 resuming starts the remainder from the resume moment.
@@ -13,18 +15,15 @@ resuming starts the remainder from the resume moment.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
 
 from chalicelib.calendar import BusinessCalendar
-from chalicelib.config import settings
+from chalicelib.config import Settings
 from chalicelib.escalation import steps as step_defs
 
 OPENS = dt.time(9, 0)
 CLOSES = dt.time(18, 0)
-
-
-def calendar() -> BusinessCalendar:
-    return BusinessCalendar.from_file(settings().escalation_calendar_path)
 
 
 @dataclass(frozen=True)
@@ -32,6 +31,7 @@ class StepClock:
     kind: str          # "business" | "continuous" | "override"
     limit_seconds: float
     warn_fraction: float
+    calendar: BusinessCalendar | None = None  # what "business" counts on
 
     def deadline(self, start: dt.datetime, used_seconds: float = 0) -> dt.datetime:
         return self._add(start, max(0.0, self.limit_seconds - used_seconds))
@@ -45,24 +45,41 @@ class StepClock:
             return 0.0
         if self.kind != "business":
             return (end - start).total_seconds()
-        return business_seconds_between(calendar(), start, end)
+        return business_seconds_between(self.calendar, start, end)
 
     def _add(self, start: dt.datetime, seconds: float) -> dt.datetime:
         if self.kind != "business":
             return start + dt.timedelta(seconds=seconds)
         if seconds <= 0:
             return start
-        return calendar().add_business_hours(start, seconds / 3600, opens=OPENS, closes=CLOSES).astimezone(dt.timezone.utc)
+        return self.calendar.add_business_hours(start, seconds / 3600, opens=OPENS,
+                                                closes=CLOSES).astimezone(dt.timezone.utc)
 
 
-def clock_for(step_name: str, *, security: bool) -> StepClock:
-    step = step_defs.get(step_name)
-    override = step_defs.overrides().get(step_name)
-    if override is not None:
-        return StepClock("override", override, step.warn_fraction)
-    if security:
-        return StepClock("continuous", step.security_limit_hours * 3600, step.warn_fraction)
-    return StepClock("business", step.limit_hours * 3600, step.warn_fraction)
+@dataclass(frozen=True)
+class Clocks:
+    """How every step's limit is counted: the business calendar and any wall-clock overrides."""
+    calendar: BusinessCalendar
+    overrides: dict[str, float] = field(default_factory=dict)  # step name → seconds
+
+    def for_step(self, step_name: str, *, security: bool) -> StepClock:
+        step = step_defs.get(step_name)
+        override = self.overrides.get(step_name)
+        if override is not None:
+            return StepClock("override", override, step.warn_fraction)
+        if security:
+            return StepClock("continuous", step.security_limit_hours * 3600, step.warn_fraction)
+        return StepClock("business", step.limit_hours * 3600, step.warn_fraction, self.calendar)
+
+
+def clocks(cfg: Settings) -> Clocks:
+    """The step clocks the settings describe (a bad ``step_limit_overrides`` is a ValueError)."""
+    return _clocks(cfg.escalation_calendar_path, cfg.step_limit_overrides)
+
+
+@functools.cache
+def _clocks(calendar_path: str, overrides_spec: str) -> Clocks:
+    return Clocks(BusinessCalendar.from_file(calendar_path), step_defs.overrides(overrides_spec))
 
 
 def business_seconds_between(cal: BusinessCalendar, start: dt.datetime, end: dt.datetime) -> float:

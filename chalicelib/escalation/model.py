@@ -11,6 +11,8 @@ A case sits at one step with one status:
 
 Every change returns a new ``Case`` with ``version + 1`` and one more timeline
 entry; the store writes it only if the stored version is still the old one.
+Rules are given the moment (``now``) and, where a step clock is involved, the
+``hours.Clocks`` to count with: nothing here reads the clock or the settings.
 """
 from __future__ import annotations
 
@@ -30,11 +32,15 @@ REFERENCE_PATTERN = r"^RD-\d{8}-[0-9A-HJKMNP-TV-Z]{4}$"
 
 
 class RuleViolation(Exception):
-    """The requested change is not allowed in the case's current state (→ 409)."""
+    """The requested change is not allowed in the case's current state (→ 409).
 
-    def __init__(self, message: str, code: str = "invalid_state"):
+    ``not_before`` (ISO time), when set, is the moment the change becomes allowed.
+    """
+
+    def __init__(self, message: str, code: str = "invalid_state", not_before: str | None = None):
         super().__init__(message)
         self.code = code
+        self.not_before = not_before
 
 
 def new_reference(now: dt.datetime, tz_name: str) -> str:
@@ -113,27 +119,50 @@ def _with(case: Case, entry: dict, **changes) -> Case:
     return dataclasses.replace(case, version=case.version + 1, timeline=case.timeline + (entry,), **changes)
 
 
-def _arrival(case: Case, step_name: str, now: dt.datetime) -> dict:
-    step_clock = hours.clock_for(step_name, security=case.security)
+def _arrival(case: Case, step_name: str, now: dt.datetime, clocks: hours.Clocks) -> dict:
+    step_clock = clocks.for_step(step_name, security=case.security)
     return dict(step=step_name, status="open", step_started_at=iso(now), clock_started_at=iso(now),
                 used_seconds=0.0, deadline=iso(step_clock.deadline(now)), warn_at=iso(step_clock.warn_at(now)),
                 warned=False, responded=False, overdue=False, assignee=None, resolved_at=None, reopen_until=None)
 
 
 def open_case(*, case_id: str, user_id: str, username: str, category: str, description: str,
-              repayment_id: str | None, now: dt.datetime) -> Case:
+              repayment_id: str | None, now: dt.datetime, clocks: hours.Clocks) -> Case:
     start = step_defs.START_STEP.get(category, step_defs.STEPS[0].name)
     case = Case(case_id=case_id, user_id=user_id, username=username, category=category,
                 description=description, repayment_id=repayment_id, priority=step_defs.PRIORITY[category],
                 step=start, status="open", created_at=iso(now), version=0)
     reason = "账户安全案件直接转高级客服处理" if case.security else ""
     entry = _entry(now, "created", "user", reason=reason, to_step=start)
-    return dataclasses.replace(case, version=1, timeline=(entry,), **_arrival(case, start, now),
+    return dataclasses.replace(case, version=1, timeline=(entry,), **_arrival(case, start, now, clocks),
                                frozen=case.security)
 
 
-def escalate(case: Case, now: dt.datetime, *, actor: str, reason: str, by: str | None = None) -> Case:
-    """Move to the next step (user says not solved, support escalates, or the limit lapsed)."""
+_ANSWERS = ("replied", "paused", "resolved")   # timeline events by which a step's team answered
+_ARRIVALS = ("created", "escalated", "reopened")  # events that start a step afresh (``_arrival``)
+
+
+def answered_at_step(case: Case) -> bool:
+    """The current step's team has answered (replied or resolved) since the case last arrived at it."""
+    for entry in reversed(case.timeline):
+        if entry.get("event") in _ANSWERS and entry.get("actor") == "support":
+            return True
+        if entry.get("event") in _ARRIVALS:
+            return False
+    return False
+
+
+def lapsed(case: Case, now: dt.datetime) -> bool:
+    return case.status == "open" and bool(case.deadline) and parse(case.deadline) <= now
+
+
+def escalate(case: Case, now: dt.datetime, *, clocks: hours.Clocks, actor: str, reason: str,
+             by: str | None = None) -> Case:
+    """Move to the next step (user says not solved, support escalates, or the limit lapsed).
+
+    The owner moves a case one step only once that step's team has answered or its limit has
+    lapsed, so no team is skipped; staff (and the sweep) escalate at will.
+    """
     if case.status == "closed":
         raise RuleViolation("案件已关闭，无法升级。如有新问题请新建案件。", "case_closed")
     if case.status == "resolved" and actor == "user" and not within_reopen_window(case, now):
@@ -141,11 +170,15 @@ def escalate(case: Case, now: dt.datetime, *, actor: str, reason: str, by: str |
     following = step_defs.next_step(case.step)
     if following is None:
         raise RuleViolation("案件已处于最后一步（法律与监管指引），无法继续升级。", "final_step")
+    if actor == "user" and not answered_at_step(case) and not lapsed(case, now):
+        raise RuleViolation(f"「{case.step_def.title}」还没有答复您。请等待答复后再申请升级；"
+                            "如到答复时限仍未答复，您也可以申请升级（系统届时也会自动升级）。",
+                            "step_not_answered", not_before=case.deadline)
     entry = _entry(now, "escalated", actor, reason=reason, from_step=case.step, to_step=following.name, by=by)
-    return _with(case, entry, **_arrival(case, following.name, now))
+    return _with(case, entry, **_arrival(case, following.name, now, clocks))
 
 
-def lapse(case: Case, now: dt.datetime) -> Case:
+def lapse(case: Case, now: dt.datetime, clocks: hours.Clocks) -> Case:
     """The step's limit passed without a support response: the system escalates, or (final step) flags it."""
     if case.status != "open" or not case.deadline or parse(case.deadline) > now:
         raise RuleViolation("时限未到。", "not_due")
@@ -154,7 +187,7 @@ def lapse(case: Case, now: dt.datetime) -> Case:
         entry = _entry(now, "overdue", "system", reason=f"{case.step_def.title}已超过答复时限，已提醒负责团队",
                        from_step=case.step, to_step=case.step)
         return _with(case, entry, overdue=True)
-    return escalate(case, now, actor="system", reason=reason)
+    return escalate(case, now, clocks=clocks, actor="system", reason=reason)
 
 
 def warn(case: Case, now: dt.datetime) -> Case:
@@ -173,16 +206,16 @@ def assign(case: Case, now: dt.datetime, *, assignee: str, by: str) -> Case:
     return _with(case, entry, assignee=assignee)
 
 
-def _pause(case: Case, now: dt.datetime) -> dict:
+def _pause(case: Case, now: dt.datetime, clocks: hours.Clocks) -> dict:
     """Stop the clock, keeping the time used so far."""
     if case.status != "open" or not case.clock_started_at:
         return {}
-    step_clock = hours.clock_for(case.step, security=case.security)
+    step_clock = clocks.for_step(case.step, security=case.security)
     used = case.used_seconds + step_clock.used(parse(case.clock_started_at), now)
     return dict(status="waiting_user", used_seconds=used, deadline=None, warn_at=None, clock_started_at=None)
 
 
-def reply(case: Case, now: dt.datetime, *, by: str, await_user: bool) -> Case:
+def reply(case: Case, now: dt.datetime, *, clocks: hours.Clocks, by: str, await_user: bool) -> Case:
     """A support reply (shown to the user) is the step's response.
 
     Waiting on the user pauses the clock (the used time is kept for when the user
@@ -194,11 +227,11 @@ def reply(case: Case, now: dt.datetime, *, by: str, await_user: bool) -> Case:
     if case.status == "waiting_user":
         event, reason = "replied", "客服已补充答复，继续等待用户回复"
     elif await_user:
-        changes.update(_pause(case, now))
+        changes.update(_pause(case, now, clocks))
         event, reason = "paused", "客服已答复，等待用户回复（计时暂停）"
     else:
         # The limit was met by this response; the team owes the next one within a fresh limit.
-        step_clock = hours.clock_for(case.step, security=case.security)
+        step_clock = clocks.for_step(case.step, security=case.security)
         changes.update(clock_started_at=iso(now), used_seconds=0.0, deadline=iso(step_clock.deadline(now)),
                        warn_at=iso(step_clock.warn_at(now)), warned=False)
         event, reason = "replied", "客服已答复（处理中），下一次答复时限重新计算"
@@ -206,14 +239,14 @@ def reply(case: Case, now: dt.datetime, *, by: str, await_user: bool) -> Case:
     return _with(case, entry, **changes)
 
 
-def user_message(case: Case, now: dt.datetime) -> Case:
+def user_message(case: Case, now: dt.datetime, clocks: hours.Clocks) -> Case:
     """The user adds information; a paused clock resumes with the time that was left."""
     if case.status in ("resolved", "closed"):
         raise RuleViolation("案件已解决或关闭；如问题未解决，请重新打开案件。", "case_not_open")
     if case.status != "waiting_user":
         entry = _entry(now, "user_message", "user", reason="用户补充了信息", from_step=case.step, to_step=case.step)
         return _with(case, entry)
-    step_clock = hours.clock_for(case.step, security=case.security)
+    step_clock = clocks.for_step(case.step, security=case.security)
     entry = _entry(now, "resumed", "user", reason="用户已回复，继续计时", from_step=case.step, to_step=case.step)
     warned = case.warned
     return _with(case, entry, status="open", clock_started_at=iso(now),
@@ -241,13 +274,13 @@ def confirm(case: Case, now: dt.datetime) -> Case:
     return _with(case, entry, status="closed", reopen_until=None)
 
 
-def reopen(case: Case, now: dt.datetime, *, reason: str) -> Case:
+def reopen(case: Case, now: dt.datetime, *, clocks: hours.Clocks, reason: str) -> Case:
     if case.status != "resolved":
         raise RuleViolation("只有已解决的案件可以重新打开。", "case_not_resolved")
     if not within_reopen_window(case, now):
         raise RuleViolation("已超过 7 天的重新打开期限，请新建案件。", "reopen_window_passed")
     entry = _entry(now, "reopened", "user", reason=reason, from_step=case.step, to_step=case.step)
-    return _with(case, entry, **_arrival(case, case.step, now))
+    return _with(case, entry, **_arrival(case, case.step, now, clocks))
 
 
 def autoclose(case: Case, now: dt.datetime) -> Case:

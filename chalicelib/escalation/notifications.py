@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 
 from chalicelib import clock, outbox
-from chalicelib.config import PROJECT_DIR, settings
+from chalicelib.config import PROJECT_DIR, Settings
 from chalicelib.escalation import steps as step_defs
 from chalicelib.escalation.model import Case, parse
 
@@ -28,18 +28,19 @@ def environment() -> "jinja2.Environment":
                               autoescape=jinja2.select_autoescape(["html"]), keep_trailing_newline=False)
 
 
-def local_time(value: str | None) -> str | None:
-    """ISO UTC → '2026-11-24 17:30' in the service time zone."""
+def local_time(value: str | None, time_zone: str) -> str | None:
+    """ISO UTC → '2026-11-24 17:30' in ``time_zone`` (the service's)."""
     if not value:
         return None
-    return parse(value).astimezone(clock.zone(settings().time_zone)).strftime("%Y-%m-%d %H:%M")
+    return parse(value).astimezone(clock.zone(time_zone)).strftime("%Y-%m-%d %H:%M")
 
 
-def _context(case: Case, event: str, **extra) -> dict:
+def _context(case: Case, event: str, cfg: Settings, **extra) -> dict:
     return {"case": case, "event": event, "step": case.step_def,
             "category_title": step_defs.CATEGORY_TITLES[case.category],
-            "deadline_local": local_time(case.deadline), "reopen_until_local": local_time(case.reopen_until),
-            "time_zone": settings().time_zone, "hotline": settings().security_hotline, "security": False,
+            "deadline_local": local_time(case.deadline, cfg.time_zone),
+            "reopen_until_local": local_time(case.reopen_until, cfg.time_zone),
+            "time_zone": cfg.time_zone, "hotline": cfg.security_hotline, "security": False,
             "reason": "", **extra}
 
 
@@ -51,7 +52,7 @@ def _id(case: Case, kind: str) -> str:
     return f"{case.case_id}-v{case.version}-{kind}"
 
 
-def team_messages(case: Case, event: str, reason: str = "") -> list[outbox.Message]:
+def team_messages(case: Case, event: str, cfg: Settings, reason: str = "") -> list[outbox.Message]:
     """SNS (→ the team's SQS queue) and an SES e-mail to the team owning the case's step."""
     step = case.step_def
     payload = {"event": f"case.{event}", "case_id": case.case_id, "step": case.step, "team": step.team,
@@ -61,26 +62,27 @@ def team_messages(case: Case, event: str, reason: str = "") -> list[outbox.Messa
                "deadline_warning": f"[{case.priority}] 即将超时：{case.case_id}",
                "overdue": f"[{case.priority}] 已超时：{case.case_id}",
                "user_replied": f"[{case.priority}] 用户已回复：{case.case_id}（继续计时）"}[event]
-    body = render("notifications/team_email.txt.j2", **_context(case, event, reason=reason))
+    body = render("notifications/team_email.txt.j2", **_context(case, event, cfg, reason=reason))
     return [
-        outbox.Message(channel="sns", target=step.topic, body=outbox.as_json(payload), message_id=_id(case, f"sns-{event}")),
-        outbox.Message(channel="email", target=step.team_email, subject=subject, body=body,
+        outbox.Message(channel="sns", target=step.topic(cfg), body=outbox.as_json(payload),
+                       message_id=_id(case, f"sns-{event}")),
+        outbox.Message(channel="email", target=step.team_email(cfg), subject=subject, body=body,
                        message_id=_id(case, f"email-{event}")),
     ]
 
 
-def user_sms(case: Case, event: str, *, security: bool = False) -> outbox.Message:
-    text = render("notifications/user_sms.txt.j2", **_context(case, event, security=security))
+def user_sms(case: Case, event: str, cfg: Settings, *, security: bool = False) -> outbox.Message:
+    text = render("notifications/user_sms.txt.j2", **_context(case, event, cfg, security=security))
     return outbox.Message(channel="sms", target=case.username, body=text, message_id=_id(case, f"sms-{event}"))
 
 
-def arrival(case: Case, *, created: bool, reason: str = "") -> list[outbox.Message]:
+def arrival(case: Case, cfg: Settings, *, created: bool, reason: str = "") -> list[outbox.Message]:
     """A case arrived at its step: tell the team (topic + e-mail) and the user (SMS)."""
-    messages = team_messages(case, "arrived", reason)
+    messages = team_messages(case, "arrived", cfg, reason)
     if created:
-        messages.append(user_sms(case, "created", security=case.security))
+        messages.append(user_sms(case, "created", cfg, security=case.security))
     elif case.step_def.final:
-        messages.append(user_sms(case, "legal_guidance"))
+        messages.append(user_sms(case, "legal_guidance", cfg))
     else:
-        messages.append(user_sms(case, "arrived"))
+        messages.append(user_sms(case, "arrived", cfg))
     return messages

@@ -91,6 +91,7 @@ class TimelineEntry(ApiModel):
     reason: str
     from_step: Optional[str] = Field(default=None, alias="from")
     to_step: Optional[str] = Field(default=None, alias="to")
+    by: Optional[str] = None  # staff views only: the staff user id
     model_config = ConfigDict(populate_by_name=True)
 
 

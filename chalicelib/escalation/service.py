@@ -5,61 +5,68 @@ new version *conditionally* together with its outbox messages in one
 transaction (``_commit``) and try to deliver them at once. A lost race is a 409
 for a person and a no-op for the sweep, so a case moves once however many
 triggers fire together.
+
+Every use case is given who acts (``chalicelib.actor.Actor``) and a ``Context``
+(the moment and the settings); none reads the clock or the settings itself. Refusals are
+``chalicelib.domain`` errors (``errors.from_domain`` maps them to HTTP, in one place).
+Answers are the declared response models of ``schemas.py``, validated as they are built.
 """
 from __future__ import annotations
 
-import datetime as dt
+import json
+import math
 import re
 
-from chalicelib import aws, clock, errors, outbox
-from chalicelib.config import settings
-from chalicelib.escalation import model, notifications, steps as step_defs, store
+from chalicelib import aws, domain, idempotency, outbox
+from chalicelib.actor import SENIOR_SUPPORT, Actor
+from chalicelib.clock import isoformat
+from chalicelib.context import Context
+from chalicelib.escalation import hours, model, notifications, schemas, steps as step_defs, store
 from chalicelib.escalation.model import Case, RuleViolation
-from chalicelib.http import Principal
 from chalicelib.logs import logger, metric, user_hash
+from chalicelib.models import as_body
 
 _REFERENCE = re.compile(model.REFERENCE_PATTERN)
 NOT_FOUND = "找不到该案件（编号有误，或不是您的案件）。"
 
 
 # ---------------------------------------------------------------- helpers
-def _is_staff(who: Principal) -> bool:
-    return who.has_role(*step_defs.STAFF_ROLES)
-
-
 def _load(case_id: str) -> Case:
     if not _REFERENCE.match(case_id or ""):
-        raise errors.NotFound(NOT_FOUND, code="case_not_found")
+        raise domain.Missing(NOT_FOUND, code="case_not_found")
     case = store.get(case_id)
     if case is None:
-        raise errors.NotFound(NOT_FOUND, code="case_not_found")
+        raise domain.Missing(NOT_FOUND, code="case_not_found")
     return case
 
 
-def _load_visible(who: Principal, case_id: str) -> Case:
-    """The case if ``who`` owns it or is staff; otherwise 404 (never reveal that it exists)."""
+def _load_visible(actor: Actor, case_id: str) -> Case:
+    """The case if ``actor`` owns it or is staff; otherwise 404 (never reveal that it exists)."""
     case = _load(case_id)
-    if case.user_id != who.user_id and not _is_staff(who):
-        raise errors.NotFound(NOT_FOUND, code="case_not_found")
+    if case.user_id != actor.user_id and not actor.is_staff:
+        raise domain.Missing(NOT_FOUND, code="case_not_found")
     return case
 
 
-def _load_own(who: Principal, case_id: str) -> Case:
+def _load_own(actor: Actor, case_id: str) -> Case:
     case = _load(case_id)
-    if case.user_id != who.user_id:
-        if _is_staff(who):
-            raise errors.Forbidden("只有提交案件的用户本人可以进行此操作。", code="owner_only")
-        raise errors.NotFound(NOT_FOUND, code="case_not_found")
+    if case.user_id != actor.user_id:
+        if actor.is_staff:
+            raise domain.NotAllowed("只有提交案件的用户本人可以进行此操作。", code="owner_only")
+        raise domain.Missing(NOT_FOUND, code="case_not_found")
     return case
 
 
-def _require_step_role(who: Principal, case: Case) -> None:
+def _require_staff(actor: Actor) -> None:
+    if not actor.is_staff:
+        raise domain.NotAllowed("此操作仅限客服人员。", code="forbidden_role")
+
+
+def _require_step_role(actor: Actor, case: Case) -> None:
     """Frontline agents act on frontline cases; later steps need senior-support."""
-    if not _is_staff(who):
-        raise errors.Forbidden("此操作仅限客服人员。", code="forbidden_role")
-    needed = case.step_def.role
-    if needed == "senior-support" and not who.has_role("senior-support"):
-        raise errors.Forbidden(f"案件处于「{case.step_def.title}」，需要高级客服（senior-support）处理。",
+    _require_staff(actor)
+    if case.step_def.role == SENIOR_SUPPORT and not actor.has_role(SENIOR_SUPPORT):
+        raise domain.NotAllowed(f"案件处于「{case.step_def.title}」，需要高级客服（senior-support）处理。",
                                code="forbidden_role")
 
 
@@ -71,20 +78,75 @@ def _commit(old: Case | None, new: Case, messages: list[outbox.Message] = (), ex
     return new
 
 
-def _apply(case: Case, change, messages=lambda new: [], extra=()) -> Case:
-    """Apply a rule and commit it; a lost race or a forbidden transition becomes a 409."""
+def _conflict(exc: RuleViolation, ctx: Context) -> domain.Conflicting:
+    if not exc.not_before:
+        return domain.Conflicting(str(exc), code=exc.code)
+    wait = math.ceil((model.parse(exc.not_before) - ctx.now).total_seconds())
+    local = notifications.local_time(exc.not_before, ctx.settings.time_zone)
+    return domain.Conflicting(f"{exc}最早可申请升级的时间：{local}。", code=exc.code, retry_after=max(1, wait),
+                              details={"not_before": exc.not_before})
+
+
+# ---------------------------------------------------------------- Idempotency-Key (chalicelib/idempotency.py)
+WORDING = idempotency.Wording(reused="这个 Idempotency-Key 已用于另一个不同的操作，请为新的操作使用新的 Key。",
+                              in_progress="同一个操作正在处理中，请稍后刷新查看结果，不要重复提交。")
+
+
+def _once(actor: Actor, key: str | None, scope: str, payload: dict, action) -> idempotency.Outcome:
+    """Run ``action(claim)`` once per (caller, key): a repeat replays the first answer. Without a key
+    (where the route makes it optional) the action just runs, with no claim."""
+    if key is None:
+        return action(None)
+    return idempotency.run(actor.user_id, key, scope=scope, payload=payload, action=action, wording=WORDING)
+
+
+# A DynamoDB item holds at most 400 KB: an answer larger than this (a case with a very long
+# conversation) is not written in the case's transaction; ``idempotency.run`` stores it afterwards
+# if it can (and logs if not), so the change still answers instead of failing.
+MAX_ANSWER_BYTES = 300_000
+
+
+def _answer(claim: idempotency.Claim | None, status: int, view: schemas.CaseView) -> list[dict]:
+    """The key's completion as a transaction element (none without a key or when too large)."""
+    if claim is None:
+        return []
+    body = as_body(view)
+    if len(json.dumps(body, ensure_ascii=False).encode()) > MAX_ANSWER_BYTES:
+        return []
+    return [claim.completion(status, body)]
+
+
+def _apply(ctx: Context, case: Case, change, messages=lambda new: [], extra=(), *, staff: bool,
+           claim: idempotency.Claim | None = None, added: tuple[dict, ...] = ()) -> tuple[Case, schemas.CaseView, bool]:
+    """Apply a rule and commit it with the caller's view of the result (and, under an
+    Idempotency-Key, that view as the key's answer, in the same transaction).
+
+    A lost race or a forbidden transition becomes a 409. ``added``: conversation entries the
+    transaction writes (so the view shows them before they can be read back). Returns the new
+    case, its view and whether the key's answer was written with it.
+    """
     try:
         new = change(case)
     except RuleViolation as exc:
-        raise errors.Conflict(str(exc), code=exc.code) from None
+        raise _conflict(exc, ctx) from None
+    view = case_view(ctx, new, staff=staff, added=added)
+    answer = _answer(claim, 200, view)
+    elements = [*extra, *answer]
     try:
-        return _commit(case, new, messages(new), list(extra))
+        _commit(case, new, messages(new), elements)
     except store.VersionConflict:
-        raise errors.Conflict("案件状态刚刚发生了变化，请刷新后重试。", code="version_conflict") from None
+        raise domain.Conflicting("案件状态刚刚发生了变化，请刷新后重试。", code="version_conflict") from None
+    except store.ElementFailed:  # the key's claim lapsed and another request holds it now
+        raise WORDING.in_progress_error() from None
+    return new, view, bool(answer)
+
+
+def _outcome(view: schemas.CaseView, recorded: bool, status: int = 200) -> idempotency.Outcome:
+    return idempotency.Outcome(status, as_body(view), recorded=recorded)
 
 
 # ---------------------------------------------------------------- deflection
-def suggestions(q: str) -> dict:
+def suggestions(q: str) -> schemas.Suggestions:
     """KB articles that may answer the question before a case is opened (search domain).
 
     A missing index is the search service's clear 503 (``kb_unavailable``); an
@@ -93,32 +155,55 @@ def suggestions(q: str) -> dict:
     try:
         from chalicelib.search import service as search_service
     except ImportError:
-        raise errors.ServiceUnavailable("知识库搜索暂不可用，您仍可直接提交案件。", code="kb_unavailable") from None
+        raise domain.Busy("知识库搜索暂不可用，您仍可直接提交案件。", code="kb_unavailable") from None
     found = search_service.search(q, limit=5)
-    items = [{"id": hit["slug"], "title": hit["title"], "snippet": hit.get("snippet") or "",
-              "url": f"/help/articles/{hit['slug']}"} for hit in found.get("results", [])[:5]]
-    return {"query": q, "items": items}
+    items = [schemas.Suggestion(id=hit["slug"], title=hit["title"], snippet=hit.get("snippet") or "",
+                                url=f"/help/articles/{hit['slug']}") for hit in found.get("results", [])[:5]]
+    return schemas.Suggestions(query=q, items=items)
 
 
 # ---------------------------------------------------------------- the user's side
-def open_case(who: Principal, *, category: str, description: str, repayment_id: str | None) -> dict:
-    now = clock.now()
+def _require_own_repayment(user_id: str, repayment_id: str) -> None:
+    """A case may name only the caller's own repayment: one GetItem on the caller's key (no Scan)."""
+    from chalicelib.repay import store as repay_store
+    if repay_store.get_repayment(user_id, repayment_id) is None:  # someone else's id looks like a missing one
+        raise domain.Rejected("repayment_id：找不到这笔还款（只能关联您本人的还款记录）。",
+                                   code="repayment_not_found", field="repayment_id")
+
+
+def open_case(actor: Actor, ctx: Context, *, category: str, description: str, repayment_id: str | None,
+              idempotency_key: str | None = None) -> idempotency.Outcome:
+    """Open a case (201); under an Idempotency-Key a repeat replays the first answer instead of a second case."""
+    payload = {"category": category, "description": description, "repayment_id": repayment_id}
+    return _once(actor, idempotency_key, "case_open", payload,
+                 lambda claim: _open_case(actor, ctx, category, description, repayment_id, claim))
+
+
+def _open_case(actor: Actor, ctx: Context, category: str, description: str, repayment_id: str | None,
+               claim: idempotency.Claim | None) -> idempotency.Outcome:
+    if repayment_id is not None:
+        _require_own_repayment(actor.user_id, repayment_id)
+    clocks = hours.clocks(ctx.settings)
     for _ in range(5):  # a reference clash (1 in a million a day) just draws again
-        case_id = model.new_reference(now, settings().time_zone)
-        case = model.open_case(case_id=case_id, user_id=who.user_id, username=who.username, category=category,
-                               description=description, repayment_id=repayment_id, now=now)
+        case_id = model.new_reference(ctx.now, ctx.settings.time_zone)
+        case = model.open_case(case_id=case_id, user_id=actor.user_id, username=actor.username, category=category,
+                               description=description, repayment_id=repayment_id, now=ctx.now, clocks=clocks)
         if case.security:
             # Stolen funds: freeze first, so that even if writing the case fails the money is safe.
-            _freeze(who.user_id, case_id)
+            _freeze(actor.user_id, case_id)
+        view = case_view(ctx, case, staff=False)
+        answer = _answer(claim, 201, view)
         try:
-            _commit(None, case, notifications.arrival(case, created=True))
+            _commit(None, case, notifications.arrival(case, ctx.settings, created=True), answer)
         except store.DuplicateReference:
             continue
+        except store.ElementFailed:
+            raise WORDING.in_progress_error() from None
         logger.info("case opened", extra={"case_id": case_id, "category": category, "step": case.step,
-                                          "user": user_hash(who.user_id)})
+                                          "user": user_hash(actor.user_id)})
         metric("CaseOpened", category=category)
-        return case_view(case, staff=False)
-    raise errors.ServiceUnavailable("暂时无法生成案件编号，请稍后重试。", code="reference_exhausted")
+        return _outcome(view, bool(answer), 201)
+    raise domain.Busy("暂时无法生成案件编号，请稍后重试。", code="reference_exhausted")
 
 
 def _freeze(user_id: str, case_id: str) -> None:
@@ -126,129 +211,153 @@ def _freeze(user_id: str, case_id: str) -> None:
     repay_service.freeze_account(user_id, reason="用户报告账户安全问题（疑似盗刷），立即冻结还款", case_id=case_id)
 
 
-def list_mine(who: Principal) -> dict:
-    return {"items": [summary(c) for c in store.cases_of_user(who.user_id)]}
+def list_mine(actor: Actor) -> schemas.CaseList:
+    return schemas.CaseList(items=[summary(c) for c in store.cases_of_user(actor.user_id)])
 
 
-def get_case(who: Principal, case_id: str) -> dict:
-    case = _load_visible(who, case_id)
-    staff = case.user_id != who.user_id
-    return case_view(case, staff=staff)
+def get_case(actor: Actor, ctx: Context, case_id: str) -> schemas.CaseView:
+    case = _load_visible(actor, case_id)
+    return case_view(ctx, case, staff=case.user_id != actor.user_id)
 
 
-def escalate(who: Principal, case_id: str, reason: str) -> dict:
-    """The owner says it is not solved, or staff escalates it; either way one step up."""
-    case = _load_visible(who, case_id)
-    if case.user_id == who.user_id:
-        actor, by = "user", None
+def escalate(actor: Actor, ctx: Context, case_id: str, reason: str,
+             idempotency_key: str | None) -> idempotency.Outcome:
+    """The owner says it is not solved, or staff escalates it; either way one step up, once per key.
+
+    The Idempotency-Key is required here: a double-submitted "not solved" must not climb two steps.
+    """
+    idempotency.validate_key(idempotency_key)
+    return _once(actor, idempotency_key, "case_escalate", {"case_id": case_id, "reason": reason},
+                 lambda claim: _escalate(actor, ctx, case_id, reason, claim))
+
+
+def _escalate(actor: Actor, ctx: Context, case_id: str, reason: str,
+              claim: idempotency.Claim | None) -> idempotency.Outcome:
+    case = _load_visible(actor, case_id)
+    if case.user_id == actor.user_id:
+        by_whom, by = "user", None
     else:
-        _require_step_role(who, case)
-        actor, by = "support", who.user_id
-    new = _apply(case, lambda c: model.escalate(c, clock.now(), actor=actor, reason=reason, by=by),
-                 lambda n: notifications.arrival(n, created=False, reason=reason))
-    metric("CaseEscalated", actor=actor, step=new.step)
-    return case_view(new, staff=actor == "support")
+        _require_step_role(actor, case)
+        by_whom, by = "support", actor.user_id
+    clocks = hours.clocks(ctx.settings)
+    new, view, recorded = _apply(ctx, case,
+                                 lambda c: model.escalate(c, ctx.now, clocks=clocks, actor=by_whom, reason=reason, by=by),
+                                 lambda n: notifications.arrival(n, ctx.settings, created=False, reason=reason),
+                                 staff=by_whom == "support", claim=claim)
+    metric("CaseEscalated", actor=by_whom, step=new.step)
+    return _outcome(view, recorded)
 
 
-def add_user_message(who: Principal, case_id: str, message: str) -> dict:
-    case = _load_own(who, case_id)
-    item = store.conversation_item(case_id, "MSG", {"author": "user", "text": message})
-    # When the answer resumes a paused clock, the team is told it owes a response again.
-    new = _apply(case, lambda c: model.user_message(c, clock.now()), extra=[item],
-                 messages=lambda n: notifications.team_messages(n, "user_replied")
-                 if n.timeline[-1]["event"] == "resumed" else [])
-    return case_view(new, staff=False)
+def add_user_message(actor: Actor, ctx: Context, case_id: str, message: str,
+                     idempotency_key: str | None = None) -> idempotency.Outcome:
+    def action(claim: idempotency.Claim | None) -> idempotency.Outcome:
+        case = _load_own(actor, case_id)
+        entry = {"at": isoformat(ctx.now), "author": "user", "text": message}
+        clocks = hours.clocks(ctx.settings)
+        # When the answer resumes a paused clock, the team is told it owes a response again.
+        _, view, recorded = _apply(ctx, case, lambda c: model.user_message(c, ctx.now, clocks),
+                         lambda n: notifications.team_messages(n, "user_replied", ctx.settings)
+                         if n.timeline[-1]["event"] == "resumed" else [],
+                         extra=[store.conversation_item(case_id, "MSG", entry)], staff=False, claim=claim,
+                         added=(entry,))
+        return _outcome(view, recorded)
+    return _once(actor, idempotency_key, "case_message", {"case_id": case_id, "message": message}, action)
 
 
-def confirm(who: Principal, case_id: str) -> dict:
-    case = _load_own(who, case_id)
-    return case_view(_apply(case, lambda c: model.confirm(c, clock.now())), staff=False)
+def confirm(actor: Actor, ctx: Context, case_id: str, idempotency_key: str | None = None) -> idempotency.Outcome:
+    def action(claim: idempotency.Claim | None) -> idempotency.Outcome:
+        case = _load_own(actor, case_id)
+        _, view, recorded = _apply(ctx, case, lambda c: model.confirm(c, ctx.now), staff=False, claim=claim)
+        return _outcome(view, recorded)
+    return _once(actor, idempotency_key, "case_confirm", {"case_id": case_id}, action)
 
 
-def reopen(who: Principal, case_id: str, reason: str) -> dict:
-    case = _load_own(who, case_id)
-    new = _apply(case, lambda c: model.reopen(c, clock.now(), reason=reason),
-                 lambda n: notifications.team_messages(n, "arrived", f"用户重新打开：{reason}"))
-    return case_view(new, staff=False)
+def reopen(actor: Actor, ctx: Context, case_id: str, reason: str,
+           idempotency_key: str | None = None) -> idempotency.Outcome:
+    def action(claim: idempotency.Claim | None) -> idempotency.Outcome:
+        case = _load_own(actor, case_id)
+        clocks = hours.clocks(ctx.settings)
+        _, view, recorded = _apply(ctx, case, lambda c: model.reopen(c, ctx.now, clocks=clocks, reason=reason),
+                         lambda n: notifications.team_messages(n, "arrived", ctx.settings, f"用户重新打开：{reason}"),
+                         staff=False, claim=claim)
+        return _outcome(view, recorded)
+    return _once(actor, idempotency_key, "case_reopen", {"case_id": case_id, "reason": reason}, action)
 
 
 # ---------------------------------------------------------------- the support side
-def assign(who: Principal, case_id: str, assignee: str | None) -> dict:
-    case = _load_visible(who, case_id)
-    _require_step_role(who, case)
-    name = assignee or who.username
-    return case_view(_apply(case, lambda c: model.assign(c, clock.now(), assignee=name, by=who.user_id)),
-                     staff=True)
+def assign(actor: Actor, ctx: Context, case_id: str, assignee: str | None) -> schemas.CaseView:
+    case = _load_visible(actor, case_id)
+    _require_step_role(actor, case)
+    name = assignee or actor.username
+    return _apply(ctx, case, lambda c: model.assign(c, ctx.now, assignee=name, by=actor.user_id), staff=True)[1]
 
 
-def add_note(who: Principal, case_id: str, text: str) -> dict:
+def add_note(actor: Actor, ctx: Context, case_id: str, text: str) -> schemas.NoteAdded:
     """Internal note: its own item, never part of what a user route reads."""
-    if not _is_staff(who):
-        raise errors.Forbidden("此操作仅限客服人员。", code="forbidden_role")
+    _require_staff(actor)
     case = _load(case_id)
-    note = {"author": who.username or who.user_id, "text": text}
-    element = store.conversation_item(case.case_id, "NOTE", note)
-    store.put_conversation(element)  # a note does not change the case, so no version bump
-    at = element["Put"]["Item"]["at"]["S"]
-    return {"case_id": case.case_id, "note": {"at": at, **note}}
+    _require_step_role(actor, case)
+    note = {"at": isoformat(ctx.now), "author": actor.username or actor.user_id, "text": text}
+    store.put_conversation(store.conversation_item(case.case_id, "NOTE", note))  # no version bump
+    return schemas.NoteAdded(case_id=case.case_id, note=schemas.InternalNote(**note))
 
 
-def reply(who: Principal, case_id: str, message: str, await_user: bool) -> dict:
-    case = _load_visible(who, case_id)
-    _require_step_role(who, case)
-    item = store.conversation_item(case_id, "MSG", {"author": "support", "text": message})
-    new = _apply(case, lambda c: model.reply(c, clock.now(), by=who.user_id, await_user=await_user),
-                 lambda n: [notifications.user_sms(n, "replied")], extra=[item])
-    return case_view(new, staff=True)
+def reply(actor: Actor, ctx: Context, case_id: str, message: str, await_user: bool) -> schemas.CaseView:
+    case = _load_visible(actor, case_id)
+    _require_step_role(actor, case)
+    entry = {"at": isoformat(ctx.now), "author": "support", "text": message}
+    clocks = hours.clocks(ctx.settings)
+    return _apply(ctx, case, lambda c: model.reply(c, ctx.now, clocks=clocks, by=actor.user_id, await_user=await_user),
+                  lambda n: [notifications.user_sms(n, "replied", ctx.settings)],
+                  extra=[store.conversation_item(case_id, "MSG", entry)], staff=True, added=(entry,))[1]
 
 
-def resolve(who: Principal, case_id: str, summary_text: str) -> dict:
-    case = _load_visible(who, case_id)
-    _require_step_role(who, case)
-    new = _apply(case, lambda c: model.resolve(c, clock.now(), by=who.user_id, summary=summary_text),
-                 lambda n: [notifications.user_sms(n, "resolved")])
-    return case_view(new, staff=True)
+def resolve(actor: Actor, ctx: Context, case_id: str, summary_text: str) -> schemas.CaseView:
+    case = _load_visible(actor, case_id)
+    _require_step_role(actor, case)
+    return _apply(ctx, case, lambda c: model.resolve(c, ctx.now, by=actor.user_id, summary=summary_text),
+                  lambda n: [notifications.user_sms(n, "resolved", ctx.settings)], staff=True)[1]
 
 
-def queue(who: Principal, step: str, *, limit: int, cursor: str | None) -> dict:
-    if not _is_staff(who):
-        raise errors.Forbidden("此操作仅限客服人员。", code="forbidden_role")
+def queue(actor: Actor, step: str, *, limit: int, cursor: str | None) -> schemas.QueuePage:
+    _require_staff(actor)
     try:
         cases, next_cursor = store.queue_page(step, limit=limit, cursor=cursor)
     except store.BadCursor:
-        raise errors.BadRequest("cursor 无效，请从第一页重新开始。", code="invalid_cursor", field="cursor") from None
-    return {"step": step, "items": [summary(c) for c in cases], "next_cursor": next_cursor}
+        raise domain.Invalid("cursor 无效，请从第一页重新开始。", code="invalid_cursor", field="cursor") from None
+    return schemas.QueuePage(step=step, items=[summary(c) for c in cases], next_cursor=next_cursor)
 
 
-def unfreeze(who: Principal, user_id: str) -> dict:
+def unfreeze(actor: Actor, ctx: Context, user_id: str) -> schemas.AccountFreeze:
     """Only senior support lifts a security freeze; the user's frozen cases record it."""
-    if not who.has_role("senior-support"):
-        raise errors.Forbidden("只有高级客服（senior-support）可以解除账户冻结。", code="forbidden_role")
+    if not actor.has_role(SENIOR_SUPPORT):
+        raise domain.NotAllowed("只有高级客服（senior-support）可以解除账户冻结。", code="forbidden_role")
     if not re.fullmatch(r"[A-Za-z0-9\-]{1,128}", user_id or ""):
-        raise errors.BadRequest("user_id 格式不正确。", code="invalid_user_id", field="user_id")
+        raise domain.Invalid("user_id 格式不正确。", code="invalid_user_id", field="user_id")
     from chalicelib.repay import service as repay_service
-    repay_service.unfreeze_account(user_id, actor=who.user_id)
+    repay_service.unfreeze_account(user_id, actor=actor.user_id)
     for case in store.cases_of_user(user_id):
         if case.frozen:
             try:
-                _commit(case, model.unfrozen(case, clock.now(), by=who.user_id))
+                _commit(case, model.unfrozen(case, ctx.now, by=actor.user_id))
             except store.VersionConflict:  # the freeze is lifted either way; the note is best effort
                 logger.warning("unfreeze not recorded on case", extra={"case_id": case.case_id})
     logger.info("account unfrozen via escalation", extra={"user": user_hash(user_id)})
-    return {"user_id": user_id, "frozen": repay_service.is_frozen(user_id)}
+    return schemas.AccountFreeze(user_id=user_id, frozen=repay_service.is_frozen(user_id))
 
 
 # ---------------------------------------------------------------- the scheduled sweep
-def sweep(now: dt.datetime | None = None, limit: int = 200) -> dict[str, int]:
+def sweep(ctx: Context, limit: int = 200) -> dict[str, int]:
     """Warn before deadlines, escalate lapsed steps, close resolved cases after 7 days.
 
     Reads only the ``due`` index. Each action is a conditional write on the
     version the index returned; if a person moved the case meanwhile the write
     fails and the case is left to its new state.
     """
-    now = now or clock.now()
+    now, cfg = ctx.now, ctx.settings
+    clocks = hours.clocks(cfg)
     done = {"warned": 0, "escalated": 0, "overdue": 0, "closed": 0, "skipped": 0, "failed": 0}
-    for case in store.due_cases(clock.isoformat(now), limit=limit):
+    for case in store.due_cases(isoformat(now), limit=limit):
         due = case.due()
         if not due:
             continue
@@ -258,23 +367,24 @@ def sweep(now: dt.datetime | None = None, limit: int = 200) -> dict[str, int]:
         try:
             if kind == "warn":
                 new = model.warn(case, now)
-                _commit(case, new, notifications.team_messages(new, "deadline_warning"))
+                _commit(case, new, notifications.team_messages(new, "deadline_warning", cfg))
                 done["warned"] += 1
             elif kind == "lapse":
-                new = model.lapse(case, now)
+                new = model.lapse(case, now, clocks)
                 if new.step != case.step:
-                    _commit(case, new, notifications.arrival(new, created=False, reason=new.timeline[-1]["reason"]))
+                    _commit(case, new, notifications.arrival(new, cfg, created=False,
+                                                             reason=new.timeline[-1]["reason"]))
                     metric("CaseEscalated", actor="system", step=new.step)
                     done["escalated"] += 1
                 else:
-                    _commit(case, new, notifications.team_messages(new, "overdue"))
+                    _commit(case, new, notifications.team_messages(new, "overdue", cfg))
                     done["overdue"] += 1
             elif kind == "autoclose":
                 _commit(case, model.autoclose(case, now))
                 done["closed"] += 1
         except (store.VersionConflict, RuleViolation):
             done["skipped"] += 1  # someone else moved it first; the next run sees the new state
-        except (aws.ClientError, aws.BotoCoreError) as exc:  # one case's trouble must not stall the others
+        except (aws.ClientError, aws.BotoCoreError, aws.TransactionContended) as exc:  # one case must not stall the rest
             done["failed"] += 1
             logger.warning("sweep could not move case", extra={"case_id": case.case_id, "error": type(exc).__name__})
     if done["escalated"] or done["warned"] or done["failed"]:
@@ -283,20 +393,20 @@ def sweep(now: dt.datetime | None = None, limit: int = 200) -> dict[str, int]:
 
 
 # ---------------------------------------------------------------- views
-def summary(case: Case) -> dict:
-    return {"case_id": case.case_id, "category": case.category, "priority": case.priority, "step": case.step,
-            "status": case.status, "deadline": case.deadline, "created_at": case.created_at,
-            "assignee": case.assignee}
+def summary(case: Case) -> schemas.CaseSummary:
+    return schemas.CaseSummary(case_id=case.case_id, category=case.category, priority=case.priority, step=case.step,
+                               status=case.status, deadline=case.deadline, created_at=case.created_at,
+                               assignee=case.assignee)
 
 
-def what_next(case: Case) -> str:
+def what_next(case: Case, time_zone: str) -> str:
     step = case.step_def
     following = step_defs.next_step(case.step)
-    deadline = notifications.local_time(case.deadline)
+    deadline = notifications.local_time(case.deadline, time_zone)
     if case.status == "closed":
         return "案件已关闭。如有新的问题，请新建案件。"
     if case.status == "resolved":
-        until = notifications.local_time(case.reopen_until)
+        until = notifications.local_time(case.reopen_until, time_zone)
         return (f"客服已将案件标记为已解决。请确认问题是否解决；如未解决，您可以在 {until} 前重新打开"
                 f"（回到「{step.title}」），逾期案件将自动关闭。")
     if case.status == "waiting_user":
@@ -314,58 +424,61 @@ def what_next(case: Case) -> str:
     return text
 
 
-def _timeline(case: Case, *, staff: bool) -> list[dict]:
+def _timeline(case: Case, *, staff: bool) -> list[schemas.TimelineEntry]:
     entries = []
     for entry in case.timeline:
         shown = {k: entry.get(k) for k in ("at", "event", "actor", "reason", "from", "to")}
         if staff and entry.get("by"):
             shown["by"] = entry["by"]
-        entries.append(shown)
+        entries.append(schemas.TimelineEntry.model_validate(shown))
     return entries
 
 
-def _conversation(case: Case) -> list[dict]:
-    return [{"at": m["at"], "author": m["author"], "text": m["text"]} for m in store.conversation(case.case_id, "MSG")]
+def _conversation(case: Case, added: tuple[dict, ...] = ()) -> list[schemas.ConversationEntry]:
+    stored = store.conversation(case.case_id, "MSG")
+    return [schemas.ConversationEntry(at=m["at"], author=m["author"], text=m["text"]) for m in (*stored, *added)]
 
 
-def _legal(case: Case) -> dict:
-    return {"routes": [dict(r) for r in step_defs.LEGAL_ROUTES], "evidence_to_keep": list(step_defs.EVIDENCE_TO_KEEP),
-            "export_json": f"/support/cases/{case.case_id}/export",
-            "export_html": f"/support/cases/{case.case_id}/export.html"}
+def _legal(case: Case) -> schemas.LegalGuidance:
+    return schemas.LegalGuidance(routes=[schemas.LegalRoute(**r) for r in step_defs.LEGAL_ROUTES],
+                                 evidence_to_keep=list(step_defs.EVIDENCE_TO_KEEP),
+                                 export_json=f"/support/cases/{case.case_id}/export",
+                                 export_html=f"/support/cases/{case.case_id}/export.html")
 
 
-def case_view(case: Case, *, staff: bool) -> dict:
-    view = {
-        "case_id": case.case_id, "reference": case.case_id, "category": case.category,
-        "category_title": step_defs.CATEGORY_TITLES[case.category], "description": case.description,
-        "repayment_id": case.repayment_id, "priority": case.priority, "step": case.step,
-        "step_title": case.step_def.title, "step_description": case.step_def.description,
-        "status": case.status, "status_title": model.STATUS_TITLES[case.status],
-        "deadline": case.deadline, "deadline_local": notifications.local_time(case.deadline),
-        "clock_paused": case.status == "waiting_user", "reopen_until": case.reopen_until,
-        "what_next": what_next(case), "created_at": case.created_at, "version": case.version,
-        "timeline": _timeline(case, staff=staff), "conversation": _conversation(case),
-        "legal_guidance": _legal(case) if case.step_def.final else None,
-    }
+def case_view(ctx: Context, case: Case, *, staff: bool, added: tuple[dict, ...] = ()) -> schemas.CaseView:
+    tz = ctx.settings.time_zone
+    view = dict(
+        case_id=case.case_id, reference=case.case_id, category=case.category,
+        category_title=step_defs.CATEGORY_TITLES[case.category], description=case.description,
+        repayment_id=case.repayment_id, priority=case.priority, step=case.step,
+        step_title=case.step_def.title, step_description=case.step_def.description,
+        status=case.status, status_title=model.STATUS_TITLES[case.status],
+        deadline=case.deadline, deadline_local=notifications.local_time(case.deadline, tz),
+        clock_paused=case.status == "waiting_user", reopen_until=case.reopen_until,
+        what_next=what_next(case, tz), created_at=case.created_at, version=case.version,
+        timeline=_timeline(case, staff=staff), conversation=_conversation(case, added),
+        legal_guidance=_legal(case) if case.step_def.final else None,
+    )
     if staff:
         view.update(assignee=case.assignee, user_id=case.user_id,
-                    notes=[{"at": n["at"], "author": n["author"], "text": n["text"]}
+                    notes=[schemas.InternalNote(at=n["at"], author=n["author"], text=n["text"])
                            for n in store.conversation(case.case_id, "NOTE")])
-    return view
+    return schemas.CaseView(**view)
 
 
 # ---------------------------------------------------------------- export (for a complaint)
-def export(who: Principal, case_id: str) -> dict:
-    case = _load_visible(who, case_id)
-    return {
-        "reference": case.case_id, "exported_at": clock.isoformat(clock.now()), "category": case.category,
-        "category_title": step_defs.CATEGORY_TITLES[case.category], "description": case.description,
-        "repayment_id": case.repayment_id, "priority": case.priority, "created_at": case.created_at,
-        "step": case.step, "step_title": case.step_def.title, "status": case.status,
-        "status_title": model.STATUS_TITLES[case.status], "timeline": _timeline(case, staff=False),
-        "conversation": _conversation(case), "legal_routes": [dict(r) for r in step_defs.LEGAL_ROUTES],
-        "evidence_to_keep": list(step_defs.EVIDENCE_TO_KEEP),
-    }
+def export(actor: Actor, ctx: Context, case_id: str) -> schemas.CaseExport:
+    case = _load_visible(actor, case_id)
+    return schemas.CaseExport(
+        reference=case.case_id, exported_at=isoformat(ctx.now), category=case.category,
+        category_title=step_defs.CATEGORY_TITLES[case.category], description=case.description,
+        repayment_id=case.repayment_id, priority=case.priority, created_at=case.created_at,
+        step=case.step, step_title=case.step_def.title, status=case.status,
+        status_title=model.STATUS_TITLES[case.status], timeline=_timeline(case, staff=False),
+        conversation=_conversation(case), legal_routes=[schemas.LegalRoute(**r) for r in step_defs.LEGAL_ROUTES],
+        evidence_to_keep=list(step_defs.EVIDENCE_TO_KEEP),
+    )
 
 
 EVENT_TITLES = {"created": "案件已受理", "escalated": "案件已升级", "deadline_warning": "已提醒负责团队即将超时",
@@ -375,22 +488,23 @@ EVENT_TITLES = {"created": "案件已受理", "escalated": "案件已升级", "d
                 "closed": "案件已关闭", "unfrozen": "账户已解除冻结"}
 
 
-def _html(template: str, **context) -> str:
+def _html(ctx: Context, template: str, **context) -> str:
     # Same Jinja2 environment (autoescape on) as the help centre.
     from chalicelib.helpcentre.render import render
-    return render(template, local_time=notifications.local_time, time_zone=settings().time_zone,
+    tz = ctx.settings.time_zone
+    return render(template, local_time=lambda value: notifications.local_time(value, tz), time_zone=tz,
                   event_titles=EVENT_TITLES, **context)
 
 
-def export_html(who: Principal, case_id: str) -> str:
-    return _html("escalation/case_export.html", export=export(who, case_id))
+def export_html(actor: Actor, ctx: Context, case_id: str) -> str:
+    return _html(ctx, "escalation/case_export.html", export=as_body(export(actor, ctx, case_id)))
 
 
-def help_page(who: Principal, case_id: str) -> str:
+def help_page(actor: Actor, ctx: Context, case_id: str) -> str:
     """The signed-in user's own case as a help-centre page (staff may view any case)."""
     from chalicelib.search import contacts
-    case = _load_visible(who, case_id)
+    case = _load_visible(actor, case_id)
     book = contacts.directory()
-    return _html("escalation/case_page.html", case=case_view(case, staff=False), query="",
+    return _html(ctx, "escalation/case_page.html", case=as_body(case_view(ctx, case, staff=False)), query="",
                  hotline=book.hotline("customer_service") or book.hotlines[0],
                  security_line=contacts.security_hotline())

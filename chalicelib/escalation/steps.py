@@ -5,17 +5,17 @@ that team has to give a support response (business hours on the calendar;
 security cases count round the clock and get a shorter limit), when the team
 is warned before the limit lapses, and how the step is described to the user.
 SNS topic and team SQS queue names derive from the step/team name and the
-stage prefixes in settings, so ``infra/escalation.py`` and the service agree.
+stage prefixes in the settings given, so ``infra/escalation.py`` and the service agree.
 
-``settings().step_limit_overrides`` ("frontline=3,senior=3" — wall-clock
-seconds) shortens limits for demos and the end-to-end test.
+The ``step_limit_overrides`` setting ("frontline=3,senior=3" — wall-clock
+seconds, parsed by ``overrides``) shortens limits for demos and the end-to-end test.
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from chalicelib.config import settings
+from chalicelib.config import Settings
 
 
 @dataclass(frozen=True)
@@ -30,17 +30,14 @@ class Step:
     warn_fraction: float = 0.75  # warn the team once this share of the limit has elapsed
     final: bool = False
 
-    @property
-    def topic(self) -> str:
-        return settings().escalation_topic_prefix + self.name
+    def topic(self, cfg: Settings) -> str:
+        return cfg.escalation_topic_prefix + self.name
 
-    @property
-    def queue(self) -> str:
-        return settings().team_queue_prefix + self.team
+    def queue(self, cfg: Settings) -> str:
+        return cfg.team_queue_prefix + self.team
 
-    @property
-    def team_email(self) -> str:
-        domain = settings().sender_email.rpartition("@")[2] or "repaydesk.example.com"
+    def team_email(self, cfg: Settings) -> str:
+        domain = cfg.sender_email.rpartition("@")[2] or "repaydesk.example.com"
         return f"{self.team}@{domain}"
 
 
@@ -75,7 +72,6 @@ CATEGORY_TITLES = {
 CATEGORIES = tuple(CATEGORY_TITLES)
 
 REOPEN_WINDOW = dt.timedelta(days=7)
-STAFF_ROLES = ("support", "senior-support")
 
 # Regulator and legal routes given at the final step (and in every export).
 LEGAL_ROUTES = (
@@ -108,10 +104,10 @@ def next_step(name: str) -> Step | None:
     return STEPS[index + 1] if index + 1 < len(STEPS) else None
 
 
-def overrides() -> dict[str, float]:
-    """Parsed ``step_limit_overrides``: step name → seconds (wall clock)."""
+def overrides(spec: str) -> dict[str, float]:
+    """Parsed ``step_limit_overrides`` ("frontline=3,senior=5"): step name → seconds (wall clock)."""
     result: dict[str, float] = {}
-    for part in settings().step_limit_overrides.split(","):
+    for part in spec.split(","):
         name, sep, value = part.strip().partition("=")
         if not sep:
             continue

@@ -28,7 +28,7 @@ import secrets
 import zlib
 from decimal import Decimal
 
-from chalicelib import aws, clock, shards
+from chalicelib import aws, shards
 from chalicelib.config import settings
 from chalicelib.escalation.model import Case
 
@@ -42,6 +42,10 @@ class VersionConflict(Exception):
 
 class DuplicateReference(Exception):
     """A case with this reference already exists."""
+
+
+class ElementFailed(Exception):
+    """The case write was fine, but a condition on another element of its transaction did not hold."""
 
 
 def _table():
@@ -116,12 +120,11 @@ def _case_put(case: Case, *, expected_version: int | None) -> dict:
     return {"Put": put}
 
 
-def conversation_item(case_id: str, kind: str, payload: dict) -> dict:
-    """A MSG (user-visible) or NOTE (internal) item, as a transaction element."""
+def conversation_item(case_id: str, kind: str, entry: dict) -> dict:
+    """A MSG (user-visible) or NOTE (internal) item (``entry`` has its ``at``), as a transaction element."""
     if kind not in ("MSG", "NOTE"):
         raise ValueError(kind)
-    at = clock.isoformat(clock.now())
-    item = {"pk": f"CASE#{case_id}", "sk": f"{kind}#{at}#{secrets.token_hex(4)}", "at": at, **payload}
+    item = {"pk": f"CASE#{case_id}", "sk": f"{kind}#{entry['at']}#{secrets.token_hex(4)}", **entry}
     return {"Put": {"TableName": settings().cases_table, "Item": aws.attributes(_to_dynamo(item)),
                     "ConditionExpression": "attribute_not_exists(pk)"}}
 
@@ -143,8 +146,8 @@ def save(case: Case, *, expected_version: int | None, extra: list[dict] = ()) ->
             raise VersionConflict(case.case_id) from None  # another move was committing at that instant
         raise
     except aws.ConditionFailed as exc:
-        if "case" not in exc:
-            raise
+        if "case" not in exc:  # e.g. an Idempotency-Key's completion whose claim another request took over
+            raise ElementFailed(case.case_id) from None
         if expected_version is None:
             raise DuplicateReference(case.case_id) from None
         raise VersionConflict(case.case_id) from None

@@ -2,12 +2,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 # Tuesday 2026-11-24 10:00 in Shanghai: a business day, inside opening hours.
 BUSINESS_MORNING = dt.datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI)
+
+
+def key() -> dict:
+    """A fresh Idempotency-Key header (required on escalate)."""
+    return {"Idempotency-Key": uuid.uuid4().hex}
 
 
 @pytest.fixture
@@ -20,10 +26,11 @@ def clock(aws):
 
 @pytest.fixture
 def sweep(clock):
+    from chalicelib.context import Context
     from chalicelib.escalation import service
 
     def run():
-        return service.sweep()
+        return service.sweep(Context.current())
     return run
 
 

@@ -1,4 +1,6 @@
 """Ownership, roles, internal notes, and bad input → clear 4xx."""
+import uuid
+
 import pytest
 
 
@@ -8,7 +10,8 @@ def test_a_user_never_reads_or_moves_another_users_case(api, alice, bob, clock, 
                                ("POST", "/messages", {"message": "hi"}), ("POST", "/confirm", None),
                                ("POST", "/reopen", {"reason": "再看看"}), ("GET", "/export", None),
                                ("GET", "/export.html", None)):
-        response = api.request(method, f"/support/cases/{case_id}{path}", token=bob.token, json_body=body)
+        response = api.request(method, f"/support/cases/{case_id}{path}", token=bob.token, json_body=body,
+                               headers={"Idempotency-Key": uuid.uuid4().hex})
         assert response.status == 404, (path, response.text)
         assert response.json["error"]["code"] == "case_not_found"
     assert api.get(f"/help/cases/{case_id}", token=bob.token).status == 404
@@ -104,3 +107,47 @@ def test_a_reference_clash_draws_a_new_reference(api, alice, bob, clock, open_ca
     second = open_case(bob)
     assert (first["case_id"], second["case_id"]) == ("RD-20261124-AAAA", "RD-20261124-BBBB")
     assert api.get("/support/cases/RD-20261124-AAAA", token=alice.token).json["description"] == first["description"]
+
+
+def test_a_case_names_only_the_callers_own_repayment(api, alice, bob, agent, clock, open_case, sms_sent, inbox):
+    import uuid
+
+    from tests.repay.conftest import card
+    paid = api.post("/repayments", json_body=card("100.00"), token=alice.token,
+                    headers={"Idempotency-Key": uuid.uuid4().hex})
+    assert paid.status == 201, paid.text
+    repayment_id = paid.json["id"]
+    texts_before = len(sms_sent())
+    for user, named in ((bob, repayment_id), (alice, "rp_" + "0" * 20), (alice, "made-up")):
+        refused = api.post("/support/cases", token=user.token, json_body={
+            "category": "repayment_delay", "description": "还款三天了还没到账，请帮忙查询", "repayment_id": named})
+        assert refused.status == 422, refused.text
+        assert refused.json["error"]["code"] == "repayment_not_found" and refused.json["error"]["field"] == "repayment_id"
+    # nothing was stored or announced
+    assert api.get("/support/cases", token=bob.token).json["items"] == []
+    assert api.get("/support/cases", token=alice.token).json["items"] == []
+    assert api.get("/support/queues/frontline", token=agent.token).json["items"] == []
+    assert len(sms_sent()) == texts_before and inbox("frontline") == []
+    own = open_case(alice, repayment_id=repayment_id)
+    assert own["repayment_id"] == repayment_id
+
+
+def test_a_frontline_agent_cannot_note_a_senior_case(api, alice, agent, lead, clock, open_case, frozen_accounts):
+    case_id = open_case(alice, category="account_security", description="账户异常登录，余额被转走")["case_id"]
+    refused = api.post(f"/support/cases/{case_id}/notes", token=agent.token, json_body={"text": "看一下"})
+    assert refused.status == 403 and refused.json["error"]["code"] == "forbidden_role"
+    assert api.post(f"/support/cases/{case_id}/notes", token=lead.token, json_body={"text": "已核实"}).status == 201
+    assert [n["text"] for n in api.get(f"/support/cases/{case_id}", token=lead.token).json["notes"]] == ["已核实"]
+
+
+def test_opening_cases_is_rate_limited(api, alice, bob, clock, open_case, sms_sent, inbox):
+    for _ in range(10):
+        open_case(alice)
+    texts, arrived = len(sms_sent()), len(inbox("frontline"))
+    refused = api.post("/support/cases", token=alice.token,
+                       json_body={"category": "fees", "description": "收费不合理，请解释一下"})
+    assert refused.status == 429 and refused.json["error"]["code"] == "rate_limited"
+    assert 0 < int(refused.headers["retry-after"]) <= 3600
+    assert len(api.get("/support/cases", token=alice.token).json["items"]) == 10
+    assert len(sms_sent()) == texts and inbox("frontline") == [] and arrived == 10
+    assert open_case(bob)["status"] == "open"  # other users are not affected

@@ -5,6 +5,8 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 
 from chalicelib.config import settings
+from chalicelib.context import Context
+from tests.escalation.conftest import key
 
 
 def test_sweep_and_user_click_at_the_same_moment_move_the_case_once(api, alice, clock, open_case, inbox, monkeypatch):
@@ -17,11 +19,11 @@ def test_sweep_and_user_click_at_the_same_moment_move_the_case_once(api, alice, 
     def user_clicks_between_read_and_write(*args, **kwargs):
         stale = read_by_sweep(*args, **kwargs)  # the sweep has read version N ...
         clicked = api.post(f"/support/cases/{case_id}/escalate", token=alice.token,
-                           json_body={"reason": "一直没人回复"})  # ... the user moves it to N+1 ...
+                           json_body={"reason": "一直没人回复"}, headers=key())  # ... the user moves it to N+1 ...
         assert clicked.status == 200
         return stale                                # ... then the sweep writes on N
     monkeypatch.setattr(store, "due_cases", user_clicks_between_read_and_write)
-    result = service.sweep()
+    result = service.sweep(Context.current())
     assert result["escalated"] == 0 and result["skipped"] == 1
 
     view = api.get(f"/support/cases/{case_id}", token=alice.token).json
@@ -32,16 +34,20 @@ def test_sweep_and_user_click_at_the_same_moment_move_the_case_once(api, alice, 
 
 
 def test_the_losing_writer_gets_a_conflict_not_a_second_move(api, alice, agent, clock, open_case):
-    from chalicelib import errors
-    from chalicelib.escalation import model, service, store
+    from chalicelib import domain
+    from chalicelib.escalation import hours, model, service, store
+    clocks = hours.clocks(settings())
     case_id = open_case(alice)["case_id"]
     stale = store.get(case_id)
     assert api.post(f"/support/cases/{case_id}/escalate", token=agent.token,
-                    json_body={"reason": "转高级客服"}).status == 200
+                    json_body={"reason": "转高级客服"}, headers=key()).status == 200
+    clock.advance(dt.timedelta(hours=4))  # the stale frontline limit lapsed: the owner's move is allowed by the rules
     with pytest.raises(store.VersionConflict):
-        store.save(model.escalate(stale, clock.now(), actor="user", reason="x"), expected_version=stale.version)
-    with pytest.raises(errors.Conflict):
-        service._apply(stale, lambda c: model.escalate(c, clock.now(), actor="user", reason="x"))
+        store.save(model.escalate(stale, clock.now(), clocks=clocks, actor="user", reason="x"),
+                   expected_version=stale.version)
+    with pytest.raises(domain.Conflicting):
+        service._apply(Context.current(), stale,
+                       lambda c: model.escalate(c, clock.now(), clocks=clocks, actor="user", reason="x"), staff=False)
     assert store.get(case_id).step == "senior"
 
 
@@ -49,6 +55,7 @@ def test_user_and_staff_clicks_on_the_same_version_move_once(api, alice, agent, 
     """Staff escalates between the user's read and write: the user's write is refused (409), one move."""
     from chalicelib.escalation import store
     case_id = open_case(alice)["case_id"]
+    clock.advance(dt.timedelta(hours=4))  # the frontline limit lapsed: the owner may escalate too
     real_get = store.get
     state = {"raced": False}
 
@@ -57,10 +64,10 @@ def test_user_and_staff_clicks_on_the_same_version_move_once(api, alice, agent, 
         if not state["raced"]:
             state["raced"] = True
             assert api.post(f"/support/cases/{cid}/escalate", token=agent.token,
-                            json_body={"reason": "转上级"}).status == 200
+                            json_body={"reason": "转上级"}, headers=key()).status == 200
         return case
     monkeypatch.setattr(store, "get", staff_moves_first)
-    clicked = api.post(f"/support/cases/{case_id}/escalate", token=alice.token, json_body={"reason": "没解决"})
+    clicked = api.post(f"/support/cases/{case_id}/escalate", token=alice.token, json_body={"reason": "没解决"}, headers=key())
     assert clicked.status == 409 and clicked.json["error"]["code"] == "version_conflict"
     monkeypatch.setattr(store, "get", real_get)
     case = store.get(case_id)
@@ -79,7 +86,7 @@ def test_sns_down_at_the_move_then_delivered_exactly_once(api, alice, agent, clo
     monkeypatch.setattr(sns, "publish", down)
 
     case_id = open_case(alice)["case_id"]
-    moved = api.post(f"/support/cases/{case_id}/escalate", token=agent.token, json_body={"reason": "转上级"})
+    moved = api.post(f"/support/cases/{case_id}/escalate", token=agent.token, json_body={"reason": "转上级"}, headers=key())
     assert moved.status == 200  # the move commits although SNS is down
     assert calls["failed"] >= 4   # topic + SMS, twice
     assert inbox("frontline") == [] and inbox("senior") == []
@@ -108,15 +115,16 @@ def test_sns_down_at_the_move_then_delivered_exactly_once(api, alice, agent, clo
 def test_each_move_writes_its_messages_in_the_same_transaction(api, alice, clock, open_case):
     """If the case write is refused, no announcement is left behind in the outbox."""
     from chalicelib import aws
-    from chalicelib.escalation import model, notifications, service, store
+    from chalicelib.escalation import hours, model, notifications, service, store
     case_id = open_case(alice)["case_id"]
     stale = store.get(case_id)
-    api.post(f"/support/cases/{case_id}/escalate", token=alice.token, json_body={"reason": "没解决"})
+    clock.advance(dt.timedelta(hours=4))  # the frontline limit lapsed: the owner may escalate
+    api.post(f"/support/cases/{case_id}/escalate", token=alice.token, json_body={"reason": "没解决"}, headers=key())
     outbox_items = lambda: aws.client("dynamodb").scan(TableName=settings().outbox_table)["Count"]  # test-only look
     before = outbox_items()
-    late = model.escalate(stale, clock.now(), actor="system", reason="时限已过")
+    late = model.escalate(stale, clock.now(), clocks=hours.clocks(settings()), actor="system", reason="时限已过")
     with pytest.raises(store.VersionConflict):
-        service._commit(stale, late, notifications.arrival(late, created=False))
+        service._commit(stale, late, notifications.arrival(late, settings(), created=False))
     assert outbox_items() == before
 
 

@@ -1,5 +1,6 @@
 """Deflection before a case, the help-centre case page, and the export for a complaint."""
 import json
+import uuid
 
 
 def test_suggestions_come_from_the_knowledge_base(api, alice, clock):
@@ -51,16 +52,22 @@ def test_help_centre_case_page(api, alice, agent, clock, open_case):
     assert api.get(f"/help/cases/{case['case_id']}").status == 401
 
 
-def test_export_json_and_printable_html(api, alice, clock, open_case):
+def test_export_json_and_printable_html(api, alice, lead, clock, open_case):
+    import uuid
+
+    from tests.repay.conftest import card
+    repayment_id = api.post("/repayments", json_body=card("100.00"), token=alice.token,
+                            headers={"Idempotency-Key": uuid.uuid4().hex}).json["id"]
     case_id = open_case(alice, category="repayment_failed", description="还款失败但银行卡已扣款",
-                        repayment_id="rp_123")["case_id"]
-    for _ in range(3):
-        api.post(f"/support/cases/{case_id}/escalate", token=alice.token, json_body={"reason": "没有解决"})
+                        repayment_id=repayment_id)["case_id"]
+    for _ in range(3):  # staff escalate at will (an owner waits for each step's answer)
+        api.post(f"/support/cases/{case_id}/escalate", token=lead.token, json_body={"reason": "没有解决"},
+                 headers={"Idempotency-Key": uuid.uuid4().hex})
     exported = api.get(f"/support/cases/{case_id}/export", token=alice.token)
     assert exported.status == 200
     assert exported.headers["content-disposition"] == f'attachment; filename="{case_id}.json"'
     data = exported.json
-    assert data["reference"] == case_id and data["repayment_id"] == "rp_123" and data["step"] == "legal_guidance"
+    assert data["reference"] == case_id and data["repayment_id"] == repayment_id and data["step"] == "legal_guidance"
     assert [e["event"] for e in data["timeline"]] == ["created", "escalated", "escalated", "escalated"]
     assert {"12363", "12378", "12315"} <= {r["contact"] for r in data["legal_routes"]}
     json.dumps(data)

@@ -38,7 +38,6 @@ def _owner_moves(local_stack, auth, case_id) -> list:
     return [(e["from"], e["to"]) for e in view["timeline"] if e["event"] == "escalated" and e["actor"] == "user"]
 
 
-@pytest.mark.xfail(strict=True, reason="needs branch esc")
 def test_a_double_submitted_escalation_moves_the_case_once(local_stack):
     """Ten copies of one tap (one Idempotency-Key) at once, and one more arriving late: one move."""
     auth, case_id, step = _answered_case(local_stack)
@@ -55,7 +54,6 @@ def test_a_double_submitted_escalation_moves_the_case_once(local_stack):
     assert len(moves) == 1 and moves[0][0] == step, moves
 
 
-@pytest.mark.xfail(strict=True, reason="needs branch esc")
 def test_an_owner_escalating_in_parallel_moves_the_case_one_step(local_stack):
     """Ten different taps at once (ten keys): one move; a new tap before the next step answered: 409."""
     auth, case_id, step = _answered_case(local_stack)

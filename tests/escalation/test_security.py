@@ -57,7 +57,8 @@ def test_support_role_cannot_act_on_a_senior_step(api, alice, agent, lead, clock
     case_id = open_case(alice, category="account_security", description="账户异常登录，余额被转走")["case_id"]
     for path, body in (("escalate", {"reason": "转上级"}), ("resolve", {"summary": "已处理"}),
                        ("reply", {"message": "您好"}), ("assign", {})):
-        refused = api.post(f"/support/cases/{case_id}/{path}", token=agent.token, json_body=body)
+        refused = api.post(f"/support/cases/{case_id}/{path}", token=agent.token, json_body=body,
+                           headers={"Idempotency-Key": uuid.uuid4().hex})
         assert refused.status == 403, (path, refused.text)
         assert refused.json["error"]["code"] == "forbidden_role"
     assert api.post(f"/support/cases/{case_id}/assign", token=lead.token, json_body={}).status == 200

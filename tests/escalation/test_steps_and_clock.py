@@ -11,6 +11,12 @@ def at(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
 
 
+def clock_for(step: str, *, security: bool):
+    from chalicelib.config import settings
+    from chalicelib.escalation import hours
+    return hours.clocks(settings()).for_step(step, security=security)
+
+
 def test_steps_are_declared_in_order_with_limits_teams_and_topics(aws):
     from chalicelib.config import settings
     from chalicelib.escalation import steps
@@ -18,19 +24,18 @@ def test_steps_are_declared_in_order_with_limits_teams_and_topics(aws):
     assert [s.final for s in steps.STEPS] == [False, False, False, True]
     assert all(s.limit_hours > 0 and s.security_limit_hours > 0 for s in steps.STEPS)
     cfg = settings()
-    assert steps.get("senior").topic == f"repaydesk-{cfg.stage}-escalation-senior"
-    assert steps.get("public_feedback").queue == f"repaydesk-{cfg.stage}-team-public-feedback"
+    assert steps.get("senior").topic(cfg) == f"repaydesk-{cfg.stage}-escalation-senior"
+    assert steps.get("public_feedback").queue(cfg) == f"repaydesk-{cfg.stage}-team-public-feedback"
     import infra
     declared = {(t["name"], tuple(t["queues"])) for t in infra.topics(cfg)}
-    assert {(s.topic, (s.queue,)) for s in steps.STEPS} <= declared  # one topic per step, its team queue subscribed
+    assert {(s.topic(cfg), (s.queue(cfg),)) for s in steps.STEPS} <= declared  # one topic per step, its team queue subscribed
     assert steps.next_step("public_feedback").name == "legal_guidance"
     assert steps.next_step("legal_guidance") is None
     assert "更高级别" in steps.get("senior").description
 
 
 def test_business_hours_skip_nights_weekends_and_holidays(aws):
-    from chalicelib.escalation import hours
-    frontline = hours.clock_for("frontline", security=False)  # 4 business hours
+    frontline = clock_for("frontline", security=False)  # 4 business hours
     # Tuesday 16:00 + 4 h → 2 h today, 2 h from Wednesday 09:00
     assert frontline.deadline(at("2026-11-24 16:00")) == at("2026-11-25 11:00")
     # Friday 17:00 → Monday 12:00
@@ -43,22 +48,20 @@ def test_business_hours_skip_nights_weekends_and_holidays(aws):
 
 
 def test_security_cases_count_round_the_clock(aws):
-    from chalicelib.escalation import hours
-    senior = hours.clock_for("senior", security=True)
+    senior = clock_for("senior", security=True)
     assert senior.deadline(at("2026-11-28 23:00")) == at("2026-11-29 01:00")  # Saturday night, 2 h
 
 
 def test_step_limit_overrides_are_wall_clock_seconds(aws, monkeypatch):
     from chalicelib import config
-    from chalicelib.escalation import hours
     monkeypatch.setenv("STEP_LIMIT_OVERRIDES", "frontline=3,senior=5")
     config.reload()
-    assert hours.clock_for("frontline", security=False).deadline(at("2026-11-28 23:00")) == \
+    assert clock_for("frontline", security=False).deadline(at("2026-11-28 23:00")) == \
         at("2026-11-28 23:00") + dt.timedelta(seconds=3)
     monkeypatch.setenv("STEP_LIMIT_OVERRIDES", "nonsense=3")
     config.reload()
     with pytest.raises(ValueError):
-        hours.clock_for("frontline", security=False)
+        clock_for("frontline", security=False)
 
 
 def test_reference_is_quotable_and_dated_in_shanghai(aws):

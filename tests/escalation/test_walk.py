@@ -3,18 +3,26 @@ import datetime as dt
 
 import pytest
 
+from tests.escalation.conftest import key
+
 TEAMS = {"frontline": "frontline", "senior": "senior", "public_feedback": "public-feedback",
          "legal_guidance": "legal"}
 
 
 def escalate_by(trigger, api, case_id, user, staff, clock, sweep):
     if trigger == "user":
-        response = api.post(f"/support/cases/{case_id}/escalate", token=user.token, json_body={"reason": "答复没有解决问题"})
+        # the owner may move the case once the step has answered or (here) its limit has lapsed
+        deadline = api.get(f"/support/cases/{case_id}", token=user.token).json["deadline"]
+        from chalicelib.escalation.model import parse
+        clock.freeze(parse(deadline))
+        response = api.post(f"/support/cases/{case_id}/escalate", token=user.token, json_body={"reason": "答复没有解决问题"},
+                            headers=key())
         assert response.status == 200, response.text
     elif trigger == "support":
         step = api.get(f"/support/cases/{case_id}", token=user.token).json["step"]
         who = staff["agent"] if step == "frontline" else staff["lead"]
-        response = api.post(f"/support/cases/{case_id}/escalate", token=who.token, json_body={"reason": "需要上级处理"})
+        response = api.post(f"/support/cases/{case_id}/escalate", token=who.token, json_body={"reason": "需要上级处理"},
+                            headers=key())
         assert response.status == 200, response.text
     else:  # the time limit lapses without a support response
         deadline = api.get(f"/support/cases/{case_id}", token=user.token).json["deadline"]
@@ -53,7 +61,8 @@ def test_walk_every_step_by_one_trigger(trigger, actor, api, alice, agent, lead,
     assert legal["evidence_to_keep"]
     assert "最后一步" in view["what_next"]
     # ... and there is no step after it
-    refused = api.post(f"/support/cases/{case_id}/escalate", token=alice.token, json_body={"reason": "还是不行"})
+    refused = api.post(f"/support/cases/{case_id}/escalate", token=alice.token, json_body={"reason": "还是不行"},
+                       headers=key())
     assert refused.status == 409 and refused.json["error"]["code"] == "final_step"
     # The teams were e-mailed at each arrival; the user was texted each time, the last with the routes
     subjects = [s for _, s, _ in emails_sent()]
@@ -65,7 +74,7 @@ def test_walk_every_step_by_one_trigger(trigger, actor, api, alice, agent, lead,
 def test_lapse_at_the_final_step_alerts_the_team_once(api, alice, lead, clock, sweep, open_case, inbox):
     case_id = open_case(alice)["case_id"]
     for _ in range(3):
-        api.post(f"/support/cases/{case_id}/escalate", token=alice.token, json_body={"reason": "没有解决"})
+        api.post(f"/support/cases/{case_id}/escalate", token=lead.token, json_body={"reason": "没有解决"}, headers=key())
     inbox("legal")
     clock.advance(dt.timedelta(days=10))
     assert sweep()["overdue"] == 1
@@ -137,7 +146,7 @@ def test_a_holding_reply_meets_the_limit_and_starts_a_fresh_one(api, alice, agen
 
 def test_resolve_then_reopen_returns_to_the_same_step(api, alice, agent, lead, clock, sweep, open_case, inbox):
     case_id = open_case(alice)["case_id"]
-    api.post(f"/support/cases/{case_id}/escalate", token=agent.token, json_body={"reason": "需要高级客服"})
+    api.post(f"/support/cases/{case_id}/escalate", token=agent.token, json_body={"reason": "需要高级客服"}, headers=key())
     resolved = api.post(f"/support/cases/{case_id}/resolve", token=lead.token, json_body={"summary": "款项已退回"})
     assert resolved.status == 200 and resolved.json["status"] == "resolved"
     assert resolved.json["deadline"] is None
@@ -213,10 +222,11 @@ def test_assign_and_notes_for_staff(api, alice, agent, clock, open_case):
 def test_a_small_sweep_batch_leaves_the_rest_for_the_next_run_and_moves_none_twice(api, make_user, clock, open_case, inbox):
     """Cases spread over the due index's shards; a sweep limited to a batch moves only that many,
     the next runs move the others, and no case climbs two steps for one lapse."""
+    from chalicelib.context import Context
     from chalicelib.escalation import service
     case_ids = [open_case(make_user(f"batch{i}", phone=f"+861380013{i:04d}"))["case_id"] for i in range(7)]
     clock.advance(dt.timedelta(hours=5))  # every frontline limit has lapsed
-    batches = [service.sweep(limit=3)["escalated"] for _ in range(4)]
+    batches = [service.sweep(Context.current(), limit=3)["escalated"] for _ in range(4)]
     assert batches == [3, 3, 1, 0]
     arrived = inbox("senior")
     assert sorted(m["case_id"] for m in arrived) == sorted(case_ids)

@@ -77,13 +77,16 @@ def test_transaction_conflict_is_a_503_for_repayments(as_alice, business_hours, 
     assert as_alice.api.get("/repayments", token=as_alice.user.token).json["items"] == []
 
 
-def test_transaction_conflict_on_a_case_move_is_a_409(api, alice, dynamodb_fault):
+def test_transaction_conflict_on_a_case_move_is_a_409(api, alice, agent, dynamodb_fault):
     opened = api.post("/support/cases", json_body={"category": "fees", "description": "手续费比说的多了"},
                       token=alice.token)
     assert opened.status == 201
+    # frontline answers first, so the owner may escalate (README "Escalation")
+    assert api.post(f"/support/cases/{opened.json['case_id']}/reply", json_body={"message": "正在核查"},
+                    token=agent.token).status == 200
     dynamodb_fault("TransactWriteItems", "TransactionConflict")
     moved = api.post(f"/support/cases/{opened.json['case_id']}/escalate", json_body={"reason": "没有解决"},
-                     token=alice.token)
+                     token=alice.token, headers={"Idempotency-Key": uuid.uuid4().hex})
     dynamodb_fault(None)
     assert moved.status == 409 and moved.json["error"]["code"] == "version_conflict"
     assert api.get(f"/support/cases/{opened.json['case_id']}", token=alice.token).json["step"] == "frontline"

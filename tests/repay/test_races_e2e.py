@@ -59,7 +59,6 @@ def test_parallel_payments_with_different_keys_are_all_stored_and_share_the_allo
     assert fees == [Decimal("0.00")] * 6 + [Decimal("0.10")] + [Decimal("0.30")] * 5
 
 
-@pytest.mark.xfail(strict=True, reason="needs branch repay")
 def test_parallel_retries_with_one_key_start_one_attempt(local_stack):
     """A retry tapped ten times at once, then once more after the worker failed the new attempt too:
     one new attempt, never a third (#11 bug 3)."""

@@ -1,0 +1,23 @@
+"""What a use case is given besides who acts and its input: the moment it runs at and the settings.
+
+Services take a ``Context`` instead of reading ``clock.now()`` or ``settings()`` themselves, so a
+test, a schedule or a queue worker states both. ``Context.current()`` is for the edges that
+receive a request or an event (``app.py``, ``devtools``, tests): the only place they are read.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from chalicelib import clock
+from chalicelib.config import Settings, settings
+
+
+@dataclass(frozen=True)
+class Context:
+    now: dt.datetime       # aware UTC; one instant for the whole use case
+    settings: Settings
+
+    @classmethod
+    def current(cls) -> Context:
+        return cls(now=clock.now(), settings=settings())
