@@ -19,12 +19,19 @@ def shards(aws, clock, monkeypatch):
     return use
 
 
+def _clocks():
+    from chalicelib.config import settings
+    from chalicelib.escalation import hours
+    return hours.clocks(settings())
+
+
 def _open(clock, number: int, *, step_minutes: int = 7):
     """A frontline case whose deadline is ``number * step_minutes`` minutes after the first one's."""
     from chalicelib.escalation import model, store
     now = clock.now() + dt.timedelta(minutes=number * step_minutes)
     case = model.open_case(case_id=f"RD-20261124-{number:04d}", user_id=f"user-{number}", username=f"u{number}",
-                           category="repayment_delay", description="还款没到账", repayment_id=None, now=now)
+                           category="repayment_delay", description="还款没到账", repayment_id=None, now=now,
+                           clocks=_clocks())
     store.save(case, expected_version=None)
     return case
 
@@ -32,7 +39,7 @@ def _open(clock, number: int, *, step_minutes: int = 7):
 def _pause(clock, case):
     """The team replied and waits for the user: the case stays in the queue, after every running one."""
     from chalicelib.escalation import model, store
-    paused = model.reply(case, clock.now(), by="agent", await_user=True)
+    paused = model.reply(case, clock.now(), clocks=_clocks(), by="agent", await_user=True)
     store.save(paused, expected_version=case.version)
     return paused
 
@@ -86,7 +93,7 @@ def test_a_case_that_moves_leaves_its_shard_and_paging_stays_exact(clock, shards
     cases = [_open(clock, n) for n in range(9)]
     first, cursor = store.queue_page("frontline", limit=4, cursor=None)
     assert [c.case_id for c in first] == _expected_order(cases)[:4]
-    moved = model.escalate(cases[6], clock.now(), actor="support", reason="需要高级客服", by="agent")
+    moved = model.escalate(cases[6], clock.now(), clocks=_clocks(), actor="support", reason="需要高级客服", by="agent")
     store.save(moved, expected_version=cases[6].version)
     rest = [c for page in _pages("frontline", 4, cursor) for c in page]
     assert rest == [c for c in _expected_order(cases)[4:] if c != cases[6].case_id]

@@ -7,6 +7,7 @@ import threading
 import uuid
 from zoneinfo import ZoneInfo
 
+import botocore.client
 import pytest
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -129,3 +130,15 @@ def run_worker(records: list[dict] | None = None) -> list[dict]:
 
 def body_of(record: dict) -> dict:
     return json.loads(record["body"])
+
+
+@pytest.fixture
+def atomic_calls(monkeypatch):
+    """Each AWS call atomic, as DynamoDB makes each request (in-process moto checks a condition and
+    writes without a lock, so two threads could both pass one conditional put)."""
+    real, lock = botocore.client.BaseClient._make_api_call, threading.Lock()
+
+    def one_at_a_time(self, operation, params):
+        with lock:
+            return real(self, operation, params)
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", one_at_a_time)

@@ -67,7 +67,7 @@ def test_keys_live_24_hours(as_alice, business_hours):
     assert int(item["expires_at"]) == clock.epoch() + 86400   # the DynamoDB TTL attribute
 
 
-def test_twenty_concurrent_duplicates_make_one_repayment(alice, business_hours):
+def test_twenty_concurrent_duplicates_make_one_repayment(alice, business_hours, atomic_calls):
     caller = Actor(user_id=alice.user_id, username=alice.username)
     request = schemas.RepaymentRequest.model_validate(card("321.00"))
     results = in_parallel(20, lambda: service.create(caller, "same-key", request, service.current()))

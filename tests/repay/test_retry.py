@@ -1,9 +1,4 @@
 """Retry under an Idempotency-Key: required, replayed, and never a surprise attempt N+1."""
-import threading
-
-import botocore.client
-import pytest
-
 from chalicelib import outbox
 from chalicelib.errors import from_domain
 from chalicelib.actor import Actor
@@ -71,18 +66,6 @@ def test_the_same_key_on_another_repayment_is_422(as_alice, business_hours):
     reused = as_alice.retry(second, key="retry-3")
     assert reused.status == 422 and reused.json["error"]["code"] == "idempotency_key_reused"
     assert as_alice.get(second).json["status"] == "failed"
-
-
-@pytest.fixture
-def atomic_calls(monkeypatch):
-    """Each AWS call atomic, as DynamoDB makes each request (in-process moto checks a condition and
-    writes without a lock, so two threads could both pass one conditional put)."""
-    real, lock = botocore.client.BaseClient._make_api_call, threading.Lock()
-
-    def one_at_a_time(self, operation, params):
-        with lock:
-            return real(self, operation, params)
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", one_at_a_time)
 
 
 def test_parallel_retries_with_one_key_start_one_attempt(alice, as_alice, business_hours, atomic_calls):
