@@ -207,7 +207,7 @@ def update(change: Change) -> dict:
     if index_after and index_after != index_before:
         vals.update({":gsi3pk": index_after["gsi3pk"], ":gsi3sk": index_after["gsi3sk"]})
         sets += ["gsi3pk = :gsi3pk", "gsi3sk = :gsi3sk"]
-    elif not index_after:
+    elif index_before and not index_after:
         removes += ["gsi3pk", "gsi3sk"]   # no longer awaiting a code: out of the sweep's index
     if after["status"] != before["status"]:
         # Status last: DynamoDB applies an update atomically, moto server does not (chalicelib/aws.py,
