@@ -186,6 +186,55 @@ def retry_repayment(repayment_id):
     return _idempotent_response(retried)
 
 
+@app.route("/repayments/{repayment_id}/resend-code", methods=["POST"], authorizer=cognito_jwt)
+@api_contract("Text a new SMS code for a repayment awaiting verification; the old code stops working "
+              "(3 per repayment, one per minute: 429 + Retry-After)", tag="repay",
+              responses={200: repay_schemas.RepaymentView}, errors=(404, 409, 423, 429))
+def resend_repayment_code(repayment_id):
+    return http.json_response(repay.resend_code(http.actor(app.current_request), repayment_id, repay.current()))
+
+
+@app.route("/repayments/{repayment_id}/cancel", methods=["POST"], authorizer=cognito_jwt)
+@api_contract("Cancel a repayment still waiting for its SMS code (nothing is charged; repeating it is harmless; "
+              "processing or settled: 409)", tag="repay", responses={200: repay_schemas.RepaymentView},
+              errors=(404, 409))
+def cancel_repayment(repayment_id):
+    return http.json_response(repay.cancel(http.actor(app.current_request), repayment_id, repay.current()))
+
+
+@app.route("/repayments/{repayment_id}/receipt", methods=["GET"], authorizer=cognito_jwt)
+@api_contract("电子回单 of a succeeded repayment with its verification code (409 until it succeeded)", tag="repay",
+              responses={200: repay_schemas.ReceiptView}, errors=(404, 409, 503))
+def repayment_receipt(repayment_id):
+    return http.json_response(repay.receipt(http.actor(app.current_request), repayment_id, repay.current()))
+
+
+@app.route("/repayments/{repayment_id}/receipt.html", methods=["GET"], authorizer=cognito_jwt)
+@api_contract("电子回单 as a printable page (HTML)", tag="repay", responses={200: None}, errors=(404, 409, 503),
+              html=True)
+def repayment_receipt_html(repayment_id):
+    return http.html_response(repay.receipt_html(http.actor(app.current_request), repayment_id, repay.current()),
+                              headers={"Cache-Control": "no-store"})
+
+
+@app.route("/receipts/verify", methods=["GET"])
+@api_contract("Was this receipt issued by RepayDesk? (public; serial and code as printed; rate-limited per IP)",
+              tag="repay", query=repay_schemas.ReceiptQuery, responses={200: repay_schemas.ReceiptCheck},
+              errors=(400, 429, 503))
+def verify_receipt():
+    query = http.parse_query(app.current_request, repay_schemas.ReceiptQuery)
+    ratelimit.hit("receipt_verify", http.client_key(app.current_request))
+    return http.json_response(repay.verify_receipt(query.serial, query.code, repay.current()))
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def expire_verifications(event):
+    """Cancel repayments whose SMS code lapsed (allowance given back), not only when someone reads them."""
+    cancelled = repay.expire_lapsed(repay.current())
+    if cancelled:
+        logger.info("expired verifications swept", extra={"cancelled": cancelled})
+
+
 @app.on_sqs_message(queue=_settings().settlement_queue, batch_size=10)
 def settle_repayments(event):
     """Settlement worker: each record names one repayment attempt; duplicates and retries are no-ops."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -42,6 +42,13 @@ def _float(name: str, default: float) -> float:
         return float(raw)
     except ValueError as exc:
         raise ValueError(f"setting {name} must be a number, got {raw!r}") from exc
+
+
+def _secret(name: str) -> str | None:
+    value = os.environ.get(name) or None
+    if value is not None and len(value) < 32:  # a short key is a guessable key: fail loudly at start
+        raise ValueError(f"setting {name} must be at least 32 characters")
+    return value
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -102,6 +109,11 @@ class Settings:
     settlement_connector: str  # "simulator" locally; a real bank/biller adapter in prod
     settlement_recheck_seconds: int  # how long the worker waits before asking about a delayed settlement again
     simulator_delay_seconds: int     # how long the simulator keeps a "delay" repayment pending
+    verification_max_resends: int      # new SMS codes per repayment (POST /repayments/{id}/resend-code)
+    verification_resend_interval_seconds: int  # at least this long between two codes of a repayment
+    # The key of receipts' verification codes (HMAC-SHA256). Never logged (not in repr); None (unset):
+    # receipts answer 503 rather than sign with a guessable key.
+    receipt_secret: str | None = field(repr=False)
 
     # Search
     kb_source_dir: str
@@ -151,7 +163,7 @@ def load() -> Settings:
         zero_result_shards=_shards("ZERO_RESULT_SHARDS", 4),
         outbox_shards=_shards("OUTBOX_SHARDS", 4),
         rate_limits=_env("RATE_LIMITS", "repayment_create=30/3600,repayment_verify=10/300,kb_feedback=30/3600,"
-                                           "case_open=10/3600"),
+                                           "case_open=10/3600,receipt_verify=30/300"),
         aws_connect_timeout_seconds=_float("AWS_CONNECT_TIMEOUT_SECONDS", 1.0),
         aws_read_timeout_seconds=_float("AWS_READ_TIMEOUT_SECONDS", 2.0),
         aws_max_attempts=_int("AWS_MAX_ATTEMPTS", 3),
@@ -170,6 +182,9 @@ def load() -> Settings:
         settlement_connector=_env("SETTLEMENT_CONNECTOR", "simulator"),
         settlement_recheck_seconds=_int("SETTLEMENT_RECHECK_SECONDS", 10),
         simulator_delay_seconds=_int("SIMULATOR_DELAY_SECONDS", 30),
+        verification_max_resends=_int("VERIFICATION_MAX_RESENDS", 3),
+        verification_resend_interval_seconds=_int("VERIFICATION_RESEND_INTERVAL_SECONDS", 60),
+        receipt_secret=_secret("RECEIPT_SECRET"),
         kb_source_dir=_env("KB_SOURCE_DIR", str(PROJECT_DIR / "kb")),
         kb_index_dir=_env("KB_INDEX_DIR", str(CHALICELIB_DIR / "search" / "index")),
         # The index build copies kb/contacts.yaml next to the index, so a deploy ships both.

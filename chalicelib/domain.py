@@ -48,3 +48,7 @@ class Frozen(DomainError):
 
 class Busy(DomainError):
     """Could not finish now for a passing reason; the same request may simply be sent again."""
+
+
+class Limited(DomainError):
+    """Too often: the same request is allowed again after ``retry_after`` seconds."""

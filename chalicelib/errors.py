@@ -89,8 +89,8 @@ def from_domain(exc) -> ApiError:
     from chalicelib import domain
 
     status = {domain.Invalid: ValidationFailed, domain.Missing: NotFound, domain.NotAllowed: Forbidden,
-              domain.Conflicting: Conflict,
-              domain.Rejected: Unprocessable, domain.Frozen: Locked, domain.Busy: ServiceUnavailable}
+              domain.Conflicting: Conflict, domain.Rejected: Unprocessable, domain.Frozen: Locked,
+              domain.Busy: ServiceUnavailable, domain.Limited: TooManyRequests}
     http_error = next((cls for kind, cls in status.items() if isinstance(exc, kind)), Conflict)
     headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
     return http_error(exc.message, code=exc.code, field=exc.field, details=exc.details, headers=headers)

@@ -6,6 +6,8 @@ def tables(cfg):
     return [table(cfg.repayments_table, ttl="expires_at", gsis=[
         ("by_status", "gsi1pk", "gsi1sk"),   # <user>#<status> / <repayment id>: history filtered by status
         ("by_kind", "gsi2pk", "gsi2sk"),     # <user>#<kind>   / <repayment id>: history filtered by kind
+        # sparse: only repayments awaiting their SMS code; VERIFY_EXPIRY / <expires_at>#<id>: the expiry sweep
+        ("by_verify_expiry", "gsi3pk", "gsi3sk"),
     ])]
 
 

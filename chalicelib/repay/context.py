@@ -6,7 +6,7 @@ configuration themselves; ``current()`` builds one at the edge (``app.py``, a te
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from chalicelib import clock
 from chalicelib.calendar import BusinessCalendar
@@ -20,11 +20,14 @@ class Rules:
     step_up_threshold_fen: int        # above this a repayment waits for its SMS code
     verification_ttl_seconds: int
     verification_max_attempts: int
+    verification_max_resends: int
+    verification_resend_interval_seconds: int
     security_hotline: str
     settlement_queue: str
     settlement_recheck_seconds: int
     schedule: FeeSchedule
     calendar: BusinessCalendar
+    receipt_secret: str | None = field(default=None, repr=False)   # never logged
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,10 @@ class Context:
 def rules() -> Rules:
     cfg = settings()
     return Rules(step_up_threshold_fen=cfg.step_up_threshold_fen, verification_ttl_seconds=cfg.verification_ttl_seconds,
-                 verification_max_attempts=cfg.verification_max_attempts, security_hotline=cfg.security_hotline,
+                 verification_max_attempts=cfg.verification_max_attempts,
+                 verification_max_resends=cfg.verification_max_resends,
+                 verification_resend_interval_seconds=cfg.verification_resend_interval_seconds,
+                 security_hotline=cfg.security_hotline, receipt_secret=cfg.receipt_secret,
                  settlement_queue=cfg.settlement_queue, settlement_recheck_seconds=cfg.settlement_recheck_seconds,
                  schedule=FeeSchedule.from_file(cfg.fee_schedule_path),
                  calendar=BusinessCalendar.from_file(cfg.holidays_path))

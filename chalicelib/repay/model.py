@@ -17,7 +17,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from chalicelib import clock
-from chalicelib.domain import Conflicting
+from chalicelib.domain import Conflicting, Limited
 from chalicelib.calendar import BusinessCalendar
 from chalicelib.repay.fees import ArrivalRule, Fee, FeeLine
 
@@ -72,6 +72,7 @@ DELAY_MESSAGE = "银行处理较慢，到账时间推迟。资金已在处理中
 CANCEL_MESSAGES = {
     "verification_expired": "验证码已过期，本次还款已取消，未扣款。请重新发起还款。",
     "verification_attempts_exhausted": "验证码错误次数过多，本次还款已取消，未扣款。请重新发起还款。",
+    "cancelled_by_user": "您已取消这笔还款，未扣款。",
 }
 
 
@@ -167,6 +168,10 @@ class RuleViolation(Conflicting):
         super().__init__(message, code=code)
 
 
+class ResendLimited(Limited):
+    """A new SMS code too soon after the last one, or one too many (→ 429; ``retry_after`` when waiting helps)."""
+
+
 @dataclass(frozen=True)
 class Repayment:
     id: str
@@ -193,6 +198,8 @@ class Repayment:
     verify_hash: str | None = None
     verify_attempts: int | None = None
     verify_expires_at: str | None = None
+    verify_sent_at: str | None = None     # when the current code was made (the resend interval counts from it)
+    verify_resends: int | None = None     # new codes sent after the first
     verified_at: str | None = None
     failure_reason: str | None = None
     cancel_reason: str | None = None
@@ -249,6 +256,30 @@ class Repayment:
         change = self._move(now, CANCELLED, reason, CANCEL_MESSAGES[reason], cancel_reason=reason,
                             verify_attempts=attempts, verify_hash=None, verify_salt=None)
         return dataclasses.replace(change, release_fen=self.amount_fen)
+
+    def cancel_by_owner(self, now: dt.datetime) -> Change:
+        """The owner changed their mind while the code was awaited: cancelled, nothing charged."""
+        if self.status != VERIFICATION_REQUIRED:
+            raise RuleViolation("只有等待短信验证的还款可以取消；这笔还款已在处理或已完成，无法取消。",
+                                code="not_cancellable")
+        return self.cancel(now, "cancelled_by_user")
+
+    def resend(self, now: dt.datetime, verification: Verification, *, max_resends: int,
+               min_interval_seconds: int) -> Change:
+        """A new code replaces the old one (which stops working); attempts used so far stay used.
+        Raises ``RuleViolation`` unless awaiting a code, ``ResendLimited`` when too soon or too often."""
+        self.check_verifiable()
+        if (self.verify_resends or 0) >= max_resends:
+            raise ResendLimited(f"验证码最多重新发送 {max_resends} 次。如仍未收到，请取消后重新发起还款。",
+                                code="resend_limit_reached", retry_after=None)
+        sent = clock.parse(self.verify_sent_at or self.created_at)
+        wait = int((sent + dt.timedelta(seconds=min_interval_seconds) - now).total_seconds() + 0.999)
+        if wait > 0:
+            raise ResendLimited(f"验证码刚刚发送过，请 {wait} 秒后再试。", code="resend_too_soon", retry_after=wait)
+        return self._move(now, VERIFICATION_REQUIRED, "code_resent", "已重新发送验证码，之前的验证码已失效。",
+                          stay=True, verify_salt=verification.salt, verify_hash=verification.hash,
+                          verify_expires_at=verification.expires_at, verify_sent_at=clock.isoformat(now),
+                          verify_resends=(self.verify_resends or 0) + 1)
 
     def check_verifiable(self) -> None:
         """Raise unless a code can be checked now (a cancelled or never-verifiable repayment: 409)."""
@@ -347,7 +378,7 @@ def open_repayment(*, repayment_id: str, user_id: str, username: str, kind: str,
     else:
         status, message = VERIFICATION_REQUIRED, "还款已提交。金额较大，请输入短信验证码确认。"
         extra = dict(verify_salt=verification.salt, verify_hash=verification.hash, verify_attempts=0,
-                     verify_expires_at=verification.expires_at)
+                     verify_expires_at=verification.expires_at, verify_sent_at=at, verify_resends=0)
     return Repayment(
         id=repayment_id, user_id=user_id, username=username, kind=kind, payee=payee,
         amount_fen=fee.amount_fen, fee_fen=fee.fee_fen, fee_lines=fee.lines, fee_schedule_version=fee.version,
@@ -355,3 +386,69 @@ def open_repayment(*, repayment_id: str, user_id: str, username: str, kind: str,
         expected_arrival_at=arrival.expected_at.isoformat(timespec="seconds"), expected_arrival_note=arrival.note,
         due_date=due_date.isoformat() if due_date else None, warning=due_date_warning(arrival, due_date),
         timeline=({"at": at, "status": status, "event": "created", "message": message},), **extra)
+
+
+# ---------------------------------------------------------------- receipts (电子回单)
+_SERIAL_PREFIX = "RD"
+RECEIPT_CODE_LENGTH = 20      # hex digits of the HMAC shown on the receipt (80 bits)
+
+
+def receipt_serial(repayment_id: str) -> str:
+    """The receipt's serial: ``RD`` + the repayment id's 20 hex digits, so issuing it twice gives the same one."""
+    return _SERIAL_PREFIX + repayment_id.removeprefix("rp_").upper()
+
+
+def mask_payee(payee: dict) -> str:
+    """Who was paid, without a full number: issuer/platform/biller and the last 4 digits only."""
+    if payee["kind"] == "credit_card":
+        return f"{payee['issuer']} 信用卡 尾号 {payee['card_last4']}"
+    if payee["kind"] == "loan":
+        return f"{payee['platform']} 借款合同 尾号 {payee['contract_number'][-4:]}"
+    return f"{payee['biller']} 户号 尾号 {payee['account_number'][-4:]}"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    serial: str
+    repayment_id: str
+    kind: str
+    amount_fen: int
+    fee_fen: int
+    payee: str          # masked (``mask_payee``)
+    submitted_at: str   # UTC, ``clock.isoformat``
+    settled_at: str     # local time of arrival, ISO 8601 with offset
+
+    @property
+    def total_fen(self) -> int:
+        return self.amount_fen + self.fee_fen
+
+    @property
+    def settled_date(self) -> str:
+        return self.settled_at[:10]
+
+    def signed_text(self) -> str:
+        """Every field the code vouches for, in a fixed order (changing any one changes the code)."""
+        return "|".join(("v1", self.serial, self.repayment_id, self.kind, str(self.amount_fen), str(self.fee_fen),
+                         self.payee, self.submitted_at, self.settled_at))
+
+    def code(self, secret: str) -> str:
+        digest = hmac.new(secret.encode(), self.signed_text().encode(), hashlib.sha256).hexdigest()
+        return digest[:RECEIPT_CODE_LENGTH].upper()
+
+    def code_matches(self, code: str, secret: str) -> bool:
+        """Constant-time: an altered code takes as long to refuse as a nearly right one."""
+        return hmac.compare_digest(self.code(secret).encode(), code.strip().upper().encode())
+
+
+def receipt_of(repayment: Repayment) -> Receipt:
+    """A succeeded repayment's receipt; any other status has none yet (→ 409)."""
+    if repayment.status != SUCCEEDED or not repayment.actual_arrival_at:
+        raise RuleViolation("只有还款成功后才能开具电子回单，请在到账后再试。", code="receipt_not_available")
+    return Receipt(serial=receipt_serial(repayment.id), repayment_id=repayment.id, kind=repayment.kind,
+                   amount_fen=repayment.amount_fen, fee_fen=repayment.fee_fen, payee=mask_payee(repayment.payee),
+                   submitted_at=repayment.created_at, settled_at=repayment.actual_arrival_at)
+
+
+def serial_format_ok(serial: str) -> bool:
+    rest = serial.removeprefix(_SERIAL_PREFIX)
+    return rest != serial and len(rest) == 20 and all(c in "0123456789ABCDEF" for c in rest)

@@ -102,7 +102,7 @@ def create(actor: Actor, idempotency_key: str | None, request: schemas.Repayment
         created, code, outbox_ids = _create_claimed(actor, request, claim, ctx)
         outbox.deliver(outbox_ids)
         if code is not None:
-            _send_code(actor, created, code, ctx)
+            send_code(actor, created, code, ctx)
         logger.info("repayment created", extra={"repayment_id": created.id, "kind": created.kind,
                                                 "status": created.status, "user": user_hash(actor.user_id)})
         metric("RepaymentCreated", kind=created.kind)
@@ -146,7 +146,7 @@ def _create_claimed(actor: Actor, request: schemas.RepaymentRequest, claim: idem
     raise domain.Busy(retry_after=1)
 
 
-def _send_code(actor: Actor, repayment: model.Repayment, code: str, ctx: Context) -> None:
+def send_code(actor: Actor, repayment: model.Repayment, code: str, ctx: Context) -> None:
     """Text the code (never logged, never stored in clear). A failed send leaves the code to expire."""
     try:
         phone = notify.user_phone(actor.username)

@@ -223,3 +223,37 @@ class RepaymentPage(ApiModel):
     """The user's repayments, newest first."""
     items: list[RepaymentSummary]
     next_cursor: Optional[str] = None
+
+
+class ReceiptView(ApiModel):
+    """电子回单 of a succeeded repayment (times in Asia/Shanghai)."""
+    serial: str = Field(description="回单流水号，RD + 20 位十六进制")
+    repayment_id: str
+    kind: Kind
+    kind_label: str
+    amount: str
+    fee: str
+    total: str
+    payee: str = Field(description="收款方，仅含尾号")
+    submitted_at: str
+    settled_at: str
+    time_zone: str
+    verification_code: str = Field(description="校验码：回单各字段的 HMAC，可在 /receipts/verify 核验")
+    verify_url: str
+
+
+class ReceiptQuery(ApiModel):
+    """A receipt to check: its serial and verification code as printed."""
+    model_config = ConfigDict(extra="forbid")
+    serial: str = Field(min_length=1, max_length=64)
+    code: str = Field(min_length=1, max_length=64)
+
+
+class ReceiptCheck(ApiModel):
+    """Whether such a receipt was issued; if so its non-personal fields only."""
+    valid: bool
+    serial: str
+    message: str
+    amount: Optional[str] = None
+    settled_date: Optional[str] = None
+    payee: Optional[str] = None

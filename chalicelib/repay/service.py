@@ -1,7 +1,8 @@
 """Repayment use cases, one module each; this module is their one entry point (``app.py``, escalation).
 
 - ``pay``           quote, create (exactly once per Idempotency-Key), retry (likewise)
-- ``verification``  the SMS code of a large repayment
+- ``verification``  the SMS code of a large repayment: check, resend, the owner cancels, the expiry sweep
+- ``receipts``      电子回单 of succeeded repayments and their public verification
 - ``settlement``    the SQS settlement worker, and what commits with every move
 - ``views``         one repayment, the history, how a repayment is shown
 - ``freeze``        account freeze (escalation's account-security cases)
@@ -16,8 +17,10 @@ from chalicelib.repay.context import Context, current
 from chalicelib.repay.freeze import freeze_account, is_frozen, unfreeze_account
 from chalicelib.repay.pay import CREATE_SCOPE, RETRY_SCOPE, Created, create, quote, retry
 from chalicelib.repay.settlement import settle
-from chalicelib.repay.verification import verify
+from chalicelib.repay.receipts import receipt, receipt_html, verify as verify_receipt
+from chalicelib.repay.verification import cancel, expire_lapsed, resend_code, verify
 from chalicelib.repay.views import get, history
 
 __all__ = ["Context", "current", "freeze_account", "is_frozen", "unfreeze_account", "CREATE_SCOPE", "RETRY_SCOPE",
-           "Created", "create", "quote", "retry", "settle", "verify", "get", "history"]
+           "Created", "create", "quote", "retry", "settle", "verify", "get", "history", "cancel", "expire_lapsed",
+           "resend_code", "receipt", "receipt_html", "verify_receipt"]

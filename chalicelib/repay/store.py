@@ -10,10 +10,13 @@ account audit log                      ``USER#<uid>`` / ``ACCOUNT#LOG#<at>#<r>``
 repayment                              ``USER#<uid>`` / ``REPAY#<id>``            ids sort by creation time
 idempotency record                     ``USER#<uid>`` / ``IDEM#[<scope>#]<sha256>`` ``chalicelib/idempotency.py``
 monthly free-allowance usage           ``USER#<uid>`` / ``USAGE#<yyyy-mm>#<kind>`` ``used_fen``
+issued receipt                         ``RECEIPT#<serial>`` / ``RECEIPT``         the fields its code signs
 =====================================  =========================================  ==========================
 
 GSIs ``by_status`` (``gsi1pk = <uid>#<status>``, ``gsi1sk = <id>``) and ``by_kind``
-(``gsi2pk = <uid>#<kind>``, ``gsi2sk = <id>``) serve the filtered history.
+(``gsi2pk = <uid>#<kind>``, ``gsi2sk = <id>``) serve the filtered history. The sparse GSI
+``by_verify_expiry`` (``gsi3pk = VERIFY_EXPIRY``, ``gsi3sk = <verify_expires_at>#<id>``) holds only
+repayments awaiting their SMS code: the expiry sweep Queries what lapsed, never Scans.
 """
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ from typing import Any
 from chalicelib import aws, clock
 from chalicelib.config import settings
 from chalicelib.repay.fees import FeeLine
-from chalicelib.repay.model import Change, Repayment
+from chalicelib.repay.model import VERIFICATION_REQUIRED, Change, Receipt, Repayment
 
 
 ConditionFailed = aws.ConditionFailed   # ``exc.names``: the elements whose condition did not hold
@@ -138,7 +141,7 @@ def get(user_id: str, repayment_id: str) -> Repayment | None:
 
 
 # ---------------------------------------------------------------- Repayment <-> item
-_INTS = ("amount_fen", "fee_fen", "attempt", "version", "verify_attempts", "delayed_attempt")
+_INTS = ("amount_fen", "fee_fen", "attempt", "version", "verify_attempts", "verify_resends", "delayed_attempt")
 _FIELDS = tuple(f.name for f in dataclasses.fields(Repayment))
 
 
@@ -165,9 +168,20 @@ def put_new(repayment: Repayment) -> dict:
     """TransactWriteItems element creating a repayment (never overwrites one)."""
     item = {**to_item(repayment), **repayment_key(repayment.user_id, repayment.id),
             "gsi1pk": status_index_key(repayment.user_id, repayment.status), "gsi1sk": repayment.id,
-            "gsi2pk": kind_index_key(repayment.user_id, repayment.kind), "gsi2sk": repayment.id}
+            "gsi2pk": kind_index_key(repayment.user_id, repayment.kind), "gsi2sk": repayment.id,
+            **_expiry_index(repayment)}
     return {"Put": {"TableName": settings().repayments_table, "Item": aws.attributes(item),
                     "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+VERIFY_EXPIRY_PK = "VERIFY_EXPIRY"
+
+
+def _expiry_index(repayment: Repayment) -> dict:
+    """The sparse ``by_verify_expiry`` keys: present only while the repayment awaits its code."""
+    if repayment.status != VERIFICATION_REQUIRED or not repayment.verify_expires_at:
+        return {}
+    return {"gsi3pk": VERIFY_EXPIRY_PK, "gsi3sk": f"{repayment.verify_expires_at}#{repayment.id}"}
 
 
 def update(change: Change) -> dict:
@@ -189,6 +203,12 @@ def update(change: Change) -> dict:
             vals[f":f{index}"] = after[name]
             sets.append(f"#f{index} = :f{index}")
     sets.append("timeline = list_append(timeline, :entries)")
+    index_before, index_after = _expiry_index(change.before), _expiry_index(change.after)
+    if index_after and index_after != index_before:
+        vals.update({":gsi3pk": index_after["gsi3pk"], ":gsi3sk": index_after["gsi3sk"]})
+        sets += ["gsi3pk = :gsi3pk", "gsi3sk = :gsi3sk"]
+    elif index_before and not index_after:
+        removes += ["gsi3pk", "gsi3sk"]   # no longer awaiting a code: out of the sweep's index
     if after["status"] != before["status"]:
         # Status last: DynamoDB applies an update atomically, moto server does not (chalicelib/aws.py,
         # "moto differences"); this order never shows a status without its details.
@@ -283,3 +303,40 @@ def release_usage(user_id: str, month: str, kind: str, amount_fen: int) -> dict:
         "ConditionExpression": "used_fen >= :amount",
         "ExpressionAttributeValues": values({":amount": amount_fen}),
     }}
+
+
+# ---------------------------------------------------------------- expired verifications (the sweep)
+def lapsed_verifications(now_iso: str, *, limit: int, after: dict | None = None) -> tuple[list[dict], dict | None]:
+    """Repayments whose code expired before ``now_iso``, oldest expiry first (a Query of the sparse index)."""
+    query = {"IndexName": "by_verify_expiry", "KeyConditionExpression": "gsi3pk = :p AND gsi3sk < :now",
+             "ExpressionAttributeValues": {":p": VERIFY_EXPIRY_PK, ":now": now_iso}, "Limit": limit}
+    if after:
+        query["ExclusiveStartKey"] = after
+    response = _table().query(**query)
+    return response.get("Items", []), response.get("LastEvaluatedKey")
+
+
+# ---------------------------------------------------------------- receipts
+def receipt_key(serial: str) -> dict:
+    return {"pk": f"RECEIPT#{serial}", "sk": "RECEIPT"}
+
+
+def put_receipt(receipt: Receipt, *, user_id: str, issued_at: str) -> bool:
+    """Record that a receipt was issued (the verify route's only source). False if it already was."""
+    item = {**receipt_key(receipt.serial), **dataclasses.asdict(receipt), "user_id": user_id, "issued_at": issued_at}
+    try:
+        _table().put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+    except aws.ClientError as exc:
+        if aws.is_condition_failure(exc):
+            return False
+        raise
+    return True
+
+
+def get_receipt(serial: str) -> Receipt | None:
+    item = _table().get_item(Key=receipt_key(serial)).get("Item")
+    if item is None:
+        return None
+    found = {f.name: item[f.name] for f in dataclasses.fields(Receipt)}
+    found["amount_fen"], found["fee_fen"] = int(found["amount_fen"]), int(found["fee_fen"])
+    return Receipt(**found)

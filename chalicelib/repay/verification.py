@@ -1,12 +1,16 @@
-"""Step-up verification: the SMS code confirms a large repayment (5 minutes, 5 attempts, then cancelled)."""
+"""Step-up verification: the SMS code confirms a large repayment (5 minutes, 5 attempts, then cancelled).
+
+Also what can happen while the code is awaited: a new code (``resend_code``), the owner cancelling
+(``cancel``), and the scheduled sweep cancelling lapsed verifications (``expire_lapsed``).
+"""
 from __future__ import annotations
 
 from typing import Callable
 
-from chalicelib import domain, outbox
+from chalicelib import clock, domain, outbox
 from chalicelib.actor import Actor
-from chalicelib.logs import logger, metric
-from chalicelib.repay import model, schemas, settlement, store, views
+from chalicelib.logs import logger, metric, user_hash
+from chalicelib.repay import model, pay, schemas, settlement, store, views
 from chalicelib.repay.context import Context
 from chalicelib.repay.freeze import frozen_error
 
@@ -52,3 +56,76 @@ def _answer(change: model.Change, sent: list[str], ctx: Context) -> dict:
     outbox.deliver(sent)
     logger.info("repayment verified", extra={"repayment_id": change.after.id})
     return views.view(change.after, ctx)   # as committed, before the worker can move it
+
+
+# ---------------------------------------------------------------- a new code
+def resend_code(actor: Actor, repayment_id: str, ctx: Context) -> dict:
+    """Text a new code; the old one stops working (its hash is replaced in the same conditional write).
+
+    At most ``verification_max_resends`` per repayment and one per ``verification_resend_interval_seconds``
+    (429, with ``Retry-After`` when waiting helps). Parallel resends: one write wins, the others are decided
+    again on what it wrote (too soon → 429), so exactly one new code is valid and only it is texted.
+    The new code gets the full time to live; attempts already used stay used.
+    """
+    rules = ctx.rules
+    for _ in range(_ROUNDS):
+        repayment = views.expire_if_due(views.load(actor, repayment_id), ctx)
+        verification = model.new_verification(repayment.id, ctx.now, rules.verification_ttl_seconds)
+        change = repayment.resend(ctx.now, verification, max_resends=rules.verification_max_resends,
+                                  min_interval_seconds=rules.verification_resend_interval_seconds)
+        try:
+            store.commit({"frozen": store.not_frozen_check(actor.user_id), "repayment": store.update(change)})
+        except store.ConditionFailed as exc:
+            if "frozen" in exc:
+                raise frozen_error(rules.security_hotline) from None
+            continue   # another resend or a verify moved it first: decide again on the new state
+        pay.send_code(actor, change.after, verification.code, ctx)
+        logger.info("verification code resent", extra={"repayment_id": repayment.id,
+                                                       "resends": change.after.verify_resends})
+        metric("VerificationCodeResent")
+        return views.view(change.after, ctx)
+    raise domain.Conflicting()
+
+
+# ---------------------------------------------------------------- the owner cancels
+def cancel(actor: Actor, repayment_id: str, ctx: Context) -> dict:
+    """Cancel a repayment still waiting for its code (nothing was charged; the month's allowance comes
+    back in the same transaction). Already cancelled (a repeated tap, or the code lapsed): shown as it
+    is. Processing, succeeded or failed: 409. Allowed on a frozen account (it moves no money)."""
+    for _ in range(_ROUNDS):
+        repayment = views.expire_if_due(views.load(actor, repayment_id), ctx)
+        if repayment.status == model.CANCELLED:
+            return views.view(repayment, ctx)
+        change = repayment.cancel_by_owner(ctx.now)
+        named, _ = settlement.elements(change, ctx)
+        try:
+            store.commit(named)
+        except store.ConditionFailed:
+            continue   # a verify, resend or the sweep moved it first: decide again on the new state
+        logger.info("repayment cancelled by owner", extra={"repayment_id": repayment.id,
+                                                           "user": user_hash(actor.user_id)})
+        metric("RepaymentCancelled", reason=change.event)
+        return views.view(change.after, ctx)
+    raise domain.Conflicting()
+
+
+# ---------------------------------------------------------------- the sweep
+def expire_lapsed(ctx: Context, *, page_size: int = 100, max_items: int = 1000) -> int:
+    """Cancel every verification whose code expired (``@app.schedule``), oldest first; returns how many
+    this run cancelled. Finds them by a Query of the sparse ``by_verify_expiry`` index (never a Scan),
+    re-reads each consistently and cancels it conditionally on that state: a repayment another sweep,
+    a read or a verify moved first is skipped, so overlapping runs cancel each one exactly once."""
+    cancelled, seen, after = 0, 0, None
+    now = clock.isoformat(ctx.now)
+    while seen < max_items:
+        items, after = store.lapsed_verifications(now, limit=min(page_size, max_items - seen), after=after)
+        for item in items:
+            seen += 1
+            repayment = store.get(item["user_id"], item["id"])
+            if repayment is not None and views.expire(repayment, ctx):
+                cancelled += 1
+        if not after:
+            break
+    if cancelled:
+        logger.info("lapsed verifications cancelled", extra={"cancelled": cancelled})
+    return cancelled

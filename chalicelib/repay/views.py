@@ -23,19 +23,27 @@ def load(actor: Actor, repayment_id: str) -> Repayment:
     return repayment
 
 
-def expire_if_due(repayment: Repayment, ctx: Context) -> Repayment:
-    """A verification past its time cancels the repayment (lazily, on the next touch)."""
+def expire(repayment: Repayment, ctx: Context) -> bool:
+    """Cancel a verification past its time, allowance given back, in one write conditional on the state
+    it was read in. True if this call did it; False if not due or another request or sweep did it first."""
     change = repayment.expire(ctx.now)
     if change is None:
-        return repayment
+        return False
     try:
         store.commit({"repayment": store.update(change),
                       "allowance": store.release_usage(repayment.user_id, repayment.usage_month, repayment.kind,
                                                        change.release_fen)})
     except store.ConditionFailed:
-        pass   # another request moved it first: show what it wrote
-    else:
-        metric("RepaymentCancelled", reason=change.event)
+        return False   # another request (or the sweep) moved it first
+    metric("RepaymentCancelled", reason=change.event)
+    return True
+
+
+def expire_if_due(repayment: Repayment, ctx: Context) -> Repayment:
+    """A verification past its time cancels the repayment on the next touch too (the sweep may not have run yet)."""
+    if repayment.expire(ctx.now) is None:
+        return repayment
+    expire(repayment, ctx)
     return store.get(repayment.user_id, repayment.id)
 
 
