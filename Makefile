@@ -37,8 +37,10 @@ index: $(INDEX_DIR)/.built
 serve: setup index
 	$(PY) -m devtools.serve
 
+# Two workers (the machine has 2 cores); e2e tests start their stacks on free ports of their own.
+PYTEST_WORKERS ?= 2
 test: setup system-deps index
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(PYTEST_WORKERS)
 
 token: setup
 	@test -n "$(USER)" || (echo "usage: make token USER=<name> [ROLE=support|senior-support]" >&2; exit 2)
