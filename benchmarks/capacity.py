@@ -331,6 +331,7 @@ def run(rounds: int, queue_depth: int) -> tuple[Meter, dict]:
         from app import app, settle_repayments
         from chalicelib import outbox
         from chalicelib.escalation import service as escalation
+        from chalicelib.context import Context
         from chalicelib.search import service as kb
         from moto.core import DEFAULT_ACCOUNT_ID
         from moto.sns import sns_backends
@@ -423,18 +424,19 @@ def run(rounds: int, queue_depth: int) -> tuple[Meter, dict]:
                             expect=(201,))
                 call("case: get", "GET", f"/support/cases/{case['case_id']}", user)
                 call("case: list mine", "GET", "/support/cases", user)
+                # the frontline team answers first: an owner escalates only a step that has answered (#11)
+                call("case: reply (support)", "POST", f"/support/cases/{case['case_id']}/reply", agent,
+                     {"message": "正在核查，请稍候", "await_user": False})
                 call("case: escalate (user)", "POST", f"/support/cases/{case['case_id']}/escalate", user,
-                     {"reason": "问题没有解决"})
-                call("case: reply (support)", "POST", f"/support/cases/{case['case_id']}/reply", lead,
-                     {"message": "正在核查，请稍候", "await_user": True})
+                     {"reason": "问题没有解决"}, headers={"Idempotency-Key": uuid.uuid4().hex})
                 call("case: queue page (limit 20)", "GET", "/support/queues/frontline?limit=20", agent)
-                measured("sweep: idle", escalation.sweep)
+                measured("sweep: idle", lambda: escalation.sweep(Context.current()))
                 measured("outbox drain: idle", outbox.drain)
                 clock.advance(dt.timedelta(minutes=3))
 
             # every frontline case lapses: one sweep escalates them all (reported per case moved)
             clock.advance(dt.timedelta(days=2))
-            moved = measured("sweep: per lapsed case", escalation.sweep)
+            moved = measured("sweep: per lapsed case", lambda: escalation.sweep(Context.current()))
             assert moved["escalated"] >= queue_depth, moved
             info["sweep_moved"] = moved["escalated"]
         return meter, info

@@ -65,7 +65,7 @@ class Outcome:
 
 def validate_key(key: str | None) -> str:
     if key is None or key == "":
-        raise domain.Invalid("缺少 Idempotency-Key 请求头（1–255 个字符），用于防止重复扣款。",
+        raise domain.Invalid("缺少 Idempotency-Key 请求头（1–255 个字符），用于防止同一操作被重复执行（如重复扣款、重复升级）。",
                              code="idempotency_key_missing", field=HEADER)
     if len(key) > 255 or not key.isprintable() or not key.isascii():
         raise domain.Invalid("Idempotency-Key 应为 1–255 个可打印 ASCII 字符。",
