@@ -118,7 +118,7 @@ def load() -> Settings:
         kb_table=_env("KB_TABLE", f"repaydesk-{stage}-kb"),
         outbox_table=_env("OUTBOX_TABLE", f"repaydesk-{stage}-outbox"),
         limits_table=_env("LIMITS_TABLE", f"repaydesk-{stage}-limits"),
-        rate_limits=_env("RATE_LIMITS", "repayment_create=30/3600,repayment_verify=10/300,kb_feedback=30/3600"),
+        rate_limits=_env("RATE_LIMITS", "repayment_create=30/3600,repayment_verify=10/300,kb_feedback=30/3600,kb_signal=120/3600"),
         settlement_queue=_env("SETTLEMENT_QUEUE", f"repaydesk-{stage}-settlement"),
         escalation_topic_prefix=_env("ESCALATION_TOPIC_PREFIX", f"repaydesk-{stage}-escalation-"),
         team_queue_prefix=_env("TEAM_QUEUE_PREFIX", f"repaydesk-{stage}-team-"),

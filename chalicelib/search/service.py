@@ -15,7 +15,7 @@ import time
 from chalicelib import clock, errors
 from chalicelib.config import settings
 from chalicelib.logs import logger, metric
-from chalicelib.search import store
+from chalicelib.search import signals, store
 from chalicelib.search.index import CATEGORIES, KbIndex
 
 MAX_QUERY_CHARS = 200
@@ -199,12 +199,17 @@ def _record_zero_result(text: str) -> None:
     """Count a query nobody could answer — off the request path: the search never waits for
     DynamoDB (not even for creating its client) and never fails because of it."""
     metric("KbZeroResult")
-    global _worker
     day = clock.local_now(settings().time_zone).date().isoformat()
+    _queue_analytics("count_zero_result", (text,), day)
+
+
+def _queue_analytics(writer: str, args: tuple, day: str) -> None:
+    """Hand one counter to the analytics thread (``store.<writer>(*args, day=day)``)."""
+    global _worker
     try:
-        _analytics.put_nowait((text, day))
+        _analytics.put_nowait((writer, args, day))
     except queue.Full:  # DynamoDB is far behind; dropping a counter beats slowing searches
-        logger.warning("kb analytics queue full, zero-result query dropped")
+        logger.warning("kb analytics queue full, counter dropped", extra={"writer": writer})
         return
     if _worker is None or not _worker.is_alive():
         with _lock:
@@ -215,13 +220,45 @@ def _record_zero_result(text: str) -> None:
 
 def _analytics_loop() -> None:
     while True:
-        text, day = _analytics.get()
+        writer, args, day = _analytics.get()
         try:
-            store.count_zero_result(text, day=day)
+            getattr(store, writer)(*args, day=day)
         except Exception:  # best effort: logged, never raised into a request
             logger.warning("kb analytics unavailable", exc_info=True)
         finally:
             _analytics.task_done()
+
+
+def record_signal(query: str | None, slug: str, kind: str) -> bool:
+    """Count what a search led to (see ``signals``): off the request path, like zero-result
+    counts. A personal-looking, empty or over-long query, or an unknown article, is not stored
+    (returns False); nothing about the user is."""
+    if query is None or not signals.valid(query, slug, kind):
+        return False
+    if kb_index().docnum_for(slug) is None:
+        return False
+    day = clock.local_now(settings().time_zone).date().isoformat()
+    _queue_analytics("count_signal", (query.strip(), slug, kind), day)
+    metric("KbSignal", kind=kind)
+    return True
+
+
+def export_signals(days: int, out) -> int:
+    """Write the last ``days`` days' signals (today included) as JSON lines to ``out`` (a text
+    file); returns how many lines. Queries are checked for personal data again on the way out."""
+    import datetime as dt
+
+    today = clock.local_now(settings().time_zone).date()
+    day_list = [(today - dt.timedelta(days=n)).isoformat() for n in range(days)]
+    written = 0
+    for item in store.signals(day_list):
+        if not signals.valid(item["query"], item["slug"], item["kind"]):
+            continue
+        signal = signals.Signal(item["query"], item["slug"], signals.EXPORTED_KIND[item["kind"]],
+                                item["day"], item["count"])
+        out.write(signal.to_json() + "\n")
+        written += 1
+    return written
 
 
 def flush_analytics() -> None:
@@ -247,12 +284,16 @@ def categories() -> list[dict]:
 
 
 # --------------------------------------------------------------- feedback and gaps
-def record_feedback(slug: str, *, helpful: bool, comment: str | None = None, user_id: str | None = None) -> None:
+def record_feedback(slug: str, *, helpful: bool, comment: str | None = None, user_id: str | None = None,
+                    query: str | None = None) -> None:
+    """A vote; with ``query`` (the search that led here) it is also a signal for the learned model."""
     if kb_index().docnum_for(slug) is None:
         raise errors.NotFound("没有这篇文章。", code="article_not_found")
     store.record_feedback(slug, helpful=helpful, comment=(comment or "").strip() or None, user_id=user_id,
                           at=clock.isoformat(clock.now()))
     metric("KbFeedback", helpful="yes" if helpful else "no")
+    if query:
+        record_signal(query, slug, "helpful" if helpful else "not_helpful")
 
 
 def kb_gaps(limit: int = 20, *, days: int = GAP_DAYS) -> dict:
