@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from chalicelib.search import analyzer as analysis  # noqa: E402
-from chalicelib.search.index import Article, KbIndex, build  # noqa: E402
+from chalicelib.search.build import Article, build  # noqa: E402
+from chalicelib.search.index import KbIndex  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "datasets" / "atec_faq"
 

@@ -28,6 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 STAGE = "prod"
 LAMBDA_ZIP_LIMIT = 50 * 1024 * 1024
+# Code in chalicelib/ the functions never import: the offline search-index build (the Lambda
+# only reads the index it wrote). ``add_bytecode`` leaves it out of the zip.
+BUILD_ONLY = ("chalicelib/search/build/",)
 
 
 def logical_id(kind: str, name: str) -> str:
@@ -224,7 +227,8 @@ def gateway_responses() -> dict:
 
 
 def add_bytecode(zip_path: Path, runtime: str) -> int:
-    """Put a ``__pycache__/*.pyc`` beside every ``.py`` in the zip (replacing any stray ones).
+    """Put a ``__pycache__/*.pyc`` beside every ``.py`` in the zip (replacing any stray ones),
+    leaving out the ``BUILD_ONLY`` code.
 
     Unchecked-hash pycs (PEP 552): valid whatever the files' mtimes become when Lambda unpacks
     the zip (chalice stamps every entry 1980-01-01), and never re-validated against the source,
@@ -235,7 +239,8 @@ def add_bytecode(zip_path: Path, runtime: str) -> int:
     if runtime != here:
         sys.exit(f"bytecode for {runtime} needs that Python; this is {here}")
     with tempfile.TemporaryDirectory(prefix="repaydesk-pyc-") as tmp, zipfile.ZipFile(zip_path) as source:
-        entries = [i for i in source.infolist() if "__pycache__/" not in i.filename and not i.filename.endswith(".pyc")]
+        entries = [i for i in source.infolist() if "__pycache__/" not in i.filename
+                   and not i.filename.endswith(".pyc") and not i.filename.startswith(BUILD_ONLY)]
         py_files = [i.filename for i in entries if i.filename.endswith(".py")]
         for name in py_files:
             source.extract(name, tmp)

@@ -5,7 +5,7 @@ import argparse
 import json
 import sys
 
-from chalicelib.search.index import ArticleError, build
+from chalicelib.search.build import ArticleError, build
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -64,6 +64,9 @@ def test_zip_carries_what_the_code_opens_at_run_time(packaged):
     assert any(n.startswith("chalicelib/search/index/") for n in names), "the built search index"
     assert "chalicelib/search/index/contacts.yaml" in names
     assert not any(n.startswith(("tests/", "devtools/", "kb/", "benchmarks/")) for n in names)
+    # the offline index build stays home (the bytecode test below searches without it)
+    assert not any(n.startswith("chalicelib/search/build/") for n in names)
+    assert "chalicelib/search/index.py" in names and "chalicelib/search/postings.py" in names
 
 
 def test_build_time_packages_stay_out_of_the_zip_and_runtime(packaged):

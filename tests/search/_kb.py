@@ -14,7 +14,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 @pytest.fixture(scope="session")
 def fixture_index(tmp_path_factory) -> Path:
-    from chalicelib.search.index import build
+    from chalicelib.search.build import build
 
     out = tmp_path_factory.mktemp("kb") / "index"
     build(FIXTURES, out)

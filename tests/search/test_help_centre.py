@@ -163,7 +163,8 @@ def test_titles_and_questions_from_an_article_file_are_escaped(aws, monkeypatch,
 
     from app import app
     from chalicelib import config
-    from chalicelib.search import index, service
+    from chalicelib.search import service
+    from chalicelib.search.build import build
 
     source = tmp_path / "kb"
     source.mkdir()
@@ -171,7 +172,7 @@ def test_titles_and_questions_from_an_article_file_are_escaped(aws, monkeypatch,
         "---\nslug: evil\ntitle: '还款<img src=x onerror=alert(1)>'\ncategory: repayment\n"
         "questions: ['还款<script>alert(2)</script>']\ntags: [还款]\nupdated: '2026-11-20'\n---\n"
         "还款步骤：\n\n1. 打开本钱包。\n", encoding="utf-8")
-    index.build(source, tmp_path / "index")
+    build(source, tmp_path / "index")
     monkeypatch.setenv("KB_INDEX_DIR", str(tmp_path / "index"))
     config.reload()
     service.reset()

@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_build_writes_everything_the_runtime_needs(tmp_path):
-    from chalicelib.search.index import KbIndex, build
+    from chalicelib.search.build import build
+    from chalicelib.search.index import KbIndex
     source = tmp_path / "kb"
     shutil.copytree(FIXTURES, source)
     (source / "contacts.yaml").write_text("hotlines: []\n", encoding="utf-8")
@@ -52,13 +53,13 @@ def test_cli_build_and_a_clear_error_for_a_broken_article(tmp_path):
     ("slug: [a\n", "YAML"),
 ])
 def test_invalid_front_matter_is_named(front_matter, problem):
-    from chalicelib.search.index import ArticleError, parse_article
+    from chalicelib.search.build import ArticleError, parse_article
     with pytest.raises(ArticleError, match=problem):
         parse_article(f"---\n{front_matter}\n---\nbody", origin="x.md")
 
 
 def test_duplicate_slugs_are_refused(tmp_path):
-    from chalicelib.search.index import ArticleError, read_articles
+    from chalicelib.search.build import ArticleError, read_articles
     shutil.copy(FIXTURES / "fees.md", tmp_path / "fees.md")
     shutil.copy(FIXTURES / "fees.md", tmp_path / "fees-copy.md")
     with pytest.raises(ArticleError, match="already used"):
@@ -139,16 +140,14 @@ def test_postings_writer_answers_like_whoosh_own_writer(tmp_path, monkeypatch, l
     from whoosh import index as whoosh_index
 
     from chalicelib.search import analyzer as analysis
-    from chalicelib.search import index
-    from chalicelib.search.index import FIELDS, _schema, build, index_articles, related_articles
+    from chalicelib.search.build import build, corpus, index_articles, read_articles, related_articles, schema
+    from chalicelib.search.index import FIELDS
 
     if large:
-        monkeypatch.setattr(index, "LARGE_CORPUS", 100)
-        monkeypatch.setattr(index.os, "cpu_count", lambda: 2)
+        monkeypatch.setattr(corpus, "LARGE_CORPUS", 100)
+        monkeypatch.setattr(corpus.os, "cpu_count", lambda: 2)
 
     from dataclasses import replace
-
-    from chalicelib.search.index import read_articles
 
     # 40 copies of each fixture article: common words get more than one 128-posting block
     articles = [replace(a, slug=f"{a.slug}-{i}") for i in range(40) for a in read_articles(FIXTURES)]
@@ -162,7 +161,7 @@ def test_postings_writer_answers_like_whoosh_own_writer(tmp_path, monkeypatch, l
                 per_doc[docnum][name][term] = count
     reference = tmp_path / "stock"
     shutil.copytree(tmp_path / "fast", reference, ignore=shutil.ignore_patterns("*.seg", "*.toc", "*LOCK"))
-    writer = whoosh_index.create_in(str(reference), _schema()).writer()
+    writer = whoosh_index.create_in(str(reference), schema()).writer()
     for docnum, fields in enumerate(corpus.stored):
         writer.add_document(related=related[docnum], **fields, **per_doc[docnum])
     writer.commit()
@@ -172,13 +171,13 @@ def test_postings_writer_answers_like_whoosh_own_writer(tmp_path, monkeypatch, l
 def test_two_worker_build_answers_like_one_process(tmp_path, monkeypatch):
     """Large corpora are read and analysed by two processes, each taking half of the articles;
     joining their postings must not change any result or related-article list."""
-    from chalicelib.search import index
+    from chalicelib.search.build import build, corpus
 
-    monkeypatch.setattr(index, "LARGE_CORPUS", 4)  # the 7 fixture articles count as large
-    monkeypatch.setattr(index.os, "cpu_count", lambda: 2)
-    index.build(FIXTURES, tmp_path / "two")
-    monkeypatch.setattr(index.os, "cpu_count", lambda: 1)
-    index.build(FIXTURES, tmp_path / "one")
+    monkeypatch.setattr(corpus, "LARGE_CORPUS", 4)  # the 7 fixture articles count as large
+    monkeypatch.setattr(corpus.os, "cpu_count", lambda: 2)
+    build(FIXTURES, tmp_path / "two")
+    monkeypatch.setattr(corpus.os, "cpu_count", lambda: 1)
+    build(FIXTURES, tmp_path / "one")
     assert _answers(tmp_path / "two") == _answers(tmp_path / "one")
     related = {slug: page["related"] for slug, page in _answers(tmp_path / "two")[1]}
     assert all(len(links) == 3 for links in related.values())

@@ -104,11 +104,12 @@ def kb_search(tmp_path_factory):
     from moto import mock_aws
 
     from chalicelib import aws as aws_clients, config
-    from chalicelib.search import index, service
+    from chalicelib.search import service
+    from chalicelib.search.build import build
     from infra import local
 
     out = tmp_path_factory.mktemp("kb-index")
-    index.build(KB, out)
+    build(KB, out)
     with pytest.MonkeyPatch.context() as patch, mock_aws():
         patch.delenv("AWS_ENDPOINT_URL", raising=False)  # never the e2e stack's moto server
         patch.setenv("KB_INDEX_DIR", str(out))

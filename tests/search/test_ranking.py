@@ -73,7 +73,8 @@ def test_service_rejects_bad_input_directly(kb):
 @pytest.fixture(scope="module")
 def product_index(tmp_path_factory):
     """Questions that differ by product: every other word of the query matches 花呗's."""
-    from chalicelib.search.index import Article, KbIndex, build
+    from chalicelib.search.build import Article, build
+    from chalicelib.search.index import KbIndex
 
     articles = [Article(slug=slug, title=title, category="repayment", questions=[], tags=[], updated="", body="")
                 for slug, title in (("huabei-limit", "花呗额度怎么提高"), ("jiebei-limit", "借呗额度"),
