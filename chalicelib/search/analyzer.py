@@ -38,6 +38,10 @@ _SUBWORD_MIN_LEN = 3        # words this long also yield their dictionary sub-wo
 FILLER_TERMS = True         # index filler words as weak terms (see analyze)
 FILLER_MARK = "~"
 UNIGRAMS = True             # single characters are terms too (rare characters are telling: 逾, 冻)
+# Characters and bigrams run over filler words too, as a plain character index would: a filler
+# list can never drop a character the user typed (下 of 下款, 还 of 还是 …), and 为什么/怎么
+# stay apart at the character level. Words and pinyin still skip fillers.
+FILLER_GRAMS = True
 
 
 @functools.cache
@@ -152,6 +156,8 @@ class Analysis:
     words: list[str] = field(default_factory=list)
     grams: list[str] = field(default_factory=list)
     pinyin: list[str] = field(default_factory=list)
+    # grams with a filler word's character in them (FILLER_GRAMS): weak terms, like the fillers
+    filler_grams: set[str] = field(default_factory=set)
     # (start, end, canonical words, pinyin key) of every kept token, offsets into the input
     spans: list[tuple[int, int, tuple[str, ...], str]] = field(default_factory=list)
 
@@ -221,8 +227,16 @@ class Analyzer:
         all (bodies of large corpora; skips the per-character work)."""
         result = Analysis()
         unigrams = UNIGRAMS and not lean
-        run_chars: list[str] = []      # CJK characters of the current run (between fillers/punctuation)
+        run_chars: list[str] = []      # CJK characters of the current run (between punctuation)
+        run_filler: list[bool] = []    # per character of the run: from a filler word
+        real_grams: set[str] = set()   # grams with a character of a real word somewhere
         run_syllables: list[str] = []  # syllables of the current run (CJK or typed pinyin)
+
+        def close_pinyin():
+            if run_syllables and not lean:
+                result.pinyin.extend(f"{fuzzy_syllable(a)}_{fuzzy_syllable(b)}"
+                                     for a, b in zip(run_syllables, run_syllables[1:]))
+            run_syllables.clear()
 
         def close_run():
             if not run_chars and not run_syllables:  # most calls (punctuation, spaces): nothing to close
@@ -230,11 +244,18 @@ class Analyzer:
             if unigrams or len(run_chars) == 1:
                 result.grams.extend(run_chars)
             result.grams.extend(a + b for a, b in zip(run_chars, run_chars[1:]))
-            if not lean:
-                result.pinyin.extend(f"{fuzzy_syllable(a)}_{fuzzy_syllable(b)}"
-                                     for a, b in zip(run_syllables, run_syllables[1:]))
+            if any(run_filler):
+                for i, char in enumerate(run_chars):
+                    (result.filler_grams if run_filler[i] else real_grams).add(char)
+                    if i + 1 < len(run_chars):
+                        pair = char + run_chars[i + 1]
+                        (result.filler_grams if run_filler[i] or run_filler[i + 1] else real_grams).add(pair)
+            elif result.filler_grams is not None:
+                real_grams.update(run_chars)
+                real_grams.update(a + b for a, b in zip(run_chars, run_chars[1:]))
             run_chars.clear()
-            run_syllables.clear()
+            run_filler.clear()
+            close_pinyin()
 
         for word, start, end in self.tokens(text):
             if not word.strip():
@@ -245,7 +266,13 @@ class Analyzer:
                 # match on real words (why- vs how-questions) but never makes one match.
                 if FILLER_TERMS and is_cjk(word[0]):
                     result.words.append(FILLER_MARK + self._synonyms.get(word, word))
-                close_run()
+                if FILLER_GRAMS and is_cjk(word[0]) and not words_only:
+                    chars = [c for c in word if is_cjk(c)]  # characters and bigrams see every character
+                    run_chars.extend(chars)
+                    run_filler.extend([True] * len(chars))
+                    close_pinyin()
+                else:
+                    close_run()
                 continue
             if is_cjk(word[0]):
                 canonical = self._synonyms.get(word)
@@ -254,7 +281,9 @@ class Analyzer:
                     terms.extend(self._subwords(word))
                 result.words.extend(terms)
                 if not words_only:
-                    run_chars.extend(c for c in word if is_cjk(c))
+                    chars = [c for c in word if is_cjk(c)]
+                    run_chars.extend(chars)
+                    run_filler.extend([False] * len(chars))
                     run_syllables.extend(self.pinyin_of.get(c, c) for c in word if is_cjk(c))
                 if spans:
                     result.spans.append((start, end, tuple(terms), self.pinyin_key(word)))
@@ -273,6 +302,8 @@ class Analyzer:
             else:
                 close_run()
         close_run()
+        if result.filler_grams:
+            result.filler_grams -= real_grams  # weak only where the gram never comes from a real word
         return result
 
     def spans(self, text: str) -> list[tuple[int, int, tuple[str, ...], str]]:

@@ -37,7 +37,6 @@ MODEL_FILE = "learned.json"
 VERSION = 1
 # Scoring weights, relative to the article fields' BM25 (see index.FIELD_WEIGHT).
 EXPANSION_WEIGHT = {"w": 2.0, "g": 1.2}  # the users'-words field: words, characters+bigrams
-UNIGRAM_WEIGHT = 1.5
 EXPANSION_K1, EXPANSION_B = 1.2, 0.75
 MAP_BOOST = 1.0  # a recurring query's article gains this share of the best score (× confidence)
 ASSOCIATION_WEIGHT = 0.5
@@ -48,7 +47,10 @@ MAX_TERMS_PER_DOC = 400  # cap on an article's users'-words field (distinct term
 
 
 def _terms(parsed: analysis.Analysis) -> dict[str, list[str]]:
-    return {"w": [w for w in parsed.words if not w.startswith(analysis.FILLER_MARK)], "g": parsed.grams}
+    """The terms the users'-words field keeps: real words and bigrams (no single characters, no
+    filler words or bigrams touching them)."""
+    return {"w": [w for w in parsed.words if not w.startswith(analysis.FILLER_MARK)],
+            "g": [g for g in parsed.grams if len(g) == 2 and g not in parsed.filler_grams]}
 
 
 def learn(signals: Iterable[Signal], slugs: dict[str, int], heads: list[list[str]],
@@ -128,7 +130,7 @@ def learn(signals: Iterable[Signal], slugs: dict[str, int], heads: list[list[str
             associations[u].append([v, round(t, 3)])
     associations = {u: sorted(vs, key=lambda x: (-x[1], x[0]))[:ASSOCIATIONS_PER_WORD]
                     for u, vs in sorted(associations.items())}
-    return {"version": VERSION, "signals": sum(counts.values()), "pairs": len(positive),
+    return {"version": VERSION, "documents": len(heads), "signals": sum(counts.values()), "pairs": len(positive),
             "queries": dict(queries), "expansion": expansion, "associations": associations}
 
 
@@ -149,6 +151,7 @@ class LearnedModel:
         self.associations = {u: [(v, float(t)) for v, t in vs] for u, vs in model["associations"].items()}
         self.signals = int(model.get("signals", 0))
         self.pairs = int(model.get("pairs", 0))
+        self.documents = int(model.get("documents", 0))
         self._fields = {}
         for kind, field in model["expansion"].items():
             lengths = {int(d): float(n) for d, n in field["lengths"].items()}
@@ -162,8 +165,10 @@ class LearnedModel:
             return None
         return cls(json.loads(path.read_text(encoding="utf-8")))
 
-    def postings(self, kind: str, term: str) -> dict[int, float]:
-        """``{docnum: weighted BM25}`` of one term in the users'-words field (cached)."""
+    def postings(self, kind: str, term: str, df: int) -> dict[int, float]:
+        """``{docnum: weighted BM25}`` of one term in the users'-words field; ``df``: how many
+        articles the index has with the term (idf is the index's: a word common in the articles
+        stays common here, however few articles have users' words yet). Cached per term."""
         key = (kind, term)
         found = self._cache.get(key)
         if found is None:
@@ -171,21 +176,25 @@ class LearnedModel:
             lengths, table = self._fields.get(kind, ({}, {}))
             docs = table.get(term)
             if docs and lengths:
-                n = len(lengths)
-                average = sum(lengths.values()) / n or 1.0
-                idf = math.log(1 + (n - len(docs) + 0.5) / (len(docs) + 0.5))
-                weight = EXPANSION_WEIGHT[kind] * (UNIGRAM_WEIGHT if kind == "g" and len(term) == 1 else 1.0)
+                n = max(self.documents, len(lengths))
+                df = min(n, max(df, len(docs)))
+                average = sum(lengths.values()) / len(lengths) or 1.0
+                idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+                weight = EXPANSION_WEIGHT[kind]
                 for docnum, tf in docs:
                     norm = EXPANSION_K1 * (1 - EXPANSION_B + EXPANSION_B * lengths[docnum] / average)
                     found[docnum] = weight * idf * tf * (EXPANSION_K1 + 1) / (tf + norm)
             self._cache[key] = found
         return found
 
-    def expansion_scores(self, parsed: analysis.Analysis) -> dict[int, float]:
+    def expansion_scores(self, parsed: analysis.Analysis, doc_frequency) -> dict[int, float]:
+        """``doc_frequency(kind, term)``: the index's number of articles with the term."""
         scores: dict[int, float] = defaultdict(float)
         for kind, terms in _terms(parsed).items():
             for term in set(terms):
-                for docnum, value in self.postings(kind, term).items():
+                if term not in self._fields.get(kind, ({}, {}))[1]:
+                    continue
+                for docnum, value in self.postings(kind, term, doc_frequency(kind, term)).items():
                     scores[docnum] += value
         return scores
 
@@ -204,12 +213,13 @@ class LearnedModel:
 
     def apply(self, parsed: analysis.Analysis, text: str, totals: dict[int, float], term_scores) -> None:
         """Add what was learned to an index's ``totals`` (``{docnum: score}``, in place);
-        ``term_scores(kind, term)`` gives the index's own ``{docnum: weighted BM25}``."""
+        ``term_scores(kind, term)`` gives the index's own ``{docnum: weighted BM25}`` (its
+        length is the term's document frequency there)."""
         for word, t in self.associated(parsed):
             postings = term_scores("w", word)
             for docnum in postings.keys() & totals.keys():
                 totals[docnum] += ASSOCIATION_WEIGHT * t * postings[docnum]
-        for docnum, value in self.expansion_scores(parsed).items():
+        for docnum, value in self.expansion_scores(parsed, lambda kind, term: len(term_scores(kind, term))).items():
             totals[docnum] = totals.get(docnum, 0.0) + value
         recurring = self.recurring(text)
         if recurring:

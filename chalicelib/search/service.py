@@ -81,7 +81,8 @@ def search(query: str, *, category: str | None = None, limit: int = 10) -> dict:
     for hit in hits:
         doc = kb.stored(hit.docnum)
         results.append({"slug": doc["slug"], "title": doc["title"], "category": doc["category"],
-                        "snippet": snippet(kb, hit.docnum, doc, marks), "score": round(hit.score, 4)})
+                        "snippet": snippet(kb, hit.docnum, doc, marks), "score": round(hit.score, 4),
+                        "weak": hit.weak})
     suggestion = did_you_mean(kb, text)
     metric("KbSearch")
     if total == 0:
