@@ -78,6 +78,10 @@ class Settings:
     # Search
     kb_source_dir: str
     kb_index_dir: str
+    # A newer learned search model (learned.json from `build --signals`) in S3, checked at most
+    # every kb_learned_refresh_seconds per container; empty: the one beside the index only.
+    kb_learned_uri: str
+    kb_learned_refresh_seconds: int
     contacts_path: str
 
     # Escalation
@@ -135,6 +139,8 @@ def load() -> Settings:
         simulator_delay_seconds=_int("SIMULATOR_DELAY_SECONDS", 30),
         kb_source_dir=_env("KB_SOURCE_DIR", str(PROJECT_DIR / "kb")),
         kb_index_dir=_env("KB_INDEX_DIR", str(CHALICELIB_DIR / "search" / "index")),
+        kb_learned_uri=_env("KB_LEARNED_URI", ""),
+        kb_learned_refresh_seconds=_int("KB_LEARNED_REFRESH_SECONDS", 300),
         # The index build copies kb/contacts.yaml next to the index, so a deploy ships both.
         contacts_path=_env("CONTACTS_PATH", str(Path(_env("KB_INDEX_DIR", str(CHALICELIB_DIR / "search" / "index")))
                                                 / "contacts.yaml")),

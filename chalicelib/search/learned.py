@@ -38,7 +38,12 @@ VERSION = 1
 # Scoring weights, relative to the article fields' BM25 (see index.FIELD_WEIGHT).
 EXPANSION_WEIGHT = {"w": 2.0, "g": 1.2}  # the users'-words field: words, characters+bigrams
 EXPANSION_K1, EXPANSION_B = 1.2, 0.75
+EXPANSION_ON = False
+NEIGHBOUR_WEIGHT = 0.5
+NEIGHBOUR_MIN = 0.3
+NEIGHBOUR_POWER = 2.0
 MAP_BOOST = 1.0  # a recurring query's article gains this share of the best score (× confidence)
+MAP_MIN_NET = 2.0  # "recurring": at least 3 clicks (log2(1 + 3) = 2) or a helpful vote and a click
 ASSOCIATION_WEIGHT = 0.5
 ASSOCIATION_MIN_PAIRS = 2  # a word pair must co-occur in this many pairs to count
 ASSOCIATION_MIN_T = 0.2
@@ -72,7 +77,8 @@ def learn(signals: Iterable[Signal], slugs: dict[str, int], heads: list[list[str
 
     queries: dict[str, list[list]] = defaultdict(list)
     for (key, docnum), net in sorted(positive.items()):
-        queries[key].append([docnum, round(net, 3)])
+        if net >= MAP_MIN_NET:
+            queries[key].append([docnum, round(net, 3)])
 
     # Users' words per article: each positive (query, article) pair's terms, weighted by its net.
     fields = {kind: defaultdict(Counter) for kind in EXPANSION_WEIGHT}
@@ -95,6 +101,12 @@ def learn(signals: Iterable[Signal], slugs: dict[str, int], heads: list[list[str
                 postings[term].append([docnum, round(tf, 3)])
         expansion[kind] = {"lengths": {str(d): n for d, n in sorted(lengths.items())},
                            "postings": dict(sorted(postings.items()))}
+
+    # Past queries one by one (for the nearest-neighbour part): article, net weight, terms.
+    past = []
+    for (key, docnum), net in sorted(positive.items()):
+        terms = _terms(parsed_queries[key])
+        past.append([docnum, round(net, 3), sorted(set(terms["w"])), sorted(set(terms["g"]))])
 
     # Term associations: (query words, head words) pairs from signals and from paraphrase groups.
     pairs: list[tuple[set[str], set[str]]] = []
@@ -130,8 +142,9 @@ def learn(signals: Iterable[Signal], slugs: dict[str, int], heads: list[list[str
             associations[u].append([v, round(t, 3)])
     associations = {u: sorted(vs, key=lambda x: (-x[1], x[0]))[:ASSOCIATIONS_PER_WORD]
                     for u, vs in sorted(associations.items())}
-    return {"version": VERSION, "documents": len(heads), "signals": sum(counts.values()), "pairs": len(positive),
-            "queries": dict(queries), "expansion": expansion, "associations": associations}
+    by_docnum = sorted(slugs, key=slugs.__getitem__)
+    return {"version": VERSION, "documents": len(heads), "slugs": by_docnum, "signals": sum(counts.values()), "pairs": len(positive),
+            "queries": dict(queries), "expansion": expansion, "past": past, "associations": associations}
 
 
 def write(model: dict, directory: Path) -> Path:
@@ -144,19 +157,53 @@ class LearnedModel:
     """The run-time side: BM25 postings of the users'-words field, the recurring-query map and
     the association table, ready to add to an index's scores."""
 
-    def __init__(self, model: dict):
+    def __init__(self, model: dict, docnum_for=None):
+        """``docnum_for(slug)``: the current index's docnum of an article — given when the model
+        was built beside another build of the index (from S3): its article numbers are then
+        mapped by slug, and articles the index no longer has are left out."""
         if model.get("version") != VERSION:
             raise ValueError(f"learned model version {model.get('version')!r}, expected {VERSION}")
-        self.queries = {key: [(int(d), float(w)) for d, w in docs] for key, docs in model["queries"].items()}
+        if docnum_for is None:
+            def renumber(docnum):
+                return int(docnum)
+        else:
+            slugs = model.get("slugs") or []
+            mapping: dict[int, int | None] = {}
+
+            def renumber(docnum):
+                docnum = int(docnum)
+                if docnum not in mapping:
+                    mapping[docnum] = docnum_for(slugs[docnum]) if 0 <= docnum < len(slugs) else None
+                return mapping[docnum]
+        self.queries = {}
+        for key, docs in model["queries"].items():
+            kept = [(renumber(d), float(w)) for d, w in docs]
+            self.queries[key] = [(d, w) for d, w in kept if d is not None]
         self.associations = {u: [(v, float(t)) for v, t in vs] for u, vs in model["associations"].items()}
         self.signals = int(model.get("signals", 0))
         self.pairs = int(model.get("pairs", 0))
         self.documents = int(model.get("documents", 0))
         self._fields = {}
         for kind, field in model["expansion"].items():
-            lengths = {int(d): float(n) for d, n in field["lengths"].items()}
-            self._fields[kind] = (lengths, field["postings"])
+            lengths = {renumber(d): float(n) for d, n in field["lengths"].items()}
+            lengths.pop(None, None)
+            postings = field["postings"]
+            if docnum_for is not None:
+                postings = {term: [[renumber(d), tf] for d, tf in docs if renumber(d) is not None]
+                            for term, docs in postings.items()}
+            self._fields[kind] = (lengths, postings)
         self._cache: dict[tuple[str, str], dict[int, float]] = {}
+        self.past: list[tuple[int, float, list[tuple[str, str]]]] = []  # (docnum, net, (kind, term)s)
+        self._past_postings: dict[tuple[str, str], list[int]] = defaultdict(list)
+        self._past_weights: dict[int, float] = {}
+        for docnum, net, words, grams in model.get("past", ()):
+            docnum = renumber(docnum)
+            if docnum is None:
+                continue
+            terms = [("w", t) for t in words] + [("g", t) for t in grams]
+            for term in terms:
+                self._past_postings[term].append(len(self.past))
+            self.past.append((docnum, float(net), terms))
 
     @classmethod
     def load(cls, path: str | Path) -> "LearnedModel | None":
@@ -198,6 +245,36 @@ class LearnedModel:
                     scores[docnum] += value
         return scores
 
+    def neighbour_scores(self, parsed: analysis.Analysis, doc_frequency) -> dict[int, float]:
+        """``{docnum: similarity}``: for each article, the best idf-weighted Dice similarity
+        (0–1) between this query and a past query that led to it. A new wording that is nearly
+        an earlier user's sentence scores near 1; one sharing only the topic's common words, low."""
+        terms = _terms(parsed)
+        mine = {(kind, t) for kind in ("w", "g") for t in terms[kind]}
+        if not mine or not self.past:
+            return {}
+        idf = {term: self._idf(term, doc_frequency) for term in mine}
+        own = sum(idf.values()) or 1.0
+        shared: dict[int, float] = defaultdict(float)
+        for term, weight in idf.items():
+            for i in self._past_postings.get(term, ()):
+                shared[i] += weight
+        best: dict[int, float] = {}
+        for i, overlap in shared.items():
+            docnum = self.past[i][0]
+            theirs = self._past_weights.get(i)
+            if theirs is None:
+                theirs = self._past_weights[i] = sum(self._idf(t, doc_frequency) for t in self.past[i][2]) or 1.0
+            sim = 2 * overlap / (own + theirs)
+            if sim > best.get(docnum, 0.0):
+                best[docnum] = sim
+        return best
+
+    def _idf(self, term: tuple[str, str], doc_frequency) -> float:
+        n = max(self.documents, 1)
+        df = min(n, doc_frequency(*term))
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
     def recurring(self, text: str) -> list[tuple[int, float]]:
         return self.queries.get(query_key(text), [])
 
@@ -219,10 +296,17 @@ class LearnedModel:
             postings = term_scores("w", word)
             for docnum in postings.keys() & totals.keys():
                 totals[docnum] += ASSOCIATION_WEIGHT * t * postings[docnum]
-        for docnum, value in self.expansion_scores(parsed, lambda kind, term: len(term_scores(kind, term))).items():
-            totals[docnum] = totals.get(docnum, 0.0) + value
+        frequency = lambda kind, term: len(term_scores(kind, term))  # noqa: E731
+        if EXPANSION_ON:
+            for docnum, value in self.expansion_scores(parsed, frequency).items():
+                totals[docnum] = totals.get(docnum, 0.0) + value
+        if NEIGHBOUR_WEIGHT and self.past:
+            best = max(totals.values(), default=0.0) or 1.0
+            for docnum, sim in self.neighbour_scores(parsed, frequency).items():
+                if sim >= NEIGHBOUR_MIN:
+                    totals[docnum] = totals.get(docnum, 0.0) + NEIGHBOUR_WEIGHT * best * sim ** NEIGHBOUR_POWER
         recurring = self.recurring(text)
         if recurring:
             best = max(totals.values(), default=0.0) or 1.0
             for docnum, net in recurring:
-                totals[docnum] = totals.get(docnum, 0.0) + MAP_BOOST * best * net / (net + 1)
+                totals[docnum] = totals.get(docnum, 0.0) + MAP_BOOST * best * net / (net + MAP_MIN_NET)

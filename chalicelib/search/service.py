@@ -53,9 +53,65 @@ def kb_index() -> KbIndex:
 
 def reset() -> None:
     """Forget the open index (tests point ``KB_INDEX_DIR`` at fixture indexes)."""
-    global _index, _index_dir
+    global _index, _index_dir, _learned_next_check, _learned_etag
     with _lock:
         _index, _index_dir = None, None
+        _learned_next_check, _learned_etag = 0.0, None
+
+
+# --------------------------------------------------------------- a rebuilt learned model, without a redeploy
+_learned_next_check = 0.0
+_learned_etag: str | None = None
+_learned_thread: threading.Thread | None = None
+
+
+def _check_learned(kb: KbIndex) -> None:
+    """At most every ``KB_LEARNED_REFRESH_SECONDS`` per container, look for a newer learned model
+    at ``KB_LEARNED_URI`` (s3://bucket/key) — on a background thread: a search never waits."""
+    global _learned_next_check, _learned_thread
+    cfg = settings()
+    if not cfg.kb_learned_uri or time.monotonic() < _learned_next_check:
+        return
+    with _lock:
+        if time.monotonic() < _learned_next_check or (_learned_thread is not None and _learned_thread.is_alive()):
+            return
+        _learned_next_check = time.monotonic() + cfg.kb_learned_refresh_seconds
+        _learned_thread = threading.Thread(target=_fetch_learned, args=(kb, cfg.kb_learned_uri),
+                                           name="kb-learned", daemon=True)
+        _learned_thread.start()
+
+
+def _fetch_learned(kb: KbIndex, uri: str) -> None:
+    """Fetch the model if it changed (conditional GET on its ETag) and score with it from now on."""
+    global _learned_etag
+    import json
+
+    from chalicelib import aws
+    from chalicelib.search.learned import LearnedModel
+
+    try:
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        request = {"Bucket": bucket, "Key": key}
+        if _learned_etag:
+            request["IfNoneMatch"] = _learned_etag
+        try:
+            found = aws.client("s3").get_object(**request)
+        except aws.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("304", "NotModified"):
+                return
+            raise
+        model = LearnedModel(json.loads(found["Body"].read()), docnum_for=kb.docnum_for)
+        kb.use_learned(model)
+        _learned_etag = found.get("ETag")
+        logger.info("kb learned model loaded", extra={"uri": uri, "pairs": model.pairs})
+    except Exception:  # keep the model we have; try again after the next interval
+        logger.warning("kb learned model not loaded", extra={"uri": uri}, exc_info=True)
+
+
+def wait_for_learned() -> None:
+    """Wait for a model fetch in progress (tests)."""
+    if _learned_thread is not None:
+        _learned_thread.join()
 
 
 # --------------------------------------------------------------- search
@@ -75,6 +131,7 @@ def search(query: str, *, category: str | None = None, limit: int = 10) -> dict:
     if not 1 <= int(limit) <= MAX_LIMIT:
         raise errors.ValidationFailed(f"limit 应在 1 到 {MAX_LIMIT} 之间。", field="limit")
     kb = kb_index()
+    _check_learned(kb)
     hits, total, parsed = kb.search(text, category=category, limit=int(limit))
     marks = _query_marks(kb, parsed, text)
     results = []
