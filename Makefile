@@ -26,7 +26,8 @@ system-deps:
 	fi
 
 # The search index ships inside chalicelib/ so a deployed Lambda opens it from its code directory.
-KB_SOURCES := $(wildcard kb/*.md kb/*.yaml) $(wildcard chalicelib/search/*.py chalicelib/search/build/*.py chalicelib/search/*.txt chalicelib/search/*.yaml)
+KB_SOURCES := $(wildcard kb/*.md kb/*.yaml) $(wildcard chalicelib/search/*.py chalicelib/search/build/*.py chalicelib/search/*.txt chalicelib/search/*.yaml) \
+              chalicelib/private_hooks.py
 $(INDEX_DIR)/.built: $(VENV)/.installed $(KB_SOURCES)
 	$(PY) -m chalicelib.search build --source kb --out $(INDEX_DIR)
 	touch $@

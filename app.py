@@ -6,16 +6,9 @@ Sections: shared, repay, search, escalation — each domain edits only its own.
 """
 from __future__ import annotations
 
-import gc
+from chalicelib import coldstart
 
-# Cold start: no garbage collections while the imports below create ~40,000 objects that live as
-# long as the container (the collector would walk them again and again, ~30 ms); see the end.
-_gc_was_enabled = gc.isenabled()
-gc.disable()
-
-from chalicelib import coldstart  # noqa: E402
-
-coldstart.skip_pydantic_plugin_discovery()
+coldstart.before_imports()  # collector paused, pydantic's plugin discovery skipped; see the end
 
 from chalice import AuthResponse, Rate  # noqa: E402
 
@@ -103,11 +96,13 @@ def me():
 
 
 @app.route("/openapi.json", methods=["GET"])
+@http.surface_errors
 def openapi_json():
     return http.json_response(document(app), headers={"Cache-Control": "public, max-age=300"})
 
 
 @app.route("/docs", methods=["GET"])
+@http.surface_errors
 def api_docs():
     return http.html_response(render_docs(document(app)))
 
@@ -479,9 +474,4 @@ def escalation_sweep(event):
 
 
 # ---------------------------------------------------------------- cold start (shared)
-# Modules, routes and models above live as long as the container: freeze them (out of the
-# collector's generations) so no later collection walks them again — not a warm request's full
-# collection (~50 ms here over that many objects), not interpreter shutdown — then collect as usual.
-gc.freeze()
-if _gc_was_enabled:
-    gc.enable()
+coldstart.after_imports()  # what was built above lives as long as the container: frozen, collector back on

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import sys
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -185,7 +186,14 @@ class UnexpectedError(ChaliceUnhandledError):
         self.original = original
 
 
-def _surface_errors(view):
+def surface_errors(view):
+    """``view`` with every unexpected exception carried to the ``errors_as_json`` middleware.
+
+    Stock Chalice turns any exception other than ``ChaliceUnhandledError`` into its own bare
+    500 *before* middleware runs, so a DynamoDB throttle could not become a 503 with
+    ``Retry-After`` in our error shape. ``openapi.api_contract`` applies this to every route
+    it documents; a route without a contract takes it as a decorator (a test checks each one).
+    """
     @functools.wraps(view)
     def guarded(*args, **kwargs):
         try:
@@ -194,25 +202,25 @@ def _surface_errors(view):
             raise
         except Exception as exc:
             raise UnexpectedError(exc) from exc
+    guarded.surfaces_errors = True
     return guarded
 
 
 class App(Chalice):
-    """Chalice, except that every exception a view raises reaches our middleware.
+    """Chalice with a logger of its own.
 
-    Stock Chalice turns any exception other than ``ChaliceUnhandledError`` into
-    its own bare 500 *before* middleware runs, so a DynamoDB throttle could not
-    become a 503 with ``Retry-After`` in our error shape.
+    Chalice names its logger after the app and sets it to ERROR; that is the name our
+    Powertools logger (service "repaydesk") uses, so Chalice logs as ``chalice.<app name>``,
+    to stdout in Chalice's format, at ERROR (DEBUG when ``app.debug``).
     """
 
     def __init__(self, app_name: str, configure_logs: bool = True, **kwargs):
-        # Chalice names its logger after the app and sets it to ERROR; that is the name our
-        # Powertools logger (service "repaydesk") uses, so Chalice gets a logger of its own.
         super().__init__(app_name, configure_logs=False, **kwargs)
         self.log = logging.getLogger(f"chalice.{app_name}")
         self.configure_logs = configure_logs
-        if configure_logs:
-            self._configure_logging()
-
-    def _register_route(self, name, user_handler, kwargs, **unused):
-        super()._register_route(name, _surface_errors(user_handler), kwargs, **unused)
+        if configure_logs and not self.log.handlers:
+            handler = logging.StreamHandler(sys.stdout)
+            handler.setFormatter(logging.Formatter(self.FORMAT_STRING))
+            self.log.addHandler(handler)
+            self.log.propagate = False
+            self.debug = self.debug  # Chalice's (public) setter puts the logger at the level for it

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import pydantic
 
+from chalicelib.http import surface_errors
 from chalicelib.lazy import ModelRef, resolved
 
 ERROR_SCHEMA = {
@@ -49,17 +50,18 @@ _CONTRACTS: dict[Callable, Contract] = {}
 
 def api_contract(summary: str, *, tag: str, body=None, query=None, responses=None, errors=(),
                  headers=None, html: bool = False):
-    """Record a route's request/response models (returns the function unchanged)."""
+    """Record a route's request/response models; the route runs with every unexpected
+    exception carried to the error middleware (``http.surface_errors``)."""
     def record(func):
         _CONTRACTS[func] = Contract(summary=summary, tag=tag, body=body, query=query,
                                     responses=dict(responses or {}), errors=tuple(errors),
                                     headers=dict(headers or {}), html=html)
-        return func
+        return surface_errors(func)
     return record
 
 
 def contract_for(func) -> Contract | None:
-    # Routes are registered wrapped (see ``http.App``); the contract names the original.
+    # Routes are registered wrapped (``http.surface_errors``); the contract names the original.
     return _CONTRACTS.get(func) or _CONTRACTS.get(getattr(func, "__wrapped__", None))
 
 

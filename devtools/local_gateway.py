@@ -4,7 +4,8 @@ On AWS the template's gateway responses (``devtools.package.gateway_responses``)
 give authorizer denials and unknown routes our JSON error shape; Chalice's
 local emulator has its own bodies (``{"message": "Unauthorized"}``, a 403 for
 unknown paths). This applies the same mapping locally, so clients, tests and
-the schemathesis run see one contract everywhere.
+the schemathesis run see one contract everywhere. Chalice has no public hook for
+it: the patch itself is ``chalicelib.private_hooks.patch_chalice_local``.
 """
 from __future__ import annotations
 
@@ -36,23 +37,7 @@ def _gateway_error(exc: local.LocalGatewayException) -> local.LocalGatewayExcept
 
 
 def patch() -> None:
-    if getattr(local.LocalGateway, "_repaydesk_gateway_responses", False):
-        return
-    original = local.LocalGateway.handle_request
+    """Apply the mapping to Chalice's local emulator (its hook lives in ``chalicelib/private_hooks.py``)."""
+    from chalicelib.private_hooks import patch_chalice_local
 
-    def handle_request(self, method, path, headers, body):
-        try:
-            return original(self, method, path, headers, body)
-        except local.LocalGatewayException as exc:
-            raise _gateway_error(exc) from None
-
-    local.LocalGateway.handle_request = handle_request
-    local.LocalGateway._repaydesk_gateway_responses = True
-    # The stdlib server answers methods it has no do_X for with a bare 501; API Gateway
-    # hands them to the API like any other method (which then says 405 or 404).
-    def any_method(self, name):
-        if name.startswith("do_"):
-            return self._generic_handle
-        raise AttributeError(name)
-
-    local.ChaliceRequestHandler.__getattr__ = any_method
+    patch_chalice_local(_gateway_error)

@@ -49,7 +49,10 @@ class WhooshPostings:
     """``Postings`` over a Whoosh index (the build's one segment), opened read-only."""
 
     def __init__(self, index_dir: str | Path):
-        whoosh_index = _whoosh_index_module()
+        from chalicelib.private_hooks import import_whoosh_reader
+
+        import_whoosh_reader()  # without asyncio and urllib.request (~45 ms of a cold start)
+        from whoosh import index as whoosh_index
         from whoosh.reading import TermNotFound
 
         self._missing = TermNotFound
@@ -87,51 +90,3 @@ class WhooshPostings:
     def stored(self, docnum: int) -> dict:
         return self._reader.stored_fields(docnum)
 
-
-def _whoosh_index_module():
-    """``whoosh.index``, with Whoosh's reader imported without asyncio and urllib.request.
-
-    Two of Whoosh-Reloaded's imports cost a cold start ~45 ms for nothing a search uses:
-
-    - ``cached_property`` (one property, ``SegmentReader.deleted_docs_set``) comes from the PyPI
-      package of that name, which imports asyncio (~30 ms) only to support coroutines; the
-      standard library's ``functools.cached_property`` behaves the same for a plain method.
-    - ``whoosh.compat`` imports ``urllib.request.urlretrieve`` (~13 ms: http.client, ssl,
-      email), which no Whoosh module calls; the stand-in imports the real one if it ever is.
-
-    The stand-ins are in ``sys.modules`` only while ``whoosh.reading`` is first imported;
-    afterwards the real modules are importable as before. ``urllib.request`` is a standard-library
-    module another thread could import in that moment (boto3 does), so it is stood in only while
-    this is the process's only thread — as in a Lambda cold start, where the first search opens
-    the index before anything else runs; otherwise Whoosh imports the real one.
-    """
-    import sys
-    import threading
-
-    if "whoosh.reading" not in sys.modules:
-        import functools
-        import types
-
-        def urlretrieve(*args, **kwargs):
-            from urllib.request import urlretrieve as real
-
-            return real(*args, **kwargs)
-
-        wanted = {"cached_property": ("cached_property", functools.cached_property)}
-        if threading.active_count() == 1:
-            wanted["urllib.request"] = ("urlretrieve", urlretrieve)
-        stand_ins = {}
-        for name, (attribute, value) in wanted.items():
-            if name not in sys.modules:
-                stand_ins[name] = types.ModuleType(name, f"stand-in for whoosh.reading's import of {attribute}")
-                setattr(stand_ins[name], attribute, value)
-        sys.modules.update(stand_ins)
-        try:
-            import whoosh.reading  # noqa: F401
-        finally:
-            for name, stand_in in stand_ins.items():
-                if sys.modules.get(name) is stand_in:
-                    del sys.modules[name]
-    from whoosh import index as whoosh_index
-
-    return whoosh_index

@@ -77,3 +77,24 @@ def test_chalice_refusals_use_the_error_shape(api, alice):
     assert "Content-Type" in form.json["error"]["message"]
     wrong_method = api.request("DELETE", "/health")
     assert wrong_method.status == 405 and wrong_method.json["error"]["code"] == "method_not_allowed"
+
+
+def test_every_route_hands_unexpected_errors_to_the_error_middleware(api, monkeypatch):
+    """Chalice answers an exception a view did not expect with its own bare 500 before any
+    middleware runs; every route is wrapped (``api_contract``, or ``http.surface_errors`` for
+    the two documentation routes) so ``errors_as_json`` decides instead (503 for AWS outages)."""
+    import app as application
+
+    unguarded = [f"{method} {path}" for path, methods in application.app.routes.items()
+                 for method, entry in methods.items() if not getattr(entry.view_function, "surfaces_errors", False)]
+    assert unguarded == []
+
+    from botocore.exceptions import ClientError
+
+    def throttled(_app):
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "injected"}}, "GetItem")
+
+    monkeypatch.setattr(application, "document", throttled)
+    response = api.get("/openapi.json")
+    assert response.status == 503 and response.json["error"]["code"] == "service_unavailable"
+    assert response.headers["retry-after"] == "2"

@@ -11,26 +11,25 @@ ascending docnums and counts, as the build's workers produce them) and at commit
 term a block (128 postings) at a time through a subclass of Whoosh's ``W3PostingsWriter`` —
 the same blocks, term infos, length bytes and statistics as the stock writer (the build's
 segment files are byte-identical to it). Other indexed fields (the ``ID`` fields) and all
-stored fields, lengths and columns go through Whoosh's code unchanged.
+stored fields, lengths and columns go through Whoosh's code unchanged. What this takes of
+Whoosh's writer internals comes through ``chalicelib.private_hooks.whoosh_segment_writer_base``
+(pinned to the Whoosh version it was written for); this module names none of them.
 """
 from __future__ import annotations
 
 import os
 import traceback
-from array import array
 from collections.abc import Mapping, Sequence
-from itertools import chain, groupby
-from operator import sub
+from itertools import groupby
 
-from whoosh.codec.whoosh3 import W3FieldWriter, W3PostingsWriter
 from whoosh.formats import Existence, Frequency
 from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length, length_to_byte
-from whoosh.writing import SegmentWriter
+
+from chalicelib.private_hooks import whoosh_segment_writer_base
 
 
-
-class CountedSegmentWriter(SegmentWriter):
+class CountedSegmentWriter(whoosh_segment_writer_base()):
     """A ``SegmentWriter`` that takes fields' postings ready-made.
 
     ``add_postings(field, {term: (docnums, counts)}, lengths)`` for the ``CountedText``
@@ -43,8 +42,6 @@ class CountedSegmentWriter(SegmentWriter):
 
     def __init__(self, ix, **kwargs):
         super().__init__(ix, **kwargs)
-        if not isinstance(self.fieldwriter, W3FieldWriter):
-            raise TypeError("CountedSegmentWriter needs Whoosh's W3 codec")
         self._postings: dict[str, Mapping[str, tuple[Sequence[int], Sequence[int]]]] = {}
         self._lengths: dict[str, Sequence[int]] = {}
         self._postings_done = False
@@ -73,8 +70,8 @@ class CountedSegmentWriter(SegmentWriter):
         writer = self.fieldwriter
         if background and hasattr(os, "fork"):
             # Nothing buffered may be written twice: the child inherits the open files.
-            writer._tindex.dbfile.flush()
-            writer._postfile.flush()
+            for inherited in self.postings_files():
+                inherited.flush()
             pid = os.fork()
             if pid == 0:  # the child: write, close, leave without running the parent's cleanup
                 try:
@@ -94,12 +91,11 @@ class CountedSegmentWriter(SegmentWriter):
     def add_document(self, **fields):
         """``SegmentWriter.add_document`` minus boosts, vectors and spelling; fields whose
         postings were given are only stored (if stored) and their lengths recorded."""
-        self._check_state()
         writer = self.perdocwriter
         schema = self.schema
         docnum = self.docnum
         names = sorted({name for name in fields if not name.startswith("_")} | set(self._postings))
-        self._check_fields(schema, names)
+        self.check_document(names)
         writer.start_doc(docnum)
         try:
             for name in names:
@@ -128,15 +124,15 @@ class CountedSegmentWriter(SegmentWriter):
             writer.cancel_doc()
             raise
         writer.finish_doc()
-        self._added = True
+        self.document_added()
         self.docnum += 1
 
-    def _flush_segment(self):
+    def finish_segment(self):
         self.perdocwriter.close()
         if self._child is not None:
             _, status = os.waitpid(self._child, 0)
             self._child = None
-            for inherited in (self.fieldwriter._tindex.dbfile, self.fieldwriter._postfile):
+            for inherited in self.postings_files():
                 inherited.close()  # this process's copies: nothing buffered, nothing written
             if status != 0:
                 raise RuntimeError("writing the postings failed in a child process "
@@ -145,11 +141,10 @@ class CountedSegmentWriter(SegmentWriter):
             self._write_given_fields()
             self.fieldwriter.close()
 
-    def _close_segment(self):
+    def abandon_segment(self):
         if self._child is not None:  # cancelled or failed before commit: do not leave it behind
             os.waitpid(self._child, 0)
             self._child = None
-        super()._close_segment()
 
     def _write_given_fields(self) -> None:
         pdr = self.per_document_reader() if self.codec.length_stats and self.perdocwriter.is_closed else None
@@ -175,10 +170,8 @@ class CountedSegmentWriter(SegmentWriter):
         value_of = _PackedCounts().__getitem__
         table = self._postings[name]
         writer.start_field(name, self.schema[name])
-        postings = writer._postwriter = _BlockPostingsWriter(
-            writer._postfile, blocklimit=codec._blocklimit, compression=codec._compression,
-            inlinelimit=codec._inlinelimit)
-        limit = postings._blocklimit
+        postings = self.block_postings_writer()
+        limit = postings.block_limit
         for term in sorted(table):  # code-point order = UTF-8 byte order = Whoosh's order
             docnums, counts = table[term]
             writer.start_term(term.encode("utf-8"))
@@ -189,7 +182,7 @@ class CountedSegmentWriter(SegmentWriter):
                 postings.set_block(ids, freqs, list(map(value_of, freqs)),
                                    min(lengths) if lengths else None, max(lengths, default=0))
                 if start + limit < len(docnums):
-                    postings._write_block()
+                    postings.write_block()
             writer.finish_term()
         writer.finish_field()
 
@@ -201,29 +194,3 @@ class _PackedCounts(dict):
         value = self[count] = pack_uint(count)
         return value
 
-
-class _BlockPostingsWriter(W3PostingsWriter):
-    """Whoosh's postings writer, given a whole block (≤ 128 postings) at once instead of one
-    ``add_posting`` call per posting, and minifying blocks without a Python loop per posting.
-    Writes the same bytes: weights are the counts as floats (what ``CountedText.index`` gives),
-    a block's lengths are its documents' quantised field lengths."""
-
-    def set_block(self, ids, counts, values, minlength, maxlength) -> None:
-        self._ids = array("I", ids)
-        self._weights = array("f", counts)
-        self._values = values
-        self._minlength = minlength
-        self._maxlength = maxlength
-        self._maxweight = float(max(counts))
-
-    def _mini_ids(self):
-        ids = self._ids
-        return tuple(map(sub, ids, chain((0,), ids)))  # delta_encode
-
-    def _mini_weights(self):
-        weights = self._weights
-        if weights.count(1.0) == len(weights):
-            return None
-        if weights.count(weights[0]) == len(weights):
-            return weights[0]
-        return tuple(weights)
