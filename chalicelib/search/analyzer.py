@@ -40,7 +40,8 @@ FILLER_MARK = "~"
 UNIGRAMS = True             # single characters are terms too (rare characters are telling: 逾, 冻)
 # Characters and bigrams run over filler words too, as a plain character index would: a filler
 # list can never drop a character the user typed (下 of 下款, 还 of 还是 …), and 为什么/怎么
-# stay apart at the character level. Words and pinyin still skip fillers.
+# stay apart at the character level. Those touching a filler are marked terms (~怎, ~呗怎) that
+# the index scores as weak; real bigrams stay split by fillers. Words and pinyin skip fillers.
 FILLER_GRAMS = True
 
 
@@ -156,8 +157,8 @@ class Analysis:
     words: list[str] = field(default_factory=list)
     grams: list[str] = field(default_factory=list)
     pinyin: list[str] = field(default_factory=list)
-    # grams with a filler word's character in them (FILLER_GRAMS): weak terms, like the fillers
-    filler_grams: set[str] = field(default_factory=set)
+    # characters and bigrams touching a filler word, marked (~怎, ~呗怎): weak character terms
+    filler_grams: list[str] = field(default_factory=list)
     # (start, end, canonical words, pinyin key) of every kept token, offsets into the input
     spans: list[tuple[int, int, tuple[str, ...], str]] = field(default_factory=list)
 
@@ -229,7 +230,6 @@ class Analyzer:
         unigrams = UNIGRAMS and not lean
         run_chars: list[str] = []      # CJK characters of the current run (between punctuation)
         run_filler: list[bool] = []    # per character of the run: from a filler word
-        real_grams: set[str] = set()   # grams with a character of a real word somewhere
         run_syllables: list[str] = []  # syllables of the current run (CJK or typed pinyin)
 
         def close_pinyin():
@@ -241,18 +241,17 @@ class Analyzer:
         def close_run():
             if not run_chars and not run_syllables:  # most calls (punctuation, spaces): nothing to close
                 return
-            if unigrams or len(run_chars) == 1:
-                result.grams.extend(run_chars)
-            result.grams.extend(a + b for a, b in zip(run_chars, run_chars[1:]))
-            if any(run_filler):
-                for i, char in enumerate(run_chars):
-                    (result.filler_grams if run_filler[i] else real_grams).add(char)
-                    if i + 1 < len(run_chars):
-                        pair = char + run_chars[i + 1]
-                        (result.filler_grams if run_filler[i] or run_filler[i + 1] else real_grams).add(pair)
-            elif result.filler_grams is not None:
-                real_grams.update(run_chars)
-                real_grams.update(a + b for a, b in zip(run_chars, run_chars[1:]))
+            if not any(run_filler):
+                if unigrams or len(run_chars) == 1:
+                    result.grams.extend(run_chars)
+                result.grams.extend(a + b for a, b in zip(run_chars, run_chars[1:]))
+            else:  # characters and bigrams touching a filler word are marked (~怎, ~呗怎): weak terms
+                mark = FILLER_MARK
+                if unigrams or len(run_chars) == 1:
+                    for c, f in zip(run_chars, run_filler):
+                        (result.filler_grams.append(mark + c) if f else result.grams.append(c))
+                for a, b, fa, fb in zip(run_chars, run_chars[1:], run_filler, run_filler[1:]):
+                    (result.filler_grams.append(mark + a + b) if fa or fb else result.grams.append(a + b))
             run_chars.clear()
             run_filler.clear()
             close_pinyin()
@@ -302,8 +301,6 @@ class Analyzer:
             else:
                 close_run()
         close_run()
-        if result.filler_grams:
-            result.filler_grams -= real_grams  # weak only where the gram never comes from a real word
         return result
 
     def spans(self, text: str) -> list[tuple[int, int, tuple[str, ...], str]]:

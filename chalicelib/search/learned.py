@@ -8,15 +8,18 @@ by ``LearnedModel``. Three parts, each with a reason a help centre can state:
    goes to the articles that solved it before — net weight of clicks (1), helpful votes (2)
    and not-helpful votes / cases opened afterwards (−2), each (query, article, kind) damped by
    ``log2(1 + count)`` so a burst of repeats (or a script) cannot buy a top spot.
-2. **Users' words for an article** (``expansion``): the queries that led to an article, as
-   a further field of it — BM25 over their words and characters, like the title's. A new
-   wording that shares words with an earlier user's wording of the same question reaches the
-   article even when the article never uses them (the query-log "anchor text" of web search).
+2. **Nearest past queries** (``past``; off by default, see ``NEIGHBOUR_WEIGHT``): a new query
+   that is nearly an earlier user's sentence
+   (idf-weighted Dice similarity ≥ ``NEIGHBOUR_MIN``) brings up the article that query led to.
+   The threshold is high on purpose: on ATEC, where a paraphrase is often filed under several
+   entries, a looser neighbour rule sent new questions to the *clicked* duplicate (RESULTS.md).
 3. **Term associations** (``associations``): a translation table t(v | u) — how often an
-   article's head word v goes with a query word u, counted over (query, article) pairs and over
-   each article's ``questions:`` (paraphrases by construction: every question is paired with
-   the title and the other questions). At query time each query word adds its associated
-   words as weak terms (they re-score candidates, never bring one in).
+   article's head word v stands where a query word u stood, counted over (query, article head)
+   pairs and over each article's ``questions:`` against its title and other questions
+   (paraphrases by construction), from the words the two sides do *not* share (更换 → 换,
+   开通 → 开启). At query time each query word adds its associated words as weak terms (they
+   re-score candidates, never bring one in). This is the part that generalises to questions
+   nobody asked before.
 
 Only positive evidence becomes a boost; an article whose signals are net negative for a query
 gets nothing from it (the model never demotes, so a poisoned or mistaken signal can only fail
@@ -36,26 +39,25 @@ from chalicelib.search.signals import KIND_WEIGHT, Signal, query_key
 MODEL_FILE = "learned.json"
 VERSION = 1
 # Scoring weights, relative to the article fields' BM25 (see index.FIELD_WEIGHT).
-EXPANSION_WEIGHT = {"w": 2.0, "g": 1.2}  # the users'-words field: words, characters+bigrams
-EXPANSION_K1, EXPANSION_B = 1.2, 0.75
-EXPANSION_ON = False
-NEIGHBOUR_WEIGHT = 0.5
-NEIGHBOUR_MIN = 0.3
+# Off: on ATEC (even half clicked, odd half asked) it cost R@5 −0.004 even at similarity ≥ 0.8,
+# because the clicked entry is a paraphrase *duplicate* of the one asked for (RESULTS.md);
+# a positive weight writes the past queries into the model (most of its size) and uses them.
+NEIGHBOUR_WEIGHT = 0.0  # × best score × similarity² for the article of a near-identical past query
+NEIGHBOUR_MIN = 0.8
 NEIGHBOUR_POWER = 2.0
-MAP_BOOST = 1.0  # a recurring query's article gains this share of the best score (× confidence)
+MAP_BOOST = 2.5  # a recurring query's article gains best score × this × net / (net + MAP_MIN_NET): from 1.25× best
 MAP_MIN_NET = 2.0  # "recurring": at least 3 clicks (log2(1 + 3) = 2) or a helpful vote and a click
-ASSOCIATION_WEIGHT = 0.5
+ASSOCIATION_WEIGHT = 2.0  # × t(v | u) for an associated word v (a weak term)
 ASSOCIATION_MIN_PAIRS = 2  # a word pair must co-occur in this many pairs to count
 ASSOCIATION_MIN_T = 0.2
 ASSOCIATIONS_PER_WORD = 3
-MAX_TERMS_PER_DOC = 400  # cap on an article's users'-words field (distinct terms)
 
 
 def _terms(parsed: analysis.Analysis) -> dict[str, list[str]]:
-    """The terms the users'-words field keeps: real words and bigrams (no single characters, no
+    """The terms a past query is compared on: real words and bigrams (no single characters, no
     filler words or bigrams touching them)."""
     return {"w": [w for w in parsed.words if not w.startswith(analysis.FILLER_MARK)],
-            "g": [g for g in parsed.grams if len(g) == 2 and g not in parsed.filler_grams]}
+            "g": [g for g in parsed.grams if len(g) == 2 and not g.startswith(analysis.FILLER_MARK)]}
 
 
 def learn(signals: Iterable[Signal], slugs: dict[str, int], heads: list[list[str]],
@@ -80,31 +82,10 @@ def learn(signals: Iterable[Signal], slugs: dict[str, int], heads: list[list[str
         if net >= MAP_MIN_NET:
             queries[key].append([docnum, round(net, 3)])
 
-    # Users' words per article: each positive (query, article) pair's terms, weighted by its net.
-    fields = {kind: defaultdict(Counter) for kind in EXPANSION_WEIGHT}
-    parsed_queries: dict[str, analysis.Analysis] = {}
-    for (key, docnum), net in positive.items():
-        parsed = parsed_queries.get(key)
-        if parsed is None:
-            parsed = parsed_queries[key] = analyzer.analyze(texts[(key, docnum)])
-        for kind, terms in _terms(parsed).items():
-            for term, tf in Counter(terms).items():
-                fields[kind][docnum][term] += tf * min(net, 3.0)
-    expansion = {}
-    for kind, per_doc in fields.items():
-        postings: dict[str, list[list]] = defaultdict(list)
-        lengths = {}
-        for docnum, terms in per_doc.items():
-            kept = dict(terms.most_common(MAX_TERMS_PER_DOC))
-            lengths[docnum] = round(sum(kept.values()), 3)
-            for term, tf in kept.items():
-                postings[term].append([docnum, round(tf, 3)])
-        expansion[kind] = {"lengths": {str(d): n for d, n in sorted(lengths.items())},
-                           "postings": dict(sorted(postings.items()))}
-
+    parsed_queries = {key: analyzer.analyze(texts[(key, docnum)]) for (key, docnum) in positive}
     # Past queries one by one (for the nearest-neighbour part): article, net weight, terms.
     past = []
-    for (key, docnum), net in sorted(positive.items()):
+    for (key, docnum), net in sorted(positive.items()) if NEIGHBOUR_WEIGHT else ():
         terms = _terms(parsed_queries[key])
         past.append([docnum, round(net, 3), sorted(set(terms["w"])), sorted(set(terms["g"]))])
 
@@ -129,12 +110,13 @@ def learn(signals: Iterable[Signal], slugs: dict[str, int], heads: list[list[str
         pairs.append((set(_terms(parsed_queries[key])["w"]), head_words[docnum]))
     seen: Counter = Counter()
     together: Counter = Counter()
+    # Only the words the two sides do not share: what one wording says instead of the other
+    # (更换 → 换, 开通 → 开启); shared words say nothing about substitutions.
     for query_words, article_words in pairs:
-        for u in query_words:
+        for u in query_words - article_words:
             seen[u] += 1
-            for v in article_words:
-                if v != u and v not in query_words:
-                    together[(u, v)] += 1
+            for v in article_words - query_words:
+                together[(u, v)] += 1
     associations: dict[str, list[list]] = defaultdict(list)
     for (u, v), c in together.items():
         t = c / seen[u]
@@ -144,7 +126,7 @@ def learn(signals: Iterable[Signal], slugs: dict[str, int], heads: list[list[str
                     for u, vs in sorted(associations.items())}
     by_docnum = sorted(slugs, key=slugs.__getitem__)
     return {"version": VERSION, "documents": len(heads), "slugs": by_docnum, "signals": sum(counts.values()), "pairs": len(positive),
-            "queries": dict(queries), "expansion": expansion, "past": past, "associations": associations}
+            "queries": dict(queries), "past": past, "associations": associations}
 
 
 def write(model: dict, directory: Path) -> Path:
@@ -183,16 +165,6 @@ class LearnedModel:
         self.signals = int(model.get("signals", 0))
         self.pairs = int(model.get("pairs", 0))
         self.documents = int(model.get("documents", 0))
-        self._fields = {}
-        for kind, field in model["expansion"].items():
-            lengths = {renumber(d): float(n) for d, n in field["lengths"].items()}
-            lengths.pop(None, None)
-            postings = field["postings"]
-            if docnum_for is not None:
-                postings = {term: [[renumber(d), tf] for d, tf in docs if renumber(d) is not None]
-                            for term, docs in postings.items()}
-            self._fields[kind] = (lengths, postings)
-        self._cache: dict[tuple[str, str], dict[int, float]] = {}
         self.past: list[tuple[int, float, list[tuple[str, str]]]] = []  # (docnum, net, (kind, term)s)
         self._past_postings: dict[tuple[str, str], list[int]] = defaultdict(list)
         self._past_weights: dict[int, float] = {}
@@ -211,39 +183,6 @@ class LearnedModel:
         if not path.is_file():
             return None
         return cls(json.loads(path.read_text(encoding="utf-8")))
-
-    def postings(self, kind: str, term: str, df: int) -> dict[int, float]:
-        """``{docnum: weighted BM25}`` of one term in the users'-words field; ``df``: how many
-        articles the index has with the term (idf is the index's: a word common in the articles
-        stays common here, however few articles have users' words yet). Cached per term."""
-        key = (kind, term)
-        found = self._cache.get(key)
-        if found is None:
-            found = {}
-            lengths, table = self._fields.get(kind, ({}, {}))
-            docs = table.get(term)
-            if docs and lengths:
-                n = max(self.documents, len(lengths))
-                df = min(n, max(df, len(docs)))
-                average = sum(lengths.values()) / len(lengths) or 1.0
-                idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
-                weight = EXPANSION_WEIGHT[kind]
-                for docnum, tf in docs:
-                    norm = EXPANSION_K1 * (1 - EXPANSION_B + EXPANSION_B * lengths[docnum] / average)
-                    found[docnum] = weight * idf * tf * (EXPANSION_K1 + 1) / (tf + norm)
-            self._cache[key] = found
-        return found
-
-    def expansion_scores(self, parsed: analysis.Analysis, doc_frequency) -> dict[int, float]:
-        """``doc_frequency(kind, term)``: the index's number of articles with the term."""
-        scores: dict[int, float] = defaultdict(float)
-        for kind, terms in _terms(parsed).items():
-            for term in set(terms):
-                if term not in self._fields.get(kind, ({}, {}))[1]:
-                    continue
-                for docnum, value in self.postings(kind, term, doc_frequency(kind, term)).items():
-                    scores[docnum] += value
-        return scores
 
     def neighbour_scores(self, parsed: analysis.Analysis, doc_frequency) -> dict[int, float]:
         """``{docnum: similarity}``: for each article, the best idf-weighted Dice similarity
@@ -297,9 +236,6 @@ class LearnedModel:
             for docnum in postings.keys() & totals.keys():
                 totals[docnum] += ASSOCIATION_WEIGHT * t * postings[docnum]
         frequency = lambda kind, term: len(term_scores(kind, term))  # noqa: E731
-        if EXPANSION_ON:
-            for docnum, value in self.expansion_scores(parsed, frequency).items():
-                totals[docnum] = totals.get(docnum, 0.0) + value
         if NEIGHBOUR_WEIGHT and self.past:
             best = max(totals.values(), default=0.0) or 1.0
             for docnum, sim in self.neighbour_scores(parsed, frequency).items():

@@ -61,7 +61,8 @@ class SearchResult(ApiModel):
     category: CategoryId
     snippet: str = Field(description="HTML-escaped excerpt; matches wrapped in <mark>")
     score: float
-    weak: bool = Field(default=False, description="a weak match (shown under 可能相关)")
+    weak: Optional[bool] = Field(default=None, description="present and true for a weak match (under 10 % of the "
+                                                           "best score; the help centre may show it under 可能相关)")
 
 
 class SearchResponse(ApiModel):

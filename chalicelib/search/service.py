@@ -137,9 +137,11 @@ def search(query: str, *, category: str | None = None, limit: int = 10) -> dict:
     results = []
     for hit in hits:
         doc = kb.stored(hit.docnum)
-        results.append({"slug": doc["slug"], "title": doc["title"], "category": doc["category"],
-                        "snippet": snippet(kb, hit.docnum, doc, marks), "score": round(hit.score, 4),
-                        "weak": hit.weak})
+        result = {"slug": doc["slug"], "title": doc["title"], "category": doc["category"],
+                  "snippet": snippet(kb, hit.docnum, doc, marks), "score": round(hit.score, 4)}
+        if hit.weak:  # under 10 % of the best: listed all the same ("可能相关")
+            result["weak"] = True
+        results.append(result)
     suggestion = did_you_mean(kb, text)
     metric("KbSearch")
     if total == 0:

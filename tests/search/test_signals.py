@@ -100,11 +100,13 @@ def ranks(index_dir, queries):
     return out
 
 
-def test_build_with_signals_learns_users_words(tmp_path):
+def test_build_with_signals_learns_recurring_questions(tmp_path):
     from chalicelib.search.__main__ import main
     signals = write_signals(tmp_path / "s.jsonl", [
-        ("钱转不出来要扣多少", "fees", "click"), ("钱转不出来要扣多少", "fees", "helpful"),
-        ("往卡里转要扣钱不", "fees", "click"),
+        ("钱转不出来要扣多少", "fees", "click"), ("钱转不出来要扣多少！", "fees", "click"),
+        ("钱转不出来要扣多少", "fees", "helpful"),
+        ("往卡里转要扣钱不", "fees", "click"),  # once: not yet a recurring question
+        ("我的手机13812345678", "fees", "click"), ("我的手机13812345678", "fees", "click"),
         ("我的手机13812345678", "fees", "click"),  # personal: skipped by the build too
     ])
     plain, learned = tmp_path / "plain", tmp_path / "learned"
@@ -112,10 +114,11 @@ def test_build_with_signals_learns_users_words(tmp_path):
     assert main(["build", "--source", str(FIXTURES), "--out", str(learned), "--signals", str(signals)]) == 0
     model = json.loads((learned / "learned.json").read_text(encoding="utf-8"))
     assert model["pairs"] == 2 and "13812345678" not in json.dumps(model, ensure_ascii=False)
-    # the same question again, and a new wording sharing the users' words (扣, 转不出来)
-    for query in ("钱转不出来要扣多少", "转不出来扣多少钱"):
-        assert ranks(learned, [(query, "fees")])[(query, "fees")] == 0
-        assert ranks(plain, [(query, "fees")])[(query, "fees")] > 0
+    assert list(model["queries"]) == ["钱转不出来要扣多少"]
+    # the article shares no word with the question, yet users keep finding it for that question
+    query = "钱转不出来，要扣多少？"
+    assert ranks(plain, [(query, "fees")])[(query, "fees")] > 0
+    assert ranks(learned, [(query, "fees")])[(query, "fees")] == 0
 
 
 def test_a_bad_signals_file_stops_the_build_and_keeps_the_old_index(tmp_path, capsys):
@@ -154,7 +157,7 @@ def test_results_are_never_cut_below_the_limit_while_articles_match(kb):
     # 还款失败: one article is about it, one shares 还款, and 花呗's repayment article only
     # shares a character — listed all the same, marked weak (the help centre's "可能相关")
     body = kb.search("还款失败", limit=50)
-    assert [(r["slug"], r["weak"]) for r in body["results"]] == [
+    assert [(r["slug"], r.get("weak", False)) for r in body["results"]] == [
         ("repayment-failed", False), ("repayment-delay", False), ("huabei-repay", True)]
     assert body["total"] == 3
     few = kb.search("还款失败", limit=2)
@@ -167,7 +170,7 @@ def test_a_rebuilt_model_in_s3_is_picked_up_without_a_redeploy(aws, fixture_inde
     from chalicelib.search.build import build
 
     learned = tmp_path / "learned"
-    build(FIXTURES, learned, signals=write_signals(tmp_path / "s.jsonl", [("钱转不出来要扣多少", "fees", "click")]))
+    build(FIXTURES, learned, signals=write_signals(tmp_path / "s.jsonl", [("钱转不出来要扣多少", "fees", "click")] * 3))
     s3 = aws_clients.client("s3")
     s3.create_bucket(Bucket="kb-models", CreateBucketConfiguration={"LocationConstraint": config.settings().region})
     s3.put_object(Bucket="kb-models", Key="learned.json", Body=(learned / "learned.json").read_bytes())
