@@ -40,8 +40,8 @@ FILLER_MARK = "~"
 UNIGRAMS = True             # single characters are terms too (rare characters are telling: 逾, 冻)
 # Characters and bigrams run over filler words too, as a plain character index would: a filler
 # list can never drop a character the user typed (下 of 下款, 还 of 还是 …), and 为什么/怎么
-# stay apart at the character level. Those touching a filler are marked terms (~怎, ~呗怎) that
-# the index scores as weak; real bigrams stay split by fillers. Words and pinyin skip fillers.
+# stay apart at the character level. Those touching a filler are listed apart (``filler_grams``)
+# and scored as weak terms; ``grams`` keeps only real ones. Words and pinyin skip fillers.
 FILLER_GRAMS = True
 
 
@@ -157,7 +157,8 @@ class Analysis:
     words: list[str] = field(default_factory=list)
     grams: list[str] = field(default_factory=list)
     pinyin: list[str] = field(default_factory=list)
-    # characters and bigrams touching a filler word, marked (~怎, ~呗怎): weak character terms
+    # characters and bigrams touching a filler word (怎, 呗怎): character terms the index scores as
+    # weak (unless the same gram also comes from real words)
     filler_grams: list[str] = field(default_factory=list)
     # (start, end, canonical words, pinyin key) of every kept token, offsets into the input
     spans: list[tuple[int, int, tuple[str, ...], str]] = field(default_factory=list)
@@ -245,13 +246,12 @@ class Analyzer:
                 if unigrams or len(run_chars) == 1:
                     result.grams.extend(run_chars)
                 result.grams.extend(a + b for a, b in zip(run_chars, run_chars[1:]))
-            else:  # characters and bigrams touching a filler word are marked (~怎, ~呗怎): weak terms
-                mark = FILLER_MARK
+            else:  # characters and bigrams touching a filler word go apart: the index scores them weak
                 if unigrams or len(run_chars) == 1:
                     for c, f in zip(run_chars, run_filler):
-                        (result.filler_grams.append(mark + c) if f else result.grams.append(c))
+                        (result.filler_grams if f else result.grams).append(c)
                 for a, b, fa, fb in zip(run_chars, run_chars[1:], run_filler, run_filler[1:]):
-                    (result.filler_grams.append(mark + a + b) if fa or fb else result.grams.append(a + b))
+                    (result.filler_grams if fa or fb else result.grams).append(a + b)
             run_chars.clear()
             run_filler.clear()
             close_pinyin()

@@ -140,14 +140,16 @@ class KbIndex:
     def query_terms(self, parsed: analysis.Analysis) -> list[tuple[dict[int, float], float, bool, bool]]:
         """(merged postings, query weight, counts for coverage, weak) of every distinct query term."""
         terms = []
-        for kind, tokens in (("w", parsed.words), ("g", parsed.grams + parsed.filler_grams), ("p", parsed.pinyin)):
+        real_grams = set(parsed.grams)
+        filler_grams = [g for g in parsed.filler_grams if g not in real_grams]
+        for kind, tokens in (("w", parsed.words), ("g", parsed.grams + filler_grams), ("p", parsed.pinyin)):
             for token, count in Counter(tokens).items():
                 postings = self.term_scores(kind, token)
                 if postings:
                     # repeating a word in the query counts, a little; a single character is a
                     # weak term: it re-scores documents but never makes one match on its own
-                    filler = token.startswith(analysis.FILLER_MARK)
-                    single_character = kind == "g" and len(token.lstrip(analysis.FILLER_MARK)) == 1
+                    filler = token.startswith(analysis.FILLER_MARK) or (kind == "g" and token not in real_grams)
+                    single_character = kind == "g" and len(token) == 1
                     weak = filler or (single_character and WEAK_UNIGRAMS)
                     weight = (1.0 + 0.3 * (count - 1)) * (UNIGRAM_WEIGHT if single_character else 1.0)
                     if filler and kind == "g":

@@ -57,7 +57,7 @@ def _terms(parsed: analysis.Analysis) -> dict[str, list[str]]:
     """The terms a past query is compared on: real words and bigrams (no single characters, no
     filler words or bigrams touching them)."""
     return {"w": [w for w in parsed.words if not w.startswith(analysis.FILLER_MARK)],
-            "g": [g for g in parsed.grams if len(g) == 2 and not g.startswith(analysis.FILLER_MARK)]}
+            "g": [g for g in parsed.grams if len(g) == 2]}
 
 
 def learn(signals: Iterable[Signal], slugs: dict[str, int], heads: list[list[str]],

@@ -95,7 +95,7 @@ def _index_chunk(items: list, analyzer: analysis.Analyzer, start: int, stop: int
             part = analyzer.analyze(text)
             head.words += part.words
             head.grams += part.grams
-            head.grams += part.filler_grams  # marked (~怎): weak terms of the same field
+            head.grams += part.filler_grams  # characters/bigrams touching a filler: same field, weak in queries
             head.pinyin += part.pinyin
         # 10,000 long articles: body bigrams would double the postings (and the build time);
         # titles and questions keep theirs, body words still match.
