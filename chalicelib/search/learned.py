@@ -125,8 +125,8 @@ def learn(signals: Iterable[Signal], slugs: dict[str, int], heads: list[list[str
     associations = {u: sorted(vs, key=lambda x: (-x[1], x[0]))[:ASSOCIATIONS_PER_WORD]
                     for u, vs in sorted(associations.items())}
     by_docnum = sorted(slugs, key=slugs.__getitem__)
-    return {"version": VERSION, "documents": len(heads), "slugs": by_docnum, "signals": sum(counts.values()), "pairs": len(positive),
-            "queries": dict(queries), "past": past, "associations": associations}
+    return {"version": VERSION, "documents": len(heads), "slugs": by_docnum, "signals": sum(counts.values()),
+            "pairs": len(positive), "queries": dict(queries), "past": past, "associations": associations}
 
 
 def write(model: dict, directory: Path) -> Path:
@@ -136,8 +136,8 @@ def write(model: dict, directory: Path) -> Path:
 
 
 class LearnedModel:
-    """The run-time side: BM25 postings of the users'-words field, the recurring-query map and
-    the association table, ready to add to an index's scores."""
+    """The run-time side: the recurring-query map, the association table and (if switched on)
+    the past queries, ready to add to an index's scores."""
 
     def __init__(self, model: dict, docnum_for=None):
         """``docnum_for(slug)``: the current index's docnum of an article — given when the model
