@@ -285,8 +285,18 @@ def kb_categories():
 def kb_feedback(slug):
     body = http.parse_body(app.current_request, kb_schemas.FeedbackBody)
     ratelimit.hit("kb_feedback", http.client_key(app.current_request))
-    kb.record_feedback(slug, helpful=body.helpful, comment=body.comment, user_id=None)
+    kb.record_feedback(slug, helpful=body.helpful, comment=body.comment, user_id=None, query=body.query)
     return http.json_response({"status": "recorded"}, status=201)
+
+
+@app.route("/kb/signals", methods=["POST"])
+@api_contract("What a search led to: a result opened or a case opened afterwards (anonymous)", tag="search",
+              body=kb_schemas.SignalBody, responses={202: kb_schemas.SignalResponse}, errors=(429, 503))
+def kb_signal():
+    body = http.parse_body(app.current_request, kb_schemas.SignalBody)
+    ratelimit.hit("kb_signal", http.client_key(app.current_request))
+    kb.record_signal(body.query, body.slug, body.kind)
+    return http.json_response({"status": "accepted"}, status=202)
 
 
 @app.route("/support/kb-gaps", methods=["GET"], authorizer=cognito_jwt)
@@ -340,10 +350,11 @@ def help_search():
 
 
 @app.route("/help/articles/{slug}", methods=["GET"])
-@api_contract("One help article with feedback buttons (HTML); unknown slug is a 404 page", tag="search",
-              responses={200: None, 404: None, 503: None}, html=True)
+@api_contract("One help article with feedback buttons (HTML); unknown slug is a 404 page; ?q= (the search that "
+              "led here) is recorded as a click signal", tag="search",
+              query=help_schemas.ArticlePageQuery, responses={200: None, 404: None, 503: None}, html=True)
 def help_article(slug):
-    return _html(help_pages.article(slug))
+    return _html(help_pages.article(slug, http.parse_query(app.current_request, help_schemas.ArticlePageQuery)))
 
 
 @app.route("/help/contact", methods=["GET"])

@@ -118,6 +118,10 @@ class Settings:
     # Search
     kb_source_dir: str
     kb_index_dir: str
+    # A newer learned search model (learned.json from `build --signals`) in S3, checked at most
+    # every kb_learned_refresh_seconds per container; empty: the one beside the index only.
+    kb_learned_uri: str
+    kb_learned_refresh_seconds: int
     contacts_path: str
 
     # Escalation
@@ -163,7 +167,7 @@ def load() -> Settings:
         zero_result_shards=_shards("ZERO_RESULT_SHARDS", 4),
         outbox_shards=_shards("OUTBOX_SHARDS", 4),
         rate_limits=_env("RATE_LIMITS", "repayment_create=30/3600,repayment_verify=10/300,kb_feedback=30/3600,"
-                                           "case_open=10/3600,receipt_verify=30/300"),
+                                           "case_open=10/3600,receipt_verify=30/300,kb_signal=120/3600"),
         aws_connect_timeout_seconds=_float("AWS_CONNECT_TIMEOUT_SECONDS", 1.0),
         aws_read_timeout_seconds=_float("AWS_READ_TIMEOUT_SECONDS", 2.0),
         aws_max_attempts=_int("AWS_MAX_ATTEMPTS", 3),
@@ -187,6 +191,8 @@ def load() -> Settings:
         receipt_secret=_secret("RECEIPT_SECRET"),
         kb_source_dir=_env("KB_SOURCE_DIR", str(PROJECT_DIR / "kb")),
         kb_index_dir=_env("KB_INDEX_DIR", str(CHALICELIB_DIR / "search" / "index")),
+        kb_learned_uri=_env("KB_LEARNED_URI", ""),
+        kb_learned_refresh_seconds=_int("KB_LEARNED_REFRESH_SECONDS", 300),
         # The index build copies kb/contacts.yaml next to the index, so a deploy ships both.
         contacts_path=_env("CONTACTS_PATH", str(Path(_env("KB_INDEX_DIR", str(CHALICELIB_DIR / "search" / "index")))
                                                 / "contacts.yaml")),

@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from chalicelib import errors
 from chalicelib.helpcentre.render import render
-from chalicelib.helpcentre.schemas import ContactPageQuery, HelpSearchQuery
+from chalicelib.helpcentre.schemas import ArticlePageQuery, ContactPageQuery, HelpSearchQuery
 from chalicelib.search import contacts
 
 MAX_QUERY_CHARS = 200
@@ -136,10 +136,12 @@ def tel_links(body_html: str, numbers: list[str]) -> str:
 
 
 @_kb_down_is_a_page
-def article(slug: str) -> Page:
+def article(slug: str, query: ArticlePageQuery | None = None) -> Page:
     found = _search().get_article(slug)
     if found is None:
         return not_found()
+    if query is not None and query.q:  # opened from a search's results (?q=…): a click signal
+        _search().record_signal(query.q, slug, "click")
     book = contacts.directory()
     numbers = [line.number for line in book.hotlines] + [line.number for line in book.regulators]
     body = {**found, "html": Markup(tel_links(found["html"], numbers))}

@@ -16,3 +16,8 @@ class HelpSearchQuery(ApiModel):
 class ContactPageQuery(ApiModel):
     model_config = ConfigDict(extra="ignore")
     number: str | None = Field(default=None, description="要核实的电话号码（没有 JavaScript 时表单用它）")
+
+
+class ArticlePageQuery(ApiModel):
+    model_config = ConfigDict(extra="ignore")
+    q: str | None = Field(default=None, description="the search that led here (recorded as a click signal, without the user)")

@@ -38,6 +38,11 @@ _SUBWORD_MIN_LEN = 3        # words this long also yield their dictionary sub-wo
 FILLER_TERMS = True         # index filler words as weak terms (see analyze)
 FILLER_MARK = "~"
 UNIGRAMS = True             # single characters are terms too (rare characters are telling: 逾, 冻)
+# Characters and bigrams run over filler words too, as a plain character index would: a filler
+# list can never drop a character the user typed (下 of 下款, 还 of 还是 …), and 为什么/怎么
+# stay apart at the character level. Those touching a filler are listed apart (``filler_grams``)
+# and scored as weak terms; ``grams`` keeps only real ones. Words and pinyin skip fillers.
+FILLER_GRAMS = True
 
 
 @functools.cache
@@ -152,6 +157,9 @@ class Analysis:
     words: list[str] = field(default_factory=list)
     grams: list[str] = field(default_factory=list)
     pinyin: list[str] = field(default_factory=list)
+    # characters and bigrams touching a filler word (怎, 呗怎): character terms the index scores as
+    # weak (unless the same gram also comes from real words)
+    filler_grams: list[str] = field(default_factory=list)
     # (start, end, canonical words, pinyin key) of every kept token, offsets into the input
     spans: list[tuple[int, int, tuple[str, ...], str]] = field(default_factory=list)
 
@@ -221,20 +229,32 @@ class Analyzer:
         all (bodies of large corpora; skips the per-character work)."""
         result = Analysis()
         unigrams = UNIGRAMS and not lean
-        run_chars: list[str] = []      # CJK characters of the current run (between fillers/punctuation)
+        run_chars: list[str] = []      # CJK characters of the current run (between punctuation)
+        run_filler: list[bool] = []    # per character of the run: from a filler word
         run_syllables: list[str] = []  # syllables of the current run (CJK or typed pinyin)
+
+        def close_pinyin():
+            if run_syllables and not lean:
+                result.pinyin.extend(f"{fuzzy_syllable(a)}_{fuzzy_syllable(b)}"
+                                     for a, b in zip(run_syllables, run_syllables[1:]))
+            run_syllables.clear()
 
         def close_run():
             if not run_chars and not run_syllables:  # most calls (punctuation, spaces): nothing to close
                 return
-            if unigrams or len(run_chars) == 1:
-                result.grams.extend(run_chars)
-            result.grams.extend(a + b for a, b in zip(run_chars, run_chars[1:]))
-            if not lean:
-                result.pinyin.extend(f"{fuzzy_syllable(a)}_{fuzzy_syllable(b)}"
-                                     for a, b in zip(run_syllables, run_syllables[1:]))
+            if not any(run_filler):
+                if unigrams or len(run_chars) == 1:
+                    result.grams.extend(run_chars)
+                result.grams.extend(a + b for a, b in zip(run_chars, run_chars[1:]))
+            else:  # characters and bigrams touching a filler word go apart: the index scores them weak
+                if unigrams or len(run_chars) == 1:
+                    for c, f in zip(run_chars, run_filler):
+                        (result.filler_grams if f else result.grams).append(c)
+                for a, b, fa, fb in zip(run_chars, run_chars[1:], run_filler, run_filler[1:]):
+                    (result.filler_grams if fa or fb else result.grams).append(a + b)
             run_chars.clear()
-            run_syllables.clear()
+            run_filler.clear()
+            close_pinyin()
 
         for word, start, end in self.tokens(text):
             if not word.strip():
@@ -245,7 +265,13 @@ class Analyzer:
                 # match on real words (why- vs how-questions) but never makes one match.
                 if FILLER_TERMS and is_cjk(word[0]):
                     result.words.append(FILLER_MARK + self._synonyms.get(word, word))
-                close_run()
+                if FILLER_GRAMS and is_cjk(word[0]) and not words_only:
+                    chars = [c for c in word if is_cjk(c)]  # characters and bigrams see every character
+                    run_chars.extend(chars)
+                    run_filler.extend([True] * len(chars))
+                    close_pinyin()
+                else:
+                    close_run()
                 continue
             if is_cjk(word[0]):
                 canonical = self._synonyms.get(word)
@@ -254,7 +280,9 @@ class Analyzer:
                     terms.extend(self._subwords(word))
                 result.words.extend(terms)
                 if not words_only:
-                    run_chars.extend(c for c in word if is_cjk(c))
+                    chars = [c for c in word if is_cjk(c)]
+                    run_chars.extend(chars)
+                    run_filler.extend([False] * len(chars))
                     run_syllables.extend(self.pinyin_of.get(c, c) for c in word if is_cjk(c))
                 if spans:
                     result.spans.append((start, end, tuple(terms), self.pinyin_key(word)))

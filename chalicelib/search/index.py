@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chalicelib.search import analyzer as analysis
+from chalicelib.search.learned import MODEL_FILE as LEARNED_FILE, LearnedModel
 from chalicelib.search.postings import Postings, open_postings
 
 CATEGORIES = {  # id → Chinese name, in display order
@@ -45,10 +46,12 @@ FIELD_WEIGHT = {"hw": 3.0, "hg": 1.8, "hp": 0.9, "bw": 1.0, "bg": 0.6, "bp": 0.3
 # normalisation and a slower-saturating tf let the head that is mostly the query win.
 K1 = 1.6
 FIELD_B = {"hw": 0.9, "hg": 0.9, "hp": 0.9, "bw": 0.75, "bg": 0.75, "bp": 0.75}
-RELEVANCE_FLOOR = 0.1  # results must score at least this share of the best one
+RELEVANCE_FLOOR = 0.1  # results below this share of the best one are "weak" (still listed up to the limit)
 COMMON_SHARE = 0.05  # terms in more documents than this only re-score documents already found
 MAX_CANDIDATES = 3000
-UNIGRAM_WEIGHT = 1.5  # single characters relative to bigrams (weak terms: they only re-score)
+UNIGRAM_WEIGHT = 1.5  # single characters relative to bigrams
+WEAK_UNIGRAMS = True  # single characters only re-score documents other terms found
+FILLER_GRAM_WEIGHT = 0.5  # characters/bigrams touching a filler word (analyzer.FILLER_GRAMS): weak, lighter
 COVERAGE = 0.7  # how much covering more of the query multiplies the score (0 = plain BM25 sum)
 # An article whose title names only other products than the query's (products.txt), and whose
 # questions do not name the query's either, keeps this share of its score. ATEC FAQ (8,537 real questions, half tuned / half checked):
@@ -60,6 +63,7 @@ PRODUCT_MISMATCH = 0.6
 class Hit:
     docnum: int
     score: float
+    weak: bool = False  # below RELEVANCE_FLOOR of the best: "可能相关"
 
 
 class KbIndex:
@@ -78,6 +82,18 @@ class KbIndex:
         self._title_products: dict[int, frozenset[str]] | None = None
         self._stored: dict[int, dict] = {}
         self._spans: dict[tuple[int, str], list] = {}
+        self._learned: LearnedModel | None | bool = False  # False: not read yet
+
+    # -- the learned model (learned.json beside the index, or a newer one handed in)
+    @property
+    def learned(self) -> LearnedModel | None:
+        if self._learned is False:
+            self._learned = LearnedModel.load(self.dir / LEARNED_FILE)
+        return self._learned  # type: ignore[return-value]
+
+    def use_learned(self, model: LearnedModel | None) -> None:
+        """Score with another learned model from now on (a rebuilt one, picked up without a redeploy)."""
+        self._learned = model
 
     # -- scoring
     def _field_lengths(self, field: str) -> list[int]:
@@ -124,20 +140,34 @@ class KbIndex:
     def query_terms(self, parsed: analysis.Analysis) -> list[tuple[dict[int, float], float, bool, bool]]:
         """(merged postings, query weight, counts for coverage, weak) of every distinct query term."""
         terms = []
-        for kind, tokens in (("w", parsed.words), ("g", parsed.grams), ("p", parsed.pinyin)):
+        real_grams = set(parsed.grams)
+        filler_grams = [g for g in parsed.filler_grams if g not in real_grams]
+        for kind, tokens in (("w", parsed.words), ("g", parsed.grams + filler_grams), ("p", parsed.pinyin)):
             for token, count in Counter(tokens).items():
                 postings = self.term_scores(kind, token)
                 if postings:
                     # repeating a word in the query counts, a little; a single character is a
                     # weak term: it re-scores documents but never makes one match on its own
-                    filler = token.startswith(analysis.FILLER_MARK)
+                    filler = token.startswith(analysis.FILLER_MARK) or (kind == "g" and token not in real_grams)
                     single_character = kind == "g" and len(token) == 1
-                    weak = filler or single_character
+                    weak = filler or (single_character and WEAK_UNIGRAMS)
                     weight = (1.0 + 0.3 * (count - 1)) * (UNIGRAM_WEIGHT if single_character else 1.0)
+                    if filler and kind == "g":
+                        weight *= FILLER_GRAM_WEIGHT
                     terms.append((postings, weight, kind != "p" and not filler, weak))
         return terms
 
-    def score(self, parsed: analysis.Analysis) -> dict[int, float]:
+    def score(self, parsed: analysis.Analysis, text: str | None = None) -> dict[int, float]:
+        """The lexical score (``lexical_score``) plus what the learned model adds (``learned.py``:
+        recurring queries need the query ``text``)."""
+        totals = self.lexical_score(parsed)
+        model = self.learned
+        if model is not None:
+            model.apply(parsed, text or "", totals, self.term_scores)
+        self._demote_other_products(parsed, totals)
+        return totals
+
+    def lexical_score(self, parsed: analysis.Analysis) -> dict[int, float]:
         """OR over all query terms, BM25-summed; covering more of the query counts extra.
 
         Term-at-a-time, rarest term first. Rare terms (in at most ``COMMON_SHARE`` of the
@@ -146,6 +176,8 @@ class KbIndex:
         its long posting list). A document that only shares common words with the query
         could not rank anyway, so results are the same and a query stays a few milliseconds.
         """
+        if parsed.words and all(w.startswith(analysis.FILLER_MARK) for w in parsed.words):
+            return {}  # only filler words (请问怎么办呢): how to ask, not what — nothing to match
         terms = self.query_terms(parsed)
         if not any(not t[3] for t in terms):
             if not parsed.grams or any(len(g) > 1 for g in parsed.grams) or parsed.pinyin:
@@ -175,7 +207,6 @@ class KbIndex:
             scale = 2 * COVERAGE / units
             for docnum in totals:
                 totals[docnum] *= 1 - COVERAGE + scale * seen(docnum, 0)
-        self._demote_other_products(parsed, totals)
         return totals
 
     def _demote_other_products(self, parsed: analysis.Analysis, totals: dict[int, float]) -> None:
@@ -203,18 +234,18 @@ class KbIndex:
         return self._title_products
 
     def search(self, text: str, *, category: str | None = None, limit: int = 10) -> tuple[list[Hit], int, analysis.Analysis]:
+        """The ``limit`` best articles (never fewer while more match), their total, the analysis.
+        Articles under ``RELEVANCE_FLOOR`` of the best score are marked weak, not dropped."""
         parsed = self.analyzer.analyze(text)
-        totals = self.score(parsed)
+        totals = self.score(parsed, text)
         if category is not None:
             allowed = self.category_docs(category)
             totals = {d: s for d, s in totals.items() if d in allowed}
         if not totals:
             return [], 0, parsed
-        best = max(totals.values())
-        floor = best * RELEVANCE_FLOOR
-        kept = [(s, d) for d, s in totals.items() if s >= floor]
-        top = heapq.nlargest(limit, kept)
-        return [Hit(d, s) for s, d in top], len(kept), parsed
+        floor = max(totals.values()) * RELEVANCE_FLOOR
+        top = heapq.nlargest(limit, ((s, d) for d, s in totals.items()))
+        return [Hit(d, s, s < floor) for s, d in top], len(totals), parsed
 
     # -- documents
     def category_docs(self, category: str) -> frozenset[int]:

@@ -37,6 +37,22 @@ class FeedbackBody(ApiModel):
     model_config = ConfigDict(extra="forbid")
     helpful: StrictBool
     comment: Optional[str] = Field(default=None, max_length=500)
+    query: Optional[str] = Field(default=None, max_length=200,
+                                 description="the search that led to the article, if any (a signal for the ranking)")
+
+
+class SignalBody(ApiModel):
+    """What a search led to: a result opened (``click``) or a case opened afterwards (``case``).
+    Nothing about the user is stored; a query that looks like a phone, card or ID number is dropped."""
+    model_config = ConfigDict(extra="forbid")
+    query: str = Field(min_length=1, max_length=200)
+    slug: str = Field(min_length=1, max_length=80)
+    kind: Literal["click", "case"]
+
+
+class SignalResponse(ApiModel):
+    """Signal accepted (it may still be left out: personal-looking query, unknown article)."""
+    status: Literal["accepted"]
 
 
 class SearchResult(ApiModel):
@@ -45,6 +61,8 @@ class SearchResult(ApiModel):
     category: CategoryId
     snippet: str = Field(description="HTML-escaped excerpt; matches wrapped in <mark>")
     score: float
+    weak: Optional[bool] = Field(default=None, description="present and true for a weak match (under 10 % of the "
+                                                           "best score; the help centre may show it under 可能相关)")
 
 
 class SearchResponse(ApiModel):

@@ -15,7 +15,7 @@ import time
 from chalicelib import clock, errors
 from chalicelib.config import settings
 from chalicelib.logs import logger, metric
-from chalicelib.search import store
+from chalicelib.search import signals, store
 from chalicelib.search.index import CATEGORIES, KbIndex
 
 MAX_QUERY_CHARS = 200
@@ -53,9 +53,65 @@ def kb_index() -> KbIndex:
 
 def reset() -> None:
     """Forget the open index (tests point ``KB_INDEX_DIR`` at fixture indexes)."""
-    global _index, _index_dir
+    global _index, _index_dir, _learned_next_check, _learned_etag
     with _lock:
         _index, _index_dir = None, None
+        _learned_next_check, _learned_etag = 0.0, None
+
+
+# --------------------------------------------------------------- a rebuilt learned model, without a redeploy
+_learned_next_check = 0.0
+_learned_etag: str | None = None
+_learned_thread: threading.Thread | None = None
+
+
+def _check_learned(kb: KbIndex) -> None:
+    """At most every ``KB_LEARNED_REFRESH_SECONDS`` per container, look for a newer learned model
+    at ``KB_LEARNED_URI`` (s3://bucket/key) — on a background thread: a search never waits."""
+    global _learned_next_check, _learned_thread
+    cfg = settings()
+    if not cfg.kb_learned_uri or time.monotonic() < _learned_next_check:
+        return
+    with _lock:
+        if time.monotonic() < _learned_next_check or (_learned_thread is not None and _learned_thread.is_alive()):
+            return
+        _learned_next_check = time.monotonic() + cfg.kb_learned_refresh_seconds
+        _learned_thread = threading.Thread(target=_fetch_learned, args=(kb, cfg.kb_learned_uri),
+                                           name="kb-learned", daemon=True)
+        _learned_thread.start()
+
+
+def _fetch_learned(kb: KbIndex, uri: str) -> None:
+    """Fetch the model if it changed (conditional GET on its ETag) and score with it from now on."""
+    global _learned_etag
+    import json
+
+    from chalicelib import aws
+    from chalicelib.search.learned import LearnedModel
+
+    try:
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        request = {"Bucket": bucket, "Key": key}
+        if _learned_etag:
+            request["IfNoneMatch"] = _learned_etag
+        try:
+            found = aws.client("s3").get_object(**request)
+        except aws.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("304", "NotModified"):
+                return
+            raise
+        model = LearnedModel(json.loads(found["Body"].read()), docnum_for=kb.docnum_for)
+        kb.use_learned(model)
+        _learned_etag = found.get("ETag")
+        logger.info("kb learned model loaded", extra={"uri": uri, "pairs": model.pairs})
+    except Exception:  # keep the model we have; try again after the next interval
+        logger.warning("kb learned model not loaded", extra={"uri": uri}, exc_info=True)
+
+
+def wait_for_learned() -> None:
+    """Wait for a model fetch in progress (tests)."""
+    if _learned_thread is not None:
+        _learned_thread.join()
 
 
 # --------------------------------------------------------------- search
@@ -75,13 +131,17 @@ def search(query: str, *, category: str | None = None, limit: int = 10) -> dict:
     if not 1 <= int(limit) <= MAX_LIMIT:
         raise errors.ValidationFailed(f"limit 应在 1 到 {MAX_LIMIT} 之间。", field="limit")
     kb = kb_index()
+    _check_learned(kb)
     hits, total, parsed = kb.search(text, category=category, limit=int(limit))
     marks = _query_marks(kb, parsed, text)
     results = []
     for hit in hits:
         doc = kb.stored(hit.docnum)
-        results.append({"slug": doc["slug"], "title": doc["title"], "category": doc["category"],
-                        "snippet": snippet(kb, hit.docnum, doc, marks), "score": round(hit.score, 4)})
+        result = {"slug": doc["slug"], "title": doc["title"], "category": doc["category"],
+                  "snippet": snippet(kb, hit.docnum, doc, marks), "score": round(hit.score, 4)}
+        if hit.weak:  # under 10 % of the best: listed all the same ("可能相关")
+            result["weak"] = True
+        results.append(result)
     suggestion = did_you_mean(kb, text)
     metric("KbSearch")
     if total == 0:
@@ -199,12 +259,17 @@ def _record_zero_result(text: str) -> None:
     """Count a query nobody could answer — off the request path: the search never waits for
     DynamoDB (not even for creating its client) and never fails because of it."""
     metric("KbZeroResult")
-    global _worker
     day = clock.local_now(settings().time_zone).date().isoformat()
+    _queue_analytics("count_zero_result", (text,), day)
+
+
+def _queue_analytics(writer: str, args: tuple, day: str) -> None:
+    """Hand one counter to the analytics thread (``store.<writer>(*args, day=day)``)."""
+    global _worker
     try:
-        _analytics.put_nowait((text, day))
+        _analytics.put_nowait((writer, args, day))
     except queue.Full:  # DynamoDB is far behind; dropping a counter beats slowing searches
-        logger.warning("kb analytics queue full, zero-result query dropped")
+        logger.warning("kb analytics queue full, counter dropped", extra={"writer": writer})
         return
     if _worker is None or not _worker.is_alive():
         with _lock:
@@ -215,13 +280,45 @@ def _record_zero_result(text: str) -> None:
 
 def _analytics_loop() -> None:
     while True:
-        text, day = _analytics.get()
+        writer, args, day = _analytics.get()
         try:
-            store.count_zero_result(text, day=day)
+            getattr(store, writer)(*args, day=day)
         except Exception:  # best effort: logged, never raised into a request
             logger.warning("kb analytics unavailable", exc_info=True)
         finally:
             _analytics.task_done()
+
+
+def record_signal(query: str | None, slug: str, kind: str) -> bool:
+    """Count what a search led to (see ``signals``): off the request path, like zero-result
+    counts. A personal-looking, empty or over-long query, or an unknown article, is not stored
+    (returns False); nothing about the user is."""
+    if query is None or not signals.valid(query, slug, kind):
+        return False
+    if kb_index().docnum_for(slug) is None:
+        return False
+    day = clock.local_now(settings().time_zone).date().isoformat()
+    _queue_analytics("count_signal", (query.strip(), slug, kind), day)
+    metric("KbSignal", kind=kind)
+    return True
+
+
+def export_signals(days: int, out) -> int:
+    """Write the last ``days`` days' signals (today included) as JSON lines to ``out`` (a text
+    file); returns how many lines. Queries are checked for personal data again on the way out."""
+    import datetime as dt
+
+    today = clock.local_now(settings().time_zone).date()
+    day_list = [(today - dt.timedelta(days=n)).isoformat() for n in range(days)]
+    written = 0
+    for item in store.signals(day_list):
+        if not signals.valid(item["query"], item["slug"], item["kind"]):
+            continue
+        signal = signals.Signal(item["query"], item["slug"], signals.EXPORTED_KIND[item["kind"]],
+                                item["day"], item["count"])
+        out.write(signal.to_json() + "\n")
+        written += 1
+    return written
 
 
 def flush_analytics() -> None:
@@ -247,12 +344,16 @@ def categories() -> list[dict]:
 
 
 # --------------------------------------------------------------- feedback and gaps
-def record_feedback(slug: str, *, helpful: bool, comment: str | None = None, user_id: str | None = None) -> None:
+def record_feedback(slug: str, *, helpful: bool, comment: str | None = None, user_id: str | None = None,
+                    query: str | None = None) -> None:
+    """A vote; with ``query`` (the search that led here) it is also a signal for the learned model."""
     if kb_index().docnum_for(slug) is None:
         raise errors.NotFound("没有这篇文章。", code="article_not_found")
     store.record_feedback(slug, helpful=helpful, comment=(comment or "").strip() or None, user_id=user_id,
                           at=clock.isoformat(clock.now()))
     metric("KbFeedback", helpful="yes" if helpful else "no")
+    if query:
+        record_signal(query, slug, "helpful" if helpful else "not_helpful")
 
 
 def kb_gaps(limit: int = 20, *, days: int = GAP_DAYS) -> dict:

@@ -7,6 +7,7 @@ One table (``settings().kb_table``, pk/sk strings), three kinds of item:
 | ``ZERO#<yyyy-mm-dd>[#<shard>]`` | ``Q#<query>`` | a query that found nothing that day: ``count`` (atomic ADD), ``last_at`` |
 | ``FEEDBACK[#<shard>]`` | ``ARTICLE#<slug>`` | per-article totals ``helpful`` / ``not_helpful`` (atomic ADD) |
 | ``ARTICLE#<slug>`` | ``VOTE#<time>#<id>`` or ``USER#<user id>`` | one vote with its comment |
+| ``SIGNAL#<yyyy-mm-dd>`` | ``<kind>#<slug>#<query>`` | what a search led to that day: ``count`` (atomic ADD); no user, no IP |
 
 The counters and totals are write-sharded (``ZERO_RESULT_SHARDS``, ``FEEDBACK_SHARDS``;
 ``chalicelib/shards.py``, docs/scale.md): a query's or an article's shard is crc32 of the
@@ -31,6 +32,7 @@ from chalicelib import aws, errors, shards
 from chalicelib.config import settings
 
 ZERO_PREFIX = "ZERO#"
+SIGNAL_PREFIX = "SIGNAL#"
 FEEDBACK_PK = "FEEDBACK"
 MAX_STORED_QUERY = 200
 MAX_COMMENT = 500
@@ -87,6 +89,41 @@ def count_zero_result(query: str, *, day: str) -> None:
     except Exception:
         _analytics_down_until = time.monotonic() + ANALYTICS_PAUSE_SECONDS
         raise
+
+
+def count_signal(query: str, slug: str, kind: str, *, day: str) -> None:
+    """ADD 1 to the day's counter of (kind, article, query) — best effort, like zero-result counts.
+    Callers pass only queries ``signals.valid`` accepts (nothing personal)."""
+    global _analytics_down_until
+    if not analytics_available():
+        return
+    query = query[:MAX_STORED_QUERY]
+    try:
+        _analytics_client(aws._session()).update_item(
+            TableName=settings().kb_table,
+            Key={"pk": {"S": SIGNAL_PREFIX + day}, "sk": {"S": f"{kind}#{slug}#{query}"}},
+            UpdateExpression="ADD #count :one SET #query = :query, #slug = :slug, #kind = :kind",
+            ExpressionAttributeNames={"#count": "count", "#query": "query", "#slug": "slug", "#kind": "kind"},
+            ExpressionAttributeValues={":one": {"N": "1"}, ":query": {"S": query}, ":slug": {"S": slug},
+                                       ":kind": {"S": kind}},
+        )
+    except Exception:
+        _analytics_down_until = time.monotonic() + ANALYTICS_PAUSE_SECONDS
+        raise
+
+
+def signals(days: list[str]) -> list[dict]:
+    """Every signal counter of the given days: one Query per day partition (export, not a request path)."""
+    ddb = aws.client("dynamodb")
+    found = []
+    for day in days:
+        kwargs = {"TableName": settings().kb_table, "KeyConditionExpression": "pk = :pk",
+                  "ExpressionAttributeValues": {":pk": {"S": SIGNAL_PREFIX + day}}}
+        for page in ddb.get_paginator("query").paginate(**kwargs):
+            for item in page["Items"]:
+                found.append({"query": item["query"]["S"], "slug": item["slug"]["S"], "kind": item["kind"]["S"],
+                              "day": day, "count": int(item["count"]["N"])})
+    return found
 
 
 def resume_analytics() -> None:

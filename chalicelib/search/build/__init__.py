@@ -23,7 +23,7 @@ import time
 from array import array
 from pathlib import Path
 
-from chalicelib.search import analyzer as analysis
+from chalicelib.search import analyzer as analysis, learned, signals as signal_rules
 from chalicelib.search.build import corpus as corpora, support
 from chalicelib.search.build.articles import Article, ArticleError, parse_article, read_articles, render
 from chalicelib.search.build.corpus import Corpus, index_articles
@@ -47,8 +47,13 @@ def schema():
                   **{name: CountedText(analyzer=terms, phrase=False) for name in FIELDS})
 
 
-def build(source: str | Path, out: str | Path, *, articles: list[Article] | None = None) -> dict:
-    """Build the index for ``source`` into ``out`` (replaced atomically); returns build stats."""
+def build(source: str | Path, out: str | Path, *, articles: list[Article] | None = None,
+          signals: str | Path | None = None) -> dict:
+    """Build the index for ``source`` into ``out`` (replaced atomically); returns build stats.
+
+    ``signals``: a JSON-lines file of search signals (``chalicelib/search/signals.py``); the
+    learned model (``learned.json``, see ``learned.py``) is written either way — without
+    signals it holds only the term associations of the articles' own ``questions:``."""
     from whoosh import index as whoosh_index
 
     from chalicelib.search.build.segment import CountedSegmentWriter
@@ -105,6 +110,9 @@ def build(source: str | Path, out: str | Path, *, articles: list[Article] | None
         lap("stored")
         support.write_support_files(staging, corpus, analyzer)
         lap("support")
+        model = learn_model(corpus, analyzer, signals)
+        learned.write(model, staging)
+        lap("learned")
         writer.commit()
         lap("write")
         contacts = source / CONTACTS_FILE
@@ -118,7 +126,21 @@ def build(source: str | Path, out: str | Path, *, articles: list[Article] | None
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return {"articles": len(corpus.stored), "seconds": round(time.perf_counter() - started, 2), "out": str(out),
-            "phases": phases, "worker_seconds": corpus.seconds}
+            "phases": phases, "worker_seconds": corpus.seconds,
+            "learned": {"signals": model["signals"], "pairs": model["pairs"],
+                        "bytes": (out / learned.MODEL_FILE).stat().st_size}}
+
+
+def learn_model(corpus: Corpus, analyzer: analysis.Analyzer, signals: str | Path | None) -> dict:
+    """The learned model from a signals file (or none) and the articles' paraphrase groups."""
+    read: list = []
+    if signals is not None:
+        path = Path(signals)
+        with path.open(encoding="utf-8") as lines:
+            read = list(signal_rules.read_signals(lines, origin=str(path)))
+    slugs = {fields["slug"]: docnum for docnum, fields in enumerate(corpus.stored)}
+    heads = [[fields["title"], *fields["questions"]] for fields in corpus.stored]
+    return learned.learn(read, slugs, heads, analyzer)
 
 
 def _replace_dir(staging: Path, out: Path) -> None:

@@ -95,6 +95,7 @@ def _index_chunk(items: list, analyzer: analysis.Analyzer, start: int, stop: int
             part = analyzer.analyze(text)
             head.words += part.words
             head.grams += part.grams
+            head.grams += part.filler_grams  # characters/bigrams touching a filler: same field, weak in queries
             head.pinyin += part.pinyin
         # 10,000 long articles: body bigrams would double the postings (and the build time);
         # titles and questions keep theirs, body words still match.
@@ -105,7 +106,7 @@ def _index_chunk(items: list, analyzer: analysis.Analyzer, start: int, stop: int
                              "updated": article.updated, "html": html, "plain": plain})
         chunk.origins.append(origin)
         for name, terms in (("hw", head.words), ("hg", head.grams), ("hp", head.pinyin),
-                            ("bw", body.words), ("bg", body.grams), ("bp", body.pinyin)):
+                            ("bw", body.words), ("bg", body.grams + body.filler_grams), ("bp", body.pinyin)):
             table = tables[name]
             for term, count in Counter(terms).items():
                 posting = table.get(term)
