@@ -8,18 +8,15 @@ an unknown serial, a made-up or an altered code all answer ``valid: false`` alik
 """
 from __future__ import annotations
 
-import functools
 from urllib.parse import urlencode
 
 from chalicelib import clock, domain
 from chalicelib.actor import Actor
-from chalicelib.config import PROJECT_DIR
 from chalicelib.logs import logger, metric
 from chalicelib.repay import model, store, views
 from chalicelib.repay.context import Context
 from chalicelib.repay.money import format_fen
 
-TEMPLATES_DIR = PROJECT_DIR / "templates"
 _DUMMY = model.Receipt("RD", "rp_", "loan", 0, 0, "", "", "")   # checked against when a serial is unknown
 INVALID_MESSAGE = "未查到与该流水号和校验码相符的电子回单。回单可能被伪造或篡改，请勿凭此办理业务，并联系付款人核实。"
 VALID_MESSAGE = "该电子回单确由 RepayDesk 开具。请核对金额、到账日期和收款方与您手中的回单一致。"
@@ -61,7 +58,9 @@ def receipt(actor: Actor, repayment_id: str, ctx: Context) -> dict:
 
 def receipt_html(actor: Actor, repayment_id: str, ctx: Context) -> str:
     found, code = _issue(actor, repayment_id, ctx)
-    return _environment().get_template("repay/receipt.html").render(receipt=_view(found, code, ctx))
+    # the help centre's environment (autoescape on, imported with the first page rendered)
+    from chalicelib.helpcentre.render import render
+    return render("repay/receipt.html", receipt=_view(found, code, ctx))
 
 
 def verify(serial: str, code: str, ctx: Context) -> dict:
@@ -76,11 +75,3 @@ def verify(serial: str, code: str, ctx: Context) -> dict:
     return {"valid": True, "serial": serial, "message": VALID_MESSAGE, "amount": format_fen(found.amount_fen),
             "settled_date": found.settled_date, "payee": found.payee}
 
-
-@functools.cache
-def _environment():
-    import jinja2  # imported with the first receipt rendered, not at cold start
-
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True,
-                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                              auto_reload=False)
