@@ -1,9 +1,9 @@
 """Request and response models of the escalation routes (parsed by app.py, published in /openapi.json)."""
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Annotated, Literal, Optional
 
-from pydantic import ConfigDict, Field, StrictBool, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, StrictBool
 
 from chalicelib.escalation.steps import CATEGORIES, NAMES
 from chalicelib.models import ApiModel
@@ -20,6 +20,11 @@ def _not_blank(value: str) -> str:
     return value
 
 
+def _text(min_length: int, max_length: int):
+    """Text the user typed: stripped, never only spaces, within these lengths (counted before stripping)."""
+    return Annotated[str, Field(min_length=min_length, max_length=max_length), AfterValidator(_not_blank)]
+
+
 class _Body(ApiModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -27,41 +32,29 @@ class _Body(ApiModel):
 # ---------------------------------------------------------------- requests
 class NewCase(_Body):
     category: Category
-    description: str = Field(min_length=5, max_length=2000)
+    description: _text(5, 2000)
     repayment_id: Optional[str] = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
-
-    _strip = field_validator("description")(_not_blank)
 
 
 class Reason(_Body):
-    reason: str = Field(min_length=2, max_length=500)
-
-    _strip = field_validator("reason")(_not_blank)
+    reason: _text(2, 500)
 
 
 class UserMessage(_Body):
-    message: str = Field(min_length=1, max_length=2000)
-
-    _strip = field_validator("message")(_not_blank)
+    message: _text(1, 2000)
 
 
 class Reply(_Body):
-    message: str = Field(min_length=1, max_length=2000)
+    message: _text(1, 2000)
     await_user: StrictBool = True   # waiting on the user pauses the step clock
-
-    _strip = field_validator("message")(_not_blank)
 
 
 class Note(_Body):
-    text: str = Field(min_length=1, max_length=2000)
-
-    _strip = field_validator("text")(_not_blank)
+    text: _text(1, 2000)
 
 
 class Resolve(_Body):
-    summary: str = Field(min_length=2, max_length=1000)
-
-    _strip = field_validator("summary")(_not_blank)
+    summary: _text(2, 1000)
 
 
 class Assign(_Body):

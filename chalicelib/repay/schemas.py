@@ -181,8 +181,8 @@ class TimelineEntryView(ApiModel):
     message: str
 
 
-class RepaymentView(ApiModel):
-    """A repayment: status, fee, expected and actual arrival, timeline."""
+class RepaymentSummary(ApiModel):
+    """A repayment in a history page: what it is, where it stands, when it arrives."""
     id: str
     status: Status
     kind: Kind
@@ -190,33 +190,23 @@ class RepaymentView(ApiModel):
     amount: str
     fee: str
     total: str
+    created_at: str
+    expected_arrival: ArrivalView
+    actual_arrival: Optional[str] = None
+    failure: Optional[FailureView] = None
+
+
+class RepaymentView(RepaymentSummary):
+    """A repayment: status, fee, expected and actual arrival, timeline."""
     fee_breakdown: list[FeeLineView]
     fee_schedule_version: str
     attempt: int
-    created_at: str
     updated_at: str
-    expected_arrival: ArrivalView
-    actual_arrival: Optional[str] = None
     due_date: Optional[str] = None
     warning: Optional[WarningView] = None
-    failure: Optional[FailureView] = None
     notice: Optional[NoticeView] = None
     verification: Optional[VerificationView] = None
     timeline: list[TimelineEntryView]
-
-
-class RepaymentSummary(ApiModel):
-    id: str
-    status: Status
-    kind: Kind
-    payee: PayeeView
-    amount: str
-    fee: str
-    total: str
-    created_at: str
-    expected_arrival: ArrivalView
-    actual_arrival: Optional[str] = None
-    failure: Optional[FailureView] = None
 
 
 class RepaymentPage(ApiModel):

@@ -114,12 +114,10 @@ def view(repayment: Repayment, ctx: Context) -> dict:
         verification = {"expires_at": repayment.verify_expires_at,
                         "attempts_left": repayment.attempts_left(ctx.rules.verification_max_attempts)}
     result = schemas.RepaymentView(
-        id=repayment.id, status=repayment.status, kind=repayment.kind, payee=repayment.payee, **_money(repayment),
+        **_summary_fields(repayment),
         fee_breakdown=fee_lines(repayment.fee_lines), fee_schedule_version=repayment.fee_schedule_version,
-        attempt=repayment.attempt, created_at=repayment.created_at, updated_at=repayment.updated_at,
-        expected_arrival=arrival(repayment.expected_arrival_at, repayment.expected_arrival_note),
-        actual_arrival=repayment.actual_arrival_at, due_date=repayment.due_date, warning=repayment.warning,
-        failure=_failure(repayment), notice=_notice(repayment), verification=verification,
+        attempt=repayment.attempt, updated_at=repayment.updated_at, due_date=repayment.due_date,
+        warning=repayment.warning, notice=_notice(repayment), verification=verification,
         timeline=[{k: e[k] for k in ("at", "status", "event", "message")} for e in repayment.timeline])
     return _compact_payee(result.model_dump(mode="json"))
 
@@ -130,9 +128,13 @@ def _compact_payee(body: dict) -> dict:
     return body
 
 
+def _summary_fields(repayment: Repayment) -> dict:
+    """The fields a history page shows; a full view adds the rest."""
+    return dict(id=repayment.id, status=repayment.status, kind=repayment.kind, payee=repayment.payee,
+                **_money(repayment), created_at=repayment.created_at,
+                expected_arrival=arrival(repayment.expected_arrival_at, repayment.expected_arrival_note),
+                actual_arrival=repayment.actual_arrival_at, failure=_failure(repayment))
+
+
 def summary(repayment: Repayment) -> schemas.RepaymentSummary:
-    return schemas.RepaymentSummary(
-        id=repayment.id, status=repayment.status, kind=repayment.kind, payee=repayment.payee, **_money(repayment),
-        created_at=repayment.created_at,
-        expected_arrival=arrival(repayment.expected_arrival_at, repayment.expected_arrival_note),
-        actual_arrival=repayment.actual_arrival_at, failure=_failure(repayment))
+    return schemas.RepaymentSummary(**_summary_fields(repayment))
