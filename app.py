@@ -276,7 +276,7 @@ def kb_article(slug):
 @api_contract("Article categories with Chinese names and counts", tag="search",
               responses={200: kb_schemas.CategoriesResponse}, errors=(503,))
 def kb_categories():
-    return http.json_response({"categories": kb.categories()}, headers={"Cache-Control": "public, max-age=300"})
+    return http.json_response(kb.categories(), headers={"Cache-Control": "public, max-age=300"})
 
 
 @app.route("/kb/articles/{slug}/feedback", methods=["POST"])

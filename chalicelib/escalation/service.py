@@ -157,8 +157,8 @@ def suggestions(q: str) -> schemas.Suggestions:
     except ImportError:
         raise domain.Busy("知识库搜索暂不可用，您仍可直接提交案件。", code="kb_unavailable") from None
     found = search_service.search(q, limit=5)
-    items = [schemas.Suggestion(id=hit["slug"], title=hit["title"], snippet=hit.get("snippet") or "",
-                                url=f"/help/articles/{hit['slug']}") for hit in found.get("results", [])[:5]]
+    items = [schemas.Suggestion(id=hit.slug, title=hit.title, snippet=hit.snippet,
+                                url=f"/help/articles/{hit.slug}") for hit in found.results[:5]]
     return schemas.Suggestions(query=q, items=items)
 
 

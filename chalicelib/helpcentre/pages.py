@@ -57,7 +57,7 @@ def _common() -> dict:
 
 
 def _category_names() -> dict[str, str]:
-    return {c["id"]: c["name"] for c in _search().categories()}
+    return {c.id: c.name for c in _search().categories().categories}
 
 
 def _category_articles(category: str) -> list[dict]:
@@ -74,8 +74,8 @@ def home() -> Page:
     for slug in TOP_ARTICLES:
         found = service.get_article(slug)
         if found:
-            top.append({"slug": slug, "title": found["title"]})
-    return Page(render("help/home.html", categories=service.categories(), top_articles=top,
+            top.append({"slug": slug, "title": found.title})
+    return Page(render("help/home.html", categories=service.categories().categories, top_articles=top,
                        examples=EXAMPLE_QUERIES, query="", **_common()))
 
 
@@ -100,10 +100,10 @@ def search(query: HelpSearchQuery) -> Page:
     if problem is not None:
         return Page(render("help/search.html", query=text[:MAX_QUERY_CHARS], problem=problem, results=[], total=0,
                            suggestion=None, category=category, category_names=names, **_common()), status=400)
-    results = [{**hit, "snippet": Markup(hit["snippet"]), "category_name": names.get(hit["category"], "")}
-               for hit in found["results"]]
-    return Page(render("help/search.html", query=text, problem=None, results=results, total=found["total"],
-                       suggestion=found.get("suggestion"), category=category, category_names=names,
+    results = [{**hit.model_dump(exclude_unset=True), "snippet": Markup(hit.snippet),
+                "category_name": names.get(hit.category, "")} for hit in found.results]
+    return Page(render("help/search.html", query=text, problem=None, results=results, total=found.total,
+                       suggestion=found.suggestion, category=category, category_names=names,
                        **_common()))
 
 
@@ -144,8 +144,8 @@ def article(slug: str, query: ArticlePageQuery | None = None) -> Page:
         _search().record_signal(query.q, slug, "click")
     book = contacts.directory()
     numbers = [line.number for line in book.hotlines] + [line.number for line in book.regulators]
-    body = {**found, "html": Markup(tel_links(found["html"], numbers))}
-    return Page(render("help/article.html", article=body, category_name=_category_names().get(found["category"], ""),
+    body = {**found.model_dump(), "html": Markup(tel_links(found.html, numbers))}
+    return Page(render("help/article.html", article=body, category_name=_category_names().get(found.category, ""),
                        query="", **_common()))
 
 

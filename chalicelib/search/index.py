@@ -16,6 +16,7 @@ from __future__ import annotations
 import heapq
 import json
 import math
+import threading
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,17 +84,23 @@ class KbIndex:
         self._stored: dict[int, dict] = {}
         self._spans: dict[tuple[int, str], list] = {}
         self._learned: LearnedModel | None | bool = False  # False: not read yet
+        # A newer model fetched on a background thread must not be overwritten by a search that
+        # was reading the shipped learned.json at that moment.
+        self._learned_lock = threading.Lock()
 
     # -- the learned model (learned.json beside the index, or a newer one handed in)
     @property
     def learned(self) -> LearnedModel | None:
         if self._learned is False:
-            self._learned = LearnedModel.load(self.dir / LEARNED_FILE)
+            with self._learned_lock:
+                if self._learned is False:
+                    self._learned = LearnedModel.load(self.dir / LEARNED_FILE)
         return self._learned  # type: ignore[return-value]
 
     def use_learned(self, model: LearnedModel | None) -> None:
         """Score with another learned model from now on (a rebuilt one, picked up without a redeploy)."""
-        self._learned = model
+        with self._learned_lock:
+            self._learned = model
 
     # -- scoring
     def _field_lengths(self, field: str) -> list[int]:

@@ -15,7 +15,7 @@ import time
 from chalicelib import clock, errors
 from chalicelib.config import settings
 from chalicelib.logs import logger, metric
-from chalicelib.search import signals, store
+from chalicelib.search import schemas, signals, store
 from chalicelib.search.index import CATEGORIES, KbIndex
 
 MAX_QUERY_CHARS = 200
@@ -123,7 +123,7 @@ def clean_query(query: str | None) -> str:
     return query.strip()
 
 
-def search(query: str, *, category: str | None = None, limit: int = 10) -> dict:
+def search(query: str, *, category: str | None = None, limit: int = 10) -> schemas.SearchResponse:
     started = time.perf_counter()
     text = clean_query(query)
     if category is not None and category not in CATEGORIES:
@@ -137,17 +137,16 @@ def search(query: str, *, category: str | None = None, limit: int = 10) -> dict:
     results = []
     for hit in hits:
         doc = kb.stored(hit.docnum)
-        result = {"slug": doc["slug"], "title": doc["title"], "category": doc["category"],
-                  "snippet": snippet(kb, hit.docnum, doc, marks), "score": round(hit.score, 4)}
-        if hit.weak:  # under 10 % of the best: listed all the same ("可能相关")
-            result["weak"] = True
-        results.append(result)
+        weak = {"weak": True} if hit.weak else {}  # under 10 % of the best: listed all the same ("可能相关")
+        results.append(schemas.SearchResult(slug=doc["slug"], title=doc["title"], category=doc["category"],
+                                            snippet=snippet(kb, hit.docnum, doc, marks), score=round(hit.score, 4),
+                                            **weak))
     suggestion = did_you_mean(kb, text)
     metric("KbSearch")
     if total == 0:
         _record_zero_result(text)
-    return {"query": text, "total": total, "results": results, "suggestion": suggestion,
-            "took_ms": round((time.perf_counter() - started) * 1000, 2)}
+    return schemas.SearchResponse(query=text, total=total, results=results, suggestion=suggestion,
+                                  took_ms=round((time.perf_counter() - started) * 1000, 2))
 
 
 def _query_marks(kb: KbIndex, parsed, text: str) -> tuple[frozenset, frozenset]:
@@ -327,20 +326,21 @@ def flush_analytics() -> None:
 
 
 # --------------------------------------------------------------- articles
-def get_article(slug: str) -> dict | None:
+def get_article(slug: str) -> schemas.ArticleResponse | None:
     kb = kb_index()
     docnum = kb.docnum_for(slug)
     if docnum is None:
         return None
     doc = kb.stored(docnum)
-    return {"slug": doc["slug"], "title": doc["title"], "category": doc["category"], "html": doc["html"],
-            "updated": doc.get("updated") or "", "questions": list(doc.get("questions") or []),
-            "related": [dict(r) for r in doc.get("related") or []]}
+    return schemas.ArticleResponse(slug=doc["slug"], title=doc["title"], category=doc["category"], html=doc["html"],
+                                   updated=doc.get("updated") or "", questions=list(doc.get("questions") or []),
+                                   related=[dict(r) for r in doc.get("related") or []])
 
 
-def categories() -> list[dict]:
+def categories() -> schemas.CategoriesResponse:
     counts = kb_index().meta.get("categories", {})
-    return [{"id": cid, "name": name, "count": int(counts.get(cid, 0))} for cid, name in CATEGORIES.items()]
+    return schemas.CategoriesResponse(categories=[
+        schemas.Category(id=cid, name=name, count=int(counts.get(cid, 0))) for cid, name in CATEGORIES.items()])
 
 
 # --------------------------------------------------------------- feedback and gaps
@@ -356,7 +356,7 @@ def record_feedback(slug: str, *, helpful: bool, comment: str | None = None, use
         record_signal(query, slug, "helpful" if helpful else "not_helpful")
 
 
-def kb_gaps(limit: int = 20, *, days: int = GAP_DAYS) -> dict:
+def kb_gaps(limit: int = 20, *, days: int = GAP_DAYS) -> schemas.GapsResponse:
     today = clock.local_now(settings().time_zone).date()
     import datetime as dt
     day_list = [(today - dt.timedelta(days=n)).isoformat() for n in range(days)]
@@ -378,5 +378,5 @@ def kb_gaps(limit: int = 20, *, days: int = GAP_DAYS) -> dict:
         articles.append({"slug": stats["slug"], "title": title, "helpful": stats["helpful"],
                          "not_helpful": stats["not_helpful"], "helpful_ratio": round(stats["helpful"] / votes, 3)})
     articles.sort(key=lambda a: (a["helpful_ratio"], -a["not_helpful"], a["slug"]))
-    return {"days": days, "from": day_list[-1], "to": day_list[0], "zero_result_queries": top,
-            "least_helpful_articles": articles[:limit]}
+    return schemas.GapsResponse.model_validate({"days": days, "from": day_list[-1], "to": day_list[0],
+                                                "zero_result_queries": top, "least_helpful_articles": articles[:limit]})

@@ -76,7 +76,7 @@ def test_build_time_packages_stay_out_of_the_zip_and_runtime(packaged):
     # …and the deployed code answers a search without them
     code = ("import sys; sys.modules['jieba'] = None; sys.modules['pypinyin'] = None\n"
             "from chalicelib.search import service\n"
-            "print(service.search('还款失败了怎么办')['results'][0]['slug'])")
+            "print(service.search('还款失败了怎么办').results[0].slug)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                             env={**__import__("os").environ, "AWS_DEFAULT_REGION": "ap-southeast-1"})
     assert result.returncode == 0, result.stderr[-2000:]
@@ -104,7 +104,7 @@ def test_every_module_ships_bytecode_that_lambda_uses_without_recompiling(packag
     for name in sources:
         (tmp_path / name).write_text("raise RuntimeError('compiled from source')\n")
     code = ("import app\nfrom chalicelib.search import service\n"
-            "print(service.search('还款失败了怎么办')['results'][0]['slug'])")
+            "print(service.search('还款失败了怎么办').results[0].slug)")
     # -S: only the zip's own packages (and the standard library), as in Lambda
     result = subprocess.run([sys.executable, "-S", "-c", code], cwd=tmp_path, capture_output=True, text=True,
                             env={**__import__("os").environ, "AWS_DEFAULT_REGION": "ap-southeast-1"})

@@ -28,12 +28,14 @@ def test_suggestions_say_clearly_when_the_index_is_missing(api, alice, clock, mo
 
 
 def test_suggestions_map_search_results(api, alice, clock, monkeypatch):
-    from chalicelib.search import service as search_service
+    from chalicelib.search import schemas as search_schemas, service as search_service
     seen = {}
 
     def fake_search(q, *, limit):
         seen.update(q=q, limit=limit)
-        return {"results": [{"slug": "fees", "title": "手续费说明", "snippet": "<mark>手续费</mark>"}]}
+        hit = search_schemas.SearchResult(slug="fees", title="手续费说明", category="repayment",
+                                          snippet="<mark>手续费</mark>", score=1.0)
+        return search_schemas.SearchResponse(query=q, total=1, results=[hit], suggestion=None, took_ms=0.1)
     monkeypatch.setattr(search_service, "search", fake_search)
     body = api.get("/support/suggestions?q=手续费", token=alice.token).json
     assert seen == {"q": "手续费", "limit": 5}

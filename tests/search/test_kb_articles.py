@@ -130,7 +130,7 @@ CASES = [(slug, query) for slug, queries in QUERIES.items() for query in queries
 @pytest.mark.parametrize("slug, query", CASES)
 def test_users_own_words_find_the_article_first(kb_search, slug, query):
     found = kb_search.search(query, limit=5)
-    ranked = [hit["slug"] for hit in found["results"]]
+    ranked = [hit.slug for hit in found.results]
     assert ranked and ranked[0] == slug, f"{query!r} → {ranked}"
 
 
