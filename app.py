@@ -142,6 +142,14 @@ def create_repayment():
     return _idempotent_response(created, {"Location": f"/repayments/{created.body['id']}"})
 
 
+def _idempotency_key() -> str | None:
+    return http.header(app.current_request, "Idempotency-Key")
+
+
+# Optional on the owner's other changes: with a key, a repeat replays the first answer.
+_OPTIONAL_IDEMPOTENCY_HEADER = {"Idempotency-Key": {**_IDEMPOTENCY_HEADER["Idempotency-Key"], "required": False}}
+
+
 def _idempotent_response(outcome, headers: dict[str, str] | None = None):
     """An answer under an Idempotency-Key: a replay says so (``Idempotent-Replayed: true``)."""
     headers = dict(headers or {})
@@ -167,13 +175,15 @@ def get_repayment(repayment_id):
 
 @app.route("/repayments/{repayment_id}/verify", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("Confirm a large repayment with the SMS code (5 minutes, 5 attempts, then cancelled)", tag="repay",
-              body=repay_schemas.VerifyRequest, responses={200: repay_schemas.RepaymentView},
-              errors=(404, 409, 422, 423, 429))
+              body=repay_schemas.VerifyRequest, headers=_OPTIONAL_IDEMPOTENCY_HEADER,
+              responses={200: repay_schemas.RepaymentView}, errors=(400, 404, 409, 422, 423, 429))
 def verify_repayment(repayment_id):
     request = http.parse_body(app.current_request, repay_schemas.VerifyRequest)
     caller = http.actor(app.current_request)
-    return http.json_response(repay.verify(caller, repayment_id, request, repay.current(),
-                                           before_check=lambda: ratelimit.hit("repayment_verify", caller.user_id)))
+    return _idempotent_response(repay.once(
+        caller, _idempotency_key(), f"VERIFY#{repayment_id}", request.model_dump(),
+        lambda: repay.verify(caller, repayment_id, request, repay.current(),
+                             before_check=lambda: ratelimit.hit("repayment_verify", caller.user_id))))
 
 
 @app.route("/repayments/{repayment_id}/retry", methods=["POST"], authorizer=cognito_jwt)
@@ -188,18 +198,22 @@ def retry_repayment(repayment_id):
 
 @app.route("/repayments/{repayment_id}/resend-code", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("Text a new SMS code for a repayment awaiting verification; the old code stops working "
-              "(3 per repayment, one per minute: 429 + Retry-After)", tag="repay",
-              responses={200: repay_schemas.RepaymentView}, errors=(404, 409, 423, 429))
+              "(3 per repayment, one per minute: 429 + Retry-After)", tag="repay", headers=_OPTIONAL_IDEMPOTENCY_HEADER,
+              responses={200: repay_schemas.RepaymentView}, errors=(400, 404, 409, 422, 423, 429))
 def resend_repayment_code(repayment_id):
-    return http.json_response(repay.resend_code(http.actor(app.current_request), repayment_id, repay.current()))
+    caller = http.actor(app.current_request)
+    return _idempotent_response(repay.once(caller, _idempotency_key(), f"RESEND#{repayment_id}", {},
+                                           lambda: repay.resend_code(caller, repayment_id, repay.current())))
 
 
 @app.route("/repayments/{repayment_id}/cancel", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("Cancel a repayment still waiting for its SMS code (nothing is charged; repeating it is harmless; "
-              "processing or settled: 409)", tag="repay", responses={200: repay_schemas.RepaymentView},
-              errors=(404, 409))
+              "processing or settled: 409)", tag="repay", headers=_OPTIONAL_IDEMPOTENCY_HEADER,
+              responses={200: repay_schemas.RepaymentView}, errors=(400, 404, 409, 422))
 def cancel_repayment(repayment_id):
-    return http.json_response(repay.cancel(http.actor(app.current_request), repayment_id, repay.current()))
+    caller = http.actor(app.current_request)
+    return _idempotent_response(repay.once(caller, _idempotency_key(), f"CANCEL#{repayment_id}", {},
+                                           lambda: repay.cancel(caller, repayment_id, repay.current())))
 
 
 @app.route("/repayments/{repayment_id}/receipt", methods=["GET"], authorizer=cognito_jwt)
@@ -374,14 +388,6 @@ escalation = lazy_import("chalicelib.escalation.service")
 
 def _who():
     return http.actor(app.current_request)
-
-
-def _idempotency_key() -> str | None:
-    return http.header(app.current_request, "Idempotency-Key")
-
-
-# Optional on the owner's other changes: with a key, a repeat replays the first answer.
-_OPTIONAL_IDEMPOTENCY_HEADER = {"Idempotency-Key": {**_IDEMPOTENCY_HEADER["Idempotency-Key"], "required": False}}
 
 
 @app.route("/support/suggestions", methods=["GET"], authorizer=cognito_jwt)

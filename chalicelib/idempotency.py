@@ -204,3 +204,12 @@ def run(user_id: str, key: str | None, *, scope: str, payload: Any, action: Call
         except Exception:  # done is done: answer; a repeat after the lock lapses finds the new state
             logger.exception("idempotency record not completed", extra={"scope": scope})
     return outcome
+
+
+def once(user_id: str, key: str | None, *, scope: str, payload: Any, action: Callable[[Claim | None], Outcome],
+         wording: Wording = Wording()) -> Outcome:
+    """Where a route makes the key optional: with a key, ``run``; without one, the action just runs
+    (``action(None)``: no claim to complete in its transaction)."""
+    if key is None:
+        return action(None)
+    return run(user_id, key, scope=scope, payload=payload, action=action, wording=wording)

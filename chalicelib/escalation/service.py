@@ -95,9 +95,7 @@ WORDING = idempotency.Wording(reused="这个 Idempotency-Key 已用于另一个�
 def _once(actor: Actor, key: str | None, scope: str, payload: dict, action) -> idempotency.Outcome:
     """Run ``action(claim)`` once per (caller, key): a repeat replays the first answer. Without a key
     (where the route makes it optional) the action just runs, with no claim."""
-    if key is None:
-        return action(None)
-    return idempotency.run(actor.user_id, key, scope=scope, payload=payload, action=action, wording=WORDING)
+    return idempotency.once(actor.user_id, key, scope=scope, payload=payload, action=action, wording=WORDING)
 
 
 # A DynamoDB item holds at most 400 KB: an answer larger than this (a case with a very long

@@ -13,6 +13,10 @@ Use cases take the domain ``Actor`` and a ``Context`` (the time and the rules, `
 """
 from __future__ import annotations
 
+from typing import Any, Callable
+
+from chalicelib import idempotency
+from chalicelib.actor import Actor
 from chalicelib.repay.context import Context, current
 from chalicelib.repay.freeze import freeze_account, is_frozen, unfreeze_account
 from chalicelib.repay.pay import CREATE_SCOPE, RETRY_SCOPE, Created, create, quote, retry
@@ -23,4 +27,11 @@ from chalicelib.repay.views import get, history
 
 __all__ = ["Context", "current", "freeze_account", "is_frozen", "unfreeze_account", "CREATE_SCOPE", "RETRY_SCOPE",
            "Created", "create", "quote", "retry", "settle", "verify", "get", "history", "cancel", "expire_lapsed",
-           "resend_code", "receipt", "receipt_html", "verify_receipt"]
+           "resend_code", "receipt", "receipt_html", "verify_receipt", "once"]
+
+
+def once(actor: Actor, key: str | None, scope: str, payload: Any, change: Callable[[], dict]) -> idempotency.Outcome:
+    """A change the owner may send with an optional Idempotency-Key (verify, resend the code, cancel):
+    with a key, a repeat replays the first answer instead of acting again (#11)."""
+    return idempotency.once(actor.user_id, key, scope=scope, payload=payload,
+                            action=lambda _claim: idempotency.Outcome(200, change()))
