@@ -76,6 +76,11 @@ def _remaining_ms() -> int | None:
     return context.get_remaining_time_in_millis() if context is not None else None
 
 
+def _caller():
+    """The signed-in caller as the domain's ``Actor`` (the one way every route gets it)."""
+    return http.actor(app.current_request)
+
+
 @app.route("/health", methods=["GET"])
 @api_contract("Liveness probe", tag="shared", responses={200: Health})
 def health():
@@ -85,7 +90,7 @@ def health():
 @app.route("/me", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("Who the bearer token belongs to", tag="shared", responses={200: Me})
 def me():
-    who = http.actor(app.current_request)
+    who = _caller()
     return http.json_response({"user_id": who.user_id, "username": who.username, "roles": sorted(who.roles)})
 
 
@@ -126,7 +131,7 @@ _IDEMPOTENCY_HEADER = {"Idempotency-Key": {
               tag="repay", body=repay_schemas.RepaymentRequest, responses={200: repay_schemas.QuoteView})
 def quote_repayment():
     request = http.parse_body(app.current_request, repay_schemas.RepaymentRequest)
-    return http.json_response(repay.quote(http.actor(app.current_request), request, repay.current()))
+    return http.json_response(repay.quote(_caller(), request, repay.current()))
 
 
 @app.route("/repayments", methods=["POST"], authorizer=cognito_jwt)
@@ -136,9 +141,9 @@ def quote_repayment():
               errors=(409, 422, 423, 429))
 def create_repayment():
     request = http.parse_body(app.current_request, repay_schemas.RepaymentRequest)
-    caller = http.actor(app.current_request)
+    caller = _caller()
     ratelimit.hit("repayment_create", caller.user_id)
-    created = repay.create(caller, http.header(app.current_request, "Idempotency-Key"), request, repay.current())
+    created = repay.create(caller, _idempotency_key(), request, repay.current())
     return _idempotent_response(created, {"Location": f"/repayments/{created.body['id']}"})
 
 
@@ -163,14 +168,14 @@ def _idempotent_response(outcome, headers: dict[str, str] | None = None):
               query=repay_schemas.ListQuery, responses={200: repay_schemas.RepaymentPage}, errors=(400,))
 def list_repayments():
     query = http.parse_query(app.current_request, repay_schemas.ListQuery)
-    return http.json_response(repay.history(http.actor(app.current_request), query, repay.current()))
+    return http.json_response(repay.history(_caller(), query, repay.current()))
 
 
 @app.route("/repayments/{repayment_id}", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("One repayment: status, fee, expected and actual arrival, timeline", tag="repay",
               responses={200: repay_schemas.RepaymentView}, errors=(404,))
 def get_repayment(repayment_id):
-    return http.json_response(repay.get(http.actor(app.current_request), repayment_id, repay.current()))
+    return http.json_response(repay.get(_caller(), repayment_id, repay.current()))
 
 
 @app.route("/repayments/{repayment_id}/verify", methods=["POST"], authorizer=cognito_jwt)
@@ -179,7 +184,7 @@ def get_repayment(repayment_id):
               responses={200: repay_schemas.RepaymentView}, errors=(400, 404, 409, 422, 423, 429))
 def verify_repayment(repayment_id):
     request = http.parse_body(app.current_request, repay_schemas.VerifyRequest)
-    caller = http.actor(app.current_request)
+    caller = _caller()
     return _idempotent_response(repay.once(
         caller, _idempotency_key(), f"VERIFY#{repayment_id}", request.model_dump(),
         lambda: repay.verify(caller, repayment_id, request, repay.current(),
@@ -191,8 +196,8 @@ def verify_repayment(repayment_id):
               "repeating it is harmless)", tag="repay", headers=_IDEMPOTENCY_HEADER,
               responses={200: repay_schemas.RepaymentView}, errors=(400, 404, 409, 422, 423))
 def retry_repayment(repayment_id):
-    caller = http.actor(app.current_request)
-    retried = repay.retry(caller, http.header(app.current_request, "Idempotency-Key"), repayment_id, repay.current())
+    caller = _caller()
+    retried = repay.retry(caller, _idempotency_key(), repayment_id, repay.current())
     return _idempotent_response(retried)
 
 
@@ -201,7 +206,7 @@ def retry_repayment(repayment_id):
               "(3 per repayment, one per minute: 429 + Retry-After)", tag="repay", headers=_OPTIONAL_IDEMPOTENCY_HEADER,
               responses={200: repay_schemas.RepaymentView}, errors=(400, 404, 409, 422, 423, 429))
 def resend_repayment_code(repayment_id):
-    caller = http.actor(app.current_request)
+    caller = _caller()
     return _idempotent_response(repay.once(caller, _idempotency_key(), f"RESEND#{repayment_id}", {},
                                            lambda: repay.resend_code(caller, repayment_id, repay.current())))
 
@@ -211,7 +216,7 @@ def resend_repayment_code(repayment_id):
               "processing or settled: 409)", tag="repay", headers=_OPTIONAL_IDEMPOTENCY_HEADER,
               responses={200: repay_schemas.RepaymentView}, errors=(400, 404, 409, 422))
 def cancel_repayment(repayment_id):
-    caller = http.actor(app.current_request)
+    caller = _caller()
     return _idempotent_response(repay.once(caller, _idempotency_key(), f"CANCEL#{repayment_id}", {},
                                            lambda: repay.cancel(caller, repayment_id, repay.current())))
 
@@ -220,14 +225,14 @@ def cancel_repayment(repayment_id):
 @api_contract("电子回单 of a succeeded repayment with its verification code (409 until it succeeded)", tag="repay",
               responses={200: repay_schemas.ReceiptView}, errors=(404, 409, 503))
 def repayment_receipt(repayment_id):
-    return http.json_response(repay.receipt(http.actor(app.current_request), repayment_id, repay.current()))
+    return http.json_response(repay.receipt(_caller(), repayment_id, repay.current()))
 
 
 @app.route("/repayments/{repayment_id}/receipt.html", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("电子回单 as a printable page (HTML)", tag="repay", responses={200: None}, errors=(404, 409, 503),
               html=True)
 def repayment_receipt_html(repayment_id):
-    return http.html_response(repay.receipt_html(http.actor(app.current_request), repayment_id, repay.current()),
+    return http.html_response(repay.receipt_html(_caller(), repayment_id, repay.current()),
                               headers={"Cache-Control": "no-store"})
 
 
@@ -317,7 +322,7 @@ def kb_signal():
 @api_contract("Top zero-result queries and least helpful articles (support roles)", tag="search",
               query=kb_schemas.GapsQuery, responses={200: kb_schemas.GapsResponse}, errors=(400, 403))
 def kb_gaps():
-    http.require_role(http.actor(app.current_request), "support", "senior-support")
+    http.require_role(_caller(), "support", "senior-support")
     query = http.parse_query(app.current_request, kb_schemas.GapsQuery)
     return http.json_response(kb.kb_gaps(query.limit, days=query.days))
 
@@ -386,10 +391,6 @@ esc_steps = lazy_import("chalicelib.escalation.steps")
 escalation = lazy_import("chalicelib.escalation.service")
 
 
-def _who():
-    return http.actor(app.current_request)
-
-
 @app.route("/support/suggestions", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("Knowledge-base articles that may already answer the question (before opening a case)",
               tag="escalation", query=esc_schemas.SuggestionQuery, responses={200: esc_schemas.Suggestions},
@@ -405,7 +406,7 @@ def case_suggestions():
               responses={201: esc_schemas.CaseView}, errors=(409, 422, 429, 503))
 def open_case():
     body = http.parse_body(app.current_request, esc_schemas.NewCase)
-    who = _who()
+    who = _caller()
     ratelimit.hit("case_open", who.user_id)  # each case texts the user and e-mails a team
     opened = escalation.open_case(who, Context.current(), category=body.category, description=body.description,
                                   repayment_id=body.repayment_id, idempotency_key=_idempotency_key())
@@ -415,14 +416,14 @@ def open_case():
 @app.route("/support/cases", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("The caller's cases, newest first", tag="escalation", responses={200: esc_schemas.CaseList})
 def my_cases():
-    return http.json_response(escalation.list_mine(_who()))
+    return http.json_response(escalation.list_mine(_caller()))
 
 
 @app.route("/support/cases/{case_id}", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("A case: step, status, deadline, timeline and what happens next (staff also see notes)",
               tag="escalation", responses={200: esc_schemas.CaseView}, errors=(404,))
 def get_case(case_id):
-    return http.json_response(escalation.get_case(_who(), Context.current(), case_id))
+    return http.json_response(escalation.get_case(_caller(), Context.current(), case_id))
 
 
 @app.route("/support/cases/{case_id}/escalate", methods=["POST"], authorizer=cognito_jwt)
@@ -432,7 +433,7 @@ def get_case(case_id):
               errors=(400, 403, 404, 409, 422))
 def escalate_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Reason)
-    moved = escalation.escalate(_who(), Context.current(), case_id, body.reason, _idempotency_key())
+    moved = escalation.escalate(_caller(), Context.current(), case_id, body.reason, _idempotency_key())
     return _idempotent_response(moved)
 
 
@@ -442,7 +443,7 @@ def escalate_case(case_id):
               responses={200: esc_schemas.CaseView}, errors=(403, 404, 409, 422))
 def case_user_message(case_id):
     body = http.parse_body(app.current_request, esc_schemas.UserMessage)
-    added = escalation.add_user_message(_who(), Context.current(), case_id, body.message, _idempotency_key())
+    added = escalation.add_user_message(_caller(), Context.current(), case_id, body.message, _idempotency_key())
     return _idempotent_response(added)
 
 
@@ -451,7 +452,7 @@ def case_user_message(case_id):
               headers=_OPTIONAL_IDEMPOTENCY_HEADER, responses={200: esc_schemas.CaseView},
               errors=(400, 403, 404, 409, 422))
 def confirm_case(case_id):
-    return _idempotent_response(escalation.confirm(_who(), Context.current(), case_id, _idempotency_key()))
+    return _idempotent_response(escalation.confirm(_caller(), Context.current(), case_id, _idempotency_key()))
 
 
 @app.route("/support/cases/{case_id}/reopen", methods=["POST"], authorizer=cognito_jwt)
@@ -460,7 +461,7 @@ def confirm_case(case_id):
               errors=(403, 404, 409, 422))
 def reopen_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Reason)
-    reopened = escalation.reopen(_who(), Context.current(), case_id, body.reason, _idempotency_key())
+    reopened = escalation.reopen(_caller(), Context.current(), case_id, body.reason, _idempotency_key())
     return _idempotent_response(reopened)
 
 
@@ -468,7 +469,7 @@ def reopen_case(case_id):
 @api_contract("The case as JSON to attach to a complaint (with regulator/legal routes and evidence list)",
               tag="escalation", responses={200: esc_schemas.CaseExport}, errors=(404,))
 def export_case(case_id):
-    view = escalation.export(_who(), Context.current(), case_id)
+    view = escalation.export(_caller(), Context.current(), case_id)
     return http.json_response(view, headers={
         "Content-Disposition": f'attachment; filename="{view.reference}.json"'})
 
@@ -477,7 +478,7 @@ def export_case(case_id):
 @api_contract("The case as a printable page (HTML)", tag="escalation", responses={200: None}, errors=(404,),
               html=True)
 def export_case_html(case_id):
-    return http.html_response(escalation.export_html(_who(), Context.current(), case_id))
+    return http.html_response(escalation.export_html(_caller(), Context.current(), case_id))
 
 
 @app.route("/support/cases/{case_id}/assign", methods=["POST"], authorizer=cognito_jwt)
@@ -485,7 +486,7 @@ def export_case_html(case_id):
               body=esc_schemas.Assign, responses={200: esc_schemas.CaseView}, errors=(403, 404, 409))
 def assign_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Assign)
-    return http.json_response(escalation.assign(_who(), Context.current(), case_id, body.assignee))
+    return http.json_response(escalation.assign(_caller(), Context.current(), case_id, body.assignee))
 
 
 @app.route("/support/cases/{case_id}/notes", methods=["POST"], authorizer=cognito_jwt)
@@ -493,7 +494,7 @@ def assign_case(case_id):
               body=esc_schemas.Note, responses={201: esc_schemas.NoteAdded}, errors=(403, 404))
 def note_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Note)
-    return http.json_response(escalation.add_note(_who(), Context.current(), case_id, body.text), status=201)
+    return http.json_response(escalation.add_note(_caller(), Context.current(), case_id, body.text), status=201)
 
 
 @app.route("/support/cases/{case_id}/reply", methods=["POST"], authorizer=cognito_jwt)
@@ -502,7 +503,7 @@ def note_case(case_id):
               errors=(403, 404, 409))
 def reply_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Reply)
-    replied = escalation.reply(_who(), Context.current(), case_id, body.message, body.await_user)
+    replied = escalation.reply(_caller(), Context.current(), case_id, body.message, body.await_user)
     return http.json_response(replied)
 
 
@@ -512,7 +513,7 @@ def reply_case(case_id):
               errors=(403, 404, 409))
 def resolve_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Resolve)
-    return http.json_response(escalation.resolve(_who(), Context.current(), case_id, body.summary))
+    return http.json_response(escalation.resolve(_caller(), Context.current(), case_id, body.summary))
 
 
 @app.route("/support/queues/{step}", methods=["GET"], authorizer=cognito_jwt)
@@ -522,21 +523,21 @@ def support_queue(step):
     if step not in esc_steps.NAMES:
         raise errors.NotFound(f"没有这个步骤，可选：{'、'.join(esc_steps.NAMES)}。", code="step_not_found")
     query = http.parse_query(app.current_request, esc_schemas.QueueQuery)
-    return http.json_response(escalation.queue(_who(), step, limit=query.limit, cursor=query.cursor))
+    return http.json_response(escalation.queue(_caller(), step, limit=query.limit, cursor=query.cursor))
 
 
 @app.route("/support/accounts/{user_id}/unfreeze", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("Lift a security freeze on a user's repayments (senior-support only)", tag="escalation",
               responses={200: esc_schemas.AccountFreeze}, errors=(400, 403))
 def unfreeze_account(user_id):
-    return http.json_response(escalation.unfreeze(_who(), Context.current(), user_id))
+    return http.json_response(escalation.unfreeze(_caller(), Context.current(), user_id))
 
 
 @app.route("/help/cases/{case_id}", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("The signed-in user's case as a help-centre page (HTML; bearer token required)", tag="escalation",
               responses={200: None}, errors=(404,), html=True)
 def help_case(case_id):
-    return http.html_response(escalation.help_page(_who(), Context.current(), case_id))
+    return http.html_response(escalation.help_page(_caller(), Context.current(), case_id))
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))

@@ -41,6 +41,7 @@ from chalicelib.logs import logger
 HEADER = "Idempotency-Key"
 LOCK_SECONDS = 30    # a request holding a key longer than this is presumed dead
 
+
 @dataclass(frozen=True)
 class Wording:
     """What the user reads when a key is reused or still in flight (Chinese, per route)."""
