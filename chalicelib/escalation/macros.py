@@ -55,7 +55,7 @@ def repayment_fields(repayment: dict | None, time_zone: str) -> dict | None:
             "payee_label": payee_label(repayment["payee"]),
             "created_local": notifications.local_time(repayment["created_at"], time_zone),
             "expected_date": (repayment.get("expected_arrival") or {}).get("date", ""),
-            "failure_message": failure.get("message", ""), "next_step": failure.get("next_step", ""),
+            "failure_message": failure.get("message", "").rstrip("。"), "next_step": failure.get("next_step", ""),
             "retryable": bool(failure.get("retryable"))}
 
 
