@@ -205,7 +205,7 @@ def load() -> Settings:
         reminder_days=_env("REMINDER_DAYS", "3,1,0"),
         quiet_hours=os.environ.get("QUIET_HOURS", "22:00-08:00"),
         wake_shards=_shards("WAKE_SHARDS", 4),
-        wake_lookback_days=_int("WAKE_LOOKBACK_DAYS", 2),
+        wake_lookback_days=_int("WAKE_LOOKBACK_DAYS", 7),
         schedule_margin_minutes=_int("SCHEDULE_MARGIN_MINUTES", 60),
         schedule_check_seconds=_int("SCHEDULE_CHECK_SECONDS", 120),
         schedule_max_retries=_int("SCHEDULE_MAX_RETRIES", 3),
