@@ -135,8 +135,8 @@ def _finish(s: model.Schedule, bill: model.Bill | None, outcome: str, message: s
 
 
 def _deadline(s: model.Schedule, bill: model.Bill | None, ctx: Context) -> dt.datetime | None:
-    """The last moment a retry still arrives on time (None: none left): the on-time moment without the
-    margin a schedule runs ahead of it (so that margin is the room retries have)."""
+    """The last moment a retry still arrives on time (None: none left): a minute before the cut-off, not the
+    margin a schedule runs ahead of it (that margin is the room retries have)."""
     if bill is None:
         return None
     if s.mode == model.ON_DATE:
@@ -148,7 +148,7 @@ def _deadline(s: model.Schedule, bill: model.Bill | None, ctx: Context) -> dt.da
         due = dt.date.fromisoformat(s.period)
     rule = ctx.repay.rules.schedule.rules(bill.kind).arrival
     try:
-        return model.latest_on_time(rule, due, ctx.repay.rules.calendar, margin=dt.timedelta(0), quiet=ctx.quiet,
+        return model.latest_on_time(rule, due, ctx.repay.rules.calendar, margin=dt.timedelta(minutes=1), quiet=ctx.quiet,
                                     now=ctx.now)
     except model.TooLate:
         return None
