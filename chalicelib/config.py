@@ -193,7 +193,7 @@ def load() -> Settings:
         verification_ttl_seconds=_int("VERIFICATION_TTL_SECONDS", 300),
         verification_max_attempts=_int("VERIFICATION_MAX_ATTEMPTS", 5),
         idempotency_ttl_seconds=_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600),
-        security_hotline=_env("SECURITY_HOTLINE", "95188"),
+        security_hotline=_env("SECURITY_HOTLINE", "010-0000-1002"),
         settlement_connector=_env("SETTLEMENT_CONNECTOR", "simulator"),
         settlement_recheck_seconds=_int("SETTLEMENT_RECHECK_SECONDS", 10),
         simulator_delay_seconds=_int("SIMULATOR_DELAY_SECONDS", 30),
