@@ -115,9 +115,16 @@ def bill_view(bill: model.Bill, ctx: Context) -> dict:
     return view.model_dump(mode="json", exclude_none=True)
 
 
+_HORIZON = dt.timedelta(days=366)   # dates further ahead are typing mistakes (and would overflow a calendar)
+
+
 def _check_statement_date(day: dt.date | None, ctx: Context) -> None:
-    if day is not None and day < model.local_date(ctx.now, ctx.time_zone):
+    today = model.local_date(ctx.now, ctx.time_zone)
+    if day is not None and day < today:
         raise domain.Invalid("statement_due_date：到期日不能早于今天。", code="due_date_in_past",
+                             field="statement_due_date")
+    if day is not None and day > today + _HORIZON:
+        raise domain.Invalid("statement_due_date：到期日最多可设在一年以内。", code="due_date_too_far",
                              field="statement_due_date")
 
 
@@ -249,6 +256,8 @@ def first_run(bill: model.Bill, mode: str, run_on: dt.date | None, ctx: Context)
     if mode == model.ON_DATE:
         if run_on < today:
             raise domain.Invalid("run_on：执行日期不能早于今天。", code="run_on_in_past", field="run_on")
+        if run_on > today + _HORIZON:
+            raise domain.Invalid("run_on：执行日期最多可设在一年以内。", code="run_on_too_far", field="run_on")
         start = dt.datetime.combine(run_on, model.ON_DATE_TIME, clock.zone(ctx.time_zone))
         return run_on.isoformat(), max(start, ctx.now).astimezone(dt.timezone.utc)
     due = bill.due_date_on(today)

@@ -73,6 +73,7 @@ def test_someone_elses_bill_looks_missing(as_alice, as_bob):
     (card_bill(due_day="10"), 400, None),
     ({"payee": card_bill()["payee"], "statement_due_date": "2026-12-01"}, 400, "due_date_in_past"),
     ({"payee": card_bill()["payee"], "statement_due_date": "12/20"}, 400, None),
+    ({"payee": card_bill()["payee"], "statement_due_date": "9999-12-31"}, 400, "due_date_too_far"),
     (card_bill(extra=1), 400, None),
     (card_bill(reminders="yes"), 400, None),
 ])

@@ -200,6 +200,7 @@ def test_change_or_cancel_until_it_starts(as_alice, clock_at):
     ({"mode": "by_due_date"}, None),                                          # no amount
     ({"mode": "on_date", "amount": "1.00"}, None),                            # no date
     ({"mode": "on_date", "amount": "1.00", "run_on": "2026-12-01"}, "run_on_in_past"),
+    ({"mode": "on_date", "amount": "1.00", "run_on": "9999-12-31"}, "run_on_too_far"),
     ({"mode": "autopay", "amount": "1.00"}, "autopay_utilities_only"),
     ({"mode": "by_due_date", "amount": "60000.00"}, "amount_over_limit"),
     ({"mode": "by_due_date", "amount": 100}, None),
