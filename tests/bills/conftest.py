@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-import uuid
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -106,10 +104,3 @@ def drain():
 def texts(sms_sent, phone: str) -> list[str]:
     return [text for to, text in sms_sent() if to == phone]
 
-
-def key() -> dict:
-    return {"Idempotency-Key": uuid.uuid4().hex}
-
-
-def dumps(value) -> str:
-    return json.dumps(value, ensure_ascii=False)

@@ -7,7 +7,7 @@ import pytest
 from chalicelib.bills import model, store
 from chalicelib.notices import QuietHours
 from tests.repay.conftest import atomic_calls  # noqa: F401 (fixture)
-from tests.bills.conftest import at, card_bill, drain, loan_bill, settle_all, sweep, texts, utility_bill
+from tests.bills.conftest import at, card_bill, loan_bill, settle_all, sweep, texts, utility_bill
 
 PHONE = "+8613800138001"   # alice
 
