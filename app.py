@@ -709,5 +709,127 @@ def case_repayments(case_id):
     return http.json_response(escalation.case_repayments(_caller(), Context.current(), case_id))
 
 
+# --- bills, schedules, reminders ---
+# saved bills, the catalogue, scheduled and automatic repayments, the reminder sweep (chalicelib/bills)
+bills_schemas = lazy_schemas("chalicelib.bills.schemas")
+bills = lazy_import("chalicelib.bills.service")
+
+
+@app.route("/catalogue", methods=["GET"])
+@api_contract("Card issuers, licensed loan platforms and billers per city (versioned configuration)", tag="bills",
+              query=bills_schemas.CatalogueQuery, responses={200: bills_schemas.CatalogueView}, errors=(400, 404))
+def bill_catalogue():
+    query = http.parse_query(app.current_request, bills_schemas.CatalogueQuery)
+    return http.json_response(bills.catalogue(query, bills.current()), headers={"Cache-Control": "public, max-age=300"})
+
+
+@app.route("/bills/lookup", methods=["POST"], authorizer=cognito_jwt)
+@api_contract("Look up a utility account at its biller: amount due and the masked account holder", tag="bills",
+              body=bills_schemas.LookupBody, responses={200: bills_schemas.LookupView}, errors=(400, 422))
+def lookup_bill():
+    body = http.parse_body(app.current_request, bills_schemas.LookupBody)
+    return http.json_response(bills.lookup(_caller(), body, bills.current()))
+
+
+@app.route("/bills", methods=["POST"], authorizer=cognito_jwt)
+@api_contract("Save a bill (card: issuer + last 4 + token, never the number; loan; utility) with its due day "
+              "and reminder preference", tag="bills", body=bills_schemas.NewBill,
+              headers=_OPTIONAL_IDEMPOTENCY_HEADER, responses={201: bills_schemas.BillView}, errors=(400, 409, 422))
+def save_bill():
+    body = http.parse_body(app.current_request, bills_schemas.NewBill)
+    caller = _caller()
+    saved = bills.once(caller, _idempotency_key(), "BILL", body.model_dump(mode="json"),
+                       lambda: (201, bills.create_bill(caller, body, bills.current())))
+    return _idempotent_response(saved, {"Location": f"/bills/{saved.body['id']}"})
+
+
+@app.route("/bills", methods=["GET"], authorizer=cognito_jwt)
+@api_contract("The caller's saved bills, newest first (opaque cursor)", tag="bills", query=bills_schemas.PageQuery,
+              responses={200: bills_schemas.BillPage}, errors=(400,))
+def list_bills():
+    query = http.parse_query(app.current_request, bills_schemas.PageQuery)
+    return http.json_response(bills.list_bills(_caller(), query, bills.current()))
+
+
+@app.route("/bills/{bill_id}", methods=["GET"], authorizer=cognito_jwt)
+@api_contract("One saved bill: next due date and next reminder", tag="bills",
+              responses={200: bills_schemas.BillView}, errors=(404,))
+def get_bill(bill_id):
+    return http.json_response(bills.get_bill(_caller(), bill_id, bills.current()))
+
+
+@app.route("/bills/{bill_id}", methods=["PATCH"], authorizer=cognito_jwt)
+@api_contract("Change a bill's due day or date, reminders on/off, or name", tag="bills",
+              body=bills_schemas.BillChange, responses={200: bills_schemas.BillView}, errors=(400, 404, 409, 422))
+def change_bill(bill_id):
+    body = http.parse_body(app.current_request, bills_schemas.BillChange)
+    return http.json_response(bills.update_bill(_caller(), bill_id, body, bills.current()))
+
+
+@app.route("/bills/{bill_id}", methods=["DELETE"], authorizer=cognito_jwt)
+@api_contract("Delete a saved bill (409 while a schedule of it is open)", tag="bills",
+              responses={200: bills_schemas.Deleted}, errors=(404, 409))
+def delete_bill(bill_id):
+    return http.json_response(bills.delete_bill(_caller(), bill_id, bills.current()))
+
+
+@app.route("/bills/{bill_id}/schedules", methods=["POST"], authorizer=cognito_jwt)
+@api_contract("Schedule a repayment of the bill: on a date, to arrive by the due date, or monthly autopay "
+              "(utilities); above the step-up threshold it waits for the SMS code", tag="bills",
+              body=bills_schemas.NewSchedule, headers=_OPTIONAL_IDEMPOTENCY_HEADER,
+              responses={201: bills_schemas.ScheduleView}, errors=(400, 404, 409, 422))
+def schedule_repayment(bill_id):
+    body = http.parse_body(app.current_request, bills_schemas.NewSchedule)
+    caller = _caller()
+    made = bills.once(caller, _idempotency_key(), f"SCHEDULE#{bill_id}", body.model_dump(mode="json"),
+                      lambda: (201, bills.create_schedule(caller, bill_id, body, bills.current())))
+    return _idempotent_response(made, {"Location": f"/schedules/{made.body['id']}"})
+
+
+@app.route("/schedules", methods=["GET"], authorizer=cognito_jwt)
+@api_contract("The caller's scheduled repayments, newest first, each with its history", tag="bills",
+              query=bills_schemas.PageQuery, responses={200: bills_schemas.SchedulePage}, errors=(400,))
+def list_schedules():
+    query = http.parse_query(app.current_request, bills_schemas.PageQuery)
+    return http.json_response(bills.list_schedules(_caller(), query, bills.current()))
+
+
+@app.route("/schedules/{schedule_id}", methods=["GET"], authorizer=cognito_jwt)
+@api_contract("One scheduled repayment: when it runs and what ran", tag="bills",
+              responses={200: bills_schemas.ScheduleView}, errors=(404,))
+def get_schedule(schedule_id):
+    return http.json_response(bills.get_schedule(_caller(), schedule_id, bills.current()))
+
+
+@app.route("/schedules/{schedule_id}", methods=["PATCH"], authorizer=cognito_jwt)
+@api_contract("Change a schedule until it starts (amount, date; 409 once started)", tag="bills",
+              body=bills_schemas.ScheduleChange, responses={200: bills_schemas.ScheduleView},
+              errors=(400, 404, 409, 422))
+def change_schedule(schedule_id):
+    body = http.parse_body(app.current_request, bills_schemas.ScheduleChange)
+    return http.json_response(bills.change_schedule(_caller(), schedule_id, body, bills.current()))
+
+
+@app.route("/schedules/{schedule_id}/verify", methods=["POST"], authorizer=cognito_jwt)
+@api_contract("Confirm a large schedule with the SMS code (once; its runs need none)", tag="bills",
+              body=bills_schemas.CodeBody, responses={200: bills_schemas.ScheduleView}, errors=(400, 404, 409, 422))
+def verify_schedule(schedule_id):
+    body = http.parse_body(app.current_request, bills_schemas.CodeBody)
+    return http.json_response(bills.verify_schedule(_caller(), schedule_id, body.code, bills.current()))
+
+
+@app.route("/schedules/{schedule_id}/cancel", methods=["POST"], authorizer=cognito_jwt)
+@api_contract("Cancel a schedule until it starts (repeating it is harmless; 409 once started)", tag="bills",
+              responses={200: bills_schemas.ScheduleView}, errors=(404, 409))
+def cancel_schedule(schedule_id):
+    return http.json_response(bills.cancel_schedule(_caller(), schedule_id, bills.current()))
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def bills_sweep(event):
+    """Due-date reminders and scheduled repayments that are due (sparse, time-bucketed index; no Scan)."""
+    bills.sweep(bills.current())
+
+
 # ---------------------------------------------------------------- cold start (shared)
 coldstart.after_imports()  # what was built above lives as long as the container: frozen, collector back on

@@ -122,6 +122,17 @@ class Settings:
     # receipts answer 503 rather than sign with a guessable key.
     receipt_secret: str | None = field(repr=False)
 
+    # Saved bills, reminders, scheduled repayments (chalicelib/bills)
+    bills_table: str
+    catalogue_path: str
+    reminder_days: str             # days before the due date a reminder goes, e.g. "3,1,0" (0: on the day, if unpaid)
+    quiet_hours: str               # "22:00-08:00" (Asia/Shanghai): no SMS then, deferred to the end; "" = none
+    wake_shards: int               # the bills table's time-bucketed wake index, WAKE#<day>[#k]
+    wake_lookback_days: int        # the sweep also reads this many past days' buckets (a sweep that missed a day)
+    schedule_margin_minutes: int   # "arrive by the due date" runs this long before the last on-time moment
+    schedule_check_seconds: int    # how soon the sweep looks at a scheduled repayment it started
+    schedule_max_retries: int      # automatic retries of a failed scheduled repayment (retryable reasons)
+
     # Search
     kb_source_dir: str
     kb_index_dir: str
@@ -207,13 +218,22 @@ def load() -> Settings:
         verification_ttl_seconds=_int("VERIFICATION_TTL_SECONDS", 300),
         verification_max_attempts=_int("VERIFICATION_MAX_ATTEMPTS", 5),
         idempotency_ttl_seconds=_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600),
-        security_hotline=_env("SECURITY_HOTLINE", "95188"),
+        security_hotline=_env("SECURITY_HOTLINE", "010-0000-1002"),
         settlement_connector=_env("SETTLEMENT_CONNECTOR", "simulator"),
         settlement_recheck_seconds=_int("SETTLEMENT_RECHECK_SECONDS", 10),
         simulator_delay_seconds=_int("SIMULATOR_DELAY_SECONDS", 30),
         verification_max_resends=_int("VERIFICATION_MAX_RESENDS", 3),
         verification_resend_interval_seconds=_int("VERIFICATION_RESEND_INTERVAL_SECONDS", 60),
         receipt_secret=_secret("RECEIPT_SECRET"),
+        bills_table=_env("BILLS_TABLE", f"repaydesk-{stage}-bills"),
+        catalogue_path=_env("CATALOGUE_PATH", str(CHALICELIB_DIR / "bills" / "catalogue.yaml")),
+        reminder_days=_env("REMINDER_DAYS", "3,1,0"),
+        quiet_hours=os.environ.get("QUIET_HOURS", "22:00-08:00"),
+        wake_shards=_shards("WAKE_SHARDS", 4),
+        wake_lookback_days=_int("WAKE_LOOKBACK_DAYS", 7),
+        schedule_margin_minutes=_int("SCHEDULE_MARGIN_MINUTES", 60),
+        schedule_check_seconds=_int("SCHEDULE_CHECK_SECONDS", 120),
+        schedule_max_retries=_int("SCHEDULE_MAX_RETRIES", 3),
         kb_source_dir=_env("KB_SOURCE_DIR", str(PROJECT_DIR / "kb")),
         kb_index_dir=_env("KB_INDEX_DIR", str(CHALICELIB_DIR / "search" / "index")),
         kb_learned_uri=_env("KB_LEARNED_URI", ""),

@@ -50,14 +50,16 @@ def pending_key(message_id: str) -> str:
     return shards.shard_key(PENDING_PK, shards.shard_of(message_id, settings().outbox_shards))
 
 
-def put(message: Message) -> dict:
-    """One ``TransactWriteItems`` element that records ``message`` as pending."""
+def put(message: Message, *, not_before: dt.datetime | None = None) -> dict:
+    """One ``TransactWriteItems`` element that records ``message`` as pending; with ``not_before``
+    (a user's quiet hours, ``chalicelib/notices.py``) neither ``deliver`` nor ``drain`` sends it earlier."""
     now = clock.isoformat(clock.now())
+    due = max(now, clock.isoformat(not_before)) if not_before else now
     item = {
         "pk": f"MSG#{message.message_id}", "sk": "MSG",
         "channel": message.channel, "target": message.target, "body": message.body,
         "subject": message.subject, "status": "pending", "attempts": 0, "created_at": now,
-        "pending_pk": pending_key(message.message_id), "pending_sk": f"{now}#{message.message_id}", "lease_until": "",
+        "pending_pk": pending_key(message.message_id), "pending_sk": f"{due}#{message.message_id}", "lease_until": "",
     }
     return {"Put": {"TableName": settings().outbox_table, "Item": aws.attributes(item),
                     "ConditionExpression": "attribute_not_exists(pk)"}}
@@ -69,8 +71,9 @@ def deliver(message_ids: list[str]) -> None:
     for message_id in message_ids:
         try:
             item = table.get_item(Key={"pk": f"MSG#{message_id}", "sk": "MSG"}).get("Item")
-            if item and item.get("status") == "pending":
-                _try_send(item)
+            due = (item or {}).get("pending_sk", "")
+            if item and item.get("status") == "pending" and due <= f"{clock.isoformat(clock.now())}#~":
+                _try_send(item)   # one deferred to later (quiet hours) waits for the drain
         except Exception:  # the change is committed: whatever goes wrong here, the drain retries it
             logger.warning("outbox immediate delivery deferred", extra={"message_id": message_id}, exc_info=True)
 

@@ -26,6 +26,9 @@ anything else         success, arriving now
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import secrets
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -64,8 +67,23 @@ class Outcome:
         return cls("pending", expected_at=expected_at)
 
 
+@dataclass(frozen=True)
+class UtilityBill:
+    """What the biller says a household owes (``None`` amount: the account is unknown)."""
+    amount_due_fen: int
+    holder_masked: str       # 户名, partly hidden (``*明``, ``张*华``): the user checks the household, no more
+
+
 class Connector(Protocol):
     def settle(self, request: SettlementRequest) -> Outcome: ...
+
+    def tokenize_card(self, user_id: str, issuer: str, card_number: str) -> str:
+        """An opaque token for the card, usable by this user only; the full number stays with the bank."""
+
+    def card_last4(self, user_id: str, issuer: str, token: str) -> str | None:
+        """The last 4 digits of the user's tokenized card, None when the token is not theirs (or not the issuer's)."""
+
+    def utility_bill(self, utility: str, biller: str, city: str, account_number: str) -> UtilityBill | None: ...
 
 
 _FIRST_ATTEMPT_FAILURES = {51: "insufficient_funds", 52: "biller_unavailable", 53: "network_error", 54: "maintenance"}
@@ -92,6 +110,35 @@ class Simulator:
             if now < ready:
                 return Outcome.pending(ready)
         return Outcome.succeeded(now)
+
+
+    # ------------------------------------------------------------ card tokens and bill look-up
+    # Simulated tokens: ct_ + last 4 + random + a MAC binding them to the user and issuer. A real bank
+    # keeps its own vault; callers treat the token as opaque either way.
+    _TOKEN_KEY = b"simulator-card-tokens"
+
+    def _mac(self, user_id: str, issuer: str, last4: str, nonce: str) -> str:
+        return hmac.new(self._TOKEN_KEY, f"{user_id}|{issuer}|{last4}|{nonce}".encode(),
+                        hashlib.sha256).hexdigest()[:24]
+
+    def tokenize_card(self, user_id: str, issuer: str, card_number: str) -> str:
+        last4, nonce = card_number[-4:], secrets.token_hex(4)
+        return f"ct_{last4}{nonce}{self._mac(user_id, issuer, last4, nonce)}"
+
+    def card_last4(self, user_id: str, issuer: str, token: str) -> str | None:
+        body = token.removeprefix("ct_")
+        if len(body) != 36 or body == token:
+            return None
+        last4, nonce, mac = body[:4], body[4:12], body[12:]
+        return last4 if hmac.compare_digest(mac, self._mac(user_id, issuer, last4, nonce)) else None
+
+    def utility_bill(self, utility: str, biller: str, city: str, account_number: str) -> UtilityBill | None:
+        """Deterministic: account numbers ending in 0000 are unknown; the amount comes from the digits."""
+        if account_number.endswith("0000"):
+            return None
+        seed = int(hashlib.sha256(f"{biller}|{account_number}".encode()).hexdigest()[:8], 16)
+        names = ("张*华", "李*", "王*明", "*芳", "陈*军")
+        return UtilityBill(amount_due_fen=1000 + seed % 30000, holder_masked=names[seed % len(names)])
 
 
 def get() -> Connector:

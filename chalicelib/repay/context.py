@@ -28,6 +28,7 @@ class Rules:
     schedule: FeeSchedule
     calendar: BusinessCalendar
     receipt_secret: str | None = field(default=None, repr=False)   # never logged
+    quiet_hours: str = "22:00-08:00"  # outcome notices wait until the end of these (chalicelib/notices.py)
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def rules() -> Rules:
                  verification_max_resends=cfg.verification_max_resends,
                  verification_resend_interval_seconds=cfg.verification_resend_interval_seconds,
                  security_hotline=cfg.security_hotline, receipt_secret=cfg.receipt_secret,
-                 settlement_queue=cfg.settlement_queue, settlement_recheck_seconds=cfg.settlement_recheck_seconds,
+                 settlement_queue=cfg.settlement_queue, quiet_hours=cfg.quiet_hours, settlement_recheck_seconds=cfg.settlement_recheck_seconds,
                  schedule=FeeSchedule.from_file(cfg.fee_schedule_path),
                  calendar=BusinessCalendar.from_file(cfg.holidays_path))
 

@@ -205,6 +205,7 @@ class Repayment:
     cancel_reason: str | None = None
     delayed_attempt: int | None = None
     actual_arrival_at: str | None = None
+    schedule_id: str | None = None        # started by a scheduled repayment (chalicelib/bills): its sweep tells the owner
     timeline: tuple[dict, ...] = field(default_factory=tuple)
 
     @property
@@ -370,7 +371,7 @@ def new_verification(repayment_id: str, now: dt.datetime, ttl_seconds: int) -> V
 
 def open_repayment(*, repayment_id: str, user_id: str, username: str, kind: str, payee: dict, fee: Fee,
                    month: str, arrival: Arrival, due_date: dt.date | None, now: dt.datetime,
-                   verification: Verification | None) -> Repayment:
+                   verification: Verification | None, schedule_id: str | None = None) -> Repayment:
     """A new repayment: processing (settlement of attempt 1), or awaiting its SMS code when stepped up."""
     at = clock.isoformat(now)
     if verification is None:
@@ -385,7 +386,7 @@ def open_repayment(*, repayment_id: str, user_id: str, username: str, kind: str,
         usage_month=month, status=status, attempt=1, created_at=at, updated_at=at, processing_since=at,
         expected_arrival_at=arrival.expected_at.isoformat(timespec="seconds"), expected_arrival_note=arrival.note,
         due_date=due_date.isoformat() if due_date else None, warning=due_date_warning(arrival, due_date),
-        timeline=({"at": at, "status": status, "event": "created", "message": message},), **extra)
+        schedule_id=schedule_id, timeline=({"at": at, "status": status, "event": "created", "message": message},), **extra)
 
 
 # ---------------------------------------------------------------- receipts (电子回单)

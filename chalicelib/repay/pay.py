@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from chalicelib import domain, idempotency, notify, outbox
 from chalicelib.actor import Actor
 from chalicelib.logs import logger, metric, user_hash
-from chalicelib.repay import fees, model, schemas, settlement, store, views
+from chalicelib.repay import connector, fees, model, schemas, settlement, store, views
 from chalicelib.repay.context import Context
 from chalicelib.repay.freeze import frozen_error
 from chalicelib.repay.money import format_fen
@@ -73,9 +73,16 @@ def quote(actor: Actor, request: schemas.RepaymentRequest, ctx: Context) -> dict
 
 
 # ---------------------------------------------------------------- create
-def _payee_item(payee) -> dict:
+def _payee_item(user_id: str, payee) -> dict:
+    """What is stored of the payee: a card as issuer + last 4 (+ the saved card's opaque token), never its number."""
     if payee.kind == "credit_card":
-        return {"kind": "credit_card", "issuer": payee.issuer, "card_last4": payee.card_number[-4:]}
+        if payee.card_token is None:
+            return {"kind": "credit_card", "issuer": payee.issuer, "card_last4": payee.card_number[-4:]}
+        last4 = connector.get().card_last4(user_id, payee.issuer, payee.card_token)
+        if last4 is None:
+            raise domain.Invalid("payee.card_token：这张已保存的卡片无效，请重新添加卡片。",
+                                 code="card_token_invalid", field="payee.card_token")
+        return {"kind": "credit_card", "issuer": payee.issuer, "card_last4": last4, "card_token": payee.card_token}
     if payee.kind == "loan":
         return {"kind": "loan", "platform": payee.platform, "contract_number": payee.contract_number}
     return {"kind": "utility", "utility": payee.utility, "biller": payee.biller,
@@ -86,7 +93,8 @@ def _created_status(repayment: model.Repayment) -> int:
     return 202 if repayment.status == model.VERIFICATION_REQUIRED else 201
 
 
-def create(actor: Actor, idempotency_key: str | None, request: schemas.RepaymentRequest, ctx: Context) -> Created:
+def create(actor: Actor, idempotency_key: str | None, request: schemas.RepaymentRequest, ctx: Context, *,
+           preverified: bool = False, schedule_id: str | None = None) -> Created:
     """Create a repayment exactly once per (user, Idempotency-Key) (``chalicelib/idempotency.py``).
 
     1. Conditional put of an in-progress record for the key (losers read it:
@@ -94,12 +102,17 @@ def create(actor: Actor, idempotency_key: str | None, request: schemas.Repayment
     2. One transaction: account-not-frozen check, the repayment, the month's
        allowance usage (conditional on the value it was priced with), the
        settlement message (outbox) and the completed key record with the response.
+
+    ``preverified``: a scheduled repayment whose SMS code was checked when it was scheduled
+    (``chalicelib/bills``) is not stepped up again at run time; ``schedule_id`` names that schedule.
     """
     idempotency.validate_key(idempotency_key)
     _check_limit(request, ctx)
+    payee = _payee_item(actor.user_id, request.payee)
 
     def action(claim: idempotency.Claim) -> idempotency.Outcome:
-        created, code, outbox_ids = _create_claimed(actor, request, claim, ctx)
+        created, code, outbox_ids = _create_claimed(actor, request, payee, claim, ctx, preverified=preverified,
+                                                    schedule_id=schedule_id)
         outbox.deliver(outbox_ids)
         if code is not None:
             send_code(actor, created, code, ctx)
@@ -115,17 +128,18 @@ def create(actor: Actor, idempotency_key: str | None, request: schemas.Repayment
     return Created(outcome.status_code, outcome.body, replayed=outcome.replayed)
 
 
-def _create_claimed(actor: Actor, request: schemas.RepaymentRequest, claim: idempotency.Claim, ctx: Context):
+def _create_claimed(actor: Actor, request: schemas.RepaymentRequest, payee: dict, claim: idempotency.Claim,
+                    ctx: Context, *, preverified: bool, schedule_id: str | None):
     for _ in range(_MAX_PRICING_ROUNDS):
         priced = _price(actor.user_id, request, ctx)
         repayment_id = model.new_repayment_id(ctx.now)
         verification = None
-        if request.amount_fen > ctx.rules.step_up_threshold_fen:
+        if request.amount_fen > ctx.rules.step_up_threshold_fen and not preverified:
             verification = model.new_verification(repayment_id, ctx.now, ctx.rules.verification_ttl_seconds)
         repayment = model.open_repayment(
             repayment_id=repayment_id, user_id=actor.user_id, username=actor.username, kind=request.payee.kind,
-            payee=_payee_item(request.payee), fee=priced.fee, month=priced.month, arrival=priced.arrival,
-            due_date=request.due_date, now=ctx.now, verification=verification)
+            payee=payee, fee=priced.fee, month=priced.month, arrival=priced.arrival,
+            due_date=request.due_date, now=ctx.now, verification=verification, schedule_id=schedule_id)
         messages = [] if verification else [settlement.message(repayment, 1, ctx)]
         try:
             store.commit({

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal, Optional, Union
 
-from pydantic import ConfigDict, Field, StrictStr, field_validator
+from pydantic import ConfigDict, Field, StrictStr, field_validator, model_validator
 
 from chalicelib.models import ApiModel
 from chalicelib.repay import model
@@ -19,14 +19,26 @@ class _Input(ApiModel):
 
 
 class CreditCardPayee(_Input):
-    """Credit card: issuing bank and card number (only the last 4 digits are kept)."""
+    """Credit card: issuing bank and either the card number (only the last 4 digits are kept) or the
+    ``card_token`` of a saved card (``/bills``)."""
     kind: Literal["credit_card"]
     issuer: StrictStr = Field(min_length=1, max_length=40, description="发卡行，例如 招商银行")
-    card_number: StrictStr = Field(min_length=12, max_length=23, description="卡号，12–19 位数字，可含空格")
+    card_number: Optional[StrictStr] = Field(default=None, min_length=12, max_length=23,
+                                             description="卡号，12–19 位数字，可含空格")
+    card_token: Optional[StrictStr] = Field(default=None, pattern=r"^ct_[0-9A-Za-z]{16,64}$",
+                                            description="已保存卡片的令牌（见 /bills），与 card_number 二选一")
+
+    @model_validator(mode="after")
+    def _one_of(self):
+        if (self.card_number is None) == (self.card_token is None):
+            raise ValueError("card_number 与 card_token 须且只能填写一个")
+        return self
 
     @field_validator("card_number")
     @classmethod
-    def _luhn(cls, value: str) -> str:
+    def _luhn(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         digits = model.ascii_digits(value)
         if not (digits.isascii() and digits.isdigit()) or not 12 <= len(digits) <= 19:
             raise ValueError("卡号应为 12–19 位数字")

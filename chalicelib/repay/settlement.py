@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 
-from chalicelib import aws, clock, outbox
+from chalicelib import aws, clock, notices, outbox
 from chalicelib.logs import logger, metric
-from chalicelib.repay import connector, store
+from chalicelib.repay import connector, model, store
 from chalicelib.repay.context import Context
 from chalicelib.repay.model import Change, Repayment
+from chalicelib.repay.money import format_fen
 
 
 def message(repayment: Repayment, attempt: int, ctx: Context) -> outbox.Message:
@@ -59,11 +60,13 @@ def settle(body: str, ctx: Context) -> str:
         change = repayment.fail(ctx.now, outcome.reason)
     else:
         change = repayment.delay(ctx.now, calendar.local(outcome.expected_at or ctx.now))
+    notice, notice_ids = outcome_notice(change, ctx) if change is not None else ({}, [])
     try:
         if change is not None:
-            store.commit(elements(change, ctx)[0])
+            store.commit({**elements(change, ctx)[0], **notice})
     except store.ConditionFailed:
         return "stale"  # another delivery recorded this attempt's outcome first
+    outbox.deliver(notice_ids)
     if outcome.status not in ("succeeded", "failed"):
         _recheck_later(body, ctx)
         return "pending"
@@ -71,6 +74,35 @@ def settle(body: str, ctx: Context) -> str:
                                             "reason": outcome.reason})
     metric("RepaymentSettlement", outcome=outcome.status, reason=outcome.reason or "none")
     return outcome.status
+
+
+# ---------------------------------------------------------------- outcome notices
+def notice_text(change: Change) -> str | None:
+    """What the owner is texted when a settlement moves their repayment (None: nothing to say)."""
+    after = change.after
+    what = f"{model.KIND_LABELS[after.kind]} {format_fen(after.amount_fen)} 元（{model.mask_payee(after.payee)}）"
+    if change.event == "settled":
+        return f"您的{what}已到账。电子回单可在 App「还款记录」中查看和下载。"
+    if change.event == "delayed":
+        return (f"您的{what}银行处理较慢，预计 {after.expected_arrival_at[:16].replace('T', ' ')} 前到账，"
+                f"资金已在处理中，无需重复还款。说明：帮助中心 /help/articles/{model.KB_DELAY}")
+    reason = after.failure
+    if reason is None:
+        return None
+    if after.schedule_id:   # a scheduled repayment: its sweep says when it retries and what else to do
+        return None
+    return f"您的{what}未成功：{reason.message}{reason.next_step}说明：帮助中心 /help/articles/{reason.kb_article}"
+
+
+def outcome_notice(change: Change, ctx: Context) -> tuple[dict[str, dict], list[str]]:
+    """The outbox element texting the owner about this outcome, in the same transaction as the move
+    (so it is sent exactly when the outcome is recorded); deferred past the quiet hours."""
+    text = notice_text(change)
+    if text is None:
+        return {}, []
+    element, message_id, _ = notices.sms(change.after.username, text, now=ctx.now,
+                                         quiet=notices.QuietHours.parse(ctx.rules.quiet_hours))
+    return {"notice": element}, [message_id]
 
 
 def _recheck_later(body: str, ctx: Context) -> None:

@@ -104,7 +104,7 @@ class NumberCheck(ApiModel):
 
 
 def digits(number: str) -> str:
-    """The digits of a number as written in the directory ("400-810-9518" → "4008109518")."""
+    """The digits of a number as written in the directory ("021-0000-1003" → "02100001003")."""
     return re.sub(r"\D", "", number)
 
 

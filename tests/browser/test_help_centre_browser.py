@@ -55,10 +55,10 @@ def assert_fits_phone(page):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"{page.url} is {width}px wide"
     call = page.get_by_test_id("call-hotline")
-    assert call.get_attribute("href") == "tel:95177"
+    assert call.get_attribute("href") == "tel:01000001001"
     box = call.bounding_box()
     assert box and 0 <= box["y"] and box["y"] + box["height"] <= 812, "hotline button must be on screen"
-    assert page.get_by_test_id("call-security").get_attribute("href") == "tel:95188"
+    assert page.get_by_test_id("call-security").get_attribute("href") == "tel:01000001002"
 
 
 def test_search_open_article_and_vote(phone, local_stack):
@@ -124,12 +124,12 @@ def test_check_a_callers_number(phone):
     assert "number=" not in phone.url  # answered in place by /contacts/verify, no page load
     shot(phone, "help-contact-scam")
 
-    checker.fill("+86 400-810-9518")
+    checker.fill("+86 021-0000-1003")
     phone.get_by_role("button", name="核实").click()
     result.locator(".notice.ok .verdict", has_text="官方号码").wait_for()
     assert "备用热线" in result.inner_text()
 
-    checker.fill("95188abc")
+    checker.fill("010-0000-1002abc")
     phone.get_by_role("button", name="核实").click()
     phone.get_by_text("只能包含数字").wait_for()
 

@@ -27,7 +27,7 @@ def test_security_case_freezes_repayments_until_senior_support_unfreezes(api, al
     assert [(m["event"], m["priority"]) for m in inbox("senior")] == [("case.arrived", "P1")]
     assert inbox("frontline") == []
     phone, text = sms_sent()[-1]
-    assert phone == "+8613800138001" and "95188" in text and "冻结" in text
+    assert phone == "+8613800138001" and "010-0000-1002" in text and "冻结" in text
 
     # only senior-support unfreezes
     target = f"/support/accounts/{alice.user_id}/unfreeze"

@@ -36,7 +36,7 @@ def test_frozen_account_gets_423_with_the_hotline(as_alice, business_hours):
     response = as_alice.create(card("100.00"), key="while-frozen")
     assert response.status == 423
     assert response.json["error"]["code"] == "account_frozen"
-    assert "95188" in response.json["error"]["message"]
+    assert "010-0000-1002" in response.json["error"]["message"]
     assert as_alice.quote(card("100.00")).status == 200          # looking is fine, paying is not
     assert as_alice.api.get("/repayments", token=as_alice.user.token).json["items"] == []
     service.unfreeze_account(as_alice.user.user_id, actor="lead")

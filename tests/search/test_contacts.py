@@ -21,7 +21,7 @@ def test_security_hotline_in_the_directory_is_the_one_the_service_tells_frozen_u
     from chalicelib.config import settings
     book = yaml.safe_load(KB_CONTACTS.read_text(encoding="utf-8"))
     security = [line for line in book["hotlines"] if line["id"] == "security"]
-    assert [line["number"] for line in security] == [settings().security_hotline] == ["95188"]
+    assert [line["number"] for line in security] == [settings().security_hotline] == ["010-0000-1002"]
 
 
 def test_contacts_lists_every_official_channel_and_the_regulator_lines(api):
@@ -29,8 +29,8 @@ def test_contacts_lists_every_official_channel_and_the_regulator_lines(api):
     assert response.status == 200
     book = response.json
     numbers = {line["id"]: line["number"] for line in book["hotlines"]}
-    assert numbers["security"] == "95188"
-    assert numbers["customer_service"].startswith("95") and any(n.startswith("400") for n in numbers.values())
+    assert numbers["security"] == "010-0000-1002"
+    assert numbers["customer_service"] == "010-0000-1001" and numbers["backup"] == "021-0000-1003"
     assert all(line["hours"] for line in book["hotlines"])
     assert "在线客服" in book["online_chat"]["path"] and book["online_chat"]["hours"]
     assert "@" in book["email"]["address"]
@@ -39,17 +39,17 @@ def test_contacts_lists_every_official_channel_and_the_regulator_lines(api):
 
 
 @pytest.mark.parametrize("typed, line_id", [
-    ("95188", "security"),
-    ("9 5 1 8 8", "security"),
-    ("+86 95188", "security"),
-    ("0086-95177", "customer_service"),
-    ("95177", "customer_service"),
-    ("400-810-9518", "backup"),
-    ("400 810 9518", "backup"),
-    ("(400) 810-9518", "backup"),
-    ("+86 (400) 810 9518", "backup"),
-    ("４００－８１０－９５１８", "backup"),          # full-width digits and dash from a Chinese IME
-    ("（400）8109518", "backup"),
+    ("010-0000-1002", "security"),
+    ("0 1 0 0 0 0 0 1 0 0 2", "security"),
+    ("+86 010-0000-1002", "security"),
+    ("0086-010-0000-1001", "customer_service"),
+    ("010-0000-1001", "customer_service"),
+    ("021-0000-1003", "backup"),
+    ("021 0000 1003", "backup"),
+    ("(021) 0000-1003", "backup"),
+    ("+86 (021) 0000 1003", "backup"),
+    ("０２１－００００－１００３", "backup"),          # full-width digits and dash from a Chinese IME
+    ("（021）00001003", "backup"),
 ])
 def test_official_numbers_are_recognised_however_they_are_written(api, typed, line_id):
     response = verify(api, typed)
@@ -61,10 +61,10 @@ def test_official_numbers_are_recognised_however_they_are_written(api, typed, li
 
 
 @pytest.mark.parametrize("typed, status", [
-    ("951880", "lookalike"),            # one digit added to the security line
-    ("9518", "lookalike"),
-    ("0571-95188", "lookalike"),
-    ("400-810-9519", "unknown"),
+    ("010-0000-10020", "lookalike"),            # one digit added to the security line
+    ("1002", "lookalike"),
+    ("0571-010-0000-1002", "lookalike"),
+    ("021-0000-1004", "unknown"),
     ("13800138000", "mobile"),
     ("+86 138 0013 8000", "mobile"),
     ("+1 415 555 0100", "foreign"),
@@ -76,7 +76,7 @@ def test_other_numbers_get_a_scam_warning_and_the_scam_article(api, typed, statu
     assert check["official"] is False and check["status"] == status
     assert check["channel"] is None
     assert "诈骗" in check["warning"] or "冒充" in check["warning"]
-    assert "验证码" in check["warning"] and "95188" in check["message"]
+    assert "验证码" in check["warning"] and "010-0000-1002" in check["message"]
     assert check["article"] == {"slug": "fake-hotline-scams", "title": check["article"]["title"],
                                 "url": "/help/articles/fake-hotline-scams"}
     assert (ROOT / "kb" / "fake-hotline-scams.md").is_file()
@@ -92,13 +92,13 @@ def test_a_regulator_line_is_named_but_not_passed_off_as_the_wallets(api):
     "/contacts/verify",
     "/contacts/verify?number=",
     "/contacts/verify?number=abc",
-    "/contacts/verify?number=95188%3Cscript%3E",
+    "/contacts/verify?number=010-0000-1002%3Cscript%3E",
     "/contacts/verify?number=12",
     "/contacts/verify?number=" + "1" * 41,
     "/contacts/verify?number=" + "1" * 25,
     "/contacts/verify?number=%00",
     "/contacts/verify?number=%F0%9F%93%9E",
-    "/contacts/verify?number=95188&extra=1",
+    "/contacts/verify?number=010-0000-1002&extra=1",
 ])
 def test_bad_numbers_are_a_clear_400_not_a_500(api, path):
     response = api.get(path)
@@ -117,4 +117,4 @@ def test_contacts_path_setting_rotates_the_directory_without_code_changes(aws, m
     config.reload()
     assert contacts.contacts_file() == rotated
     assert contacts.directory().hotlines[0].hours == "春节期间 9:00–18:00"
-    assert contacts.verify_number("95177").official is True
+    assert contacts.verify_number("010-0000-1001").official is True

@@ -29,7 +29,7 @@ def assert_help_page(response, status=200):
     assert '<html lang="zh-CN">' in page
     assert 'name="viewport" content="width=device-width, initial-scale=1"' in page
     # One tap to a human on every page, errors included.
-    assert 'href="tel:95177"' in page and 'href="tel:95188"' in page
+    assert 'href="tel:01000001001"' in page and 'href="tel:01000001002"' in page
     # Nothing fetched from elsewhere: no CDN, no web font, no remote script/style/image.
     assert not re.search(r'(src|href)="(https?:)?//', page) and "@import" not in page and "@font-face" not in page
     return page
@@ -106,16 +106,16 @@ def test_numbers_in_an_article_are_one_tap_to_call(api):
     body = page.split('class="article-body"', 1)[1].split("</article>", 1)[0]
     assert '<a href="tel:12363">12363</a>' in body and '<a href="tel:12315">12315</a>' in body
     scam = assert_help_page(api.get("/help/articles/fake-hotline-scams"))
-    assert '<a href="tel:4008109518">400-810-9518</a>' in scam
+    assert '<a href="tel:02100001003">021-0000-1003</a>' in scam
 
 
 def test_tel_links_leave_tags_links_and_longer_numbers_alone():
     from chalicelib.helpcentre.pages import tel_links
-    html = ('<p title="95188">拨打 95188 或 951880，<a href="/x">95188</a>；'
-            '<strong>400-810-9518</strong> 与 400-810-95180</p>')
-    assert tel_links(html, ["95188", "400-810-9518"]) == (
-        '<p title="95188">拨打 <a href="tel:95188">95188</a> 或 951880，<a href="/x">95188</a>；'
-        '<strong><a href="tel:4008109518">400-810-9518</a></strong> 与 400-810-95180</p>')
+    html = ('<p title="010-0000-1002">拨打 010-0000-1002 或 010-0000-10020，<a href="/x">010-0000-1002</a>；'
+            '<strong>021-0000-1003</strong> 与 021-0000-10030</p>')
+    assert tel_links(html, ["010-0000-1002", "021-0000-1003"]) == (
+        '<p title="010-0000-1002">拨打 <a href="tel:01000001002">010-0000-1002</a> 或 010-0000-10020，<a href="/x">010-0000-1002</a>；'
+        '<strong><a href="tel:02100001003">021-0000-1003</a></strong> 与 021-0000-10030</p>')
 
 
 def test_feedback_target_of_the_article_page_records_a_vote(api):
@@ -134,18 +134,18 @@ def test_unknown_article_is_a_404_page_with_a_way_on(api, slug):
 def test_contact_page_lists_channels_hours_regulators_and_the_checker(api):
     page = assert_help_page(api.get("/help/contact"))
     visible = text_of(page)
-    for expected in ("95177", "95188", "400-810-9518", "8:00–22:00", "24 小时", "在线客服", "service@repaydesk.example.com",
+    for expected in ("010-0000-1001", "010-0000-1002", "021-0000-1003", "8:00–22:00", "24 小时", "在线客服", "service@repaydesk.example.com",
                      "@本钱包客服", "本钱包服务号", "12363", "12378", "12315"):
         assert expected in visible, expected
-    assert 'href="tel:4008109518"' in page and 'href="tel:12363"' in page
+    assert 'href="tel:02100001003"' in page and 'href="tel:12363"' in page
     assert 'data-testid="number-checker"' in page and "/contacts/verify?number=" in page
 
 
 def test_number_checker_works_without_javascript(api):
     scam = text_of(assert_help_page(api.get("/help/contact?number=" + quote("951 880"))))
     assert "不是本钱包的官方号码" in scam and "谨防冒充客服诈骗" in scam
-    official = text_of(assert_help_page(api.get("/help/contact?number=" + quote("+86 95188"))))
-    assert "官方号码" in official and "95188 是本钱包的官方安全专线" in official
+    official = text_of(assert_help_page(api.get("/help/contact?number=" + quote("+86 010-0000-1002"))))
+    assert "官方号码" in official and "010-0000-1002 是本钱包的官方安全专线" in official
     bad = assert_help_page(api.get("/help/contact?number=" + quote("<b>abc</b>")), status=400)
     assert "只能包含数字" in text_of(bad) and "<b>abc</b>" not in bad
 
@@ -199,6 +199,6 @@ def test_without_the_index_the_pages_still_give_the_hotline(api, monkeypatch, tm
             page = assert_help_page(api.get(path), status=503)
             assert "暂时打不开" in text_of(page)
         assert_help_page(api.get("/help/contact"))          # the contact page does not need the index
-        assert api.get("/contacts/verify?number=95188").json["official"] is True
+        assert api.get("/contacts/verify?number=010-0000-1002").json["official"] is True
     finally:
         service.reset()

@@ -89,7 +89,7 @@ def test_article_has_html_body_questions_and_related(kb_api):
     assert article["title"] == "账户被盗了怎么办" and article["category"] == "security"
     assert article["updated"] == "2026-11-05"
     assert "账号被别人登录了" in article["questions"]
-    assert "<p>" in article["html"] and "95188" in article["html"]
+    assert "<p>" in article["html"] and "010-0000-1002" in article["html"]
     # raw HTML in an article is shown as text, never executed
     assert "<script>" not in article["html"] and "&lt;script&gt;" in article["html"]
     assert article["related"] and all(set(r) == {"slug", "title"} for r in article["related"])

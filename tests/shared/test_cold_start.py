@@ -37,7 +37,7 @@ WATCHED = ["chalicelib.repay.schemas", "chalicelib.repay.service", "chalicelib.e
            "asyncio", "urllib.request", "importlib.metadata", "boto3"]
 status, body = call("/kb/search", {"q": "客服电话多少"})
 after_search = sorted(m for m in WATCHED if m in sys.modules)
-check_status, check = call("/contacts/verify", {"number": "95188"})
+check_status, check = call("/contacts/verify", {"number": "010-0000-1002"})
 import urllib.request
 print(json.dumps({"status": status, "top": body["results"][0]["slug"], "after_search": after_search,
                   "check_status": check_status, "official": check.get("official"),

@@ -1,0 +1,1 @@
+"""Saved bills, reminders, scheduled and automatic repayments (see README, "Bills and reminders")."""

@@ -1,0 +1,274 @@
+"""Request and response models of the bills, schedules and catalogue routes."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal, Optional, Union
+
+from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator, model_validator
+
+from chalicelib.models import ApiModel
+from chalicelib.repay import model as repay_model
+from chalicelib.repay.money import InvalidAmount, parse_fen
+
+Utility = Literal["water", "electricity", "gas"]
+
+
+class _Input(ApiModel):
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+
+def _date(value):
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("日期格式应为 YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("日期格式应为 YYYY-MM-DD") from None
+
+
+def _amount(value):
+    if value is None:
+        return None
+    try:
+        parse_fen(value)
+    except InvalidAmount as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+class _Due(_Input):
+    due_day: Optional[StrictInt] = Field(default=None, ge=1, le=31, description="每月还款日（1–31，小月取月末）")
+    statement_due_date: Optional[dt.date] = Field(default=None, description="账单到期日 YYYY-MM-DD（一次性）")
+    reminders: StrictBool = Field(default=True, description="是否在到期前 3 天、1 天和当天（未还款时）短信提醒")
+    name: Optional[StrictStr] = Field(default=None, min_length=1, max_length=30, description="备注名，例如 家里电费")
+
+    _statement = field_validator("statement_due_date", mode="before")(classmethod(lambda cls, v: _date(v)))
+
+    @model_validator(mode="after")
+    def _one_due(self):
+        if (self.due_day is None) == (self.statement_due_date is None):
+            raise ValueError("due_day 与 statement_due_date 须且只能填写一个")
+        return self
+
+
+class CardPayee(_Input):
+    """A credit card: issuer (from the catalogue) and card number — only issuer, last 4 and a token are kept."""
+    kind: Literal["credit_card"]
+    issuer: StrictStr = Field(min_length=1, max_length=40)
+    card_number: StrictStr = Field(min_length=12, max_length=23, description="卡号（仅用于换取令牌，不保存）")
+
+    @field_validator("card_number")
+    @classmethod
+    def _luhn(cls, value: str) -> str:
+        digits = repay_model.ascii_digits(value)
+        if not (digits.isascii() and digits.isdigit()) or not 12 <= len(digits) <= 19:
+            raise ValueError("卡号应为 12–19 位数字")
+        if not repay_model.luhn_valid(digits):
+            raise ValueError("卡号校验失败，请检查是否输入有误")
+        return digits
+
+
+class LoanPayee(_Input):
+    kind: Literal["loan"]
+    platform: StrictStr = Field(min_length=1, max_length=40)
+    contract_number: StrictStr = Field(min_length=4, max_length=40, pattern=r"^[A-Za-z0-9-]+$")
+
+
+class UtilityPayee(_Input):
+    kind: Literal["utility"]
+    utility: Utility
+    city: StrictStr = Field(min_length=1, max_length=30)
+    biller: StrictStr = Field(min_length=1, max_length=60)
+    account_number: StrictStr = Field(min_length=4, max_length=32, pattern=r"^[A-Za-z0-9-]+$")
+
+
+Payee = Annotated[Union[CardPayee, LoanPayee, UtilityPayee], Field(discriminator="kind")]
+
+
+class NewBill(_Due):
+    """A bill to save: what is repaid (the same payee shape as POST /repayments), when it is due, reminders."""
+    payee: Payee
+
+
+class BillChange(_Input):
+    """What may change on a saved bill (the payee may not: save a new bill instead)."""
+    due_day: Optional[StrictInt] = Field(default=None, ge=1, le=31)
+    statement_due_date: Optional[dt.date] = None
+    reminders: Optional[StrictBool] = None
+    name: Optional[StrictStr] = Field(default=None, min_length=1, max_length=30)
+
+    _statement = field_validator("statement_due_date", mode="before")(classmethod(lambda cls, v: _date(v)))
+
+    @model_validator(mode="after")
+    def _something(self):
+        if self.due_day is not None and self.statement_due_date is not None:
+            raise ValueError("due_day 与 statement_due_date 只能填写一个")
+        if not self.model_fields_set:
+            raise ValueError("请至少修改一项")
+        return self
+
+
+class PageQuery(ApiModel):
+    model_config = ConfigDict(extra="forbid")
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: Optional[str] = Field(default=None, min_length=1, max_length=200)
+
+
+class CatalogueQuery(ApiModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Optional[Literal["card_issuer", "loan_platform", "biller"]] = None
+    city: Optional[str] = Field(default=None, min_length=1, max_length=30)
+
+
+class LookupBody(_Input):
+    """A utility account to look up at its biller."""
+    utility: Utility
+    city: StrictStr = Field(min_length=1, max_length=30)
+    biller: StrictStr = Field(min_length=1, max_length=60)
+    account_number: StrictStr = Field(min_length=4, max_length=32, pattern=r"^[A-Za-z0-9-]+$")
+
+
+class NewSchedule(_Input):
+    """Pay a saved bill later: on a date, so that it arrives by the due date, or monthly (utilities)."""
+    mode: Literal["on_date", "by_due_date", "autopay"]
+    amount: Optional[StrictStr] = Field(default=None, max_length=20, description="金额（元）；autopay 按账单全额时不填")
+    run_on: Optional[dt.date] = Field(default=None, description="on_date：执行日期 YYYY-MM-DD（当日 09:00 执行）")
+    autopay_full: StrictBool = Field(default=False, description="autopay：按出账金额全额缴费")
+    max_amount: Optional[StrictStr] = Field(default=None, max_length=20, description="autopay 全额：单次上限（元）")
+
+    _run_on = field_validator("run_on", mode="before")(classmethod(lambda cls, v: _date(v)))
+    _amounts = field_validator("amount", "max_amount")(classmethod(lambda cls, v: _amount(v)))
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.mode == "on_date" and self.run_on is None:
+            raise ValueError("on_date 须填写 run_on")
+        if self.mode != "on_date" and self.run_on is not None:
+            raise ValueError("只有 on_date 可以填写 run_on")
+        if self.autopay_full:
+            if self.mode != "autopay" or self.amount is not None or self.max_amount is None:
+                raise ValueError("autopay_full 仅用于 autopay，须填写 max_amount，不填 amount")
+        elif self.amount is None:
+            raise ValueError("请填写 amount")
+        elif self.max_amount is not None:
+            raise ValueError("只有 autopay_full 可以填写 max_amount")
+        return self
+
+
+class ScheduleChange(_Input):
+    """Change a schedule that has not started: the amount, or the date of an on_date one."""
+    amount: Optional[StrictStr] = Field(default=None, max_length=20)
+    run_on: Optional[dt.date] = None
+    max_amount: Optional[StrictStr] = Field(default=None, max_length=20)
+
+    _run_on = field_validator("run_on", mode="before")(classmethod(lambda cls, v: _date(v)))
+    _amounts = field_validator("amount", "max_amount")(classmethod(lambda cls, v: _amount(v)))
+
+    @model_validator(mode="after")
+    def _something(self):
+        if not self.model_fields_set:
+            raise ValueError("请至少修改一项")
+        return self
+
+
+class CodeBody(_Input):
+    code: StrictStr = Field(pattern=r"^[0-9]{6}$", description="短信验证码（6 位数字）")
+
+
+# ---------------------------------------------------------------- responses
+class BillPayeeView(ApiModel):
+    kind: Literal["credit_card", "loan", "utility"]
+    issuer: Optional[str] = None
+    card_last4: Optional[str] = None
+    card_token: Optional[str] = Field(default=None, description="付款时用作 payee.card_token")
+    platform: Optional[str] = None
+    contract_number: Optional[str] = None
+    utility: Optional[Utility] = None
+    city: Optional[str] = None
+    biller: Optional[str] = None
+    account_number: Optional[str] = None
+    holder_masked: Optional[str] = None
+
+
+class BillView(ApiModel):
+    """A saved bill and its current period."""
+    id: str
+    kind: Literal["credit_card", "loan", "utility"]
+    name: Optional[str] = None
+    payee: BillPayeeView
+    label: str
+    due_day: Optional[int] = None
+    statement_due_date: Optional[str] = None
+    next_due_date: Optional[str] = None
+    reminders: bool
+    next_reminder_at: Optional[str] = None
+    created_at: str
+    updated_at: str
+
+
+class BillPage(ApiModel):
+    items: list[BillView]
+    next_cursor: Optional[str] = None
+
+
+class Deleted(ApiModel):
+    id: str
+    deleted: bool
+
+
+class CatalogueEntry(ApiModel):
+    kind: Literal["card_issuer", "loan_platform", "biller"]
+    name: str
+    licensee: Optional[str] = None
+    city: Optional[str] = None
+    utility: Optional[Utility] = None
+
+
+class CatalogueView(ApiModel):
+    version: str
+    items: list[CatalogueEntry]
+    cities: list[str]
+
+
+class LookupView(ApiModel):
+    """What the biller says the household owes, and whose household it is (name partly hidden)."""
+    found: bool
+    amount_due: Optional[str] = None
+    holder_masked: Optional[str] = None
+    message: str
+
+
+class RunView(ApiModel):
+    period: Optional[str] = None
+    repayment_id: Optional[str] = None
+    outcome: str
+    at: str
+    message: str
+
+
+class ScheduleView(ApiModel):
+    """A scheduled repayment: when it runs, and what ran."""
+    id: str
+    bill_id: str
+    mode: Literal["on_date", "by_due_date", "autopay"]
+    status: Literal["verification_required", "active", "running", "completed", "cancelled"]
+    amount: Optional[str] = None
+    autopay_full: bool = False
+    max_amount: Optional[str] = None
+    run_on: Optional[str] = None
+    period: Optional[str] = None
+    runs_at: Optional[str] = Field(default=None, description="下次执行（或重试）时间，Asia/Shanghai")
+    message: str
+    repayment_id: Optional[str] = None
+    verification_expires_at: Optional[str] = None
+    cancel_reason: Optional[str] = None
+    history: list[RunView]
+    created_at: str
+    updated_at: str
+
+
+class SchedulePage(ApiModel):
+    items: list[ScheduleView]
+    next_cursor: Optional[str] = None

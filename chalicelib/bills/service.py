@@ -1,0 +1,436 @@
+"""Bills use cases: saved bills (CRUD), the catalogue, utility look-up, scheduled repayments; the sweep is in
+``sweep.py``. Every write is conditional (new items on absence, changes on the version read); a change that
+lost a race is decided again on the new state.
+"""
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as dt
+import json
+import re
+from typing import Any, Callable
+
+from chalicelib import clock, domain, idempotency, notify
+from chalicelib.actor import Actor
+from chalicelib.bills import model, schemas, store
+from chalicelib.bills.context import Context, current
+from chalicelib.bills.sweep import sweep
+from chalicelib.logs import logger, metric, user_hash
+from chalicelib.repay import connector, model as repay_model
+from chalicelib.repay.money import format_fen, parse_fen
+
+__all__ = ["Context", "current", "sweep", "catalogue", "lookup", "create_bill", "list_bills", "get_bill",
+           "update_bill", "delete_bill", "create_schedule", "list_schedules", "get_schedule", "change_schedule",
+           "cancel_schedule", "verify_schedule", "once"]
+
+_BILL_ID = re.compile(r"bl_[0-9a-f]{20}")
+_SCHEDULE_ID = re.compile(r"sc_[0-9a-f]{20}")
+_ROUNDS = 3
+
+
+def once(actor: Actor, key: str | None, scope: str, payload: Any, change: Callable[[], tuple[int, dict]]):
+    """An optional Idempotency-Key on a change: a repeat replays the first answer (``chalicelib/idempotency.py``)."""
+    def action(_claim):
+        status, body = change()
+        return idempotency.Outcome(status, body)
+    return idempotency.once(actor.user_id, key, scope=scope, payload=payload, action=action)
+
+
+# ---------------------------------------------------------------- catalogue and look-up
+def catalogue(query: schemas.CatalogueQuery, ctx: Context) -> dict:
+    cat = ctx.catalogue
+    if query.city is not None and query.city not in cat.billers:
+        raise domain.Missing(f"city：暂未收录“{query.city}”的缴费单位，可选：{'、'.join(cat.billers)}。",
+                             code="city_not_found", field="city")
+    return schemas.CatalogueView(version=cat.version, items=cat.entries(query.kind, query.city),
+                                 cities=sorted(cat.billers)).model_dump(mode="json", exclude_none=True)
+
+
+def _check_biller(ctx: Context, city: str, utility: str, biller: str) -> None:
+    if not ctx.catalogue.has_biller(city, utility, biller):
+        raise domain.Invalid(f"payee.biller：{city}的{model.UTILITY_LABELS[utility]}缴费单位中没有“{biller}”，"
+                             f"请从 /catalogue?kind=biller&city={city} 中选择。", code="not_in_catalogue",
+                             field="payee.biller")
+
+
+def lookup(actor: Actor, body: schemas.LookupBody, ctx: Context) -> dict:
+    """The amount due and the masked account holder, so the user sees they pay the right household."""
+    _check_biller(ctx, body.city, body.utility, body.biller)
+    found = connector.get().utility_bill(body.utility, body.biller, body.city, body.account_number)
+    if found is None:
+        return schemas.LookupView(found=False, message="缴费单位没有查到这个户号，请核对户号（见纸质账单或缴费通知）。"
+                                  ).model_dump(mode="json", exclude_none=True)
+    return schemas.LookupView(found=True, amount_due=format_fen(found.amount_due_fen), holder_masked=found.holder_masked,
+                              message=f"户名 {found.holder_masked}，当前应缴 {format_fen(found.amount_due_fen)} 元。"
+                                      f"请核对户名后再缴费。").model_dump(mode="json")
+
+
+# ---------------------------------------------------------------- bills
+def _payee(actor: Actor, payee, ctx: Context) -> dict:
+    cat = ctx.catalogue
+    if payee.kind == "credit_card":
+        if not cat.has_issuer(payee.issuer):
+            raise domain.Invalid(f"payee.issuer：不支持“{payee.issuer}”，请从 /catalogue?kind=card_issuer 中选择。",
+                                 code="not_in_catalogue", field="payee.issuer")
+        token = connector.get().tokenize_card(actor.user_id, payee.issuer, payee.card_number)
+        return {"kind": "credit_card", "issuer": payee.issuer, "card_last4": payee.card_number[-4:],
+                "card_token": token}
+    if payee.kind == "loan":
+        if not cat.has_platform(payee.platform):
+            raise domain.Invalid(f"payee.platform：“{payee.platform}”不在持牌借款平台名单中，"
+                                 f"请从 /catalogue?kind=loan_platform 中选择。", code="not_in_catalogue",
+                                 field="payee.platform")
+        return {"kind": "loan", "platform": payee.platform, "contract_number": payee.contract_number}
+    _check_biller(ctx, payee.city, payee.utility, payee.biller)
+    found = connector.get().utility_bill(payee.utility, payee.biller, payee.city, payee.account_number)
+    if found is None:
+        raise domain.Invalid("payee.account_number：缴费单位没有查到这个户号，请核对。", code="account_not_found",
+                             field="payee.account_number")
+    return {"kind": "utility", "utility": payee.utility, "city": payee.city, "biller": payee.biller,
+            "account_number": payee.account_number, "holder_masked": found.holder_masked}
+
+
+def _wake(bill: model.Bill, ctx: Context) -> dt.datetime | None:
+    if not bill.reminders:
+        return None
+    return model.plan_reminders(bill, ctx.now, ctx.reminder_days, ctx.quiet, ctx.time_zone).wake_at \
+        if bill.due_date_on(model.local_date(ctx.now, ctx.time_zone)) else None
+
+
+def _local_text(iso: str | None, ctx: Context) -> str | None:
+    if not iso:
+        return None
+    return clock.parse(iso).astimezone(clock.zone(ctx.time_zone)).isoformat(timespec="seconds")
+
+
+def bill_view(bill: model.Bill, ctx: Context) -> dict:
+    due = bill.due_date_on(model.local_date(ctx.now, ctx.time_zone))
+    wake = _wake(bill, ctx)
+    view = schemas.BillView(
+        id=bill.id, kind=bill.kind, name=bill.name, payee=bill.payee, label=bill.describe(), due_day=bill.due_day,
+        statement_due_date=bill.statement_due_date, next_due_date=due.isoformat() if due else None,
+        reminders=bill.reminders, next_reminder_at=wake.astimezone(clock.zone(ctx.time_zone)).isoformat(
+            timespec="seconds") if wake else None, created_at=bill.created_at, updated_at=bill.updated_at)
+    return view.model_dump(mode="json", exclude_none=True)
+
+
+_HORIZON = dt.timedelta(days=366)   # dates further ahead are typing mistakes (and would overflow a calendar)
+
+
+def _check_statement_date(day: dt.date | None, ctx: Context) -> None:
+    today = model.local_date(ctx.now, ctx.time_zone)
+    if day is not None and day < today:
+        raise domain.Invalid("statement_due_date：到期日不能早于今天。", code="due_date_in_past",
+                             field="statement_due_date")
+    if day is not None and day > today + _HORIZON:
+        raise domain.Invalid("statement_due_date：到期日最多可设在一年以内。", code="due_date_too_far",
+                             field="statement_due_date")
+
+
+def create_bill(actor: Actor, body: schemas.NewBill, ctx: Context) -> dict:
+    _check_statement_date(body.statement_due_date, ctx)
+    at = clock.isoformat(ctx.now)
+    bill = model.Bill(id=model.new_id("bl", ctx.now), user_id=actor.user_id, username=actor.username,
+                      kind=body.payee.kind, payee=_payee(actor, body.payee, ctx), created_at=at, updated_at=at,
+                      name=body.name, due_day=body.due_day,
+                      statement_due_date=body.statement_due_date.isoformat() if body.statement_due_date else None,
+                      reminders=body.reminders)
+    store.commit({"bill": store.put_bill(bill, _wake(bill, ctx), ctx.time_zone)})
+    logger.info("bill saved", extra={"bill_id": bill.id, "kind": bill.kind, "user": user_hash(actor.user_id)})
+    metric("BillSaved", kind=bill.kind)
+    return bill_view(bill, ctx)
+
+
+def _encode_cursor(last: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"after": last}).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, pattern: re.Pattern) -> str:
+    try:
+        after = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["after"]
+        if not isinstance(after, str) or not pattern.fullmatch(after):
+            raise ValueError
+        return after
+    except (ValueError, KeyError, TypeError):
+        raise domain.Invalid("cursor：翻页标记无效，请从第一页重新查询。", field="cursor") from None
+
+
+def list_bills(actor: Actor, query: schemas.PageQuery, ctx: Context) -> dict:
+    after = _decode_cursor(query.cursor, _BILL_ID) if query.cursor else None
+    items, last = store.page(actor.user_id, "BILL#", limit=query.limit, after_id=after)
+    return {"items": [bill_view(store.bill_from_item(i), ctx) for i in items],
+            "next_cursor": _encode_cursor(last) if last else None}
+
+
+def _load_bill(actor: Actor, bill_id: str) -> model.Bill:
+    bill = store.get_bill(actor.user_id, bill_id) if _BILL_ID.fullmatch(bill_id or "") else None
+    if bill is None:
+        raise domain.Missing("找不到这个账单。", code="bill_not_found")
+    return bill
+
+
+def get_bill(actor: Actor, bill_id: str, ctx: Context) -> dict:
+    return bill_view(_load_bill(actor, bill_id), ctx)
+
+
+def update_bill(actor: Actor, bill_id: str, change: schemas.BillChange, ctx: Context) -> dict:
+    _check_statement_date(change.statement_due_date, ctx)
+    fields: dict[str, Any] = {}
+    if change.due_day is not None:
+        fields.update(due_day=change.due_day, statement_due_date=None)
+    if change.statement_due_date is not None:
+        fields.update(statement_due_date=change.statement_due_date.isoformat(), due_day=None)
+    if change.reminders is not None:
+        fields["reminders"] = change.reminders
+    if change.name is not None:
+        fields["name"] = change.name
+    for _ in range(_ROUNDS):
+        bill = _load_bill(actor, bill_id)
+        after = bill.changed(ctx.now, **fields)
+        try:
+            store.commit({"bill": store.replace_bill(after, bill.version, _wake(after, ctx), ctx.time_zone)})
+        except store.ConditionFailed:
+            continue   # changed (or its wake moved by the sweep) since we read it: apply to the new state
+        return bill_view(after, ctx)
+    raise domain.Conflicting()
+
+
+def delete_bill(actor: Actor, bill_id: str, ctx: Context) -> dict:
+    for _ in range(_ROUNDS):
+        bill = _load_bill(actor, bill_id)
+        if any(s.status in model.OPEN + (model.RUNNING,) for s in store.schedules_of_bill(actor.user_id, bill.id)):
+            raise domain.Conflicting("这个账单还有未执行的预约还款或自动缴费，请先取消。", code="bill_has_schedules")
+        try:
+            store.commit({"bill": store.delete_bill(actor.user_id, bill.id, bill.version)})
+        except store.ConditionFailed:
+            continue
+        logger.info("bill deleted", extra={"bill_id": bill.id, "user": user_hash(actor.user_id)})
+        return {"id": bill.id, "deleted": True}
+    raise domain.Conflicting()
+
+
+# ---------------------------------------------------------------- schedules
+def _load_schedule(actor: Actor, schedule_id: str) -> model.Schedule:
+    found = store.get_schedule(actor.user_id, schedule_id) if _SCHEDULE_ID.fullmatch(schedule_id or "") else None
+    if found is None:
+        raise domain.Missing("找不到这笔预约还款。", code="schedule_not_found")
+    return found
+
+
+def _local(moment: dt.datetime, ctx: Context) -> str:
+    return moment.astimezone(clock.zone(ctx.time_zone)).strftime("%Y-%m-%d %H:%M")
+
+
+def schedule_message(s: model.Schedule, ctx: Context) -> str:
+    if s.status == model.VERIFICATION_REQUIRED:
+        return "金额较大，请输入短信验证码确认这笔预约（确认后执行时不再需要验证码）。"
+    if s.status == model.ACTIVE and s.run_at:
+        return f"将于 {_local(clock.parse(s.run_at), ctx)} 自动执行" + \
+            (f"，确保在还款日 {s.period} 前到账。" if s.mode != model.ON_DATE else "。")
+    if s.status == model.RUNNING:
+        if s.next_step == "retry" and s.run_at:
+            return f"上次扣款未成功，将于 {_local(clock.parse(s.run_at), ctx)} 自动重试。"
+        return "正在执行，到账后会短信通知您。"
+    if s.status == model.CANCELLED:
+        return {"verification_failed": "验证未通过，预约已取消。", "bill_deleted": "账单已删除，预约已取消。"}.get(
+            s.cancel_reason or "", "预约已取消。")
+    return s.runs[-1]["message"] if s.runs else "已完成。"
+
+
+def schedule_view(s: model.Schedule, ctx: Context) -> dict:
+    view = schemas.ScheduleView(
+        id=s.id, bill_id=s.bill_id, mode=s.mode, status=s.status,
+        amount=format_fen(s.amount_fen) if s.amount_fen else None, autopay_full=s.autopay_full,
+        max_amount=format_fen(s.max_amount_fen) if s.max_amount_fen else None, run_on=s.run_on, period=s.period,
+        runs_at=_local_text(s.run_at, ctx) if s.status in (model.ACTIVE, model.RUNNING) else None,
+        message=schedule_message(s, ctx), repayment_id=s.repayment_id,
+        verification_expires_at=s.verify_expires_at if s.status == model.VERIFICATION_REQUIRED else None,
+        cancel_reason=s.cancel_reason, history=list(s.runs), created_at=s.created_at, updated_at=s.updated_at)
+    return view.model_dump(mode="json", exclude_none=True)
+
+
+def first_run(bill: model.Bill, mode: str, run_on: dt.date | None, ctx: Context) -> tuple[str, dt.datetime]:
+    """The period and the moment a new (or changed) schedule runs at; raises when it can't be on time."""
+    today = model.local_date(ctx.now, ctx.time_zone)
+    if mode == model.ON_DATE:
+        if run_on < today:
+            raise domain.Invalid("run_on：执行日期不能早于今天。", code="run_on_in_past", field="run_on")
+        if run_on > today + _HORIZON:
+            raise domain.Invalid("run_on：执行日期最多可设在一年以内。", code="run_on_too_far", field="run_on")
+        start = dt.datetime.combine(run_on, model.ON_DATE_TIME, clock.zone(ctx.time_zone))
+        return run_on.isoformat(), max(start, ctx.now).astimezone(dt.timezone.utc)
+    due = bill.due_date_on(today)
+    if due is None:
+        raise domain.Invalid("这个账单没有待还的到期日，请先设置还款日。", code="no_due_date", field="mode")
+    rule = ctx.repay.rules.schedule.rules(bill.kind).arrival
+    try:
+        return due.isoformat(), model.latest_on_time(rule, due, ctx.repay.rules.calendar, margin=ctx.margin,
+                                                     quiet=ctx.quiet, now=ctx.now)
+    except model.TooLate:
+        following = bill.due_date_on(due + dt.timedelta(days=1)) if mode == model.AUTOPAY else None
+        if following is None:
+            raise
+        return following.isoformat(), model.latest_on_time(rule, following, ctx.repay.rules.calendar,
+                                                           margin=ctx.margin, quiet=ctx.quiet, now=ctx.now)
+
+
+def _amounts(bill: model.Bill, amount: str | None, max_amount: str | None, ctx: Context) -> tuple[int | None, int | None]:
+    limit = ctx.repay.rules.schedule.rules(bill.kind).limit_fen
+    fixed = parse_fen(amount) if amount else None
+    cap = parse_fen(max_amount) if max_amount else None
+    for name, value in (("amount", fixed), ("max_amount", cap)):
+        if value is not None and value > limit:
+            raise domain.Invalid(f"{name}：{repay_model.KIND_LABELS[bill.kind]}单笔最多 {format_fen(limit)} 元",
+                                 code="amount_over_limit", field=name)
+    return fixed, cap
+
+
+def _stepped_up(fixed: int | None, cap: int | None, ctx: Context) -> bool:
+    return max(fixed or 0, cap or 0) > ctx.repay.rules.step_up_threshold_fen
+
+
+def _with_code(actor: Actor, s: model.Schedule, ctx: Context) -> tuple[model.Schedule, str]:
+    verification = repay_model.new_verification(s.id, ctx.now, ctx.repay.rules.verification_ttl_seconds)
+    return (dataclasses.replace(s, status=model.VERIFICATION_REQUIRED, verify_salt=verification.salt,
+                                verify_hash=verification.hash, verify_attempts=0,
+                                verify_expires_at=verification.expires_at), verification.code)
+
+
+def _send_code(actor: Actor, s: model.Schedule, code: str, ctx: Context) -> None:
+    """The code goes at once (the user is waiting for it), never logged or stored in clear."""
+    try:
+        phone = notify.user_phone(actor.username)
+        if phone:
+            amount = format_fen(s.amount_fen or s.max_amount_fen)
+            notify.send_sms(phone, f"【RepayDesk】您正在设置预约还款（{'最高 ' if s.autopay_full else ''}{amount} 元），"
+                                   f"验证码 {code}，{ctx.repay.rules.verification_ttl_seconds // 60} 分钟内有效。请勿告诉他人。")
+    except Exception:
+        logger.exception("schedule verification sms failed", extra={"schedule_id": s.id})
+        metric("VerificationSmsFailed")
+
+
+def create_schedule(actor: Actor, bill_id: str, body: schemas.NewSchedule, ctx: Context) -> dict:
+    bill = _load_bill(actor, bill_id)
+    if body.mode == model.AUTOPAY and bill.kind != "utility":
+        raise domain.Invalid("mode：自动缴费只适用于水、电、燃气账单；信用卡和贷款请用 by_due_date。",
+                             code="autopay_utilities_only", field="mode")
+    fixed, cap = _amounts(bill, body.amount, body.max_amount, ctx)
+    period, run_at = first_run(bill, body.mode, body.run_on, ctx)
+    at = clock.isoformat(ctx.now)
+    schedule = model.Schedule(id=model.new_id("sc", ctx.now), user_id=actor.user_id, username=actor.username,
+                              bill_id=bill.id, mode=body.mode, status=model.ACTIVE, created_at=at, updated_at=at,
+                              amount_fen=fixed, autopay_full=body.autopay_full, max_amount_fen=cap,
+                              run_on=body.run_on.isoformat() if body.run_on else None, period=period,
+                              run_at=clock.isoformat(run_at))
+    code = None
+    if _stepped_up(fixed, cap, ctx):
+        schedule, code = _with_code(actor, schedule, ctx)
+    store.commit({"schedule": store.put_schedule(schedule, ctx.time_zone)})
+    if code:
+        _send_code(actor, schedule, code, ctx)
+    logger.info("repayment scheduled", extra={"schedule_id": schedule.id, "mode": schedule.mode,
+                                              "status": schedule.status, "user": user_hash(actor.user_id)})
+    metric("RepaymentScheduled", mode=schedule.mode)
+    return schedule_view(schedule, ctx)
+
+
+def list_schedules(actor: Actor, query: schemas.PageQuery, ctx: Context) -> dict:
+    after = _decode_cursor(query.cursor, _SCHEDULE_ID) if query.cursor else None
+    items, last = store.page(actor.user_id, "SCHED#", limit=query.limit, after_id=after)
+    return {"items": [schedule_view(store.schedule_from_item(i), ctx) for i in items],
+            "next_cursor": _encode_cursor(last) if last else None}
+
+
+def get_schedule(actor: Actor, schedule_id: str, ctx: Context) -> dict:
+    return schedule_view(_load_schedule(actor, schedule_id), ctx)
+
+
+def _save(s: model.Schedule, expected_version: int, ctx: Context) -> bool:
+    try:
+        store.commit({"schedule": store.replace_schedule(s, expected_version, ctx.time_zone)})
+    except store.ConditionFailed:
+        return False
+    return True
+
+
+def change_schedule(actor: Actor, schedule_id: str, change: schemas.ScheduleChange, ctx: Context) -> dict:
+    """Until it starts: a new amount (above the step-up threshold: a new SMS code) or a new date."""
+    for _ in range(_ROUNDS):
+        s = _load_schedule(actor, schedule_id)
+        s.check_changeable()
+        bill = _load_bill(actor, s.bill_id)
+        if change.run_on is not None and s.mode != model.ON_DATE:
+            raise domain.Invalid("run_on：只有 on_date 预约可以改日期。", code="run_on_not_allowed", field="run_on")
+        if change.amount is not None and s.autopay_full:
+            raise domain.Invalid("amount：全额自动缴费没有固定金额，可修改 max_amount。", field="amount")
+        if change.max_amount is not None and not s.autopay_full:
+            raise domain.Invalid("max_amount：只有全额自动缴费有单次上限。", field="max_amount")
+        fixed, cap = _amounts(bill, change.amount, change.max_amount, ctx)
+        fields: dict[str, Any] = {}
+        if fixed is not None:
+            fields["amount_fen"] = fixed
+        if cap is not None:
+            fields["max_amount_fen"] = cap
+        if change.run_on is not None:
+            period, run_at = first_run(bill, s.mode, change.run_on, ctx)
+            fields.update(run_on=change.run_on.isoformat(), period=period, run_at=clock.isoformat(run_at))
+        after, code = s.changed(ctx.now, **fields), None
+        if (fixed or cap) and _stepped_up(fixed, cap, ctx):
+            after, code = _with_code(actor, after, ctx)
+        elif s.status == model.VERIFICATION_REQUIRED and not _stepped_up(after.amount_fen, after.max_amount_fen, ctx):
+            after = dataclasses.replace(after, status=model.ACTIVE, verify_hash=None, verify_salt=None,
+                                        verify_expires_at=None)
+        if not _save(after, s.version, ctx):
+            continue
+        if code:
+            _send_code(actor, after, code, ctx)
+        return schedule_view(after, ctx)
+    raise domain.Conflicting()
+
+
+def cancel_schedule(actor: Actor, schedule_id: str, ctx: Context) -> dict:
+    for _ in range(_ROUNDS):
+        s = _load_schedule(actor, schedule_id)
+        if s.status == model.CANCELLED:
+            return schedule_view(s, ctx)
+        s.check_changeable()
+        after = s.changed(ctx.now, status=model.CANCELLED, cancel_reason="cancelled_by_user", run_at=None,
+                          verify_hash=None, verify_salt=None)
+        if _save(after, s.version, ctx):
+            metric("ScheduleCancelled")
+            return schedule_view(after, ctx)
+    raise domain.Conflicting()
+
+
+def verify_schedule(actor: Actor, schedule_id: str, code: str, ctx: Context) -> dict:
+    """The SMS code confirms a large schedule once; its runs then need none (5 minutes, 5 attempts)."""
+    rules = ctx.repay.rules
+    for _ in range(_ROUNDS):
+        s = _load_schedule(actor, schedule_id)
+        if s.status != model.VERIFICATION_REQUIRED:
+            if s.status in (model.ACTIVE, model.RUNNING, model.COMPLETED):
+                return schedule_view(s, ctx)   # confirmed already
+            raise domain.Conflicting("这笔预约已取消。", code="schedule_not_changeable")
+        expired = clock.isoformat(ctx.now) >= (s.verify_expires_at or "")
+        right = not expired and repay_model.code_matches(code, salt=s.verify_salt, repayment_id=s.id,
+                                                         expected_hash=s.verify_hash)
+        if right:
+            after = s.changed(ctx.now, status=model.ACTIVE, verify_hash=None, verify_salt=None, verify_expires_at=None)
+        else:
+            used = s.verify_attempts + (0 if expired else 1)
+            done = expired or used >= rules.verification_max_attempts
+            after = s.changed(ctx.now, verify_attempts=used, **(dict(
+                status=model.CANCELLED, cancel_reason="verification_failed", run_at=None, verify_hash=None,
+                verify_salt=None) if done else {}))
+        if not _save(after, s.version, ctx):
+            continue
+        if right:
+            return schedule_view(after, ctx)
+        if after.status == model.CANCELLED:
+            raise domain.Rejected("验证码已过期或错误次数过多，这笔预约已取消，请重新设置。",
+                                  code="verification_failed", details={"attempts_left": 0})
+        left = rules.verification_max_attempts - after.verify_attempts
+        raise domain.Rejected(f"验证码不正确，还可以再试 {left} 次。", code="invalid_code", field="code",
+                              details={"attempts_left": left})
+    raise domain.Conflicting()
