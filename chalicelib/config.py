@@ -127,6 +127,10 @@ class Settings:
     # Escalation
     escalation_calendar_path: str
     step_limit_overrides: str  # e.g. "frontline=120,senior=300" (seconds) for demos and e2e tests
+    # Evidence attachments (S3, uploaded by the browser through a presigned POST)
+    attachments_bucket: str
+    attachment_url_seconds: int       # how long a presigned upload form / download link is valid
+    attachment_cors_origins: str      # comma-separated page origins allowed to POST to the bucket
 
     # pydantic's own switch (it reads the variable itself); the Lambda function sets "__all__"
     # and then the app also skips pydantic's plugin discovery import (chalicelib/coldstart.py).
@@ -198,6 +202,9 @@ def load() -> Settings:
                                                 / "contacts.yaml")),
         escalation_calendar_path=_env("ESCALATION_CALENDAR_PATH", str(CHALICELIB_DIR / "holidays.yaml")),
         step_limit_overrides=_env("STEP_LIMIT_OVERRIDES", ""),
+        attachments_bucket=_env("ATTACHMENTS_BUCKET", f"repaydesk-{stage}-attachments"),
+        attachment_url_seconds=_int("ATTACHMENT_URL_SECONDS", 300),
+        attachment_cors_origins=_env("ATTACHMENT_CORS_ORIGINS", "http://127.0.0.1:*,http://localhost:*"),
         pydantic_plugins_disabled=_env("PYDANTIC_DISABLE_PLUGINS", "") in {"__all__", "1", "true"},
     )
 
