@@ -448,11 +448,54 @@ def case_user_message(case_id):
 
 
 @app.route("/support/cases/{case_id}/confirm", methods=["POST"], authorizer=cognito_jwt)
-@api_contract("The owner confirms a resolved case is solved (closes it)", tag="escalation",
+@api_contract("The owner confirms a resolved case is solved (closes it); with a body, rates it 1–5 with an "
+              "optional comment (stored once, shown to staff)", tag="escalation", body=esc_schemas.Confirm,
               headers=_OPTIONAL_IDEMPOTENCY_HEADER, responses={200: esc_schemas.CaseView},
               errors=(400, 403, 404, 409, 422))
 def confirm_case(case_id):
-    return _idempotent_response(escalation.confirm(_caller(), Context.current(), case_id, _idempotency_key()))
+    request = app.current_request
+    body = http.parse_body(request, esc_schemas.Confirm) if (request.raw_body or b"").strip() else None
+    return _idempotent_response(escalation.confirm(
+        _caller(), Context.current(), case_id, _idempotency_key(),
+        rating=body.rating if body else None, comment=body.comment if body else None))
+
+
+@app.route("/support/cases/{case_id}/satisfaction", methods=["POST"], authorizer=cognito_jwt)
+@api_contract("The owner rates a closed case 1–5 (once; a case confirmed with a rating is already rated: 409)",
+              tag="escalation", body=esc_schemas.Confirm, responses={200: esc_schemas.CaseView},
+              errors=(400, 403, 404, 409, 422))
+def rate_case(case_id):
+    body = http.parse_body(app.current_request, esc_schemas.Confirm)
+    return http.json_response(escalation.rate(_caller(), Context.current(), case_id, body.rating, body.comment))
+
+
+@app.route("/support/cases/{case_id}/messages", methods=["GET"], authorizer=cognito_jwt)
+@api_contract("The owner's conversation after a cursor (poll with ?after=<cursor> for new replies)",
+              tag="escalation", query=esc_schemas.MessagesQuery, responses={200: esc_schemas.NewMessages},
+              errors=(400, 403, 404))
+def case_messages_since(case_id):
+    query = http.parse_query(app.current_request, esc_schemas.MessagesQuery)
+    return http.json_response(escalation.messages_since(_caller(), Context.current(), case_id, query.after))
+
+
+@app.route("/support/cases/{case_id}/attachments", methods=["POST"], authorizer=cognito_jwt)
+@api_contract("A presigned S3 POST for one evidence file (PNG/JPEG/WebP/PDF, at most 10 MB) on the owner's own "
+              "case; upload it straight to S3", tag="escalation", body=esc_schemas.AttachmentRequest,
+              responses={201: esc_schemas.AttachmentUpload}, errors=(400, 403, 404, 409, 422, 429))
+def case_attachment_upload(case_id):
+    body = http.parse_body(app.current_request, esc_schemas.AttachmentRequest)
+    caller = _caller()
+    ratelimit.hit("attachment_upload", caller.user_id)
+    granted = escalation.attachment_upload(caller, Context.current(), case_id, body.filename, body.content_type,
+                                           body.size)
+    return http.json_response(granted, status=201)
+
+
+@app.route("/support/cases/{case_id}/attachments", methods=["GET"], authorizer=cognito_jwt)
+@api_contract("A case's evidence attachments with short-lived download links (owner and staff)",
+              tag="escalation", responses={200: esc_schemas.AttachmentList}, errors=(404,))
+def case_attachments(case_id):
+    return http.json_response(escalation.list_attachments(_caller(), Context.current(), case_id))
 
 
 @app.route("/support/cases/{case_id}/reopen", methods=["POST"], authorizer=cognito_jwt)

@@ -171,7 +171,8 @@ def load() -> Settings:
         zero_result_shards=_shards("ZERO_RESULT_SHARDS", 4),
         outbox_shards=_shards("OUTBOX_SHARDS", 4),
         rate_limits=_env("RATE_LIMITS", "repayment_create=30/3600,repayment_verify=10/300,kb_feedback=30/3600,"
-                                           "case_open=10/3600,receipt_verify=30/300,kb_signal=120/3600"),
+                                           "case_open=10/3600,receipt_verify=30/300,kb_signal=120/3600,"
+                                           "attachment_upload=60/3600"),
         aws_connect_timeout_seconds=_float("AWS_CONNECT_TIMEOUT_SECONDS", 1.0),
         aws_read_timeout_seconds=_float("AWS_READ_TIMEOUT_SECONDS", 2.0),
         aws_max_attempts=_int("AWS_MAX_ATTEMPTS", 3),

@@ -81,6 +81,7 @@ class Case:
     resolved_at: str | None = None
     reopen_until: str | None = None
     frozen: bool = False                  # account_security: repayments frozen for this case
+    csat: dict | None = None              # the owner's satisfaction: {"rating" 1–5, "comment"?, "at"}; set once
     timeline: tuple[dict, ...] = field(default_factory=tuple)
 
     @property
@@ -267,11 +268,33 @@ def within_reopen_window(case: Case, now: dt.datetime) -> bool:
     return case.status == "resolved" and bool(case.reopen_until) and now <= parse(case.reopen_until)
 
 
-def confirm(case: Case, now: dt.datetime) -> Case:
+CSAT_RATINGS = range(1, 6)
+
+
+def _csat(rating: int, comment: str | None, now: dt.datetime) -> dict:
+    if rating not in CSAT_RATINGS:
+        raise ValueError(rating)
+    return {"rating": rating, "comment": comment or None, "at": iso(now)}
+
+
+def confirm(case: Case, now: dt.datetime, *, rating: int | None = None, comment: str | None = None) -> Case:
+    """The owner confirms it is solved (closed), optionally rating the service 1–5 with a comment."""
     if case.status != "resolved":
-        raise RuleViolation("只有已解决的案件可以确认。", "case_not_resolved")
-    entry = _entry(now, "confirmed", "user", reason="用户确认问题已解决", from_step=case.step, to_step=case.step)
-    return _with(case, entry, status="closed", reopen_until=None)
+        raise RuleViolation("只有已解决的工单可以确认。", "case_not_resolved")
+    reason = "用户确认问题已解决" + (f"（满意度 {rating}/5）" if rating is not None else "")
+    entry = _entry(now, "confirmed", "user", reason=reason, from_step=case.step, to_step=case.step)
+    changes = {"csat": _csat(rating, comment, now)} if rating is not None else {}
+    return _with(case, entry, status="closed", reopen_until=None, **changes)
+
+
+def rate(case: Case, now: dt.datetime, *, rating: int, comment: str | None = None) -> Case:
+    """A closed case the owner has not rated yet (confirmed without a rating, or closed by the sweep)."""
+    if case.status != "closed":
+        raise RuleViolation("工单关闭后才能评价；已解决的工单请在确认时评价。", "case_not_closed")
+    if case.csat is not None:
+        raise RuleViolation("您已经评价过这个工单了。", "already_rated")
+    entry = _entry(now, "rated", "user", reason=f"满意度 {rating}/5", from_step=case.step, to_step=case.step)
+    return _with(case, entry, csat=_csat(rating, comment, now))
 
 
 def reopen(case: Case, now: dt.datetime, *, clocks: hours.Clocks, reason: str) -> Case:

@@ -21,7 +21,7 @@ from chalicelib import aws, domain, idempotency, outbox
 from chalicelib.actor import SENIOR_SUPPORT, Actor
 from chalicelib.clock import isoformat
 from chalicelib.context import Context
-from chalicelib.escalation import hours, model, notifications, schemas, steps as step_defs, store
+from chalicelib.escalation import attachments, hours, model, notifications, schemas, steps as step_defs, store
 from chalicelib.escalation.model import Case, RuleViolation
 from chalicelib.logs import logger, metric, user_hash
 from chalicelib.models import as_body
@@ -262,12 +262,102 @@ def add_user_message(actor: Actor, ctx: Context, case_id: str, message: str,
     return _once(actor, idempotency_key, "case_message", {"case_id": case_id, "message": message}, action)
 
 
-def confirm(actor: Actor, ctx: Context, case_id: str, idempotency_key: str | None = None) -> idempotency.Outcome:
+def _comment(comment: str | None) -> str | None:
+    return (comment or "").strip() or None
+
+
+def confirm(actor: Actor, ctx: Context, case_id: str, idempotency_key: str | None = None, *,
+            rating: int | None = None, comment: str | None = None) -> idempotency.Outcome:
+    """The owner confirms it is solved; with a 1–5 rating (and comment) stored on the case in the same write."""
+    comment = _comment(comment) if rating is not None else None
+    payload = {"case_id": case_id, **({"rating": rating, "comment": comment} if rating is not None else {})}
+
     def action(claim: idempotency.Claim | None) -> idempotency.Outcome:
         case = _load_own(actor, case_id)
-        _, view, recorded = _apply(ctx, case, lambda c: model.confirm(c, ctx.now), staff=False, claim=claim)
+        _, view, recorded = _apply(ctx, case, lambda c: model.confirm(c, ctx.now, rating=rating, comment=comment),
+                                   staff=False, claim=claim)
+        if rating is not None:
+            metric("CaseSatisfaction", rating=str(rating))
         return _outcome(view, recorded)
-    return _once(actor, idempotency_key, "case_confirm", {"case_id": case_id}, action)
+    return _once(actor, idempotency_key, "case_confirm", payload, action)
+
+
+def rate(actor: Actor, ctx: Context, case_id: str, rating: int, comment: str | None) -> schemas.CaseView:
+    """Rate a closed case once (confirmed without a rating, or closed by the sweep)."""
+    case = _load_own(actor, case_id)
+    view = _apply(ctx, case, lambda c: model.rate(c, ctx.now, rating=rating, comment=_comment(comment)),
+                  staff=False)[1]
+    metric("CaseSatisfaction", rating=str(rating))
+    return view
+
+
+def messages_since(actor: Actor, ctx: Context, case_id: str, after: str | None) -> schemas.NewMessages:
+    """The owner's conversation after a cursor (a page polls this while it is open): one GetItem, one Query."""
+    case = _load_own(actor, case_id)
+    try:
+        items = store.conversation_after(case.case_id, after)
+    except store.BadCursor:
+        raise domain.Invalid("after 无效，请不带 after 重新获取。", code="invalid_cursor", field="after") from None
+    return schemas.NewMessages(
+        case_id=case.case_id, cursor=items[-1]["cursor"] if items else after, status=case.status,
+        status_title=model.STATUS_TITLES[case.status], version=case.version,
+        items=[schemas.ConversationEntry(at=m["at"], author=m["author"], text=m["text"]) for m in items])
+
+
+def my_cases_page(actor: Actor, *, limit: int, cursor: str | None) -> tuple[list[Case], str | None]:
+    """A page of the caller's cases, newest first (the 「我的工单」 page)."""
+    try:
+        return store.user_page(actor.user_id, limit=limit, cursor=cursor)
+    except store.BadCursor:
+        raise domain.Invalid("cursor 无效，请从第一页重新开始。", code="invalid_cursor", field="cursor") from None
+
+
+# ---------------------------------------------------------------- evidence attachments (S3)
+def attachment_upload(actor: Actor, ctx: Context, case_id: str, filename: str, content_type: str,
+                      size: int) -> schemas.AttachmentUpload:
+    """A presigned POST for one file, for the owner's own case only; S3 enforces the same type and size."""
+    case = _load_own(actor, case_id)
+    if content_type not in attachments.TYPES:
+        raise domain.Invalid("只能上传 PNG、JPEG、WebP 图片或 PDF 文件。", code="attachment_type", field="content_type")
+    if size > attachments.MAX_BYTES:
+        raise domain.Invalid(f"文件不能超过 {attachments.MAX_BYTES // (1024 * 1024)} MB。", code="attachment_too_large",
+                             field="size")
+    if case.status == "closed":
+        raise domain.Conflicting("工单已关闭，不能再上传附件。如有新的问题，请新建工单。", code="case_closed")
+    if len(attachments.list_case(case.case_id)) >= attachments.MAX_PER_CASE:
+        raise domain.Conflicting(f"每个工单最多上传 {attachments.MAX_PER_CASE} 个附件。", code="too_many_attachments")
+    attachment_id = attachments.new_id(ctx.now)
+    url, fields, expires = attachments.presigned_post(
+        case.case_id, attachment_id, attachments.safe_filename(filename, content_type), content_type,
+        attachments.MAX_BYTES, ctx.now)
+    logger.info("attachment upload granted", extra={"case_id": case.case_id, "content_type": content_type})
+    return schemas.AttachmentUpload(attachment_id=attachment_id, url=url, fields=fields,
+                                    max_bytes=attachments.MAX_BYTES, expires_at=expires)
+
+
+def _attachment_info(stored: attachments.Stored) -> dict:
+    return dict(attachment_id=stored.attachment_id, filename=stored.filename, content_type=stored.content_type,
+                size=stored.size, uploaded_at=stored.uploaded_at)
+
+
+def list_attachments(actor: Actor, ctx: Context, case_id: str) -> schemas.AttachmentList:
+    """The owner's or staff's view of a case's evidence, each with a short-lived download link."""
+    case = _load_visible(actor, case_id)
+    items = []
+    for stored in attachments.list_case(case.case_id):
+        url, expires = attachments.download_url(stored, ctx.now)
+        items.append(schemas.Attachment(**_attachment_info(stored), download_url=url, download_expires_at=expires))
+    return schemas.AttachmentList(case_id=case.case_id, items=items, max_bytes=attachments.MAX_BYTES,
+                                  content_types=list(attachments.TYPES))
+
+
+def attachment_download(actor: Actor, ctx: Context, case_id: str, attachment_id: str) -> str:
+    """A presigned GET for one attachment (owner or staff); someone else's case or a wrong id: 404."""
+    case = _load_visible(actor, case_id)
+    stored = attachments.find(case.case_id, attachment_id)
+    if stored is None:
+        raise domain.Missing("找不到这个附件。", code="attachment_not_found")
+    return attachments.download_url(stored, ctx.now)[0]
 
 
 def reopen(actor: Actor, ctx: Context, case_id: str, reason: str,
@@ -457,6 +547,7 @@ def case_view(ctx: Context, case: Case, *, staff: bool, added: tuple[dict, ...] 
         what_next=what_next(case, tz), created_at=case.created_at, version=case.version,
         timeline=_timeline(case, staff=staff), conversation=_conversation(case, added),
         legal_guidance=_legal(case) if case.step_def.final else None,
+        satisfaction=schemas.Satisfaction(**case.csat) if case.csat else None,
     )
     if staff:
         view.update(assignee=case.assignee, user_id=case.user_id,
@@ -476,6 +567,8 @@ def export(actor: Actor, ctx: Context, case_id: str) -> schemas.CaseExport:
         status_title=model.STATUS_TITLES[case.status], timeline=_timeline(case, staff=False),
         conversation=_conversation(case), legal_routes=[schemas.LegalRoute(**r) for r in step_defs.LEGAL_ROUTES],
         evidence_to_keep=list(step_defs.EVIDENCE_TO_KEEP),
+        satisfaction=schemas.Satisfaction(**case.csat) if case.csat else None,
+        attachments=[schemas.AttachmentInfo(**_attachment_info(s)) for s in attachments.list_case(case.case_id)],
     )
 
 
@@ -483,7 +576,7 @@ EVENT_TITLES = {"created": "案件已受理", "escalated": "案件已升级", "d
                 "overdue": "已超时并提醒负责团队", "assigned": "已分配客服", "paused": "客服已答复，等待您回复",
                 "replied": "客服已答复", "resumed": "您已回复，继续计时", "user_message": "您补充了信息",
                 "resolved": "客服已标记解决", "confirmed": "您已确认解决", "reopened": "您已重新打开",
-                "closed": "案件已关闭", "unfrozen": "账户已解除冻结"}
+                "closed": "案件已关闭", "unfrozen": "账户已解除冻结", "rated": "您已评价"}
 
 
 def _html(ctx: Context, template: str, **context) -> str:
