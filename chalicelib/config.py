@@ -131,6 +131,8 @@ class Settings:
     attachments_bucket: str
     attachment_url_seconds: int       # how long a presigned upload form / download link is valid
     attachment_cors_origins: str      # comma-separated page origins allowed to POST to the bucket
+    # Where users open the pages (links in texts: 「我的工单」); set per stage, the local stack sets its own
+    public_base_url: str
 
     # pydantic's own switch (it reads the variable itself); the Lambda function sets "__all__"
     # and then the app also skips pydantic's plugin discovery import (chalicelib/coldstart.py).
@@ -205,6 +207,7 @@ def load() -> Settings:
         step_limit_overrides=_env("STEP_LIMIT_OVERRIDES", ""),
         attachments_bucket=_env("ATTACHMENTS_BUCKET", f"repaydesk-{stage}-attachments"),
         attachment_url_seconds=_int("ATTACHMENT_URL_SECONDS", 300),
+        public_base_url=_env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         attachment_cors_origins=_env("ATTACHMENT_CORS_ORIGINS", "http://127.0.0.1:*,http://localhost:*"),
         pydantic_plugins_disabled=_env("PYDANTIC_DISABLE_PLUGINS", "") in {"__all__", "1", "true"},
     )

@@ -27,7 +27,7 @@ from chalicelib.logs import logger, metric, user_hash
 from chalicelib.models import as_body
 
 _REFERENCE = re.compile(model.REFERENCE_PATTERN)
-NOT_FOUND = "找不到该案件（编号有误，或不是您的案件）。"
+NOT_FOUND = "找不到该工单（编号有误，或不是您的工单）。"
 
 
 # ---------------------------------------------------------------- helpers
@@ -52,7 +52,7 @@ def _load_own(actor: Actor, case_id: str) -> Case:
     case = _load(case_id)
     if case.user_id != actor.user_id:
         if actor.is_staff:
-            raise domain.NotAllowed("只有提交案件的用户本人可以进行此操作。", code="owner_only")
+            raise domain.NotAllowed("只有提交工单的用户本人可以进行此操作。", code="owner_only")
         raise domain.Missing(NOT_FOUND, code="case_not_found")
     return case
 
@@ -66,7 +66,7 @@ def _require_step_role(actor: Actor, case: Case) -> None:
     """Frontline agents act on frontline cases; later steps need senior-support."""
     _require_staff(actor)
     if case.step_def.role == SENIOR_SUPPORT and not actor.has_role(SENIOR_SUPPORT):
-        raise domain.NotAllowed(f"案件处于「{case.step_def.title}」，需要高级客服（senior-support）处理。",
+        raise domain.NotAllowed(f"工单处于「{case.step_def.title}」，需要高级客服（senior-support）处理。",
                                code="forbidden_role")
 
 
@@ -133,7 +133,7 @@ def _apply(ctx: Context, case: Case, change, messages=lambda new: [], extra=(), 
     try:
         _commit(case, new, messages(new), elements)
     except store.VersionConflict:
-        raise domain.Conflicting("案件状态刚刚发生了变化，请刷新后重试。", code="version_conflict") from None
+        raise domain.Conflicting("工单状态刚刚发生了变化，请刷新后重试。", code="version_conflict") from None
     except store.ElementFailed:  # the key's claim lapsed and another request holds it now
         raise WORDING.in_progress_error() from None
     return new, view, bool(answer)
@@ -153,7 +153,7 @@ def suggestions(q: str) -> schemas.Suggestions:
     try:
         from chalicelib.search import service as search_service
     except ImportError:
-        raise domain.Busy("知识库搜索暂不可用，您仍可直接提交案件。", code="kb_unavailable") from None
+        raise domain.Busy("知识库搜索暂不可用，您仍可直接提交工单。", code="kb_unavailable") from None
     found = search_service.search(q, limit=5)
     items = [schemas.Suggestion(id=hit.slug, title=hit.title, snippet=hit.snippet,
                                 url=f"/help/articles/{hit.slug}") for hit in found.results[:5]]
@@ -201,7 +201,7 @@ def _open_case(actor: Actor, ctx: Context, category: str, description: str, repa
                                           "user": user_hash(actor.user_id)})
         metric("CaseOpened", category=category)
         return _outcome(view, bool(answer), 201)
-    raise domain.Busy("暂时无法生成案件编号，请稍后重试。", code="reference_exhausted")
+    raise domain.Busy("暂时无法生成工单编号，请稍后重试。", code="reference_exhausted")
 
 
 def _freeze(user_id: str, case_id: str) -> None:
@@ -492,23 +492,23 @@ def what_next(case: Case, time_zone: str) -> str:
     following = step_defs.next_step(case.step)
     deadline = notifications.local_time(case.deadline, time_zone)
     if case.status == "closed":
-        return "案件已关闭。如有新的问题，请新建案件。"
+        return "工单已关闭。如有新的问题，请新建工单。"
     if case.status == "resolved":
         until = notifications.local_time(case.reopen_until, time_zone)
-        return (f"客服已将案件标记为已解决。请确认问题是否解决；如未解决，您可以在 {until} 前重新打开"
-                f"（回到「{step.title}」），逾期案件将自动关闭。")
+        return (f"客服已将工单标记为已解决。请确认问题是否解决；如未解决，您可以在 {until} 前重新打开"
+                f"（回到「{step.title}」），逾期工单将自动关闭。")
     if case.status == "waiting_user":
         text = "客服已答复，正在等待您的回复，处理时限暂停计时；您回复后继续计时。"
         if following:
             text += f"如果答复没有解决问题，您可以申请升级至「{following.title}」。"
         return text
     if step.final:
-        return (f"案件已进入最后一步「{step.title}」：负责团队将在 {deadline} 前联系您。"
-                "您也可以通过下方的监管投诉和法律途径维护权益，并导出案件记录作为证据。")
+        return (f"工单已进入最后一步「{step.title}」：负责团队将在 {deadline} 前联系您。"
+                "您也可以通过下方的监管投诉和法律途径维护权益，并导出工单记录作为证据。")
     clock_kind = "（全天候计时）" if case.security else "（按工作时间计时）"
     text = f"「{step.title}」将在 {deadline} 前答复您{clock_kind}。"
     if following:
-        text += f"如届时仍未答复，案件将自动升级至「{following.title}」；如答复未解决问题，您也可以随时申请升级。"
+        text += f"如届时仍未答复，工单将自动升级至「{following.title}」；如答复未解决问题，您也可以随时申请升级。"
     return text
 
 
@@ -572,11 +572,11 @@ def export(actor: Actor, ctx: Context, case_id: str) -> schemas.CaseExport:
     )
 
 
-EVENT_TITLES = {"created": "案件已受理", "escalated": "案件已升级", "deadline_warning": "已提醒负责团队即将超时",
+EVENT_TITLES = {"created": "工单已受理", "escalated": "工单已升级", "deadline_warning": "已提醒负责团队即将超时",
                 "overdue": "已超时并提醒负责团队", "assigned": "已分配客服", "paused": "客服已答复，等待您回复",
                 "replied": "客服已答复", "resumed": "您已回复，继续计时", "user_message": "您补充了信息",
                 "resolved": "客服已标记解决", "confirmed": "您已确认解决", "reopened": "您已重新打开",
-                "closed": "案件已关闭", "unfrozen": "账户已解除冻结", "rated": "您已评价"}
+                "closed": "工单已关闭", "unfrozen": "账户已解除冻结", "rated": "您已评价"}
 
 
 def _html(ctx: Context, template: str, **context) -> str:
