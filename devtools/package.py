@@ -108,7 +108,6 @@ API_ORIGIN = {"Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::U
 
 def bucket_resource(bucket: dict) -> dict:
     """A private bucket: encrypted, public access blocked, TLS only, objects expire, CORS for the pages."""
-    from infra.local import bucket_cors, lifecycle
     local = ("//127.0.0.1", "//localhost")
     origins = [o for o in bucket.get("cors_origins", []) if not any(h in o for h in local)] or [API_ORIGIN]
     return {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": {
@@ -120,8 +119,13 @@ def bucket_resource(bucket: dict) -> dict:
         "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "IgnorePublicAcls": True,
                                            "BlockPublicPolicy": True, "RestrictPublicBuckets": True},
         "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
-        "LifecycleConfiguration": lifecycle(bucket["expire_days"]),
-        "CorsConfiguration": bucket_cors(origins)}}
+        # The same rules infra/local.py gives moto, in CloudFormation's spelling.
+        "LifecycleConfiguration": {"Rules": [{"Id": "expire-evidence", "Status": "Enabled",
+                                              "ExpirationInDays": bucket["expire_days"],
+                                              "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}]},
+        "CorsConfiguration": {"CorsRules": [{"AllowedOrigins": origins, "AllowedMethods": ["POST", "GET"],
+                                             "AllowedHeaders": ["*"], "ExposedHeaders": ["ETag", "Location"],
+                                             "MaxAge": 600}]}}}
 
 
 def bucket_policies(ids: dict) -> dict:
