@@ -194,14 +194,19 @@ def test_messages_since_a_cursor_returns_only_newer_ones(api, alice, bob, agent,
 
 
 # ---------------------------------------------------------------- wording and links
-def test_texts_say_gongdan_and_link_to_my_cases(api, alice, agent, clock, open_case, sms_sent, emails_sent):
+def test_texts_say_gongdan_and_link_to_my_cases(api, alice, agent, clock, open_case, sms_sent, emails_sent,
+                                                monkeypatch):
+    from chalicelib import config
+    base = "https://help.example.com"
+    monkeypatch.setenv("PUBLIC_BASE_URL", base + "/")
+    config.reload()
     case_id = open_case(alice)["case_id"]
     api.post(f"/support/cases/{case_id}/reply", token=agent.token, json_body={"message": "请提供截图"})
     texts = [text for phone, text in sms_sent() if phone == "+8613800138001"]
     assert len(texts) == 2
     for text in texts:
         assert "工单" in text and "案件" not in text
-        assert text.endswith(f"「我的工单」：http://127.0.0.1:8000/help/cases/{case_id}")
+        assert text.endswith(f"「我的工单」：{base}/help/cases/{case_id}")
     assert all("案件" not in subject + body for _, subject, body in emails_sent())
     view = api.get(f"/support/cases/{case_id}", token=alice.token).json
     assert "案件" not in view["what_next"] + view["step_description"]
