@@ -576,13 +576,6 @@ def unfreeze_account(user_id):
     return http.json_response(escalation.unfreeze(_caller(), Context.current(), user_id))
 
 
-@app.route("/help/cases/{case_id}", methods=["GET"], authorizer=cognito_jwt)
-@api_contract("The signed-in user's case as a help-centre page (HTML; bearer token required)", tag="escalation",
-              responses={200: None}, errors=(404,), html=True)
-def help_case(case_id):
-    return http.html_response(escalation.help_page(_caller(), Context.current(), case_id))
-
-
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def escalation_sweep(event):
     """Warn teams before deadlines, escalate lapsed steps, auto-close resolved cases after 7 days."""
@@ -676,6 +669,112 @@ def help_logout():
 def help_webview_session():
     """The wallet app's WebView: its bearer token for a help-centre session cookie (303 to ?next=)."""
     return _web(signin.webview_session(app.current_request))
+
+
+# --- browser: 我的工单 ---
+# The wallet user's own 工单 (chalicelib/web/mycases.py) on the escalation services, with the help-door session:
+# list, open (suggestions while typing; a suggestion opened counts as a deflection), one 工单 (reply, confirm
+# with a rating, reopen, escalate, attachments to S3, new messages polled). Form POSTs check CSRF and answer 303.
+mycases = lazy_import("chalicelib.web.mycases")
+
+
+@app.route("/help/cases", methods=["GET"])
+@http.surface_errors
+def my_cases_page():
+    return _web(mycases.list_page(app.current_request))
+
+
+@app.route("/help/cases", methods=["POST"], content_types=_FORM)
+@http.surface_errors
+def my_case_create():
+    return _web(mycases.create(app.current_request))
+
+
+@app.route("/help/cases/new", methods=["GET"])
+@http.surface_errors
+def my_case_new():
+    return _web(mycases.new_page(app.current_request))
+
+
+@app.route("/help/cases/suggestions", methods=["GET"])
+@http.surface_errors
+def my_case_suggestions():
+    return _web_json(mycases.suggestions(app.current_request))
+
+
+@app.route("/help/cases/deflections", methods=["POST"], content_types=_FORM)
+@http.surface_errors
+def my_case_deflection():
+    return _web_json(mycases.deflection(app.current_request))
+
+
+@app.route("/help/cases/{case_id}", methods=["GET"])
+@http.surface_errors
+def my_case_page(case_id):
+    return _web(mycases.case_page(app.current_request, case_id))
+
+
+@app.route("/help/cases/{case_id}/reply", methods=["POST"], content_types=_FORM)
+@http.surface_errors
+def my_case_reply(case_id):
+    return _web(mycases.reply(app.current_request, case_id))
+
+
+@app.route("/help/cases/{case_id}/confirm", methods=["POST"], content_types=_FORM)
+@http.surface_errors
+def my_case_confirm(case_id):
+    return _web(mycases.confirm(app.current_request, case_id))
+
+
+@app.route("/help/cases/{case_id}/satisfaction", methods=["POST"], content_types=_FORM)
+@http.surface_errors
+def my_case_rate(case_id):
+    return _web(mycases.rate(app.current_request, case_id))
+
+
+@app.route("/help/cases/{case_id}/reopen", methods=["POST"], content_types=_FORM)
+@http.surface_errors
+def my_case_reopen(case_id):
+    return _web(mycases.reopen(app.current_request, case_id))
+
+
+@app.route("/help/cases/{case_id}/escalate", methods=["POST"], content_types=_FORM)
+@http.surface_errors
+def my_case_escalate(case_id):
+    return _web(mycases.escalate(app.current_request, case_id))
+
+
+@app.route("/help/cases/{case_id}/attachments", methods=["POST"], content_types=_FORM)
+@http.surface_errors
+def my_case_attachment_grant(case_id):
+    """The page's script asks for a presigned S3 POST (JSON), then uploads the file straight to S3."""
+    return _web_json(mycases.attachment_grant(app.current_request, case_id))
+
+
+@app.route("/help/cases/{case_id}/messages", methods=["GET"])
+@http.surface_errors
+def my_case_messages(case_id):
+    return _web_json(mycases.messages(app.current_request, case_id))
+
+
+@app.route("/help/cases/{case_id}/export.html", methods=["GET"])
+@http.surface_errors
+def my_case_export(case_id):
+    return _web(mycases.export_page(app.current_request, case_id))
+
+
+@app.route("/help/cases/{case_id}/attachments/{attachment_id}", methods=["GET"])
+@http.surface_errors
+def my_case_attachment(case_id, attachment_id):
+    return _web(mycases.attachment_download(app.current_request, case_id, attachment_id))
+
+
+def _web_json(reply):
+    """A page script's JSON answer (the same session; never cached)."""
+    if reply.status == 204:
+        return Response(body="", status_code=204, headers={"Cache-Control": "no-store"})
+    return Response(body=reply.html, status_code=reply.status,
+                    headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", **reply.headers})
 
 
 # ---------------------------------------------------------------- cold start (shared)

@@ -17,7 +17,7 @@ import json
 import math
 import re
 
-from chalicelib import aws, domain, idempotency, outbox
+from chalicelib import aws, clock, domain, idempotency, outbox
 from chalicelib.actor import SENIOR_SUPPORT, Actor
 from chalicelib.clock import isoformat
 from chalicelib.context import Context
@@ -312,6 +312,53 @@ def my_cases_page(actor: Actor, *, limit: int, cursor: str | None) -> tuple[list
         raise domain.Invalid("cursor 无效，请从第一页重新开始。", code="invalid_cursor", field="cursor") from None
 
 
+def owner_page(actor: Actor, ctx: Context, case_id: str) -> tuple[schemas.CaseView, dict]:
+    """The owner's case for 「我的工单」: the view, what the owner can do now, and the conversation cursor."""
+    case = _load_own(actor, case_id)
+    view = case_view(ctx, case, staff=False)
+    following = step_defs.next_step(case.step)
+    answered = model.answered_at_step(case) or model.lapsed(case, ctx.now)
+    can_escalate = following is not None and case.status in ("open", "waiting_user", "resolved") and (
+        answered if case.status != "resolved" else model.within_reopen_window(case, ctx.now))
+    hint = ""
+    if following is not None and case.status in ("open", "waiting_user") and not answered:
+        hint = (f"「{case.step_def.title}」答复后，如果问题仍未解决，您可以申请升级至「{following.title}」；"
+                f"如到 {notifications.local_time(case.deadline, ctx.settings.time_zone)} 仍未答复，系统会自动升级。")
+    messages = store.conversation_after(case.case_id, None, limit=1000)
+    actions = {
+        "reply": case.status in ("open", "waiting_user"),
+        "confirm": case.status == "resolved",
+        "reopen": model.within_reopen_window(case, ctx.now),
+        "rate": case.status == "closed" and case.csat is None,
+        "escalate": can_escalate, "escalate_hint": hint,
+        "next_step": following.title if following else None,
+        "upload": case.status != "closed",
+        "cursor": messages[-1]["cursor"] if messages else "",
+    }
+    return view, actions
+
+
+def deflected(query: str, slug: str, ctx: Context) -> None:
+    """A suggested article opened from the new-工单 form instead of submitting it: counted per day and
+    article (no user, no text), and a click signal for search (``record_signal`` drops personal text)."""
+    from chalicelib.search import service as search_service
+    if not search_service.get_article(slug):
+        return
+    store.count_deflection(clock.local_now(ctx.settings.time_zone).date().isoformat(), slug, "opened")
+    search_service.record_signal(query[:200], slug, "click")
+    metric("CaseDeflected")
+
+
+def not_deflected(query: str, slugs: list[str], ctx: Context) -> None:
+    """The user came back from those articles and opened a 工单 after all: not a deflection."""
+    from chalicelib.search import service as search_service
+    day = clock.local_now(ctx.settings.time_zone).date().isoformat()
+    for slug in dict.fromkeys(slugs[:5]):
+        if search_service.get_article(slug):
+            store.count_deflection(day, slug, "returned")
+            search_service.record_signal(query[:200], slug, "case")
+
+
 # ---------------------------------------------------------------- evidence attachments (S3)
 def attachment_upload(actor: Actor, ctx: Context, case_id: str, filename: str, content_type: str,
                       size: int) -> schemas.AttachmentUpload:
@@ -589,13 +636,3 @@ def _html(ctx: Context, template: str, **context) -> str:
 
 def export_html(actor: Actor, ctx: Context, case_id: str) -> str:
     return _html(ctx, "escalation/case_export.html", export=as_body(export(actor, ctx, case_id)))
-
-
-def help_page(actor: Actor, ctx: Context, case_id: str) -> str:
-    """The signed-in user's own case as a help-centre page (staff may view any case)."""
-    from chalicelib.search import contacts
-    case = _load_visible(actor, case_id)
-    book = contacts.directory()
-    return _html(ctx, "escalation/case_page.html", case=as_body(case_view(ctx, case, staff=False)), query="",
-                 hotline=book.hotline("customer_service") or book.hotlines[0],
-                 security_line=contacts.security_hotline())

@@ -206,6 +206,21 @@ def conversation_after(case_id: str, cursor: str | None, limit: int = 100) -> li
     return items
 
 
+def count_deflection(day: str, slug: str, field: str) -> None:
+    """``DEFLECTION#<day>`` / ``<slug>``: ``opened`` (a suggestion was opened from the new-工单 form) and
+    ``returned`` (the user opened a 工单 after all); counts only, nothing about the user."""
+    if field not in ("opened", "returned"):
+        raise ValueError(field)
+    _table().update_item(Key={"pk": f"DEFLECTION#{day}", "sk": slug}, UpdateExpression="ADD #f :one",
+                         ExpressionAttributeNames={"#f": field}, ExpressionAttributeValues={":one": 1})
+
+
+def deflections(day: str) -> dict[str, dict[str, int]]:
+    """A day's deflection counts per article (one Query)."""
+    items = _query_items(KeyConditionExpression=aws.Key("pk").eq(f"DEFLECTION#{day}"))
+    return {i["sk"]: {"opened": int(i.get("opened", 0)), "returned": int(i.get("returned", 0))} for i in items}
+
+
 def cases_of_user(user_id: str, limit: int = 50) -> list[Case]:
     response = _table().query(IndexName="by_user", KeyConditionExpression=aws.Key("user_pk").eq(f"USER#{user_id}"),
                               ScanIndexForward=False, Limit=limit)
