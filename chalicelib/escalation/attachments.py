@@ -12,11 +12,12 @@ The S3 client is ``aws.client("s3")``: created on first use, once per container.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from chalicelib import aws, clock
 from chalicelib.config import settings
@@ -72,6 +73,15 @@ def presigned_post(case_id: str, attachment_id: str, filename: str, content_type
         ExpiresIn=seconds)
     expires = clock.isoformat(now + dt.timedelta(seconds=seconds))
     return post["url"], {k: str(v) for k, v in post["fields"].items()}, expires
+
+
+@functools.cache
+def upload_origin() -> str:
+    """The scheme://host[:port] the browser POSTs files to (a page's Content-Security-Policy allows it).
+    Presigning is computed locally: no AWS call."""
+    url = aws.client("s3").generate_presigned_post(Bucket=settings().attachments_bucket, Key="cases/x")["url"]
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _stored(case_id: str, obj: dict) -> Stored | None:

@@ -196,10 +196,15 @@ def case_page(request, case_id: str) -> Reply:
     notice = {"sent": "已发送。", "uploaded": "附件已上传。", "confirmed": "感谢您的评价，工单已关闭。", "reopened": "工单已重新打开。",
               "escalated": "已申请升级，新的团队会在时限内答复您。", "rated": "感谢您的评价。"}.get(
         (request.query_params or {}).get("done", ""), "")
-    return _render("web/case.html", ws, ctx, title=f"工单 {view.reference}", case=as_body(view),
+    reply = _render("web/case.html", ws, ctx, title=f"工单 {view.reference}", case=as_body(view),
                    actions=actions, attachments=files, notice=notice, idempotency_key=_key(),
                    event_titles=escalation.EVENT_TITLES,
                    max_mb=schemas_max_mb(), content_types=",".join(_ACCEPT))
+    # The page's script uploads straight to the bucket: only that origin is added to what it may connect to.
+    from chalicelib.escalation import attachments
+    csp = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+           f"script-src 'self' 'unsafe-inline'; connect-src 'self' {attachments.upload_origin()}")
+    return Reply(reply.status, reply.html, {**reply.headers, "Content-Security-Policy": csp})
 
 
 _ACCEPT = ("image/png", "image/jpeg", "image/webp", "application/pdf")
