@@ -783,7 +783,8 @@ def my_case_deflection():
 
 
 @app.route("/help/cases/{case_id}", methods=["GET"])
-@http.surface_errors
+@api_contract("「我的工单」: one 工单 as a page (HTML; the help-door session cookie, without one 303 to /help/login; "
+              "someone else's 工单 is a 404 page)", tag="escalation", responses={200: None, 404: None}, html=True)
 def my_case_page(case_id):
     return _web(mycases.case_page(app.current_request, case_id))
 
