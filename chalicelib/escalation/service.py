@@ -604,6 +604,13 @@ def _legal(case: Case) -> schemas.LegalGuidance:
                                  export_html=f"/support/cases/{case.case_id}/export.html")
 
 
+def _satisfaction(case: Case) -> schemas.Satisfaction | None:
+    """Every field set (a rating without a comment is stored without the attribute)."""
+    if not case.csat:
+        return None
+    return schemas.Satisfaction(rating=case.csat["rating"], comment=case.csat.get("comment"), at=case.csat["at"])
+
+
 def case_view(ctx: Context, case: Case, *, staff: bool, added: tuple[dict, ...] = ()) -> schemas.CaseView:
     tz = ctx.settings.time_zone
     view = dict(
@@ -617,7 +624,7 @@ def case_view(ctx: Context, case: Case, *, staff: bool, added: tuple[dict, ...] 
         what_next=what_next(case, tz), created_at=case.created_at, version=case.version,
         timeline=_timeline(case, staff=staff), conversation=_conversation(case, added),
         legal_guidance=_legal(case) if case.step_def.final else None,
-        satisfaction=schemas.Satisfaction(**case.csat) if case.csat else None,
+        satisfaction=_satisfaction(case),
     )
     if staff:
         view.update(assignee=case.assignee, user_id=case.user_id, warn_at=case.warn_at,
@@ -637,7 +644,7 @@ def export(actor: Actor, ctx: Context, case_id: str) -> schemas.CaseExport:
         status_title=model.STATUS_TITLES[case.status], timeline=_timeline(case, staff=False),
         conversation=_conversation(case), legal_routes=[schemas.LegalRoute(**r) for r in step_defs.LEGAL_ROUTES],
         evidence_to_keep=list(step_defs.EVIDENCE_TO_KEEP),
-        satisfaction=schemas.Satisfaction(**case.csat) if case.csat else None,
+        satisfaction=_satisfaction(case),
         attachments=[schemas.AttachmentInfo(**_attachment_info(s)) for s in attachments.list_case(case.case_id)],
     )
 

@@ -54,6 +54,15 @@ def test_bad_ratings_are_refused_and_the_case_stays_resolved(api, alice, agent, 
     assert view["status"] == "resolved" and view["satisfaction"] is None
 
 
+def test_a_rating_without_a_comment_shows_everywhere(api, alice, agent, clock, open_case):
+    case_id = _resolved(api, alice, agent, open_case)
+    assert api.post(f"/support/cases/{case_id}/confirm", token=alice.token, json_body={"rating": 5}).status == 200
+    view = api.get(f"/support/cases/{case_id}", token=agent.token).json
+    assert view["satisfaction"]["rating"] == 5 and view["satisfaction"]["comment"] is None
+    printable = api.get(f"/support/cases/{case_id}/export.html", token=agent.token)
+    assert printable.status == 200 and "满意度 5/5" in printable.text
+
+
 def test_a_case_closed_without_a_rating_can_be_rated_once_by_its_owner_only(api, alice, bob, agent, clock,
                                                                             open_case):
     case_id = _resolved(api, alice, agent, open_case)
