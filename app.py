@@ -448,11 +448,54 @@ def case_user_message(case_id):
 
 
 @app.route("/support/cases/{case_id}/confirm", methods=["POST"], authorizer=cognito_jwt)
-@api_contract("The owner confirms a resolved case is solved (closes it)", tag="escalation",
+@api_contract("The owner confirms a resolved case is solved (closes it); with a body, rates it 1–5 with an "
+              "optional comment (stored once, shown to staff)", tag="escalation", body=esc_schemas.Confirm,
               headers=_OPTIONAL_IDEMPOTENCY_HEADER, responses={200: esc_schemas.CaseView},
               errors=(400, 403, 404, 409, 422))
 def confirm_case(case_id):
-    return _idempotent_response(escalation.confirm(_caller(), Context.current(), case_id, _idempotency_key()))
+    request = app.current_request
+    body = http.parse_body(request, esc_schemas.Confirm) if (request.raw_body or b"").strip() else None
+    return _idempotent_response(escalation.confirm(
+        _caller(), Context.current(), case_id, _idempotency_key(),
+        rating=body.rating if body else None, comment=body.comment if body else None))
+
+
+@app.route("/support/cases/{case_id}/satisfaction", methods=["POST"], authorizer=cognito_jwt)
+@api_contract("The owner rates a closed case 1–5 (once; a case confirmed with a rating is already rated: 409)",
+              tag="escalation", body=esc_schemas.Confirm, responses={200: esc_schemas.CaseView},
+              errors=(400, 403, 404, 409, 422))
+def rate_case(case_id):
+    body = http.parse_body(app.current_request, esc_schemas.Confirm)
+    return http.json_response(escalation.rate(_caller(), Context.current(), case_id, body.rating, body.comment))
+
+
+@app.route("/support/cases/{case_id}/messages", methods=["GET"], authorizer=cognito_jwt)
+@api_contract("The owner's conversation after a cursor (poll with ?after=<cursor> for new replies)",
+              tag="escalation", query=esc_schemas.MessagesQuery, responses={200: esc_schemas.NewMessages},
+              errors=(400, 403, 404))
+def case_messages_since(case_id):
+    query = http.parse_query(app.current_request, esc_schemas.MessagesQuery)
+    return http.json_response(escalation.messages_since(_caller(), Context.current(), case_id, query.after))
+
+
+@app.route("/support/cases/{case_id}/attachments", methods=["POST"], authorizer=cognito_jwt)
+@api_contract("A presigned S3 POST for one evidence file (PNG/JPEG/WebP/PDF, at most 10 MB) on the owner's own "
+              "case; upload it straight to S3", tag="escalation", body=esc_schemas.AttachmentRequest,
+              responses={201: esc_schemas.AttachmentUpload}, errors=(400, 403, 404, 409, 422, 429))
+def case_attachment_upload(case_id):
+    body = http.parse_body(app.current_request, esc_schemas.AttachmentRequest)
+    caller = _caller()
+    ratelimit.hit("attachment_upload", caller.user_id)
+    granted = escalation.attachment_upload(caller, Context.current(), case_id, body.filename, body.content_type,
+                                           body.size)
+    return http.json_response(granted, status=201)
+
+
+@app.route("/support/cases/{case_id}/attachments", methods=["GET"], authorizer=cognito_jwt)
+@api_contract("A case's evidence attachments with short-lived download links (owner and staff)",
+              tag="escalation", responses={200: esc_schemas.AttachmentList}, errors=(404,))
+def case_attachments(case_id):
+    return http.json_response(escalation.list_attachments(_caller(), Context.current(), case_id))
 
 
 @app.route("/support/cases/{case_id}/reopen", methods=["POST"], authorizer=cognito_jwt)
@@ -531,13 +574,6 @@ def support_queue(step):
               responses={200: esc_schemas.AccountFreeze}, errors=(400, 403))
 def unfreeze_account(user_id):
     return http.json_response(escalation.unfreeze(_caller(), Context.current(), user_id))
-
-
-@app.route("/help/cases/{case_id}", methods=["GET"], authorizer=cognito_jwt)
-@api_contract("The signed-in user's case as a help-centre page (HTML; bearer token required)", tag="escalation",
-              responses={200: None}, errors=(404,), html=True)
-def help_case(case_id):
-    return http.html_response(escalation.help_page(_caller(), Context.current(), case_id))
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
@@ -829,6 +865,113 @@ def cancel_schedule(schedule_id):
 def bills_sweep(event):
     """Due-date reminders and scheduled repayments that are due (sparse, time-bucketed index; no Scan)."""
     bills.sweep(bills.current())
+
+
+# --- browser: 我的工单 ---
+# The wallet user's own 工单 (chalicelib/web/mycases.py) on the escalation services, with the help-door session:
+# list, open (suggestions while typing; a suggestion opened counts as a deflection), one 工单 (reply, confirm
+# with a rating, reopen, escalate, attachments to S3, new messages polled). Form POSTs check CSRF and answer 303.
+mycases = lazy_import("chalicelib.web.mycases")
+
+
+@app.route("/help/cases", methods=["GET"])
+@http.surface_errors
+def my_cases_page():
+    return _web(mycases.list_page(app.current_request))
+
+
+@app.route("/help/cases", methods=["POST"], content_types=_FORM)
+@http.surface_errors
+def my_case_create():
+    return _web(mycases.create(app.current_request))
+
+
+@app.route("/help/cases/new", methods=["GET"])
+@http.surface_errors
+def my_case_new():
+    return _web(mycases.new_page(app.current_request))
+
+
+@app.route("/help/cases/suggestions", methods=["GET"])
+@http.surface_errors
+def my_case_suggestions():
+    return _web_json(mycases.suggestions(app.current_request))
+
+
+@app.route("/help/cases/deflections", methods=["POST"], content_types=_FORM)
+@http.surface_errors
+def my_case_deflection():
+    return _web_json(mycases.deflection(app.current_request))
+
+
+@app.route("/help/cases/{case_id}", methods=["GET"])
+@api_contract("「我的工单」: one 工单 as a page (HTML; the help-door session cookie, without one 303 to /help/login; "
+              "someone else's 工单 is a 404 page)", tag="escalation", responses={200: None, 404: None}, html=True)
+def my_case_page(case_id):
+    return _web(mycases.case_page(app.current_request, case_id))
+
+
+@app.route("/help/cases/{case_id}/reply", methods=["POST"], content_types=_FORM)
+@http.surface_errors
+def my_case_reply(case_id):
+    return _web(mycases.reply(app.current_request, case_id))
+
+
+@app.route("/help/cases/{case_id}/confirm", methods=["POST"], content_types=_FORM)
+@http.surface_errors
+def my_case_confirm(case_id):
+    return _web(mycases.confirm(app.current_request, case_id))
+
+
+@app.route("/help/cases/{case_id}/satisfaction", methods=["POST"], content_types=_FORM)
+@http.surface_errors
+def my_case_rate(case_id):
+    return _web(mycases.rate(app.current_request, case_id))
+
+
+@app.route("/help/cases/{case_id}/reopen", methods=["POST"], content_types=_FORM)
+@http.surface_errors
+def my_case_reopen(case_id):
+    return _web(mycases.reopen(app.current_request, case_id))
+
+
+@app.route("/help/cases/{case_id}/escalate", methods=["POST"], content_types=_FORM)
+@http.surface_errors
+def my_case_escalate(case_id):
+    return _web(mycases.escalate(app.current_request, case_id))
+
+
+@app.route("/help/cases/{case_id}/attachments", methods=["POST"], content_types=_FORM)
+@http.surface_errors
+def my_case_attachment_grant(case_id):
+    """The page's script asks for a presigned S3 POST (JSON), then uploads the file straight to S3."""
+    return _web_json(mycases.attachment_grant(app.current_request, case_id))
+
+
+@app.route("/help/cases/{case_id}/messages", methods=["GET"])
+@http.surface_errors
+def my_case_messages(case_id):
+    return _web_json(mycases.messages(app.current_request, case_id))
+
+
+@app.route("/help/cases/{case_id}/export.html", methods=["GET"])
+@http.surface_errors
+def my_case_export(case_id):
+    return _web(mycases.export_page(app.current_request, case_id))
+
+
+@app.route("/help/cases/{case_id}/attachments/{attachment_id}", methods=["GET"])
+@http.surface_errors
+def my_case_attachment(case_id, attachment_id):
+    return _web(mycases.attachment_download(app.current_request, case_id, attachment_id))
+
+
+def _web_json(reply):
+    """A page script's JSON answer (the same session; never cached)."""
+    if reply.status == 204:
+        return Response(body="", status_code=204, headers={"Cache-Control": "no-store"})
+    return Response(body=reply.html, status_code=reply.status,
+                    headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", **reply.headers})
 
 
 # ---------------------------------------------------------------- cold start (shared)

@@ -63,7 +63,11 @@ def _session():
 @functools.cache
 def client(service: str):
     with _lock:  # boto3 sessions are not thread-safe while creating clients
-        return _session().client(service, config=_client_config())
+        config = _client_config()
+        if service == "s3":  # presigned POST/GET (evidence attachments): Signature V4, as every region accepts
+            from botocore.config import Config
+            config = config.merge(Config(signature_version="s3v4"))
+        return _session().client(service, config=config)
 
 
 @functools.cache

@@ -145,6 +145,10 @@ class Settings:
     # Escalation
     escalation_calendar_path: str
     step_limit_overrides: str  # e.g. "frontline=120,senior=300" (seconds) for demos and e2e tests
+    # Evidence attachments (S3, uploaded by the browser through a presigned POST)
+    attachments_bucket: str
+    attachment_url_seconds: int       # how long a presigned upload form / download link is valid
+    attachment_cors_origins: str      # comma-separated page origins allowed to POST to the bucket
 
     # Browser sign-in and sessions (chalicelib/web/): the cookie is Secure unless public_base_url is
     # http://127.0.0.1 or http://localhost; the workspace link in team e-mails starts with public_base_url.
@@ -203,7 +207,7 @@ def load() -> Settings:
         outbox_shards=_shards("OUTBOX_SHARDS", 4),
         rate_limits=_env("RATE_LIMITS", "repayment_create=30/3600,repayment_verify=10/300,kb_feedback=30/3600,"
                                            "case_open=10/3600,receipt_verify=30/300,kb_signal=120/3600,"
-                                           "web_sign_in=10/300"),
+                                           "web_sign_in=10/300,attachment_upload=60/3600"),
         aws_connect_timeout_seconds=_float("AWS_CONNECT_TIMEOUT_SECONDS", 1.0),
         aws_read_timeout_seconds=_float("AWS_READ_TIMEOUT_SECONDS", 2.0),
         aws_max_attempts=_int("AWS_MAX_ATTEMPTS", 3),
@@ -243,6 +247,9 @@ def load() -> Settings:
                                                 / "contacts.yaml")),
         escalation_calendar_path=_env("ESCALATION_CALENDAR_PATH", str(CHALICELIB_DIR / "holidays.yaml")),
         step_limit_overrides=_env("STEP_LIMIT_OVERRIDES", ""),
+        attachments_bucket=_env("ATTACHMENTS_BUCKET", f"repaydesk-{stage}-attachments"),
+        attachment_url_seconds=_int("ATTACHMENT_URL_SECONDS", 300),
+        attachment_cors_origins=_env("ATTACHMENT_CORS_ORIGINS", "http://127.0.0.1:*,http://localhost:*"),
         public_base_url=_env("PUBLIC_BASE_URL", "").rstrip("/"),
         sessions_table=_env("SESSIONS_TABLE", f"repaydesk-{stage}-sessions"),
         session_idle_seconds=_int("SESSION_IDLE_SECONDS", 1800),

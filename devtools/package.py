@@ -95,7 +95,50 @@ def infra_resources(cfg) -> tuple[dict, dict]:
                     "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",
                     "Resource": {"Fn::GetAtt": [qid, "Arn"]},
                     "Condition": {"ArnEquals": {"aws:SourceArn": {"Ref": lid}}}}]}}}
+    for bucket in infra.buckets(cfg):
+        lid = logical_id("Bucket", bucket["name"])
+        resources[lid] = bucket_resource(bucket)
+        ids[bucket["name"]] = lid
     return resources, ids
+
+
+# A page on the deployed API's own origin uploads evidence straight to the bucket (presigned POST).
+API_ORIGIN = {"Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}
+
+
+def bucket_resource(bucket: dict) -> dict:
+    """A private bucket: encrypted, public access blocked, TLS only, objects expire, CORS for the pages."""
+    local = ("//127.0.0.1", "//localhost")
+    origins = [o for o in bucket.get("cors_origins", []) if not any(h in o for h in local)] or [API_ORIGIN]
+    return {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": {
+        # Bucket names are global: the account id makes the declared name unique; the functions get it
+        # as ATTACHMENTS_BUCKET (``merge``).
+        "BucketName": {"Fn::Sub": bucket["name"] + "-${AWS::AccountId}"},
+        "BucketEncryption": {"ServerSideEncryptionConfiguration": [
+            {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}]},
+        "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "IgnorePublicAcls": True,
+                                           "BlockPublicPolicy": True, "RestrictPublicBuckets": True},
+        "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+        # The same rules infra/local.py gives moto, in CloudFormation's spelling.
+        "LifecycleConfiguration": {"Rules": [{"Id": "expire-evidence", "Status": "Enabled",
+                                              "ExpirationInDays": bucket["expire_days"],
+                                              "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}]},
+        "CorsConfiguration": {"CorsRules": [{"AllowedOrigins": origins, "AllowedMethods": ["POST", "GET"],
+                                             "AllowedHeaders": ["*"], "ExposedHeaders": ["ETag", "Location"],
+                                             "MaxAge": 600}]}}}
+
+
+def bucket_policies(ids: dict) -> dict:
+    """Every bucket refuses plain-HTTP requests."""
+    resources = {}
+    for lid in ids.values():
+        if lid.startswith("Bucket"):
+            resources[f"{lid}Policy"] = {"Type": "AWS::S3::BucketPolicy", "Properties": {
+                "Bucket": {"Ref": lid}, "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                    "Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                    "Resource": [_arn(lid), {"Fn::Sub": "${" + lid + ".Arn}/*"}],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}}}
+    return resources
 
 
 def cognito_resources() -> dict:
@@ -147,6 +190,12 @@ def data_policy(cfg, ids: dict, kinds: dict[str, list[str]]) -> dict:
         {"Sid": "SmsToPhones", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": "*",
          "Condition": {"Null": {"sns:Protocol": "true"}}},
     ]
+    buckets = [lid for lid in ids.values() if lid.startswith("Bucket")]
+    if buckets:  # presigned POST (upload) and GET (download) are signed with these rights; listing by prefix
+        statements.append({"Sid": "AttachmentObjects", "Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"],
+                           "Resource": [{"Fn::Sub": "${" + b + ".Arn}/cases/*"} for b in buckets]})
+        statements.append({"Sid": "AttachmentListing", "Effect": "Allow", "Action": ["s3:ListBucket"],
+                           "Resource": [_arn(b) for b in buckets]})
     if topics:
         statements.append({"Sid": "TeamTopics", "Effect": "Allow", "Action": ["sns:Publish"],
                            "Resource": [{"Ref": t} for t in topics]})
@@ -156,6 +205,7 @@ def data_policy(cfg, ids: dict, kinds: dict[str, list[str]]) -> dict:
 def merge(template: dict, cfg) -> dict:
     resources, ids = infra_resources(cfg)
     resources.update(cognito_resources())
+    resources.update(bucket_policies(ids))
     template["Resources"].update(resources)
     logs_only = {"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
@@ -165,6 +215,8 @@ def merge(template: dict, cfg) -> dict:
             props = resource["Properties"]
             env = props.setdefault("Environment", {}).setdefault("Variables", {})
             env.update({"USER_POOL_ID": {"Ref": "UserPool"}, "USER_POOL_CLIENT_ID": {"Ref": "UserPoolClient"}})
+            if cfg.attachments_bucket in ids:
+                env["ATTACHMENTS_BUCKET"] = {"Ref": ids[cfg.attachments_bucket]}
             for event in (props.get("Events") or {}).values():
                 if event["Type"] == "SQS":  # depend on the queue we create, not on its name
                     queue_name = event["Properties"]["Queue"]["Fn::Sub"].rsplit(":", 1)[-1]

@@ -10,6 +10,8 @@ Shapes:
   an optional ``"ttl": "<attribute>"``.
 - queue: ``{"name": str, "visibility_timeout": int, "dlq": bool, "max_receive": int}``.
 - topic: ``{"name": str, "queues": [queue names subscribed with raw delivery]}``.
+- bucket: ``{"name": str, "cors_origins": [page origins that may POST a form to it],
+  "expire_days": int}`` — always private, encrypted, public access blocked (see devtools/package.py).
 """
 from __future__ import annotations
 
@@ -37,6 +39,10 @@ def queues(cfg) -> list[dict]:
 
 def topics(cfg) -> list[dict]:
     return [t for m in _modules() for t in getattr(m, "topics", lambda c: [])(cfg)]
+
+
+def buckets(cfg) -> list[dict]:
+    return [b for m in _modules() for b in getattr(m, "buckets", lambda c: [])(cfg)]
 
 
 def table(name: str, *, gsis: list[tuple[str, str, str]] = (), ttl: str | None = None) -> dict:

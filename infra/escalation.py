@@ -8,6 +8,9 @@ Access patterns (no Scan anywhere):
                                                  every shard (QUEUE_SHARDS, crc32 of the ref; shard 0 unsuffixed),
                                                  merged by queue_sk; the cursor is the last queue_sk shown
 - the sweep's due work                  Query    GSI due     (due_pk=DUE#<shard>, due_sk <= now)
+
+Evidence attachments live in their own private bucket, under ``cases/<ref>/<attachment id>/<file name>``:
+a case's attachments are a ListObjectsV2 of its prefix (no table item, no Scan).
 """
 from chalicelib.escalation import steps
 from infra import table
@@ -28,3 +31,12 @@ def queues(cfg):
 def topics(cfg):
     return [{"name": step.topic(cfg), "queues": [step.queue(cfg)]}
             for step in steps.STEPS]
+
+
+# Evidence is kept two years (a complaint or a court case can take that long), then S3 deletes it.
+ATTACHMENT_EXPIRE_DAYS = 730
+
+
+def buckets(cfg):
+    origins = [o.strip() for o in cfg.attachment_cors_origins.split(",") if o.strip()]
+    return [{"name": cfg.attachments_bucket, "cors_origins": origins, "expire_days": ATTACHMENT_EXPIRE_DAYS}]

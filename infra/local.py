@@ -21,6 +21,7 @@ class UserPool:
 def create_all(cfg) -> UserPool:
     create_tables(cfg)
     create_queues_and_topics(cfg)
+    create_buckets(cfg)
     aws.client("ses").verify_email_identity(EmailAddress=cfg.sender_email)
     return create_user_pool(cfg)
 
@@ -56,6 +57,36 @@ def create_queues_and_topics(cfg) -> None:
         for queue_name in topic.get("queues", []):
             sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arns[queue_name],
                           Attributes={"RawMessageDelivery": "true"})
+
+
+def bucket_cors(origins: list[str]) -> dict:
+    """The CORS rules a page needs to POST its presigned form to the bucket (and read the answer)."""
+    return {"CORSRules": [{"AllowedOrigins": list(origins), "AllowedMethods": ["POST", "GET"],
+                           "AllowedHeaders": ["*"], "ExposeHeaders": ["ETag", "Location"], "MaxAgeSeconds": 600}]}
+
+
+def lifecycle(expire_days: int) -> dict:
+    return {"Rules": [{"ID": "expire-evidence", "Status": "Enabled", "Filter": {"Prefix": ""},
+                       "Expiration": {"Days": expire_days},
+                       "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}]}
+
+
+def create_buckets(cfg) -> None:
+    s3 = aws.client("s3")
+    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    for bucket in infra.buckets(cfg):
+        if bucket["name"] not in existing:
+            s3.create_bucket(Bucket=bucket["name"],
+                             CreateBucketConfiguration={"LocationConstraint": cfg.region})
+        s3.put_public_access_block(Bucket=bucket["name"], PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True})
+        s3.put_bucket_encryption(Bucket=bucket["name"], ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+        s3.put_bucket_lifecycle_configuration(Bucket=bucket["name"],
+                                              LifecycleConfiguration=lifecycle(bucket["expire_days"]))
+        if bucket.get("cors_origins"):
+            s3.put_bucket_cors(Bucket=bucket["name"], CORSConfiguration=bucket_cors(bucket["cors_origins"]))
 
 
 def create_user_pool(cfg) -> UserPool:

@@ -26,7 +26,7 @@ def aws(monkeypatch):
     """A fresh moto account with every declared resource and the Cognito pool.
 
     The session's ``local_stack`` (if started) points this process at moto server
-    through ``AWS_ENDPOINT_URL``; a unit test must not, so it is removed for the
+    through ``AWS_ENDPOINT_URL`` (and sets its ``PUBLIC_BASE_URL``); a unit test must not, so they are removed for the
     test and put back afterwards.
     """
     from moto import mock_aws
@@ -43,6 +43,7 @@ def aws(monkeypatch):
         clock.reset()
 
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)  # a started local stack set its own http://127.0.0.1 one
     with mock_aws():
         fresh()
         pool = local.create_all(config.settings())

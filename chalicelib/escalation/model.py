@@ -81,6 +81,7 @@ class Case:
     resolved_at: str | None = None
     reopen_until: str | None = None
     frozen: bool = False                  # account_security: repayments frozen for this case
+    csat: dict | None = None              # the owner's satisfaction: {"rating" 1–5, "comment"?, "at"}; set once
     timeline: tuple[dict, ...] = field(default_factory=tuple)
 
     @property
@@ -132,7 +133,7 @@ def open_case(*, case_id: str, user_id: str, username: str, category: str, descr
     case = Case(case_id=case_id, user_id=user_id, username=username, category=category,
                 description=description, repayment_id=repayment_id, priority=step_defs.PRIORITY[category],
                 step=start, status="open", created_at=iso(now), version=0)
-    reason = "账户安全案件直接转高级客服处理" if case.security else ""
+    reason = "账户安全工单直接转高级客服处理" if case.security else ""
     entry = _entry(now, "created", "user", reason=reason, to_step=start)
     return dataclasses.replace(case, version=1, timeline=(entry,), **_arrival(case, start, now, clocks),
                                frozen=case.security)
@@ -164,12 +165,12 @@ def escalate(case: Case, now: dt.datetime, *, clocks: hours.Clocks, actor: str, 
     lapsed, so no team is skipped; staff (and the sweep) escalate at will.
     """
     if case.status == "closed":
-        raise RuleViolation("案件已关闭，无法升级。如有新问题请新建案件。", "case_closed")
+        raise RuleViolation("工单已关闭，无法升级。如有新问题请新建工单。", "case_closed")
     if case.status == "resolved" and actor == "user" and not within_reopen_window(case, now):
-        raise RuleViolation("已超过 7 天的重新打开期限，请新建案件。", "reopen_window_passed")
+        raise RuleViolation("已超过 7 天的重新打开期限，请新建工单。", "reopen_window_passed")
     following = step_defs.next_step(case.step)
     if following is None:
-        raise RuleViolation("案件已处于最后一步（法律与监管指引），无法继续升级。", "final_step")
+        raise RuleViolation("工单已处于最后一步（法律与监管指引），无法继续升级。", "final_step")
     if actor == "user" and not answered_at_step(case) and not lapsed(case, now):
         raise RuleViolation(f"「{case.step_def.title}」还没有答复您。请等待答复后再申请升级；"
                             "如到答复时限仍未答复，您也可以申请升级（系统届时也会自动升级）。",
@@ -200,7 +201,7 @@ def warn(case: Case, now: dt.datetime) -> Case:
 
 def assign(case: Case, now: dt.datetime, *, assignee: str, by: str) -> Case:
     if case.status == "closed":
-        raise RuleViolation("案件已关闭。", "case_closed")
+        raise RuleViolation("工单已关闭。", "case_closed")
     entry = _entry(now, "assigned", "support", reason=f"分配给 {assignee}", from_step=case.step,
                    to_step=case.step, by=by)
     return _with(case, entry, assignee=assignee)
@@ -222,7 +223,7 @@ def reply(case: Case, now: dt.datetime, *, clocks: hours.Clocks, by: str, await_
     answers); a holding reply ("正在核查") meets the limit and starts a fresh one.
     """
     if case.status in ("resolved", "closed"):
-        raise RuleViolation("案件已解决或关闭，无法回复。", "case_not_open")
+        raise RuleViolation("工单已解决或关闭，无法回复。", "case_not_open")
     changes: dict = {"responded": True}
     if case.status == "waiting_user":
         event, reason = "replied", "客服已补充答复，继续等待用户回复"
@@ -242,7 +243,7 @@ def reply(case: Case, now: dt.datetime, *, clocks: hours.Clocks, by: str, await_
 def user_message(case: Case, now: dt.datetime, clocks: hours.Clocks) -> Case:
     """The user adds information; a paused clock resumes with the time that was left."""
     if case.status in ("resolved", "closed"):
-        raise RuleViolation("案件已解决或关闭；如问题未解决，请重新打开案件。", "case_not_open")
+        raise RuleViolation("工单已解决或关闭；如问题未解决，请重新打开工单。", "case_not_open")
     if case.status != "waiting_user":
         entry = _entry(now, "user_message", "user", reason="用户补充了信息", from_step=case.step, to_step=case.step)
         return _with(case, entry)
@@ -257,7 +258,7 @@ def user_message(case: Case, now: dt.datetime, clocks: hours.Clocks) -> Case:
 
 def resolve(case: Case, now: dt.datetime, *, by: str, summary: str) -> Case:
     if case.status in ("resolved", "closed"):
-        raise RuleViolation("案件已解决或关闭。", "case_not_open")
+        raise RuleViolation("工单已解决或关闭。", "case_not_open")
     entry = _entry(now, "resolved", "support", reason=summary, from_step=case.step, to_step=case.step, by=by)
     return _with(case, entry, status="resolved", responded=True, deadline=None, warn_at=None,
                  clock_started_at=None, resolved_at=iso(now), reopen_until=iso(now + step_defs.REOPEN_WINDOW))
@@ -267,18 +268,40 @@ def within_reopen_window(case: Case, now: dt.datetime) -> bool:
     return case.status == "resolved" and bool(case.reopen_until) and now <= parse(case.reopen_until)
 
 
-def confirm(case: Case, now: dt.datetime) -> Case:
+CSAT_RATINGS = range(1, 6)
+
+
+def _csat(rating: int, comment: str | None, now: dt.datetime) -> dict:
+    if rating not in CSAT_RATINGS:
+        raise ValueError(rating)
+    return {"rating": rating, "comment": comment or None, "at": iso(now)}
+
+
+def confirm(case: Case, now: dt.datetime, *, rating: int | None = None, comment: str | None = None) -> Case:
+    """The owner confirms it is solved (closed), optionally rating the service 1–5 with a comment."""
     if case.status != "resolved":
-        raise RuleViolation("只有已解决的案件可以确认。", "case_not_resolved")
-    entry = _entry(now, "confirmed", "user", reason="用户确认问题已解决", from_step=case.step, to_step=case.step)
-    return _with(case, entry, status="closed", reopen_until=None)
+        raise RuleViolation("只有已解决的工单可以确认。", "case_not_resolved")
+    reason = "用户确认问题已解决" + (f"（满意度 {rating}/5）" if rating is not None else "")
+    entry = _entry(now, "confirmed", "user", reason=reason, from_step=case.step, to_step=case.step)
+    changes = {"csat": _csat(rating, comment, now)} if rating is not None else {}
+    return _with(case, entry, status="closed", reopen_until=None, **changes)
+
+
+def rate(case: Case, now: dt.datetime, *, rating: int, comment: str | None = None) -> Case:
+    """A closed case the owner has not rated yet (confirmed without a rating, or closed by the sweep)."""
+    if case.status != "closed":
+        raise RuleViolation("工单关闭后才能评价；已解决的工单请在确认时评价。", "case_not_closed")
+    if case.csat is not None:
+        raise RuleViolation("您已经评价过这个工单了。", "already_rated")
+    entry = _entry(now, "rated", "user", reason=f"满意度 {rating}/5", from_step=case.step, to_step=case.step)
+    return _with(case, entry, csat=_csat(rating, comment, now))
 
 
 def reopen(case: Case, now: dt.datetime, *, clocks: hours.Clocks, reason: str) -> Case:
     if case.status != "resolved":
-        raise RuleViolation("只有已解决的案件可以重新打开。", "case_not_resolved")
+        raise RuleViolation("只有已解决的工单可以重新打开。", "case_not_resolved")
     if not within_reopen_window(case, now):
-        raise RuleViolation("已超过 7 天的重新打开期限，请新建案件。", "reopen_window_passed")
+        raise RuleViolation("已超过 7 天的重新打开期限，请新建工单。", "reopen_window_passed")
     entry = _entry(now, "reopened", "user", reason=reason, from_step=case.step, to_step=case.step)
     return _with(case, entry, **_arrival(case, case.step, now, clocks))
 
@@ -286,7 +309,7 @@ def reopen(case: Case, now: dt.datetime, *, clocks: hours.Clocks, reason: str) -
 def autoclose(case: Case, now: dt.datetime) -> Case:
     if case.status != "resolved" or within_reopen_window(case, now):
         raise RuleViolation("未到自动关闭时间。", "not_due")
-    entry = _entry(now, "closed", "system", reason="7 天内未重新打开，案件自动关闭", from_step=case.step,
+    entry = _entry(now, "closed", "system", reason="7 天内未重新打开，工单自动关闭", from_step=case.step,
                    to_step=case.step)
     return _with(case, entry, status="closed", reopen_until=None)
 

@@ -41,6 +41,7 @@ def _context(case: Case, event: str, cfg: Settings, **extra) -> dict:
             "deadline_local": local_time(case.deadline, cfg.time_zone),
             "reopen_until_local": local_time(case.reopen_until, cfg.time_zone),
             "time_zone": cfg.time_zone, "hotline": cfg.security_hotline, "security": False,
+            "case_url": f"{cfg.public_base_url}/help/cases/{case.case_id}",
             "workspace_url": workspace_url(case, cfg),
             "reason": "", **extra}
 

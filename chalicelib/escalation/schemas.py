@@ -65,6 +65,26 @@ class Empty(_Body):
     pass
 
 
+class Confirm(_Body):
+    """Confirm it is solved, rating the service (1 very dissatisfied … 5 very satisfied)."""
+    rating: int = Field(ge=1, le=5, description="满意度 1–5")
+    comment: Optional[str] = Field(default=None, max_length=500, description="可选的评价内容")
+
+
+class AttachmentRequest(_Body):
+    """The file the owner is about to upload (checked again by S3 against the form's policy)."""
+    filename: str = Field(min_length=1, max_length=200)
+    content_type: str = Field(min_length=1, max_length=100, description="image/png, image/jpeg, image/webp "
+                                                                         "or application/pdf")
+    size: int = Field(ge=1, description="bytes; at most 10 MB")
+
+
+class MessagesQuery(ApiModel):
+    model_config = ConfigDict(extra="forbid")
+    after: Optional[str] = Field(default=None, min_length=1, max_length=200,
+                                 description="the cursor of the last answer: only newer messages")
+
+
 class SuggestionQuery(ApiModel):
     model_config = ConfigDict(extra="forbid")
     q: str = Field(min_length=1, max_length=200)
@@ -113,6 +133,54 @@ class LegalGuidance(ApiModel):
     export_html: str
 
 
+class Satisfaction(ApiModel):
+    """The owner's rating when confirming (or later, once)."""
+    rating: int
+    comment: Optional[str] = None
+    at: str
+
+
+class AttachmentInfo(ApiModel):
+    """Evidence the owner uploaded (image or PDF)."""
+    attachment_id: str
+    filename: str
+    content_type: str
+    size: int
+    uploaded_at: str
+
+
+class Attachment(AttachmentInfo):
+    download_url: str = Field(description="presigned GET (Content-Disposition: attachment), valid a few minutes")
+    download_expires_at: str
+
+
+class AttachmentList(ApiModel):
+    """A case's evidence attachments, oldest first."""
+    case_id: str
+    items: list[Attachment]
+    max_bytes: int
+    content_types: list[str]
+
+
+class AttachmentUpload(ApiModel):
+    """A presigned POST: send ``fields`` and then the file (field ``file``) as multipart/form-data to ``url``."""
+    attachment_id: str
+    url: str
+    fields: dict[str, str]
+    max_bytes: int
+    expires_at: str
+
+
+class NewMessages(ApiModel):
+    """Conversation entries after the cursor (poll with ``after=<cursor>``)."""
+    case_id: str
+    items: list["ConversationEntry"]
+    cursor: Optional[str]
+    status: Literal["open", "waiting_user", "resolved", "closed"]
+    status_title: str
+    version: int
+
+
 class CaseView(ApiModel):
     """The case as its owner (or staff) sees it."""
     case_id: str
@@ -137,6 +205,7 @@ class CaseView(ApiModel):
     timeline: list[TimelineEntry]
     conversation: list[ConversationEntry]
     legal_guidance: Optional[LegalGuidance]
+    satisfaction: Optional[Satisfaction] = None
     # staff only
     assignee: Optional[str] = None
     user_id: Optional[str] = None
@@ -211,3 +280,5 @@ class CaseExport(ApiModel):
     conversation: list[ConversationEntry]
     legal_routes: list[LegalRoute]
     evidence_to_keep: list[str]
+    satisfaction: Optional[Satisfaction] = None
+    attachments: list[AttachmentInfo] = []

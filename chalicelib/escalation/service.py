@@ -17,17 +17,17 @@ import json
 import math
 import re
 
-from chalicelib import aws, domain, idempotency, outbox
+from chalicelib import aws, clock, domain, idempotency, outbox
 from chalicelib.actor import SENIOR_SUPPORT, Actor
 from chalicelib.clock import isoformat
 from chalicelib.context import Context
-from chalicelib.escalation import hours, model, notifications, schemas, steps as step_defs, store
+from chalicelib.escalation import attachments, hours, model, notifications, schemas, steps as step_defs, store
 from chalicelib.escalation.model import Case, RuleViolation
 from chalicelib.logs import logger, metric, user_hash
 from chalicelib.models import as_body
 
 _REFERENCE = re.compile(model.REFERENCE_PATTERN)
-NOT_FOUND = "找不到该案件（编号有误，或不是您的案件）。"
+NOT_FOUND = "找不到该工单（编号有误，或不是您的工单）。"
 
 
 # ---------------------------------------------------------------- helpers
@@ -52,7 +52,7 @@ def _load_own(actor: Actor, case_id: str) -> Case:
     case = _load(case_id)
     if case.user_id != actor.user_id:
         if actor.is_staff:
-            raise domain.NotAllowed("只有提交案件的用户本人可以进行此操作。", code="owner_only")
+            raise domain.NotAllowed("只有提交工单的用户本人可以进行此操作。", code="owner_only")
         raise domain.Missing(NOT_FOUND, code="case_not_found")
     return case
 
@@ -66,7 +66,7 @@ def _require_step_role(actor: Actor, case: Case) -> None:
     """Frontline agents act on frontline cases; later steps need senior-support."""
     _require_staff(actor)
     if case.step_def.role == SENIOR_SUPPORT and not actor.has_role(SENIOR_SUPPORT):
-        raise domain.NotAllowed(f"案件处于「{case.step_def.title}」，需要高级客服（senior-support）处理。",
+        raise domain.NotAllowed(f"工单处于「{case.step_def.title}」，需要高级客服（senior-support）处理。",
                                code="forbidden_role")
 
 
@@ -133,7 +133,7 @@ def _apply(ctx: Context, case: Case, change, messages=lambda new: [], extra=(), 
     try:
         _commit(case, new, messages(new), elements)
     except store.VersionConflict:
-        raise domain.Conflicting("案件状态刚刚发生了变化，请刷新后重试。", code="version_conflict") from None
+        raise domain.Conflicting("工单状态刚刚发生了变化，请刷新后重试。", code="version_conflict") from None
     except store.ElementFailed:  # the key's claim lapsed and another request holds it now
         raise WORDING.in_progress_error() from None
     return new, view, bool(answer)
@@ -153,7 +153,7 @@ def suggestions(q: str) -> schemas.Suggestions:
     try:
         from chalicelib.search import service as search_service
     except ImportError:
-        raise domain.Busy("知识库搜索暂不可用，您仍可直接提交案件。", code="kb_unavailable") from None
+        raise domain.Busy("知识库搜索暂不可用，您仍可直接提交工单。", code="kb_unavailable") from None
     found = search_service.search(q, limit=5)
     items = [schemas.Suggestion(id=hit.slug, title=hit.title, snippet=hit.snippet,
                                 url=f"/help/articles/{hit.slug}") for hit in found.results[:5]]
@@ -201,7 +201,7 @@ def _open_case(actor: Actor, ctx: Context, category: str, description: str, repa
                                           "user": user_hash(actor.user_id)})
         metric("CaseOpened", category=category)
         return _outcome(view, bool(answer), 201)
-    raise domain.Busy("暂时无法生成案件编号，请稍后重试。", code="reference_exhausted")
+    raise domain.Busy("暂时无法生成工单编号，请稍后重试。", code="reference_exhausted")
 
 
 def _freeze(user_id: str, case_id: str) -> None:
@@ -262,12 +262,149 @@ def add_user_message(actor: Actor, ctx: Context, case_id: str, message: str,
     return _once(actor, idempotency_key, "case_message", {"case_id": case_id, "message": message}, action)
 
 
-def confirm(actor: Actor, ctx: Context, case_id: str, idempotency_key: str | None = None) -> idempotency.Outcome:
+def _comment(comment: str | None) -> str | None:
+    return (comment or "").strip() or None
+
+
+def confirm(actor: Actor, ctx: Context, case_id: str, idempotency_key: str | None = None, *,
+            rating: int | None = None, comment: str | None = None) -> idempotency.Outcome:
+    """The owner confirms it is solved; with a 1–5 rating (and comment) stored on the case in the same write."""
+    comment = _comment(comment) if rating is not None else None
+    payload = {"case_id": case_id, **({"rating": rating, "comment": comment} if rating is not None else {})}
+
     def action(claim: idempotency.Claim | None) -> idempotency.Outcome:
         case = _load_own(actor, case_id)
-        _, view, recorded = _apply(ctx, case, lambda c: model.confirm(c, ctx.now), staff=False, claim=claim)
+        _, view, recorded = _apply(ctx, case, lambda c: model.confirm(c, ctx.now, rating=rating, comment=comment),
+                                   staff=False, claim=claim)
+        if rating is not None:
+            metric("CaseSatisfaction", rating=str(rating))
         return _outcome(view, recorded)
-    return _once(actor, idempotency_key, "case_confirm", {"case_id": case_id}, action)
+    return _once(actor, idempotency_key, "case_confirm", payload, action)
+
+
+def rate(actor: Actor, ctx: Context, case_id: str, rating: int, comment: str | None) -> schemas.CaseView:
+    """Rate a closed case once (confirmed without a rating, or closed by the sweep)."""
+    case = _load_own(actor, case_id)
+    view = _apply(ctx, case, lambda c: model.rate(c, ctx.now, rating=rating, comment=_comment(comment)),
+                  staff=False)[1]
+    metric("CaseSatisfaction", rating=str(rating))
+    return view
+
+
+def messages_since(actor: Actor, ctx: Context, case_id: str, after: str | None) -> schemas.NewMessages:
+    """The owner's conversation after a cursor (a page polls this while it is open): one GetItem, one Query."""
+    case = _load_own(actor, case_id)
+    try:
+        items = store.conversation_after(case.case_id, after)
+    except store.BadCursor:
+        raise domain.Invalid("after 无效，请不带 after 重新获取。", code="invalid_cursor", field="after") from None
+    return schemas.NewMessages(
+        case_id=case.case_id, cursor=items[-1]["cursor"] if items else after, status=case.status,
+        status_title=model.STATUS_TITLES[case.status], version=case.version,
+        items=[schemas.ConversationEntry(at=m["at"], author=m["author"], text=m["text"]) for m in items])
+
+
+def my_cases_page(actor: Actor, *, limit: int, cursor: str | None) -> tuple[list[Case], str | None]:
+    """A page of the caller's cases, newest first (the 「我的工单」 page)."""
+    try:
+        return store.user_page(actor.user_id, limit=limit, cursor=cursor)
+    except store.BadCursor:
+        raise domain.Invalid("cursor 无效，请从第一页重新开始。", code="invalid_cursor", field="cursor") from None
+
+
+def owner_page(actor: Actor, ctx: Context, case_id: str) -> tuple[schemas.CaseView, dict]:
+    """The owner's case for 「我的工单」: the view, what the owner can do now, and the conversation cursor."""
+    case = _load_own(actor, case_id)
+    view = case_view(ctx, case, staff=False)
+    following = step_defs.next_step(case.step)
+    answered = model.answered_at_step(case) or model.lapsed(case, ctx.now)
+    can_escalate = following is not None and case.status in ("open", "waiting_user", "resolved") and (
+        answered if case.status != "resolved" else model.within_reopen_window(case, ctx.now))
+    hint = ""
+    if following is not None and case.status in ("open", "waiting_user") and not answered:
+        hint = (f"「{case.step_def.title}」答复后，如果问题仍未解决，您可以申请升级至「{following.title}」；"
+                f"如到 {notifications.local_time(case.deadline, ctx.settings.time_zone)} 仍未答复，系统会自动升级。")
+    messages = store.conversation_after(case.case_id, None, limit=1000)
+    actions = {
+        "reply": case.status in ("open", "waiting_user"),
+        "confirm": case.status == "resolved",
+        "reopen": model.within_reopen_window(case, ctx.now),
+        "rate": case.status == "closed" and case.csat is None,
+        "escalate": can_escalate, "escalate_hint": hint,
+        "next_step": following.title if following else None,
+        "upload": case.status != "closed",
+        "cursor": messages[-1]["cursor"] if messages else "",
+    }
+    return view, actions
+
+
+def deflected(query: str, slug: str, ctx: Context) -> None:
+    """A suggested article opened from the new-工单 form instead of submitting it: counted per day and
+    article (no user, no text), and a click signal for search (``record_signal`` drops personal text)."""
+    from chalicelib.search import service as search_service
+    if not search_service.get_article(slug):
+        return
+    store.count_deflection(clock.local_now(ctx.settings.time_zone).date().isoformat(), slug, "opened")
+    search_service.record_signal(query[:200], slug, "click")
+    metric("CaseDeflected")
+
+
+def not_deflected(query: str, slugs: list[str], ctx: Context) -> None:
+    """The user came back from those articles and opened a 工单 after all: not a deflection."""
+    from chalicelib.search import service as search_service
+    day = clock.local_now(ctx.settings.time_zone).date().isoformat()
+    for slug in dict.fromkeys(slugs[:5]):
+        if search_service.get_article(slug):
+            store.count_deflection(day, slug, "returned")
+            search_service.record_signal(query[:200], slug, "case")
+
+
+# ---------------------------------------------------------------- evidence attachments (S3)
+def attachment_upload(actor: Actor, ctx: Context, case_id: str, filename: str, content_type: str,
+                      size: int) -> schemas.AttachmentUpload:
+    """A presigned POST for one file, for the owner's own case only; S3 enforces the same type and size."""
+    case = _load_own(actor, case_id)
+    if content_type not in attachments.TYPES:
+        raise domain.Invalid("只能上传 PNG、JPEG、WebP 图片或 PDF 文件。", code="attachment_type", field="content_type")
+    if size > attachments.MAX_BYTES:
+        raise domain.Invalid(f"文件不能超过 {attachments.MAX_BYTES // (1024 * 1024)} MB。", code="attachment_too_large",
+                             field="size")
+    if case.status == "closed":
+        raise domain.Conflicting("工单已关闭，不能再上传附件。如有新的问题，请新建工单。", code="case_closed")
+    if len(attachments.list_case(case.case_id)) >= attachments.MAX_PER_CASE:
+        raise domain.Conflicting(f"每个工单最多上传 {attachments.MAX_PER_CASE} 个附件。", code="too_many_attachments")
+    attachment_id = attachments.new_id(ctx.now)
+    url, fields, expires = attachments.presigned_post(
+        case.case_id, attachment_id, attachments.safe_filename(filename, content_type), content_type,
+        attachments.MAX_BYTES, ctx.now)
+    logger.info("attachment upload granted", extra={"case_id": case.case_id, "content_type": content_type})
+    return schemas.AttachmentUpload(attachment_id=attachment_id, url=url, fields=fields,
+                                    max_bytes=attachments.MAX_BYTES, expires_at=expires)
+
+
+def _attachment_info(stored: attachments.Stored) -> dict:
+    return dict(attachment_id=stored.attachment_id, filename=stored.filename, content_type=stored.content_type,
+                size=stored.size, uploaded_at=stored.uploaded_at)
+
+
+def list_attachments(actor: Actor, ctx: Context, case_id: str) -> schemas.AttachmentList:
+    """The owner's or staff's view of a case's evidence, each with a short-lived download link."""
+    case = _load_visible(actor, case_id)
+    items = []
+    for stored in attachments.list_case(case.case_id):
+        url, expires = attachments.download_url(stored, ctx.now)
+        items.append(schemas.Attachment(**_attachment_info(stored), download_url=url, download_expires_at=expires))
+    return schemas.AttachmentList(case_id=case.case_id, items=items, max_bytes=attachments.MAX_BYTES,
+                                  content_types=list(attachments.TYPES))
+
+
+def attachment_download(actor: Actor, ctx: Context, case_id: str, attachment_id: str) -> str:
+    """A presigned GET for one attachment (owner or staff); someone else's case or a wrong id: 404."""
+    case = _load_visible(actor, case_id)
+    stored = attachments.find(case.case_id, attachment_id)
+    if stored is None:
+        raise domain.Missing("找不到这个附件。", code="attachment_not_found")
+    return attachments.download_url(stored, ctx.now)[0]
 
 
 def reopen(actor: Actor, ctx: Context, case_id: str, reason: str,
@@ -425,23 +562,23 @@ def what_next(case: Case, time_zone: str) -> str:
     following = step_defs.next_step(case.step)
     deadline = notifications.local_time(case.deadline, time_zone)
     if case.status == "closed":
-        return "案件已关闭。如有新的问题，请新建案件。"
+        return "工单已关闭。如有新的问题，请新建工单。"
     if case.status == "resolved":
         until = notifications.local_time(case.reopen_until, time_zone)
-        return (f"客服已将案件标记为已解决。请确认问题是否解决；如未解决，您可以在 {until} 前重新打开"
-                f"（回到「{step.title}」），逾期案件将自动关闭。")
+        return (f"客服已将工单标记为已解决。请确认问题是否解决；如未解决，您可以在 {until} 前重新打开"
+                f"（回到「{step.title}」），逾期工单将自动关闭。")
     if case.status == "waiting_user":
         text = "客服已答复，正在等待您的回复，处理时限暂停计时；您回复后继续计时。"
         if following:
             text += f"如果答复没有解决问题，您可以申请升级至「{following.title}」。"
         return text
     if step.final:
-        return (f"案件已进入最后一步「{step.title}」：负责团队将在 {deadline} 前联系您。"
-                "您也可以通过下方的监管投诉和法律途径维护权益，并导出案件记录作为证据。")
+        return (f"工单已进入最后一步「{step.title}」：负责团队将在 {deadline} 前联系您。"
+                "您也可以通过下方的监管投诉和法律途径维护权益，并导出工单记录作为证据。")
     clock_kind = "（全天候计时）" if case.security else "（按工作时间计时）"
     text = f"「{step.title}」将在 {deadline} 前答复您{clock_kind}。"
     if following:
-        text += f"如届时仍未答复，案件将自动升级至「{following.title}」；如答复未解决问题，您也可以随时申请升级。"
+        text += f"如届时仍未答复，工单将自动升级至「{following.title}」；如答复未解决问题，您也可以随时申请升级。"
     return text
 
 
@@ -467,6 +604,13 @@ def _legal(case: Case) -> schemas.LegalGuidance:
                                  export_html=f"/support/cases/{case.case_id}/export.html")
 
 
+def _satisfaction(case: Case) -> schemas.Satisfaction | None:
+    """Every field set (a rating without a comment is stored without the attribute)."""
+    if not case.csat:
+        return None
+    return schemas.Satisfaction(rating=case.csat["rating"], comment=case.csat.get("comment"), at=case.csat["at"])
+
+
 def case_view(ctx: Context, case: Case, *, staff: bool, added: tuple[dict, ...] = ()) -> schemas.CaseView:
     tz = ctx.settings.time_zone
     view = dict(
@@ -480,6 +624,7 @@ def case_view(ctx: Context, case: Case, *, staff: bool, added: tuple[dict, ...] 
         what_next=what_next(case, tz), created_at=case.created_at, version=case.version,
         timeline=_timeline(case, staff=staff), conversation=_conversation(case, added),
         legal_guidance=_legal(case) if case.step_def.final else None,
+        satisfaction=_satisfaction(case),
     )
     if staff:
         view.update(assignee=case.assignee, user_id=case.user_id, warn_at=case.warn_at,
@@ -499,14 +644,16 @@ def export(actor: Actor, ctx: Context, case_id: str) -> schemas.CaseExport:
         status_title=model.STATUS_TITLES[case.status], timeline=_timeline(case, staff=False),
         conversation=_conversation(case), legal_routes=[schemas.LegalRoute(**r) for r in step_defs.LEGAL_ROUTES],
         evidence_to_keep=list(step_defs.EVIDENCE_TO_KEEP),
+        satisfaction=_satisfaction(case),
+        attachments=[schemas.AttachmentInfo(**_attachment_info(s)) for s in attachments.list_case(case.case_id)],
     )
 
 
-EVENT_TITLES = {"created": "案件已受理", "escalated": "案件已升级", "deadline_warning": "已提醒负责团队即将超时",
+EVENT_TITLES = {"created": "工单已受理", "escalated": "工单已升级", "deadline_warning": "已提醒负责团队即将超时",
                 "overdue": "已超时并提醒负责团队", "assigned": "已分配客服", "paused": "客服已答复，等待您回复",
                 "replied": "客服已答复", "resumed": "您已回复，继续计时", "user_message": "您补充了信息",
                 "resolved": "客服已标记解决", "confirmed": "您已确认解决", "reopened": "您已重新打开",
-                "closed": "案件已关闭", "unfrozen": "账户已解除冻结"}
+                "closed": "工单已关闭", "unfrozen": "账户已解除冻结", "rated": "您已评价"}
 
 
 def _html(ctx: Context, template: str, **context) -> str:
@@ -519,13 +666,3 @@ def _html(ctx: Context, template: str, **context) -> str:
 
 def export_html(actor: Actor, ctx: Context, case_id: str) -> str:
     return _html(ctx, "escalation/case_export.html", export=as_body(export(actor, ctx, case_id)))
-
-
-def help_page(actor: Actor, ctx: Context, case_id: str) -> str:
-    """The signed-in user's own case as a help-centre page (staff may view any case)."""
-    from chalicelib.search import contacts
-    case = _load_visible(actor, case_id)
-    book = contacts.directory()
-    return _html(ctx, "escalation/case_page.html", case=as_body(case_view(ctx, case, staff=False)), query="",
-                 hotline=book.hotline("customer_service") or book.hotlines[0],
-                 security_line=contacts.security_hotline())

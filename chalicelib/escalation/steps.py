@@ -52,7 +52,7 @@ STEPS: tuple[Step, ...] = (
          description="负责官方社交媒体和公开反馈渠道的团队跟进您的问题。",
          role="senior-support", limit_hours=18, security_limit_hours=8),
     Step(name="legal_guidance", team="legal", title="法律与监管指引",
-         description="最后一步：我们向您提供监管投诉和法律途径、需保留的证据以及案件导出文件。",
+         description="最后一步：我们向您提供监管投诉和法律途径、需保留的证据以及工单导出文件。",
          role="senior-support", limit_hours=18, security_limit_hours=8, final=True),
 )
 BY_NAME = {step.name: step for step in STEPS}
@@ -87,7 +87,7 @@ LEGAL_ROUTES = (
      "when": "没有仲裁条款或需要司法裁判时，可提起民事诉讼。"},
 )
 EVIDENCE_TO_KEEP = (
-    "本案件编号及导出的案件记录（JSON 与可打印页面）",
+    "本工单编号及导出的工单记录（JSON 与可打印页面）",
     "还款记录、扣款短信和银行流水截图",
     "与客服的聊天记录、通话时间和工单回复",
     "相关合同、协议和费用说明页面截图",

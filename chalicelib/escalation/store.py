@@ -24,6 +24,7 @@ import dataclasses
 import heapq
 import itertools
 import json
+import re
 import secrets
 import zlib
 from decimal import Decimal
@@ -176,10 +177,69 @@ def conversation(case_id: str, kind: str) -> list[dict]:
     return [_plain(i) for i in _query_items(KeyConditionExpression=condition)]
 
 
+_MESSAGE_SK = re.compile(r"^MSG#[0-9T:.\-Z]{10,40}#[0-9a-f]{8}$")
+
+
+def message_cursor(sk: str) -> str:
+    return base64.urlsafe_b64encode(sk.encode()).decode().rstrip("=")
+
+
+def conversation_after(case_id: str, cursor: str | None, limit: int = 100) -> list[dict]:
+    """MSG items after a cursor (exclusive; one handed out earlier), oldest first, each with its
+    ``cursor``. One Query on the case's partition; a cursor that is not ours: ``BadCursor``."""
+    after = None
+    if cursor:
+        try:
+            after = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            raise BadCursor(cursor) from None
+        if not _MESSAGE_SK.match(after):
+            raise BadCursor(cursor)
+    pk = aws.Key("pk").eq(f"CASE#{case_id}")
+    condition = pk & (aws.Key("sk").between(after, "MSG$") if after else aws.Key("sk").begins_with("MSG#"))
+    items = []
+    for item in _query_items(KeyConditionExpression=condition, Limit=limit + 1):
+        if item["sk"] != after:
+            items.append({**_plain(item), "cursor": message_cursor(item["sk"])})
+        if len(items) >= limit:
+            break
+    return items
+
+
+def count_deflection(day: str, slug: str, field: str) -> None:
+    """``DEFLECTION#<day>`` / ``<slug>``: ``opened`` (a suggestion was opened from the new-工单 form) and
+    ``returned`` (the user opened a 工单 after all); counts only, nothing about the user."""
+    if field not in ("opened", "returned"):
+        raise ValueError(field)
+    _table().update_item(Key={"pk": f"DEFLECTION#{day}", "sk": slug}, UpdateExpression="ADD #f :one",
+                         ExpressionAttributeNames={"#f": field}, ExpressionAttributeValues={":one": 1})
+
+
+def deflections(day: str) -> dict[str, dict[str, int]]:
+    """A day's deflection counts per article (one Query)."""
+    items = _query_items(KeyConditionExpression=aws.Key("pk").eq(f"DEFLECTION#{day}"))
+    return {i["sk"]: {"opened": int(i.get("opened", 0)), "returned": int(i.get("returned", 0))} for i in items}
+
+
 def cases_of_user(user_id: str, limit: int = 50) -> list[Case]:
     response = _table().query(IndexName="by_user", KeyConditionExpression=aws.Key("user_pk").eq(f"USER#{user_id}"),
                               ScanIndexForward=False, Limit=limit)
     return [from_item(i) for i in response.get("Items", [])]
+
+
+def user_page(user_id: str, *, limit: int, cursor: str | None) -> tuple[list[Case], str | None]:
+    """One page of a user's cases, newest first (GSI ``by_user``); the cursor is the last ``user_sk`` shown."""
+    condition = aws.Key("user_pk").eq(f"USER#{user_id}")
+    if cursor:
+        after = _decode(cursor).get("user_sk")
+        if not isinstance(after, str) or not after:
+            raise BadCursor(cursor)
+        condition = condition & aws.Key("user_sk").lt(after)
+    items = list(itertools.islice(_query_items(IndexName="by_user", KeyConditionExpression=condition,
+                                               ScanIndexForward=False, Limit=limit + 1), limit + 1))
+    page = items[:limit]
+    more = len(items) > limit
+    return [from_item(i) for i in page], _encode({"user_sk": page[-1]["user_sk"]}) if more else None
 
 
 def queue_page(step: str, *, limit: int, cursor: str | None) -> tuple[list[Case], str | None]:
@@ -225,6 +285,21 @@ def due_cases(until_iso: str, limit: int = 100) -> list[Case]:
 # -- opaque cursors: the step and the last queue_sk shown, base64url JSON, checked on the way back in
 class BadCursor(ValueError):
     pass
+
+
+def _encode(key: dict) -> str:
+    raw = json.dumps(key, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> dict:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise BadCursor(cursor) from None
+    if not isinstance(key, dict):
+        raise BadCursor(cursor)
+    return key
 
 
 def encode_cursor(step: str, after: str) -> str:

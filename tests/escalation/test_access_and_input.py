@@ -4,6 +4,14 @@ import uuid
 import pytest
 
 
+def page_as(api, user, path):
+    """``path`` as the user's browser sees it: the app's WebView exchanges the bearer token for a session."""
+    exchanged = api.post("/help/session", token=user.token, body="{}")
+    assert exchanged.status == 303, exchanged.text
+    cookie = next(c for c in exchanged.headers["set-cookie"] if c.startswith("rd_session=")).split(";")[0]
+    return api.get(path, headers={"Cookie": cookie})
+
+
 def test_a_user_never_reads_or_moves_another_users_case(api, alice, bob, clock, open_case):
     case_id = open_case(alice)["case_id"]
     for method, path, body in (("GET", "", None), ("POST", "/escalate", {"reason": "不是我的"}),
@@ -14,7 +22,7 @@ def test_a_user_never_reads_or_moves_another_users_case(api, alice, bob, clock, 
                                headers={"Idempotency-Key": uuid.uuid4().hex})
         assert response.status == 404, (path, response.text)
         assert response.json["error"]["code"] == "case_not_found"
-    assert api.get(f"/help/cases/{case_id}", token=bob.token).status == 404
+    assert page_as(api, bob, f"/help/cases/{case_id}").status == 404
     assert api.get("/support/cases", token=bob.token).json["items"] == []
 
 
@@ -26,7 +34,8 @@ def test_internal_notes_never_reach_the_user(api, alice, agent, clock, open_case
     for path in ("", "/export", "/export.html"):
         body = api.get(f"/support/cases/{case_id}{path}", token=alice.token).text
         assert secret not in body and '"notes"' not in body
-    assert secret not in api.get(f"/help/cases/{case_id}", token=alice.token).text
+    own_page = page_as(api, alice, f"/help/cases/{case_id}")
+    assert own_page.status == 200 and "您好，正在处理" in own_page.text and secret not in own_page.text
     assert agent.user_id not in api.get(f"/support/cases/{case_id}", token=alice.token).text  # staff ids stay internal
     assert secret in api.get(f"/support/cases/{case_id}", token=agent.token).text
 
@@ -49,9 +58,11 @@ def test_owner_only_actions_are_refused_to_staff(api, alice, agent, clock, open_
 
 def test_every_route_needs_a_token(api, clock):
     for method, path in (("POST", "/support/cases"), ("GET", "/support/cases"), ("GET", "/support/cases/RD-20261124-ABCD"),
-                         ("GET", "/support/queues/frontline"), ("GET", "/support/suggestions?q=x"),
-                         ("GET", "/help/cases/RD-20261124-ABCD")):
+                         ("GET", "/support/queues/frontline"), ("GET", "/support/suggestions?q=x")):
         assert api.request(method, path).status == 401, path
+    # The 工单 page is for a browser: no session → the sign-in page, not the 工单.
+    page = api.get("/help/cases/RD-20261124-ABCD")
+    assert page.status == 303 and page.headers["location"] == "/help/login?next=/help/cases/RD-20261124-ABCD"
 
 
 @pytest.mark.parametrize("body, field", [

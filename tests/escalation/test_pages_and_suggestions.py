@@ -46,12 +46,14 @@ def test_suggestions_map_search_results(api, alice, clock, monkeypatch):
 def test_help_centre_case_page(api, alice, agent, clock, open_case):
     case = open_case(alice, description="还款失败但钱被扣了 <script>alert(1)</script>")
     api.post(f"/support/cases/{case['case_id']}/reply", token=agent.token, json_body={"message": "<b>请稍候</b>"})
-    page = api.get(f"/help/cases/{case['case_id']}", token=alice.token)
+    from tests.escalation.test_access_and_input import page_as
+    page = page_as(api, alice, f"/help/cases/{case['case_id']}")
     assert page.status == 200 and page.headers["content-type"].startswith("text/html")
     html = page.text
     assert case["case_id"] in html and "一线客服" in html and "等待您回复" in html
     assert "&lt;b&gt;请稍候&lt;/b&gt;" in html and "<b>请稍候</b>" not in html  # escaped
-    assert api.get(f"/help/cases/{case['case_id']}").status == 401
+    signed_out = api.get(f"/help/cases/{case['case_id']}")   # a browser without a session: sign in first
+    assert signed_out.status == 303 and signed_out.headers["location"].startswith("/help/login?next=")
 
 
 def test_export_json_and_printable_html(api, alice, lead, clock, open_case):

@@ -1,0 +1,315 @@
+"""「我的工单」: the wallet user's own 工单 in the browser (``/help/cases…``), on the escalation services.
+
+Every page needs the help-door session (``session.require(request, "help")``); every form POST checks
+its CSRF token and answers 303 (post/redirect/get). The service rules are the API's: the same
+``Actor``, the same use cases, so someone else's 工单 is a 404 page here as it is a 404 there. State
+changes carry a per-render ``idempotency_key`` hidden field, so a double-submitted form acts once.
+
+Two small JSON answers serve the pages' scripts (same session; CSRF on the POSTs): suggested articles
+while the new-工单 form is typed, new messages since a cursor while a 工单 page is open, and the
+presigned S3 form for an attachment.
+"""
+from __future__ import annotations
+
+import secrets
+from urllib.parse import quote
+
+import pydantic
+
+from chalicelib import domain, errors, http, ratelimit
+from chalicelib.context import Context
+from chalicelib.escalation import schemas, service as escalation, steps
+from chalicelib.models import as_body
+from chalicelib.web import pages, session
+from chalicelib.web.pages import Reply
+
+DOOR = "help"
+PAGE_SIZE = 10
+ACTIVE_STATUS = {"open": "处理中", "waiting_user": "等待您回复", "resolved": "已解决，待您确认", "closed": "已关闭"}
+
+
+def _key() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def _local(ctx: Context):
+    from chalicelib.escalation import notifications
+    return lambda value: notifications.local_time(value, ctx.settings.time_zone)
+
+
+def _render(template: str, ws: session.WebSession, ctx: Context, status: int = 200, **context) -> Reply:
+    return pages.html(template, status=status, door=DOOR, ws=ws, local_time=_local(ctx),
+                      time_zone=ctx.settings.time_zone, **context)
+
+
+def _posted(request) -> tuple[session.WebSession, dict]:
+    ws = session.require(request, DOOR)
+    form = pages.form(request)
+    session.check_csrf(ws, form)
+    return ws, form
+
+
+def _case_path(case_id: str, anchor: str = "") -> str:
+    return f"/help/cases/{quote(case_id, safe='')}" + (f"#{anchor}" if anchor else "")
+
+
+def _json(body, status: int = 200) -> Reply:
+    import json
+    return Reply(status, json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+                 {"Content-Type": "application/json; charset=utf-8"})
+
+
+def _json_refusals(function):
+    """JSON endpoints of the pages: no session → 401 JSON (the script sends the user to sign in),
+    a refusal → the common error shape; never a redirect to HTML."""
+    import functools
+
+    @functools.wraps(function)
+    def guarded(*args, **kwargs) -> Reply:
+        try:
+            return function(*args, **kwargs)
+        except session.LoginRequired as exc:
+            return _json({"error": {"code": "login_required", "message": "登录已过期，请重新登录。",
+                                    "login": exc.location}}, 401)
+        except session.Forbidden as exc:
+            return _json({"error": {"code": exc.code, "message": exc.message}}, 403)
+        except domain.DomainError as exc:
+            refusal = errors.from_domain(exc)
+            return _json(refusal.body(), refusal.status)
+        except errors.ApiError as exc:
+            return _json(exc.body(), exc.status)
+    return guarded
+
+
+# ---------------------------------------------------------------- list
+@pages.page(DOOR)
+def list_page(request) -> Reply:
+    ws = session.require(request, DOOR)
+    ctx = Context.current()
+    cursor = (request.query_params or {}).get("cursor") or None
+    if cursor is not None and len(cursor) > 500:
+        cursor = None
+    cases, next_cursor = escalation.my_cases_page(ws.actor, limit=PAGE_SIZE, cursor=cursor)
+    rows = [{"case_id": c.case_id, "category_title": steps.CATEGORY_TITLES[c.category],
+             "step_title": c.step_def.title, "status": c.status, "status_title": ACTIVE_STATUS[c.status],
+             "created_at": c.created_at, "deadline": c.deadline, "priority": c.priority} for c in cases]
+    return _render("web/my_cases.html", ws, ctx, title="我的工单", cases=rows, next_cursor=next_cursor,
+                   first_page=cursor is None)
+
+
+# ---------------------------------------------------------------- new
+def _repayments(ws: session.WebSession) -> list[dict]:
+    """The user's own recent repayments to pick from (the repay domain's history, the caller's only)."""
+    from chalicelib.repay import schemas as repay_schemas, service as repay
+    page = repay.history(ws.actor, repay_schemas.ListQuery(limit=20), repay.current())
+    picked = []
+    for item in page["items"]:
+        payee = item.get("payee") or {}
+        who = payee.get("issuer") or payee.get("platform") or payee.get("biller") or payee.get("utility") or ""
+        last4 = f" 尾号{payee['card_last4']}" if payee.get("card_last4") else ""
+        picked.append({"id": item["id"], "label": f"{item['created_at'][:10]} · {item['amount']} 元 · {who}{last4} · "
+                                                  f"{_REPAYMENT_STATUS.get(item['status'], item['status'])}"})
+    return picked
+
+
+_REPAYMENT_STATUS = {"processing": "处理中", "succeeded": "已到账", "failed": "失败", "cancelled": "已取消",
+                     "verification_required": "待验证", "delayed": "延迟"}
+
+
+def _new_form(ws, ctx, *, status: int = 200, error: str = "", values: dict | None = None) -> Reply:
+    return _render("web/case_new.html", ws, ctx, status=status, title="提交工单", error=error, values=values or {},
+                   categories=steps.CATEGORY_TITLES, repayments=_repayments(ws), idempotency_key=_key())
+
+
+@pages.page(DOOR)
+def new_page(request) -> Reply:
+    ws = session.require(request, DOOR)
+    query = request.query_params or {}
+    values = {"description": (query.get("q") or "")[:2000], "category": query.get("category") or ""}
+    return _new_form(ws, Context.current(), values=values)
+
+
+@pages.page(DOOR)
+def create(request) -> Reply:
+    ws, form = _posted(request)
+    ctx = Context.current()
+    values = {"category": form.get("category", ""), "description": form.get("description", ""),
+              "repayment_id": form.get("repayment_id") or None}
+    try:
+        body = schemas.NewCase.model_validate(values)
+    except pydantic.ValidationError as exc:
+        problem = http.validation_error(exc).message
+        return _new_form(ws, ctx, status=400, error=_labelled(problem), values=values)
+    ratelimit.hit("case_open", ws.actor.user_id)
+    try:
+        outcome = escalation.open_case(ws.actor, ctx, category=body.category, description=body.description,
+                                       repayment_id=body.repayment_id,
+                                       idempotency_key=form.get("idempotency_key") or None)
+    except domain.DomainError as exc:
+        if not exc.field:  # not about what was typed: the page-level answer
+            raise
+        refusal = errors.from_domain(exc)
+        return _new_form(ws, ctx, status=refusal.status, error=_labelled(refusal.message), values=values)
+    seen = [s for s in form.get("suggestions_opened", "").split(",") if s][:5]
+    if seen:
+        escalation.not_deflected(body.description, seen, ctx)
+    return pages.redirect(_case_path(outcome.body["case_id"]))
+
+
+def _labelled(message: str) -> str:
+    for field, name in (("category", "问题类别"), ("description", "问题描述"), ("repayment_id", "关联还款")):
+        message = message.replace(f"{field}：", f"{name}：")
+    return message
+
+
+@_json_refusals
+def suggestions(request) -> Reply:
+    """JSON for the new-工单 form's script: articles that may already answer what is being typed."""
+    session.require(request, DOOR)
+    q = ((request.query_params or {}).get("q") or "").strip()[:200]
+    if not q:
+        return _json({"query": "", "items": []})
+    try:
+        found = escalation.suggestions(q)
+    except errors.ApiError:   # nothing searchable left in the text, or the index is down: no suggestions
+        return _json({"query": q, "items": []})
+    return _json(found.model_dump(mode="json"))
+
+
+@_json_refusals
+def deflection(request) -> Reply:
+    """The form's script reports that a suggestion was opened (sendBeacon); 204, counted without the user."""
+    ws, form = _posted(request)
+    slug, q = form.get("slug", "")[:80], form.get("q", "")[:200]
+    if slug:
+        escalation.deflected(q, slug, Context.current())
+    return Reply(204, "")
+
+
+# ---------------------------------------------------------------- one 工单
+@pages.page(DOOR)
+def case_page(request, case_id: str) -> Reply:
+    ws = session.require(request, DOOR)
+    ctx = Context.current()
+    view, actions = escalation.owner_page(ws.actor, ctx, case_id)
+    files = escalation.list_attachments(ws.actor, ctx, case_id).items
+    notice = {"sent": "已发送。", "uploaded": "附件已上传。", "confirmed": "感谢您的评价，工单已关闭。", "reopened": "工单已重新打开。",
+              "escalated": "已申请升级，新的团队会在时限内答复您。", "rated": "感谢您的评价。"}.get(
+        (request.query_params or {}).get("done", ""), "")
+    reply = _render("web/case.html", ws, ctx, title=f"工单 {view.reference}", case=as_body(view),
+                   actions=actions, attachments=files, notice=notice, idempotency_key=_key(),
+                   event_titles=escalation.EVENT_TITLES,
+                   max_mb=schemas_max_mb(), content_types=",".join(_ACCEPT))
+    # The page's script uploads straight to the bucket: only that origin is added to what it may connect to.
+    from chalicelib.escalation import attachments
+    csp = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+           f"script-src 'self' 'unsafe-inline'; connect-src 'self' {attachments.upload_origin()}")
+    return Reply(reply.status, reply.html, {**reply.headers, "Content-Security-Policy": csp})
+
+
+_ACCEPT = ("image/png", "image/jpeg", "image/webp", "application/pdf")
+
+
+def schemas_max_mb() -> int:
+    from chalicelib.escalation import attachments
+    return attachments.MAX_BYTES // (1024 * 1024)
+
+
+@pages.page(DOOR)
+def export_page(request, case_id: str) -> Reply:
+    """The printable 工单 record (to attach to a complaint), as the API's export.html."""
+    ws = session.require(request, DOOR)
+    return Reply(200, escalation.export_html(ws.actor, Context.current(), case_id))
+
+
+@pages.page(DOOR)
+def reply(request, case_id: str) -> Reply:
+    ws, form = _posted(request)
+    message = _text(form, "message", schemas.UserMessage, "回复内容")
+    escalation.add_user_message(ws.actor, Context.current(), case_id, message, form.get("idempotency_key") or None)
+    return pages.redirect(_case_path(case_id) + "?done=sent#conversation")
+
+
+@pages.page(DOOR)
+def confirm(request, case_id: str) -> Reply:
+    ws, form = _posted(request)
+    rating, comment = _rating(form)
+    escalation.confirm(ws.actor, Context.current(), case_id, form.get("idempotency_key") or None,
+                       rating=rating, comment=comment)
+    return pages.redirect(_case_path(case_id) + "?done=confirmed")
+
+
+@pages.page(DOOR)
+def rate(request, case_id: str) -> Reply:
+    ws, form = _posted(request)
+    rating, comment = _rating(form)
+    escalation.rate(ws.actor, Context.current(), case_id, rating, comment)
+    return pages.redirect(_case_path(case_id) + "?done=rated")
+
+
+@pages.page(DOOR)
+def reopen(request, case_id: str) -> Reply:
+    ws, form = _posted(request)
+    reason = _text(form, "reason", schemas.Reason, "原因")
+    escalation.reopen(ws.actor, Context.current(), case_id, reason, form.get("idempotency_key") or None)
+    return pages.redirect(_case_path(case_id) + "?done=reopened")
+
+
+@pages.page(DOOR)
+def escalate(request, case_id: str) -> Reply:
+    ws, form = _posted(request)
+    reason = _text(form, "reason", schemas.Reason, "原因")
+    escalation.escalate(ws.actor, Context.current(), case_id, reason, form.get("idempotency_key") or _key())
+    return pages.redirect(_case_path(case_id) + "?done=escalated")
+
+
+def _text(form: dict, name: str, model, label: str) -> str:
+    try:
+        return getattr(model.model_validate({name: form.get(name, "")}), name)
+    except pydantic.ValidationError as exc:
+        raise errors.ValidationFailed(http.validation_error(exc).message.replace(f"{name}：", f"{label}："),
+                                      field=name) from None
+
+
+def _rating(form: dict) -> tuple[int, str | None]:
+    raw = form.get("rating", "")
+    if raw not in {"1", "2", "3", "4", "5"}:
+        raise errors.ValidationFailed("请选择 1–5 分的满意度评价。", field="rating")
+    comment = form.get("comment", "")
+    if len(comment) > 500:
+        raise errors.ValidationFailed("评价内容不能超过 500 个字。", field="comment")
+    return int(raw), comment
+
+
+# ---------------------------------------------------------------- the 工单 page's scripts
+@_json_refusals
+def messages(request, case_id: str) -> Reply:
+    ws = session.require(request, DOOR)
+    after = (request.query_params or {}).get("after") or None
+    if after is not None and len(after) > 200:
+        raise errors.ValidationFailed("after 无效。", field="after")
+    found = escalation.messages_since(ws.actor, Context.current(), case_id, after)
+    return _json(found.model_dump(mode="json"))
+
+
+@_json_refusals
+def attachment_grant(request, case_id: str) -> Reply:
+    """A presigned S3 POST for the file the page's script is about to upload (owner only)."""
+    ws, form = _posted(request)
+    try:
+        body = schemas.AttachmentRequest.model_validate(
+            {"filename": form.get("filename", ""), "content_type": form.get("content_type", ""),
+             "size": int(form.get("size", "0") or 0)})
+    except (pydantic.ValidationError, ValueError):
+        raise errors.ValidationFailed("文件信息有误，请重新选择文件。", field="file") from None
+    ratelimit.hit("attachment_upload", ws.actor.user_id)
+    granted = escalation.attachment_upload(ws.actor, Context.current(), case_id, body.filename, body.content_type,
+                                           body.size)
+    return _json(granted.model_dump(mode="json"), 201)
+
+
+@pages.page(DOOR)
+def attachment_download(request, case_id: str, attachment_id: str) -> Reply:
+    """303 to a presigned GET (a few minutes; saved as a file, never shown inline)."""
+    ws = session.require(request, DOOR)
+    return pages.redirect(escalation.attachment_download(ws.actor, Context.current(), case_id, attachment_id))
