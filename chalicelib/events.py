@@ -61,7 +61,7 @@ def mask(text: str | None) -> str | None:
 
 
 def check(kind: str, fields: dict) -> dict:
-    if kind not in KINDS:
+    if kind not in KINDS and not kind.startswith("case."):  # every timeline event of a case is a case.<event>
         raise BadEvent(f"unknown event kind {kind!r}")
     personal = _PERSONAL & set(fields)
     if personal:
@@ -103,7 +103,16 @@ def record_now(kind: str, *, at: dt.datetime | None = None, event_id: str | None
 
 
 # ------------------------------------------------------------------ off the request thread
-_pending: queue.Queue = queue.Queue(maxsize=5000)
+# Searches, views and votes are buffered in the container and written in batches of up to 25
+# (BatchWriteItem) by a background thread, once 25 are waiting or the oldest waited BATCH_WAIT:
+# a request never waits for DynamoDB, and a cold container's first search starts no thread and
+# imports no boto3 (tests/shared/test_cold_start.py). Best effort: a container that is shut
+# down with events in its buffer loses them (at most BATCH_SIZE or BATCH_WAIT's worth).
+BATCH_SIZE = 25
+BATCH_WAIT = 5.0
+_buffer: list[tuple[str, dt.datetime, str | None, dict]] = []
+_buffer_since = 0.0
+_pending: queue.Queue = queue.Queue(maxsize=200)
 _worker: threading.Thread | None = None
 _lock = threading.Lock()
 
@@ -112,13 +121,26 @@ def record(kind: str, *, at: dt.datetime | None = None, event_id: str | None = N
     """Record an event without making the request wait (best effort: logged, never raised).
 
     The fields are checked here, on the caller's thread, so a wrong field fails in tests."""
+    global _buffer, _buffer_since
     check(kind, fields)
-    try:
-        _pending.put_nowait((kind, at or clock.now(), event_id, fields))
-    except queue.Full:  # DynamoDB far behind: dropping an event beats slowing a search
-        logger.warning("events queue full, event dropped", extra={"kind": kind})
-        return
+    import time
+    with _lock:
+        if not _buffer:
+            _buffer_since = time.monotonic()
+        _buffer.append((kind, at or clock.now(), event_id, fields))
+        if len(_buffer) < BATCH_SIZE and time.monotonic() - _buffer_since < BATCH_WAIT:
+            return
+        batch, _buffer = _buffer, []
+    _hand_over(batch)
+
+
+def _hand_over(batch) -> None:
     global _worker
+    try:
+        _pending.put_nowait(batch)
+    except queue.Full:  # DynamoDB far behind: dropping events beats slowing searches
+        logger.warning("events queue full, events dropped", extra={"events": len(batch)})
+        return
     if _worker is None or not _worker.is_alive():
         with _lock:
             if _worker is None or not _worker.is_alive():
@@ -128,17 +150,37 @@ def record(kind: str, *, at: dt.datetime | None = None, event_id: str | None = N
 
 def _loop() -> None:
     while True:
-        kind, at, event_id, fields = _pending.get()
+        batch = _pending.get()
         try:
-            record_now(kind, at=at, event_id=event_id, **fields)
+            write_batch(batch)
         except Exception:
-            logger.warning("event not recorded", extra={"kind": kind}, exc_info=True)
+            logger.warning("events not recorded", extra={"events": len(batch)}, exc_info=True)
         finally:
             _pending.task_done()
 
 
+def write_batch(batch) -> None:
+    """Write up to 25 events in one BatchWriteItem (random ids: a repeated put rewrites the same item)."""
+    table = settings().events_table
+    requests = [{"PutRequest": {"Item": item(kind, at=at, event_id=event_id, **fields)}}
+                for kind, at, event_id, fields in batch]
+    ddb = aws.client("dynamodb")
+    for start in range(0, len(requests), 25):
+        pending = {table: requests[start:start + 25]}
+        for _ in range(5):
+            unprocessed = ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+            if not unprocessed:
+                break
+            pending = unprocessed
+
+
 def flush() -> None:
-    """Wait until queued events are written (tests, the seed)."""
+    """Write whatever is buffered and wait until it is written (tests, the seed)."""
+    global _buffer
+    with _lock:
+        batch, _buffer = _buffer, []
+    if batch:
+        _hand_over(batch)
     _pending.join()
 
 
@@ -153,11 +195,16 @@ def hour_events(hour: str) -> list[dict]:
     """Every event of one local hour: one Query per shard (the aggregation job, never a request)."""
     found = []
     for pk in shards.shard_keys("EV#" + hour, settings().event_shards):
-        for raw in _query(KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": pk}}):
-            at, _, event_id = raw["sk"]["S"].partition("#")
-            found.append({"kind": raw["kind"]["S"], "at": at, "id": event_id, **json.loads(raw["data"]["S"])})
+        found.extend(from_item(raw) for raw in _query(KeyConditionExpression="pk = :pk",
+                                                      ExpressionAttributeValues={":pk": {"S": pk}}))
     found.sort(key=lambda e: (e["at"], e["id"]))
     return found
+
+
+def from_item(raw: dict) -> dict:
+    """An event item (low-level attribute map) → ``{"kind", "at", "id", **fields}``."""
+    at, _, event_id = raw["sk"]["S"].partition("#")
+    return {"kind": raw["kind"]["S"], "at": at, "id": event_id, **json.loads(raw["data"]["S"])}
 
 
 def put_rollup(sort_key: str, data: dict) -> None:

@@ -4,8 +4,9 @@
 due recorded on it, ``sla.breaches_due``) and the event elements to write in the same
 transaction: one ``case.<event>`` per new timeline entry (id ``<ref>-v<version>-<event>``) and one
 ``breach`` per new breach (id ``<ref>-breach-<key>``). The case's conditional write makes both
-happen once. ``csat_element`` is the hook for the satisfaction rating given when the owner
-confirms (``mycases``): the same shape, in the confirm's transaction.
+happen once. A rating (``Case.csat`` = {"rating", "comment", "at"}, set once when the owner confirms
+or rates a closed case) becomes one ``csat`` event (id ``<ref>-csat``) the same way;
+``csat_element`` builds it for any other caller.
 """
 from __future__ import annotations
 
@@ -43,6 +44,10 @@ def on_commit(old, new, now: dt.datetime, clocks) -> tuple[object, list[dict]]:
             fields["resolution_seconds"] = round(m.resolution_seconds)
         elements.append(events.element(f"case.{event}", at=at, event_id=f"{new.case_id}-v{new.version}-{event}",
                                        **fields))
+    rated = getattr(new, "csat", None)  # the owner's rating, set once on the case (branch mycases, #12)
+    if rated and not (old is not None and getattr(old, "csat", None)):
+        elements.append(csat_element(new, rating=rated["rating"], comment=rated.get("comment"),
+                                     now=clock.parse(rated["at"]) if rated.get("at") else now))
     for key in sorted(due):
         elements.append(events.element("breach", at=now, event_id=f"{new.case_id}-breach-{key.replace(':', '-')}",
                                        **_common(new), key=key, **due[key]))

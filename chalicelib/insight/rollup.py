@@ -1,0 +1,177 @@
+"""The scheduled aggregation: an hour's events → one rollup item; a day's deflection once it is final.
+
+``summarize(events)`` and ``deflection(...)`` are plain functions (unit-tested on fixed events).
+``run(ctx)`` (every 5 minutes, ``app.aggregate_events``) recomputes the current hour and the two
+before it from their events and overwrites their rollups — recomputing, never adding, so a
+repeated or overlapping run cannot count an event twice, and an event written late (a slow
+transaction, a buffered search) is still counted when its hour is recomputed. A day's deflection
+needs the 24 h after it, so it is written once, when the day is two days old.
+
+Rollup of an hour (JSON, dimension values joined by ``|``):
+- ``cases``      ``<metric>|<category>|<step>|<priority>`` → count; metrics ``opened``, ``escalated``,
+                 ``resolved``, ``reopened``, ``replies``, ``breach.<target>``
+- ``durations``  ``<first_response|resolution>|<category>|<step>|<priority>`` → {minutes: count}
+- ``csat``       ``<category>|<step>|<rating>`` → count; ``comments``: the low ratings (≤ 2) with a comment
+- ``search``     [searches, zero results, clicks, searches then a case]
+- ``queries``    query → [searches, clicks], the hour's TOP_QUERIES most searched (heavy hitters)
+- ``articles``   slug → [views, helpful votes, not helpful votes, clicks, cases after reading]
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from chalicelib import clock, events
+
+TOP_QUERIES = 300
+LOW_RATING = 2
+DEFLECTION_WINDOW = dt.timedelta(hours=24)
+ARTICLE_FIELDS = ("views", "helpful", "not_helpful", "clicks", "cases_after")
+
+
+def _key(*parts) -> str:
+    return "|".join("" if p is None else str(p) for p in parts)
+
+
+def summarize(hour_events: list[dict]) -> dict:
+    cases: dict[str, int] = {}
+    durations: dict[str, dict[str, int]] = {}
+    csat: dict[str, int] = {}
+    comments: list[dict] = []
+    search = [0, 0, 0, 0]
+    queries: dict[str, list[int]] = {}
+    articles: dict[str, list[int]] = {}
+
+    def bump(table: dict, key: str, by: int = 1):
+        table[key] = table.get(key, 0) + by
+
+    def article(slug: str) -> list[int]:
+        return articles.setdefault(slug, [0] * len(ARTICLE_FIELDS))
+
+    for e in hour_events:
+        kind = e["kind"]
+        dims = (e.get("category"), e.get("step"), e.get("priority"))
+        if kind == "case.created":
+            bump(cases, _key("opened", *dims))
+        elif kind == "case.escalated":
+            bump(cases, _key("escalated", *dims))
+        elif kind == "case.resolved":
+            bump(cases, _key("resolved", *dims))
+        elif kind == "case.reopened":
+            bump(cases, _key("reopened", *dims))
+        elif kind == "breach":
+            bump(cases, _key(f"breach.{e.get('target')}", *dims))
+        if kind in ("case.replied", "case.paused") and e.get("actor") == "support":
+            bump(cases, _key("replies", *dims))
+        for metric, field in (("first_response", "first_response_seconds"), ("resolution", "resolution_seconds")):
+            if kind.startswith("case.") and e.get(field) is not None:
+                minutes = str(round(e[field] / 60))
+                bucket = durations.setdefault(_key(metric, *dims), {})
+                bucket[minutes] = bucket.get(minutes, 0) + 1
+        if kind == "csat":
+            bump(csat, _key(e.get("category"), e.get("step"), e.get("rating")))
+            if e.get("rating", 5) <= LOW_RATING and e.get("comment"):
+                comments.append({k: e.get(k) for k in ("at", "case", "rating", "category", "step", "comment")})
+        elif kind == "search":
+            search[0] += 1
+            if e.get("zero"):
+                search[1] += 1
+            if e.get("query"):
+                queries.setdefault(e["query"], [0, 0])[0] += 1
+        elif kind == "click":
+            search[2] += 1
+            if e.get("query"):
+                queries.setdefault(e["query"], [0, 0])[1] += 1
+            if e.get("slug"):
+                article(e["slug"])[3] += 1
+        elif kind == "search_case":
+            search[3] += 1
+            if e.get("slug"):
+                article(e["slug"])[4] += 1
+        elif kind == "article_view":
+            article(e["slug"])[0] += 1
+        elif kind == "article_vote":
+            article(e["slug"])[1 if e.get("helpful") else 2] += 1
+    top = sorted(queries.items(), key=lambda kv: (-kv[1][0], kv[0]))[:TOP_QUERIES]
+    return {"cases": cases, "durations": durations, "csat": csat, "comments": comments, "search": search,
+            "queries": dict(top), "articles": articles}
+
+
+def deflection(day_events: list[dict], later_events: list[dict]) -> dict[str, list[int]]:
+    """Per article (and ``*`` for any search or article): [users, users who opened no case within
+    24 h]. A user counts from their first search/view of that day (of that article); ``later_events``
+    are the next day's (case openings up to 24 h after the day's last engagement)."""
+    first_any: dict[str, str] = {}
+    first_article: dict[tuple[str, str], str] = {}
+    opens: dict[str, list[str]] = {}
+    for e in [*day_events, *later_events]:
+        if e["kind"] == "case.created" and e.get("user"):
+            opens.setdefault(e["user"], []).append(e["at"])
+    for e in day_events:
+        user = e.get("user")
+        if not user or e["kind"] not in ("search", "article_view", "click"):
+            continue
+        first_any[user] = min(first_any.get(user, e["at"]), e["at"])
+        if e.get("slug") and e["kind"] in ("article_view", "click"):
+            key = (e["slug"], user)
+            first_article[key] = min(first_article.get(key, e["at"]), e["at"])
+
+    def opened_within(user: str, since: str) -> bool:
+        start = clock.parse(since)
+        return any(start <= clock.parse(at) <= start + DEFLECTION_WINDOW for at in opens.get(user, ()))
+
+    result: dict[str, list[int]] = {"*": [0, 0]}
+    for user, since in first_any.items():
+        result["*"][0] += 1
+        result["*"][1] += not opened_within(user, since)
+    for (slug, user), since in first_article.items():
+        row = result.setdefault(slug, [0, 0])
+        row[0] += 1
+        row[1] += not opened_within(user, since)
+    return result
+
+
+# ------------------------------------------------------------------ the job
+def _hours_of_day(day: dt.date) -> list[str]:
+    return [f"{day.isoformat()}T{h:02d}" for h in range(24)]
+
+
+def aggregate_hour(hour: str) -> dict:
+    summary = summarize(events.hour_events(hour))
+    events.put_rollup(f"H#{hour}", summary)
+    return summary
+
+
+def aggregate_deflection(day: dt.date) -> dict:
+    day_events = [e for hour in _hours_of_day(day) for e in events.hour_events(hour)]
+    later = [e for hour in _hours_of_day(day + dt.timedelta(days=1)) for e in events.hour_events(hour)]
+    result = deflection(day_events, later)
+    events.put_rollup(f"D#{day.isoformat()}", result)
+    return result
+
+
+def run(ctx, *, hours_back: int = 2, deflection_days: int = 7) -> dict[str, int]:
+    """The schedule: recompute the last ``hours_back`` + 1 hours; write missing final deflection days."""
+    local = ctx.now.astimezone(clock.zone(ctx.settings.time_zone))
+    done = {"hours": 0, "deflection_days": 0}
+    for back in range(hours_back, -1, -1):
+        aggregate_hour((local - dt.timedelta(hours=back)).strftime("%Y-%m-%dT%H"))
+        done["hours"] += 1
+    for back in range(2, 2 + deflection_days):
+        day = local.date() - dt.timedelta(days=back)
+        if not events.has_rollup(f"D#{day.isoformat()}"):
+            aggregate_deflection(day)
+            done["deflection_days"] += 1
+    return done
+
+
+def rebuild(first: dt.date, last: dt.date, *, now: dt.datetime, time_zone: str) -> None:
+    """Recompute every hour of ``first``..``last`` (the seed; after a backfill) and the final deflection days."""
+    local_now = now.astimezone(clock.zone(time_zone))
+    day = first
+    while day <= last:
+        for hour in _hours_of_day(day):
+            if hour <= local_now.strftime("%Y-%m-%dT%H"):
+                aggregate_hour(hour)
+        if day <= local_now.date() - dt.timedelta(days=2):
+            aggregate_deflection(day)
+        day += dt.timedelta(days=1)
