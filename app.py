@@ -546,5 +546,94 @@ def escalation_sweep(event):
     escalation.sweep(Context.current())
 
 
+# --- browser: sign-in and agent workspace ---
+# Server-rendered pages (chalicelib/web/): sessions in an HttpOnly cookie (chalicelib/web/session.py), every
+# form POST with a CSRF token and answered 303; refusals are pages (chalicelib/web/pages.py), never JSON.
+from chalice import Response  # noqa: E402
+
+web_pages = lazy_import("chalicelib.web.pages")
+signin = lazy_import("chalicelib.web.signin")
+
+_FORM = ["application/x-www-form-urlencoded"]
+
+
+def _web(reply):
+    """A page's ``Reply`` as the response (cookies as separate Set-Cookie headers, never cached or framed)."""
+    headers = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin",
+               **reply.headers}
+    if reply.cookies:
+        headers["Set-Cookie"] = list(reply.cookies)
+    if reply.status == 303:
+        return Response(body="", status_code=303, headers=headers)
+    return http.html_response(reply.html, status=reply.status, headers=headers)
+
+
+@app.route("/agent/login", methods=["GET"])
+@http.surface_errors
+def agent_login_page():
+    return _web(signin.login_page(app.current_request, door="agent"))
+
+
+@app.route("/agent/login", methods=["POST"], content_types=_FORM)
+@http.surface_errors
+def agent_login():
+    return _web(signin.login(app.current_request, door="agent"))
+
+
+@app.route("/agent/login/new-password", methods=["POST"], content_types=_FORM)
+@http.surface_errors
+def agent_new_password():
+    return _web(signin.new_password(app.current_request, door="agent"))
+
+
+@app.route("/agent/logout", methods=["POST"], content_types=_FORM)
+@http.surface_errors
+def agent_logout():
+    return _web(signin.logout(app.current_request, door="agent"))
+
+
+@app.route("/agent/login/sso", methods=["GET"])
+@http.surface_errors
+def agent_login_sso():
+    return _web(signin.sso_begin(app.current_request))
+
+
+@app.route("/agent/callback", methods=["GET"])
+@http.surface_errors
+def agent_sso_callback():
+    return _web(signin.sso_callback(app.current_request))
+
+
+@app.route("/help/login", methods=["GET"])
+@http.surface_errors
+def help_login_page():
+    return _web(signin.login_page(app.current_request, door="help"))
+
+
+@app.route("/help/login", methods=["POST"], content_types=_FORM)
+@http.surface_errors
+def help_login():
+    return _web(signin.login(app.current_request, door="help"))
+
+
+@app.route("/help/login/new-password", methods=["POST"], content_types=_FORM)
+@http.surface_errors
+def help_new_password():
+    return _web(signin.new_password(app.current_request, door="help"))
+
+
+@app.route("/help/logout", methods=["POST"], content_types=_FORM)
+@http.surface_errors
+def help_logout():
+    return _web(signin.logout(app.current_request, door="help"))
+
+
+@app.route("/help/session", methods=["POST"], content_types=["application/json", *_FORM])
+@http.surface_errors
+def help_webview_session():
+    """The wallet app's WebView: its bearer token for a help-centre session cookie (303 to ?next=)."""
+    return _web(signin.webview_session(app.current_request))
+
+
 # ---------------------------------------------------------------- cold start (shared)
 coldstart.after_imports()  # what was built above lives as long as the container: frozen, collector back on

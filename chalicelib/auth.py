@@ -25,6 +25,10 @@ class InvalidToken(Exception):
     """The token is missing, malformed, forged, expired or for another pool/client."""
 
 
+class TokenExpired(InvalidToken):
+    """A genuine token whose time is up (a browser session may refresh it; a bearer caller signs in again)."""
+
+
 @dataclass(frozen=True)
 class Claims:
     sub: str
@@ -106,6 +110,8 @@ def verify(token: str) -> Claims:
             leeway=_LEEWAY_SECONDS,
             options={"require": ["exp", "iss", "sub", "token_use"], "verify_aud": False},
         )
+    except jwt.ExpiredSignatureError as exc:
+        raise TokenExpired(str(exc)) from exc
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc)) from exc
     token_use = claims.get("token_use")

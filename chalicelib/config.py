@@ -51,6 +51,13 @@ def _secret(name: str) -> str | None:
     return value
 
 
+def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = _env(name, default)
+    if value not in allowed:
+        raise ValueError(f"setting {name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
 def _bool(name: str, default: bool) -> bool:
     return _env(name, "true" if default else "false").lower() in {"1", "true", "yes", "on"}
 
@@ -130,6 +137,16 @@ class Settings:
     escalation_calendar_path: str
     step_limit_overrides: str  # e.g. "frontline=120,senior=300" (seconds) for demos and e2e tests
 
+    # Browser sign-in and sessions (chalicelib/web/): the cookie is Secure unless public_base_url is
+    # http://127.0.0.1 or http://localhost; the workspace link in team e-mails starts with public_base_url.
+    public_base_url: str
+    sessions_table: str
+    session_idle_seconds: int        # signed out after this long without a request
+    session_max_seconds: int         # and after this long in any case (sign in again)
+    agent_sign_in: str               # "password" (InitiateAuth) or "sso" (the pool's managed login / federation)
+    sso_domain: str                  # the pool's domain, e.g. https://repaydesk.auth.ap-southeast-1.amazoncognito.com
+    sso_identity_provider: str       # optional: a SAML/OIDC provider name on the pool (skips the Cognito page)
+
     # pydantic's own switch (it reads the variable itself); the Lambda function sets "__all__"
     # and then the app also skips pydantic's plugin discovery import (chalicelib/coldstart.py).
     pydantic_plugins_disabled: bool
@@ -140,6 +157,13 @@ class Settings:
         if self.aws_endpoint_url:
             return f"{self.aws_endpoint_url.rstrip('/')}/{self.user_pool_id}/.well-known/jwks.json"
         return f"{self.issuer}/.well-known/jwks.json"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies carry ``Secure`` except when the service is served over plain http on this machine."""
+        local = ("http://127.0.0.1", "http://localhost")
+        return not any(self.public_base_url == p or self.public_base_url.startswith(p + ":")
+                       or self.public_base_url.startswith(p + "/") for p in local)
 
     @property
     def issuer(self) -> str:
@@ -171,7 +195,8 @@ def load() -> Settings:
         outbox_shards=_shards("OUTBOX_SHARDS", 4),
         event_shards=_shards("EVENT_SHARDS", 8),
         rate_limits=_env("RATE_LIMITS", "repayment_create=30/3600,repayment_verify=10/300,kb_feedback=30/3600,"
-                                           "case_open=10/3600,receipt_verify=30/300,kb_signal=120/3600"),
+                                           "case_open=10/3600,receipt_verify=30/300,kb_signal=120/3600,"
+                                           "web_sign_in=10/300"),
         aws_connect_timeout_seconds=_float("AWS_CONNECT_TIMEOUT_SECONDS", 1.0),
         aws_read_timeout_seconds=_float("AWS_READ_TIMEOUT_SECONDS", 2.0),
         aws_max_attempts=_int("AWS_MAX_ATTEMPTS", 3),
@@ -202,6 +227,13 @@ def load() -> Settings:
                                                 / "contacts.yaml")),
         escalation_calendar_path=_env("ESCALATION_CALENDAR_PATH", str(CHALICELIB_DIR / "holidays.yaml")),
         step_limit_overrides=_env("STEP_LIMIT_OVERRIDES", ""),
+        public_base_url=_env("PUBLIC_BASE_URL", "").rstrip("/"),
+        sessions_table=_env("SESSIONS_TABLE", f"repaydesk-{stage}-sessions"),
+        session_idle_seconds=_int("SESSION_IDLE_SECONDS", 1800),
+        session_max_seconds=_int("SESSION_MAX_SECONDS", 12 * 3600),
+        agent_sign_in=_choice("AGENT_SIGN_IN", "password", ("password", "sso")),
+        sso_domain=_env("SSO_DOMAIN", "").rstrip("/"),
+        sso_identity_provider=_env("SSO_IDENTITY_PROVIDER", ""),
         pydantic_plugins_disabled=_env("PYDANTIC_DISABLE_PLUGINS", "") in {"__all__", "1", "true"},
     )
 

@@ -110,7 +110,8 @@ def cognito_resources() -> dict:
             "Schema": [{"Name": "phone_number", "AttributeDataType": "String", "Mutable": True, "Required": True}]}},
         "UserPoolClient": {"Type": "AWS::Cognito::UserPoolClient", "Properties": {
             "UserPoolId": {"Ref": "UserPool"}, "ClientName": "repaydesk-app", "GenerateSecret": False,
-            "ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            # USER_PASSWORD_AUTH: the Lambda's sign-in pages call InitiateAuth (over TLS) with the password.
+            "ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
             "PreventUserExistenceErrors": "ENABLED", "AccessTokenValidity": 1, "IdTokenValidity": 1,
             "TokenValidityUnits": {"AccessToken": "hours", "IdToken": "hours"}}},
     }

@@ -7,6 +7,7 @@ import sys
 import time
 
 from devtools.stack import ChildExited, LocalStack, PortInUse
+from infra import local
 
 
 def main() -> None:
@@ -21,10 +22,11 @@ def main() -> None:
         print(f"""
 RepayDesk is running (Ctrl-C stops everything started here)
   API           {stack.api_url}          (GET /health)
-  Help centre   {stack.api_url}/help
+  Help centre   {stack.api_url}/help          (sign in: {stack.api_url}/help/login)
+  Workspace     {stack.api_url}/agent         (agents sign in: {stack.api_url}/agent/login)
   moto (AWS)    {stack.moto_url}          (AWS_ENDPOINT_URL for aws-cli/boto3)
   User pool     {stack.pool.pool_id}  client {stack.pool.client_id}
-  Demo users:
+  Demo users (password {local.DEMO_PASSWORD}{' from DEMO_PASSWORD' if os.environ.get('DEMO_PASSWORD') else '; set DEMO_PASSWORD to change it'}):
 {users}
 """, flush=True)
         while (dead := stack.exited()) is None:

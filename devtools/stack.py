@@ -211,7 +211,9 @@ class LocalStack:
             moto = self._spawn("moto", [sys.executable, "-m", "devtools.moto_server", "-H", "127.0.0.1",
                                         "-p", str(self.moto_port)], {**os.environ}, log="moto.log", chatty=True)
             wait_for(f"{self.moto_url}/moto-api/", child=moto)
-            self.env = {**stage_env("dev"), **aws_env(self.moto_port), **self.extra_env}
+            # Links in team e-mails, and whether cookies need https: this stack is http://127.0.0.1:<port>.
+            self.env = {**stage_env("dev"), **aws_env(self.moto_port), "PUBLIC_BASE_URL": self.api_url,
+                        **self.extra_env}
             # This process talks to moto server too (bootstrap, tests reading queues), but the
             # stack's extra settings (short time limits…) are for the children only.
             own_env = {k: v for k, v in self.env.items() if k not in self.extra_env}

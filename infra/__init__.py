@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import importlib
 
-DOMAINS = ("repay", "search", "escalation", "shared")
+DOMAINS = ("repay", "search", "escalation", "shared", "web")
 
 
 def _modules():

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 
 import infra
@@ -76,7 +77,9 @@ def create_user_pool(cfg) -> UserPool:
     else:
         client_id = idp.create_user_pool_client(
             UserPoolId=pool_id, ClientName=APP_CLIENT_NAME, GenerateSecret=False,
-            ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            # USER_PASSWORD_AUTH: the sign-in pages (/agent/login, /help/login) call InitiateAuth, as on AWS.
+            ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_USER_PASSWORD_AUTH",
+                               "ALLOW_REFRESH_TOKEN_AUTH"],
         )["UserPoolClient"]["ClientId"]
     existing_groups = {g["GroupName"] for g in idp.list_groups(UserPoolId=pool_id)["Groups"]}
     for role in ROLES:
@@ -90,7 +93,9 @@ def find_user_pool(cfg) -> UserPool:
     return create_user_pool(cfg)
 
 
-DEMO_PASSWORD = "Demo-passw0rd!"
+# The demo users' password: DEMO_PASSWORD from the environment (make serve prints it), else this default.
+DEFAULT_DEMO_PASSWORD = "Demo-passw0rd!"
+DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
 
 
 def ensure_user(pool: UserPool, username: str, *, role: str | None = None,

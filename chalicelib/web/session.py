@@ -1,0 +1,270 @@
+"""Browser sessions for both front doors: ``/help`` (wallet users) and ``/agent`` (staff).
+
+A session is a server-side item in the sessions table; the browser holds only a random 256-bit id in
+the ``rd_session`` cookie (``HttpOnly; Secure; SameSite=Strict``; ``Secure`` is dropped only when
+``PUBLIC_BASE_URL`` is http://127.0.0.1 or http://localhost — a setting, never the request). The table
+key is the SHA-256 of that id, so a copy of the table holds no usable cookie. Why server-side rather than a
+signed cookie: Cognito's refresh token (~1.8 kB) and ID token (~1 kB) together do not fit a 4 kB cookie,
+logout must end the session everywhere (a copied cookie stops working), and idle expiry is enforced
+where the client cannot change it.
+
+Every request re-verifies the stored Cognito ID token with ``chalicelib.auth.verify`` — the code the
+API's bearer tokens go through (signature, issuer, app client, expiry) — and builds the same
+``Actor`` the authorizer path builds, so every page is held to the services' rules. An expired ID
+token is renewed with the session's refresh token (``REFRESH_TOKEN_AUTH``). A session ends after
+``SESSION_IDLE_SECONDS`` without a request and after ``SESSION_MAX_SECONDS`` in any case.
+
+Every form POST carries ``csrf_token``, a random value stored with the session (``check_csrf``); the
+sign-in forms, which come before any session, use a double-submit cookie (``rd_login``).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from chalicelib import auth, aws, clock
+from chalicelib.actor import Actor
+from chalicelib.config import settings
+from chalicelib.logs import logger, user_hash
+from chalicelib.web import cognito
+
+COOKIE = "rd_session"
+LOGIN_COOKIE = "rd_login"        # double-submit token of the sign-in forms (before a session exists)
+DOORS = ("help", "agent")
+TOUCH_EVERY_SECONDS = 60         # last_seen is written at most once a minute per session
+_ID = re.compile(r"^[A-Za-z0-9_-]{43}$")   # secrets.token_urlsafe(32)
+
+
+class LoginRequired(Exception):
+    """No valid session: the page layer answers 303 to the door's sign-in page (``location``)."""
+
+    def __init__(self, door: str, next_path: str = "", reason: str = "no_session"):
+        super().__init__(reason)
+        self.door, self.next_path, self.reason = door, next_path, reason
+
+    @property
+    def location(self) -> str:
+        target = f"/{self.door}/login"
+        if self.next_path and safe_next(self.next_path, self.door) == self.next_path:
+            target += "?next=" + quote(self.next_path, safe="/")
+        if self.reason == "expired":
+            target += ("&" if "?" in target else "?") + "expired=1"
+        return target
+
+
+class Forbidden(Exception):
+    """Signed in, but not allowed here (a wallet user on /agent, a missing CSRF token): a 403 page."""
+
+    def __init__(self, message: str = "您没有权限访问此页面。", code: str = "forbidden"):
+        super().__init__(message)
+        self.message, self.code = message, code
+
+
+@dataclass(frozen=True)
+class WebSession:
+    actor: Actor
+    csrf_token: str
+    door: str
+    key: str            # the table key's hash part (never the cookie value)
+
+
+def safe_next(path: str | None, door: str) -> str:
+    """Where to go after signing in: a path of this site under the door's prefix (no open redirect)."""
+    home = f"/{door}" if door == "agent" else "/help/cases"
+    if not path or not path.startswith(f"/{door}") or path.startswith("//") or "\\" in path or "\n" in path:
+        return home
+    if path.startswith(f"/{door}/login") or path.startswith(f"/{door}/logout"):
+        return home
+    return path
+
+
+# ---------------------------------------------------------------- cookies
+def cookies(request) -> dict[str, str]:
+    raw = (request.headers or {}).get("cookie") or ""
+    found: dict[str, str] = {}
+    for part in raw.split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep and name and name not in found:
+            found[name] = value.strip().strip('"')
+    return found
+
+
+def _cookie(name: str, value: str, *, max_age: int, path: str = "/", same_site: str = "Strict") -> str:
+    text = f"{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite={same_site}"
+    return text + ("; Secure" if settings().secure_cookies else "")
+
+
+def clear_cookie(name: str = COOKIE, path: str = "/") -> str:
+    return _cookie(name, "", max_age=0, path=path)
+
+
+def login_form_token(request) -> tuple[str, str | None]:
+    """The sign-in form's CSRF token and, if the browser has none yet, the cookie that carries it."""
+    current = cookies(request).get(LOGIN_COOKIE, "")
+    if _ID.match(current):
+        return current, None
+    token = secrets.token_urlsafe(32)
+    return token, _cookie(LOGIN_COOKIE, token, max_age=3600)
+
+
+def check_login_form(request, form: dict) -> None:
+    current = cookies(request).get(LOGIN_COOKIE, "")
+    sent = form.get("csrf_token", "")
+    if not (_ID.match(current) and isinstance(sent, str) and hmac.compare_digest(current, sent)):
+        raise Forbidden("表单已过期，请刷新页面后重新提交。", code="csrf_failed")
+
+
+# ---------------------------------------------------------------- the table
+def _table():
+    return aws.table(settings().sessions_table)
+
+
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _key(hashed: str) -> dict:
+    return {"pk": f"SESSION#{hashed}", "sk": "SESSION"}
+
+
+def _actor(claims: auth.Claims) -> Actor:
+    """Exactly what ``http.actor`` builds from the authorizer's context for the same token."""
+    return Actor(user_id=claims.sub, username=claims.username, roles=frozenset(claims.groups))
+
+
+def start(tokens: cognito.Tokens, door: str) -> tuple[WebSession, str]:
+    """A new session for verified Cognito tokens: the session and its ``Set-Cookie`` value.
+
+    Raises ``auth.InvalidToken`` if the ID token does not verify (nothing is stored then) and
+    ``Forbidden`` for a wallet user at the agent door.
+    """
+    if door not in DOORS:
+        raise ValueError(door)
+    claims = auth.verify(tokens.id_token)
+    actor = _actor(claims)
+    if door == "agent" and not actor.is_staff:
+        raise Forbidden("客服工作台仅限客服人员登录。钱包用户请到帮助中心登录。", code="staff_only")
+    cfg = settings()
+    now = clock.epoch()
+    session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    hashed = _hash(session_id)
+    item = {**_key(hashed), "id_token": tokens.id_token, "door": door, "csrf": csrf, "sub": claims.sub,
+            "created_at": now, "last_seen": now, "expires_at": now + cfg.session_max_seconds}
+    if tokens.refresh_token:
+        item["refresh_token"] = tokens.refresh_token
+    _table().put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+    logger.info("web session started", extra={"door": door, "user": user_hash(claims.sub)})
+    return (WebSession(actor=actor, csrf_token=csrf, door=door, key=hashed),
+            _cookie(COOKIE, session_id, max_age=cfg.session_max_seconds))
+
+
+def require(request, door: str) -> WebSession:
+    """The signed-in session for a page of ``door`` ("help" or "agent").
+
+    ``LoginRequired``: no cookie, an unknown (forged) or ended session, idle or past its maximum age,
+    or a token that no longer verifies and cannot be refreshed. ``Forbidden``: a wallet user at /agent.
+    """
+    if door not in DOORS:
+        raise ValueError(door)
+    next_path = _path_of(request)
+    session_id = cookies(request).get(COOKIE, "")
+    if not _ID.match(session_id):
+        raise LoginRequired(door, next_path)
+    hashed = _hash(session_id)
+    item = _table().get_item(Key=_key(hashed), ConsistentRead=True).get("Item")
+    if item is None:
+        raise LoginRequired(door, next_path)
+    cfg = settings()
+    now = clock.epoch()
+    if now - int(item["last_seen"]) > cfg.session_idle_seconds or now - int(item["created_at"]) > cfg.session_max_seconds:
+        _delete(hashed)
+        raise LoginRequired(door, next_path, reason="expired")
+    id_token, refreshed = item["id_token"], False
+    try:
+        claims = auth.verify(id_token)
+    except auth.TokenExpired:
+        claims, id_token = _refreshed(item, hashed, door, next_path)
+        refreshed = True
+    except auth.InvalidToken as exc:
+        logger.info("web session token rejected", extra={"reason": str(exc)})
+        _delete(hashed)
+        raise LoginRequired(door, next_path) from None
+    if claims.sub != item.get("sub"):
+        _delete(hashed)
+        raise LoginRequired(door, next_path)
+    if refreshed or now - int(item["last_seen"]) >= TOUCH_EVERY_SECONDS:
+        _touch(hashed, now, id_token if refreshed else None, door, next_path)
+    actor = _actor(claims)
+    if door == "agent" and not actor.is_staff:
+        raise Forbidden("客服工作台仅限客服人员使用。", code="staff_only")
+    return WebSession(actor=actor, csrf_token=str(item["csrf"]), door=door, key=hashed)
+
+
+def _refreshed(item: dict, hashed: str, door: str, next_path: str) -> tuple[auth.Claims, str]:
+    refresh_token = item.get("refresh_token")
+    if not refresh_token:  # a WebView session (POST /help/session) lives as long as the app's token
+        _delete(hashed)
+        raise LoginRequired(door, next_path, reason="expired")
+    try:
+        tokens = cognito.refresh(refresh_token)
+        return auth.verify(tokens.id_token), tokens.id_token
+    except (cognito.SignInFailed, auth.InvalidToken):
+        _delete(hashed)
+        raise LoginRequired(door, next_path, reason="expired") from None
+
+
+def _touch(hashed: str, now: int, id_token: str | None, door: str, next_path: str) -> None:
+    update = "SET last_seen = :now"
+    values: dict = {":now": now}
+    if id_token:
+        update += ", id_token = :token"
+        values[":token"] = id_token
+    try:
+        _table().update_item(Key=_key(hashed), UpdateExpression=update, ConditionExpression="attribute_exists(pk)",
+                             ExpressionAttributeValues=values)
+    except aws.ClientError as exc:
+        if aws.is_condition_failure(exc):   # signed out in another tab meanwhile
+            raise LoginRequired(door, next_path) from None
+        raise
+
+
+def _delete(hashed: str) -> None:
+    _table().delete_item(Key=_key(hashed))
+
+
+def end(request) -> str:
+    """Sign out: the session item is deleted (the cookie stops working everywhere); the clearing cookie."""
+    session_id = cookies(request).get(COOKIE, "")
+    if _ID.match(session_id):
+        _delete(_hash(session_id))
+    return clear_cookie()
+
+
+def check_csrf(ws: WebSession, form: dict) -> None:
+    """Every form POST: the form's ``csrf_token`` must be this session's (else ``Forbidden``, nothing done)."""
+    sent = form.get("csrf_token", "")
+    if not isinstance(sent, str) or not sent or not hmac.compare_digest(sent, ws.csrf_token):
+        raise Forbidden("表单已过期或来源不明（缺少有效的 CSRF 令牌），未做任何更改。请刷新页面后重试。",
+                        code="csrf_failed")
+
+
+def exchange(bearer_header: str | None) -> tuple[WebSession, str]:
+    """The wallet app's WebView: its own bearer token for a help-centre session (``POST /help/session``)."""
+    token = auth.bearer_token(bearer_header)
+    return start(cognito.Tokens(id_token=token, refresh_token=None), "help")
+
+
+def _path_of(request) -> str:
+    """The page asked for (the route with its parameters; the API stage prefix is not part of it)."""
+    path = request.path or ""
+    for name, value in (request.uri_params or {}).items():
+        path = path.replace("{" + name + "}", quote(str(value), safe=""))
+    query = request.query_params or {}
+    if query:
+        from urllib.parse import urlencode
+        path += "?" + urlencode(query)
+    return path

@@ -1,0 +1,142 @@
+"""The sign-in pages of both doors (``/agent/login``, ``/help/login``), the new-password step, sign-out,
+the WebView exchange (``POST /help/session``) and the SSO endpoints. Sessions: ``session.py``."""
+from __future__ import annotations
+
+from chalicelib import auth, ratelimit
+from chalicelib.config import settings
+from chalicelib.logs import logger, user_hash
+from chalicelib.web import cognito, pages, session, sso
+from chalicelib.web.pages import Reply
+
+TITLES = {"agent": "客服工作台登录", "help": "登录帮助中心"}
+
+
+def _login_page(request, door: str, *, status: int = 200, error: str = "", username: str = "",
+                next_path: str = "", notice: str = "") -> Reply:
+    token, cookie = session.login_form_token(request)
+    sso_only = door == "agent" and sso.enabled()
+    return pages.html("web/login.html", status=status, door=door, title=TITLES[door], csrf_token=token,
+                      error=error, username=username, next_path=session.safe_next(next_path, door), notice=notice,
+                      sso_only=sso_only, sso_available=door == "agent" and bool(settings().sso_domain),
+                      ws=None).with_cookies(cookie)
+
+
+@pages.page()
+def login_page(request, *, door: str) -> Reply:
+    query = request.query_params or {}
+    notice = "您已长时间未操作或登录已过期，请重新登录。" if query.get("expired") else ""
+    if query.get("signed_out"):
+        notice = "您已安全退出。"
+    return _login_page(request, door, next_path=query.get("next", ""), notice=notice)
+
+
+def _signed_in(tokens: cognito.Tokens, door: str, next_path: str) -> Reply:
+    try:
+        ws, cookie = session.start(tokens, door)
+    except auth.InvalidToken:
+        logger.warning("sign-in returned a token that does not verify")
+        return pages.message("登录失败", "登录凭证校验失败，请重试。", 401, door=door)
+    logger.info("signed in", extra={"door": door, "user": user_hash(ws.actor.user_id)})
+    return pages.redirect(session.safe_next(next_path, door), cookie, session.clear_cookie(session.LOGIN_COOKIE))
+
+
+@pages.page()
+def login(request, *, door: str) -> Reply:
+    form = pages.form(request)
+    session.check_login_form(request, form)
+    username, password = form.get("username", "").strip(), form.get("password", "")
+    next_path = form.get("next", "")
+    if door == "agent" and sso.enabled():
+        return pages.redirect("/agent/login/sso?next=" + session.safe_next(next_path, door))
+    if not username or not password or len(username) > 128 or len(password) > 256:
+        return _login_page(request, door, status=400, error="请输入用户名和密码。", username=username[:128],
+                           next_path=next_path)
+    ratelimit.hit("web_sign_in", f"{door}:{username.lower()}")   # password guessing: per account
+    try:
+        outcome = cognito.sign_in(username, password)
+    except cognito.SignInFailed:
+        return _login_page(request, door, status=401, error="用户名或密码不正确。", username=username,
+                           next_path=next_path)
+    if isinstance(outcome, cognito.NewPasswordRequired):
+        token, cookie = session.login_form_token(request)
+        return pages.html("web/new_password.html", door=door, title="设置新密码", csrf_token=token,
+                          username=outcome.username, challenge=outcome.challenge_session,
+                          next_path=session.safe_next(next_path, door), error="", ws=None).with_cookies(cookie)
+    return _signed_in(outcome, door, next_path)
+
+
+@pages.page()
+def new_password(request, *, door: str) -> Reply:
+    form = pages.form(request)
+    session.check_login_form(request, form)
+    username, challenge = form.get("username", ""), form.get("challenge", "")
+    password, again = form.get("new_password", ""), form.get("confirm_password", "")
+    next_path = form.get("next", "")
+
+    def again_page(error: str, status: int = 400) -> Reply:
+        token, cookie = session.login_form_token(request)
+        return pages.html("web/new_password.html", status=status, door=door, title="设置新密码", csrf_token=token,
+                          username=username, challenge=challenge, next_path=session.safe_next(next_path, door),
+                          error=error, ws=None).with_cookies(cookie)
+    if not username or not challenge:
+        return _login_page(request, door, status=400, error="请重新登录。")
+    if password != again:
+        return again_page("两次输入的新密码不一致。")
+    if len(password) < 10 or len(password) > 256:
+        return again_page("新密码至少 10 位，需包含大写字母、小写字母和数字。")
+    try:
+        tokens = cognito.set_new_password(username, challenge, password)
+    except cognito.SignInFailed as exc:
+        if str(exc) in ("NotAuthorizedException", "ExpiredCodeException", "CodeMismatchException"):
+            return _login_page(request, door, status=401, error="设置新密码的时间已过，请重新登录。", username=username)
+        return again_page("新密码不符合要求：至少 10 位，需包含大写字母、小写字母和数字。")
+    return _signed_in(tokens, door, next_path)
+
+
+@pages.page()
+def logout(request, *, door: str) -> Reply:
+    """Sign out (form POST with the session's CSRF token; without a valid session there is nothing to end)."""
+    form = pages.form(request)
+    try:
+        ws = session.require(request, door)
+    except (session.LoginRequired, session.Forbidden):
+        return pages.redirect(f"/{door}/login", session.clear_cookie())
+    session.check_csrf(ws, form)
+    return pages.redirect(f"/{door}/login?signed_out=1", session.end(request))
+
+
+def webview_session(request) -> Reply:
+    """The wallet app's WebView: ``Authorization: Bearer <the app's Cognito token>`` → session cookie, 303."""
+    header = (request.headers or {}).get("authorization")
+    try:
+        ws, cookie = session.exchange(header)
+    except auth.InvalidToken:
+        return Reply(401, '{"error":{"code":"unauthorized","message":"请先登录（登录已失效或凭证无效）。"}}',
+                     {"Content-Type": "application/json; charset=utf-8"})
+    target = session.safe_next((request.query_params or {}).get("next"), "help")
+    logger.info("webview session", extra={"user": user_hash(ws.actor.user_id)})
+    return pages.redirect(target, cookie)
+
+
+@pages.page("agent")
+def sso_begin(request) -> Reply:
+    if not settings().sso_domain:
+        return pages.message("未启用单点登录", "本环境没有配置单点登录（SSO_DOMAIN），请使用用户名和密码登录。", 404,
+                             door="agent", link=("/agent/login", "返回登录"))
+    location, cookie = sso.begin((request.query_params or {}).get("next"))
+    return pages.redirect(location, cookie)
+
+
+@pages.page("agent")
+def sso_callback(request) -> Reply:
+    try:
+        done = sso.finish(request)
+    except sso.SsoFailed as exc:
+        logger.info("sso callback refused", extra={"reason": str(exc)})
+        return pages.message("登录失败", "单点登录未能完成（登录请求已过期、已使用或不是从本浏览器发起）。请重新登录。", 400,
+                             door="agent", link=("/agent/login", "重新登录")).with_cookies(
+            session.clear_cookie(sso.STATE_COOKIE, sso.CALLBACK_PATH))
+    # A 200 page that moves on by itself, not a 303: the browser arrived here from the identity provider
+    # (a cross-site navigation), and a SameSite=Strict cookie is sent only once the navigation starts here.
+    return pages.html("web/sso_done.html", door="agent", next_path=done.next_path, ws=None).with_cookies(
+        done.set_cookie, session.clear_cookie(sso.STATE_COOKIE, sso.CALLBACK_PATH))
