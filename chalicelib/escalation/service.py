@@ -148,7 +148,7 @@ def _outcome(view: schemas.CaseView, recorded: bool, status: int = 200) -> idemp
 
 
 # ---------------------------------------------------------------- deflection
-def suggestions(q: str) -> schemas.Suggestions:
+def suggestions(q: str, actor: Actor | None = None) -> schemas.Suggestions:
     """KB articles that may answer the question before a case is opened (search domain).
 
     A missing index is the search service's clear 503 (``kb_unavailable``); an
@@ -158,7 +158,7 @@ def suggestions(q: str) -> schemas.Suggestions:
         from chalicelib.search import service as search_service
     except ImportError:
         raise domain.Busy("知识库搜索暂不可用，您仍可直接提交案件。", code="kb_unavailable") from None
-    found = search_service.search(q, limit=5)
+    found = search_service.search(q, limit=5, user=user_hash(actor.user_id) if actor else None)
     items = [schemas.Suggestion(id=hit.slug, title=hit.title, snippet=hit.snippet,
                                 url=f"/help/articles/{hit.slug}") for hit in found.results[:5]]
     return schemas.Suggestions(query=q, items=items)

@@ -47,3 +47,17 @@ class Report(ApiModel):
     generated_at: str
     notes: list[str] = Field(default_factory=list)
     tables: list[ReportTable]
+
+
+class ReportPageQuery(ApiModel):
+    """Query string of GET /agent/reports (the page): which report, the date range and filters."""
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    report: Literal["cases", "satisfaction", "self-service"] = "cases"
+    from_: Optional[dt.date] = Field(default=None, alias="from")
+    to: Optional[dt.date] = None
+    category: Optional[str] = Field(default=None, max_length=40)
+    step: Optional[str] = Field(default=None, max_length=40)
+
+    def as_report_query(self) -> ReportQuery:
+        return ReportQuery.model_validate({"from": self.from_, "to": self.to, "category": self.category or None,
+                                           "step": self.step or None})

@@ -125,7 +125,7 @@ def csv_download(actor: Actor, ctx: Context, name: str, query: schemas.ReportQue
     return f"{name}-{table.name}-{built.from_}-{built.to}.csv", out.getvalue()
 
 
-def page(actor: Actor, ctx: Context, name: str, query: schemas.ReportQuery) -> str:
+def page(actor: Actor, ctx: Context, name: str, query: schemas.ReportQuery, *, ws=None) -> str:
     """The reports page (``/agent/reports``): the report's tables, each with its chart, the date-range
     switch, the filters and the CSV links."""
     from urllib.parse import urlencode
@@ -155,4 +155,4 @@ def page(actor: Actor, ctx: Context, name: str, query: schemas.ReportQuery) -> s
                   title=TITLES[name], first=f.first.isoformat(), last=f.last.isoformat(), ranges=ranges,
                   tables=shown, notes=notes, categories=categories, category=f.category, step=f.step,
                   steps=[(s.name, s.title) for s in step_defs.STEPS], show_step=name != "self-service",
-                  generated_at=clock.isoformat(ctx.now))
+                  generated_at=clock.isoformat(ctx.now), door="agent", ws=ws)
