@@ -82,7 +82,8 @@ class Settings:
     kb_table: str
     outbox_table: str
     limits_table: str
-    events_table: str          # analytics events and their hourly rollups (chalicelib/events.py, #15)
+    events_table: str          # analytics events, one item each (chalicelib/events.py, #15)
+    reports_table: str         # their hourly and daily rollups, what the reports read
     # Write shards of hot partition keys (docs/scale.md); raise only, never lower (chalicelib/shards.py)
     queue_shards: int          # the cases table's queue index, QUEUE#<step>
     feedback_shards: int       # the kb table's article feedback totals, FEEDBACK
@@ -189,6 +190,7 @@ def load() -> Settings:
         outbox_table=_env("OUTBOX_TABLE", f"repaydesk-{stage}-outbox"),
         limits_table=_env("LIMITS_TABLE", f"repaydesk-{stage}-limits"),
         events_table=_env("EVENTS_TABLE", f"repaydesk-{stage}-events"),
+        reports_table=_env("REPORTS_TABLE", f"repaydesk-{stage}-reports"),
         queue_shards=_shards("QUEUE_SHARDS", 4),
         feedback_shards=_shards("FEEDBACK_SHARDS", 4),
         zero_result_shards=_shards("ZERO_RESULT_SHARDS", 4),

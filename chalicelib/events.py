@@ -5,7 +5,13 @@
 | pk | sk | what |
 | --- | --- | --- |
 | ``EV#<local yyyy-mm-ddTHH>[#<shard>]`` | ``<at>#<event id>`` | one event: ``kind``, ``data`` (JSON of its fields), TTL ``expires_at`` |
+
+Rollups live in ``REPORTS_TABLE`` (small: a few items a day, so a report's Query never touches events):
+
+| pk | sk | what |
+| --- | --- | --- |
 | ``AGG#<yyyy-mm>`` | ``H#<yyyy-mm-ddTHH>`` | the hour's rollup (``chalicelib/insight/rollup.py``), rewritten whole by the job |
+| ``AGG#<yyyy-mm>`` | ``S#<yyyy-mm-dd>`` | a finished day's hours merged (what a report reads for past days) |
 | ``AGG#<yyyy-mm>`` | ``D#<yyyy-mm-dd>`` | the day's deflection (needs the next 24 h, so written once the day is 2 days old) |
 
 - **Once.** The put is conditional (``attribute_not_exists``) on an id: a case's events are
@@ -161,12 +167,16 @@ def _loop() -> None:
 
 def write_batch(batch) -> None:
     """Write up to 25 events in one BatchWriteItem (random ids: a repeated put rewrites the same item)."""
-    table = settings().events_table
-    requests = [{"PutRequest": {"Item": item(kind, at=at, event_id=event_id, **fields)}}
-                for kind, at, event_id, fields in batch]
+    write_items([item(kind, at=at, event_id=event_id, **fields) for kind, at, event_id, fields in batch])
+
+
+def write_items(items: list[dict], table: str | None = None) -> None:
+    """Put prepared items (events, or rollups into ``reports_table``) 25 per BatchWriteItem, retrying what
+    DynamoDB left unprocessed."""
+    table = table or settings().events_table
     ddb = aws.client("dynamodb")
-    for start in range(0, len(requests), 25):
-        pending = {table: requests[start:start + 25]}
+    for start in range(0, len(items), 25):
+        pending = {table: [{"PutRequest": {"Item": i}} for i in items[start:start + 25]]}
         for _ in range(5):
             unprocessed = ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
             if not unprocessed:
@@ -185,9 +195,9 @@ def flush() -> None:
 
 
 # ------------------------------------------------------------------ reading (the job and the reports)
-def _query(**kwargs):
+def _query(table: str | None = None, **kwargs):
     paginator = aws.client("dynamodb").get_paginator("query")
-    for page in paginator.paginate(TableName=settings().events_table, **kwargs):
+    for page in paginator.paginate(TableName=table or settings().events_table, **kwargs):
         yield from page["Items"]
 
 
@@ -207,12 +217,19 @@ def from_item(raw: dict) -> dict:
     return {"kind": raw["kind"]["S"], "at": at, "id": event_id, **json.loads(raw["data"]["S"])}
 
 
+def rollup_item(sort_key: str, data: dict) -> dict:
+    return aws.attributes({"pk": f"AGG#{sort_key[2:9]}", "sk": sort_key,
+                           "data": json.dumps(data, ensure_ascii=False, sort_keys=True),
+                           "computed_at": clock.isoformat(clock.now())})
+
+
 def put_rollup(sort_key: str, data: dict) -> None:
     """Write (overwrite) one rollup item: recomputed from the events, so rewriting it never double counts."""
-    month = sort_key[2:9]
-    aws.client("dynamodb").put_item(TableName=settings().events_table, Item=aws.attributes(
-        {"pk": f"AGG#{month}", "sk": sort_key, "data": json.dumps(data, ensure_ascii=False, sort_keys=True),
-         "computed_at": clock.isoformat(clock.now())}))
+    aws.client("dynamodb").put_item(TableName=settings().reports_table, Item=rollup_item(sort_key, data))
+
+
+def write_rollups(items: list[dict]) -> None:
+    write_items(items, settings().reports_table)
 
 
 def rollups(prefix: str, first: str, last: str) -> list[tuple[str, dict]]:
@@ -220,7 +237,7 @@ def rollups(prefix: str, first: str, last: str) -> list[tuple[str, dict]]:
     months = _months(first[:7], last[:7])
     found = []
     for month in months:
-        for raw in _query(KeyConditionExpression="pk = :pk AND sk BETWEEN :lo AND :hi",
+        for raw in _query(settings().reports_table, KeyConditionExpression="pk = :pk AND sk BETWEEN :lo AND :hi",
                           ExpressionAttributeValues={":pk": {"S": f"AGG#{month}"}, ":lo": {"S": f"{prefix}#{first}"},
                                                      ":hi": {"S": f"{prefix}#{last}~"}}):
             found.append((raw["sk"]["S"], json.loads(raw["data"]["S"])))
@@ -228,7 +245,7 @@ def rollups(prefix: str, first: str, last: str) -> list[tuple[str, dict]]:
 
 
 def has_rollup(sort_key: str) -> bool:
-    got = aws.client("dynamodb").get_item(TableName=settings().events_table,
+    got = aws.client("dynamodb").get_item(TableName=settings().reports_table,
                                           Key={"pk": {"S": f"AGG#{sort_key[2:9]}"}, "sk": {"S": sort_key}})
     return "Item" in got
 

@@ -9,4 +9,5 @@ def tables(cfg):
     return [table(cfg.outbox_table, gsis=[("pending", "pending_pk", "pending_sk")], ttl="expires_at"),
             table(cfg.limits_table, ttl="expires_at"),
             # Analytics events (EV#<local hour>[#<shard>]) and their rollups (AGG#<yyyy-mm>): chalicelib/events.py
-            table(cfg.events_table, ttl="expires_at")]
+            table(cfg.events_table, ttl="expires_at"),
+            table(cfg.reports_table)]

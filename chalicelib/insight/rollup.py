@@ -7,6 +7,10 @@ repeated or overlapping run cannot count an event twice, and an event written la
 transaction, a buffered search) is still counted when its hour is recomputed. A day's deflection
 needs the 24 h after it, so it is written once, when the day is two days old.
 
+A finished day's hours are merged into one day summary (``S#<day>``, ``compact_day``), so a report
+reads one item per past day (``summaries``), and hour items only for today (and yesterday until
+its last hour is final).
+
 Rollup of an hour (JSON, dimension values joined by ``|``):
 - ``cases``      ``<metric>|<category>|<step>|<priority>`` → count; metrics ``opened``, ``escalated``,
                  ``resolved``, ``reopened``, ``replies``, ``breach.<target>``
@@ -130,6 +134,32 @@ def deflection(day_events: list[dict], later_events: list[dict]) -> dict[str, li
     return result
 
 
+def merge(summaries: list[dict]) -> dict:
+    """Several summaries as one (a day's hours → the day's summary): counts added, duration buckets
+    added, comments kept, queries added and cut to the TOP_QUERIES most searched again."""
+    out = {"cases": {}, "durations": {}, "csat": {}, "comments": [], "search": [0, 0, 0, 0], "queries": {},
+           "articles": {}}
+    for summary in summaries:
+        for table in ("cases", "csat"):
+            for key, count in summary.get(table, {}).items():
+                out[table][key] = out[table].get(key, 0) + count
+        for key, buckets in summary.get("durations", {}).items():
+            target = out["durations"].setdefault(key, {})
+            for minutes, count in buckets.items():
+                target[minutes] = target.get(minutes, 0) + count
+        out["comments"].extend(summary.get("comments", []))
+        out["search"] = [a + b for a, b in zip(out["search"], summary.get("search", [0, 0, 0, 0]))]
+        for query, (searches, clicks) in summary.get("queries", {}).items():
+            row = out["queries"].setdefault(query, [0, 0])
+            row[0] += searches
+            row[1] += clicks
+        for slug, values in summary.get("articles", {}).items():
+            row = out["articles"].setdefault(slug, [0] * len(ARTICLE_FIELDS))
+            out["articles"][slug] = [a + b for a, b in zip(row, values)]
+    out["queries"] = dict(sorted(out["queries"].items(), key=lambda kv: (-kv[1][0], kv[0]))[:TOP_QUERIES])
+    return out
+
+
 # ------------------------------------------------------------------ the job
 def _hours_of_day(day: dt.date) -> list[str]:
     return [f"{day.isoformat()}T{h:02d}" for h in range(24)]
@@ -149,13 +179,44 @@ def aggregate_deflection(day: dt.date) -> dict:
     return result
 
 
+def compact_day(day: dt.date) -> dict:
+    """A finished day's hours as one summary (``S#<day>``): reports read one item per past day."""
+    summary = merge([data for _, data in events.rollups("H", day.isoformat(), day.isoformat())])
+    events.put_rollup(f"S#{day.isoformat()}", summary)
+    return summary
+
+
+def summaries(first: str, last: str) -> list[tuple[str, dict]]:
+    """What a report reads for ``first``..``last``: the day summaries, and the hours of days not yet
+    compacted (today, yesterday until 03:00) — two Queries per month at most."""
+    found = events.rollups("S", first, last)
+    have = {sort_key[2:] for sort_key, _ in found}
+    day, missing = dt.date.fromisoformat(first), []
+    while day.isoformat() <= last:
+        if day.isoformat() not in have:
+            missing.append(day.isoformat())
+        day += dt.timedelta(days=1)
+    if missing:
+        wanted = set(missing)
+        found += [(k, v) for k, v in events.rollups("H", missing[0], missing[-1]) if k[2:12] in wanted]
+    return found
+
+
 def run(ctx, *, hours_back: int = 2, deflection_days: int = 7) -> dict[str, int]:
-    """The schedule: recompute the last ``hours_back`` + 1 hours; write missing final deflection days."""
+    """The schedule: recompute the last ``hours_back`` + 1 hours; compact finished days (once their last
+    hour can no longer be recomputed); write missing final deflection days."""
     local = ctx.now.astimezone(clock.zone(ctx.settings.time_zone))
-    done = {"hours": 0, "deflection_days": 0}
+    done = {"hours": 0, "days": 0, "deflection_days": 0}
     for back in range(hours_back, -1, -1):
         aggregate_hour((local - dt.timedelta(hours=back)).strftime("%Y-%m-%dT%H"))
         done["hours"] += 1
+    for back in range(1, 1 + deflection_days):
+        day = local.date() - dt.timedelta(days=back)
+        finished = local - dt.timedelta(hours=hours_back + 1) >= dt.datetime.combine(
+            day + dt.timedelta(days=1), dt.time(0), local.tzinfo)
+        if finished and not events.has_rollup(f"S#{day.isoformat()}"):
+            compact_day(day)
+            done["days"] += 1
     for back in range(2, 2 + deflection_days):
         day = local.date() - dt.timedelta(days=back)
         if not events.has_rollup(f"D#{day.isoformat()}"):

@@ -14,7 +14,7 @@ from chalicelib import clock, domain, events
 from chalicelib.actor import SENIOR_SUPPORT, Actor
 from chalicelib.context import Context
 from chalicelib.escalation import steps as step_defs
-from chalicelib.insight import metrics, schemas
+from chalicelib.insight import metrics, rollup, schemas
 
 REPORTS = ("cases", "satisfaction", "self-service")
 TITLES = {"cases": "工单与 SLA", "satisfaction": "用户满意度", "self-service": "自助服务与知识库"}
@@ -80,7 +80,7 @@ def _articles_meta() -> dict[str, dict]:
 
 def tables(ctx: Context, name: str, f: metrics.Filters) -> tuple[list[metrics.Table], list[str]]:
     first, last = f.first.isoformat(), f.last.isoformat()
-    hours = events.rollups("H", first, last)
+    hours = rollup.summaries(first, last)
     if name == "cases":
         return metrics.cases_report(hours, f, _oldest(ctx, f)), [
             "时长按工单的计时方式：工作时间（工作日 09:00–18:00），账户安全工单全天候；等待用户回复的时间不计。",
