@@ -131,7 +131,8 @@ class CaseSim:
             self.commit(model.autoclose(self.case, t), t)
 
 
-def seed(users) -> None:
+def seed(users, *, persist_open: bool = True) -> None:
+    """``persist_open=False``: events and rollups only, no case items (a shared test stack's queues stay as they are)."""
     started = time.monotonic()
     cfg = settings()
     zone = clock.zone(cfg.time_zone)
@@ -186,8 +187,8 @@ def seed(users) -> None:
             kept.append(sim.case)
     events.write_items(items)
     _rollups(items, now, cfg.time_zone)
-    owners = [users["alice"], users["bob"]]
-    for n, case in enumerate(kept):
+    owners = [users["alice"], users["bob"]] if persist_open else []
+    for n, case in enumerate(kept if persist_open else ()):
         owner = owners[n % 2]
         store.save(dataclasses.replace(case, user_id=owner.user_id, username=owner.username), expected_version=None)
     print(f"[seed] insight: {len(items)} events over {DAYS} days, {len(cases)} cases ({len(kept)} still open), "

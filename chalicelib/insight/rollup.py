@@ -204,7 +204,7 @@ def summaries(first: str, last: str) -> list[tuple[str, dict]]:
 
 def run(ctx, *, hours_back: int = 2, deflection_days: int = 7) -> dict[str, int]:
     """The schedule: recompute the last ``hours_back`` + 1 hours; compact finished days (once their last
-    hour can no longer be recomputed); write missing final deflection days."""
+    hour can no longer be recomputed); write the oldest missing final deflection day of the last week."""
     local = ctx.now.astimezone(clock.zone(ctx.settings.time_zone))
     done = {"hours": 0, "days": 0, "deflection_days": 0}
     for back in range(hours_back, -1, -1):
@@ -217,11 +217,12 @@ def run(ctx, *, hours_back: int = 2, deflection_days: int = 7) -> dict[str, int]
         if finished and not events.has_rollup(f"S#{day.isoformat()}"):
             compact_day(day)
             done["days"] += 1
-    for back in range(2, 2 + deflection_days):
+    for back in range(2, 2 + deflection_days):  # at most one per run: a day's pass reads 48 hours of events
         day = local.date() - dt.timedelta(days=back)
         if not events.has_rollup(f"D#{day.isoformat()}"):
             aggregate_deflection(day)
             done["deflection_days"] += 1
+            break
     return done
 
 

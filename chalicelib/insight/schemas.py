@@ -57,7 +57,9 @@ class ReportPageQuery(ApiModel):
     to: Optional[dt.date] = None
     category: Optional[str] = Field(default=None, max_length=40)
     step: Optional[str] = Field(default=None, max_length=40)
+    format: Literal["html", "csv"] = "html"
+    table: Optional[str] = Field(default=None, max_length=40)
 
     def as_report_query(self) -> ReportQuery:
         return ReportQuery.model_validate({"from": self.from_, "to": self.to, "category": self.category or None,
-                                           "step": self.step or None})
+                                           "step": self.step or None, "table": self.table or None})

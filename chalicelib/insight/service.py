@@ -145,10 +145,7 @@ def page(actor: Actor, ctx: Context, name: str, query: schemas.ReportQuery, *, w
     ranges = [{"days": d, "url": link(**{"from": (today - dt.timedelta(days=d - 1)).isoformat(),
                                          "to": today.isoformat()}),
                "current": f.last == today and (f.last - f.first).days + 1 == d} for d in RANGES]
-    api = f"/support/reports/{name}"
-    csv_params = {**base, "from": f.first.isoformat(), "to": f.last.isoformat(), "format": "csv"}
-    shown = [{"table": t, "chart": charts.render(t), "csv": api + "?" + urlencode({**csv_params, "table": t.name})}
-             for t in found]
+    shown = [{"table": t, "chart": charts.render(t), "csv": link(format="csv", table=t.name)} for t in found]
     categories = KB_CATEGORIES if name == "self-service" else step_defs.CATEGORY_TITLES
     return render("insight/reports.html", report=name, reports=[(r, TITLES[r], link(report=r) if r != name else None)
                                                                 for r in REPORTS],

@@ -152,7 +152,12 @@ def test_the_page_is_for_senior_support_signed_in_to_the_workspace(api, history,
     page = senior.get("/agent/reports?report=cases&from=2026-11-18&to=2026-11-24")
     assert page.status == 200, page.text
     assert '<html lang="zh-CN">' in page.text and "<svg" in page.text and "http" not in page.text.split("<body")[0]
-    assert "/support/reports/cases?from=2026-11-18&amp;to=2026-11-24&amp;format=csv&amp;table=daily" in page.text
+    link = "/agent/reports?report=cases&amp;from=2026-11-18&amp;to=2026-11-24&amp;format=csv&amp;table=daily"
+    assert link in page.text
+    csv_page = senior.get(link.replace("&amp;", "&"))
+    assert csv_page.status == 200 and csv_page.headers["content-type"].startswith("text/csv")
+    api_csv = get(api, lead, "/support/reports/cases?from=2026-11-18&to=2026-11-24&format=csv&table=daily")
+    assert csv_page.text == api_csv.text   # the page's download is the JSON twin's CSV
     assert 'data-testid="range-7"' in page.text
     assert "2026-11-18 至 2026-11-24" in page.text
     bad = senior.get("/agent/reports?from=someday")
