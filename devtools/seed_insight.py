@@ -80,6 +80,14 @@ class CaseSim:
     def later(self, when: dt.datetime, low_minutes: float, high_minutes: float) -> dt.datetime:
         return when + dt.timedelta(minutes=self.rng.uniform(low_minutes, high_minutes))
 
+    def support(self, when: dt.datetime, low_minutes: float, high_minutes: float) -> dt.datetime:
+        """When a team answers: in business hours, round the clock for security cases."""
+        minutes = self.rng.uniform(low_minutes, high_minutes)
+        if self.case.security:
+            return when + dt.timedelta(minutes=minutes / 4)
+        return self.clocks.calendar.add_business_hours(when, minutes / 60, opens=hours.OPENS,
+                                                       closes=hours.CLOSES).astimezone(dt.timezone.utc)
+
     def run(self, ref: str, user_id: str, category: str, opened: dt.datetime) -> None:
         rng, c = self.rng, self.clocks
         self.commit(model.open_case(case_id=ref, user_id=user_id, username=user_id, category=category,
@@ -87,16 +95,16 @@ class CaseSim:
         t = opened
         slow = rng.random() < 0.2
         for _ in range(3):  # up to three rounds of answer → (user answers | escalates)
-            t = self.later(t, 10, 600 if slow else 200)
+            t = self.support(t, 5, 330 if slow else 150)
             if not self.until(t):
                 return
-            pause = rng.random() < 0.4
+            pause = rng.random() < 0.6
             self.commit(lambda: model.reply(self.case, t, clocks=c, by="seed-agent", await_user=pause), t)
             if pause:
                 t = self.later(t, 30, 1200)
                 if not self.until(t):
                     return
-                if rng.random() < 0.15:
+                if rng.random() < 0.06:
                     return  # the user never came back: waits on the user
                 self.commit(lambda: model.user_message(self.case, t, c), t)
             if rng.random() < 0.12 and self.case.step != "legal_guidance":
@@ -106,7 +114,7 @@ class CaseSim:
                 self.commit(lambda: model.escalate(self.case, t, clocks=c, actor="user", reason="答复没有解决问题"), t)
                 continue
             break
-        t = self.later(t, 20, 400)
+        t = self.support(t, 15, 240)
         if not self.until(t):
             return
         self.commit(lambda: model.resolve(self.case, t, by="seed-agent", summary="已处理"), t)
@@ -115,7 +123,7 @@ class CaseSim:
             if not self.until(t):
                 return
             self.commit(lambda: model.reopen(self.case, t, clocks=c, reason="问题又出现了"), t)
-            t = self.later(t, 30, 300)
+            t = self.support(t, 30, 300)
             if not self.until(t):
                 return
             self.commit(lambda: model.resolve(self.case, t, by="seed-agent", summary="已再次处理"), t)
@@ -164,7 +172,7 @@ def seed(users, *, persist_open: bool = True) -> None:
                 seen = at + dt.timedelta(seconds=rng.randint(5, 60))
                 items.append(events.item("click", at=seen, query=query, slug=slug))
                 items.append(events.item("article_view", at=seen, slug=slug, user=hashed))
-                if rng.random() < 0.15:
+                if rng.random() < 0.06:
                     items.append(events.item("article_vote", at=seen + dt.timedelta(minutes=2), slug=slug,
                                              helpful=rng.random() < HELPFUL.get(slug, 0.8)))
                 if user and rng.random() < CASE_AFTER.get(slug, 0.06):
@@ -200,12 +208,14 @@ def _rollups(items: list[dict], now: dt.datetime, time_zone: str) -> None:
     by_hour: dict[str, list[dict]] = {}
     for raw in items:
         by_hour.setdefault(raw["pk"]["S"].split("#")[1], []).append(events.from_item(raw))
-    local_today = now.astimezone(clock.zone(time_zone)).date()
+    local_now = now.astimezone(clock.zone(time_zone))
+    local_today = local_now.date()
     hourly = {hour: rollup.summarize(sorted(evs, key=lambda e: e["at"])) for hour, evs in sorted(by_hour.items())}
-    recent = (local_today - dt.timedelta(days=1)).isoformat()
-    rollups = [events.rollup_item(f"H#{hour}", summary) for hour, summary in hourly.items() if hour >= recent]
-    for day in sorted({hour[:10] for hour in hourly if hour < recent}):  # finished days: compacted
-        rollups.append(events.rollup_item(f"S#{day}", rollup.merge([s for h, s in hourly.items() if h[:10] == day])))
+    rollups = [events.rollup_item(f"H#{hour}", summary) for hour, summary in hourly.items()
+               if not rollup.finished(dt.date.fromisoformat(hour[:10]), local_now)]
+    for day in sorted({hour[:10] for hour in hourly}):  # finished days: compacted, as the job does
+        if rollup.finished(dt.date.fromisoformat(day), local_now):
+            rollups.append(events.rollup_item(f"S#{day}", rollup.merge([s for h, s in hourly.items() if h[:10] == day])))
     by_day: dict[str, list[dict]] = {}
     for hour, evs in by_hour.items():
         by_day.setdefault(hour[:10], []).extend(evs)

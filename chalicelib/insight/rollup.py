@@ -180,10 +180,17 @@ def aggregate_deflection(day: dt.date) -> dict:
 
 
 def compact_day(day: dt.date) -> dict:
-    """A finished day's hours as one summary (``S#<day>``): reports read one item per past day."""
-    summary = merge([data for _, data in events.rollups("H", day.isoformat(), day.isoformat())])
+    """A finished day as one summary (``S#<day>``), recomputed from its events (not from hour rollups, which
+    a stopped job may have missed): reports read one item per past day."""
+    summary = merge([summarize(events.hour_events(hour)) for hour in _hours_of_day(day)])
     events.put_rollup(f"S#{day.isoformat()}", summary)
     return summary
+
+
+def finished(day: dt.date, local_now: dt.datetime, hours_back: int = 2) -> bool:
+    """Whether no run will recompute an hour of ``day`` any more (its last hour is older than ``hours_back`` + 1)."""
+    return local_now - dt.timedelta(hours=hours_back + 1) >= dt.datetime.combine(
+        day + dt.timedelta(days=1), dt.time(0), local_now.tzinfo)
 
 
 def summaries(first: str, last: str) -> list[tuple[str, dict]]:
@@ -212,9 +219,7 @@ def run(ctx, *, hours_back: int = 2, deflection_days: int = 7) -> dict[str, int]
         done["hours"] += 1
     for back in range(1, 1 + deflection_days):
         day = local.date() - dt.timedelta(days=back)
-        finished = local - dt.timedelta(hours=hours_back + 1) >= dt.datetime.combine(
-            day + dt.timedelta(days=1), dt.time(0), local.tzinfo)
-        if finished and not events.has_rollup(f"S#{day.isoformat()}"):
+        if finished(day, local, hours_back) and not events.has_rollup(f"S#{day.isoformat()}"):
             compact_day(day)
             done["days"] += 1
     for back in range(2, 2 + deflection_days):  # at most one per run: a day's pass reads 48 hours of events

@@ -208,3 +208,20 @@ def test_a_rating_on_the_case_becomes_one_csat_event(aws, clock):
     _, again = analytics.on_commit(rated, dataclasses.replace(rated, version=rated.version + 1), clock.now(),
                                    hours.clocks(settings()))
     assert not any(e["Put"]["Item"]["kind"]["S"] == "csat" for e in again)
+
+
+def test_finished_days_are_compacted_and_deflection_written_once_final(api, history, lead, clock, alice):
+    """Thursday 04:00: Tuesday is finished (one summary item) and two days old (its deflection is final)."""
+    from chalicelib import events
+    before = get(api, lead, "/support/reports/cases?from=2026-11-24&to=2026-11-24").json["tables"]
+    assert api.get("/support/suggestions?q=客服电话多少", token=alice.token).status == 200  # signed in: a reader
+    clock.advance(dt.timedelta(days=1, hours=16, minutes=30))      # Thursday 2026-11-26 04:00 Shanghai
+    done = aggregate()
+    assert done["days"] >= 1 and done["deflection_days"] == 1
+    assert events.has_rollup("S#2026-11-24") and events.has_rollup("D#2026-11-24")
+    after = get(api, lead, "/support/reports/cases?from=2026-11-24&to=2026-11-24").json["tables"]
+    assert [t for t in after if t["name"] != "oldest_open"] == [t for t in before if t["name"] != "oldest_open"]
+    body = get(api, lead, "/support/reports/self-service?from=2026-11-24&to=2026-11-24").json
+    # alice opened a case at 10:00 and searched at 11:30 — no case in the 24 h after her search: deflected
+    assert table(body, "deflection") == [{"users": 1, "deflected": 1, "deflection": 1.0}]
+    assert aggregate()["deflection_days"] == 1   # the next missing day of the week, not Tuesday again
