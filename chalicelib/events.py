@@ -201,14 +201,17 @@ def _query(table: str | None = None, **kwargs):
         yield from page["Items"]
 
 
-def hour_events(hour: str) -> list[dict]:
-    """Every event of one local hour: one Query per shard (the aggregation job, never a request)."""
-    found = []
+def iter_hour_events(hour: str):
+    """Every event of one local hour, streamed page by page: one Query per shard (the aggregation job,
+    never a request); nothing of the hour is held in memory but the page being read."""
     for pk in shards.shard_keys("EV#" + hour, settings().event_shards):
-        found.extend(from_item(raw) for raw in _query(KeyConditionExpression="pk = :pk",
-                                                      ExpressionAttributeValues={":pk": {"S": pk}}))
-    found.sort(key=lambda e: (e["at"], e["id"]))
-    return found
+        for raw in _query(KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": pk}}):
+            yield from_item(raw)
+
+
+def hour_events(hour: str) -> list[dict]:
+    """``iter_hour_events`` as a list, oldest first."""
+    return sorted(iter_hour_events(hour), key=lambda e: (e["at"], e["id"]))
 
 
 def from_item(raw: dict) -> dict:

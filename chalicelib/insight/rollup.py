@@ -1,10 +1,10 @@
 """The scheduled aggregation: an hour's events → one rollup item; a day's deflection once it is final.
 
 ``summarize(events)`` and ``deflection(...)`` are plain functions (unit-tested on fixed events).
-``run(ctx)`` (every 5 minutes, ``app.aggregate_events``) recomputes the current hour and the two
-before it from their events and overwrites their rollups — recomputing, never adding, so a
-repeated or overlapping run cannot count an event twice, and an event written late (a slow
-transaction, a buffered search) is still counted when its hour is recomputed. A day's deflection
+``run(ctx)`` (every 5 minutes, ``app.aggregate_events``) recomputes the current hour (and, in the
+first LATE minutes of an hour, the previous one) from its events and overwrites its rollup —
+recomputing, never adding, so a repeated or overlapping run cannot count an event twice, and an
+event written a little late (a slow transaction, a buffered search) is still counted. A day's deflection
 needs the 24 h after it, so it is written once, when the day is two days old.
 
 A finished day's hours are merged into one day summary (``S#<day>``, ``compact_day``), so a report
@@ -29,6 +29,8 @@ from chalicelib import clock, events
 TOP_QUERIES = 300
 LOW_RATING = 2
 DEFLECTION_WINDOW = dt.timedelta(hours=24)
+LATE = dt.timedelta(minutes=15)  # an hour is recomputed until this long after it ended (buffered, slow writes)
+CATCH_UP_HOURS = 6               # hours of the last six without a rollup (the job was stopped) are computed
 ARTICLE_FIELDS = ("views", "helpful", "not_helpful", "clicks", "cases_after")
 
 
@@ -166,7 +168,7 @@ def _hours_of_day(day: dt.date) -> list[str]:
 
 
 def aggregate_hour(hour: str) -> dict:
-    summary = summarize(events.hour_events(hour))
+    summary = summarize(events.iter_hour_events(hour))
     events.put_rollup(f"H#{hour}", summary)
     return summary
 
@@ -182,15 +184,16 @@ def aggregate_deflection(day: dt.date) -> dict:
 def compact_day(day: dt.date) -> dict:
     """A finished day as one summary (``S#<day>``), recomputed from its events (not from hour rollups, which
     a stopped job may have missed): reports read one item per past day."""
-    summary = merge([summarize(events.hour_events(hour)) for hour in _hours_of_day(day)])
+    summary = merge([summarize(events.iter_hour_events(hour)) for hour in _hours_of_day(day)])
     events.put_rollup(f"S#{day.isoformat()}", summary)
     return summary
 
 
-def finished(day: dt.date, local_now: dt.datetime, hours_back: int = 2) -> bool:
-    """Whether no run will recompute an hour of ``day`` any more (its last hour is older than ``hours_back`` + 1)."""
-    return local_now - dt.timedelta(hours=hours_back + 1) >= dt.datetime.combine(
-        day + dt.timedelta(days=1), dt.time(0), local_now.tzinfo)
+def finished(day: dt.date, local_now: dt.datetime) -> bool:
+    """Whether no run will recompute an hour of ``day`` any more: its last hour is recomputed until
+    LATE after it ended, so the day is final a run interval (5 minutes) after that."""
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), local_now.tzinfo)
+    return local_now >= end + LATE + dt.timedelta(minutes=5)
 
 
 def summaries(first: str, last: str) -> list[tuple[str, dict]]:
@@ -209,17 +212,23 @@ def summaries(first: str, last: str) -> list[tuple[str, dict]]:
     return found
 
 
-def run(ctx, *, hours_back: int = 2, deflection_days: int = 7) -> dict[str, int]:
-    """The schedule: recompute the last ``hours_back`` + 1 hours; compact finished days (once their last
-    hour can no longer be recomputed); write the oldest missing final deflection day of the last week."""
+def run(ctx, *, deflection_days: int = 7) -> dict[str, int]:
+    """The schedule (every 5 minutes): recompute the current hour (and the previous one during the first
+    LATE minutes of an hour, for events written a little late), compute any of the last CATCH_UP_HOURS
+    hours that has no rollup; compact finished days; write the oldest missing final deflection day of
+    the last week."""
     local = ctx.now.astimezone(clock.zone(ctx.settings.time_zone))
     done = {"hours": 0, "days": 0, "deflection_days": 0}
-    for back in range(hours_back, -1, -1):
-        aggregate_hour((local - dt.timedelta(hours=back)).strftime("%Y-%m-%dT%H"))
+    current = local.strftime("%Y-%m-%dT%H")
+    recent = [(local - dt.timedelta(hours=n)).strftime("%Y-%m-%dT%H") for n in range(CATCH_UP_HOURS, 0, -1)]
+    have = {key[2:] for key, _ in events.rollups("H", recent[0], recent[-1])}
+    late = recent[-1:] if local.minute < LATE.total_seconds() / 60 else []
+    for hour in [*(h for h in recent if h not in have and h not in late), *late, current]:
+        aggregate_hour(hour)  # the current hour, the previous one while late writes may land, missed ones
         done["hours"] += 1
     for back in range(1, 1 + deflection_days):
         day = local.date() - dt.timedelta(days=back)
-        if finished(day, local, hours_back) and not events.has_rollup(f"S#{day.isoformat()}"):
+        if finished(day, local) and not events.has_rollup(f"S#{day.isoformat()}"):
             compact_day(day)
             done["days"] += 1
     for back in range(2, 2 + deflection_days):  # at most one per run: a day's pass reads 48 hours of events
