@@ -30,6 +30,8 @@ Rollups live in ``REPORTS_TABLE`` (small: a few items a day, so a report's Query
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import json
 import queue
@@ -123,11 +125,27 @@ _worker: threading.Thread | None = None
 _lock = threading.Lock()
 
 
+_user: contextvars.ContextVar[str | None] = contextvars.ContextVar("events_user", default=None)
+
+
+@contextlib.contextmanager
+def as_user(user: str | None):
+    """Events recorded inside the block without a ``user`` belong to ``user`` (an opaque hash, or None):
+    a signed-in caller's search through a service that does not know who searches."""
+    token = _user.set(user)
+    try:
+        yield
+    finally:
+        _user.reset(token)
+
+
 def record(kind: str, *, at: dt.datetime | None = None, event_id: str | None = None, **fields) -> None:
     """Record an event without making the request wait (best effort: logged, never raised).
 
     The fields are checked here, on the caller's thread, so a wrong field fails in tests."""
     global _buffer, _buffer_since
+    if fields.get("user") is None and _user.get() is not None:
+        fields["user"] = _user.get()
     check(kind, fields)
     import time
     with _lock:

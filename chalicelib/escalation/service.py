@@ -158,7 +158,9 @@ def suggestions(q: str, actor: Actor | None = None) -> schemas.Suggestions:
         from chalicelib.search import service as search_service
     except ImportError:
         raise domain.Busy("知识库搜索暂不可用，您仍可直接提交案件。", code="kb_unavailable") from None
-    found = search_service.search(q, limit=5, user=user_hash(actor.user_id) if actor else None)
+    from chalicelib import events
+    with events.as_user(user_hash(actor.user_id) if actor else None):  # a signed-in reader (deflection, #15)
+        found = search_service.search(q, limit=5)
     items = [schemas.Suggestion(id=hit.slug, title=hit.title, snippet=hit.snippet,
                                 url=f"/help/articles/{hit.slug}") for hit in found.results[:5]]
     return schemas.Suggestions(query=q, items=items)

@@ -123,9 +123,7 @@ def clean_query(query: str | None) -> str:
     return query.strip()
 
 
-def search(query: str, *, category: str | None = None, limit: int = 10,
-           user: str | None = None) -> schemas.SearchResponse:
-    """``user``: the signed-in searcher's opaque hash (``logs.user_hash``), for the deflection report."""
+def search(query: str, *, category: str | None = None, limit: int = 10) -> schemas.SearchResponse:
     started = time.perf_counter()
     text = clean_query(query)
     if category is not None and category not in CATEGORIES:
@@ -146,7 +144,7 @@ def search(query: str, *, category: str | None = None, limit: int = 10,
     suggestion = did_you_mean(kb, text)
     metric("KbSearch")
     events.record("search", query=None if signals.looks_personal(text) else text, results=total,
-                  zero=total == 0, user=user)  # off the request thread (#15)
+                  zero=total == 0)  # off the request thread; the searcher if signed in: events.as_user (#15)
     if total == 0:
         _record_zero_result(text)
     return schemas.SearchResponse(query=text, total=total, results=results, suggestion=suggestion,
