@@ -21,6 +21,7 @@ TITLES = {"cases": "工单与 SLA", "satisfaction": "用户满意度", "self-ser
 DEFAULT_DAYS = 28
 MAX_DAYS = 366
 RANGES = (7, 28, 90)  # the page's date-range switch
+EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
 KB_CATEGORIES = {"contact": "联系我们", "repayment": "还款", "security": "账户安全", "escalation": "投诉与升级",
                  "about": "关于钱包"}
 
@@ -35,6 +36,9 @@ def _filters(ctx: Context, name: str, query: schemas.ReportQuery) -> metrics.Fil
         raise domain.Missing(f"没有这个报表，可选：{'、'.join(REPORTS)}。", code="report_not_found")
     today = ctx.now.astimezone(clock.zone(ctx.settings.time_zone)).date()
     last = query.to or today
+    for value, field in ((query.from_, "from"), (last, "to")):
+        if value is not None and not EARLIEST <= value <= LATEST:
+            raise domain.Invalid(f"日期应在 {EARLIEST} 到 {LATEST} 之间。", code="invalid_date", field=field)
     first = query.from_ or last - dt.timedelta(days=DEFAULT_DAYS - 1)
     if first > last:
         raise domain.Invalid("开始日期不能晚于结束日期。", code="invalid_range", field="from")

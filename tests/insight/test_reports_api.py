@@ -131,7 +131,8 @@ def test_every_table_downloads_as_csv(api, history, lead):
 
 @pytest.mark.parametrize("query, field", [
     ("from=2026-13-01", "from"), ("to=yesterday", "to"), ("from=2026-11-24&to=2026-11-01", "from"),
-    ("from=2024-01-01&to=2026-11-24", "from"), ("category=nonsense", "category"), ("step=ceo", "step"),
+    ("from=2024-01-01&to=2026-11-24", "from"), ("to=0001-01-05", "to"), ("from=9999-12-30&to=9999-12-31", "from"),
+    ("category=nonsense", "category"), ("step=ceo", "step"),
     ("format=xml", "format"), ("format=csv&table=nope", "table"), ("admin=1", "admin")])
 def test_bad_filters_are_clear_400s(api, clock, lead, query, field):
     got = get(api, lead, f"/support/reports/cases?{query}")
