@@ -636,6 +636,80 @@ def help_webview_session():
     return _web(signin.webview_session(app.current_request))
 
 
+# the agent workspace (chalicelib/web/agent.py) over the escalation services
+agent_pages = lazy_import("chalicelib.web.agent")
+staff_repay_schemas = lazy_schemas("chalicelib.repay.schemas")
+
+
+@app.route("/agent", methods=["GET"])
+@http.surface_errors
+def agent_queue():
+    return _web(agent_pages.queue(app.current_request))
+
+
+@app.route("/agent/cases/{case_id}", methods=["GET"])
+@http.surface_errors
+def agent_case(case_id):
+    return _web(agent_pages.case_page(app.current_request, case_id))
+
+
+@app.route("/agent/cases/{case_id}/updates", methods=["GET"])
+@http.surface_errors
+def agent_case_updates(case_id):
+    status, body = agent_pages.updates(app.current_request, case_id)
+    return http.json_response(body, status=status)
+
+
+@app.route("/agent/cases/{case_id}/assign", methods=["POST"], content_types=_FORM)
+@http.surface_errors
+def agent_assign(case_id):
+    return _web(agent_pages.assign(app.current_request, case_id))   # claim or assign
+
+
+@app.route("/agent/cases/{case_id}/notes", methods=["POST"], content_types=_FORM)
+@http.surface_errors
+def agent_note(case_id):
+    return _web(agent_pages.note(app.current_request, case_id))   # internal note
+
+
+@app.route("/agent/cases/{case_id}/reply", methods=["POST"], content_types=_FORM)
+@http.surface_errors
+def agent_reply(case_id):
+    return _web(agent_pages.reply(app.current_request, case_id))   # reply to the user
+
+
+@app.route("/agent/cases/{case_id}/escalate", methods=["POST"], content_types=_FORM)
+@http.surface_errors
+def agent_escalate(case_id):
+    return _web(agent_pages.escalate(app.current_request, case_id))   # escalate with a reason
+
+
+@app.route("/agent/cases/{case_id}/resolve", methods=["POST"], content_types=_FORM)
+@http.surface_errors
+def agent_resolve(case_id):
+    return _web(agent_pages.resolve(app.current_request, case_id))   # resolve with a summary
+
+
+@app.route("/agent/cases/{case_id}/unfreeze", methods=["POST"], content_types=_FORM)
+@http.surface_errors
+def agent_unfreeze(case_id):
+    return _web(agent_pages.unfreeze(app.current_request, case_id))   # lift a freeze (senior, confirmed)
+
+
+@app.route("/agent/cases/{case_id}/unfreeze", methods=["GET"])
+@http.surface_errors
+def agent_unfreeze_confirm(case_id):
+    return _web(agent_pages.unfreeze_confirm(app.current_request, case_id))
+
+
+@app.route("/support/cases/{case_id}/repayments", methods=["GET"], authorizer=cognito_jwt)
+@api_contract("The repayment(s) behind a case, for staff who may act on its step; each read leaves an access "
+              "record (who, whose data, when; card last-4 only)", tag="escalation",
+              responses={200: staff_repay_schemas.StaffRepayments}, errors=(403, 404))
+def case_repayments(case_id):
+    return http.json_response(escalation.case_repayments(_caller(), Context.current(), case_id))
+
+
 # --- reports ---
 # Senior support's reports (chalicelib/insight, #15): JSON twins with a CSV of any table, the page in the
 # agent workspace, and the schedule that folds the events (chalicelib/events.py) into hourly rollups.

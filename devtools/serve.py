@@ -13,6 +13,8 @@ from infra import local
 def main() -> None:
     port = int(os.environ.get("PORT") or 8000)
     moto_port = int(os.environ.get("MOTO_PORT") or 5500)
+    # The demo data's e-mails (seeded from this process) link to this stack's workspace too.
+    os.environ.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
     stack = LocalStack(port=port, moto_port=moto_port)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:

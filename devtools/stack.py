@@ -165,7 +165,8 @@ class LocalStack:
     def __init__(self, *, port: int = 8000, moto_port: int = 5500, extra_env: dict[str, str] | None = None,
                  seed: bool = True, quiet: bool = False):
         self.port, self.moto_port = port, moto_port
-        self.extra_env = extra_env or {}
+        # The children's links in team e-mails, and whether cookies need https: http://127.0.0.1:<port>.
+        self.extra_env = {"PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", **(extra_env or {})}
         self.seed, self.quiet = seed, quiet
         self.children: list[Child] = []
         self.env: dict[str, str] = {}
@@ -211,9 +212,7 @@ class LocalStack:
             moto = self._spawn("moto", [sys.executable, "-m", "devtools.moto_server", "-H", "127.0.0.1",
                                         "-p", str(self.moto_port)], {**os.environ}, log="moto.log", chatty=True)
             wait_for(f"{self.moto_url}/moto-api/", child=moto)
-            # Links in team e-mails, and whether cookies need https: this stack is http://127.0.0.1:<port>.
-            self.env = {**stage_env("dev"), **aws_env(self.moto_port), "PUBLIC_BASE_URL": self.api_url,
-                        **self.extra_env}
+            self.env = {**stage_env("dev"), **aws_env(self.moto_port), **self.extra_env}
             # This process talks to moto server too (bootstrap, tests reading queues), but the
             # stack's extra settings (short time limits…) are for the children only.
             own_env = {k: v for k, v in self.env.items() if k not in self.extra_env}

@@ -41,7 +41,13 @@ def _context(case: Case, event: str, cfg: Settings, **extra) -> dict:
             "deadline_local": local_time(case.deadline, cfg.time_zone),
             "reopen_until_local": local_time(case.reopen_until, cfg.time_zone),
             "time_zone": cfg.time_zone, "hotline": cfg.security_hotline, "security": False,
+            "workspace_url": workspace_url(case, cfg),
             "reason": "", **extra}
+
+
+def workspace_url(case: Case, cfg: Settings) -> str:
+    """The 工单's page in the agent workspace (``PUBLIC_BASE_URL`` + ``/agent/cases/<ref>``)."""
+    return f"{cfg.public_base_url}/agent/cases/{case.case_id}"
 
 
 def render(name: str, **context) -> str:
@@ -57,8 +63,9 @@ def team_messages(case: Case, event: str, cfg: Settings, reason: str = "") -> li
     step = case.step_def
     payload = {"event": f"case.{event}", "case_id": case.case_id, "step": case.step, "team": step.team,
                "category": case.category, "priority": case.priority, "status": case.status,
-               "deadline": case.deadline, "reason": reason, "version": case.version}
-    subject = {"arrived": f"[{case.priority}] 新案件 {case.case_id} → {step.title}",
+               "deadline": case.deadline, "reason": reason, "version": case.version,
+               "url": workspace_url(case, cfg)}
+    subject = {"arrived": f"[{case.priority}] 新工单 {case.case_id} → {step.title}",
                "deadline_warning": f"[{case.priority}] 即将超时：{case.case_id}",
                "overdue": f"[{case.priority}] 已超时：{case.case_id}",
                "user_replied": f"[{case.priority}] 用户已回复：{case.case_id}（继续计时）"}[event]

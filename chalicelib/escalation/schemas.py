@@ -140,6 +140,7 @@ class CaseView(ApiModel):
     # staff only
     assignee: Optional[str] = None
     user_id: Optional[str] = None
+    warn_at: Optional[str] = None
     notes: Optional[list[InternalNote]] = None
 
 
@@ -152,6 +153,7 @@ class CaseSummary(ApiModel):
     deadline: Optional[str]
     created_at: str
     assignee: Optional[str] = None
+    warn_at: Optional[str] = Field(default=None, description="when the team is warned before the deadline")
 
 
 class CaseList(ApiModel):

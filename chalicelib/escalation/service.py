@@ -332,6 +332,29 @@ def queue(actor: Actor, step: str, *, limit: int, cursor: str | None) -> schemas
     return schemas.QueuePage(step=step, items=[summary(c) for c in cases], next_cursor=next_cursor)
 
 
+def workable_steps(actor: Actor) -> list[step_defs.Step]:
+    """The steps whose 工单 ``actor`` may act on (the rule of ``_require_step_role``): the agent workspace's queues."""
+    _require_staff(actor)
+    return [step for step in step_defs.STEPS if step.role != SENIOR_SUPPORT or actor.has_role(SENIOR_SUPPORT)]
+
+
+def workspace_case(actor: Actor, ctx: Context, case_id: str) -> schemas.CaseView:
+    """A 工单 as the agent workspace shows it: staff view, and only to staff who may act on its step
+    (a frontline agent opening a senior 工单 gets 403, as acting on it would)."""
+    case = _load(case_id)
+    _require_step_role(actor, case)
+    return case_view(ctx, case, staff=True)
+
+
+def case_repayments(actor: Actor, ctx: Context, case_id: str):
+    """The repayment(s) behind a 工单, read by staff who may act on it; the read leaves an access record."""
+    case = _load(case_id)
+    _require_step_role(actor, case)
+    from chalicelib.repay import service as repay_service
+    return repay_service.read_for_case(actor, repay_service.current(), user_id=case.user_id, case_id=case.case_id,
+                                       linked_id=case.repayment_id)
+
+
 def unfreeze(actor: Actor, ctx: Context, user_id: str) -> schemas.AccountFreeze:
     """Only senior support lifts a security freeze; the user's frozen cases record it."""
     if not actor.has_role(SENIOR_SUPPORT):
@@ -400,7 +423,7 @@ def sweep(ctx: Context, limit: int = 200) -> dict[str, int]:
 def summary(case: Case) -> schemas.CaseSummary:
     return schemas.CaseSummary(case_id=case.case_id, category=case.category, priority=case.priority, step=case.step,
                                status=case.status, deadline=case.deadline, created_at=case.created_at,
-                               assignee=case.assignee)
+                               assignee=case.assignee, warn_at=case.warn_at)
 
 
 def what_next(case: Case, time_zone: str) -> str:
@@ -465,7 +488,7 @@ def case_view(ctx: Context, case: Case, *, staff: bool, added: tuple[dict, ...] 
         legal_guidance=_legal(case) if case.step_def.final else None,
     )
     if staff:
-        view.update(assignee=case.assignee, user_id=case.user_id,
+        view.update(assignee=case.assignee, user_id=case.user_id, warn_at=case.warn_at,
                     notes=[schemas.InternalNote(at=n["at"], author=n["author"], text=n["text"])
                            for n in store.conversation(case.case_id, "NOTE")])
     return schemas.CaseView(**view)

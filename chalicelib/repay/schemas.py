@@ -247,3 +247,12 @@ class ReceiptCheck(ApiModel):
     amount: Optional[str] = None
     settled_date: Optional[str] = None
     payee: Optional[str] = None
+
+
+class StaffRepayments(ApiModel):
+    """The repayment(s) behind a 工单, as staff read them (each read leaves an access record)."""
+    case_id: str
+    linked_repayment_id: Optional[str] = Field(description="the repayment the user named when opening the 工单")
+    accessed_at: str
+    access_record: str = Field(description="the access record written for this read")
+    items: list[RepaymentView] = Field(description="the named repayment first, then the user's latest ones")

@@ -6,6 +6,7 @@
 - ``settlement``    the SQS settlement worker, and what commits with every move
 - ``views``         one repayment, the history, how a repayment is shown
 - ``freeze``        account freeze (escalation's account-security cases)
+- ``staff``         staff read a user's repayments for a 工单, leaving an access record
 
 Rules live in ``model.py`` (the ``Repayment`` aggregate) and ``fees.py``; DynamoDB in ``store.py``.
 Every state change is one conditional write (or one transaction) and appends to the timeline.
@@ -23,11 +24,12 @@ from chalicelib.repay.pay import CREATE_SCOPE, RETRY_SCOPE, Created, create, quo
 from chalicelib.repay.settlement import settle
 from chalicelib.repay.receipts import receipt, receipt_html, verify as verify_receipt
 from chalicelib.repay.verification import cancel, expire_lapsed, resend_code, verify
+from chalicelib.repay.staff import access_log, read_for_case
 from chalicelib.repay.views import get, history
 
 __all__ = ["Context", "current", "freeze_account", "is_frozen", "unfreeze_account", "CREATE_SCOPE", "RETRY_SCOPE",
            "Created", "create", "quote", "retry", "settle", "verify", "get", "history", "cancel", "expire_lapsed",
-           "resend_code", "receipt", "receipt_html", "verify_receipt", "once"]
+           "resend_code", "receipt", "receipt_html", "verify_receipt", "once", "read_for_case", "access_log"]
 
 
 def once(actor: Actor, key: str | None, scope: str, payload: Any, change: Callable[[], dict]) -> idempotency.Outcome:

@@ -340,3 +340,20 @@ def get_receipt(serial: str) -> Receipt | None:
     found = {f.name: item[f.name] for f in dataclasses.fields(Receipt)}
     found["amount_fen"], found["fee_fen"] = int(found["amount_fen"]), int(found["fee_fen"])
     return Receipt(**found)
+
+
+# ---------------------------------------------------------------- staff access records
+def put_access_record(user_id: str, record: dict) -> dict:
+    """Who among staff read this user's repayments, when, for which case: one item per read, written
+    with a condition (never overwriting another record) before the data is shown."""
+    item = {"pk": user_pk(user_id), "sk": f"ACCESS#{record['at']}#{secrets.token_hex(4)}", **record}
+    _table().put_item(Item=item, ConditionExpression="attribute_not_exists(pk) AND attribute_not_exists(sk)")
+    return item
+
+
+def access_records(user_id: str, limit: int = 50) -> list[dict]:
+    """The user's access records, newest first."""
+    response = _table().query(
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)", ScanIndexForward=False, Limit=limit,
+        ExpressionAttributeValues={":pk": user_pk(user_id), ":prefix": "ACCESS#"})
+    return response.get("Items", [])

@@ -20,7 +20,7 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from chalicelib import aws, clock
+from chalicelib import auth, aws, clock
 from chalicelib.config import settings
 from chalicelib.logs import logger
 from chalicelib.web import cognito, session
@@ -102,11 +102,9 @@ def finish(request) -> Finished:
         raise SsoFailed("sign-in took too long")
     tokens = exchange_code(code, str(item["verifier"]))
     try:
-        web_session, cookie = session.start(tokens, "agent")
-    except session.Forbidden:
-        raise
-    except Exception as exc:  # auth.InvalidToken: the token endpoint's answer does not verify
-        logger.info("sso token rejected", extra={"reason": type(exc).__name__})
+        web_session, cookie = session.start(tokens, "agent")   # session.Forbidden for a non-staff user
+    except auth.InvalidToken as exc:  # the token endpoint's answer does not verify
+        logger.info("sso token rejected", extra={"reason": str(exc)})
         raise SsoFailed("token does not verify") from None
     return Finished(web_session, cookie, str(item["next"]))
 

@@ -28,7 +28,11 @@ def _request_for(browser, path="/agent") -> FakeRequest:
     return FakeRequest(cookie="; ".join(f"{k}={v}" for k, v in browser.jar.items()), path=path)
 
 
-def test_agent_signs_in_with_password_and_gets_a_strict_http_only_cookie(browser_for, agent, demo_password):
+def test_agent_signs_in_with_password_and_gets_a_strict_http_only_cookie(browser_for, agent, demo_password,
+                                                                        monkeypatch):
+    from chalicelib import config
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://support.example.com")
+    config.reload()
     b = browser_for()
     answer = b.sign_in("agent", "agent", demo_password, next_path="/agent/cases/RD-20261201-ABCD")
     assert answer.status == 303

@@ -1,0 +1,202 @@
+"""The agent workspace (``/agent``): queues, the 工单 page and its actions, over the escalation services.
+
+Every action calls the same escalation service the JSON API calls, with the session's ``Actor``, so the
+rules (who may act on which step, conditional moves, 409 on a lost race) are the API's. Forms carry the
+session's CSRF token (checked before anything is read or written) and answer 303 back to the 工单.
+"""
+from __future__ import annotations
+
+import secrets
+from urllib.parse import urlencode
+
+import pydantic
+
+from chalicelib import domain, http
+from chalicelib.context import Context
+from chalicelib.escalation import macros, schemas as esc_schemas, service as escalation, steps as step_defs
+from chalicelib.models import as_body
+from chalicelib.web import pages, session
+from chalicelib.web.pages import Reply
+
+PAGE_SIZE = 20
+PRIORITIES = ("P1", "P2", "P3")
+DONE = {"assigned": "已分配", "noted": "已添加内部备注", "replied": "已回复用户", "escalated": "已升级",
+        "resolved": "已标记解决", "unfrozen": "已解除账户冻结"}
+
+
+def _common(ws: session.WebSession) -> dict:
+    from chalicelib.search import contacts
+    book = contacts.directory()
+    return {"door": "agent", "ws": ws, "hotline": (book.hotline("customer_service") or book.hotlines[0]).number,
+            "security_line": contacts.security_hotline().number}
+
+
+def _local(ctx: Context):
+    from chalicelib.escalation import notifications
+    return lambda value: notifications.local_time(value, ctx.settings.time_zone)
+
+
+# ---------------------------------------------------------------- queues
+def _matches(item: esc_schemas.CaseSummary, filters: dict, ws: session.WebSession) -> bool:
+    if filters["priority"] and item.priority != filters["priority"]:
+        return False
+    if filters["category"] and item.category != filters["category"]:
+        return False
+    if filters["mine"] and item.assignee != ws.actor.username:
+        return False
+    if filters["waiting"] and item.status != "waiting_user":
+        return False
+    return True
+
+
+@pages.page("agent")
+def queue(request) -> Reply:
+    ws = session.require(request, "agent")
+    query = request.query_params or {}
+    steps = escalation.workable_steps(ws.actor)
+    names = [s.name for s in steps]
+    step = query.get("step") or names[0]
+    if step not in step_defs.NAMES:
+        raise domain.Missing("没有这个步骤。", code="step_not_found")
+    if step not in names:
+        raise session.Forbidden(f"「{step_defs.get(step).title}」的工单需要高级客服（senior-support）处理。",
+                                code="forbidden_role")
+    filters = {"priority": query.get("priority") if query.get("priority") in PRIORITIES else "",
+               "category": query.get("category") if query.get("category") in step_defs.CATEGORIES else "",
+               "mine": query.get("mine") == "1", "waiting": query.get("waiting") == "1"}
+    cursor = query.get("cursor") or None
+    page = escalation.queue(ws.actor, step, limit=PAGE_SIZE, cursor=cursor)
+    items = [as_body(i) for i in page.items if _matches(i, filters, ws)]
+    ctx = Context.current()
+    kept = {k: v for k, v in {"step": step, "priority": filters["priority"], "category": filters["category"],
+                              "mine": "1" if filters["mine"] else "", "waiting": "1" if filters["waiting"] else ""
+                              }.items() if v}
+    next_url = "/agent?" + urlencode({**kept, "cursor": page.next_cursor}) if page.next_cursor else None
+    return pages.html("web/agent_queue.html", title="工单队列", steps=steps, step=step, items=items, filters=filters,
+                      categories=step_defs.CATEGORY_TITLES, priorities=PRIORITIES, next_url=next_url,
+                      first_url=("/agent?" + urlencode(kept)) if cursor else None, now=ctx.now.isoformat(),
+                      local_time=_local(ctx), steps_by_name=step_defs.BY_NAME, **_common(ws))
+
+
+# ---------------------------------------------------------------- one 工单
+@pages.page("agent")
+def case_page(request, case_id: str) -> Reply:
+    ws = session.require(request, "agent")
+    ctx = Context.current()
+    case = as_body(escalation.workspace_case(ws.actor, ctx, case_id))   # 403 for a step the agent may not work
+    repayments = as_body(escalation.case_repayments(ws.actor, ctx, case_id))  # leaves an access record
+    common = _common(ws)
+    canned = macros.rendered(case, repayments["items"], hotline=common["hotline"],
+                             security_line=common["security_line"], time_zone=ctx.settings.time_zone)
+    query = request.query_params or {}
+    chosen = next((m for m in canned if m["id"] == query.get("macro")), None)
+    frozen = None
+    if ws.actor.has_role("senior-support"):
+        from chalicelib.repay import service as repay_service
+        frozen = repay_service.is_frozen(case["user_id"])
+    following = step_defs.next_step(case["step"])
+    return pages.html("web/agent_case.html", title=f"工单 {case['reference']}", case=case,
+                      repayments=repayments, macros=canned, chosen=chosen, frozen=frozen,
+                      following=following, done=DONE.get(query.get("done", "")), now=ctx.now.isoformat(),
+                      idempotency_key=secrets.token_urlsafe(16), local_time=_local(ctx),
+                      event_titles={k: v.replace("案件", "工单") for k, v in escalation.EVENT_TITLES.items()}, status_titles=macros.STATUS_TITLES,
+                      kind_labels=macros.KIND_LABELS, payee_label=macros.payee_label, **common)
+
+
+def updates(request, case_id: str) -> tuple[int, dict]:
+    """The small JSON the 工单 page polls: its version and status, and messages after ``since``."""
+    try:
+        ws = session.require(request, "agent")
+    except session.LoginRequired:
+        return 401, {"error": {"code": "unauthorized", "message": "登录已失效，请重新登录。"}}
+    except session.Forbidden as exc:
+        return 403, {"error": {"code": exc.code, "message": exc.message}}
+    since = (request.query_params or {}).get("since", "")
+    case = escalation.workspace_case(ws.actor, Context.current(), case_id)
+    messages = [as_body(m) for m in case.conversation if m.at > since]
+    return 200, {"case_id": case.case_id, "version": case.version, "status": case.status,
+                 "status_title": case.status_title, "step": case.step, "assignee": case.assignee,
+                 "messages": messages}
+
+
+# ---------------------------------------------------------------- actions
+def _validated(model, data: dict):
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise http.validation_error(exc) from None
+
+
+def _act(request, case_id: str):
+    ws = session.require(request, "agent")
+    form = pages.form(request)
+    session.check_csrf(ws, form)       # before anything is read or changed
+    return ws, form, Context.current()
+
+
+def _back(case_id: str, done: str) -> Reply:
+    return pages.redirect(f"/agent/cases/{case_id}?done={done}#top")
+
+
+@pages.page("agent")
+def assign(request, case_id: str) -> Reply:
+    ws, form, ctx = _act(request, case_id)
+    body = _validated(esc_schemas.Assign, {"assignee": form.get("assignee") or None})
+    escalation.assign(ws.actor, ctx, case_id, body.assignee)
+    return _back(case_id, "assigned")
+
+
+@pages.page("agent")
+def note(request, case_id: str) -> Reply:
+    ws, form, ctx = _act(request, case_id)
+    body = _validated(esc_schemas.Note, {"text": form.get("text", "")})
+    escalation.add_note(ws.actor, ctx, case_id, body.text)
+    return _back(case_id, "noted")
+
+
+@pages.page("agent")
+def reply(request, case_id: str) -> Reply:
+    ws, form, ctx = _act(request, case_id)
+    body = _validated(esc_schemas.Reply, {"message": form.get("message", ""),
+                                          "await_user": form.get("await_user", "1") != "0"})
+    escalation.reply(ws.actor, ctx, case_id, body.message, body.await_user)
+    return _back(case_id, "replied")
+
+
+@pages.page("agent")
+def escalate(request, case_id: str) -> Reply:
+    ws, form, ctx = _act(request, case_id)
+    body = _validated(esc_schemas.Reason, {"reason": form.get("reason", "")})
+    # The form's own key: a double-submitted form moves the 工单 once (escalation requires one).
+    key = form.get("idempotency_key") or secrets.token_urlsafe(16)
+    escalation.escalate(ws.actor, ctx, case_id, body.reason, key)
+    return _back(case_id, "escalated")
+
+
+@pages.page("agent")
+def resolve(request, case_id: str) -> Reply:
+    ws, form, ctx = _act(request, case_id)
+    body = _validated(esc_schemas.Resolve, {"summary": form.get("summary", "")})
+    escalation.resolve(ws.actor, ctx, case_id, body.summary)
+    return _back(case_id, "resolved")
+
+
+@pages.page("agent")
+def unfreeze_confirm(request, case_id: str) -> Reply:
+    """The confirmation step before lifting a freeze (senior only: the service refuses anyone else)."""
+    ws = session.require(request, "agent")
+    ctx = Context.current()
+    case = as_body(escalation.workspace_case(ws.actor, ctx, case_id))
+    if not ws.actor.has_role("senior-support"):
+        raise session.Forbidden("只有高级客服（senior-support）可以解除账户冻结。", code="forbidden_role")
+    return pages.html("web/agent_unfreeze.html", title="确认解除冻结", case=case, **_common(ws))
+
+
+@pages.page("agent")
+def unfreeze(request, case_id: str) -> Reply:
+    ws, form, ctx = _act(request, case_id)
+    case = escalation.workspace_case(ws.actor, ctx, case_id)
+    if form.get("confirm") != "yes":
+        return pages.redirect(f"/agent/cases/{case_id}/unfreeze")
+    escalation.unfreeze(ws.actor, ctx, case.user_id)
+    return _back(case_id, "unfrozen")
