@@ -62,7 +62,8 @@ def test_a_senior_agent_reads_switches_the_range_and_downloads_a_csv(browser, lo
     context = browser.new_context(base_url=local_stack.api_url, accept_downloads=True, **DESKTOP)
     page = context.new_page()
     page.set_default_timeout(20_000)
-    sign_in(page, "agent", "reports-lead", people, "/agent/reports")
+    sign_in(page, "agent", "reports-lead", people, "/agent")
+    page.get_by_test_id("nav-reports").click()   # the workspace's header links senior support to the reports
     page.wait_for_url("**/agent/reports*")
     assert page.locator("h1").inner_text() == "报表"
     assert page.locator("html").get_attribute("lang") == "zh-CN"
@@ -124,6 +125,7 @@ def test_a_frontline_agent_and_a_user_are_refused(browser, local_stack, people):
     context = browser.new_context(base_url=local_stack.api_url, **DESKTOP)
     page = context.new_page()
     sign_in(page, "agent", "reports-agent", people, "/agent/reports")
+    assert page.get_by_test_id("nav-reports").count() == 0
     answer = page.goto("/agent/reports")
     assert answer.status == 403 and "高级客服" in page.content()
     assert page.locator("svg.chart").count() == 0
