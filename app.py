@@ -288,6 +288,7 @@ def kb_article(slug):
     article = kb.get_article(slug)
     if article is None:
         raise errors.NotFound("没有这篇文章。", code="article_not_found")
+    kb.record_view(slug)
     return http.json_response(article, headers={"Cache-Control": "public, max-age=300"})
 
 
@@ -397,7 +398,7 @@ escalation = lazy_import("chalicelib.escalation.service")
               errors=(400, 503))
 def case_suggestions():
     query = http.parse_query(app.current_request, esc_schemas.SuggestionQuery)
-    return http.json_response(escalation.suggestions(query.q))
+    return http.json_response(escalation.suggestions(query.q, _caller()))
 
 
 @app.route("/support/cases", methods=["POST"], authorizer=cognito_jwt)
@@ -972,6 +973,44 @@ def _web_json(reply):
         return Response(body="", status_code=204, headers={"Cache-Control": "no-store"})
     return Response(body=reply.html, status_code=reply.status,
                     headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", **reply.headers})
+
+
+# --- reports ---
+# Senior support's reports (chalicelib/insight, #15): JSON twins with a CSV of any table, the page in the
+# agent workspace, and the schedule that folds the events (chalicelib/events.py) into hourly rollups.
+insight = lazy_import("chalicelib.insight.service")
+insight_pages = lazy_import("chalicelib.insight.pages")
+insight_rollup = lazy_import("chalicelib.insight.rollup")
+insight_schemas = lazy_schemas("chalicelib.insight.schemas")
+
+
+@app.route("/support/reports/{report}", methods=["GET"], authorizer=cognito_jwt)
+@api_contract("A report (cases, satisfaction, self-service) over a date range with category/step filters; "
+              "?format=csv&table= downloads one table; senior-support only", tag="reports",
+              query=insight_schemas.ReportQuery, responses={200: insight_schemas.Report}, errors=(400, 403, 404),
+              csv=True)
+def support_report(report):
+    query = http.parse_query(app.current_request, insight_schemas.ReportQuery)
+    if query.format == "csv":
+        filename, text = insight.csv_download(_caller(), Context.current(), report, query)
+        return Response(body=text, status_code=200, headers={
+            "Content-Type": "text/csv; charset=utf-8", "Cache-Control": "no-store",
+            "Content-Disposition": f'attachment; filename="{filename}"'})
+    return http.json_response(insight.report(_caller(), Context.current(), report, query))
+
+
+@app.route("/agent/reports", methods=["GET"])
+@http.surface_errors
+def agent_reports():
+    """The reports page (senior support, signed in to the workspace): charts, tables, date range, CSV links."""
+    return _web(insight_pages.reports(app.current_request))
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def aggregate_events(event):
+    """Recompute the last hours' rollups from their events; write final days' deflection."""
+    done = insight_rollup.run(Context.current())
+    logger.info("events aggregated", extra=done)
 
 
 # ---------------------------------------------------------------- cold start (shared)

@@ -82,11 +82,14 @@ class Settings:
     kb_table: str
     outbox_table: str
     limits_table: str
+    events_table: str          # analytics events, one item each (chalicelib/events.py, #15)
+    reports_table: str         # their hourly and daily rollups, what the reports read
     # Write shards of hot partition keys (docs/scale.md); raise only, never lower (chalicelib/shards.py)
     queue_shards: int          # the cases table's queue index, QUEUE#<step>
     feedback_shards: int       # the kb table's article feedback totals, FEEDBACK
     zero_result_shards: int    # the kb table's zero-result counters, ZERO#<day>
     outbox_shards: int         # the outbox table's pending index, PENDING
+    event_shards: int          # the events table's hour partitions, EV#<hour>
 
     # Per-user rate limits: "action=count/window_seconds,..."
     rate_limits: str
@@ -201,10 +204,13 @@ def load() -> Settings:
         kb_table=_env("KB_TABLE", f"repaydesk-{stage}-kb"),
         outbox_table=_env("OUTBOX_TABLE", f"repaydesk-{stage}-outbox"),
         limits_table=_env("LIMITS_TABLE", f"repaydesk-{stage}-limits"),
+        events_table=_env("EVENTS_TABLE", f"repaydesk-{stage}-events"),
+        reports_table=_env("REPORTS_TABLE", f"repaydesk-{stage}-reports"),
         queue_shards=_shards("QUEUE_SHARDS", 4),
         feedback_shards=_shards("FEEDBACK_SHARDS", 4),
         zero_result_shards=_shards("ZERO_RESULT_SHARDS", 4),
         outbox_shards=_shards("OUTBOX_SHARDS", 4),
+        event_shards=_shards("EVENT_SHARDS", 8),
         rate_limits=_env("RATE_LIMITS", "repayment_create=30/3600,repayment_verify=10/300,kb_feedback=30/3600,"
                                            "case_open=10/3600,receipt_verify=30/300,kb_signal=120/3600,"
                                            "web_sign_in=10/300,attachment_upload=60/3600"),

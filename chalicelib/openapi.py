@@ -43,19 +43,21 @@ class Contract:
     errors: tuple[int, ...] = ()
     headers: dict[str, dict] = field(default_factory=dict)  # request header name -> {"required", "schema", "description"}
     html: bool = False
+    csv: bool = False   # a 200 may also be text/csv (?format=csv)
 
 
 _CONTRACTS: dict[Callable, Contract] = {}
 
 
 def api_contract(summary: str, *, tag: str, body=None, query=None, responses=None, errors=(),
-                 headers=None, html: bool = False):
+                 headers=None, html: bool = False, csv: bool = False):
     """Record a route's request/response models; the route runs with every unexpected
-    exception carried to the error middleware (``http.surface_errors``)."""
+    exception carried to the error middleware (``http.surface_errors``). ``csv``: a 200 may also
+    be ``text/csv`` (``?format=csv``)."""
     def record(func):
         _CONTRACTS[func] = Contract(summary=summary, tag=tag, body=body, query=query,
                                     responses=dict(responses or {}), errors=tuple(errors),
-                                    headers=dict(headers or {}), html=html)
+                                    headers=dict(headers or {}), html=html, csv=csv)
         return surface_errors(func)
     return record
 
@@ -116,6 +118,8 @@ def document(app, *, title: str = "RepayDesk API", version: str = "1.0.0") -> di
                     content = None
                 else:
                     content = {"application/json": {"schema": _schema(model, components)}}
+                    if contract.csv and status == 200:
+                        content["text/csv"] = {"schema": {"type": "string"}}
                 operation["responses"][str(status)] = {"description": model.__doc__.strip().splitlines()[0]
                                                        if model is not None and model.__doc__ else "OK",
                                                        **({"content": content} if content else {})}

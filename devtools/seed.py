@@ -36,7 +36,7 @@ def seed_all(pool) -> dict[str, DemoUser]:
         token = local.ensure_user(pool, name, role=role, phone=phone)
         sub = jwt.decode(token, options={"verify_signature": False})["sub"]
         users[name] = DemoUser(username=name, user_id=sub, role=role, token=token)
-    for domain in ("repay", "search", "escalation", "bills"):
+    for domain in ("repay", "search", "escalation", "bills", "insight"):
         try:
             module = importlib.import_module(f"devtools.seed_{domain}")
         except ModuleNotFoundError as exc:

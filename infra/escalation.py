@@ -7,6 +7,7 @@ Access patterns (no Scan anywhere):
 - a step's open queue, nearest deadline Query    GSI queue   (queue_pk=QUEUE#<step>[#<shard>], queue_sk=<deadline>#<ref>),
                                                  every shard (QUEUE_SHARDS, crc32 of the ref; shard 0 unsuffixed),
                                                  merged by queue_sk; the cursor is the last queue_sk shown
+- the oldest open cases (reports)        Query    GSI open_age (age_pk=OPEN#<0..3>, age_sk=<created_at>#<ref>), 4 shards merged
 - the sweep's due work                  Query    GSI due     (due_pk=DUE#<shard>, due_sk <= now)
 
 Evidence attachments live in their own private bucket, under ``cases/<ref>/<attachment id>/<file name>``:
@@ -19,7 +20,8 @@ from infra import table
 def tables(cfg):
     return [table(cfg.cases_table, gsis=[("by_user", "user_pk", "user_sk"),
                                          ("queue", "queue_pk", "queue_sk"),
-                                         ("due", "due_pk", "due_sk")])]
+                                         ("due", "due_pk", "due_sk"),
+                                         ("open_age", "age_pk", "age_sk")])]
 
 
 def queues(cfg):

@@ -62,14 +62,18 @@ class Clocks:
     calendar: BusinessCalendar
     overrides: dict[str, float] = field(default_factory=dict)  # step name → seconds
 
-    def for_step(self, step_name: str, *, security: bool) -> StepClock:
+    def for_step(self, step_name: str, *, security: bool, priority: str | None = None) -> StepClock:
+        """The step's clock for a case of ``priority`` (limits per step and priority in ``sla.yaml``;
+        no priority: P2's)."""
+        from chalicelib.escalation import sla
         step = step_defs.get(step_name)
         override = self.overrides.get(step_name)
         if override is not None:
             return StepClock("override", override, step.warn_fraction)
+        limit = sla.step_limit_hours(step_name, priority, security=security) * 3600
         if security:
-            return StepClock("continuous", step.security_limit_hours * 3600, step.warn_fraction)
-        return StepClock("business", step.limit_hours * 3600, step.warn_fraction, self.calendar)
+            return StepClock("continuous", limit, step.warn_fraction)
+        return StepClock("business", limit, step.warn_fraction, self.calendar)
 
 
 def clocks(cfg: Settings) -> Clocks:

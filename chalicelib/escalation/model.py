@@ -83,6 +83,7 @@ class Case:
     frozen: bool = False                  # account_security: repayments frozen for this case
     csat: dict | None = None              # the owner's satisfaction: {"rating" 1–5, "comment"?, "at"}; set once
     timeline: tuple[dict, ...] = field(default_factory=tuple)
+    breaches: tuple[str, ...] = ()        # SLA breaches recorded once each (sla.py): step:<step>, first_response, resolution
 
     @property
     def security(self) -> bool:
@@ -121,7 +122,7 @@ def _with(case: Case, entry: dict, **changes) -> Case:
 
 
 def _arrival(case: Case, step_name: str, now: dt.datetime, clocks: hours.Clocks) -> dict:
-    step_clock = clocks.for_step(step_name, security=case.security)
+    step_clock = clocks.for_step(step_name, security=case.security, priority=case.priority)
     return dict(step=step_name, status="open", step_started_at=iso(now), clock_started_at=iso(now),
                 used_seconds=0.0, deadline=iso(step_clock.deadline(now)), warn_at=iso(step_clock.warn_at(now)),
                 warned=False, responded=False, overdue=False, assignee=None, resolved_at=None, reopen_until=None)
@@ -211,7 +212,7 @@ def _pause(case: Case, now: dt.datetime, clocks: hours.Clocks) -> dict:
     """Stop the clock, keeping the time used so far."""
     if case.status != "open" or not case.clock_started_at:
         return {}
-    step_clock = clocks.for_step(case.step, security=case.security)
+    step_clock = clocks.for_step(case.step, security=case.security, priority=case.priority)
     used = case.used_seconds + step_clock.used(parse(case.clock_started_at), now)
     return dict(status="waiting_user", used_seconds=used, deadline=None, warn_at=None, clock_started_at=None)
 
@@ -232,7 +233,7 @@ def reply(case: Case, now: dt.datetime, *, clocks: hours.Clocks, by: str, await_
         event, reason = "paused", "客服已答复，等待用户回复（计时暂停）"
     else:
         # The limit was met by this response; the team owes the next one within a fresh limit.
-        step_clock = clocks.for_step(case.step, security=case.security)
+        step_clock = clocks.for_step(case.step, security=case.security, priority=case.priority)
         changes.update(clock_started_at=iso(now), used_seconds=0.0, deadline=iso(step_clock.deadline(now)),
                        warn_at=iso(step_clock.warn_at(now)), warned=False)
         event, reason = "replied", "客服已答复（处理中），下一次答复时限重新计算"
@@ -247,7 +248,7 @@ def user_message(case: Case, now: dt.datetime, clocks: hours.Clocks) -> Case:
     if case.status != "waiting_user":
         entry = _entry(now, "user_message", "user", reason="用户补充了信息", from_step=case.step, to_step=case.step)
         return _with(case, entry)
-    step_clock = clocks.for_step(case.step, security=case.security)
+    step_clock = clocks.for_step(case.step, security=case.security, priority=case.priority)
     entry = _entry(now, "resumed", "user", reason="用户已回复，继续计时", from_step=case.step, to_step=case.step)
     warned = case.warned
     return _with(case, entry, status="open", clock_started_at=iso(now),

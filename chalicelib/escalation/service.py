@@ -21,7 +21,7 @@ from chalicelib import aws, clock, domain, idempotency, outbox
 from chalicelib.actor import SENIOR_SUPPORT, Actor
 from chalicelib.clock import isoformat
 from chalicelib.context import Context
-from chalicelib.escalation import attachments, hours, model, notifications, schemas, steps as step_defs, store
+from chalicelib.escalation import analytics, attachments, hours, model, notifications, schemas, steps as step_defs, store
 from chalicelib.escalation.model import Case, RuleViolation
 from chalicelib.logs import logger, metric, user_hash
 from chalicelib.models import as_body
@@ -70,8 +70,12 @@ def _require_step_role(actor: Actor, case: Case) -> None:
                                code="forbidden_role")
 
 
-def _commit(old: Case | None, new: Case, messages: list[outbox.Message] = (), extra: list[dict] = ()) -> Case:
-    elements = [*extra, *(outbox.put(m) for m in messages)]
+def _commit(old: Case | None, new: Case, messages: list[outbox.Message] = (), extra: list[dict] = (),
+            ctx: Context | None = None) -> Case:
+    recorded: list[dict] = []
+    if ctx is not None:  # SLA breaches due and the change's events, in the same transaction (#15)
+        new, recorded = analytics.on_commit(old, new, ctx.now, hours.clocks(ctx.settings))
+    elements = [*extra, *(outbox.put(m) for m in messages), *recorded]
     store.save(new, expected_version=old.version if old else None, extra=elements)
     if messages:
         outbox.deliver([m.message_id for m in messages])
@@ -131,7 +135,7 @@ def _apply(ctx: Context, case: Case, change, messages=lambda new: [], extra=(), 
     answer = _answer(claim, 200, view)
     elements = [*extra, *answer]
     try:
-        _commit(case, new, messages(new), elements)
+        _commit(case, new, messages(new), elements, ctx)
     except store.VersionConflict:
         raise domain.Conflicting("工单状态刚刚发生了变化，请刷新后重试。", code="version_conflict") from None
     except store.ElementFailed:  # the key's claim lapsed and another request holds it now
@@ -144,7 +148,7 @@ def _outcome(view: schemas.CaseView, recorded: bool, status: int = 200) -> idemp
 
 
 # ---------------------------------------------------------------- deflection
-def suggestions(q: str) -> schemas.Suggestions:
+def suggestions(q: str, actor: Actor | None = None) -> schemas.Suggestions:
     """KB articles that may answer the question before a case is opened (search domain).
 
     A missing index is the search service's clear 503 (``kb_unavailable``); an
@@ -154,7 +158,9 @@ def suggestions(q: str) -> schemas.Suggestions:
         from chalicelib.search import service as search_service
     except ImportError:
         raise domain.Busy("知识库搜索暂不可用，您仍可直接提交工单。", code="kb_unavailable") from None
-    found = search_service.search(q, limit=5)
+    from chalicelib import events
+    with events.as_user(user_hash(actor.user_id) if actor else None):  # a signed-in reader (deflection, #15)
+        found = search_service.search(q, limit=5)
     items = [schemas.Suggestion(id=hit.slug, title=hit.title, snippet=hit.snippet,
                                 url=f"/help/articles/{hit.slug}") for hit in found.results[:5]]
     return schemas.Suggestions(query=q, items=items)
@@ -192,7 +198,7 @@ def _open_case(actor: Actor, ctx: Context, category: str, description: str, repa
         view = case_view(ctx, case, staff=False)
         answer = _answer(claim, 201, view)
         try:
-            _commit(None, case, notifications.arrival(case, ctx.settings, created=True), answer)
+            _commit(None, case, notifications.arrival(case, ctx.settings, created=True), answer, ctx)
         except store.DuplicateReference:
             continue
         except store.ElementFailed:
@@ -497,7 +503,7 @@ def unfreeze(actor: Actor, ctx: Context, user_id: str) -> schemas.AccountFreeze:
     for case in store.cases_of_user(user_id):
         if case.frozen:
             try:
-                _commit(case, model.unfrozen(case, ctx.now, by=actor.user_id))
+                _commit(case, model.unfrozen(case, ctx.now, by=actor.user_id), ctx=ctx)
             except store.VersionConflict:  # the freeze is lifted either way; the note is best effort
                 logger.warning("unfreeze not recorded on case", extra={"case_id": case.case_id})
     logger.info("account unfrozen via escalation", extra={"user": user_hash(user_id)})
@@ -525,20 +531,20 @@ def sweep(ctx: Context, limit: int = 200) -> dict[str, int]:
         try:
             if kind == "warn":
                 new = model.warn(case, now)
-                _commit(case, new, notifications.team_messages(new, "deadline_warning", cfg))
+                _commit(case, new, notifications.team_messages(new, "deadline_warning", cfg), ctx=ctx)
                 done["warned"] += 1
             elif kind == "lapse":
                 new = model.lapse(case, now, clocks)
                 if new.step != case.step:
                     _commit(case, new, notifications.arrival(new, cfg, created=False,
-                                                             reason=new.timeline[-1]["reason"]))
+                                                             reason=new.timeline[-1]["reason"]), ctx=ctx)
                     metric("CaseEscalated", actor="system", step=new.step)
                     done["escalated"] += 1
                 else:
-                    _commit(case, new, notifications.team_messages(new, "overdue", cfg))
+                    _commit(case, new, notifications.team_messages(new, "overdue", cfg), ctx=ctx)
                     done["overdue"] += 1
             elif kind == "autoclose":
-                _commit(case, model.autoclose(case, now))
+                _commit(case, model.autoclose(case, now), ctx=ctx)
                 done["closed"] += 1
         except (store.VersionConflict, RuleViolation):
             done["skipped"] += 1  # someone else moved it first; the next run sees the new state

@@ -25,8 +25,8 @@ class Step:
     title: str                # shown to the user
     description: str          # plain Chinese: who handles the case at this step
     role: str                 # Cognito group allowed to act on cases at this step
-    limit_hours: float        # business hours for a support response
-    security_limit_hours: float  # round-the-clock hours for account_security cases
+    limit_hours: float        # business hours for a support response (P2; per priority in sla.yaml)
+    security_limit_hours: float  # round-the-clock hours for account_security cases (sla.yaml)
     warn_fraction: float = 0.75  # warn the team once this share of the limit has elapsed
     final: bool = False
 
@@ -41,19 +41,26 @@ class Step:
         return f"{self.team}@{domain}"
 
 
+def _limits(name: str) -> dict:
+    """A step's P2 and security limits from ``sla.yaml`` (every priority's: ``sla.step_limit_hours``)."""
+    from chalicelib.escalation import sla
+    return {"limit_hours": sla.step_limit_hours(name, "P2", security=False),
+            "security_limit_hours": sla.step_limit_hours(name, None, security=True)}
+
+
 STEPS: tuple[Step, ...] = (
     Step(name="frontline", team="frontline", title="一线客服",
          description="在线客服和热线客服人员处理您的问题。",
-         role="support", limit_hours=4, security_limit_hours=1),
+         role="support", **_limits("frontline")),
     Step(name="senior", team="senior", title="高级客服",
          description="转接至更高级别的客服：高级客服团队复核并处理您的问题。",
-         role="senior-support", limit_hours=9, security_limit_hours=2),
+         role="senior-support", **_limits("senior")),
     Step(name="public_feedback", team="public-feedback", title="公开反馈渠道",
          description="负责官方社交媒体和公开反馈渠道的团队跟进您的问题。",
-         role="senior-support", limit_hours=18, security_limit_hours=8),
+         role="senior-support", **_limits("public_feedback")),
     Step(name="legal_guidance", team="legal", title="法律与监管指引",
          description="最后一步：我们向您提供监管投诉和法律途径、需保留的证据以及工单导出文件。",
-         role="senior-support", limit_hours=18, security_limit_hours=8, final=True),
+         role="senior-support", **_limits("legal_guidance"), final=True),
 )
 BY_NAME = {step.name: step for step in STEPS}
 NAMES = tuple(BY_NAME)

@@ -10,6 +10,8 @@ Sparse GSIs on the case item (attributes present only while they apply):
 - ``queue``    ``queue_pk`` = QUEUE#<step>[#<shard>], ``queue_sk`` = <deadline|~paused>#<ref>  open cases of a
                step, nearest deadline first (cases waiting on the user after them); ``QUEUE_SHARDS``
                shards by crc32 of the ref (shard 0 unsuffixed), merged on read (``queue_page``)
+- ``open_age`` ``age_pk`` = OPEN#<0-3>, ``age_sk`` = <created_at>#<ref>         open cases, oldest first
+               (reports: the oldest open cases), the ``due`` shards' hash
 - ``due``      ``due_pk`` = DUE#<0-3>,     ``due_sk`` = <due time>#<ref>         what the sweep must do next
                (warn / lapse / auto-close), sharded so no single partition gets every write
 
@@ -95,6 +97,8 @@ def to_item(case: Case) -> dict:
     if case.status in ("open", "waiting_user"):
         item["queue_pk"] = queue_key(case.step, shards.shard_of(case.case_id, settings().queue_shards))
         item["queue_sk"] = f"{case.deadline or '~paused'}#{case.case_id}"
+        item["age_pk"] = f"OPEN#{due_shard(case.case_id)}"   # oldest open cases (reports, #15)
+        item["age_sk"] = f"{case.created_at}#{case.case_id}"
     due = case.due()
     if due:
         kind, at = due
@@ -108,6 +112,7 @@ def from_item(item: dict) -> Case:
     data = {k: _plain(v) for k, v in item.items() if k in _CASE_FIELDS}
     data["timeline"] = tuple(data.get("timeline") or ())
     data["used_seconds"] = float(data.get("used_seconds") or 0)
+    data["breaches"] = tuple(data.get("breaches") or ())
     return Case(**data)
 
 
@@ -280,6 +285,15 @@ def due_cases(until_iso: str, limit: int = 100) -> list[Case]:
             if len(found) >= limit:
                 break
     return found
+
+
+def oldest_open(limit: int = 20) -> list[Case]:
+    """The open (or waiting) cases opened longest ago: a Query per ``open_age`` shard, merged."""
+    def shard(number: int):
+        return _query_items(IndexName="open_age", KeyConditionExpression=aws.Key("age_pk").eq(f"OPEN#{number}"),
+                            Limit=limit)
+    merged = heapq.merge(*(shard(n) for n in range(DUE_SHARDS)), key=lambda item: item["age_sk"])
+    return [from_item(i) for i in itertools.islice(merged, limit)]
 
 
 # -- opaque cursors: the step and the last queue_sk shown, base64url JSON, checked on the way back in

@@ -142,6 +142,7 @@ def article(slug: str, query: ArticlePageQuery | None = None) -> Page:
         return not_found()
     if query is not None and query.q:  # opened from a search's results (?q=…): a click signal
         _search().record_signal(query.q, slug, "click")
+    _search().record_view(slug)
     book = contacts.directory()
     numbers = [line.number for line in book.hotlines] + [line.number for line in book.regulators]
     body = {**found.model_dump(), "html": Markup(tel_links(found.html, numbers))}

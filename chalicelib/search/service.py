@@ -12,7 +12,7 @@ import queue
 import threading
 import time
 
-from chalicelib import clock, errors
+from chalicelib import clock, errors, events
 from chalicelib.config import settings
 from chalicelib.logs import logger, metric
 from chalicelib.search import schemas, signals, store
@@ -143,6 +143,8 @@ def search(query: str, *, category: str | None = None, limit: int = 10) -> schem
                                             **weak))
     suggestion = did_you_mean(kb, text)
     metric("KbSearch")
+    events.record("search", query=None if signals.looks_personal(text) else text, results=total,
+                  zero=total == 0)  # off the request thread; the searcher if signed in: events.as_user (#15)
     if total == 0:
         _record_zero_result(text)
     return schemas.SearchResponse(query=text, total=total, results=results, suggestion=suggestion,
@@ -299,6 +301,8 @@ def record_signal(query: str | None, slug: str, kind: str) -> bool:
     day = clock.local_now(settings().time_zone).date().isoformat()
     _queue_analytics("count_signal", (query.strip(), slug, kind), day)
     metric("KbSignal", kind=kind)
+    if kind in ("click", "case"):  # votes are recorded by record_feedback
+        events.record("click" if kind == "click" else "search_case", query=query.strip(), slug=slug)
     return True
 
 
@@ -337,6 +341,11 @@ def get_article(slug: str) -> schemas.ArticleResponse | None:
                                    related=[dict(r) for r in doc.get("related") or []])
 
 
+def record_view(slug: str, user: str | None = None) -> None:
+    """An article was read (a page or the API), for the reports; ``user`` as in ``search``."""
+    events.record("article_view", slug=slug, user=user)
+
+
 def categories() -> schemas.CategoriesResponse:
     counts = kb_index().meta.get("categories", {})
     return schemas.CategoriesResponse(categories=[
@@ -352,6 +361,7 @@ def record_feedback(slug: str, *, helpful: bool, comment: str | None = None, use
     store.record_feedback(slug, helpful=helpful, comment=(comment or "").strip() or None, user_id=user_id,
                           at=clock.isoformat(clock.now()))
     metric("KbFeedback", helpful="yes" if helpful else "no")
+    events.record("article_vote", slug=slug, helpful=bool(helpful))
     if query:
         record_signal(query, slug, "helpful" if helpful else "not_helpful")
 

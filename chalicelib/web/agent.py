@@ -99,7 +99,7 @@ def case_page(request, case_id: str) -> Reply:
                       repayments=repayments, macros=canned, chosen=chosen, frozen=frozen,
                       following=following, done=DONE.get(query.get("done", "")), now=ctx.now.isoformat(),
                       idempotency_key=secrets.token_urlsafe(16), local_time=_local(ctx),
-                      event_titles={k: v.replace("案件", "工单") for k, v in escalation.EVENT_TITLES.items()}, status_titles=macros.STATUS_TITLES,
+                      event_titles=escalation.EVENT_TITLES, status_titles=macros.STATUS_TITLES,
                       kind_labels=macros.KIND_LABELS, payee_label=macros.payee_label, **common)
 
 

@@ -1,0 +1,63 @@
+"""What a case change tells the reports: its events and its SLA breaches (issue #15).
+
+``on_commit(old, new, now, clocks)`` returns the case as it must be written (with any breach now
+due recorded on it, ``sla.breaches_due``) and the event elements to write in the same
+transaction: one ``case.<event>`` per new timeline entry (id ``<ref>-v<version>-<event>``) and one
+``breach`` per new breach (id ``<ref>-breach-<key>``). The case's conditional write makes both
+happen once. A rating (``Case.csat`` = {"rating", "comment", "at"}, set once when the owner confirms
+or rates a closed case) becomes one ``csat`` event (id ``<ref>-csat``) the same way;
+``csat_element`` builds it for any other caller.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from chalicelib import clock, events
+from chalicelib.escalation import sla
+from chalicelib.logs import user_hash
+
+
+def _common(case) -> dict:
+    return {"case": case.case_id, "category": case.category, "priority": case.priority}
+
+
+def on_commit(old, new, now: dt.datetime, clocks) -> tuple[object, list[dict]]:
+    due = sla.breaches_due(old, new, now, clocks)
+    if due:
+        new = dataclasses.replace(new, breaches=tuple(new.breaches) + tuple(sorted(due)))
+    elements = []
+    start = len(old.timeline) if old is not None else 0
+    m = sla.measure(new, now, clocks)
+    for entry in new.timeline[start:]:
+        event = entry.get("event")
+        fields = {**_common(new), "step": entry.get("to") or new.step, "from": entry.get("from"),
+                  "actor": entry.get("actor")}
+        at = clock.parse(entry["at"])
+        if event == "created":
+            fields["user"] = user_hash(new.user_id)
+            fields["security"] = new.security
+        if m.first_response_at is not None and m.first_response_at == at and event in sla.ANSWERS \
+                and entry.get("actor") == "support":
+            fields["first_response_seconds"] = round(m.first_response_seconds)
+        if event == "resolved" and m.resolved_at == at:
+            fields["resolution_seconds"] = round(m.resolution_seconds)
+        elements.append(events.element(f"case.{event}", at=at, event_id=f"{new.case_id}-v{new.version}-{event}",
+                                       **fields))
+    rated = getattr(new, "csat", None)  # the owner's rating, set once on the case (branch mycases, #12)
+    if rated and not (old is not None and getattr(old, "csat", None)):
+        elements.append(csat_element(new, rating=rated["rating"], comment=rated.get("comment"),
+                                     now=clock.parse(rated["at"]) if rated.get("at") else now))
+    for key in sorted(due):
+        elements.append(events.element("breach", at=now, event_id=f"{new.case_id}-breach-{key.replace(':', '-')}",
+                                       **_common(new), key=key, **due[key]))
+    return new, elements
+
+
+def csat_element(case, *, rating: int, comment: str | None, now: dt.datetime) -> dict:
+    """The ``csat`` event of a rating (1–5) given on ``case``: add it to the confirm's transaction
+    (``extra=[...]``); its id makes a repeated rating of the same case count once."""
+    if not 1 <= int(rating) <= 5:
+        raise ValueError("rating must be 1..5")
+    return events.element("csat", at=now, event_id=f"{case.case_id}-csat", **_common(case), step=case.step,
+                          rating=int(rating), comment=events.mask(comment))

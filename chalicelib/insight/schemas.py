@@ -1,0 +1,65 @@
+"""Request and response models of the report routes (validation + the OpenAPI document)."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal, Optional, Union
+
+from pydantic import ConfigDict, Field
+
+from chalicelib.models import ApiModel
+
+Cell = Union[str, int, float, None]
+
+
+class ReportQuery(ApiModel):
+    """Query string of GET /support/reports/{report}: a date range (Asia/Shanghai days, at most 366,
+    default the last 28), filters, and the format (``csv`` needs ``table``; default: the first table)."""
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    from_: Optional[dt.date] = Field(default=None, alias="from", description="first day, YYYY-MM-DD")
+    to: Optional[dt.date] = Field(default=None, description="last day, YYYY-MM-DD (default today)")
+    category: Optional[str] = Field(default=None, max_length=40,
+                                    description="case category (cases, satisfaction) or KB category (self-service)")
+    step: Optional[str] = Field(default=None, max_length=40, description="escalation step (cases, satisfaction)")
+    format: Literal["json", "csv"] = "json"
+    table: Optional[str] = Field(default=None, max_length=40, description="which table as CSV")
+
+
+class ReportColumn(ApiModel):
+    key: str
+    title: str
+
+
+class ReportTable(ApiModel):
+    """One table of a report: its columns and rows (the CSV download has the same)."""
+    name: str
+    title: str
+    columns: list[ReportColumn]
+    rows: list[list[Cell]]
+
+
+class Report(ApiModel):
+    """A report over a date range: its tables, each downloadable as CSV (``?format=csv&table=<name>``)."""
+    report: Literal["cases", "satisfaction", "self-service"]
+    from_: str = Field(alias="from", serialization_alias="from")
+    to: str
+    category: Optional[str] = None
+    step: Optional[str] = None
+    generated_at: str
+    notes: list[str] = Field(default_factory=list)
+    tables: list[ReportTable]
+
+
+class ReportPageQuery(ApiModel):
+    """Query string of GET /agent/reports (the page): which report, the date range and filters."""
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    report: Literal["cases", "satisfaction", "self-service"] = "cases"
+    from_: Optional[dt.date] = Field(default=None, alias="from")
+    to: Optional[dt.date] = None
+    category: Optional[str] = Field(default=None, max_length=40)
+    step: Optional[str] = Field(default=None, max_length=40)
+    format: Literal["html", "csv"] = "html"
+    table: Optional[str] = Field(default=None, max_length=40)
+
+    def as_report_query(self) -> ReportQuery:
+        return ReportQuery.model_validate({"from": self.from_, "to": self.to, "category": self.category or None,
+                                           "step": self.step or None, "table": self.table or None})

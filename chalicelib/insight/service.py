@@ -1,0 +1,159 @@
+"""Report use cases (senior support only): cases, satisfaction, self-service — JSON, CSV and the page.
+
+Every report reads rollups only (``events.rollups``: one Query per month of the range), plus, for
+the oldest open cases, the cases table's ``open_age`` index — never the raw events and never a
+Scan. The numbers come from ``metrics.py``; ``charts.py`` draws them.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+from chalicelib import clock, domain, events
+from chalicelib.actor import SENIOR_SUPPORT, Actor
+from chalicelib.context import Context
+from chalicelib.escalation import steps as step_defs
+from chalicelib.insight import metrics, rollup, schemas
+
+REPORTS = ("cases", "satisfaction", "self-service")
+TITLES = {"cases": "工单与 SLA", "satisfaction": "用户满意度", "self-service": "自助服务与知识库"}
+DEFAULT_DAYS = 28
+MAX_DAYS = 366
+RANGES = (7, 28, 90)  # the page's date-range switch
+EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
+KB_CATEGORIES = {"contact": "联系我们", "repayment": "还款", "security": "账户安全", "escalation": "投诉与升级",
+                 "about": "关于钱包"}
+
+
+def require_senior(actor: Actor) -> None:
+    if not actor.has_role(SENIOR_SUPPORT):
+        raise domain.NotAllowed("报表仅限高级客服（senior-support）查看。", code="forbidden_role")
+
+
+def _filters(ctx: Context, name: str, query: schemas.ReportQuery) -> metrics.Filters:
+    if name not in REPORTS:
+        raise domain.Missing(f"没有这个报表，可选：{'、'.join(REPORTS)}。", code="report_not_found")
+    today = ctx.now.astimezone(clock.zone(ctx.settings.time_zone)).date()
+    last = query.to or today
+    for value, field in ((query.from_, "from"), (last, "to")):
+        if value is not None and not EARLIEST <= value <= LATEST:
+            raise domain.Invalid(f"日期应在 {EARLIEST} 到 {LATEST} 之间。", code="invalid_date", field=field)
+    first = query.from_ or last - dt.timedelta(days=DEFAULT_DAYS - 1)
+    if first > last:
+        raise domain.Invalid("开始日期不能晚于结束日期。", code="invalid_range", field="from")
+    if (last - first).days + 1 > MAX_DAYS:
+        raise domain.Invalid(f"日期范围最多 {MAX_DAYS} 天。", code="range_too_long", field="from")
+    categories = KB_CATEGORIES if name == "self-service" else step_defs.CATEGORY_TITLES
+    if query.category is not None and query.category not in categories:
+        raise domain.Invalid(f"没有这个类别，可选：{'、'.join(categories)}。", code="unknown_category", field="category")
+    if query.step is not None and query.step not in step_defs.NAMES:
+        raise domain.Invalid(f"没有这个步骤，可选：{'、'.join(step_defs.NAMES)}。", code="unknown_step", field="step")
+    return metrics.Filters(first, last, query.category, query.step)
+
+
+def _oldest(ctx: Context, f: metrics.Filters, limit: int = 20) -> list[list]:
+    from chalicelib.escalation import store
+    rows = []
+    for case in store.oldest_open(limit=200):
+        if not f.match(case.category, case.step):
+            continue
+        age = (ctx.now - clock.parse(case.created_at)).total_seconds() / 3600
+        rows.append([case.case_id, case.category, case.priority, case.step, case.status, case.created_at,
+                     round(age, 1)])
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def _articles_meta() -> dict[str, dict]:
+    """slug → title and KB category, from the search index (empty if it cannot be opened)."""
+    try:
+        from chalicelib.search import service as search_service
+        from chalicelib.search.index import CATEGORIES
+        kb = search_service.kb_index()
+    except Exception:  # the report still answers, without titles
+        return {}
+    meta = {}
+    for category in CATEGORIES:
+        for docnum in kb.category_docs(category):
+            doc = kb.stored(docnum)
+            meta[doc["slug"]] = {"title": doc["title"], "category": doc["category"]}
+    return meta
+
+
+def tables(ctx: Context, name: str, f: metrics.Filters) -> tuple[list[metrics.Table], list[str]]:
+    first, last = f.first.isoformat(), f.last.isoformat()
+    hours = rollup.summaries(first, last)
+    if name == "cases":
+        return metrics.cases_report(hours, f, _oldest(ctx, f)), [
+            "时长按工单的计时方式：工作时间（工作日 09:00–18:00），账户安全工单全天候；等待用户回复的时间不计。",
+            "SLA 目标与各步骤时限见 chalicelib/escalation/sla.yaml；恰好到时限也算超时。"]
+    if name == "satisfaction":
+        return metrics.satisfaction_report(hours, f), ["满意率 = 4–5 分评价占全部评价的比例；按评价时工单所在步骤统计。"]
+    final = (ctx.now.astimezone(clock.zone(ctx.settings.time_zone)).date() - dt.timedelta(days=2)).isoformat()
+    deflection = events.rollups("D", first, min(last, final)) if first <= final else []
+    return metrics.self_service_report(hours, deflection, f, _articles_meta()), [
+        f"分流率只统计已登录用户，且只含 {final} 及以前的日子（需要其后 24 小时的数据）。",
+        "热门搜索按每小时搜索最多的 300 条累计（近似）；含手机号、卡号等个人信息的搜索不保存内容。"]
+
+
+def report(actor: Actor, ctx: Context, name: str, query: schemas.ReportQuery) -> schemas.Report:
+    require_senior(actor)
+    f = _filters(ctx, name, query)
+    found, notes = tables(ctx, name, f)
+    return _model(ctx, name, f, found, notes)
+
+
+def _model(ctx, name, f, found, notes) -> schemas.Report:
+    return schemas.Report.model_validate({
+        "report": name, "from": f.first.isoformat(), "to": f.last.isoformat(), "category": f.category,
+        "step": f.step, "generated_at": clock.isoformat(ctx.now), "notes": notes,
+        "tables": [{"name": t.name, "title": t.title, "columns": [{"key": k, "title": v} for k, v in t.columns],
+                    "rows": t.rows} for t in found]})
+
+
+def csv_download(actor: Actor, ctx: Context, name: str, query: schemas.ReportQuery) -> tuple[str, str]:
+    """(file name, CSV text with a BOM so spreadsheet programs read the Chinese) of one table."""
+    built = report(actor, ctx, name, query)
+    wanted = query.table or built.tables[0].name
+    table = next((t for t in built.tables if t.name == wanted), None)
+    if table is None:
+        raise domain.Invalid(f"没有这个表，可选：{'、'.join(t.name for t in built.tables)}。", code="unknown_table",
+                             field="table")
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([c.key for c in table.columns])
+    writer.writerows([["" if cell is None else cell for cell in row] for row in table.rows])
+    return f"{name}-{table.name}-{built.from_}-{built.to}.csv", out.getvalue()
+
+
+def page(actor: Actor, ctx: Context, name: str, query: schemas.ReportQuery, *, ws=None) -> str:
+    """The reports page (``/agent/reports``): the report's tables, each with its chart, the date-range
+    switch, the filters and the CSV links."""
+    from urllib.parse import urlencode
+
+    from chalicelib.helpcentre.render import render
+    from chalicelib.insight import charts
+    require_senior(actor)
+    f = _filters(ctx, name, query)
+    found, notes = tables(ctx, name, f)
+    today = ctx.now.astimezone(clock.zone(ctx.settings.time_zone)).date()
+    base = {k: v for k, v in (("category", f.category), ("step", f.step)) if v}
+
+    def link(**params) -> str:
+        merged = {"report": name, **base, "from": f.first.isoformat(), "to": f.last.isoformat(), **params}
+        return "/agent/reports?" + urlencode({k: v for k, v in merged.items() if v})
+
+    ranges = [{"days": d, "url": link(**{"from": (today - dt.timedelta(days=d - 1)).isoformat(),
+                                         "to": today.isoformat()}),
+               "current": f.last == today and (f.last - f.first).days + 1 == d} for d in RANGES]
+    shown = [{"table": t, "chart": charts.render(t), "csv": link(format="csv", table=t.name)} for t in found]
+    categories = KB_CATEGORIES if name == "self-service" else step_defs.CATEGORY_TITLES
+    return render("insight/reports.html", report=name, reports=[(r, TITLES[r], link(report=r) if r != name else None)
+                                                                for r in REPORTS],
+                  title=TITLES[name], first=f.first.isoformat(), last=f.last.isoformat(), ranges=ranges,
+                  tables=shown, notes=notes, categories=categories, category=f.category, step=f.step,
+                  steps=[(s.name, s.title) for s in step_defs.STEPS], show_step=name != "self-service",
+                  generated_at=clock.isoformat(ctx.now), door="agent", ws=ws)
