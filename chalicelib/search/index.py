@@ -50,6 +50,7 @@ FIELD_B = {"hw": 0.9, "hg": 0.9, "hp": 0.9, "bw": 0.75, "bg": 0.75, "bp": 0.75}
 RELEVANCE_FLOOR = 0.1  # results below this share of the best one are "weak" (still listed up to the limit)
 COMMON_SHARE = 0.05  # terms in more documents than this only re-score documents already found
 MAX_CANDIDATES = 3000
+MIN_CANDIDATES = 0
 UNIGRAM_WEIGHT = 1.5  # single characters relative to bigrams
 WEAK_UNIGRAMS = True  # single characters only re-score documents other terms found
 FILLER_GRAM_WEIGHT = 0.5  # characters/bigrams touching a filler word (analyzer.FILLER_GRAMS): weak, lighter
@@ -199,7 +200,8 @@ class KbIndex:
         matched: dict[int, int] = {}
         get, seen = totals.get, matched.get
         for postings, weight, unit, weak in terms:
-            if not totals or (not weak and len(postings) <= common and len(totals) < MAX_CANDIDATES):
+            if not totals or (not weak and (len(postings) <= common or len(totals) < MIN_CANDIDATES)
+                              and len(totals) < MAX_CANDIDATES):
                 for docnum, value in postings.items():
                     totals[docnum] = get(docnum, 0.0) + weight * value
                     if unit:
