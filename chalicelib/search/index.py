@@ -52,9 +52,10 @@ COMMON_SHARE = 0.05  # terms in more documents than this only re-score documents
 MAX_CANDIDATES = 3000
 # …unless fewer candidates than this were found: then every real term brings its documents, as a
 # plain BM25 would (an entry sharing a short question's product and action words must stay in
-# the running when its rarer words found few entries). ATEC, tuned on even / checked on odd:
-# 200 → R@5 +0.0017 / +0.0024, 1000 → +0.0035 / +0.0026 (benchmarks/RESULTS.md).
-MIN_CANDIDATES = 1000
+# the running when its rarer words found few entries). ATEC R@5, tuned on even / checked on odd:
+# 100 → +0.0014 / +0.0017, 200 → +0.0024 / +0.0019, 1000 → +0.003 / +0.0025 at ~3× the query
+# time (200: ~1.4×). RESULTS.md.
+MIN_CANDIDATES = 200
 UNIGRAM_WEIGHT = 1.5  # single characters relative to bigrams
 WEAK_UNIGRAMS = True  # single characters only re-score documents other terms found
 FILLER_GRAM_WEIGHT = 0.5  # characters/bigrams touching a filler word (analyzer.FILLER_GRAMS): weak, lighter
