@@ -328,6 +328,15 @@ def kb_gaps():
     return http.json_response(kb.kb_gaps(query.limit, days=query.days))
 
 
+kb_relearn = lazy_import("chalicelib.search.relearn")
+
+
+@app.schedule(Rate(1, unit=Rate.DAYS))
+def relearn_kb(event):
+    """Rebuild the learned search model from the last 30 days' signals into KB_LEARNED_URI (S3)."""
+    kb_relearn.rebuild()
+
+
 # help centre and contacts
 help_pages = lazy_import("chalicelib.helpcentre.pages")
 help_schemas = lazy_schemas("chalicelib.helpcentre.schemas")

@@ -39,10 +39,14 @@ def logical_id(kind: str, name: str) -> str:
 
 
 def prod_settings():
-    """Settings as the prod stage sees them (names of tables, queues…), without touching this process's."""
+    """Settings as the prod stage sees them (names of tables, queues…, the stage's variables in
+    ``.chalice/config.json``), without touching this process's."""
     from chalicelib import config
     saved = dict(os.environ)
+    chalice_config = json.loads((ROOT / ".chalice" / "config.json").read_text())
     try:
+        os.environ.update(chalice_config.get("environment_variables", {}))
+        os.environ.update(chalice_config["stages"][STAGE].get("environment_variables", {}))
         os.environ["STAGE"] = STAGE
         for key in ("AWS_ENDPOINT_URL", "USER_POOL_ID", "USER_POOL_CLIENT_ID"):
             os.environ.pop(key, None)
@@ -229,6 +233,7 @@ def merge(template: dict, cfg) -> dict:
                 policy = logs_only if is_authorizer else data_policy(cfg, ids, {})
                 template["Resources"][role]["Properties"]["Policies"] = [
                     {"PolicyName": f"{role}Policy", "PolicyDocument": policy}]
+    learned_model_bucket(template, cfg)
     template["Resources"].update(alarms(ids, [lid for lid, r in template["Resources"].items()
                                               if r["Type"] == "AWS::Serverless::Function"]))
     api = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
@@ -236,6 +241,45 @@ def merge(template: dict, cfg) -> dict:
     template.setdefault("Outputs", {})["UserPoolId"] = {"Value": {"Ref": "UserPool"}}
     template["Outputs"]["UserPoolClientId"] = {"Value": {"Ref": "UserPoolClient"}}
     return template
+
+
+def learned_model_bucket(template: dict, cfg) -> None:
+    """The learned search model's bucket (``infra/search.py``: private, encrypted, TLS only,
+    versioned) and, on its one key, ``s3:GetObject`` for the functions that read it and
+    ``s3:PutObject`` for the one that rebuilds it."""
+    from infra.search import learned_model
+
+    spec = learned_model(cfg)
+    if spec is None:
+        return
+    resources = template["Resources"]
+    resources["KbLearnedBucket"] = {
+        "Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": {
+            "BucketName": spec["bucket"],
+            "BucketEncryption": {"ServerSideEncryptionConfiguration": [
+                {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}]},
+            "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
+                                               "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
+            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+            "VersioningConfiguration": {"Status": "Enabled"},  # a bad model rolls back to the previous version
+            "LifecycleConfiguration": {"Rules": [{"Id": "old-models", "Status": "Enabled",
+                                                  "NoncurrentVersionExpiration": {"NoncurrentDays": 30}}]}}}
+    resources["KbLearnedBucketPolicy"] = {"Type": "AWS::S3::BucketPolicy", "Properties": {
+        "Bucket": {"Ref": "KbLearnedBucket"}, "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+            "Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": [_arn("KbLearnedBucket"), {"Fn::Sub": "${KbLearnedBucket.Arn}/*"}],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}}}
+    key_arn = {"Fn::Sub": "${KbLearnedBucket.Arn}/" + spec["key"]}
+    for resource in list(resources.values()):
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        handler, role = resource["Properties"]["Handler"], resource["Properties"]["Role"]["Fn::GetAtt"][0]
+        actions = (["s3:GetObject"] if handler in spec["readers"] else []) + (
+            ["s3:PutObject"] if handler in spec["writers"] else [])
+        if actions:
+            policy = resources[role]["Properties"]["Policies"][0]["PolicyDocument"]
+            policy["Statement"].append({"Sid": "KbLearnedModel", "Effect": "Allow", "Action": actions,
+                                        "Resource": key_arn})
 
 
 def alarms(ids: dict, functions: list[str]) -> dict:

@@ -48,8 +48,14 @@ FIELD_WEIGHT = {"hw": 3.0, "hg": 1.8, "hp": 0.9, "bw": 1.0, "bg": 0.6, "bp": 0.3
 K1 = 1.6
 FIELD_B = {"hw": 0.9, "hg": 0.9, "hp": 0.9, "bw": 0.75, "bg": 0.75, "bp": 0.75}
 RELEVANCE_FLOOR = 0.1  # results below this share of the best one are "weak" (still listed up to the limit)
-COMMON_SHARE = 0.05  # terms in more documents than this only re-score documents already found
+COMMON_SHARE = 0.05  # terms in more documents than this only re-score documents already found…
 MAX_CANDIDATES = 3000
+# …unless fewer candidates than this were found: then every real term brings its documents, as a
+# plain BM25 would (an entry sharing a short question's product and action words must stay in
+# the running when its rarer words found few entries). ATEC R@5, tuned on even / checked on odd:
+# 100 → +0.0014 / +0.0017, 200 → +0.0024 / +0.0019, 1000 → +0.003 / +0.0025 at ~3× the query
+# time (200: ~1.4×). RESULTS.md.
+MIN_CANDIDATES = 200
 UNIGRAM_WEIGHT = 1.5  # single characters relative to bigrams
 WEAK_UNIGRAMS = True  # single characters only re-score documents other terms found
 FILLER_GRAM_WEIGHT = 0.5  # characters/bigrams touching a filler word (analyzer.FILLER_GRAMS): weak, lighter
@@ -180,8 +186,10 @@ class KbIndex:
         Term-at-a-time, rarest term first. Rare terms (in at most ``COMMON_SHARE`` of the
         documents) bring in candidates, until there are ``MAX_CANDIDATES``; every other term
         only adds to candidates it shares (a C-level key intersection, not a Python loop over
-        its long posting list). A document that only shares common words with the query
-        could not rank anyway, so results are the same and a query stays a few milliseconds.
+        its long posting list). Until ``MIN_CANDIDATES`` are found, common terms bring theirs
+        too: a short question's rare words may find only a few entries, and the entries that
+        share its product and action words (花呗 + 还款) are the next best answers — a plain
+        BM25 keeps them, so must we. New candidates are added with C-level dict operations.
         """
         if parsed.words and all(w.startswith(analysis.FILLER_MARK) for w in parsed.words):
             return {}  # only filler words (请问怎么办呢): how to ask, not what — nothing to match
@@ -197,18 +205,19 @@ class KbIndex:
         common = max(50, int(self.doc_count * COMMON_SHARE))
         totals: dict[int, float] = {}
         matched: dict[int, int] = {}
-        get, seen = totals.get, matched.get
+        seen = matched.get
         for postings, weight, unit, weak in terms:
-            if not totals or (not weak and len(postings) <= common and len(totals) < MAX_CANDIDATES):
-                for docnum, value in postings.items():
-                    totals[docnum] = get(docnum, 0.0) + weight * value
-                    if unit:
-                        matched[docnum] = seen(docnum, 0) + 1
-            else:
-                for docnum in postings.keys() & totals.keys():
-                    totals[docnum] += weight * postings[docnum]
-                    if unit:
-                        matched[docnum] = seen(docnum, 0) + 1
+            brings = not totals or (not weak and (len(postings) <= common or len(totals) < MIN_CANDIDATES)
+                                    and len(totals) < MAX_CANDIDATES)
+            new = postings.keys() - totals.keys() if brings else ()
+            for docnum in postings.keys() & totals.keys():
+                totals[docnum] += weight * postings[docnum]
+                if unit:
+                    matched[docnum] = seen(docnum, 0) + 1
+            if new:  # C-level: no Python loop over a long posting list's new documents
+                totals.update(zip(new, map(weight.__mul__, map(postings.__getitem__, new))))
+                if unit:
+                    matched.update(dict.fromkeys(new, 1))
         units = sum(1 for t in terms if t[2])
         if COVERAGE and units > 1:
             scale = 2 * COVERAGE / units

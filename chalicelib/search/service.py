@@ -67,10 +67,15 @@ _learned_thread: threading.Thread | None = None
 
 def _check_learned(kb: KbIndex) -> None:
     """At most every ``KB_LEARNED_REFRESH_SECONDS`` per container, look for a newer learned model
-    at ``KB_LEARNED_URI`` (s3://bucket/key) — on a background thread: a search never waits."""
+    at ``KB_LEARNED_URI`` (s3://bucket/key) — on a background thread: a search never waits.
+    A container's first search only arms the check (its fetch starts with the next search): a
+    cold start neither imports boto3 nor shares the interpreter with a download."""
     global _learned_next_check, _learned_thread
     cfg = settings()
     if not cfg.kb_learned_uri or time.monotonic() < _learned_next_check:
+        return
+    if not _learned_next_check:
+        _learned_next_check = time.monotonic()
         return
     with _lock:
         if time.monotonic() < _learned_next_check or (_learned_thread is not None and _learned_thread.is_alive()):

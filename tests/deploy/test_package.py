@@ -50,6 +50,41 @@ def test_template_holds_every_declared_resource_and_no_wildcard_actions(packaged
                     assert _actions(statement) == ["sns:Publish"]
 
 
+def test_the_learned_search_model_has_a_private_bucket_and_only_its_readers_and_writer_reach_its_key(packaged):
+    from devtools.package import prod_settings
+    from infra.search import learned_model
+    spec = learned_model(prod_settings())
+    assert spec is not None, "prod sets KB_LEARNED_URI (.chalice/config.json)"
+    resources = json.loads((packaged / "template.json").read_text())["Resources"]
+    bucket = resources["KbLearnedBucket"]
+    assert bucket["Type"] == "AWS::S3::Bucket" and bucket["DeletionPolicy"] == "Retain"
+    props = bucket["Properties"]
+    assert props["BucketName"] == spec["bucket"]
+    assert all(props["PublicAccessBlockConfiguration"][k] for k in (
+        "BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"))
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    deny = resources["KbLearnedBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    key_arn = {"Fn::Sub": "${KbLearnedBucket.Arn}/" + spec["key"]}
+    granted = {}
+    for resource in resources.values():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        role = resources[resource["Properties"]["Role"]["Fn::GetAtt"][0]]
+        for policy in role["Properties"]["Policies"]:
+            for statement in policy["PolicyDocument"]["Statement"]:
+                if any(a.startswith("s3:") for a in _actions(statement)):
+                    assert statement["Resource"] == key_arn, statement  # that one key, nothing else in S3
+                    granted.setdefault(resource["Properties"]["Handler"], []).extend(_actions(statement))
+    assert granted == {"app.app": ["s3:GetObject"], "app.relearn_kb": ["s3:PutObject"]}
+    schedule = next(r for r in resources.values() if r["Type"] == "AWS::Serverless::Function"
+                    and r["Properties"]["Handler"] == "app.relearn_kb")
+    assert [e["Type"] for e in schedule["Properties"]["Events"].values()] == ["Schedule"]
+    assert any(r["Type"] == "AWS::Serverless::Function" and r["Properties"]["Handler"] == "app.app"
+               and r["Properties"]["Environment"]["Variables"]["KB_LEARNED_URI"] == f"s3://{spec['bucket']}/{spec['key']}"
+               for r in resources.values())
+
+
 def test_deployment_zip_is_well_under_lambda_limit(packaged):
     size = (packaged / "deployment.zip").stat().st_size
     assert size < 45 * 1024 * 1024, f"{size / 1e6:.1f} MB"

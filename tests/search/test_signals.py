@@ -184,7 +184,9 @@ def test_a_rebuilt_model_in_s3_is_picked_up_without_a_redeploy(aws, fixture_inde
     config.reload()
     service.reset()
     try:
-        # the first search starts the fetch on a background thread (it never waits for it)
+        # a container's first search only arms the check (a cold start loads no boto3); the
+        # next one starts the fetch on a background thread (it never waits for it)
+        service.search("钱转不出来要扣多少")
         service.search("钱转不出来要扣多少")
         service.wait_for_learned()
         after = [r.slug for r in service.search("钱转不出来要扣多少").results]
@@ -194,6 +196,42 @@ def test_a_rebuilt_model_in_s3_is_picked_up_without_a_redeploy(aws, fixture_inde
         service.search("钱转不出来要扣多少")
         service.wait_for_learned()
         assert [r.slug for r in service.search("钱转不出来要扣多少").results][0] == "fees"
+    finally:
+        service.flush_analytics()
+        service.reset()
+
+
+SCHEDULED_EVENT = {"id": "evt", "detail-type": "Scheduled Event", "source": "aws.events",
+                   "time": "2026-11-30T18:00:00Z", "region": "ap-southeast-1", "resources": [],
+                   "detail": {}, "account": "123456789012", "version": "0"}
+
+
+def test_the_daily_rebuild_learns_from_recorded_signals_and_searches_pick_it_up(kb_api, monkeypatch):
+    from app import relearn_kb
+    from chalicelib import aws as aws_clients, config
+    from chalicelib.search import service
+
+    question = "钱转不出来要扣多少"
+    before = [r["slug"] for r in kb_api.get(f"/kb/search?q={quote(question)}").json["results"]]
+    for _ in range(3):  # users asked this and opened the fees article each time
+        assert kb_api.post("/kb/signals", json_body={"query": question, "slug": "fees", "kind": "click"}).status == 202
+    service.flush_analytics()
+    relearn_kb(SCHEDULED_EVENT, None)  # no KB_LEARNED_URI (local stage): nothing to write, no error
+
+    s3 = aws_clients.client("s3")
+    s3.create_bucket(Bucket="kb-models", CreateBucketConfiguration={"LocationConstraint": config.settings().region})
+    monkeypatch.setenv("KB_LEARNED_URI", "s3://kb-models/kb/learned.json")
+    config.reload()
+    service.reset()
+    try:
+        relearn_kb(SCHEDULED_EVENT, None)
+        model = json.loads(s3.get_object(Bucket="kb-models", Key="kb/learned.json")["Body"].read())
+        assert model["signals"] == 3 and model["pairs"] == 1
+        for _ in range(2):  # the first search of a container arms the check, the next one fetches
+            kb_api.get(f"/kb/search?q={quote(question)}")
+        service.wait_for_learned()
+        after = [r["slug"] for r in kb_api.get(f"/kb/search?q={quote(question)}").json["results"]]
+        assert before[:1] != ["fees"] and after[0] == "fees"
     finally:
         service.flush_analytics()
         service.reset()
