@@ -37,10 +37,11 @@ index: $(INDEX_DIR)/.built
 serve: setup index
 	$(PY) -m devtools.serve
 
-# Two workers (the machine has 2 cores); e2e tests start their stacks on free ports of their own.
+# Two workers (the machine has 2 cores); e2e tests start their stacks on free ports of their own;
+# --dist loadgroup keeps tests marked with one xdist_group (the package build) on one worker.
 PYTEST_WORKERS ?= 2
 test: setup system-deps index
-	$(PY) -m pytest -n $(PYTEST_WORKERS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 token: setup
 	@test -n "$(USER)" || (echo "usage: make token USER=<name> [ROLE=support|senior-support]" >&2; exit 2)

@@ -8,6 +8,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# One build per run: the module fixture packages into .chalice/deployments/, a cache two workers building at
+# once corrupt (BadZipFile). `make test` runs with --dist loadgroup, so these tests share one worker.
+pytestmark = pytest.mark.xdist_group("package")
+
 
 @pytest.fixture(scope="module")
 def packaged(tmp_path_factory):
