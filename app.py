@@ -747,6 +747,12 @@ def agent_unfreeze_confirm(case_id):
     return _web(agent_pages.unfreeze_confirm(app.current_request, case_id))
 
 
+@app.route("/agent/cases/{case_id}/attachments/{attachment_id}", methods=["GET"])
+@http.surface_errors
+def agent_attachment(case_id, attachment_id):
+    return _web(agent_pages.attachment_download(app.current_request, case_id, attachment_id))   # 303 to S3
+
+
 @app.route("/support/cases/{case_id}/repayments", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("The repayment(s) behind a case, for staff who may act on its step; each read leaves an access "
               "record (who, whose data, when; card last-4 only)", tag="escalation",
