@@ -340,6 +340,7 @@ def relearn_kb(event):
 # help centre and contacts
 help_pages = lazy_import("chalicelib.helpcentre.pages")
 help_schemas = lazy_schemas("chalicelib.helpcentre.schemas")
+web_session = lazy_import("chalicelib.web.session")   # only to know whether a help page's reader is signed in
 contacts = lazy_import("chalicelib.search.contacts")
 contact_schemas = lazy_schemas("chalicelib.search.contacts")
 
@@ -375,7 +376,8 @@ def help_home():
 @api_contract("Help centre search results (HTML); an empty or over-long question is a 400 page", tag="search",
               query=help_schemas.HelpSearchQuery, responses={200: None, 400: None, 503: None}, html=True)
 def help_search():
-    return _html(help_pages.search(http.parse_query(app.current_request, help_schemas.HelpSearchQuery)))
+    return _html(help_pages.search(http.parse_query(app.current_request, help_schemas.HelpSearchQuery),
+                                   reader=web_session.reader(app.current_request)))
 
 
 @app.route("/help/articles/{slug}", methods=["GET"])
@@ -383,7 +385,8 @@ def help_search():
               "led here) is recorded as a click signal", tag="search",
               query=help_schemas.ArticlePageQuery, responses={200: None, 404: None, 503: None}, html=True)
 def help_article(slug):
-    return _html(help_pages.article(slug, http.parse_query(app.current_request, help_schemas.ArticlePageQuery)))
+    return _html(help_pages.article(slug, http.parse_query(app.current_request, help_schemas.ArticlePageQuery),
+                                    reader=web_session.reader(app.current_request)))
 
 
 @app.route("/help/contact", methods=["GET"])
@@ -745,6 +748,12 @@ def agent_unfreeze(case_id):
 @http.surface_errors
 def agent_unfreeze_confirm(case_id):
     return _web(agent_pages.unfreeze_confirm(app.current_request, case_id))
+
+
+@app.route("/agent/cases/{case_id}/attachments/{attachment_id}", methods=["GET"])
+@http.surface_errors
+def agent_attachment(case_id, attachment_id):
+    return _web(agent_pages.attachment_download(app.current_request, case_id, attachment_id))   # 303 to S3
 
 
 @app.route("/support/cases/{case_id}/repayments", methods=["GET"], authorizer=cognito_jwt)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from chalicelib import errors
+from chalicelib import errors, events
 from chalicelib.helpcentre.render import render
 from chalicelib.helpcentre.schemas import ArticlePageQuery, ContactPageQuery, HelpSearchQuery
 from chalicelib.search import contacts
@@ -80,7 +80,7 @@ def home() -> Page:
 
 
 @_kb_down_is_a_page
-def search(query: HelpSearchQuery) -> Page:
+def search(query: HelpSearchQuery, reader: str | None = None) -> Page:
     text = query.q.strip()
     names = _category_names()
     category = query.category if query.category in names else None
@@ -94,7 +94,8 @@ def search(query: HelpSearchQuery) -> Page:
         problem = f"问题太长了，请精简到 {MAX_QUERY_CHARS} 个字以内再搜索。"
     if problem is None:
         try:
-            found = _search().search(text, category=category, limit=RESULTS_PER_PAGE)
+            with events.as_user(reader):   # a signed-in reader's search (deflection, #15); None: anonymous
+                found = _search().search(text, category=category, limit=RESULTS_PER_PAGE)
         except errors.ApiError as exc:  # the service's own input rules (e.g. nothing searchable left)
             problem = exc.message
     if problem is not None:
@@ -136,13 +137,13 @@ def tel_links(body_html: str, numbers: list[str]) -> str:
 
 
 @_kb_down_is_a_page
-def article(slug: str, query: ArticlePageQuery | None = None) -> Page:
+def article(slug: str, query: ArticlePageQuery | None = None, reader: str | None = None) -> Page:
     found = _search().get_article(slug)
     if found is None:
         return not_found()
     if query is not None and query.q:  # opened from a search's results (?q=…): a click signal
         _search().record_signal(query.q, slug, "click")
-    _search().record_view(slug)
+    _search().record_view(slug, user=reader)
     book = contacts.directory()
     numbers = [line.number for line in book.hotlines] + [line.number for line in book.regulators]
     body = {**found.model_dump(), "html": Markup(tel_links(found.html, numbers))}

@@ -19,6 +19,7 @@ from chalicelib.web import pages, session
 from chalicelib.web.pages import Reply
 
 PAGE_SIZE = 20
+FILTER_READ_PAGES = 5
 PRIORITIES = ("P1", "P2", "P3")
 DONE = {"assigned": "已分配", "noted": "已添加内部备注", "replied": "已回复用户", "escalated": "已升级",
         "resolved": "已标记解决", "unfrozen": "已解除账户冻结"}
@@ -65,8 +66,17 @@ def queue(request) -> Reply:
                "category": query.get("category") if query.get("category") in step_defs.CATEGORIES else "",
                "mine": query.get("mine") == "1", "waiting": query.get("waiting") == "1"}
     cursor = query.get("cursor") or None
-    page = escalation.queue(ws.actor, step, limit=PAGE_SIZE, cursor=cursor)
-    items = [as_body(i) for i in page.items if _matches(i, filters, ws)]
+    # A filter is applied to the queue's pages (the index is ordered by deadline, not by priority or
+    # category), so a filtered page reads further pages until it holds PAGE_SIZE matches or has read
+    # FILTER_READ_PAGES of them: bounded work per request, and a filter never shows a needlessly short page.
+    items: list[dict] = []
+    read_from = cursor
+    for _ in range(FILTER_READ_PAGES if any(filters.values()) else 1):
+        page = escalation.queue(ws.actor, step, limit=PAGE_SIZE, cursor=read_from)
+        items += [as_body(i) for i in page.items if _matches(i, filters, ws)]
+        read_from = page.next_cursor
+        if len(items) >= PAGE_SIZE or not read_from:
+            break
     ctx = Context.current()
     kept = {k: v for k, v in {"step": step, "priority": filters["priority"], "category": filters["category"],
                               "mine": "1" if filters["mine"] else "", "waiting": "1" if filters["waiting"] else ""
@@ -95,12 +105,20 @@ def case_page(request, case_id: str) -> Reply:
         from chalicelib.repay import service as repay_service
         frozen = repay_service.is_frozen(case["user_id"])
     following = step_defs.next_step(case["step"])
+    evidence = escalation.list_attachments(ws.actor, ctx, case_id).items
     return pages.html("web/agent_case.html", title=f"工单 {case['reference']}", case=case,
-                      repayments=repayments, macros=canned, chosen=chosen, frozen=frozen,
+                      repayments=repayments, macros=canned, chosen=chosen, frozen=frozen, attachments=evidence,
                       following=following, done=DONE.get(query.get("done", "")), now=ctx.now.isoformat(),
                       idempotency_key=secrets.token_urlsafe(16), local_time=_local(ctx),
                       event_titles=escalation.EVENT_TITLES, status_titles=macros.STATUS_TITLES,
                       kind_labels=macros.KIND_LABELS, payee_label=macros.payee_label, **common)
+
+
+@pages.page("agent")
+def attachment_download(request, case_id: str, attachment_id: str) -> Reply:
+    """303 to a fresh presigned GET (a few minutes; saved as a file, never shown inline)."""
+    ws = session.require(request, "agent")
+    return pages.redirect(escalation.attachment_download(ws.actor, Context.current(), case_id, attachment_id))
 
 
 def updates(request, case_id: str) -> tuple[int, dict]:

@@ -244,6 +244,18 @@ def end(request) -> str:
     return clear_cookie()
 
 
+def reader(request) -> str | None:
+    """The signed-in wallet user reading a public help page, as the opaque hash the reports use (a search or
+    an article read that ends without a 工单 counts as a deflection, #15); None for anyone anonymous. The
+    public pages never require a session: a missing, ended or forged cookie is simply anonymous."""
+    if not _ID.match(cookies(request).get(COOKIE, "")):
+        return None
+    try:
+        return user_hash(require(request, "help").actor.user_id)
+    except (LoginRequired, Forbidden):
+        return None
+
+
 def check_csrf(ws: WebSession, form: dict) -> None:
     """Every form POST: the form's ``csrf_token`` must be this session's (else ``Forbidden``, nothing done)."""
     sent = form.get("csrf_token", "")

@@ -61,6 +61,19 @@ def test_queue_lists_the_agents_steps_nearest_deadline_first(signed_in, agent, l
     assert re.findall(r'data-case="(RD-[^"]+)"', only_fees.text) == [second]
 
 
+def test_a_filter_reads_past_a_page_without_matches(signed_in, agent):
+    """21 P2 工单 with earlier deadlines fill the first queue page; the one P3 工单 is still found."""
+    from types import SimpleNamespace
+    for i in range(21):
+        _open_case(SimpleNamespace(user_id=f"filler-{i}", username=f"filler{i}"), description=f"还款失败 {i}")
+    fees = _open_case(SimpleNamespace(user_id="fees-user", username="feesuser"), category="fees",
+                      description="手续费多收了")
+    unfiltered = signed_in(agent).get("/agent")
+    assert fees not in unfiltered.text and "/agent?step=frontline&amp;cursor=" in unfiltered.text
+    only_p3 = signed_in(agent).get("/agent?priority=P3")
+    assert re.findall(r'data-case="(RD-[^"]+)"', only_p3.text) == [fees]
+
+
 def test_frontline_agent_cannot_open_the_senior_queue_or_a_senior_case(signed_in, agent, lead, alice):
     from chalicelib.escalation import service
     case_id = _open_case(alice, category="account_security", description="账户被盗了，有陌生人还款")  # starts at senior

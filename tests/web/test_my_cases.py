@@ -141,7 +141,8 @@ def test_posts_without_the_csrf_token_change_nothing(alice_in):
     assert 'data-testid="message"' not in page.text
 
 
-def test_reply_confirm_with_rating_and_staff_see_it(alice_in, api, agent, business_morning):
+def test_reply_confirm_with_rating_and_staff_see_it(alice_in, api, agent, business_morning, browser_for,
+                                                      demo_password):
     case_id = _case_id(_open(alice_in)[0])
     api.post(f"/support/cases/{case_id}/reply", token=agent.token, json_body={"message": "请提供扣款短信截图"})
     page = alice_in.get(f"/help/cases/{case_id}")
@@ -161,6 +162,10 @@ def test_reply_confirm_with_rating_and_staff_see_it(alice_in, api, agent, busine
     assert "已关闭" in page.text and 'data-testid="satisfaction"' in page.text and "很快" in page.text
     staff = api.get(f"/support/cases/{case_id}", token=agent.token).json
     assert staff["satisfaction"]["rating"] == 4 and staff["satisfaction"]["comment"] == "很快"
+    desk = browser_for()
+    assert desk.sign_in("agent", agent.username, demo_password).status == 303
+    shown = re.search(r'data-testid="satisfaction">(.*?)</section>', desk.get(f"/agent/cases/{case_id}").text, re.S)
+    assert shown and 'data-testid="rating">4<' in shown.group(1) and "很快" in shown.group(1)
 
 
 def test_reopen_within_seven_days_and_escalate_with_a_reason(alice_in, api, agent, lead, business_morning,
@@ -227,7 +232,8 @@ def test_an_opened_suggestion_counts_as_a_deflection_without_the_user(alice_in, 
     assert set(item) == {"pk", "sk", "opened", "returned"}   # no user, no text
 
 
-def test_attachment_grant_and_download_through_the_page(alice_in, api, agent, business_morning):
+def test_attachment_grant_and_download_through_the_page(alice_in, api, agent, business_morning, browser_for,
+                                                         demo_password):
     import requests
     case_id = _case_id(_open(alice_in)[0])
     page = alice_in.get(f"/help/cases/{case_id}")
@@ -250,3 +256,12 @@ def test_attachment_grant_and_download_through_the_page(alice_in, api, agent, bu
     assert alice_in.get(f"/help/cases/{case_id}/attachments/20260101000000-deadbeef").status == 404
     export = alice_in.get(f"/help/cases/{case_id}/export.html")
     assert export.status == 200 and "短信.png" in export.text
+    staff = browser_for()   # the agent's 工单 page lists the evidence and hands out its own short-lived link
+    assert staff.sign_in("agent", agent.username, demo_password).status == 303
+    staff_page = staff.get(f"/agent/cases/{case_id}")
+    assert "短信.png" in staff_page.text
+    staff_download = staff.get(f"/agent/cases/{case_id}/attachments/{aid}")
+    assert staff_download.status == 303
+    assert requests.get(staff_download.headers["location"], timeout=10).content == b"\x89PNG-bytes!"
+    refused = alice_in.get(f"/agent/cases/{case_id}/attachments/{aid}")   # the owner, but at the staff door
+    assert refused.status in (303, 403) and "X-Amz-Signature" not in (refused.headers.get("location") or "")
