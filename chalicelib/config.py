@@ -82,6 +82,7 @@ class Settings:
     kb_table: str
     outbox_table: str
     limits_table: str
+    notices_table: str         # the in-app inbox (chalicelib/notices.py)
     # Write shards of hot partition keys (docs/scale.md); raise only, never lower (chalicelib/shards.py)
     queue_shards: int          # the cases table's queue index, QUEUE#<step>
     feedback_shards: int       # the kb table's article feedback totals, FEEDBACK
@@ -197,6 +198,7 @@ def load() -> Settings:
         kb_table=_env("KB_TABLE", f"repaydesk-{stage}-kb"),
         outbox_table=_env("OUTBOX_TABLE", f"repaydesk-{stage}-outbox"),
         limits_table=_env("LIMITS_TABLE", f"repaydesk-{stage}-limits"),
+        notices_table=_env("NOTICES_TABLE", f"repaydesk-{stage}-notices"),
         queue_shards=_shards("QUEUE_SHARDS", 4),
         feedback_shards=_shards("FEEDBACK_SHARDS", 4),
         zero_result_shards=_shards("ZERO_RESULT_SHARDS", 4),

@@ -1,4 +1,4 @@
-"""Resources shared by the domains: the outbox table and the rate-limit counters."""
+"""Resources shared by the domains: the outbox table, the rate-limit counters, the in-app inbox."""
 from infra import table
 
 
@@ -7,4 +7,6 @@ def tables(cfg):
     # Queries exactly the work it has to do, ordered by when it is due. pending_pk is
     # PENDING[#<shard>] (OUTBOX_SHARDS, crc32 of the message id; the drain merges the shards).
     return [table(cfg.outbox_table, gsis=[("pending", "pending_pk", "pending_sk")], ttl="expires_at"),
-            table(cfg.limits_table, ttl="expires_at")]
+            table(cfg.limits_table, ttl="expires_at"),
+            # USER#<sub> / NOTICE#<id> (newest first) and UNREAD#<id> (the unread count): chalicelib/notices.py
+            table(cfg.notices_table, ttl="expires_at")]

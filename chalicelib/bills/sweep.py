@@ -10,7 +10,8 @@ each bill or schedule consistently and acts with writes conditional on the versi
   Idempotency-Key ``schedule:<id>:<period>`` (a re-run replays the same repayment, never a second one),
   then checks it; a failure is retried per its reason while still on time, and the owner is told
   either way; a frozen account skips the run and says so.
-Texts are deferred past the quiet hours by the outbox (``chalicelib/notices.py``).
+Each text goes by SMS (deferred past the quiet hours by the outbox) and to the in-app inbox, in the same
+transaction (``chalicelib/notices.py``).
 """
 from __future__ import annotations
 
@@ -79,11 +80,11 @@ def _wake_bill(item: dict, ctx: Context) -> str:
                 p = bill.payee
                 found = connector.get().utility_bill(p["utility"], p["biller"], p["city"], p["account_number"])
                 amount = format_fen(found.amount_due_fen) if found else None
-            element, message_id, _ = notices.sms(
-                bill.username, model.reminder_text(bill, plan.due, plan.days_before, amount), now=now, quiet=ctx.quiet)
+            told, sent = notices.notify(user_id, bill.username, model.reminder_text(bill, plan.due, plan.days_before, amount),
+                                        kind="reminder", now=now, quiet=ctx.quiet, ref={"bill_id": bill.id})
             elements.update(reminder=store.reminder_sent(user_id, bill.id, plan.due.isoformat(), plan.send, now),
-                            notice=element)
-            sent, outcome = [message_id], "reminded"
+                            **told)
+            outcome = "reminded"
     try:
         store.commit(elements)
     except store.ConditionFailed as exc:
@@ -101,8 +102,8 @@ def _wake_bill(item: dict, ctx: Context) -> str:
 
 # ---------------------------------------------------------------- scheduled repayments
 def _notify(s: model.Schedule, text: str, ctx: Context) -> tuple[dict, list[str]]:
-    element, message_id, _ = notices.sms(s.username, text, now=ctx.now, quiet=ctx.quiet)
-    return {"notice": element}, [message_id]
+    return notices.notify(s.user_id, s.username, text, kind="schedule", now=ctx.now, quiet=ctx.quiet,
+                          ref={"schedule_id": s.id, "bill_id": s.bill_id, "repayment_id": s.repayment_id})
 
 
 def _save(after: model.Schedule, before: model.Schedule, ctx: Context, text: str | None = None) -> bool:
