@@ -850,8 +850,19 @@ def read_notice(notice_id):
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def bills_sweep(event):
-    """Due-date reminders and scheduled repayments that are due (sparse, time-bucketed index; no Scan)."""
-    bills.sweep(bills.current())
+    """Fan-out: one message per wake shard to the bills wake queue; the workers below do the sweeping."""
+    bills.fan_out(bills.current())
+
+
+@app.on_sqs_message(queue=_settings().bills_wake_queue, batch_size=1)
+def bills_wake(event):
+    """One shard of due-date reminders and scheduled repayments (sparse, time-bucketed index; no Scan), within
+    the time budget; throughput grows with WAKE_SHARDS. An exception redelivers the message (safe: conditional)."""
+    context = getattr(event, "context", None)
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    for record in event:
+        bills.work(record.body, bills.current(),
+                   time_left=(lambda: remaining() / 1000 - 10) if remaining else None)
 
 
 # ---------------------------------------------------------------- cold start (shared)

@@ -15,12 +15,12 @@ from chalicelib import clock, domain, idempotency, notices, notify
 from chalicelib.actor import Actor
 from chalicelib.bills import model, schemas, store
 from chalicelib.bills.context import Context, current
-from chalicelib.bills.sweep import sweep
+from chalicelib.bills.sweep import fan_out, sweep, work
 from chalicelib.logs import logger, metric, user_hash
 from chalicelib.repay import connector, model as repay_model
 from chalicelib.repay.money import format_fen, parse_fen
 
-__all__ = ["Context", "current", "sweep", "catalogue", "lookup", "create_bill", "list_bills", "get_bill",
+__all__ = ["Context", "current", "sweep", "fan_out", "work", "catalogue", "lookup", "create_bill", "list_bills", "get_bill",
            "update_bill", "delete_bill", "create_schedule", "list_schedules", "get_schedule", "change_schedule",
            "cancel_schedule", "verify_schedule", "once", "list_notices", "unread_notices", "read_notice"]
 
