@@ -67,6 +67,8 @@ def sweep_shard(ctx: Context, shard: int, *, limit: int | None = None,
             counts["error"] += 1
     if counts:
         logger.info("bills sweep", extra={"shard": shard, **counts})
+    if counts["left"]:
+        metric("BillsSweepBehind")     # a shard had more due than its budget: the dashboard's backlog signal
     return dict(counts)
 
 
