@@ -115,7 +115,7 @@ def test_a_redelivered_settlement_adds_no_second_notice(as_alice, clock_at, sms_
     assert len([t for t in texts(sms_sent, PHONE) if "已到账" in t]) == 1
 
 
-def test_reminders_once_under_overlapping_sweeps(as_alice, alice, clock_at, sms_sent, atomic_calls, monkeypatch):
+def test_reminders_once_under_overlapping_sweeps(as_alice, alice, clock_at, sms_sent, atomic_calls):
     clock_at("2026-12-01 10:00")
     saved = as_alice.save(card_bill()).json
     clock_at("2026-12-07 09:00")
@@ -127,9 +127,9 @@ def test_reminders_once_under_overlapping_sweeps(as_alice, alice, clock_at, sms_
             b_result.append("running")
             b_result[0] = sweep()
         return before_b
-    monkeypatch.setattr(store, "get_bill_and_wake", read_before_b)
-    assert sweep() == {"duplicate": 1}
-    monkeypatch.undo()
+    with pytest.MonkeyPatch.context() as patch:      # only this (the fixtures' environment stays as it is)
+        patch.setattr(store, "get_bill_and_wake", read_before_b)
+        assert sweep() == {"duplicate": 1}
     assert b_result == [{"reminded": 1}]
     assert not [r for r in in_parallel(4, sweep) if isinstance(r, Exception)]   # and more sweeps at once
     [notice] = _inbox(as_alice)["items"]

@@ -58,7 +58,7 @@ def test_a_worker_touches_only_its_shard(many, clock_at, sms_sent):
         assert len(_reminders(sms_sent)) - before == by_shard[k]
 
 
-def test_two_overlapping_workers_on_the_same_shard_send_each_reminder_once(many, clock_at, sms_sent, monkeypatch):
+def test_two_overlapping_workers_on_the_same_shard_send_each_reminder_once(many, clock_at, sms_sent):
     """Worker A has read a bill when worker B sweeps the same shard from start to end; A's writes then lose."""
     clock_at("2026-12-07 09:00")
     ctx = service.current()
@@ -73,9 +73,9 @@ def test_two_overlapping_workers_on_the_same_shard_send_each_reminder_once(many,
             b_result.append("running")
             b_result[0] = sweep_module.sweep_shard(ctx, shard)
         return found
-    monkeypatch.setattr(store, "get_bill_and_wake", read_then_b_runs)
-    a_result = sweep_module.sweep_shard(ctx, shard)
-    monkeypatch.undo()
+    with pytest.MonkeyPatch.context() as patch:      # only this (the fixtures' environment stays as it is)
+        patch.setattr(store, "get_bill_and_wake", read_then_b_runs)
+        a_result = sweep_module.sweep_shard(ctx, shard)
     assert b_result[0] == {"reminded": len(in_shard)}
     assert a_result.get("duplicate") == 1 and a_result.get("reminded") is None     # the rest had moved on: stale
     assert len(_reminders(sms_sent)) == len(in_shard)
