@@ -880,10 +880,44 @@ def cancel_schedule(schedule_id):
     return http.json_response(bills.cancel_schedule(_caller(), schedule_id, bills.current()))
 
 
+@app.route("/notices", methods=["GET"], authorizer=cognito_jwt)
+@api_contract("The caller's in-app notices (reminders, repayment outcomes, schedule news; the SMS's words), "
+              "newest first, with the unread count", tag="bills", query=bills_schemas.PageQuery,
+              responses={200: bills_schemas.NoticePage}, errors=(400,))
+def list_notices():
+    query = http.parse_query(app.current_request, bills_schemas.PageQuery)
+    return http.json_response(bills.list_notices(_caller(), query, bills.current()))
+
+
+@app.route("/notices/unread", methods=["GET"], authorizer=cognito_jwt)
+@api_contract("How many of the caller's notices are unread (the app's badge)", tag="bills",
+              responses={200: bills_schemas.UnreadView})
+def unread_notices():
+    return http.json_response(bills.unread_notices(_caller(), bills.current()))
+
+
+@app.route("/notices/{notice_id}/read", methods=["POST"], authorizer=cognito_jwt)
+@api_contract("Mark one of the caller's notices read (repeating it is harmless)", tag="bills",
+              responses={200: bills_schemas.NoticeView}, errors=(404,))
+def read_notice(notice_id):
+    return http.json_response(bills.read_notice(_caller(), notice_id, bills.current()))
+
+
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def bills_sweep(event):
-    """Due-date reminders and scheduled repayments that are due (sparse, time-bucketed index; no Scan)."""
-    bills.sweep(bills.current())
+    """Fan-out: one message per wake shard to the bills wake queue; the workers below do the sweeping."""
+    bills.fan_out(bills.current())
+
+
+@app.on_sqs_message(queue=_settings().bills_wake_queue, batch_size=1)
+def bills_wake(event):
+    """One shard of due-date reminders and scheduled repayments (sparse, time-bucketed index; no Scan), within
+    the time budget; throughput grows with WAKE_SHARDS. An exception redelivers the message (safe: conditional)."""
+    context = getattr(event, "context", None)
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    for record in event:
+        bills.work(record.body, bills.current(),
+                   time_left=(lambda: remaining() / 1000 - 10) if remaining else None)
 
 
 # --- browser: 我的工单 ---

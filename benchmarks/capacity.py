@@ -7,7 +7,8 @@ then drives each route family through the real app (``chalice.test.Client``, rea
 tokens) ``--rounds`` times, with a fresh wallet user per round: quote, create (and the
 step-up create + verify), get, history list, the settlement worker, search (found / zero
 results), article, feedback, kb-gaps, open case, get case, escalate, reply, queue page, the
-sweep (idle, and per lapsed case), the outbox drain. Every DynamoDB call the app makes is
+sweep (idle, and per lapsed case), the outbox drain, the in-app inbox (page, mark read), the bills
+sweep (an idle shard; per reminder sent). Every DynamoDB call the app makes is
 metered through botocore's public event hooks on the app's own boto3 session; the table
 prints the mean per request.
 
@@ -295,12 +296,14 @@ def _query_pk(params: dict) -> str:
 # -------------------------------------------------------------------------- the run
 CARD = {"kind": "credit_card", "issuer": "招商银行", "card_number": "6225880137654324"}
 FOUND = ["还款失败怎么办", "客服电话多少", "花呗还款多久到账", "信用卡还款手续费"]
+BILLERS = 20   # users with a bill whose reminder the measured bills sweep sends
 NOT_FOUND = ["天气预报", "股票开户", "火星移民签证", "qzxv"]  # no article answers these (checked by the run)
 ROUTES = ["repay: quote", "repay: create", "repay: get", "repay: settle worker (per message)", "repay: history list",
           "repay: create, step-up (202)", "repay: verify", "search: found", "search: zero results (counter)",
           "kb: article", "kb: feedback", "kb: kb-gaps (7 days)", "case: open", "case: get", "case: list mine",
           "case: escalate (user)", "case: reply (support)", "case: queue page (limit 20)", "sweep: idle",
-          "sweep: per lapsed case", "outbox drain: idle"]
+          "sweep: per lapsed case", "outbox drain: idle", "notices: inbox page", "notices: mark read",
+          "bills sweep: per reminder", "bills sweep: idle shard"]
 
 
 def run(rounds: int, queue_depth: int) -> tuple[Meter, dict]:
@@ -434,8 +437,25 @@ def run(rounds: int, queue_depth: int) -> tuple[Meter, dict]:
                 measured("outbox drain: idle", outbox.drain)
                 clock.advance(dt.timedelta(minutes=3))
 
-            # every frontline case lapses: one sweep escalates them all (reported per case moved)
+            # the in-app inbox of the last payer (their settled/failed notices)
+            page = call("notices: inbox page", "GET", "/notices?limit=20", user)
+            for notice in page["items"]:        # each read for the first time (a repeat is one GetItem)
+                call("notices: mark read", "POST", f"/notices/{notice['id']}/read", user)
+            info["notices_read"] = len(page["items"])
+
+            # bills due on the 30th, one per fresh user: the 3-day reminder wakes on the 27th at 08:00
+            from chalicelib.bills import service as bills, sweep as bills_sweep
+            billers = max(rounds, BILLERS)
+            for r in range(billers):
+                call("(setup)", "POST", "/bills", token(f"biller{r}"), {"payee": CARD, "due_day": 30}, expect=(201,))
+            measured("bills sweep: idle shard", lambda: bills_sweep.sweep_shard(bills.current(), 0))
             clock.advance(dt.timedelta(days=2))
+            done = measured("bills sweep: per reminder", lambda: bills.sweep(bills.current()))
+            assert done.get("reminded") == billers, done
+            info["bills_reminded"] = billers
+            info["shards"]["wake"] = cfg.wake_shards
+
+            # every frontline case lapses: one sweep escalates them all (reported per case moved)
             moved = measured("sweep: per lapsed case", lambda: escalation.sweep(Context.current()))
             assert moved["escalated"] >= queue_depth, moved
             info["sweep_moved"] = moved["escalated"]
@@ -455,7 +475,11 @@ def summarise(meter: Meter, info: dict) -> list[dict]:
     rows = []
     for route in ROUTES:
         calls = grouped.get(route, [])
-        requests = info["sweep_moved"] if route == "sweep: per lapsed case" else info["rounds"]
+        if route == "bills sweep: per reminder":   # the index reads are the idle row's (≈ 1 Query per 100 due)
+            calls = [c for c in calls if c["index"] != "by_wake"]
+        requests = {"sweep: per lapsed case": info["sweep_moved"], "bills sweep: per reminder": info["bills_reminded"],
+                    "bills sweep: idle shard": 1, "notices: inbox page": 1,
+                    "notices: mark read": info["notices_read"]}.get(route, info["rounds"])
 
         def mean(key):
             return sum(c[key] for c in calls) / requests
@@ -514,7 +538,8 @@ PRICES = {"apigw_per_million": 3.50, "lambda_per_million": 0.20, "lambda_gb_seco
           "write_unit_per_million": 0.625, "read_unit_per_million": 0.125}
 LAMBDA_GB = 1.0                   # lambda_memory_size 1024 in .chalice/config.json (prod)
 BASE_MS, DDB_CALL_MS, SEND_MS, SEARCH_MS = 15, 8, 25, 5   # handler + auth, one DynamoDB call, one SNS/SQS/SES send
-WORKERS = {"repay: settle worker (per message)", "sweep: idle", "sweep: per lapsed case", "outbox drain: idle"}
+WORKERS = {"repay: settle worker (per message)", "sweep: idle", "sweep: per lapsed case", "outbox drain: idle",
+           "bills sweep: per reminder", "bills sweep: idle shard"}
 PARTITION_RCU, PARTITION_WCU = 3000, 1000
 
 # Requests per repayment made on the peak day, and fixed rates (per second) that do not follow repayments.
@@ -637,12 +662,58 @@ def print_model(rows: list[dict], info: dict) -> None:
         print(f"{f:24} " + " ".join(f"{c:>44}" for c in cells))
 
 
+# The bills sweep on a due-date morning (docs/scale.md, "Bills"): every reminder of the peak day wakes at 08:00.
+BILLS_PER_USER = 1.5              # saved bills (cards, loans, utilities) per wallet user
+DUE_SHARE = 0.20                  # share of bills due on the peak day (as repayments: card due dates cluster)
+WAKE_SHARDS_PROD = 64             # WAKE_SHARDS in .chalice/config.json (prod): one worker per shard a minute
+BUDGET_S, MINUTE_S = 50, 60       # BILLS_SWEEP_BUDGET_SECONDS: a worker works 50 s of each minute
+OLD_SWEEP_PER_MINUTE = 200        # before the fan-out: one Lambda a minute, at most 200 items
+
+
+def bills_model(rows: list[dict], info: dict, wake_shards: int) -> dict:
+    by_route = {r["route"]: r for r in rows}
+    per = by_route["bills sweep: per reminder"]
+    idle = by_route["bills sweep: idle shard"]
+    reminders = USERS * BILLS_PER_USER * DUE_SHARE
+    ms = _duration_ms(per)
+    per_worker = 1000 / ms * BUDGET_S / MINUTE_S          # reminders per second one shard's worker sustains
+    rate = wake_shards * per_worker
+    outbox_shards = info["shards"]["outbox"]
+    pending_wcu = sum(u for label, (_, u) in per["by_partition"].items() if label.startswith("pending")) * rate
+    return {"reminders": reminders, "ms_per_reminder": ms, "per_worker_per_s": per_worker, "shards": wake_shards,
+            "per_s": rate, "minutes": reminders / rate / 60, "old_days": reminders / OLD_SWEEP_PER_MINUTE / 60 / 24,
+            "rcu_per_s": rate * per["rcu"], "wcu_per_s": rate * (per["wcu"] + per["gsi_wcu"]),
+            "pending_wcu_per_shard": pending_wcu / outbox_shards, "outbox_shards": outbox_shards,
+            "sms_per_s": rate * per["outbox_sends"], "concurrency": wake_shards,
+            "idle_rcu_per_s": wake_shards * idle["rcu"] / MINUTE_S, "idle_calls": idle["calls"],
+            "cost_per_million": _cost_per_request(per) * 1e6,
+            "shards_for_an_hour": math.ceil(reminders / 3600 / per_worker)}
+
+
+def print_bills_model(rows: list[dict], info: dict, wake_shards: int) -> None:
+    b = bills_model(rows, info, wake_shards)
+    print()
+    print(f"Bills sweep on a due-date morning: {USERS:,} users × {BILLS_PER_USER:g} saved bills × {DUE_SHARE:.0%} due "
+          f"= {b['reminders']:,.0f} reminders at 08:00")
+    print(f"  per reminder: {b['ms_per_reminder']:.0f} ms of a worker (DynamoDB calls, the SMS sent inline) → "
+          f"{b['per_worker_per_s']:.1f} reminders/s per shard's worker ({BUDGET_S} s of each minute)")
+    print(f"  WAKE_SHARDS={b['shards']}: {b['per_s']:,.0f} reminders/s, all sent in {b['minutes']:.0f} minutes "
+          f"(one Lambda per shard: concurrency {b['concurrency']}); {b['shards_for_an_hour']} shards would take an hour; "
+          f"the old single sweep (200 a minute): {b['old_days']:.1f} days")
+    print(f"  meanwhile: {b['rcu_per_s']:,.0f} RCU/s, {b['wcu_per_s']:,.0f} WCU/s (GSIs included), outbox `pending` "
+          f"{b['pending_wcu_per_shard']:,.0f} WCU/s per shard ({b['outbox_shards']} shards; limit {PARTITION_WCU:,}), "
+          f"{b['sms_per_s']:,.0f} SMS/s to SNS; ${b['cost_per_million']:.2f} per million reminders (Lambda + DynamoDB)")
+    print(f"  idle: {b['shards']} workers a minute × {b['idle_calls']:.0f} Queries = {b['idle_rcu_per_s']:.1f} RCU/s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--queue-depth", type=int, default=40, help="open frontline cases before the run")
     parser.add_argument("--detail", action="store_true", help="also list each route's DynamoDB calls and partitions")
     parser.add_argument("--json", help="write the rows here")
+    parser.add_argument("--wake-shards", type=int, default=WAKE_SHARDS_PROD,
+                        help="WAKE_SHARDS the bills sweep model assumes (prod: 64)")
     parser.add_argument("--model", action="store_true", help="also print the 10-million-user model (docs/scale.md)")
     args = parser.parse_args()
     with contextlib.redirect_stdout(io.StringIO()):  # the app's metric lines (EMF) go to stdout
@@ -651,6 +722,7 @@ def main() -> None:
     print_table(rows, meter, info, args.detail)
     if args.model:
         print_model(rows, info)
+        print_bills_model(rows, info, args.wake_shards)
     if args.json:
         Path(args.json).write_text(json.dumps({"info": info, "rows": rows, "model": model(rows, info) if args.model
                                                else None}, ensure_ascii=False, indent=1, default=str))

@@ -84,6 +84,7 @@ class Settings:
     limits_table: str
     events_table: str          # analytics events, one item each (chalicelib/events.py, #15)
     reports_table: str         # their hourly and daily rollups, what the reports read
+    notices_table: str         # the in-app inbox (chalicelib/notices.py)
     # Write shards of hot partition keys (docs/scale.md); raise only, never lower (chalicelib/shards.py)
     queue_shards: int          # the cases table's queue index, QUEUE#<step>
     feedback_shards: int       # the kb table's article feedback totals, FEEDBACK
@@ -132,6 +133,8 @@ class Settings:
     quiet_hours: str               # "22:00-08:00" (Asia/Shanghai): no SMS then, deferred to the end; "" = none
     wake_shards: int               # the bills table's time-bucketed wake index, WAKE#<day>[#k]
     wake_lookback_days: int        # the sweep also reads this many past days' buckets (a sweep that missed a day)
+    bills_wake_queue: str          # the schedule's fan-out: one message per wake shard a minute, one worker each
+    bills_sweep_budget_seconds: float  # a worker stops taking new items after this long (below a minute: no overlap)
     schedule_margin_minutes: int   # "arrive by the due date" runs this long before the last on-time moment
     schedule_check_seconds: int    # how soon the sweep looks at a scheduled repayment it started
     schedule_max_retries: int      # automatic retries of a failed scheduled repayment (retryable reasons)
@@ -206,6 +209,7 @@ def load() -> Settings:
         limits_table=_env("LIMITS_TABLE", f"repaydesk-{stage}-limits"),
         events_table=_env("EVENTS_TABLE", f"repaydesk-{stage}-events"),
         reports_table=_env("REPORTS_TABLE", f"repaydesk-{stage}-reports"),
+        notices_table=_env("NOTICES_TABLE", f"repaydesk-{stage}-notices"),
         queue_shards=_shards("QUEUE_SHARDS", 4),
         feedback_shards=_shards("FEEDBACK_SHARDS", 4),
         zero_result_shards=_shards("ZERO_RESULT_SHARDS", 4),
@@ -241,6 +245,8 @@ def load() -> Settings:
         quiet_hours=os.environ.get("QUIET_HOURS", "22:00-08:00"),
         wake_shards=_shards("WAKE_SHARDS", 4),
         wake_lookback_days=_int("WAKE_LOOKBACK_DAYS", 7),
+        bills_wake_queue=_env("BILLS_WAKE_QUEUE", f"repaydesk-{stage}-bills-wake"),
+        bills_sweep_budget_seconds=_float("BILLS_SWEEP_BUDGET_SECONDS", 50.0),
         schedule_margin_minutes=_int("SCHEDULE_MARGIN_MINUTES", 60),
         schedule_check_seconds=_int("SCHEDULE_CHECK_SECONDS", 120),
         schedule_max_retries=_int("SCHEDULE_MAX_RETRIES", 3),

@@ -1,4 +1,5 @@
-"""Resources shared by the domains: the outbox table, the rate-limit counters and the analytics events."""
+"""Resources shared by the domains: the outbox table, the rate-limit counters, the analytics events and the
+in-app inbox."""
 from infra import table
 
 
@@ -10,4 +11,6 @@ def tables(cfg):
             table(cfg.limits_table, ttl="expires_at"),
             # Analytics events (EV#<local hour>[#<shard>]) and their rollups (AGG#<yyyy-mm>): chalicelib/events.py
             table(cfg.events_table, ttl="expires_at"),
-            table(cfg.reports_table)]
+            table(cfg.reports_table),
+            # USER#<sub> / NOTICE#<id> (newest first) and UNREAD#<id> (the unread count): chalicelib/notices.py
+            table(cfg.notices_table, ttl="expires_at")]

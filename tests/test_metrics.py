@@ -45,3 +45,22 @@ def test_repayments_searches_and_escalations_are_counted(api, alice, capfd, monk
     assert sum(m["name"] == "KbZeroResult" for m in metrics) == 1
     assert ("CaseEscalated", "senior") in names
     assert all(m["namespace"] == "RepayDesk" for m in metrics)
+
+
+def test_bills_reminders_and_a_sweep_behind_are_counted(api, alice, capfd):
+    """The bills sweep (schedule fan-out + queue workers) is watched like the other schedules and queues."""
+    from chalicelib import clock
+    from chalicelib.bills import service, sweep
+    clock.freeze(clock.parse("2026-12-01T02:00:00Z"))
+    for due_day in (10, 10):
+        assert api.post("/bills", token=alice.token, json_body={
+            "payee": {"kind": "credit_card", "issuer": "招商银行", "card_number": "6225880137654324"},
+            "due_day": due_day}).status == 201
+    clock.freeze(clock.parse("2026-12-07T01:00:00Z"))     # 09:00 in Shanghai, 3 days before the 10th
+    ctx = service.current()
+    spent = iter([1.0])
+    behind = [sweep.sweep_shard(ctx, k, time_left=lambda: next(spent, -1.0)) for k in range(4)]
+    assert sum(b.get("left", 0) for b in behind) == 1
+    service.sweep(ctx)
+    names = [m["name"] for m in _metrics(capfd.readouterr().out)]
+    assert names.count("BillReminderSent") == 2 and names.count("BillsSweepBehind") == 1

@@ -272,3 +272,26 @@ class ScheduleView(ApiModel):
 class SchedulePage(ApiModel):
     items: list[ScheduleView]
     next_cursor: Optional[str] = None
+
+
+# ---------------------------------------------------------------- the in-app inbox (chalicelib/notices.py)
+class NoticeView(ApiModel):
+    id: str
+    kind: Literal["reminder", "settled", "failed", "delayed", "schedule"]
+    text: str = Field(description="the same words as the SMS (without its signature)")
+    ref: dict[str, str] = Field(default_factory=dict, description="repayment_id / bill_id / schedule_id it is about")
+    created_at: str
+    read: bool
+    read_at: Optional[str] = None
+
+
+class NoticePage(ApiModel):
+    items: list[NoticeView]
+    unread: int = Field(description="unread notices, at most 99")
+    unread_more: bool = Field(description="more than 99 unread (show 99+)")
+    next_cursor: Optional[str] = None
+
+
+class UnreadView(ApiModel):
+    unread: int
+    unread_more: bool

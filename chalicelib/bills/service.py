@@ -11,18 +11,18 @@ import json
 import re
 from typing import Any, Callable
 
-from chalicelib import clock, domain, idempotency, notify
+from chalicelib import clock, domain, idempotency, notices, notify
 from chalicelib.actor import Actor
 from chalicelib.bills import model, schemas, store
 from chalicelib.bills.context import Context, current
-from chalicelib.bills.sweep import sweep
+from chalicelib.bills.sweep import fan_out, sweep, work
 from chalicelib.logs import logger, metric, user_hash
 from chalicelib.repay import connector, model as repay_model
 from chalicelib.repay.money import format_fen, parse_fen
 
-__all__ = ["Context", "current", "sweep", "catalogue", "lookup", "create_bill", "list_bills", "get_bill",
+__all__ = ["Context", "current", "sweep", "fan_out", "work", "catalogue", "lookup", "create_bill", "list_bills", "get_bill",
            "update_bill", "delete_bill", "create_schedule", "list_schedules", "get_schedule", "change_schedule",
-           "cancel_schedule", "verify_schedule", "once"]
+           "cancel_schedule", "verify_schedule", "once", "list_notices", "unread_notices", "read_notice"]
 
 _BILL_ID = re.compile(r"bl_[0-9a-f]{20}")
 _SCHEDULE_ID = re.compile(r"sc_[0-9a-f]{20}")
@@ -434,3 +434,22 @@ def verify_schedule(actor: Actor, schedule_id: str, code: str, ctx: Context) -> 
         raise domain.Rejected(f"验证码不正确，还可以再试 {left} 次。", code="invalid_code", field="code",
                               details={"attempts_left": left})
     raise domain.Conflicting()
+
+
+# ---------------------------------------------------------------- the in-app inbox (chalicelib/notices.py)
+def list_notices(actor: Actor, query: schemas.PageQuery, ctx: Context) -> dict:
+    """The caller's notices (reminders, outcomes, schedule news), newest first, with the unread count."""
+    return notices.page(actor.user_id, limit=query.limit, cursor=query.cursor)
+
+
+def unread_notices(actor: Actor, ctx: Context) -> dict:
+    unread, more = notices.unread_count(actor.user_id)
+    return {"unread": unread, "unread_more": more}
+
+
+def read_notice(actor: Actor, notice_id: str, ctx: Context) -> dict:
+    """Mark one of the caller's notices read (a repeat is harmless); another user's is not found."""
+    found = notices.mark_read(actor.user_id, notice_id, ctx.now)
+    if found is None:
+        raise domain.Missing("找不到这条消息。", code="notice_not_found")
+    return found

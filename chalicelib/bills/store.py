@@ -11,13 +11,14 @@ reminder sent                              ``USER#<uid>`` / ``REMIND#<bill>#<per
 The sparse, time-bucketed GSI ``by_wake`` holds only bills and schedules with something to do:
 ``wake_pk = WAKE#<local day of the wake>[#<shard>]`` (shard = crc32 of the item's id, ``WAKE_SHARDS``;
 shard 0 is the bare key, ``chalicelib/shards.py``), ``wake_sk = <wake_at>#<pk>#<sk>``. The sweep Queries
-today's and the last ``WAKE_LOOKBACK_DAYS`` days' buckets, each shard, for keys before now.
+today's and the last ``WAKE_LOOKBACK_DAYS`` days' buckets for keys before now, one shard per worker
+(``iter_due``; the schedule fans the shards out through SQS, ``sweep.fan_out``).
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any
+from typing import Any, Iterator
 
 from chalicelib import aws, clock, shards
 from chalicelib.bills.model import Bill, Schedule
@@ -67,24 +68,23 @@ def wake_keys(key: dict, item_id: str, wake_at: dt.datetime | None, tz: str) -> 
             "wake_sk": f"{clock.isoformat(wake_at)}#{key['pk']}#{key['sk']}"}
 
 
-def due_items(now: dt.datetime, tz: str, *, lookback_days: int, limit: int) -> list[dict]:
-    """Index entries due by ``now``: today's and the previous days' buckets, every shard, oldest first."""
+def iter_due(now: dt.datetime, tz: str, shard: int, *, lookback_days: int, page: int = 100) -> Iterator[dict]:
+    """One shard's index entries due by ``now``: its buckets of the last ``lookback_days`` days and today, oldest
+    day first, each in ``wake_sk`` order, read lazily ``page`` at a time (DynamoDB's own paging). An entry
+    acted on moves its wake past ``now``, so a page read later never repeats what was handled before."""
     today = now.astimezone(clock.zone(tz)).date()
     bound = f"{clock.isoformat(now)}#~"
-    found: list[dict] = []
     for back in range(lookback_days, -1, -1):
         day = (today - dt.timedelta(days=back)).isoformat()
-        for partition in shards.shard_keys(f"{WAKE}#{day}", settings().wake_shards):
-            query = {"IndexName": "by_wake", "KeyConditionExpression": "wake_pk = :p AND wake_sk <= :now",
-                     "ExpressionAttributeValues": {":p": partition, ":now": bound}, "Limit": limit}
-            while len(found) < limit * 4:
-                response = _table().query(**query)
-                found.extend(response.get("Items", []))
-                if "LastEvaluatedKey" not in response or len(found) >= limit:
-                    break
-                query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-    found.sort(key=lambda item: item["wake_sk"])
-    return found[:limit]
+        query = {"IndexName": "by_wake", "KeyConditionExpression": "wake_pk = :p AND wake_sk <= :now",
+                 "ExpressionAttributeValues": {":p": shards.shard_key(f"{WAKE}#{day}", shard), ":now": bound},
+                 "Limit": page}
+        while True:
+            response = _table().query(**query)
+            yield from response.get("Items", [])
+            if "LastEvaluatedKey" not in response:
+                break
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
 # ---------------------------------------------------------------- bills

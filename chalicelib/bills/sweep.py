@@ -1,7 +1,10 @@
-"""The bills sweep (``@app.schedule``, every minute): due-date reminders and scheduled repayments.
+"""The bills sweep: due-date reminders and scheduled repayments.
 
-It Queries the sparse, time-bucketed, sharded ``by_wake`` index for what is due (never a Scan), re-reads
-each bill or schedule consistently and acts with writes conditional on the version it read:
+Every minute the schedule fans out one SQS message per shard of the wake index (``fan_out``); each message
+is worked by its own Lambda (``work`` → ``sweep_shard``) within a time budget, so throughput grows with
+``WAKE_SHARDS`` and Lambda concurrency (docs/scale.md). Each worker Queries its shard of the sparse,
+time-bucketed ``by_wake`` index for what is due (never a Scan), re-reads each bill or schedule consistently
+and acts with writes conditional on the version it read:
 
 - a bill: the reminder of its period whose day has come (unless switched off, or the period is paid
   already), recorded by a conditional put of ``REMIND#<bill>#<period>#<kind>`` in the same transaction
@@ -10,14 +13,20 @@ each bill or schedule consistently and acts with writes conditional on the versi
   Idempotency-Key ``schedule:<id>:<period>`` (a re-run replays the same repayment, never a second one),
   then checks it; a failure is retried per its reason while still on time, and the owner is told
   either way; a frozen account skips the run and says so.
-Texts are deferred past the quiet hours by the outbox (``chalicelib/notices.py``).
+Each text goes by SMS (deferred past the quiet hours by the outbox) and to the in-app inbox, in the same
+transaction (``chalicelib/notices.py``).
 """
 from __future__ import annotations
 
 import collections
 import datetime as dt
+import functools
+import json
+import time
+from typing import Callable
 
-from chalicelib import clock, domain, notices, outbox
+from chalicelib import aws, clock, domain, notices, outbox
+from chalicelib.config import settings
 from chalicelib.actor import Actor
 from chalicelib.bills import model, store
 from chalicelib.bills.context import Context
@@ -26,10 +35,28 @@ from chalicelib.repay import connector, model as repay_model, pay, schemas as re
 from chalicelib.repay.money import format_fen
 
 
-def sweep(ctx: Context, *, limit: int = 200) -> dict[str, int]:
-    """One run: what it did, by outcome (for logs and tests). A failing item is left for the next run."""
+def sweep(ctx: Context, *, limit: int | None = None) -> dict[str, int]:
+    """Every shard, one after the other, in this process (tests, ``devtools.bills sweep``): what it did, by
+    outcome. On AWS the schedule fans the shards out instead (``fan_out`` → ``work``)."""
     counts: collections.Counter = collections.Counter()
-    for item in store.due_items(ctx.now, ctx.time_zone, lookback_days=ctx.lookback_days, limit=limit):
+    for shard in range(settings().wake_shards):
+        counts.update(sweep_shard(ctx, shard, limit=limit))
+    return dict(counts)
+
+
+def sweep_shard(ctx: Context, shard: int, *, limit: int | None = None,
+                time_left: Callable[[], float] | None = None) -> dict[str, int]:
+    """What is due in one shard of the wake index, oldest first, until none is left, ``limit`` items were
+    handled or ``time_left()`` (seconds) runs out — the rest waits for the next run. Safe beside another worker
+    on the same shard: every action is conditional on the version it read (a loser counts ``duplicate``,
+    ``stale`` or ``raced``). A failing item is left for the next run."""
+    counts: collections.Counter = collections.Counter()
+    handled = 0
+    for item in store.iter_due(ctx.now, ctx.time_zone, shard, lookback_days=ctx.lookback_days):
+        if (limit is not None and handled >= limit) or (time_left is not None and time_left() <= 0):
+            counts["left"] += 1      # at least one more is due: the next run (a minute later) goes on
+            break
+        handled += 1
         try:
             if item["sk"].startswith("BILL#"):
                 counts[_wake_bill(item, ctx)] += 1
@@ -39,8 +66,52 @@ def sweep(ctx: Context, *, limit: int = 200) -> dict[str, int]:
             logger.exception("bills sweep: item failed, the next run tries again", extra={"item": item["sk"]})
             counts["error"] += 1
     if counts:
-        logger.info("bills sweep", extra=dict(counts))
+        logger.info("bills sweep", extra={"shard": shard, **counts})
+    if counts["left"]:
+        metric("BillsSweepBehind")     # a shard had more due than its budget: the dashboard's backlog signal
     return dict(counts)
+
+
+# ---------------------------------------------------------------- fan-out (AWS): one SQS message per shard
+def fan_out(ctx: Context) -> int:
+    """The schedule's whole job (every minute): one message per wake shard to the bills wake queue, so the
+    shards are worked in parallel by as many Lambdas (``work``); returns how many were sent. Throughput grows
+    with ``WAKE_SHARDS``; the messages carry nothing but the shard and the minute (the worker reads the index)."""
+    sqs = aws.client("sqs")
+    url = _queue_url(settings().bills_wake_queue)
+    at = clock.isoformat(ctx.now)
+    bodies = [json.dumps({"shard": shard, "at": at}) for shard in range(settings().wake_shards)]
+    for start in range(0, len(bodies), 10):
+        batch = bodies[start:start + 10]
+        answer = sqs.send_message_batch(QueueUrl=url, Entries=[
+            {"Id": str(n), "MessageBody": body} for n, body in enumerate(batch)])
+        if answer.get("Failed"):    # raise: the schedule's next minute sends every shard again anyway
+            raise RuntimeError(f"bills fan-out: {len(answer['Failed'])} message(s) not queued")
+    return len(bodies)
+
+
+def work(body: str, ctx: Context, *, time_left: Callable[[], float] | None = None) -> dict[str, int]:
+    """One fan-out message: sweep its shard within the time budget (``BILLS_SWEEP_BUDGET_SECONDS`` and the
+    Lambda's remaining time). A message older than its minute's successor is still worked: the index, not the
+    message, says what is due, and a second worker on the same shard only loses conditional writes."""
+    try:
+        shard = int(json.loads(body)["shard"])
+        if not 0 <= shard < settings().wake_shards:
+            raise ValueError(shard)
+    except (ValueError, KeyError, TypeError):
+        logger.error("malformed bills wake message dropped")
+        return {"malformed": 1}
+    started, budget = time.monotonic(), settings().bills_sweep_budget_seconds
+
+    def left() -> float:
+        own = budget - (time.monotonic() - started)
+        return own if time_left is None else min(own, time_left())
+    return sweep_shard(ctx, shard, time_left=left)
+
+
+@functools.cache
+def _queue_url(name: str) -> str:
+    return aws.client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
 
 
 def _local(moment: dt.datetime, ctx: Context) -> str:
@@ -79,11 +150,11 @@ def _wake_bill(item: dict, ctx: Context) -> str:
                 p = bill.payee
                 found = connector.get().utility_bill(p["utility"], p["biller"], p["city"], p["account_number"])
                 amount = format_fen(found.amount_due_fen) if found else None
-            element, message_id, _ = notices.sms(
-                bill.username, model.reminder_text(bill, plan.due, plan.days_before, amount), now=now, quiet=ctx.quiet)
+            told, sent = notices.notify(user_id, bill.username, model.reminder_text(bill, plan.due, plan.days_before, amount),
+                                        kind="reminder", now=now, quiet=ctx.quiet, ref={"bill_id": bill.id})
             elements.update(reminder=store.reminder_sent(user_id, bill.id, plan.due.isoformat(), plan.send, now),
-                            notice=element)
-            sent, outcome = [message_id], "reminded"
+                            **told)
+            outcome = "reminded"
     try:
         store.commit(elements)
     except store.ConditionFailed as exc:
@@ -101,8 +172,8 @@ def _wake_bill(item: dict, ctx: Context) -> str:
 
 # ---------------------------------------------------------------- scheduled repayments
 def _notify(s: model.Schedule, text: str, ctx: Context) -> tuple[dict, list[str]]:
-    element, message_id, _ = notices.sms(s.username, text, now=ctx.now, quiet=ctx.quiet)
-    return {"notice": element}, [message_id]
+    return notices.notify(s.user_id, s.username, text, kind="schedule", now=ctx.now, quiet=ctx.quiet,
+                          ref={"schedule_id": s.id, "bill_id": s.bill_id, "repayment_id": s.repayment_id})
 
 
 def _save(after: model.Schedule, before: model.Schedule, ctx: Context, text: str | None = None) -> bool:

@@ -95,14 +95,16 @@ def notice_text(change: Change) -> str | None:
 
 
 def outcome_notice(change: Change, ctx: Context) -> tuple[dict[str, dict], list[str]]:
-    """The outbox element texting the owner about this outcome, in the same transaction as the move
-    (so it is sent exactly when the outcome is recorded); deferred past the quiet hours."""
+    """The outbox element texting the owner about this outcome and its in-app notice, in the same
+    transaction as the move (so both exist exactly when the outcome is recorded); the text is deferred
+    past the quiet hours, the in-app notice is not."""
     text = notice_text(change)
     if text is None:
         return {}, []
-    element, message_id, _ = notices.sms(change.after.username, text, now=ctx.now,
-                                         quiet=notices.QuietHours.parse(ctx.rules.quiet_hours))
-    return {"notice": element}, [message_id]
+    after = change.after
+    kind = change.event if change.event in ("settled", "delayed") else "failed"
+    return notices.notify(after.user_id, after.username, text, kind=kind, now=ctx.now,
+                          quiet=notices.QuietHours.parse(ctx.rules.quiet_hours), ref={"repayment_id": after.id})
 
 
 def _recheck_later(body: str, ctx: Context) -> None:

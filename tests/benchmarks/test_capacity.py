@@ -92,3 +92,17 @@ def test_the_meter_charges_real_calls_by_their_items(metered):
         ("PutItem", 0, 3, 0),                 # a failed condition pays for the existing item
     ]
     assert meter.calls[-1]["failed"]
+
+
+def test_the_bills_sweep_model_scales_with_wake_shards():
+    """docs/scale.md's due-date morning: per-reminder work measured, throughput = shards × one worker's rate."""
+    per = {"route": "bills sweep: per reminder", "calls": 7, "outbox_sends": 1, "rcu": 2.5, "wcu": 12, "gsi_wcu": 5,
+           "by_partition": {"pending:PENDING": (0, 1.5), "pending:PENDING#1": (0, 1.5)}}
+    idle = {"route": "bills sweep: idle shard", "calls": 8, "outbox_sends": 0, "rcu": 4.0, "wcu": 0, "gsi_wcu": 0,
+            "by_partition": {}}
+    info = {"shards": {"outbox": 4}}
+    at64, at128 = (capacity.bills_model([per, idle], info, n) for n in (64, 128))
+    assert at64["reminders"] == 3_000_000 and at64["ms_per_reminder"] == 15 + 8 * 7 + 25
+    assert round(at64["per_s"]) == 556 and round(at64["minutes"]) == 90
+    assert at128["per_s"] == 2 * at64["per_s"] and at128["minutes"] == at64["minutes"] / 2
+    assert round(at64["old_days"], 1) == 10.4 and at64["pending_wcu_per_shard"] == 3 * at64["per_s"] / 4

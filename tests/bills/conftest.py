@@ -96,6 +96,26 @@ def settle_all() -> list[str]:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
 
+def pump_wake_queue() -> int:
+    """Deliver the bills wake queue's messages (the schedule's fan-out) to the ``bills_wake`` worker, as
+    Lambda's SQS trigger would, one message per invocation; returns how many were delivered."""
+    from app import bills_wake
+    from chalicelib import aws
+    from chalicelib.config import settings
+    sqs = aws.client("sqs")
+    url = sqs.get_queue_url(QueueName=settings().bills_wake_queue)["QueueUrl"]
+    delivered = 0
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for m in messages:
+            bills_wake({"Records": [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"],
+                                     "body": m["Body"], "attributes": {}, "messageAttributes": {},
+                                     "eventSource": "aws:sqs", "awsRegion": "ap-southeast-1",
+                                     "eventSourceARN": "arn:aws:sqs:ap-southeast-1:123456789012:bills-wake"}]}, None)
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+            delivered += 1
+    return delivered
+
+
 def drain():
     from chalicelib import outbox
     return outbox.drain()

@@ -7,7 +7,7 @@ import pytest
 from chalicelib.bills import model, store
 from chalicelib.notices import QuietHours
 from tests.repay.conftest import atomic_calls  # noqa: F401 (fixture)
-from tests.bills.conftest import at, card_bill, loan_bill, settle_all, sweep, texts, utility_bill
+from tests.bills.conftest import at, card_bill, loan_bill, pump_wake_queue, settle_all, sweep, texts, utility_bill
 
 PHONE = "+8613800138001"   # alice
 
@@ -175,11 +175,14 @@ def test_the_sweep_never_scans_and_reads_every_shard(saved, clock_at, monkeypatc
 
 
 def test_the_scheduled_handler_runs_the_sweep(saved, clock_at, sms_sent):
+    """On AWS the schedule fans out one message per shard and the queue's workers sweep (tests/bills/
+    test_sweep_fanout.py): the reminder reaches the user through that path."""
     from app import bills_sweep
     clock_at("2026-12-07 09:00")
     bills_sweep({"id": "evt", "detail-type": "Scheduled Event", "source": "aws.events", "time": "2026-12-07T01:00:00Z",
                  "region": "ap-southeast-1", "resources": [], "detail": {}, "account": "123456789012",
                  "version": "0"}, None)
+    assert pump_wake_queue() == 4
     assert len(_reminders(sms_sent)) == 1
 
 
