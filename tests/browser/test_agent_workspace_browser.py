@@ -10,26 +10,19 @@ The stack is this module's own (``start_stack``, same code as ``local_stack``) w
 """
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 import requests
 
+from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE
+
 # One worker for the whole module: its tests share one stack and one set of 工单 in order (the 375 px run
 # expects the 1280 px run to have answered, and so paused, the oldest 工单 first). Split across two
 # xdist workers, each built its own stack and the order no longer held.
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.xdist_group("agent-workspace-browser")]
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-PHONE = {"viewport": {"width": 375, "height": 812}, "device_scale_factor": 2, "is_mobile": True,
-         "has_touch": True, "locale": "zh-CN"}
-DESKTOP = {"viewport": {"width": 1280, "height": 900}, "locale": "zh-CN"}
 
 
 @pytest.fixture(scope="module")
@@ -42,17 +35,6 @@ def stack():
                                      "STEP_LIMIT_OVERRIDES": "frontline=36000,senior=36000"})
     yield started
     started.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists() or not shutil.which("fc-list"):
-        pytest.fail("Debian's chromium is not installed: run `make system-deps` (make test does it)")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 class World:

@@ -16,10 +16,9 @@ import zlib
 import pytest
 import requests
 
-from tests.browser.test_help_centre_browser import ARTIFACTS, PHONE, browser  # noqa: F401  (the module's browser)
+from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
-DESKTOP = {"viewport": {"width": 1280, "height": 900}, "locale": "zh-CN"}
 
 
 def png(width: int = 24, height: int = 16) -> bytes:

@@ -5,27 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.browser.test_help_centre_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PHONE
+from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
-
-DESKTOP = {"viewport": {"width": 1280, "height": 900}, "locale": "zh-CN"}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists() or not shutil.which("fc-list"):
-        pytest.fail("Debian's chromium is not installed: run `make system-deps` (make test does it)")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

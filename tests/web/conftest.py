@@ -1,6 +1,7 @@
 """A browser-like client for the pages: a cookie jar, form posts, the CSRF token read from the page."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 from urllib.parse import urlencode
 
@@ -64,3 +65,12 @@ def browser_for(api):
 def demo_password():
     from infra import local
     return local.DEMO_PASSWORD
+
+
+@pytest.fixture
+def business_morning(aws):
+    """Tuesday 2026-11-24 10:00 Asia/Shanghai: inside business hours."""
+    from chalicelib import clock
+    clock.freeze(dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))))
+    yield clock
+    clock.reset()

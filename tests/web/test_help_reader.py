@@ -1,22 +1,7 @@
 """The public help pages know a signed-in wallet user (for deflection, #15) without ever requiring one."""
 from __future__ import annotations
 
-import datetime as dt
-
-import pytest
-
 from chalicelib.logs import user_hash
-
-SHANGHAI = dt.timezone(dt.timedelta(hours=8))
-
-
-@pytest.fixture
-def morning(aws):
-    from chalicelib import clock
-    clock.freeze(dt.datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI))
-    yield clock
-    clock.reset()
-
 
 def _events(kind: str) -> list[dict]:
     from chalicelib import events
@@ -24,7 +9,7 @@ def _events(kind: str) -> list[dict]:
     return [e for e in events.hour_events("2026-11-24T10") if e.get("kind") == kind]
 
 
-def test_a_signed_in_readers_search_and_article_read_carry_their_opaque_id(browser_for, alice, demo_password, morning):
+def test_a_signed_in_readers_search_and_article_read_carry_their_opaque_id(browser_for, alice, demo_password, business_morning):
     b = browser_for()
     assert b.sign_in("help", "alice", demo_password).status == 303
     assert b.get("/help/search?q=还款没到账").status == 200
@@ -34,7 +19,7 @@ def test_a_signed_in_readers_search_and_article_read_carry_their_opaque_id(brows
     assert alice.user_id not in str(_events("search") + _events("article_view"))
 
 
-def test_anonymous_and_forged_cookies_read_the_page_anonymously(browser_for, morning):
+def test_anonymous_and_forged_cookies_read_the_page_anonymously(browser_for, business_morning):
     anonymous = browser_for()
     assert anonymous.get("/help/articles/repayment-delay").status == 200
     forged = browser_for()

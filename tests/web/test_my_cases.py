@@ -11,14 +11,6 @@ SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
 
 @pytest.fixture
-def business_morning(aws):
-    from chalicelib import clock
-    clock.freeze(dt.datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI))
-    yield clock
-    clock.reset()
-
-
-@pytest.fixture
 def alice_in(browser_for, alice, demo_password, business_morning):
     b = browser_for()
     assert b.sign_in("help", "alice", demo_password).status == 303
