@@ -898,7 +898,7 @@ def unread_notices():
 
 @app.route("/notices/{notice_id}/read", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("Mark one of the caller's notices read (repeating it is harmless)", tag="bills",
-              responses={200: bills_schemas.NoticeView}, errors=(404,))
+              responses={200: bills_schemas.InboxNotice}, errors=(404,))
 def read_notice(notice_id):
     return http.json_response(bills.read_notice(_caller(), notice_id, bills.current()))
 

@@ -75,9 +75,18 @@ def _schema(model: type[pydantic.BaseModel], components: dict, mode: str = "seri
     """
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode=mode)
     for name, sub in schema.pop("$defs", {}).items():
-        components[name] = sub
-    components[model.__name__] = schema
+        _register(components, name, sub)
+    _register(components, model.__name__, schema)
     return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _register(components: dict, name: str, schema: dict) -> None:
+    """Components are keyed by class name: two different models of one name (say repay's and bills'
+    ``NoticeView``) would silently describe one route with the other's schema, so that is refused."""
+    known = components.get(name)
+    if known is not None and known.get("properties", {}).keys() != schema.get("properties", {}).keys():
+        raise ValueError(f"two different models are both called {name!r} in the API contract: rename one")
+    components[name] = schema
 
 
 def document(app, *, title: str = "RepayDesk API", version: str = "1.0.0") -> dict[str, Any]:

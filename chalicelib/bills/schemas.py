@@ -275,7 +275,7 @@ class SchedulePage(ApiModel):
 
 
 # ---------------------------------------------------------------- the in-app inbox (chalicelib/notices.py)
-class NoticeView(ApiModel):
+class InboxNotice(ApiModel):
     id: str
     kind: Literal["reminder", "settled", "failed", "delayed", "schedule"]
     text: str = Field(description="the same words as the SMS (without its signature)")
@@ -286,7 +286,7 @@ class NoticeView(ApiModel):
 
 
 class NoticePage(ApiModel):
-    items: list[NoticeView]
+    items: list[InboxNotice]
     unread: int = Field(description="unread notices, at most 99")
     unread_more: bool = Field(description="more than 99 unread (show 99+)")
     next_cursor: Optional[str] = None

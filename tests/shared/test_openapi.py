@@ -1,4 +1,5 @@
 """The published contract comes from the models the handlers validate with."""
+import pytest
 from openapi_spec_validator import validate
 
 
@@ -19,3 +20,18 @@ def test_docs_page_is_self_contained_html(api):
     assert response.status == 200
     assert response.headers["content-type"].startswith("text/html")
     assert "/health" in response.text and "http://" not in response.text and "https://" not in response.text
+
+
+def test_two_different_models_of_one_name_are_refused_instead_of_sharing_a_schema():
+    import pydantic
+
+    from chalicelib import openapi
+
+    def model(fields: dict):
+        return pydantic.create_model("NoticeView", **{k: (str, ...) for k in fields})
+
+    components: dict = {}
+    openapi._schema(model({"code": 1, "message": 1}), components)
+    openapi._schema(model({"code": 1, "message": 1}), components)   # the same shape again: fine
+    with pytest.raises(ValueError, match="NoticeView"):
+        openapi._schema(model({"id": 1, "text": 1}), components)
