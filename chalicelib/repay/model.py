@@ -87,6 +87,17 @@ def ascii_digits(value: str) -> str:
     return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in value.translate(_SEPARATORS))
 
 
+def card_digits(value: str) -> str:
+    """A typed card number as its digits (full-width digits, spaces and dashes allowed), or ValueError with
+    the message the user sees: 12–19 digits passing the Luhn check."""
+    digits = ascii_digits(value)
+    if not (digits.isascii() and digits.isdigit()) or not 12 <= len(digits) <= 19:
+        raise ValueError("卡号应为 12–19 位数字")
+    if not luhn_valid(digits):
+        raise ValueError("卡号校验失败，请检查是否输入有误")
+    return digits
+
+
 def luhn_valid(number: str) -> bool:
     if not (number.isascii() and number.isdigit()):
         return False
