@@ -9,23 +9,13 @@ from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_
 from chalicelib.models import ApiModel
 from chalicelib.repay import model as repay_model
 from chalicelib.repay.money import InvalidAmount, parse_fen
+from chalicelib.repay.schemas import date_text
 
 Utility = Literal["water", "electricity", "gas"]
 
 
 class _Input(ApiModel):
     model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
-
-
-def _date(value):
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ValueError("日期格式应为 YYYY-MM-DD")
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValueError("日期格式应为 YYYY-MM-DD") from None
 
 
 def _amount(value):
@@ -44,7 +34,7 @@ class _Due(_Input):
     reminders: StrictBool = Field(default=True, description="是否在到期前 3 天、1 天和当天（未还款时）短信提醒")
     name: Optional[StrictStr] = Field(default=None, min_length=1, max_length=30, description="备注名，例如 家里电费")
 
-    _statement = field_validator("statement_due_date", mode="before")(classmethod(lambda cls, v: _date(v)))
+    _statement = field_validator("statement_due_date", mode="before")(classmethod(lambda cls, v: date_text(v)))
 
     @model_validator(mode="after")
     def _one_due(self):
@@ -94,7 +84,7 @@ class BillChange(_Input):
     reminders: Optional[StrictBool] = None
     name: Optional[StrictStr] = Field(default=None, min_length=1, max_length=30)
 
-    _statement = field_validator("statement_due_date", mode="before")(classmethod(lambda cls, v: _date(v)))
+    _statement = field_validator("statement_due_date", mode="before")(classmethod(lambda cls, v: date_text(v)))
 
     @model_validator(mode="after")
     def _something(self):
@@ -133,7 +123,7 @@ class NewSchedule(_Input):
     autopay_full: StrictBool = Field(default=False, description="autopay：按出账金额全额缴费")
     max_amount: Optional[StrictStr] = Field(default=None, max_length=20, description="autopay 全额：单次上限（元）")
 
-    _run_on = field_validator("run_on", mode="before")(classmethod(lambda cls, v: _date(v)))
+    _run_on = field_validator("run_on", mode="before")(classmethod(lambda cls, v: date_text(v)))
     _amounts = field_validator("amount", "max_amount")(classmethod(lambda cls, v: _amount(v)))
 
     @model_validator(mode="after")
@@ -158,7 +148,7 @@ class ScheduleChange(_Input):
     run_on: Optional[dt.date] = None
     max_amount: Optional[StrictStr] = Field(default=None, max_length=20)
 
-    _run_on = field_validator("run_on", mode="before")(classmethod(lambda cls, v: _date(v)))
+    _run_on = field_validator("run_on", mode="before")(classmethod(lambda cls, v: date_text(v)))
     _amounts = field_validator("amount", "max_amount")(classmethod(lambda cls, v: _amount(v)))
 
     @model_validator(mode="after")

@@ -14,6 +14,17 @@ Kind = Literal["credit_card", "loan", "utility"]
 Status = Literal["verification_required", "processing", "succeeded", "failed", "cancelled"]
 
 
+def date_text(value):
+    """A JSON date as ``YYYY-MM-DD`` text only (strict models would take no string, lax ones any format)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("日期格式应为 YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("日期格式应为 YYYY-MM-DD") from None
+
 class _Input(ApiModel):
     model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
 
@@ -81,14 +92,7 @@ class RepaymentRequest(_Input):
     @field_validator("due_date", mode="before")
     @classmethod
     def _date_text(cls, value):
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            raise ValueError("日期格式应为 YYYY-MM-DD")
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            raise ValueError("日期格式应为 YYYY-MM-DD") from None
+        return date_text(value)
 
     @property
     def amount_fen(self) -> int:
