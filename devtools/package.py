@@ -14,6 +14,7 @@ directory is read-only, so without it every cold start compiles each imported ``
 from __future__ import annotations
 
 import compileall
+import fcntl
 import json
 import os
 import py_compile
@@ -362,10 +363,16 @@ def add_bytecode(zip_path: Path, runtime: str) -> int:
     return len(compiled)
 
 
-def main() -> None:
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "dist"
-    cfg = prod_settings()
-    env = {**os.environ, "STAGE": STAGE, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION") or cfg.region}
+def _templates_missing(zip_path: Path) -> list[str]:
+    """Templates whose bytes the zip does not carry at ``templates/…`` (empty when it is whole)."""
+    with zipfile.ZipFile(zip_path) as archive:
+        names = set(archive.namelist())
+        return [rel for rel, path in ((p.relative_to(ROOT).as_posix(), p)
+                                      for p in sorted((ROOT / "templates").rglob("*")) if p.is_file())
+                if rel not in names or archive.read(rel) != path.read_bytes()]
+
+
+def _chalice_package(out: Path, env: dict) -> None:
     # Chalice ships app.py, chalicelib/ and whatever is in vendor/ (at the zip root): the
     # Jinja2 templates travel as vendor/templates, landing where the code looks for them.
     vendor_templates = ROOT / "vendor" / "templates"
@@ -378,6 +385,37 @@ def main() -> None:
         shutil.rmtree(vendor_templates, ignore_errors=True)
         if (ROOT / "vendor").exists() and not any((ROOT / "vendor").iterdir()):
             (ROOT / "vendor").rmdir()
+
+
+def package(out: Path, env: dict) -> None:
+    """``chalice package`` into ``out``, one build at a time, and never from a damaged cache.
+
+    Chalice caches the dependencies + vendor/ part of the zip in .chalice/deployments/ under a hash of
+    requirements.txt and vendor/'s bytes, written in place. A build interrupted (or raced by a second
+    build removing vendor/) leaves a zip under the right name with files missing, and every later build
+    reuses it: a deployment without its help-centre templates, found only when a page 500s. So builds
+    take a lock, and a zip whose templates differ from templates/ is thrown away with the cache and
+    built once more."""
+    cache = ROOT / ".chalice" / "deployments"
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for _attempt in (1, 2):
+            _chalice_package(out, env)
+            missing = _templates_missing(out / "deployment.zip")
+            if not missing:
+                return
+            print(f"  the cached dependency zip lacks {len(missing)} template(s) ({missing[0]}…): rebuilding it")
+            for stale in cache.glob("*.zip"):  # only a cache: the next build fills it again
+                stale.unlink()
+        sys.exit(f"deployment.zip still lacks templates after a clean rebuild: {missing}")
+
+
+def main() -> None:
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "dist"
+    cfg = prod_settings()
+    env = {**os.environ, "STAGE": STAGE, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION") or cfg.region}
+    package(out, env)
     sam = out / "sam.json"
     template = merge(json.loads(sam.read_text()), cfg)
     (out / "template.json").write_text(json.dumps(template, indent=2, ensure_ascii=False))

@@ -149,3 +149,25 @@ def test_every_module_ships_bytecode_that_lambda_uses_without_recompiling(packag
                             env={**__import__("os").environ, "AWS_DEFAULT_REGION": "ap-southeast-1"})
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "repayment-failed"
+
+
+def test_a_damaged_build_cache_is_rebuilt_not_shipped(packaged, tmp_path):
+    # A build cut short (or raced by another removing vendor/) leaves Chalice's cached zip under the right
+    # name without the templates; shipping it would 500 every help page. The next build must notice.
+    import zipfile
+    cache = ROOT / ".chalice" / "deployments"
+    cached = sorted(cache.glob("*.zip"))
+    assert cached, "the fixture's build left its cache"
+    for path in cached:
+        damaged = path.with_suffix(".damaged")
+        with zipfile.ZipFile(path) as source, zipfile.ZipFile(damaged, "w", zipfile.ZIP_DEFLATED) as target:
+            for info in source.infolist():
+                if not info.filename.startswith("templates/help/"):
+                    target.writestr(info, source.read(info))
+        damaged.replace(path)
+    result = subprocess.run([sys.executable, "-m", "devtools.package", str(tmp_path)], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "rebuilding" in result.stdout
+    names = zipfile.ZipFile(tmp_path / "deployment.zip").namelist()
+    assert "templates/help/search.html" in names and "templates/notifications/user_sms.txt.j2" in names
