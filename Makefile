@@ -38,10 +38,12 @@ serve: setup index
 	$(PY) -m devtools.serve
 
 # Two workers (the machine has 2 cores); e2e tests start their stacks on free ports of their own;
-# --dist loadgroup keeps tests marked with one xdist_group (the package build) on one worker.
+# --dist loadfile keeps each test file on one worker: the package tests share one build, the workspace
+# browser tests one stack. (Not --dist loadgroup: with pytest 9.2 and xdist 3.8 it splits a group —
+# xdist renames items through `_nodeid`, which pytest 9.2 no longer reads — and it did, in CI.)
 PYTEST_WORKERS ?= 2
 test: setup system-deps index
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 token: setup
 	@test -n "$(USER)" || (echo "usage: make token USER=<name> [ROLE=support|senior-support]" >&2; exit 2)

@@ -209,3 +209,17 @@ def burst(count: int, call, timeout: float = 60.0) -> list:
         return call(i)
     with ThreadPoolExecutor(max_workers=count) as pool:
         return list(pool.map(run, range(count), timeout=timeout))
+
+
+def wait_for_status(url: str, headers: dict, statuses: set[str], timeout: float = 30.0) -> dict:
+    """GET ``url`` until its ``status`` is one of ``statuses`` (a repayment settling on the local stack)."""
+    import time
+
+    import requests
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = requests.get(url, headers=headers, timeout=5).json()
+        if body["status"] in statuses:
+            return body
+        time.sleep(0.3)
+    raise AssertionError(f"still {body['status']} after {timeout}s")

@@ -14,20 +14,11 @@ import pytest
 import requests
 
 from devtools import bills as devtools_bills
+from tests.conftest import wait_for_status
 
 pytestmark = pytest.mark.e2e
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PHONE = "+8613800138066"
-
-
-def _wait_for(url, headers, statuses, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body = requests.get(url, headers=headers, timeout=5).json()
-        if body["status"] in statuses:
-            return body
-        time.sleep(0.3)
-    raise AssertionError(f"still {body['status']} after {timeout}s")
 
 
 def _texts(stack) -> list[str]:
@@ -77,7 +68,7 @@ def test_card_reminder_schedule_sweep_notice_receipt(local_stack):
     assert _sweep_at(runs_at + dt.timedelta(seconds=30)).get("started") == 1
     started = requests.get(f"{base}/schedules/{schedule['id']}", headers=auth, timeout=10).json()
     assert started["status"] == "running" and started["repayment_id"]
-    repayment = _wait_for(f"{base}/repayments/{started['repayment_id']}", auth, {"succeeded", "failed"})
+    repayment = wait_for_status(f"{base}/repayments/{started['repayment_id']}", auth, {"succeeded", "failed"})
     assert repayment["status"] == "succeeded" and repayment["amount"] == "1234.00"
     assert repayment["expected_arrival"]["date"] <= due.isoformat()
 

@@ -8,9 +8,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# One build per run: the module fixture packages into .chalice/deployments/, a cache two workers building at
-# once corrupt (BadZipFile). `make test` runs with --dist loadgroup, so these tests share one worker.
-pytestmark = pytest.mark.xdist_group("package")
+# One build per run: the module fixture packages through .chalice/deployments/, Chalice's cache; `make test`
+# runs with --dist loadfile, so this file's tests share one worker (and devtools.package takes a lock).
 
 
 @pytest.fixture(scope="module")

@@ -1,21 +1,12 @@
 """End to end over HTTP against the real local stack: quote → create → settlement by the SQS worker → retry."""
-import time
 import uuid
 
 import pytest
 import requests
 
+from tests.conftest import wait_for_status
+
 pytestmark = pytest.mark.e2e
-
-
-def _wait_for(url, headers, statuses, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body = requests.get(url, headers=headers, timeout=5).json()
-        if body["status"] in statuses:
-            return body
-        time.sleep(0.3)
-    raise AssertionError(f"still {body['status']} after {timeout}s")
 
 
 def test_quote_pay_settle_and_retry_over_http(local_stack):
@@ -37,19 +28,19 @@ def test_quote_pay_settle_and_retry_over_http(local_stack):
     replay = requests.post(f"{base}/repayments", json=body, headers={**auth, "Idempotency-Key": key}, timeout=10)
     assert replay.headers.get("Idempotent-Replayed") == "true" and replay.json()["id"] == repayment["id"]
 
-    done = _wait_for(f"{base}/repayments/{repayment['id']}", auth, {"succeeded", "failed"})
+    done = wait_for_status(f"{base}/repayments/{repayment['id']}", auth, {"succeeded", "failed"})
     assert done["status"] == "succeeded" and done["actual_arrival"]
     assert [e["event"] for e in done["timeline"]] == ["created", "settled"]
 
     # a first-attempt failure, then a retry over HTTP
     failing = requests.post(f"{base}/repayments", json={**body, "amount": "100.51"},
                             headers={**auth, "Idempotency-Key": uuid.uuid4().hex}, timeout=10).json()
-    failed = _wait_for(f"{base}/repayments/{failing['id']}", auth, {"failed", "succeeded"})
+    failed = wait_for_status(f"{base}/repayments/{failing['id']}", auth, {"failed", "succeeded"})
     assert failed["status"] == "failed" and failed["failure"]["reason"] == "insufficient_funds"
     retried = requests.post(f"{base}/repayments/{failing['id']}/retry",
                             headers={**auth, "Idempotency-Key": uuid.uuid4().hex}, timeout=10)
     assert retried.status_code == 200 and retried.json()["status"] == "processing"
-    assert _wait_for(f"{base}/repayments/{failing['id']}", auth, {"succeeded", "failed"})["status"] == "succeeded"
+    assert wait_for_status(f"{base}/repayments/{failing['id']}", auth, {"succeeded", "failed"})["status"] == "succeeded"
 
     history = requests.get(f"{base}/repayments?limit=1", headers=auth, timeout=10).json()
     assert history["items"][0]["id"] == failing["id"] and history["next_cursor"]
