@@ -55,7 +55,7 @@ SLOT = dt.timedelta(minutes=5)
 # not in the reports (rebuild() recounts it).
 SETTLE = dt.timedelta(minutes=2)
 CATCH_UP = dt.timedelta(hours=6)  # final slots of the last six hours without a rollup are computed (a stopped job)
-BUDGET_SECONDS = 200              # a run starts no more slots after this (the function's timeout is 300 s)
+BUDGET_SECONDS = 200              # a run starts no more slots after this (prod: the function's timeout is 300 s)
 GROUP_EVENTS = 20_000             # missing neighbouring slots of one hour are read together while they hold fewer
 ARTICLE_FIELDS = ("views", "helpful", "not_helpful", "clicks", "cases_after")
 
@@ -348,6 +348,14 @@ def summaries(first: str, last: str) -> list[tuple[str, dict]]:
         wanted = set(missing)
         found += [(k, v) for k, v in events.rollups("H", missing[0], missing[-1]) if k[2:12] in wanted]
     return found
+
+
+def budget(remaining_ms: int | None) -> float:
+    """A run's time budget: BUDGET_SECONDS, or two thirds of what the Lambda has left if less (the rest for
+    the slot being read when the budget runs out, and the hours' merges)."""
+    if remaining_ms is None:
+        return BUDGET_SECONDS
+    return min(BUDGET_SECONDS, remaining_ms / 1000 * 2 / 3)
 
 
 def run(ctx, *, deflection_days: int = 7, budget_seconds: float = BUDGET_SECONDS) -> dict[str, int]:
