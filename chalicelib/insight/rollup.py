@@ -40,6 +40,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import time
+from dataclasses import dataclass
 
 from chalicelib import clock, events
 
@@ -268,17 +269,26 @@ def read_slots(group: list[str], zone) -> dict[str, Tally]:
     return dict(zip(group, tallies))
 
 
-def compute_slots(slots: list[str], zone, *, now: dt.datetime, deadline: float | None = None) -> dict[str, dict]:
+@dataclass
+class Pace:
+    """Events per slot and seconds per slot in what a run read last (sizes its next group, judges its budget)."""
+    events: float | None = None
+    seconds: float = 0.0
+
+
+def compute_slots(slots: list[str], zone, *, now: dt.datetime, deadline: float | None = None,
+                  pace: Pace | None = None) -> dict[str, dict]:
     """Summarise ``slots`` from their events, oldest first, and write their ``M#`` rollups (``final`` if they
     are): neighbouring slots of an hour are read together while they should hold under GROUP_EVENTS events
-    (judged from what was read so far; the first alone). No further group starts once ``deadline``
-    (``time.monotonic()``) would be passed; returns what was written (slot → rollup)."""
-    pending, written = sorted(slots), {}
-    per_slot_events, per_slot_seconds = None, 0.0
+    (judged by ``pace``; with nothing to judge by, the first slot alone). Once something was read, no further
+    group starts if it would end past ``deadline`` (``time.monotonic()``); returns what was written
+    (slot → rollup)."""
+    pending, written, pace = sorted(slots), {}, pace or Pace()
     while pending:
-        size = 1 if per_slot_events is None else max(1, int(GROUP_EVENTS // max(per_slot_events, 1.0)))
+        size = 1 if pace.events is None else max(1, int(GROUP_EVENTS // max(pace.events, 1.0)))
         group = _groups(pending, size, zone)
-        if deadline is not None and written and time.monotonic() + per_slot_seconds * len(group) > deadline:
+        if deadline is not None and (written or pace.seconds) and \
+                time.monotonic() + pace.seconds * len(group) > deadline:
             break
         started = time.monotonic()
         tallies = read_slots(group, zone)
@@ -289,15 +299,19 @@ def compute_slots(slots: list[str], zone, *, now: dt.datetime, deadline: float |
                                             events=tally.count))
         events.write_rollups(items)
         del pending[:len(group)]
-        per_slot_events = sum(t.count for t in tallies.values()) / len(group)
-        per_slot_seconds = (time.monotonic() - started) / len(group)
+        pace.events = sum(t.count for t in tallies.values()) / len(group)
+        pace.seconds = (time.monotonic() - started) / len(group) or 1e-9
     return written
 
 
-def final_slots(first: str, last: str) -> set[str]:
-    """The slots of ``first``..``last`` with a final rollup: one Query (of marks only)."""
-    return {sort_key[2:] for sort_key, _, marks in events.rollup_items("M", first, last, data=False)
-            if marks.get("final")}
+def final_slots(first: str, last: str, pace: Pace | None = None) -> set[str]:
+    """The slots of ``first``..``last`` with a final rollup: one Query (of marks only). ``pace`` learns the
+    events of the latest one (how big a slot is now)."""
+    found = [(sort_key[2:], marks) for sort_key, _, marks in events.rollup_items("M", first, last, data=False)
+             if marks.get("final")]
+    if pace is not None and found and pace.events is None:
+        pace.events = float(max(marks["events"] for _, marks in found[-12:]))
+    return {slot for slot, _ in found}
 
 
 def merge_hour(hour: str) -> dict:
@@ -319,14 +333,15 @@ def _hours_of_day(day: dt.date) -> list[str]:
     return [f"{day.isoformat()}T{h:02d}" for h in range(24)]
 
 
-def compact_day(day: dt.date, zone, *, now: dt.datetime, deadline: float | None = None) -> dict | None:
+def compact_day(day: dt.date, zone, *, now: dt.datetime, deadline: float | None = None,
+                pace: Pace | None = None) -> dict | None:
     """A finished day as one summary (``S#<day>``): its slots' rollups merged (one Query of 288 items); a slot
     without a final rollup (the job was stopped) is computed from its events first. None if the deadline
     came first (the next run goes on)."""
     found = {sort_key[2:]: (data, marks.get("final"))
              for sort_key, data, marks in events.rollup_items("M", day.isoformat(), day.isoformat())}
     missing = [s for s in day_slots(day.isoformat(), zone) if not found.get(s, (None, False))[1]]
-    computed = compute_slots(missing, zone, now=now, deadline=deadline) if missing else {}
+    computed = compute_slots(missing, zone, now=now, deadline=deadline, pace=pace) if missing else {}
     if len(computed) < len(missing):
         return None
     summary = merge([*(data for slot, (data, final) in found.items() if final), *computed.values()])
@@ -369,9 +384,10 @@ def run(ctx, *, deflection_days: int = 7, budget_seconds: float = BUDGET_SECONDS
     done = {"slots": 0, "hours": 0, "days": 0, "deflection_days": 0}
     last = last_final(ctx.now, zone)
     first = slot_of(slot_start(last, zone) - CATCH_UP + SLOT, zone)
-    have = final_slots(first, last)
+    pace = Pace()
+    have = final_slots(first, last, pace)
     written = compute_slots([s for s in slots_between(first, last, zone) if s not in have], zone, now=ctx.now,
-                            deadline=deadline)
+                            deadline=deadline, pace=pace)
     for hour in sorted({slot[:13] for slot in written}):
         merge_hour(hour)
         done["hours"] += 1
@@ -379,7 +395,7 @@ def run(ctx, *, deflection_days: int = 7, budget_seconds: float = BUDGET_SECONDS
     for back in range(1, 1 + deflection_days):
         day = local.date() - dt.timedelta(days=back)
         if finished(day, local) and not events.has_rollup(f"S#{day.isoformat()}"):
-            if compact_day(day, zone, now=ctx.now, deadline=deadline) is None:
+            if compact_day(day, zone, now=ctx.now, deadline=deadline, pace=pace) is None:
                 return done
             done["days"] += 1
     for back in range(2, 2 + deflection_days):  # at most one per run: a day's pass reads 48 hours of events
@@ -397,10 +413,10 @@ def rebuild(first: dt.date, last: dt.date, *, now: dt.datetime, time_zone: str) 
     finished days' summaries, and the final deflection days."""
     zone = clock.zone(time_zone)
     local_now = now.astimezone(zone)
-    day = first
+    day, pace = first, Pace()
     while day <= last:
         started = [s for s in day_slots(day.isoformat(), zone) if slot_start(s, zone) <= now]
-        computed = compute_slots(started, zone, now=now)
+        computed = compute_slots(started, zone, now=now, pace=pace)
         for hour in sorted({slot[:13] for slot in computed}):
             merge_hour(hour)
         if finished(day, local_now):
