@@ -9,8 +9,9 @@ ends: events are stamped when they happen and written a little later (a buffered
 event when its transaction commits, inside a Lambda's timeout), so nothing is written into a final slot
 any more. Rewriting a rollup recomputed from the same events gives the same result, so a repeated or
 overlapping run cannot count an event twice; a stopped job catches up on its next runs (oldest first,
-within BUDGET_SECONDS a run). Reports therefore lag: a slot shows from SETTLE after its end, at the
-next run — 2 to 7 minutes after the slot ends, so an event shows 2–12 minutes after it happened.
+within BUDGET_SECONDS a run). Reports therefore lag: a slot shows at the run SETTLE after its end (runs
+are at minute 2, 7 …, slots end at minute 0, 5 …), so an event shows 2–7 minutes after it happened (5 more
+if that run is missed).
 
 A finished day's slots are merged into one day summary (``S#<day>``, ``compact_day``; a slot missing
 there is computed from its events first), so a report reads one item per past day (``summaries``) and
