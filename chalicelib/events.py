@@ -10,7 +10,7 @@ Rollups live in ``REPORTS_TABLE`` (small: a few items a day, so a report's Query
 
 | pk | sk | what |
 | --- | --- | --- |
-| ``AGG#<yyyy-mm>`` | ``M#<yyyy-mm-ddTHH:MM>`` | a 5-minute slot's rollup (``chalicelib/insight/rollup.py``), written once the slot is final; ``final``, ``events`` |
+| ``SLOT#<yyyy-mm-dd>`` | ``M#<yyyy-mm-ddTHH:MM>`` | a 5-minute slot's rollup (``chalicelib/insight/rollup.py``), written once the slot is final; ``final``, ``events`` (a partition per day: reports never read these) |
 | ``AGG#<yyyy-mm>`` | ``H#<yyyy-mm-ddTHH>`` | the hour's rollup: its slots merged, rewritten when one of them is written |
 | ``AGG#<yyyy-mm>`` | ``S#<yyyy-mm-dd>`` | a finished day's slots merged (what a report reads for past days) |
 | ``AGG#<yyyy-mm>`` | ``D#<yyyy-mm-dd>`` | the day's deflection (needs the next 24 h, so written once the day is 2 days old) |
@@ -255,7 +255,7 @@ def from_item(raw: dict) -> dict:
 
 def rollup_item(sort_key: str, data: dict, **marks) -> dict:
     """A rollup item; ``marks`` are small attributes beside the data (a slot's ``final``, ``events``)."""
-    return aws.attributes({"pk": f"AGG#{sort_key[2:9]}", "sk": sort_key,
+    return aws.attributes({"pk": _rollup_pk(sort_key), "sk": sort_key,
                            "data": json.dumps(data, ensure_ascii=False, sort_keys=True),
                            "computed_at": clock.isoformat(clock.now()), **marks})
 
@@ -270,7 +270,8 @@ def write_rollups(items: list[dict]) -> None:
 
 
 def rollups(prefix: str, first: str, last: str) -> list[tuple[str, dict]]:
-    """Rollup items ``<prefix>#<first>`` … ``<prefix>#<last>~`` (keys sort as dates): one Query per month."""
+    """Rollup items ``<prefix>#<first>`` … ``<prefix>#<last>~`` (keys sort as dates): one Query per month
+    (slots: per day)."""
     return [(sort_key, data) for sort_key, data, _ in rollup_items(prefix, first, last)]
 
 
@@ -282,9 +283,9 @@ def rollup_items(prefix: str, first: str, last: str, *, data: bool = True) -> li
         extra = {"ProjectionExpression": "#sk, #final, #events",
                  "ExpressionAttributeNames": {"#sk": "sk", "#final": "final", "#events": "events"}}
     found = []
-    for month in _months(first[:7], last[:7]):
+    for pk in _partitions(prefix, first, last):
         for raw in _query(settings().reports_table, KeyConditionExpression="pk = :pk AND sk BETWEEN :lo AND :hi",
-                          ExpressionAttributeValues={":pk": {"S": f"AGG#{month}"}, ":lo": {"S": f"{prefix}#{first}"},
+                          ExpressionAttributeValues={":pk": {"S": pk}, ":lo": {"S": f"{prefix}#{first}"},
                                                      ":hi": {"S": f"{prefix}#{last}~"}}, **extra):
             marks = {"final": raw.get("final", {}).get("BOOL", False), "events": int(raw.get("events", {}).get("N", 0))}
             found.append((raw["sk"]["S"], json.loads(raw["data"]["S"]) if "data" in raw else None, marks))
@@ -293,8 +294,23 @@ def rollup_items(prefix: str, first: str, last: str, *, data: bool = True) -> li
 
 def has_rollup(sort_key: str) -> bool:
     got = aws.client("dynamodb").get_item(TableName=settings().reports_table,
-                                          Key={"pk": {"S": f"AGG#{sort_key[2:9]}"}, "sk": {"S": sort_key}})
+                                          Key={"pk": {"S": _rollup_pk(sort_key)}, "sk": {"S": sort_key}})
     return "Item" in got
+
+
+def _rollup_pk(sort_key: str) -> str:
+    """Slots (``M#``) in a partition per day; hours, days and deflection in a partition per month."""
+    return f"SLOT#{sort_key[2:12]}" if sort_key.startswith("M#") else f"AGG#{sort_key[2:9]}"
+
+
+def _partitions(prefix: str, first: str, last: str) -> list[str]:
+    if prefix != "M":
+        return [f"AGG#{month}" for month in _months(first[:7], last[:7])]
+    day, out = dt.date.fromisoformat(first[:10]), []
+    while day.isoformat() <= last[:10]:
+        out.append(f"SLOT#{day.isoformat()}")
+        day += dt.timedelta(days=1)
+    return out
 
 
 def _months(first: str, last: str) -> list[str]:

@@ -18,7 +18,7 @@ there is computed from its events first), so a report reads one item per past da
 hour items only for today (and yesterday until its last slot is final). A day's deflection needs the
 24 h after it, so it is written once, when the day is two days old, from the two days' events.
 
-Rollup items (``REPORTS_TABLE``, ``pk = AGG#<yyyy-mm>``):
+Rollup items (``REPORTS_TABLE``, ``pk = AGG#<yyyy-mm>``; slots ``pk = SLOT#<yyyy-mm-dd>``, which reports never read):
 - ``M#<yyyy-mm-ddTHH:MM>`` one slot (local time, minute a multiple of 5), attributes ``final`` (written by
                  the job, or by ``rebuild`` for a slot that has ended SETTLE ago) and ``events`` (how many)
 - ``H#<yyyy-mm-ddTHH>``     the hour: its slots' rollups merged
