@@ -10,7 +10,7 @@ from chalicelib import coldstart
 
 coldstart.before_imports()  # collector paused, pydantic's plugin discovery skipped; see the end
 
-from chalice import AuthResponse, Rate  # noqa: E402
+from chalice import AuthResponse, Cron, Rate  # noqa: E402
 
 from chalicelib import aws, deadline, domain, errors, http, ratelimit  # noqa: E402
 from chalicelib.context import Context  # noqa: E402
@@ -1058,10 +1058,12 @@ def agent_reports():
     return _web(insight_pages.reports(app.current_request))
 
 
-@app.schedule(Rate(5, unit=Rate.MINUTES))
+@app.schedule(Cron("2/5", "*", "*", "*", "?", "*"))  # minute 2, 7, 12 …: a slot is final 2 min after it ends
 def aggregate_events(event):
-    """Recompute the last hours' rollups from their events; write final days' deflection."""
-    done = insight_rollup.run(Context.current())
+    """Summarise each 5-minute slot's events once it is final; merge hours and finished days; deflection."""
+    remaining = getattr(getattr(event, "context", None), "get_remaining_time_in_millis", None)
+    budget = insight_rollup.budget(remaining() if remaining else None)
+    done = insight_rollup.run(Context.current(), budget_seconds=budget)
     logger.info("events aggregated", extra=done)
 
 

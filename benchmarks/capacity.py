@@ -706,6 +706,131 @@ def print_bills_model(rows: list[dict], info: dict, wake_shards: int) -> None:
     print(f"  idle: {b['shards']} workers a minute × {b['idle_calls']:.0f} Queries = {b['idle_rcu_per_s']:.1f} RCU/s")
 
 
+# The aggregation job (docs/scale.md, "Events and reports"): events read per run and per hour, before and after
+# the 5-minute slots. Event rates follow SCENARIOS (searches = found + zero results, views = article reads, votes =
+# feedback, cases as opened); item sizes are the real event items' (``events.item``), by DynamoDB's size rule.
+CLICKS_PER_SEARCH = 0.4           # a result clicked per search (docs/scale.md: ~35/s at the peak, ~200/s incident)
+CASE_EVENTS_PER_CASE = 6          # created, replies, escalations, resolved, confirmed/closed, a rating
+RUN_EVERY_MIN = 5                 # the schedule
+OLD_LATE_MIN = 15                 # the old job re-read the previous hour during the first 15 minutes of an hour
+CATCH_UP_SLOTS = 72               # the new job lists its last 6 h of slot rollups every run (one Query)
+SLOT_ROLLUP_KB = 16               # assumption: a slot's rollup at most ~16 KB (300 queries + articles + case dims)
+PAGE_MB, PAGE_MS = 1.0, 100       # assumption: a Query page is 1 MB and takes ~100 ms to arrive
+LAMBDA_VCPU = LAMBDA_GB * 1024 / 1769   # Lambda gives a full vCPU at 1,769 MB
+
+
+def event_rates(scenario: dict) -> dict[str, float]:
+    repayments = USERS * scenario["payers"] * scenario["peak_hour"] / 3600 * scenario["burst"]
+    k = scenario["per_repayment"]
+    searches = repayments * (k["search: found"] + k["search: zero results (counter)"])
+    return {"search": searches, "click": searches * CLICKS_PER_SEARCH, "article_view": repayments * k["kb: article"],
+            "article_vote": repayments * k["kb: feedback"],
+            "case": repayments * k["case: open"] * CASE_EVENTS_PER_CASE}
+
+
+def event_items(count: int, rates: dict[str, float]) -> list[dict]:
+    """``count`` real event items in the proportions of ``rates`` (what the job Queries)."""
+    from chalicelib import events
+    from chalicelib.logs import user_hash
+    at = dt.datetime(2026, 11, 25, 2, 3, 4, 567000, tzinfo=dt.timezone.utc)
+    samples = {
+        "search": lambda n: events.item("search", at=at, query=FOUND[n % 4], results=5, zero=False,
+                                        user=user_hash(f"u{n}") if n % 2 else None),
+        "click": lambda n: events.item("click", at=at, query=FOUND[n % 4], slug="repayment-delay"),
+        "article_view": lambda n: events.item("article_view", at=at, slug="repayment-delay", user=user_hash(f"u{n}")),
+        "article_vote": lambda n: events.item("article_vote", at=at, slug="repayment-delay", helpful=True),
+        "case": lambda n: events.item("case.replied", at=at, event_id=f"RD-20261125-AB{n % 100:02d}-v3-replied",
+                                      case="RD-20261125-ABCD", category="repayment_delay", priority="P2",
+                                      step="frontline", actor="support", first_response_seconds=1800)}
+    total = sum(rates.values())
+    out = []
+    for kind, rate in rates.items():
+        out += [samples[kind](n) for n in range(max(1, round(count * rate / total)))]
+    return out
+
+
+def read_seconds_per_event(items: list[dict], repeat: int = 3) -> float:
+    """Measured CPU per event of the job's reading: botocore parsing a Query page of these items, ``from_item``,
+    folding into a slot's rollup (``rollup.Tally``) — best of ``repeat``."""
+    import time
+
+    from botocore.parsers import create_parser
+    from botocore.session import get_session
+
+    from chalicelib import events
+    from chalicelib.insight import rollup
+    model_ = get_session().get_service_model("dynamodb")
+    shape, parser = model_.operation_model("Query").output_shape, create_parser(model_.metadata["protocol"])
+    body = json.dumps({"Items": items, "Count": len(items), "ScannedCount": len(items)}).encode()
+    best = math.inf
+    for _ in range(repeat):
+        started = time.process_time()
+        tally = rollup.Tally()
+        for raw in parser.parse({"status_code": 200, "headers": {}, "body": body}, shape)["Items"]:
+            tally.add(events.from_item(raw))
+        tally.result()
+        best = min(best, (time.process_time() - started) / len(items))
+    return best
+
+
+def job_model() -> dict:
+    """Per scenario: events/s, bytes per event, and the job's reads per run and per hour, old job vs slots."""
+    os.environ.setdefault("AWS_DEFAULT_REGION", "ap-southeast-1")
+    out = {}
+    for name, sc in SCENARIOS.items():
+        rates = event_rates(sc)
+        items = event_items(4000, rates)
+        size = sum(item_size(i) for i in items) / len(items)
+        cpu = read_seconds_per_event(items)
+        per_s = sum(rates.values())
+        # old: the run at minute m read the current hour's first m minutes, and the previous hour while m < 15
+        old_minutes = [m + (60 if m < OLD_LATE_MIN else 0) for m in range(0, 60, RUN_EVERY_MIN)]
+        runs_per_hour = len(old_minutes)
+
+        day_minutes = 60 / sc["burst"] / sc["peak_hour"]   # a day's events in minutes at this rate (the peak hour
+        # holds peak_hour of the day at 1/burst of this rate): the once-a-day passes read that, not 24 h of the peak
+
+        def cost(minutes: float, extra_kb: float = 0.0) -> dict:
+            count = per_s * minutes * 60
+            megabytes = count * size / 1e6
+            return {"minutes": minutes, "events": count, "mb": megabytes,
+                    "rcu": (count * size + extra_kb * KB) / (4 * KB) / 2,   # eventually consistent Query
+                    "lambda_s": count * cpu / LAMBDA_VCPU + megabytes / PAGE_MB * PAGE_MS / 1000}
+        listing_kb = (CATCH_UP_SLOTS + 12) * SLOT_ROLLUP_KB   # which slots exist + the hour's merge
+        out[name] = {
+            "events_per_s": per_s, "rates": rates, "bytes": size, "cpu_us": cpu * 1e6,
+            "old_run": cost(sum(old_minutes) / runs_per_hour), "old_hour": cost(sum(old_minutes)),
+            "old_day_compaction": cost(day_minutes),
+            "new_run": cost(RUN_EVERY_MIN, listing_kb), "new_hour": cost(60, listing_kb * runs_per_hour),
+            "deflection_day": cost(2 * day_minutes)}
+    return out
+
+
+def print_job_model() -> None:
+    result = job_model()
+    print()
+    print("The aggregation job (aggregate_events) at those rates — events read from EVENTS_TABLE (eventually consistent "
+          "Queries);")
+    print(f"  Lambda time = events × measured CPU per event (botocore parse + from_item + rollup) ÷ {LAMBDA_VCPU:.2f} "
+          f"vCPU + {PAGE_MS} ms per {PAGE_MB:g} MB page (assumed); the new job's slot-rollup listing assumed "
+          f"{SLOT_ROLLUP_KB} KB per rollup")
+    for name, r in result.items():
+        print(f"{name}: {r['events_per_s']:,.0f} events/s (" + ", ".join(f"{k} {v:,.0f}" for k, v in r["rates"].items())
+              + f"), {r['bytes']:.0f} B each, {r['cpu_us']:.1f} µs CPU each here")
+        for label, key in (("  old job, per run (mean)", "old_run"), ("  old job, per hour", "old_hour"),
+                           ("  slots,   per run", "new_run"), ("  slots,   per hour", "new_hour"),
+                           ("  old day compaction (once a day)", "old_day_compaction"),
+                           ("  deflection pass, both (once a day)", "deflection_day")):  # the slots' compaction reads
+            # no events: it merges the day's 288 slot rollups
+            c = r[key]
+            print(f"{label:38} {c['minutes']:6.1f} min of events = {c['events']:11,.0f} events {c['mb']:8,.0f} MB "
+                  f"{c['rcu']:9,.0f} RCU  ≈ {c['lambda_s']:7,.1f} s of Lambda")
+        print(f"  → per hour the old job read {r['old_hour']['events'] / r['new_hour']['events']:.1f}× what the slots "
+              f"read (each event about once; {r['new_hour']['rcu'] / 3600:.1f} RCU/s); a day's events = "
+              f"{r['old_day_compaction']['minutes']:.0f} min at this rate (the peak hour is "
+              f"{SCENARIOS[name]['peak_hour']:.0%} of the day at 1/{SCENARIOS[name]['burst']:g} of it)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -715,7 +840,12 @@ def main() -> None:
     parser.add_argument("--wake-shards", type=int, default=WAKE_SHARDS_PROD,
                         help="WAKE_SHARDS the bills sweep model assumes (prod: 64)")
     parser.add_argument("--model", action="store_true", help="also print the 10-million-user model (docs/scale.md)")
+    parser.add_argument("--job", action="store_true",
+                        help="only the aggregation job's read cost per run/hour, old job vs slots (no moto run)")
     args = parser.parse_args()
+    if args.job:
+        print_job_model()
+        return
     with contextlib.redirect_stdout(io.StringIO()):  # the app's metric lines (EMF) go to stdout
         meter, info = run(args.rounds, args.queue_depth)
     rows = summarise(meter, info)
@@ -723,6 +853,7 @@ def main() -> None:
     if args.model:
         print_model(rows, info)
         print_bills_model(rows, info, args.wake_shards)
+        print_job_model()
     if args.json:
         Path(args.json).write_text(json.dumps({"info": info, "rows": rows, "model": model(rows, info) if args.model
                                                else None}, ensure_ascii=False, indent=1, default=str))

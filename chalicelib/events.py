@@ -1,4 +1,4 @@
-"""Analytics events, each recorded once, and the hourly rollups the reports read (issue #15).
+"""Analytics events, each recorded once, and the rollups the reports read (issue #15).
 
 ``record(kind, **fields)`` is what the services call. An event is an item of ``EVENTS_TABLE``:
 
@@ -10,8 +10,9 @@ Rollups live in ``REPORTS_TABLE`` (small: a few items a day, so a report's Query
 
 | pk | sk | what |
 | --- | --- | --- |
-| ``AGG#<yyyy-mm>`` | ``H#<yyyy-mm-ddTHH>`` | the hour's rollup (``chalicelib/insight/rollup.py``), rewritten whole by the job |
-| ``AGG#<yyyy-mm>`` | ``S#<yyyy-mm-dd>`` | a finished day's hours merged (what a report reads for past days) |
+| ``SLOT#<yyyy-mm-dd>`` | ``M#<yyyy-mm-ddTHH:MM>`` | a 5-minute slot's rollup (``chalicelib/insight/rollup.py``), written once the slot is final; ``final``, ``events`` (a partition per day: reports never read these) |
+| ``AGG#<yyyy-mm>`` | ``H#<yyyy-mm-ddTHH>`` | the hour's rollup: its slots merged, rewritten when one of them is written |
+| ``AGG#<yyyy-mm>`` | ``S#<yyyy-mm-dd>`` | a finished day's slots merged (what a report reads for past days) |
 | ``AGG#<yyyy-mm>`` | ``D#<yyyy-mm-dd>`` | the day's deflection (needs the next 24 h, so written once the day is 2 days old) |
 
 - **Once.** The put is conditional (``attribute_not_exists``) on an id: a case's events are
@@ -21,8 +22,9 @@ Rollups live in ``REPORTS_TABLE`` (small: a few items a day, so a report's Query
   thread (best effort, like the search's zero-result counters: a search never waits for them).
 - **No hot key.** An hour's events spread over ``EVENT_SHARDS`` partitions (crc32 of the event id;
   shard 0 unsuffixed, ``chalicelib/shards.py``); readers query every shard of an hour. Nothing on a
-  request path reads events: the scheduled job folds each hour into one rollup item, and the reports
-  read one Query per month of rollups (docs/scale.md, "Events and reports").
+  request path reads events: the scheduled job folds each 5-minute slot into one rollup item, reading
+  each event once (``iter_events_between``: the slot's sort-key range), and the reports read one Query
+  per month of rollups (docs/scale.md, "Events and reports").
 - **No personal data.** Fields are ids, categories, steps, priorities, counts and durations; a user
   appears only as ``user`` (the 12-character hash the logs use) where deflection needs distinct
   users; a query is kept only if ``signals.valid`` accepts it (no phone, card, ID number, e-mail);
@@ -227,6 +229,19 @@ def iter_hour_events(hour: str):
             yield from_item(raw)
 
 
+def iter_events_between(hour: str, start: dt.datetime, end: dt.datetime):
+    """The events of local ``hour`` stamped ``start`` ≤ at < ``end`` (whole milliseconds, inside the hour),
+    streamed: one Query per shard on ``sk BETWEEN <iso start> AND <iso end>``. A sort key is
+    ``clock.isoformat(at)`` (fixed-width UTC, milliseconds, ``Z``) + ``#<id>``, so every key of an event at
+    ``end`` is longer than ``<iso end>`` with it as prefix — greater, outside the range — while one at
+    ``start`` is inside: consecutive ranges share no event and miss none."""
+    lo, hi = clock.isoformat(start), clock.isoformat(end)
+    for pk in shards.shard_keys("EV#" + hour, settings().event_shards):
+        for raw in _query(KeyConditionExpression="pk = :pk AND sk BETWEEN :lo AND :hi",
+                          ExpressionAttributeValues={":pk": {"S": pk}, ":lo": {"S": lo}, ":hi": {"S": hi}}):
+            yield from_item(raw)
+
+
 def hour_events(hour: str) -> list[dict]:
     """``iter_hour_events`` as a list, oldest first."""
     return sorted(iter_hour_events(hour), key=lambda e: (e["at"], e["id"]))
@@ -238,10 +253,11 @@ def from_item(raw: dict) -> dict:
     return {"kind": raw["kind"]["S"], "at": at, "id": event_id, **json.loads(raw["data"]["S"])}
 
 
-def rollup_item(sort_key: str, data: dict) -> dict:
-    return aws.attributes({"pk": f"AGG#{sort_key[2:9]}", "sk": sort_key,
+def rollup_item(sort_key: str, data: dict, **marks) -> dict:
+    """A rollup item; ``marks`` are small attributes beside the data (a slot's ``final``, ``events``)."""
+    return aws.attributes({"pk": _rollup_pk(sort_key), "sk": sort_key,
                            "data": json.dumps(data, ensure_ascii=False, sort_keys=True),
-                           "computed_at": clock.isoformat(clock.now())})
+                           "computed_at": clock.isoformat(clock.now()), **marks})
 
 
 def put_rollup(sort_key: str, data: dict) -> None:
@@ -254,21 +270,47 @@ def write_rollups(items: list[dict]) -> None:
 
 
 def rollups(prefix: str, first: str, last: str) -> list[tuple[str, dict]]:
-    """Rollup items ``<prefix>#<first>`` … ``<prefix>#<last>~`` (keys sort as dates): one Query per month."""
-    months = _months(first[:7], last[:7])
+    """Rollup items ``<prefix>#<first>`` … ``<prefix>#<last>~`` (keys sort as dates): one Query per month
+    (slots: per day)."""
+    return [(sort_key, data) for sort_key, data, _ in rollup_items(prefix, first, last)]
+
+
+def rollup_items(prefix: str, first: str, last: str, *, data: bool = True) -> list[tuple[str, dict | None, dict]]:
+    """``rollups`` with each item's marks: (sort key, data or None, {"final": bool, "events": int});
+    ``data=False`` leaves the data out of the answer (the read units are the same)."""
+    extra = {}
+    if not data:
+        extra = {"ProjectionExpression": "#sk, #final, #events",
+                 "ExpressionAttributeNames": {"#sk": "sk", "#final": "final", "#events": "events"}}
     found = []
-    for month in months:
+    for pk in _partitions(prefix, first, last):
         for raw in _query(settings().reports_table, KeyConditionExpression="pk = :pk AND sk BETWEEN :lo AND :hi",
-                          ExpressionAttributeValues={":pk": {"S": f"AGG#{month}"}, ":lo": {"S": f"{prefix}#{first}"},
-                                                     ":hi": {"S": f"{prefix}#{last}~"}}):
-            found.append((raw["sk"]["S"], json.loads(raw["data"]["S"])))
+                          ExpressionAttributeValues={":pk": {"S": pk}, ":lo": {"S": f"{prefix}#{first}"},
+                                                     ":hi": {"S": f"{prefix}#{last}~"}}, **extra):
+            marks = {"final": raw.get("final", {}).get("BOOL", False), "events": int(raw.get("events", {}).get("N", 0))}
+            found.append((raw["sk"]["S"], json.loads(raw["data"]["S"]) if "data" in raw else None, marks))
     return found
 
 
 def has_rollup(sort_key: str) -> bool:
     got = aws.client("dynamodb").get_item(TableName=settings().reports_table,
-                                          Key={"pk": {"S": f"AGG#{sort_key[2:9]}"}, "sk": {"S": sort_key}})
+                                          Key={"pk": {"S": _rollup_pk(sort_key)}, "sk": {"S": sort_key}})
     return "Item" in got
+
+
+def _rollup_pk(sort_key: str) -> str:
+    """Slots (``M#``) in a partition per day; hours, days and deflection in a partition per month."""
+    return f"SLOT#{sort_key[2:12]}" if sort_key.startswith("M#") else f"AGG#{sort_key[2:9]}"
+
+
+def _partitions(prefix: str, first: str, last: str) -> list[str]:
+    if prefix != "M":
+        return [f"AGG#{month}" for month in _months(first[:7], last[:7])]
+    day, out = dt.date.fromisoformat(first[:10]), []
+    while day.isoformat() <= last[:10]:
+        out.append(f"SLOT#{day.isoformat()}")
+        day += dt.timedelta(days=1)
+    return out
 
 
 def _months(first: str, last: str) -> list[str]:

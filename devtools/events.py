@@ -4,8 +4,8 @@
 - for each ``@app.on_sqs_message`` queue, long-polls the queue in moto and
   invokes the handler with a Lambda-shaped SQS event, deleting the messages
   only when the handler returns (so a failure is redelivered, then dead-lettered);
-- for each ``@app.schedule``, invokes the handler on its rate (every
-  ``LOCAL_SCHEDULE_SECONDS`` instead, when set — demos and e2e tests use a few seconds).
+- for each ``@app.schedule``, invokes the handler on its rate, or a ``cron(m/n …)``'s every n minutes
+  (every ``LOCAL_SCHEDULE_SECONDS`` instead, when set — demos and e2e tests use a few seconds).
 New domains need nothing here: declaring the handler in ``app.py`` is enough.
 """
 from __future__ import annotations
@@ -48,6 +48,9 @@ def _schedule_seconds(expression) -> float:
     if override:
         return float(override)
     text = expression if isinstance(expression, str) else expression.to_string()
+    every = re.match(r"cron\(\d+/(\d+) ", text)  # cron(2/5 * * * ? *): every 5 minutes
+    if every:
+        return int(every.group(1)) * 60
     match = re.match(r"rate\((\d+) (minute|hour|day)s?\)", text)
     if not match:
         return 60.0

@@ -5,7 +5,7 @@ each case is moved by the real case rules (``escalation/model.py``: answers, pau
 escalations, lapses at the deadline, resolves, reopens, confirmations with a rating) and its events
 come from the same function the service commits them with (``escalation/analytics.on_commit``), so
 the numbers follow the SLA rules. Everything is computed in process and written in batches (events,
-then the hourly rollups and final days' deflection, as the aggregation job would write them): about
+then the slot, hour and day rollups and final days' deflection, as the aggregation job would write them): about
 a second or two on the local stack. Seeded random numbers: the same history every time (relative to now).
 
 Cases that are still waiting on the user (or overdue at the last step) are written to the cases table
@@ -204,21 +204,14 @@ def seed(users, *, persist_open: bool = True) -> None:
 
 
 def _rollups(items: list[dict], now: dt.datetime, time_zone: str) -> None:
-    """What the aggregation job would write for these events: every hour's rollup and final days' deflection."""
-    by_hour: dict[str, list[dict]] = {}
-    for raw in items:
-        by_hour.setdefault(raw["pk"]["S"].split("#")[1], []).append(events.from_item(raw))
-    local_now = now.astimezone(clock.zone(time_zone))
-    local_today = local_now.date()
-    hourly = {hour: rollup.summarize(sorted(evs, key=lambda e: e["at"])) for hour, evs in sorted(by_hour.items())}
-    rollups = [events.rollup_item(f"H#{hour}", summary) for hour, summary in hourly.items()
-               if not rollup.finished(dt.date.fromisoformat(hour[:10]), local_now)]
-    for day in sorted({hour[:10] for hour in hourly}):  # finished days: compacted, as the job does
-        if rollup.finished(dt.date.fromisoformat(day), local_now):
-            rollups.append(events.rollup_item(f"S#{day}", rollup.merge([s for h, s in hourly.items() if h[:10] == day])))
+    """What the aggregation job would have written for these events (``rollup.offline``: every begun slot and
+    hour of today and yesterday until it is finished, finished days merged) and final days' deflection."""
+    evs = [events.from_item(raw) for raw in items]
+    rollups = rollup.offline(evs, now=now, time_zone=time_zone)
+    local_today = now.astimezone(clock.zone(time_zone)).date()
     by_day: dict[str, list[dict]] = {}
-    for hour, evs in by_hour.items():
-        by_day.setdefault(hour[:10], []).extend(evs)
+    for raw, e in zip(items, evs):
+        by_day.setdefault(raw["pk"]["S"].split("#")[1][:10], []).append(e)
     for day in sorted(by_day):
         date = dt.date.fromisoformat(day)
         if date <= local_today - dt.timedelta(days=2):

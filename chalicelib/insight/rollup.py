@@ -1,36 +1,64 @@
-"""The scheduled aggregation: an hour's events → one rollup item; a day's deflection once it is final.
+"""The scheduled aggregation: each 5-minute slot's events → one rollup, written once the slot is final.
 
 ``summarize(events)`` and ``deflection(...)`` are plain functions (unit-tested on fixed events).
-``run(ctx)`` (every 5 minutes, ``app.aggregate_events``) recomputes the current hour (and, in the
-first LATE minutes of an hour, the previous one) from its events and overwrites its rollup —
-recomputing, never adding, so a repeated or overlapping run cannot count an event twice, and an
-event written a little late (a slow transaction, a buffered search) is still counted. A day's deflection
-needs the 24 h after it, so it is written once, when the day is two days old.
+``run(ctx)`` (``app.aggregate_events``, at minutes 2, 7, 12 … of the hour) summarises every *final* slot
+of the last CATCH_UP that has no final rollup yet — normally just the slot that ended SETTLE ago — by
+reading that slot's events once (one Query per shard on the sort-key range of the slot), then rewrites
+the hour's rollup as its slots merged (one Query of ≤ 12 small items). A slot is final SETTLE after it
+ends: events are stamped when they happen and written a little later (a buffered search ≤ 5 s, a case's
+event when its transaction commits, inside a Lambda's timeout), so nothing is written into a final slot
+any more. Rewriting a rollup recomputed from the same events gives the same result, so a repeated or
+overlapping run cannot count an event twice; a stopped job catches up on its next runs (oldest first,
+within BUDGET_SECONDS a run). Reports therefore lag: a slot shows at the run SETTLE after its end (runs
+are at minute 2, 7 …, slots end at minute 0, 5 …), so an event shows 2–7 minutes after it happened (5 more
+if that run is missed).
 
-A finished day's hours are merged into one day summary (``S#<day>``, ``compact_day``), so a report
-reads one item per past day (``summaries``), and hour items only for today (and yesterday until
-its last hour is final).
+A finished day's slots are merged into one day summary (``S#<day>``, ``compact_day``; a slot missing
+there is computed from its events first), so a report reads one item per past day (``summaries``) and
+hour items only for today (and yesterday until its last slot is final). A day's deflection needs the
+24 h after it, so it is written once, when the day is two days old, from the two days' events.
 
-Rollup of an hour (JSON, dimension values joined by ``|``):
+Rollup items (``REPORTS_TABLE``, ``pk = AGG#<yyyy-mm>``; slots ``pk = SLOT#<yyyy-mm-dd>``, which reports never read):
+- ``M#<yyyy-mm-ddTHH:MM>`` one slot (local time, minute a multiple of 5), attributes ``final`` (written by
+                 the job, or by ``rebuild`` for a slot that has ended SETTLE ago) and ``events`` (how many)
+- ``H#<yyyy-mm-ddTHH>``     the hour: its slots' rollups merged
+- ``S#<yyyy-mm-dd>``        a finished day: its slots' rollups merged
+- ``D#<yyyy-mm-dd>``        the day's deflection (``deflection``)
+
+A rollup (JSON, dimension values joined by ``|``):
 - ``cases``      ``<metric>|<category>|<step>|<priority>`` → count; metrics ``opened``, ``escalated``,
                  ``resolved``, ``reopened``, ``replies``, ``breach.<target>``
 - ``durations``  ``<first_response|resolution>|<category>|<step>|<priority>`` → {minutes: count}
 - ``csat``       ``<category>|<step>|<rating>`` → count; ``comments``: the low ratings (≤ 2) with a comment
 - ``search``     [searches, zero results, clicks, searches then a case]
-- ``queries``    query → [searches, clicks], the hour's TOP_QUERIES most searched (heavy hitters)
+- ``queries``    query → [searches, clicks], the TOP_QUERIES most searched (heavy hitters): a slot keeps its
+                 own top 300, an hour or a day the top 300 of its slots' sums (approximate, stated in the report)
 - ``articles``   slug → [views, helpful votes, not helpful votes, clicks, cases after reading]
+Everything but ``queries`` merges exactly (counts and duration buckets add up; comments are kept).
 """
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import time
+from dataclasses import dataclass
 
 from chalicelib import clock, events
 
 TOP_QUERIES = 300
 LOW_RATING = 2
 DEFLECTION_WINDOW = dt.timedelta(hours=24)
-LATE = dt.timedelta(minutes=15)  # an hour is recomputed until this long after it ended (buffered, slow writes)
-CATCH_UP_HOURS = 6               # hours of the last six without a rollup (the job was stopped) are computed
+SLOT = dt.timedelta(minutes=5)
+# A slot is summarised once, SETTLE after it ends. Events are stamped when they happen but written a little
+# later: searches, clicks, views and votes leave a container's buffer within BATCH_WAIT (5 s) plus a few
+# BatchWriteItem retries; a case's event (stamped at the request's or the sweep's `now`) commits with the
+# case's transaction, at the latest when that Lambda times out (30 s; 70 s for the longest function).
+# Two minutes covers both with room; an event written later still would be in the events table but
+# not in the reports (rebuild() recounts it).
+SETTLE = dt.timedelta(minutes=2)
+CATCH_UP = dt.timedelta(hours=6)  # final slots of the last six hours without a rollup are computed (a stopped job)
+BUDGET_SECONDS = 200              # a run starts no more slots after this (prod: the function's timeout is 300 s)
+GROUP_EVENTS = 20_000             # missing neighbouring slots of one hour are read together while they hold fewer
 ARTICLE_FIELDS = ("views", "helpful", "not_helpful", "clicks", "cases_after")
 
 
@@ -38,22 +66,29 @@ def _key(*parts) -> str:
     return "|".join("" if p is None else str(p) for p in parts)
 
 
-def summarize(hour_events: list[dict]) -> dict:
-    cases: dict[str, int] = {}
-    durations: dict[str, dict[str, int]] = {}
-    csat: dict[str, int] = {}
-    comments: list[dict] = []
-    search = [0, 0, 0, 0]
-    queries: dict[str, list[int]] = {}
-    articles: dict[str, list[int]] = {}
+class Tally:
+    """One rollup, built an event at a time (``add``): a slot's events are folded in as they are read."""
 
-    def bump(table: dict, key: str, by: int = 1):
+    def __init__(self):
+        self.count = 0
+        self.cases: dict[str, int] = {}
+        self.durations: dict[str, dict[str, int]] = {}
+        self.csat: dict[str, int] = {}
+        self.comments: list[dict] = []
+        self.search = [0, 0, 0, 0]
+        self.queries: dict[str, list[int]] = {}
+        self.articles: dict[str, list[int]] = {}
+
+    @staticmethod
+    def _bump(table: dict, key: str, by: int = 1):
         table[key] = table.get(key, 0) + by
 
-    def article(slug: str) -> list[int]:
-        return articles.setdefault(slug, [0] * len(ARTICLE_FIELDS))
+    def _article(self, slug: str) -> list[int]:
+        return self.articles.setdefault(slug, [0] * len(ARTICLE_FIELDS))
 
-    for e in hour_events:
+    def add(self, e: dict) -> None:
+        self.count += 1
+        cases, bump, article, search, queries = self.cases, self._bump, self._article, self.search, self.queries
         kind = e["kind"]
         dims = (e.get("category"), e.get("step"), e.get("priority"))
         if kind == "case.created":
@@ -71,12 +106,12 @@ def summarize(hour_events: list[dict]) -> dict:
         for metric, field in (("first_response", "first_response_seconds"), ("resolution", "resolution_seconds")):
             if kind.startswith("case.") and e.get(field) is not None:
                 minutes = str(round(e[field] / 60))
-                bucket = durations.setdefault(_key(metric, *dims), {})
+                bucket = self.durations.setdefault(_key(metric, *dims), {})
                 bucket[minutes] = bucket.get(minutes, 0) + 1
         if kind == "csat":
-            bump(csat, _key(e.get("category"), e.get("step"), e.get("rating")))
+            bump(self.csat, _key(e.get("category"), e.get("step"), e.get("rating")))
             if e.get("rating", 5) <= LOW_RATING and e.get("comment"):
-                comments.append({k: e.get(k) for k in ("at", "case", "rating", "category", "step", "comment")})
+                self.comments.append({k: e.get(k) for k in ("at", "case", "rating", "category", "step", "comment")})
         elif kind == "search":
             search[0] += 1
             if e.get("zero"):
@@ -97,9 +132,19 @@ def summarize(hour_events: list[dict]) -> dict:
             article(e["slug"])[0] += 1
         elif kind == "article_vote":
             article(e["slug"])[1 if e.get("helpful") else 2] += 1
-    top = sorted(queries.items(), key=lambda kv: (-kv[1][0], kv[0]))[:TOP_QUERIES]
-    return {"cases": cases, "durations": durations, "csat": csat, "comments": comments, "search": search,
-            "queries": dict(top), "articles": articles}
+
+    def result(self) -> dict:
+        top = sorted(self.queries.items(), key=lambda kv: (-kv[1][0], kv[0]))[:TOP_QUERIES]
+        return {"cases": self.cases, "durations": self.durations, "csat": self.csat, "comments": self.comments,
+                "search": self.search, "queries": dict(top), "articles": self.articles}
+
+
+def summarize(events_) -> dict:
+    """The rollup of some events (a slot's, an hour's: any iterable, read once)."""
+    tally = Tally()
+    for e in events_:
+        tally.add(e)
+    return tally.result()
 
 
 def deflection(day_events: list[dict], later_events: list[dict]) -> dict[str, list[int]]:
@@ -137,7 +182,7 @@ def deflection(day_events: list[dict], later_events: list[dict]) -> dict[str, li
 
 
 def merge(summaries: list[dict]) -> dict:
-    """Several summaries as one (a day's hours → the day's summary): counts added, duration buckets
+    """Several summaries as one (an hour's or a day's slots): counts added, duration buckets
     added, comments kept, queries added and cut to the TOP_QUERIES most searched again."""
     out = {"cases": {}, "durations": {}, "csat": {}, "comments": [], "search": [0, 0, 0, 0], "queries": {},
            "articles": {}}
@@ -162,13 +207,117 @@ def merge(summaries: list[dict]) -> dict:
     return out
 
 
+# ------------------------------------------------------------------ slots
+def slot_of(at: str | dt.datetime, zone) -> str:
+    """The local 5-minute slot a moment (or an event's ``at``) falls in: ``2026-11-24T10:05`` holds
+    10:05:00.000 up to 10:09:59.999."""
+    local = (clock.parse(at) if isinstance(at, str) else at).astimezone(zone)
+    return f"{local:%Y-%m-%dT%H}:{local.minute - local.minute % 5:02d}"
+
+
+def slot_start(slot: str, zone) -> dt.datetime:
+    return dt.datetime.fromisoformat(slot).replace(tzinfo=zone).astimezone(dt.timezone.utc)
+
+
+def slots_between(first: str, last: str, zone) -> list[str]:
+    """``first`` … ``last``, every slot (both included)."""
+    out, at, end = [], slot_start(first, zone), slot_start(last, zone)
+    while at <= end:
+        out.append(slot_of(at, zone))
+        at += SLOT
+    return out
+
+
+def day_slots(day: str, zone) -> list[str]:
+    return slots_between(f"{day}T00:00", f"{day}T23:55", zone)
+
+
+def is_final(slot: str, now: dt.datetime, zone) -> bool:
+    """Whether no event can be written into ``slot`` any more (SETTLE after it ended)."""
+    return slot_start(slot, zone) + SLOT + SETTLE <= now
+
+
+def last_final(now: dt.datetime, zone) -> str:
+    return slot_of(now - SETTLE - SLOT, zone)
+
+
+def finished(day: dt.date, local_now: dt.datetime) -> bool:
+    """Whether every slot of ``day`` is final (its last one ended SETTLE ago)."""
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), local_now.tzinfo)
+    return local_now >= end + SETTLE
+
+
 # ------------------------------------------------------------------ the job
-def _hours_of_day(day: dt.date) -> list[str]:
-    return [f"{day.isoformat()}T{h:02d}" for h in range(24)]
+def _groups(slots: list[str], size: int, zone) -> list[str]:
+    """The first run of neighbouring slots of one hour in ``slots`` (sorted), at most ``size`` of them."""
+    group = slots[:1]
+    for slot in slots[1:size]:
+        if slot[:13] != group[0][:13] or slot_start(slot, zone) != slot_start(group[-1], zone) + SLOT:
+            break
+        group.append(slot)
+    return group
 
 
-def aggregate_hour(hour: str) -> dict:
-    summary = summarize(events.iter_hour_events(hour))
+def read_slots(group: list[str], zone) -> dict[str, Tally]:
+    """Neighbouring slots of one hour from their events: one Query per shard on the slots' sort-key range;
+    each event read once and folded into its slot as it streams (an event at a slot's first millisecond is
+    that slot's, not the one before)."""
+    starts = [slot_start(s, zone) for s in group]
+    bounds = [clock.isoformat(s) for s in starts]
+    tallies = [Tally() for _ in group]
+    for e in events.iter_events_between(group[0][:13], starts[0], starts[-1] + SLOT):
+        tallies[bisect.bisect_right(bounds, e["at"]) - 1].add(e)
+    return dict(zip(group, tallies))
+
+
+@dataclass
+class Pace:
+    """Events per slot and seconds per slot in what a run read last (sizes its next group, judges its budget)."""
+    events: float | None = None
+    seconds: float = 0.0
+
+
+def compute_slots(slots: list[str], zone, *, now: dt.datetime, deadline: float | None = None,
+                  pace: Pace | None = None) -> dict[str, dict]:
+    """Summarise ``slots`` from their events, oldest first, and write their ``M#`` rollups (``final`` if they
+    are): neighbouring slots of an hour are read together while they should hold under GROUP_EVENTS events
+    (judged by ``pace``; with nothing to judge by, the first slot alone). Once something was read, no further
+    group starts if it would end past ``deadline`` (``time.monotonic()``); returns what was written
+    (slot → rollup)."""
+    pending, written, pace = sorted(slots), {}, pace or Pace()
+    while pending:
+        size = 1 if pace.events is None else max(1, int(GROUP_EVENTS // max(pace.events, 1.0)))
+        group = _groups(pending, size, zone)
+        if deadline is not None and (written or pace.seconds) and \
+                time.monotonic() + pace.seconds * len(group) > deadline:
+            break
+        started = time.monotonic()
+        tallies = read_slots(group, zone)
+        items = []
+        for slot, tally in tallies.items():
+            written[slot] = tally.result()
+            items.append(events.rollup_item(f"M#{slot}", written[slot], final=is_final(slot, now, zone),
+                                            events=tally.count))
+        events.write_rollups(items)
+        del pending[:len(group)]
+        pace.events = sum(t.count for t in tallies.values()) / len(group)
+        pace.seconds = (time.monotonic() - started) / len(group) or 1e-9
+    return written
+
+
+def final_slots(first: str, last: str, pace: Pace | None = None) -> set[str]:
+    """The slots of ``first``..``last`` with a final rollup: one Query (of marks only). ``pace`` learns the
+    events of the latest one (how big a slot is now)."""
+    found = [(sort_key[2:], marks) for sort_key, _, marks in events.rollup_items("M", first, last, data=False)
+             if marks.get("final")]
+    if pace is not None and found and pace.events is None:
+        pace.events = float(max(marks["events"] for _, marks in found[-12:]))
+    return {slot for slot, _ in found}
+
+
+def merge_hour(hour: str) -> dict:
+    """The hour's rollup ``H#<hour>``: its slots' rollups merged (one Query of ≤ 12 items)."""
+    summary = merge([data for _, data in events.rollups("M", hour, hour)])
     events.put_rollup(f"H#{hour}", summary)
     return summary
 
@@ -181,24 +330,29 @@ def aggregate_deflection(day: dt.date) -> dict:
     return result
 
 
-def compact_day(day: dt.date) -> dict:
-    """A finished day as one summary (``S#<day>``), recomputed from its events (not from hour rollups, which
-    a stopped job may have missed): reports read one item per past day."""
-    summary = merge([summarize(events.iter_hour_events(hour)) for hour in _hours_of_day(day)])
+def _hours_of_day(day: dt.date) -> list[str]:
+    return [f"{day.isoformat()}T{h:02d}" for h in range(24)]
+
+
+def compact_day(day: dt.date, zone, *, now: dt.datetime, deadline: float | None = None,
+                pace: Pace | None = None) -> dict | None:
+    """A finished day as one summary (``S#<day>``): its slots' rollups merged (one Query of 288 items); a slot
+    without a final rollup (the job was stopped) is computed from its events first. None if the deadline
+    came first (the next run goes on)."""
+    found = {sort_key[2:]: (data, marks.get("final"))
+             for sort_key, data, marks in events.rollup_items("M", day.isoformat(), day.isoformat())}
+    missing = [s for s in day_slots(day.isoformat(), zone) if not found.get(s, (None, False))[1]]
+    computed = compute_slots(missing, zone, now=now, deadline=deadline, pace=pace) if missing else {}
+    if len(computed) < len(missing):
+        return None
+    summary = merge([*(data for slot, (data, final) in found.items() if final), *computed.values()])
     events.put_rollup(f"S#{day.isoformat()}", summary)
     return summary
 
 
-def finished(day: dt.date, local_now: dt.datetime) -> bool:
-    """Whether no run will recompute an hour of ``day`` any more: its last hour is recomputed until
-    LATE after it ended, so the day is final a run interval (5 minutes) after that."""
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), local_now.tzinfo)
-    return local_now >= end + LATE + dt.timedelta(minutes=5)
-
-
 def summaries(first: str, last: str) -> list[tuple[str, dict]]:
     """What a report reads for ``first``..``last``: the day summaries, and the hours of days not yet
-    compacted (today, yesterday until 03:00) — two Queries per month at most."""
+    compacted (today, yesterday until 00:02) — two Queries per month at most."""
     found = events.rollups("S", first, last)
     have = {sort_key[2:] for sort_key, _ in found}
     day, missing = dt.date.fromisoformat(first), []
@@ -212,28 +366,42 @@ def summaries(first: str, last: str) -> list[tuple[str, dict]]:
     return found
 
 
-def run(ctx, *, deflection_days: int = 7) -> dict[str, int]:
-    """The schedule (every 5 minutes): recompute the current hour (and the previous one during the first
-    LATE minutes of an hour, for events written a little late), compute any of the last CATCH_UP_HOURS
-    hours that has no rollup; compact finished days; write the oldest missing final deflection day of
-    the last week."""
-    local = ctx.now.astimezone(clock.zone(ctx.settings.time_zone))
-    done = {"hours": 0, "days": 0, "deflection_days": 0}
-    current = local.strftime("%Y-%m-%dT%H")
-    recent = [(local - dt.timedelta(hours=n)).strftime("%Y-%m-%dT%H") for n in range(CATCH_UP_HOURS, 0, -1)]
-    have = {key[2:] for key, _ in events.rollups("H", recent[0], recent[-1])}
-    late = recent[-1:] if local.minute < LATE.total_seconds() / 60 else []
-    for hour in [*(h for h in recent if h not in have and h not in late), *late, current]:
-        aggregate_hour(hour)  # the current hour, the previous one while late writes may land, missed ones
+def budget(remaining_ms: int | None) -> float:
+    """A run's time budget: BUDGET_SECONDS, or two thirds of what the Lambda has left if less (the rest for
+    the slot being read when the budget runs out, and the hours' merges)."""
+    if remaining_ms is None:
+        return BUDGET_SECONDS
+    return min(BUDGET_SECONDS, remaining_ms / 1000 * 2 / 3)
+
+
+def run(ctx, *, deflection_days: int = 7, budget_seconds: float = BUDGET_SECONDS) -> dict[str, int]:
+    """The schedule: summarise every final slot of the last CATCH_UP without a final rollup (normally the one
+    that ended SETTLE ago: each event is read once) and merge the hours they belong to; compact finished
+    days; write the oldest missing final deflection day of the last week. Within ``budget_seconds``: a
+    stopped job catches up over its next runs, oldest slot first."""
+    zone = clock.zone(ctx.settings.time_zone)
+    local = ctx.now.astimezone(zone)
+    deadline = time.monotonic() + budget_seconds
+    done = {"slots": 0, "hours": 0, "days": 0, "deflection_days": 0}
+    last = last_final(ctx.now, zone)
+    first = slot_of(slot_start(last, zone) - CATCH_UP + SLOT, zone)
+    pace = Pace()
+    have = final_slots(first, last, pace)
+    written = compute_slots([s for s in slots_between(first, last, zone) if s not in have], zone, now=ctx.now,
+                            deadline=deadline, pace=pace)
+    for hour in sorted({slot[:13] for slot in written}):
+        merge_hour(hour)
         done["hours"] += 1
+    done["slots"] = len(written)
     for back in range(1, 1 + deflection_days):
         day = local.date() - dt.timedelta(days=back)
         if finished(day, local) and not events.has_rollup(f"S#{day.isoformat()}"):
-            compact_day(day)
+            if compact_day(day, zone, now=ctx.now, deadline=deadline, pace=pace) is None:
+                return done
             done["days"] += 1
     for back in range(2, 2 + deflection_days):  # at most one per run: a day's pass reads 48 hours of events
         day = local.date() - dt.timedelta(days=back)
-        if not events.has_rollup(f"D#{day.isoformat()}"):
+        if time.monotonic() < deadline and not events.has_rollup(f"D#{day.isoformat()}"):
             aggregate_deflection(day)
             done["deflection_days"] += 1
             break
@@ -241,13 +409,42 @@ def run(ctx, *, deflection_days: int = 7) -> dict[str, int]:
 
 
 def rebuild(first: dt.date, last: dt.date, *, now: dt.datetime, time_zone: str) -> None:
-    """Recompute every hour of ``first``..``last`` (the seed; after a backfill) and the final deflection days."""
-    local_now = now.astimezone(clock.zone(time_zone))
-    day = first
+    """Recompute ``first``..``last`` from the events (after a backfill, or events written too late): every slot
+    begun by ``now`` (one not yet final is marked so, and the job recomputes it once final), the hours, the
+    finished days' summaries, and the final deflection days."""
+    zone = clock.zone(time_zone)
+    local_now = now.astimezone(zone)
+    day, pace = first, Pace()
     while day <= last:
-        for hour in _hours_of_day(day):
-            if hour <= local_now.strftime("%Y-%m-%dT%H"):
-                aggregate_hour(hour)
+        started = [s for s in day_slots(day.isoformat(), zone) if slot_start(s, zone) <= now]
+        computed = compute_slots(started, zone, now=now, pace=pace)
+        for hour in sorted({slot[:13] for slot in computed}):
+            merge_hour(hour)
+        if finished(day, local_now):
+            events.put_rollup(f"S#{day.isoformat()}", merge(list(computed.values())))
         if day <= local_now.date() - dt.timedelta(days=2):
             aggregate_deflection(day)
         day += dt.timedelta(days=1)
+
+
+def offline(evs: list[dict], *, now: dt.datetime, time_zone: str) -> list[dict]:
+    """The rollup items ``rebuild`` would write for these events (the demo seed: computed in process, no
+    reads): each begun slot of an unfinished day and its hours, and each finished day's summary."""
+    zone = clock.zone(time_zone)
+    local_now = now.astimezone(zone)
+    tallies: dict[str, Tally] = {}
+    for e in sorted(evs, key=lambda e: (e["at"], e["id"])):
+        tallies.setdefault(slot_of(e["at"], zone), Tally()).add(e)
+    items = []
+    for day in sorted({slot[:10] for slot in tallies}):
+        slots = {s: tallies.get(s, Tally()) for s in day_slots(day, zone) if slot_start(s, zone) <= now}
+        if finished(dt.date.fromisoformat(day), local_now):
+            items.append(events.rollup_item(f"S#{day}", merge([t.result() for t in slots.values()])))
+            continue
+        for slot, tally in slots.items():
+            items.append(events.rollup_item(f"M#{slot}", tally.result(), final=is_final(slot, now, zone),
+                                            events=tally.count))
+        for hour in sorted({slot[:13] for slot in slots}):
+            items.append(events.rollup_item(f"H#{hour}", merge([t.result() for s, t in slots.items()
+                                                                  if s[:13] == hour])))
+    return items

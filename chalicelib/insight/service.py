@@ -21,6 +21,8 @@ TITLES = {"cases": "工单与 SLA", "satisfaction": "用户满意度", "self-ser
 DEFAULT_DAYS = 28
 MAX_DAYS = 366
 RANGES = (7, 28, 90)  # the page's date-range switch
+# rollup.py: each 5 minutes are counted once, 2 minutes after they end (SETTLE), by the run at minute 2, 7, 12 …
+LAG_NOTE = "数据按 5 分钟统计，在这 5 分钟结束 2 分钟后计入：最新的记录约 2–7 分钟后出现在报表中。"
 EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
 KB_CATEGORIES = {"contact": "联系我们", "repayment": "还款", "security": "账户安全", "escalation": "投诉与升级",
                  "about": "关于钱包"}
@@ -88,14 +90,14 @@ def tables(ctx: Context, name: str, f: metrics.Filters) -> tuple[list[metrics.Ta
     if name == "cases":
         return metrics.cases_report(hours, f, _oldest(ctx, f)), [
             "时长按工单的计时方式：工作时间（工作日 09:00–18:00），账户安全工单全天候；等待用户回复的时间不计。",
-            "SLA 目标与各步骤时限见 chalicelib/escalation/sla.yaml；恰好到时限也算超时。"]
+            "SLA 目标与各步骤时限见 chalicelib/escalation/sla.yaml；恰好到时限也算超时。", LAG_NOTE]
     if name == "satisfaction":
-        return metrics.satisfaction_report(hours, f), ["满意率 = 4–5 分评价占全部评价的比例；按评价时工单所在步骤统计。"]
+        return metrics.satisfaction_report(hours, f), ["满意率 = 4–5 分评价占全部评价的比例；按评价时工单所在步骤统计。", LAG_NOTE]
     final = (ctx.now.astimezone(clock.zone(ctx.settings.time_zone)).date() - dt.timedelta(days=2)).isoformat()
     deflection = events.rollups("D", first, min(last, final)) if first <= final else []
     return metrics.self_service_report(hours, deflection, f, _articles_meta()), [
         f"分流率只统计已登录用户，且只含 {final} 及以前的日子（需要其后 24 小时的数据）。",
-        "热门搜索按每小时搜索最多的 300 条累计（近似）；含手机号、卡号等个人信息的搜索不保存内容。"]
+        "热门搜索按每 5 分钟搜索最多的 300 条累计（近似）；含手机号、卡号等个人信息的搜索不保存内容。", LAG_NOTE]
 
 
 def report(actor: Actor, ctx: Context, name: str, query: schemas.ReportQuery) -> schemas.Report:

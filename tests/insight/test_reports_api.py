@@ -38,7 +38,7 @@ def aggregate():
 @pytest.fixture
 def history(api, clock, alice, bob, agent, lead):
     """Two cases through the API (alice: repayment_delay answered by the agent, then resolved; bob: fees),
-    two searches (one found nothing), an article read and a vote — then the aggregation job."""
+    two searches (one found nothing), an article read and a vote (11:30) — then the aggregation job at 11:40."""
     opened = api.post("/support/cases", token=alice.token,
                       json_body={"category": "repayment_delay", "description": "还款三天了还没到账，请帮忙查询"})
     assert opened.status == 201, opened.text
@@ -54,6 +54,7 @@ def history(api, clock, alice, bob, agent, lead):
     assert api.get("/kb/search?q=zzqqxxyy").status == 200
     assert api.get("/kb/articles/find-hotline").status == 200
     assert api.post("/kb/articles/find-hotline/feedback", json_body={"helpful": True}).status == 201
+    clock.advance(dt.timedelta(minutes=10))  # reports lag: the 11:30 slot is final at 11:37 (rollup.SETTLE)
     aggregate()
     return ref
 
@@ -212,17 +213,17 @@ def test_a_rating_on_the_case_becomes_one_csat_event(aws, clock):
 
 
 def test_finished_days_are_compacted_and_deflection_written_once_final(api, history, lead, clock, alice):
-    """Thursday 04:00: Tuesday is finished (one summary item) and two days old (its deflection is final)."""
+    """Thursday 04:10: Tuesday is finished (one summary item) and two days old (its deflection is final)."""
     from chalicelib import events
     before = get(api, lead, "/support/reports/cases?from=2026-11-24&to=2026-11-24").json["tables"]
     assert api.get("/support/suggestions?q=客服电话多少", token=alice.token).status == 200  # signed in: a reader
-    clock.advance(dt.timedelta(days=1, hours=16, minutes=30))      # Thursday 2026-11-26 04:00 Shanghai
+    clock.advance(dt.timedelta(days=1, hours=16, minutes=30))      # Thursday 2026-11-26 04:10 Shanghai
     done = aggregate()
     assert done["days"] >= 1 and done["deflection_days"] == 1
     assert events.has_rollup("S#2026-11-24") and events.has_rollup("D#2026-11-24")
     after = get(api, lead, "/support/reports/cases?from=2026-11-24&to=2026-11-24").json["tables"]
     assert [t for t in after if t["name"] != "oldest_open"] == [t for t in before if t["name"] != "oldest_open"]
     body = get(api, lead, "/support/reports/self-service?from=2026-11-24&to=2026-11-24").json
-    # alice opened a case at 10:00 and searched at 11:30 — no case in the 24 h after her search: deflected
+    # alice opened a case at 10:00 and searched at 11:40 — no case in the 24 h after her search: deflected
     assert table(body, "deflection") == [{"users": 1, "deflected": 1, "deflection": 1.0}]
     assert aggregate()["deflection_days"] == 1   # the next missing day of the week, not Tuesday again
