@@ -17,8 +17,6 @@ import json
 import os
 from zoneinfo import ZoneInfo
 
-import requests
-
 
 def use_stack(moto_port: str) -> str:
     """Point this process at the local stack's moto (settings, AWS clients, the Cognito pool for phones)."""
@@ -35,8 +33,8 @@ def use_stack(moto_port: str) -> str:
 
 def texts(moto_url: str) -> list[dict]:
     """SMS moto captured: ``[{"phone_number", "message"}]``, oldest first."""
-    data = requests.get(f"{moto_url}/moto-api/data.json", timeout=10).json()
-    return [{"phone_number": t.get("phone_number"), "message": t.get("message")} for t in data["sns"].get("SMS", [])]
+    from devtools.stack import sent_by_moto
+    return sent_by_moto(moto_url)["sms"]
 
 
 def main() -> None:

@@ -5,6 +5,8 @@ import time
 import pytest
 import requests
 
+from devtools.stack import sent_by_moto
+
 pytestmark = pytest.mark.e2e
 
 
@@ -39,9 +41,9 @@ def test_lapsed_frontline_limit_reaches_the_senior_team_queue(local_stack):
     # what moto captured: the senior team's e-mail (SES) and the user's texts (SNS SMS); they are sent
     # right after the topic message, so give the sender a moment
     def captured():
-        data = requests.get(f"{local_stack.moto_url}/moto-api/data.json", timeout=60).json()  # dumps all of moto
-        emails = [(m["destinations"]["ToAddresses"], m["subject"]) for m in data["ses"]["Message"]]
-        texts = [t["message"] for t in data["sns"]["SMS"] if t["phone_number"] == "+8613800138077"]
+        sent = sent_by_moto(local_stack.moto_url)
+        emails = [(m["destinations"]["ToAddresses"], m["subject"]) for m in sent["email"]]
+        texts = [t["message"] for t in sent["sms"] if t["phone_number"] == "+8613800138077"]
         return emails, texts
     until = time.monotonic() + 20
     while True:
