@@ -223,7 +223,7 @@ def wait_for_status(url: str, headers: dict, statuses: set[str], timeout: float 
     import requests
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        body = requests.get(url, headers=headers, timeout=5).json()
+        body = requests.get(url, headers=headers, timeout=15).json()
         if body["status"] in statuses:
             return body
         time.sleep(0.3)
