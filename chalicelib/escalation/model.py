@@ -22,9 +22,9 @@ import secrets
 from dataclasses import dataclass, field
 
 from chalicelib import clock
-from chalicelib.escalation import hours, steps as step_defs
+from chalicelib.escalation import hours, steps as step_defs, wording
 
-STATUS_TITLES = {"open": "处理中", "waiting_user": "等待您回复", "resolved": "已解决（待您确认）", "closed": "已关闭"}
+STATUS_TITLES = wording.USER_STATUS   # the owner's words; staff views use ``wording.STAFF_STATUS``
 ACTORS = ("user", "support", "system")
 # Crockford base32: no I, L, O, U — nothing to misread when quoting a reference on the phone.
 REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -107,13 +107,15 @@ class Case:
 
 
 def _entry(now: dt.datetime, event: str, actor: str, *, reason: str = "", from_step: str | None = None,
-           to_step: str | None = None, by: str | None = None) -> dict:
+           to_step: str | None = None, by: str | None = None, by_name: str | None = None) -> dict:
     if actor not in ACTORS:
         raise ValueError(actor)
     entry = {"at": iso(now), "event": event, "actor": actor, "reason": reason,
              "from": from_step, "to": to_step}
     if by:
         entry["by"] = by  # staff user id (internal)
+    if by_name:
+        entry["by_name"] = by_name  # staff user name (internal): what staff pages show, never the id
     return entry
 
 
@@ -159,7 +161,7 @@ def lapsed(case: Case, now: dt.datetime) -> bool:
 
 
 def escalate(case: Case, now: dt.datetime, *, clocks: hours.Clocks, actor: str, reason: str,
-             by: str | None = None) -> Case:
+             by: str | None = None, by_name: str | None = None) -> Case:
     """Move to the next step (user says not solved, support escalates, or the limit lapsed).
 
     The owner moves a case one step only once that step's team has answered or its limit has
@@ -176,7 +178,8 @@ def escalate(case: Case, now: dt.datetime, *, clocks: hours.Clocks, actor: str, 
         raise RuleViolation(f"「{case.step_def.title}」还没有答复您。请等待答复后再申请升级；"
                             "如到答复时限仍未答复，您也可以申请升级（系统届时也会自动升级）。",
                             "step_not_answered", not_before=case.deadline)
-    entry = _entry(now, "escalated", actor, reason=reason, from_step=case.step, to_step=following.name, by=by)
+    entry = _entry(now, "escalated", actor, reason=reason, from_step=case.step, to_step=following.name, by=by,
+                   by_name=by_name)
     return _with(case, entry, **_arrival(case, following.name, now, clocks))
 
 
@@ -200,11 +203,11 @@ def warn(case: Case, now: dt.datetime) -> Case:
     return _with(case, entry, warned=True)
 
 
-def assign(case: Case, now: dt.datetime, *, assignee: str, by: str) -> Case:
+def assign(case: Case, now: dt.datetime, *, assignee: str, by: str, by_name: str | None = None) -> Case:
     if case.status == "closed":
         raise RuleViolation("工单已关闭。", "case_closed")
     entry = _entry(now, "assigned", "support", reason=f"分配给 {assignee}", from_step=case.step,
-                   to_step=case.step, by=by)
+                   to_step=case.step, by=by, by_name=by_name)
     return _with(case, entry, assignee=assignee)
 
 
@@ -217,7 +220,8 @@ def _pause(case: Case, now: dt.datetime, clocks: hours.Clocks) -> dict:
     return dict(status="waiting_user", used_seconds=used, deadline=None, warn_at=None, clock_started_at=None)
 
 
-def reply(case: Case, now: dt.datetime, *, clocks: hours.Clocks, by: str, await_user: bool) -> Case:
+def reply(case: Case, now: dt.datetime, *, clocks: hours.Clocks, by: str, await_user: bool,
+          by_name: str | None = None) -> Case:
     """A support reply (shown to the user) is the step's response.
 
     Waiting on the user pauses the clock (the used time is kept for when the user
@@ -237,7 +241,8 @@ def reply(case: Case, now: dt.datetime, *, clocks: hours.Clocks, by: str, await_
         changes.update(clock_started_at=iso(now), used_seconds=0.0, deadline=iso(step_clock.deadline(now)),
                        warn_at=iso(step_clock.warn_at(now)), warned=False)
         event, reason = "replied", "客服已答复（处理中），下一次答复时限重新计算"
-    entry = _entry(now, event, "support", reason=reason, from_step=case.step, to_step=case.step, by=by)
+    entry = _entry(now, event, "support", reason=reason, from_step=case.step, to_step=case.step, by=by,
+                   by_name=by_name)
     return _with(case, entry, **changes)
 
 
@@ -257,10 +262,11 @@ def user_message(case: Case, now: dt.datetime, clocks: hours.Clocks) -> Case:
                  warned=warned, responded=False)
 
 
-def resolve(case: Case, now: dt.datetime, *, by: str, summary: str) -> Case:
+def resolve(case: Case, now: dt.datetime, *, by: str, summary: str, by_name: str | None = None) -> Case:
     if case.status in ("resolved", "closed"):
         raise RuleViolation("工单已解决或关闭。", "case_not_open")
-    entry = _entry(now, "resolved", "support", reason=summary, from_step=case.step, to_step=case.step, by=by)
+    entry = _entry(now, "resolved", "support", reason=summary, from_step=case.step, to_step=case.step, by=by,
+                   by_name=by_name)
     return _with(case, entry, status="resolved", responded=True, deadline=None, warn_at=None,
                  clock_started_at=None, resolved_at=iso(now), reopen_until=iso(now + step_defs.REOPEN_WINDOW))
 
@@ -315,7 +321,7 @@ def autoclose(case: Case, now: dt.datetime) -> Case:
     return _with(case, entry, status="closed", reopen_until=None)
 
 
-def unfrozen(case: Case, now: dt.datetime, *, by: str) -> Case:
+def unfrozen(case: Case, now: dt.datetime, *, by: str, by_name: str | None = None) -> Case:
     entry = _entry(now, "unfrozen", "support", reason="高级客服已解除账户冻结", from_step=case.step,
-                   to_step=case.step, by=by)
+                   to_step=case.step, by=by, by_name=by_name)
     return _with(case, entry, frozen=False)

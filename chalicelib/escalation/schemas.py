@@ -98,13 +98,18 @@ class QueueQuery(ApiModel):
 
 # ---------------------------------------------------------------- responses
 class TimelineEntry(ApiModel):
+    """One event of a 工单, worded for the reader (``escalation/wording.py``): the owner sees only the
+    events that concern them, in plain words, and a ``reason`` only where the owner typed it; staff see
+    every event, every reason, and who acted."""
     at: str
     event: str
     actor: Literal["user", "support", "system"]
-    reason: str
+    text: str = Field(description="the event in the reader's words (owner: plain words; staff: the teams' wording)")
+    reason: str = Field(description="owner: only the reason the owner typed (else empty); staff: the recorded reason")
     from_step: Optional[str] = Field(default=None, alias="from")
     to_step: Optional[str] = Field(default=None, alias="to")
-    by: Optional[str] = None  # staff views only: the staff user id
+    by: Optional[str] = None       # staff views only: the staff user id
+    by_name: Optional[str] = None  # staff views only: the staff user name (what pages show)
     model_config = ConfigDict(populate_by_name=True)
 
 
@@ -112,6 +117,7 @@ class ConversationEntry(ApiModel):
     at: str
     author: Literal["user", "support"]
     text: str
+    kind: Optional[Literal["resolution"]] = Field(default=None, description="resolution: support's resolve summary")
 
 
 class InternalNote(ApiModel):
@@ -209,6 +215,8 @@ class CaseView(ApiModel):
     # staff only
     assignee: Optional[str] = None
     user_id: Optional[str] = None
+    user_name: Optional[str] = Field(default=None, description="staff: the owner's display name (user name or "
+                                                                 "masked phone), never an id")
     warn_at: Optional[str] = None
     notes: Optional[list[InternalNote]] = None
 
@@ -221,8 +229,10 @@ class CaseSummary(ApiModel):
     status: Literal["open", "waiting_user", "resolved", "closed"]
     deadline: Optional[str]
     created_at: str
-    assignee: Optional[str] = None
+    assignee: Optional[str] = None   # staff views only
     warn_at: Optional[str] = Field(default=None, description="when the team is warned before the deadline")
+    subject: str = Field(default="", description="the first words of the description")
+    user_name: Optional[str] = Field(default=None, description="staff: the owner's display name, never an id")
 
 
 class CaseList(ApiModel):

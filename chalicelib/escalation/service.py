@@ -21,7 +21,8 @@ from chalicelib import aws, clock, domain, idempotency, outbox
 from chalicelib.actor import SENIOR_SUPPORT, Actor
 from chalicelib.clock import isoformat
 from chalicelib.context import Context
-from chalicelib.escalation import analytics, attachments, hours, model, notifications, schemas, steps as step_defs, store
+from chalicelib.escalation import (analytics, attachments, hours, model, notifications, schemas, steps as step_defs, store,
+                                   wording)
 from chalicelib.escalation.model import Case, RuleViolation
 from chalicelib.logs import logger, metric, user_hash
 from chalicelib.models import as_body
@@ -239,13 +240,14 @@ def _escalate(actor: Actor, ctx: Context, case_id: str, reason: str,
               claim: idempotency.Claim | None) -> idempotency.Outcome:
     case = _load_visible(actor, case_id)
     if case.user_id == actor.user_id:
-        by_whom, by = "user", None
+        by_whom, by, by_name = "user", None, None
     else:
         _require_step_role(actor, case)
-        by_whom, by = "support", actor.user_id
+        by_whom, by, by_name = "support", actor.user_id, actor.username or None
     clocks = hours.clocks(ctx.settings)
     new, view, recorded = _apply(ctx, case,
-                                 lambda c: model.escalate(c, ctx.now, clocks=clocks, actor=by_whom, reason=reason, by=by),
+                                 lambda c: model.escalate(c, ctx.now, clocks=clocks, actor=by_whom, reason=reason, by=by,
+                                                          by_name=by_name),
                                  lambda n: notifications.arrival(n, ctx.settings, created=False, reason=reason),
                                  staff=by_whom == "support", claim=claim)
     metric("CaseEscalated", actor=by_whom, step=new.step)
@@ -307,7 +309,7 @@ def messages_since(actor: Actor, ctx: Context, case_id: str, after: str | None) 
     return schemas.NewMessages(
         case_id=case.case_id, cursor=items[-1]["cursor"] if items else after, status=case.status,
         status_title=model.STATUS_TITLES[case.status], version=case.version,
-        items=[schemas.ConversationEntry(at=m["at"], author=m["author"], text=m["text"]) for m in items])
+        items=[_message(m) for m in items])
 
 
 def my_cases_page(actor: Actor, *, limit: int, cursor: str | None) -> tuple[list[Case], str | None]:
@@ -430,7 +432,8 @@ def assign(actor: Actor, ctx: Context, case_id: str, assignee: str | None) -> sc
     case = _load_visible(actor, case_id)
     _require_step_role(actor, case)
     name = assignee or actor.username
-    return _apply(ctx, case, lambda c: model.assign(c, ctx.now, assignee=name, by=actor.user_id), staff=True)[1]
+    return _apply(ctx, case, lambda c: model.assign(c, ctx.now, assignee=name, by=actor.user_id,
+                                                    by_name=actor.username or None), staff=True)[1]
 
 
 def add_note(actor: Actor, ctx: Context, case_id: str, text: str) -> schemas.NoteAdded:
@@ -448,16 +451,22 @@ def reply(actor: Actor, ctx: Context, case_id: str, message: str, await_user: bo
     _require_step_role(actor, case)
     entry = {"at": isoformat(ctx.now), "author": "support", "text": message}
     clocks = hours.clocks(ctx.settings)
-    return _apply(ctx, case, lambda c: model.reply(c, ctx.now, clocks=clocks, by=actor.user_id, await_user=await_user),
+    return _apply(ctx, case, lambda c: model.reply(c, ctx.now, clocks=clocks, by=actor.user_id, await_user=await_user,
+                                                   by_name=actor.username or None),
                   lambda n: [notifications.user_sms(n, "replied", ctx.settings)],
                   extra=[store.conversation_item(case_id, "MSG", entry)], staff=True, added=(entry,))[1]
 
 
 def resolve(actor: Actor, ctx: Context, case_id: str, summary_text: str) -> schemas.CaseView:
+    """Resolve with a summary written for the user: it is also the conversation's next message (marked as
+    the resolution), written in the same transaction, so the conversation ends with the answer."""
     case = _load_visible(actor, case_id)
     _require_step_role(actor, case)
-    return _apply(ctx, case, lambda c: model.resolve(c, ctx.now, by=actor.user_id, summary=summary_text),
-                  lambda n: [notifications.user_sms(n, "resolved", ctx.settings)], staff=True)[1]
+    entry = {"at": isoformat(ctx.now), "author": "support", "text": summary_text, "kind": "resolution"}
+    return _apply(ctx, case, lambda c: model.resolve(c, ctx.now, by=actor.user_id, summary=summary_text,
+                                                     by_name=actor.username or None),
+                  lambda n: [notifications.user_sms(n, "resolved", ctx.settings)],
+                  extra=[store.conversation_item(case_id, "MSG", entry)], staff=True, added=(entry,))[1]
 
 
 def queue(actor: Actor, step: str, *, limit: int, cursor: str | None) -> schemas.QueuePage:
@@ -466,7 +475,7 @@ def queue(actor: Actor, step: str, *, limit: int, cursor: str | None) -> schemas
         cases, next_cursor = store.queue_page(step, limit=limit, cursor=cursor)
     except store.BadCursor:
         raise domain.Invalid("cursor 无效，请从第一页重新开始。", code="invalid_cursor", field="cursor") from None
-    return schemas.QueuePage(step=step, items=[summary(c) for c in cases], next_cursor=next_cursor)
+    return schemas.QueuePage(step=step, items=[summary(c, staff=True) for c in cases], next_cursor=next_cursor)
 
 
 def workable_steps(actor: Actor) -> list[step_defs.Step]:
@@ -503,7 +512,7 @@ def unfreeze(actor: Actor, ctx: Context, user_id: str) -> schemas.AccountFreeze:
     for case in store.cases_of_user(user_id):
         if case.frozen:
             try:
-                _commit(case, model.unfrozen(case, ctx.now, by=actor.user_id), ctx=ctx)
+                _commit(case, model.unfrozen(case, ctx.now, by=actor.user_id, by_name=actor.username or None), ctx=ctx)
             except store.VersionConflict:  # the freeze is lifted either way; the note is best effort
                 logger.warning("unfreeze not recorded on case", extra={"case_id": case.case_id})
     logger.info("account unfrozen via escalation", extra={"user": user_hash(user_id)})
@@ -557,10 +566,13 @@ def sweep(ctx: Context, limit: int = 200) -> dict[str, int]:
 
 
 # ---------------------------------------------------------------- views
-def summary(case: Case) -> schemas.CaseSummary:
+def summary(case: Case, *, staff: bool = False) -> schemas.CaseSummary:
+    """A 工单 in a list: its subject (first words of the description); staff lists add the owner's display
+    name and the assignee (the owner's own list names no staff)."""
+    extra = dict(assignee=case.assignee, user_name=wording.display_name(case.username)) if staff else {}
     return schemas.CaseSummary(case_id=case.case_id, category=case.category, priority=case.priority, step=case.step,
                                status=case.status, deadline=case.deadline, created_at=case.created_at,
-                               assignee=case.assignee, warn_at=case.warn_at)
+                               warn_at=case.warn_at, subject=wording.subject(case.description), **extra)
 
 
 def what_next(case: Case, time_zone: str) -> str:
@@ -588,19 +600,53 @@ def what_next(case: Case, time_zone: str) -> str:
     return text
 
 
+def staff_what_next(case: Case, time_zone: str) -> str:
+    """``what_next`` in the teams' words (staff views): what the step's team owes, and by when."""
+    step = case.step_def
+    following = step_defs.next_step(case.step)
+    if case.status == "closed":
+        return "工单已关闭。"
+    if case.status == "resolved":
+        until = notifications.local_time(case.reopen_until, time_zone)
+        return f"已解决，待用户确认；用户可在 {until} 前重新打开（回到「{step.title}」），逾期自动关闭。"
+    if case.status == "waiting_user":
+        return "已答复，等待用户回复：计时暂停，用户回复后继续计时。"
+    deadline = notifications.local_time(case.deadline, time_zone)
+    clock_kind = "全天候计时" if case.security else "按工作时间计时"
+    text = f"「{step.title}」须在 {deadline} 前答复用户（{clock_kind}）。"
+    if following:
+        text += f"逾期自动升级至「{following.title}」。"
+    else:
+        text += "这是最后一步：逾期会提醒负责团队。"
+    return text
+
+
 def _timeline(case: Case, *, staff: bool) -> list[schemas.TimelineEntry]:
+    """The case's events in the reader's words (``wording``): the owner's view leaves out what concerns only
+    the teams and every staff-written reason and name; the staff view keeps everything, with who acted."""
     entries = []
     for entry in case.timeline:
-        shown = {k: entry.get(k) for k in ("at", "event", "actor", "reason", "from", "to")}
-        if staff and entry.get("by"):
-            shown["by"] = entry["by"]
+        shown = {k: entry.get(k) for k in ("at", "event", "actor", "from", "to")}
+        if staff:
+            shown.update(text=wording.for_staff(entry), reason=entry.get("reason") or "",
+                         by=entry.get("by"), by_name=entry.get("by_name"))
+        else:
+            text = wording.for_user(entry)
+            if text is None:
+                continue
+            shown.update(text=text, reason=wording.user_reason(entry))
         entries.append(schemas.TimelineEntry.model_validate(shown))
     return entries
 
 
+def _message(stored: dict) -> schemas.ConversationEntry:
+    return schemas.ConversationEntry(at=stored["at"], author=stored["author"], text=stored["text"],
+                                     kind=stored.get("kind"))
+
+
 def _conversation(case: Case, added: tuple[dict, ...] = ()) -> list[schemas.ConversationEntry]:
     stored = store.conversation(case.case_id, "MSG")
-    return [schemas.ConversationEntry(at=m["at"], author=m["author"], text=m["text"]) for m in (*stored, *added)]
+    return [_message(m) for m in (*stored, *added)]
 
 
 def _legal(case: Case) -> schemas.LegalGuidance:
@@ -623,17 +669,21 @@ def case_view(ctx: Context, case: Case, *, staff: bool, added: tuple[dict, ...] 
         case_id=case.case_id, reference=case.case_id, category=case.category,
         category_title=step_defs.CATEGORY_TITLES[case.category], description=case.description,
         repayment_id=case.repayment_id, priority=case.priority, step=case.step,
-        step_title=case.step_def.title, step_description=case.step_def.description,
-        status=case.status, status_title=model.STATUS_TITLES[case.status],
+        step_title=case.step_def.title,
+        step_description=(f"由 {case.step_def.team} 团队处理（需 {case.step_def.role} 角色）" if staff
+                          else case.step_def.description),
+        status=case.status, status_title=(wording.STAFF_STATUS if staff else wording.USER_STATUS)[case.status],
         deadline=case.deadline, deadline_local=notifications.local_time(case.deadline, tz),
         clock_paused=case.status == "waiting_user", reopen_until=case.reopen_until,
-        what_next=what_next(case, tz), created_at=case.created_at, version=case.version,
+        what_next=staff_what_next(case, tz) if staff else what_next(case, tz), created_at=case.created_at,
+        version=case.version,
         timeline=_timeline(case, staff=staff), conversation=_conversation(case, added),
         legal_guidance=_legal(case) if case.step_def.final else None,
         satisfaction=_satisfaction(case),
     )
     if staff:
-        view.update(assignee=case.assignee, user_id=case.user_id, warn_at=case.warn_at,
+        view.update(assignee=case.assignee, user_id=case.user_id, user_name=wording.display_name(case.username),
+                    warn_at=case.warn_at,
                     notes=[schemas.InternalNote(at=n["at"], author=n["author"], text=n["text"])
                            for n in store.conversation(case.case_id, "NOTE")])
     return schemas.CaseView(**view)
@@ -655,19 +705,11 @@ def export(actor: Actor, ctx: Context, case_id: str) -> schemas.CaseExport:
     )
 
 
-EVENT_TITLES = {"created": "工单已受理", "escalated": "工单已升级", "deadline_warning": "已提醒负责团队即将超时",
-                "overdue": "已超时并提醒负责团队", "assigned": "已分配客服", "paused": "客服已答复，等待您回复",
-                "replied": "客服已答复", "resumed": "您已回复，继续计时", "user_message": "您补充了信息",
-                "resolved": "客服已标记解决", "confirmed": "您已确认解决", "reopened": "您已重新打开",
-                "closed": "工单已关闭", "unfrozen": "账户已解除冻结", "rated": "您已评价"}
-
-
 def _html(ctx: Context, template: str, **context) -> str:
     # Same Jinja2 environment (autoescape on) as the help centre.
     from chalicelib.helpcentre.render import render
     tz = ctx.settings.time_zone
-    return render(template, local_time=lambda value: notifications.local_time(value, tz), time_zone=tz,
-                  event_titles=EVENT_TITLES, **context)
+    return render(template, local_time=lambda value: notifications.local_time(value, tz), time_zone=tz, **context)
 
 
 def export_html(actor: Actor, ctx: Context, case_id: str) -> str:

@@ -111,6 +111,11 @@ def next_step(name: str) -> Step | None:
     return STEPS[index + 1] if index + 1 < len(STEPS) else None
 
 
+def previous_step(name: str) -> str:
+    """The step a case climbed from to reach ``name`` (the first step for the first)."""
+    return NAMES[max(0, NAMES.index(name) - 1)]
+
+
 def overrides(spec: str) -> dict[str, float]:
     """Parsed ``step_limit_overrides`` ("frontline=3,senior=5"): step name → seconds (wall clock)."""
     result: dict[str, float] = {}

@@ -6,14 +6,15 @@ session's CSRF token (checked before anything is read or written) and answer 303
 """
 from __future__ import annotations
 
+import re
 import secrets
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import pydantic
 
 from chalicelib import domain, http
 from chalicelib.context import Context
-from chalicelib.escalation import macros, schemas as esc_schemas, service as escalation, steps as step_defs
+from chalicelib.escalation import macros, model, schemas as esc_schemas, service as escalation, steps as step_defs
 from chalicelib.models import as_body
 from chalicelib.web import pages, session
 from chalicelib.web.pages import Reply
@@ -23,6 +24,9 @@ FILTER_READ_PAGES = 5
 PRIORITIES = ("P1", "P2", "P3")
 DONE = {"assigned": "已分配", "noted": "已添加内部备注", "replied": "已回复用户", "escalated": "已升级",
         "resolved": "已标记解决", "unfrozen": "已解除账户冻结"}
+AWAIT_CHOICES = {"1": True, "0": False}   # the reply form's two radio buttons; there is no default
+CHOOSE_AWAIT = "请选择这条回复之后的处理方式：「等待用户回复（暂停计时）」或「处理中答复（继续计时）」。回复尚未发送。"
+_REFERENCE = re.compile(model.REFERENCE_PATTERN)
 
 
 def _common(ws: session.WebSession) -> dict:
@@ -85,20 +89,35 @@ def queue(request) -> Reply:
     return pages.html("web/agent_queue.html", title="工单队列", steps=steps, step=step, items=items, filters=filters,
                       categories=step_defs.CATEGORY_TITLES, priorities=PRIORITIES, next_url=next_url,
                       first_url=("/agent?" + urlencode(kept)) if cursor else None, now=ctx.now.isoformat(),
-                      local_time=_local(ctx), steps_by_name=step_defs.BY_NAME, **_common(ws))
+                      local_time=_local(ctx), steps_by_name=step_defs.BY_NAME, moved=_moved(query, names),
+                      **_common(ws))
+
+
+def _moved(query: dict, workable: list[str]) -> dict | None:
+    """The confirmation shown on the queue after this agent escalated a 工单 (``?done=escalated``): which
+    工单 went to which step, and a link to it only if the agent may still work that step."""
+    ref, to = query.get("case") or "", query.get("to") or ""
+    if query.get("done") != "escalated" or not _REFERENCE.match(ref) or to not in step_defs.NAMES:
+        return None
+    return {"case_id": ref, "to_title": step_defs.get(to).title,
+            "link": f"/agent/cases/{quote(ref)}" if to in workable else None}
 
 
 # ---------------------------------------------------------------- one 工单
 @pages.page("agent")
 def case_page(request, case_id: str) -> Reply:
     ws = session.require(request, "agent")
-    ctx = Context.current()
+    return _case_page(ws, Context.current(), case_id, request.query_params or {})
+
+
+def _case_page(ws: session.WebSession, ctx: Context, case_id: str, query: dict, *, status: int = 200,
+               reply_error: str = "", reply_text: str | None = None) -> Reply:
+    """The 工单 page; a refused reply form comes back here (``reply_error``) with what was typed."""
     case = as_body(escalation.workspace_case(ws.actor, ctx, case_id))   # 403 for a step the agent may not work
     repayments = as_body(escalation.case_repayments(ws.actor, ctx, case_id))  # leaves an access record
     common = _common(ws)
     canned = macros.rendered(case, repayments["items"], hotline=common["hotline"],
                              security_line=common["security_line"], time_zone=ctx.settings.time_zone)
-    query = request.query_params or {}
     chosen = next((m for m in canned if m["id"] == query.get("macro")), None)
     frozen = None
     if ws.actor.has_role("senior-support"):
@@ -106,11 +125,15 @@ def case_page(request, case_id: str) -> Reply:
         frozen = repay_service.is_frozen(case["user_id"])
     following = step_defs.next_step(case["step"])
     evidence = escalation.list_attachments(ws.actor, ctx, case_id).items
-    return pages.html("web/agent_case.html", title=f"工单 {case['reference']}", case=case,
+    draft = reply_text if reply_text is not None else (chosen["text"] if chosen else "")
+    # The clock choice is the agent's: a chosen macro suggests one, nothing else pre-selects it.
+    await_choice = None if reply_text is not None or not chosen else ("1" if chosen["await_user"] else "0")
+    return pages.html("web/agent_case.html", status=status, title=f"工单 {case['reference']}", case=case,
                       repayments=repayments, macros=canned, chosen=chosen, frozen=frozen, attachments=evidence,
                       following=following, done=DONE.get(query.get("done", "")), now=ctx.now.isoformat(),
-                      idempotency_key=secrets.token_urlsafe(16), local_time=_local(ctx),
-                      event_titles=escalation.EVENT_TITLES, status_titles=macros.STATUS_TITLES,
+                      idempotency_key=secrets.token_urlsafe(16), local_time=_local(ctx), draft=draft,
+                      await_choice=await_choice, reply_error=reply_error, time_zone=ctx.settings.time_zone,
+                      status_titles=macros.STATUS_TITLES,
                       kind_labels=macros.KIND_LABELS, payee_label=macros.payee_label, **common)
 
 
@@ -174,9 +197,14 @@ def note(request, case_id: str) -> Reply:
 
 @pages.page("agent")
 def reply(request, case_id: str) -> Reply:
+    """Send a reply; the agent must say whether it waits on the user (pauses the clock) or is a holding
+    reply (the clock goes on): without that choice the page comes back (400) with the text kept."""
     ws, form, ctx = _act(request, case_id)
-    body = _validated(esc_schemas.Reply, {"message": form.get("message", ""),
-                                          "await_user": form.get("await_user", "1") != "0"})
+    choice = form.get("await_user", "")
+    if choice not in AWAIT_CHOICES:
+        return _case_page(ws, ctx, case_id, {}, status=400, reply_error=CHOOSE_AWAIT,
+                          reply_text=form.get("message", "")[:2000])
+    body = _validated(esc_schemas.Reply, {"message": form.get("message", ""), "await_user": AWAIT_CHOICES[choice]})
     escalation.reply(ws.actor, ctx, case_id, body.message, body.await_user)
     return _back(case_id, "replied")
 
@@ -187,8 +215,10 @@ def escalate(request, case_id: str) -> Reply:
     body = _validated(esc_schemas.Reason, {"reason": form.get("reason", "")})
     # The form's own key: a double-submitted form moves the 工单 once (escalation requires one).
     key = form.get("idempotency_key") or secrets.token_urlsafe(16)
-    escalation.escalate(ws.actor, ctx, case_id, body.reason, key)
-    return _back(case_id, "escalated")
+    moved = escalation.escalate(ws.actor, ctx, case_id, body.reason, key).body
+    # Back to the queue the 工单 left (it is no longer there; the next step may be one this agent cannot open).
+    return pages.redirect("/agent?" + urlencode({"step": step_defs.previous_step(moved["step"]), "done": "escalated",
+                                                 "case": moved["case_id"], "to": moved["step"]}))
 
 
 @pages.page("agent")

@@ -198,7 +198,6 @@ def case_page(request, case_id: str) -> Reply:
         (request.query_params or {}).get("done", ""), "")
     reply = _render("web/case.html", ws, ctx, title=f"工单 {view.reference}", case=as_body(view),
                    actions=actions, attachments=files, notice=notice, idempotency_key=_key(),
-                   event_titles=escalation.EVENT_TITLES,
                    max_mb=schemas_max_mb(), content_types=",".join(_ACCEPT))
     # The page's script uploads straight to the bucket: only that origin is added to what it may connect to.
     from chalicelib.escalation import attachments

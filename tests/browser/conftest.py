@@ -26,3 +26,22 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield chromium
         chromium.close()
+
+
+SERIOUS = ("serious", "critical")
+
+
+def axe_violations(page, impacts=SERIOUS) -> list[str]:
+    """axe-core (the copy bundled by ``axe-playwright-python``, no download) run on the page as it is now:
+    one line per violation of these impacts — rule, impact, how many elements, the first few selectors."""
+    from axe_playwright_python.sync_playwright import Axe
+    results = Axe().run(page, options={"resultTypes": ["violations"]})
+    return [f"{v['id']} ({v['impact']}, {len(v['nodes'])}×): {v['help']} — "
+            + ", ".join(str(n["target"]) for n in v["nodes"][:3])
+            for v in results.response["violations"] if v.get("impact") in impacts]
+
+
+def assert_accessible(page, label: str = "") -> None:
+    """No serious or critical axe-core violation (WCAG A/AA rules: contrast, names, labels, landmarks …)."""
+    found = axe_violations(page)
+    assert not found, f"{label or page.url}: " + "; ".join(found)

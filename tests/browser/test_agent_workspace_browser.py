@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE
+from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE, assert_accessible
 
 # The module's tests share one stack and one set of 工单 (`make test` runs --dist loadfile: one worker per
 # file). Each run still works out what the queue must show from the 工单's state, not from the order the
@@ -132,10 +132,13 @@ def test_agent_takes_the_oldest_case_sees_the_failed_repayment_and_replies_with_
         items = page.get_by_test_id("queue-item")
         assert items.first.get_attribute("data-case") == oldest   # nearest deadline first = oldest
         assert world.senior not in page.get_by_test_id("queue").inner_text()
+        row = items.first.inner_text()
+        assert "ws-alice" in row and "还款失败了，但银行卡被扣款了" in row   # who and what: recognisable
         countdown = items.first.locator(".countdown")
         page.wait_for_function("el => el.textContent.startsWith('剩余')", arg=countdown.element_handle())
         fits(page, size["viewport"]["width"])
         shot(page, f"agent-queue-{label}")
+        assert_accessible(page, f"queue at {label} px")
 
         items.first.locator("a.ref").click()
         page.wait_for_url(f"**/agent/cases/{oldest}")
@@ -150,8 +153,11 @@ def test_agent_takes_the_oldest_case_sees_the_failed_repayment_and_replies_with_
         assert page.get_by_test_id("reply-preview").inner_text().strip() == text.strip()
         reply.fill(text + f"（{label}）")          # edited before sending
         assert f"（{label}）" in page.get_by_test_id("reply-preview").inner_text()
+        assert page.get_by_test_id("user-name").inner_text() == "ws-alice"
+        assert page.get_by_test_id("await-user").is_checked()   # the macro the agent picked suggests its choice
         fits(page, size["viewport"]["width"])
         shot(page, f"agent-case-{label}")
+        assert_accessible(page, f"工单 page at {label} px")
         page.get_by_test_id("send-reply").click()
         page.get_by_test_id("done").wait_for()
         assert f"（{label}）" in page.get_by_test_id("conversation").inner_text()
@@ -242,3 +248,63 @@ def test_post_without_csrf_token_is_refused_and_changes_nothing(browser, stack, 
         assert "没有令牌的备注" not in [n["text"] for n in notes]
     finally:
         context.close()
+
+
+STAFF_REASON = "内部：银行代扣通道疑似故障，请高级客服向银行核实"
+SUMMARY = "银行已退回多扣的 800.51 元，预计 1–3 个工作日到账。"
+
+
+@pytest.mark.parametrize("size,label", [(DESKTOP, "1280"), (PHONE, "375")])
+def test_agent_escalates_back_to_the_queue_and_the_user_reads_plain_words(browser, stack, world, size, label):
+    """The agent answers (choosing the clock explicitly), escalates with an internal reason and lands on the
+    queue with a confirmation; senior support resolves; the user's 工单 page shows no staff name or internal
+    reason, and its conversation ends with the resolution."""
+    case_id = world.open_case(world.alice, "repayment_delay", f"信用卡还款两天还没到账（{label}）")
+    context, page = _context(browser, stack, size)
+    try:
+        sign_in(page, "agent", "ws-agent", world.password, start=f"/agent/cases/{case_id}")
+        page.wait_for_url(f"**/agent/cases/{case_id}")
+        page.get_by_test_id("reply-text").fill("核查结果会在这里回复您")
+        page.get_by_test_id("send-reply").click()         # no clock choice: the browser keeps the form
+        assert page.get_by_test_id("await-user").evaluate("el => el.validity.valueMissing")
+        assert page.url.endswith(f"/agent/cases/{case_id}")
+        page.get_by_test_id("holding").check()
+        page.get_by_test_id("send-reply").click()
+        page.get_by_test_id("done").wait_for()
+        page.get_by_label("升级至「高级客服」的原因").fill(STAFF_REASON)
+        page.get_by_test_id("escalate").click()
+        page.wait_for_url("**/agent?step=frontline&done=escalated*")
+        done = page.get_by_test_id("done").inner_text()
+        assert case_id in done and "高级客服" in done
+        assert case_id not in page.get_by_test_id("queue").inner_text()
+        assert_accessible(page, f"queue after escalating at {label} px")
+    finally:
+        context.close()
+    lead_context, lead = _context(browser, stack, size)
+    try:
+        sign_in(lead, "agent", "ws-lead", world.password, start=f"/agent/cases/{case_id}")
+        lead.wait_for_url(f"**/agent/cases/{case_id}")
+        timeline = lead.get_by_test_id("timeline").inner_text()
+        assert "ws-agent" in timeline and STAFF_REASON in timeline      # staff see who and why
+        lead.get_by_label("解决说明（用户可见）").fill(SUMMARY)
+        lead.get_by_test_id("resolve").click()
+        lead.get_by_test_id("done").wait_for()
+        assert lead.get_by_test_id("case-status").inner_text() == "已解决，待用户确认"
+    finally:
+        lead_context.close()
+    user_context, user = _context(browser, stack, size)
+    try:
+        sign_in(user, "help", "ws-alice", world.password, start=f"/help/login?next=/help/cases/{case_id}")
+        user.wait_for_url(f"**/help/cases/{case_id}")
+        shown = user.locator("main").inner_text()
+        for hidden in ("ws-agent", "ws-lead", STAFF_REASON, "分配给"):
+            assert hidden not in shown, hidden
+        assert "工单已转至「高级客服」处理" in user.get_by_test_id("timeline").inner_text()
+        last = user.get_by_test_id("message").last
+        assert SUMMARY in last.inner_text() and "处理结果" in last.inner_text()
+        assert user.get_by_test_id("case-status").inner_text() == "已解决，待您确认"
+        fits(user, size["viewport"]["width"])
+        shot(user, f"my-cases-case-{label}")
+        assert_accessible(user, f"the user's 工单 at {label} px")
+    finally:
+        user_context.close()

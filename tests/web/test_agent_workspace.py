@@ -259,3 +259,124 @@ def test_team_email_and_queue_message_carry_the_workspace_link(aws, alice, monke
     link = f"https://support.example.com/agent/cases/{case_id}"
     assert link in email.body and "GET /support" not in email.body and "工单" in email.body
     assert json.loads(sns.body)["url"] == link
+
+
+# ---------------------------------------------------------------- one vocabulary per audience (#20)
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+STAFF_REASON = "内部：疑似银行代扣通道故障，需高级客服核实"
+USER_WORDS = ("等待您回复", "待您确认", "答复您", "您的问题")
+
+
+def _visible(html: str) -> str:
+    """The page's text as a reader sees it (scripts, styles and tags left out)."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def test_staff_pages_use_staff_wording_and_names_never_ids(signed_in, api, agent, alice, business_morning):
+    case_id = _open_case(alice, description="信用卡还款三天没到账，银行说没有收到这笔钱")
+    b = signed_in(agent)
+    queue = b.get("/agent")
+    row = re.search(rf'data-case="{case_id}">(.*?)</li>', queue.text, re.S).group(1)
+    assert "alice" in row and "信用卡还款三天没到账" in row          # who and what, recognisable
+    assert not UUID.search(queue.text) and alice.user_id not in queue.text
+    page = b.get(f"/agent/cases/{case_id}")
+    csrf = b.csrf(page)
+    assert b.post(f"/agent/cases/{case_id}/reply", {"csrf_token": csrf, "message": "请提供扣款短信截图",
+                                                     "await_user": "1"}).status == 303
+    waiting = b.get(f"/agent/cases/{case_id}")
+    text = _visible(waiting.text)
+    assert re.search(r'data-testid="case-status">等待用户回复<', waiting.text)
+    assert 'data-testid="user-name">alice<' in waiting.text
+    assert "agent" in re.search(r'data-testid="timeline">(.*?)</ul>', waiting.text, re.S).group(1)   # who replied
+    assert not UUID.search(text) and alice.user_id not in waiting.text and agent.user_id not in waiting.text
+    assert not [w for w in USER_WORDS if w in text]
+    assert b.post(f"/agent/cases/{case_id}/resolve", {"csrf_token": csrf, "summary": "银行已退回扣款"}).status == 303
+    resolved = b.get(f"/agent/cases/{case_id}")
+    assert re.search(r'data-testid="case-status">已解决，待用户确认<', resolved.text)
+    assert "解决说明" in resolved.text and not [w for w in USER_WORDS if w in _visible(resolved.text)]
+
+
+def test_escalating_returns_the_agent_to_the_queue_with_a_confirmation(signed_in, agent, lead, alice,
+                                                                       business_morning):
+    case_id = _open_case(alice)
+    b = signed_in(agent)
+    csrf = b.csrf(b.get(f"/agent/cases/{case_id}"))
+    form = {"csrf_token": csrf, "reason": STAFF_REASON, "idempotency_key": "escalate-to-queue"}
+    moved = b.post(f"/agent/cases/{case_id}/escalate", form)
+    assert moved.status == 303
+    location = moved.headers["location"]
+    assert location.startswith("/agent?step=frontline&done=escalated")
+    queue = b.get(location)
+    assert queue.status == 200                                   # not the 403 of the senior 工单 page
+    notice = re.search(r'data-testid="done">(.*?)</p>', queue.text, re.S).group(1)
+    assert case_id in notice and "高级客服" in notice
+    assert f'href="/agent/cases/{case_id}"' not in notice        # a frontline agent cannot open it any more
+    assert f'data-case="{case_id}"' not in queue.text             # it left this queue
+    assert b.post(f"/agent/cases/{case_id}/escalate", form).headers["location"] == location   # a double submit
+    # senior support escalating further also lands on the queue it left, with a link it may follow
+    lb = signed_in(lead)
+    lcsrf = lb.csrf(lb.get(f"/agent/cases/{case_id}"))
+    up = lb.post(f"/agent/cases/{case_id}/escalate", {"csrf_token": lcsrf, "reason": "需要公开渠道团队跟进",
+                                                       "idempotency_key": "lead-up"})
+    assert up.headers["location"].startswith("/agent?step=senior&done=escalated")
+    assert f'href="/agent/cases/{case_id}"' in lb.get(up.headers["location"]).text
+    # a made-up confirmation is not shown
+    forged = b.get("/agent?done=escalated&case=%3Cscript%3E&to=senior")
+    assert 'data-testid="done"' not in forged.text
+
+
+def test_reply_without_a_clock_choice_comes_back_with_a_clear_message(signed_in, agent, alice, sms_sent,
+                                                                      business_morning):
+    from chalicelib.escalation import service
+    case_id = _open_case(alice)
+    b = signed_in(agent)
+    page = b.get(f"/agent/cases/{case_id}")
+    radios = re.findall(r'<input type="radio" name="await_user"[^>]*>', page.text)
+    assert len(radios) == 2 and not [r for r in radios if "checked" in r]      # nothing chosen for the agent
+    before = service.get_case(_actor(agent, "support"), Context.current(), case_id)
+    refused = b.post(f"/agent/cases/{case_id}/reply", {"csrf_token": b.csrf(page), "message": "我们正在核查扣款"})
+    assert refused.status == 400
+    error = re.search(r'data-testid="reply-error">(.*?)</p>', refused.text, re.S).group(1)
+    assert "等待用户回复" in error and "处理中答复" in error and "尚未发送" in error
+    assert re.search(r'data-testid="reply-text">我们正在核查扣款</textarea>', refused.text)   # nothing typed is lost
+    after = service.get_case(_actor(agent, "support"), Context.current(), case_id)
+    assert (after.version, after.status, after.conversation) == (before.version, "open", [])
+    assert sms_sent() == [] or not any("客服已回复" in m for _, m in sms_sent())
+    holding = b.post(f"/agent/cases/{case_id}/reply", {"csrf_token": b.csrf(refused), "message": "我们正在核查扣款",
+                                                        "await_user": "0"})
+    assert holding.status == 303
+    assert service.get_case(_actor(agent, "support"), Context.current(), case_id).status == "open"   # clock runs
+
+
+def test_users_case_page_shows_plain_words_and_ends_with_the_resolution(browser_for, demo_password, signed_in,
+                                                                        agent, lead, alice, business_morning):
+    from chalicelib import clock
+    import datetime as dt
+    case_id = _open_case(alice)
+    b = signed_in(agent)
+    csrf = b.csrf(b.get(f"/agent/cases/{case_id}"))
+    b.post(f"/agent/cases/{case_id}/assign", {"csrf_token": csrf})
+    clock.advance(dt.timedelta(minutes=3))
+    b.post(f"/agent/cases/{case_id}/reply", {"csrf_token": csrf, "message": "核查结果会在这里回复您", "await_user": "0"})
+    clock.advance(dt.timedelta(minutes=3))
+    b.post(f"/agent/cases/{case_id}/escalate", {"csrf_token": csrf, "reason": STAFF_REASON, "idempotency_key": "u1"})
+    clock.advance(dt.timedelta(minutes=3))
+    lb = signed_in(lead)
+    lb.post(f"/agent/cases/{case_id}/resolve", {"csrf_token": lb.csrf(lb.get(f"/agent/cases/{case_id}")),
+                                                "summary": "银行已退回扣款，请查收"})
+    user = browser_for()
+    user.sign_in("help", "alice", demo_password)
+    page = user.get(f"/help/cases/{case_id}")
+    assert page.status == 200
+    text = _visible(page.text)
+    for hidden in (STAFF_REASON, "分配给", "agent", "lead", agent.user_id, lead.user_id):
+        assert hidden not in text, hidden
+    assert not UUID.search(text)
+    timeline = re.findall(r'<li data-event="[^"]+">(.*?)</li>', page.text, re.S)
+    lines = [" ".join(_visible(t).split()) for t in timeline]
+    assert len(lines) == 4 and "工单已转至「高级客服」处理" in lines[2]     # created, replied, escalated, resolved
+    assert "等待用户回复" not in text and "计时暂停）" not in text
+    messages = re.findall(r'data-testid="message">(.*?)</li>', page.text, re.S)
+    assert "客服（处理结果）" in messages[-1] and "银行已退回扣款，请查收" in messages[-1]   # the answer comes last
+    assert "核查结果会在这里回复您" in messages[-2]
