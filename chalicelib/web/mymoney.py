@@ -304,7 +304,7 @@ def receipt_check_page(request, viewer: session.WebSession | None = None) -> Rep
     the answer — the JSON check's answer in words. Rate-limited per client as the JSON route is."""
     query = request.query_params or {}
     serial, code = _check_form(query)
-    result, problem, status = None, "", 200
+    result, problem, status, headers = None, "", 200, {}
     if "serial" in query or "code" in query:
         from chalicelib.repay import schemas
         try:
@@ -320,11 +320,11 @@ def receipt_check_page(request, viewer: session.WebSession | None = None) -> Rep
             except errors.ApiError as exc:          # too many checks from here (429)
                 if exc.status != 429:
                     raise
-                problem, status = exc.message, 429
+                problem, status, headers = exc.message, 429, dict(exc.headers or {})
             except domain.Busy as exc:                # receipts not configured: 503, the form stays
                 problem, status = errors.from_domain(exc).message, 503
     from chalicelib.helpcentre.render import render
     here = "/help/receipts/verify" + (("?" + urlencode({"serial": serial, "code": code})) if serial or code else "")
     html = render("help/receipt_check.html", serial=serial, code=code, result=result, problem=problem, query="",
                   ws=viewer, here=here)
-    return Reply(status, html)
+    return Reply(status, html, headers)
