@@ -327,4 +327,5 @@ def receipt_check_page(request, viewer: session.WebSession | None = None) -> Rep
     here = "/help/receipts/verify" + (("?" + urlencode({"serial": serial, "code": code})) if serial or code else "")
     html = render("help/receipt_check.html", serial=serial, code=code, result=result, problem=problem, query="",
                   ws=viewer, here=here)
-    return Reply(status, html, headers)
+    from chalicelib.web import helpdoor
+    return Reply(status, html, {**helpdoor.cache_headers(viewer), **headers})
