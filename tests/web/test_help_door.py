@@ -12,7 +12,8 @@ PUBLIC_PAGES = ("/help", "/help/articles/repayment-failed", "/help/search?q=还�
 
 
 def _nav(text: str) -> str:
-    return re.search(r'<nav class="door".*?</nav>', text, re.S).group(0)
+    """The page's header (brand, who is signed in or 登录, the door's links)."""
+    return re.search(r'<header class="top">.*?</header>', text, re.S).group(0)
 
 
 def test_every_help_page_has_the_header_and_says_sign_in_when_anonymous(demo, api):
