@@ -1127,9 +1127,12 @@ def my_notice_read(notice_id):
 @app.route("/help/receipts/verify", methods=["GET"])
 @api_contract("Check a receipt as a page (HTML, public): the form, prefilled from ?serial=&code= as printed on the "
               "receipt, and the answer; rate-limited per IP as GET /receipts/verify (the JSON check)", tag="repay",
-              responses={200: None, 400: None, 429: None}, html=True)
+              query=help_schemas.ReceiptCheckPageQuery, responses={200: None, 400: None, 429: None, 503: None},
+              html=True)
 def receipt_check_page():
-    return _web(mymoney.receipt_check_page(app.current_request, viewer=help_door.viewer(app.current_request)))
+    request = app.current_request
+    return _web(mymoney.receipt_check_page(http.parse_query(request, help_schemas.ReceiptCheckPageQuery),
+                                           http.client_key(request), viewer=help_door.viewer(request)))
 
 
 def _web_json(reply):

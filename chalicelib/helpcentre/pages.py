@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+from urllib.parse import urlencode
 from dataclasses import dataclass
 
 from markupsafe import Markup
@@ -113,7 +114,8 @@ def search(query: HelpSearchQuery, viewer=None) -> Page:
     problem = None
     if not text and category:  # a category link from /help: browse it
         return _page(render("help/category.html", category=category, category_name=names[category],
-                            articles=_category_articles(category), query="", **_common(viewer)), viewer)
+                            articles=_category_articles(category), query="",
+                            **_common(viewer, f"/help/search?category={category}")), viewer)
     if not text:
         problem = "请输入你想问的问题，例如“还款了怎么还没到账”。"
     elif len(text) > MAX_QUERY_CHARS:
@@ -130,9 +132,10 @@ def search(query: HelpSearchQuery, viewer=None) -> Page:
                      status=400)
     results = [{**hit.model_dump(exclude_unset=True), "snippet": Markup(hit.snippet),
                 "category_name": names.get(hit.category, "")} for hit in found.results]
+    here = "/help/search?" + urlencode({"q": text, **({"category": category} if category else {})})
     return _page(render("help/search.html", query=text, problem=None, results=results, total=found.total,
                         suggestion=found.suggestion, category=category, category_names=names,
-                        **_common(viewer)), viewer)
+                        **_common(viewer, here)), viewer)
 
 
 _TAG = re.compile(r"(<[^>]*>)")

@@ -16,7 +16,7 @@ from urllib.parse import quote, urlencode
 
 import pydantic
 
-from chalicelib import clock, domain, errors, http, ratelimit
+from chalicelib import clock, domain, errors, ratelimit
 from chalicelib.web import pages, session
 from chalicelib.web.pages import Reply
 
@@ -295,26 +295,20 @@ def read_notice(request, notice_id: str) -> Reply:
 
 
 # ---------------------------------------------------------------- the public receipt check
-def _check_form(query: dict) -> tuple[str, str]:
-    return (query.get("serial") or "").strip()[:64], (query.get("code") or "").strip()[:64]
-
-
-def receipt_check_page(request, viewer: session.WebSession | None = None) -> Reply:
-    """Was this receipt issued by us? The form (prefilled from the printed address) and, once both are given,
-    the answer — the JSON check's answer in words. Rate-limited per client as the JSON route is."""
-    query = request.query_params or {}
-    serial, code = _check_form(query)
+def receipt_check_page(query, client: str, viewer: session.WebSession | None = None) -> Reply:
+    """Was this receipt issued by us? The form (prefilled from the printed address) and, once either is given,
+    the answer — the JSON check's answer in words. Rate-limited per ``client`` as the JSON route is."""
+    serial, code = (query.serial or "").strip()[:64], (query.code or "").strip()[:64]
     result, problem, status, headers = None, "", 200, {}
-    if "serial" in query or "code" in query:
+    if query.serial is not None or query.code is not None:
         from chalicelib.repay import schemas
         try:
-            checked = schemas.ReceiptQuery.model_validate({"serial": query.get("serial", ""),
-                                                           "code": query.get("code", "")})
+            checked = schemas.ReceiptQuery.model_validate({"serial": query.serial or "", "code": query.code or ""})
         except pydantic.ValidationError:
             problem, status = "请填写回单上的流水号和校验码（各不超过 64 个字符）。", 400
         else:
             try:
-                ratelimit.hit("receipt_verify", http.client_key(request))
+                ratelimit.hit("receipt_verify", client)
                 repay = _repay()
                 result = repay.verify_receipt(checked.serial, checked.code, repay.current())
             except errors.ApiError as exc:          # too many checks from here (429)
@@ -324,8 +318,8 @@ def receipt_check_page(request, viewer: session.WebSession | None = None) -> Rep
             except domain.Busy as exc:                # receipts not configured: 503, the form stays
                 problem, status = errors.from_domain(exc).message, 503
     from chalicelib.helpcentre.render import render
+    from chalicelib.web import helpdoor
     here = "/help/receipts/verify" + (("?" + urlencode({"serial": serial, "code": code})) if serial or code else "")
     html = render("help/receipt_check.html", serial=serial, code=code, result=result, problem=problem, query="",
                   ws=viewer, here=here)
-    from chalicelib.web import helpdoor
     return Reply(status, html, {**helpdoor.cache_headers(viewer), **headers})
