@@ -23,6 +23,7 @@ from chalicelib.logs import logger, user_hash  # noqa: E402
 # first use (chalicelib/lazy.py): a cold start pays only for the route it answers.
 auth = lazy_import("chalicelib.auth")
 outbox = lazy_import("chalicelib.outbox")
+error_pages = lazy_import("chalicelib.web.errorpages")   # imported only when a request fails
 
 app = http.App(app_name="repaydesk")
 app.debug = False  # never leak tracebacks to callers; errors are logged instead
@@ -44,11 +45,20 @@ def cognito_jwt(auth_request):
 
 @app.middleware("http")
 def errors_as_json(event, get_response):
-    """Every failure leaves as the common JSON error shape; nothing escapes as a bare 500."""
+    """Every failure leaves in one shape, nothing as a bare 500: the common JSON error for API callers, an HTML
+    page (status kept, the request id, a way back) for a browser (``chalicelib/web/errorpages.py`` decides)."""
     context = event.context or {}
     user = (context.get("authorizer") or {}).get("principalId")
-    logger.append_keys(request_id=context.get("requestId"), user=user_hash(user) if user else None,
+    request_id = _request_id(context)
+    logger.append_keys(request_id=request_id, user=user_hash(user) if user else None,
                        route=f"{event.method} {context.get('resourcePath')}")
+    try:
+        return _for_the_caller(event, request_id, _shaped(event, get_response))
+    finally:
+        logger.remove_keys(["request_id", "user", "route"])
+
+
+def _shaped(event, get_response):
     try:
         with deadline.request_budget(_remaining_ms()):  # a hung AWS dependency: 503 within the budget
             return http.in_error_shape(get_response(event))
@@ -67,8 +77,29 @@ def errors_as_json(event, get_response):
             return http.error_response(errors.ServiceUnavailable(headers={"Retry-After": "2"}))
         logger.error("unhandled error", exc_info=exc)
         return http.error_response(errors.ApiError("服务内部错误，请稍后重试。", code="internal_error", status=500))
-    finally:
-        logger.remove_keys(["request_id", "user", "route"])
+
+
+def _for_the_caller(event, request_id: str, response):
+    """A JSON error as an HTML page when a browser is asking (the JSON stays for API callers)."""
+    if response.status_code < 400:
+        return response
+    error = error_pages.json_error(response)
+    path = (event.context or {}).get("resourcePath") or event.path or ""
+    entry = app.routes.get(path, {}).get(event.method)
+    headers = event.headers or {}
+    if error is None or not error_pages.wants_page(headers.get("accept"), path, entry):
+        return response
+    return error_pages.page(response.status_code, error.get("message"), request_id, path=path,
+                            referer=headers.get("referer"), host=headers.get("host"), headers=response.headers)
+
+
+def _request_id(context: dict) -> str:
+    """API Gateway's request id (what the logs carry); locally the Lambda context's, else a fresh one."""
+    found = context.get("requestId") or getattr(app.lambda_context, "aws_request_id", None)
+    if not found:
+        import uuid
+        found = str(uuid.uuid4())
+    return str(found)
 
 
 def _remaining_ms() -> int | None:
@@ -115,6 +146,8 @@ def drain_outbox(event):
 
 
 # ---------------------------------------------------------------- repay
+from urllib.parse import urlencode  # noqa: E402
+
 from chalicelib.config import settings as _settings  # noqa: E402  (kept with the routes that use it)
 repay_schemas = lazy_schemas("chalicelib.repay.schemas")
 
@@ -241,6 +274,10 @@ def repayment_receipt_html(repayment_id):
               tag="repay", query=repay_schemas.ReceiptQuery, responses={200: repay_schemas.ReceiptCheck},
               errors=(400, 429, 503))
 def verify_receipt():
+    if error_pages.prefers_html(http.header(app.current_request, "Accept")):   # a person opened the address: the page
+        return Response(body="", status_code=303, headers={
+            "Location": "/help/receipts/verify?" + urlencode(app.current_request.query_params or {}),
+            "Cache-Control": "no-store", "Vary": "Accept"})
     query = http.parse_query(app.current_request, repay_schemas.ReceiptQuery)
     ratelimit.hit("receipt_verify", http.client_key(app.current_request))
     return http.json_response(repay.verify_receipt(query.serial, query.code, repay.current()))
@@ -340,13 +377,13 @@ def relearn_kb(event):
 # help centre and contacts
 help_pages = lazy_import("chalicelib.helpcentre.pages")
 help_schemas = lazy_schemas("chalicelib.helpcentre.schemas")
-web_session = lazy_import("chalicelib.web.session")   # only to know whether a help page's reader is signed in
+help_door = lazy_import("chalicelib.web.helpdoor")   # whether a help page's reader is signed in (the header)
 contacts = lazy_import("chalicelib.search.contacts")
 contact_schemas = lazy_schemas("chalicelib.search.contacts")
 
 
 def _html(page: help_pages.Page):
-    return http.html_response(page.html, status=page.status)
+    return http.html_response(page.html, status=page.status, headers=page.headers)
 
 
 @app.route("/contacts", methods=["GET"])
@@ -369,7 +406,7 @@ def verify_contact_number():
 @api_contract("Help centre home page (HTML); 503 page with the hotline if the index is unavailable", tag="search",
               responses={200: None, 503: None}, html=True)
 def help_home():
-    return _html(help_pages.home())
+    return _html(help_pages.home(viewer=help_door.viewer(app.current_request)))
 
 
 @app.route("/help/search", methods=["GET"])
@@ -377,7 +414,7 @@ def help_home():
               query=help_schemas.HelpSearchQuery, responses={200: None, 400: None, 503: None}, html=True)
 def help_search():
     return _html(help_pages.search(http.parse_query(app.current_request, help_schemas.HelpSearchQuery),
-                                   reader=web_session.reader(app.current_request)))
+                                   viewer=help_door.viewer(app.current_request)))
 
 
 @app.route("/help/articles/{slug}", methods=["GET"])
@@ -386,14 +423,15 @@ def help_search():
               query=help_schemas.ArticlePageQuery, responses={200: None, 404: None, 503: None}, html=True)
 def help_article(slug):
     return _html(help_pages.article(slug, http.parse_query(app.current_request, help_schemas.ArticlePageQuery),
-                                    reader=web_session.reader(app.current_request)))
+                                    viewer=help_door.viewer(app.current_request)))
 
 
 @app.route("/help/contact", methods=["GET"])
 @api_contract("Official channels, hours and the number checker (HTML)", tag="search",
               query=help_schemas.ContactPageQuery, responses={200: None, 400: None}, html=True)
 def help_contact():
-    return _html(help_pages.contact(http.parse_query(app.current_request, help_schemas.ContactPageQuery)))
+    return _html(help_pages.contact(http.parse_query(app.current_request, help_schemas.ContactPageQuery),
+                                    viewer=help_door.viewer(app.current_request)))
 
 
 # ---------------------------------------------------------------- escalation
@@ -606,6 +644,12 @@ signin = lazy_import("chalicelib.web.signin")
 _FORM = ["application/x-www-form-urlencoded"]
 
 
+def _answers_json(view):
+    """A browser-door route that answers a page's script in JSON: its errors stay JSON too (errorpages.py)."""
+    view.answers_json = True
+    return view
+
+
 def _web(reply):
     """A page's ``Reply`` as the response (cookies as separate Set-Cookie headers, never cached or framed)."""
     headers = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin",
@@ -679,6 +723,7 @@ def help_logout():
 
 @app.route("/help/session", methods=["POST"], content_types=["application/json", *_FORM])
 @http.surface_errors
+@_answers_json
 def help_webview_session():
     """The wallet app's WebView: its bearer token for a help-centre session cookie (303 to ?next=)."""
     return _web(signin.webview_session(app.current_request))
@@ -703,6 +748,7 @@ def agent_case(case_id):
 
 @app.route("/agent/cases/{case_id}/updates", methods=["GET"])
 @http.surface_errors
+@_answers_json
 def agent_case_updates(case_id):
     status, body = agent_pages.updates(app.current_request, case_id)
     return http.json_response(body, status=status)
@@ -947,12 +993,14 @@ def my_case_new():
 
 @app.route("/help/cases/suggestions", methods=["GET"])
 @http.surface_errors
+@_answers_json
 def my_case_suggestions():
     return _web_json(mycases.suggestions(app.current_request))
 
 
 @app.route("/help/cases/deflections", methods=["POST"], content_types=_FORM)
 @http.surface_errors
+@_answers_json
 def my_case_deflection():
     return _web_json(mycases.deflection(app.current_request))
 
@@ -996,6 +1044,7 @@ def my_case_escalate(case_id):
 
 @app.route("/help/cases/{case_id}/attachments", methods=["POST"], content_types=_FORM)
 @http.surface_errors
+@_answers_json
 def my_case_attachment_grant(case_id):
     """The page's script asks for a presigned S3 POST (JSON), then uploads the file straight to S3."""
     return _web_json(mycases.attachment_grant(app.current_request, case_id))
@@ -1003,6 +1052,7 @@ def my_case_attachment_grant(case_id):
 
 @app.route("/help/cases/{case_id}/messages", methods=["GET"])
 @http.surface_errors
+@_answers_json
 def my_case_messages(case_id):
     return _web_json(mycases.messages(app.current_request, case_id))
 
@@ -1017,6 +1067,72 @@ def my_case_export(case_id):
 @http.surface_errors
 def my_case_attachment(case_id, attachment_id):
     return _web(mycases.attachment_download(app.current_request, case_id, attachment_id))
+
+
+# --- browser: 我的还款 ---
+# The wallet user's money in the help centre (chalicelib/web/mymoney.py), with the help-door session, on the same
+# services as the JSON API: repayments (list, detail, retry, the receipt), saved bills and reminders, the notices
+# inbox; and the public receipt check a printed receipt's address opens. Form POSTs check CSRF and answer 303.
+mymoney = lazy_import("chalicelib.web.mymoney")
+
+
+@app.route("/help/repayments", methods=["GET"])
+@http.surface_errors
+def my_repayments_page():
+    return _web(mymoney.list_page(app.current_request))
+
+
+@app.route("/help/repayments/{repayment_id}", methods=["GET"])
+@http.surface_errors
+def my_repayment_page(repayment_id):
+    return _web(mymoney.detail_page(app.current_request, repayment_id))
+
+
+@app.route("/help/repayments/{repayment_id}/retry", methods=["POST"], content_types=_FORM)
+@http.surface_errors
+def my_repayment_retry(repayment_id):
+    return _web(mymoney.retry(app.current_request, repayment_id))
+
+
+@app.route("/help/repayments/{repayment_id}/receipt", methods=["GET"])
+@http.surface_errors
+def my_repayment_receipt(repayment_id):
+    return _web(mymoney.receipt_page(app.current_request, repayment_id))
+
+
+@app.route("/help/bills", methods=["GET"])
+@http.surface_errors
+def my_bills_page():
+    return _web(mymoney.bills_page(app.current_request))
+
+
+@app.route("/help/bills/{bill_id}/reminders", methods=["POST"], content_types=_FORM)
+@http.surface_errors
+def my_bill_reminders(bill_id):
+    return _web(mymoney.bill_reminders(app.current_request, bill_id))
+
+
+@app.route("/help/notices", methods=["GET"])
+@http.surface_errors
+def my_notices_page():
+    return _web(mymoney.notices_page(app.current_request))
+
+
+@app.route("/help/notices/{notice_id}/read", methods=["POST"], content_types=_FORM)
+@http.surface_errors
+def my_notice_read(notice_id):
+    return _web(mymoney.read_notice(app.current_request, notice_id))
+
+
+@app.route("/help/receipts/verify", methods=["GET"])
+@api_contract("Check a receipt as a page (HTML, public): the form, prefilled from ?serial=&code= as printed on the "
+              "receipt, and the answer; rate-limited per IP as GET /receipts/verify (the JSON check)", tag="repay",
+              query=help_schemas.ReceiptCheckPageQuery, responses={200: None, 400: None, 429: None, 503: None},
+              html=True)
+def receipt_check_page():
+    request = app.current_request
+    return _web(mymoney.receipt_check_page(http.parse_query(request, help_schemas.ReceiptCheckPageQuery),
+                                           http.client_key(request), viewer=help_door.viewer(request)))
 
 
 def _web_json(reply):

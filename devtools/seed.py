@@ -30,13 +30,22 @@ class DemoUser:
     token: str
 
 
+DOMAINS = ("repay", "search", "escalation", "bills", "insight")
+
+
 def seed_all(pool) -> dict[str, DemoUser]:
     users = {}
     for name, (role, phone) in DEMO_USERS.items():
         token = local.ensure_user(pool, name, role=role, phone=phone)
         sub = jwt.decode(token, options={"verify_signature": False})["sub"]
         users[name] = DemoUser(username=name, user_id=sub, role=role, token=token)
-    for domain in ("repay", "search", "escalation", "bills", "insight"):
+    seed_data(users)
+    return users
+
+
+def seed_data(users: dict[str, DemoUser], domains: tuple[str, ...] = DOMAINS) -> None:
+    """Each domain's demo data for ``users`` (the tests seed alice and bob with the same functions)."""
+    for domain in domains:
         try:
             module = importlib.import_module(f"devtools.seed_{domain}")
         except ModuleNotFoundError as exc:
@@ -44,4 +53,3 @@ def seed_all(pool) -> dict[str, DemoUser]:
                 raise
             continue
         module.seed(users)
-    return users

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import functools
 import re
+from urllib.parse import urlencode
 from dataclasses import dataclass
 
 from markupsafe import Markup
 
 from chalicelib import errors, events
 from chalicelib.helpcentre.render import render
+from chalicelib.logs import user_hash
 from chalicelib.helpcentre.schemas import ArticlePageQuery, ContactPageQuery, HelpSearchQuery
 from chalicelib.search import contacts
 
@@ -30,6 +32,18 @@ EXAMPLE_QUERIES = ("还款了怎么还没到账", "客服电话多少", "还款�
 class Page:
     html: str
     status: int = 200
+    personal: bool = False   # the header names a signed-in reader: never stored by any cache
+
+    @property
+    def headers(self) -> dict[str, str]:
+        if self.personal:
+            return {"Cache-Control": "private, no-store", "Vary": "Cookie"}
+        return {"Cache-Control": "no-cache", "Vary": "Cookie"}
+
+
+# The assistant page (a chat over the knowledge base) does not exist yet. When it does, set its path here:
+# every article's 「还是没解决？」 offers it first, before a new 工单 with the article as context.
+ASSISTANT_PATH: str | None = None
 
 
 def _kb_down_is_a_page(page_function):
@@ -39,7 +53,9 @@ def _kb_down_is_a_page(page_function):
         try:
             return page_function(*args, **kwargs)
         except errors.ServiceUnavailable:
-            return Page(render("help/unavailable.html", query="", **_common()), status=503)
+            viewer = kwargs.get("viewer")
+            return Page(render("help/unavailable.html", query="", **_common(viewer)), status=503,
+                        personal=viewer is not None)
     return wrapper
 
 
@@ -50,10 +66,20 @@ def _search():
     return service
 
 
-def _common() -> dict:
+def _common(viewer=None, here: str = "") -> dict:
+    """What every help page shows: the lines, and the header's reader (``viewer``: the help session or None)."""
     book = contacts.directory()
     return {"hotline": book.hotline("customer_service") or book.hotlines[0],
-            "security_line": contacts.security_hotline()}
+            "security_line": contacts.security_hotline(), "ws": viewer, "here": here}
+
+
+def _reader(viewer) -> str | None:
+    """The signed-in reader as the opaque hash the reports use (a deflection, #15); None: anonymous."""
+    return user_hash(viewer.actor.user_id) if viewer is not None else None
+
+
+def _page(html: str, viewer, status: int = 200) -> Page:
+    return Page(html, status=status, personal=viewer is not None)
 
 
 def _category_names() -> dict[str, str]:
@@ -68,26 +94,28 @@ def _category_articles(category: str) -> list[dict]:
 
 
 @_kb_down_is_a_page
-def home() -> Page:
+def home(viewer=None) -> Page:
     service = _search()
     top = []
     for slug in TOP_ARTICLES:
         found = service.get_article(slug)
         if found:
             top.append({"slug": slug, "title": found.title})
-    return Page(render("help/home.html", categories=service.categories().categories, top_articles=top,
-                       examples=EXAMPLE_QUERIES, query="", **_common()))
+    return _page(render("help/home.html", categories=service.categories().categories, top_articles=top,
+                        examples=EXAMPLE_QUERIES, query="", **_common(viewer, "/help")), viewer)
 
 
 @_kb_down_is_a_page
-def search(query: HelpSearchQuery, reader: str | None = None) -> Page:
+def search(query: HelpSearchQuery, viewer=None) -> Page:
+    reader = _reader(viewer)
     text = query.q.strip()
     names = _category_names()
     category = query.category if query.category in names else None
     problem = None
     if not text and category:  # a category link from /help: browse it
-        return Page(render("help/category.html", category=category, category_name=names[category],
-                           articles=_category_articles(category), query="", **_common()))
+        return _page(render("help/category.html", category=category, category_name=names[category],
+                            articles=_category_articles(category), query="",
+                            **_common(viewer, f"/help/search?category={category}")), viewer)
     if not text:
         problem = "请输入你想问的问题，例如“还款了怎么还没到账”。"
     elif len(text) > MAX_QUERY_CHARS:
@@ -99,13 +127,15 @@ def search(query: HelpSearchQuery, reader: str | None = None) -> Page:
         except errors.ApiError as exc:  # the service's own input rules (e.g. nothing searchable left)
             problem = exc.message
     if problem is not None:
-        return Page(render("help/search.html", query=text[:MAX_QUERY_CHARS], problem=problem, results=[], total=0,
-                           suggestion=None, category=category, category_names=names, **_common()), status=400)
+        return _page(render("help/search.html", query=text[:MAX_QUERY_CHARS], problem=problem, results=[], total=0,
+                            suggestion=None, category=category, category_names=names, **_common(viewer)), viewer,
+                     status=400)
     results = [{**hit.model_dump(exclude_unset=True), "snippet": Markup(hit.snippet),
                 "category_name": names.get(hit.category, "")} for hit in found.results]
-    return Page(render("help/search.html", query=text, problem=None, results=results, total=found.total,
-                       suggestion=found.suggestion, category=category, category_names=names,
-                       **_common()))
+    here = "/help/search?" + urlencode({"q": text, **({"category": category} if category else {})})
+    return _page(render("help/search.html", query=text, problem=None, results=results, total=found.total,
+                        suggestion=found.suggestion, category=category, category_names=names,
+                        **_common(viewer, here)), viewer)
 
 
 _TAG = re.compile(r"(<[^>]*>)")
@@ -137,31 +167,33 @@ def tel_links(body_html: str, numbers: list[str]) -> str:
 
 
 @_kb_down_is_a_page
-def article(slug: str, query: ArticlePageQuery | None = None, reader: str | None = None) -> Page:
+def article(slug: str, query: ArticlePageQuery | None = None, viewer=None) -> Page:
+    reader = _reader(viewer)
     found = _search().get_article(slug)
     if found is None:
-        return not_found()
+        return not_found(viewer)
     if query is not None and query.q:  # opened from a search's results (?q=…): a click signal
         _search().record_signal(query.q, slug, "click")
     _search().record_view(slug, user=reader)
     book = contacts.directory()
     numbers = [line.number for line in book.hotlines] + [line.number for line in book.regulators]
     body = {**found.model_dump(), "html": Markup(tel_links(found.html, numbers))}
-    return Page(render("help/article.html", article=body, category_name=_category_names().get(found.category, ""),
-                       query="", **_common()))
+    here = f"/help/articles/{slug}"
+    return _page(render("help/article.html", article=body, category_name=_category_names().get(found.category, ""),
+                        query="", assistant_path=ASSISTANT_PATH, **_common(viewer, here)), viewer)
 
 
-def contact(query: ContactPageQuery) -> Page:
+def contact(query: ContactPageQuery, viewer=None) -> Page:
     check, problem, status = None, None, 200
     if query.number is not None and query.number.strip():
         try:
             check = contacts.verify_number(query.number)
         except errors.ApiError as exc:
             problem, status = exc.message, 400
-    return Page(render("help/contact.html", book=contacts.directory(), check=check, problem=problem,
-                       number=(query.number or "")[:contacts.MAX_NUMBER_CHARS], query="", **_common()),
-                status=status)
+    return _page(render("help/contact.html", book=contacts.directory(), check=check, problem=problem,
+                        number=(query.number or "")[:contacts.MAX_NUMBER_CHARS], query="",
+                        **_common(viewer, "/help/contact")), viewer, status=status)
 
 
-def not_found() -> Page:
-    return Page(render("help/not_found.html", query="", **_common()), status=404)
+def not_found(viewer=None) -> Page:
+    return _page(render("help/not_found.html", query="", **_common(viewer)), viewer, status=404)

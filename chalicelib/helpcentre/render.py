@@ -29,6 +29,8 @@ def environment(templates_dir: str = str(TEMPLATES_DIR)) -> "jinja2.Environment"
     # The call bar in help/base.html: any page extending it (other domains' too) gets the
     # official lines without having to pass them.
     env.globals["official_lines"] = official_lines
+    # The help door's header (templates/help/_door_nav.html) names the signed-in user: never a UUID.
+    env.globals["display_name"] = display_name
     return env
 
 
@@ -37,6 +39,11 @@ def official_lines() -> dict:
     book = contacts.directory()
     return {"hotline": book.hotline("customer_service") or book.hotlines[0],
             "security": contacts.security_hotline()}
+
+
+def display_name(actor) -> str:
+    from chalicelib.web import helpdoor
+    return helpdoor.display_name(actor)
 
 
 def render(name: str, **context) -> str:

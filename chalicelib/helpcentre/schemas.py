@@ -21,3 +21,9 @@ class ContactPageQuery(ApiModel):
 class ArticlePageQuery(ApiModel):
     model_config = ConfigDict(extra="ignore")
     q: str | None = Field(default=None, description="the search that led here (recorded as a click signal, without the user)")
+
+
+class ReceiptCheckPageQuery(ApiModel):
+    model_config = ConfigDict(extra="ignore")
+    serial: str | None = Field(default=None, description="回单流水号（回单上印的核验地址已带上）")
+    code: str | None = Field(default=None, description="校验码（同上）；两项都填写时给出核验结果")

@@ -56,11 +56,17 @@ def receipt(actor: Actor, repayment_id: str, ctx: Context) -> dict:
     return _view(found, code, ctx)
 
 
+def check_page_url(serial: str, code: str) -> str:
+    """The public check page a person opens, prefilled (absolute with ``PUBLIC_BASE_URL``: it is printed)."""
+    from chalicelib.config import settings
+    return f"{settings().public_base_url}/help/receipts/verify?" + urlencode({"serial": serial, "code": code})
+
+
 def receipt_html(actor: Actor, repayment_id: str, ctx: Context) -> str:
     found, code = _issue(actor, repayment_id, ctx)
     # the help centre's environment (autoescape on, imported with the first page rendered)
     from chalicelib.helpcentre.render import render
-    return render("repay/receipt.html", receipt=_view(found, code, ctx))
+    return render("repay/receipt.html", receipt=_view(found, code, ctx), check_url=check_page_url(found.serial, code))
 
 
 def verify(serial: str, code: str, ctx: Context) -> dict:

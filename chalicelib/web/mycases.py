@@ -90,66 +90,100 @@ def list_page(request) -> Reply:
     if cursor is not None and len(cursor) > 500:
         cursor = None
     cases, next_cursor = escalation.my_cases_page(ws.actor, limit=PAGE_SIZE, cursor=cursor)
-    rows = [{"case_id": c.case_id, "category_title": steps.CATEGORY_TITLES[c.category],
+    rows = [{"case_id": c.case_id, "category_title": steps.CATEGORY_TITLES[c.category], "subject": subject(c.description),
              "step_title": c.step_def.title, "status": c.status, "status_title": ACTIVE_STATUS[c.status],
              "created_at": c.created_at, "deadline": c.deadline, "priority": c.priority} for c in cases]
     return _render("web/my_cases.html", ws, ctx, title="我的工单", cases=rows, next_cursor=next_cursor,
                    first_page=cursor is None)
 
 
+def subject(description: str, limit: int = 40) -> str:
+    """A 工单's subject in a list: the first non-empty line of what the user wrote, cut at ``limit`` characters."""
+    first = next((line.strip() for line in (description or "").splitlines() if line.strip()), "")
+    return first if len(first) <= limit else first[:limit - 1] + "…"
+
+
 # ---------------------------------------------------------------- new
 def _repayments(ws: session.WebSession) -> list[dict]:
     """The user's own recent repayments to pick from (the repay domain's history, the caller's only)."""
     from chalicelib.repay import schemas as repay_schemas, service as repay
+    from chalicelib.web import mymoney
     page = repay.history(ws.actor, repay_schemas.ListQuery(limit=20), repay.current())
-    picked = []
-    for item in page["items"]:
-        payee = item.get("payee") or {}
-        who = payee.get("issuer") or payee.get("platform") or payee.get("biller") or payee.get("utility") or ""
-        last4 = f" 尾号{payee['card_last4']}" if payee.get("card_last4") else ""
-        picked.append({"id": item["id"], "label": f"{item['created_at'][:10]} · {item['amount']} 元 · {who}{last4} · "
-                                                  f"{_REPAYMENT_STATUS.get(item['status'], item['status'])}"})
-    return picked
+    return [{"id": item["id"], "label": mymoney.repayment_label(item)} for item in page["items"]]
 
 
-_REPAYMENT_STATUS = {"processing": "处理中", "succeeded": "已到账", "failed": "失败", "cancelled": "已取消",
-                     "verification_required": "待验证", "delayed": "延迟"}
+DESCRIPTION_MAX = 2000   # escalation.schemas.NewCase.description
+
+# An article's 「还是没解决？」 opens the form with the article as context: the category it is about, if clear.
+ARTICLE_CATEGORY = {"repayment-delay": "repayment_delay", "credit-card-repayment": "repayment_delay",
+                    "repayment-failed": "repayment_failed", "loan-repayment": "repayment_failed",
+                    "utility-bills": "repayment_failed", "fees": "fees", "avoid-late-fees": "fees",
+                    "account-compromised": "account_security"}
 
 
-def _new_form(ws, ctx, *, status: int = 200, error: str = "", values: dict | None = None) -> Reply:
-    return _render("web/case_new.html", ws, ctx, status=status, title="提交工单", error=error, values=values or {},
-                   categories=steps.CATEGORY_TITLES, repayments=_repayments(ws), idempotency_key=_key())
+def _article(slug: str | None) -> dict | None:
+    """The help article a 工单 comes from (slug and title), if it is one; None for anything else."""
+    if not slug or len(slug) > 80:
+        return None
+    from chalicelib.search import service as kb
+    try:
+        found = kb.get_article(slug)
+    except errors.ApiError:   # the index is unavailable: the form works without the context
+        return None
+    return {"slug": slug, "title": found.title} if found else None
+
+
+def with_article(description: str, article: dict | None) -> str:
+    """The description the agent reads: what the user wrote, and the article they read first (if it fits)."""
+    if not article:
+        return description
+    line = f"\n\n（提交前看过帮助文章：《{article['title']}》）"
+    return description + line if len(description) + len(line) <= DESCRIPTION_MAX else description
+
+
+def _new_form(ws, ctx, *, status: int = 200, error: str = "", values: dict | None = None,
+              article: dict | None = None) -> Reply:
+    values = {"category": "", "description": "", "repayment_id": "", **(values or {})}
+    return _render("web/case_new.html", ws, ctx, status=status, title="提交工单", error=error, values=values,
+                   categories=steps.CATEGORY_TITLES, repayments=_repayments(ws), idempotency_key=_key(),
+                   article=article)
 
 
 @pages.page(DOOR)
 def new_page(request) -> Reply:
     ws = session.require(request, DOOR)
     query = request.query_params or {}
-    values = {"description": (query.get("q") or "")[:2000], "category": query.get("category") or ""}
-    return _new_form(ws, Context.current(), values=values)
+    article = _article(query.get("article"))
+    category = query.get("category") or (ARTICLE_CATEGORY.get(article["slug"], "") if article else "")
+    values = {"description": (query.get("q") or "")[:2000], "category": category if category in steps.CATEGORY_TITLES
+              else "", "repayment_id": (query.get("repayment_id") or "")[:40]}
+    return _new_form(ws, Context.current(), values=values, article=article)
 
 
 @pages.page(DOOR)
 def create(request) -> Reply:
     ws, form = _posted(request)
     ctx = Context.current()
+    article = _article(form.get("article"))
     values = {"category": form.get("category", ""), "description": form.get("description", ""),
               "repayment_id": form.get("repayment_id") or None}
     try:
         body = schemas.NewCase.model_validate(values)
     except pydantic.ValidationError as exc:
         problem = http.validation_error(exc).message
-        return _new_form(ws, ctx, status=400, error=_labelled(problem), values=values)
+        return _new_form(ws, ctx, status=400, error=_labelled(problem), values=values, article=article)
     ratelimit.hit("case_open", ws.actor.user_id)
     try:
-        outcome = escalation.open_case(ws.actor, ctx, category=body.category, description=body.description,
+        outcome = escalation.open_case(ws.actor, ctx, category=body.category,
+                                       description=with_article(body.description, article),
                                        repayment_id=body.repayment_id,
                                        idempotency_key=form.get("idempotency_key") or None)
     except domain.DomainError as exc:
         if not exc.field:  # not about what was typed: the page-level answer
             raise
         refusal = errors.from_domain(exc)
-        return _new_form(ws, ctx, status=refusal.status, error=_labelled(refusal.message), values=values)
+        return _new_form(ws, ctx, status=refusal.status, error=_labelled(refusal.message), values=values,
+                         article=article)
     seen = [s for s in form.get("suggestions_opened", "").split(",") if s][:5]
     if seen:
         escalation.not_deflected(body.description, seen, ctx)
@@ -196,7 +230,9 @@ def case_page(request, case_id: str) -> Reply:
     notice = {"sent": "已发送。", "uploaded": "附件已上传。", "confirmed": "感谢您的评价，工单已关闭。", "reopened": "工单已重新打开。",
               "escalated": "已申请升级，新的团队会在时限内答复您。", "rated": "感谢您的评价。"}.get(
         (request.query_params or {}).get("done", ""), "")
+    from chalicelib.web import mymoney
     reply = _render("web/case.html", ws, ctx, title=f"工单 {view.reference}", case=as_body(view),
+                   linked_repayment=mymoney.linked(ws.actor, view.repayment_id),
                    actions=actions, attachments=files, notice=notice, idempotency_key=_key(),
                    max_mb=schemas_max_mb(), content_types=",".join(_ACCEPT))
     # The page's script uploads straight to the bucket: only that origin is added to what it may connect to.

@@ -45,8 +45,11 @@ def html(template: str, status: int = 200, **context) -> Reply:
 
 
 def message(title: str, text: str, status: int, *, door: str = "help", link: tuple[str, str] | None = None,
-            ws: session.WebSession | None = None) -> Reply:
-    return html("web/message.html", status=status, title=title, text=text, door=door, link=link, ws=ws)
+            ws: session.WebSession | None = None, who_unknown: bool = False) -> Reply:
+    """A page with one message. ``who_unknown``: the header shows neither 登录 nor a name (a refusal page,
+    rendered without the session at hand)."""
+    return html("web/message.html", status=status, title=title, text=text, door=door, link=link, ws=ws,
+                who_unknown=who_unknown)
 
 
 def form(request) -> dict[str, str]:
@@ -59,9 +62,13 @@ def form(request) -> dict[str, str]:
     return {name: values[0] for name, values in parse_qs(text, keep_blank_values=True).items()}
 
 
-def page(fixed_door: str | None = None):
+def page(fixed_door: str | None = None, *, titles: dict[int, str] | None = None,
+         back: tuple[str, str] | None = None):
     """A page of a door (``fixed_door``, else the ``door`` keyword argument): refusals become pages
-    (see the module docstring)."""
+    (see the module docstring). ``titles`` (status → heading) and ``back`` (the way back) suit pages that are
+    not about a 工单 (the defaults are 「我的工单」's)."""
+    headings = {**_TITLES, **(titles or {})}
+
     def wrap(function):
         @functools.wraps(function)
         def guarded(*args, **kwargs) -> Reply:
@@ -78,13 +85,14 @@ def page(fixed_door: str | None = None):
                 refusal = errors.from_domain(exc)
                 if refusal.status >= 500 and not isinstance(exc, domain.Busy):
                     raise
-                return message(_TITLES.get(refusal.status, "无法完成"), refusal.message, refusal.status, door=door,
-                               link=_back(door))
+                return message(headings.get(refusal.status, "无法完成"), refusal.message, refusal.status, door=door,
+                               link=back or _back(door), who_unknown=True)
             except errors.ApiError as exc:
                 if exc.status >= 500 and exc.status != 503:
                     raise
-                return message(_TITLES.get(exc.status, "无法完成"), exc.message, exc.status, door=door,
-                               link=_back(door)).with_cookies()
+                reply = message(headings.get(exc.status, "无法完成"), exc.message, exc.status, door=door,
+                                link=back or _back(door), who_unknown=True)
+                return Reply(reply.status, reply.html, {**reply.headers, **exc.headers})
         return guarded
     return wrap
 

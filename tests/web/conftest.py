@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import pytest
@@ -74,3 +75,57 @@ def business_morning(aws):
     clock.freeze(dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))))
     yield clock
     clock.reset()
+
+
+RECEIPT_SECRET = "test-receipt-key-web-0123456789abcdef01234567"
+
+
+@dataclass
+class Demo:
+    """What ``make serve`` seeds, in this test's moto account: alice's four repayments (settled card, failed loan —
+    retryable —, failed electricity bill — not retryable —, delayed card), bob's gas bill, their saved bills,
+    the notices their outcomes sent, and their 工单 (each naming one of their repayments)."""
+    users: dict
+
+    def repayment(self, name: str, amount: str) -> dict:
+        from chalicelib.actor import Actor
+        from chalicelib.repay import schemas, service
+        user = self.users[name]
+        page = service.history(Actor(user_id=user.user_id, username=user.username), schemas.ListQuery(limit=50),
+                               service.current())
+        return next(item for item in page["items"] if item["amount"] == amount)
+
+    def cases(self, name: str) -> list[str]:
+        from chalicelib.actor import Actor
+        from chalicelib.escalation import service
+        user = self.users[name]
+        found, _ = service.my_cases_page(Actor(user_id=user.user_id, username=user.username), limit=20, cursor=None)
+        return [case.case_id for case in found]
+
+
+@pytest.fixture
+def demo(aws, alice, bob, agent, lead, business_morning, monkeypatch):
+    """alice and bob seeded by devtools' own seed functions (``make serve``'s demo data), settled in process."""
+    from chalicelib import config
+    from devtools import seed
+    from tests.repay.conftest import run_worker
+
+    monkeypatch.setenv("RECEIPT_SECRET", RECEIPT_SECRET)
+    config.reload()
+    roles = {"alice": None, "bob": None, "agent": "support", "lead": "senior-support"}
+    users = {u.username: seed.DemoUser(username=u.username, user_id=u.user_id, role=roles[u.username], token=u.token)
+             for u in (alice, bob, agent, lead)}
+    seed.seed_data(users, domains=("repay", "escalation", "bills"))
+    run_worker()   # the settlement worker, as Lambda runs it: outcomes and their notices
+    return Demo(users)
+
+
+@pytest.fixture
+def signed_in(browser_for, demo_password):
+    """``signed_in("alice")`` → a Browser with alice's help-door session (``door="agent"`` for staff)."""
+    def make(username: str, door: str = "help"):
+        b = browser_for()
+        answer = b.sign_in(door, username, demo_password)
+        assert answer.status == 303, answer.text
+        return b
+    return make
