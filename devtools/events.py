@@ -23,6 +23,7 @@ from chalice.app import ScheduledEventConfig, SQSEventConfig
 import app as app_module
 from chalicelib import aws
 from chalicelib.config import settings
+from devtools import lifeline
 
 _stop = threading.Event()
 
@@ -103,6 +104,7 @@ def run_schedule(config: ScheduledEventConfig) -> None:
 
 
 def main() -> None:
+    lifeline.exit_with_parent()
     threads = []
     for source in app_module.app.event_sources:
         if isinstance(source, SQSEventConfig) and source.queue:

@@ -22,8 +22,9 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import sys
 import threading
+
+from devtools import lifeline
 
 
 class OneRequestAtATime:
@@ -75,11 +76,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-p", "--port", type=int, default=5500)
     args = parser.parse_args(argv)
     os.environ["MOTO_PORT"] = str(args.port)  # moto builds some URLs from it (moto_server sets it too)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    try:
-        serve(args.host, args.port)
-    except KeyboardInterrupt:
-        pass
+    # Stop at once on SIGTERM/SIGINT: moto's state is memory only, nothing to save. (A normal interpreter
+    # exit first tears down every object moto holds, slow once it holds gigabytes, and the port stays taken.)
+    signal.signal(signal.SIGTERM, _exit_now)
+    signal.signal(signal.SIGINT, _exit_now)
+    lifeline.exit_with_parent()
+    serve(args.host, args.port)
+
+
+def _exit_now(*_) -> None:
+    lifeline.with_flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
