@@ -72,3 +72,92 @@ def test_a_burst_of_50_connections_is_queued_while_the_api_is_busy(local_stack):
     finally:
         for client in clients:
             client.close()
+
+
+def _table(ddb, name: str) -> None:
+    ddb.create_table(TableName=name, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                                {"AttributeName": "sk", "KeyType": "RANGE"}],
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                           {"AttributeName": "sk", "AttributeType": "S"}],
+                     BillingMode="PAY_PER_REQUEST")
+
+
+def _all_items(ddb, name: str) -> list[dict]:
+    items, start = [], {}
+    while True:
+        page = ddb.scan(TableName=name, ConsistentRead=True, **start)
+        items += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return sorted(items, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
+        start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+
+def test_a_cancelled_transaction_leaves_every_item_it_named_as_it_was(local_stack):
+    """moto server keeps only the items a transaction names to undo it (not a copy of each whole table, #21):
+    a put of a new item, an update, a delete and a put over an existing item, cancelled by a failing
+    condition or by naming one item twice, leave both tables exactly as they were."""
+    ddb = local_stack.client("dynamodb")
+    first, second = (f"undo-{uuid.uuid4().hex[:8]}" for _ in range(2))
+    _table(ddb, first)
+    _table(ddb, second)
+    try:
+        for table in (first, second):
+            for sk in ("kept", "updated", "deleted", "replaced"):
+                ddb.put_item(TableName=table, Item={"pk": {"S": "u1"}, "sk": {"S": sk}, "n": {"N": "1"},
+                                                   "tags": {"SS": ["a", "b"]}})
+        before = {table: _all_items(ddb, table) for table in (first, second)}
+        writes = [
+            {"Put": {"TableName": first, "Item": {"pk": {"S": "u1"}, "sk": {"S": "new"}}}},
+            {"Update": {"TableName": second, "Key": {"pk": {"S": "u1"}, "sk": {"S": "updated"}},
+                        "UpdateExpression": "SET n = n + :one ADD tags :c",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}, ":c": {"SS": ["c"]}}}},
+            {"Delete": {"TableName": first, "Key": {"pk": {"S": "u1"}, "sk": {"S": "deleted"}}}},
+            {"Put": {"TableName": second, "Item": {"pk": {"S": "u1"}, "sk": {"S": "replaced"}, "n": {"N": "9"}}}},
+        ]
+        failing = {"ConditionCheck": {"TableName": first, "Key": {"pk": {"S": "u1"}, "sk": {"S": "kept"}},
+                                      "ConditionExpression": "attribute_not_exists(pk)"}}
+        with pytest.raises(ddb.exceptions.TransactionCanceledException):
+            ddb.transact_write_items(TransactItems=[*writes, failing])
+        assert {table: _all_items(ddb, table) for table in (first, second)} == before
+        twice = {"Delete": {"TableName": second, "Key": {"pk": {"S": "u1"}, "sk": {"S": "updated"}}}}
+        with pytest.raises(ddb.exceptions.ClientError):   # ValidationException: one item named twice
+            ddb.transact_write_items(TransactItems=[*writes, twice])
+        assert {table: _all_items(ddb, table) for table in (first, second)} == before
+        ddb.transact_write_items(TransactItems=writes)   # and the same writes, not cancelled, all apply
+        after = {(table, i["sk"]["S"]): i for table in (first, second) for i in _all_items(ddb, table)}
+        assert (first, "new") in after and (first, "deleted") not in after
+        assert after[(second, "updated")]["n"] == {"N": "2"} and after[(second, "replaced")]["n"] == {"N": "9"}
+    finally:
+        ddb.delete_table(TableName=first)
+        ddb.delete_table(TableName=second)
+
+
+def test_a_transaction_costs_the_same_on_a_large_table(local_stack):
+    """A transaction on a table of 2,000 items is about as quick as on an empty one (plain moto deep-copies
+    the table for each transaction: ~130 ms here against ~4 ms, and more with every item stored)."""
+    import statistics
+    import time
+
+    ddb = local_stack.client("dynamodb")
+    small, large = (f"cost-{uuid.uuid4().hex[:8]}" for _ in range(2))
+    _table(ddb, small)
+    _table(ddb, large)
+    try:
+        for first in range(0, 2000, 25):
+            ddb.batch_write_item(RequestItems={large: [{"PutRequest": {"Item": {
+                "pk": {"S": f"u{i % 50}"}, "sk": {"S": f"item-{i}"}, "text": {"S": "x" * 200}}}}
+                for i in range(first, first + 25)]})
+
+        def median_transaction(table: str) -> float:
+            times = []
+            for i in range(9):
+                started = time.perf_counter()
+                ddb.transact_write_items(TransactItems=[{"Put": {"TableName": table, "Item": {
+                    "pk": {"S": "t"}, "sk": {"S": str(i)}}}}])
+                times.append(time.perf_counter() - started)
+            return statistics.median(times)
+        on_small, on_large = median_transaction(small), median_transaction(large)
+        assert on_large < 3 * on_small + 0.01, f"{on_large * 1000:.1f} ms against {on_small * 1000:.1f} ms"
+    finally:
+        ddb.delete_table(TableName=small)
+        ddb.delete_table(TableName=large)
