@@ -115,20 +115,30 @@ class Stack:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def close(self) -> None:
+    def close(self) -> float:
+        """Stop the stack as a terminal's Ctrl-C would (SIGINT to serve); the seconds until serve has exited
+        and both ports are free (what an older checkout leaves behind after 30 s is killed)."""
+        started = time.monotonic()
         pids = [listener_pid(self.port), listener_pid(self.moto_port)]
         if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        for pid in pids:  # an older checkout's serve may leave a child behind (#21): not on this machine
-            if pid is not None and Path(f"/proc/{pid}").exists():
-                time.sleep(3)
-                if Path(f"/proc/{pid}").exists():
-                    os.kill(pid, signal.SIGKILL)
+            os.killpg(self.proc.pid, signal.SIGINT)
+        while time.monotonic() - started < 30 and (self.proc.poll() is None or any(
+                pid is not None and _alive(pid) for pid in pids)):
+            time.sleep(0.05)
+        took = time.monotonic() - started
+        for pid in [self.proc.pid] + pids:
+            if pid is not None and _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        self.proc.wait()
+        return took
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def tokens_for(moto_port: int, names: list[str]) -> dict[str, str]:
@@ -342,6 +352,8 @@ def show(summary: dict) -> None:
     print(f"   503 {summary['share_503']:.1%}, 429 {summary['share_429']:.1%}, other 5xx "
           f"{summary['share_other_5xx']:.1%}, other 4xx {summary['share_other_4xx']:.1%}, no answer "
           f"{summary['share_no_answer']:.1%}   statuses {summary['statuses']}")
+    if "stop_s" in summary:
+        print(f"   Ctrl-C (SIGINT) to everything stopped and both ports free: {summary['stop_s']:.1f} s")
     for name in ("moto", "api", "events"):
         print(f"   {name:<6} RSS {fmt(p[name]['rss_mb_start'])} → {fmt(p[name]['rss_mb_end'])} MB, "
               f"CPU {fmt(p[name]['cpu_s'])} s in the run")
@@ -382,19 +394,21 @@ def main(argv: list[str] | None = None) -> int:
                     summary = run_load(stack.url, stack.moto_port, args.clients, args.duration,
                                        args.users_per_client, args.think, args.seed + round_, f"{label} ({root})")
                 finally:
-                    stack.close()
+                    stopped = stack.close()
+                summary["stop_s"] = stopped
             show(summary)
             summaries.append(summary)
     if args.json:
         args.json.write_text(json.dumps(summaries, ensure_ascii=False, indent=1))
     if len(summaries) > 1:
-        print("\nmedians per checkout: throughput, p50, p99, 503 share, moto RSS at the end")
+        print("\nmedians per checkout: throughput, p50, p99, 503 share, moto RSS at the end, stop")
         for label, _ in plan:
             mine = [s for s in summaries if s["label"].startswith(label)]
             med = lambda key: statistics.median(s[key] for s in mine)  # noqa: E731
             rss = statistics.median(s["processes"]["moto"]["rss_mb_end"] or 0 for s in mine)
+            stop = statistics.median(s.get("stop_s", float("nan")) for s in mine)
             print(f"   {label:<14} {med('throughput_rps'):.1f}/s  {med('p50_ms'):.0f} ms  {med('p99_ms'):.0f} ms  "
-                  f"{med('share_503'):.1%}  {rss:.0f} MB")
+                  f"{med('share_503'):.1%}  {rss:.0f} MB  {stop:.1f} s")
     return 0
 
 

@@ -15,13 +15,16 @@ Built from moto's public server pieces (``moto.server``: the dispatcher app,
 its request handler; werkzeug's ``make_server``), as ``moto_server`` builds
 itself, plus the lock.
 
-One change to moto's DynamoDB (``undo_touched_items_only``, #21): moto 5.2.5 makes every
+Two changes to moto's DynamoDB (#21). ``undo_touched_items_only``: moto 5.2.5 makes every
 ``TransactWriteItems`` deep-copy each table it names, to restore it if the transaction is
 cancelled — every repayment and 工单 write copied the whole table, so a write's cost grew
 with everything stored (42 % of moto's busy time under 20 clients after a minute, and its
 memory churned). Here the transaction saves only the items it names and, if cancelled,
 puts exactly those back. Under the lock nothing else changes a table meanwhile, so the
-result is the same as moto's whole-table restore.
+result is the same as moto's whole-table restore. And one to its Query
+(``query_reads_its_partition_only``): moto lists and sorts every item of a table for each
+Query; on the table's own key it now reads the one partition asked for (the same items, in
+the same order). Both are pinned to moto 5.2.5 and leave moto as it is on another version.
 
     python -m devtools.moto_server -H 127.0.0.1 -p 5500
 """
@@ -147,9 +150,54 @@ def undo_touched_items_only() -> bool:
     return True
 
 
+def query_reads_its_partition_only() -> bool:
+    """Make moto's Query on a table's own key read the queried partition instead of every item of the
+    table (moto 5.2.5 lists and sorts all of them for each Query, so a user's repayment list cost grew
+    with everyone's data). Queries on an index are left as they are. False, and moto left as it is, on a
+    moto version or source it was not written for."""
+    import inspect
+
+    import moto
+    from moto.dynamodb.models.table import Table
+
+    original_query, original_all_items = Table.query, Table.all_items
+    source = inspect.getsource(original_query)
+    if (moto.__version__ != MOTO_VERSION or "for item in self.all_items()" not in source
+            or "item.hash_key == hash_key" not in source):
+        print(f"moto {moto.__version__}: each Query reads the whole table as moto does "
+              f"(devtools/moto_server.query_reads_its_partition_only was written for {MOTO_VERSION})", flush=True)
+        return False
+    signature = inspect.signature(original_query)
+    partition = threading.local()
+
+    def all_items(self):
+        wanted = getattr(partition, "key", None)
+        if wanted is None or wanted[0] is not self:
+            return original_all_items(self)
+        if wanted[1] not in self.items:   # (a plain lookup would add an empty partition to moto's defaultdict)
+            return []
+        found = self.items[wanted[1]]
+        return list(found.values()) if self.range_key_attr else [found]
+
+    def query(self, *args, **kwargs):
+        arguments = signature.bind(self, *args, **kwargs).arguments
+        if arguments.get("index_name") or arguments.get("hash_key") is None:
+            return original_query(self, *args, **kwargs)
+        partition.key = (self, arguments["hash_key"])
+        try:
+            return original_query(self, *args, **kwargs)
+        finally:
+            partition.key = None
+
+    Table.all_items = all_items
+    Table.query = query
+    return True
+
+
 def make_app():
     from moto.server import DomainDispatcherApplication, create_backend_app
     undo_touched_items_only()
+    query_reads_its_partition_only()
     app = DomainDispatcherApplication(create_backend_app)
     app.debug = True  # as moto_server sets it
     return OneRequestAtATime(app)
