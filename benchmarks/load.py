@@ -93,13 +93,16 @@ def proc_status(pid: int | None) -> dict:
 class Stack:
     """``python -m devtools.serve`` in ``root`` (as ``make serve``) on free ports; stopped on ``close``."""
 
-    def __init__(self, root: Path, log_dir: Path):
+    def __init__(self, root: Path, log_dir: Path, moto_stats: bool = False):
         self.root = root
         self.port, self.moto_port = free_port(), free_port()
         log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = log_dir / f"load-serve-{self.port}.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTHONPATH"))}
+        self.stats_path = log_dir / f"load-moto-stats-{self.moto_port}.json" if moto_stats else None
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTHONPATH", "MOTO_LOCK_STATS"))}
         env.update(PORT=str(self.port), MOTO_PORT=str(self.moto_port), PYTHONUNBUFFERED="1")
+        if self.stats_path:
+            env["MOTO_LOCK_STATS"] = str(self.stats_path)
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen([sys.executable, "-m", "devtools.serve"], cwd=root, env=env,
                                          stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -259,8 +262,15 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def read_stats(path: Path | None) -> dict:
+    try:
+        return json.loads(path.read_text()) if path else {}
+    except (OSError, ValueError):
+        return {}
+
+
 def run_load(base: str, moto_port: int, clients: int, duration: float, users_per_client: int, think: float,
-             seed: int, label: str) -> dict:
+             seed: int, label: str, stats_path: Path | None = None) -> dict:
     run_id = uuid.uuid4().hex[:6]
     names = [f"load{run_id}c{c}u{u}" for c in range(clients) for u in range(users_per_client)]
     tokens = tokens_for(moto_port, names)
@@ -268,6 +278,7 @@ def run_load(base: str, moto_port: int, clients: int, duration: float, users_per
     events_pid = _sibling(api_pid, "devtools.events")
     before = {"moto": proc_status(moto_pid), "api": proc_status(api_pid), "events": proc_status(events_pid)}
     load_before = os.getloadavg()
+    stats_before = read_stats(stats_path)
     results: list[Result] = []
     rng = random.Random(seed)
     workers = [Client(i, base, [tokens[f"load{run_id}c{i}u{u}"] for u in range(users_per_client)],
@@ -281,7 +292,14 @@ def run_load(base: str, moto_port: int, clients: int, duration: float, users_per
         t.join(timeout=duration + 60)
     elapsed = time.monotonic() - started
     after = {"moto": proc_status(moto_pid), "api": proc_status(api_pid), "events": proc_status(events_pid)}
-    return summarise(label, results, elapsed, before, after, (load_before, os.getloadavg()), clients, duration)
+    summary = summarise(label, results, elapsed, before, after, (load_before, os.getloadavg()), clients, duration)
+    if stats_path:
+        time.sleep(2.5)   # moto writes its figures every 2 s
+        summary["moto_operations"] = {
+            op: [calls - stats_before.get(op, [0, 0, 0])[0], held - stats_before.get(op, [0, 0, 0])[1],
+                 waited - stats_before.get(op, [0, 0, 0])[2]]
+            for op, (calls, held, waited) in read_stats(stats_path).items()}
+    return summary
 
 
 def _sibling(pid: int | None, module: str) -> int | None:
@@ -357,6 +375,15 @@ def show(summary: dict) -> None:
     for name in ("moto", "api", "events"):
         print(f"   {name:<6} RSS {fmt(p[name]['rss_mb_start'])} → {fmt(p[name]['rss_mb_end'])} MB, "
               f"CPU {fmt(p[name]['cpu_s'])} s in the run")
+    operations = summary.get("moto_operations")
+    if operations:
+        held = sum(v[1] for v in operations.values())
+        print(f"   moto held its one-request lock {held:.1f} s of the {summary['elapsed_s']:.0f} s "
+              f"({held / summary['elapsed_s']:.0%}); the operations that held it longest:")
+        for op, (calls, seconds, waited) in sorted(operations.items(), key=lambda kv: -kv[1][1])[:12]:
+            if calls:
+                print(f"     {seconds:6.1f} s {seconds / held:4.0%} {calls:6d} calls {seconds / calls * 1000:6.1f} ms/call "
+                      f"(waited {waited / calls * 1000:5.0f} ms)  {op}")
     print(f"   {'kind':<15}{'n':>6}{'p50 ms':>9}{'p99 ms':>9}{'503':>6}  statuses")
     for kind, k in summary["kinds"].items():
         print(f"   {kind:<15}{k['n']:>6}{k['p50_ms']:>9.0f}{k['p99_ms']:>9.0f}{k['503']:>6}  {k['statuses']}")
@@ -374,6 +401,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=1, help="runs per checkout (with --compare: alternated)")
     parser.add_argument("--seed", type=int, default=21)
     parser.add_argument("--json", type=Path, help="write every run's summary here")
+    parser.add_argument("--moto-stats", action="store_true",
+                        help="moto reports each operation's time under its lock (a stack started here, this checkout)")
     args = parser.parse_args(argv)
     if not 1 <= args.clients <= MAX_CLIENTS or not 0 < args.duration <= MAX_DURATION:
         parser.error(f"--clients 1–{MAX_CLIENTS}, --duration up to {MAX_DURATION} s")
@@ -389,10 +418,11 @@ def main(argv: list[str] | None = None) -> int:
                 summary = run_load(args.url.rstrip("/"), args.moto_port, args.clients, args.duration,
                                    args.users_per_client, args.think, args.seed + round_, label)
             else:
-                stack = Stack(root, ROOT / ".local")
+                stack = Stack(root, ROOT / ".local", moto_stats=args.moto_stats)
                 try:
                     summary = run_load(stack.url, stack.moto_port, args.clients, args.duration,
-                                       args.users_per_client, args.think, args.seed + round_, f"{label} ({root})")
+                                       args.users_per_client, args.think, args.seed + round_, f"{label} ({root})",
+                                       stack.stats_path)
                 finally:
                     stopped = stack.close()
                 summary["stop_s"] = stopped

@@ -32,32 +32,93 @@ from __future__ import annotations
 
 import argparse
 import copy
+import io
+import json
 import os
 import signal
 import threading
+import time
+import urllib.parse
 
 from devtools import lifeline
 
 
 class OneRequestAtATime:
-    """WSGI middleware: ``app`` handles one request at a time, its whole response produced under the lock."""
+    """WSGI middleware: ``app`` handles one request at a time, its whole response produced under the lock.
 
-    def __init__(self, app):
+    With ``stats_path``, where the time goes: every few seconds that file gets, per operation
+    (``dynamodb Query <table>[:<index>]``, ``sqs SendMessage`` …), the calls, the seconds they held the
+    lock and the seconds they waited for it, as JSON (``benchmarks/load.py --moto-stats`` reads it)."""
+
+    def __init__(self, app, stats_path: str | None = None):
         self.app = app
         self.lock = threading.Lock()
+        self.stats_path = stats_path
+        self.stats: dict[str, list] = {}
+        self.stats_written = 0.0
 
     def __call__(self, environ, start_response):
         if _waits(environ):
             return self.app(environ, start_response)
+        if self.stats_path:
+            return self._measured(environ, start_response)
         with self.lock:
-            result = self.app(environ, start_response)
-            try:
-                body = list(result)  # moto's responses are small; sending them happens outside the lock
-            finally:
-                close = getattr(result, "close", None)
-                if close is not None:
-                    close()
+            return self._answer(environ, start_response)
+
+    def _answer(self, environ, start_response) -> list[bytes]:
+        result = self.app(environ, start_response)
+        try:
+            return list(result)  # moto's responses are small; sending them happens outside the lock
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+
+    def _measured(self, environ, start_response) -> list[bytes]:
+        operation = _operation(environ)
+        arrived = time.perf_counter()
+        with self.lock:
+            started = time.perf_counter()
+            body = self._answer(environ, start_response)
+            done = time.perf_counter()
+            entry = self.stats.setdefault(operation, [0, 0.0, 0.0])
+            entry[0] += 1
+            entry[1] += done - started
+            entry[2] += started - arrived
+            if done - self.stats_written > 2:
+                self.stats_written = done
+                partial = f"{self.stats_path}.{os.getpid()}"
+                with open(partial, "w") as out:
+                    json.dump(self.stats, out)
+                os.replace(partial, self.stats_path)
         return body
+
+
+def _operation(environ) -> str:
+    """``dynamodb GetItem repaydesk-dev-repayments``, ``sns Publish``…: what a request asks moto (for the
+    stats only: reads the body, then puts it back for moto)."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target:
+        service, _, action = target.partition(".")
+        service = service.split("_")[0].lower().replace("amazon", "").replace("awscognitoidentityproviderservice",
+                                                                             "cognito")
+        if service == "dynamodb":
+            try:
+                request = json.loads(body or b"{}")
+            except ValueError:
+                request = {}
+            tables = sorted({next(iter(item.values())).get("TableName", "?")
+                             for item in request.get("TransactItems", [])}) or [request.get("TableName", "")]
+            index = request.get("IndexName")
+            return f"dynamodb {action} {'+'.join(tables)}" + (f":{index}" if index else "")
+        return f"{service} {action}"
+    form = urllib.parse.parse_qs(environ.get("QUERY_STRING", "")) or urllib.parse.parse_qs(body.decode(errors="replace"))
+    action = form.get("Action", [""])[0]
+    host = environ.get("HTTP_AUTHORIZATION", "").split("/")[3:4]   # the credential scope names the service
+    return f"{host[0] if host else '?'} {action or environ.get('REQUEST_METHOD', '') + ' ' + environ.get('PATH_INFO', '')}"
 
 
 def _waits(environ) -> bool:
@@ -194,20 +255,20 @@ def query_reads_its_partition_only() -> bool:
     return True
 
 
-def make_app():
+def make_app(stats_path: str | None = None):
     from moto.server import DomainDispatcherApplication, create_backend_app
     undo_touched_items_only()
     query_reads_its_partition_only()
     app = DomainDispatcherApplication(create_backend_app)
     app.debug = True  # as moto_server sets it
-    return OneRequestAtATime(app)
+    return OneRequestAtATime(app, stats_path)
 
 
-def serve(host: str, port: int) -> None:
+def serve(host: str, port: int, stats_path: str | None = None) -> None:
     from moto.server import MotoRequestHandler
     from werkzeug.serving import make_server
 
-    server = make_server(host, port, make_app(), threaded=True, request_handler=MotoRequestHandler)
+    server = make_server(host, port, make_app(stats_path), threaded=True, request_handler=MotoRequestHandler)
     print(f"moto (one request at a time) on http://{host}:{port}", flush=True)
     server.serve_forever()
 
@@ -216,6 +277,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-H", "--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, default=5500)
+    parser.add_argument("--stats", default=os.environ.get("MOTO_LOCK_STATS") or None, metavar="PATH",
+                        help="write each operation's calls and seconds under the lock here (MOTO_LOCK_STATS)")
     args = parser.parse_args(argv)
     os.environ["MOTO_PORT"] = str(args.port)  # moto builds some URLs from it (moto_server sets it too)
     # Stop at once on SIGTERM/SIGINT: moto's state is memory only, nothing to save. (A normal interpreter
@@ -223,7 +286,7 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, _exit_now)
     signal.signal(signal.SIGINT, _exit_now)
     lifeline.exit_with_parent()
-    serve(args.host, args.port)
+    serve(args.host, args.port, args.stats)
 
 
 def _exit_now(*_) -> None:
