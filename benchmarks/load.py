@@ -262,6 +262,21 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def queue_depths(moto_port: int) -> dict[str, int]:
+    """Messages waiting or in flight per SQS queue that has any (the event runner's backlog: settlement)."""
+    import boto3
+    sqs = boto3.client("sqs", endpoint_url=f"http://127.0.0.1:{moto_port}", region_name="ap-southeast-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    depths = {}
+    for url in sqs.list_queues().get("QueueUrls", []):
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        count = sum(int(v) for v in attributes.values())
+        if count:
+            depths[url.rsplit("/", 1)[1]] = count
+    return depths
+
+
 def read_stats(path: Path | None) -> dict:
     try:
         return json.loads(path.read_text()) if path else {}
@@ -293,6 +308,7 @@ def run_load(base: str, moto_port: int, clients: int, duration: float, users_per
     elapsed = time.monotonic() - started
     after = {"moto": proc_status(moto_pid), "api": proc_status(api_pid), "events": proc_status(events_pid)}
     summary = summarise(label, results, elapsed, before, after, (load_before, os.getloadavg()), clients, duration)
+    summary["queues_at_end"] = queue_depths(moto_port)
     if stats_path:
         time.sleep(2.5)   # moto writes its figures every 2 s
         summary["moto_operations"] = {
@@ -375,6 +391,8 @@ def show(summary: dict) -> None:
     for name in ("moto", "api", "events"):
         print(f"   {name:<6} RSS {fmt(p[name]['rss_mb_start'])} → {fmt(p[name]['rss_mb_end'])} MB, "
               f"CPU {fmt(p[name]['cpu_s'])} s in the run")
+    print(f"   SQS messages waiting or in flight at the end: {summary['queues_at_end'] or 'none'} "
+          "(settlement: repayments not settled yet; team queues: read by people, not here)")
     operations = summary.get("moto_operations")
     if operations:
         held = sum(v[1] for v in operations.values())
@@ -399,6 +417,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--moto-port", type=int)
     parser.add_argument("--compare", type=Path, help="another checkout: alternate runs on its stack and ours")
     parser.add_argument("--rounds", type=int, default=1, help="runs per checkout (with --compare: alternated)")
+    parser.add_argument("--one-stack", action="store_true",
+                        help="every round of a checkout on one stack (how its memory grows); runs not alternated")
     parser.add_argument("--seed", type=int, default=21)
     parser.add_argument("--json", type=Path, help="write every run's summary here")
     parser.add_argument("--moto-stats", action="store_true",
@@ -412,12 +432,32 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--url must be http://127.0.0.1:<port> (this machine only), with --moto-port")
     summaries = []
     plan = [("this checkout", ROOT)] + ([("compared", args.compare.resolve())] if args.compare else [])
-    for round_ in range(args.rounds):
+    if args.url:
+        plan = [("the stack at", None)]
+        for round_ in range(args.rounds):
+            summary = run_load(args.url.rstrip("/"), args.moto_port, args.clients, args.duration,
+                               args.users_per_client, args.think, args.seed + round_, "the stack at " + args.url)
+            show(summary)
+            summaries.append(summary)
+    elif args.one_stack:
         for label, root in plan:
-            if args.url:
-                summary = run_load(args.url.rstrip("/"), args.moto_port, args.clients, args.duration,
-                                   args.users_per_client, args.think, args.seed + round_, label)
-            else:
+            stack = Stack(root, ROOT / ".local", moto_stats=args.moto_stats)
+            mine = []
+            try:
+                for round_ in range(args.rounds):
+                    summary = run_load(stack.url, stack.moto_port, args.clients, args.duration, args.users_per_client,
+                                       args.think, args.seed + round_, f"{label} ({root}), run {round_ + 1} on one stack",
+                                       stack.stats_path)
+                    show(summary)
+                    mine.append(summary)
+            finally:
+                stopped = stack.close()
+            mine[-1]["stop_s"] = stopped
+            print(f"   Ctrl-C (SIGINT) to everything stopped and both ports free: {stopped:.1f} s")
+            summaries += mine
+    else:
+        for round_ in range(args.rounds):
+            for label, root in plan:
                 stack = Stack(root, ROOT / ".local", moto_stats=args.moto_stats)
                 try:
                     summary = run_load(stack.url, stack.moto_port, args.clients, args.duration,
@@ -426,17 +466,20 @@ def main(argv: list[str] | None = None) -> int:
                 finally:
                     stopped = stack.close()
                 summary["stop_s"] = stopped
-            show(summary)
-            summaries.append(summary)
+                show(summary)
+                summaries.append(summary)
     if args.json:
         args.json.write_text(json.dumps(summaries, ensure_ascii=False, indent=1))
     if len(summaries) > 1:
         print("\nmedians per checkout: throughput, p50, p99, 503 share, moto RSS at the end, stop")
         for label, _ in plan:
             mine = [s for s in summaries if s["label"].startswith(label)]
+            if not mine:
+                continue
             med = lambda key: statistics.median(s[key] for s in mine)  # noqa: E731
             rss = statistics.median(s["processes"]["moto"]["rss_mb_end"] or 0 for s in mine)
-            stop = statistics.median(s.get("stop_s", float("nan")) for s in mine)
+            stops = [s["stop_s"] for s in mine if "stop_s" in s]
+            stop = statistics.median(stops) if stops else float("nan")
             print(f"   {label:<14} {med('throughput_rps'):.1f}/s  {med('p50_ms'):.0f} ms  {med('p99_ms'):.0f} ms  "
                   f"{med('share_503'):.1%}  {rss:.0f} MB  {stop:.1f} s")
     return 0
