@@ -24,7 +24,8 @@ puts exactly those back. Under the lock nothing else changes a table meanwhile, 
 result is the same as moto's whole-table restore. And one to its Query
 (``query_reads_its_partition_only``): moto lists and sorts every item of a table for each
 Query; on the table's own key it now reads the one partition asked for (the same items, in
-the same order). Both are pinned to moto 5.2.5 and leave moto as it is on another version.
+the same order). Both are pinned to moto 5.2.5 and leave moto as it is on another version,
+as is ``remember_what_never_changes`` (two lookups moto repeated on every request).
 
     python -m devtools.moto_server -H 127.0.0.1 -p 5500
 """
@@ -255,10 +256,31 @@ def query_reads_its_partition_only() -> bool:
     return True
 
 
+def remember_what_never_changes() -> bool:
+    """Two answers moto 5.2.5 works out again for every request, although they cannot change while it runs:
+    which services it has (a directory listing and a ``stat`` per entry of moto's package, to route each
+    request) and which actions a service's handler class has (``inspect.getmembers`` of the class). Both
+    are now worked out once: a GetItem took 4.6 ms of moto's CPU time, now 3.5 (medians of 5 alternated
+    runs of 1,200 calls from 20 threads, load average ~10)."""
+    import functools
+
+    import moto
+    from moto import backends
+    from moto.core import responses
+
+    if moto.__version__ != MOTO_VERSION:
+        return False
+    services = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: services
+    responses.method_names_from_class = functools.cache(responses.method_names_from_class)
+    return True
+
+
 def make_app(stats_path: str | None = None):
     from moto.server import DomainDispatcherApplication, create_backend_app
     undo_touched_items_only()
     query_reads_its_partition_only()
+    remember_what_never_changes()
     app = DomainDispatcherApplication(create_backend_app)
     app.debug = True  # as moto_server sets it
     return OneRequestAtATime(app, stats_path)
