@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/load.py --clients 5 --duration 10     # a quick look
     .venv/bin/python benchmarks/load.py --url http://127.0.0.1:8000 --moto-port 5500   # a running make serve
     .venv/bin/python benchmarks/load.py --compare /tmp/before --rounds 2   # alternate with another checkout
+    .venv/bin/python benchmarks/load.py --rounds 3 --one-stack --moto-stats  # memory over 3 runs; moto's busy time
 
 Without ``--url`` it starts the stack as ``make serve`` does (``python -m devtools.serve`` in the
 checkout, demo data seeded, the stage's default settings) on free ports of 127.0.0.1, and stops it
@@ -24,7 +25,12 @@ A user is used for at most 25 payments and 8 工单 (the hourly limits are 30 an
 client moves to its next user, so the limits are not what is measured; 429s are counted apart.
 Reported: requests, throughput, p50/p90/p99 and max latency, per kind; the share of 503s, 429s,
 other 4xx/5xx and connection errors; the RSS of moto, ``chalice local`` and the event runner at
-the start and the end of the run; moto's CPU seconds in the run.
+the start and the end of the run and their CPU seconds in it; the SQS messages left at the end
+(settlement: repayments not settled yet); for a stack it started, how long Ctrl-C took to stop
+everything and free both ports. ``--one-stack`` runs every round of a checkout on one stack (how
+memory and speed change as data accumulates); ``--moto-stats`` has moto report, per operation
+and table, the time it held its one-request lock (``devtools/moto_server.py --stats``).
+The load generator runs on the same machine and competes for the same cores.
 """
 from __future__ import annotations
 
@@ -289,6 +295,11 @@ def run_load(base: str, moto_port: int, clients: int, duration: float, users_per
     run_id = uuid.uuid4().hex[:6]
     names = [f"load{run_id}c{c}u{u}" for c in range(clients) for u in range(users_per_client)]
     tokens = tokens_for(moto_port, names)
+    check = requests.get(f"{base}/me", headers={"Authorization": f"Bearer {tokens[names[0]]}"}, timeout=30)
+    if check.status_code != 200:   # figures from a stack that refuses every user would mean nothing
+        raise RuntimeError(f"GET /me with a fresh token answered {check.status_code}: {check.text[:300]}")
+    if stats_path:
+        time.sleep(2.5)   # moto's figures include the sign-ups above (it writes them every 2 s)
     api_pid, moto_pid = listener_pid(urlparse(base).port), listener_pid(moto_port)
     events_pid = _sibling(api_pid, "devtools.events")
     before = {"moto": proc_status(moto_pid), "api": proc_status(api_pid), "events": proc_status(events_pid)}
