@@ -34,8 +34,10 @@ $(INDEX_DIR)/.built: $(VENV)/.installed $(KB_SOURCES)
 
 index: $(INDEX_DIR)/.built
 
+# exec: the shell gives way to the supervisor, which stops everything it started on the first SIGINT,
+# SIGTERM or SIGHUP (make forwards SIGTERM, so a group's SIGTERM reaches it twice) and ignores the rest.
 serve: setup index
-	$(PY) -m devtools.serve
+	exec $(PY) -m devtools.serve
 
 # Two workers (the machine has 2 cores); e2e tests start their stacks on free ports of their own;
 # --dist loadfile keeps each test file on one worker: the package tests share one build, the workspace

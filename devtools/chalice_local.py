@@ -18,6 +18,7 @@ import os
 import sys
 from pathlib import Path
 
+from devtools import lifeline
 from devtools.local_gateway import patch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--stage", default="dev")
     args = parser.parse_args(argv)
+    lifeline.exit_with_parent()
 
     patch()
     from chalice.cli import create_local_server

@@ -4,6 +4,9 @@
 - for each ``@app.on_sqs_message`` queue, long-polls the queue in moto and
   invokes the handler with a Lambda-shaped SQS event, deleting the messages
   only when the handler returns (so a failure is redelivered, then dead-lettered);
+  five batches at once (``LOCAL_SQS_POLLERS``; at most the handler's ``maximum_concurrency``),
+  as Lambda starts with five — one at a time could not settle repayments as fast as 20
+  clients pay (#21: 243 waiting after 3 minutes);
 - for each ``@app.schedule``, invokes the handler on its rate, or a ``cron(m/n …)``'s every n minutes
   (every ``LOCAL_SCHEDULE_SECONDS`` instead, when set — demos and e2e tests use a few seconds).
 New domains need nothing here: declaring the handler in ``app.py`` is enough.
@@ -23,6 +26,7 @@ from chalice.app import ScheduledEventConfig, SQSEventConfig
 import app as app_module
 from chalicelib import aws
 from chalicelib.config import settings
+from devtools import lifeline
 
 _stop = threading.Event()
 
@@ -55,6 +59,13 @@ def _schedule_seconds(expression) -> float:
     if not match:
         return 60.0
     return int(match.group(1)) * {"minute": 60, "hour": 3600, "day": 86400}[match.group(2)]
+
+
+def pollers(config: SQSEventConfig) -> int:
+    """How many batches of a queue are handled at once: ``LOCAL_SQS_POLLERS`` (5, as Lambda starts with five
+    concurrent batches of an SQS queue), at most the handler's ``maximum_concurrency`` if it sets one."""
+    count = max(1, int(os.environ.get("LOCAL_SQS_POLLERS") or 5))
+    return min(count, config.maximum_concurrency) if config.maximum_concurrency else count
 
 
 def poll_queue(config: SQSEventConfig) -> None:
@@ -102,19 +113,28 @@ def run_schedule(config: ScheduledEventConfig) -> None:
             traceback.print_exc()
 
 
-def main() -> None:
-    threads = []
-    for source in app_module.app.event_sources:
-        if isinstance(source, SQSEventConfig) and source.queue:
-            target = poll_queue
-        elif isinstance(source, ScheduledEventConfig):
-            target = run_schedule
-        else:
-            continue
-        thread = threading.Thread(target=target, args=(source,), name=source.name, daemon=True)
+def start(source) -> list[threading.Thread]:
+    """The threads that drive one event source: ``pollers(source)`` for an SQS queue, one for a schedule."""
+    if isinstance(source, SQSEventConfig) and source.queue:
+        target, copies = poll_queue, pollers(source)
+    elif isinstance(source, ScheduledEventConfig):
+        target, copies = run_schedule, 1
+    else:
+        return []
+    threads = [threading.Thread(target=target, args=(source,), name=f"{source.name}-{i}", daemon=True)
+               for i in range(copies)]
+    for thread in threads:
         thread.start()
-        threads.append(thread)
-        print(f"[events] {source.name}: {type(source).__name__}", flush=True)
+    return threads
+
+
+def main() -> None:
+    lifeline.exit_with_parent()
+    for source in app_module.app.event_sources:
+        threads = start(source)
+        if threads:
+            print(f"[events] {source.name}: {type(source).__name__}"
+                  + (f" ×{len(threads)}" if len(threads) > 1 else ""), flush=True)
     try:
         while True:
             time.sleep(3600)

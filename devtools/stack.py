@@ -22,6 +22,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "ap-southeast-1"
 BIN = Path(sys.executable).parent
+STOP_GRACE_SECONDS = 3.0   # SIGTERM → SIGKILL
 
 
 def free_port() -> int:
@@ -129,11 +130,41 @@ class Child:
         self.recent: collections.deque[str] = collections.deque(maxlen=40)
 
     def tee(self, stream) -> None:
-        """Copy the child's output to ours line by line, remembering the last lines."""
+        """Copy the child's output to ours line by line, remembering the last lines. Once our output is
+        gone (the terminal hung up), keep reading, so the child never blocks on a full pipe."""
+        echo = True
         for raw in iter(stream.readline, b""):
-            sys.stdout.buffer.write(raw)
-            sys.stdout.buffer.flush()
+            if echo:
+                try:
+                    sys.stdout.buffer.write(raw)
+                    sys.stdout.buffer.flush()
+                except (OSError, ValueError):
+                    echo = False
             self.recent.append(raw.decode(errors="replace").rstrip())
+
+    def exit_code(self) -> int | None:
+        """The child's exit code (negative: the signal that killed it), or None while it runs. Does not reap
+        it: until ``reap()``, its pid, and so its process group's id, cannot be given to another process,
+        so signalling the group stays safe after the child has exited."""
+        if self.proc.returncode is not None:
+            return self.proc.returncode
+        try:
+            info = os.waitid(os.P_PID, self.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:   # reaped elsewhere
+            return self.proc.poll()
+        if info is None:
+            return None
+        return info.si_status if info.si_code == os.CLD_EXITED else -info.si_status
+
+    def signal_group(self, sig: int) -> None:
+        """``sig`` to the child's process group (the child and anything it started), while it is not reaped."""
+        if self.proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, sig)
+
+    def reap(self) -> None:
+        with contextlib.suppress(ChildProcessError, subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5)
 
     def last_lines(self, count: int = 15) -> list[str]:
         if self.log_path is not None:
@@ -147,7 +178,7 @@ class Child:
         return list(self.recent)[-count:]
 
     def describe_exit(self) -> str:
-        code = self.proc.poll()
+        code = self.exit_code()
         how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
         where = f" ({self.log_path})" if self.log_path else ""
         lines = self.last_lines()
@@ -158,7 +189,7 @@ class Child:
 def wait_for(url: str, timeout: float = 30.0, child: Child | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if child is not None and child.proc.poll() is not None:
+        if child is not None and child.exit_code() is not None:
             time.sleep(0.2)  # let the tee thread catch the last lines
             message = child.describe_exit()
             raise (PortInUse if "Address already in use" in message else ChildExited)(message)
@@ -250,7 +281,7 @@ class LocalStack:
 
     def exited(self) -> Child | None:
         """The first child that is no longer running, if any."""
-        return next((child for child in self.children if child.proc.poll() is not None), None)
+        return next((child for child in self.children if child.exit_code() is not None), None)
 
     @contextlib.contextmanager
     def frozen_aws(self):
@@ -275,20 +306,25 @@ class LocalStack:
         return boto3.client(service, endpoint_url=self.moto_url, region_name=REGION,
                             aws_access_key_id="testing", aws_secret_access_key="testing")
 
-    def stop(self) -> None:
-        for proc in reversed(self.processes):
-            if proc.poll() is None:
-                try:
-                    os.killpg(proc.pid, signal.SIGCONT)  # a frozen moto must be able to act on SIGTERM
-                    os.killpg(proc.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-        for proc in self.processes:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
+    def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Stop every process of the stack and whatever they started, within about ``grace`` seconds.
+
+        Each child leads a process group of its own: the group gets SIGCONT (a frozen moto must be able
+        to act) and SIGTERM; after ``grace`` seconds, or as soon as every child has exited, each group
+        gets SIGKILL — a child that ignored SIGTERM (moto once took 16 s) and anything a child started
+        and left behind. Children are reaped only then, so their group ids cannot have been reused.
+        Safe to call again (it does nothing the second time)."""
+        children = list(self.children)
+        for child in reversed(children):
+            child.signal_group(signal.SIGCONT)
+            child.signal_group(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while any(child.exit_code() is None for child in children) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for child in children:
+            child.signal_group(signal.SIGKILL)
+        for child in children:
+            child.reap()
         self.children.clear()
 
     def __enter__(self) -> "LocalStack":
