@@ -10,7 +10,11 @@ where the client cannot change it.
 
 Every request re-verifies the stored Cognito ID token with ``chalicelib.auth.verify`` — the code the
 API's bearer tokens go through (signature, issuer, app client, expiry) — and builds the same
-``Actor`` the authorizer path builds, so every page is held to the services' rules. An expired ID
+``Actor`` the authorizer path builds, so every page is held to the services' rules.
+
+A session records the door it was opened at and opens only that door: staff sign in only at ``/agent``
+(where SSO, and MFA with it, applies), wallet users only at ``/help`` and the WebView exchange. A staff
+account at the wallet door gets the answer a wrong password gets (``WrongDoor``), never a cookie. An expired ID
 token is renewed with the session's refresh token (``REFRESH_TOKEN_AUTH``). A session ends after
 ``SESSION_IDLE_SECONDS`` without a request and after ``SESSION_MAX_SECONDS`` in any case.
 
@@ -54,6 +58,12 @@ class LoginRequired(Exception):
         if self.reason == "expired":
             target += ("&" if "?" in target else "?") + "expired=1"
         return target
+
+
+class WrongDoor(Exception):
+    """Good credentials at the other door: a staff account at the wallet door (``/help/login``, the WebView
+    exchange) or a wallet user at the staff door. Sign-in answers it exactly as a wrong password (nothing
+    tells a guesser the password was right); nothing is stored."""
 
 
 class Forbidden(Exception):
@@ -136,18 +146,24 @@ def _actor(claims: auth.Claims) -> Actor:
     return Actor(user_id=claims.sub, username=claims.username, roles=frozenset(claims.groups))
 
 
-def start(tokens: cognito.Tokens, door: str) -> tuple[WebSession, str]:
-    """A new session for verified Cognito tokens: the session and its ``Set-Cookie`` value.
+def door_of(actor: Actor) -> str:
+    """The one door an account may sign in at: staff at ``/agent`` (where SSO applies), everyone else at ``/help``."""
+    return "agent" if actor.is_staff else "help"
 
-    Raises ``auth.InvalidToken`` if the ID token does not verify (nothing is stored then) and
-    ``Forbidden`` for a wallet user at the agent door.
+
+def start(tokens: cognito.Tokens, door: str) -> tuple[WebSession, str]:
+    """A new session for verified Cognito tokens, recording the door it is opened at: the session and its
+    ``Set-Cookie`` value.
+
+    Raises ``auth.InvalidToken`` if the ID token does not verify and ``WrongDoor`` for an account of the
+    other door (nothing is stored either way).
     """
     if door not in DOORS:
         raise ValueError(door)
     claims = auth.verify(tokens.id_token)
     actor = _actor(claims)
-    if door == "agent" and not actor.is_staff:
-        raise Forbidden("客服工作台仅限客服人员登录。钱包用户请到帮助中心登录。", code="staff_only")
+    if door_of(actor) != door:
+        raise WrongDoor(door)
     cfg = settings()
     now = clock.epoch()
     session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
@@ -166,7 +182,8 @@ def require(request, door: str) -> WebSession:
     """The signed-in session for a page of ``door`` ("help" or "agent").
 
     ``LoginRequired``: no cookie, an unknown (forged) or ended session, idle or past its maximum age,
-    or a token that no longer verifies and cannot be refreshed. ``Forbidden``: a wallet user at /agent.
+    or a token that no longer verifies and cannot be refreshed. ``Forbidden``: a session opened at the other
+    door, or an account whose roles now belong to the other door.
     """
     if door not in DOORS:
         raise ValueError(door)
@@ -183,6 +200,8 @@ def require(request, door: str) -> WebSession:
     if now - int(item["last_seen"]) > cfg.session_idle_seconds or now - int(item["created_at"]) > cfg.session_max_seconds:
         _delete(hashed)
         raise LoginRequired(door, next_path, reason="expired")
+    if item.get("door") != door:      # a session opens only the door it was opened at
+        raise _wrong_door(door)
     id_token, refreshed = item["id_token"], False
     try:
         claims = auth.verify(id_token)
@@ -199,9 +218,15 @@ def require(request, door: str) -> WebSession:
     if refreshed or now - int(item["last_seen"]) >= TOUCH_EVERY_SECONDS:
         _touch(hashed, now, id_token if refreshed else None, door, next_path)
     actor = _actor(claims)
-    if door == "agent" and not actor.is_staff:
-        raise Forbidden("客服工作台仅限客服人员使用。", code="staff_only")
+    if door_of(actor) != door:        # roles changed since sign-in: sign in again at the right door
+        raise _wrong_door(door)
     return WebSession(actor=actor, csrf_token=str(item["csrf"]), door=door, key=hashed)
+
+
+def _wrong_door(door: str) -> Forbidden:
+    if door == "agent":
+        return Forbidden("客服工作台仅限在员工入口登录的客服人员使用。钱包用户请到帮助中心。", code="staff_only")
+    return Forbidden("员工账号请使用客服工作台（员工入口）。", code="wallet_only")
 
 
 def _refreshed(item: dict, hashed: str, door: str, next_path: str) -> tuple[auth.Claims, str]:

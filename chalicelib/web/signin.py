@@ -21,6 +21,14 @@ def _login_page(request, door: str, *, status: int = 200, error: str = "", usern
                       ws=None).with_cookies(cookie)
 
 
+WRONG_CREDENTIALS = "用户名或密码不正确。"
+
+
+def _wrong_credentials(request, door: str, username: str, next_path: str) -> Reply:
+    """The one answer to every refused credential: unknown user, wrong password, an account of the other door."""
+    return _login_page(request, door, status=401, error=WRONG_CREDENTIALS, username=username, next_path=next_path)
+
+
 @pages.page()
 def login_page(request, *, door: str) -> Reply:
     query = request.query_params or {}
@@ -30,12 +38,15 @@ def login_page(request, *, door: str) -> Reply:
     return _login_page(request, door, next_path=query.get("next", ""), notice=notice)
 
 
-def _signed_in(tokens: cognito.Tokens, door: str, next_path: str) -> Reply:
+def _signed_in(request, tokens: cognito.Tokens, door: str, username: str, next_path: str) -> Reply:
     try:
         ws, cookie = session.start(tokens, door)
     except auth.InvalidToken:
         logger.warning("sign-in returned a token that does not verify")
         return pages.message("登录失败", "登录凭证校验失败，请重试。", 401, door=door)
+    except session.WrongDoor:   # right password, other door: answered as a wrong one (no oracle, no cookie)
+        logger.info("sign-in at the wrong door refused", extra={"door": door})
+        return _wrong_credentials(request, door, username, next_path)
     logger.info("signed in", extra={"door": door, "user": user_hash(ws.actor.user_id)})
     return pages.redirect(session.safe_next(next_path, door), cookie, session.clear_cookie(session.LOGIN_COOKIE))
 
@@ -55,14 +66,13 @@ def login(request, *, door: str) -> Reply:
     try:
         outcome = cognito.sign_in(username, password)
     except cognito.SignInFailed:
-        return _login_page(request, door, status=401, error="用户名或密码不正确。", username=username,
-                           next_path=next_path)
+        return _wrong_credentials(request, door, username, next_path)
     if isinstance(outcome, cognito.NewPasswordRequired):
         token, cookie = session.login_form_token(request)
         return pages.html("web/new_password.html", door=door, title="设置新密码", csrf_token=token,
                           username=outcome.username, challenge=outcome.challenge_session,
                           next_path=session.safe_next(next_path, door), error="", ws=None).with_cookies(cookie)
-    return _signed_in(outcome, door, next_path)
+    return _signed_in(request, outcome, door, username, next_path)
 
 
 @pages.page()
@@ -90,7 +100,7 @@ def new_password(request, *, door: str) -> Reply:
         if str(exc) in ("NotAuthorizedException", "ExpiredCodeException", "CodeMismatchException"):
             return _login_page(request, door, status=401, error="设置新密码的时间已过，请重新登录。", username=username)
         return again_page("新密码不符合要求：至少 10 位，需包含大写字母、小写字母和数字。")
-    return _signed_in(tokens, door, next_path)
+    return _signed_in(request, tokens, door, username, next_path)
 
 
 @pages.page()
@@ -110,7 +120,7 @@ def webview_session(request) -> Reply:
     header = (request.headers or {}).get("authorization")
     try:
         ws, cookie = session.exchange(header)
-    except auth.InvalidToken:
+    except (auth.InvalidToken, session.WrongDoor):   # a staff token gets what a bad token gets: no session
         return Reply(401, '{"error":{"code":"unauthorized","message":"请先登录（登录已失效或凭证无效）。"}}',
                      {"Content-Type": "application/json; charset=utf-8"})
     target = session.safe_next((request.query_params or {}).get("next"), "help")
