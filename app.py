@@ -142,8 +142,8 @@ def quote_repayment():
 def create_repayment():
     request = http.parse_body(app.current_request, repay_schemas.RepaymentRequest)
     caller = _caller()
-    ratelimit.hit("repayment_create", caller.user_id)
-    created = repay.create(caller, _idempotency_key(), request, repay.current())
+    created = repay.create(caller, _idempotency_key(), request, repay.current(),   # a known key replays first
+                           limit=lambda: ratelimit.hit("repayment_create", caller.user_id))
     return _idempotent_response(created, {"Location": f"/repayments/{created.body['id']}"})
 
 
@@ -420,9 +420,10 @@ def case_suggestions():
 def open_case():
     body = http.parse_body(app.current_request, esc_schemas.NewCase)
     who = _caller()
-    ratelimit.hit("case_open", who.user_id)  # each case texts the user and e-mails a team
     opened = escalation.open_case(who, Context.current(), category=body.category, description=body.description,
-                                  repayment_id=body.repayment_id, idempotency_key=_idempotency_key())
+                                  repayment_id=body.repayment_id, idempotency_key=_idempotency_key(),
+                                  # each case texts the user and e-mails a team; a known key replays first
+                                  limit=lambda: ratelimit.hit("case_open", who.user_id))
     return _idempotent_response(opened, {"Location": f"/support/cases/{opened.body['case_id']}"})
 
 

@@ -96,10 +96,13 @@ WORDING = idempotency.Wording(reused="这个 Idempotency-Key 已用于另一个�
                               in_progress="同一个操作正在处理中，请稍后刷新查看结果，不要重复提交。")
 
 
-def _once(actor: Actor, key: str | None, scope: str, payload: dict, action) -> idempotency.Outcome:
-    """Run ``action(claim)`` once per (caller, key): a repeat replays the first answer. Without a key
-    (where the route makes it optional) the action just runs, with no claim."""
-    return idempotency.once(actor.user_id, key, scope=scope, payload=payload, action=action, wording=WORDING)
+def _once(actor: Actor, key: str | None, scope: str, payload: dict, action,
+          checks=lambda: None) -> idempotency.Outcome:
+    """Run ``action(claim)`` once per (caller, key): a repeat replays the first answer, before ``checks``
+    (a rate limit) can refuse it. Without a key (where the route makes it optional) the checks and the
+    action just run, with no claim."""
+    return idempotency.once(actor.user_id, key, scope=scope, payload=payload, action=action, wording=WORDING,
+                            checks=checks)
 
 
 # A DynamoDB item holds at most 400 KB: an answer larger than this (a case with a very long
@@ -176,11 +179,12 @@ def _require_own_repayment(user_id: str, repayment_id: str) -> None:
 
 
 def open_case(actor: Actor, ctx: Context, *, category: str, description: str, repayment_id: str | None,
-              idempotency_key: str | None = None) -> idempotency.Outcome:
-    """Open a case (201); under an Idempotency-Key a repeat replays the first answer instead of a second case."""
+              idempotency_key: str | None = None, limit=lambda: None) -> idempotency.Outcome:
+    """Open a case (201); under an Idempotency-Key a repeat replays the first answer instead of a second case
+    (before ``limit``, the caller's rate limit, which refuses only new cases)."""
     payload = {"category": category, "description": description, "repayment_id": repayment_id}
     return _once(actor, idempotency_key, "case_open", payload,
-                 lambda claim: _open_case(actor, ctx, category, description, repayment_id, claim))
+                 lambda claim: _open_case(actor, ctx, category, description, repayment_id, claim), checks=limit)
 
 
 def _open_case(actor: Actor, ctx: Context, category: str, description: str, repayment_id: str | None,

@@ -140,11 +140,11 @@ def create(request) -> Reply:
     except pydantic.ValidationError as exc:
         problem = http.validation_error(exc).message
         return _new_form(ws, ctx, status=400, error=_labelled(problem), values=values)
-    ratelimit.hit("case_open", ws.actor.user_id)
     try:
         outcome = escalation.open_case(ws.actor, ctx, category=body.category, description=body.description,
                                        repayment_id=body.repayment_id,
-                                       idempotency_key=form.get("idempotency_key") or None)
+                                       idempotency_key=form.get("idempotency_key") or None,
+                                       limit=lambda: ratelimit.hit("case_open", ws.actor.user_id))  # after a replay
     except domain.DomainError as exc:
         if not exc.field:  # not about what was typed: the page-level answer
             raise

@@ -77,3 +77,22 @@ def test_a_session_opens_only_the_door_it_was_opened_at(browser_for, api, alice,
     assert staff.sign_in("agent", "agent", demo_password).status == 303
     assert staff.get("/agent").status == 200
     assert staff.get("/help/cases").status == 403
+
+
+# ---------------------------------------------------------------- 2. a known key before any limit (the page)
+def test_a_resubmitted_new_case_form_lands_on_its_case_despite_the_limit(browser_for, alice, demo_password,
+                                                                         monkeypatch, business_morning):
+    from chalicelib import config
+    monkeypatch.setenv("RATE_LIMITS", "case_open=1/86400")
+    config.reload()
+    b = browser_for()
+    b.sign_in("help", "alice", demo_password)
+    form = b.get("/help/cases/new")
+    fields = {"csrf_token": b.csrf(form), "category": "repayment_delay", "description": "还款三天了还没到账，请帮忙查询",
+              "idempotency_key": re.search(r'name="idempotency_key" value="([^"]+)"', form.text).group(1)}
+    first = b.post("/help/cases", fields)
+    assert first.status == 303 and first.headers["location"].startswith("/help/cases/RD-")
+    again = b.post("/help/cases", fields)        # the answer was lost; the browser sends the form again
+    assert again.status == 303 and again.headers["location"] == first.headers["location"]
+    fields["idempotency_key"] = "another-form"
+    assert b.post("/help/cases", fields).status == 429
