@@ -41,10 +41,15 @@ def _load(case_id: str) -> Case:
 
 
 def _load_visible(actor: Actor, case_id: str) -> Case:
-    """The case if ``actor`` owns it or is staff; otherwise 404 (never reveal that it exists)."""
+    """The one rule for reading a case, whichever door asks (JSON API, workspace, 「我的工单」): its owner;
+    staff who may work its step (``_require_step_role``: a frontline agent gets 403 on a senior case, its
+    notes included, as on acting on it); anyone else 404 (never reveal that it exists)."""
     case = _load(case_id)
-    if case.user_id != actor.user_id and not actor.is_staff:
+    if case.user_id == actor.user_id:
+        return case
+    if not actor.is_staff:
         raise domain.Missing(NOT_FOUND, code="case_not_found")
+    _require_step_role(actor, case)
     return case
 
 
@@ -62,10 +67,15 @@ def _require_staff(actor: Actor) -> None:
         raise domain.NotAllowed("此操作仅限客服人员。", code="forbidden_role")
 
 
+def _may_work(actor: Actor, step: step_defs.Step) -> bool:
+    """Frontline agents work frontline cases; later steps need senior-support."""
+    return actor.is_staff and (step.role != SENIOR_SUPPORT or actor.has_role(SENIOR_SUPPORT))
+
+
 def _require_step_role(actor: Actor, case: Case) -> None:
-    """Frontline agents act on frontline cases; later steps need senior-support."""
+    """Staff act on — and read — only the cases of a step they may work (``_may_work``)."""
     _require_staff(actor)
-    if case.step_def.role == SENIOR_SUPPORT and not actor.has_role(SENIOR_SUPPORT):
+    if not _may_work(actor, case.step_def):
         raise domain.NotAllowed(f"工单处于「{case.step_def.title}」，需要高级客服（senior-support）处理。",
                                code="forbidden_role")
 
@@ -465,7 +475,13 @@ def resolve(actor: Actor, ctx: Context, case_id: str, summary_text: str) -> sche
 
 
 def queue(actor: Actor, step: str, *, limit: int, cursor: str | None) -> schemas.QueuePage:
+    """A step's open cases, for staff who may work that step (the read rule of ``_load_visible``)."""
     _require_staff(actor)
+    if step not in step_defs.NAMES:
+        raise domain.Missing(f"没有这个步骤，可选：{'、'.join(step_defs.NAMES)}。", code="step_not_found")
+    if not _may_work(actor, step_defs.get(step)):
+        raise domain.NotAllowed(f"「{step_defs.get(step).title}」的工单需要高级客服（senior-support）处理。",
+                                code="forbidden_role")
     try:
         cases, next_cursor = store.queue_page(step, limit=limit, cursor=cursor)
     except store.BadCursor:
@@ -476,7 +492,7 @@ def queue(actor: Actor, step: str, *, limit: int, cursor: str | None) -> schemas
 def workable_steps(actor: Actor) -> list[step_defs.Step]:
     """The steps whose 工单 ``actor`` may act on (the rule of ``_require_step_role``): the agent workspace's queues."""
     _require_staff(actor)
-    return [step for step in step_defs.STEPS if step.role != SENIOR_SUPPORT or actor.has_role(SENIOR_SUPPORT)]
+    return [step for step in step_defs.STEPS if _may_work(actor, step)]
 
 
 def workspace_case(actor: Actor, ctx: Context, case_id: str) -> schemas.CaseView:
