@@ -83,8 +83,9 @@ def page(fixed_door: str | None = None):
             except errors.ApiError as exc:
                 if exc.status >= 500 and exc.status != 503:
                     raise
-                return message(_TITLES.get(exc.status, "无法完成"), exc.message, exc.status, door=door,
-                               link=_back(door)).with_cookies()
+                refused = message(_TITLES.get(exc.status, "无法完成"), exc.message, exc.status, door=door,
+                                  link=_back(door))
+                return Reply(refused.status, refused.html, {**refused.headers, **exc.headers})  # Retry-After
         return guarded
     return wrap
 

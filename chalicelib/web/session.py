@@ -38,6 +38,8 @@ from chalicelib.web import cognito
 
 COOKIE = "rd_session"
 LOGIN_COOKIE = "rd_login"        # double-submit token of the sign-in forms (before a session exists)
+DEVICE_COOKIE = "rd_device"      # a browser an account signed in from: gets past the account's sign-in cool-down
+DEVICE_SECONDS = 90 * 24 * 3600
 DOORS = ("help", "agent")
 TOUCH_EVERY_SECONDS = 60         # last_seen is written at most once a minute per session
 _ID = re.compile(r"^[A-Za-z0-9_-]{43}$")   # secrets.token_urlsafe(32)
@@ -126,6 +128,31 @@ def check_login_form(request, form: dict) -> None:
     sent = form.get("csrf_token", "")
     if not (_ID.match(current) and isinstance(sent, str) and hmac.compare_digest(current, sent)):
         raise Forbidden("表单已过期，请刷新页面后重新提交。", code="csrf_failed")
+
+
+# ---------------------------------------------------------------- known devices (sign-in throttling)
+def _device_key(token: str) -> dict:
+    return {"pk": f"DEVICE#{_hash(token)}", "sk": "DEVICE"}
+
+
+def remember_device(door: str, account: str) -> str:
+    """After a successful sign-in: this browser is a known device of ``account`` (an opaque hash of the
+    normalised sign-in name) at ``door`` for 90 days. The ``Set-Cookie`` value (``Path=/<door>/login``)."""
+    token = secrets.token_urlsafe(32)
+    now = clock.epoch()
+    _table().put_item(Item={**_device_key(token), "account": account, "door": door, "created_at": now,
+                            "expires_at": now + DEVICE_SECONDS})
+    return _cookie(DEVICE_COOKIE, token, max_age=DEVICE_SECONDS, path=f"/{door}/login")
+
+
+def known_device(request, door: str, account: str) -> bool:
+    """Whether this browser signed in to ``account`` at ``door`` before (one GetItem, only when it matters)."""
+    token = cookies(request).get(DEVICE_COOKIE, "")
+    if not _ID.match(token):
+        return False
+    item = _table().get_item(Key=_device_key(token), ConsistentRead=True).get("Item")
+    return bool(item) and item.get("account") == account and item.get("door") == door \
+        and int(item["expires_at"]) > clock.epoch()
 
 
 # ---------------------------------------------------------------- the table

@@ -2,7 +2,10 @@
 the WebView exchange (``POST /help/session``) and the SSO endpoints. Sessions: ``session.py``."""
 from __future__ import annotations
 
-from chalicelib import auth, ratelimit
+import hashlib
+import unicodedata
+
+from chalicelib import auth, errors, http, ratelimit
 from chalicelib.config import settings
 from chalicelib.logs import logger, user_hash
 from chalicelib.web import cognito, pages, session, sso
@@ -22,10 +25,50 @@ def _login_page(request, door: str, *, status: int = 200, error: str = "", usern
 
 
 WRONG_CREDENTIALS = "用户名或密码不正确。"
+COOL_DOWN = ("为保护账户安全，此账户近期登录失败较多，请约 {minutes} 分钟后再试。在曾经登录过的设备（浏览器）上可以直接登录；"
+             "钱包用户也可在钱包 App 内打开帮助中心，无需密码。")
+
+
+# ---------------------------------------------------------------- throttling (#21)
+# Failures only are counted (chalicelib/ratelimit.py, check + count), under three keys:
+#   sign_in_client          per client address: password spraying (many names from one client);
+#   sign_in_account_client  per account and client: guessing one password from one client;
+#   sign_in_account         per account, any client: a guess spread over many addresses. This one is a
+#                           cool-down, not a lock: a browser the account signed in from before (the
+#                           ``rd_device`` cookie) gets past it, and wallet users have the app's WebView.
+# No single client can lock anyone else out: it reaches its own two limits long before the account's.
+def login_name(username: str) -> str:
+    """The account a sign-in name means, however typed: width (NFKC), case and spaces do not matter."""
+    return unicodedata.normalize("NFKC", "".join(username.split())).casefold()
+
+
+def _throttle_keys(request, username: str) -> tuple[str, str, str]:
+    account = hashlib.sha256(login_name(username).encode()).hexdigest()[:32]   # no names in the limits table
+    client = http.client_key(request)
+    return client, f"{account}|{client}", account
+
+
+def _throttle(request, door: str, username: str) -> None:
+    client, pair, account = _throttle_keys(request, username)
+    ratelimit.check("sign_in_client", client)
+    ratelimit.check("sign_in_account_client", pair)
+    try:
+        ratelimit.check("sign_in_account", account, message=COOL_DOWN)
+    except errors.TooManyRequests:
+        if not session.known_device(request, door, account):
+            raise
+
+
+def _count_failure(request, username: str) -> None:
+    client, pair, account = _throttle_keys(request, username)
+    for action, key in (("sign_in_client", client), ("sign_in_account_client", pair), ("sign_in_account", account)):
+        ratelimit.count(action, key)
 
 
 def _wrong_credentials(request, door: str, username: str, next_path: str) -> Reply:
-    """The one answer to every refused credential: unknown user, wrong password, an account of the other door."""
+    """The one answer to every refused credential — unknown user, wrong password, an account of the other
+    door — counted as a failure for the throttles."""
+    _count_failure(request, username)
     return _login_page(request, door, status=401, error=WRONG_CREDENTIALS, username=username, next_path=next_path)
 
 
@@ -48,7 +91,8 @@ def _signed_in(request, tokens: cognito.Tokens, door: str, username: str, next_p
         logger.info("sign-in at the wrong door refused", extra={"door": door})
         return _wrong_credentials(request, door, username, next_path)
     logger.info("signed in", extra={"door": door, "user": user_hash(ws.actor.user_id)})
-    return pages.redirect(session.safe_next(next_path, door), cookie, session.clear_cookie(session.LOGIN_COOKIE))
+    device = session.remember_device(door, _throttle_keys(request, username)[2])
+    return pages.redirect(session.safe_next(next_path, door), cookie, device, session.clear_cookie(session.LOGIN_COOKIE))
 
 
 @pages.page()
@@ -62,7 +106,7 @@ def login(request, *, door: str) -> Reply:
     if not username or not password or len(username) > 128 or len(password) > 256:
         return _login_page(request, door, status=400, error="请输入用户名和密码。", username=username[:128],
                            next_path=next_path)
-    ratelimit.hit("web_sign_in", f"{door}:{username.lower()}")   # password guessing: per account
+    _throttle(request, door, username)   # before Cognito is asked: password guessing and spraying
     try:
         outcome = cognito.sign_in(username, password)
     except cognito.SignInFailed:

@@ -96,3 +96,82 @@ def test_a_resubmitted_new_case_form_lands_on_its_case_despite_the_limit(browser
     assert again.status == 303 and again.headers["location"] == first.headers["location"]
     fields["idempotency_key"] = "another-form"
     assert b.post("/help/cases", fields).status == 429
+
+
+# ---------------------------------------------------------------- 4. sign-in throttling, one answer
+@pytest.fixture
+def from_address(monkeypatch):
+    """``from_address("203.0.113.7")``: the requests that follow come from that client address (API Gateway's
+    ``sourceIp``; the local gateway otherwise always says 127.0.0.1)."""
+    from chalice import local
+
+    def use(address: str) -> None:
+        monkeypatch.setattr(local.LambdaEventConverter, "LOCAL_SOURCE_IP", address)
+    return use
+
+
+def test_wrong_passwords_from_one_client_never_lock_the_owner_out(browser_for, alice, demo_password, from_address,
+                                                                 business_morning):
+    from_address("198.51.100.66")
+    attacker = browser_for()
+    answers = [attacker.sign_in("help", name, "guess-%d" % i).status
+               for i, name in enumerate(["alice", "ALICE", " alice ", "Ａｌｉｃｅ", "aLiCe"] * 2)]
+    assert answers[:5] == [401] * 5 and set(answers[5:]) == {429}   # every spelling is the same account
+    assert attacker.sign_in("help", "alice", demo_password).status == 429   # not even the right one, from there
+    assert "rd_session" not in attacker.jar
+    from_address("203.0.113.10")
+    owner = browser_for()
+    assert owner.sign_in("help", "alice", demo_password).status == 303
+
+
+def test_password_spraying_from_one_client_is_throttled(browser_for, alice, demo_password, from_address,
+                                                        business_morning):
+    from_address("198.51.100.77")
+    sprayer = browser_for()
+    answers = [sprayer.sign_in("help", f"user{i:02d}", "Spring2026!").status for i in range(25)]
+    assert answers[:20] == [401] * 20 and answers[20:] == [429] * 5
+    refused = sprayer.last
+    assert 0 < int(refused.headers["retry-after"]) <= 900
+    from_address("203.0.113.11")
+    assert browser_for().sign_in("help", "alice", demo_password).status == 303   # others are not affected
+
+
+def test_successful_sign_ins_do_not_count(browser_for, agent, demo_password, business_morning):
+    """A call centre behind one address: many good sign-ins from it are never throttled."""
+    for _ in range(25):
+        assert browser_for().sign_in("agent", "agent", demo_password).status == 303
+
+
+def test_a_guess_spread_over_many_addresses_cools_the_account_down_but_a_known_browser_gets_past(
+        browser_for, alice, demo_password, from_address, business_morning):
+    from_address("203.0.113.12")
+    owner = browser_for()
+    assert owner.sign_in("help", "alice", demo_password).status == 303     # her browser, known from now on
+    assert any(c.startswith("rd_device=") and "Path=/help/login" in c for c in owner.set_cookies(owner.last))
+    owner.jar.pop("rd_session")
+    for host in range(6):                                                # a botnet: 5 guesses from each address
+        from_address(f"198.51.100.{host + 1}")
+        assert [browser_for().sign_in("help", "alice", "guess").status for _ in range(5)] == [401] * 5
+    from_address("192.0.2.50")
+    stranger = browser_for()
+    cooled = stranger.sign_in("help", "alice", demo_password)           # a new browser waits (no hard lock)
+    assert cooled.status == 429 and "rd_session" not in stranger.jar
+    assert "曾经登录过的设备" in cooled.text
+    from_address("203.0.113.12")
+    assert owner.sign_in("help", "alice", demo_password).status == 303  # her own browser gets past
+    assert "rd_session" in owner.jar
+    clock.advance(dt.timedelta(minutes=16))                             # and the cool-down ends by itself
+    from_address("192.0.2.50")
+    assert browser_for().sign_in("help", "alice", demo_password).status == 303
+
+
+def test_one_answer_for_every_wrong_credential(browser_for, alice, agent, demo_password):
+    answers = {
+        "unknown user": browser_for().sign_in("agent", "nobody-here", demo_password),
+        "wrong password": browser_for().sign_in("agent", "agent", "wrong-password"),
+        "wallet user, right password, staff door": browser_for().sign_in("agent", "alice", demo_password),
+        "staff, right password, wallet door": browser_for().sign_in("help", "agent", demo_password),
+        "wallet user, wrong password": browser_for().sign_in("help", "alice", "wrong-password"),
+    }
+    seen = {(a.status, _error_of(a)) for a in answers.values()}
+    assert seen == {(401, WRONG)}, {k: (a.status, _error_of(a)) for k, a in answers.items()}
