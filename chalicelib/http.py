@@ -11,6 +11,7 @@ import json
 import logging
 import re
 import sys
+from urllib.parse import quote
 from typing import Any, TypeVar
 
 import pydantic
@@ -166,6 +167,16 @@ def in_error_shape(response: Response) -> Response:
         return json_response({"error": {"code": code, "message": message}}, status=response.status_code,
                              headers=headers)
     return response
+
+
+_NOT_IN_A_HEADER = re.compile(r"[^\x21-\x7e]")
+
+
+def location(target: str) -> str:
+    """A ``Location`` value that is plain ASCII whatever ``target`` holds: non-ASCII, spaces and control
+    characters percent-encoded, so a redirect can neither split the header (CR/LF) nor fail to encode after
+    its work was done (a non-Latin-1 path dropped the connection, #21)."""
+    return _NOT_IN_A_HEADER.sub(lambda found: quote(found.group(), safe=""), target)
 
 
 def html_response(html: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -31,8 +31,8 @@ class Reply:
 
 
 def redirect(location: str, *cookies: str | None) -> Reply:
-    """Post/redirect/get: every successful form POST answers 303."""
-    return Reply(303, "", {"Location": location}, tuple(c for c in cookies if c))
+    """Post/redirect/get: every successful form POST answers 303 (``Location`` always ASCII: ``http.location``)."""
+    return Reply(303, "", {"Location": http.location(location)}, tuple(c for c in cookies if c))
 
 
 def render(template: str, **context) -> str:

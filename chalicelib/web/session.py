@@ -28,7 +28,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from chalicelib import auth, aws, clock
 from chalicelib.actor import Actor
@@ -84,14 +84,31 @@ class WebSession:
     key: str            # the table key's hash part (never the cookie value)
 
 
+# The pages a sign-in may lead back to, per door (any other ``next`` goes to the door's home): a segment is
+# anything but a slash ("." and ".." excepted), so a 工单 link with a mistyped or non-Latin id still lands on
+# its (404) page rather than on a dropped connection.
+_SEGMENT = r"(?!\.\.?(?:/|$))[^/]+"
+_NEXT_PAGES = {
+    "help": re.compile(rf"/help(?:/cases(?:/new|/{_SEGMENT})?|/articles/{_SEGMENT}|/search|/contact)?/?"),
+    "agent": re.compile(rf"/agent(?:/cases/{_SEGMENT}|/reports)?/?"),
+}
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f\\#]")   # control characters (CR, LF …), backslashes, fragments
+
+
 def safe_next(path: str | None, door: str) -> str:
-    """Where to go after signing in: a path of this site under the door's prefix (no open redirect)."""
+    """Where to go after signing in: one of the door's known pages of this site (``_NEXT_PAGES``; no open
+    redirect, never the sign-in or sign-out page), percent-encoded — plain ASCII, fit for a ``Location``
+    header whatever was asked (``/help/cases/中文`` → ``/help/cases/%E4%B8%AD%E6%96%87``). Control characters,
+    raw or percent-encoded (``%0D``, ``%0A``), backslashes and fragments send it home instead.
+    Idempotent: an answer of ``safe_next`` passes through unchanged."""
     home = f"/{door}" if door == "agent" else "/help/cases"
-    if not path or not path.startswith(f"/{door}") or path.startswith("//") or "\\" in path or "\n" in path:
+    if not path or len(path) > 2048:
         return home
-    if path.startswith(f"/{door}/login") or path.startswith(f"/{door}/logout"):
+    where, _, query = path.partition("?")
+    if _UNSAFE.search(path) or _UNSAFE.search(unquote(path)) or not _NEXT_PAGES[door].fullmatch(unquote(where)):
         return home
-    return path
+    target = quote(where, safe="/%")
+    return target + "?" + quote(query, safe="=&%+") if query else target
 
 
 # ---------------------------------------------------------------- cookies

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from urllib.parse import quote
 
 from chalicelib import auth, errors, http, ratelimit
 from chalicelib.config import settings
@@ -82,6 +83,7 @@ def login_page(request, *, door: str) -> Reply:
 
 
 def _signed_in(request, tokens: cognito.Tokens, door: str, username: str, next_path: str) -> Reply:
+    target = session.safe_next(next_path, door)   # decided before a session exists: nothing can fail after it
     try:
         ws, cookie = session.start(tokens, door)
     except auth.InvalidToken:
@@ -92,7 +94,7 @@ def _signed_in(request, tokens: cognito.Tokens, door: str, username: str, next_p
         return _wrong_credentials(request, door, username, next_path)
     logger.info("signed in", extra={"door": door, "user": user_hash(ws.actor.user_id)})
     device = session.remember_device(door, _throttle_keys(request, username)[2])
-    return pages.redirect(session.safe_next(next_path, door), cookie, device, session.clear_cookie(session.LOGIN_COOKIE))
+    return pages.redirect(target, cookie, device, session.clear_cookie(session.LOGIN_COOKIE))
 
 
 @pages.page()
@@ -102,7 +104,7 @@ def login(request, *, door: str) -> Reply:
     username, password = form.get("username", "").strip(), form.get("password", "")
     next_path = form.get("next", "")
     if door == "agent" and sso.enabled():
-        return pages.redirect("/agent/login/sso?next=" + session.safe_next(next_path, door))
+        return pages.redirect("/agent/login/sso?next=" + quote(session.safe_next(next_path, door), safe="/"))
     if not username or not password or len(username) > 128 or len(password) > 256:
         return _login_page(request, door, status=400, error="请输入用户名和密码。", username=username[:128],
                            next_path=next_path)
@@ -162,12 +164,12 @@ def logout(request, *, door: str) -> Reply:
 def webview_session(request) -> Reply:
     """The wallet app's WebView: ``Authorization: Bearer <the app's Cognito token>`` → session cookie, 303."""
     header = (request.headers or {}).get("authorization")
+    target = session.safe_next((request.query_params or {}).get("next"), "help")
     try:
         ws, cookie = session.exchange(header)
     except (auth.InvalidToken, session.WrongDoor):   # a staff token gets what a bad token gets: no session
         return Reply(401, '{"error":{"code":"unauthorized","message":"请先登录（登录已失效或凭证无效）。"}}',
                      {"Content-Type": "application/json; charset=utf-8"})
-    target = session.safe_next((request.query_params or {}).get("next"), "help")
     logger.info("webview session", extra={"user": user_hash(ws.actor.user_id)})
     return pages.redirect(target, cookie)
 

@@ -175,3 +175,60 @@ def test_one_answer_for_every_wrong_credential(browser_for, alice, agent, demo_p
     }
     seen = {(a.status, _error_of(a)) for a in answers.values()}
     assert seen == {(401, WRONG)}, {k: (a.status, _error_of(a)) for k, a in answers.items()}
+
+
+# ---------------------------------------------------------------- 6. next= redirects
+def test_a_non_latin_next_is_percent_encoded_and_the_session_works(browser_for, alice, demo_password):
+    b = browser_for()
+    answer = b.sign_in("help", "alice", demo_password, next_path="/help/cases/%E4%B8%AD%E6%96%87")
+    assert answer.status == 303
+    assert answer.headers["location"] == "/help/cases/%E4%B8%AD%E6%96%87"
+    answer.headers["location"].encode("ascii")
+    assert b.get("/help/cases").status == 200                    # the session it made is a working one
+    form = b.get("/help/login")                                  # the form's own hidden field, raw Chinese
+    direct = b.post("/help/login", {"username": "alice", "password": demo_password, "next": "/help/cases/中文",
+                                    "csrf_token": b.csrf(form)})
+    assert direct.status == 303 and direct.headers["location"] == "/help/cases/%E4%B8%AD%E6%96%87"
+
+
+def test_the_webview_exchange_encodes_its_next_too(api, alice):
+    answer = api.post("/help/session?next=/help/cases/%E4%B8%AD%E6%96%87",
+                      headers={"Authorization": f"Bearer {alice.token}"})
+    assert answer.status == 303 and answer.headers["location"] == "/help/cases/%E4%B8%AD%E6%96%87"
+
+
+@pytest.mark.parametrize("asked", [
+    "/help/cases/x%0DSet-Cookie:%20rd_session=evil",          # CR: header splitting
+    "/help/cases/x%0ASet-Cookie:%20rd_session=evil",          # LF
+    "/helpful-phish", "/help/login", "/help/logout", "//evil.example/help", "/help/cases/..%2F..%2Fagent",
+    "/help/cases/RD-1%23frag", "/help%5Cevil", "https://evil.example/help/cases", "/agent"])
+def test_next_leads_only_to_known_pages_of_the_door(browser_for, alice, demo_password, asked):
+    answer = browser_for().sign_in("help", "alice", demo_password, next_path=asked)
+    assert answer.status == 303 and answer.headers["location"] == "/help/cases", answer.headers["location"]
+
+
+def test_sso_is_handed_next_as_one_query_value(browser_for, monkeypatch, aws):
+    from chalicelib import config
+    monkeypatch.setenv("AGENT_SIGN_IN", "sso")
+    monkeypatch.setenv("SSO_DOMAIN", "https://sso.example.com")
+    config.reload()
+    b = browser_for()
+    b.get("/agent/login")                  # only the SSO button: the form's token is the double-submit cookie
+    answer = b.post("/agent/login", {"username": "x", "password": "y", "csrf_token": b.jar["rd_login"],
+                                     "next": "/agent?step=senior&mine=1"})
+    assert answer.status == 303
+    assert answer.headers["location"] == "/agent/login/sso?next=/agent%3Fstep%3Dsenior%26mine%3D1"
+
+
+@pytest.mark.e2e
+def test_over_real_http_a_non_latin_next_is_answered_not_dropped(local_stack):
+    """chalice local (a real HTTP server) could not write a non-Latin-1 ``Location`` and dropped the connection
+    after the session had been stored; a CR went into the header."""
+    import requests
+    token = local_stack.token("e2e-next-user", phone="+8613800138088")
+    for asked, expected in (("/help/cases/%E4%B8%AD%E6%96%87", "/help/cases/%E4%B8%AD%E6%96%87"),
+                            ("/help/cases/x%0DSet-Cookie:%20a=b", "/help/cases")):
+        answer = requests.post(f"{local_stack.api_url}/help/session?next={asked}", allow_redirects=False,
+                               headers={"Authorization": f"Bearer {token}"}, timeout=15)
+        assert answer.status_code == 303 and answer.headers["Location"] == expected
+        assert answer.cookies.get("rd_session") and "a" not in answer.cookies
