@@ -230,7 +230,7 @@ def repayment_receipt(repayment_id):
 
 @app.route("/repayments/{repayment_id}/receipt.html", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("电子回单 as a printable page (HTML)", tag="repay", responses={200: None}, errors=(404, 409, 503),
-              html=True)
+              html=True, path_ids=True)
 def repayment_receipt_html(repayment_id):
     return http.html_response(repay.receipt_html(_caller(), repayment_id, repay.current()),
                               headers={"Cache-Control": "no-store"})
@@ -532,7 +532,7 @@ def export_case(case_id):
 
 @app.route("/support/cases/{case_id}/export.html", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("The case as a printable page (HTML)", tag="escalation", responses={200: None}, errors=(404,),
-              html=True)
+              html=True, path_ids=True)
 def export_case_html(case_id):
     return http.html_response(escalation.export_html(_caller(), Context.current(), case_id))
 
@@ -700,7 +700,7 @@ def agent_case(case_id):
 
 
 @app.route("/agent/cases/{case_id}/updates", methods=["GET"])
-@http.surface_errors
+@http.surface_errors(path_ids=True)   # a page script's JSON: 404 JSON for an impossible id
 def agent_case_updates(case_id):
     status, body = agent_pages.updates(app.current_request, case_id)
     return http.json_response(body, status=status)
@@ -993,14 +993,14 @@ def my_case_escalate(case_id):
 
 
 @app.route("/help/cases/{case_id}/attachments", methods=["POST"], content_types=_FORM)
-@http.surface_errors
+@http.surface_errors(path_ids=True)   # a page script's JSON: 404 JSON for an impossible id
 def my_case_attachment_grant(case_id):
     """The page's script asks for a presigned S3 POST (JSON), then uploads the file straight to S3."""
     return _web_json(mycases.attachment_grant(app.current_request, case_id))
 
 
 @app.route("/help/cases/{case_id}/messages", methods=["GET"])
-@http.surface_errors
+@http.surface_errors(path_ids=True)   # a page script's JSON: 404 JSON for an impossible id
 def my_case_messages(case_id):
     return _web_json(mycases.messages(app.current_request, case_id))
 

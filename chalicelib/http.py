@@ -228,6 +228,22 @@ def require_role(who: Actor, *roles: str) -> None:
         raise errors.Forbidden("此操作仅限客服人员。", code="forbidden_role")
 
 
+# Every path parameter — an id (rp_…, RD-…, bl_…, sc_…, nt_…, an attachment's), a slug, a step, a report —
+# is short ASCII. Anything else is no id of ours: 404 before any AWS call can see it (a 1,100-character id
+# made a DynamoDB key over its 1,024 bytes and a 500, #21).
+PATH_ID_CHARS, PATH_ID_MAX = "A-Za-z0-9_-", 128
+PATH_ID = re.compile(f"[{PATH_ID_CHARS}]{{1,{PATH_ID_MAX}}}")
+
+
+def check_path_ids(params: dict | None) -> None:
+    """404 (``not_found``) unless every path parameter matches ``PATH_ID``. Applied to every JSON route
+    (``surface_errors`` through ``openapi.api_contract``) and every page (``chalicelib.web.pages.page``,
+    which answers the page's own 404)."""
+    for value in (params or {}).values():
+        if not isinstance(value, str) or not PATH_ID.fullmatch(value):
+            raise errors.NotFound("找不到您要的内容（编号有误）。", code="not_found")
+
+
 class UnexpectedError(ChaliceUnhandledError):
     """Carries an exception a view did not expect up to the ``errors_as_json`` middleware."""
 
@@ -236,17 +252,24 @@ class UnexpectedError(ChaliceUnhandledError):
         self.original = original
 
 
-def surface_errors(view):
+def surface_errors(view=None, *, path_ids: bool = False):
     """``view`` with every unexpected exception carried to the ``errors_as_json`` middleware.
 
     Stock Chalice turns any exception other than ``ChaliceUnhandledError`` into its own bare
     500 *before* middleware runs, so a DynamoDB throttle could not become a 503 with
     ``Retry-After`` in our error shape. ``openapi.api_contract`` applies this to every route
     it documents; a route without a contract takes it as a decorator (a test checks each one).
+    ``path_ids``: the path parameters are checked first (``check_path_ids``, a JSON 404); the API's
+    JSON routes ask for it, pages check them in ``pages.page`` and answer a page.
     """
+    if view is None:
+        return functools.partial(surface_errors, path_ids=path_ids)
+
     @functools.wraps(view)
     def guarded(*args, **kwargs):
         try:
+            if path_ids:
+                check_path_ids(kwargs)
             return view(*args, **kwargs)
         except (ChaliceUnhandledError, ChaliceViewError):
             raise

@@ -67,6 +67,8 @@ def page(fixed_door: str | None = None):
         def guarded(*args, **kwargs) -> Reply:
             door = fixed_door or kwargs.get("door", "help")
             try:
+                if args:   # the request: its path ids are checked before any AWS call (http.check_path_ids)
+                    http.check_path_ids(getattr(args[0], "uri_params", None))
                 return function(*args, **kwargs)
             except session.LoginRequired as exc:
                 return redirect(exc.location)
