@@ -539,37 +539,43 @@ def export_case_html(case_id):
 
 @app.route("/support/cases/{case_id}/assign", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("Assign the case (to the caller unless assignee is given); support roles", tag="escalation",
-              body=esc_schemas.Assign, responses={200: esc_schemas.CaseView}, errors=(403, 404, 409))
+              body=esc_schemas.Assign, headers=_OPTIONAL_IDEMPOTENCY_HEADER, responses={200: esc_schemas.CaseView},
+              errors=(403, 404, 409, 422))
 def assign_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Assign)
-    return http.json_response(escalation.assign(_caller(), Context.current(), case_id, body.assignee))
+    return _idempotent_response(escalation.assign(_caller(), Context.current(), case_id, body.assignee,
+                                                  _idempotency_key()))
 
 
 @app.route("/support/cases/{case_id}/notes", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("Add an internal note (never shown to the user); support roles", tag="escalation",
-              body=esc_schemas.Note, responses={201: esc_schemas.NoteAdded}, errors=(403, 404))
+              body=esc_schemas.Note, headers=_OPTIONAL_IDEMPOTENCY_HEADER, responses={201: esc_schemas.NoteAdded},
+              errors=(403, 404, 409, 422))
 def note_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Note)
-    return http.json_response(escalation.add_note(_caller(), Context.current(), case_id, body.text), status=201)
+    return _idempotent_response(escalation.add_note(_caller(), Context.current(), case_id, body.text,
+                                                    _idempotency_key()))
 
 
 @app.route("/support/cases/{case_id}/reply", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("Reply to the user (the step's response; await_user pauses the clock); support roles",
-              tag="escalation", body=esc_schemas.Reply, responses={200: esc_schemas.CaseView},
-              errors=(403, 404, 409))
+              tag="escalation", body=esc_schemas.Reply, headers=_OPTIONAL_IDEMPOTENCY_HEADER,
+              responses={200: esc_schemas.CaseView}, errors=(403, 404, 409, 422))
 def reply_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Reply)
-    replied = escalation.reply(_caller(), Context.current(), case_id, body.message, body.await_user)
-    return http.json_response(replied)
+    replied = escalation.reply(_caller(), Context.current(), case_id, body.message, body.await_user,
+                               _idempotency_key())
+    return _idempotent_response(replied)
 
 
 @app.route("/support/cases/{case_id}/resolve", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("Resolve the case (the user may confirm or reopen within 7 days); support roles",
-              tag="escalation", body=esc_schemas.Resolve, responses={200: esc_schemas.CaseView},
-              errors=(403, 404, 409))
+              tag="escalation", body=esc_schemas.Resolve, headers=_OPTIONAL_IDEMPOTENCY_HEADER,
+              responses={200: esc_schemas.CaseView}, errors=(403, 404, 409, 422))
 def resolve_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Resolve)
-    return http.json_response(escalation.resolve(_caller(), Context.current(), case_id, body.summary))
+    return _idempotent_response(escalation.resolve(_caller(), Context.current(), case_id, body.summary,
+                                                   _idempotency_key()))
 
 
 @app.route("/support/queues/{step}", methods=["GET"], authorizer=cognito_jwt)

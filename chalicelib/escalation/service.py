@@ -440,38 +440,64 @@ def reopen(actor: Actor, ctx: Context, case_id: str, reason: str,
 
 
 # ---------------------------------------------------------------- the support side
-def assign(actor: Actor, ctx: Context, case_id: str, assignee: str | None) -> schemas.CaseView:
-    case = _load_visible(actor, case_id)
-    _require_step_role(actor, case)
-    name = assignee or actor.username
-    return _apply(ctx, case, lambda c: model.assign(c, ctx.now, assignee=name, by=actor.user_id), staff=True)[1]
+# Staff actions take an optional Idempotency-Key (the workspace's forms always send their own): a form
+# posted twice — a double click, a resent request after a lost answer — acts once and answers the same.
+def assign(actor: Actor, ctx: Context, case_id: str, assignee: str | None,
+           idempotency_key: str | None = None) -> idempotency.Outcome:
+    def action(claim: idempotency.Claim | None) -> idempotency.Outcome:
+        case = _load_visible(actor, case_id)
+        _require_step_role(actor, case)
+        name = assignee or actor.username
+        _, view, recorded = _apply(ctx, case, lambda c: model.assign(c, ctx.now, assignee=name, by=actor.user_id),
+                                   staff=True, claim=claim)
+        return _outcome(view, recorded)
+    return _once(actor, idempotency_key, "case_assign", {"case_id": case_id, "assignee": assignee}, action)
 
 
-def add_note(actor: Actor, ctx: Context, case_id: str, text: str) -> schemas.NoteAdded:
-    """Internal note: its own item, never part of what a user route reads."""
-    _require_staff(actor)
-    case = _load(case_id)
-    _require_step_role(actor, case)
-    note = {"at": isoformat(ctx.now), "author": actor.username or actor.user_id, "text": text}
-    store.put_conversation(store.conversation_item(case.case_id, "NOTE", note))  # no version bump
-    return schemas.NoteAdded(case_id=case.case_id, note=schemas.InternalNote(**note))
+def add_note(actor: Actor, ctx: Context, case_id: str, text: str,
+             idempotency_key: str | None = None) -> idempotency.Outcome:
+    """Internal note: its own item, never part of what a user route reads (written with the key's answer)."""
+    def action(claim: idempotency.Claim | None) -> idempotency.Outcome:
+        _require_staff(actor)
+        case = _load(case_id)
+        _require_step_role(actor, case)
+        note = {"at": isoformat(ctx.now), "author": actor.username or actor.user_id, "text": text}
+        body = as_body(schemas.NoteAdded(case_id=case.case_id, note=schemas.InternalNote(**note)))
+        completion = [claim.completion(201, body)] if claim else []
+        try:
+            store.put_conversation(store.conversation_item(case.case_id, "NOTE", note), extra=completion)  # no version bump
+        except store.ElementFailed:   # the key's claim lapsed and another request holds it now
+            raise WORDING.in_progress_error() from None
+        return idempotency.Outcome(201, body, recorded=bool(completion))
+    return _once(actor, idempotency_key, "case_note", {"case_id": case_id, "text": text}, action)
 
 
-def reply(actor: Actor, ctx: Context, case_id: str, message: str, await_user: bool) -> schemas.CaseView:
-    case = _load_visible(actor, case_id)
-    _require_step_role(actor, case)
-    entry = {"at": isoformat(ctx.now), "author": "support", "text": message}
-    clocks = hours.clocks(ctx.settings)
-    return _apply(ctx, case, lambda c: model.reply(c, ctx.now, clocks=clocks, by=actor.user_id, await_user=await_user),
-                  lambda n: [notifications.user_sms(n, "replied", ctx.settings)],
-                  extra=[store.conversation_item(case_id, "MSG", entry)], staff=True, added=(entry,))[1]
+def reply(actor: Actor, ctx: Context, case_id: str, message: str, await_user: bool,
+          idempotency_key: str | None = None) -> idempotency.Outcome:
+    def action(claim: idempotency.Claim | None) -> idempotency.Outcome:
+        case = _load_visible(actor, case_id)
+        _require_step_role(actor, case)
+        entry = {"at": isoformat(ctx.now), "author": "support", "text": message}
+        clocks = hours.clocks(ctx.settings)
+        _, view, recorded = _apply(
+            ctx, case, lambda c: model.reply(c, ctx.now, clocks=clocks, by=actor.user_id, await_user=await_user),
+            lambda n: [notifications.user_sms(n, "replied", ctx.settings)],
+            extra=[store.conversation_item(case_id, "MSG", entry)], staff=True, added=(entry,), claim=claim)
+        return _outcome(view, recorded)
+    return _once(actor, idempotency_key, "case_reply",
+                 {"case_id": case_id, "message": message, "await_user": await_user}, action)
 
 
-def resolve(actor: Actor, ctx: Context, case_id: str, summary_text: str) -> schemas.CaseView:
-    case = _load_visible(actor, case_id)
-    _require_step_role(actor, case)
-    return _apply(ctx, case, lambda c: model.resolve(c, ctx.now, by=actor.user_id, summary=summary_text),
-                  lambda n: [notifications.user_sms(n, "resolved", ctx.settings)], staff=True)[1]
+def resolve(actor: Actor, ctx: Context, case_id: str, summary_text: str,
+            idempotency_key: str | None = None) -> idempotency.Outcome:
+    def action(claim: idempotency.Claim | None) -> idempotency.Outcome:
+        case = _load_visible(actor, case_id)
+        _require_step_role(actor, case)
+        _, view, recorded = _apply(ctx, case, lambda c: model.resolve(c, ctx.now, by=actor.user_id, summary=summary_text),
+                                   lambda n: [notifications.user_sms(n, "resolved", ctx.settings)], staff=True,
+                                   claim=claim)
+        return _outcome(view, recorded)
+    return _once(actor, idempotency_key, "case_resolve", {"case_id": case_id, "summary": summary_text}, action)
 
 
 def queue(actor: Actor, step: str, *, limit: int, cursor: str | None) -> schemas.QueuePage:

@@ -232,3 +232,53 @@ def test_over_real_http_a_non_latin_next_is_answered_not_dropped(local_stack):
                                headers={"Authorization": f"Bearer {token}"}, timeout=15)
         assert answer.status_code == 303 and answer.headers["Location"] == expected
         assert answer.cookies.get("rd_session") and "a" not in answer.cookies
+
+
+# ---------------------------------------------------------------- 8. staff forms carry their own key
+def _form_fields(page, action: str) -> dict:
+    form = re.search(rf'<form method="post" action="{re.escape(action)}"(.*?)</form>', page.text, re.S).group(1)
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+
+
+def test_the_same_staff_form_posted_three_times_acts_once(browser_for, api, alice, agent, demo_password,
+                                                         business_morning):
+    from chalicelib.actor import Actor
+    from chalicelib.context import Context
+    from chalicelib.escalation import service
+    owner = Actor(user_id=alice.user_id, username="alice")
+    case_id = service.open_case(owner, Context.current(), category="repayment_failed",
+                                description="还款失败了，钱却扣了", repayment_id=None).body["case_id"]
+    b = browser_for()
+    assert b.sign_in("agent", "agent", demo_password).status == 303
+    page = b.get(f"/agent/cases/{case_id}")
+    base = f"/agent/cases/{case_id}"
+    posts = {"assign": {}, "notes": {"text": "已联系银行核实"},
+             "reply": {"message": "您好，我们正在核实扣款，请稍候。", "await_user": "0"}}
+    for action, fields in posts.items():
+        hidden = _form_fields(page, f"{base}/{action}")
+        assert hidden.get("idempotency_key"), action            # every staff form has its own key
+        answers = [b.post(f"{base}/{action}", {**hidden, **fields}) for _ in range(3)]
+        assert [a.status for a in answers] == [303] * 3, (action, answers[-1].text[:300])
+    resolve = _form_fields(b.get(base), f"{base}/resolve")
+    assert [b.post(f"{base}/resolve", {**resolve, "summary": "已退回扣款"}).status for _ in range(3)] == [303] * 3
+    staff_view = api.get(f"/support/cases/{case_id}", token=agent.token).json
+    assert [m["text"] for m in staff_view["conversation"] if m["author"] == "support"] == [posts["reply"]["message"]]
+    assert [n["text"] for n in staff_view["notes"]] == ["已联系银行核实"]
+    events = [e["event"] for e in staff_view["timeline"]]
+    assert events.count("assigned") == 1 and events.count("replied") == 1 and events.count("resolved") == 1
+    user_view = api.get(f"/support/cases/{case_id}", token=alice.token).json   # the user got one answer
+    assert len([m for m in user_view["conversation"] if m["author"] == "support"]) == 1
+
+
+def test_the_api_replays_a_staff_reply_under_its_key(api, alice, agent, business_morning):
+    opened = api.post("/support/cases", token=alice.token,
+                      json_body={"category": "fees", "description": "手续费比说的多了，请核实"})
+    case_id = opened.json["case_id"]
+    sent = [api.post(f"/support/cases/{case_id}/reply", token=agent.token, headers={"Idempotency-Key": "r-1"},
+                     json_body={"message": "正在核查", "await_user": False}) for _ in range(2)]
+    assert [s.status for s in sent] == [200, 200] and sent[1].headers["idempotent-replayed"] == "true"
+    assert sent[0].json == sent[1].json
+    note = [api.post(f"/support/cases/{case_id}/notes", token=agent.token, headers={"Idempotency-Key": "n-1"},
+                     json_body={"text": "内部：已查流水"}) for _ in range(2)]
+    assert [n.status for n in note] == [201, 201] and note[0].json == note[1].json
+    assert len(api.get(f"/support/cases/{case_id}", token=agent.token).json["notes"]) == 1
