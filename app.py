@@ -49,6 +49,7 @@ def errors_as_json(event, get_response):
     user = (context.get("authorizer") or {}).get("principalId")
     logger.append_keys(request_id=context.get("requestId"), user=user_hash(user) if user else None,
                        route=f"{event.method} {context.get('resourcePath')}")
+    http.new_response()   # a page's script nonce is drawn afresh for each request (http.csp_nonce)
     try:
         with deadline.request_budget(_remaining_ms()):  # a hung AWS dependency: 503 within the budget
             return http.in_error_shape(get_response(event))

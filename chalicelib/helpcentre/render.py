@@ -29,6 +29,9 @@ def environment(templates_dir: str = str(TEMPLATES_DIR)) -> "jinja2.Environment"
     # The call bar in help/base.html: any page extending it (other domains' too) gets the
     # official lines without having to pass them.
     env.globals["official_lines"] = official_lines
+    # Every <script> carries this response's nonce: the page's CSP runs nothing else (chalicelib/http.py).
+    from chalicelib.http import csp_nonce
+    env.globals["csp_nonce"] = csp_nonce
     return env
 
 

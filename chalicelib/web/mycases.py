@@ -202,8 +202,7 @@ def case_page(request, case_id: str) -> Reply:
                    max_mb=schemas_max_mb(), content_types=",".join(_ACCEPT))
     # The page's script uploads straight to the bucket: only that origin is added to what it may connect to.
     from chalicelib.escalation import attachments
-    csp = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-           f"script-src 'self' 'unsafe-inline'; connect-src 'self' {attachments.upload_origin()}")
+    csp = http.content_security_policy(connect_src=attachments.upload_origin())   # same nonce as the page
     return Reply(reply.status, reply.html, {**reply.headers, "Content-Security-Policy": csp})
 
 

@@ -282,3 +282,79 @@ def test_the_api_replays_a_staff_reply_under_its_key(api, alice, agent, business
                      json_body={"text": "内部：已查流水"}) for _ in range(2)]
     assert [n.status for n in note] == [201, 201] and note[0].json == note[1].json
     assert len(api.get(f"/support/cases/{case_id}", token=agent.token).json["notes"]) == 1
+
+
+# ---------------------------------------------------------------- 9. headers: CSP with nonces, framing, caching
+SCRIPT = re.compile(r"<script\b([^>]*)>", re.I)
+
+
+def _csp(response) -> dict[str, str]:
+    policy = response.headers["content-security-policy"]
+    return {part.split()[0]: " ".join(part.split()[1:]) for part in policy.split(";") if part.strip()}
+
+
+def _assert_locked_down(response, where: str, personal: bool) -> str | None:
+    assert response.headers["content-type"].startswith("text/html"), where
+    csp = _csp(response)
+    assert "'unsafe-inline'" not in csp["script-src"] and "'unsafe-eval'" not in csp["script-src"], where
+    assert csp["frame-ancestors"] == "'none'" and response.headers["x-frame-options"] == "DENY", where
+    assert csp["object-src"] == "'none'" and csp["base-uri"] == "'none'", where
+    nonces = re.findall(r"'nonce-([^']+)'", csp["script-src"])
+    scripts = [attrs for attrs in SCRIPT.findall(response.text) if "application/json" not in attrs]
+    if scripts:
+        assert len(nonces) == 1 and len(nonces[0]) >= 22, where
+        for attrs in scripts:   # every script this page runs is the one the header allows, nothing else
+            assert f'nonce="{nonces[0]}"' in attrs, (where, attrs)
+    assert not re.search(r"\son[a-z]+\s*=", re.sub(r"<script.*?</script>", "", response.text, flags=re.S)), where
+    if personal:
+        assert response.headers["cache-control"] == "no-store", where
+    return nonces[0] if nonces else None
+
+
+def test_every_page_has_a_strict_csp_cannot_be_framed_and_personal_ones_are_not_stored(
+        browser_for, api, alice, bob, agent, lead, demo_password, business_morning, monkeypatch):
+    from chalicelib import config
+    monkeypatch.setenv("RECEIPT_SECRET", "test-receipt-key-0123456789abcdef0123456789")
+    config.reload()
+    from tests.repay.conftest import card, run_worker
+    paid = api.post("/repayments", token=alice.token, headers={"Idempotency-Key": "hdr-1"}, json_body=card("30.00"))
+    run_worker()
+    case_id = api.post("/support/cases", token=bob.token,
+                       json_body={"category": "fees", "description": "手续费比说的多了，请核实"}).json["case_id"]
+    user, staff, senior = browser_for(), browser_for(), browser_for()
+    user.sign_in("help", "bob", demo_password)
+    staff.sign_in("agent", "agent", demo_password)
+    senior.sign_in("agent", "lead", demo_password)
+    public = {"/help": None, "/help/search?q=%E8%BF%98%E6%AC%BE": None, "/help/articles/find-hotline": None,
+              "/help/articles/no-such-article": None, "/help/contact": None, "/docs": None, "/help/login": None,
+              "/agent/login": None}
+    personal = {"/help/cases": user, "/help/cases/new": user, f"/help/cases/{case_id}": user,
+                f"/help/cases/{case_id}/export.html": user, "/agent": staff, f"/agent/cases/{case_id}": staff,
+                "/agent/reports": senior}
+    seen = set()
+    for path in public:
+        nonce = _assert_locked_down(api.get(path), path, personal=False)
+        seen.add(nonce)
+    for path, who in personal.items():
+        answer = who.get(path)
+        assert answer.status == 200, (path, answer.status)
+        seen.add(_assert_locked_down(answer, path, personal=True))
+    for path, who in ((f"/repayments/{paid.json['id']}/receipt.html", alice),
+                      (f"/support/cases/{case_id}/export.html", bob)):
+        answer = api.get(path, token=who.token)
+        assert answer.status == 200, (path, answer.text[:200])
+        _assert_locked_down(answer, path, personal=True)
+    seen.discard(None)
+    assert len(seen) >= 8          # a fresh nonce for every response that runs a script
+
+
+def test_the_case_page_may_upload_to_the_bucket_and_nowhere_else(browser_for, alice, demo_password, business_morning):
+    from chalicelib.escalation import attachments
+    user = browser_for()
+    user.sign_in("help", "alice", demo_password)
+    form = user.get("/help/cases/new")
+    fields = {"csrf_token": user.csrf(form), "category": "fees", "description": "手续费比说的多了，请核实",
+              "idempotency_key": re.search(r'name="idempotency_key" value="([^"]+)"', form.text).group(1)}
+    page = user.get(user.post("/help/cases", fields).headers["location"])
+    _assert_locked_down(page, "case page", personal=True)
+    assert _csp(page)["connect-src"] == f"'self' {attachments.upload_origin()}"
