@@ -52,6 +52,7 @@ def errors_as_json(event, get_response):
     request_id = _request_id(context)
     logger.append_keys(request_id=request_id, user=user_hash(user) if user else None,
                        route=f"{event.method} {context.get('resourcePath')}")
+    http.new_response()   # a page's script nonce is drawn afresh for each request (http.csp_nonce)
     try:
         return _for_the_caller(event, request_id, _shaped(event, get_response))
     finally:
@@ -175,8 +176,8 @@ def quote_repayment():
 def create_repayment():
     request = http.parse_body(app.current_request, repay_schemas.RepaymentRequest)
     caller = _caller()
-    ratelimit.hit("repayment_create", caller.user_id)
-    created = repay.create(caller, _idempotency_key(), request, repay.current())
+    created = repay.create(caller, _idempotency_key(), request, repay.current(),   # a known key replays first
+                           limit=lambda: ratelimit.hit("repayment_create", caller.user_id))
     return _idempotent_response(created, {"Location": f"/repayments/{created.body['id']}"})
 
 
@@ -263,7 +264,7 @@ def repayment_receipt(repayment_id):
 
 @app.route("/repayments/{repayment_id}/receipt.html", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("电子回单 as a printable page (HTML)", tag="repay", responses={200: None}, errors=(404, 409, 503),
-              html=True)
+              html=True, path_ids=True)
 def repayment_receipt_html(repayment_id):
     return http.html_response(repay.receipt_html(_caller(), repayment_id, repay.current()),
                               headers={"Cache-Control": "no-store"})
@@ -437,7 +438,6 @@ def help_contact():
 # ---------------------------------------------------------------- escalation
 # step-based escalation (chalicelib/escalation): cases, support queues, the sweep
 esc_schemas = lazy_schemas("chalicelib.escalation.schemas")
-esc_steps = lazy_import("chalicelib.escalation.steps")
 
 escalation = lazy_import("chalicelib.escalation.service")
 
@@ -458,9 +458,10 @@ def case_suggestions():
 def open_case():
     body = http.parse_body(app.current_request, esc_schemas.NewCase)
     who = _caller()
-    ratelimit.hit("case_open", who.user_id)  # each case texts the user and e-mails a team
     opened = escalation.open_case(who, Context.current(), category=body.category, description=body.description,
-                                  repayment_id=body.repayment_id, idempotency_key=_idempotency_key())
+                                  repayment_id=body.repayment_id, idempotency_key=_idempotency_key(),
+                                  # each case texts the user and e-mails a team; a known key replays first
+                                  limit=lambda: ratelimit.hit("case_open", who.user_id))
     return _idempotent_response(opened, {"Location": f"/support/cases/{opened.body['case_id']}"})
 
 
@@ -570,52 +571,56 @@ def export_case(case_id):
 
 @app.route("/support/cases/{case_id}/export.html", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("The case as a printable page (HTML)", tag="escalation", responses={200: None}, errors=(404,),
-              html=True)
+              html=True, path_ids=True)
 def export_case_html(case_id):
     return http.html_response(escalation.export_html(_caller(), Context.current(), case_id))
 
 
 @app.route("/support/cases/{case_id}/assign", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("Assign the case (to the caller unless assignee is given); support roles", tag="escalation",
-              body=esc_schemas.Assign, responses={200: esc_schemas.CaseView}, errors=(403, 404, 409))
+              body=esc_schemas.Assign, headers=_OPTIONAL_IDEMPOTENCY_HEADER, responses={200: esc_schemas.CaseView},
+              errors=(403, 404, 409, 422))
 def assign_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Assign)
-    return http.json_response(escalation.assign(_caller(), Context.current(), case_id, body.assignee))
+    return _idempotent_response(escalation.assign(_caller(), Context.current(), case_id, body.assignee,
+                                                  _idempotency_key()))
 
 
 @app.route("/support/cases/{case_id}/notes", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("Add an internal note (never shown to the user); support roles", tag="escalation",
-              body=esc_schemas.Note, responses={201: esc_schemas.NoteAdded}, errors=(403, 404))
+              body=esc_schemas.Note, headers=_OPTIONAL_IDEMPOTENCY_HEADER, responses={201: esc_schemas.NoteAdded},
+              errors=(403, 404, 409, 422))
 def note_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Note)
-    return http.json_response(escalation.add_note(_caller(), Context.current(), case_id, body.text), status=201)
+    return _idempotent_response(escalation.add_note(_caller(), Context.current(), case_id, body.text,
+                                                    _idempotency_key()))
 
 
 @app.route("/support/cases/{case_id}/reply", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("Reply to the user (the step's response; await_user pauses the clock); support roles",
-              tag="escalation", body=esc_schemas.Reply, responses={200: esc_schemas.CaseView},
-              errors=(403, 404, 409))
+              tag="escalation", body=esc_schemas.Reply, headers=_OPTIONAL_IDEMPOTENCY_HEADER,
+              responses={200: esc_schemas.CaseView}, errors=(403, 404, 409, 422))
 def reply_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Reply)
-    replied = escalation.reply(_caller(), Context.current(), case_id, body.message, body.await_user)
-    return http.json_response(replied)
+    replied = escalation.reply(_caller(), Context.current(), case_id, body.message, body.await_user,
+                               _idempotency_key())
+    return _idempotent_response(replied)
 
 
 @app.route("/support/cases/{case_id}/resolve", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("Resolve the case (the user may confirm or reopen within 7 days); support roles",
-              tag="escalation", body=esc_schemas.Resolve, responses={200: esc_schemas.CaseView},
-              errors=(403, 404, 409))
+              tag="escalation", body=esc_schemas.Resolve, headers=_OPTIONAL_IDEMPOTENCY_HEADER,
+              responses={200: esc_schemas.CaseView}, errors=(403, 404, 409, 422))
 def resolve_case(case_id):
     body = http.parse_body(app.current_request, esc_schemas.Resolve)
-    return http.json_response(escalation.resolve(_caller(), Context.current(), case_id, body.summary))
+    return _idempotent_response(escalation.resolve(_caller(), Context.current(), case_id, body.summary,
+                                                   _idempotency_key()))
 
 
 @app.route("/support/queues/{step}", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("Open cases of a step, nearest deadline first (opaque cursor); support roles", tag="escalation",
               query=esc_schemas.QueueQuery, responses={200: esc_schemas.QueuePage}, errors=(400, 403, 404))
 def support_queue(step):
-    if step not in esc_steps.NAMES:
-        raise errors.NotFound(f"没有这个步骤，可选：{'、'.join(esc_steps.NAMES)}。", code="step_not_found")
     query = http.parse_query(app.current_request, esc_schemas.QueueQuery)
     return http.json_response(escalation.queue(_caller(), step, limit=query.limit, cursor=query.cursor))
 
@@ -747,7 +752,7 @@ def agent_case(case_id):
 
 
 @app.route("/agent/cases/{case_id}/updates", methods=["GET"])
-@http.surface_errors
+@http.surface_errors(path_ids=True)   # a page script's JSON: 404 JSON for an impossible id
 @_answers_json
 def agent_case_updates(case_id):
     status, body = agent_pages.updates(app.current_request, case_id)
@@ -1043,7 +1048,7 @@ def my_case_escalate(case_id):
 
 
 @app.route("/help/cases/{case_id}/attachments", methods=["POST"], content_types=_FORM)
-@http.surface_errors
+@http.surface_errors(path_ids=True)   # a page script's JSON: 404 JSON for an impossible id
 @_answers_json
 def my_case_attachment_grant(case_id):
     """The page's script asks for a presigned S3 POST (JSON), then uploads the file straight to S3."""
@@ -1051,7 +1056,7 @@ def my_case_attachment_grant(case_id):
 
 
 @app.route("/help/cases/{case_id}/messages", methods=["GET"])
-@http.surface_errors
+@http.surface_errors(path_ids=True)   # a page script's JSON: 404 JSON for an impossible id
 @_answers_json
 def my_case_messages(case_id):
     return _web_json(mycases.messages(app.current_request, case_id))

@@ -217,7 +217,11 @@ def load() -> Settings:
         event_shards=_shards("EVENT_SHARDS", 8),
         rate_limits=_env("RATE_LIMITS", "repayment_create=30/3600,repayment_verify=10/300,kb_feedback=30/3600,"
                                            "case_open=10/3600,receipt_verify=30/300,kb_signal=120/3600,"
-                                           "web_sign_in=10/300,attachment_upload=60/3600"),
+                                           "attachment_upload=60/3600,"
+                                           # sign-in failures (chalicelib/web/signin.py): per client, per account
+                                           # and client, per account (a cool-down known devices get past)
+                                           "sign_in_client=20/900,sign_in_account_client=5/900,"
+                                           "sign_in_account=30/900"),
         aws_connect_timeout_seconds=_float("AWS_CONNECT_TIMEOUT_SECONDS", 1.0),
         aws_read_timeout_seconds=_float("AWS_READ_TIMEOUT_SECONDS", 2.0),
         aws_max_attempts=_int("AWS_MAX_ATTEMPTS", 3),

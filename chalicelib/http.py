@@ -6,11 +6,14 @@ problem becomes a 4xx in the common error shape.
 """
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
 import logging
 import re
+import secrets
 import sys
+from urllib.parse import quote
 from typing import Any, TypeVar
 
 import pydantic
@@ -168,12 +171,57 @@ def in_error_shape(response: Response) -> Response:
     return response
 
 
+_NOT_IN_A_HEADER = re.compile(r"[^\x21-\x7e]")
+
+
+def location(target: str) -> str:
+    """A ``Location`` value that is plain ASCII whatever ``target`` holds: non-ASCII, spaces and control
+    characters percent-encoded, so a redirect can neither split the header (CR/LF) nor fail to encode after
+    its work was done (a non-Latin-1 path dropped the connection, #21)."""
+    return _NOT_IN_A_HEADER.sub(lambda found: quote(found.group(), safe=""), target)
+
+
+# ---------------------------------------------------------------- every HTML page's headers
+# A strict Content-Security-Policy: a page runs only the scripts that carry this response's nonce
+# (``<script nonce="{{ csp_nonce() }}">``; Jinja's global, chalicelib/helpcentre/render.py) — an injected
+# script, an inline event handler (onclick=…) or a javascript: URL never runs, even if it got through the
+# escaping. Styles stay inline-able (style attributes, no script). No page may be framed (clickjacking),
+# and no page is stored by a browser or proxy cache (the pages hold 工单, repayments, a user's name).
+_NONCE: contextvars.ContextVar[str | None] = contextvars.ContextVar("csp_nonce", default=None)
+
+
+def csp_nonce() -> str:
+    """This response's script nonce (144 random bits), drawn on first use; ``html_response`` sends it in the
+    policy and forgets it, so every page gets its own."""
+    nonce = _NONCE.get()
+    if nonce is None:
+        nonce = secrets.token_urlsafe(18)
+        _NONCE.set(nonce)
+    return nonce
+
+
+def new_response() -> None:
+    """Forget any nonce drawn before this request (the middleware calls it first)."""
+    _NONCE.set(None)
+
+
+def content_security_policy(*, connect_src: str = "") -> str:
+    """The policy of every page; ``connect_src``: one more origin the page's script may send requests to."""
+    parts = ["default-src 'self'", "img-src 'self' data:", "style-src 'self' 'unsafe-inline'",
+             f"script-src 'nonce-{csp_nonce()}'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"]
+    if connect_src:
+        parts.append(f"connect-src 'self' {connect_src}")
+    return "; ".join(parts)
+
+
 def html_response(html: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    merged = {"Content-Type": "text/html; charset=utf-8",
-              "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
-                                         "style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'",
-              "X-Content-Type-Options": "nosniff"}
+    """An HTML page: strict CSP with this response's nonce, never framed, never cached (``headers`` may
+    override, e.g. a page's own ``content_security_policy(connect_src=…)``)."""
+    merged = {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": content_security_policy(),
+              "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Cache-Control": "no-store",
+              "Referrer-Policy": "same-origin"}
     merged.update(headers or {})
+    new_response()   # the nonce is spent: the next page draws its own
     return Response(body=html, status_code=status, headers=merged)
 
 
@@ -217,6 +265,22 @@ def require_role(who: Actor, *roles: str) -> None:
         raise errors.Forbidden("此操作仅限客服人员。", code="forbidden_role")
 
 
+# Every path parameter — an id (rp_…, RD-…, bl_…, sc_…, nt_…, an attachment's), a slug, a step, a report —
+# is short ASCII. Anything else is no id of ours: 404 before any AWS call can see it (a 1,100-character id
+# made a DynamoDB key over its 1,024 bytes and a 500, #21).
+PATH_ID_CHARS, PATH_ID_MAX = "A-Za-z0-9_-", 128
+PATH_ID = re.compile(f"[{PATH_ID_CHARS}]{{1,{PATH_ID_MAX}}}")
+
+
+def check_path_ids(params: dict | None) -> None:
+    """404 (``not_found``) unless every path parameter matches ``PATH_ID``. Applied to every JSON route
+    (``surface_errors`` through ``openapi.api_contract``) and every page (``chalicelib.web.pages.page``,
+    which answers the page's own 404)."""
+    for value in (params or {}).values():
+        if not isinstance(value, str) or not PATH_ID.fullmatch(value):
+            raise errors.NotFound("找不到您要的内容（编号有误）。", code="not_found")
+
+
 class UnexpectedError(ChaliceUnhandledError):
     """Carries an exception a view did not expect up to the ``errors_as_json`` middleware."""
 
@@ -225,17 +289,24 @@ class UnexpectedError(ChaliceUnhandledError):
         self.original = original
 
 
-def surface_errors(view):
+def surface_errors(view=None, *, path_ids: bool = False):
     """``view`` with every unexpected exception carried to the ``errors_as_json`` middleware.
 
     Stock Chalice turns any exception other than ``ChaliceUnhandledError`` into its own bare
     500 *before* middleware runs, so a DynamoDB throttle could not become a 503 with
     ``Retry-After`` in our error shape. ``openapi.api_contract`` applies this to every route
     it documents; a route without a contract takes it as a decorator (a test checks each one).
+    ``path_ids``: the path parameters are checked first (``check_path_ids``, a JSON 404); the API's
+    JSON routes ask for it, pages check them in ``pages.page`` and answer a page.
     """
+    if view is None:
+        return functools.partial(surface_errors, path_ids=path_ids)
+
     @functools.wraps(view)
     def guarded(*args, **kwargs):
         try:
+            if path_ids:
+                check_path_ids(kwargs)
             return view(*args, **kwargs)
         except (ChaliceUnhandledError, ChaliceViewError):
             raise

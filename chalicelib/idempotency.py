@@ -8,7 +8,10 @@ The contract (README, "Idempotency-Key"), the same on every route that uses it:
   adds ``Idempotent-Replayed: true``) for ``settings().idempotency_ttl_seconds`` (24 h);
 - the same key with a different request is 422 ``idempotency_key_reused``;
 - while the first request still holds the key, 409 ``request_in_progress`` with ``Retry-After: 1``;
-- a request that fails (any error) gives its key back: the client may try again with it.
+- a request that fails (any error) gives its key back: the client may try again with it;
+- a known key is answered before anything else that could refuse the request: a route's rate limit
+  and other pre-checks (``checks``) run only once the key is held as new (#21). A client that lost
+  an answer — a 503 after the write had committed — can always replay it, over any limit.
 
 Records are keyed by user + scope + sha256(key): a scope names the operation (``"retry"``,
 ``"escalate"`` …), so one key can't replay another route's answer; the request's fingerprint
@@ -183,18 +186,26 @@ def claim(user_id: str, key: str | None, *, scope: str, payload: Any,
     return Outcome(int(existing["status_code"]), json.loads(existing["response_body"]), replayed=True)
 
 
-def run(user_id: str, key: str | None, *, scope: str, payload: Any, action: Callable[[Claim], Outcome],
-        wording: Wording = Wording()) -> Outcome:
-    """Claim the key, run ``action`` once, store its answer; a replay returns the stored answer.
+def _no_checks() -> None:
+    return None
 
-    ``action`` returns the ``Outcome``; when it wrote ``claim.completion(...)`` in its own
-    transaction it says so with ``recorded=True``, else the answer is stored here. Any error
-    releases the key (and propagates).
+
+def run(user_id: str, key: str | None, *, scope: str, payload: Any, action: Callable[[Claim], Outcome],
+        wording: Wording = Wording(), checks: Callable[[], None] = _no_checks) -> Outcome:
+    """Claim the key, run ``checks`` and then ``action`` once, store its answer; a replay returns the stored
+    answer without running either.
+
+    ``checks``: what may refuse a *new* request before it acts — rate limits, amount limits — run after the
+    key is held, so they never stand between a client and the answer its key already has. ``action``
+    returns the ``Outcome``; when it wrote ``claim.completion(...)`` in its own transaction it says so with
+    ``recorded=True``, else the answer is stored here. Any error (a check's refusal too) releases the key
+    (and propagates).
     """
     held = claim(user_id, key, scope=scope, payload=payload, wording=wording)
     if isinstance(held, Outcome):
         return held
     try:
+        checks()
         outcome = action(held)
     except BaseException:
         held.release()
@@ -208,9 +219,10 @@ def run(user_id: str, key: str | None, *, scope: str, payload: Any, action: Call
 
 
 def once(user_id: str, key: str | None, *, scope: str, payload: Any, action: Callable[[Claim | None], Outcome],
-         wording: Wording = Wording()) -> Outcome:
-    """Where a route makes the key optional: with a key, ``run``; without one, the action just runs
-    (``action(None)``: no claim to complete in its transaction)."""
+         wording: Wording = Wording(), checks: Callable[[], None] = _no_checks) -> Outcome:
+    """Where a route makes the key optional: with a key, ``run``; without one, ``checks`` and the action
+    just run (``action(None)``: no claim to complete in its transaction)."""
     if key is None:
+        checks()
         return action(None)
-    return run(user_id, key, scope=scope, payload=payload, action=action, wording=wording)
+    return run(user_id, key, scope=scope, payload=payload, action=action, wording=wording, checks=checks)

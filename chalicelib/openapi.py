@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import pydantic
 
-from chalicelib.http import surface_errors
+from chalicelib.http import PATH_ID_CHARS, PATH_ID_MAX, surface_errors
 from chalicelib.lazy import ModelRef, resolved
 
 ERROR_SCHEMA = {
@@ -44,21 +44,25 @@ class Contract:
     headers: dict[str, dict] = field(default_factory=dict)  # request header name -> {"required", "schema", "description"}
     html: bool = False
     csv: bool = False   # a 200 may also be text/csv (?format=csv)
+    path_ids: bool = True   # path parameters checked first (http.check_path_ids): 404 otherwise
 
 
 _CONTRACTS: dict[Callable, Contract] = {}
 
 
 def api_contract(summary: str, *, tag: str, body=None, query=None, responses=None, errors=(),
-                 headers=None, html: bool = False, csv: bool = False):
+                 headers=None, html: bool = False, csv: bool = False, path_ids: bool | None = None):
     """Record a route's request/response models; the route runs with every unexpected
-    exception carried to the error middleware (``http.surface_errors``). ``csv``: a 200 may also
-    be ``text/csv`` (``?format=csv``)."""
+    exception carried to the error middleware (``http.surface_errors``) and its path parameters checked
+    first (``http.check_path_ids``; ``path_ids`` defaults to ``not html``: a browser page answers its own
+    404 page). ``csv``: a 200 may also be ``text/csv`` (``?format=csv``)."""
     def record(func):
         _CONTRACTS[func] = Contract(summary=summary, tag=tag, body=body, query=query,
                                     responses=dict(responses or {}), errors=tuple(errors),
-                                    headers=dict(headers or {}), html=html, csv=csv)
-        return surface_errors(func)
+                                    headers=dict(headers or {}), html=html, csv=csv,
+                                    path_ids=not html if path_ids is None else path_ids)
+        # JSON routes check their path ids first (404 before any AWS call); pages answer their own 404.
+        return surface_errors(func, path_ids=_CONTRACTS[func].path_ids)
     return record
 
 
@@ -105,8 +109,8 @@ def document(app, *, title: str = "RepayDesk API", version: str = "1.0.0") -> di
                 "responses": {},
             }
             for name in entry.view_args:
-                operation["parameters"].append({"name": name, "in": "path", "required": True,
-                                                "schema": {"type": "string", "minLength": 1}})
+                operation["parameters"].append({"name": name, "in": "path", "required": True, "schema": {
+                    "type": "string", "minLength": 1, "maxLength": PATH_ID_MAX, "pattern": f"^[{PATH_ID_CHARS}]+$"}})
             body, query = resolved(contract.body), resolved(contract.query)
             if query is not None:
                 schema = query.model_json_schema()
@@ -133,6 +137,8 @@ def document(app, *, title: str = "RepayDesk API", version: str = "1.0.0") -> di
                                                        if model is not None and model.__doc__ else "OK",
                                                        **({"content": content} if content else {})}
             codes = set(contract.errors)
+            if entry.view_args and contract.path_ids:
+                codes.add(404)   # an impossible id (http.check_path_ids)
             if entry.authorizer is not None:
                 codes.add(401)
                 operation["security"] = [{"bearer": []}]

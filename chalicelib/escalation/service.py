@@ -42,10 +42,15 @@ def _load(case_id: str) -> Case:
 
 
 def _load_visible(actor: Actor, case_id: str) -> Case:
-    """The case if ``actor`` owns it or is staff; otherwise 404 (never reveal that it exists)."""
+    """The one rule for reading a case, whichever door asks (JSON API, workspace, 「我的工单」): its owner;
+    staff who may work its step (``_require_step_role``: a frontline agent gets 403 on a senior case, its
+    notes included, as on acting on it); anyone else 404 (never reveal that it exists)."""
     case = _load(case_id)
-    if case.user_id != actor.user_id and not actor.is_staff:
+    if case.user_id == actor.user_id:
+        return case
+    if not actor.is_staff:
         raise domain.Missing(NOT_FOUND, code="case_not_found")
+    _require_step_role(actor, case)
     return case
 
 
@@ -63,10 +68,15 @@ def _require_staff(actor: Actor) -> None:
         raise domain.NotAllowed("此操作仅限客服人员。", code="forbidden_role")
 
 
+def _may_work(actor: Actor, step: step_defs.Step) -> bool:
+    """Frontline agents work frontline cases; later steps need senior-support."""
+    return actor.is_staff and (step.role != SENIOR_SUPPORT or actor.has_role(SENIOR_SUPPORT))
+
+
 def _require_step_role(actor: Actor, case: Case) -> None:
-    """Frontline agents act on frontline cases; later steps need senior-support."""
+    """Staff act on — and read — only the cases of a step they may work (``_may_work``)."""
     _require_staff(actor)
-    if case.step_def.role == SENIOR_SUPPORT and not actor.has_role(SENIOR_SUPPORT):
+    if not _may_work(actor, case.step_def):
         raise domain.NotAllowed(f"工单处于「{case.step_def.title}」，需要高级客服（senior-support）处理。",
                                code="forbidden_role")
 
@@ -97,10 +107,13 @@ WORDING = idempotency.Wording(reused="这个 Idempotency-Key 已用于另一个�
                               in_progress="同一个操作正在处理中，请稍后刷新查看结果，不要重复提交。")
 
 
-def _once(actor: Actor, key: str | None, scope: str, payload: dict, action) -> idempotency.Outcome:
-    """Run ``action(claim)`` once per (caller, key): a repeat replays the first answer. Without a key
-    (where the route makes it optional) the action just runs, with no claim."""
-    return idempotency.once(actor.user_id, key, scope=scope, payload=payload, action=action, wording=WORDING)
+def _once(actor: Actor, key: str | None, scope: str, payload: dict, action,
+          checks=lambda: None) -> idempotency.Outcome:
+    """Run ``action(claim)`` once per (caller, key): a repeat replays the first answer, before ``checks``
+    (a rate limit) can refuse it. Without a key (where the route makes it optional) the checks and the
+    action just run, with no claim."""
+    return idempotency.once(actor.user_id, key, scope=scope, payload=payload, action=action, wording=WORDING,
+                            checks=checks)
 
 
 # A DynamoDB item holds at most 400 KB: an answer larger than this (a case with a very long
@@ -177,11 +190,12 @@ def _require_own_repayment(user_id: str, repayment_id: str) -> None:
 
 
 def open_case(actor: Actor, ctx: Context, *, category: str, description: str, repayment_id: str | None,
-              idempotency_key: str | None = None) -> idempotency.Outcome:
-    """Open a case (201); under an Idempotency-Key a repeat replays the first answer instead of a second case."""
+              idempotency_key: str | None = None, limit=lambda: None) -> idempotency.Outcome:
+    """Open a case (201); under an Idempotency-Key a repeat replays the first answer instead of a second case
+    (before ``limit``, the caller's rate limit, which refuses only new cases)."""
     payload = {"category": category, "description": description, "repayment_id": repayment_id}
     return _once(actor, idempotency_key, "case_open", payload,
-                 lambda claim: _open_case(actor, ctx, category, description, repayment_id, claim))
+                 lambda claim: _open_case(actor, ctx, category, description, repayment_id, claim), checks=limit)
 
 
 def _open_case(actor: Actor, ctx: Context, category: str, description: str, repayment_id: str | None,
@@ -428,49 +442,81 @@ def reopen(actor: Actor, ctx: Context, case_id: str, reason: str,
 
 
 # ---------------------------------------------------------------- the support side
-def assign(actor: Actor, ctx: Context, case_id: str, assignee: str | None) -> schemas.CaseView:
-    case = _load_visible(actor, case_id)
-    _require_step_role(actor, case)
-    name = assignee or actor.username
-    return _apply(ctx, case, lambda c: model.assign(c, ctx.now, assignee=name, by=actor.user_id,
-                                                    by_name=actor.username or None), staff=True)[1]
+# Staff actions take an optional Idempotency-Key (the workspace's forms always send their own): a form
+# posted twice — a double click, a resent request after a lost answer — acts once and answers the same.
+def assign(actor: Actor, ctx: Context, case_id: str, assignee: str | None,
+           idempotency_key: str | None = None) -> idempotency.Outcome:
+    def action(claim: idempotency.Claim | None) -> idempotency.Outcome:
+        case = _load_visible(actor, case_id)
+        _require_step_role(actor, case)
+        name = assignee or actor.username
+        _, view, recorded = _apply(ctx, case, lambda c: model.assign(c, ctx.now, assignee=name, by=actor.user_id,
+                                                                  by_name=actor.username or None),
+                                   staff=True, claim=claim)
+        return _outcome(view, recorded)
+    return _once(actor, idempotency_key, "case_assign", {"case_id": case_id, "assignee": assignee}, action)
 
 
-def add_note(actor: Actor, ctx: Context, case_id: str, text: str) -> schemas.NoteAdded:
-    """Internal note: its own item, never part of what a user route reads."""
-    _require_staff(actor)
-    case = _load(case_id)
-    _require_step_role(actor, case)
-    note = {"at": isoformat(ctx.now), "author": actor.username or actor.user_id, "text": text}
-    store.put_conversation(store.conversation_item(case.case_id, "NOTE", note))  # no version bump
-    return schemas.NoteAdded(case_id=case.case_id, note=schemas.InternalNote(**note))
+def add_note(actor: Actor, ctx: Context, case_id: str, text: str,
+             idempotency_key: str | None = None) -> idempotency.Outcome:
+    """Internal note: its own item, never part of what a user route reads (written with the key's answer)."""
+    def action(claim: idempotency.Claim | None) -> idempotency.Outcome:
+        _require_staff(actor)
+        case = _load(case_id)
+        _require_step_role(actor, case)
+        note = {"at": isoformat(ctx.now), "author": actor.username or actor.user_id, "text": text}
+        body = as_body(schemas.NoteAdded(case_id=case.case_id, note=schemas.InternalNote(**note)))
+        completion = [claim.completion(201, body)] if claim else []
+        try:
+            store.put_conversation(store.conversation_item(case.case_id, "NOTE", note), extra=completion)  # no version bump
+        except store.ElementFailed:   # the key's claim lapsed and another request holds it now
+            raise WORDING.in_progress_error() from None
+        return idempotency.Outcome(201, body, recorded=bool(completion))
+    return _once(actor, idempotency_key, "case_note", {"case_id": case_id, "text": text}, action)
 
 
-def reply(actor: Actor, ctx: Context, case_id: str, message: str, await_user: bool) -> schemas.CaseView:
-    case = _load_visible(actor, case_id)
-    _require_step_role(actor, case)
-    entry = {"at": isoformat(ctx.now), "author": "support", "text": message}
-    clocks = hours.clocks(ctx.settings)
-    return _apply(ctx, case, lambda c: model.reply(c, ctx.now, clocks=clocks, by=actor.user_id, await_user=await_user,
-                                                   by_name=actor.username or None),
-                  lambda n: [notifications.user_sms(n, "replied", ctx.settings)],
-                  extra=[store.conversation_item(case_id, "MSG", entry)], staff=True, added=(entry,))[1]
+def reply(actor: Actor, ctx: Context, case_id: str, message: str, await_user: bool,
+          idempotency_key: str | None = None) -> idempotency.Outcome:
+    def action(claim: idempotency.Claim | None) -> idempotency.Outcome:
+        case = _load_visible(actor, case_id)
+        _require_step_role(actor, case)
+        entry = {"at": isoformat(ctx.now), "author": "support", "text": message}
+        clocks = hours.clocks(ctx.settings)
+        _, view, recorded = _apply(
+            ctx, case, lambda c: model.reply(c, ctx.now, clocks=clocks, by=actor.user_id, await_user=await_user,
+                                             by_name=actor.username or None),
+            lambda n: [notifications.user_sms(n, "replied", ctx.settings)],
+            extra=[store.conversation_item(case_id, "MSG", entry)], staff=True, added=(entry,), claim=claim)
+        return _outcome(view, recorded)
+    return _once(actor, idempotency_key, "case_reply",
+                 {"case_id": case_id, "message": message, "await_user": await_user}, action)
 
 
-def resolve(actor: Actor, ctx: Context, case_id: str, summary_text: str) -> schemas.CaseView:
+def resolve(actor: Actor, ctx: Context, case_id: str, summary_text: str,
+            idempotency_key: str | None = None) -> idempotency.Outcome:
     """Resolve with a summary written for the user: it is also the conversation's next message (marked as
     the resolution), written in the same transaction, so the conversation ends with the answer."""
-    case = _load_visible(actor, case_id)
-    _require_step_role(actor, case)
-    entry = {"at": isoformat(ctx.now), "author": "support", "text": summary_text, "kind": "resolution"}
-    return _apply(ctx, case, lambda c: model.resolve(c, ctx.now, by=actor.user_id, summary=summary_text,
-                                                     by_name=actor.username or None),
-                  lambda n: [notifications.user_sms(n, "resolved", ctx.settings)],
-                  extra=[store.conversation_item(case_id, "MSG", entry)], staff=True, added=(entry,))[1]
+    def action(claim: idempotency.Claim | None) -> idempotency.Outcome:
+        case = _load_visible(actor, case_id)
+        _require_step_role(actor, case)
+        entry = {"at": isoformat(ctx.now), "author": "support", "text": summary_text, "kind": "resolution"}
+        _, view, recorded = _apply(
+            ctx, case, lambda c: model.resolve(c, ctx.now, by=actor.user_id, summary=summary_text,
+                                               by_name=actor.username or None),
+            lambda n: [notifications.user_sms(n, "resolved", ctx.settings)],
+            extra=[store.conversation_item(case_id, "MSG", entry)], staff=True, added=(entry,), claim=claim)
+        return _outcome(view, recorded)
+    return _once(actor, idempotency_key, "case_resolve", {"case_id": case_id, "summary": summary_text}, action)
 
 
 def queue(actor: Actor, step: str, *, limit: int, cursor: str | None) -> schemas.QueuePage:
+    """A step's open cases, for staff who may work that step (the read rule of ``_load_visible``)."""
     _require_staff(actor)
+    if step not in step_defs.NAMES:
+        raise domain.Missing(f"没有这个步骤，可选：{'、'.join(step_defs.NAMES)}。", code="step_not_found")
+    if not _may_work(actor, step_defs.get(step)):
+        raise domain.NotAllowed(f"「{step_defs.get(step).title}」的工单需要高级客服（senior-support）处理。",
+                                code="forbidden_role")
     try:
         cases, next_cursor = store.queue_page(step, limit=limit, cursor=cursor)
     except store.BadCursor:
@@ -481,7 +527,7 @@ def queue(actor: Actor, step: str, *, limit: int, cursor: str | None) -> schemas
 def workable_steps(actor: Actor) -> list[step_defs.Step]:
     """The steps whose 工单 ``actor`` may act on (the rule of ``_require_step_role``): the agent workspace's queues."""
     _require_staff(actor)
-    return [step for step in step_defs.STEPS if step.role != SENIOR_SUPPORT or actor.has_role(SENIOR_SUPPORT)]
+    return [step for step in step_defs.STEPS if _may_work(actor, step)]
 
 
 def workspace_case(actor: Actor, ctx: Context, case_id: str) -> schemas.CaseView:

@@ -135,10 +135,15 @@ def conversation_item(case_id: str, kind: str, entry: dict) -> dict:
                     "ConditionExpression": "attribute_not_exists(pk)"}}
 
 
-def put_conversation(element: dict) -> None:
-    put = element["Put"]
-    aws.client("dynamodb").put_item(TableName=put["TableName"], Item=put["Item"],
-                                    ConditionExpression=put["ConditionExpression"])
+def put_conversation(element: dict, extra: list[dict] = ()) -> None:
+    """Write a conversation item (``conversation_item``) alone or, all or nothing, with ``extra`` elements
+    (an Idempotency-Key's answer); ``ElementFailed`` if a condition of ``extra`` did not hold."""
+    try:
+        aws.transact({"item": element, **{f"extra:{i}": e for i, e in enumerate(extra)}})
+    except aws.ConditionFailed as exc:
+        if "item" not in exc:
+            raise ElementFailed(element["Put"]["Item"]["pk"]["S"]) from None
+        raise
 
 
 def save(case: Case, *, expected_version: int | None, extra: list[dict] = ()) -> None:

@@ -6,11 +6,9 @@ Scan. The numbers come from ``metrics.py``; ``charts.py`` draws them.
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 
-from chalicelib import clock, domain, events
+from chalicelib import clock, csv_export, domain, events
 from chalicelib.actor import SENIOR_SUPPORT, Actor
 from chalicelib.context import Context
 from chalicelib.escalation import steps as step_defs
@@ -116,19 +114,16 @@ def _model(ctx, name, f, found, notes) -> schemas.Report:
 
 
 def csv_download(actor: Actor, ctx: Context, name: str, query: schemas.ReportQuery) -> tuple[str, str]:
-    """(file name, CSV text with a BOM so spreadsheet programs read the Chinese) of one table."""
+    """(file name, CSV text with a BOM so spreadsheet programs read the Chinese, formulas defused) of one table."""
     built = report(actor, ctx, name, query)
     wanted = query.table or built.tables[0].name
     table = next((t for t in built.tables if t.name == wanted), None)
     if table is None:
         raise domain.Invalid(f"没有这个表，可选：{'、'.join(t.name for t in built.tables)}。", code="unknown_table",
                              field="table")
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([c.key for c in table.columns])
-    writer.writerows([["" if cell is None else cell for cell in row] for row in table.rows])
-    return f"{name}-{table.name}-{built.from_}-{built.to}.csv", out.getvalue()
+    # every text cell escaped against formula injection (a user's comment, a searched phrase): chalicelib/csv_export.py
+    return (f"{name}-{table.name}-{built.from_}-{built.to}.csv",
+            csv_export.text([c.key for c in table.columns], table.rows))
 
 
 def page(actor: Actor, ctx: Context, name: str, query: schemas.ReportQuery, *, ws=None) -> str:

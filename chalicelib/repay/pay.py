@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 from chalicelib import domain, idempotency, notify, outbox
 from chalicelib.actor import Actor
@@ -94,7 +95,8 @@ def _created_status(repayment: model.Repayment) -> int:
 
 
 def create(actor: Actor, idempotency_key: str | None, request: schemas.RepaymentRequest, ctx: Context, *,
-           preverified: bool = False, schedule_id: str | None = None) -> Created:
+           preverified: bool = False, schedule_id: str | None = None,
+           limit: Callable[[], None] = lambda: None) -> Created:
     """Create a repayment exactly once per (user, Idempotency-Key) (``chalicelib/idempotency.py``).
 
     1. Conditional put of an in-progress record for the key (losers read it:
@@ -105,9 +107,10 @@ def create(actor: Actor, idempotency_key: str | None, request: schemas.Repayment
 
     ``preverified``: a scheduled repayment whose SMS code was checked when it was scheduled
     (``chalicelib/bills``) is not stepped up again at run time; ``schedule_id`` names that schedule.
+    ``limit``: the caller's rate limit. It and the amount limit refuse only a new key: a known key
+    replays its answer first (#21).
     """
     idempotency.validate_key(idempotency_key)
-    _check_limit(request, ctx)
     payee = _payee_item(actor.user_id, request.payee)
 
     def action(claim: idempotency.Claim) -> idempotency.Outcome:
@@ -121,8 +124,13 @@ def create(actor: Actor, idempotency_key: str | None, request: schemas.Repayment
         metric("RepaymentCreated", kind=created.kind)
         return idempotency.Outcome(_created_status(created), views.view(created, ctx), recorded=True)
 
+    def checks() -> None:
+        _check_limit(request, ctx)
+        limit()
+
     outcome = idempotency.run(actor.user_id, idempotency_key, scope=CREATE_SCOPE,
-                              payload=request.model_dump(mode="json"), action=action, wording=CREATE_WORDING)
+                              payload=request.model_dump(mode="json"), action=action, wording=CREATE_WORDING,
+                              checks=checks)
     if outcome.replayed:
         metric("RepaymentReplayed")
     return Created(outcome.status_code, outcome.body, replayed=outcome.replayed)

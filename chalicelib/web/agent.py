@@ -175,6 +175,12 @@ def _act(request, case_id: str):
     return ws, form, Context.current()
 
 
+def _form_key(form: dict) -> str | None:
+    """The form's own Idempotency-Key (a hidden field drawn when the page was rendered): the same form posted
+    twice acts once (a form from before the field existed simply acts)."""
+    return form.get("idempotency_key") or None
+
+
 def _back(case_id: str, done: str) -> Reply:
     return pages.redirect(f"/agent/cases/{case_id}?done={done}#top")
 
@@ -183,7 +189,7 @@ def _back(case_id: str, done: str) -> Reply:
 def assign(request, case_id: str) -> Reply:
     ws, form, ctx = _act(request, case_id)
     body = _validated(esc_schemas.Assign, {"assignee": form.get("assignee") or None})
-    escalation.assign(ws.actor, ctx, case_id, body.assignee)
+    escalation.assign(ws.actor, ctx, case_id, body.assignee, _form_key(form))
     return _back(case_id, "assigned")
 
 
@@ -191,7 +197,7 @@ def assign(request, case_id: str) -> Reply:
 def note(request, case_id: str) -> Reply:
     ws, form, ctx = _act(request, case_id)
     body = _validated(esc_schemas.Note, {"text": form.get("text", "")})
-    escalation.add_note(ws.actor, ctx, case_id, body.text)
+    escalation.add_note(ws.actor, ctx, case_id, body.text, _form_key(form))
     return _back(case_id, "noted")
 
 
@@ -205,7 +211,7 @@ def reply(request, case_id: str) -> Reply:
         return _case_page(ws, ctx, case_id, {}, status=400, reply_error=CHOOSE_AWAIT,
                           reply_text=form.get("message", "")[:2000])
     body = _validated(esc_schemas.Reply, {"message": form.get("message", ""), "await_user": AWAIT_CHOICES[choice]})
-    escalation.reply(ws.actor, ctx, case_id, body.message, body.await_user)
+    escalation.reply(ws.actor, ctx, case_id, body.message, body.await_user, _form_key(form))
     return _back(case_id, "replied")
 
 
@@ -225,7 +231,7 @@ def escalate(request, case_id: str) -> Reply:
 def resolve(request, case_id: str) -> Reply:
     ws, form, ctx = _act(request, case_id)
     body = _validated(esc_schemas.Resolve, {"summary": form.get("summary", "")})
-    escalation.resolve(ws.actor, ctx, case_id, body.summary)
+    escalation.resolve(ws.actor, ctx, case_id, body.summary, _form_key(form))
     return _back(case_id, "resolved")
 
 

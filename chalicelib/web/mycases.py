@@ -172,12 +172,12 @@ def create(request) -> Reply:
     except pydantic.ValidationError as exc:
         problem = http.validation_error(exc).message
         return _new_form(ws, ctx, status=400, error=_labelled(problem), values=values, article=article)
-    ratelimit.hit("case_open", ws.actor.user_id)
     try:
         outcome = escalation.open_case(ws.actor, ctx, category=body.category,
                                        description=with_article(body.description, article),
                                        repayment_id=body.repayment_id,
-                                       idempotency_key=form.get("idempotency_key") or None)
+                                       idempotency_key=form.get("idempotency_key") or None,
+                                       limit=lambda: ratelimit.hit("case_open", ws.actor.user_id))  # after a replay
     except domain.DomainError as exc:
         if not exc.field:  # not about what was typed: the page-level answer
             raise
@@ -237,8 +237,7 @@ def case_page(request, case_id: str) -> Reply:
                    max_mb=schemas_max_mb(), content_types=",".join(_ACCEPT))
     # The page's script uploads straight to the bucket: only that origin is added to what it may connect to.
     from chalicelib.escalation import attachments
-    csp = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-           f"script-src 'self' 'unsafe-inline'; connect-src 'self' {attachments.upload_origin()}")
+    csp = http.content_security_policy(connect_src=attachments.upload_origin())   # same nonce as the page
     return Reply(reply.status, reply.html, {**reply.headers, "Content-Security-Policy": csp})
 
 

@@ -31,8 +31,8 @@ class Reply:
 
 
 def redirect(location: str, *cookies: str | None) -> Reply:
-    """Post/redirect/get: every successful form POST answers 303."""
-    return Reply(303, "", {"Location": location}, tuple(c for c in cookies if c))
+    """Post/redirect/get: every successful form POST answers 303 (``Location`` always ASCII: ``http.location``)."""
+    return Reply(303, "", {"Location": http.location(location)}, tuple(c for c in cookies if c))
 
 
 def render(template: str, **context) -> str:
@@ -74,6 +74,8 @@ def page(fixed_door: str | None = None, *, titles: dict[int, str] | None = None,
         def guarded(*args, **kwargs) -> Reply:
             door = fixed_door or kwargs.get("door", "help")
             try:
+                if args:   # the request: its path ids are checked before any AWS call (http.check_path_ids)
+                    http.check_path_ids(getattr(args[0], "uri_params", None))
                 return function(*args, **kwargs)
             except session.LoginRequired as exc:
                 return redirect(exc.location)

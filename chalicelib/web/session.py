@@ -10,7 +10,11 @@ where the client cannot change it.
 
 Every request re-verifies the stored Cognito ID token with ``chalicelib.auth.verify`` — the code the
 API's bearer tokens go through (signature, issuer, app client, expiry) — and builds the same
-``Actor`` the authorizer path builds, so every page is held to the services' rules. An expired ID
+``Actor`` the authorizer path builds, so every page is held to the services' rules.
+
+A session records the door it was opened at and opens only that door: staff sign in only at ``/agent``
+(where SSO, and MFA with it, applies), wallet users only at ``/help`` and the WebView exchange. A staff
+account at the wallet door gets the answer a wrong password gets (``WrongDoor``), never a cookie. An expired ID
 token is renewed with the session's refresh token (``REFRESH_TOKEN_AUTH``). A session ends after
 ``SESSION_IDLE_SECONDS`` without a request and after ``SESSION_MAX_SECONDS`` in any case.
 
@@ -24,7 +28,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from chalicelib import auth, aws, clock
 from chalicelib.actor import Actor
@@ -34,6 +38,8 @@ from chalicelib.web import cognito
 
 COOKIE = "rd_session"
 LOGIN_COOKIE = "rd_login"        # double-submit token of the sign-in forms (before a session exists)
+DEVICE_COOKIE = "rd_device"      # a browser an account signed in from: gets past the account's sign-in cool-down
+DEVICE_SECONDS = 90 * 24 * 3600
 DOORS = ("help", "agent")
 TOUCH_EVERY_SECONDS = 60         # last_seen is written at most once a minute per session
 _ID = re.compile(r"^[A-Za-z0-9_-]{43}$")   # secrets.token_urlsafe(32)
@@ -56,6 +62,12 @@ class LoginRequired(Exception):
         return target
 
 
+class WrongDoor(Exception):
+    """Good credentials at the other door: a staff account at the wallet door (``/help/login``, the WebView
+    exchange) or a wallet user at the staff door. Sign-in answers it exactly as a wrong password (nothing
+    tells a guesser the password was right); nothing is stored."""
+
+
 class Forbidden(Exception):
     """Signed in, but not allowed here (a wallet user on /agent, a missing CSRF token): a 403 page."""
 
@@ -72,14 +84,31 @@ class WebSession:
     key: str            # the table key's hash part (never the cookie value)
 
 
+# The pages a sign-in may lead back to, per door (any other ``next`` goes to the door's home): a segment is
+# anything but a slash ("." and ".." excepted), so a 工单 link with a mistyped or non-Latin id still lands on
+# its (404) page rather than on a dropped connection.
+_SEGMENT = r"(?!\.\.?(?:/|$))[^/]+"
+_NEXT_PAGES = {
+    "help": re.compile(rf"/help(?:/cases(?:/new|/{_SEGMENT})?|/articles/{_SEGMENT}|/search|/contact)?/?"),
+    "agent": re.compile(rf"/agent(?:/cases/{_SEGMENT}|/reports)?/?"),
+}
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f\\#]")   # control characters (CR, LF …), backslashes, fragments
+
+
 def safe_next(path: str | None, door: str) -> str:
-    """Where to go after signing in: a path of this site under the door's prefix (no open redirect)."""
+    """Where to go after signing in: one of the door's known pages of this site (``_NEXT_PAGES``; no open
+    redirect, never the sign-in or sign-out page), percent-encoded — plain ASCII, fit for a ``Location``
+    header whatever was asked (``/help/cases/中文`` → ``/help/cases/%E4%B8%AD%E6%96%87``). Control characters,
+    raw or percent-encoded (``%0D``, ``%0A``), backslashes and fragments send it home instead.
+    Idempotent: an answer of ``safe_next`` passes through unchanged."""
     home = f"/{door}" if door == "agent" else "/help/cases"
-    if not path or not path.startswith(f"/{door}") or path.startswith("//") or "\\" in path or "\n" in path:
+    if not path or len(path) > 2048:
         return home
-    if path.startswith(f"/{door}/login") or path.startswith(f"/{door}/logout"):
+    where, _, query = path.partition("?")
+    if _UNSAFE.search(path) or _UNSAFE.search(unquote(path)) or not _NEXT_PAGES[door].fullmatch(unquote(where)):
         return home
-    return path
+    target = quote(where, safe="/%")
+    return target + "?" + quote(query, safe="=&%+") if query else target
 
 
 # ---------------------------------------------------------------- cookies
@@ -118,6 +147,31 @@ def check_login_form(request, form: dict) -> None:
         raise Forbidden("表单已过期，请刷新页面后重新提交。", code="csrf_failed")
 
 
+# ---------------------------------------------------------------- known devices (sign-in throttling)
+def _device_key(token: str) -> dict:
+    return {"pk": f"DEVICE#{_hash(token)}", "sk": "DEVICE"}
+
+
+def remember_device(door: str, account: str) -> str:
+    """After a successful sign-in: this browser is a known device of ``account`` (an opaque hash of the
+    normalised sign-in name) at ``door`` for 90 days. The ``Set-Cookie`` value (``Path=/<door>/login``)."""
+    token = secrets.token_urlsafe(32)
+    now = clock.epoch()
+    _table().put_item(Item={**_device_key(token), "account": account, "door": door, "created_at": now,
+                            "expires_at": now + DEVICE_SECONDS})
+    return _cookie(DEVICE_COOKIE, token, max_age=DEVICE_SECONDS, path=f"/{door}/login")
+
+
+def known_device(request, door: str, account: str) -> bool:
+    """Whether this browser signed in to ``account`` at ``door`` before (one GetItem, only when it matters)."""
+    token = cookies(request).get(DEVICE_COOKIE, "")
+    if not _ID.match(token):
+        return False
+    item = _table().get_item(Key=_device_key(token), ConsistentRead=True).get("Item")
+    return bool(item) and item.get("account") == account and item.get("door") == door \
+        and int(item["expires_at"]) > clock.epoch()
+
+
 # ---------------------------------------------------------------- the table
 def _table():
     return aws.table(settings().sessions_table)
@@ -136,18 +190,24 @@ def _actor(claims: auth.Claims) -> Actor:
     return Actor(user_id=claims.sub, username=claims.username, roles=frozenset(claims.groups))
 
 
-def start(tokens: cognito.Tokens, door: str) -> tuple[WebSession, str]:
-    """A new session for verified Cognito tokens: the session and its ``Set-Cookie`` value.
+def door_of(actor: Actor) -> str:
+    """The one door an account may sign in at: staff at ``/agent`` (where SSO applies), everyone else at ``/help``."""
+    return "agent" if actor.is_staff else "help"
 
-    Raises ``auth.InvalidToken`` if the ID token does not verify (nothing is stored then) and
-    ``Forbidden`` for a wallet user at the agent door.
+
+def start(tokens: cognito.Tokens, door: str) -> tuple[WebSession, str]:
+    """A new session for verified Cognito tokens, recording the door it is opened at: the session and its
+    ``Set-Cookie`` value.
+
+    Raises ``auth.InvalidToken`` if the ID token does not verify and ``WrongDoor`` for an account of the
+    other door (nothing is stored either way).
     """
     if door not in DOORS:
         raise ValueError(door)
     claims = auth.verify(tokens.id_token)
     actor = _actor(claims)
-    if door == "agent" and not actor.is_staff:
-        raise Forbidden("客服工作台仅限客服人员登录。钱包用户请到帮助中心登录。", code="staff_only")
+    if door_of(actor) != door:
+        raise WrongDoor(door)
     cfg = settings()
     now = clock.epoch()
     session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
@@ -166,7 +226,8 @@ def require(request, door: str) -> WebSession:
     """The signed-in session for a page of ``door`` ("help" or "agent").
 
     ``LoginRequired``: no cookie, an unknown (forged) or ended session, idle or past its maximum age,
-    or a token that no longer verifies and cannot be refreshed. ``Forbidden``: a wallet user at /agent.
+    or a token that no longer verifies and cannot be refreshed. ``Forbidden``: a session opened at the other
+    door, or an account whose roles now belong to the other door.
     """
     if door not in DOORS:
         raise ValueError(door)
@@ -183,6 +244,8 @@ def require(request, door: str) -> WebSession:
     if now - int(item["last_seen"]) > cfg.session_idle_seconds or now - int(item["created_at"]) > cfg.session_max_seconds:
         _delete(hashed)
         raise LoginRequired(door, next_path, reason="expired")
+    if item.get("door") != door:      # a session opens only the door it was opened at
+        raise _wrong_door(door)
     id_token, refreshed = item["id_token"], False
     try:
         claims = auth.verify(id_token)
@@ -199,9 +262,15 @@ def require(request, door: str) -> WebSession:
     if refreshed or now - int(item["last_seen"]) >= TOUCH_EVERY_SECONDS:
         _touch(hashed, now, id_token if refreshed else None, door, next_path)
     actor = _actor(claims)
-    if door == "agent" and not actor.is_staff:
-        raise Forbidden("客服工作台仅限客服人员使用。", code="staff_only")
+    if door_of(actor) != door:        # roles changed since sign-in: sign in again at the right door
+        raise _wrong_door(door)
     return WebSession(actor=actor, csrf_token=str(item["csrf"]), door=door, key=hashed)
+
+
+def _wrong_door(door: str) -> Forbidden:
+    if door == "agent":
+        return Forbidden("客服工作台仅限在员工入口登录的客服人员使用。钱包用户请到帮助中心。", code="staff_only")
+    return Forbidden("员工账号请使用客服工作台（员工入口）。", code="wallet_only")
 
 
 def _refreshed(item: dict, hashed: str, door: str, next_path: str) -> tuple[auth.Claims, str]:

@@ -2,7 +2,11 @@
 the WebView exchange (``POST /help/session``) and the SSO endpoints. Sessions: ``session.py``."""
 from __future__ import annotations
 
-from chalicelib import auth, ratelimit
+import hashlib
+import unicodedata
+from urllib.parse import quote
+
+from chalicelib import auth, errors, http, ratelimit
 from chalicelib.config import settings
 from chalicelib.logs import logger, user_hash
 from chalicelib.web import cognito, pages, session, sso
@@ -21,6 +25,54 @@ def _login_page(request, door: str, *, status: int = 200, error: str = "", usern
                       ws=None).with_cookies(cookie)
 
 
+WRONG_CREDENTIALS = "用户名或密码不正确。"
+COOL_DOWN = ("为保护账户安全，此账户近期登录失败较多，请约 {minutes} 分钟后再试。在曾经登录过的设备（浏览器）上可以直接登录；"
+             "钱包用户也可在钱包 App 内打开帮助中心，无需密码。")
+
+
+# ---------------------------------------------------------------- throttling (#21)
+# Failures only are counted (chalicelib/ratelimit.py, check + count), under three keys:
+#   sign_in_client          per client address: password spraying (many names from one client);
+#   sign_in_account_client  per account and client: guessing one password from one client;
+#   sign_in_account         per account, any client: a guess spread over many addresses. This one is a
+#                           cool-down, not a lock: a browser the account signed in from before (the
+#                           ``rd_device`` cookie) gets past it, and wallet users have the app's WebView.
+# No single client can lock anyone else out: it reaches its own two limits long before the account's.
+def login_name(username: str) -> str:
+    """The account a sign-in name means, however typed: width (NFKC), case and spaces do not matter."""
+    return unicodedata.normalize("NFKC", "".join(username.split())).casefold()
+
+
+def _throttle_keys(request, username: str) -> tuple[str, str, str]:
+    account = hashlib.sha256(login_name(username).encode()).hexdigest()[:32]   # no names in the limits table
+    client = http.client_key(request)
+    return client, f"{account}|{client}", account
+
+
+def _throttle(request, door: str, username: str) -> None:
+    client, pair, account = _throttle_keys(request, username)
+    ratelimit.check("sign_in_client", client)
+    ratelimit.check("sign_in_account_client", pair)
+    try:
+        ratelimit.check("sign_in_account", account, message=COOL_DOWN)
+    except errors.TooManyRequests:
+        if not session.known_device(request, door, account):
+            raise
+
+
+def _count_failure(request, username: str) -> None:
+    client, pair, account = _throttle_keys(request, username)
+    for action, key in (("sign_in_client", client), ("sign_in_account_client", pair), ("sign_in_account", account)):
+        ratelimit.count(action, key)
+
+
+def _wrong_credentials(request, door: str, username: str, next_path: str) -> Reply:
+    """The one answer to every refused credential — unknown user, wrong password, an account of the other
+    door — counted as a failure for the throttles."""
+    _count_failure(request, username)
+    return _login_page(request, door, status=401, error=WRONG_CREDENTIALS, username=username, next_path=next_path)
+
+
 @pages.page()
 def login_page(request, *, door: str) -> Reply:
     query = request.query_params or {}
@@ -30,14 +82,19 @@ def login_page(request, *, door: str) -> Reply:
     return _login_page(request, door, next_path=query.get("next", ""), notice=notice)
 
 
-def _signed_in(tokens: cognito.Tokens, door: str, next_path: str) -> Reply:
+def _signed_in(request, tokens: cognito.Tokens, door: str, username: str, next_path: str) -> Reply:
+    target = session.safe_next(next_path, door)   # decided before a session exists: nothing can fail after it
     try:
         ws, cookie = session.start(tokens, door)
     except auth.InvalidToken:
         logger.warning("sign-in returned a token that does not verify")
         return pages.message("登录失败", "登录凭证校验失败，请重试。", 401, door=door)
+    except session.WrongDoor:   # right password, other door: answered as a wrong one (no oracle, no cookie)
+        logger.info("sign-in at the wrong door refused", extra={"door": door})
+        return _wrong_credentials(request, door, username, next_path)
     logger.info("signed in", extra={"door": door, "user": user_hash(ws.actor.user_id)})
-    return pages.redirect(session.safe_next(next_path, door), cookie, session.clear_cookie(session.LOGIN_COOKIE))
+    device = session.remember_device(door, _throttle_keys(request, username)[2])
+    return pages.redirect(target, cookie, device, session.clear_cookie(session.LOGIN_COOKIE))
 
 
 @pages.page()
@@ -47,22 +104,21 @@ def login(request, *, door: str) -> Reply:
     username, password = form.get("username", "").strip(), form.get("password", "")
     next_path = form.get("next", "")
     if door == "agent" and sso.enabled():
-        return pages.redirect("/agent/login/sso?next=" + session.safe_next(next_path, door))
+        return pages.redirect("/agent/login/sso?next=" + quote(session.safe_next(next_path, door), safe="/"))
     if not username or not password or len(username) > 128 or len(password) > 256:
         return _login_page(request, door, status=400, error="请输入用户名和密码。", username=username[:128],
                            next_path=next_path)
-    ratelimit.hit("web_sign_in", f"{door}:{username.lower()}")   # password guessing: per account
+    _throttle(request, door, username)   # before Cognito is asked: password guessing and spraying
     try:
         outcome = cognito.sign_in(username, password)
     except cognito.SignInFailed:
-        return _login_page(request, door, status=401, error="用户名或密码不正确。", username=username,
-                           next_path=next_path)
+        return _wrong_credentials(request, door, username, next_path)
     if isinstance(outcome, cognito.NewPasswordRequired):
         token, cookie = session.login_form_token(request)
         return pages.html("web/new_password.html", door=door, title="设置新密码", csrf_token=token,
                           username=outcome.username, challenge=outcome.challenge_session,
                           next_path=session.safe_next(next_path, door), error="", ws=None).with_cookies(cookie)
-    return _signed_in(outcome, door, next_path)
+    return _signed_in(request, outcome, door, username, next_path)
 
 
 @pages.page()
@@ -90,7 +146,7 @@ def new_password(request, *, door: str) -> Reply:
         if str(exc) in ("NotAuthorizedException", "ExpiredCodeException", "CodeMismatchException"):
             return _login_page(request, door, status=401, error="设置新密码的时间已过，请重新登录。", username=username)
         return again_page("新密码不符合要求：至少 10 位，需包含大写字母、小写字母和数字。")
-    return _signed_in(tokens, door, next_path)
+    return _signed_in(request, tokens, door, username, next_path)
 
 
 @pages.page()
@@ -108,12 +164,12 @@ def logout(request, *, door: str) -> Reply:
 def webview_session(request) -> Reply:
     """The wallet app's WebView: ``Authorization: Bearer <the app's Cognito token>`` → session cookie, 303."""
     header = (request.headers or {}).get("authorization")
+    target = session.safe_next((request.query_params or {}).get("next"), "help")
     try:
         ws, cookie = session.exchange(header)
-    except auth.InvalidToken:
+    except (auth.InvalidToken, session.WrongDoor):   # a staff token gets what a bad token gets: no session
         return Reply(401, '{"error":{"code":"unauthorized","message":"请先登录（登录已失效或凭证无效）。"}}',
                      {"Content-Type": "application/json; charset=utf-8"})
-    target = session.safe_next((request.query_params or {}).get("next"), "help")
     logger.info("webview session", extra={"user": user_hash(ws.actor.user_id)})
     return pages.redirect(target, cookie)
 

@@ -197,7 +197,7 @@ def test_claim_note_escalate_resolve_through_the_services(signed_in, agent, lead
     key = {"csrf_token": csrf, "reason": "需要高级客服核实扣款", "idempotency_key": "form-key-1"}
     assert b.post(f"/agent/cases/{case_id}/escalate", key).status == 303
     assert b.post(f"/agent/cases/{case_id}/escalate", key).status in (303, 403)   # the same form again: moves once
-    assert service.get_case(_actor(agent, "support"), Context.current(), case_id).step == "senior"
+    assert service.get_case(_actor(lead, "senior-support"), Context.current(), case_id).step == "senior"
     # now at senior: the frontline agent may no longer act, the lead may
     assert b.post(f"/agent/cases/{case_id}/resolve", {"csrf_token": csrf, "summary": "已处理"}).status == 403
     lb = signed_in(lead)

@@ -153,7 +153,7 @@ def test_refresh_refused_means_sign_in_again(browser_for, agent, demo_password, 
 def test_wallet_user_cannot_sign_in_at_the_agent_door(browser_for, alice, demo_password):
     b = browser_for()
     answer = b.sign_in("agent", "alice", demo_password)
-    assert answer.status == 403
+    assert answer.status == 401 and "用户名或密码不正确" in answer.text   # as a wrong password: no oracle (#21)
     assert "rd_session" not in b.jar
 
 
