@@ -181,8 +181,12 @@ def sms_sent(aws):
 
 
 def start_stack(**kwargs):
-    """A started ``LocalStack`` on free ports (``kwargs`` as LocalStack's); the caller stops it."""
+    """A started ``LocalStack`` on free ports (``kwargs`` as LocalStack's); the caller stops it.
+
+    Its clock (and this process's, outside the ``aws`` fixture) starts at ``TEST_CLOCK_START`` and runs on, so
+    pages, deadlines and the sweep behave the same at any hour the suite runs."""
     from devtools.stack import LocalStack, PortInUse, free_port
+    kwargs.setdefault("clock_start", TEST_CLOCK_START)
     for attempt in range(3):  # another xdist worker may take a free port before our server binds it
         stack = LocalStack(port=free_port(), moto_port=free_port(), quiet=True, seed=False, **kwargs)
         try:
