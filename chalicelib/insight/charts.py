@@ -122,12 +122,15 @@ def _hbars(title: str, rows, names: list[str], unit: str | None, *, target=None,
         for j, value in enumerate(values):
             w = (_number(value) / top) * span
             yy = y + 20 + j * 16
+            goal = row_targets[i][j] if i < len(row_targets) else None
+            x = (_number(goal) / top) * span if goal is not None else None
+            # the value's label after the bar, or after its target's line when that is close by (never across it)
+            line = x if x is not None else (_number(target) / top) * span if target is not None else None
+            at = line + 6 if line is not None and w - 4 <= line <= w + 40 else w + 6
             parts.append(f'<rect x="0" y="{yy}" width="{w:.1f}" height="12" fill="{COLOURS[j]}">'
                          f'<title>{escape(label)} {escape(names[j])}: {escape(_label(value, unit))}</title></rect>'
-                         f'<text x="{w + 6:.1f}" y="{yy + 11}" font-size="13">{escape(_label(value, unit))}</text>')
-            goal = row_targets[i][j] if i < len(row_targets) else None
+                         f'<text x="{at:.1f}" y="{yy + 11}" font-size="13">{escape(_label(value, unit))}</text>')
             if goal is not None:
-                x = (_number(goal) / top) * span
                 parts.append(f'<g class="target" data-target="{goal}"><title>{escape(label)} {escape(names[j])}'
                              f' 目标: {escape(_label(goal, unit))}</title><line x1="{x:.1f}" y1="{yy - 3}" '
                              f'x2="{x:.1f}" y2="{yy + 15}" stroke="{TARGET}" stroke-width="2" '
