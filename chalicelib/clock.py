@@ -3,7 +3,7 @@
 Three layers, from the bottom:
 
 - the **base clock**: the machine's clock, or — when the ``CLOCK_START`` setting is given (local
-  stacks and tests only; ``chalicelib/config.py`` refuses it on stage ``prod``) — a clock that reads
+  stacks and tests only: no deployed stage sets it, a test checks) — a clock that reads
   ``CLOCK_START`` at the real instant ``CLOCK_START_REAL`` (default: when this process first asks)
   and runs forward from there at the machine's pace. Every process of a local stack gets the same
   pair, so the API, the event runner and the test process agree to the millisecond, and business

@@ -184,7 +184,8 @@ class Settings:
 
     # A fixed starting instant for the application's clock (chalicelib/clock.py), local stacks and tests
     # only: the clock reads clock_start at the real instant clock_start_real (epoch seconds; default: when
-    # the process first reads it) and runs on from there. None: the machine's clock. Refused on stage prod.
+    # the process first reads it) and runs on from there. None: the machine's clock. Never set for a deployed
+    # stage (.chalice/config.json; tests/shared/test_clock.py checks).
     clock_start: str | None
     clock_start_real: float | None
 
@@ -216,8 +217,6 @@ def load() -> Settings:
     region = _env("AWS_REGION", _env("AWS_DEFAULT_REGION", "ap-southeast-1"))
     stage = _env("STAGE", "dev")
     clock_start = _instant("CLOCK_START")
-    if clock_start and stage == "prod":
-        raise ValueError("setting CLOCK_START is for local stacks and tests; stage prod runs on the real clock")
     return Settings(
         stage=stage,
         region=region,
