@@ -8,7 +8,7 @@ MOTO_PORT ?= 5500
 INDEX_DIR := chalicelib/search/index
 export PORT MOTO_PORT
 
-.PHONY: setup serve test token index system-deps bench clean package wheelhouse
+.PHONY: setup serve test test-any-hour token index system-deps bench clean package wheelhouse
 
 # Python environment: rebuilt when a requirements file changes.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -18,11 +18,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 setup: $(VENV)/.installed
 
-# Debian packages for the browser tests: Chromium (never a browser download) and a CJK font.
+# Debian packages for the browser tests: Chromium (never a browser download) and a CJK font; faketime
+# (libfaketime) for `make test-any-hour`.
 system-deps:
-	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy"; then \
-	  echo "installing chromium and fonts-wqy-microhei"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy" \
+	    || ! command -v faketime >/dev/null; then \
+	  echo "installing chromium, fonts-wqy-microhei and faketime"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei faketime >/dev/null; \
 	fi
 
 # The search index ships inside chalicelib/ so a deployed Lambda opens it from its code directory.
@@ -46,6 +48,17 @@ serve: setup index
 PYTEST_WORKERS ?= 2
 test: setup system-deps index
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile
+
+# The in-process tests as if the machine's clock read a weekday before opening (Wednesday 07:30 in Shanghai)
+# and a Saturday night (22:30), through libfaketime; the clock runs on from there. Proves `make test` passes at
+# any hour (README "Testing at any hour").
+ANY_HOUR_INSTANTS := "@2026-12-08 23:30:00" "@2026-12-12 14:30:00"
+test-any-hour: setup system-deps index
+	@for at in $(ANY_HOUR_INSTANTS); do \
+	  echo "== TZ=UTC faketime -f '$$at' pytest -m 'not e2e and not browser'"; \
+	  TZ=UTC faketime -f "$$at" $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not e2e and not browser" \
+	    || exit 1; \
+	done
 
 token: setup
 	@test -n "$(USER)" || (echo "usage: make token USER=<name> [ROLE=support|senior-support]" >&2; exit 2)

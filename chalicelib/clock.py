@@ -1,4 +1,23 @@
-"""The one source of "now", so that tests can move time (deadlines, expiry, calendars)."""
+"""The one source of "now", so that tests can move time (deadlines, expiry, calendars).
+
+Three layers, from the bottom:
+
+- the **base clock**: the machine's clock, or — when the ``CLOCK_START`` setting is given (local
+  stacks and tests only: no deployed stage sets it, a test checks) — a clock that reads
+  ``CLOCK_START`` at the real instant ``CLOCK_START_REAL`` (default: when this process first asks)
+  and runs forward from there at the machine's pace. Every process of a local stack gets the same
+  pair, so the API, the event runner and the test process agree to the millisecond, and business
+  hours, dates and deadlines are the same whatever the hour the stack is started at. Tests set it
+  in-process with ``run_from``.
+- ``advance(delta)``: moves the clock forward (or back) from the base;
+- ``freeze(moment)``: stops it at ``moment`` (``advance`` then moves the frozen moment).
+
+``reset()`` removes the last two and keeps the base; ``reset(base=True)`` also forgets a base set
+with ``run_from`` (the ``CLOCK_START`` setting is read again on the next call).
+
+Only the application's own notion of time moves: tokens (Cognito, JWT expiry), presigned URLs and
+AWS itself keep the machine's clock, which is why the base clock *runs* rather than jumps.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,15 +25,31 @@ import functools
 from zoneinfo import ZoneInfo
 
 UTC = dt.timezone.utc
-_offset = dt.timedelta(0)
+_ZERO = dt.timedelta(0)
+_base: dt.timedelta | None = None   # base clock − machine clock; None: read the setting on next use
+_offset = _ZERO
 _frozen: dt.datetime | None = None
+
+
+def _base_offset() -> dt.timedelta:
+    global _base
+    if _base is None:
+        from chalicelib.config import settings  # imported here: config must not depend on the clock
+        cfg = settings()
+        if cfg.clock_start:
+            real = (dt.datetime.fromtimestamp(cfg.clock_start_real, UTC) if cfg.clock_start_real is not None
+                    else dt.datetime.now(UTC))
+            _base = parse(cfg.clock_start) - real
+        else:
+            _base = _ZERO
+    return _base
 
 
 def now() -> dt.datetime:
     """Aware UTC now (shifted or frozen in tests)."""
     if _frozen is not None:
         return _frozen
-    return dt.datetime.now(UTC) + _offset
+    return dt.datetime.now(UTC) + _base_offset() + _offset
 
 
 def epoch() -> int:
@@ -40,6 +75,14 @@ def parse(value: str) -> dt.datetime:
 
 
 # --- test controls -------------------------------------------------------
+def run_from(moment: dt.datetime, *, real: dt.datetime | None = None) -> None:
+    """A base clock that reads ``moment`` at the real instant ``real`` (default: now) and runs on."""
+    global _base
+    if moment.tzinfo is None:
+        raise ValueError("run_from() needs an aware datetime")
+    _base = moment - (real or dt.datetime.now(UTC))
+
+
 def freeze(moment: dt.datetime) -> None:
     global _frozen
     if moment.tzinfo is None:
@@ -55,7 +98,10 @@ def advance(delta: dt.timedelta) -> None:
         _offset = _offset + delta
 
 
-def reset() -> None:
-    global _frozen, _offset
+def reset(*, base: bool = False) -> None:
+    """Unfreeze and undo ``advance``; ``base=True``: also back to the configured base clock."""
+    global _base, _frozen, _offset
     _frozen = None
-    _offset = dt.timedelta(0)
+    _offset = _ZERO
+    if base:
+        _base = None

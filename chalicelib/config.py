@@ -58,6 +58,22 @@ def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
+def _instant(name: str) -> str | None:
+    """An ISO-8601 instant with its offset (``2026-12-09T02:30:00Z``), or None when unset."""
+    raw = os.environ.get(name) or None
+    if raw is None:
+        return None
+    import datetime as dt
+    try:
+        moment = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ValueError(f"setting {name} must be an ISO-8601 instant with its offset, e.g. 2026-12-09T02:30:00Z; "
+                         f"got {raw!r}")
+    return raw
+
+
 def _bool(name: str, default: bool) -> bool:
     return _env(name, "true" if default else "false").lower() in {"1", "true", "yes", "on"}
 
@@ -166,6 +182,13 @@ class Settings:
     sso_domain: str                  # the pool's domain, e.g. https://repaydesk.auth.ap-southeast-1.amazoncognito.com
     sso_identity_provider: str       # optional: a SAML/OIDC provider name on the pool (skips the Cognito page)
 
+    # A fixed starting instant for the application's clock (chalicelib/clock.py), local stacks and tests
+    # only: the clock reads clock_start at the real instant clock_start_real (epoch seconds; default: when
+    # the process first reads it) and runs on from there. None: the machine's clock. Never set for a deployed
+    # stage (.chalice/config.json; tests/shared/test_clock.py checks).
+    clock_start: str | None
+    clock_start_real: float | None
+
     # pydantic's own switch (it reads the variable itself); the Lambda function sets "__all__"
     # and then the app also skips pydantic's plugin discovery import (chalicelib/coldstart.py).
     pydantic_plugins_disabled: bool
@@ -193,6 +216,7 @@ class Settings:
 def load() -> Settings:
     region = _env("AWS_REGION", _env("AWS_DEFAULT_REGION", "ap-southeast-1"))
     stage = _env("STAGE", "dev")
+    clock_start = _instant("CLOCK_START")
     return Settings(
         stage=stage,
         region=region,
@@ -273,6 +297,8 @@ def load() -> Settings:
         agent_sign_in=_choice("AGENT_SIGN_IN", "password", ("password", "sso")),
         sso_domain=_env("SSO_DOMAIN", "").rstrip("/"),
         sso_identity_provider=_env("SSO_IDENTITY_PROVIDER", ""),
+        clock_start=clock_start,
+        clock_start_real=_float("CLOCK_START_REAL", 0.0) if os.environ.get("CLOCK_START_REAL") else None,
         pydantic_plugins_disabled=_env("PYDANTIC_DISABLE_PLUGINS", "") in {"__all__", "1", "true"},
     )
 

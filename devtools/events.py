@@ -13,7 +13,6 @@ New domains need nothing here: declaring the handler in ``app.py`` is enough.
 """
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import threading
@@ -24,7 +23,7 @@ import uuid
 from chalice.app import ScheduledEventConfig, SQSEventConfig
 
 import app as app_module
-from chalicelib import aws
+from chalicelib import aws, clock
 from chalicelib.config import settings
 from devtools import lifeline
 
@@ -105,7 +104,7 @@ def run_schedule(config: ScheduledEventConfig) -> None:
     while not _stop.wait(period):
         event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
                  "source": "aws.events", "account": "123456789012",
-                 "time": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                 "time": clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),  # the app's clock (CLOCK_START)
                  "region": settings().region, "resources": [], "detail": {}}
         try:
             handler(event, LocalContext(config.name))

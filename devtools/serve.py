@@ -94,6 +94,7 @@ RepayDesk is running (Ctrl-C stops everything started here)
   Workspace     {stack.api_url}/agent         (agents sign in: {stack.api_url}/agent/login)
   moto (AWS)    {stack.moto_url}          (AWS_ENDPOINT_URL for aws-cli/boto3)
   User pool     {stack.pool.pool_id}  client {stack.pool.client_id}
+  Clock         {f"started at {stack.clock_start} (CLOCK_START) and running on" if stack.clock_start else "this machine's"}
   Demo users (password {local.DEMO_PASSWORD}{' from DEMO_PASSWORD' if os.environ.get('DEMO_PASSWORD') else '; set DEMO_PASSWORD to change it'}):
 {users}
 """, flush=True)

@@ -51,13 +51,22 @@ def aws_env(moto_port: int) -> dict[str, str]:
 
 
 def use_env(env: dict[str, str]) -> None:
-    """Point this process's settings and AWS clients at ``env``."""
-    from chalicelib import aws, config
+    """Point this process's settings, AWS clients and clock (``CLOCK_START``) at ``env``."""
+    from chalicelib import aws, clock, config
     from chalicelib.auth import keys
     os.environ.update(env)
     config.reload()
     aws.reset()
     keys.clear()
+    clock.reset(base=True)
+
+
+def clock_env(start: str | None) -> dict[str, str]:
+    """The settings that start every process of a stack on the same running clock: it reads ``start`` (an
+    ISO instant, e.g. ``2026-12-09T02:30:00Z``) now, in every process, and runs on (``chalicelib/clock.py``)."""
+    if not start:
+        return {}
+    return {"CLOCK_START": start, "CLOCK_START_REAL": f"{time.time():.6f}"}
 
 
 class PortInUse(RuntimeError):
@@ -206,8 +215,12 @@ class LocalStack:
     """Start moto, create resources and demo data, start the API and the event runner."""
 
     def __init__(self, *, port: int = 8000, moto_port: int = 5500, extra_env: dict[str, str] | None = None,
-                 seed: bool = True, quiet: bool = False):
+                 seed: bool = True, quiet: bool = False, clock_start: str | None = None):
+        """``clock_start``: an ISO instant the application's clock reads when the stack starts, then runs on
+        from (the demo data, the API and the event runner alike); default ``CLOCK_START`` from the
+        environment, else the machine's clock."""
         self.port, self.moto_port = port, moto_port
+        self.clock_start = clock_start or os.environ.get("CLOCK_START") or None
         # The children's links in team e-mails, and whether cookies need https: http://127.0.0.1:<port>.
         self.extra_env = {"PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", **(extra_env or {})}
         self.seed, self.quiet = seed, quiet
@@ -255,7 +268,9 @@ class LocalStack:
             moto = self._spawn("moto", [sys.executable, "-m", "devtools.moto_server", "-H", "127.0.0.1",
                                         "-p", str(self.moto_port)], {**os.environ}, log="moto.log", chatty=True)
             wait_for(f"{self.moto_url}/moto-api/", child=moto)
-            self.env = {**stage_env("dev"), **aws_env(self.moto_port), **self.extra_env}
+            # The clock is the whole stack's, this process's too (demo data, tests reading the stack's dates).
+            self.env = {**stage_env("dev"), **aws_env(self.moto_port), **clock_env(self.clock_start),
+                        **self.extra_env}
             # This process talks to moto server too (bootstrap, tests reading queues), but the
             # stack's extra settings (short time limits…) are for the children only.
             own_env = {k: v for k, v in self.env.items() if k not in self.extra_env}

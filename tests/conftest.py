@@ -17,6 +17,11 @@ _gateway_responses()  # the test client answers API Gateway's errors as the depl
 # No test may ever reach real AWS, whatever the developer's shell has set.
 for _name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "USER_POOL_ID", "USER_POOL_CLIENT_ID"):
     os.environ.pop(_name, None)
+# The instant the in-process tests' clock starts from and runs on (Wednesday 2026-12-09 10:30 in Shanghai, a
+# business day inside opening hours): business hours, dates and deadlines are the same at any hour `make test`
+# runs (`make test-any-hour`). A test that needs another moment freezes or advances the clock from there.
+TEST_CLOCK_START = "2026-12-09T02:30:00Z"
+
 os.environ.update(AWS_DEFAULT_REGION="ap-southeast-1", AWS_REGION="ap-southeast-1", AWS_ACCESS_KEY_ID="testing",
                   AWS_SECRET_ACCESS_KEY="testing", AWS_SESSION_TOKEN="testing")
 
@@ -28,6 +33,9 @@ def aws(monkeypatch):
     The session's ``local_stack`` (if started) points this process at moto server
     through ``AWS_ENDPOINT_URL`` (and sets its ``PUBLIC_BASE_URL``); a unit test must not, so they are removed for the
     test and put back afterwards.
+
+    The application's clock starts at ``TEST_CLOCK_START`` and runs on (``chalicelib.clock.run_from``); the
+    local stack's own ``CLOCK_START`` is left to the stack.
     """
     from moto import mock_aws
 
@@ -40,9 +48,11 @@ def aws(monkeypatch):
         aws_clients.reset()
         keys.clear()
         outbox.reset_caches()
-        clock.reset()
+        clock.reset(base=True)
 
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    for name in ("CLOCK_START", "CLOCK_START_REAL"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)  # a started local stack set its own http://127.0.0.1 one
     # moto in this process on a machine the other xdist worker and browsers also load: a request of several
     # calls can take longer than the production budget (6 s, no call after 3 s) and answer 503, as it did in
@@ -61,6 +71,7 @@ def aws(monkeypatch):
         monkeypatch.setenv("USER_POOL_ID", pool.pool_id)
         monkeypatch.setenv("USER_POOL_CLIENT_ID", pool.client_id)
         config.reload()
+        clock.run_from(clock.parse(TEST_CLOCK_START))
         yield pool
         events.flush()
     monkeypatch.undo()
@@ -170,8 +181,12 @@ def sms_sent(aws):
 
 
 def start_stack(**kwargs):
-    """A started ``LocalStack`` on free ports (``kwargs`` as LocalStack's); the caller stops it."""
+    """A started ``LocalStack`` on free ports (``kwargs`` as LocalStack's); the caller stops it.
+
+    Its clock (and this process's, outside the ``aws`` fixture) starts at ``TEST_CLOCK_START`` and runs on, so
+    pages, deadlines and the sweep behave the same at any hour the suite runs."""
     from devtools.stack import LocalStack, PortInUse, free_port
+    kwargs.setdefault("clock_start", TEST_CLOCK_START)
     for attempt in range(3):  # another xdist worker may take a free port before our server binds it
         stack = LocalStack(port=free_port(), moto_port=free_port(), quiet=True, seed=False, **kwargs)
         try:

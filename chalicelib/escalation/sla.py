@@ -44,6 +44,16 @@ def step_limit_hours(step: str, priority: str | None, *, security: bool) -> floa
     return float(limits["security" if security else (priority or "P2")])
 
 
+def csat_target() -> float | None:
+    """The CSAT target as a share (0.85), or None when ``sla.yaml`` sets none."""
+    percent = table().get("csat_target_percent")
+    if percent is None:
+        return None
+    if not 0 < float(percent) <= 100:
+        raise ValueError(f"sla.yaml: csat_target_percent must be in (0, 100], got {percent!r}")
+    return float(percent) / 100
+
+
 def targets(priority: str, *, security: bool) -> tuple[float, float]:
     """(first-response hours, resolution hours) of a case."""
     row = table()["security"] if security else table()["priorities"][priority]

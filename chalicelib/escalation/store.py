@@ -7,9 +7,10 @@ Items (``pk`` / ``sk``):
 
 Sparse GSIs on the case item (attributes present only while they apply):
 - ``by_user``  ``user_pk`` = USER#<uid>,  ``user_sk`` = <created_at>#<ref>      a user's cases, newest last
-- ``queue``    ``queue_pk`` = QUEUE#<step>[#<shard>], ``queue_sk`` = <deadline|~paused>#<ref>  open cases of a
-               step, nearest deadline first (cases waiting on the user after them); ``QUEUE_SHARDS``
-               shards by crc32 of the ref (shard 0 unsuffixed), merged on read (``queue_page``)
+- ``queue``    ``queue_pk`` = QUEUE#<step>[#<shard>], ``queue_sk`` = <deadline|~paused>#<created_at>#<ref>
+               open cases of a step, nearest deadline first, equal deadlines oldest first (cases waiting
+               on the user after them, oldest first); ``QUEUE_SHARDS`` shards by crc32 of the ref (shard 0
+               unsuffixed), merged on read (``queue_page``)
 - ``open_age`` ``age_pk`` = OPEN#<0-3>, ``age_sk`` = <created_at>#<ref>         open cases, oldest first
                (reports: the oldest open cases), the ``due`` shards' hash
 - ``due``      ``due_pk`` = DUE#<0-3>,     ``due_sk`` = <due time>#<ref>         what the sweep must do next
@@ -84,6 +85,12 @@ def queue_key(step: str, shard: int) -> str:
     return shards.shard_key(f"QUEUE#{step}", shard)
 
 
+def queue_sort_key(case: Case) -> str:
+    """``<deadline|~paused>#<created_at>#<ref>``: nearest deadline first; two cases due at the same moment
+    (opened before hours, both due at 13:00) in the order they were opened; the ref keeps it unique."""
+    return f"{case.deadline or '~paused'}#{case.created_at}#{case.case_id}"
+
+
 def due_shard(case_id: str) -> int:
     return zlib.crc32(case_id.encode()) % DUE_SHARDS
 
@@ -96,7 +103,7 @@ def to_item(case: Case) -> dict:
     item["user_sk"] = f"{case.created_at}#{case.case_id}"
     if case.status in ("open", "waiting_user"):
         item["queue_pk"] = queue_key(case.step, shards.shard_of(case.case_id, settings().queue_shards))
-        item["queue_sk"] = f"{case.deadline or '~paused'}#{case.case_id}"
+        item["queue_sk"] = queue_sort_key(case)
         item["age_pk"] = f"OPEN#{due_shard(case.case_id)}"   # oldest open cases (reports, #15)
         item["age_sk"] = f"{case.created_at}#{case.case_id}"
     due = case.due()
@@ -253,9 +260,10 @@ def user_page(user_id: str, *, limit: int, cursor: str | None) -> tuple[list[Cas
 
 
 def queue_page(step: str, *, limit: int, cursor: str | None) -> tuple[list[Case], str | None]:
-    """One page of the step's open cases, nearest deadline first, merged from every queue shard.
+    """One page of the step's open cases, nearest deadline first (equal deadlines: oldest first), merged
+    from every queue shard.
 
-    ``queue_sk`` (``<deadline|~paused>#<ref>``) is unique, so "after the last one shown" is a
+    ``queue_sk`` (``<deadline|~paused>#<created_at>#<ref>``) is unique, so "after the last one shown" is a
     key condition on every shard and the cursor is just that sort key. Each shard is read
     lazily in small pages and ``heapq.merge`` pulls from whichever shard holds the next case,
     so a page reads about ``limit + 1`` cases plus one small page per shard, not ``limit``
@@ -276,6 +284,48 @@ def queue_page(step: str, *, limit: int, cursor: str | None) -> tuple[list[Case]
     page = items[:limit]
     more = len(items) > limit
     return [from_item(i) for i in page], encode_cursor(step, page[-1]["queue_sk"]) if more else None
+
+
+_REF = re.compile(r"^[A-Za-z0-9-]{1,40}$")
+
+
+def _opening_time_form(after: str) -> str:
+    """The ``queue_sk`` of a cursor handed out before equal deadlines were ordered by opening time
+    (``<deadline|~paused>#<ref>``) in today's form: the case's opening time (which never changes) is read
+    to place it; a case that is gone resumes at the first case due at that moment (shown again, never
+    skipped)."""
+    head, _, ref = after.rpartition("#")
+    if not head or "#" in head or not _REF.match(ref):
+        raise BadCursor(after)
+    case = get(ref)
+    return f"{head}#{case.created_at}#{ref}" if case else f"{head}#"
+
+
+def rekey_queue(step: str) -> int:
+    """Rewrite the queue entries of ``step`` still keyed ``<deadline|~paused>#<ref>`` (written before equal
+    deadlines were ordered by opening time) to today's ``queue_sort_key``; how many were rewritten.
+
+    One Query per shard of the sparse queue index (open cases only, never a Scan), then per stale entry an
+    update conditioned on the case's version and old key: a move in between writes the new key itself and
+    the update steps aside. Run once per step after deploying (``python -m chalicelib.escalation.rekey``)."""
+    rewritten = 0
+    for number in range(settings().queue_shards):
+        condition = aws.Key("queue_pk").eq(queue_key(step, number))
+        for item in _query_items(IndexName="queue", KeyConditionExpression=condition):
+            if item["queue_sk"].count("#") != 1:
+                continue
+            new = queue_sort_key(from_item(item))
+            try:
+                _table().update_item(Key={"pk": item["pk"], "sk": item["sk"]}, UpdateExpression="SET queue_sk = :new",
+                                     ConditionExpression="version = :v AND queue_sk = :old",
+                                     ExpressionAttributeValues={":new": new, ":v": item["version"],
+                                                                ":old": item["queue_sk"]})
+            except Exception as exc:
+                if not aws.is_condition_failure(exc):
+                    raise
+                continue  # the case moved meanwhile: its write carried the new key
+            rewritten += 1
+    return rewritten
 
 
 def due_cases(until_iso: str, limit: int = 100) -> list[Case]:
@@ -321,14 +371,21 @@ def _decode(cursor: str) -> dict:
     return key
 
 
+# Cursors say which order they page: the raw ``queue_sk`` strings are one total order, so a page resumes
+# after the key it ended on even while entries written before this order (``rekey_queue``) are still about.
+_ORDER = "deadline,opened"
+
+
 def encode_cursor(step: str, after: str) -> str:
-    raw = json.dumps({"step": step, "after": after}, separators=(",", ":"), sort_keys=True).encode()
+    raw = json.dumps({"step": step, "after": after, "order": _ORDER}, separators=(",", ":"),
+                     sort_keys=True).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str, step: str) -> str:
-    """The ``queue_sk`` a page starts after. Cursors handed out before the queue was sharded
-    (the unsharded index's LastEvaluatedKey) are still accepted: their ``queue_sk`` is the same."""
+    """The ``queue_sk`` a page starts after. Cursors handed out before equal deadlines were ordered by opening
+    time (``{"step", "after"}``), and before the queue was sharded (the unsharded index's LastEvaluatedKey),
+    are still accepted: their ``<deadline>#<ref>`` is placed in today's order."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         key = json.loads(raw)
@@ -336,8 +393,10 @@ def decode_cursor(cursor: str, step: str) -> str:
         raise BadCursor(cursor) from None
     if not isinstance(key, dict) or not all(isinstance(v, str) for v in key.values()):
         raise BadCursor(cursor)
-    if set(key) == {"step", "after"} and key["step"] == step and key["after"]:
+    if set(key) == {"step", "after", "order"} and key["step"] == step and key["after"] and key["order"] == _ORDER:
         return key["after"]
+    if set(key) == {"step", "after"} and key["step"] == step and key["after"]:
+        return _opening_time_form(key["after"])
     if set(key) == {"pk", "sk", "queue_pk", "queue_sk"} and key["queue_pk"] == f"QUEUE#{step}" and key["queue_sk"]:
-        return key["queue_sk"]
+        return _opening_time_form(key["queue_sk"])
     raise BadCursor(cursor)

@@ -43,7 +43,9 @@ class Table:
     title: str
     columns: list[tuple[str, str]]          # (key, title)
     rows: list[list] = field(default_factory=list)
-    chart: dict | None = None               # {"label": key, "values": [keys], "kind": "bar"|"hbar", "unit"}
+    # {"label": key, "values": [keys], "kind": "bar"|"hbar", "unit", "target": one value for every row,
+    #  "targets": {value key: the key of each row's own target}} (charts.py)
+    chart: dict | None = None
 
 
 def percentile(counts: dict[int, int], p: float) -> int | None:
@@ -114,7 +116,8 @@ def cases_report(hours: list[tuple[str, dict]], f: Filters, oldest: list) -> lis
         ("resolution_count", "解决数"), ("resolution_median", "解决中位数"), ("resolution_p90", "解决 P90"),
         ("resolution_target", "解决目标")],
         chart={"label": "priority", "values": ["first_response_median", "resolution_median"], "kind": "hbar",
-               "unit": "分钟"})
+               "unit": "分钟", "targets": {"first_response_median": "first_response_target",
+                                          "resolution_median": "resolution_target"}})
     for priority in sla.PRIORITIES:
         first_target, resolution_target = sla.targets(priority, security=False)
         row = [priority]
@@ -163,16 +166,19 @@ def satisfaction_report(hours: list[tuple[str, dict]], f: Filters) -> list[Table
                     row[1] += good
         low.extend(c for c in summary.get("comments", []) if f.match(c.get("category"), c.get("step")))
     columns = [("ratings", "评价数"), ("satisfied", "满意（4–5 分）"), ("csat", "满意率")]
+    target = sla.csat_target()   # a dashed line on the CSAT charts (None: no target configured)
     weekly = Table("weekly", "每周满意率（CSAT）", [("week", "周（周一）"), *columns],
                    [[w, n, good, share(good, n)] for w, (n, good) in sorted(weeks.items())],
-                   chart={"label": "week", "values": ["csat"], "kind": "bar", "unit": "%"})
+                   chart={"label": "week", "values": ["csat"], "kind": "bar", "unit": "%", "target": target})
     per_category = Table("by_category", "各类别满意率", [("category", "类别"), ("title", "名称"), *columns],
                          [[c, step_defs.CATEGORY_TITLES[c], n, good, share(good, n)]
                           for c, (n, good) in categories.items()],
-                         chart={"label": "title", "values": ["csat"], "kind": "hbar", "unit": "%"})
+                         chart={"label": "title", "values": ["csat"], "kind": "hbar", "unit": "%",
+                                "target": target})
     per_step = Table("by_step", "按到达的步骤", [("step", "步骤"), ("title", "名称"), *columns],
                      [[s, step_defs.get(s).title, n, good, share(good, n)] for s, (n, good) in by_step.items()],
-                     chart={"label": "title", "values": ["csat"], "kind": "hbar", "unit": "%"})
+                     chart={"label": "title", "values": ["csat"], "kind": "hbar", "unit": "%",
+                            "target": target})
     comments = Table("low_ratings", "低分评价（1–2 分）的意见", [
         ("at", "时间"), ("case", "工单编号"), ("rating", "评分"), ("category", "类别"), ("step", "步骤"),
         ("comment", "意见")],

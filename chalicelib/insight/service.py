@@ -12,7 +12,7 @@ from chalicelib import clock, csv_export, domain, events
 from chalicelib.actor import SENIOR_SUPPORT, Actor
 from chalicelib.context import Context
 from chalicelib.escalation import steps as step_defs
-from chalicelib.insight import metrics, rollup, schemas
+from chalicelib.insight import metrics, present, rollup, schemas
 
 REPORTS = ("cases", "satisfaction", "self-service")
 TITLES = {"cases": "工单与 SLA", "satisfaction": "用户满意度", "self-service": "自助服务与知识库"}
@@ -88,9 +88,11 @@ def tables(ctx: Context, name: str, f: metrics.Filters) -> tuple[list[metrics.Ta
     if name == "cases":
         return metrics.cases_report(hours, f, _oldest(ctx, f)), [
             "时长按工单的计时方式：工作时间（工作日 09:00–18:00），账户安全工单全天候；等待用户回复的时间不计。",
-            "SLA 目标与各步骤时限见 chalicelib/escalation/sla.yaml；恰好到时限也算超时。", LAG_NOTE]
+            present.sla_note(), LAG_NOTE]
     if name == "satisfaction":
-        return metrics.satisfaction_report(hours, f), ["满意率 = 4–5 分评价占全部评价的比例；按评价时工单所在步骤统计。", LAG_NOTE]
+        return metrics.satisfaction_report(hours, f), [
+            note for note in ("满意率 = 4–5 分评价占全部评价的比例；按评价时工单所在步骤统计。", present.csat_note(), LAG_NOTE)
+            if note]
     final = (ctx.now.astimezone(clock.zone(ctx.settings.time_zone)).date() - dt.timedelta(days=2)).isoformat()
     deflection = events.rollups("D", first, min(last, final)) if first <= final else []
     return metrics.self_service_report(hours, deflection, f, _articles_meta()), [
@@ -146,11 +148,13 @@ def page(actor: Actor, ctx: Context, name: str, query: schemas.ReportQuery, *, w
     ranges = [{"days": d, "url": link(**{"from": (today - dt.timedelta(days=d - 1)).isoformat(),
                                          "to": today.isoformat()}),
                "current": f.last == today and (f.last - f.first).days + 1 == d} for d in RANGES]
-    shown = [{"table": t, "chart": charts.render(t), "csv": link(format="csv", table=t.name)} for t in found]
+    zone = ctx.settings.time_zone
+    shown = [{"table": t, "view": present.view(t, zone), "chart": charts.render(present.for_chart(t)),
+              "csv": link(format="csv", table=t.name)} for t in found]
     categories = KB_CATEGORIES if name == "self-service" else step_defs.CATEGORY_TITLES
     return render("insight/reports.html", report=name, reports=[(r, TITLES[r], link(report=r) if r != name else None)
                                                                 for r in REPORTS],
                   title=TITLES[name], first=f.first.isoformat(), last=f.last.isoformat(), ranges=ranges,
                   tables=shown, notes=notes, categories=categories, category=f.category, step=f.step,
                   steps=[(s.name, s.title) for s in step_defs.STEPS], show_step=name != "self-service",
-                  generated_at=clock.isoformat(ctx.now), door="agent", ws=ws)
+                  generated_at=present.local_time(clock.isoformat(ctx.now), zone), door="agent", ws=ws)

@@ -1,10 +1,16 @@
 """The wallet's official contact channels, and "is this number really ours?".
 
-The channels live in ``kb/contacts.yaml`` (copied into the built index so it ships
-with the deployment package); this module loads them once per container and
-answers ``GET /contacts`` and ``GET /contacts/verify``. Checking a number is the
-help centre's defence against impersonated customer service: anything that is
-not exactly an official number gets a warning and a link to the scam article.
+The channels live in ``kb/contacts.yaml``, the verified impersonations in ``kb/scam_numbers.yaml`` (both
+copied into the built index so they ship with the deployment package); this module loads them once per
+container and answers ``GET /contacts`` and ``GET /contacts/verify``. Checking a number is the help
+centre's defence against impersonated customer service, with three answers (``verdict``):
+
+- ``official``: one of our numbers;
+- ``scam_pattern``: a known scam pattern — a lookalike of one of ours (a digit added or changed, ours
+  inside a longer number) or a number on the scam list;
+- ``not_ours``: not a number of this wallet, and nothing more is claimed — a real bank's official line
+  (95588), a regulator's, a mobile or a foreign number: the answer says so, and what to do if someone
+  calling from it says they are us.
 """
 from __future__ import annotations
 
@@ -95,7 +101,10 @@ class NumberCheck(ApiModel):
     """Whether a phone number is one of the wallet's official numbers."""
     number: str                 # the normalised digits that were checked
     official: bool              # True only for the wallet's own lines
-    status: Literal["official", "regulator", "lookalike", "mobile", "foreign", "unknown"]
+    verdict: Literal["official", "scam_pattern", "not_ours"] = Field(
+        description="official: ours; scam_pattern: a lookalike of ours or on the scam list; not_ours: "
+                    "not this wallet's number (no fraud verdict: e.g. another bank's official line)")
+    status: Literal["official", "regulator", "lookalike", "mobile", "foreign", "unknown"]  # what kind of number
     channel: Hotline | None     # the official line it is, when official
     regulator: RegulatorLine | None
     message: str
@@ -160,6 +169,36 @@ def directory() -> ContactDirectory:
     return _load(str(contacts_file()))
 
 
+class ScamNumber(ApiModel):
+    """One verified impersonation (``scam_numbers.yaml``)."""
+    model_config = ConfigDict(extra="forbid")
+    number: str
+    pattern: str       # how it was used, in the user's words
+    verified: str      # when the report was verified
+
+
+class ScamList(ApiModel):
+    model_config = ConfigDict(extra="forbid")
+    version: str
+    numbers: list[ScamNumber] = Field(default_factory=list)
+
+
+@functools.cache
+def _load_scams(path: str) -> dict[tuple[str, bool], ScamNumber]:
+    """``(digits, foreign)`` → entry, as ``normalise`` reads what a user types."""
+    import yaml
+    with open(path, encoding="utf-8") as handle:
+        listed = ScamList.model_validate(yaml.safe_load(handle))
+    return {normalise(entry.number): entry for entry in listed.numbers}
+
+
+def scam_numbers() -> dict[tuple[str, bool], ScamNumber]:
+    """The scam list beside the contacts file (none there: an empty list)."""
+    from chalicelib.search.index import SCAM_NUMBERS_FILE
+    path = contacts_file().with_name(SCAM_NUMBERS_FILE)
+    return _load_scams(str(path)) if path.is_file() else {}
+
+
 def security_hotline() -> Hotline:
     line = directory().hotline("security")
     if line is None:  # the directory's own test guards this; a broken file must not hide the number
@@ -169,36 +208,56 @@ def security_hotline() -> Hotline:
 
 
 def verify_number(raw: str) -> NumberCheck:
-    """Is ``raw`` one of our official numbers? If not, say why it may be a scam."""
+    """Is ``raw`` one of our official numbers, a known scam pattern, or simply not ours?"""
     number, foreign = normalise(raw)
     book = directory()
     scam = ArticleLink(**SCAM_ARTICLE)
     hotline_list = "、".join(h.number for h in book.hotlines)
     shown = f"+{number}" if foreign else number
     common = dict(number=shown, channel=None, regulator=None, article=scam, official=False)
+    hang_up = "请不要转账、不要提供验证码，挂断后拨打官方号码核实。"
 
     if not foreign:
         for line in book.hotlines:
             if digits(line.number) == number:
-                return NumberCheck(number=number, official=True, status="official", channel=line, regulator=None,
-                                   message=f"{line.number} 是本钱包的官方{line.name}（{line.hours}）。",
+                return NumberCheck(number=number, official=True, verdict="official", status="official", channel=line,
+                                   regulator=None, message=f"{line.number} 是本钱包的官方{line.name}（{line.hours}）。",
                                    warning=("官方客服不会索要密码或短信验证码，也不会让你转账到“安全账户”。"
                                             "来电号码可以伪造，有疑问请挂断后主动拨打此号码核实。"),
                                    article=scam)
-        for line in book.regulators:
-            if digits(line.number) == number:
-                return NumberCheck(**{**common, "regulator": line}, status="regulator",
-                                   message=f"{line.number} 是{line.name}，不是本钱包的客服号码。",
-                                   warning=("这是公开投诉电话，监管部门不会打电话让你转账或提供验证码；"
-                                            "接到自称监管部门要求转账的电话，请挂断并报警。"))
     if foreign:
-        status, warning = "foreign", "这是境外号码。本钱包客服不会用境外号码联系你，冒充客服的诈骗电话常从境外拨出。"
+        status = "foreign"
+    elif any(digits(line.number) == number for line in book.regulators):
+        status = "regulator"
     elif _MOBILE.fullmatch(number):
-        status, warning = "mobile", "这是手机号码。本钱包客服不会用个人手机号联系你处理退款、理赔或注销业务，冒充客服的骗子却常这样做。"
+        status = "mobile"
     elif any(digits(line.number) in number or number in digits(line.number) for line in book.hotlines):
-        status, warning = "lookalike", "这个号码与官方号码相似，但并不相同——骗子常用加位、改位的号码冒充客服。"
+        status = "lookalike"
     else:
-        status, warning = "unknown", "这个号码不在本钱包的官方号码中，可能是冒充客服的诈骗电话。"
-    return NumberCheck(**common, status=status,
-                       message=f"{shown} 不是本钱包的官方号码。官方号码只有：{hotline_list}。",
-                       warning=warning + "请不要转账、不要提供验证码，挂断后拨打官方号码核实。")
+        status = "unknown"
+
+    listed = scam_numbers().get((number, foreign))
+    if listed is not None:
+        return NumberCheck(**common, verdict="scam_pattern", status=status,
+                           message=(f"{shown} 是已核实的冒充本钱包客服的诈骗号码：{listed.pattern}。"
+                                    f"本钱包的官方号码只有：{hotline_list}。"),
+                           warning=("请立即挂断，不要转账、不要提供验证码或密码。已经转账或透露了验证码，"
+                                    "请马上拨打 110 报警，并拨打安全专线冻结账户。"))
+    if status == "lookalike":
+        return NumberCheck(**common, verdict="scam_pattern", status=status,
+                           message=(f"{shown} 不是本钱包的号码，但与官方号码相似：这是冒充客服的诈骗常用的手法"
+                                    f"（加位、改位或把官方号码藏在更长的号码里）。本钱包的官方号码只有：{hotline_list}。"),
+                           warning="骗子常用相似的号码冒充客服。" + hang_up)
+
+    regulator = next((line for line in book.regulators if digits(line.number) == number), None) if not foreign else None
+    if regulator is not None:
+        return NumberCheck(**{**common, "regulator": regulator}, verdict="not_ours", status=status,
+                           message=f"{regulator.number} 是{regulator.name}，不是本钱包的客服号码。",
+                           warning=("这是公开投诉电话，监管部门不会打电话让你转账或提供验证码；"
+                                    "接到自称监管部门要求转账的电话，请挂断并报警。"))
+    why = {"foreign": "这是境外号码，本钱包客服不会用境外号码联系你。",
+           "mobile": "这是手机号码，本钱包客服不会用个人手机号联系你。",
+           "unknown": "它可能属于其他银行或机构，我们不对别人的号码下结论。"}[status]
+    return NumberCheck(**common, verdict="not_ours", status=status,
+                       message=f"{shown} 不是本钱包的号码。本钱包的官方号码只有：{hotline_list}。",
+                       warning=f"{why}如果有人用这个号码自称本钱包客服，那不是我们：{hang_up}")

@@ -160,8 +160,11 @@ def _query_marks(kb: KbIndex, parsed, text: str) -> tuple[frozenset, frozenset]:
     """What to highlight: the query's words (canonical forms included) and their sounds."""
     spans = kb.analyzer.spans(text)
     sounds = {key for _, _, _, key in spans if key}
-    # A pinyin query ("kefu dianhua") also marks words that sound like any of its pieces.
-    return frozenset(parsed.words), frozenset(sounds)
+    # A pinyin query ("kefu dianhua") also marks words that sound like any of its pieces, and the knowledge
+    # base's own word for a typed piece ("huankuan" → 还款, whose characters read hai-kuan one by one).
+    table = kb.suggestions()
+    own = {table[key] for _, _, terms, key in spans if key and terms and terms[0][:1].isascii() and key in table}
+    return frozenset(parsed.words) | own, frozenset(sounds)
 
 
 def mark_text(kb: KbIndex, text: str, marks: tuple[frozenset, frozenset], *, spans=None) -> list[tuple[int, int]]:
@@ -188,14 +191,12 @@ def highlight(text: str, spans: list[tuple[int, int]]) -> str:
 
 
 def snippet(kb: KbIndex, docnum: int, doc: dict, marks) -> str:
-    """The ~90 characters of the body (or a question) that match the query best, highlighted."""
+    """The ~90 characters of the body that match the query best, highlighted — always the article's own text:
+    never one of its ``questions`` (search aids written as users type, typos included), and without a match
+    the body's beginning."""
     body = (doc.get("plain") or "").replace("\n", " ")
     spans = mark_text(kb, body, marks, spans=kb.spans(docnum, "plain", body)) if body else []
     if not spans:
-        for n, question in enumerate(doc.get("questions") or []):
-            q_spans = mark_text(kb, question, marks, spans=kb.spans(docnum, f"q{n}", question))
-            if q_spans:
-                return highlight(question, q_spans)
         cut = body[:SNIPPET_CHARS]
         return html.escape(cut + ("…" if len(body) > SNIPPET_CHARS else ""))
     # The window with the most marks; start a little before its first mark.

@@ -39,7 +39,8 @@ def test_card_reminder_schedule_sweep_notice_receipt(local_stack):
     token = local_stack.token("e2e-bills", phone=PHONE)        # also points this process at the stack's moto
     auth = {"Authorization": f"Bearer {token}"}
     base = local_stack.api_url
-    today = dt.datetime.now(SHANGHAI).date()
+    from chalicelib import clock
+    today = clock.local_now("Asia/Shanghai").date()  # the stack's clock (it starts at TEST_CLOCK_START, any hour)
     due = today + dt.timedelta(days=10)
 
     saved = requests.post(f"{base}/bills", headers=auth, timeout=10, json={
@@ -83,8 +84,8 @@ def test_card_reminder_schedule_sweep_notice_receipt(local_stack):
     while not success_texts() and time.monotonic() < deadline:
         time.sleep(0.3)
     if not success_texts():
-        from chalicelib import clock, outbox
-        clock.freeze(dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=11))
+        from chalicelib import outbox
+        clock.freeze(clock.now() + dt.timedelta(hours=11))
         try:
             outbox.drain()
         finally:

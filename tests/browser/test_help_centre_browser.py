@@ -99,13 +99,19 @@ def test_check_a_callers_number(phone):
     checker = phone.get_by_label("要核实的电话号码")
     result = phone.get_by_test_id("check-result")
 
-    checker.fill("951 880")  # one digit added to the security line: a classic fake
+    checker.fill("010-0000-10020")  # one digit added to the security line: a classic fake
     phone.get_by_role("button", name="核实").click()
-    result.locator(".notice.warn .verdict", has_text="不是本钱包的官方号码").wait_for()
+    result.locator('[data-verdict="scam_pattern"] .verdict', has_text="疑似冒充本钱包的诈骗号码").wait_for()
     assert "冒充客服" in result.inner_text() or "诈骗" in result.inner_text()
     assert result.get_by_role("link").get_attribute("href") == "/help/articles/fake-hotline-scams"
     assert "number=" not in phone.url  # answered in place by /contacts/verify, no page load
     shot(phone, "help-contact-scam")
+
+    checker.fill("95588")  # a bank's own customer-service line: not ours, and no fraud verdict on it
+    phone.get_by_role("button", name="核实").click()
+    result.locator('[data-verdict="not_ours"] .verdict', has_text="不是本钱包的号码").wait_for()
+    assert "诈骗" not in result.inner_text() and "自称本钱包客服" in result.inner_text()
+    shot(phone, "help-contact-not-ours")
 
     checker.fill("+86 021-0000-1003")
     phone.get_by_role("button", name="核实").click()

@@ -20,7 +20,11 @@ def people(local_stack):
     only: the shared stack's queues are left alone)."""
     local_stack.token("reports-lead", role="senior-support", phone="+8613800138071")
     local_stack.token("reports-agent", role="support", phone="+8613800138072")
-    local_stack.token("reports-user", phone="+8613800138073")
+    user = local_stack.token("reports-user", phone="+8613800138073")
+    import requests
+    opened = requests.post(f"{local_stack.api_url}/support/cases", headers={"Authorization": f"Bearer {user}"},
+                           json={"category": "other", "description": "报表测试：一个还开着的工单"}, timeout=15)
+    assert opened.status_code == 201, opened.text   # at least one open 工单 for 最久未结
     from devtools import seed_insight  # this process points at the stack's moto server (token() set it)
     seed_insight.seed({}, persist_open=False)
     from infra import local
@@ -44,6 +48,22 @@ def shot(page, name: str, full_page: bool = True) -> Path:
     return path
 
 
+CODES = ("waiting_user", "repayment_delay", "repayment_failed", "account_security", "frontline", "public_feedback",
+         "legal_guidance")
+
+
+def assert_readable_at_1280(page, report: str) -> None:
+    """No column behind a horizontal scroll, no code, no UTC time, no source file on the page."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280, report
+    scrolled = page.evaluate("""[...document.querySelectorAll('.table-box')]
+        .filter(box => box.scrollWidth > box.clientWidth + 1).map(box => box.closest('section').dataset.testid)""")
+    assert scrolled == [], f"{report}: {scrolled} scroll sideways at 1280 px"
+    text = page.locator("main").inner_text()
+    assert not [code for code in CODES if code in text] and not re.search(r"(?<![\w-])(other|fees)(?![\w-])", text)
+    assert not re.search(r"\d{2}:\d{2}(:\d{2})?(\.\d+)?Z", text) and "T0" not in text   # local times only
+    assert not re.search(r"[\w/]+\.(py|yaml|yml)\b", text) and "chalicelib" not in text
+
+
 def test_a_senior_agent_reads_switches_the_range_and_downloads_a_csv(browser, local_stack, people, tmp_path):
     context = browser.new_context(base_url=local_stack.api_url, accept_downloads=True, **DESKTOP)
     page = context.new_page()
@@ -57,9 +77,25 @@ def test_a_senior_agent_reads_switches_the_range_and_downloads_a_csv(browser, lo
     assert daily.locator("svg.chart").count() == 1 and daily.locator("table tbody tr").count() == 28
     opened = sum(int(c) for c in daily.locator("tbody tr td:nth-child(2)").all_inner_texts())
     assert opened > 20  # four weeks of seeded cases
-    assert page.get_by_test_id("table-response_times").locator("svg.chart").count() == 1
+    times = page.get_by_test_id("table-response_times")
+    assert times.locator("svg.chart").count() == 1
+    targets = times.locator("svg.chart g.target")
+    assert targets.count() >= 3  # each priority's first-response and resolution targets, dashed ticks
+    assert {t.get_attribute("data-target") for t in targets.all()} <= {"60", "240", "480", "1080", "2160"}
+    assert "P2 高" in times.locator("svg.chart").inner_html()
     assert page.get_by_test_id("table-oldest_open").is_visible()
+    assert_readable_at_1280(page, "cases")
     shot(page, "reports-cases-1280")
+
+    # 最久未结: each row opens its 工单 in the workspace
+    first = page.get_by_test_id("table-oldest_open").locator("tbody tr a").first
+    ref = first.inner_text()
+    assert re.fullmatch(r"RD-\d{8}-[0-9A-Z]{4}", ref)
+    first.click()
+    page.wait_for_url(f"**/agent/cases/{ref}")
+    assert ref in page.locator("h1").inner_text()
+    page.go_back()
+    page.wait_for_url("**/agent/reports*")
 
     # the date-range switch: the last 7 days
     page.get_by_test_id("range-7").click()
@@ -79,12 +115,19 @@ def test_a_senior_agent_reads_switches_the_range_and_downloads_a_csv(browser, lo
 
     page.get_by_test_id("tab-satisfaction").click()
     page.wait_for_url("**report=satisfaction*")
-    assert page.get_by_test_id("table-weekly").locator("svg.chart").count() == 1
+    weekly = page.get_by_test_id("table-weekly").locator("svg.chart")
+    assert weekly.count() == 1
+    assert weekly.locator("text").first.text_content() == "100%"        # a share's axis runs to 100 %
+    assert weekly.locator("g.target").get_attribute("data-target") == "0.85" and "目标 85%" in weekly.inner_html()
+    assert "满意率目标：85%" in page.locator("main").inner_text()
+    assert_readable_at_1280(page, "satisfaction")
     shot(page, "reports-satisfaction-1280")
     page.get_by_test_id("tab-self-service").click()
     page.wait_for_url("**report=self-service*")
     articles = page.get_by_test_id("table-articles")
     assert "还款已扣款但还没到账怎么办" in articles.inner_text()
+    assert articles.locator('a[href^="/help/articles/"]').count() >= 1   # titles, not slugs, linked to the article
+    assert_readable_at_1280(page, "self-service")
     shot(page, "reports-self-service-1280")
     context.close()
 

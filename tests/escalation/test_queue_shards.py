@@ -36,6 +36,14 @@ def _open(clock, number: int, *, step_minutes: int = 7):
     return case
 
 
+def _open_at(case_id: str, now, category="repayment_delay"):
+    from chalicelib.escalation import model, store
+    case = model.open_case(case_id=case_id, user_id=f"user-{case_id}", username="u", category=category,
+                           description="还款没到账", repayment_id=None, now=now, clocks=_clocks())
+    store.save(case, expected_version=None)
+    return case
+
+
 def _pause(clock, case):
     """The team replied and waits for the user: the case stays in the queue, after every running one."""
     from chalicelib.escalation import model, store
@@ -55,7 +63,8 @@ def _pages(step: str, limit: int, cursor=None):
 
 
 def _expected_order(cases):
-    return [c.case_id for c in sorted(cases, key=lambda c: (c.deadline or "~paused", c.case_id))]
+    """Nearest deadline first, equal deadlines (and the paused cases after them) in the order they were opened."""
+    return [c.case_id for c in sorted(cases, key=lambda c: (c.deadline or "~paused", c.created_at))]
 
 
 def _per_shard(step: str, count: int) -> list[int]:
@@ -129,6 +138,55 @@ def test_cursors_name_their_step_and_old_cursors_still_work(clock, shards):
     with pytest.raises(store.BadCursor):
         store.queue_page("frontline", limit=2,
                          cursor=base64.urlsafe_b64encode(json.dumps(old).encode()).decode())
+
+
+def test_cases_due_at_the_same_moment_are_listed_oldest_first_whatever_their_reference(clock, shards):
+    """Opened before hours (Wednesday 07:30–07:40 in Shanghai), a P2 and a P3 case are both due at 13:00: the one
+    opened first comes first, on every page size, across shards — not the one whose reference sorts first."""
+    shards(4)
+    before_hours = dt.datetime(2026, 12, 9, 7, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    refs = ["RD-20261209-ZZZ9", "RD-20261209-MMM5", "RD-20261209-AAA1", "RD-20261209-QQQ7", "RD-20261209-BBB2"]
+    cases = [_open_at(ref, before_hours + dt.timedelta(minutes=2 * n), category="fees" if n % 2 else "repayment_delay")
+             for n, ref in enumerate(refs)]
+    assert len({c.deadline for c in cases}) == 1 and cases[0].deadline.startswith("2026-12-09T05:00")  # 13:00 local
+    for limit in (1, 2, 5):
+        assert [c for page in _pages("frontline", limit) for c in page] == refs, limit
+    # a case opened later in the morning, due later, still comes after all of them
+    late = _open_at("RD-20261209-0000", dt.datetime(2026, 12, 9, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))))
+    assert [c for page in _pages("frontline", 3) for c in page] == refs + [late.case_id]
+
+
+def test_cursors_and_queue_entries_from_before_the_opening_time_order_still_page_exactly(clock, shards):
+    """A cursor handed out as ``<deadline>#<ref>`` resumes after the same case; entries written in that form are
+    rewritten by ``rekey_queue`` (Queries of the queue index, conditioned on the case's version)."""
+    from chalicelib import aws
+    from chalicelib.config import settings
+    from chalicelib.escalation import store
+    shards(2)
+    at = dt.datetime(2026, 12, 9, 7, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    refs = ["RD-20261209-9999", "RD-20261209-5555", "RD-20261209-1111", "RD-20261209-7777"]
+    cases = [_open_at(ref, at + dt.timedelta(minutes=n)) for n, ref in enumerate(refs)]
+    def before_this_change(after: str) -> str:  # how cursors were encoded then: {"step", "after"}
+        return base64.urlsafe_b64encode(json.dumps({"step": "frontline", "after": after}).encode()).decode()
+    old_cursor = before_this_change(f"{cases[1].deadline}#{cases[1].case_id}")
+    assert [c for page in _pages("frontline", 1, old_cursor) for c in page] == refs[2:]
+    gone = before_this_change(f"{cases[1].deadline}#RD-20261209-GONE")
+    assert [c for page in _pages("frontline", 10, gone) for c in page] == refs  # shown again, never skipped
+    for bad in ("no-separator", f"{cases[1].deadline}#{cases[1].created_at}#x#y", "#RD-20261209-9999"):
+        with pytest.raises(store.BadCursor):
+            store.queue_page("frontline", limit=2, cursor=before_this_change(bad))
+
+    table = aws.table(settings().cases_table)
+    for case in cases[:3]:  # as the code before this change wrote them
+        table.update_item(Key=store.case_key(case.case_id), UpdateExpression="SET queue_sk = :old",
+                          ExpressionAttributeValues={":old": f"{case.deadline}#{case.case_id}"})
+    for limit in (1, 2, 3):  # meanwhile: every case once (entries of both forms are one order of strings)
+        listed = [c for page in _pages("frontline", limit) for c in page]
+        assert sorted(listed) == sorted(refs) and len(listed) == len(refs), limit
+    assert store.rekey_queue("frontline") == 3
+    assert store.rekey_queue("frontline") == 0
+    assert [c for page in _pages("frontline", 3) for c in page] == refs
+    assert table.get_item(Key=store.case_key(refs[0]))["Item"]["version"] == cases[0].version  # not a move
 
 
 def test_the_queue_route_pages_across_shards(api, agent, clock, shards):

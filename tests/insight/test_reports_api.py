@@ -227,3 +227,50 @@ def test_finished_days_are_compacted_and_deflection_written_once_final(api, hist
     # alice opened a case at 10:00 and searched at 11:40 — no case in the 24 h after her search: deflected
     assert table(body, "deflection") == [{"users": 1, "deflected": 1, "deflection": 1.0}]
     assert aggregate()["deflection_days"] == 1   # the next missing day of the week, not Tuesday again
+
+
+def _text(html: str) -> str:
+    """What a reader sees: the page without tags, scripts and styles."""
+    import re
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_the_page_shows_words_local_times_targets_and_links_not_codes_or_files(api, history, lead, demo_password):
+    """Every code in words (staff wording), every time in Shanghai time, the SLA targets drawn and named, the
+    oldest open 工单 linked to their workspace page — and no source file named."""
+    import re
+    senior = Browser(api)
+    senior.sign_in("agent", "lead", demo_password)
+    page = senior.get("/agent/reports?report=cases&from=2026-11-18&to=2026-11-24")
+    assert page.status == 200, page.text
+    seen = _text(page.text)
+    oldest = re.search(r'data-testid="table-oldest_open">(.*?)</section>', page.text, re.S).group(1)
+    ref = re.search(r'<a href="/agent/cases/(RD-\d{8}-[0-9A-Z]{4})">\1</a>', oldest).group(1)
+    row = _text(re.search(rf"<tr>\s*<td[^>]*><a href=\"/agent/cases/{ref}\">.*?</tr>", oldest, re.S).group(0))
+    # bob's fees case, opened at 10:00 Shanghai (02:00 UTC) at frontline, P3, still open
+    assert row.split() == [ref, "费用问题", "P3", "普通", "一线客服", "处理中", "2026-11-24", "10:00", "1.7"]
+    for code in ("repayment_delay", "repayment_failed", "account_security", "fees", "other", "frontline", "senior",
+                 "public_feedback", "legal_guidance", "waiting_user", "open"):
+        assert not re.search(rf"(?<![\w/-]){code}(?![\w-])", seen), f"raw code {code!r} shown"
+    assert "生成于 2026-11-24 11:40" in seen and "T02:" not in seen and "Z " not in seen
+    # the SLA targets: in words, and as a tick on each priority's bars (minutes)
+    assert "P2 高 4 / 18 小时" in seen and "sla.yaml" not in page.text and "chalicelib" not in page.text
+    times = re.search(r'data-testid="table-response_times">(.*?)</section>', page.text, re.S).group(1)
+    ticks = re.findall(r'<g class="target" data-target="(\d+)">', times)
+    assert ticks and set(ticks) <= {"60", "240", "480", "1080", "2160"} and "240" in ticks and "1080" in ticks
+    assert "P2 高" in times.split("</svg>")[0]  # chart labels in words too
+
+    # the JSON twin keeps the codes and UTC times programs read
+    body = get(api, lead, "/support/reports/cases?from=2026-11-18&to=2026-11-24").json
+    assert table(body, "oldest_open")[0]["category"] == "fees"
+    assert table(body, "oldest_open")[0]["created_at"] == "2026-11-24T02:00:00.000Z"
+
+
+def test_the_satisfaction_page_names_its_target(api, history, lead, demo_password):
+    senior = Browser(api)
+    senior.sign_in("agent", "lead", demo_password)
+    page = senior.get("/agent/reports?report=satisfaction&from=2026-11-18&to=2026-11-24")
+    assert page.status == 200 and "满意率目标：85%" in _text(page.text)
+    body = get(api, lead, "/support/reports/satisfaction?from=2026-11-18&to=2026-11-24").json
+    assert "满意率目标：85%（图中虚线）。" in body["notes"]

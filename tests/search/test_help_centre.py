@@ -142,10 +142,17 @@ def test_contact_page_lists_channels_hours_regulators_and_the_checker(api):
 
 
 def test_number_checker_works_without_javascript(api):
-    scam = text_of(assert_help_page(api.get("/help/contact?number=" + quote("951 880"))))
-    assert "不是本钱包的官方号码" in scam and "谨防冒充客服诈骗" in scam
+    """The three answers, each worded as what it is."""
     official = text_of(assert_help_page(api.get("/help/contact?number=" + quote("+86 010-0000-1002"))))
     assert "官方号码" in official and "010-0000-1002 是本钱包的官方安全专线" in official
+    lookalike = assert_help_page(api.get("/help/contact?number=" + quote("010-0000-10020")))
+    assert 'data-verdict="scam_pattern"' in lookalike and "疑似冒充本钱包的诈骗号码" in text_of(lookalike)
+    listed = assert_help_page(api.get("/help/contact?number=" + quote("010 0000 9001")))
+    assert 'data-verdict="scam_pattern"' in listed and "已核实的冒充本钱包客服的诈骗号码" in text_of(listed)
+    bank = assert_help_page(api.get("/help/contact?number=" + quote("95588")))
+    result = text_of(bank.split('data-testid="check-result"', 1)[1].split("</section>", 1)[0])
+    assert 'data-verdict="not_ours"' in bank and "不是本钱包的号码" in result
+    assert "诈骗" not in result and "官方号码" not in result.split("本钱包的官方号码只有")[0]
     bad = assert_help_page(api.get("/help/contact?number=" + quote("<b>abc</b>")), status=400)
     assert "只能包含数字" in text_of(bad) and "<b>abc</b>" not in bad
 

@@ -139,3 +139,75 @@ def test_every_required_slug_has_natural_queries():
     assert all(len(queries) >= 3 for queries in QUERIES.values())
     assert all(any(re.fullmatch(r"[a-z ]+", q) for q in queries) or slug in {"wallet-features"}
                for slug, queries in QUERIES.items()), "each article has a pinyin query"
+
+
+def _own_text() -> str:
+    """The CJK characters of every article's own words — title, tags and body (its Markdown marks and punctuation
+    left out) — not its ``questions``, which keep the typos users type (信用卡换款, 还款失拜) as search aids."""
+    texts = []
+    for path in sorted(KB.glob("*.md")):
+        meta, body = front_matter(path)
+        texts += [meta["title"], *meta.get("tags", []), body]
+    return _cjk("\n".join(texts))
+
+
+def _cjk(text: str) -> str:
+    return "".join(re.findall(r"[\u4e00-\u9fff]", text))
+
+
+def test_did_you_mean_offers_only_words_of_the_articles_own_text(kb_search):
+    own = _own_text()
+    table = kb_search.kb_index().suggestions()
+    assert len(table) > 200                       # built from the knowledge base, not a hand list
+    offered = set(table.values())
+    assert not {word for word in offered if word not in own}
+    assert {"换款", "失拜", "手续废", "密马", "逾其"}.isdisjoint(offered)   # typos kept only in questions
+
+
+# what users type (pinyin, homophone typos) → the did-you-mean, in the knowledge base's own words
+DID_YOU_MEAN = [
+    ("huankuan shibai", "还款失败"),       # not 换款失败: 换款 is only a question's typo
+    ("xinyongka huankuan", "信用卡还款"),
+    ("daikuan huankuan", "贷款还款"),
+    ("信用卡换款", "信用卡还款"),
+    ("还款失拜", "还款失败"),
+    ("还代款", "还贷款"),
+    ("kefu dianhua", "客服电话"),
+    ("客服电化多少", "客服电话多少"),
+    ("手续废", "手续费"),
+    ("shouxufei", "手续费"),
+    ("逾其了怎么办", "逾期了怎么办"),
+    ("密马忘了", "密码忘了"),
+    ("yanzhengma", "验证码"),
+    ("帐户被盗", "账户被盗"),
+]
+
+
+@pytest.mark.parametrize("query, suggestion", DID_YOU_MEAN)
+def test_pinyin_and_typos_get_the_knowledge_bases_word(kb_search, query, suggestion):
+    assert kb_search.search(query, limit=5).suggestion == suggestion
+
+
+@pytest.mark.parametrize("query", ["还款失败", "客服电话", "信用卡还款", "交电费", "手续费怎么收", "忘记支付密码",
+                                   "我的钱包安全吗", "怎么查交易记录"])
+def test_a_query_in_the_knowledge_bases_words_gets_no_did_you_mean(kb_search, query):
+    assert kb_search.search(query, limit=5).suggestion is None
+
+
+@pytest.mark.parametrize("query", ["huankuan shibai", "信用卡换款", "还款失拜", "xinyongka huankuan", "手续废", "密马忘了",
+                                   "kefu dianhua", "逾其了怎么办"])
+def test_snippets_are_the_articles_own_text(kb_search, query):
+    """A snippet never quotes an article's ``questions`` (信用卡换款, 还款失拜 are typos kept there for search)."""
+    own = _own_text()
+    results = kb_search.search(query, limit=5).results
+    assert results
+    for result in results:
+        for piece in result.snippet.split("…"):
+            assert _cjk(re.sub(r"</?mark>", "", piece)) in own, (query, result.slug, result.snippet)
+    shown = " ".join(r.snippet for r in results)
+    assert not any(typo in shown for typo in ("换款", "失拜", "手续废", "密马", "逾其")), shown
+
+
+def test_a_typed_pinyin_word_is_marked_in_the_snippet_in_its_own_characters(kb_search):
+    top = kb_search.search("huankuan shibai", limit=1).results[0]
+    assert top.slug == "repayment-failed" and "<mark>还款" in top.snippet

@@ -61,6 +61,25 @@ def test_queue_lists_the_agents_steps_nearest_deadline_first(signed_in, agent, l
     assert re.findall(r'data-case="(RD-[^"]+)"', only_fees.text) == [second]
 
 
+def test_cases_due_at_the_same_moment_are_listed_oldest_first(signed_in, agent):
+    """Before opening (Wednesday 07:30 in Shanghai) P2 and P3 工单 opened a minute apart are all due at 13:00: the
+    queue lists them in the order they were opened, as agents expect — not by their (random) references."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from chalicelib import clock
+    clock.freeze(dt.datetime(2026, 12, 9, 7, 30, tzinfo=dt.timezone(dt.timedelta(hours=8))))
+    opened = []
+    for i in range(6):
+        opened.append(_open_case(SimpleNamespace(user_id=f"early-{i}", username=f"early{i}"),
+                                 category="fees" if i % 2 else "repayment_failed", description=f"一早的工单 {i}"))
+        clock.advance(dt.timedelta(minutes=1))
+    page = signed_in(agent).get("/agent")
+    assert page.status == 200
+    assert re.findall(r'data-case="(RD-[^"]+)"', page.text) == opened
+    assert page.text.count("13:00") >= len(opened)  # each row shows its deadline, local time
+
+
 def test_a_filter_reads_past_a_page_without_matches(signed_in, agent):
     """21 P2 工单 with earlier deadlines fill the first queue page; the one P3 工单 is still found."""
     from types import SimpleNamespace

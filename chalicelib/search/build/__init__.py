@@ -4,7 +4,7 @@ Every ``*.md`` in the source folder → a Whoosh index holding everything the AP
 (title, category, rendered HTML, questions, related articles computed here), plus the
 analyser's run-time data (``lexicon.txt``, ``pinyin.txt``), the did-you-mean table
 (``suggest.txt``), the products each title names (``title_products.txt``), ``meta.json`` and a
-copy of ``contacts.yaml``. Nothing reads ``kb/`` at run time and nothing is indexed on a
+copy of ``contacts.yaml`` and ``scam_numbers.yaml``. Nothing reads ``kb/`` at run time and nothing is indexed on a
 request or a cold start; the Lambda never imports this package (``make package`` leaves it
 out of the zip). The runtime reader is ``chalicelib/search/index.py``.
 
@@ -28,7 +28,7 @@ from chalicelib.search.build import corpus as corpora, support
 from chalicelib.search.build.articles import Article, ArticleError, parse_article, read_articles, render
 from chalicelib.search.build.corpus import Corpus, index_articles
 from chalicelib.search.build.related import related_articles
-from chalicelib.search.index import CONTACTS_FILE, FIELDS
+from chalicelib.search.index import CONTACTS_FILE, FIELDS, SCAM_NUMBERS_FILE
 
 __all__ = ["Article", "ArticleError", "Corpus", "build", "index_articles", "parse_article", "read_articles",
            "related_articles", "render", "schema"]
@@ -115,9 +115,9 @@ def build(source: str | Path, out: str | Path, *, articles: list[Article] | None
         lap("learned")
         writer.commit()
         lap("write")
-        contacts = source / CONTACTS_FILE
-        if contacts.is_file():
-            shutil.copyfile(contacts, staging / CONTACTS_FILE)
+        for name in (CONTACTS_FILE, SCAM_NUMBERS_FILE):
+            if (source / name).is_file():
+                shutil.copyfile(source / name, staging / name)
         _replace_dir(staging, out)
         lap("finish")
     except BaseException:

@@ -26,6 +26,76 @@ def _jieba_frequencies() -> dict[str, int]:
 
 
 
+def _plain_reading(reading: str) -> str:
+    """``huán`` → ``huan``, ``lǜ`` → ``lv`` (as ``analyzer.build_pinyin_table`` spells readings)."""
+    import unicodedata
+    for accented in "üǖǘǚǜ":
+        reading = reading.replace(accented, "v")
+    return unicodedata.normalize("NFKD", reading).encode("ascii", "ignore").decode().lower()
+
+
+def _other_readings(analyzer: analysis.Analyzer, max_keys: int = 16):
+    """``word → pinyin keys`` of the word's *other* readings (还款: huankuan besides the table's haikuan) —
+    a heteronym's less common reading is often the one meant, and what a pinyin typist types; build time only."""
+    import itertools
+
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    def readings(char: str) -> list[str]:
+        primary = analyzer.pinyin_of.get(char, char)
+        found = [primary]
+        for reading in (pinyin_dict.get(ord(char)) or "").split(","):
+            plain = _plain_reading(reading)
+            if plain.isalpha() and plain not in found:
+                found.append(plain)
+        return found[:3]
+
+    def keys(word: str) -> set[str]:
+        combos = itertools.islice(itertools.product(*(readings(c) for c in word)), max_keys)
+        return {"".join(combo) for combo in combos} - {analyzer.pinyin_key(word)}
+    return keys
+
+
+def _own_text(fields: dict) -> str:
+    """What an article says itself: title, tags and body — not its ``questions``, which are search aids
+    written the way users type (typos included: 信用卡换款, 还款失拜)."""
+    return analysis.normalize(" ".join([fields["title"], *fields.get("tags", ()), fields.get("plain") or ""]))
+
+
+def suggestions(corpus: Corpus, analyzer: analysis.Analyzer) -> dict[str, str]:
+    """The did-you-mean table: pinyin key → the knowledge base's own word that sounds so.
+
+    The vocabulary is every CJK word of two or more characters that the articles' own text contains (titles,
+    tags, bodies; a word the analyser only derived — a synonym's canonical form, a question's typo — is not in
+    it unless the text has it too). Each word is keyed by its characters' usual readings (what a typed homophone
+    produces: 还款 → haikuan) and by their other readings (what typed pinyin may say: huankuan); among words
+    that sound alike the one read so by its characters' usual readings wins, then the most used one (the first
+    seen among equals)."""
+    other_keys = _other_readings(analyzer)
+    own: dict[int, str] = {}
+
+    def text_of(docnum: int) -> str:
+        if docnum not in own:
+            own[docnum] = _own_text(corpus.stored[docnum])
+        return own[docnum]
+
+    counts: dict[str, int] = {}
+    for field in ("hw", "bw"):
+        for word, (docs, frequencies) in corpus.postings[field].items():
+            if len(word) < 2 or not all(analysis.is_cjk(c) for c in word):
+                continue
+            if word not in counts and not any(word in text_of(d) for d in docs):
+                continue  # only in questions, or only derived by the analyser
+            counts[word] = counts.get(word, 0) + sum(frequencies)
+    best: dict[str, tuple[tuple[int, int], str]] = {}
+    for word, count in counts.items():
+        for key, usual in [(analyzer.pinyin_key(word), 1), *((k, 0) for k in sorted(other_keys(word)))]:
+            rank = (usual, count)
+            if key not in best or rank > best[key][0]:
+                best[key] = (rank, word)
+    return {key: word for key, (_, word) in best.items()}
+
+
 def write_support_files(directory: Path, corpus: Corpus, analyzer: analysis.Analyzer) -> None:
     stock = _jieba_frequencies()
     domain = analysis.domain_words()
@@ -34,17 +104,7 @@ def write_support_files(directory: Path, corpus: Corpus, analyzer: analysis.Anal
     lexicon = [f"{w} {domain.get(w) or stock.get(w) or 1000}" for w in sorted(words)]
     (directory / analysis.LEXICON_FILE).write_text("\n".join(lexicon) + "\n", encoding="utf-8")
     analysis.write_pinyin_table(analyzer.pinyin_of, directory / analysis.PINYIN_FILE)
-    # Did-you-mean: pinyin of a head word → the most used head word that sounds like it (the
-    # first seen among equals: postings keep the order in which words first appear).
-    best: dict[str, tuple[int, str]] = {}
-    for word, (_, counts) in head.items():
-        if len(word) < 2 or not analysis.is_cjk(word[0]):
-            continue
-        count = sum(counts)
-        key = analyzer.pinyin_key(word)
-        if key not in best or count > best[key][0]:
-            best[key] = (count, word)
-    (directory / SUGGEST_FILE).write_text("".join(f"{k} {w}\n" for k, (_, w) in sorted(best.items())),
+    (directory / SUGGEST_FILE).write_text("".join(f"{k} {w}\n" for k, w in sorted(suggestions(corpus, analyzer).items())),
                                           encoding="utf-8")
     # Products a title names (products.txt, or a variant synonyms.txt maps to one): "docnum 花呗 …".
     spellings = {p: p for p in analysis.products()}
