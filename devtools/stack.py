@@ -79,14 +79,10 @@ class ChildExited(RuntimeError):
 
 def sent_by_moto(moto_url: str) -> dict[str, list[dict]]:
     """What the local stack "sent": ``{"sms": [{"phone_number", "message"}…], "email": [{"destinations",
-    "subject", "body"}…]}``, oldest first. moto server has no narrower endpoint than ``/moto-api/data.json``,
-    which dumps every model it holds (every DynamoDB item too): on a stack that has served a test suite it
-    takes seconds, hence the long timeout."""
-    data = requests.get(f"{moto_url}/moto-api/data.json", timeout=60).json()
-    return {"sms": [{"phone_number": t.get("phone_number"), "message": t.get("message")}
-                    for t in data["sns"].get("SMS", [])],
-            "email": [{"destinations": m.get("destinations"), "subject": m.get("subject"), "body": m.get("body")}
-                      for m in data.get("ses", {}).get("Message", [])]}
+    "subject", "body"}…]}``, oldest first — from the local moto server's narrow ``/_local/sent.json``
+    (``devtools.moto_server.sent_messages``), not moto's dump of every model."""
+    from devtools.moto_server import SENT_PATH
+    return requests.get(f"{moto_url}{SENT_PATH}", timeout=30).json()
 
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
