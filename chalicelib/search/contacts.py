@@ -26,6 +26,7 @@ from chalicelib import errors
 from chalicelib.config import settings
 from chalicelib.models import ApiModel
 
+SCAM_NUMBERS_FILE = "scam_numbers.yaml"  # beside the contacts file (the build copies both next to the index)
 SCAM_ARTICLE = {"slug": "fake-hotline-scams", "title": "谨防冒充客服诈骗：如何辨别官方客服电话",
                 "url": "/help/articles/fake-hotline-scams"}
 MAX_NUMBER_CHARS = 40
@@ -194,7 +195,6 @@ def _load_scams(path: str) -> dict[tuple[str, bool], ScamNumber]:
 
 def scam_numbers() -> dict[tuple[str, bool], ScamNumber]:
     """The scam list beside the contacts file (none there: an empty list)."""
-    from chalicelib.search.index import SCAM_NUMBERS_FILE
     path = contacts_file().with_name(SCAM_NUMBERS_FILE)
     return _load_scams(str(path)) if path.is_file() else {}
 

@@ -37,7 +37,6 @@ META_FILE = "meta.json"
 SUGGEST_FILE = "suggest.txt"
 TITLE_PRODUCTS_FILE = "title_products.txt"
 CONTACTS_FILE = "contacts.yaml"
-SCAM_NUMBERS_FILE = "scam_numbers.yaml"  # beside contacts.yaml: verified impersonations (search/contacts.py)
 
 
 # --------------------------------------------------------------- searching

@@ -28,7 +28,8 @@ from chalicelib.search.build import corpus as corpora, support
 from chalicelib.search.build.articles import Article, ArticleError, parse_article, read_articles, render
 from chalicelib.search.build.corpus import Corpus, index_articles
 from chalicelib.search.build.related import related_articles
-from chalicelib.search.index import CONTACTS_FILE, FIELDS, SCAM_NUMBERS_FILE
+from chalicelib.search.contacts import SCAM_NUMBERS_FILE
+from chalicelib.search.index import CONTACTS_FILE, FIELDS
 
 __all__ = ["Article", "ArticleError", "Corpus", "build", "index_articles", "parse_article", "read_articles",
            "related_articles", "render", "schema"]
