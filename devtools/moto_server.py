@@ -67,6 +67,7 @@ class OneRequestAtATime:
             return [body]
         if _waits(environ):
             return self.app(environ, start_response)
+        _read_body_first(environ)
         if self.stats_path:
             return self._measured(environ, start_response)
         with self.lock:
@@ -122,12 +123,18 @@ def sent_messages() -> dict[str, list[dict]]:
     return {"sms": sms, "email": email}
 
 
+def _read_body_first(environ) -> None:
+    """The request's body read off the socket before the lock is taken: moto reads it inside the request, and
+    a client that stalls between its headers and its body (http.client sends them apart; a test pauses the
+    event runner with SIGSTOP, a client dies) would otherwise hold every other request of the stack."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read(length) if length else b"")
+
+
 def _operation(environ) -> str:
     """``dynamodb GetItem repaydesk-dev-repayments``, ``sns Publish``…: what a request asks moto (for the
     stats only: reads the body, then puts it back for moto)."""
-    length = int(environ.get("CONTENT_LENGTH") or 0)
-    body = environ["wsgi.input"].read(length) if length else b""
-    environ["wsgi.input"] = io.BytesIO(body)
+    body = environ["wsgi.input"].getvalue()   # read before the lock (_read_body_first)
     target = environ.get("HTTP_X_AMZ_TARGET", "")
     if target:
         service, _, action = target.partition(".")

@@ -311,11 +311,11 @@ class LocalStack:
         use_env({k: v for k, v in self.env.items() if k not in self.extra_env})
         return local.ensure_user(self.pool, username, role=role, phone=phone)
 
-    def client(self, service: str):
-        """A boto3 client for the stack's moto server (read queues, e-mails, texts)."""
+    def client(self, service: str, config=None):
+        """A boto3 client for the stack's moto server (read queues, e-mails, texts); ``config``: botocore's."""
         import boto3
         return boto3.client(service, endpoint_url=self.moto_url, region_name=REGION,
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
+                            aws_access_key_id="testing", aws_secret_access_key="testing", config=config)
 
     def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
         """Stop every process of the stack and whatever they started, within about ``grace`` seconds.
