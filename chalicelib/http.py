@@ -316,6 +316,16 @@ def surface_errors(view=None, *, path_ids: bool = False):
     return guarded
 
 
+_APPS: list["App"] = []   # the App of this process (app.py's; tests may make more)
+
+
+def page_paths() -> list[tuple[str, bool]]:
+    """Every GET route of this process's app, from Chalice's route table: ``(path, answers_json)`` — the
+    latter for browser-door routes that answer a page's script (``app._answers_json``), not a person."""
+    return [(path, bool(getattr(entries["GET"].view_function, "answers_json", False)))
+            for app in _APPS for path, entries in app.routes.items() if "GET" in entries]
+
+
 class App(Chalice):
     """Chalice with a logger of its own.
 
@@ -326,6 +336,7 @@ class App(Chalice):
 
     def __init__(self, app_name: str, configure_logs: bool = True, **kwargs):
         super().__init__(app_name, configure_logs=False, **kwargs)
+        _APPS.append(self)
         self.log = logging.getLogger(f"chalice.{app_name}")
         self.configure_logs = configure_logs
         if configure_logs and not self.log.handlers:

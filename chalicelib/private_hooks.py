@@ -17,6 +17,9 @@ Importing this module imports nothing else: each hook imports its library when c
   fed through Whoosh's writer internals (a 10,000-article build: ~175 s → ~40 s)
 - ``patch_chalice_local`` — ``chalice local`` / ``chalice.test.Client`` answer API Gateway's
   own errors in our shape (development and tests only)
+- ``undo_touched_items_only``, ``query_reads_its_partition_only``, ``remember_what_never_changes`` —
+  the local moto server's DynamoDB transactions and Queries cost what the items they name cost, not the
+  whole table (local stack only; ``devtools/moto_server.py``, ``benchmarks/load.py``)
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ WRITTEN_FOR = {
     "Whoosh-Reloaded": "2.7.5",
     "cached-property": "2.0.1",  # the package Whoosh's reader imports (and this replaces)
     "chalice": "1.34.0",
+    "moto": "5.2.5",  # the local stack's moto server (devtools/moto_server.py), never shipped
 }
 
 
@@ -268,3 +272,151 @@ def patch_chalice_local(translate) -> None:
     local.LocalGateway.handle_request = handle_request
     local.LocalGateway._repaydesk_patched = True
     local.ChaliceRequestHandler.__getattr__ = any_method
+
+
+# --------------------------------------------------------------- moto server (local stack only)
+def undo_touched_items_only() -> bool:
+    """Make moto's ``TransactWriteItems`` save (and on cancellation restore) only the items it names
+    instead of deep copies of whole tables. False, and moto left as it is (correct, only slower),
+    on a moto version or source it was not written for."""
+    import copy
+    import inspect
+    import threading
+
+    import moto
+    from moto.dynamodb import models
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    class CopyTablesByReference(threading.local):
+        """Stands in for the ``copy`` module inside ``moto.dynamodb.models``: while ``active`` (one
+        transaction, on its thread), moto's backup "copy" of a table is the table itself; every other
+        ``copy.deepcopy`` there is the real one."""
+        active = False
+
+        def __init__(self, table_class):
+            self.table_class = table_class
+
+        def deepcopy(self, value, memo=None):
+            if self.active and isinstance(value, self.table_class):
+                return value
+            return copy.deepcopy(value, memo)
+
+        def __getattr__(self, name):
+            return getattr(copy, name)
+
+    original = models.DynamoDBBackend.transact_write_items
+    source = inspect.getsource(original)
+    if (not pinned("moto") or models.copy is not copy or "copy.deepcopy(" not in source
+            or "original_table_state[table_name]" not in source):
+        print(f"moto {moto.__version__}: transactions deep-copy whole tables as moto does "
+              f"(private_hooks.undo_touched_items_only was written for {WRITTEN_FOR['moto']})", flush=True)
+        return False
+    tables_by_reference = CopyTablesByReference(Table)
+
+    def saved_items(backend, transact_items) -> list:
+        """(table, hash key, range key, a deep copy of the item or None) for every item named."""
+        saved = []
+        for entry in transact_items:
+            for op_type, op in entry.items():
+                table = backend.get_table(op["TableName"])
+                if table.stream_shard is not None:
+                    raise LookupError("a table with a stream: its records are restored with it")
+                attrs = op["Item"] if op_type == "Put" else op["Key"]
+                hash_value = DynamoType(attrs[table.hash_key_attr])
+                range_value = DynamoType(attrs[table.range_key_attr]) if table.range_key_attr else None
+                saved.append((table, hash_value, range_value,
+                              copy.deepcopy(table.get_item(hash_value, range_value))))
+        return saved
+
+    def restore(saved) -> None:
+        for table, hash_value, range_value, item in reversed(saved):  # the first copy of a key wins
+            if item is None:
+                table.delete_item(hash_value, range_value)
+            elif range_value is not None:
+                table.items[hash_value][range_value] = item
+            else:
+                table.items[hash_value] = item
+
+    def transact_write_items(self, transact_items):
+        try:
+            saved = saved_items(self, transact_items)
+        except Exception:   # a malformed request or a stream: moto's own way (it reports the error)
+            return original(self, transact_items)
+        tables_by_reference.active = True
+        try:
+            return original(self, transact_items)
+        except BaseException:
+            restore(saved)
+            raise
+        finally:
+            tables_by_reference.active = False
+
+    models.copy = tables_by_reference
+    models.DynamoDBBackend.transact_write_items = transact_write_items
+    return True
+
+
+def query_reads_its_partition_only() -> bool:
+    """Make moto's Query on a table's own key read the queried partition instead of every item of the
+    table (moto 5.2.5 lists and sorts all of them for each Query, so a user's repayment list cost grew
+    with everyone's data). Queries on an index are left as they are. False, and moto left as it is, on a
+    moto version or source it was not written for."""
+    import inspect
+    import threading
+
+    import moto
+    from moto.dynamodb.models.table import Table
+
+    original_query, original_all_items = Table.query, Table.all_items
+    source = inspect.getsource(original_query)
+    if (not pinned("moto") or "for item in self.all_items()" not in source
+            or "item.hash_key == hash_key" not in source):
+        print(f"moto {moto.__version__}: each Query reads the whole table as moto does "
+              f"(private_hooks.query_reads_its_partition_only was written for {WRITTEN_FOR['moto']})", flush=True)
+        return False
+    signature = inspect.signature(original_query)
+    partition = threading.local()
+
+    def all_items(self):
+        wanted = getattr(partition, "key", None)
+        if wanted is None or wanted[0] is not self:
+            return original_all_items(self)
+        if wanted[1] not in self.items:   # (a plain lookup would add an empty partition to moto's defaultdict)
+            return []
+        found = self.items[wanted[1]]
+        return list(found.values()) if self.range_key_attr else [found]
+
+    def query(self, *args, **kwargs):
+        arguments = signature.bind(self, *args, **kwargs).arguments
+        if arguments.get("index_name") or arguments.get("hash_key") is None:
+            return original_query(self, *args, **kwargs)
+        partition.key = (self, arguments["hash_key"])
+        try:
+            return original_query(self, *args, **kwargs)
+        finally:
+            partition.key = None
+
+    Table.all_items = all_items
+    Table.query = query
+    return True
+
+
+def remember_what_never_changes() -> bool:
+    """Two answers moto 5.2.5 works out again for every request, although they cannot change while it runs:
+    which services it has (a directory listing and a ``stat`` per entry of moto's package, to route each
+    request) and which actions a service's handler class has (``inspect.getmembers`` of the class). Both
+    are now worked out once: a GetItem took 4.6 ms of moto's CPU time, now 3.5 (medians of 5 alternated
+    runs of 1,200 calls from 20 threads, load average ~10)."""
+    import functools
+
+    import moto
+    from moto import backends
+    from moto.core import responses
+
+    if not pinned("moto"):
+        return False
+    services = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: services
+    responses.method_names_from_class = functools.cache(responses.method_names_from_class)
+    return True

@@ -15,7 +15,8 @@ Built from moto's public server pieces (``moto.server``: the dispatcher app,
 its request handler; werkzeug's ``make_server``), as ``moto_server`` builds
 itself, plus the lock.
 
-Two changes to moto's DynamoDB (#21). ``undo_touched_items_only``: moto 5.2.5 makes every
+Two changes to moto's DynamoDB (#21), in ``chalicelib/private_hooks.py`` with every other reach into a
+library's internals. ``undo_touched_items_only``: moto 5.2.5 makes every
 ``TransactWriteItems`` deep-copy each table it names, to restore it if the transaction is
 cancelled — every repayment and 工单 write copied the whole table, so a write's cost grew
 with everything stored (42 % of moto's busy time under 20 clients after a minute, and its
@@ -32,7 +33,6 @@ as is ``remember_what_never_changes`` (two lookups moto repeated on every reques
 from __future__ import annotations
 
 import argparse
-import copy
 import io
 import json
 import os
@@ -41,6 +41,7 @@ import threading
 import time
 import urllib.parse
 
+from chalicelib import private_hooks
 from devtools import lifeline
 
 
@@ -59,8 +60,14 @@ class OneRequestAtATime:
         self.stats_written = 0.0
 
     def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") == SENT_PATH:
+            with self.lock:
+                body = json.dumps(sent_messages(), ensure_ascii=False).encode()
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
         if _waits(environ):
             return self.app(environ, start_response)
+        _read_body_first(environ)
         if self.stats_path:
             return self._measured(environ, start_response)
         with self.lock:
@@ -95,12 +102,39 @@ class OneRequestAtATime:
         return body
 
 
+SENT_PATH = "/_local/sent.json"
+
+
+def sent_messages() -> dict[str, list[dict]]:
+    """What moto "sent", and nothing else: ``{"sms": [{"phone_number", "message"}…], "email": [{"destinations",
+    "subject", "body"}…]}``, oldest first, read from moto's SNS and SES backends (``GET /_local/sent.json``).
+    moto's own ``/moto-api/data.json`` dumps every model it holds, every DynamoDB item too: on a stack that
+    has served a test suite it took over a minute under load (a bills e2e test timed out on it)."""
+    from moto.ses.models import ses_backends
+    from moto.sns.models import sns_backends
+
+    def existing(backends) -> list:   # dict.values: indexing a BackendDict would create missing backends
+        return [backend for regions in dict.values(backends) for backend in dict.values(regions)]
+
+    sms = [{"phone_number": phone, "message": text}
+           for backend in existing(sns_backends) for phone, text in backend.sms_messages.values()]
+    email = [{"destinations": m.destinations, "subject": m.subject, "body": m.body}
+             for backend in existing(ses_backends) for m in backend.sent_messages if hasattr(m, "subject")]
+    return {"sms": sms, "email": email}
+
+
+def _read_body_first(environ) -> None:
+    """The request's body read off the socket before the lock is taken: moto reads it inside the request, and
+    a client that stalls between its headers and its body (http.client sends them apart; a test pauses the
+    event runner with SIGSTOP, a client dies) would otherwise hold every other request of the stack."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read(length) if length else b"")
+
+
 def _operation(environ) -> str:
     """``dynamodb GetItem repaydesk-dev-repayments``, ``sns Publish``…: what a request asks moto (for the
     stats only: reads the body, then puts it back for moto)."""
-    length = int(environ.get("CONTENT_LENGTH") or 0)
-    body = environ["wsgi.input"].read(length) if length else b""
-    environ["wsgi.input"] = io.BytesIO(body)
+    body = environ["wsgi.input"].getvalue()   # read before the lock (_read_body_first)
     target = environ.get("HTTP_X_AMZ_TARGET", "")
     if target:
         service, _, action = target.partition(".")
@@ -128,159 +162,11 @@ def _waits(environ) -> bool:
             or "Action=ReceiveMessage" in environ.get("QUERY_STRING", ""))
 
 
-MOTO_VERSION = "5.2.5"   # the version undo_touched_items_only was written for
-
-
-class _CopyTablesByReference(threading.local):
-    """Stands in for the ``copy`` module inside ``moto.dynamodb.models``: while ``active`` (one
-    transaction, on its thread), moto's backup "copy" of a table is the table itself; every other
-    ``copy.deepcopy`` there is the real one."""
-    active = False
-
-    def __init__(self, table_class):
-        self.table_class = table_class
-
-    def deepcopy(self, value, memo=None):
-        if self.active and isinstance(value, self.table_class):
-            return value
-        return copy.deepcopy(value, memo)
-
-    def __getattr__(self, name):
-        return getattr(copy, name)
-
-
-def undo_touched_items_only() -> bool:
-    """Make moto's ``TransactWriteItems`` save (and on cancellation restore) only the items it names
-    instead of deep copies of whole tables. False, and moto left as it is (correct, only slower),
-    on a moto version or source it was not written for."""
-    import inspect
-
-    import moto
-    from moto.dynamodb import models
-    from moto.dynamodb.models.dynamo_type import DynamoType
-    from moto.dynamodb.models.table import Table
-
-    original = models.DynamoDBBackend.transact_write_items
-    source = inspect.getsource(original)
-    if (moto.__version__ != MOTO_VERSION or models.copy is not copy or "copy.deepcopy(" not in source
-            or "original_table_state[table_name]" not in source):
-        print(f"moto {moto.__version__}: transactions deep-copy whole tables as moto does "
-              f"(devtools/moto_server.undo_touched_items_only was written for {MOTO_VERSION})", flush=True)
-        return False
-    tables_by_reference = _CopyTablesByReference(Table)
-
-    def saved_items(backend, transact_items) -> list:
-        """(table, hash key, range key, a deep copy of the item or None) for every item named."""
-        saved = []
-        for entry in transact_items:
-            for op_type, op in entry.items():
-                table = backend.get_table(op["TableName"])
-                if table.stream_shard is not None:
-                    raise LookupError("a table with a stream: its records are restored with it")
-                attrs = op["Item"] if op_type == "Put" else op["Key"]
-                hash_value = DynamoType(attrs[table.hash_key_attr])
-                range_value = DynamoType(attrs[table.range_key_attr]) if table.range_key_attr else None
-                saved.append((table, hash_value, range_value,
-                              copy.deepcopy(table.get_item(hash_value, range_value))))
-        return saved
-
-    def restore(saved) -> None:
-        for table, hash_value, range_value, item in reversed(saved):  # the first copy of a key wins
-            if item is None:
-                table.delete_item(hash_value, range_value)
-            elif range_value is not None:
-                table.items[hash_value][range_value] = item
-            else:
-                table.items[hash_value] = item
-
-    def transact_write_items(self, transact_items):
-        try:
-            saved = saved_items(self, transact_items)
-        except Exception:   # a malformed request or a stream: moto's own way (it reports the error)
-            return original(self, transact_items)
-        tables_by_reference.active = True
-        try:
-            return original(self, transact_items)
-        except BaseException:
-            restore(saved)
-            raise
-        finally:
-            tables_by_reference.active = False
-
-    models.copy = tables_by_reference
-    models.DynamoDBBackend.transact_write_items = transact_write_items
-    return True
-
-
-def query_reads_its_partition_only() -> bool:
-    """Make moto's Query on a table's own key read the queried partition instead of every item of the
-    table (moto 5.2.5 lists and sorts all of them for each Query, so a user's repayment list cost grew
-    with everyone's data). Queries on an index are left as they are. False, and moto left as it is, on a
-    moto version or source it was not written for."""
-    import inspect
-
-    import moto
-    from moto.dynamodb.models.table import Table
-
-    original_query, original_all_items = Table.query, Table.all_items
-    source = inspect.getsource(original_query)
-    if (moto.__version__ != MOTO_VERSION or "for item in self.all_items()" not in source
-            or "item.hash_key == hash_key" not in source):
-        print(f"moto {moto.__version__}: each Query reads the whole table as moto does "
-              f"(devtools/moto_server.query_reads_its_partition_only was written for {MOTO_VERSION})", flush=True)
-        return False
-    signature = inspect.signature(original_query)
-    partition = threading.local()
-
-    def all_items(self):
-        wanted = getattr(partition, "key", None)
-        if wanted is None or wanted[0] is not self:
-            return original_all_items(self)
-        if wanted[1] not in self.items:   # (a plain lookup would add an empty partition to moto's defaultdict)
-            return []
-        found = self.items[wanted[1]]
-        return list(found.values()) if self.range_key_attr else [found]
-
-    def query(self, *args, **kwargs):
-        arguments = signature.bind(self, *args, **kwargs).arguments
-        if arguments.get("index_name") or arguments.get("hash_key") is None:
-            return original_query(self, *args, **kwargs)
-        partition.key = (self, arguments["hash_key"])
-        try:
-            return original_query(self, *args, **kwargs)
-        finally:
-            partition.key = None
-
-    Table.all_items = all_items
-    Table.query = query
-    return True
-
-
-def remember_what_never_changes() -> bool:
-    """Two answers moto 5.2.5 works out again for every request, although they cannot change while it runs:
-    which services it has (a directory listing and a ``stat`` per entry of moto's package, to route each
-    request) and which actions a service's handler class has (``inspect.getmembers`` of the class). Both
-    are now worked out once: a GetItem took 4.6 ms of moto's CPU time, now 3.5 (medians of 5 alternated
-    runs of 1,200 calls from 20 threads, load average ~10)."""
-    import functools
-
-    import moto
-    from moto import backends
-    from moto.core import responses
-
-    if moto.__version__ != MOTO_VERSION:
-        return False
-    services = tuple(backends.list_of_moto_modules())
-    backends.list_of_moto_modules = lambda: services
-    responses.method_names_from_class = functools.cache(responses.method_names_from_class)
-    return True
-
-
 def make_app(stats_path: str | None = None):
     from moto.server import DomainDispatcherApplication, create_backend_app
-    undo_touched_items_only()
-    query_reads_its_partition_only()
-    remember_what_never_changes()
+    private_hooks.undo_touched_items_only()
+    private_hooks.query_reads_its_partition_only()
+    private_hooks.remember_what_never_changes()
     app = DomainDispatcherApplication(create_backend_app)
     app.debug = True  # as moto_server sets it
     return OneRequestAtATime(app, stats_path)

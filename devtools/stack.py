@@ -79,14 +79,10 @@ class ChildExited(RuntimeError):
 
 def sent_by_moto(moto_url: str) -> dict[str, list[dict]]:
     """What the local stack "sent": ``{"sms": [{"phone_number", "message"}…], "email": [{"destinations",
-    "subject", "body"}…]}``, oldest first. moto server has no narrower endpoint than ``/moto-api/data.json``,
-    which dumps every model it holds (every DynamoDB item too): on a stack that has served a test suite it
-    takes seconds, hence the long timeout."""
-    data = requests.get(f"{moto_url}/moto-api/data.json", timeout=60).json()
-    return {"sms": [{"phone_number": t.get("phone_number"), "message": t.get("message")}
-                    for t in data["sns"].get("SMS", [])],
-            "email": [{"destinations": m.get("destinations"), "subject": m.get("subject"), "body": m.get("body")}
-                      for m in data.get("ses", {}).get("Message", [])]}
+    "subject", "body"}…]}``, oldest first — from the local moto server's narrow ``/_local/sent.json``
+    (``devtools.moto_server.sent_messages``), not moto's dump of every model."""
+    from devtools.moto_server import SENT_PATH
+    return requests.get(f"{moto_url}{SENT_PATH}", timeout=30).json()
 
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
@@ -315,11 +311,11 @@ class LocalStack:
         use_env({k: v for k, v in self.env.items() if k not in self.extra_env})
         return local.ensure_user(self.pool, username, role=role, phone=phone)
 
-    def client(self, service: str):
-        """A boto3 client for the stack's moto server (read queues, e-mails, texts)."""
+    def client(self, service: str, config=None):
+        """A boto3 client for the stack's moto server (read queues, e-mails, texts); ``config``: botocore's."""
         import boto3
         return boto3.client(service, endpoint_url=self.moto_url, region_name=REGION,
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
+                            aws_access_key_id="testing", aws_secret_access_key="testing", config=config)
 
     def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
         """Stop every process of the stack and whatever they started, within about ``grace`` seconds.

@@ -23,6 +23,7 @@ sign-in forms, which come before any session, use a double-submit cookie (``rd_l
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -30,7 +31,7 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
-from chalicelib import auth, aws, clock
+from chalicelib import auth, aws, clock, http
 from chalicelib.actor import Actor
 from chalicelib.config import settings
 from chalicelib.logs import logger, user_hash
@@ -84,19 +85,36 @@ class WebSession:
     key: str            # the table key's hash part (never the cookie value)
 
 
-# The pages a sign-in may lead back to, per door (any other ``next`` goes to the door's home): a segment is
-# anything but a slash ("." and ".." excepted), so a 工单 link with a mistyped or non-Latin id still lands on
-# its (404) page rather than on a dropped connection.
+# The pages a sign-in may lead back to, per door (any other ``next`` goes to the door's home): the door's GET
+# pages in the app's route table (``http.page_paths``), so a page added later is a landing at once. A path
+# parameter matches one segment — anything but a slash ("." and ".." excepted) — so a 工单 link with a
+# mistyped or non-Latin id still lands on its (404) page rather than on a dropped connection. Not landings:
+# sign-in and sign-out themselves, and the routes that answer a page's script in JSON.
 _SEGMENT = r"(?!\.\.?(?:/|$))[^/]+"
-_NEXT_PAGES = {
-    "help": re.compile(rf"/help(?:/cases(?:/new|/{_SEGMENT})?|/articles/{_SEGMENT}|/search|/contact)?/?"),
-    "agent": re.compile(rf"/agent(?:/cases/{_SEGMENT}|/reports)?/?"),
-}
+_NOT_LANDINGS = re.compile(r"/(?:login|logout|callback|session)(?:/|$)")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f\\#]")   # control characters (CR, LF …), backslashes, fragments
 
 
+@functools.lru_cache(maxsize=8)
+def _door_pages(door: str, paths: tuple[tuple[str, bool], ...]) -> tuple[re.Pattern, frozenset[str]]:
+    """The door's landings as one pattern, and the literal paths that are not landings although a pattern
+    would take them (``/help/cases/suggestions`` is JSON, not the 工单 ``suggestions``)."""
+    mine = [(path, answers_json) for path, answers_json in paths
+            if path == f"/{door}" or path.startswith(f"/{door}/")]
+    patterns = [re.sub(r"\\\{[^/]*?\\\}", lambda _: _SEGMENT, re.escape(path))
+                for path, answers_json in mine if not answers_json and not _NOT_LANDINGS.search(path)]
+    others = frozenset(path for path, answers_json in mine
+                       if "{" not in path and (answers_json or _NOT_LANDINGS.search(path)))
+    return re.compile("(?:" + "|".join(patterns or [re.escape(f"/{door}")]) + ")/?"), others
+
+
+def _landing(door: str, path: str) -> bool:
+    pattern, others = _door_pages(door, tuple(http.page_paths()))
+    return bool(pattern.fullmatch(path)) and path.rstrip("/") not in others
+
+
 def safe_next(path: str | None, door: str) -> str:
-    """Where to go after signing in: one of the door's known pages of this site (``_NEXT_PAGES``; no open
+    """Where to go after signing in: one of the door's known pages of this site (``_door_pages``; no open
     redirect, never the sign-in or sign-out page), percent-encoded — plain ASCII, fit for a ``Location``
     header whatever was asked (``/help/cases/中文`` → ``/help/cases/%E4%B8%AD%E6%96%87``). Control characters,
     raw or percent-encoded (``%0D``, ``%0A``), backslashes and fragments send it home instead.
@@ -105,7 +123,7 @@ def safe_next(path: str | None, door: str) -> str:
     if not path or len(path) > 2048:
         return home
     where, _, query = path.partition("?")
-    if _UNSAFE.search(path) or _UNSAFE.search(unquote(path)) or not _NEXT_PAGES[door].fullmatch(unquote(where)):
+    if _UNSAFE.search(path) or _UNSAFE.search(unquote(path)) or not _landing(door, unquote(where)):
         return home
     target = quote(where, safe="/%")
     return target + "?" + quote(query, safe="=&%+") if query else target

@@ -202,3 +202,17 @@ def test_a_query_reads_only_its_partition(small_and_large):
                                    Limit=2)   # few items: moto's answer serialiser (~1 ms an item) would hide the rest
     on_small, on_large = _median_seconds(query(small)), _median_seconds(query(large))
     assert on_large < 3 * on_small + 0.01, f"{on_large * 1000:.1f} ms against {on_small * 1000:.1f} ms"
+
+
+def test_a_client_stalled_between_headers_and_body_holds_nobody_up(local_stack):
+    """A client that sent its headers but not yet its body (http.client writes them apart; a paused or dying
+    process stops in between) must not hold moto's one-request lock: other requests go on."""
+    host, port = local_stack.moto_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as stalled:
+        stalled.sendall(b"POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\n"
+                        b"Content-Type: application/x-amz-json-1.0\r\nContent-Length: 2\r\n\r\n")
+        from botocore.config import Config
+        ddb = local_stack.client("dynamodb", Config(read_timeout=5, retries={"max_attempts": 1}))
+        assert isinstance(ddb.list_tables(Limit=1)["TableNames"], list)   # answered while the other waits
+        stalled.sendall(b"{}")
+        assert stalled.recv(64).startswith(b"HTTP/1.1 ")

@@ -266,3 +266,18 @@ def test_a_hook_is_not_applied_to_a_version_it_was_not_written_for(monkeypatch):
     monkeypatch.setitem(private_hooks.WRITTEN_FOR, "Whoosh-Reloaded", "0.0.0")
     with pytest.raises(RuntimeError, match="Whoosh-Reloaded"):
         private_hooks.whoosh_segment_writer_base()
+
+
+def test_the_moto_server_hooks_leave_another_moto_as_it_is(monkeypatch):
+    """On a moto other than the one they were read against, the local stack's shortcuts are not applied."""
+    from moto.dynamodb import models
+    from moto.dynamodb.models.table import Table
+
+    from chalicelib import private_hooks
+
+    monkeypatch.setitem(private_hooks.WRITTEN_FOR, "moto", "0.0.0")
+    before = (models.DynamoDBBackend.transact_write_items, Table.query, Table.all_items)
+    assert private_hooks.undo_touched_items_only() is False
+    assert private_hooks.query_reads_its_partition_only() is False
+    assert private_hooks.remember_what_never_changes() is False
+    assert (models.DynamoDBBackend.transact_write_items, Table.query, Table.all_items) == before

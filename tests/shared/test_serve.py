@@ -256,16 +256,3 @@ def test_moto_server_exits_when_its_supervisor_is_killed(tmp_path):
         if parent.poll() is None:
             parent.kill()
             parent.wait()
-
-
-def test_moto_server_shortcuts_are_written_for_the_installed_moto():
-    """devtools/moto_server.py makes moto's transactions, Queries and routing cheaper with code written for
-    one moto version; on another it leaves moto as it is (correct, but the local stack slows down as its
-    data grows, #21). Upgrading moto means checking them again: this names the version to check."""
-    import moto
-
-    from devtools.moto_server import MOTO_VERSION
-    assert moto.__version__ == MOTO_VERSION, (
-        f"moto {moto.__version__} installed; devtools/moto_server.py's shortcuts were written for {MOTO_VERSION}: "
-        "check undo_touched_items_only, query_reads_its_partition_only and remember_what_never_changes "
-        "against the new moto, then update MOTO_VERSION")

@@ -241,3 +241,16 @@ def test_next_never_leaves_the_door():
     assert session.safe_next("/help/cases", "agent") == "/agent"
     assert session.safe_next("/agent/cases/RD-20261201-ABCD", "agent") == "/agent/cases/RD-20261201-ABCD"
     assert session.safe_next("/agent/login", "agent") == "/agent"
+
+
+def test_next_leads_to_every_page_of_the_door_and_to_nothing_else(api):
+    """The landings come from the route table: every GET page of the door (「我的还款」 included, which a hand
+    list once forgot), never a sign-in page or a route that answers a page's script in JSON."""
+    for page in ("/help/repayments", "/help/repayments/rp_0123", "/help/bills", "/help/notices", "/help/cases/new",
+                 "/help/receipts/verify?serial=RD1", "/help/articles/find-hotline"):
+        assert session.safe_next(page, "help") == page
+    for not_a_page in ("/help/cases/suggestions", "/help/cases/RD-1/messages", "/help/login", "/help/session",
+                       "/help/nowhere", "/agent/reports"):
+        assert session.safe_next(not_a_page, "help") == "/help/cases", not_a_page
+    assert session.safe_next("/agent/reports", "agent") == "/agent/reports"
+    assert session.safe_next("/agent/callback", "agent") == "/agent"
