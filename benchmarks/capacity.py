@@ -318,7 +318,9 @@ def run(rounds: int, queue_depth: int) -> tuple[Meter, dict]:
         from chalice.test import Client
 
         import infra
-        from chalicelib import aws, clock, config
+        from chalicelib import config
+        from chalicelib.adapters import aws
+        from chalicelib.kernel import clock
         from infra import local
 
         cfg = config.reload()
@@ -332,9 +334,9 @@ def run(rounds: int, queue_depth: int) -> tuple[Meter, dict]:
         clock.freeze(dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.timezone.utc))
 
         from app import app, settle_repayments
-        from chalicelib import outbox
+        from chalicelib.adapters import outbox
         from chalicelib.escalation import service as escalation
-        from chalicelib.context import Context
+        from chalicelib.kernel.context import Context
         from chalicelib.search import service as kb
         from moto.core import DEFAULT_ACCOUNT_ID
         from moto.sns import sns_backends
@@ -730,8 +732,8 @@ def event_rates(scenario: dict) -> dict[str, float]:
 
 def event_items(count: int, rates: dict[str, float]) -> list[dict]:
     """``count`` real event items in the proportions of ``rates`` (what the job Queries)."""
-    from chalicelib import events
-    from chalicelib.logs import user_hash
+    from chalicelib.adapters import events
+    from chalicelib.kernel.logs import user_hash
     at = dt.datetime(2026, 11, 25, 2, 3, 4, 567000, tzinfo=dt.timezone.utc)
     samples = {
         "search": lambda n: events.item("search", at=at, query=FOUND[n % 4], results=5, zero=False,
@@ -757,7 +759,7 @@ def read_seconds_per_event(items: list[dict], repeat: int = 3) -> float:
     from botocore.parsers import create_parser
     from botocore.session import get_session
 
-    from chalicelib import events
+    from chalicelib.adapters import events
     from chalicelib.insight import rollup
     model_ = get_session().get_service_model("dynamodb")
     shape, parser = model_.operation_model("Query").output_shape, create_parser(model_.metadata["protocol"])

@@ -98,10 +98,10 @@ class Settings:
     kb_table: str
     outbox_table: str
     limits_table: str
-    events_table: str          # analytics events, one item each (chalicelib/events.py, #15)
+    events_table: str          # analytics events, one item each (chalicelib/adapters/events.py, #15)
     reports_table: str         # their hourly and daily rollups, what the reports read
     notices_table: str         # the in-app inbox (chalicelib/notices.py)
-    # Write shards of hot partition keys (docs/scale.md); raise only, never lower (chalicelib/shards.py)
+    # Write shards of hot partition keys (docs/scale.md); raise only, never lower (chalicelib/adapters/shards.py)
     queue_shards: int          # the cases table's queue index, QUEUE#<step>
     feedback_shards: int       # the kb table's article feedback totals, FEEDBACK
     zero_result_shards: int    # the kb table's zero-result counters, ZERO#<day>
@@ -111,7 +111,7 @@ class Settings:
     # Per-user rate limits: "action=count/window_seconds,..."
     rate_limits: str
 
-    # Time budget (chalicelib/deadline.py): every HTTP request answers within request_budget_seconds,
+    # Time budget (chalicelib/adapters/deadline.py): every HTTP request answers within request_budget_seconds,
     # with a 503 + Retry-After when AWS hangs. Each AWS call waits at most connect + read timeout per
     # attempt; attempts (standard retry mode) retry throttling and 5xx, not a dependency that timed out.
     aws_connect_timeout_seconds: float
@@ -182,7 +182,7 @@ class Settings:
     sso_domain: str                  # the pool's domain, e.g. https://repaydesk.auth.ap-southeast-1.amazoncognito.com
     sso_identity_provider: str       # optional: a SAML/OIDC provider name on the pool (skips the Cognito page)
 
-    # A fixed starting instant for the application's clock (chalicelib/clock.py), local stacks and tests
+    # A fixed starting instant for the application's clock (chalicelib/kernel/clock.py), local stacks and tests
     # only: the clock reads clock_start at the real instant clock_start_real (epoch seconds; default: when
     # the process first reads it) and runs on from there. None: the machine's clock. Never set for a deployed
     # stage (.chalice/config.json; tests/shared/test_clock.py checks).
@@ -190,7 +190,7 @@ class Settings:
     clock_start_real: float | None
 
     # pydantic's own switch (it reads the variable itself); the Lambda function sets "__all__"
-    # and then the app also skips pydantic's plugin discovery import (chalicelib/coldstart.py).
+    # and then the app also skips pydantic's plugin discovery import (chalicelib/edge/coldstart.py).
     pydantic_plugins_disabled: bool
 
     @property
@@ -255,7 +255,7 @@ def load() -> Settings:
         team_queue_prefix=_env("TEAM_QUEUE_PREFIX", f"repaydesk-{stage}-team-"),
         sender_email=_env("SENDER_EMAIL", "no-reply@repaydesk.example.com"),
         fee_schedule_path=_env("FEE_SCHEDULE_PATH", str(CHALICELIB_DIR / "repay" / "fee_schedule.yaml")),
-        holidays_path=_env("HOLIDAYS_PATH", str(CHALICELIB_DIR / "holidays.yaml")),
+        holidays_path=_env("HOLIDAYS_PATH", str(CHALICELIB_DIR / "kernel" / "holidays.yaml")),
         step_up_threshold_fen=_int("STEP_UP_THRESHOLD_FEN", 500_000),
         verification_ttl_seconds=_int("VERIFICATION_TTL_SECONDS", 300),
         verification_max_attempts=_int("VERIFICATION_MAX_ATTEMPTS", 5),
@@ -285,7 +285,7 @@ def load() -> Settings:
         # The index build copies kb/contacts.yaml next to the index, so a deploy ships both.
         contacts_path=_env("CONTACTS_PATH", str(Path(_env("KB_INDEX_DIR", str(CHALICELIB_DIR / "search" / "index")))
                                                 / "contacts.yaml")),
-        escalation_calendar_path=_env("ESCALATION_CALENDAR_PATH", str(CHALICELIB_DIR / "holidays.yaml")),
+        escalation_calendar_path=_env("ESCALATION_CALENDAR_PATH", str(CHALICELIB_DIR / "kernel" / "holidays.yaml")),
         step_limit_overrides=_env("STEP_LIMIT_OVERRIDES", ""),
         attachments_bucket=_env("ATTACHMENTS_BUCKET", f"repaydesk-{stage}-attachments"),
         attachment_url_seconds=_int("ATTACHMENT_URL_SECONDS", 300),

@@ -24,8 +24,9 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib import aws, clock, outbox
-from chalicelib.clock import zone
+from chalicelib.adapters import aws, outbox
+from chalicelib.kernel import clock
+from chalicelib.kernel.clock import zone
 from chalicelib.config import settings
 
 SIGNATURE = "【RepayDesk】"
@@ -128,14 +129,14 @@ def _encode_cursor(last: str) -> str:
 
 
 def _decode_cursor(cursor: str) -> str:
-    from chalicelib import domain
+    from chalicelib.kernel import refusals
     try:
         after = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["after"]
         if not isinstance(after, str) or not NOTICE_ID.fullmatch(after):
             raise ValueError
         return after
     except (ValueError, KeyError, TypeError):
-        raise domain.Invalid("cursor：翻页标记无效，请从第一页重新查询。", field="cursor") from None
+        raise refusals.Invalid("cursor：翻页标记无效，请从第一页重新查询。", field="cursor") from None
 
 
 def unread_count(user_id: str) -> tuple[int, bool]:

@@ -23,7 +23,8 @@ import uuid
 from chalice.app import ScheduledEventConfig, SQSEventConfig
 
 import app as app_module
-from chalicelib import aws, clock
+from chalicelib.adapters import aws
+from chalicelib.kernel import clock
 from chalicelib.config import settings
 from devtools import lifeline
 

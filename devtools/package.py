@@ -183,7 +183,7 @@ def data_policy(cfg, ids: dict, kinds: dict[str, list[str]]) -> dict:
         {"Sid": "Tables", "Effect": "Allow",
          "Action": ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
                     "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:ConditionCheckItem",
-                    "dynamodb:BatchWriteItem"],  # analytics events, 25 at a time (chalicelib/events.py)
+                    "dynamodb:BatchWriteItem"],  # analytics events, 25 at a time (chalicelib/adapters/events.py)
          "Resource": [_arn(t) for t in tables] + [{"Fn::Sub": "${" + t + ".Arn}/index/*"} for t in tables]},
         {"Sid": "Queues", "Effect": "Allow",
          "Action": ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",

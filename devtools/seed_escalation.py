@@ -3,8 +3,8 @@ case (about his gas bill) is with senior support. Each names the user's own seed
 there is one, so 关联还款 shows a real repayment."""
 from __future__ import annotations
 
-from chalicelib.actor import Actor
-from chalicelib.context import Context
+from chalicelib.kernel.actor import Actor
+from chalicelib.kernel.context import Context
 from chalicelib.escalation import service
 
 

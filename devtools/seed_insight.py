@@ -19,12 +19,13 @@ import datetime as dt
 import random
 import time
 
-from chalicelib import clock, events
-from chalicelib.calendar import BusinessCalendar
+from chalicelib.kernel import clock
+from chalicelib.adapters import events
+from chalicelib.kernel.business_calendar import BusinessCalendar
 from chalicelib.config import settings
 from chalicelib.escalation import analytics, hours, model, store
 from chalicelib.insight import rollup
-from chalicelib.logs import user_hash
+from chalicelib.kernel.logs import user_hash
 
 DAYS = 28
 # (query, the article it leads to or None when nothing answers it, weight)

@@ -1,7 +1,7 @@
 """Demo repayments for ``make serve``: alice has one of each outcome; the event runner settles them."""
 from __future__ import annotations
 
-from chalicelib.actor import Actor
+from chalicelib.kernel.actor import Actor
 from chalicelib.repay import schemas, service
 
 CARD = "6225880137654324"  # a Luhn-valid demo number (only its last 4 digits are kept)

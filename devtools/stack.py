@@ -52,8 +52,10 @@ def aws_env(moto_port: int) -> dict[str, str]:
 
 def use_env(env: dict[str, str]) -> None:
     """Point this process's settings, AWS clients and clock (``CLOCK_START``) at ``env``."""
-    from chalicelib import aws, clock, config
-    from chalicelib.auth import keys
+    from chalicelib import config
+    from chalicelib.adapters import aws
+    from chalicelib.kernel import clock
+    from chalicelib.edge.auth import keys
     os.environ.update(env)
     config.reload()
     aws.reset()
@@ -63,7 +65,7 @@ def use_env(env: dict[str, str]) -> None:
 
 def clock_env(start: str | None) -> dict[str, str]:
     """The settings that start every process of a stack on the same running clock: it reads ``start`` (an
-    ISO instant, e.g. ``2026-12-09T02:30:00Z``) now, in every process, and runs on (``chalicelib/clock.py``)."""
+    ISO instant, e.g. ``2026-12-09T02:30:00Z``) now, in every process, and runs on (``chalicelib/kernel/clock.py``)."""
     if not start:
         return {}
     return {"CLOCK_START": start, "CLOCK_START_REAL": f"{time.time():.6f}"}

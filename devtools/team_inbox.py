@@ -13,7 +13,7 @@ import argparse
 import json
 import os
 
-from chalicelib import aws, outbox
+from chalicelib.adapters import aws, outbox
 from chalicelib.config import settings
 
 

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 
 import infra
-from chalicelib import aws
+from chalicelib.adapters import aws
 
 ROLES = ("support", "senior-support")
 APP_CLIENT_NAME = "repaydesk-app"

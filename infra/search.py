@@ -7,7 +7,7 @@ Access patterns (no Scan anywhere):
                                   (shard = crc32(slug) % FEEDBACK_SHARDS)
 - every article's totals          Query      pk=FEEDBACK[#<shard>], every shard
 - an article's votes              Query      pk=ARTICLE#<slug>
-Shard 0 is the unsharded key; see chalicelib/shards.py and docs/scale.md.
+Shard 0 is the unsharded key; see chalicelib/adapters/shards.py and docs/scale.md.
 
 The learned search model (chalicelib/search/learned.py, relearn.py) lives in S3 at
 ``KB_LEARNED_URI`` (per stage in .chalice/config.json): ``learned_model(cfg)`` names its private

@@ -34,13 +34,15 @@ def aws(monkeypatch):
     through ``AWS_ENDPOINT_URL`` (and sets its ``PUBLIC_BASE_URL``); a unit test must not, so they are removed for the
     test and put back afterwards.
 
-    The application's clock starts at ``TEST_CLOCK_START`` and runs on (``chalicelib.clock.run_from``); the
+    The application's clock starts at ``TEST_CLOCK_START`` and runs on (``chalicelib.kernel.clock.run_from``); the
     local stack's own ``CLOCK_START`` is left to the stack.
     """
     from moto import mock_aws
 
-    from chalicelib import aws as aws_clients, clock, config, outbox
-    from chalicelib.auth import keys
+    from chalicelib import config
+    from chalicelib.adapters import aws as aws_clients, outbox
+    from chalicelib.kernel import clock
+    from chalicelib.edge.auth import keys
     from infra import local
 
     def fresh():
@@ -59,11 +61,11 @@ def aws(monkeypatch):
     # CI. The budget's own rules are tested with their own settings (tests/shared/test_request_budget.py)
     # and against a hung endpoint with the production values (test_hung_dependency_e2e.py).
     monkeypatch.setenv("REQUEST_BUDGET_SECONDS", "30")
-    from chalicelib import events
+    from chalicelib.adapters import events
 
     with mock_aws():
         fresh()
-        # Events are written off the request thread (chalicelib/events.py): one still buffered from an earlier
+        # Events are written off the request thread (chalicelib/adapters/events.py): one still buffered from an earlier
         # test would land in this account and count twice in a report. Flushed here, before the tables exist,
         # they are dropped; a test's own are flushed into its own account before the account goes away.
         events.flush()

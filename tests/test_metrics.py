@@ -22,7 +22,7 @@ def _metrics(text: str) -> list[dict]:
 
 
 def test_repayments_searches_and_escalations_are_counted(api, alice, capfd, monkeypatch):
-    from chalicelib import clock
+    from chalicelib.kernel import clock
     clock.freeze(clock.parse("2026-11-25T02:00:00Z"))
     headers = {"Idempotency-Key": uuid.uuid4().hex}
     assert api.post("/repayments", json_body=card("100.61"), token=alice.token, headers=headers).status == 201
@@ -49,7 +49,7 @@ def test_repayments_searches_and_escalations_are_counted(api, alice, capfd, monk
 
 def test_bills_reminders_and_a_sweep_behind_are_counted(api, alice, capfd):
     """The bills sweep (schedule fan-out + queue workers) is watched like the other schedules and queues."""
-    from chalicelib import clock
+    from chalicelib.kernel import clock
     from chalicelib.bills import service, sweep
     clock.freeze(clock.parse("2026-12-01T02:00:00Z"))
     for due_day in (10, 10):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from chalicelib import clock
+from chalicelib.kernel import clock
 from chalicelib.bills import catalogue as catalogue_module
 from chalicelib.bills.model import parse_reminder_days
 from chalicelib.config import settings

@@ -16,9 +16,9 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass, field
 
-from chalicelib import clock
-from chalicelib.calendar import BusinessCalendar
-from chalicelib.domain import Conflicting, Invalid
+from chalicelib.kernel import clock
+from chalicelib.kernel.business_calendar import BusinessCalendar
+from chalicelib.kernel.refusals import Conflicting, Invalid
 from chalicelib.notices import QuietHours
 from chalicelib.repay.fees import ArrivalRule
 from chalicelib.repay.model import estimate_arrival

@@ -6,9 +6,9 @@ from typing import Annotated, Literal, Optional, Union
 
 from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator, model_validator
 
-from chalicelib.models import ApiModel
+from chalicelib.kernel.schema import ApiModel
 from chalicelib.repay import model as repay_model
-from chalicelib.repay.money import InvalidAmount, parse_fen
+from chalicelib.kernel.money import InvalidAmount, parse_fen
 from chalicelib.repay.schemas import date_text
 
 Utility = Literal["water", "electricity", "gas"]

@@ -11,14 +11,16 @@ import json
 import re
 from typing import Any, Callable
 
-from chalicelib import clock, domain, idempotency, notices, notify
-from chalicelib.actor import Actor
+from chalicelib import notices
+from chalicelib.kernel import clock, refusals
+from chalicelib.adapters import idempotency, sms
+from chalicelib.kernel.actor import Actor
 from chalicelib.bills import model, schemas, store
 from chalicelib.bills.context import Context, current
 from chalicelib.bills.sweep import fan_out, sweep, work
-from chalicelib.logs import logger, metric, user_hash
+from chalicelib.kernel.logs import logger, metric, user_hash
 from chalicelib.repay import connector, model as repay_model
-from chalicelib.repay.money import format_fen, parse_fen
+from chalicelib.kernel.money import format_fen, parse_fen
 
 __all__ = ["Context", "current", "sweep", "fan_out", "work", "catalogue", "lookup", "create_bill", "list_bills", "get_bill",
            "update_bill", "delete_bill", "create_schedule", "list_schedules", "get_schedule", "change_schedule",
@@ -30,7 +32,7 @@ _ROUNDS = 3
 
 
 def once(actor: Actor, key: str | None, scope: str, payload: Any, change: Callable[[], tuple[int, dict]]):
-    """An optional Idempotency-Key on a change: a repeat replays the first answer (``chalicelib/idempotency.py``)."""
+    """An optional Idempotency-Key on a change: a repeat replays the first answer (``chalicelib/adapters/idempotency.py``)."""
     def action(_claim):
         status, body = change()
         return idempotency.Outcome(status, body)
@@ -41,7 +43,7 @@ def once(actor: Actor, key: str | None, scope: str, payload: Any, change: Callab
 def catalogue(query: schemas.CatalogueQuery, ctx: Context) -> dict:
     cat = ctx.catalogue
     if query.city is not None and query.city not in cat.billers:
-        raise domain.Missing(f"city：暂未收录“{query.city}”的缴费单位，可选：{'、'.join(cat.billers)}。",
+        raise refusals.Missing(f"city：暂未收录“{query.city}”的缴费单位，可选：{'、'.join(cat.billers)}。",
                              code="city_not_found", field="city")
     return schemas.CatalogueView(version=cat.version, items=cat.entries(query.kind, query.city),
                                  cities=sorted(cat.billers)).model_dump(mode="json", exclude_none=True)
@@ -49,7 +51,7 @@ def catalogue(query: schemas.CatalogueQuery, ctx: Context) -> dict:
 
 def _check_biller(ctx: Context, city: str, utility: str, biller: str) -> None:
     if not ctx.catalogue.has_biller(city, utility, biller):
-        raise domain.Invalid(f"payee.biller：{city}的{model.UTILITY_LABELS[utility]}缴费单位中没有“{biller}”，"
+        raise refusals.Invalid(f"payee.biller：{city}的{model.UTILITY_LABELS[utility]}缴费单位中没有“{biller}”，"
                              f"请从 /catalogue?kind=biller&city={city} 中选择。", code="not_in_catalogue",
                              field="payee.biller")
 
@@ -71,21 +73,21 @@ def _payee(actor: Actor, payee, ctx: Context) -> dict:
     cat = ctx.catalogue
     if payee.kind == "credit_card":
         if not cat.has_issuer(payee.issuer):
-            raise domain.Invalid(f"payee.issuer：不支持“{payee.issuer}”，请从 /catalogue?kind=card_issuer 中选择。",
+            raise refusals.Invalid(f"payee.issuer：不支持“{payee.issuer}”，请从 /catalogue?kind=card_issuer 中选择。",
                                  code="not_in_catalogue", field="payee.issuer")
         token = connector.get().tokenize_card(actor.user_id, payee.issuer, payee.card_number)
         return {"kind": "credit_card", "issuer": payee.issuer, "card_last4": payee.card_number[-4:],
                 "card_token": token}
     if payee.kind == "loan":
         if not cat.has_platform(payee.platform):
-            raise domain.Invalid(f"payee.platform：“{payee.platform}”不在持牌借款平台名单中，"
+            raise refusals.Invalid(f"payee.platform：“{payee.platform}”不在持牌借款平台名单中，"
                                  f"请从 /catalogue?kind=loan_platform 中选择。", code="not_in_catalogue",
                                  field="payee.platform")
         return {"kind": "loan", "platform": payee.platform, "contract_number": payee.contract_number}
     _check_biller(ctx, payee.city, payee.utility, payee.biller)
     found = connector.get().utility_bill(payee.utility, payee.biller, payee.city, payee.account_number)
     if found is None:
-        raise domain.Invalid("payee.account_number：缴费单位没有查到这个户号，请核对。", code="account_not_found",
+        raise refusals.Invalid("payee.account_number：缴费单位没有查到这个户号，请核对。", code="account_not_found",
                              field="payee.account_number")
     return {"kind": "utility", "utility": payee.utility, "city": payee.city, "biller": payee.biller,
             "account_number": payee.account_number, "holder_masked": found.holder_masked}
@@ -121,10 +123,10 @@ _HORIZON = dt.timedelta(days=366)   # dates further ahead are typing mistakes (a
 def _check_statement_date(day: dt.date | None, ctx: Context) -> None:
     today = model.local_date(ctx.now, ctx.time_zone)
     if day is not None and day < today:
-        raise domain.Invalid("statement_due_date：到期日不能早于今天。", code="due_date_in_past",
+        raise refusals.Invalid("statement_due_date：到期日不能早于今天。", code="due_date_in_past",
                              field="statement_due_date")
     if day is not None and day > today + _HORIZON:
-        raise domain.Invalid("statement_due_date：到期日最多可设在一年以内。", code="due_date_too_far",
+        raise refusals.Invalid("statement_due_date：到期日最多可设在一年以内。", code="due_date_too_far",
                              field="statement_due_date")
 
 
@@ -153,7 +155,7 @@ def _decode_cursor(cursor: str, pattern: re.Pattern) -> str:
             raise ValueError
         return after
     except (ValueError, KeyError, TypeError):
-        raise domain.Invalid("cursor：翻页标记无效，请从第一页重新查询。", field="cursor") from None
+        raise refusals.Invalid("cursor：翻页标记无效，请从第一页重新查询。", field="cursor") from None
 
 
 def list_bills(actor: Actor, query: schemas.PageQuery, ctx: Context) -> dict:
@@ -166,7 +168,7 @@ def list_bills(actor: Actor, query: schemas.PageQuery, ctx: Context) -> dict:
 def _load_bill(actor: Actor, bill_id: str) -> model.Bill:
     bill = store.get_bill(actor.user_id, bill_id) if _BILL_ID.fullmatch(bill_id or "") else None
     if bill is None:
-        raise domain.Missing("找不到这个账单。", code="bill_not_found")
+        raise refusals.Missing("找不到这个账单。", code="bill_not_found")
     return bill
 
 
@@ -193,28 +195,28 @@ def update_bill(actor: Actor, bill_id: str, change: schemas.BillChange, ctx: Con
         except store.ConditionFailed:
             continue   # changed (or its wake moved by the sweep) since we read it: apply to the new state
         return bill_view(after, ctx)
-    raise domain.Conflicting()
+    raise refusals.Conflicting()
 
 
 def delete_bill(actor: Actor, bill_id: str, ctx: Context) -> dict:
     for _ in range(_ROUNDS):
         bill = _load_bill(actor, bill_id)
         if any(s.status in model.OPEN + (model.RUNNING,) for s in store.schedules_of_bill(actor.user_id, bill.id)):
-            raise domain.Conflicting("这个账单还有未执行的预约还款或自动缴费，请先取消。", code="bill_has_schedules")
+            raise refusals.Conflicting("这个账单还有未执行的预约还款或自动缴费，请先取消。", code="bill_has_schedules")
         try:
             store.commit({"bill": store.delete_bill(actor.user_id, bill.id, bill.version)})
         except store.ConditionFailed:
             continue
         logger.info("bill deleted", extra={"bill_id": bill.id, "user": user_hash(actor.user_id)})
         return {"id": bill.id, "deleted": True}
-    raise domain.Conflicting()
+    raise refusals.Conflicting()
 
 
 # ---------------------------------------------------------------- schedules
 def _load_schedule(actor: Actor, schedule_id: str) -> model.Schedule:
     found = store.get_schedule(actor.user_id, schedule_id) if _SCHEDULE_ID.fullmatch(schedule_id or "") else None
     if found is None:
-        raise domain.Missing("找不到这笔预约还款。", code="schedule_not_found")
+        raise refusals.Missing("找不到这笔预约还款。", code="schedule_not_found")
     return found
 
 
@@ -255,14 +257,14 @@ def first_run(bill: model.Bill, mode: str, run_on: dt.date | None, ctx: Context)
     today = model.local_date(ctx.now, ctx.time_zone)
     if mode == model.ON_DATE:
         if run_on < today:
-            raise domain.Invalid("run_on：执行日期不能早于今天。", code="run_on_in_past", field="run_on")
+            raise refusals.Invalid("run_on：执行日期不能早于今天。", code="run_on_in_past", field="run_on")
         if run_on > today + _HORIZON:
-            raise domain.Invalid("run_on：执行日期最多可设在一年以内。", code="run_on_too_far", field="run_on")
+            raise refusals.Invalid("run_on：执行日期最多可设在一年以内。", code="run_on_too_far", field="run_on")
         start = dt.datetime.combine(run_on, model.ON_DATE_TIME, clock.zone(ctx.time_zone))
         return run_on.isoformat(), max(start, ctx.now).astimezone(dt.timezone.utc)
     due = bill.due_date_on(today)
     if due is None:
-        raise domain.Invalid("这个账单没有待还的到期日，请先设置还款日。", code="no_due_date", field="mode")
+        raise refusals.Invalid("这个账单没有待还的到期日，请先设置还款日。", code="no_due_date", field="mode")
     rule = ctx.repay.rules.schedule.rules(bill.kind).arrival
     try:
         return due.isoformat(), model.latest_on_time(rule, due, ctx.repay.rules.calendar, margin=ctx.margin,
@@ -281,7 +283,7 @@ def _amounts(bill: model.Bill, amount: str | None, max_amount: str | None, ctx: 
     cap = parse_fen(max_amount) if max_amount else None
     for name, value in (("amount", fixed), ("max_amount", cap)):
         if value is not None and value > limit:
-            raise domain.Invalid(f"{name}：{repay_model.KIND_LABELS[bill.kind]}单笔最多 {format_fen(limit)} 元",
+            raise refusals.Invalid(f"{name}：{repay_model.KIND_LABELS[bill.kind]}单笔最多 {format_fen(limit)} 元",
                                  code="amount_over_limit", field=name)
     return fixed, cap
 
@@ -300,10 +302,10 @@ def _with_code(actor: Actor, s: model.Schedule, ctx: Context) -> tuple[model.Sch
 def _send_code(actor: Actor, s: model.Schedule, code: str, ctx: Context) -> None:
     """The code goes at once (the user is waiting for it), never logged or stored in clear."""
     try:
-        phone = notify.user_phone(actor.username)
+        phone = sms.user_phone(actor.username)
         if phone:
             amount = format_fen(s.amount_fen or s.max_amount_fen)
-            notify.send_sms(phone, f"【RepayDesk】您正在设置预约还款（{'最高 ' if s.autopay_full else ''}{amount} 元），"
+            sms.send_sms(phone, f"【RepayDesk】您正在设置预约还款（{'最高 ' if s.autopay_full else ''}{amount} 元），"
                                    f"验证码 {code}，{ctx.repay.rules.verification_ttl_seconds // 60} 分钟内有效。请勿告诉他人。")
     except Exception:
         logger.exception("schedule verification sms failed", extra={"schedule_id": s.id})
@@ -313,7 +315,7 @@ def _send_code(actor: Actor, s: model.Schedule, code: str, ctx: Context) -> None
 def create_schedule(actor: Actor, bill_id: str, body: schemas.NewSchedule, ctx: Context) -> dict:
     bill = _load_bill(actor, bill_id)
     if body.mode == model.AUTOPAY and bill.kind != "utility":
-        raise domain.Invalid("mode：自动缴费只适用于水、电、燃气账单；信用卡和贷款请用 by_due_date。",
+        raise refusals.Invalid("mode：自动缴费只适用于水、电、燃气账单；信用卡和贷款请用 by_due_date。",
                              code="autopay_utilities_only", field="mode")
     fixed, cap = _amounts(bill, body.amount, body.max_amount, ctx)
     period, run_at = first_run(bill, body.mode, body.run_on, ctx)
@@ -361,11 +363,11 @@ def change_schedule(actor: Actor, schedule_id: str, change: schemas.ScheduleChan
         s.check_changeable()
         bill = _load_bill(actor, s.bill_id)
         if change.run_on is not None and s.mode != model.ON_DATE:
-            raise domain.Invalid("run_on：只有 on_date 预约可以改日期。", code="run_on_not_allowed", field="run_on")
+            raise refusals.Invalid("run_on：只有 on_date 预约可以改日期。", code="run_on_not_allowed", field="run_on")
         if change.amount is not None and s.autopay_full:
-            raise domain.Invalid("amount：全额自动缴费没有固定金额，可修改 max_amount。", field="amount")
+            raise refusals.Invalid("amount：全额自动缴费没有固定金额，可修改 max_amount。", field="amount")
         if change.max_amount is not None and not s.autopay_full:
-            raise domain.Invalid("max_amount：只有全额自动缴费有单次上限。", field="max_amount")
+            raise refusals.Invalid("max_amount：只有全额自动缴费有单次上限。", field="max_amount")
         fixed, cap = _amounts(bill, change.amount, change.max_amount, ctx)
         fields: dict[str, Any] = {}
         if fixed is not None:
@@ -386,7 +388,7 @@ def change_schedule(actor: Actor, schedule_id: str, change: schemas.ScheduleChan
         if code:
             _send_code(actor, after, code, ctx)
         return schedule_view(after, ctx)
-    raise domain.Conflicting()
+    raise refusals.Conflicting()
 
 
 def cancel_schedule(actor: Actor, schedule_id: str, ctx: Context) -> dict:
@@ -400,7 +402,7 @@ def cancel_schedule(actor: Actor, schedule_id: str, ctx: Context) -> dict:
         if _save(after, s.version, ctx):
             metric("ScheduleCancelled")
             return schedule_view(after, ctx)
-    raise domain.Conflicting()
+    raise refusals.Conflicting()
 
 
 def verify_schedule(actor: Actor, schedule_id: str, code: str, ctx: Context) -> dict:
@@ -411,7 +413,7 @@ def verify_schedule(actor: Actor, schedule_id: str, code: str, ctx: Context) -> 
         if s.status != model.VERIFICATION_REQUIRED:
             if s.status in (model.ACTIVE, model.RUNNING, model.COMPLETED):
                 return schedule_view(s, ctx)   # confirmed already
-            raise domain.Conflicting("这笔预约已取消。", code="schedule_not_changeable")
+            raise refusals.Conflicting("这笔预约已取消。", code="schedule_not_changeable")
         expired = clock.isoformat(ctx.now) >= (s.verify_expires_at or "")
         right = not expired and repay_model.code_matches(code, salt=s.verify_salt, repayment_id=s.id,
                                                          expected_hash=s.verify_hash)
@@ -428,12 +430,12 @@ def verify_schedule(actor: Actor, schedule_id: str, code: str, ctx: Context) -> 
         if right:
             return schedule_view(after, ctx)
         if after.status == model.CANCELLED:
-            raise domain.Rejected("验证码已过期或错误次数过多，这笔预约已取消，请重新设置。",
+            raise refusals.Rejected("验证码已过期或错误次数过多，这笔预约已取消，请重新设置。",
                                   code="verification_failed", details={"attempts_left": 0})
         left = rules.verification_max_attempts - after.verify_attempts
-        raise domain.Rejected(f"验证码不正确，还可以再试 {left} 次。", code="invalid_code", field="code",
+        raise refusals.Rejected(f"验证码不正确，还可以再试 {left} 次。", code="invalid_code", field="code",
                               details={"attempts_left": left})
-    raise domain.Conflicting()
+    raise refusals.Conflicting()
 
 
 # ---------------------------------------------------------------- the in-app inbox (chalicelib/notices.py)
@@ -451,5 +453,5 @@ def read_notice(actor: Actor, notice_id: str, ctx: Context) -> dict:
     """Mark one of the caller's notices read (a repeat is harmless); another user's is not found."""
     found = notices.mark_read(actor.user_id, notice_id, ctx.now)
     if found is None:
-        raise domain.Missing("找不到这条消息。", code="notice_not_found")
+        raise refusals.Missing("找不到这条消息。", code="notice_not_found")
     return found

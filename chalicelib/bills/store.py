@@ -10,7 +10,7 @@ reminder sent                              ``USER#<uid>`` / ``REMIND#<bill>#<per
 
 The sparse, time-bucketed GSI ``by_wake`` holds only bills and schedules with something to do:
 ``wake_pk = WAKE#<local day of the wake>[#<shard>]`` (shard = crc32 of the item's id, ``WAKE_SHARDS``;
-shard 0 is the bare key, ``chalicelib/shards.py``), ``wake_sk = <wake_at>#<pk>#<sk>``. The sweep Queries
+shard 0 is the bare key, ``chalicelib/adapters/shards.py``), ``wake_sk = <wake_at>#<pk>#<sk>``. The sweep Queries
 today's and the last ``WAKE_LOOKBACK_DAYS`` days' buckets for keys before now, one shard per worker
 (``iter_due``; the schedule fans the shards out through SQS, ``sweep.fan_out``).
 """
@@ -20,7 +20,8 @@ import dataclasses
 import datetime as dt
 from typing import Any, Iterator
 
-from chalicelib import aws, clock, shards
+from chalicelib.adapters import aws, shards
+from chalicelib.kernel import clock
 from chalicelib.bills.model import Bill, Schedule
 from chalicelib.config import settings
 

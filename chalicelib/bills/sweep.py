@@ -25,14 +25,16 @@ import json
 import time
 from typing import Callable
 
-from chalicelib import aws, clock, domain, notices, outbox
+from chalicelib import notices
+from chalicelib.adapters import aws, outbox
+from chalicelib.kernel import clock, refusals
 from chalicelib.config import settings
-from chalicelib.actor import Actor
+from chalicelib.kernel.actor import Actor
 from chalicelib.bills import model, store
 from chalicelib.bills.context import Context
-from chalicelib.logs import logger, metric
+from chalicelib.kernel.logs import logger, metric
 from chalicelib.repay import connector, model as repay_model, pay, schemas as repay_schemas, store as repay_store
-from chalicelib.repay.money import format_fen
+from chalicelib.kernel.money import format_fen
 
 
 def sweep(ctx: Context, *, limit: int | None = None) -> dict[str, int]:
@@ -276,12 +278,12 @@ def _start(s: model.Schedule, bill: model.Bill | None, ctx: Context) -> str:
     try:
         created = pay.create(actor, f"schedule:{s.id}:{s.period}", _request(s, bill, amount), ctx.repay,
                              preverified=True, schedule_id=s.id)
-    except domain.Frozen:
+    except refusals.Frozen:
         metric("ScheduledRepaymentSkipped", reason="frozen")
         return _finish(s, bill, "skipped_frozen", "账户已冻结，本次未执行，未扣款。", ctx, _frozen_text(label, ctx))
-    except domain.Conflicting:
+    except refusals.Conflicting:
         return "in_progress"     # another sweep holds the key right now; the next run finds its repayment
-    except domain.Invalid as exc:
+    except refusals.Invalid as exc:
         return _finish(s, bill, "not_started", exc.message or "未能发起还款。", ctx,
                        f"预约的{label}还款未能执行：{exc.message}请通过其他方式按时还款。")
     after = s.changed(ctx.now, status=model.RUNNING, repayment_id=created.body["id"], next_step="check",
@@ -322,9 +324,9 @@ def _retry(s: model.Schedule, bill: model.Bill | None, ctx: Context) -> str:
     label = bill.describe() if bill else "账单"
     try:
         pay.retry(actor, f"schedule:{s.id}:{s.period}:retry:{s.retries + 1}", s.repayment_id, ctx.repay)
-    except domain.Frozen:
+    except refusals.Frozen:
         return _finish(s, bill, "skipped_frozen", "账户已冻结，未重试。", ctx, _frozen_text(label, ctx))
-    except domain.Conflicting as exc:
+    except refusals.Conflicting as exc:
         if getattr(exc, "code", None) == "request_in_progress":
             return "in_progress"
         # not retryable any more (or succeeded meanwhile): look at it again

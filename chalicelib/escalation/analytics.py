@@ -13,9 +13,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from chalicelib import clock, events
+from chalicelib.kernel import clock
+from chalicelib.adapters import events
 from chalicelib.escalation import sla
-from chalicelib.logs import user_hash
+from chalicelib.kernel.logs import user_hash
 
 
 def _common(case) -> dict:

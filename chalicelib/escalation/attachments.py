@@ -19,7 +19,8 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
-from chalicelib import aws, clock
+from chalicelib.adapters import aws
+from chalicelib.kernel import clock
 from chalicelib.config import settings
 
 TYPES = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "application/pdf": "pdf"}

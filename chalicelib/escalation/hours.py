@@ -2,7 +2,7 @@
 
 Three ways to count, chosen per case and step:
 - business hours (default): only 09:00–18:00 on business days of the shared
-  calendar (``chalicelib/calendar.py``, Asia/Shanghai, holidays and 调休 from
+  calendar (``chalicelib/kernel/business_calendar.py``, Asia/Shanghai, holidays and 调休 from
   the ``escalation_calendar_path`` setting);
 - round the clock: ``account_security`` cases;
 - wall-clock seconds from the ``step_limit_overrides`` setting (demos, e2e).
@@ -18,7 +18,7 @@ import datetime as dt
 import functools
 from dataclasses import dataclass, field
 
-from chalicelib.calendar import BusinessCalendar
+from chalicelib.kernel.business_calendar import BusinessCalendar
 from chalicelib.config import Settings
 from chalicelib.escalation import steps as step_defs
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import functools
 
-from chalicelib import clock, outbox
+from chalicelib.kernel import clock
+from chalicelib.adapters import outbox
 from chalicelib.config import PROJECT_DIR, Settings
 from chalicelib.escalation import steps as step_defs
 from chalicelib.escalation.model import Case, parse

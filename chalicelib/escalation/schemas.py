@@ -6,7 +6,7 @@ from typing import Annotated, Literal, Optional
 from pydantic import AfterValidator, ConfigDict, Field, StrictBool
 
 from chalicelib.escalation.steps import CATEGORIES, NAMES
-from chalicelib.models import ApiModel
+from chalicelib.kernel.schema import ApiModel
 
 Category = Literal["repayment_delay", "repayment_failed", "account_security", "fees", "other"]
 StepName = Literal["frontline", "senior", "public_feedback", "legal_guidance"]

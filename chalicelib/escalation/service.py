@@ -6,9 +6,9 @@ transaction (``_commit``) and try to deliver them at once. A lost race is a 409
 for a person and a no-op for the sweep, so a case moves once however many
 triggers fire together.
 
-Every use case is given who acts (``chalicelib.actor.Actor``) and a ``Context``
+Every use case is given who acts (``chalicelib.kernel.actor.Actor``) and a ``Context``
 (the moment and the settings); none reads the clock or the settings itself. Refusals are
-``chalicelib.domain`` errors (``errors.from_domain`` maps them to HTTP, in one place).
+``chalicelib.kernel.refusals`` errors (``errors.from_domain`` maps them to HTTP, in one place).
 Answers are the declared response models of ``schemas.py``, validated as they are built.
 """
 from __future__ import annotations
@@ -17,15 +17,16 @@ import json
 import math
 import re
 
-from chalicelib import aws, clock, domain, idempotency, outbox
-from chalicelib.actor import SENIOR_SUPPORT, Actor
-from chalicelib.clock import isoformat
-from chalicelib.context import Context
+from chalicelib.adapters import aws, idempotency, outbox
+from chalicelib.kernel import clock, refusals
+from chalicelib.kernel.actor import SENIOR_SUPPORT, Actor
+from chalicelib.kernel.clock import isoformat
+from chalicelib.kernel.context import Context
 from chalicelib.escalation import (analytics, attachments, hours, model, notifications, schemas, steps as step_defs, store,
                                    wording)
 from chalicelib.escalation.model import Case, RuleViolation
-from chalicelib.logs import logger, metric, user_hash
-from chalicelib.models import as_body
+from chalicelib.kernel.logs import logger, metric, user_hash
+from chalicelib.kernel.schema import as_body
 
 _REFERENCE = re.compile(model.REFERENCE_PATTERN)
 NOT_FOUND = "找不到该工单（编号有误，或不是您的工单）。"
@@ -34,10 +35,10 @@ NOT_FOUND = "找不到该工单（编号有误，或不是您的工单）。"
 # ---------------------------------------------------------------- helpers
 def _load(case_id: str) -> Case:
     if not _REFERENCE.match(case_id or ""):
-        raise domain.Missing(NOT_FOUND, code="case_not_found")
+        raise refusals.Missing(NOT_FOUND, code="case_not_found")
     case = store.get(case_id)
     if case is None:
-        raise domain.Missing(NOT_FOUND, code="case_not_found")
+        raise refusals.Missing(NOT_FOUND, code="case_not_found")
     return case
 
 
@@ -49,7 +50,7 @@ def _load_visible(actor: Actor, case_id: str) -> Case:
     if case.user_id == actor.user_id:
         return case
     if not actor.is_staff:
-        raise domain.Missing(NOT_FOUND, code="case_not_found")
+        raise refusals.Missing(NOT_FOUND, code="case_not_found")
     _require_step_role(actor, case)
     return case
 
@@ -58,14 +59,14 @@ def _load_own(actor: Actor, case_id: str) -> Case:
     case = _load(case_id)
     if case.user_id != actor.user_id:
         if actor.is_staff:
-            raise domain.NotAllowed("只有提交工单的用户本人可以进行此操作。", code="owner_only")
-        raise domain.Missing(NOT_FOUND, code="case_not_found")
+            raise refusals.NotAllowed("只有提交工单的用户本人可以进行此操作。", code="owner_only")
+        raise refusals.Missing(NOT_FOUND, code="case_not_found")
     return case
 
 
 def _require_staff(actor: Actor) -> None:
     if not actor.is_staff:
-        raise domain.NotAllowed("此操作仅限客服人员。", code="forbidden_role")
+        raise refusals.NotAllowed("此操作仅限客服人员。", code="forbidden_role")
 
 
 def _may_work(actor: Actor, step: step_defs.Step) -> bool:
@@ -77,7 +78,7 @@ def _require_step_role(actor: Actor, case: Case) -> None:
     """Staff act on — and read — only the cases of a step they may work (``_may_work``)."""
     _require_staff(actor)
     if not _may_work(actor, case.step_def):
-        raise domain.NotAllowed(f"工单处于「{case.step_def.title}」，需要高级客服（senior-support）处理。",
+        raise refusals.NotAllowed(f"工单处于「{case.step_def.title}」，需要高级客服（senior-support）处理。",
                                code="forbidden_role")
 
 
@@ -93,16 +94,16 @@ def _commit(old: Case | None, new: Case, messages: list[outbox.Message] = (), ex
     return new
 
 
-def _conflict(exc: RuleViolation, ctx: Context) -> domain.Conflicting:
+def _conflict(exc: RuleViolation, ctx: Context) -> refusals.Conflicting:
     if not exc.not_before:
-        return domain.Conflicting(str(exc), code=exc.code)
+        return refusals.Conflicting(str(exc), code=exc.code)
     wait = math.ceil((model.parse(exc.not_before) - ctx.now).total_seconds())
     local = notifications.local_time(exc.not_before, ctx.settings.time_zone)
-    return domain.Conflicting(f"{exc}最早可申请升级的时间：{local}。", code=exc.code, retry_after=max(1, wait),
+    return refusals.Conflicting(f"{exc}最早可申请升级的时间：{local}。", code=exc.code, retry_after=max(1, wait),
                               details={"not_before": exc.not_before})
 
 
-# ---------------------------------------------------------------- Idempotency-Key (chalicelib/idempotency.py)
+# ---------------------------------------------------------------- Idempotency-Key (chalicelib/adapters/idempotency.py)
 WORDING = idempotency.Wording(reused="这个 Idempotency-Key 已用于另一个不同的操作，请为新的操作使用新的 Key。",
                               in_progress="同一个操作正在处理中，请稍后刷新查看结果，不要重复提交。")
 
@@ -151,7 +152,7 @@ def _apply(ctx: Context, case: Case, change, messages=lambda new: [], extra=(), 
     try:
         _commit(case, new, messages(new), elements, ctx)
     except store.VersionConflict:
-        raise domain.Conflicting("工单状态刚刚发生了变化，请刷新后重试。", code="version_conflict") from None
+        raise refusals.Conflicting("工单状态刚刚发生了变化，请刷新后重试。", code="version_conflict") from None
     except store.ElementFailed:  # the key's claim lapsed and another request holds it now
         raise WORDING.in_progress_error() from None
     return new, view, bool(answer)
@@ -171,8 +172,8 @@ def suggestions(q: str, actor: Actor | None = None) -> schemas.Suggestions:
     try:
         from chalicelib.search import service as search_service
     except ImportError:
-        raise domain.Busy("知识库搜索暂不可用，您仍可直接提交工单。", code="kb_unavailable") from None
-    from chalicelib import events
+        raise refusals.Busy("知识库搜索暂不可用，您仍可直接提交工单。", code="kb_unavailable") from None
+    from chalicelib.adapters import events
     with events.as_user(user_hash(actor.user_id) if actor else None):  # a signed-in reader (deflection, #15)
         found = search_service.search(q, limit=5)
     items = [schemas.Suggestion(id=hit.slug, title=hit.title, snippet=hit.snippet,
@@ -185,7 +186,7 @@ def _require_own_repayment(user_id: str, repayment_id: str) -> None:
     """A case may name only the caller's own repayment: one GetItem on the caller's key (no Scan)."""
     from chalicelib.repay import store as repay_store
     if repay_store.get_repayment(user_id, repayment_id) is None:  # someone else's id looks like a missing one
-        raise domain.Rejected("repayment_id：找不到这笔还款（只能关联您本人的还款记录）。",
+        raise refusals.Rejected("repayment_id：找不到这笔还款（只能关联您本人的还款记录）。",
                                    code="repayment_not_found", field="repayment_id")
 
 
@@ -222,7 +223,7 @@ def _open_case(actor: Actor, ctx: Context, category: str, description: str, repa
                                           "user": user_hash(actor.user_id)})
         metric("CaseOpened", category=category)
         return _outcome(view, bool(answer), 201)
-    raise domain.Busy("暂时无法生成工单编号，请稍后重试。", code="reference_exhausted")
+    raise refusals.Busy("暂时无法生成工单编号，请稍后重试。", code="reference_exhausted")
 
 
 def _freeze(user_id: str, case_id: str) -> None:
@@ -319,7 +320,7 @@ def messages_since(actor: Actor, ctx: Context, case_id: str, after: str | None) 
     try:
         items = store.conversation_after(case.case_id, after)
     except store.BadCursor:
-        raise domain.Invalid("after 无效，请不带 after 重新获取。", code="invalid_cursor", field="after") from None
+        raise refusals.Invalid("after 无效，请不带 after 重新获取。", code="invalid_cursor", field="after") from None
     return schemas.NewMessages(
         case_id=case.case_id, cursor=items[-1]["cursor"] if items else after, status=case.status,
         status_title=model.STATUS_TITLES[case.status], version=case.version,
@@ -331,7 +332,7 @@ def my_cases_page(actor: Actor, *, limit: int, cursor: str | None) -> tuple[list
     try:
         return store.user_page(actor.user_id, limit=limit, cursor=cursor)
     except store.BadCursor:
-        raise domain.Invalid("cursor 无效，请从第一页重新开始。", code="invalid_cursor", field="cursor") from None
+        raise refusals.Invalid("cursor 无效，请从第一页重新开始。", code="invalid_cursor", field="cursor") from None
 
 
 def owner_page(actor: Actor, ctx: Context, case_id: str) -> tuple[schemas.CaseView, dict]:
@@ -387,14 +388,14 @@ def attachment_upload(actor: Actor, ctx: Context, case_id: str, filename: str, c
     """A presigned POST for one file, for the owner's own case only; S3 enforces the same type and size."""
     case = _load_own(actor, case_id)
     if content_type not in attachments.TYPES:
-        raise domain.Invalid("只能上传 PNG、JPEG、WebP 图片或 PDF 文件。", code="attachment_type", field="content_type")
+        raise refusals.Invalid("只能上传 PNG、JPEG、WebP 图片或 PDF 文件。", code="attachment_type", field="content_type")
     if size > attachments.MAX_BYTES:
-        raise domain.Invalid(f"文件不能超过 {attachments.MAX_BYTES // (1024 * 1024)} MB。", code="attachment_too_large",
+        raise refusals.Invalid(f"文件不能超过 {attachments.MAX_BYTES // (1024 * 1024)} MB。", code="attachment_too_large",
                              field="size")
     if case.status == "closed":
-        raise domain.Conflicting("工单已关闭，不能再上传附件。如有新的问题，请新建工单。", code="case_closed")
+        raise refusals.Conflicting("工单已关闭，不能再上传附件。如有新的问题，请新建工单。", code="case_closed")
     if len(attachments.list_case(case.case_id)) >= attachments.MAX_PER_CASE:
-        raise domain.Conflicting(f"每个工单最多上传 {attachments.MAX_PER_CASE} 个附件。", code="too_many_attachments")
+        raise refusals.Conflicting(f"每个工单最多上传 {attachments.MAX_PER_CASE} 个附件。", code="too_many_attachments")
     attachment_id = attachments.new_id(ctx.now)
     url, fields, expires = attachments.presigned_post(
         case.case_id, attachment_id, attachments.safe_filename(filename, content_type), content_type,
@@ -425,7 +426,7 @@ def attachment_download(actor: Actor, ctx: Context, case_id: str, attachment_id:
     case = _load_visible(actor, case_id)
     stored = attachments.find(case.case_id, attachment_id)
     if stored is None:
-        raise domain.Missing("找不到这个附件。", code="attachment_not_found")
+        raise refusals.Missing("找不到这个附件。", code="attachment_not_found")
     return attachments.download_url(stored, ctx.now)[0]
 
 
@@ -513,14 +514,14 @@ def queue(actor: Actor, step: str, *, limit: int, cursor: str | None) -> schemas
     """A step's open cases, for staff who may work that step (the read rule of ``_load_visible``)."""
     _require_staff(actor)
     if step not in step_defs.NAMES:
-        raise domain.Missing(f"没有这个步骤，可选：{'、'.join(step_defs.NAMES)}。", code="step_not_found")
+        raise refusals.Missing(f"没有这个步骤，可选：{'、'.join(step_defs.NAMES)}。", code="step_not_found")
     if not _may_work(actor, step_defs.get(step)):
-        raise domain.NotAllowed(f"「{step_defs.get(step).title}」的工单需要高级客服（senior-support）处理。",
+        raise refusals.NotAllowed(f"「{step_defs.get(step).title}」的工单需要高级客服（senior-support）处理。",
                                 code="forbidden_role")
     try:
         cases, next_cursor = store.queue_page(step, limit=limit, cursor=cursor)
     except store.BadCursor:
-        raise domain.Invalid("cursor 无效，请从第一页重新开始。", code="invalid_cursor", field="cursor") from None
+        raise refusals.Invalid("cursor 无效，请从第一页重新开始。", code="invalid_cursor", field="cursor") from None
     return schemas.QueuePage(step=step, items=[summary(c, staff=True) for c in cases], next_cursor=next_cursor)
 
 
@@ -550,9 +551,9 @@ def case_repayments(actor: Actor, ctx: Context, case_id: str):
 def unfreeze(actor: Actor, ctx: Context, user_id: str) -> schemas.AccountFreeze:
     """Only senior support lifts a security freeze; the user's frozen cases record it."""
     if not actor.has_role(SENIOR_SUPPORT):
-        raise domain.NotAllowed("只有高级客服（senior-support）可以解除账户冻结。", code="forbidden_role")
+        raise refusals.NotAllowed("只有高级客服（senior-support）可以解除账户冻结。", code="forbidden_role")
     if not re.fullmatch(r"[A-Za-z0-9\-]{1,128}", user_id or ""):
-        raise domain.Invalid("user_id 格式不正确。", code="invalid_user_id", field="user_id")
+        raise refusals.Invalid("user_id 格式不正确。", code="invalid_user_id", field="user_id")
     from chalicelib.repay import service as repay_service
     repay_service.unfreeze_account(user_id, actor=actor.user_id)
     for case in store.cases_of_user(user_id):
@@ -753,7 +754,7 @@ def export(actor: Actor, ctx: Context, case_id: str) -> schemas.CaseExport:
 
 def _html(ctx: Context, template: str, **context) -> str:
     # Same Jinja2 environment (autoescape on) as the help centre.
-    from chalicelib.helpcentre.render import render
+    from chalicelib.edge.render import render
     tz = ctx.settings.time_zone
     return render(template, local_time=lambda value: notifications.local_time(value, tz), time_zone=tz, **context)
 

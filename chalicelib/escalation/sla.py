@@ -7,7 +7,7 @@
   user or between a resolve and a reopen).
 - A **breach** is recorded once per case and key (``step:<step>``, ``first_response``,
   ``resolution``): in ``Case.breaches``, written with the case's conditional write, and as a
-  ``breach`` event (``chalicelib/events.py``) in the same transaction. A target lapses *at* its
+  ``breach`` event (``chalicelib/adapters/events.py``) in the same transaction. A target lapses *at* its
   limit: an answer at the exact limit is a breach, as the sweep escalates at that very moment.
 
 Plain rules: given the case, the moment and the clocks; nothing here reads the clock or settings.
@@ -19,7 +19,7 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-from chalicelib import clock
+from chalicelib.kernel import clock
 
 SLA_PATH = Path(__file__).with_name("sla.yaml")
 PRIORITIES = ("P1", "P2", "P3")

@@ -32,7 +32,7 @@ import secrets
 import zlib
 from decimal import Decimal
 
-from chalicelib import aws, shards
+from chalicelib.adapters import aws, shards
 from chalicelib.config import settings
 from chalicelib.escalation.model import Case
 

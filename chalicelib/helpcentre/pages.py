@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from chalicelib import errors, events
-from chalicelib.helpcentre.render import render
-from chalicelib.logs import user_hash
+from chalicelib.edge import errors
+from chalicelib.adapters import events
+from chalicelib.edge.render import render
+from chalicelib.kernel.logs import user_hash
 from chalicelib.helpcentre.schemas import ArticlePageQuery, ContactPageQuery, HelpSearchQuery
 from chalicelib.search import contacts
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field
 
-from chalicelib.models import ApiModel
+from chalicelib.kernel.schema import ApiModel
 
 
 class HelpSearchQuery(ApiModel):

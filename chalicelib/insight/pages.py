@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import pydantic
 
-from chalicelib import domain
-from chalicelib.context import Context
+from chalicelib.kernel import refusals
+from chalicelib.kernel.context import Context
 from chalicelib.insight import schemas, service
-from chalicelib.web import pages, session
+from chalicelib.web import session
+from chalicelib.edge import pages
 
 
 @pages.page("agent")
@@ -23,7 +24,7 @@ def reports(request) -> pages.Reply:
     try:
         query = schemas.ReportPageQuery.model_validate(params)
     except pydantic.ValidationError:
-        raise domain.Invalid("日期请用 YYYY-MM-DD 格式，报表可选 cases、satisfaction、self-service。",
+        raise refusals.Invalid("日期请用 YYYY-MM-DD 格式，报表可选 cases、satisfaction、self-service。",
                              code="invalid_query") from None
     if query.format == "csv":  # the page's CSV links: the same tables as the JSON twin's, on the session
         filename, text = service.csv_download(ws.actor, Context.current(), query.report, query.as_report_query())

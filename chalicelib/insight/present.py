@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from urllib.parse import quote
 
-from chalicelib import clock
+from chalicelib.kernel import clock
 from chalicelib.escalation import sla, steps as step_defs
 
 SHARES = frozenset({"csat", "zero_rate", "ctr", "helpful_share", "deflection"})

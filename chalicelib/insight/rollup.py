@@ -43,7 +43,8 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 
-from chalicelib import clock, events
+from chalicelib.kernel import clock
+from chalicelib.adapters import events
 
 TOP_QUERIES = 300
 LOW_RATING = 2

@@ -6,7 +6,7 @@ from typing import Literal, Optional, Union
 
 from pydantic import ConfigDict, Field
 
-from chalicelib.models import ApiModel
+from chalicelib.kernel.schema import ApiModel
 
 Cell = Union[str, int, float, None]
 

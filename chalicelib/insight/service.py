@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from chalicelib import clock, csv_export, domain, events
-from chalicelib.actor import SENIOR_SUPPORT, Actor
-from chalicelib.context import Context
+from chalicelib.kernel import clock, refusals
+from chalicelib.edge import csv_export
+from chalicelib.adapters import events
+from chalicelib.kernel.actor import SENIOR_SUPPORT, Actor
+from chalicelib.kernel.context import Context
 from chalicelib.escalation import steps as step_defs
 from chalicelib.insight import metrics, present, rollup, schemas
 
@@ -28,27 +30,27 @@ KB_CATEGORIES = {"contact": "联系我们", "repayment": "还款", "security": "
 
 def require_senior(actor: Actor) -> None:
     if not actor.has_role(SENIOR_SUPPORT):
-        raise domain.NotAllowed("报表仅限高级客服（senior-support）查看。", code="forbidden_role")
+        raise refusals.NotAllowed("报表仅限高级客服（senior-support）查看。", code="forbidden_role")
 
 
 def _filters(ctx: Context, name: str, query: schemas.ReportQuery) -> metrics.Filters:
     if name not in REPORTS:
-        raise domain.Missing(f"没有这个报表，可选：{'、'.join(REPORTS)}。", code="report_not_found")
+        raise refusals.Missing(f"没有这个报表，可选：{'、'.join(REPORTS)}。", code="report_not_found")
     today = ctx.now.astimezone(clock.zone(ctx.settings.time_zone)).date()
     last = query.to or today
     for value, field in ((query.from_, "from"), (last, "to")):
         if value is not None and not EARLIEST <= value <= LATEST:
-            raise domain.Invalid(f"日期应在 {EARLIEST} 到 {LATEST} 之间。", code="invalid_date", field=field)
+            raise refusals.Invalid(f"日期应在 {EARLIEST} 到 {LATEST} 之间。", code="invalid_date", field=field)
     first = query.from_ or last - dt.timedelta(days=DEFAULT_DAYS - 1)
     if first > last:
-        raise domain.Invalid("开始日期不能晚于结束日期。", code="invalid_range", field="from")
+        raise refusals.Invalid("开始日期不能晚于结束日期。", code="invalid_range", field="from")
     if (last - first).days + 1 > MAX_DAYS:
-        raise domain.Invalid(f"日期范围最多 {MAX_DAYS} 天。", code="range_too_long", field="from")
+        raise refusals.Invalid(f"日期范围最多 {MAX_DAYS} 天。", code="range_too_long", field="from")
     categories = KB_CATEGORIES if name == "self-service" else step_defs.CATEGORY_TITLES
     if query.category is not None and query.category not in categories:
-        raise domain.Invalid(f"没有这个类别，可选：{'、'.join(categories)}。", code="unknown_category", field="category")
+        raise refusals.Invalid(f"没有这个类别，可选：{'、'.join(categories)}。", code="unknown_category", field="category")
     if query.step is not None and query.step not in step_defs.NAMES:
-        raise domain.Invalid(f"没有这个步骤，可选：{'、'.join(step_defs.NAMES)}。", code="unknown_step", field="step")
+        raise refusals.Invalid(f"没有这个步骤，可选：{'、'.join(step_defs.NAMES)}。", code="unknown_step", field="step")
     return metrics.Filters(first, last, query.category, query.step)
 
 
@@ -121,9 +123,9 @@ def csv_download(actor: Actor, ctx: Context, name: str, query: schemas.ReportQue
     wanted = query.table or built.tables[0].name
     table = next((t for t in built.tables if t.name == wanted), None)
     if table is None:
-        raise domain.Invalid(f"没有这个表，可选：{'、'.join(t.name for t in built.tables)}。", code="unknown_table",
+        raise refusals.Invalid(f"没有这个表，可选：{'、'.join(t.name for t in built.tables)}。", code="unknown_table",
                              field="table")
-    # every text cell escaped against formula injection (a user's comment, a searched phrase): chalicelib/csv_export.py
+    # every text cell escaped against formula injection (a user's comment, a searched phrase): chalicelib/edge/csv_export.py
     return (f"{name}-{table.name}-{built.from_}-{built.to}.csv",
             csv_export.text([c.key for c in table.columns], table.rows))
 
@@ -133,7 +135,7 @@ def page(actor: Actor, ctx: Context, name: str, query: schemas.ReportQuery, *, w
     switch, the filters and the CSV links."""
     from urllib.parse import urlencode
 
-    from chalicelib.helpcentre.render import render
+    from chalicelib.edge.render import render
     from chalicelib.insight import charts
     require_senior(actor)
     f = _filters(ctx, name, query)

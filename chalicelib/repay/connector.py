@@ -32,7 +32,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Protocol
 
-from chalicelib import clock
+from chalicelib.kernel import clock
 from chalicelib.config import settings
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from chalicelib import clock
-from chalicelib.calendar import BusinessCalendar
+from chalicelib.kernel import clock
+from chalicelib.kernel.business_calendar import BusinessCalendar
 from chalicelib.config import settings
 from chalicelib.repay.fees import FeeSchedule
 

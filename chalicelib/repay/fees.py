@@ -16,7 +16,7 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-from chalicelib.repay.money import format_fen, parse_fen, percent_of
+from chalicelib.kernel.money import format_fen, parse_fen, percent_of
 
 KINDS = ("credit_card", "loan", "utility")
 

@@ -1,8 +1,8 @@
 """Account freeze (used by escalation): while frozen, new repayments, verifications and retries answer 423."""
 from __future__ import annotations
 
-from chalicelib import domain
-from chalicelib.logs import logger, metric, user_hash
+from chalicelib.kernel import refusals
+from chalicelib.kernel.logs import logger, metric, user_hash
 from chalicelib.repay import store
 
 
@@ -25,6 +25,6 @@ def is_frozen(user_id: str) -> bool:
     return bool(account and account.get("frozen"))
 
 
-def frozen_error(hotline: str) -> domain.Frozen:
-    return domain.Frozen(f"您的账户已被冻结，暂时无法还款。如有疑问，请拨打安全专线 {hotline}。",
+def frozen_error(hotline: str) -> refusals.Frozen:
+    return refusals.Frozen(f"您的账户已被冻结，暂时无法还款。如有疑问，请拨打安全专线 {hotline}。",
                          code="account_frozen", details={"hotline": hotline})

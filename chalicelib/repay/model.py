@@ -16,9 +16,9 @@ import secrets
 import unicodedata
 from dataclasses import dataclass, field
 
-from chalicelib import clock
-from chalicelib.domain import Conflicting, Limited
-from chalicelib.calendar import BusinessCalendar
+from chalicelib.kernel import clock
+from chalicelib.kernel.refusals import Conflicting, Limited
+from chalicelib.kernel.business_calendar import BusinessCalendar
 from chalicelib.repay.fees import ArrivalRule, Fee, FeeLine
 
 # ---------------------------------------------------------------- statuses

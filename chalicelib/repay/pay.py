@@ -4,16 +4,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from chalicelib import domain, idempotency, notify, outbox
-from chalicelib.actor import Actor
-from chalicelib.logs import logger, metric, user_hash
+from chalicelib.kernel import refusals
+from chalicelib.adapters import idempotency, sms, outbox
+from chalicelib.kernel.actor import Actor
+from chalicelib.kernel.logs import logger, metric, user_hash
 from chalicelib.repay import connector, fees, model, schemas, settlement, store, views
 from chalicelib.repay.context import Context
 from chalicelib.repay.freeze import frozen_error
-from chalicelib.repay.money import format_fen
+from chalicelib.kernel.money import format_fen
 
 _MAX_PRICING_ROUNDS = 5          # concurrent repayments of the same kind re-price on the new usage
-CREATE_SCOPE = ""                # POST /repayments: its key records predate scopes (chalicelib/idempotency.py)
+CREATE_SCOPE = ""                # POST /repayments: its key records predate scopes (chalicelib/adapters/idempotency.py)
 CREATE_WORDING = idempotency.Wording(
     reused="这个 Idempotency-Key 已用于另一笔不同的还款，请为新的还款使用新的 Key。",
     in_progress="同一笔还款正在处理中，请稍后查询结果，不要重复提交。")
@@ -33,7 +34,7 @@ class Created:
 def _check_limit(request: schemas.RepaymentRequest, ctx: Context) -> None:
     rules = ctx.rules.schedule.rules(request.payee.kind)
     if request.amount_fen > rules.limit_fen:
-        raise domain.Invalid(
+        raise refusals.Invalid(
             f"amount：{model.KIND_LABELS[request.payee.kind]}单笔最多 {format_fen(rules.limit_fen)} 元",
             code="amount_over_limit", field="amount")
 
@@ -81,7 +82,7 @@ def _payee_item(user_id: str, payee) -> dict:
             return {"kind": "credit_card", "issuer": payee.issuer, "card_last4": payee.card_number[-4:]}
         last4 = connector.get().card_last4(user_id, payee.issuer, payee.card_token)
         if last4 is None:
-            raise domain.Invalid("payee.card_token：这张已保存的卡片无效，请重新添加卡片。",
+            raise refusals.Invalid("payee.card_token：这张已保存的卡片无效，请重新添加卡片。",
                                  code="card_token_invalid", field="payee.card_token")
         return {"kind": "credit_card", "issuer": payee.issuer, "card_last4": last4, "card_token": payee.card_token}
     if payee.kind == "loan":
@@ -97,7 +98,7 @@ def _created_status(repayment: model.Repayment) -> int:
 def create(actor: Actor, idempotency_key: str | None, request: schemas.RepaymentRequest, ctx: Context, *,
            preverified: bool = False, schedule_id: str | None = None,
            limit: Callable[[], None] = lambda: None) -> Created:
-    """Create a repayment exactly once per (user, Idempotency-Key) (``chalicelib/idempotency.py``).
+    """Create a repayment exactly once per (user, Idempotency-Key) (``chalicelib/adapters/idempotency.py``).
 
     1. Conditional put of an in-progress record for the key (losers read it:
        same body + completed → replay; different body → 422; in flight → 409).
@@ -165,17 +166,17 @@ def _create_claimed(actor: Actor, request: schemas.RepaymentRequest, payee: dict
                 raise CREATE_WORDING.in_progress_error() from None
             continue  # allowance usage moved (another repayment of this kind): price again
         return repayment, verification.code if verification else None, [m.message_id for m in messages]
-    raise domain.Busy(retry_after=1)
+    raise refusals.Busy(retry_after=1)
 
 
 def send_code(actor: Actor, repayment: model.Repayment, code: str, ctx: Context) -> None:
     """Text the code (never logged, never stored in clear). A failed send leaves the code to expire."""
     try:
-        phone = notify.user_phone(actor.username)
+        phone = sms.user_phone(actor.username)
         if not phone:
             logger.warning("no phone for verification code", extra={"repayment_id": repayment.id})
             return
-        notify.send_sms(phone, f"【RepayDesk】您正在还款 {format_fen(repayment.amount_fen)} 元，验证码 {code}，"
+        sms.send_sms(phone, f"【RepayDesk】您正在还款 {format_fen(repayment.amount_fen)} 元，验证码 {code}，"
                                f"{ctx.rules.verification_ttl_seconds // 60} 分钟内有效。请勿告诉他人。")
     except Exception:
         logger.exception("verification sms failed", extra={"repayment_id": repayment.id})
@@ -220,7 +221,7 @@ def _retry_claimed(actor: Actor, repayment_id: str, claim: idempotency.Claim, ct
         current = store.get(actor.user_id, repayment_id)
         if current and current.status == model.PROCESSING:
             return idempotency.Outcome(200, views.view(current, ctx))  # a concurrent retry won: same result
-        raise domain.Conflicting() from None
+        raise refusals.Conflicting() from None
     outbox.deliver(sent)
     metric("RepaymentRetried", kind=repayment.kind)
     return idempotency.Outcome(200, answer, recorded=True)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from chalicelib import clock, domain
-from chalicelib.actor import Actor
-from chalicelib.logs import logger, metric
+from chalicelib.kernel import clock, refusals
+from chalicelib.kernel.actor import Actor
+from chalicelib.kernel.logs import logger, metric
 from chalicelib.repay import model, store, views
 from chalicelib.repay.context import Context
-from chalicelib.repay.money import format_fen
+from chalicelib.kernel.money import format_fen
 
 _DUMMY = model.Receipt("RD", "rp_", "loan", 0, 0, "", "", "")   # checked against when a serial is unknown
 INVALID_MESSAGE = "未查到与该流水号和校验码相符的电子回单。回单可能被伪造或篡改，请勿凭此办理业务，并联系付款人核实。"
@@ -25,7 +25,7 @@ VALID_MESSAGE = "该电子回单确由 RepayDesk 开具。请核对金额、到�
 def _secret(ctx: Context) -> str:
     if not ctx.rules.receipt_secret:
         logger.error("RECEIPT_SECRET is not set: receipts are unavailable")
-        raise domain.Busy("电子回单服务暂未开通，请稍后再试或联系客服。", code="receipts_unavailable")
+        raise refusals.Busy("电子回单服务暂未开通，请稍后再试或联系客服。", code="receipts_unavailable")
     return ctx.rules.receipt_secret
 
 
@@ -65,7 +65,7 @@ def check_page_url(serial: str, code: str) -> str:
 def receipt_html(actor: Actor, repayment_id: str, ctx: Context) -> str:
     found, code = _issue(actor, repayment_id, ctx)
     # the help centre's environment (autoescape on, imported with the first page rendered)
-    from chalicelib.helpcentre.render import render
+    from chalicelib.edge.render import render
     return render("repay/receipt.html", receipt=_view(found, code, ctx), check_url=check_page_url(found.serial, code))
 
 

@@ -6,9 +6,9 @@ from typing import Annotated, Literal, Optional, Union
 
 from pydantic import ConfigDict, Field, StrictStr, field_validator, model_validator
 
-from chalicelib.models import ApiModel
+from chalicelib.kernel.schema import ApiModel
 from chalicelib.repay import model
-from chalicelib.repay.money import InvalidAmount, parse_fen
+from chalicelib.kernel.money import InvalidAmount, parse_fen
 
 Kind = Literal["credit_card", "loan", "utility"]
 Status = Literal["verification_required", "processing", "succeeded", "failed", "cancelled"]

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from chalicelib import idempotency
-from chalicelib.actor import Actor
+from chalicelib.adapters import idempotency
+from chalicelib.kernel.actor import Actor
 from chalicelib.repay.context import Context, current
 from chalicelib.repay.freeze import freeze_account, is_frozen, unfreeze_account
 from chalicelib.repay.pay import CREATE_SCOPE, RETRY_SCOPE, Created, create, quote, retry

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 
-from chalicelib import aws, clock, notices, outbox
-from chalicelib.logs import logger, metric
+from chalicelib import notices
+from chalicelib.adapters import aws, outbox
+from chalicelib.kernel import clock
+from chalicelib.kernel.logs import logger, metric
 from chalicelib.repay import connector, model, store
 from chalicelib.repay.context import Context
 from chalicelib.repay.model import Change, Repayment
-from chalicelib.repay.money import format_fen
+from chalicelib.kernel.money import format_fen
 
 
 def message(repayment: Repayment, attempt: int, ctx: Context) -> outbox.Message:

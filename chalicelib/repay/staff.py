@@ -9,10 +9,10 @@ Payees are shown as stored: card last 4 only.
 """
 from __future__ import annotations
 
-from chalicelib import domain
-from chalicelib.actor import Actor
-from chalicelib.clock import isoformat
-from chalicelib.logs import logger, metric, user_hash
+from chalicelib.kernel import refusals
+from chalicelib.kernel.actor import Actor
+from chalicelib.kernel.clock import isoformat
+from chalicelib.kernel.logs import logger, metric, user_hash
 from chalicelib.repay import schemas, store
 from chalicelib.repay.context import Context
 from chalicelib.repay.views import view
@@ -23,7 +23,7 @@ RECENT = 5   # the user's latest repayments shown beside the one the 工单 name
 def read_for_case(actor: Actor, ctx: Context, *, user_id: str, case_id: str,
                   linked_id: str | None) -> schemas.StaffRepayments:
     if not actor.is_staff:
-        raise domain.NotAllowed("此操作仅限客服人员。", code="forbidden_role")
+        raise refusals.NotAllowed("此操作仅限客服人员。", code="forbidden_role")
     shown = []
     linked = store.get(user_id, linked_id) if linked_id else None
     if linked is not None:

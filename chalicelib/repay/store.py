@@ -8,7 +8,7 @@ item                                   pk / sk                                  
 account state (freeze)                 ``USER#<uid>`` / ``ACCOUNT``               ``frozen``, case, reason
 account audit log                      ``USER#<uid>`` / ``ACCOUNT#LOG#<at>#<r>``  one item per freeze/unfreeze
 repayment                              ``USER#<uid>`` / ``REPAY#<id>``            ids sort by creation time
-idempotency record                     ``USER#<uid>`` / ``IDEM#[<scope>#]<sha256>`` ``chalicelib/idempotency.py``
+idempotency record                     ``USER#<uid>`` / ``IDEM#[<scope>#]<sha256>`` ``chalicelib/adapters/idempotency.py``
 monthly free-allowance usage           ``USER#<uid>`` / ``USAGE#<yyyy-mm>#<kind>`` ``used_fen``
 issued receipt                         ``RECEIPT#<serial>`` / ``RECEIPT``         the fields its code signs
 =====================================  =========================================  ==========================
@@ -24,7 +24,8 @@ import dataclasses
 import secrets
 from typing import Any
 
-from chalicelib import aws, clock
+from chalicelib.adapters import aws
+from chalicelib.kernel import clock
 from chalicelib.config import settings
 from chalicelib.repay.fees import FeeLine
 from chalicelib.repay.model import VERIFICATION_REQUIRED, Change, Receipt, Repayment
@@ -47,7 +48,7 @@ def user_pk(user_id: str) -> str:
 
 def commit(elements: dict[str, dict]) -> None:
     """Write named elements (``change``, ``not_frozen_check``, an outbox message …) all or nothing;
-    ``ConditionFailed`` names the ones whose condition did not hold (``chalicelib/aws.py``)."""
+    ``ConditionFailed`` names the ones whose condition did not hold (``chalicelib/adapters/aws.py``)."""
     aws.transact(elements)
 
 
@@ -210,7 +211,7 @@ def update(change: Change) -> dict:
     elif index_before and not index_after:
         removes += ["gsi3pk", "gsi3sk"]   # no longer awaiting a code: out of the sweep's index
     if after["status"] != before["status"]:
-        # Status last: DynamoDB applies an update atomically, moto server does not (chalicelib/aws.py,
+        # Status last: DynamoDB applies an update atomically, moto server does not (chalicelib/adapters/aws.py,
         # "moto differences"); this order never shows a status without its details.
         vals[":gsi1pk"] = status_index_key(change.after.user_id, after["status"])
         vals[":new_status"] = after["status"]

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Callable
 
-from chalicelib import clock, domain, outbox
-from chalicelib.actor import Actor
-from chalicelib.logs import logger, metric, user_hash
+from chalicelib.kernel import clock, refusals
+from chalicelib.adapters import outbox
+from chalicelib.kernel.actor import Actor
+from chalicelib.kernel.logs import logger, metric, user_hash
 from chalicelib.repay import model, pay, schemas, settlement, store, views
 from chalicelib.repay.context import Context
 from chalicelib.repay.freeze import frozen_error
@@ -41,17 +42,17 @@ def verify(actor: Actor, repayment_id: str, request: schemas.VerifyRequest, ctx:
                 raise frozen_error(ctx.rules.security_hotline) from None
             continue   # another tap moved it first: decide this one on the new state
         return _answer(change, sent, ctx)
-    raise domain.Conflicting()
+    raise refusals.Conflicting()
 
 
 def _answer(change: model.Change, sent: list[str], ctx: Context) -> dict:
     if change.event == "verification_attempts_exhausted":
         metric("RepaymentCancelled", reason=change.event)
-        raise domain.Rejected(model.CANCEL_MESSAGES["verification_attempts_exhausted"],
+        raise refusals.Rejected(model.CANCEL_MESSAGES["verification_attempts_exhausted"],
                               code="verification_attempts_exhausted", details={"attempts_left": 0})
     if change.event == "verification_failed":
         left = change.after.attempts_left(ctx.rules.verification_max_attempts)
-        raise domain.Rejected(f"验证码不正确，还可以再试 {left} 次。", code="invalid_code",
+        raise refusals.Rejected(f"验证码不正确，还可以再试 {left} 次。", code="invalid_code",
                               field="code", details={"attempts_left": left})
     outbox.deliver(sent)
     logger.info("repayment verified", extra={"repayment_id": change.after.id})
@@ -84,7 +85,7 @@ def resend_code(actor: Actor, repayment_id: str, ctx: Context) -> dict:
                                                        "resends": change.after.verify_resends})
         metric("VerificationCodeResent")
         return views.view(change.after, ctx)
-    raise domain.Conflicting()
+    raise refusals.Conflicting()
 
 
 # ---------------------------------------------------------------- the owner cancels
@@ -106,7 +107,7 @@ def cancel(actor: Actor, repayment_id: str, ctx: Context) -> dict:
                                                            "user": user_hash(actor.user_id)})
         metric("RepaymentCancelled", reason=change.event)
         return views.view(change.after, ctx)
-    raise domain.Conflicting()
+    raise refusals.Conflicting()
 
 
 # ---------------------------------------------------------------- the sweep

@@ -5,13 +5,13 @@ import base64
 import json
 import re
 
-from chalicelib import domain
-from chalicelib.actor import Actor
-from chalicelib.logs import metric
+from chalicelib.kernel import refusals
+from chalicelib.kernel.actor import Actor
+from chalicelib.kernel.logs import metric
 from chalicelib.repay import model, schemas, store
 from chalicelib.repay.context import Context
 from chalicelib.repay.model import Repayment
-from chalicelib.repay.money import format_fen
+from chalicelib.kernel.money import format_fen
 
 _ID = re.compile(r"rp_[0-9a-f]{20}")
 
@@ -19,7 +19,7 @@ _ID = re.compile(r"rp_[0-9a-f]{20}")
 def load(actor: Actor, repayment_id: str) -> Repayment:
     repayment = store.get(actor.user_id, repayment_id) if _ID.fullmatch(repayment_id or "") else None
     if repayment is None:  # someone else's id looks exactly like a missing one
-        raise domain.Missing("找不到这笔还款。", code="repayment_not_found")
+        raise refusals.Missing("找不到这笔还款。", code="repayment_not_found")
     return repayment
 
 
@@ -74,7 +74,7 @@ def _decode_cursor(cursor: str) -> str:
             raise ValueError
         return after
     except (ValueError, KeyError, TypeError):
-        raise domain.Invalid("cursor：翻页标记无效，请从第一页重新查询。", field="cursor") from None
+        raise refusals.Invalid("cursor：翻页标记无效，请从第一页重新查询。", field="cursor") from None
 
 
 # ---------------------------------------------------------------- shaping

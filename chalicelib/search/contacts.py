@@ -22,9 +22,9 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
-from chalicelib import errors
+from chalicelib.edge import errors
 from chalicelib.config import settings
-from chalicelib.models import ApiModel
+from chalicelib.kernel.schema import ApiModel
 
 SCAM_NUMBERS_FILE = "scam_numbers.yaml"  # beside the contacts file (the build copies both next to the index)
 SCAM_ARTICLE = {"slug": "fake-hotline-scams", "title": "谨防冒充客服诈骗：如何辨别官方客服电话",

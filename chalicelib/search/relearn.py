@@ -16,7 +16,7 @@ import io
 import json
 
 from chalicelib.config import settings
-from chalicelib.logs import logger
+from chalicelib.kernel.logs import logger
 from chalicelib.search import learned, signals
 
 LEARN_DAYS = 30  # a month of what users searched and opened (older behaviour fades out)
@@ -25,7 +25,7 @@ LEARN_DAYS = 30  # a month of what users searched and opened (older behaviour fa
 def rebuild(days: int = LEARN_DAYS) -> dict | None:
     """Learn from the last ``days`` days and write the model to ``KB_LEARNED_URI``; ``None``
     (nothing done) when no URI is set (local runs: the model beside the index only)."""
-    from chalicelib import aws
+    from chalicelib.adapters import aws
     from chalicelib.search import service
 
     uri = settings().kb_learned_uri

@@ -5,7 +5,7 @@ from typing import Literal, Optional
 
 from pydantic import ConfigDict, Field, StrictBool, field_validator
 
-from chalicelib.models import ApiModel
+from chalicelib.kernel.schema import ApiModel
 
 CategoryId = Literal["contact", "repayment", "security", "escalation", "about"]
 

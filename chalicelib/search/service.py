@@ -12,9 +12,11 @@ import queue
 import threading
 import time
 
-from chalicelib import clock, errors, events
+from chalicelib.kernel import clock
+from chalicelib.edge import errors
+from chalicelib.adapters import events
 from chalicelib.config import settings
-from chalicelib.logs import logger, metric
+from chalicelib.kernel.logs import logger, metric
 from chalicelib.search import schemas, signals, store
 from chalicelib.search.index import CATEGORIES, KbIndex
 
@@ -91,7 +93,7 @@ def _fetch_learned(kb: KbIndex, uri: str) -> None:
     global _learned_etag
     import json
 
-    from chalicelib import aws
+    from chalicelib.adapters import aws
     from chalicelib.search.learned import LearnedModel
 
     try:

@@ -10,7 +10,7 @@ One table (``settings().kb_table``, pk/sk strings), three kinds of item:
 | ``SIGNAL#<yyyy-mm-dd>`` | ``<kind>#<slug>#<query>`` | what a search led to that day: ``count`` (atomic ADD); no user, no IP |
 
 The counters and totals are write-sharded (``ZERO_RESULT_SHARDS``, ``FEEDBACK_SHARDS``;
-``chalicelib/shards.py``, docs/scale.md): a query's or an article's shard is crc32 of the
+``chalicelib/adapters/shards.py``, docs/scale.md): a query's or an article's shard is crc32 of the
 query or slug (shard 0 is the unsharded key), so no single partition takes every zero-result
 search or every vote. Readers query every shard and sum rows of the same query or slug.
 
@@ -28,7 +28,8 @@ import functools
 import time
 import uuid
 
-from chalicelib import aws, errors, shards
+from chalicelib.adapters import aws, shards
+from chalicelib.edge import errors
 from chalicelib.config import settings
 
 ZERO_PREFIX = "ZERO#"

@@ -12,12 +12,14 @@ from urllib.parse import quote, urlencode
 
 import pydantic
 
-from chalicelib import domain, http
-from chalicelib.context import Context
+from chalicelib.kernel import refusals
+from chalicelib.edge import httpio
+from chalicelib.kernel.context import Context
 from chalicelib.escalation import macros, model, schemas as esc_schemas, service as escalation, steps as step_defs
-from chalicelib.models import as_body
-from chalicelib.web import pages, session
-from chalicelib.web.pages import Reply
+from chalicelib.kernel.schema import as_body
+from chalicelib.web import session
+from chalicelib.edge import pages
+from chalicelib.edge.pages import Reply
 
 PAGE_SIZE = 20
 FILTER_READ_PAGES = 5
@@ -62,7 +64,7 @@ def queue(request) -> Reply:
     names = [s.name for s in steps]
     step = query.get("step") or names[0]
     if step not in step_defs.NAMES:
-        raise domain.Missing("没有这个步骤。", code="step_not_found")
+        raise refusals.Missing("没有这个步骤。", code="step_not_found")
     if step not in names:
         raise session.Forbidden(f"「{step_defs.get(step).title}」的工单需要高级客服（senior-support）处理。",
                                 code="forbidden_role")
@@ -165,7 +167,7 @@ def _validated(model, data: dict):
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as exc:
-        raise http.validation_error(exc) from None
+        raise httpio.validation_error(exc) from None
 
 
 def _act(request, case_id: str):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib import aws
+from chalicelib.adapters import aws
 from chalicelib.config import settings
 
 

@@ -14,7 +14,7 @@ import re
 import threading
 import time
 
-from chalicelib.logs import logger
+from chalicelib.kernel.logs import logger
 from chalicelib.web import session
 
 _OPAQUE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$|^[0-9a-f]{24,}$", re.I)
@@ -54,9 +54,9 @@ def _phone_of(username: str) -> str | None:
         cached = _phones.get(username)
     if cached and now - cached[0] < _PHONES_TTL_SECONDS:
         return cached[1]
-    from chalicelib import notify
+    from chalicelib.adapters import sms
     try:
-        phone = notify.user_phone(username)
+        phone = sms.user_phone(username)
     except Exception:   # the header is not worth a failed page: the neutral name instead
         logger.warning("display name: phone lookup failed")
         return None

@@ -16,12 +16,15 @@ from urllib.parse import quote
 
 import pydantic
 
-from chalicelib import domain, errors, http, ratelimit
-from chalicelib.context import Context
+from chalicelib.kernel import refusals
+from chalicelib.edge import errors, httpio
+from chalicelib.adapters import ratelimit
+from chalicelib.kernel.context import Context
 from chalicelib.escalation import schemas, service as escalation, steps
-from chalicelib.models import as_body
-from chalicelib.web import pages, session
-from chalicelib.web.pages import Reply
+from chalicelib.kernel.schema import as_body
+from chalicelib.web import session
+from chalicelib.edge import pages
+from chalicelib.edge.pages import Reply
 
 DOOR = "help"
 PAGE_SIZE = 10
@@ -73,7 +76,7 @@ def _json_refusals(function):
                                     "login": exc.location}}, 401)
         except session.Forbidden as exc:
             return _json({"error": {"code": exc.code, "message": exc.message}}, 403)
-        except domain.DomainError as exc:
+        except refusals.DomainError as exc:
             refusal = errors.from_domain(exc)
             return _json(refusal.body(), refusal.status)
         except errors.ApiError as exc:
@@ -170,7 +173,7 @@ def create(request) -> Reply:
     try:
         body = schemas.NewCase.model_validate(values)
     except pydantic.ValidationError as exc:
-        problem = http.validation_error(exc).message
+        problem = httpio.validation_error(exc).message
         return _new_form(ws, ctx, status=400, error=_labelled(problem), values=values, article=article)
     try:
         outcome = escalation.open_case(ws.actor, ctx, category=body.category,
@@ -178,7 +181,7 @@ def create(request) -> Reply:
                                        repayment_id=body.repayment_id,
                                        idempotency_key=form.get("idempotency_key") or None,
                                        limit=lambda: ratelimit.hit("case_open", ws.actor.user_id))  # after a replay
-    except domain.DomainError as exc:
+    except refusals.DomainError as exc:
         if not exc.field:  # not about what was typed: the page-level answer
             raise
         refusal = errors.from_domain(exc)
@@ -237,7 +240,7 @@ def case_page(request, case_id: str) -> Reply:
                    max_mb=schemas_max_mb(), content_types=",".join(_ACCEPT))
     # The page's script uploads straight to the bucket: only that origin is added to what it may connect to.
     from chalicelib.escalation import attachments
-    csp = http.content_security_policy(connect_src=attachments.upload_origin())   # same nonce as the page
+    csp = httpio.content_security_policy(connect_src=attachments.upload_origin())   # same nonce as the page
     return Reply(reply.status, reply.html, {**reply.headers, "Content-Security-Policy": csp})
 
 
@@ -301,7 +304,7 @@ def _text(form: dict, name: str, model, label: str) -> str:
     try:
         return getattr(model.model_validate({name: form.get(name, "")}), name)
     except pydantic.ValidationError as exc:
-        raise errors.ValidationFailed(http.validation_error(exc).message.replace(f"{name}：", f"{label}："),
+        raise errors.ValidationFailed(httpio.validation_error(exc).message.replace(f"{name}：", f"{label}："),
                                       field=name) from None
 
 

@@ -16,9 +16,12 @@ from urllib.parse import quote, urlencode
 
 import pydantic
 
-from chalicelib import clock, domain, errors, ratelimit
-from chalicelib.web import pages, session
-from chalicelib.web.pages import Reply
+from chalicelib.kernel import clock, refusals
+from chalicelib.edge import errors
+from chalicelib.adapters import ratelimit
+from chalicelib.web import session
+from chalicelib.edge import pages
+from chalicelib.edge.pages import Reply
 
 DOOR = "help"
 PAGE_SIZE = 10
@@ -101,7 +104,7 @@ def linked(actor, repayment_id: str | None) -> dict | None:
     repay = _repay()
     try:
         view = repay.get(actor, repayment_id, repay.current())
-    except domain.Missing:
+    except refusals.Missing:
         return {"url": None, "label": "（这笔还款记录已无法查看）"}
     return {"url": _path(repayment_id), "label": repayment_label(view)}
 
@@ -137,7 +140,7 @@ def _page_of(read):
     """A page read with an opaque cursor: a cursor that is not one of ours is a 400 in plain words."""
     try:
         return read()
-    except domain.Invalid as exc:
+    except refusals.Invalid as exc:
         if exc.field == "cursor":
             raise errors.ValidationFailed("翻页标记无效，请从第一页重新查看。", field="cursor") from None
         raise
@@ -315,9 +318,9 @@ def receipt_check_page(query, client: str, viewer: session.WebSession | None = N
                 if exc.status != 429:
                     raise
                 problem, status, headers = exc.message, 429, dict(exc.headers or {})
-            except domain.Busy as exc:                # receipts not configured: 503, the form stays
+            except refusals.Busy as exc:                # receipts not configured: 503, the form stays
                 problem, status = errors.from_domain(exc).message, 503
-    from chalicelib.helpcentre.render import render
+    from chalicelib.edge.render import render
     from chalicelib.web import helpdoor
     here = "/help/receipts/verify" + (("?" + urlencode({"serial": serial, "code": code})) if serial or code else "")
     html = render("help/receipt_check.html", serial=serial, code=code, result=result, problem=problem, query="",

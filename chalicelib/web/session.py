@@ -8,7 +8,7 @@ signed cookie: Cognito's refresh token (~1.8 kB) and ID token (~1 kB) together d
 logout must end the session everywhere (a copied cookie stops working), and idle expiry is enforced
 where the client cannot change it.
 
-Every request re-verifies the stored Cognito ID token with ``chalicelib.auth.verify`` — the code the
+Every request re-verifies the stored Cognito ID token with ``chalicelib.edge.auth.verify`` — the code the
 API's bearer tokens go through (signature, issuer, app client, expiry) — and builds the same
 ``Actor`` the authorizer path builds, so every page is held to the services' rules.
 
@@ -31,10 +31,12 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
-from chalicelib import auth, aws, clock, http
-from chalicelib.actor import Actor
+from chalicelib.edge import auth, httpio
+from chalicelib.adapters import aws
+from chalicelib.kernel import clock
+from chalicelib.kernel.actor import Actor
 from chalicelib.config import settings
-from chalicelib.logs import logger, user_hash
+from chalicelib.kernel.logs import logger, user_hash
 from chalicelib.web import cognito
 
 COOKIE = "rd_session"
@@ -86,7 +88,7 @@ class WebSession:
 
 
 # The pages a sign-in may lead back to, per door (any other ``next`` goes to the door's home): the door's GET
-# pages in the app's route table (``http.page_paths``), so a page added later is a landing at once. A path
+# pages in the app's route table (``httpio.page_paths``), so a page added later is a landing at once. A path
 # parameter matches one segment — anything but a slash ("." and ".." excepted) — so a 工单 link with a
 # mistyped or non-Latin id still lands on its (404) page rather than on a dropped connection. Not landings:
 # sign-in and sign-out themselves, and the routes that answer a page's script in JSON.
@@ -109,7 +111,7 @@ def _door_pages(door: str, paths: tuple[tuple[str, bool], ...]) -> tuple[re.Patt
 
 
 def _landing(door: str, path: str) -> bool:
-    pattern, others = _door_pages(door, tuple(http.page_paths()))
+    pattern, others = _door_pages(door, tuple(httpio.page_paths()))
     return bool(pattern.fullmatch(path)) and path.rstrip("/") not in others
 
 
@@ -204,7 +206,7 @@ def _key(hashed: str) -> dict:
 
 
 def _actor(claims: auth.Claims) -> Actor:
-    """Exactly what ``http.actor`` builds from the authorizer's context for the same token."""
+    """Exactly what ``httpio.actor`` builds from the authorizer's context for the same token."""
     return Actor(user_id=claims.sub, username=claims.username, roles=frozenset(claims.groups))
 
 

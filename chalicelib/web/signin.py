@@ -6,11 +6,13 @@ import hashlib
 import unicodedata
 from urllib.parse import quote
 
-from chalicelib import auth, errors, http, ratelimit
+from chalicelib.edge import auth, errors, httpio
+from chalicelib.adapters import ratelimit
 from chalicelib.config import settings
-from chalicelib.logs import logger, user_hash
-from chalicelib.web import cognito, pages, session, sso
-from chalicelib.web.pages import Reply
+from chalicelib.kernel.logs import logger, user_hash
+from chalicelib.web import cognito, session, sso
+from chalicelib.edge import pages
+from chalicelib.edge.pages import Reply
 
 TITLES = {"agent": "客服工作台登录", "help": "登录帮助中心"}
 
@@ -31,7 +33,7 @@ COOL_DOWN = ("为保护账户安全，此账户近期登录失败较多，请约
 
 
 # ---------------------------------------------------------------- throttling (#21)
-# Failures only are counted (chalicelib/ratelimit.py, check + count), under three keys:
+# Failures only are counted (chalicelib/adapters/ratelimit.py, check + count), under three keys:
 #   sign_in_client          per client address: password spraying (many names from one client);
 #   sign_in_account_client  per account and client: guessing one password from one client;
 #   sign_in_account         per account, any client: a guess spread over many addresses. This one is a
@@ -45,7 +47,7 @@ def login_name(username: str) -> str:
 
 def _throttle_keys(request, username: str) -> tuple[str, str, str]:
     account = hashlib.sha256(login_name(username).encode()).hexdigest()[:32]   # no names in the limits table
-    client = http.client_key(request)
+    client = httpio.client_key(request)
     return client, f"{account}|{client}", account
 
 

@@ -20,9 +20,11 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from chalicelib import auth, aws, clock
+from chalicelib.edge import auth
+from chalicelib.adapters import aws
+from chalicelib.kernel import clock
 from chalicelib.config import settings
-from chalicelib.logs import logger
+from chalicelib.kernel.logs import logger
 from chalicelib.web import cognito, session
 
 STATE_COOKIE = "rd_sso"

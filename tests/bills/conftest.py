@@ -66,7 +66,7 @@ def as_bob(api, bob):
 @pytest.fixture
 def clock_at(aws):
     """``clock_at("2026-12-07 10:00")`` freezes the clock there (Asia/Shanghai); returns the module."""
-    from chalicelib import clock
+    from chalicelib.kernel import clock
 
     def move(text: str):
         clock.freeze(at(text))
@@ -81,7 +81,7 @@ def sweep():
 
 def settle_all() -> list[str]:
     """Run the settlement worker over every message in the settlement queue (as SQS would deliver them)."""
-    from chalicelib import aws
+    from chalicelib.adapters import aws
     from chalicelib.config import settings
     from chalicelib.repay import service as repay
     sqs = aws.client("sqs")
@@ -100,7 +100,7 @@ def pump_wake_queue() -> int:
     """Deliver the bills wake queue's messages (the schedule's fan-out) to the ``bills_wake`` worker, as
     Lambda's SQS trigger would, one message per invocation; returns how many were delivered."""
     from app import bills_wake
-    from chalicelib import aws
+    from chalicelib.adapters import aws
     from chalicelib.config import settings
     sqs = aws.client("sqs")
     url = sqs.get_queue_url(QueueName=settings().bills_wake_queue)["QueueUrl"]
@@ -117,7 +117,7 @@ def pump_wake_queue() -> int:
 
 
 def drain():
-    from chalicelib import outbox
+    from chalicelib.adapters import outbox
     return outbox.drain()
 
 

@@ -12,7 +12,7 @@ def _today(clock_at):
 
 
 def test_a_card_is_kept_as_issuer_last4_and_token_never_the_number(as_alice, aws, capsys):
-    from chalicelib import aws as aws_clients
+    from chalicelib.adapters import aws as aws_clients
     from chalicelib.config import settings
 
     saved = as_alice.save(card_bill(name="工资卡还款"))

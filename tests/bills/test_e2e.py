@@ -26,7 +26,7 @@ def _texts(stack) -> list[str]:
 
 
 def _sweep_at(moment: dt.datetime) -> dict:
-    from chalicelib import clock
+    from chalicelib.kernel import clock
     from chalicelib.bills import service
     clock.freeze(moment)
     try:
@@ -39,7 +39,7 @@ def test_card_reminder_schedule_sweep_notice_receipt(local_stack):
     token = local_stack.token("e2e-bills", phone=PHONE)        # also points this process at the stack's moto
     auth = {"Authorization": f"Bearer {token}"}
     base = local_stack.api_url
-    from chalicelib import clock
+    from chalicelib.kernel import clock
     today = clock.local_now("Asia/Shanghai").date()  # the stack's clock (it starts at TEST_CLOCK_START, any hour)
     due = today + dt.timedelta(days=10)
 
@@ -84,7 +84,7 @@ def test_card_reminder_schedule_sweep_notice_receipt(local_stack):
     while not success_texts() and time.monotonic() < deadline:
         time.sleep(0.3)
     if not success_texts():
-        from chalicelib import outbox
+        from chalicelib.adapters import outbox
         clock.freeze(clock.now() + dt.timedelta(hours=11))
         try:
             outbox.drain()

@@ -16,7 +16,7 @@ def _pay(user, amount):
 
 
 def _settlement_bodies() -> list[str]:
-    from chalicelib import aws
+    from chalicelib.adapters import aws
     from chalicelib.config import settings
     sqs = aws.client("sqs")
     url = sqs.get_queue_url(QueueName=settings().settlement_queue)["QueueUrl"]

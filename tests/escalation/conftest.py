@@ -18,7 +18,7 @@ def key() -> dict:
 
 @pytest.fixture
 def clock(aws):
-    from chalicelib import clock as clock_module
+    from chalicelib.kernel import clock as clock_module
     clock_module.freeze(BUSINESS_MORNING)
     yield clock_module
     clock_module.reset()
@@ -26,7 +26,7 @@ def clock(aws):
 
 @pytest.fixture
 def sweep(clock):
-    from chalicelib.context import Context
+    from chalicelib.kernel.context import Context
     from chalicelib.escalation import service
 
     def run():

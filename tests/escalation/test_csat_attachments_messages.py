@@ -81,7 +81,7 @@ def test_a_case_closed_without_a_rating_can_be_rated_once_by_its_owner_only(api,
 
 # ---------------------------------------------------------------- attachments
 def _bucket_keys() -> list[str]:
-    from chalicelib import aws
+    from chalicelib.adapters import aws
     from chalicelib.config import settings
     response = aws.client("s3").list_objects_v2(Bucket=settings().attachments_bucket)
     return [o["Key"] for o in response.get("Contents", [])]
@@ -160,7 +160,7 @@ def test_someone_elses_case_gets_no_upload_form(api, alice, bob, agent, clock, o
 
 
 def test_the_bucket_is_private_encrypted_and_expires_objects(aws):
-    from chalicelib import aws as clients
+    from chalicelib.adapters import aws as clients
     from chalicelib.config import settings
     s3, bucket = clients.client("s3"), settings().attachments_bucket
     block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]

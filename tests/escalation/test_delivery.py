@@ -5,7 +5,7 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 
 from chalicelib.config import settings
-from chalicelib.context import Context
+from chalicelib.kernel.context import Context
 from tests.escalation.conftest import key
 
 
@@ -34,7 +34,7 @@ def test_sweep_and_user_click_at_the_same_moment_move_the_case_once(api, alice, 
 
 
 def test_the_losing_writer_gets_a_conflict_not_a_second_move(api, alice, agent, clock, open_case):
-    from chalicelib import domain
+    from chalicelib.kernel import refusals
     from chalicelib.escalation import hours, model, service, store
     clocks = hours.clocks(settings())
     case_id = open_case(alice)["case_id"]
@@ -45,7 +45,7 @@ def test_the_losing_writer_gets_a_conflict_not_a_second_move(api, alice, agent, 
     with pytest.raises(store.VersionConflict):
         store.save(model.escalate(stale, clock.now(), clocks=clocks, actor="user", reason="x"),
                    expected_version=stale.version)
-    with pytest.raises(domain.Conflicting):
+    with pytest.raises(refusals.Conflicting):
         service._apply(Context.current(), stale,
                        lambda c: model.escalate(c, clock.now(), clocks=clocks, actor="user", reason="x"), staff=False)
     assert store.get(case_id).step == "senior"
@@ -75,7 +75,7 @@ def test_user_and_staff_clicks_on_the_same_version_move_once(api, alice, agent, 
 
 
 def test_sns_down_at_the_move_then_delivered_exactly_once(api, alice, agent, clock, open_case, inbox, monkeypatch):
-    from chalicelib import aws, outbox
+    from chalicelib.adapters import aws, outbox
     sns = aws.client("sns")
     real_publish = sns.publish
     calls = {"failed": 0}
@@ -114,7 +114,7 @@ def test_sns_down_at_the_move_then_delivered_exactly_once(api, alice, agent, clo
 
 def test_each_move_writes_its_messages_in_the_same_transaction(api, alice, clock, open_case):
     """If the case write is refused, no announcement is left behind in the outbox."""
-    from chalicelib import aws
+    from chalicelib.adapters import aws
     from chalicelib.escalation import hours, model, notifications, service, store
     case_id = open_case(alice)["case_id"]
     stale = store.get(case_id)

@@ -3,7 +3,7 @@ import datetime as dt
 
 
 def test_case_routes_and_the_sweep_never_scan(api, alice, agent, lead, clock, sweep, open_case):
-    from chalicelib import aws
+    from chalicelib.adapters import aws
     from chalicelib.config import settings
 
     scans = []

@@ -68,7 +68,7 @@ def _expected_order(cases):
 
 
 def _per_shard(step: str, count: int) -> list[int]:
-    from chalicelib import aws
+    from chalicelib.adapters import aws
     from chalicelib.config import settings
     from chalicelib.escalation import store
     table = aws.table(settings().cases_table)
@@ -159,7 +159,7 @@ def test_cases_due_at_the_same_moment_are_listed_oldest_first_whatever_their_ref
 def test_cursors_and_queue_entries_from_before_the_opening_time_order_still_page_exactly(clock, shards):
     """A cursor handed out as ``<deadline>#<ref>`` resumes after the same case; entries written in that form are
     rewritten by ``rekey_queue`` (Queries of the queue index, conditioned on the case's version)."""
-    from chalicelib import aws
+    from chalicelib.adapters import aws
     from chalicelib.config import settings
     from chalicelib.escalation import store
     shards(2)

@@ -3,7 +3,7 @@ import datetime as dt
 
 import pytest
 
-from chalicelib.calendar import BusinessCalendar
+from chalicelib.kernel.business_calendar import BusinessCalendar
 from chalicelib.escalation import hours, model
 
 UTC = dt.timezone.utc

@@ -43,7 +43,7 @@ def test_security_case_freezes_repayments_until_senior_support_unfreezes(api, al
 
 
 def test_security_case_lapses_round_the_clock(api, alice, clock, sweep, open_case, inbox):
-    from chalicelib import clock as clock_module
+    from chalicelib.kernel import clock as clock_module
     clock_module.freeze(dt.datetime(2026, 11, 28, 22, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))))  # Saturday night
     case = open_case(alice, category="account_security", description="收到陌生设备登录提醒，钱被转走了")
     inbox("senior")

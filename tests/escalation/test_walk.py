@@ -226,7 +226,7 @@ def test_assign_and_notes_for_staff(api, alice, agent, clock, open_case):
 def test_a_small_sweep_batch_leaves_the_rest_for_the_next_run_and_moves_none_twice(api, make_user, clock, open_case, inbox):
     """Cases spread over the due index's shards; a sweep limited to a batch moves only that many,
     the next runs move the others, and no case climbs two steps for one lapse."""
-    from chalicelib.context import Context
+    from chalicelib.kernel.context import Context
     from chalicelib.escalation import service
     case_ids = [open_case(make_user(f"batch{i}", phone=f"+861380013{i:04d}"))["case_id"] for i in range(7)]
     clock.advance(dt.timedelta(hours=5))  # every frontline limit has lapsed

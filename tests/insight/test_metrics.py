@@ -6,8 +6,8 @@ calendar counts weekends only (no holidays), business hours 09:00–18:00 Asia/S
 """
 import datetime as dt
 
-from chalicelib import events
-from chalicelib.calendar import BusinessCalendar
+from chalicelib.adapters import events
+from chalicelib.kernel.business_calendar import BusinessCalendar
 from chalicelib.escalation import analytics, hours, model, sla
 from chalicelib.insight import metrics, rollup
 

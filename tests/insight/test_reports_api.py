@@ -21,15 +21,15 @@ def demo_password():
 
 @pytest.fixture
 def clock(aws):
-    from chalicelib import clock as clock_module
+    from chalicelib.kernel import clock as clock_module
     clock_module.freeze(BUSINESS_MORNING)  # Tuesday 2026-11-24 10:00 Shanghai
     yield clock_module
     clock_module.reset()
 
 
 def aggregate():
-    from chalicelib import events
-    from chalicelib.context import Context
+    from chalicelib.adapters import events
+    from chalicelib.kernel.context import Context
     from chalicelib.insight import rollup
     events.flush()
     return rollup.run(Context.current())
@@ -175,7 +175,7 @@ def test_the_page_is_for_senior_support_signed_in_to_the_workspace(api, history,
 
 
 def test_events_hold_no_personal_data(api, history, alice, bob):
-    from chalicelib import aws
+    from chalicelib.adapters import aws
     from chalicelib.config import settings
     table_name = settings().events_table
     items = aws.client("dynamodb").scan(TableName=table_name)["Items"]  # test only: no Scan in the app
@@ -183,7 +183,7 @@ def test_events_hold_no_personal_data(api, history, alice, bob):
     assert items and alice.user_id not in text and bob.user_id not in text and "+86138" not in text
     assert "'alice'" not in text and "'bob'" not in text
     assert "还款三天了还没到账" not in text  # the case description never leaves the case
-    from chalicelib import events
+    from chalicelib.adapters import events
     with pytest.raises(events.BadEvent):
         events.record("search", phone="13800138000")
     with pytest.raises(events.BadEvent):
@@ -194,7 +194,7 @@ def test_a_rating_on_the_case_becomes_one_csat_event(aws, clock):
     """The hook branch ``mycases`` uses: a case that gets ``csat`` records one ``csat`` event."""
     import dataclasses
 
-    from chalicelib import events
+    from chalicelib.adapters import events
     from chalicelib.escalation import analytics, hours
     from chalicelib.config import settings
     from tests.insight.test_metrics import History
@@ -214,7 +214,7 @@ def test_a_rating_on_the_case_becomes_one_csat_event(aws, clock):
 
 def test_finished_days_are_compacted_and_deflection_written_once_final(api, history, lead, clock, alice):
     """Thursday 04:10: Tuesday is finished (one summary item) and two days old (its deflection is final)."""
-    from chalicelib import events
+    from chalicelib.adapters import events
     before = get(api, lead, "/support/reports/cases?from=2026-11-24&to=2026-11-24").json["tables"]
     assert api.get("/support/suggestions?q=客服电话多少", token=alice.token).status == 200  # signed in: a reader
     clock.advance(dt.timedelta(days=1, hours=16, minutes=30))      # Thursday 2026-11-26 04:10 Shanghai

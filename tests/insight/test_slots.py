@@ -26,9 +26,10 @@ def at(text: str) -> dt.datetime:
 def job(aws, monkeypatch):
     """``job.search(when)`` writes one search event stamped ``when``; ``job.run(now)`` runs the schedule at
     ``now``; ``job.read`` counts every event item the job Queried from the events table, by event id."""
-    from chalicelib import clock, events
+    from chalicelib.kernel import clock
+    from chalicelib.adapters import events
     from chalicelib.config import settings
-    from chalicelib.context import Context
+    from chalicelib.kernel.context import Context
     from chalicelib.insight import rollup
 
     read: collections.Counter = collections.Counter()
@@ -95,7 +96,7 @@ def test_a_slot_waits_for_late_writes_and_counts_them(job):
 
 
 def test_repeated_and_overlapping_runs_count_nothing_twice(job):
-    from chalicelib import clock
+    from chalicelib.kernel import clock
     from chalicelib.insight import rollup
     for n in range(6):
         job.search(f"10:0{n}:30")
@@ -145,7 +146,7 @@ def test_after_the_first_catch_up_the_job_reads_every_event_once(job):
 
 
 def test_a_finished_day_is_its_slots_merged_and_slots_the_job_missed_are_read_then(job):
-    from chalicelib import events
+    from chalicelib.adapters import events
     job.search("2026-11-24T23:58:00")
     job.search("2026-11-24T09:00:00")
     job.run("2026-11-24T09:07")                   # 09:00 counted; then the job stops until the next morning
@@ -160,7 +161,7 @@ def test_a_finished_day_is_its_slots_merged_and_slots_the_job_missed_are_read_th
 def test_rebuild_and_the_demo_seed_write_what_the_job_does(job):
     """``rebuild`` (and ``offline``, the seed's in-process twin) give the reports the job gives, and count
     even the slot not yet final (marked so: the job recomputes it once final)."""
-    from chalicelib import events
+    from chalicelib.adapters import events
     from chalicelib.insight import rollup
     for when in ("09:59:59.999", "10:00", "10:31", "10:58", "11:02"):
         job.search(when)

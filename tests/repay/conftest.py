@@ -37,7 +37,7 @@ def at(text: str) -> dt.datetime:
 @pytest.fixture
 def business_hours(aws):
     """A Wednesday morning in Shanghai (a business day, before the 17:00 cut-off)."""
-    from chalicelib import clock
+    from chalicelib.kernel import clock
     clock.freeze(at("2026-11-25 10:00"))
     return clock
 
@@ -100,7 +100,7 @@ def in_parallel(count: int, call) -> list:
 
 def queued_messages(max_rounds: int = 5) -> list[dict]:
     """Receive (and delete) what is on the settlement queue, as Lambda-shaped SQS records."""
-    from chalicelib import aws
+    from chalicelib.adapters import aws
     from chalicelib.config import settings
     sqs = aws.client("sqs")
     url = sqs.get_queue_url(QueueName=settings().settlement_queue)["QueueUrl"]

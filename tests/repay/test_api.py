@@ -2,7 +2,7 @@
 import datetime as dt
 import json
 
-from chalicelib import clock
+from chalicelib.kernel import clock
 from chalicelib.repay import service
 from tests.repay.conftest import BAD_CARD, card, loan, run_worker, utility
 

@@ -1,7 +1,7 @@
 """The scheduled sweep cancels lapsed verifications found through the sparse index, exactly once."""
 import datetime as dt
 
-from chalicelib import clock
+from chalicelib.kernel import clock
 from chalicelib.repay import service, store, views
 from tests.repay.conftest import card
 
@@ -102,7 +102,7 @@ def test_the_scheduled_handler_runs_the_sweep(as_alice, business_hours, sms_sent
 
 
 def test_the_sweep_never_scans(as_alice, business_hours, sms_sent, monkeypatch):
-    from chalicelib import aws
+    from chalicelib.adapters import aws
     as_alice.create(card(LARGE))
     clock.advance(dt.timedelta(minutes=6))
     table = aws.table(store.settings().repayments_table)

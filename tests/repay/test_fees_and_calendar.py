@@ -3,8 +3,8 @@ import datetime as dt
 
 import pytest
 
-from chalicelib import clock
-from chalicelib.calendar import BusinessCalendar
+from chalicelib.kernel import clock
+from chalicelib.kernel.business_calendar import BusinessCalendar
 from chalicelib.config import settings
 from chalicelib.repay import fees, model
 from tests.repay.conftest import at, card, loan, utility

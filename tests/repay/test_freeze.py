@@ -1,7 +1,7 @@
 """Account freeze: the contract the escalation domain relies on."""
 import datetime as dt
 
-from chalicelib import clock
+from chalicelib.kernel import clock
 from chalicelib.repay import service, store
 
 

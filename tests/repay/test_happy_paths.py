@@ -34,7 +34,7 @@ def test_card_number_is_kept_as_last_four_only(as_alice, business_hours):
     partition = store._table().query(KeyConditionExpression="pk = :pk",
                                      ExpressionAttributeValues={":pk": f"USER#{as_alice.user.user_id}"})["Items"]
     assert {i["sk"].split("#")[0] for i in partition} == {"REPAY", "IDEM", "USAGE"}
-    from chalicelib import aws
+    from chalicelib.adapters import aws
     from chalicelib.config import settings
     outbox_items = aws.table(settings().outbox_table).scan()["Items"]   # test-only look at everything stored
     assert outbox_items

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from chalicelib.repay.money import InvalidAmount, format_fen, parse_fen, percent_of
+from chalicelib.kernel.money import InvalidAmount, format_fen, parse_fen, percent_of
 
 
 @settings(deadline=None)  # a loaded CI machine must not turn a slow example into a failure

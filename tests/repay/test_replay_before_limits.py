@@ -24,7 +24,7 @@ def _unreachable(*args, **kwargs):
 
 def test_a_create_answered_503_after_its_write_committed_replays_despite_the_limit(one_a_day, as_alice, api, alice,
                                                                                    business_hours, monkeypatch):
-    from chalicelib import outbox
+    from chalicelib.adapters import outbox
     real_deliver = outbox.deliver
     monkeypatch.setattr(outbox, "deliver", _unreachable)    # the write commits, then the answer is lost
     lost = as_alice.create(card("10.00"), key="pay-electricity-1")
@@ -59,7 +59,7 @@ def test_a_known_amount_rule_does_not_stand_before_the_replay(as_alice, business
     assert created.status == 201
     from chalicelib.repay import pay
     monkeypatch.setattr(pay, "_check_limit", lambda request, ctx: (_ for _ in ()).throw(
-        pay.domain.Invalid("amount：单笔最多 500.00 元", code="amount_over_limit", field="amount")))
+        pay.refusals.Invalid("amount：单笔最多 500.00 元", code="amount_over_limit", field="amount")))
     replay = as_alice.create(card("900.00"), key="k-amount")
     assert replay.status == 201 and replay.json["id"] == created.json["id"]
     assert as_alice.create(card("900.00"), key="k-amount-new").json["error"]["code"] == "amount_over_limit"

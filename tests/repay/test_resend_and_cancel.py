@@ -2,8 +2,8 @@
 import datetime as dt
 import re
 
-from chalicelib import clock
-from chalicelib.actor import Actor
+from chalicelib.kernel import clock
+from chalicelib.kernel.actor import Actor
 from chalicelib.repay import model, service, store, verification
 from tests.repay.conftest import card, queued_messages, run_worker
 

@@ -1,7 +1,7 @@
 """Retry under an Idempotency-Key: required, replayed, and never a surprise attempt N+1."""
-from chalicelib import outbox
-from chalicelib.errors import from_domain
-from chalicelib.actor import Actor
+from chalicelib.adapters import outbox
+from chalicelib.edge.errors import from_domain
+from chalicelib.kernel.actor import Actor
 from chalicelib.repay import service, store
 from tests.repay.conftest import body_of, card, in_parallel, queued_messages, run_worker
 

@@ -3,7 +3,7 @@ import datetime as dt
 
 import pytest
 
-from chalicelib import clock
+from chalicelib.kernel import clock
 from chalicelib.repay import store
 from tests.repay.conftest import body_of, card, loan, queued_messages, run_worker, utility
 

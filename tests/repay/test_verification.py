@@ -2,7 +2,7 @@
 import datetime as dt
 import re
 
-from chalicelib import clock
+from chalicelib.kernel import clock
 from chalicelib.repay import store
 from tests.repay.conftest import card, queued_messages, run_worker
 

@@ -25,7 +25,7 @@ def shards(aws, monkeypatch):
 
 
 def _items_per_partition(partitions: list[str]) -> list[int]:
-    from chalicelib import aws
+    from chalicelib.adapters import aws
     from chalicelib.config import settings
     ddb = aws.client("dynamodb")
     return [ddb.query(TableName=settings().kb_table, KeyConditionExpression="pk = :pk",
@@ -38,7 +38,7 @@ def _vote(slug, helpful, n):
 
 
 def test_feedback_totals_are_exact_across_shards(shards):
-    from chalicelib import shards as sharding
+    from chalicelib.adapters import shards as sharding
     from chalicelib.search import store
     shards(feedback=4, zero=1)
     expected = {}
@@ -68,7 +68,7 @@ def test_raising_the_feedback_shard_count_keeps_totals_exact(shards):
 
 
 def test_zero_result_counts_are_exact_across_shards_and_days(shards):
-    from chalicelib import shards as sharding
+    from chalicelib.adapters import shards as sharding
     from chalicelib.search import store
     shards(feedback=1, zero=4)
     expected = {"2026-11-23": {}, "2026-11-24": {}}

@@ -42,7 +42,8 @@ def test_feedback_is_stored_and_counted(kb_api, agent):
 
 
 def test_a_signed_in_user_votes_once_per_article(aws, fixture_index, monkeypatch):
-    from chalicelib import config, errors
+    from chalicelib import config
+    from chalicelib.edge import errors
     from chalicelib.search import service, store
     monkeypatch.setenv("KB_INDEX_DIR", str(fixture_index))
     config.reload()
@@ -69,7 +70,7 @@ def test_feedback_on_an_unknown_article_is_a_404(kb_api):
 
 
 def test_zero_result_queries_are_counted_per_day_and_listed_for_support(kb_api, agent, lead):
-    from chalicelib import clock
+    from chalicelib.kernel import clock
     from chalicelib.search import service
     clock.freeze(dt.datetime(2026, 11, 20, 4, 0, tzinfo=dt.timezone.utc))
     zero_search(kb_api, "天气预报")
@@ -121,7 +122,7 @@ def test_search_does_not_wait_for_a_slow_analytics_store(kb_api, monkeypatch):
 
 
 def test_search_answers_when_the_analytics_table_is_gone(kb_api):
-    from chalicelib import aws
+    from chalicelib.adapters import aws
     from chalicelib.config import settings
     from chalicelib.search import service, store
     aws.client("dynamodb").delete_table(TableName=settings().kb_table)

@@ -103,7 +103,8 @@ def kb_search(tmp_path_factory):
     """``service.search`` over an index built from the current kb/ (analytics go to moto, not AWS)."""
     from moto import mock_aws
 
-    from chalicelib import aws as aws_clients, config
+    from chalicelib import config
+    from chalicelib.adapters import aws as aws_clients
     from chalicelib.search import service
     from chalicelib.search.build import build
     from infra import local

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.models import as_body
+from chalicelib.kernel.schema import as_body
 from tests.search._kb import fixture_index, kb  # noqa: F401  (fixtures)
 
 
@@ -61,7 +61,7 @@ def test_took_ms_is_reported(kb):
 
 
 def test_service_rejects_bad_input_directly(kb):
-    from chalicelib import errors
+    from chalicelib.edge import errors
     for bad in ("", "  ", "还" * 201):
         with pytest.raises(errors.ValidationFailed):
             kb.search(bad)

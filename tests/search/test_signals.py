@@ -7,12 +7,12 @@ from urllib.parse import quote
 
 import pytest
 
-from chalicelib.models import as_body
+from chalicelib.kernel.schema import as_body
 from tests.search._kb import FIXTURES, fixture_index, kb, kb_api  # noqa: F401  (fixtures)
 
 
 def recorded():
-    from chalicelib import clock
+    from chalicelib.kernel import clock
     from chalicelib.config import settings
     from chalicelib.search import service, store
 
@@ -166,7 +166,8 @@ def test_results_are_never_cut_below_the_limit_while_articles_match(kb):
 
 
 def test_a_rebuilt_model_in_s3_is_picked_up_without_a_redeploy(aws, fixture_index, tmp_path, monkeypatch):
-    from chalicelib import aws as aws_clients, config
+    from chalicelib import config
+    from chalicelib.adapters import aws as aws_clients
     from chalicelib.search import service
     from chalicelib.search.build import build
 
@@ -208,7 +209,8 @@ SCHEDULED_EVENT = {"id": "evt", "detail-type": "Scheduled Event", "source": "aws
 
 def test_the_daily_rebuild_learns_from_recorded_signals_and_searches_pick_it_up(kb_api, monkeypatch):
     from app import relearn_kb
-    from chalicelib import aws as aws_clients, config
+    from chalicelib import config
+    from chalicelib.adapters import aws as aws_clients
     from chalicelib.search import service
 
     question = "钱转不出来要扣多少"

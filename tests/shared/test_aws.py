@@ -2,7 +2,7 @@
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from chalicelib import aws
+from chalicelib.adapters import aws
 from chalicelib.config import settings
 
 
@@ -14,7 +14,7 @@ def _put(pk: str, *, new: bool = True) -> dict:
 
 
 def test_a_failed_transaction_names_the_elements_whose_condition_did_not_hold(aws):
-    from chalicelib import aws as clients
+    from chalicelib.adapters import aws as clients
     clients.transact({"a": _put("A"), "b": _put("B")})
     with pytest.raises(clients.ConditionFailed) as lost:
         clients.transact({"c": _put("C"), "a": _put("A"), "b": _put("B")})

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib import clock, config
+from chalicelib import config
+from chalicelib.kernel import clock
 
 ROOT = Path(__file__).resolve().parents[2]
 START = dt.datetime(2026, 12, 9, 2, 30, tzinfo=dt.timezone.utc)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib import lazy
+from chalicelib.edge import lazy
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,7 +32,7 @@ def call(path, query):
     return response["statusCode"], json.loads(response["body"])
 
 WATCHED = ["chalicelib.repay.schemas", "chalicelib.repay.service", "chalicelib.escalation.schemas",
-           "chalicelib.escalation.service", "chalicelib.search.contacts", "chalicelib.auth", "chalicelib.outbox",
+           "chalicelib.escalation.service", "chalicelib.search.contacts", "chalicelib.edge.auth", "chalicelib.adapters.outbox",
            "chalicelib.helpcentre.schemas",
            "asyncio", "urllib.request", "importlib.metadata", "boto3"]
 status, body = call("/kb/search", {"q": "客服电话多少"})

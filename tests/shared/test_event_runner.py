@@ -8,7 +8,7 @@ from chalice.app import SQSEventConfig
 def test_five_batches_of_a_queue_are_handled_at_once(aws, monkeypatch):
     """Ten messages, one per batch: five handlers are in flight together (each waits for the other four), then
     the next five. One at a time, 20 clients' repayments waited minutes to be settled on the local stack."""
-    from chalicelib import aws as aws_clients
+    from chalicelib.adapters import aws as aws_clients
     from devtools import events
 
     monkeypatch.setattr(events, "_stop", threading.Event())

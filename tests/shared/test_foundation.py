@@ -28,7 +28,7 @@ def test_401_uses_the_common_error_shape(api):
 def test_forged_expired_and_foreign_tokens_are_rejected(aws, alice):
     import pytest
 
-    from chalicelib import auth
+    from chalicelib.edge import auth
     payload = jwt.decode(alice.token, options={"verify_signature": False})
     forged = jwt.encode({**payload, "sub": "someone-else"}, "a-secret-that-is-long-enough-for-hs256!!", algorithm="HS256", headers={"kid": "dummy"})
     with pytest.raises(auth.InvalidToken):
@@ -42,7 +42,8 @@ def test_forged_expired_and_foreign_tokens_are_rejected(aws, alice):
 def test_expired_token_is_rejected(aws, alice):
     import pytest
 
-    from chalicelib import auth, clock
+    from chalicelib.edge import auth
+    from chalicelib.kernel import clock
     # moto signs with a key pair we can't reach from here, so age the clock instead:
     # PyJWT checks exp against the real time, hence patch its notion of now.
     payload = jwt.decode(alice.token, options={"verify_signature": False})

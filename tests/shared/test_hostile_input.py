@@ -28,9 +28,9 @@ def test_moderate_nesting_is_judged_by_the_schema_not_refused_as_json(api, alice
 
 
 def test_the_depth_limit_counts_arrays_and_objects_alike():
-    from chalicelib import http
+    from chalicelib.edge import httpio
     level_32 = b'{"a":' * 16 + b"[" * 16 + b"]" * 16 + b"}" * 16
-    assert not http._nested_too_deep(level_32)
-    assert http._nested_too_deep(b"[" + level_32 + b"]")
-    assert http._nested_too_deep(b"[{" * 17 + b"}]" * 17)
-    assert not http._nested_too_deep(b'{"s":"' + b"[" * 100 + b'\\"' + b"{" * 100 + b'"}')
+    assert not httpio._nested_too_deep(level_32)
+    assert httpio._nested_too_deep(b"[" + level_32 + b"]")
+    assert httpio._nested_too_deep(b"[{" * 17 + b"}]" * 17)
+    assert not httpio._nested_too_deep(b'{"s":"' + b"[" * 100 + b'\\"' + b"{" * 100 + b'"}')

@@ -3,7 +3,9 @@ import datetime as dt
 
 import pytest
 
-from chalicelib import clock, domain, errors, idempotency
+from chalicelib.kernel import clock, refusals
+from chalicelib.edge import errors
+from chalicelib.adapters import idempotency
 
 
 def _counting_action(calls, status=200):
@@ -29,12 +31,12 @@ def test_the_first_answer_is_stored_and_replayed_once_per_key_and_scope(aws):
 
 def test_a_different_payload_is_422_and_one_in_flight_is_409(aws):
     idempotency.run("u1", "k2", scope="retry", payload={"id": "a"}, action=_counting_action([]))
-    with pytest.raises(domain.Rejected) as reused:
+    with pytest.raises(refusals.Rejected) as reused:
         idempotency.run("u1", "k2", scope="retry", payload={"id": "b"}, action=_counting_action([]))
     assert reused.value.code == "idempotency_key_reused"
     held = idempotency.claim("u1", "k3", scope="retry", payload={"id": "a"})
     assert isinstance(held, idempotency.Claim)
-    with pytest.raises(domain.Conflicting) as busy:
+    with pytest.raises(refusals.Conflicting) as busy:
         idempotency.run("u1", "k3", scope="retry", payload={"id": "a"}, action=_counting_action([]))
     assert busy.value.code == "request_in_progress" and busy.value.retry_after == 1
     refusal = errors.from_domain(busy.value)
@@ -43,8 +45,8 @@ def test_a_different_payload_is_422_and_one_in_flight_is_409(aws):
 
 def test_a_failed_request_gives_its_key_back(aws):
     def boom(claim):
-        raise domain.Conflicting("不行。")
-    with pytest.raises(domain.Conflicting):
+        raise refusals.Conflicting("不行。")
+    with pytest.raises(refusals.Conflicting):
         idempotency.run("u1", "k4", scope="retry", payload={}, action=boom)
     assert idempotency.run("u1", "k4", scope="retry", payload={}, action=_counting_action([])).replayed is False
 
@@ -59,6 +61,6 @@ def test_a_dead_claim_lapses_after_its_lock(aws):
 @pytest.mark.parametrize("key, code", [(None, "idempotency_key_missing"), ("", "idempotency_key_missing"),
                                        ("k" * 256, "idempotency_key_invalid"), ("键", "idempotency_key_invalid")])
 def test_the_header_is_validated(key, code):
-    with pytest.raises(domain.Invalid) as refused:
+    with pytest.raises(refusals.Invalid) as refused:
         idempotency.validate_key(key)
     assert refused.value.code == code and errors.from_domain(refused.value).status == 400

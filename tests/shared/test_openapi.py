@@ -25,7 +25,7 @@ def test_docs_page_is_self_contained_html(api):
 def test_two_different_models_of_one_name_are_refused_instead_of_sharing_a_schema():
     import pydantic
 
-    from chalicelib import openapi
+    from chalicelib.edge import openapi
 
     def model(fields: dict):
         return pydantic.create_model("NoticeView", **{k: (str, ...) for k in fields})

@@ -5,7 +5,8 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelib import aws as aws_clients, clock, outbox
+from chalicelib.adapters import aws as aws_clients, outbox
+from chalicelib.kernel import clock
 from chalicelib.config import settings
 
 

@@ -1,7 +1,9 @@
 """The outbox's pending index is write-sharded (PENDING[#<shard>]); the drain merges the shards, oldest first."""
 import datetime as dt
 
-from chalicelib import aws as aws_clients, clock, config, outbox, shards
+from chalicelib import config
+from chalicelib.adapters import aws as aws_clients, outbox, shards
+from chalicelib.kernel import clock
 from chalicelib.config import settings
 
 

@@ -2,7 +2,9 @@ import datetime as dt
 
 import pytest
 
-from chalicelib import clock, errors, ratelimit
+from chalicelib.kernel import clock
+from chalicelib.edge import errors
+from chalicelib.adapters import ratelimit
 
 
 def test_limit_allows_up_to_count_then_429_until_the_window_ends(aws, monkeypatch):

@@ -1,4 +1,4 @@
-"""A hung AWS dependency costs a request one read timeout, never a resend (chalicelib/deadline.py, #11 bug 2).
+"""A hung AWS dependency costs a request one read timeout, never a resend (chalicelib/adapters/deadline.py, #11 bug 2).
 
 The dependency is a socket that accepts connections and never answers — what a hung DynamoDB
 looks like to botocore; timeouts are shortened through the settings so the tests stay quick.
@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from chalicelib import deadline
+from chalicelib.adapters import deadline
 
 
 @pytest.fixture
@@ -46,8 +46,9 @@ def black_hole():
 
 @pytest.fixture
 def hung_aws(black_hole, monkeypatch):
-    """Every AWS client of ``chalicelib.aws`` talks to the black hole, with 0.3 s read timeouts."""
-    from chalicelib import aws, config
+    """Every AWS client of ``chalicelib.adapters.aws`` talks to the black hole, with 0.3 s read timeouts."""
+    from chalicelib import config
+    from chalicelib.adapters import aws
     url, state = black_hole
     monkeypatch.setenv("AWS_ENDPOINT_URL", url)
     monkeypatch.setenv("AWS_READ_TIMEOUT_SECONDS", "0.3")
@@ -61,14 +62,14 @@ def hung_aws(black_hole, monkeypatch):
 
 
 def _get(table="t"):
-    from chalicelib import aws
+    from chalicelib.adapters import aws
     return aws.client("dynamodb").get_item(TableName=table, Key={"pk": {"S": "x"}})
 
 
 def test_inside_a_request_a_timed_out_service_is_neither_retried_nor_called_again(hung_aws):
     from botocore.exceptions import ReadTimeoutError
 
-    from chalicelib import aws
+    from chalicelib.adapters import aws
     aws.client("dynamodb")   # created once per container, before any request
     started = time.monotonic()
     with deadline.request_budget():
@@ -112,7 +113,8 @@ def test_lambda_remaining_time_shortens_the_budget(hung_aws):
 def test_the_rate_limiter_fails_closed_at_once(hung_aws, monkeypatch):
     """A counter store that hangs refuses the limited action (503 + Retry-After) after one timeout;
     the action's own DynamoDB call is then not attempted in the same request."""
-    from chalicelib import aws, errors, ratelimit
+    from chalicelib.adapters import aws, ratelimit
+    from chalicelib.edge import errors
     from chalicelib.config import settings
     aws.table(settings().limits_table), aws.client("dynamodb")
     started = time.monotonic()

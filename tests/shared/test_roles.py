@@ -10,7 +10,7 @@ def own_signer(aws, monkeypatch):
     """Sign tokens with claims of our choosing: the pool's key lookup answers with a key made here."""
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    from chalicelib import auth
+    from chalicelib.edge import auth
     from chalicelib.config import settings
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     public = jwt.PyJWK.from_dict({**jwt.algorithms.RSAAlgorithm.to_jwk(private.public_key(), as_dict=True),
@@ -26,7 +26,7 @@ def own_signer(aws, monkeypatch):
 
 
 def test_a_group_name_with_a_comma_is_one_role(api, make_user, aws):
-    from chalicelib import aws as aws_clients
+    from chalicelib.adapters import aws as aws_clients
     idp = aws_clients.client("cognito-idp")
     idp.create_group(UserPoolId=aws.pool_id, GroupName="x,senior-support")
     make_user("mallory")
@@ -54,9 +54,9 @@ def test_a_list_of_groups_signed_by_the_pool_is_accepted(api, own_signer):
 def test_roles_in_the_authorizer_context_are_parsed_strictly(context_groups):
     from types import SimpleNamespace
 
-    from chalicelib import errors, http
+    from chalicelib.edge import errors, httpio
     request = SimpleNamespace(context={"authorizer": {"principalId": "u1", "groups": context_groups}})
     with pytest.raises(errors.Unauthorized):
-        http.actor(request)
-    request.context["authorizer"]["groups"] = http.roles_context(["x,senior-support"])
-    assert http.actor(request).roles == frozenset({"x,senior-support"})
+        httpio.actor(request)
+    request.context["authorizer"]["groups"] = httpio.roles_context(["x,senior-support"])
+    assert httpio.actor(request).roles == frozenset({"x,senior-support"})

@@ -71,7 +71,7 @@ def demo_password():
 @pytest.fixture
 def business_morning(aws):
     """Tuesday 2026-11-24 10:00 Asia/Shanghai: inside business hours."""
-    from chalicelib import clock
+    from chalicelib.kernel import clock
     clock.freeze(dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))))
     yield clock
     clock.reset()
@@ -88,7 +88,7 @@ class Demo:
     users: dict
 
     def repayment(self, name: str, amount: str) -> dict:
-        from chalicelib.actor import Actor
+        from chalicelib.kernel.actor import Actor
         from chalicelib.repay import schemas, service
         user = self.users[name]
         page = service.history(Actor(user_id=user.user_id, username=user.username), schemas.ListQuery(limit=50),
@@ -96,7 +96,7 @@ class Demo:
         return next(item for item in page["items"] if item["amount"] == amount)
 
     def cases(self, name: str) -> list[str]:
-        from chalicelib.actor import Actor
+        from chalicelib.kernel.actor import Actor
         from chalicelib.escalation import service
         user = self.users[name]
         found, _ = service.my_cases_page(Actor(user_id=user.user_id, username=user.username), limit=20, cursor=None)

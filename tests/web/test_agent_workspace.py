@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from chalicelib.actor import Actor
-from chalicelib.context import Context
+from chalicelib.kernel.actor import Actor
+from chalicelib.kernel.context import Context
 
 CARD = "6225880137654324"
 
@@ -67,7 +67,7 @@ def test_cases_due_at_the_same_moment_are_listed_oldest_first(signed_in, agent):
     import datetime as dt
     from types import SimpleNamespace
 
-    from chalicelib import clock
+    from chalicelib.kernel import clock
     clock.freeze(dt.datetime(2026, 12, 9, 7, 30, tzinfo=dt.timezone(dt.timedelta(hours=8))))
     opened = []
     for i in range(6):
@@ -166,7 +166,7 @@ def test_frontline_agent_cannot_read_repayments_of_a_senior_case(api, agent, ali
 
 
 def test_repayment_read_is_not_shown_if_the_access_record_cannot_be_written(api, agent, alice, monkeypatch):
-    from chalicelib import aws as aws_clients
+    from chalicelib.adapters import aws as aws_clients
     from chalicelib.repay import store
     case_id = _open_case(alice)
 
@@ -370,7 +370,7 @@ def test_reply_without_a_clock_choice_comes_back_with_a_clear_message(signed_in,
 
 def test_users_case_page_shows_plain_words_and_ends_with_the_resolution(browser_for, demo_password, signed_in,
                                                                         agent, lead, alice, business_morning):
-    from chalicelib import clock
+    from chalicelib.kernel import clock
     import datetime as dt
     case_id = _open_case(alice)
     b = signed_in(agent)

@@ -31,7 +31,7 @@ QUERIES = {
 
 def _ids(demo, name: str, receipt: dict) -> dict[str, str]:
     """Real ids for each path parameter, as ``name`` would click them."""
-    from chalicelib.actor import Actor
+    from chalicelib.kernel.actor import Actor
     from chalicelib.bills import schemas as bill_schemas, service as bills
 
     owner = "bob" if name == "bob" else "alice"            # staff open alice's 工单 (frontline, as in the queue)
@@ -50,7 +50,7 @@ def _ids(demo, name: str, receipt: dict) -> dict[str, str]:
 
 def _attachment(case_id: str) -> str:
     """An evidence file in the case's S3 prefix, as the presigned POST would have stored it."""
-    from chalicelib import aws
+    from chalicelib.adapters import aws
     from chalicelib.config import settings
     from chalicelib.escalation import attachments
     attachment_id = dt.datetime(2026, 11, 24, 2, 0).strftime("%Y%m%d%H%M%S") + "-" + secrets.token_hex(4)
@@ -80,7 +80,7 @@ def _url(path: str, entry, ids: dict[str, str]) -> str:
 
 @pytest.mark.parametrize("name,door", [("alice", "help"), ("bob", "help"), ("agent", "agent"), ("lead", "agent")])
 def test_every_get_page_renders_for_each_demo_user(demo, signed_in, api, name, door):
-    from chalicelib.web import errorpages
+    from chalicelib.edge import errorpages
 
     user = demo.users[name]
     receipt = api.get(f"/repayments/{demo.repayment('alice', '1234.50')['id']}/receipt",

@@ -87,7 +87,7 @@ def test_a_busy_dependency_keeps_503_and_retry_after_on_the_page(demo, signed_in
 
 
 def test_if_even_the_error_page_cannot_render_a_plain_page_goes_out(demo, signed_in, monkeypatch):
-    from chalicelib.helpcentre import render
+    from chalicelib.edge import render
     from chalicelib.web import mymoney
     alice = signed_in("alice")
     monkeypatch.setattr(mymoney, "payee_label", _boom)
@@ -107,5 +107,5 @@ def test_if_even_the_error_page_cannot_render_a_plain_page_goes_out(demo, signed
     ("text/html;q=0", False, False),
 ])
 def test_accept_header_decides_only_when_it_is_explicit(accept, html, json):
-    from chalicelib.web import errorpages
+    from chalicelib.edge import errorpages
     assert errorpages.prefers_html(accept) is html and errorpages.prefers_json(accept) is json

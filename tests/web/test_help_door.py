@@ -54,7 +54,7 @@ def test_an_ended_or_forged_session_reads_the_public_pages_anonymously(demo, api
 
 
 def test_display_name_is_never_a_uuid_or_a_full_phone_number(aws, make_user):
-    from chalicelib.actor import Actor
+    from chalicelib.kernel.actor import Actor
     from chalicelib.web import helpdoor
     opaque = make_user("7c9e6679-7425-40de-944b-e07fc1f90ae7", phone="+8613912345678")
     assert helpdoor.display_name(Actor(user_id=opaque.user_id, username=opaque.username)) == "139****5678"

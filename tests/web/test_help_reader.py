@@ -1,10 +1,10 @@
 """The public help pages know a signed-in wallet user (for deflection, #15) without ever requiring one."""
 from __future__ import annotations
 
-from chalicelib.logs import user_hash
+from chalicelib.kernel.logs import user_hash
 
 def _events(kind: str) -> list[dict]:
-    from chalicelib import events
+    from chalicelib.adapters import events
     events.flush()
     return [e for e in events.hour_events("2026-11-24T10") if e.get("kind") == kind]
 

@@ -26,7 +26,7 @@ def _retry_form(b, repayment_id: str) -> dict:
 
 
 def _status(demo, amount: str) -> tuple[str, int]:
-    from chalicelib.actor import Actor
+    from chalicelib.kernel.actor import Actor
     from chalicelib.repay import service
     user = demo.users["alice"]
     found = service.get(Actor(user_id=user.user_id, username=user.username), demo.repayment("alice", amount)["id"],
@@ -60,7 +60,7 @@ def test_the_list_shows_each_repayment_in_words(alice_in, demo):
 def test_the_list_is_newest_first_and_pages_on_with_a_cursor(alice_in, demo, business_morning):
     import datetime as dt
 
-    from chalicelib.actor import Actor
+    from chalicelib.kernel.actor import Actor
     from chalicelib.repay import schemas, service
     user = demo.users["alice"]
     actor = Actor(user_id=user.user_id, username=user.username)

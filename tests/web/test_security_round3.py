@@ -8,7 +8,8 @@ import re
 
 import pytest
 
-from chalicelib import auth, clock
+from chalicelib.edge import auth
+from chalicelib.kernel import clock
 
 WRONG = "用户名或密码不正确。"
 
@@ -54,7 +55,7 @@ def test_a_session_opens_only_the_door_it_was_opened_at(browser_for, api, alice,
     """Alice signs in at the wallet door, is then made support staff and her token is refreshed (now with the
     staff group): her wallet-door session still never opens /agent (staff sign in at the staff door, with SSO
     and MFA when they are on). And a staff session from /agent is no wallet session."""
-    from chalicelib import aws as aws_clients
+    from chalicelib.adapters import aws as aws_clients
     b = browser_for()
     assert b.sign_in("help", "alice", demo_password).status == 303
     aws_clients.client("cognito-idp").admin_add_user_to_group(UserPoolId=aws.pool_id, Username="alice",
@@ -242,8 +243,8 @@ def _form_fields(page, action: str) -> dict:
 
 def test_the_same_staff_form_posted_three_times_acts_once(browser_for, api, alice, agent, demo_password,
                                                          business_morning):
-    from chalicelib.actor import Actor
-    from chalicelib.context import Context
+    from chalicelib.kernel.actor import Actor
+    from chalicelib.kernel.context import Context
     from chalicelib.escalation import service
     owner = Actor(user_id=alice.user_id, username="alice")
     case_id = service.open_case(owner, Context.current(), category="repayment_failed",

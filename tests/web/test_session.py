@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from chalicelib import auth, clock
+from chalicelib.edge import auth
+from chalicelib.kernel import clock
 from chalicelib.web import session
 
 
@@ -113,7 +114,7 @@ def test_session_ends_after_its_maximum_age_even_when_active(browser_for, agent,
 
 
 def test_expired_token_is_refreshed_with_the_refresh_token(browser_for, agent, demo_password, monkeypatch, aws):
-    from chalicelib import aws as aws_clients
+    from chalicelib.adapters import aws as aws_clients
     from chalicelib.config import settings
     b = browser_for()
     b.sign_in("agent", "agent", demo_password)
@@ -200,7 +201,7 @@ def test_logout_without_csrf_changes_nothing_and_with_it_ends_the_session(browse
 
 
 def test_new_password_required_flow(browser_for, aws, demo_password):
-    from chalicelib import aws as aws_clients
+    from chalicelib.adapters import aws as aws_clients
     idp = aws_clients.client("cognito-idp")
     idp.admin_create_user(UserPoolId=aws.pool_id, Username="newagent", TemporaryPassword="Temp-passw0rd!1",
                           MessageAction="SUPPRESS")

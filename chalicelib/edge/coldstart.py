@@ -11,7 +11,7 @@ first thing and ``after_imports()`` last.
   through pydantic's internals, so it lives in ``chalicelib/private_hooks.py``).
 
 The rest of the cold-start work lives where it applies: lazy services and schemas
-(``chalicelib/lazy.py``), Whoosh's reader imported without asyncio (``search/postings.py``,
+(``chalicelib/edge/lazy.py``), Whoosh's reader imported without asyncio (``search/postings.py``,
 through ``private_hooks``). Measured with ``benchmarks/cold_start.py``.
 """
 from __future__ import annotations

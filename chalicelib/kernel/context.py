@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from chalicelib import clock
+from chalicelib.kernel import clock
 from chalicelib.config import Settings, settings
 
 

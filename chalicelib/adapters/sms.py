@@ -1,7 +1,7 @@
 """Reaching a user's phone: the number lives in Cognito only, never in our tables or logs."""
 from __future__ import annotations
 
-from chalicelib import aws
+from chalicelib.adapters import aws
 from chalicelib.config import settings
 
 

@@ -1,6 +1,6 @@
 """Business-day calendar shared by every domain (weekends, public holidays, make-up working days).
 
-Configuration, not code: ``chalicelib/holidays.yaml`` (see the comments there).
+Configuration, not code: ``chalicelib/kernel/holidays.yaml`` (see the comments there).
 
     cal = BusinessCalendar.from_file(settings().holidays_path)
     cal.is_business_day(date)            # weekday and not a holiday, or a make-up working day

@@ -22,9 +22,11 @@ from __future__ import annotations
 import functools
 import math
 
-from chalicelib import aws, clock, errors
+from chalicelib.adapters import aws
+from chalicelib.kernel import clock
+from chalicelib.edge import errors
 from chalicelib.config import settings
-from chalicelib.logs import logger, metric
+from chalicelib.kernel.logs import logger, metric
 
 
 @functools.cache

@@ -13,8 +13,8 @@ from typing import Any, Callable
 
 import pydantic
 
-from chalicelib.http import PATH_ID_CHARS, PATH_ID_MAX, surface_errors
-from chalicelib.lazy import ModelRef, resolved
+from chalicelib.edge.httpio import PATH_ID_CHARS, PATH_ID_MAX, surface_errors
+from chalicelib.edge.lazy import ModelRef, resolved
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -36,7 +36,7 @@ _ERROR_TEXT = {400: "Bad input", 401: "Missing or invalid token", 403: "Not allo
 class Contract:
     summary: str
     tag: str
-    # A model class, or a ``chalicelib.lazy.ModelRef`` to one (imported when first needed).
+    # A model class, or a ``chalicelib.edge.lazy.ModelRef`` to one (imported when first needed).
     body: type[pydantic.BaseModel] | ModelRef | None = None
     query: type[pydantic.BaseModel] | ModelRef | None = None
     responses: dict[int, type[pydantic.BaseModel] | ModelRef | None] = field(default_factory=dict)

@@ -21,7 +21,7 @@ Rollups live in ``REPORTS_TABLE`` (small: a few items a day, so a report's Query
   ``<ref>-breach-<key>``. Searches, views and votes get a random id and are written off the request
   thread (best effort, like the search's zero-result counters: a search never waits for them).
 - **No hot key.** An hour's events spread over ``EVENT_SHARDS`` partitions (crc32 of the event id;
-  shard 0 unsuffixed, ``chalicelib/shards.py``); readers query every shard of an hour. Nothing on a
+  shard 0 unsuffixed, ``chalicelib/adapters/shards.py``); readers query every shard of an hour. Nothing on a
   request path reads events: the scheduled job folds each 5-minute slot into one rollup item, reading
   each event once (``iter_events_between``: the slot's sort-key range), and the reports read one Query
   per month of rollups (docs/scale.md, "Events and reports").
@@ -41,9 +41,10 @@ import re
 import threading
 import uuid
 
-from chalicelib import aws, clock, shards
+from chalicelib.adapters import aws, shards
+from chalicelib.kernel import clock
 from chalicelib.config import settings
-from chalicelib.logs import logger
+from chalicelib.kernel.logs import logger
 
 KEEP = dt.timedelta(days=400)
 CASE_KINDS = tuple(f"case.{e}" for e in (

@@ -85,12 +85,12 @@ class ServiceUnavailable(ApiError):
 
 
 def from_domain(exc) -> ApiError:
-    """A use case's refusal (``chalicelib.domain``) as the HTTP error it answers: the one mapping."""
-    from chalicelib import domain
+    """A use case's refusal (``chalicelib.kernel.refusals``) as the HTTP error it answers: the one mapping."""
+    from chalicelib.kernel import refusals
 
-    status = {domain.Invalid: ValidationFailed, domain.Missing: NotFound, domain.NotAllowed: Forbidden,
-              domain.Conflicting: Conflict, domain.Rejected: Unprocessable, domain.Frozen: Locked,
-              domain.Busy: ServiceUnavailable, domain.Limited: TooManyRequests}
+    status = {refusals.Invalid: ValidationFailed, refusals.Missing: NotFound, refusals.NotAllowed: Forbidden,
+              refusals.Conflicting: Conflict, refusals.Rejected: Unprocessable, refusals.Frozen: Locked,
+              refusals.Busy: ServiceUnavailable, refusals.Limited: TooManyRequests}
     http_error = next((cls for kind, cls in status.items() if isinstance(exc, kind)), Conflict)
     headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
     return http_error(exc.message, code=exc.code, field=exc.field, details=exc.details, headers=headers)

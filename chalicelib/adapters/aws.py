@@ -38,7 +38,7 @@ def _client_config():
 
     from chalicelib.config import settings
 
-    # Sized for the request budget (chalicelib/deadline.py): one call waits at most connect + read
+    # Sized for the request budget (chalicelib/adapters/deadline.py): one call waits at most connect + read
     # timeout per attempt (1 + 2 s); standard mode retries throttling and 5xx with jittered backoff,
     # while within an HTTP request a service that timed out is neither retried nor called again.
     cfg = settings()
@@ -53,7 +53,7 @@ def _client_config():
 def _session():
     import boto3
 
-    from chalicelib import deadline
+    from chalicelib.adapters import deadline
 
     session = boto3.session.Session()
     deadline.install(session)  # each HTTP request's AWS time budget

@@ -1,7 +1,7 @@
 """What the browser pages share: form parsing, rendering, and the page-level answers to refusals.
 
 A page function returns a ``Reply`` (status, HTML or nothing, headers); ``app.py`` turns it into a
-response. ``@page(door)`` turns the session's refusals and the services' ``chalicelib.domain`` refusals
+response. ``@page(door)`` turns the session's refusals and the services' ``chalicelib.kernel.refusals`` refusals
 into pages: no session → 303 to the door's sign-in page (``?next=`` the page asked for); not allowed →
 403 page; a domain refusal → a page with the status ``errors.from_domain`` gives it (404 for someone
 else's 工单, 409 for a lost race …) — never a JSON error or a 500 in a browser.
@@ -12,8 +12,9 @@ import functools
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
-from chalicelib import domain, errors, http
-from chalicelib.logs import logger
+from chalicelib.kernel import refusals
+from chalicelib.edge import errors, httpio
+from chalicelib.kernel.logs import logger
 from chalicelib.web import session
 
 FORM = "application/x-www-form-urlencoded"
@@ -31,12 +32,12 @@ class Reply:
 
 
 def redirect(location: str, *cookies: str | None) -> Reply:
-    """Post/redirect/get: every successful form POST answers 303 (``Location`` always ASCII: ``http.location``)."""
-    return Reply(303, "", {"Location": http.location(location)}, tuple(c for c in cookies if c))
+    """Post/redirect/get: every successful form POST answers 303 (``Location`` always ASCII: ``httpio.location``)."""
+    return Reply(303, "", {"Location": httpio.location(location)}, tuple(c for c in cookies if c))
 
 
 def render(template: str, **context) -> str:
-    from chalicelib.helpcentre.render import render as render_template
+    from chalicelib.edge.render import render as render_template
     return render_template(template, **context)
 
 
@@ -54,7 +55,7 @@ def message(title: str, text: str, status: int, *, door: str = "help", link: tup
 
 def form(request) -> dict[str, str]:
     """An ``application/x-www-form-urlencoded`` body (≤ 64 KiB) as field → first value."""
-    body = http.raw_body(request)
+    body = httpio.raw_body(request)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -74,8 +75,8 @@ def page(fixed_door: str | None = None, *, titles: dict[int, str] | None = None,
         def guarded(*args, **kwargs) -> Reply:
             door = fixed_door or kwargs.get("door", "help")
             try:
-                if args:   # the request: its path ids are checked before any AWS call (http.check_path_ids)
-                    http.check_path_ids(getattr(args[0], "uri_params", None))
+                if args:   # the request: its path ids are checked before any AWS call (httpio.check_path_ids)
+                    httpio.check_path_ids(getattr(args[0], "uri_params", None))
                 return function(*args, **kwargs)
             except session.LoginRequired as exc:
                 return redirect(exc.location)
@@ -83,9 +84,9 @@ def page(fixed_door: str | None = None, *, titles: dict[int, str] | None = None,
                 logger.info("page refused", extra={"code": exc.code, "door": door})
                 return message("无权访问", exc.message, 403, door=door,
                                link=("/agent/login", "换个账号登录") if door == "agent" else ("/help", "返回帮助中心"))
-            except domain.DomainError as exc:
+            except refusals.DomainError as exc:
                 refusal = errors.from_domain(exc)
-                if refusal.status >= 500 and not isinstance(exc, domain.Busy):
+                if refusal.status >= 500 and not isinstance(exc, refusals.Busy):
                     raise
                 return message(headings.get(refusal.status, "无法完成"), refusal.message, refusal.status, door=door,
                                link=back or _back(door), who_unknown=True)

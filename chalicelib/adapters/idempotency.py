@@ -37,9 +37,10 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from chalicelib import aws, clock, domain
+from chalicelib.adapters import aws
+from chalicelib.kernel import clock, refusals
 from chalicelib.config import settings
-from chalicelib.logs import logger
+from chalicelib.kernel.logs import logger
 
 HEADER = "Idempotency-Key"
 LOCK_SECONDS = 30    # a request holding a key longer than this is presumed dead
@@ -51,11 +52,11 @@ class Wording:
     reused: str = "这个 Idempotency-Key 已用于另一个不同的请求，请为新的请求使用新的 Key。"
     in_progress: str = "同一个请求正在处理中，请稍后再试，不要重复提交。"
 
-    def reused_error(self) -> domain.Rejected:
-        return domain.Rejected(self.reused, code="idempotency_key_reused")
+    def reused_error(self) -> refusals.Rejected:
+        return refusals.Rejected(self.reused, code="idempotency_key_reused")
 
-    def in_progress_error(self) -> domain.Conflicting:
-        return domain.Conflicting(self.in_progress, code="request_in_progress", retry_after=1)
+    def in_progress_error(self) -> refusals.Conflicting:
+        return refusals.Conflicting(self.in_progress, code="request_in_progress", retry_after=1)
 
 
 @dataclass(frozen=True)
@@ -69,10 +70,10 @@ class Outcome:
 
 def validate_key(key: str | None) -> str:
     if key is None or key == "":
-        raise domain.Invalid("缺少 Idempotency-Key 请求头（1–255 个字符），用于防止同一操作被重复执行（如重复扣款、重复升级）。",
+        raise refusals.Invalid("缺少 Idempotency-Key 请求头（1–255 个字符），用于防止同一操作被重复执行（如重复扣款、重复升级）。",
                              code="idempotency_key_missing", field=HEADER)
     if len(key) > 255 or not key.isprintable() or not key.isascii():
-        raise domain.Invalid("Idempotency-Key 应为 1–255 个可打印 ASCII 字符。",
+        raise refusals.Invalid("Idempotency-Key 应为 1–255 个可打印 ASCII 字符。",
                              code="idempotency_key_invalid", field=HEADER)
     return key
 

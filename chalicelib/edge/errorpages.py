@@ -131,11 +131,11 @@ def page(status: int, message: str | None, request_id: str, *, path: str, refere
     if back == path:
         back = None
     try:
-        from chalicelib.helpcentre.render import render
+        from chalicelib.edge.render import render
         html = render("web/error.html", door=door, ws=None, who_unknown=True, title=title, text=text, status=status,
                       request_id=request_id, home=home, back=back)
     except Exception:  # the page must go out even if what failed was rendering itself
-        from chalicelib.logs import logger
+        from chalicelib.kernel.logs import logger
         logger.exception("error page could not be rendered")
         html = (f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" '
                 f'content="width=device-width, initial-scale=1"><title>{escape(title)}</title></head><body>'

@@ -1,7 +1,5 @@
-"""Response models of the shared routes (each domain keeps its own in ``<domain>/schemas.py``)."""
+"""The base of every request/response model (each domain keeps its own in ``<domain>/schemas.py``)."""
 from __future__ import annotations
-
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -21,15 +19,3 @@ def as_body(model: BaseModel) -> dict:
     """A response model as the JSON body it is sent as: by alias, and fields left unset (such as
     staff-only ones on a user's view) left out."""
     return model.model_dump(mode="json", by_alias=True, exclude_unset=True)
-
-
-class Health(ApiModel):
-    """Service is up."""
-    status: Literal["ok"]
-
-
-class Me(ApiModel):
-    """The signed-in user."""
-    user_id: str
-    username: str
-    roles: list[str]

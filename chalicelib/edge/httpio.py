@@ -20,10 +20,10 @@ import pydantic
 from chalice import Chalice, Response
 from chalice.app import ChaliceUnhandledError, ChaliceViewError
 
-from chalicelib import errors
-from chalicelib.actor import Actor
-from chalicelib.lazy import ModelRef, resolved
-from chalicelib.models import as_body
+from chalicelib.edge import errors
+from chalicelib.kernel.actor import Actor
+from chalicelib.edge.lazy import ModelRef, resolved
+from chalicelib.kernel.schema import as_body
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 32  # our bodies nest 3 levels; json.loads recurses once per level (RecursionError near 1,000)
@@ -183,7 +183,7 @@ def location(target: str) -> str:
 
 # ---------------------------------------------------------------- every HTML page's headers
 # A strict Content-Security-Policy: a page runs only the scripts that carry this response's nonce
-# (``<script nonce="{{ csp_nonce() }}">``; Jinja's global, chalicelib/helpcentre/render.py) — an injected
+# (``<script nonce="{{ csp_nonce() }}">``; Jinja's global, chalicelib/edge/render.py) — an injected
 # script, an inline event handler (onclick=…) or a javascript: URL never runs, even if it got through the
 # escaping. Styles stay inline-able (style attributes, no script). No page may be framed (clickjacking),
 # and no page is stored by a browser or proxy cache (the pages hold 工单, repayments, a user's name).
@@ -274,7 +274,7 @@ PATH_ID = re.compile(f"[{PATH_ID_CHARS}]{{1,{PATH_ID_MAX}}}")
 
 def check_path_ids(params: dict | None) -> None:
     """404 (``not_found``) unless every path parameter matches ``PATH_ID``. Applied to every JSON route
-    (``surface_errors`` through ``openapi.api_contract``) and every page (``chalicelib.web.pages.page``,
+    (``surface_errors`` through ``openapi.api_contract``) and every page (``chalicelib.edge.pages.page``,
     which answers the page's own 404)."""
     for value in (params or {}).values():
         if not isinstance(value, str) or not PATH_ID.fullmatch(value):

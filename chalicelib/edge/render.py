@@ -31,8 +31,8 @@ def environment(templates_dir: str = str(TEMPLATES_DIR)) -> "jinja2.Environment"
     env.globals["official_lines"] = official_lines
     # The help door's header (templates/help/_door_nav.html) names the signed-in user: never a UUID.
     env.globals["display_name"] = display_name
-    # Every <script> carries this response's nonce: the page's CSP runs nothing else (chalicelib/http.py).
-    from chalicelib.http import csp_nonce
+    # Every <script> carries this response's nonce: the page's CSP runs nothing else (chalicelib/edge/httpio.py).
+    from chalicelib.edge.httpio import csp_nonce
     env.globals["csp_nonce"] = csp_nonce
     return env
 

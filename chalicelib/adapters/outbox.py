@@ -20,9 +20,10 @@ import random
 import uuid
 from dataclasses import dataclass, field
 
-from chalicelib import aws, clock, notify, shards
+from chalicelib.adapters import aws, sms, shards
+from chalicelib.kernel import clock
 from chalicelib.config import settings
-from chalicelib.logs import logger, metric
+from chalicelib.kernel.logs import logger, metric
 
 CHANNELS = ("sqs", "sns", "email", "sms")
 PENDING_PK = "PENDING"
@@ -151,10 +152,10 @@ def _send(channel: str, target: str, body: str, subject: str | None, message_id:
             Message={"Subject": {"Data": subject or "RepayDesk", "Charset": "UTF-8"},
                      "Body": {"Text": {"Data": body, "Charset": "UTF-8"}}})
     elif channel == "sms":
-        phone = notify.user_phone(target)
+        phone = sms.user_phone(target)
         if not phone:
             raise LookupError("user has no phone number")
-        notify.send_sms(phone, body)
+        sms.send_sms(phone, body)
 
 
 @functools.cache
