@@ -20,9 +20,10 @@ FOLDERS = ("chalicelib", "templates", "benchmarks", "tests", "devtools", "infra"
 # Once it exists the entry changes nothing (the path is simply found); remove it then.
 PLANNED = {"chalicelib/routes/"}
 
-PATH = re.compile(r"(?<![\w./@:-])((?:%s)/[\w./*{},<>\-]*)" % "|".join(re.escape(f) for f in FOLDERS))
+PATH = re.compile(r"(?<![\w./@:-])((?:" + "|".join(re.escape(f) for f in FOLDERS) + r")/[\w./*{},<>\-]*)")
 LINK = re.compile(r"\]\(([^)\s]+)\)|\bsrc=\"([^\"]+)\"")
-CODE = re.compile(r"```.*?```|`[^`\n]+`", re.S)  # commands are written as code, not in prose
+CODE_BLOCK = re.compile(r"```.*?```", re.DOTALL)
+CODE = re.compile(r"```.*?```|`[^`\n]+`", re.DOTALL)  # commands are written as code, not in prose
 MAKE = re.compile(r"\bmake (?:-[sq] )*([a-z][\w-]*)")
 MODULE = re.compile(r"(?<![\w./])(chalicelib(?:\.\w+)+)")
 
@@ -66,15 +67,25 @@ def test_every_named_path_exists():
     assert not missing, "paths named in the manuals that are not in the tree:\n" + "\n".join(missing)
 
 
+def anchors(markdown: str) -> set[str]:
+    """The anchors GitHub gives a file's headings: lower case, punctuation out (CJK kept), spaces → '-'."""
+    headings = [line.lstrip("#").strip() for line in CODE_BLOCK.sub("", markdown).splitlines()
+                if re.match(r"#{1,6} ", line)]
+    return {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-") for heading in headings}
+
+
 def test_every_link_and_picture_resolves():
     missing = []
     for manual in MANUALS:
         for match in LINK.finditer(manual_text(manual)):
-            target = (match.group(1) or match.group(2)).split("#")[0]
-            if not target or re.match(r"[a-z]+:", target) or target.startswith("/"):
-                continue  # a web address, an anchor in the same file, or a path on the running service
-            if not (manual.parent / target).exists():
+            target, _, anchor = (match.group(1) or match.group(2)).partition("#")
+            if re.match(r"[a-z]+:", target) or target.startswith("/"):
+                continue  # a web address, or a path on the running service
+            linked = (manual.parent / target) if target else manual
+            if not linked.exists():
                 missing.append(f"{manual.name}: {target}")
+            elif anchor and linked.suffix == ".md" and anchor not in anchors(manual_text(linked)):
+                missing.append(f"{manual.name}: {target}#{anchor} (no such heading)")
     assert not missing, "links and pictures that resolve to nothing:\n" + "\n".join(missing)
 
 
@@ -106,7 +117,7 @@ def module_file(dotted: str) -> tuple[Path | None, list[str]]:
 
 def defines(source: str, name: str) -> bool:
     return re.search(rf"^\s*(?:async\s+)?(?:def|class)\s+{re.escape(name)}\b|^{re.escape(name)}\s*[:=]"
-                     rf"|^\s*(?:from\s+\S+\s+)?import\s+.*\b{re.escape(name)}\b", source, re.M) is not None
+                     rf"|^\s*(?:from\s+\S+\s+)?import\s+.*\b{re.escape(name)}\b", source, re.MULTILINE) is not None
 
 
 def test_every_named_module_and_name_exists():
@@ -124,6 +135,11 @@ def test_every_named_module_and_name_exists():
 def test_the_readme_is_read_in_ten_minutes():
     lines = manual_text(ROOT / "README.md").count("\n")
     assert lines <= 300, f"README.md has {lines} lines; the per-area manuals live in docs/"
+
+
+def test_anchor_reader():
+    assert anchors("# Repayments\n## The help door: header, 「我的还款」, receipt check\n```\n# a comment\n```\n") == {
+        "repayments", "the-help-door-header-我的还款-receipt-check"}
 
 
 @pytest.mark.parametrize("text, expected", [
