@@ -2,8 +2,8 @@
 importing it runs ``before_imports()``, so no code has to run between ``app.py``'s imports — and calls
 ``after_imports()`` last, once every area's blueprint is registered.
 
-- The garbage collector is paused while ``app.py`` imports (the modules, the blueprints of ``chalicelib/routes/``, routes and models it
-  builds live as long as the container; the collector would walk them again and again) and
+- The garbage collector is paused while ``app.py`` imports (the modules, the blueprints of ``chalicelib/routes/``,
+  the routes and models it builds live as long as the container; the collector would walk them again and again) and
   ``gc.freeze()`` then moves them out of its generations, so no later collection walks them
   either — not a warm request's full collection, not interpreter shutdown. Public ``gc`` API;
   measured (a ``gc.callbacks`` probe, CPU time, paired runs, issue #10 §4): 71 collections
