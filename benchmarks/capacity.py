@@ -333,7 +333,8 @@ def run(rounds: int, queue_depth: int) -> tuple[Meter, dict]:
         # Wednesday 2026-11-25 10:00 in Shanghai: business hours, before the settlement cut-off
         clock.freeze(dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.timezone.utc))
 
-        from app import app, settle_repayments
+        from app import app
+        from chalicelib.routes.repayments import settle_repayments
         from chalicelib.adapters import outbox
         from chalicelib.escalation import service as escalation
         from chalicelib.kernel.context import Context

@@ -1,19 +1,20 @@
 """Drive the app's event handlers locally, as Lambda would on AWS.
 
-``chalice local`` serves only HTTP. This runner reads ``app.event_sources`` and:
-- for each ``@app.on_sqs_message`` queue, long-polls the queue in moto and
+``chalice local`` serves only HTTP. This runner reads ``app.event_sources`` (every blueprint's) and:
+- for each ``on_sqs_message`` handler's queue, long-polls the queue in moto and
   invokes the handler with a Lambda-shaped SQS event, deleting the messages
   only when the handler returns (so a failure is redelivered, then dead-lettered);
   five batches at once (``LOCAL_SQS_POLLERS``; at most the handler's ``maximum_concurrency``),
   as Lambda starts with five — one at a time could not settle repayments as fast as 20
   clients pay (#21: 243 waiting after 3 minutes);
-- for each ``@app.schedule``, invokes the handler on its rate, or a ``cron(m/n …)``'s every n minutes
+- for each ``schedule``, invokes the handler on its rate, or a ``cron(m/n …)``'s every n minutes
   (every ``LOCAL_SCHEDULE_SECONDS`` instead, when set — demos and e2e tests use a few seconds).
-New domains need nothing here: declaring the handler in ``app.py`` is enough.
+New domains need nothing here: declaring the handler in an area's blueprint (``chalicelib/routes/``) is enough.
 """
 from __future__ import annotations
 
 import os
+import importlib
 import re
 import threading
 import time
@@ -44,7 +45,9 @@ class LocalContext:
 
 
 def _handler(config):
-    return getattr(app_module, config.handler_string.split(".")[-1])
+    """The function Lambda would call: ``handler_string`` names its module (a blueprint's) and attribute."""
+    module, _, name = config.handler_string.rpartition(".")
+    return getattr(importlib.import_module(module), name)
 
 
 def _schedule_seconds(expression) -> float:

@@ -208,6 +208,15 @@ def data_policy(cfg, ids: dict, kinds: dict[str, list[str]]) -> dict:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
+def authorizer_functions(template: dict) -> set[str]:
+    """Logical ids of the functions the REST API calls as its authorizers (whichever module defines them)."""
+    api = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    uris = [json.dumps(scheme.get("x-amazon-apigateway-authorizer", {}).get("authorizerUri"))
+            for scheme in (api.get("securityDefinitions") or {}).values()]
+    return {lid for lid, resource in template["Resources"].items()
+            if resource["Type"] == "AWS::Serverless::Function" and any(f"${{{lid}.Arn}}" in uri for uri in uris)}
+
+
 def merge(template: dict, cfg) -> dict:
     resources, ids = infra_resources(cfg)
     resources.update(cognito_resources())
@@ -216,6 +225,7 @@ def merge(template: dict, cfg) -> dict:
     logs_only = {"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
         "Resource": {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/repaydesk-" + STAGE + "-*"}}]}
+    authorizers = authorizer_functions(template)
     for lid, resource in list(template["Resources"].items()):
         if resource["Type"] == "AWS::Serverless::Function":
             props = resource["Properties"]
@@ -230,8 +240,7 @@ def merge(template: dict, cfg) -> dict:
                     event["Properties"]["FunctionResponseTypes"] = ["ReportBatchItemFailures"]
             role = props.get("Role", {}).get("Fn::GetAtt", [None])[0]
             if role:
-                is_authorizer = props["Handler"] == "app.cognito_jwt"
-                policy = logs_only if is_authorizer else data_policy(cfg, ids, {})
+                policy = logs_only if lid in authorizers else data_policy(cfg, ids, {})
                 template["Resources"][role]["Properties"]["Policies"] = [
                     {"PolicyName": f"{role}Policy", "PolicyDocument": policy}]
     learned_model_bucket(template, cfg)

@@ -24,12 +24,12 @@ def tables(cfg):
 
 
 def learned_model(cfg) -> dict | None:
-    """``{"bucket", "key", "readers", "writers"}`` (readers/writers: handlers in app.py) of the
-    learned model, or ``None`` when the stage reads only the model beside the index."""
+    """``{"bucket", "key", "readers", "writers"}`` (readers/writers: the Lambda handlers — the API's
+    ``app.app`` and the schedule in ``chalicelib/routes/knowledge_base.py``) of the learned model, or ``None`` when the stage reads only the model beside the index."""
     uri = cfg.kb_learned_uri
     if not uri:
         return None
     if not uri.startswith("s3://") or "/" not in uri[len("s3://"):]:
         raise ValueError(f"KB_LEARNED_URI must be s3://bucket/key, not {uri!r}")
     bucket, _, key = uri[len("s3://"):].partition("/")
-    return {"bucket": bucket, "key": key, "readers": ["app.app"], "writers": ["app.relearn_kb"]}
+    return {"bucket": bucket, "key": key, "readers": ["app.app"], "writers": ["chalicelib.routes.knowledge_base.relearn_kb"]}

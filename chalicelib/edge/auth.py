@@ -1,6 +1,6 @@
 """Verifying Cognito-issued bearer JWTs (signature, issuer, audience/client, expiry).
 
-Used by the Chalice authorizer in ``app.py``, so the same check runs under
+Used by the Chalice authorizer (``chalicelib/routes/auth.py``), so the same check runs under
 ``chalice local``, in ``chalice.test.Client`` and on AWS. The pool's signing
 keys are fetched once per container and cached; an unknown ``kid`` (key
 rotation) triggers at most one refetch per minute.

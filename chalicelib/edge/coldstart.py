@@ -1,8 +1,9 @@
-"""What a cold container can skip before the first request: ``app.py`` calls ``before_imports()``
-first thing and ``after_imports()`` last.
+"""What a cold container can skip before the first request: ``app.py`` imports this module first thing —
+importing it runs ``before_imports()``, so no code has to run between ``app.py``'s imports — and calls
+``after_imports()`` last, once every area's blueprint is registered.
 
-- The garbage collector is paused while ``app.py`` imports (the modules, routes and models it
-  builds live as long as the container; the collector would walk them again and again) and
+- The garbage collector is paused while ``app.py`` imports (the modules, the blueprints of ``chalicelib/routes/``,
+  the routes and models it builds live as long as the container; the collector would walk them again and again) and
   ``gc.freeze()`` then moves them out of its generations, so no later collection walks them
   either — not a warm request's full collection, not interpreter shutdown. Public ``gc`` API;
   measured (a ``gc.callbacks`` probe, CPU time, paired runs, issue #10 §4): 71 collections
@@ -44,3 +45,6 @@ def skip_pydantic_plugin_discovery() -> None:
         from chalicelib.private_hooks import skip_pydantic_plugin_discovery as skip
 
         skip()
+
+
+before_imports()   # on import: app.py imports this module before any other of its imports

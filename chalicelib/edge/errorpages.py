@@ -1,6 +1,6 @@
 """Errors as a browser should see them: an HTML page (status kept, the request id, a way back), never raw JSON.
 
-``app.py``'s middleware shapes every failure once; this module decides *which* shape and draws the page:
+``app.py``'s middleware shapes every failure once (every blueprint's routes too); this module decides *which* shape and draws the page:
 
 - **API callers keep JSON.** A request whose ``Accept`` prefers ``application/json`` always gets the common
   JSON error shape, and so does any route with the bearer authorizer or outside the browser doors unless the
@@ -8,7 +8,7 @@
 - **Browsers get a page.** A request whose ``Accept`` prefers ``text/html`` (every browser navigation and form
   submission does) gets the page, whatever the route; so does any request to a page of the browser doors
   (``/help…``, ``/agent…``, ``/docs``: routes without the bearer authorizer) that does not say what it accepts,
-  except the few routes that answer a page's script in JSON (``answers_json``).
+  except the few routes that answer a page's script in JSON (``replies.answers_json``).
 
 The page says what went wrong in the user's words (the JSON error's ``message``), shows the request id (what
 support searches the logs for) and links back: to the page the browser came from on this site, and to the
@@ -29,12 +29,6 @@ TITLES = {400: "内容有误", 401: "请先登录", 403: "无权访问", 404: "�
           409: "状态已变化", 413: "内容太大", 415: "提交方式不正确", 422: "内容有误", 423: "账户已冻结",
           429: "操作过于频繁", 500: "出错了", 502: "服务暂时不可用", 503: "服务繁忙", 504: "服务响应超时"}
 INTERNAL = "服务内部错误，我们已经记录。请稍后重试；如果一直出现，请把下面的请求编号告诉客服。"
-
-
-def answers_json(view):
-    """Mark a browser-door route that answers a page's script (JSON, also for its errors)."""
-    view.answers_json = True
-    return view
 
 
 def _quality(accept: str, *types: str) -> float | None:

@@ -11,7 +11,7 @@ from chalice.app import ChaliceUnhandledError
 
 # Chalice turns any other exception raised in a view into its own bare 500 before
 # middleware sees it; ChaliceUnhandledError is the one it re-raises, so the
-# ``errors_as_json`` middleware in app.py can render ours in the common shape.
+# ``errors_as_json`` middleware in app.py (every blueprint's routes) can render ours in the common shape.
 class ApiError(ChaliceUnhandledError):
     status = 400
     code = "bad_request"

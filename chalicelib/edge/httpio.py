@@ -1,4 +1,4 @@
-"""Request parsing and response shaping shared by every route in ``app.py``.
+"""Request parsing and response shaping shared by every route (``chalicelib/routes/``).
 
 Handlers never touch ``request.json_body`` or index a dict they did not
 validate: bodies and query strings go through a pydantic model here, and any
@@ -120,6 +120,11 @@ def parse_body(request, model: type[Model] | ModelRef) -> Model:
         return model.model_validate(data)
     except pydantic.ValidationError as exc:
         raise validation_error(exc) from None
+
+
+def parse_optional_body(request, model: type[Model] | ModelRef) -> Model | None:
+    """``parse_body`` when the request has a body at all; ``None`` for an empty one (a body that only adds)."""
+    return parse_body(request, model) if (request.raw_body or b"").strip() else None
 
 
 def parse_query(request, model: type[Model] | ModelRef) -> Model:
@@ -316,12 +321,12 @@ def surface_errors(view=None, *, path_ids: bool = False):
     return guarded
 
 
-_APPS: list["App"] = []   # the App of this process (app.py's; tests may make more)
+_APPS: list["App"] = []   # the App of this process (app.py's, its blueprints registered; tests may make more)
 
 
 def page_paths() -> list[tuple[str, bool]]:
     """Every GET route of this process's app, from Chalice's route table: ``(path, answers_json)`` — the
-    latter for browser-door routes that answer a page's script (``app._answers_json``), not a person."""
+    latter for browser-door routes that answer a page's script (``replies.answers_json``), not a person."""
     return [(path, bool(getattr(entries["GET"].view_function, "answers_json", False)))
             for app in _APPS for path, entries in app.routes.items() if "GET" in entries]
 

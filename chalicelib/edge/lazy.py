@@ -1,6 +1,6 @@
-"""Modules imported on first use, for ``app.py``.
+"""Modules imported on first use, for the route modules (``chalicelib/routes/``).
 
-``app.py`` is one route table for every domain and the API is one Lambda function, so a cold
+``app.py`` registers every area's blueprint and the API is one Lambda function, so a cold
 container answering a search would otherwise first import the repayment and escalation
 services, the help-centre pages and the token verifier (~25 ms). ``repay = lazy_import(
 "chalicelib.repay.service")`` stands for that module and imports it the first time one of its

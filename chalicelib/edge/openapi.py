@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 contract, generated from the pydantic models the handlers validate with.
 
-Each route in ``app.py`` declares its models with ``@api_contract(...)`` placed
-*under* ``@app.route``; the handler parses with the very same classes
+Each route (``chalicelib/routes/``) declares its models with ``@api_contract(...)`` placed
+*under* ``@bp.route``; the handler parses with the very same classes
 (``http.parse_body(request, Body)``), so the document cannot drift from the code.
 ``document(app)`` walks ``app.routes`` and builds the spec served at ``/openapi.json``.
 """

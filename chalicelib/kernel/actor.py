@@ -1,7 +1,7 @@
 """Who acts in a use case: the domain's view of the signed-in caller.
 
 Services take an ``Actor``, not the HTTP layer's principal, so they can be called from a
-schedule, a queue worker or a test without faking a request. ``app.py`` builds one per
+schedule, a queue worker or a test without faking a request. Each route builds one per
 request from the authorizer's context (``http.actor``).
 """
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Services take a ``Context`` instead of reading ``clock.now()`` or ``settings()`` themselves, so a
 test, a schedule or a queue worker states both. ``Context.current()`` is for the edges that
-receive a request or an event (``app.py``, ``devtools``, tests): the only place they are read.
+receive a request or an event (the routes in ``chalicelib/routes/``, ``devtools``, tests): the only place they are read.
 """
 from __future__ import annotations
 

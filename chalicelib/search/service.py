@@ -349,6 +349,15 @@ def get_article(slug: str) -> schemas.ArticleResponse | None:
                                    related=[dict(r) for r in doc.get("related") or []])
 
 
+def read_article(slug: str, user: str | None = None) -> schemas.ArticleResponse:
+    """One article for a reader (404 ``article_not_found`` for an unknown slug); the view is recorded."""
+    article = get_article(slug)
+    if article is None:
+        raise errors.NotFound("没有这篇文章。", code="article_not_found")
+    record_view(slug, user=user)
+    return article
+
+
 def record_view(slug: str, user: str | None = None) -> None:
     """An article was read (a page or the API), for the reports; ``user`` as in ``search``."""
     events.record("article_view", slug=slug, user=user)

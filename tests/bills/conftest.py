@@ -99,7 +99,7 @@ def settle_all() -> list[str]:
 def pump_wake_queue() -> int:
     """Deliver the bills wake queue's messages (the schedule's fan-out) to the ``bills_wake`` worker, as
     Lambda's SQS trigger would, one message per invocation; returns how many were delivered."""
-    from app import bills_wake
+    from chalicelib.routes.bills import bills_wake
     from chalicelib.adapters import aws
     from chalicelib.config import settings
     sqs = aws.client("sqs")

@@ -177,7 +177,7 @@ def test_the_sweep_never_scans_and_reads_every_shard(saved, clock_at, monkeypatc
 def test_the_scheduled_handler_runs_the_sweep(saved, clock_at, sms_sent):
     """On AWS the schedule fans out one message per shard and the queue's workers sweep (tests/bills/
     test_sweep_fanout.py): the reminder reaches the user through that path."""
-    from app import bills_sweep
+    from chalicelib.routes.bills import bills_sweep
     clock_at("2026-12-07 09:00")
     bills_sweep({"id": "evt", "detail-type": "Scheduled Event", "source": "aws.events", "time": "2026-12-07T01:00:00Z",
                  "region": "ap-southeast-1", "resources": [], "detail": {}, "account": "123456789012",

@@ -35,7 +35,7 @@ def _shard(bill_id):
 
 
 def test_the_schedule_only_fans_out_one_message_per_shard(many, clock_at, sms_sent):
-    from app import bills_sweep
+    from chalicelib.routes.bills import bills_sweep
     clock_at("2026-12-07 09:00")
     bills_sweep(SCHEDULED, None)
     assert _reminders(sms_sent) == []                    # the schedule itself sends nothing …

@@ -79,9 +79,9 @@ def test_the_learned_search_model_has_a_private_bucket_and_only_its_readers_and_
                 if "KbLearnedBucket" in json.dumps(statement["Resource"]):   # (the attachments bucket has its own)
                     assert statement["Resource"] == key_arn, statement  # that one key, nothing else in the bucket
                     granted.setdefault(resource["Properties"]["Handler"], []).extend(_actions(statement))
-    assert granted == {"app.app": ["s3:GetObject"], "app.relearn_kb": ["s3:PutObject"]}
+    assert granted == {"app.app": ["s3:GetObject"], "chalicelib.routes.knowledge_base.relearn_kb": ["s3:PutObject"]}
     schedule = next(r for r in resources.values() if r["Type"] == "AWS::Serverless::Function"
-                    and r["Properties"]["Handler"] == "app.relearn_kb")
+                    and r["Properties"]["Handler"] == "chalicelib.routes.knowledge_base.relearn_kb")
     assert [e["Type"] for e in schedule["Properties"]["Events"].values()] == ["Schedule"]
     assert any(r["Type"] == "AWS::Serverless::Function" and r["Properties"]["Handler"] == "app.app"
                and r["Properties"]["Environment"]["Variables"]["KB_LEARNED_URI"] == f"s3://{spec['bucket']}/{spec['key']}"

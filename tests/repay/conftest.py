@@ -121,7 +121,7 @@ def queued_messages(max_rounds: int = 5) -> list[dict]:
 
 def run_worker(records: list[dict] | None = None) -> list[dict]:
     """Invoke the ``@app.on_sqs_message`` handler with a Lambda-shaped event; returns the records it got."""
-    from app import settle_repayments
+    from chalicelib.routes.repayments import settle_repayments
     records = queued_messages() if records is None else records
     if records:
         settle_repayments({"Records": records}, None)

@@ -92,7 +92,7 @@ def test_the_sweep_and_a_read_do_not_both_cancel(as_alice, business_hours, sms_s
 
 
 def test_the_scheduled_handler_runs_the_sweep(as_alice, business_hours, sms_sent):
-    from app import expire_verifications
+    from chalicelib.routes.repayments import expire_verifications
     repayment_id = as_alice.create(card(LARGE)).json["id"]
     clock.advance(dt.timedelta(minutes=6))
     expire_verifications({"id": "evt", "detail-type": "Scheduled Event", "source": "aws.events",

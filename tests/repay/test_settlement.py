@@ -109,7 +109,7 @@ def test_stale_attempt_message_is_ignored_after_retry(as_alice, business_hours):
 
 
 def test_malformed_message_is_dropped(aws):
-    from app import settle_repayments
+    from chalicelib.routes.repayments import settle_repayments
     from chalicelib.repay import service
     assert service.settle("not json", service.current()) == "malformed"
     assert service.settle('{"repayment_id": "rp_x"}', service.current()) == "malformed"

@@ -208,7 +208,7 @@ SCHEDULED_EVENT = {"id": "evt", "detail-type": "Scheduled Event", "source": "aws
 
 
 def test_the_daily_rebuild_learns_from_recorded_signals_and_searches_pick_it_up(kb_api, monkeypatch):
-    from app import relearn_kb
+    from chalicelib.routes.knowledge_base import relearn_kb
     from chalicelib import config
     from chalicelib.adapters import aws as aws_clients
     from chalicelib.search import service

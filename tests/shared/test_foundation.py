@@ -85,6 +85,7 @@ def test_every_route_hands_unexpected_errors_to_the_error_middleware(api, monkey
     middleware runs; every route is wrapped (``api_contract``, or ``http.surface_errors`` for
     the two documentation routes) so ``errors_as_json`` decides instead (503 for AWS outages)."""
     import app as application
+    from chalicelib.routes import operations
 
     unguarded = [f"{method} {path}" for path, methods in application.app.routes.items()
                  for method, entry in methods.items() if not getattr(entry.view_function, "surfaces_errors", False)]
@@ -95,7 +96,7 @@ def test_every_route_hands_unexpected_errors_to_the_error_middleware(api, monkey
     def throttled(_app):
         raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "injected"}}, "GetItem")
 
-    monkeypatch.setattr(application, "document", throttled)
+    monkeypatch.setattr(operations, "document", throttled)
     response = api.get("/openapi.json")
     assert response.status == 503 and response.json["error"]["code"] == "service_unavailable"
     assert response.headers["retry-after"] == "2"

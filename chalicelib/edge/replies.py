@@ -1,0 +1,75 @@
+"""How a route answers, written once for every blueprint in ``chalicelib/routes/``.
+
+- Under an ``Idempotency-Key``: ``idempotency_key(request)`` reads it, ``idempotent_response(outcome)`` answers
+  with the outcome's status and says when it is a replay (``Idempotent-Replayed: true``); ``IDEMPOTENCY_HEADER``
+  / ``OPTIONAL_IDEMPOTENCY_HEADER`` document the header in the route's contract.
+- The browser doors: ``page(reply)`` turns a page's ``Reply`` (``chalicelib/edge/pages.py``) into the response
+  (never cached or framed; cookies as separate ``Set-Cookie`` headers; 303 without a body), ``page_json(reply)``
+  a page script's JSON answer, ``help_page(page)`` a help-centre page; ``answers_json`` marks the routes whose
+  errors stay JSON (``errorpages.py``); ``FORM`` is the content type of their form POSTs.
+- ``csv_download(filename, text)``: a CSV file as an attachment (``chalicelib/edge/csv_export.py`` writes it).
+"""
+from __future__ import annotations
+
+from chalice import Response
+
+from chalicelib.edge import httpio
+
+IDEMPOTENCY_HEADER = {"Idempotency-Key": {
+    "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": "1–255 printable ASCII characters; the same key with the same body replays the first answer "
+                   "(header Idempotent-Replayed: true) for 24 h"}}
+
+# Optional on the owner's other changes: with a key, a repeat replays the first answer.
+OPTIONAL_IDEMPOTENCY_HEADER = {"Idempotency-Key": {**IDEMPOTENCY_HEADER["Idempotency-Key"], "required": False}}
+
+FORM = ["application/x-www-form-urlencoded"]
+
+
+def idempotency_key(request) -> str | None:
+    return httpio.header(request, "Idempotency-Key")
+
+
+def idempotent_response(outcome, headers: dict[str, str] | None = None) -> Response:
+    """An answer under an Idempotency-Key: a replay says so (``Idempotent-Replayed: true``)."""
+    headers = dict(headers or {})
+    if outcome.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return httpio.json_response(outcome.body, status=outcome.status_code, headers=headers)
+
+
+def answers_json(view):
+    """A browser-door route that answers a page's script in JSON: its errors stay JSON too (errorpages.py)."""
+    view.answers_json = True
+    return view
+
+
+def page(reply) -> Response:
+    """A page's ``Reply`` as the response (cookies as separate Set-Cookie headers, never cached or framed)."""
+    headers = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin",
+               **reply.headers}
+    if reply.cookies:
+        headers["Set-Cookie"] = list(reply.cookies)
+    if reply.status == 303:
+        return Response(body="", status_code=303, headers=headers)
+    return httpio.html_response(reply.html, status=reply.status, headers=headers)
+
+
+def page_json(reply) -> Response:
+    """A page script's JSON answer (the same session; never cached)."""
+    if reply.status == 204:
+        return Response(body="", status_code=204, headers={"Cache-Control": "no-store"})
+    return Response(body=reply.html, status_code=reply.status,
+                    headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", **reply.headers})
+
+
+def help_page(found) -> Response:
+    """A help-centre ``Page`` (``chalicelib/helpcentre/pages.py``) as the response."""
+    return httpio.html_response(found.html, status=found.status, headers=found.headers)
+
+
+def csv_download(filename: str, text: str) -> Response:
+    """A CSV file the browser saves as ``filename`` (never cached)."""
+    return Response(body=text, status_code=200, headers={
+        "Content-Type": "text/csv; charset=utf-8", "Cache-Control": "no-store",
+        "Content-Disposition": f'attachment; filename="{filename}"'})
