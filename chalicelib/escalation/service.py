@@ -38,7 +38,9 @@ from chalicelib.escalation.views import (case_repayments, get_case, list_mine, m
 # The declarations other domains read (reports): steps in the order a case climbs them, categories, priorities.
 STEPS = _steps.STEPS
 STEP_NAMES = _steps.NAMES
+STEP_TITLES = {step.name: step.title for step in _steps.STEPS}
 CATEGORY_TITLES = _steps.CATEGORY_TITLES
+CATEGORIES = _steps.CATEGORIES
 PRIORITIES = sla.PRIORITIES
 sla_targets = sla.targets          # (first-response hours, resolution hours) of a priority
 csat_target = sla.csat_target      # the CSAT target as a share, or None
@@ -54,5 +56,5 @@ __all__ = ["MAX_ANSWER_BYTES", "NOT_FOUND", "WORDING", "sweep", "deflected", "no
            "staff_what_next", "summary", "what_next", "add_note", "assign", "reply", "resolve", "unfreeze",
            "add_user_message", "confirm", "escalate", "open_case", "rate", "reopen", "case_repayments", "get_case",
            "list_mine", "messages_since", "my_cases_page", "oldest_open", "owner_page", "queue", "workable_steps",
-           "workspace_case", "STEPS", "STEP_NAMES", "CATEGORY_TITLES", "PRIORITIES", "sla_targets", "csat_target",
-           "priority_titles", "schemas", "store"]
+           "workspace_case", "STEPS", "STEP_NAMES", "STEP_TITLES", "CATEGORY_TITLES", "CATEGORIES", "PRIORITIES",
+           "sla_targets", "csat_target", "priority_titles", "schemas", "store"]

@@ -13,7 +13,7 @@ from chalicelib.edge import csv_export
 from chalicelib.adapters import events
 from chalicelib.kernel.actor import SENIOR_SUPPORT, Actor
 from chalicelib.kernel.context import Context
-from chalicelib.escalation import steps as step_defs
+from chalicelib.escalation import service as escalation
 from chalicelib.insight import metrics, present, rollup, schemas
 
 REPORTS = ("cases", "satisfaction", "self-service")
@@ -46,18 +46,17 @@ def _filters(ctx: Context, name: str, query: schemas.ReportQuery) -> metrics.Fil
         raise refusals.Invalid("开始日期不能晚于结束日期。", code="invalid_range", field="from")
     if (last - first).days + 1 > MAX_DAYS:
         raise refusals.Invalid(f"日期范围最多 {MAX_DAYS} 天。", code="range_too_long", field="from")
-    categories = KB_CATEGORIES if name == "self-service" else step_defs.CATEGORY_TITLES
+    categories = KB_CATEGORIES if name == "self-service" else escalation.CATEGORY_TITLES
     if query.category is not None and query.category not in categories:
         raise refusals.Invalid(f"没有这个类别，可选：{'、'.join(categories)}。", code="unknown_category", field="category")
-    if query.step is not None and query.step not in step_defs.NAMES:
-        raise refusals.Invalid(f"没有这个步骤，可选：{'、'.join(step_defs.NAMES)}。", code="unknown_step", field="step")
+    if query.step is not None and query.step not in escalation.STEP_NAMES:
+        raise refusals.Invalid(f"没有这个步骤，可选：{'、'.join(escalation.STEP_NAMES)}。", code="unknown_step", field="step")
     return metrics.Filters(first, last, query.category, query.step)
 
 
 def _oldest(ctx: Context, f: metrics.Filters, limit: int = 20) -> list[list]:
-    from chalicelib.escalation import store
     rows = []
-    for case in store.oldest_open(limit=200):
+    for case in escalation.oldest_open(limit=200):
         if not f.match(case.category, case.step):
             continue
         age = (ctx.now - clock.parse(case.created_at)).total_seconds() / 3600
@@ -153,10 +152,10 @@ def page(actor: Actor, ctx: Context, name: str, query: schemas.ReportQuery, *, w
     zone = ctx.settings.time_zone
     shown = [{"table": t, "view": present.view(t, zone), "chart": charts.render(present.for_chart(t)),
               "csv": link(format="csv", table=t.name)} for t in found]
-    categories = KB_CATEGORIES if name == "self-service" else step_defs.CATEGORY_TITLES
+    categories = KB_CATEGORIES if name == "self-service" else escalation.CATEGORY_TITLES
     return render("insight/reports.html", report=name, reports=[(r, TITLES[r], link(report=r) if r != name else None)
                                                                 for r in REPORTS],
                   title=TITLES[name], first=f.first.isoformat(), last=f.last.isoformat(), ranges=ranges,
                   tables=shown, notes=notes, categories=categories, category=f.category, step=f.step,
-                  steps=[(s.name, s.title) for s in step_defs.STEPS], show_step=name != "self-service",
+                  steps=[(s.name, s.title) for s in escalation.STEPS], show_step=name != "self-service",
                   generated_at=present.local_time(clock.isoformat(ctx.now), zone), door="agent", ws=ws)
