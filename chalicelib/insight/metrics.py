@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass, field
 
 from chalicelib.escalation import service as escalation
-from chalicelib.insight.rollup import ARTICLE_FIELDS
+from chalicelib.insight.tally import ARTICLE_FIELDS
 
 
 @dataclass(frozen=True)

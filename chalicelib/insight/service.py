@@ -7,14 +7,16 @@ Scan. The numbers come from ``metrics.py``; ``charts.py`` draws them.
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
 from chalicelib.kernel import clock, refusals
 from chalicelib.edge import csv_export
+from chalicelib.edge.render import render
 from chalicelib.adapters import events
 from chalicelib.kernel.actor import SENIOR_SUPPORT, Actor
 from chalicelib.kernel.context import Context
 from chalicelib.escalation import service as escalation
-from chalicelib.insight import metrics, present, rollup, schemas
+from chalicelib.insight import charts, metrics, present, rollup, schemas
 
 REPORTS = ("cases", "satisfaction", "self-service")
 TITLES = {"cases": "工单与 SLA", "satisfaction": "用户满意度", "self-service": "自助服务与知识库"}
@@ -70,13 +72,13 @@ def _oldest(ctx: Context, f: metrics.Filters, limit: int = 20) -> list[list]:
 def _articles_meta() -> dict[str, dict]:
     """slug → title and KB category, from the search index (empty if it cannot be opened)."""
     try:
-        from chalicelib.search import service as search_service
-        from chalicelib.search.index import CATEGORIES
+        from chalicelib.search import service as search_service  # cold start: only the self-service report
         kb = search_service.kb_index()
+        categories = [c.id for c in search_service.categories().categories]
     except Exception:  # the report still answers, without titles
         return {}
     meta = {}
-    for category in CATEGORIES:
+    for category in categories:
         for docnum in kb.category_docs(category):
             doc = kb.stored(docnum)
             meta[doc["slug"]] = {"title": doc["title"], "category": doc["category"]}
@@ -132,10 +134,6 @@ def csv_download(actor: Actor, ctx: Context, name: str, query: schemas.ReportQue
 def page(actor: Actor, ctx: Context, name: str, query: schemas.ReportQuery, *, ws=None) -> str:
     """The reports page (``/agent/reports``): the report's tables, each with its chart, the date-range
     switch, the filters and the CSV links."""
-    from urllib.parse import urlencode
-
-    from chalicelib.edge.render import render
-    from chalicelib.insight import charts
     require_senior(actor)
     f = _filters(ctx, name, query)
     found, notes = tables(ctx, name, f)
