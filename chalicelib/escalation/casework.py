@@ -22,12 +22,20 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
 from chalicelib.adapters import idempotency, outbox
-from chalicelib.escalation import analytics, hours, model, notifications, schemas, show, steps as step_defs
+from chalicelib.escalation import (
+    analytics,
+    hours,
+    model,
+    notifications,
+    repository,
+    schemas,
+    show,
+)
+from chalicelib.escalation import steps as step_defs
 from chalicelib.escalation.model import Case, RuleViolation
-from chalicelib.escalation import repository
 from chalicelib.escalation.store import ElementFailed, VersionConflict
 from chalicelib.kernel import refusals
 from chalicelib.kernel.actor import SENIOR_SUPPORT, Actor
@@ -143,8 +151,8 @@ def answer(claim: idempotency.Claim | None, status: int, view: schemas.CaseView)
     return [claim.completion(status, body)]
 
 
-def commit(old: Case | None, new: Case, messages: list[outbox.Message] = (), *, ctx: Context | None = None,
-           said: tuple[dict, ...] = (), extra: list[dict] = ()) -> Case:
+def commit(old: Case | None, new: Case, messages: Sequence[outbox.Message] = (), *, ctx: Context | None = None,
+           said: tuple[dict, ...] = (), extra: Sequence[dict] = ()) -> Case:
     """``store.save`` of ``new`` over ``old`` (None: a new case) with its messages, the conversation entries
     ``said`` and, given the moment (``ctx``), its report events and the SLA breaches now due (#15)."""
     recorded: list[dict] = []
@@ -156,7 +164,7 @@ def commit(old: Case | None, new: Case, messages: list[outbox.Message] = (), *, 
 
 
 def save(ctx: Context, old: Case, new: Case, *, staff: bool, claim: idempotency.Claim | None = None,
-         messages: list[outbox.Message] = (), said: tuple[dict, ...] = ()) -> Saved:
+         messages: Sequence[outbox.Message] = (), said: tuple[dict, ...] = ()) -> Saved:
     """Commit ``new`` with the caller's view of it (and, under an Idempotency-Key, that view as the key's
     answer, in the same transaction). ``said``: conversation entries the transaction writes (the view shows
     them before they can be read back). A lost race is a 409."""

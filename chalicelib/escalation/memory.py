@@ -15,12 +15,17 @@ import base64
 import binascii
 import itertools
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from chalicelib.adapters import idempotency, outbox
 from chalicelib.escalation.items import queue_sort_key
 from chalicelib.escalation.model import Case
-from chalicelib.escalation.store import BadCursor, DuplicateReference, ElementFailed, VersionConflict
+from chalicelib.escalation.store import (
+    BadCursor,
+    DuplicateReference,
+    ElementFailed,
+    VersionConflict,
+)
 
 
 def _encode(text: str) -> str:
@@ -57,8 +62,8 @@ class MemoryStore:
     _serial: Any = field(default_factory=itertools.count)
 
     # ------------------------------------------------------------ writes
-    def save(self, case: Case, *, expected_version: int | None, extra: list[dict] = (),
-             messages: list[outbox.Message] = (), conversation: list[tuple[str, dict]] = ()) -> None:
+    def save(self, case: Case, *, expected_version: int | None, extra: Sequence[dict] = (),
+             messages: Sequence[outbox.Message] = (), conversation: Sequence[tuple[str, dict]] = ()) -> None:
         stored = self.cases.get(case.case_id)
         if expected_version is None and stored is not None:
             raise DuplicateReference(case.case_id)
@@ -71,7 +76,7 @@ class MemoryStore:
         self.sent.extend(messages)
         self._apply(extra)
 
-    def add_note(self, case_id: str, note: dict, extra: list[dict] = ()) -> None:
+    def add_note(self, case_id: str, note: dict, extra: Sequence[dict] = ()) -> None:
         self._check_answers(extra, case_id)
         self._add_entry(case_id, "NOTE", note)
         self._apply(extra)

@@ -18,13 +18,24 @@ import itertools
 import json
 import re
 import secrets
+from typing import Sequence
 
 from chalicelib.adapters import aws, idempotency, outbox
 from chalicelib.config import settings
-from chalicelib.escalation.items import (DUE_SHARDS, _plain, _to_dynamo, case_key, due_shard, from_item,  # noqa: F401
-                                         queue_key, queue_sort_key, to_item)
+from chalicelib.escalation.items import (  # noqa: F401
+    DUE_SHARDS,
+    _plain,
+    _to_dynamo,
+    case_key,
+    due_shard,
+    from_item,
+    queue_key,
+    queue_sort_key,
+    to_item,
+)
 from chalicelib.escalation.model import Case
 from chalicelib.kernel import refusals
+
 
 class VersionConflict(Exception):
     """The case changed since it was read (another move won)."""
@@ -83,7 +94,7 @@ def conversation_item(case_id: str, kind: str, entry: dict) -> dict:
                     "ConditionExpression": "attribute_not_exists(pk)"}}
 
 
-def put_conversation(element: dict, extra: list[dict] = ()) -> None:
+def put_conversation(element: dict, extra: Sequence[dict] = ()) -> None:
     """Write a conversation item (``conversation_item``) alone or, all or nothing, with ``extra`` elements
     (an Idempotency-Key's answer); ``ElementFailed`` if a condition of ``extra`` did not hold."""
     try:
@@ -96,13 +107,13 @@ def put_conversation(element: dict, extra: list[dict] = ()) -> None:
         raise _failed(exc, "conversation") from exc
 
 
-def add_note(case_id: str, note: dict, extra: list[dict] = ()) -> None:
+def add_note(case_id: str, note: dict, extra: Sequence[dict] = ()) -> None:
     """An internal note (``{"at", "author", "text"}``) on its own item, no version bump, with ``extra``."""
     put_conversation(conversation_item(case_id, "NOTE", note), extra)
 
 
-def save(case: Case, *, expected_version: int | None, extra: list[dict] = (), messages: list[outbox.Message] = (),
-         conversation: list[tuple[str, dict]] = ()) -> None:
+def save(case: Case, *, expected_version: int | None, extra: Sequence[dict] = (), messages: Sequence[outbox.Message] = (),
+         conversation: Sequence[tuple[str, dict]] = ()) -> None:
     """Write ``case`` (new if ``expected_version`` is None), all or nothing, with the outbox ``messages`` it
     causes, its ``conversation`` entries (``("MSG" | "NOTE", entry)``) and ``extra`` elements (an
     Idempotency-Key's answer, report events); then try to deliver the messages at once (the outbox drain
