@@ -1,7 +1,7 @@
 """What a case change tells the reports: its events and its SLA breaches (issue #15).
 
 ``on_commit(old, new, now, clocks)`` returns the case as it must be written (with any breach now
-due recorded on it, ``sla.breaches_due``) and the event elements to write in the same
+due recorded on it, ``hours.breaches_due``) and the event elements to write in the same
 transaction: one ``case.<event>`` per new timeline entry (id ``<ref>-v<version>-<event>``) and one
 ``breach`` per new breach (id ``<ref>-breach-<key>``). The case's conditional write makes both
 happen once. A rating (``Case.csat`` = {"rating", "comment", "at"}, set once when the owner confirms
@@ -15,7 +15,7 @@ import datetime as dt
 
 from chalicelib.kernel import clock
 from chalicelib.adapters import events
-from chalicelib.escalation import sla
+from chalicelib.escalation import hours
 from chalicelib.kernel.logs import user_hash
 
 
@@ -24,12 +24,12 @@ def _common(case) -> dict:
 
 
 def on_commit(old, new, now: dt.datetime, clocks) -> tuple[object, list[dict]]:
-    due = sla.breaches_due(old, new, now, clocks)
+    due = hours.breaches_due(old, new, now, clocks)
     if due:
         new = dataclasses.replace(new, breaches=tuple(new.breaches) + tuple(sorted(due)))
     elements = []
     start = len(old.timeline) if old is not None else 0
-    m = sla.measure(new, now, clocks)
+    m = hours.measure(new, now, clocks)
     for entry in new.timeline[start:]:
         event = entry.get("event")
         fields = {**_common(new), "step": entry.get("to") or new.step, "from": entry.get("from"),
@@ -38,7 +38,7 @@ def on_commit(old, new, now: dt.datetime, clocks) -> tuple[object, list[dict]]:
         if event == "created":
             fields["user"] = user_hash(new.user_id)
             fields["security"] = new.security
-        if m.first_response_at is not None and m.first_response_at == at and event in sla.ANSWERS \
+        if m.first_response_at is not None and m.first_response_at == at and event in hours.ANSWERS \
                 and entry.get("actor") == "support":
             fields["first_response_seconds"] = round(m.first_response_seconds)
         if event == "resolved" and m.resolved_at == at:

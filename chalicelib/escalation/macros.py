@@ -30,8 +30,8 @@ def _loaded() -> tuple[dict, ...]:
 
 @functools.cache
 def _environment():
-    import jinja2
-    from jinja2.sandbox import SandboxedEnvironment
+    import jinja2  # cold start: jinja2 (~80 ms) loads with the first macro rendered
+    from jinja2.sandbox import SandboxedEnvironment  # cold start: as above
     return SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
 

@@ -83,7 +83,8 @@ class Case:
     frozen: bool = False                  # account_security: repayments frozen for this case
     csat: dict | None = None              # the owner's satisfaction: {"rating" 1–5, "comment"?, "at"}; set once
     timeline: tuple[dict, ...] = field(default_factory=tuple)
-    breaches: tuple[str, ...] = ()        # SLA breaches recorded once each (sla.py): step:<step>, first_response, resolution
+    breaches: tuple[str, ...] = ()        # SLA breaches recorded once each (hours.breaches_due): step:<step>,
+    #                                       first_response, resolution
 
     @property
     def security(self) -> bool:

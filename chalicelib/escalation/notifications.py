@@ -11,12 +11,16 @@ the user's free-text description: the team reads that through the support API.
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 from chalicelib.kernel import clock
 from chalicelib.adapters import outbox
 from chalicelib.config import PROJECT_DIR, Settings
 from chalicelib.escalation import steps as step_defs
 from chalicelib.escalation.model import Case, parse
+
+if TYPE_CHECKING:  # for the annotation only; jinja2 loads with the first notification
+    import jinja2
 
 TEMPLATE_DIR = PROJECT_DIR / "templates"
 

@@ -16,6 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from chalicelib.config import Settings
+from chalicelib.escalation import sla
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,6 @@ class Step:
 
 def _limits(name: str) -> dict:
     """A step's P2 and security limits from ``sla.yaml`` (every priority's: ``sla.step_limit_hours``)."""
-    from chalicelib.escalation import sla
     return {"limit_hours": sla.step_limit_hours(name, "P2", security=False),
             "security_limit_hours": sla.step_limit_hours(name, None, security=True)}
 

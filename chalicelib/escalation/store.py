@@ -1,43 +1,40 @@
 """Cases in DynamoDB (one table; see README "Escalation" for the design).
 
-Items (``pk`` / ``sk``):
-- ``CASE#<ref>`` / ``CASE``              the case, its timeline inside (a few dozen entries at most)
-- ``CASE#<ref>`` / ``MSG#<at>#<rand>``   conversation shown to the user (user messages, support replies)
-- ``CASE#<ref>`` / ``NOTE#<at>#<rand>``  internal notes: only ever read by staff routes
-
-Sparse GSIs on the case item (attributes present only while they apply):
-- ``by_user``  ``user_pk`` = USER#<uid>,  ``user_sk`` = <created_at>#<ref>      a user's cases, newest last
-- ``queue``    ``queue_pk`` = QUEUE#<step>[#<shard>], ``queue_sk`` = <deadline|~paused>#<created_at>#<ref>
-               open cases of a step, nearest deadline first, equal deadlines oldest first (cases waiting
-               on the user after them, oldest first); ``QUEUE_SHARDS`` shards by crc32 of the ref (shard 0
-               unsuffixed), merged on read (``queue_page``)
-- ``open_age`` ``age_pk`` = OPEN#<0-3>, ``age_sk`` = <created_at>#<ref>         open cases, oldest first
-               (reports: the oldest open cases), the ``due`` shards' hash
-- ``due``      ``due_pk`` = DUE#<0-3>,     ``due_sk`` = <due time>#<ref>         what the sweep must do next
-               (warn / lapse / auto-close), sharded so no single partition gets every write
+Items and indexes: ``items.py`` (how a case is laid out).
 
 Every write of a case is a ``Put`` conditioned on the version it was read at,
 in one transaction with the outbox messages and conversation items it causes.
+
+This is the one module of the package that talks to DynamoDB: the use cases reach it through
+``repository.store()`` (tests swap in ``memory.MemoryStore``, the same interface without AWS). Failures
+come back as the domain errors below, naming what lost — never as an AWS exception.
 """
 from __future__ import annotations
 
 import base64
 import binascii
-import dataclasses
 import heapq
 import itertools
 import json
 import re
 import secrets
-import zlib
-from decimal import Decimal
+from typing import Sequence
 
-from chalicelib.adapters import aws, shards
+from chalicelib.adapters import aws, idempotency, outbox
 from chalicelib.config import settings
+from chalicelib.escalation.items import (  # noqa: F401
+    DUE_SHARDS,
+    _plain,
+    _to_dynamo,
+    case_key,
+    due_shard,
+    from_item,
+    queue_key,
+    queue_sort_key,
+    to_item,
+)
 from chalicelib.escalation.model import Case
-
-DUE_SHARDS = 4
-_CASE_FIELDS = {f.name for f in dataclasses.fields(Case)}
+from chalicelib.kernel import refusals
 
 
 class VersionConflict(Exception):
@@ -52,75 +49,30 @@ class ElementFailed(Exception):
     """The case write was fine, but a condition on another element of its transaction did not hold."""
 
 
+class StoreFailed(Exception):
+    """The write failed for a reason that is not a lost condition (the AWS error is its ``__cause__``)."""
+
+
+class Unavailable(StoreFailed, refusals.Busy):
+    """DynamoDB is throttled or unreachable, or another transaction held the items: nothing was written, try
+    again (a 503 with ``Retry-After`` at the HTTP edge, as any AWS outage; the sweep counts it as failed)."""
+
+    def __init__(self, what: str):
+        super().__init__("服务繁忙，请稍后重试。", retry_after=2)
+        self.what = what
+
+
+def _failed(exc: BaseException, what: str) -> StoreFailed:
+    return Unavailable(what) if aws.unavailable(exc) else StoreFailed(what)
+
+
+# An Idempotency-Key's answer is written in the case's transaction (``Claim.completion``): the keys are held
+# where the cases are. The in-memory twin keeps its own (``memory.MemoryStore.once``).
+once = idempotency.once
+
+
 def _table():
     return aws.table(settings().cases_table)
-
-
-def _to_dynamo(value):
-    """Floats → Decimal (DynamoDB has no float), ``None`` left out at every level."""
-    if isinstance(value, float):
-        return Decimal(str(round(value, 3)))
-    if isinstance(value, (list, tuple)):
-        return [_to_dynamo(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _to_dynamo(v) for k, v in value.items() if v is not None}
-    return value
-
-
-def _plain(value):
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
-
-
-def case_key(case_id: str) -> dict:
-    return {"pk": f"CASE#{case_id}", "sk": "CASE"}
-
-
-def queue_key(step: str, shard: int) -> str:
-    return shards.shard_key(f"QUEUE#{step}", shard)
-
-
-def queue_sort_key(case: Case) -> str:
-    """``<deadline|~paused>#<created_at>#<ref>``: nearest deadline first; two cases due at the same moment
-    (opened before hours, both due at 13:00) in the order they were opened; the ref keeps it unique."""
-    return f"{case.deadline or '~paused'}#{case.created_at}#{case.case_id}"
-
-
-def due_shard(case_id: str) -> int:
-    return zlib.crc32(case_id.encode()) % DUE_SHARDS
-
-
-def to_item(case: Case) -> dict:
-    item = {k: v for k, v in dataclasses.asdict(case).items()}
-    item["timeline"] = list(case.timeline)
-    item.update(case_key(case.case_id))
-    item["user_pk"] = f"USER#{case.user_id}"
-    item["user_sk"] = f"{case.created_at}#{case.case_id}"
-    if case.status in ("open", "waiting_user"):
-        item["queue_pk"] = queue_key(case.step, shards.shard_of(case.case_id, settings().queue_shards))
-        item["queue_sk"] = queue_sort_key(case)
-        item["age_pk"] = f"OPEN#{due_shard(case.case_id)}"   # oldest open cases (reports, #15)
-        item["age_sk"] = f"{case.created_at}#{case.case_id}"
-    due = case.due()
-    if due:
-        kind, at = due
-        item["due_pk"] = f"DUE#{due_shard(case.case_id)}"
-        item["due_sk"] = f"{at}#{case.case_id}"
-        item["due_kind"] = kind
-    return item
-
-
-def from_item(item: dict) -> Case:
-    data = {k: _plain(v) for k, v in item.items() if k in _CASE_FIELDS}
-    data["timeline"] = tuple(data.get("timeline") or ())
-    data["used_seconds"] = float(data.get("used_seconds") or 0)
-    data["breaches"] = tuple(data.get("breaches") or ())
-    return Case(**data)
 
 
 def _case_put(case: Case, *, expected_version: int | None) -> dict:
@@ -142,7 +94,7 @@ def conversation_item(case_id: str, kind: str, entry: dict) -> dict:
                     "ConditionExpression": "attribute_not_exists(pk)"}}
 
 
-def put_conversation(element: dict, extra: list[dict] = ()) -> None:
+def put_conversation(element: dict, extra: Sequence[dict] = ()) -> None:
     """Write a conversation item (``conversation_item``) alone or, all or nothing, with ``extra`` elements
     (an Idempotency-Key's answer); ``ElementFailed`` if a condition of ``extra`` did not hold."""
     try:
@@ -151,24 +103,46 @@ def put_conversation(element: dict, extra: list[dict] = ()) -> None:
         if "item" not in exc:
             raise ElementFailed(element["Put"]["Item"]["pk"]["S"]) from None
         raise
+    except Exception as exc:
+        raise _failed(exc, "conversation") from exc
 
 
-def save(case: Case, *, expected_version: int | None, extra: list[dict] = ()) -> None:
-    """Write ``case`` (new if ``expected_version`` is None) with ``extra`` elements, all or nothing."""
+def add_note(case_id: str, note: dict, extra: Sequence[dict] = ()) -> None:
+    """An internal note (``{"at", "author", "text"}``) on its own item, no version bump, with ``extra``."""
+    put_conversation(conversation_item(case_id, "NOTE", note), extra)
+
+
+def save(case: Case, *, expected_version: int | None, extra: Sequence[dict] = (), messages: Sequence[outbox.Message] = (),
+         conversation: Sequence[tuple[str, dict]] = ()) -> None:
+    """Write ``case`` (new if ``expected_version`` is None), all or nothing, with the outbox ``messages`` it
+    causes, its ``conversation`` entries (``("MSG" | "NOTE", entry)``) and ``extra`` elements (an
+    Idempotency-Key's answer, report events); then try to deliver the messages at once (the outbox drain
+    retries what fails).
+
+    ``VersionConflict``: another move won; ``DuplicateReference``: the new case's reference is taken;
+    ``ElementFailed``: another element's condition did not hold; ``Unavailable``: throttled or unreachable.
+    """
     elements = {"case": _case_put(case, expected_version=expected_version),
+                **{f"entry:{i}": conversation_item(case.case_id, kind, entry)
+                   for i, (kind, entry) in enumerate(conversation)},
+                **{f"message:{i}": outbox.put(message) for i, message in enumerate(messages)},
                 **{f"extra:{i}": element for i, element in enumerate(extra)}}
     try:
         aws.transact(elements)
     except aws.TransactionContended as exc:
         if "case" in exc and expected_version is not None:
             raise VersionConflict(case.case_id) from None  # another move was committing at that instant
-        raise
+        raise Unavailable(case.case_id) from exc
     except aws.ConditionFailed as exc:
         if "case" not in exc:  # e.g. an Idempotency-Key's completion whose claim another request took over
             raise ElementFailed(case.case_id) from None
         if expected_version is None:
             raise DuplicateReference(case.case_id) from None
         raise VersionConflict(case.case_id) from None
+    except Exception as exc:
+        raise _failed(exc, case.case_id) from exc
+    if messages:
+        outbox.deliver([m.message_id for m in messages])
 
 
 def get(case_id: str) -> Case | None:

@@ -18,8 +18,8 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
-from chalicelib.escalation import sla, steps as step_defs
-from chalicelib.insight.rollup import ARTICLE_FIELDS
+from chalicelib.escalation import service as escalation
+from chalicelib.insight.tally import ARTICLE_FIELDS
 
 
 @dataclass(frozen=True)
@@ -78,9 +78,9 @@ def _day(sort_key: str) -> str:
 def cases_report(hours: list[tuple[str, dict]], f: Filters, oldest: list) -> list[Table]:
     days = f.days()
     per_day = {d: {"opened": 0, "escalated": 0, "resolved": 0, "reopened": 0, "replies": 0} for d in days}
-    escalated = {s: 0 for s in step_defs.NAMES}
-    breaches = {s: {"step": 0, "first_response": 0, "resolution": 0} for s in step_defs.NAMES}
-    durations = {(m, p): {} for m in ("first_response", "resolution") for p in sla.PRIORITIES}
+    escalated = {s: 0 for s in escalation.STEP_NAMES}
+    breaches = {s: {"step": 0, "first_response": 0, "resolution": 0} for s in escalation.STEP_NAMES}
+    durations = {(m, p): {} for m in ("first_response", "resolution") for p in escalation.PRIORITIES}
     for sort_key, summary in hours:
         day = _day(sort_key)
         if day not in per_day:
@@ -108,7 +108,7 @@ def cases_report(hours: list[tuple[str, dict]], f: Filters, oldest: list) -> lis
                   [[d, *per_day[d].values()] for d in days],
                   chart={"label": "day", "values": ["opened", "resolved"], "kind": "bar"})
     by_step = Table("escalated_by_step", "各步骤收到的升级", [("step", "步骤"), ("title", "名称"), ("escalated", "升级次数")],
-                    [[s, step_defs.get(s).title, escalated[s]] for s in step_defs.NAMES],
+                    [[s, escalation.STEP_TITLES[s], escalated[s]] for s in escalation.STEP_NAMES],
                     chart={"label": "title", "values": ["escalated"], "kind": "hbar"})
     times = Table("response_times", "首次答复与解决用时（分钟，按工作时间；安全工单全天候）", [
         ("priority", "优先级"), ("first_response_count", "首次答复数"), ("first_response_median", "首次答复中位数"),
@@ -118,8 +118,8 @@ def cases_report(hours: list[tuple[str, dict]], f: Filters, oldest: list) -> lis
         chart={"label": "priority", "values": ["first_response_median", "resolution_median"], "kind": "hbar",
                "unit": "分钟", "targets": {"first_response_median": "first_response_target",
                                           "resolution_median": "resolution_target"}})
-    for priority in sla.PRIORITIES:
-        first_target, resolution_target = sla.targets(priority, security=False)
+    for priority in escalation.PRIORITIES:
+        first_target, resolution_target = escalation.sla_targets(priority, security=False)
         row = [priority]
         for metric, target in (("first_response", first_target), ("resolution", resolution_target)):
             counts = durations[(metric, priority)]
@@ -128,7 +128,7 @@ def cases_report(hours: list[tuple[str, dict]], f: Filters, oldest: list) -> lis
     breach_table = Table("breaches_by_step", "各步骤超时（违反 SLA）", [
         ("step", "步骤"), ("title", "名称"), ("step_limit", "步骤时限"), ("first_response", "首次答复"),
         ("resolution", "解决"), ("total", "合计")],
-        [[s, step_defs.get(s).title, b["step"], b["first_response"], b["resolution"], sum(b.values())]
+        [[s, escalation.STEP_TITLES[s], b["step"], b["first_response"], b["resolution"], sum(b.values())]
          for s, b in breaches.items()],
         chart={"label": "title", "values": ["total"], "kind": "hbar"})
     old = Table("oldest_open", "最久未结的工单", [("case_id", "工单编号"), ("category", "类别"), ("priority", "优先级"),
@@ -147,8 +147,8 @@ def satisfaction_report(hours: list[tuple[str, dict]], f: Filters) -> list[Table
     weeks: dict[str, list[int]] = {}
     for day in f.days():
         weeks.setdefault(week_of(day), [0, 0])
-    categories = {c: [0, 0] for c in step_defs.CATEGORIES}
-    by_step = {s: [0, 0] for s in step_defs.NAMES}
+    categories = {c: [0, 0] for c in escalation.CATEGORIES}
+    by_step = {s: [0, 0] for s in escalation.STEP_NAMES}
     low: list[dict] = []
     days = set(f.days())
     for sort_key, summary in hours:
@@ -166,17 +166,17 @@ def satisfaction_report(hours: list[tuple[str, dict]], f: Filters) -> list[Table
                     row[1] += good
         low.extend(c for c in summary.get("comments", []) if f.match(c.get("category"), c.get("step")))
     columns = [("ratings", "评价数"), ("satisfied", "满意（4–5 分）"), ("csat", "满意率")]
-    target = sla.csat_target()   # a dashed line on the CSAT charts (None: no target configured)
+    target = escalation.csat_target()   # a dashed line on the CSAT charts (None: no target configured)
     weekly = Table("weekly", "每周满意率（CSAT）", [("week", "周（周一）"), *columns],
                    [[w, n, good, share(good, n)] for w, (n, good) in sorted(weeks.items())],
                    chart={"label": "week", "values": ["csat"], "kind": "bar", "unit": "%", "target": target})
     per_category = Table("by_category", "各类别满意率", [("category", "类别"), ("title", "名称"), *columns],
-                         [[c, step_defs.CATEGORY_TITLES[c], n, good, share(good, n)]
+                         [[c, escalation.CATEGORY_TITLES[c], n, good, share(good, n)]
                           for c, (n, good) in categories.items()],
                          chart={"label": "title", "values": ["csat"], "kind": "hbar", "unit": "%",
                                 "target": target})
     per_step = Table("by_step", "按到达的步骤", [("step", "步骤"), ("title", "名称"), *columns],
-                     [[s, step_defs.get(s).title, n, good, share(good, n)] for s, (n, good) in by_step.items()],
+                     [[s, escalation.STEP_TITLES[s], n, good, share(good, n)] for s, (n, good) in by_step.items()],
                      chart={"label": "title", "values": ["csat"], "kind": "hbar", "unit": "%",
                             "target": target})
     comments = Table("low_ratings", "低分评价（1–2 分）的意见", [

@@ -10,7 +10,7 @@ import dataclasses
 from urllib.parse import quote
 
 from chalicelib.kernel import clock
-from chalicelib.escalation import sla, steps as step_defs
+from chalicelib.escalation import service as escalation
 
 SHARES = frozenset({"csat", "zero_rate", "ctr", "helpful_share", "deflection"})
 TIMES = frozenset({"created_at", "at"})          # UTC ISO in the data, local "2026-11-24 10:00" on the page
@@ -24,11 +24,11 @@ STATUS_LABELS = {"open": "处理中", "waiting_user": "等待用户回复（计�
 
 
 def _labels() -> dict[str, dict[str, str]]:
-    priorities = sla.table()["priorities"]
-    return {"category": dict(step_defs.CATEGORY_TITLES),
-            "step": {s.name: s.title for s in step_defs.STEPS},
+    priorities = escalation.priority_titles()
+    return {"category": dict(escalation.CATEGORY_TITLES),
+            "step": dict(escalation.STEP_TITLES),
             "status": STATUS_LABELS,
-            "priority": {p: f"{p} {priorities[p]['title']}" for p in sla.PRIORITIES}}
+            "priority": {p: f"{p} {priorities[p]}" for p in escalation.PRIORITIES}}
 
 
 def label(key: str, value):
@@ -82,16 +82,16 @@ def for_chart(table):
 
 def sla_note() -> str:
     """The SLA targets in words (the page names no file)."""
-    priorities = sla.table()["priorities"]
+    priorities = escalation.priority_titles()
     parts = []
-    for p in sla.PRIORITIES:
-        first, resolution = sla.targets(p, security=False)
-        parts.append(f"{p} {priorities[p]['title']} {first:g} / {resolution:g} 小时")
-    first, resolution = sla.targets("P1", security=True)
+    for p in escalation.PRIORITIES:
+        first, resolution = escalation.sla_targets(p, security=False)
+        parts.append(f"{p} {priorities[p]} {first:g} / {resolution:g} 小时")
+    first, resolution = escalation.sla_targets("P1", security=True)
     return (f"SLA 目标（首次答复 / 解决，工作时间）：{'，'.join(parts)}；账户安全工单全天候 {first:g} / {resolution:g} 小时。"
             "图中虚线为目标；恰好到时限也算超时。")
 
 
 def csat_note() -> str | None:
-    target = sla.csat_target()
+    target = escalation.csat_target()
     return None if target is None else f"满意率目标：{round(target * 100)}%（图中虚线）。"

@@ -7,14 +7,16 @@ Scan. The numbers come from ``metrics.py``; ``charts.py`` draws them.
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
 from chalicelib.kernel import clock, refusals
 from chalicelib.edge import csv_export
+from chalicelib.edge.render import render
 from chalicelib.adapters import events
 from chalicelib.kernel.actor import SENIOR_SUPPORT, Actor
 from chalicelib.kernel.context import Context
-from chalicelib.escalation import steps as step_defs
-from chalicelib.insight import metrics, present, rollup, schemas
+from chalicelib.escalation import service as escalation
+from chalicelib.insight import charts, metrics, present, rollup, schemas
 
 REPORTS = ("cases", "satisfaction", "self-service")
 TITLES = {"cases": "工单与 SLA", "satisfaction": "用户满意度", "self-service": "自助服务与知识库"}
@@ -46,18 +48,17 @@ def _filters(ctx: Context, name: str, query: schemas.ReportQuery) -> metrics.Fil
         raise refusals.Invalid("开始日期不能晚于结束日期。", code="invalid_range", field="from")
     if (last - first).days + 1 > MAX_DAYS:
         raise refusals.Invalid(f"日期范围最多 {MAX_DAYS} 天。", code="range_too_long", field="from")
-    categories = KB_CATEGORIES if name == "self-service" else step_defs.CATEGORY_TITLES
+    categories = KB_CATEGORIES if name == "self-service" else escalation.CATEGORY_TITLES
     if query.category is not None and query.category not in categories:
         raise refusals.Invalid(f"没有这个类别，可选：{'、'.join(categories)}。", code="unknown_category", field="category")
-    if query.step is not None and query.step not in step_defs.NAMES:
-        raise refusals.Invalid(f"没有这个步骤，可选：{'、'.join(step_defs.NAMES)}。", code="unknown_step", field="step")
+    if query.step is not None and query.step not in escalation.STEP_NAMES:
+        raise refusals.Invalid(f"没有这个步骤，可选：{'、'.join(escalation.STEP_NAMES)}。", code="unknown_step", field="step")
     return metrics.Filters(first, last, query.category, query.step)
 
 
 def _oldest(ctx: Context, f: metrics.Filters, limit: int = 20) -> list[list]:
-    from chalicelib.escalation import store
     rows = []
-    for case in store.oldest_open(limit=200):
+    for case in escalation.oldest_open(limit=200):
         if not f.match(case.category, case.step):
             continue
         age = (ctx.now - clock.parse(case.created_at)).total_seconds() / 3600
@@ -71,13 +72,13 @@ def _oldest(ctx: Context, f: metrics.Filters, limit: int = 20) -> list[list]:
 def _articles_meta() -> dict[str, dict]:
     """slug → title and KB category, from the search index (empty if it cannot be opened)."""
     try:
-        from chalicelib.search import service as search_service
-        from chalicelib.search.index import CATEGORIES
+        from chalicelib.search import service as search_service  # cold start: only the self-service report
         kb = search_service.kb_index()
+        categories = [c.id for c in search_service.categories().categories]
     except Exception:  # the report still answers, without titles
         return {}
     meta = {}
-    for category in CATEGORIES:
+    for category in categories:
         for docnum in kb.category_docs(category):
             doc = kb.stored(docnum)
             meta[doc["slug"]] = {"title": doc["title"], "category": doc["category"]}
@@ -133,10 +134,6 @@ def csv_download(actor: Actor, ctx: Context, name: str, query: schemas.ReportQue
 def page(actor: Actor, ctx: Context, name: str, query: schemas.ReportQuery, *, ws=None) -> str:
     """The reports page (``/agent/reports``): the report's tables, each with its chart, the date-range
     switch, the filters and the CSV links."""
-    from urllib.parse import urlencode
-
-    from chalicelib.edge.render import render
-    from chalicelib.insight import charts
     require_senior(actor)
     f = _filters(ctx, name, query)
     found, notes = tables(ctx, name, f)
@@ -153,10 +150,10 @@ def page(actor: Actor, ctx: Context, name: str, query: schemas.ReportQuery, *, w
     zone = ctx.settings.time_zone
     shown = [{"table": t, "view": present.view(t, zone), "chart": charts.render(present.for_chart(t)),
               "csv": link(format="csv", table=t.name)} for t in found]
-    categories = KB_CATEGORIES if name == "self-service" else step_defs.CATEGORY_TITLES
+    categories = KB_CATEGORIES if name == "self-service" else escalation.CATEGORY_TITLES
     return render("insight/reports.html", report=name, reports=[(r, TITLES[r], link(report=r) if r != name else None)
                                                                 for r in REPORTS],
                   title=TITLES[name], first=f.first.isoformat(), last=f.last.isoformat(), ranges=ranges,
                   tables=shown, notes=notes, categories=categories, category=f.category, step=f.step,
-                  steps=[(s.name, s.title) for s in step_defs.STEPS], show_step=name != "self-service",
+                  steps=[(s.name, s.title) for s in escalation.STEPS], show_step=name != "self-service",
                   generated_at=present.local_time(clock.isoformat(ctx.now), zone), door="agent", ws=ws)

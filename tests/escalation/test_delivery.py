@@ -35,7 +35,7 @@ def test_sweep_and_user_click_at_the_same_moment_move_the_case_once(api, alice, 
 
 def test_the_losing_writer_gets_a_conflict_not_a_second_move(api, alice, agent, clock, open_case):
     from chalicelib.kernel import refusals
-    from chalicelib.escalation import hours, model, service, store
+    from chalicelib.escalation import casework, hours, model, store
     clocks = hours.clocks(settings())
     case_id = open_case(alice)["case_id"]
     stale = store.get(case_id)
@@ -46,8 +46,8 @@ def test_the_losing_writer_gets_a_conflict_not_a_second_move(api, alice, agent, 
         store.save(model.escalate(stale, clock.now(), clocks=clocks, actor="user", reason="x"),
                    expected_version=stale.version)
     with pytest.raises(refusals.Conflicting):
-        service._apply(Context.current(), stale,
-                       lambda c: model.escalate(c, clock.now(), clocks=clocks, actor="user", reason="x"), staff=False)
+        casework.save(Context.current(), stale,
+                      model.escalate(stale, clock.now(), clocks=clocks, actor="user", reason="x"), staff=False)
     assert store.get(case_id).step == "senior"
 
 
@@ -115,7 +115,7 @@ def test_sns_down_at_the_move_then_delivered_exactly_once(api, alice, agent, clo
 def test_each_move_writes_its_messages_in_the_same_transaction(api, alice, clock, open_case):
     """If the case write is refused, no announcement is left behind in the outbox."""
     from chalicelib.adapters import aws
-    from chalicelib.escalation import hours, model, notifications, service, store
+    from chalicelib.escalation import casework, hours, model, notifications, store
     case_id = open_case(alice)["case_id"]
     stale = store.get(case_id)
     clock.advance(dt.timedelta(hours=4))  # the frontline limit lapsed: the owner may escalate
@@ -124,27 +124,28 @@ def test_each_move_writes_its_messages_in_the_same_transaction(api, alice, clock
     before = outbox_items()
     late = model.escalate(stale, clock.now(), clocks=hours.clocks(settings()), actor="system", reason="时限已过")
     with pytest.raises(store.VersionConflict):
-        service._commit(stale, late, notifications.arrival(late, settings(), created=False))
+        casework.commit(stale, late, notifications.arrival(late, settings(), created=False))
     assert outbox_items() == before
 
 
 def test_a_failing_case_does_not_stall_the_sweep(api, alice, bob, clock, sweep, open_case, monkeypatch):
     from botocore.exceptions import ClientError
 
+    from chalicelib.adapters import aws
     from chalicelib.escalation import store
     broken = open_case(alice)["case_id"]
     healthy = open_case(bob)["case_id"]
     clock.advance(dt.timedelta(hours=5))
-    real_save = store.save
+    real_transact = aws.transact
 
-    def throttled_for_one(case, **kwargs):
-        if case.case_id == broken:
+    def throttled_for_one(elements):   # DynamoDB throttles the broken case's write; the store maps it
+        if elements["case"]["Put"]["Item"]["pk"]["S"] == f"CASE#{broken}":
             raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
                               "TransactWriteItems")
-        return real_save(case, **kwargs)
-    monkeypatch.setattr(store, "save", throttled_for_one)
+        return real_transact(elements)
+    monkeypatch.setattr(aws, "transact", throttled_for_one)
     result = sweep()
     assert result["escalated"] == 1 and result["failed"] == 1
-    monkeypatch.setattr(store, "save", real_save)
+    monkeypatch.setattr(aws, "transact", real_transact)
     assert sweep()["escalated"] == 1  # retried on the next run
     assert store.get(broken).step == store.get(healthy).step == "senior"

@@ -8,7 +8,7 @@ import datetime as dt
 
 from chalicelib.adapters import events
 from chalicelib.kernel.business_calendar import BusinessCalendar
-from chalicelib.escalation import analytics, hours, model, sla
+from chalicelib.escalation import analytics, hours, model
 from chalicelib.insight import metrics, rollup
 
 SH = dt.timezone(dt.timedelta(hours=8))
@@ -72,7 +72,7 @@ def test_first_response_across_a_weekend_counts_business_hours_only():
     # Friday 17:00 → Monday 10:00: Friday 17–18 (1 h) + Monday 09–10 (1 h) = 120 minutes, not 65 hours.
     h = History("repayment_delay", "2026-11-27 17:00").do("2026-11-30 10:00", model.reply, by="s1",
                                                          await_user=True)
-    assert sla.measure(h.case, at("2026-11-30 10:00"), CLOCKS).first_response_seconds == 2 * 3600
+    assert hours.measure(h.case, at("2026-11-30 10:00"), CLOCKS).first_response_seconds == 2 * 3600
     tables, hours_ = report(h.events, "2026-11-27", "2026-11-30")
     assert row(tables["response_times"], "P2")[:4] == ["P2", 1, 120, 120]  # count, median, p90
     assert row(tables["response_times"], "P2")[4] == 240                   # P2 target: 4 business hours
@@ -109,7 +109,7 @@ def test_a_reopened_case_counts_its_first_resolution_once_and_the_reopen_on_its_
     assert daily["2026-11-23"][:4] == [1, 0, 1, 0]   # opened, escalated, resolved, reopened
     assert daily["2026-11-25"][:4] == [0, 0, 1, 1]
     # the clock ran 4 h + 1 h in all: the time between the resolve and the reopen is not the team's
-    assert sla.measure(h.case, at("2026-11-26 10:00"), CLOCKS).running_seconds == 5 * 3600
+    assert hours.measure(h.case, at("2026-11-26 10:00"), CLOCKS).running_seconds == 5 * 3600
 
 
 def test_an_answer_at_the_exact_limit_is_a_breach_recorded_once():
@@ -143,7 +143,7 @@ def test_security_cases_count_round_the_clock():
     # Saturday 22:00 opened (P1, senior, 2 h round the clock); answered Sunday 00:30 → 150 minutes, a breach.
     h = History("account_security", "2026-11-28 22:00").do("2026-11-29 00:30", model.reply, by="s1",
                                                           await_user=True)
-    assert sla.measure(h.case, at("2026-11-29 00:30"), CLOCKS).first_response_seconds == 150 * 60
+    assert hours.measure(h.case, at("2026-11-29 00:30"), CLOCKS).first_response_seconds == 150 * 60
     assert h.case.breaches == ("first_response", "step:senior")
 
 
