@@ -40,7 +40,7 @@ def aws(monkeypatch):
     from moto import mock_aws
 
     from chalicelib import config
-    from chalicelib.adapters import aws as aws_clients, outbox
+    from chalicelib.adapters import aws as aws_clients, outbox, queues
     from chalicelib.kernel import clock
     from chalicelib.edge.auth import keys
     from infra import local
@@ -50,6 +50,7 @@ def aws(monkeypatch):
         aws_clients.reset()
         keys.clear()
         outbox.reset_caches()
+        queues.reset_caches()
         clock.reset(base=True)
 
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)

@@ -16,13 +16,14 @@ from chalicelib.kernel import clock, refusals
 from chalicelib.adapters import idempotency, sms
 from chalicelib.kernel.actor import Actor
 from chalicelib.bills import model, schemas, store
-from chalicelib.bills.context import Context, current
+from chalicelib.bills.rules import current, of as rules_of
+from chalicelib.kernel.context import Context
 from chalicelib.bills.sweep import fan_out, sweep, work
 from chalicelib.kernel.logs import logger, metric, user_hash
-from chalicelib.repay import connector, model as repay_model
+from chalicelib.repay import service as repay
 from chalicelib.kernel.money import format_fen, parse_fen
 
-__all__ = ["Context", "current", "sweep", "fan_out", "work", "catalogue", "lookup", "create_bill", "list_bills", "get_bill",
+__all__ = ["Context", "current", "rules_of", "sweep", "fan_out", "work", "catalogue", "lookup", "create_bill", "list_bills", "get_bill",
            "update_bill", "delete_bill", "create_schedule", "list_schedules", "get_schedule", "change_schedule",
            "cancel_schedule", "verify_schedule", "once", "list_notices", "unread_notices", "read_notice"]
 
@@ -41,7 +42,7 @@ def once(actor: Actor, key: str | None, scope: str, payload: Any, change: Callab
 
 # ---------------------------------------------------------------- catalogue and look-up
 def catalogue(query: schemas.CatalogueQuery, ctx: Context) -> dict:
-    cat = ctx.catalogue
+    cat = rules_of(ctx).catalogue
     if query.city is not None and query.city not in cat.billers:
         raise refusals.Missing(f"city：暂未收录“{query.city}”的缴费单位，可选：{'、'.join(cat.billers)}。",
                              code="city_not_found", field="city")
@@ -50,7 +51,7 @@ def catalogue(query: schemas.CatalogueQuery, ctx: Context) -> dict:
 
 
 def _check_biller(ctx: Context, city: str, utility: str, biller: str) -> None:
-    if not ctx.catalogue.has_biller(city, utility, biller):
+    if not rules_of(ctx).catalogue.has_biller(city, utility, biller):
         raise refusals.Invalid(f"payee.biller：{city}的{model.UTILITY_LABELS[utility]}缴费单位中没有“{biller}”，"
                              f"请从 /catalogue?kind=biller&city={city} 中选择。", code="not_in_catalogue",
                              field="payee.biller")
@@ -59,7 +60,7 @@ def _check_biller(ctx: Context, city: str, utility: str, biller: str) -> None:
 def lookup(actor: Actor, body: schemas.LookupBody, ctx: Context) -> dict:
     """The amount due and the masked account holder, so the user sees they pay the right household."""
     _check_biller(ctx, body.city, body.utility, body.biller)
-    found = connector.get().utility_bill(body.utility, body.biller, body.city, body.account_number)
+    found = repay.utility_bill(body.utility, body.biller, body.city, body.account_number)
     if found is None:
         return schemas.LookupView(found=False, message="缴费单位没有查到这个户号，请核对户号（见纸质账单或缴费通知）。"
                                   ).model_dump(mode="json", exclude_none=True)
@@ -70,12 +71,12 @@ def lookup(actor: Actor, body: schemas.LookupBody, ctx: Context) -> dict:
 
 # ---------------------------------------------------------------- bills
 def _payee(actor: Actor, payee, ctx: Context) -> dict:
-    cat = ctx.catalogue
+    cat = rules_of(ctx).catalogue
     if payee.kind == "credit_card":
         if not cat.has_issuer(payee.issuer):
             raise refusals.Invalid(f"payee.issuer：不支持“{payee.issuer}”，请从 /catalogue?kind=card_issuer 中选择。",
                                  code="not_in_catalogue", field="payee.issuer")
-        token = connector.get().tokenize_card(actor.user_id, payee.issuer, payee.card_number)
+        token = repay.tokenize_card(actor.user_id, payee.issuer, payee.card_number)
         return {"kind": "credit_card", "issuer": payee.issuer, "card_last4": payee.card_number[-4:],
                 "card_token": token}
     if payee.kind == "loan":
@@ -85,7 +86,7 @@ def _payee(actor: Actor, payee, ctx: Context) -> dict:
                                  field="payee.platform")
         return {"kind": "loan", "platform": payee.platform, "contract_number": payee.contract_number}
     _check_biller(ctx, payee.city, payee.utility, payee.biller)
-    found = connector.get().utility_bill(payee.utility, payee.biller, payee.city, payee.account_number)
+    found = repay.utility_bill(payee.utility, payee.biller, payee.city, payee.account_number)
     if found is None:
         raise refusals.Invalid("payee.account_number：缴费单位没有查到这个户号，请核对。", code="account_not_found",
                              field="payee.account_number")
@@ -96,23 +97,23 @@ def _payee(actor: Actor, payee, ctx: Context) -> dict:
 def _wake(bill: model.Bill, ctx: Context) -> dt.datetime | None:
     if not bill.reminders:
         return None
-    return model.plan_reminders(bill, ctx.now, ctx.reminder_days, ctx.quiet, ctx.time_zone).wake_at \
-        if bill.due_date_on(model.local_date(ctx.now, ctx.time_zone)) else None
+    return model.plan_reminders(bill, ctx.now, rules_of(ctx).reminder_days, rules_of(ctx).quiet, rules_of(ctx).time_zone).wake_at \
+        if bill.due_date_on(model.local_date(ctx.now, rules_of(ctx).time_zone)) else None
 
 
 def _local_text(iso: str | None, ctx: Context) -> str | None:
     if not iso:
         return None
-    return clock.parse(iso).astimezone(clock.zone(ctx.time_zone)).isoformat(timespec="seconds")
+    return clock.parse(iso).astimezone(clock.zone(rules_of(ctx).time_zone)).isoformat(timespec="seconds")
 
 
 def bill_view(bill: model.Bill, ctx: Context) -> dict:
-    due = bill.due_date_on(model.local_date(ctx.now, ctx.time_zone))
+    due = bill.due_date_on(model.local_date(ctx.now, rules_of(ctx).time_zone))
     wake = _wake(bill, ctx)
     view = schemas.BillView(
         id=bill.id, kind=bill.kind, name=bill.name, payee=bill.payee, label=bill.describe(), due_day=bill.due_day,
         statement_due_date=bill.statement_due_date, next_due_date=due.isoformat() if due else None,
-        reminders=bill.reminders, next_reminder_at=wake.astimezone(clock.zone(ctx.time_zone)).isoformat(
+        reminders=bill.reminders, next_reminder_at=wake.astimezone(clock.zone(rules_of(ctx).time_zone)).isoformat(
             timespec="seconds") if wake else None, created_at=bill.created_at, updated_at=bill.updated_at)
     return view.model_dump(mode="json", exclude_none=True)
 
@@ -121,7 +122,7 @@ _HORIZON = dt.timedelta(days=366)   # dates further ahead are typing mistakes (a
 
 
 def _check_statement_date(day: dt.date | None, ctx: Context) -> None:
-    today = model.local_date(ctx.now, ctx.time_zone)
+    today = model.local_date(ctx.now, rules_of(ctx).time_zone)
     if day is not None and day < today:
         raise refusals.Invalid("statement_due_date：到期日不能早于今天。", code="due_date_in_past",
                              field="statement_due_date")
@@ -138,7 +139,9 @@ def create_bill(actor: Actor, body: schemas.NewBill, ctx: Context) -> dict:
                       name=body.name, due_day=body.due_day,
                       statement_due_date=body.statement_due_date.isoformat() if body.statement_due_date else None,
                       reminders=body.reminders)
-    store.commit({"bill": store.put_bill(bill, _wake(bill, ctx), ctx.time_zone)})
+    uow = store.begin()
+    store.save_new_bill(uow, bill, _wake(bill, ctx), rules_of(ctx).time_zone)
+    uow.commit()
     logger.info("bill saved", extra={"bill_id": bill.id, "kind": bill.kind, "user": user_hash(actor.user_id)})
     metric("BillSaved", kind=bill.kind)
     return bill_view(bill, ctx)
@@ -160,8 +163,8 @@ def _decode_cursor(cursor: str, pattern: re.Pattern) -> str:
 
 def list_bills(actor: Actor, query: schemas.PageQuery, ctx: Context) -> dict:
     after = _decode_cursor(query.cursor, _BILL_ID) if query.cursor else None
-    items, last = store.page(actor.user_id, "BILL#", limit=query.limit, after_id=after)
-    return {"items": [bill_view(store.bill_from_item(i), ctx) for i in items],
+    found, last = store.bills_page(actor.user_id, limit=query.limit, after_id=after)
+    return {"items": [bill_view(b, ctx) for b in found],
             "next_cursor": _encode_cursor(last) if last else None}
 
 
@@ -190,9 +193,11 @@ def update_bill(actor: Actor, bill_id: str, change: schemas.BillChange, ctx: Con
     for _ in range(_ROUNDS):
         bill = _load_bill(actor, bill_id)
         after = bill.changed(ctx.now, **fields)
+        uow = store.begin()
+        store.save_bill(uow, after, bill.version, _wake(after, ctx), rules_of(ctx).time_zone)
         try:
-            store.commit({"bill": store.replace_bill(after, bill.version, _wake(after, ctx), ctx.time_zone)})
-        except store.ConditionFailed:
+            uow.commit()
+        except store.Conflict:
             continue   # changed (or its wake moved by the sweep) since we read it: apply to the new state
         return bill_view(after, ctx)
     raise refusals.Conflicting()
@@ -203,9 +208,11 @@ def delete_bill(actor: Actor, bill_id: str, ctx: Context) -> dict:
         bill = _load_bill(actor, bill_id)
         if any(s.status in model.OPEN + (model.RUNNING,) for s in store.schedules_of_bill(actor.user_id, bill.id)):
             raise refusals.Conflicting("这个账单还有未执行的预约还款或自动缴费，请先取消。", code="bill_has_schedules")
+        uow = store.begin()
+        store.remove_bill(uow, actor.user_id, bill.id, bill.version)
         try:
-            store.commit({"bill": store.delete_bill(actor.user_id, bill.id, bill.version)})
-        except store.ConditionFailed:
+            uow.commit()
+        except store.Conflict:
             continue
         logger.info("bill deleted", extra={"bill_id": bill.id, "user": user_hash(actor.user_id)})
         return {"id": bill.id, "deleted": True}
@@ -221,7 +228,7 @@ def _load_schedule(actor: Actor, schedule_id: str) -> model.Schedule:
 
 
 def _local(moment: dt.datetime, ctx: Context) -> str:
-    return moment.astimezone(clock.zone(ctx.time_zone)).strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(clock.zone(rules_of(ctx).time_zone)).strftime("%Y-%m-%d %H:%M")
 
 
 def schedule_message(s: model.Schedule, ctx: Context) -> str:
@@ -254,46 +261,46 @@ def schedule_view(s: model.Schedule, ctx: Context) -> dict:
 
 def first_run(bill: model.Bill, mode: str, run_on: dt.date | None, ctx: Context) -> tuple[str, dt.datetime]:
     """The period and the moment a new (or changed) schedule runs at; raises when it can't be on time."""
-    today = model.local_date(ctx.now, ctx.time_zone)
+    today = model.local_date(ctx.now, rules_of(ctx).time_zone)
     if mode == model.ON_DATE:
         if run_on < today:
             raise refusals.Invalid("run_on：执行日期不能早于今天。", code="run_on_in_past", field="run_on")
         if run_on > today + _HORIZON:
             raise refusals.Invalid("run_on：执行日期最多可设在一年以内。", code="run_on_too_far", field="run_on")
-        start = dt.datetime.combine(run_on, model.ON_DATE_TIME, clock.zone(ctx.time_zone))
+        start = dt.datetime.combine(run_on, model.ON_DATE_TIME, clock.zone(rules_of(ctx).time_zone))
         return run_on.isoformat(), max(start, ctx.now).astimezone(dt.timezone.utc)
     due = bill.due_date_on(today)
     if due is None:
         raise refusals.Invalid("这个账单没有待还的到期日，请先设置还款日。", code="no_due_date", field="mode")
-    rule = ctx.repay.rules.schedule.rules(bill.kind).arrival
+    rule = repay.rules_of(ctx).schedule.rules(bill.kind).arrival
     try:
-        return due.isoformat(), model.latest_on_time(rule, due, ctx.repay.rules.calendar, margin=ctx.margin,
-                                                     quiet=ctx.quiet, now=ctx.now)
+        return due.isoformat(), model.latest_on_time(rule, due, repay.rules_of(ctx).calendar, margin=rules_of(ctx).margin,
+                                                     quiet=rules_of(ctx).quiet, now=ctx.now)
     except model.TooLate:
         following = bill.due_date_on(due + dt.timedelta(days=1)) if mode == model.AUTOPAY else None
         if following is None:
             raise
-        return following.isoformat(), model.latest_on_time(rule, following, ctx.repay.rules.calendar,
-                                                           margin=ctx.margin, quiet=ctx.quiet, now=ctx.now)
+        return following.isoformat(), model.latest_on_time(rule, following, repay.rules_of(ctx).calendar,
+                                                           margin=rules_of(ctx).margin, quiet=rules_of(ctx).quiet, now=ctx.now)
 
 
 def _amounts(bill: model.Bill, amount: str | None, max_amount: str | None, ctx: Context) -> tuple[int | None, int | None]:
-    limit = ctx.repay.rules.schedule.rules(bill.kind).limit_fen
+    limit = repay.rules_of(ctx).schedule.rules(bill.kind).limit_fen
     fixed = parse_fen(amount) if amount else None
     cap = parse_fen(max_amount) if max_amount else None
     for name, value in (("amount", fixed), ("max_amount", cap)):
         if value is not None and value > limit:
-            raise refusals.Invalid(f"{name}：{repay_model.KIND_LABELS[bill.kind]}单笔最多 {format_fen(limit)} 元",
+            raise refusals.Invalid(f"{name}：{repay.KIND_LABELS[bill.kind]}单笔最多 {format_fen(limit)} 元",
                                  code="amount_over_limit", field=name)
     return fixed, cap
 
 
 def _stepped_up(fixed: int | None, cap: int | None, ctx: Context) -> bool:
-    return max(fixed or 0, cap or 0) > ctx.repay.rules.step_up_threshold_fen
+    return max(fixed or 0, cap or 0) > repay.rules_of(ctx).step_up_threshold_fen
 
 
 def _with_code(actor: Actor, s: model.Schedule, ctx: Context) -> tuple[model.Schedule, str]:
-    verification = repay_model.new_verification(s.id, ctx.now, ctx.repay.rules.verification_ttl_seconds)
+    verification = repay.new_verification(s.id, ctx.now, repay.rules_of(ctx).verification_ttl_seconds)
     return (dataclasses.replace(s, status=model.VERIFICATION_REQUIRED, verify_salt=verification.salt,
                                 verify_hash=verification.hash, verify_attempts=0,
                                 verify_expires_at=verification.expires_at), verification.code)
@@ -306,7 +313,7 @@ def _send_code(actor: Actor, s: model.Schedule, code: str, ctx: Context) -> None
         if phone:
             amount = format_fen(s.amount_fen or s.max_amount_fen)
             sms.send_sms(phone, f"【RepayDesk】您正在设置预约还款（{'最高 ' if s.autopay_full else ''}{amount} 元），"
-                                   f"验证码 {code}，{ctx.repay.rules.verification_ttl_seconds // 60} 分钟内有效。请勿告诉他人。")
+                                   f"验证码 {code}，{repay.rules_of(ctx).verification_ttl_seconds // 60} 分钟内有效。请勿告诉他人。")
     except Exception:
         logger.exception("schedule verification sms failed", extra={"schedule_id": s.id})
         metric("VerificationSmsFailed")
@@ -328,7 +335,9 @@ def create_schedule(actor: Actor, bill_id: str, body: schemas.NewSchedule, ctx: 
     code = None
     if _stepped_up(fixed, cap, ctx):
         schedule, code = _with_code(actor, schedule, ctx)
-    store.commit({"schedule": store.put_schedule(schedule, ctx.time_zone)})
+    uow = store.begin()
+    store.save_new_schedule(uow, schedule, rules_of(ctx).time_zone)
+    uow.commit()
     if code:
         _send_code(actor, schedule, code, ctx)
     logger.info("repayment scheduled", extra={"schedule_id": schedule.id, "mode": schedule.mode,
@@ -339,8 +348,8 @@ def create_schedule(actor: Actor, bill_id: str, body: schemas.NewSchedule, ctx: 
 
 def list_schedules(actor: Actor, query: schemas.PageQuery, ctx: Context) -> dict:
     after = _decode_cursor(query.cursor, _SCHEDULE_ID) if query.cursor else None
-    items, last = store.page(actor.user_id, "SCHED#", limit=query.limit, after_id=after)
-    return {"items": [schedule_view(store.schedule_from_item(i), ctx) for i in items],
+    found, last = store.schedules_page(actor.user_id, limit=query.limit, after_id=after)
+    return {"items": [schedule_view(s, ctx) for s in found],
             "next_cursor": _encode_cursor(last) if last else None}
 
 
@@ -349,9 +358,11 @@ def get_schedule(actor: Actor, schedule_id: str, ctx: Context) -> dict:
 
 
 def _save(s: model.Schedule, expected_version: int, ctx: Context) -> bool:
+    uow = store.begin()
+    store.save_schedule(uow, s, expected_version, rules_of(ctx).time_zone)
     try:
-        store.commit({"schedule": store.replace_schedule(s, expected_version, ctx.time_zone)})
-    except store.ConditionFailed:
+        uow.commit()
+    except store.Conflict:
         return False
     return True
 
@@ -407,7 +418,7 @@ def cancel_schedule(actor: Actor, schedule_id: str, ctx: Context) -> dict:
 
 def verify_schedule(actor: Actor, schedule_id: str, code: str, ctx: Context) -> dict:
     """The SMS code confirms a large schedule once; its runs then need none (5 minutes, 5 attempts)."""
-    rules = ctx.repay.rules
+    rules = repay.rules_of(ctx)
     for _ in range(_ROUNDS):
         s = _load_schedule(actor, schedule_id)
         if s.status != model.VERIFICATION_REQUIRED:
@@ -415,7 +426,7 @@ def verify_schedule(actor: Actor, schedule_id: str, code: str, ctx: Context) -> 
                 return schedule_view(s, ctx)   # confirmed already
             raise refusals.Conflicting("这笔预约已取消。", code="schedule_not_changeable")
         expired = clock.isoformat(ctx.now) >= (s.verify_expires_at or "")
-        right = not expired and repay_model.code_matches(code, salt=s.verify_salt, repayment_id=s.id,
+        right = not expired and repay.code_matches(code, salt=s.verify_salt, repayment_id=s.id,
                                                          expected_hash=s.verify_hash)
         if right:
             after = s.changed(ctx.now, status=model.ACTIVE, verify_hash=None, verify_salt=None, verify_expires_at=None)
@@ -438,7 +449,7 @@ def verify_schedule(actor: Actor, schedule_id: str, code: str, ctx: Context) -> 
     raise refusals.Conflicting()
 
 
-# ---------------------------------------------------------------- the in-app inbox (chalicelib/notices.py)
+# ---------------------------------------------------------------- the in-app inbox (chalicelib/notices/)
 def list_notices(actor: Actor, query: schemas.PageQuery, ctx: Context) -> dict:
     """The caller's notices (reminders, outcomes, schedule news), newest first, with the unread count."""
     return notices.page(actor.user_id, limit=query.limit, cursor=query.cursor)
