@@ -82,6 +82,52 @@ def aws(monkeypatch):
 
 
 @dataclass
+class Memory:
+    """The in-memory twins in place for one test (``memory`` fixture): what each one holds is inspectable."""
+    repay: object
+    bills: object
+    notices: object
+    outbox: object
+    idempotency: object
+    queues: object
+    sms: object
+
+
+@pytest.fixture
+def memory():
+    """Every store and adapter the repayment, bills and notices use cases write through, as its in-memory twin
+    (same interface, same conditions), and in-memory units of work: the use cases run without moto (the fast
+    tier, ``pytest -m unit``; README "Testing"). The clock is frozen at ``TEST_CLOCK_START``; a test moves it."""
+    from chalicelib import config
+    from chalicelib.adapters import idempotency, outbox, queues, sms, unit_of_work
+    from chalicelib.bills import memory_store as bills_memory, store as bills_store
+    from chalicelib.kernel import clock
+    from chalicelib.notices import store as notices_store
+    from chalicelib.repay import memory_store as repay_memory, store as repay_store
+
+    config.reload()
+    twins = Memory(repay=repay_memory.InMemoryRepayStore(), bills=bills_memory.InMemoryBillsStore(),
+                   notices=notices_store.InMemoryNotices(), outbox=outbox.InMemoryOutbox(),
+                   idempotency=idempotency.InMemoryRecords(), queues=queues.InMemoryQueues(), sms=sms.InMemorySms())
+    repay_store.use(twins.repay)
+    bills_store.use(twins.bills)
+    notices_store.use(twins.notices)
+    for module, twin in ((outbox, twins.outbox), (idempotency, twins.idempotency), (queues, twins.queues),
+                         (sms, twins.sms)):
+        module.use(twin)
+    unit_of_work.use_memory()
+    clock.freeze(clock.parse(TEST_CLOCK_START))
+    try:
+        yield twins
+    finally:
+        unit_of_work.use_memory(False)
+        for module in (outbox, idempotency, queues, sms, repay_store, bills_store, notices_store):
+            module.use(None)
+        clock.reset(base=True)
+        config.reload()
+
+
+@dataclass
 class ApiResponse:
     status: int
     headers: dict
@@ -213,7 +259,11 @@ def local_stack():
 
 
 def pytest_collection_modifyitems(config, items):
-    """The schemathesis run fills the shared local stack with data: let the other e2e tests go first."""
+    """The schemathesis run fills the shared local stack with data: let the other e2e tests go first.
+    Tests in a ``unit/`` folder are the fast tier (``-m unit``): no moto, no local stack."""
+    for item in items:
+        if "/unit/" in item.nodeid.replace("\\", "/"):
+            item.add_marker(pytest.mark.unit)
     items.sort(key=lambda item: "tests/contract/" in item.nodeid.replace("\\", "/"))
 
 
