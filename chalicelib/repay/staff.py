@@ -15,7 +15,6 @@ from chalicelib.kernel.clock import isoformat
 from chalicelib.kernel.logs import logger, metric, user_hash
 from chalicelib.repay import schemas, store
 from chalicelib.kernel.context import Context
-from chalicelib.repay.rules import of as rules_of
 from chalicelib.repay.views import view
 
 RECENT = 5   # the user's latest repayments shown beside the one the 工单 names
