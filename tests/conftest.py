@@ -26,9 +26,73 @@ os.environ.update(AWS_DEFAULT_REGION="ap-southeast-1", AWS_REGION="ap-southeast-
                   AWS_SECRET_ACCESS_KEY="testing", AWS_SESSION_TOKEN="testing")
 
 
+class _LazyResources:
+    """Builds a service's declared resources (``infra/local.py``) just before the first call to that service."""
+
+    def __init__(self, cfg):
+        import threading
+
+        from chalicelib.adapters import aws as aws_clients
+        from infra import local
+        self.lock, self.local_thread = threading.RLock(), threading.local()
+        identity = lambda c: aws_clients.client("ses").verify_email_identity(EmailAddress=c.sender_email)
+        self.groups = {"dynamodb": local.create_tables, "sqs": local.create_queues_and_topics,
+                       "sns": local.create_queues_and_topics, "s3": local.create_buckets, "ses": identity}
+        self.cfg, self.built = cfg, set()
+
+    def install(self):
+        """From now on every new botocore session (``aws.reset()`` drops the old clients) calls ``ensure``
+        before each API call (a ``before-call`` handler: it runs whoever wraps ``_make_api_call``)."""
+        from botocore import handlers
+        self.handler = ("before-call", self._before_call)
+        handlers.BUILTIN_HANDLERS.append(self.handler)
+        return self
+
+    def uninstall(self) -> None:
+        from botocore import handlers
+        if self.handler in handlers.BUILTIN_HANDLERS:
+            handlers.BUILTIN_HANDLERS.remove(self.handler)
+
+    def _before_call(self, model=None, **_):
+        if model is not None:
+            self.ensure(model.service_model.service_name)
+
+    @property
+    def paused(self):
+        import contextlib
+
+        @contextlib.contextmanager
+        def paused():
+            self.local_thread.building = True
+            try:
+                yield
+            finally:
+                self.local_thread.building = False
+        return paused()
+
+    def ensure(self, service: str) -> None:
+        build = self.groups.get(service)
+        if build is None or build in self.built or getattr(self.local_thread, "building", False):
+            return
+        with self.lock:
+            if build in self.built:
+                return
+            self.local_thread.building = True       # the build's own calls go straight through
+            try:
+                build(self.cfg)
+            finally:
+                self.local_thread.building = False
+            self.built.add(build)
+
+
 @pytest.fixture
 def aws(monkeypatch):
     """A fresh moto account with every declared resource and the Cognito pool.
+
+    Lazily: the Cognito pool is made at once (its id is a setting), every other group of resources —
+    the tables, the queues and topics, the buckets, the SES identity — on the first call a test makes to
+    that service (``_LazyResources``), so a test that never touches S3 never builds a bucket. A test that
+    needs no AWS at all takes neither this fixture nor one built on it (``memory`` is the fast tier's).
 
     The session's ``local_stack`` (if started) points this process at moto server
     through ``AWS_ENDPOINT_URL`` (and sets its ``PUBLIC_BASE_URL``); a unit test must not, so they are removed for the
@@ -66,17 +130,22 @@ def aws(monkeypatch):
 
     with mock_aws():
         fresh()
-        # Events are written off the request thread (chalicelib/adapters/events.py): one still buffered from an earlier
-        # test would land in this account and count twice in a report. Flushed here, before the tables exist,
-        # they are dropped; a test's own are flushed into its own account before the account goes away.
-        events.flush()
-        pool = local.create_all(config.settings())
-        monkeypatch.setenv("USER_POOL_ID", pool.pool_id)
-        monkeypatch.setenv("USER_POOL_CLIENT_ID", pool.client_id)
-        config.reload()
-        clock.run_from(clock.parse(TEST_CLOCK_START))
-        yield pool
-        events.flush()
+        lazy = _LazyResources(config.settings()).install()
+        try:
+            # Events are written off the request thread (chalicelib/adapters/events.py): one still buffered from an
+            # earlier test would land in this account and count twice in a report. Flushed here, before the tables
+            # exist, they are dropped; a test's own are flushed into its own account before the account goes away.
+            with lazy.paused:
+                events.flush()
+            pool = local.create_user_pool(config.settings())
+            monkeypatch.setenv("USER_POOL_ID", pool.pool_id)
+            monkeypatch.setenv("USER_POOL_CLIENT_ID", pool.client_id)
+            config.reload()
+            clock.run_from(clock.parse(TEST_CLOCK_START))
+            yield pool
+            events.flush()
+        finally:
+            lazy.uninstall()
     monkeypatch.undo()
     fresh()
 
