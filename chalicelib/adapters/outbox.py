@@ -1,7 +1,8 @@
 """Transactional outbox: at-least-once delivery of messages caused by a state change.
 
-A domain writes ``put(message)`` in the *same* DynamoDB transaction as the
-state change it announces, so the change and the promise to announce it commit
+A domain adds ``add(uow, message)`` to the *same* unit of work as the state
+change it announces (``chalicelib/adapters/unit_of_work.py``; ``put`` is the
+DynamoDB element it adds), so the change and the promise to announce it commit
 together. ``deliver(ids)`` then tries to send at once; ``drain()`` (scheduled
 every minute) sends whatever is still pending — SNS down at the moment of the
 move loses nothing. Sending is guarded by a short lease so two senders don't
@@ -53,7 +54,7 @@ def pending_key(message_id: str) -> str:
 
 def put(message: Message, *, not_before: dt.datetime | None = None) -> dict:
     """One ``TransactWriteItems`` element that records ``message`` as pending; with ``not_before``
-    (a user's quiet hours, ``chalicelib/notices.py``) neither ``deliver`` nor ``drain`` sends it earlier."""
+    (a user's quiet hours, ``chalicelib/notices/``) neither ``deliver`` nor ``drain`` sends it earlier."""
     now = clock.isoformat(clock.now())
     due = max(now, clock.isoformat(not_before)) if not_before else now
     item = {

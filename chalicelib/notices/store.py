@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from chalicelib.adapters.unit_of_work import LOCK, Change, Conflict, MemoryUnitOfWork
+from chalicelib.adapters.unit_of_work import Change, Conflict, MemoryUnitOfWork
 from chalicelib.kernel import clock
 from chalicelib.notices.model import KEEP, UNREAD_CAP
 
@@ -132,4 +132,4 @@ def expires(now: dt.datetime) -> int:
     return int((now + KEEP).timestamp())
 
 
-__all__ = ["DynamoNotices", "InMemoryNotices", "backend", "use", "LOCK"]
+__all__ = ["DynamoNotices", "InMemoryNotices", "backend", "use", "expires"]

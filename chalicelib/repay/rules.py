@@ -6,9 +6,8 @@ business calendar read from their files once per settings object, not once per r
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import threading
+from dataclasses import dataclass, field
 
 from chalicelib.kernel.business_calendar import BusinessCalendar
 from chalicelib.kernel.context import Context
@@ -30,7 +29,7 @@ class Rules:
     schedule: FeeSchedule
     calendar: BusinessCalendar
     receipt_secret: str | None = field(default=None, repr=False)   # never logged
-    quiet_hours: str = "22:00-08:00"  # outcome notices wait until the end of these (chalicelib/notices.py)
+    quiet_hours: str = "22:00-08:00"  # outcome notices wait until the end of these (chalicelib/notices/)
 
 
 def rules(cfg: Settings | None = None) -> Rules:
