@@ -8,7 +8,7 @@ MOTO_PORT ?= 5500
 INDEX_DIR := chalicelib/search/index
 export PORT MOTO_PORT
 
-.PHONY: setup serve test test-any-hour token index system-deps bench clean package wheelhouse
+.PHONY: setup serve test test-fast test-any-hour token index system-deps bench clean package wheelhouse
 
 # Python environment: rebuilt when a requirements file changes.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -48,6 +48,11 @@ serve: setup index
 PYTEST_WORKERS ?= 2
 test: setup system-deps index
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile
+
+# The fast tier: use cases against the in-memory stores, models and rules — no moto, no local stack, no index
+# (README "Testing"). Seconds, not minutes: run it while editing; `make test` runs everything.
+test-fast: setup
+	$(PY) -m pytest -m unit -p no:cacheprovider
 
 # The in-process tests as if the machine's clock read a weekday before opening (Wednesday 07:30 in Shanghai)
 # and a Saturday night (22:30), through libfaketime; the clock runs on from there. Proves `make test` passes at

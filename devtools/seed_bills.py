@@ -14,7 +14,7 @@ CARD = "6225880137654324"  # a Luhn-valid demo number (only issuer, last 4 and a
 
 def seed(users) -> None:
     ctx = service.current()
-    due = (clock.now().astimezone(clock.zone(ctx.time_zone)) + dt.timedelta(days=3)).date().isoformat()
+    due = (clock.now().astimezone(clock.zone(ctx.settings.time_zone)) + dt.timedelta(days=3)).date().isoformat()
     alice = Actor(user_id=users["alice"].user_id, username="alice")
     card = service.create_bill(alice, schemas.NewBill.model_validate({
         "payee": {"kind": "credit_card", "issuer": "招商银行", "card_number": CARD},

@@ -26,9 +26,73 @@ os.environ.update(AWS_DEFAULT_REGION="ap-southeast-1", AWS_REGION="ap-southeast-
                   AWS_SECRET_ACCESS_KEY="testing", AWS_SESSION_TOKEN="testing")
 
 
+class _LazyResources:
+    """Builds a service's declared resources (``infra/local.py``) just before the first call to that service."""
+
+    def __init__(self, cfg):
+        import threading
+
+        from chalicelib.adapters import aws as aws_clients
+        from infra import local
+        self.lock, self.local_thread = threading.RLock(), threading.local()
+        identity = lambda c: aws_clients.client("ses").verify_email_identity(EmailAddress=c.sender_email)
+        self.groups = {"dynamodb": local.create_tables, "sqs": local.create_queues_and_topics,
+                       "sns": local.create_queues_and_topics, "s3": local.create_buckets, "ses": identity}
+        self.cfg, self.built = cfg, set()
+
+    def install(self):
+        """From now on every new botocore session (``aws.reset()`` drops the old clients) calls ``ensure``
+        before each API call (a ``before-call`` handler: it runs whoever wraps ``_make_api_call``)."""
+        from botocore import handlers
+        self.handler = ("before-call", self._before_call)
+        handlers.BUILTIN_HANDLERS.append(self.handler)
+        return self
+
+    def uninstall(self) -> None:
+        from botocore import handlers
+        if self.handler in handlers.BUILTIN_HANDLERS:
+            handlers.BUILTIN_HANDLERS.remove(self.handler)
+
+    def _before_call(self, model=None, **_):
+        if model is not None:
+            self.ensure(model.service_model.service_name)
+
+    @property
+    def paused(self):
+        import contextlib
+
+        @contextlib.contextmanager
+        def paused():
+            self.local_thread.building = True
+            try:
+                yield
+            finally:
+                self.local_thread.building = False
+        return paused()
+
+    def ensure(self, service: str) -> None:
+        build = self.groups.get(service)
+        if build is None or build in self.built or getattr(self.local_thread, "building", False):
+            return
+        with self.lock:
+            if build in self.built:
+                return
+            self.local_thread.building = True       # the build's own calls go straight through
+            try:
+                build(self.cfg)
+            finally:
+                self.local_thread.building = False
+            self.built.add(build)
+
+
 @pytest.fixture
 def aws(monkeypatch):
     """A fresh moto account with every declared resource and the Cognito pool.
+
+    Lazily: the Cognito pool is made at once (its id is a setting), every other group of resources —
+    the tables, the queues and topics, the buckets, the SES identity — on the first call a test makes to
+    that service (``_LazyResources``), so a test that never touches S3 never builds a bucket. A test that
+    needs no AWS at all takes neither this fixture nor one built on it (``memory`` is the fast tier's).
 
     The session's ``local_stack`` (if started) points this process at moto server
     through ``AWS_ENDPOINT_URL`` (and sets its ``PUBLIC_BASE_URL``); a unit test must not, so they are removed for the
@@ -40,7 +104,7 @@ def aws(monkeypatch):
     from moto import mock_aws
 
     from chalicelib import config
-    from chalicelib.adapters import aws as aws_clients, outbox
+    from chalicelib.adapters import aws as aws_clients, outbox, queues
     from chalicelib.kernel import clock
     from chalicelib.edge.auth import keys
     from infra import local
@@ -50,6 +114,7 @@ def aws(monkeypatch):
         aws_clients.reset()
         keys.clear()
         outbox.reset_caches()
+        queues.reset_caches()
         clock.reset(base=True)
 
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
@@ -65,19 +130,70 @@ def aws(monkeypatch):
 
     with mock_aws():
         fresh()
-        # Events are written off the request thread (chalicelib/adapters/events.py): one still buffered from an earlier
-        # test would land in this account and count twice in a report. Flushed here, before the tables exist,
-        # they are dropped; a test's own are flushed into its own account before the account goes away.
-        events.flush()
-        pool = local.create_all(config.settings())
-        monkeypatch.setenv("USER_POOL_ID", pool.pool_id)
-        monkeypatch.setenv("USER_POOL_CLIENT_ID", pool.client_id)
-        config.reload()
-        clock.run_from(clock.parse(TEST_CLOCK_START))
-        yield pool
-        events.flush()
+        lazy = _LazyResources(config.settings()).install()
+        try:
+            # Events are written off the request thread (chalicelib/adapters/events.py): one still buffered from an
+            # earlier test would land in this account and count twice in a report. Flushed here, before the tables
+            # exist, they are dropped; a test's own are flushed into its own account before the account goes away.
+            with lazy.paused:
+                events.flush()
+            pool = local.create_user_pool(config.settings())
+            monkeypatch.setenv("USER_POOL_ID", pool.pool_id)
+            monkeypatch.setenv("USER_POOL_CLIENT_ID", pool.client_id)
+            config.reload()
+            clock.run_from(clock.parse(TEST_CLOCK_START))
+            yield pool
+            events.flush()
+        finally:
+            lazy.uninstall()
     monkeypatch.undo()
     fresh()
+
+
+@dataclass
+class Memory:
+    """The in-memory twins in place for one test (``memory`` fixture): what each one holds is inspectable."""
+    repay: object
+    bills: object
+    notices: object
+    outbox: object
+    idempotency: object
+    queues: object
+    sms: object
+
+
+@pytest.fixture
+def memory():
+    """Every store and adapter the repayment, bills and notices use cases write through, as its in-memory twin
+    (same interface, same conditions), and in-memory units of work: the use cases run without moto (the fast
+    tier, ``pytest -m unit``; README "Testing"). The clock is frozen at ``TEST_CLOCK_START``; a test moves it."""
+    from chalicelib import config
+    from chalicelib.adapters import idempotency, outbox, queues, sms, unit_of_work
+    from chalicelib.bills import memory_store as bills_memory, store as bills_store
+    from chalicelib.kernel import clock
+    from chalicelib.notices import store as notices_store
+    from chalicelib.repay import memory_store as repay_memory, store as repay_store
+
+    config.reload()
+    twins = Memory(repay=repay_memory.InMemoryRepayStore(), bills=bills_memory.InMemoryBillsStore(),
+                   notices=notices_store.InMemoryNotices(), outbox=outbox.InMemoryOutbox(),
+                   idempotency=idempotency.InMemoryRecords(), queues=queues.InMemoryQueues(), sms=sms.InMemorySms())
+    repay_store.use(twins.repay)
+    bills_store.use(twins.bills)
+    notices_store.use(twins.notices)
+    for module, twin in ((outbox, twins.outbox), (idempotency, twins.idempotency), (queues, twins.queues),
+                         (sms, twins.sms)):
+        module.use(twin)
+    unit_of_work.use_memory()
+    clock.freeze(clock.parse(TEST_CLOCK_START))
+    try:
+        yield twins
+    finally:
+        unit_of_work.use_memory(False)
+        for module in (outbox, idempotency, queues, sms, repay_store, bills_store, notices_store):
+            module.use(None)
+        clock.reset(base=True)
+        config.reload()
 
 
 @dataclass
@@ -212,7 +328,11 @@ def local_stack():
 
 
 def pytest_collection_modifyitems(config, items):
-    """The schemathesis run fills the shared local stack with data: let the other e2e tests go first."""
+    """The schemathesis run fills the shared local stack with data: let the other e2e tests go first.
+    Tests in a ``unit/`` folder are the fast tier (``-m unit``): no moto, no local stack."""
+    for item in items:
+        if "/unit/" in item.nodeid.replace("\\", "/"):
+            item.add_marker(pytest.mark.unit)
     items.sort(key=lambda item: "tests/contract/" in item.nodeid.replace("\\", "/"))
 
 

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from chalicelib.adapters import aws
+from chalicelib.adapters.unit_of_work import Change, Conflict
 from chalicelib.kernel import clock, refusals
 from chalicelib.config import settings
 from chalicelib.kernel.logs import logger
@@ -96,6 +97,10 @@ def _table_name() -> str:
     return settings().repayments_table
 
 
+class KeyInFlight(Conflict):
+    """The unit of work's ``idempotency`` element lost: the key is no longer held by this request."""
+
+
 @dataclass(frozen=True)
 class Claim:
     """This request holds the key (until it completes or releases it)."""
@@ -121,12 +126,25 @@ class Claim:
                 ":body": json.dumps(body, ensure_ascii=False), ":owner": self.owner}),
         }}
 
+    def complete_in(self, uow, status_code: int, body: dict) -> None:
+        """Store the answer in the unit of work of the change it answers (element ``idempotency``; when the
+        claim was lost meanwhile the commit raises ``KeyInFlight``)."""
+        element = _memory.completion(self, status_code, body) if _memory is not None \
+            else self.completion(status_code, body)
+        uow.add("idempotency", element, lost=KeyInFlight)
+
     def complete(self, status_code: int, body: dict) -> None:
         """Store the answer on its own (the action's writes are committed already)."""
+        if _memory is not None:
+            _memory.complete(self, status_code, body)
+            return
         aws.client("dynamodb").update_item(**self.completion(status_code, body)["Update"])
 
     def release(self) -> None:
         """Forget the claim (the request failed: the same key may be tried again)."""
+        if _memory is not None:
+            _memory.release(self)
+            return
         try:
             aws.client("dynamodb").delete_item(
                 TableName=_table_name(), Key=aws.attributes(self.key),
@@ -150,6 +168,8 @@ def hold(user_id: str, scope: str, hashed: str, *, fingerprint_of: Callable[[str
     item = {**record_key(user_id, scope, hashed), "state": "in_progress", "fingerprint": fingerprint_of(salt),
             "fingerprint_salt": salt, "owner": owner, "lock_until": now + lock_seconds,
             "created_at": clock.isoformat(clock.now()), "expires_at": now + settings().idempotency_ttl_seconds}
+    if _memory is not None:
+        return _memory.hold(item, now)
     try:
         aws.client("dynamodb").put_item(
             TableName=_table_name(), Item=aws.attributes(item),
@@ -227,3 +247,59 @@ def once(user_id: str, key: str | None, *, scope: str, payload: Any, action: Cal
         checks()
         return action(None)
     return run(user_id, key, scope=scope, payload=payload, action=action, wording=wording, checks=checks)
+
+
+# ---------------------------------------------------------------- the in-memory twin (the fast test tier)
+class InMemoryRecords:
+    """The idempotency records without AWS, with the same conditions (free when absent, expired or stuck past
+    its lock; completed or released only by the request holding it)."""
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str], dict] = {}
+
+    @staticmethod
+    def _key(key: dict) -> tuple[str, str]:
+        return key["pk"], key["sk"]
+
+    def hold(self, item: dict, now: int) -> dict | None:
+        from chalicelib.adapters.unit_of_work import LOCK
+        with LOCK:
+            existing = self.records.get(self._key(item))
+            free = existing is None or existing["expires_at"] < now or \
+                (existing["state"] == "in_progress" and existing["lock_until"] < now)
+            if not free:
+                return dict(existing)
+            self.records[self._key(item)] = dict(item)
+            return None
+
+    def _held(self, claim: Claim) -> bool:
+        record = self.records.get(self._key(claim.key))
+        return record is not None and record["state"] == "in_progress" and record["owner"] == claim.owner
+
+    def completion(self, claim: Claim, status_code: int, body: dict) -> Change:
+        def apply() -> None:
+            record = self.records[self._key(claim.key)]
+            record.update(state="completed", status_code=status_code, response_body=json.dumps(body, ensure_ascii=False))
+            record.pop("lock_until", None)
+        return Change(holds=lambda: self._held(claim), apply=apply)
+
+    def complete(self, claim: Claim, status_code: int, body: dict) -> None:
+        from chalicelib.adapters.unit_of_work import MemoryUnitOfWork
+        uow = MemoryUnitOfWork()
+        uow.add("idempotency", self.completion(claim, status_code, body), lost=KeyInFlight)
+        uow.commit()
+
+    def release(self, claim: Claim) -> None:
+        from chalicelib.adapters.unit_of_work import LOCK
+        with LOCK:
+            if self._held(claim):
+                del self.records[self._key(claim.key)]
+
+
+_memory: InMemoryRecords | None = None
+
+
+def use(memory: InMemoryRecords | None) -> None:
+    """Put the in-memory twin in place of the records in the repayments table (None: back to DynamoDB)."""
+    global _memory
+    _memory = memory

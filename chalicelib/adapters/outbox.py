@@ -1,7 +1,8 @@
 """Transactional outbox: at-least-once delivery of messages caused by a state change.
 
-A domain writes ``put(message)`` in the *same* DynamoDB transaction as the
-state change it announces, so the change and the promise to announce it commit
+A domain adds ``add(uow, message)`` to the *same* unit of work as the state
+change it announces (``chalicelib/adapters/unit_of_work.py``; ``put`` is the
+DynamoDB element it adds), so the change and the promise to announce it commit
 together. ``deliver(ids)`` then tries to send at once; ``drain()`` (scheduled
 every minute) sends whatever is still pending — SNS down at the moment of the
 move loses nothing. Sending is guarded by a short lease so two senders don't
@@ -53,7 +54,7 @@ def pending_key(message_id: str) -> str:
 
 def put(message: Message, *, not_before: dt.datetime | None = None) -> dict:
     """One ``TransactWriteItems`` element that records ``message`` as pending; with ``not_before``
-    (a user's quiet hours, ``chalicelib/notices.py``) neither ``deliver`` nor ``drain`` sends it earlier."""
+    (a user's quiet hours, ``chalicelib/notices/``) neither ``deliver`` nor ``drain`` sends it earlier."""
     now = clock.isoformat(clock.now())
     due = max(now, clock.isoformat(not_before)) if not_before else now
     item = {
@@ -66,8 +67,19 @@ def put(message: Message, *, not_before: dt.datetime | None = None) -> dict:
                     "ConditionExpression": "attribute_not_exists(pk)"}}
 
 
+def add(uow, message: Message, *, not_before: dt.datetime | None = None, name: str | None = None) -> str:
+    """Record ``message`` as pending in the unit of work ``uow`` (``chalicelib/adapters/unit_of_work.py``), as
+    ``name`` (default ``outbox:<id>``); its id, to ``deliver`` once the unit of work committed."""
+    element = _memory.element(message, not_before) if _memory is not None else put(message, not_before=not_before)
+    uow.add(name or f"outbox:{message.message_id}", element)
+    return message.message_id
+
+
 def deliver(message_ids: list[str]) -> None:
     """Best effort, right after the transaction committed; whatever fails waits for ``drain``."""
+    if _memory is not None:
+        _memory.deliver(message_ids)
+        return
     table = aws.table(settings().outbox_table)
     for message_id in message_ids:
         try:
@@ -192,6 +204,44 @@ def first_delivery(message_id: str, consumer: str) -> bool:
             return False
         raise
     return True
+
+
+# ---------------------------------------------------------------- the in-memory twin (the fast test tier)
+class InMemoryOutbox:
+    """The outbox without AWS: ``pending`` messages (with the moment they may go) and those ``sent``, in order.
+    Same promise: a message exists exactly when the unit of work that added it committed."""
+
+    def __init__(self) -> None:
+        self.pending: dict[str, tuple[Message, dt.datetime]] = {}
+        self.sent: list[Message] = []
+
+    def element(self, message: Message, not_before: dt.datetime | None):
+        from chalicelib.adapters.unit_of_work import Change
+        due = max(clock.now(), not_before) if not_before else clock.now()
+        known = lambda: message.message_id in self.pending or any(m.message_id == message.message_id
+                                                                   for m in self.sent)
+        return Change(holds=lambda: not known(), apply=lambda: self.pending.__setitem__(message.message_id,
+                                                                                       (message, due)))
+
+    def deliver(self, message_ids: list[str]) -> None:
+        now = clock.now()
+        for message_id in message_ids:
+            found = self.pending.get(message_id)
+            if found and found[1] <= now:
+                self.sent.append(self.pending.pop(message_id)[0])
+
+    def messages(self) -> list[Message]:
+        """Every message recorded, sent or pending."""
+        return self.sent + [m for m, _ in self.pending.values()]
+
+
+_memory: InMemoryOutbox | None = None
+
+
+def use(memory: InMemoryOutbox | None) -> None:
+    """Put the in-memory twin in place of the outbox table (None: back to DynamoDB)."""
+    global _memory
+    _memory = memory
 
 
 def reset_caches() -> None:

@@ -259,7 +259,7 @@ class SchedulePage(ApiModel):
     next_cursor: Optional[str] = None
 
 
-# ---------------------------------------------------------------- the in-app inbox (chalicelib/notices.py)
+# ---------------------------------------------------------------- the in-app inbox (chalicelib/notices/)
 class InboxNotice(ApiModel):
     id: str
     kind: Literal["reminder", "settled", "failed", "delayed", "schedule"]

@@ -1,5 +1,6 @@
 """Repayment rules as plain data and functions, no AWS: the ``Repayment`` aggregate and its moves,
-statuses and transitions, failures, arrival, verification codes.
+statuses and transitions, failures, verification codes. Arrival estimates are in ``arrival.py``, the
+receipt (电子回单) value in ``receipt_model.py``.
 
 Every move (``verify``, ``settle``, ``fail``, ``delay``, ``retry``, ``cancel``, ``expire``) checks
 ``TRANSITIONS`` and returns a ``Change``: the state before and after (``version + 1``, one more
@@ -18,8 +19,11 @@ from dataclasses import dataclass, field
 
 from chalicelib.kernel import clock
 from chalicelib.kernel.refusals import Conflicting, Limited
-from chalicelib.kernel.business_calendar import BusinessCalendar
-from chalicelib.repay.fees import ArrivalRule, Fee, FeeLine
+from chalicelib.repay.fees import Fee, FeeLine
+# Values of their own (split out of this module), still importable from here:
+from chalicelib.repay.arrival import KB_DELAY, Arrival, due_date_warning, estimate_arrival  # noqa: F401
+from chalicelib.repay.receipt_model import (RECEIPT_CODE_LENGTH, Receipt, mask_payee, receipt_serial,  # noqa: F401
+                                            serial_format_ok)
 
 # ---------------------------------------------------------------- statuses
 VERIFICATION_REQUIRED = "verification_required"
@@ -44,7 +48,6 @@ def can_move(source: str, target: str) -> bool:
 
 
 KB_FAILED = "repayment-failed"
-KB_DELAY = "repayment-delay"
 
 
 @dataclass(frozen=True)
@@ -113,43 +116,6 @@ def luhn_valid(number: str) -> bool:
 
 
 KIND_LABELS = {"credit_card": "信用卡还款", "loan": "贷款还款", "utility": "生活缴费"}
-
-
-# ---------------------------------------------------------------- arrival
-@dataclass(frozen=True)
-class Arrival:
-    expected_at: dt.datetime   # aware, in the calendar's zone
-    note: str
-
-    @property
-    def date(self) -> dt.date:
-        return self.expected_at.date()
-
-
-def estimate_arrival(rule: ArrivalRule, submitted_at: dt.datetime, calendar: BusinessCalendar) -> Arrival:
-    local = calendar.local(submitted_at)
-    if rule.mode == "realtime":
-        return Arrival(local, "实时到账")
-    if rule.mode == "within_hours":
-        return Arrival(local + dt.timedelta(hours=rule.hours or 24), f"{rule.hours or 24} 小时内到账")
-    cutoff = rule.cutoff or dt.time(17, 0)
-    cutoff_text = cutoff.strftime("%H:%M")
-    if calendar.is_business_day(local.date()) and local.time() < cutoff:
-        day, note = local.date(), f"工作日 {cutoff_text} 前提交，预计当日到账"
-    else:
-        day = calendar.next_business_day(local.date())
-        note = f"非工作日或 {cutoff_text} 后提交，预计下一个工作日（{day.isoformat()}）到账"
-    end_of_day = dt.datetime.combine(day, dt.time(23, 59, 59), calendar.zone)
-    return Arrival(end_of_day, note)
-
-
-def due_date_warning(arrival: Arrival, due_date: dt.date | None) -> dict | None:
-    if due_date is None or arrival.date <= due_date:
-        return None
-    return {"code": "arrives_after_due_date",
-            "message": f"预计 {arrival.date.isoformat()} 到账，晚于还款日 {due_date.isoformat()}，可能产生逾期费用。"
-                       f"建议尽早还款或联系发卡行。",
-            "kb_article": KB_DELAY}
 
 
 # ---------------------------------------------------------------- verification codes
@@ -400,58 +366,6 @@ def open_repayment(*, repayment_id: str, user_id: str, username: str, kind: str,
         schedule_id=schedule_id, timeline=({"at": at, "status": status, "event": "created", "message": message},), **extra)
 
 
-# ---------------------------------------------------------------- receipts (电子回单)
-_SERIAL_PREFIX = "RD"
-RECEIPT_CODE_LENGTH = 20      # hex digits of the HMAC shown on the receipt (80 bits)
-
-
-def receipt_serial(repayment_id: str) -> str:
-    """The receipt's serial: ``RD`` + the repayment id's 20 hex digits, so issuing it twice gives the same one."""
-    return _SERIAL_PREFIX + repayment_id.removeprefix("rp_").upper()
-
-
-def mask_payee(payee: dict) -> str:
-    """Who was paid, without a full number: issuer/platform/biller and the last 4 digits only."""
-    if payee["kind"] == "credit_card":
-        return f"{payee['issuer']} 信用卡 尾号 {payee['card_last4']}"
-    if payee["kind"] == "loan":
-        return f"{payee['platform']} 借款合同 尾号 {payee['contract_number'][-4:]}"
-    return f"{payee['biller']} 户号 尾号 {payee['account_number'][-4:]}"
-
-
-@dataclass(frozen=True)
-class Receipt:
-    serial: str
-    repayment_id: str
-    kind: str
-    amount_fen: int
-    fee_fen: int
-    payee: str          # masked (``mask_payee``)
-    submitted_at: str   # UTC, ``clock.isoformat``
-    settled_at: str     # local time of arrival, ISO 8601 with offset
-
-    @property
-    def total_fen(self) -> int:
-        return self.amount_fen + self.fee_fen
-
-    @property
-    def settled_date(self) -> str:
-        return self.settled_at[:10]
-
-    def signed_text(self) -> str:
-        """Every field the code vouches for, in a fixed order (changing any one changes the code)."""
-        return "|".join(("v1", self.serial, self.repayment_id, self.kind, str(self.amount_fen), str(self.fee_fen),
-                         self.payee, self.submitted_at, self.settled_at))
-
-    def code(self, secret: str) -> str:
-        digest = hmac.new(secret.encode(), self.signed_text().encode(), hashlib.sha256).hexdigest()
-        return digest[:RECEIPT_CODE_LENGTH].upper()
-
-    def code_matches(self, code: str, secret: str) -> bool:
-        """Constant-time: an altered code takes as long to refuse as a nearly right one."""
-        return hmac.compare_digest(self.code(secret).encode(), code.strip().upper().encode())
-
-
 def receipt_of(repayment: Repayment) -> Receipt:
     """A succeeded repayment's receipt; any other status has none yet (→ 409)."""
     if repayment.status != SUCCEEDED or not repayment.actual_arrival_at:
@@ -459,8 +373,3 @@ def receipt_of(repayment: Repayment) -> Receipt:
     return Receipt(serial=receipt_serial(repayment.id), repayment_id=repayment.id, kind=repayment.kind,
                    amount_fen=repayment.amount_fen, fee_fen=repayment.fee_fen, payee=mask_payee(repayment.payee),
                    submitted_at=repayment.created_at, settled_at=repayment.actual_arrival_at)
-
-
-def serial_format_ok(serial: str) -> bool:
-    rest = serial.removeprefix(_SERIAL_PREFIX)
-    return rest != serial and len(rest) == 20 and all(c in "0123456789ABCDEF" for c in rest)

@@ -9,7 +9,9 @@ from chalicelib.adapters import idempotency, sms, outbox
 from chalicelib.kernel.actor import Actor
 from chalicelib.kernel.logs import logger, metric, user_hash
 from chalicelib.repay import connector, fees, model, schemas, settlement, store, views
-from chalicelib.repay.context import Context
+from chalicelib.repay.errors import AccountFrozen
+from chalicelib.kernel.context import Context
+from chalicelib.repay.rules import of as rules_of
 from chalicelib.repay.freeze import frozen_error
 from chalicelib.kernel.money import format_fen
 
@@ -32,7 +34,7 @@ class Created:
 
 
 def _check_limit(request: schemas.RepaymentRequest, ctx: Context) -> None:
-    rules = ctx.rules.schedule.rules(request.payee.kind)
+    rules = rules_of(ctx).schedule.rules(request.payee.kind)
     if request.amount_fen > rules.limit_fen:
         raise refusals.Invalid(
             f"amount：{model.KIND_LABELS[request.payee.kind]}单笔最多 {format_fen(rules.limit_fen)} 元",
@@ -47,12 +49,12 @@ class _Priced:
 
 
 def _price(user_id: str, request: schemas.RepaymentRequest, ctx: Context) -> _Priced:
-    schedule = ctx.rules.schedule
+    schedule = rules_of(ctx).schedule
     kind = request.payee.kind
     month = fees.month_of(ctx.now, schedule.time_zone)
     used = store.get_usage(user_id, month, kind)
     fee = fees.compute(schedule, kind, request.amount_fen, used)
-    arrival = model.estimate_arrival(schedule.rules(kind).arrival, ctx.now, ctx.rules.calendar)
+    arrival = model.estimate_arrival(schedule.rules(kind).arrival, ctx.now, rules_of(ctx).calendar)
     return _Priced(fee, arrival, month)
 
 
@@ -70,7 +72,7 @@ def quote(actor: Actor, request: schemas.RepaymentRequest, ctx: Context) -> dict
         fee_schedule_version=fee.version, expected_arrival=views.arrival(at, priced.arrival.note),
         due_date=request.due_date.isoformat() if request.due_date else None,
         warning=model.due_date_warning(priced.arrival, request.due_date),
-        verification_required=request.amount_fen > ctx.rules.step_up_threshold_fen)
+        verification_required=request.amount_fen > rules_of(ctx).step_up_threshold_fen)
     return view.model_dump(mode="json")
 
 
@@ -143,29 +145,28 @@ def _create_claimed(actor: Actor, request: schemas.RepaymentRequest, payee: dict
         priced = _price(actor.user_id, request, ctx)
         repayment_id = model.new_repayment_id(ctx.now)
         verification = None
-        if request.amount_fen > ctx.rules.step_up_threshold_fen and not preverified:
-            verification = model.new_verification(repayment_id, ctx.now, ctx.rules.verification_ttl_seconds)
+        if request.amount_fen > rules_of(ctx).step_up_threshold_fen and not preverified:
+            verification = model.new_verification(repayment_id, ctx.now, rules_of(ctx).verification_ttl_seconds)
         repayment = model.open_repayment(
             repayment_id=repayment_id, user_id=actor.user_id, username=actor.username, kind=request.payee.kind,
             payee=payee, fee=priced.fee, month=priced.month, arrival=priced.arrival,
             due_date=request.due_date, now=ctx.now, verification=verification, schedule_id=schedule_id)
-        messages = [] if verification else [settlement.message(repayment, 1, ctx)]
+        uow = store.begin()
+        store.not_frozen(uow, actor.user_id)
+        store.create(uow, repayment)
+        store.add_usage(uow, actor.user_id, priced.month, repayment.kind, request.amount_fen,
+                        seen_fen=priced.fee.used_before_fen)
+        claim.complete_in(uow, _created_status(repayment), views.view(repayment, ctx))
+        sent = [] if verification else [outbox.add(uow, settlement.message(repayment, 1, ctx))]
         try:
-            store.commit({
-                "frozen": store.not_frozen_check(actor.user_id),
-                "repayment": store.put_new(repayment),
-                "allowance": store.add_usage(actor.user_id, priced.month, repayment.kind, request.amount_fen,
-                                             seen_fen=priced.fee.used_before_fen),
-                "idempotency": claim.completion(_created_status(repayment), views.view(repayment, ctx)),
-                **{f"outbox:{m.message_id}": outbox.put(m) for m in messages},
-            })
-        except store.ConditionFailed as exc:
-            if "frozen" in exc:
-                raise frozen_error(ctx.rules.security_hotline) from None
-            if "idempotency" in exc:
-                raise CREATE_WORDING.in_progress_error() from None
+            uow.commit()
+        except AccountFrozen:
+            raise frozen_error(rules_of(ctx).security_hotline) from None
+        except idempotency.KeyInFlight:
+            raise CREATE_WORDING.in_progress_error() from None
+        except store.Conflict:
             continue  # allowance usage moved (another repayment of this kind): price again
-        return repayment, verification.code if verification else None, [m.message_id for m in messages]
+        return repayment, verification.code if verification else None, sent
     raise refusals.Busy(retry_after=1)
 
 
@@ -177,7 +178,7 @@ def send_code(actor: Actor, repayment: model.Repayment, code: str, ctx: Context)
             logger.warning("no phone for verification code", extra={"repayment_id": repayment.id})
             return
         sms.send_sms(phone, f"【RepayDesk】您正在还款 {format_fen(repayment.amount_fen)} 元，验证码 {code}，"
-                               f"{ctx.rules.verification_ttl_seconds // 60} 分钟内有效。请勿告诉他人。")
+                               f"{rules_of(ctx).verification_ttl_seconds // 60} 分钟内有效。请勿告诉他人。")
     except Exception:
         logger.exception("verification sms failed", extra={"repayment_id": repayment.id})
         metric("VerificationSmsFailed")
@@ -206,18 +207,20 @@ def _retry_claimed(actor: Actor, repayment_id: str, claim: idempotency.Claim, ct
     repayment = views.load(actor, repayment_id)
     if repayment.retried:
         return idempotency.Outcome(200, views.view(repayment, ctx))
-    arrival_rule = ctx.rules.schedule.rules(repayment.kind).arrival
-    change = repayment.retry(ctx.now, model.estimate_arrival(arrival_rule, ctx.now, ctx.rules.calendar))
+    arrival_rule = rules_of(ctx).schedule.rules(repayment.kind).arrival
+    change = repayment.retry(ctx.now, model.estimate_arrival(arrival_rule, ctx.now, rules_of(ctx).calendar))
     answer = views.view(change.after, ctx)   # as committed, before the worker can move it
-    named, sent = settlement.elements(change, ctx)
+    uow = store.begin()
+    store.not_frozen(uow, actor.user_id)
+    sent = settlement.add_move(uow, change, ctx)
+    claim.complete_in(uow, 200, answer)
     try:
-        store.commit({**named, "frozen": store.not_frozen_check(actor.user_id),
-                      "idempotency": claim.completion(200, answer)})
-    except store.ConditionFailed as exc:
-        if "frozen" in exc:
-            raise frozen_error(ctx.rules.security_hotline) from None
-        if "idempotency" in exc:
-            raise RETRY_WORDING.in_progress_error() from None
+        uow.commit()
+    except AccountFrozen:
+        raise frozen_error(rules_of(ctx).security_hotline) from None
+    except idempotency.KeyInFlight:
+        raise RETRY_WORDING.in_progress_error() from None
+    except store.Conflict:
         current = store.get(actor.user_id, repayment_id)
         if current and current.status == model.PROCESSING:
             return idempotency.Outcome(200, views.view(current, ctx))  # a concurrent retry won: same result

@@ -14,7 +14,8 @@ from chalicelib.kernel import clock, refusals
 from chalicelib.kernel.actor import Actor
 from chalicelib.kernel.logs import logger, metric
 from chalicelib.repay import model, store, views
-from chalicelib.repay.context import Context
+from chalicelib.kernel.context import Context
+from chalicelib.repay.rules import of as rules_of
 from chalicelib.kernel.money import format_fen
 
 _DUMMY = model.Receipt("RD", "rp_", "loan", 0, 0, "", "", "")   # checked against when a serial is unknown
@@ -23,10 +24,10 @@ VALID_MESSAGE = "该电子回单确由 RepayDesk 开具。请核对金额、到�
 
 
 def _secret(ctx: Context) -> str:
-    if not ctx.rules.receipt_secret:
+    if not rules_of(ctx).receipt_secret:
         logger.error("RECEIPT_SECRET is not set: receipts are unavailable")
         raise refusals.Busy("电子回单服务暂未开通，请稍后再试或联系客服。", code="receipts_unavailable")
-    return ctx.rules.receipt_secret
+    return rules_of(ctx).receipt_secret
 
 
 def _issue(actor: Actor, repayment_id: str, ctx: Context) -> tuple[model.Receipt, str]:
@@ -39,7 +40,7 @@ def _issue(actor: Actor, repayment_id: str, ctx: Context) -> tuple[model.Receipt
 
 
 def _local(ctx: Context, moment: str) -> str:
-    return ctx.rules.calendar.local(clock.parse(moment)).strftime("%Y-%m-%d %H:%M:%S")
+    return rules_of(ctx).calendar.local(clock.parse(moment)).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _view(receipt: model.Receipt, code: str, ctx: Context) -> dict:
@@ -47,7 +48,7 @@ def _view(receipt: model.Receipt, code: str, ctx: Context) -> dict:
             "kind_label": model.KIND_LABELS[receipt.kind], "amount": format_fen(receipt.amount_fen),
             "fee": format_fen(receipt.fee_fen), "total": format_fen(receipt.total_fen), "payee": receipt.payee,
             "submitted_at": _local(ctx, receipt.submitted_at), "settled_at": _local(ctx, receipt.settled_at),
-            "time_zone": ctx.rules.calendar.zone.key, "verification_code": code,
+            "time_zone": rules_of(ctx).calendar.zone.key, "verification_code": code,
             "verify_url": "/receipts/verify?" + urlencode({"serial": receipt.serial, "code": code})}
 
 

@@ -10,7 +10,9 @@
 
 Rules live in ``model.py`` (the ``Repayment`` aggregate) and ``fees.py``; DynamoDB in ``store.py``.
 Every state change is one conditional write (or one transaction) and appends to the timeline.
-Use cases take the domain ``Actor`` and a ``Context`` (the time and the rules, ``context.current()``).
+Use cases take the domain ``Actor`` and the one ``Context`` (``chalicelib/kernel/context.py``: the moment and the
+settings; ``current()`` here is ``Context.current``); the repayment rules are ``rules.of(ctx)``.
+Writes go through ``store.py`` into a unit of work (``chalicelib/adapters/unit_of_work.py``).
 """
 from __future__ import annotations
 
@@ -18,7 +20,13 @@ from typing import Any, Callable
 
 from chalicelib.adapters import idempotency
 from chalicelib.kernel.actor import Actor
-from chalicelib.repay.context import Context, current
+from chalicelib.repay import connector as _connector, model as _model, store as _store
+from chalicelib.repay.model import (KIND_LABELS, PROCESSING, SUCCEEDED, VERIFICATION_REQUIRED, Repayment,
+                                    code_matches, new_verification)
+from chalicelib.repay.rules import of as rules_of
+from chalicelib.repay.schemas import RepaymentRequest
+from chalicelib.kernel.context import Context
+from chalicelib.repay.rules import current
 from chalicelib.repay.freeze import freeze_account, is_frozen, unfreeze_account
 from chalicelib.repay.pay import CREATE_SCOPE, RETRY_SCOPE, Created, create, quote, retry
 from chalicelib.repay.settlement import settle
@@ -29,7 +37,9 @@ from chalicelib.repay.views import get, history
 
 __all__ = ["Context", "current", "freeze_account", "is_frozen", "unfreeze_account", "CREATE_SCOPE", "RETRY_SCOPE",
            "Created", "create", "quote", "retry", "settle", "verify", "get", "history", "cancel", "expire_lapsed",
-           "resend_code", "receipt", "receipt_html", "verify_receipt", "once", "read_for_case", "access_log"]
+           "resend_code", "receipt", "receipt_html", "verify_receipt", "once", "read_for_case", "access_log",
+           "rules_of", "RepaymentRequest", "Repayment", "KIND_LABELS", "PROCESSING", "SUCCEEDED", "VERIFICATION_REQUIRED",
+           "code_matches", "new_verification", "stored", "paid_since", "utility_bill", "tokenize_card"]
 
 
 def once(actor: Actor, key: str | None, scope: str, payload: Any, change: Callable[[], dict]) -> idempotency.Outcome:
@@ -37,3 +47,28 @@ def once(actor: Actor, key: str | None, scope: str, payload: Any, change: Callab
     with a key, a repeat replays the first answer instead of acting again (#11)."""
     return idempotency.once(actor.user_id, key, scope=scope, payload=payload,
                             action=lambda _claim: idempotency.Outcome(200, change()))
+
+
+# ---------------------------------------------------------------- for other domains (bills): no reaching inside
+def stored(user_id: str, repayment_id: str) -> Repayment | None:
+    """One repayment as stored (a system caller: the bills sweep checking the repayment it started)."""
+    return _store.get(user_id, repayment_id)
+
+
+def paid_since(user_id: str, kind: str, since: str, pays: Callable[[dict], bool]) -> bool:
+    """A repayment of ``kind`` created at or after ``since`` to a payee ``pays`` accepts, succeeded or still
+    processing (the user's latest of each status, newest first)."""
+    for status in (_model.SUCCEEDED, _model.PROCESSING):
+        found, _ = _store.page(user_id, status=status, kind=kind, limit=25, after_id=None)
+        if any(r.created_at >= since and pays(r.payee) for r in found):
+            return True
+    return False
+
+
+def utility_bill(utility: str, biller: str, city: str, account_number: str):
+    """The biller's current bill for an account (None: no such account)."""
+    return _connector.get().utility_bill(utility, biller, city, account_number)
+
+
+def tokenize_card(user_id: str, issuer: str, card_number: str) -> str:
+    return _connector.get().tokenize_card(user_id, issuer, card_number)

@@ -8,34 +8,32 @@ from __future__ import annotations
 import json
 
 from chalicelib import notices
-from chalicelib.adapters import aws, outbox
+from chalicelib.adapters import outbox, queues
 from chalicelib.kernel import clock
 from chalicelib.kernel.logs import logger, metric
 from chalicelib.repay import connector, model, store
-from chalicelib.repay.context import Context
+from chalicelib.kernel.context import Context
+from chalicelib.repay.rules import of as rules_of
 from chalicelib.repay.model import Change, Repayment
 from chalicelib.kernel.money import format_fen
 
 
 def message(repayment: Repayment, attempt: int, ctx: Context) -> outbox.Message:
     body = outbox.as_json({"repayment_id": repayment.id, "user_id": repayment.user_id, "attempt": attempt})
-    return outbox.Message(channel="sqs", target=ctx.rules.settlement_queue, body=body)
+    return outbox.Message(channel="sqs", target=rules_of(ctx).settlement_queue, body=body)
 
 
-def elements(change: Change, ctx: Context) -> tuple[dict[str, dict], list[str]]:
-    """The named transaction elements of a move (the repayment's write, the month's allowance given
-    back, the settlement message of the attempt it starts) and the ids of the messages to deliver."""
+def add_move(uow, change: Change, ctx: Context) -> list[str]:
+    """Add a move to the unit of work: the repayment's write (``repayment``), the month's allowance given
+    back (``allowance``), the settlement message of the attempt it starts (``outbox``); the ids of the
+    messages to deliver once it committed."""
     repayment = change.before
-    named = {"repayment": store.update(change)}
+    store.move(uow, change)
     if change.release_fen:
-        named["allowance"] = store.release_usage(repayment.user_id, repayment.usage_month, repayment.kind,
-                                                 change.release_fen)
-    sent = []
-    if change.settle_attempt is not None:
-        settle_message = message(repayment, change.settle_attempt, ctx)
-        named["outbox"] = outbox.put(settle_message)
-        sent.append(settle_message.message_id)
-    return named, sent
+        store.release_usage(uow, repayment.user_id, repayment.usage_month, repayment.kind, change.release_fen)
+    if change.settle_attempt is None:
+        return []
+    return [outbox.add(uow, message(repayment, change.settle_attempt, ctx), name="outbox")]
 
 
 def settle(body: str, ctx: Context) -> str:
@@ -55,19 +53,22 @@ def settle(body: str, ctx: Context) -> str:
         amount_fen=repayment.amount_fen, payee=dict(repayment.payee), attempt=attempt,
         submitted_at=clock.parse(repayment.processing_since or repayment.created_at))
     outcome = connector.get().settle(request)
-    calendar = ctx.rules.calendar
+    calendar = rules_of(ctx).calendar
     if outcome.status == "succeeded":
         change = repayment.settle(ctx.now, calendar.local(outcome.settled_at))
     elif outcome.status == "failed":
         change = repayment.fail(ctx.now, outcome.reason)
     else:
         change = repayment.delay(ctx.now, calendar.local(outcome.expected_at or ctx.now))
-    notice, notice_ids = outcome_notice(change, ctx) if change is not None else ({}, [])
-    try:
-        if change is not None:
-            store.commit({**elements(change, ctx)[0], **notice})
-    except store.ConditionFailed:
-        return "stale"  # another delivery recorded this attempt's outcome first
+    notice_ids: list[str] = []
+    if change is not None:
+        uow = store.begin()
+        add_move(uow, change, ctx)
+        notice_ids = outcome_notice(uow, change, ctx)
+        try:
+            uow.commit()
+        except store.Conflict:
+            return "stale"  # another delivery recorded this attempt's outcome first
     outbox.deliver(notice_ids)
     if outcome.status not in ("succeeded", "failed"):
         _recheck_later(body, ctx)
@@ -96,22 +97,20 @@ def notice_text(change: Change) -> str | None:
     return f"您的{what}未成功：{reason.message}{reason.next_step}说明：帮助中心 /help/articles/{reason.kb_article}"
 
 
-def outcome_notice(change: Change, ctx: Context) -> tuple[dict[str, dict], list[str]]:
-    """The outbox element texting the owner about this outcome and its in-app notice, in the same
-    transaction as the move (so both exist exactly when the outcome is recorded); the text is deferred
-    past the quiet hours, the in-app notice is not."""
+def outcome_notice(uow, change: Change, ctx: Context) -> list[str]:
+    """Add the text to the owner about this outcome and its in-app notice to the unit of work of the move
+    (so both exist exactly when the outcome is recorded); the text is deferred past the quiet hours, the
+    in-app notice is not. The outbox ids to deliver after the commit."""
     text = notice_text(change)
     if text is None:
-        return {}, []
+        return []
     after = change.after
     kind = change.event if change.event in ("settled", "delayed") else "failed"
-    return notices.notify(after.user_id, after.username, text, kind=kind, now=ctx.now,
-                          quiet=notices.QuietHours.parse(ctx.rules.quiet_hours), ref={"repayment_id": after.id})
+    return notices.notify(uow, after.user_id, after.username, text, kind=kind, now=ctx.now,
+                          quiet=notices.QuietHours.parse(rules_of(ctx).quiet_hours), ref={"repayment_id": after.id})
 
 
 def _recheck_later(body: str, ctx: Context) -> None:
     """Ask again after a while. If this send fails the handler raises and SQS redelivers the message."""
-    sqs = aws.client("sqs")
-    url = sqs.get_queue_url(QueueName=ctx.rules.settlement_queue)["QueueUrl"]
-    sqs.send_message(QueueUrl=url, MessageBody=body,
-                     DelaySeconds=max(0, min(900, ctx.rules.settlement_recheck_seconds)))
+    rules = rules_of(ctx)
+    queues.send(rules.settlement_queue, body, delay_seconds=rules.settlement_recheck_seconds)

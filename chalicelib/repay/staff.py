@@ -14,7 +14,7 @@ from chalicelib.kernel.actor import Actor
 from chalicelib.kernel.clock import isoformat
 from chalicelib.kernel.logs import logger, metric, user_hash
 from chalicelib.repay import schemas, store
-from chalicelib.repay.context import Context
+from chalicelib.kernel.context import Context
 from chalicelib.repay.views import view
 
 RECENT = 5   # the user's latest repayments shown beside the one the 工单 names
@@ -28,8 +28,8 @@ def read_for_case(actor: Actor, ctx: Context, *, user_id: str, case_id: str,
     linked = store.get(user_id, linked_id) if linked_id else None
     if linked is not None:
         shown.append(linked)
-    recent, _ = store.list_repayments(user_id, status=None, kind=None, limit=RECENT, after_id=None)
-    shown += [r for r in (store.from_item(i) for i in recent) if linked is None or r.id != linked.id]
+    recent, _ = store.page(user_id, status=None, kind=None, limit=RECENT, after_id=None)
+    shown += [r for r in recent if linked is None or r.id != linked.id]
     at = isoformat(ctx.now)
     record = store.put_access_record(user_id, {
         "event": "staff_read_repayments", "at": at, "staff_id": actor.user_id,

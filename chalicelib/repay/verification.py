@@ -12,7 +12,9 @@ from chalicelib.adapters import outbox
 from chalicelib.kernel.actor import Actor
 from chalicelib.kernel.logs import logger, metric, user_hash
 from chalicelib.repay import model, pay, schemas, settlement, store, views
-from chalicelib.repay.context import Context
+from chalicelib.repay.errors import AccountFrozen
+from chalicelib.kernel.context import Context
+from chalicelib.repay.rules import of as rules_of
 from chalicelib.repay.freeze import frozen_error
 
 _ROUNDS = 3   # a tap that lost a race to another tap is decided again on what that one wrote
@@ -33,13 +35,15 @@ def verify(actor: Actor, repayment_id: str, request: schemas.VerifyRequest, ctx:
         if not checked:
             before_check()
             checked = True
-        change = repayment.verify(request.code, ctx.now, max_attempts=ctx.rules.verification_max_attempts)
-        named, sent = settlement.elements(change, ctx)
+        change = repayment.verify(request.code, ctx.now, max_attempts=rules_of(ctx).verification_max_attempts)
+        uow = store.begin()
+        store.not_frozen(uow, actor.user_id)
+        sent = settlement.add_move(uow, change, ctx)
         try:
-            store.commit({"frozen": store.not_frozen_check(actor.user_id), **named})
-        except store.ConditionFailed as exc:
-            if "frozen" in exc:
-                raise frozen_error(ctx.rules.security_hotline) from None
+            uow.commit()
+        except AccountFrozen:
+            raise frozen_error(rules_of(ctx).security_hotline) from None
+        except store.Conflict:
             continue   # another tap moved it first: decide this one on the new state
         return _answer(change, sent, ctx)
     raise refusals.Conflicting()
@@ -51,7 +55,7 @@ def _answer(change: model.Change, sent: list[str], ctx: Context) -> dict:
         raise refusals.Rejected(model.CANCEL_MESSAGES["verification_attempts_exhausted"],
                               code="verification_attempts_exhausted", details={"attempts_left": 0})
     if change.event == "verification_failed":
-        left = change.after.attempts_left(ctx.rules.verification_max_attempts)
+        left = change.after.attempts_left(rules_of(ctx).verification_max_attempts)
         raise refusals.Rejected(f"验证码不正确，还可以再试 {left} 次。", code="invalid_code",
                               field="code", details={"attempts_left": left})
     outbox.deliver(sent)
@@ -68,17 +72,20 @@ def resend_code(actor: Actor, repayment_id: str, ctx: Context) -> dict:
     again on what it wrote (too soon → 429), so exactly one new code is valid and only it is texted.
     The new code gets the full time to live; attempts already used stay used.
     """
-    rules = ctx.rules
+    rules = rules_of(ctx)
     for _ in range(_ROUNDS):
         repayment = views.expire_if_due(views.load(actor, repayment_id), ctx)
         verification = model.new_verification(repayment.id, ctx.now, rules.verification_ttl_seconds)
         change = repayment.resend(ctx.now, verification, max_resends=rules.verification_max_resends,
                                   min_interval_seconds=rules.verification_resend_interval_seconds)
+        uow = store.begin()
+        store.not_frozen(uow, actor.user_id)
+        store.move(uow, change)
         try:
-            store.commit({"frozen": store.not_frozen_check(actor.user_id), "repayment": store.update(change)})
-        except store.ConditionFailed as exc:
-            if "frozen" in exc:
-                raise frozen_error(rules.security_hotline) from None
+            uow.commit()
+        except AccountFrozen:
+            raise frozen_error(rules.security_hotline) from None
+        except store.Conflict:
             continue   # another resend or a verify moved it first: decide again on the new state
         pay.send_code(actor, change.after, verification.code, ctx)
         logger.info("verification code resent", extra={"repayment_id": repayment.id,
@@ -98,10 +105,11 @@ def cancel(actor: Actor, repayment_id: str, ctx: Context) -> dict:
         if repayment.status == model.CANCELLED:
             return views.view(repayment, ctx)
         change = repayment.cancel_by_owner(ctx.now)
-        named, _ = settlement.elements(change, ctx)
+        uow = store.begin()
+        settlement.add_move(uow, change, ctx)
         try:
-            store.commit(named)
-        except store.ConditionFailed:
+            uow.commit()
+        except store.Conflict:
             continue   # a verify, resend or the sweep moved it first: decide again on the new state
         logger.info("repayment cancelled by owner", extra={"repayment_id": repayment.id,
                                                            "user": user_hash(actor.user_id)})
@@ -119,10 +127,10 @@ def expire_lapsed(ctx: Context, *, page_size: int = 100, max_items: int = 1000) 
     cancelled, seen, after = 0, 0, None
     now = clock.isoformat(ctx.now)
     while seen < max_items:
-        items, after = store.lapsed_verifications(now, limit=min(page_size, max_items - seen), after=after)
-        for item in items:
+        found, after = store.lapsed(now, limit=min(page_size, max_items - seen), after=after)
+        for user_id, repayment_id in found:
             seen += 1
-            repayment = store.get(item["user_id"], item["id"])
+            repayment = store.get(user_id, repayment_id)
             if repayment is not None and views.expire(repayment, ctx):
                 cancelled += 1
         if not after:

@@ -9,7 +9,8 @@ from chalicelib.kernel import refusals
 from chalicelib.kernel.actor import Actor
 from chalicelib.kernel.logs import metric
 from chalicelib.repay import model, schemas, store
-from chalicelib.repay.context import Context
+from chalicelib.kernel.context import Context
+from chalicelib.repay.rules import of as rules_of
 from chalicelib.repay.model import Repayment
 from chalicelib.kernel.money import format_fen
 
@@ -29,11 +30,12 @@ def expire(repayment: Repayment, ctx: Context) -> bool:
     change = repayment.expire(ctx.now)
     if change is None:
         return False
+    uow = store.begin()
+    store.move(uow, change)
+    store.release_usage(uow, repayment.user_id, repayment.usage_month, repayment.kind, change.release_fen)
     try:
-        store.commit({"repayment": store.update(change),
-                      "allowance": store.release_usage(repayment.user_id, repayment.usage_month, repayment.kind,
-                                                       change.release_fen)})
-    except store.ConditionFailed:
+        uow.commit()
+    except store.Conflict:
         return False   # another request (or the sweep) moved it first
     metric("RepaymentCancelled", reason=change.event)
     return True
@@ -53,9 +55,8 @@ def get(actor: Actor, repayment_id: str, ctx: Context) -> dict:
 
 def history(actor: Actor, query: schemas.ListQuery, ctx: Context) -> dict:
     after = _decode_cursor(query.cursor) if query.cursor else None
-    items, last = store.list_repayments(actor.user_id, status=query.status, kind=query.kind, limit=query.limit,
-                                        after_id=after)
-    shown = [expire_if_due(store.from_item(i), ctx) for i in items]  # a lapsed verification shows (and is) cancelled
+    found, last = store.page(actor.user_id, status=query.status, kind=query.kind, limit=query.limit, after_id=after)
+    shown = [expire_if_due(r, ctx) for r in found]  # a lapsed verification shows (and is) cancelled
     page = schemas.RepaymentPage(items=[summary(r) for r in shown],
                                  next_cursor=_encode_cursor(last) if last else None).model_dump(mode="json")
     page["items"] = [_compact_payee(i) for i in page["items"]]
@@ -112,7 +113,7 @@ def view(repayment: Repayment, ctx: Context) -> dict:
     verification = None
     if repayment.status == model.VERIFICATION_REQUIRED:
         verification = {"expires_at": repayment.verify_expires_at,
-                        "attempts_left": repayment.attempts_left(ctx.rules.verification_max_attempts)}
+                        "attempts_left": repayment.attempts_left(rules_of(ctx).verification_max_attempts)}
     result = schemas.RepaymentView(
         **_summary_fields(repayment),
         fee_breakdown=fee_lines(repayment.fee_lines), fee_schedule_version=repayment.fee_schedule_version,

@@ -247,7 +247,7 @@ def bills_page(request) -> Reply:
     done = {"reminders_on": "已开启到期提醒。", "reminders_off": "已关闭到期提醒。"}.get(
         (request.query_params or {}).get("done", ""), "")
     return _render("web/my_bills.html", ws, title="账单与提醒", bills=rows, next_cursor=found.get("next_cursor"),
-                   first_page=cursor is None, done=done, reminder_days=ctx.reminder_days, tabs=_tabs("bills", ws))
+                   first_page=cursor is None, done=done, reminder_days=bills.rules_of(ctx).reminder_days, tabs=_tabs("bills", ws))
 
 
 @pages.page(DOOR, titles={**_TITLES, 404: "找不到这个账单"}, back=("/help/bills", "返回账单与提醒"))

@@ -160,12 +160,13 @@ def test_utility_reminder_says_the_amount_due(as_alice, clock_at, sms_sent):
 
 
 def test_the_sweep_never_scans_and_reads_every_shard(saved, clock_at, monkeypatch):
-    table = store._table()
+    from chalicelib.bills import dynamo_store
+    table = dynamo_store._table()
     calls = []
     real_query = table.query
     monkeypatch.setattr(type(table), "scan", lambda *a, **k: (_ for _ in ()).throw(AssertionError("Scan")),
                         raising=False)
-    monkeypatch.setattr(store, "_table", lambda: table)
+    monkeypatch.setattr(dynamo_store, "_table", lambda: table)
     monkeypatch.setattr(table, "query", lambda **kw: calls.append(kw["ExpressionAttributeValues"][":p"])
                         or real_query(**kw))
     clock_at("2026-12-07 09:00")

@@ -113,7 +113,7 @@ def test_a_frozen_account_skips_and_tells_the_user(as_alice, alice, clock_at, sm
     done = _schedule(as_alice, schedule["id"])
     assert done["status"] == "completed" and done["history"][0]["outcome"] == "skipped_frozen"
     [text] = [t for t in texts(sms_sent, PHONE) if "冻结" in t]
-    assert "未扣款" in text and repay.current().rules.security_hotline in text
+    assert "未扣款" in text and repay.rules_of(repay.current()).security_hotline in text
 
 
 def test_a_failed_scheduled_payment_is_retried_in_time_and_the_user_told(as_alice, clock_at, sms_sent):

@@ -136,7 +136,8 @@ def body_of(record: dict) -> dict:
 def atomic_calls(monkeypatch):
     """Each AWS call atomic, as DynamoDB makes each request (in-process moto checks a condition and
     writes without a lock, so two threads could both pass one conditional put)."""
-    real, lock = botocore.client.BaseClient._make_api_call, threading.Lock()
+    # reentrant: the first call to a service may build its resources first (the lazy ``aws`` fixture)
+    real, lock = botocore.client.BaseClient._make_api_call, threading.RLock()
 
     def one_at_a_time(self, operation, params):
         with lock:

@@ -105,12 +105,13 @@ def test_the_sweep_never_scans(as_alice, business_hours, sms_sent, monkeypatch):
     from chalicelib.adapters import aws
     as_alice.create(card(LARGE))
     clock.advance(dt.timedelta(minutes=6))
-    table = aws.table(store.settings().repayments_table)
+    from chalicelib.repay import dynamo_store
+    table = aws.table(dynamo_store.settings().repayments_table)
     calls = []
     real_query = table.query
     monkeypatch.setattr(type(table), "scan", lambda *a, **k: (_ for _ in ()).throw(AssertionError("Scan")),
                         raising=False)
-    monkeypatch.setattr(store, "_table", lambda: table)
+    monkeypatch.setattr(dynamo_store, "_table", lambda: table)
     monkeypatch.setattr(table, "query", lambda **kw: calls.append(kw.get("IndexName")) or real_query(**kw))
     assert service.expire_lapsed(service.current()) == 1
     assert calls == ["by_verify_expiry"]

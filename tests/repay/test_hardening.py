@@ -73,16 +73,17 @@ def test_a_tap_that_lost_a_race_is_decided_again_not_answered_409(verify_limit_o
     """Two taps with the right code at once: the one whose write loses sees the other's and answers the same."""
     repayment_id = as_alice.create(card("6000.00")).json["id"]
     code = _code(sms_sent)
-    real_commit, interleaved = store.commit, []
+    from chalicelib.adapters import unit_of_work
+    real_commit, interleaved = unit_of_work.DynamoUnitOfWork.commit, []
 
-    def other_tap_first(elements):
+    def other_tap_first(uow):
         if not interleaved:
             interleaved.append(None)
             interleaved[0] = as_alice.verify(repayment_id, code)   # the parallel tap commits in between
-        return real_commit(elements)
+        return real_commit(uow)
 
     with monkeypatch.context() as patched:
-        patched.setattr(store, "commit", other_tap_first)
+        patched.setattr(unit_of_work.DynamoUnitOfWork, "commit", other_tap_first)
         first = as_alice.verify(repayment_id, code)
     assert interleaved[0].status == 200 and interleaved[0].json["status"] == "processing"
     assert first.status == 200 and first.json["status"] == "processing"

@@ -1,7 +1,9 @@
-"""The Repayment aggregate's money and state rules, without AWS (no moto, no store)."""
+"""The Repayment aggregate's money and state rules, without AWS (no moto, no store): in the fast tier."""
 import datetime as dt
 
 import pytest
+
+pytestmark = pytest.mark.unit
 
 from chalicelib.repay import model
 from chalicelib.repay.fees import Fee, FeeLine

@@ -6,6 +6,8 @@ from hypothesis import given, settings, strategies as st
 
 from chalicelib.kernel.money import InvalidAmount, format_fen, parse_fen, percent_of
 
+pytestmark = pytest.mark.unit
+
 
 @settings(deadline=None)  # a loaded CI machine must not turn a slow example into a failure
 @given(st.integers(min_value=1, max_value=10**12))

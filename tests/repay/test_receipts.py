@@ -146,7 +146,7 @@ def test_without_a_key_receipts_are_unavailable_not_forgeable(monkeypatch, as_al
 
 def test_the_key_is_never_in_the_settings_repr(receipts_on):
     from chalicelib import config
-    from chalicelib.repay import context
+    from chalicelib.repay import rules as context
     assert config.settings().receipt_secret == SECRET
     assert SECRET not in repr(config.settings()) and SECRET not in repr(context.rules())
     monkey = pytest.MonkeyPatch()

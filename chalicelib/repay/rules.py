@@ -1,16 +1,17 @@
-"""What a repayment use case takes from outside: the time and the rules it applies.
+"""The rules a repayment use case applies, derived from the settings of its ``Context``.
 
-Use cases take a ``Context`` (and the domain ``Actor``) instead of reading the clock and the
-configuration themselves; ``current()`` builds one at the edge (``app.py``, a test).
+Use cases take the one ``Context`` (``chalicelib/kernel/context.py``: the moment and the settings) and
+the domain ``Actor``; ``of(ctx)`` gives the repayment rules of those settings — the fee schedule and the
+business calendar read from their files once per settings object, not once per request.
 """
 from __future__ import annotations
 
-import datetime as dt
+import threading
 from dataclasses import dataclass, field
 
-from chalicelib.kernel import clock
 from chalicelib.kernel.business_calendar import BusinessCalendar
-from chalicelib.config import settings
+from chalicelib.kernel.context import Context
+from chalicelib.config import Settings, settings
 from chalicelib.repay.fees import FeeSchedule
 
 
@@ -28,17 +29,12 @@ class Rules:
     schedule: FeeSchedule
     calendar: BusinessCalendar
     receipt_secret: str | None = field(default=None, repr=False)   # never logged
-    quiet_hours: str = "22:00-08:00"  # outcome notices wait until the end of these (chalicelib/notices.py)
+    quiet_hours: str = "22:00-08:00"  # outcome notices wait until the end of these (chalicelib/notices/)
 
 
-@dataclass(frozen=True)
-class Context:
-    now: dt.datetime
-    rules: Rules
-
-
-def rules() -> Rules:
-    cfg = settings()
+def rules(cfg: Settings | None = None) -> Rules:
+    """The rules of ``cfg`` (default: the current settings)."""
+    cfg = cfg or settings()
     return Rules(step_up_threshold_fen=cfg.step_up_threshold_fen, verification_ttl_seconds=cfg.verification_ttl_seconds,
                  verification_max_attempts=cfg.verification_max_attempts,
                  verification_max_resends=cfg.verification_max_resends,
@@ -49,6 +45,22 @@ def rules() -> Rules:
                  calendar=BusinessCalendar.from_file(cfg.holidays_path))
 
 
+_lock = threading.Lock()
+_last: tuple[Settings, Rules] | None = None
+
+
+def of(ctx: Context) -> Rules:
+    """The repayment rules of ``ctx``'s settings (built once per settings object)."""
+    global _last
+    last = _last
+    if last is not None and last[0] is ctx.settings:
+        return last[1]
+    with _lock:
+        built = rules(ctx.settings)
+        _last = (ctx.settings, built)
+    return built
+
+
 def current() -> Context:
-    """The context of a request or message arriving now."""
-    return Context(now=clock.now(), rules=rules())
+    """The context of a request or message arriving now (``Context.current()``)."""
+    return Context.current()
