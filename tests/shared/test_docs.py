@@ -16,9 +16,6 @@ ROOT = Path(__file__).resolve().parents[2]
 MANUALS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 # Top-level folders whose paths the manuals name; a path is read from the repository's root.
 FOLDERS = ("chalicelib", "templates", "benchmarks", "tests", "devtools", "infra", "kb", "docs", ".chalice")
-# Named before it lands: issue #22 part 1 creates one blueprint module per area there, on another branch.
-# Once it exists the entry changes nothing (the path is simply found); remove it then.
-PLANNED = {"chalicelib/routes/"}
 
 PATH = re.compile(r"(?<![\w./@:-])((?:" + "|".join(re.escape(f) for f in FOLDERS) + r")/[\w./*{},<>\-]*)")
 LINK = re.compile(r"\]\(([^)\s]+)\)|\bsrc=\"([^\"]+)\"")
@@ -60,8 +57,6 @@ def test_every_named_path_exists():
     missing = []
     for manual in MANUALS:
         for relative in sorted(named_paths(manual_text(manual))):
-            if relative in PLANNED:
-                continue
             if not exists(relative):
                 missing.append(f"{manual.name}: {relative}")
     assert not missing, "paths named in the manuals that are not in the tree:\n" + "\n".join(missing)
