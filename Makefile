@@ -8,7 +8,7 @@ MOTO_PORT ?= 5500
 INDEX_DIR := chalicelib/search/index
 export PORT MOTO_PORT
 
-.PHONY: setup serve test test-fast test-any-hour token index system-deps bench clean package wheelhouse
+.PHONY: setup serve test lint test-fast test-any-hour token index system-deps bench clean package wheelhouse
 
 # Python environment: rebuilt when a requirements file changes.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -46,8 +46,13 @@ serve: setup index
 # browser tests one stack. (Not --dist loadgroup: with pytest 9.2 and xdist 3.8 it splits a group —
 # xdist renames items through `_nodeid`, which pytest 9.2 no longer reads — and it did, in CI.)
 PYTEST_WORKERS ?= 2
-test: setup system-deps index
+test: setup system-deps index lint
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile
+
+# ruff on the whole tree, mypy on the domain packages and the shared kernel (both configured in pyproject.toml)
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 # The fast tier: use cases against the in-memory stores, models and rules — no moto, no local stack, no index
 # (README "Testing"). Seconds, not minutes: run it while editing; `make test` runs everything.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 # First: importing coldstart pauses the collector and skips pydantic's plugin discovery (see the end).
 from chalicelib.edge import coldstart
+
 # isort: split
 from chalicelib.adapters import aws, deadline
 from chalicelib.edge import errors, httpio
@@ -16,7 +17,17 @@ from chalicelib.edge.lazy import lazy_import
 from chalicelib.kernel import refusals
 from chalicelib.kernel.logs import logger, user_hash
 from chalicelib.routes import (
-    agent_workspace, auth, bills, cases, help_centre, knowledge_base, operations, reports, repayments, user_pages)
+    agent_workspace,
+    auth,
+    bills,
+    cases,
+    help_centre,
+    knowledge_base,
+    operations,
+    repayments,
+    reports,
+    user_pages,
+)
 
 # Services are imported on their first request, and the schemas of most areas on their first use
 # (chalicelib/edge/lazy.py): a cold start pays only for the route it answers.

@@ -331,16 +331,17 @@ def run(rounds: int, queue_depth: int) -> tuple[Meter, dict]:
         os.environ.update(USER_POOL_ID=pool.pool_id, USER_POOL_CLIENT_ID=pool.client_id)
         config.reload()
         # Wednesday 2026-11-25 10:00 in Shanghai: business hours, before the settlement cut-off
-        clock.freeze(dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.timezone.utc))
+        clock.freeze(dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.UTC))
+
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.sns import sns_backends
 
         from app import app
-        from chalicelib.routes.repayments import settle_repayments
         from chalicelib.adapters import outbox
         from chalicelib.escalation import service as escalation
         from chalicelib.kernel.context import Context
+        from chalicelib.routes.repayments import settle_repayments
         from chalicelib.search import service as kb
-        from moto.core import DEFAULT_ACCOUNT_ID
-        from moto.sns import sns_backends
 
         def token(name, role=None):
             return local.ensure_user(pool, name, role=role, phone="+8613800138000")
@@ -447,7 +448,8 @@ def run(rounds: int, queue_depth: int) -> tuple[Meter, dict]:
             info["notices_read"] = len(page["items"])
 
             # bills due on the 30th, one per fresh user: the 3-day reminder wakes on the 27th at 08:00
-            from chalicelib.bills import service as bills, sweep as bills_sweep
+            from chalicelib.bills import service as bills
+            from chalicelib.bills import sweep as bills_sweep
             billers = max(rounds, BILLERS)
             for r in range(billers):
                 call("(setup)", "POST", "/bills", token(f"biller{r}"), {"payee": CARD, "due_day": 30}, expect=(201,))
@@ -735,7 +737,7 @@ def event_items(count: int, rates: dict[str, float]) -> list[dict]:
     """``count`` real event items in the proportions of ``rates`` (what the job Queries)."""
     from chalicelib.adapters import events
     from chalicelib.kernel.logs import user_hash
-    at = dt.datetime(2026, 11, 25, 2, 3, 4, 567000, tzinfo=dt.timezone.utc)
+    at = dt.datetime(2026, 11, 25, 2, 3, 4, 567000, tzinfo=dt.UTC)
     samples = {
         "search": lambda n: events.item("search", at=at, query=FOUND[n % 4], results=5, zero=False,
                                         user=user_hash(f"u{n}") if n % 2 else None),

@@ -410,7 +410,6 @@ def remember_what_never_changes() -> bool:
     runs of 1,200 calls from 20 threads, load average ~10)."""
     import functools
 
-    import moto
     from moto import backends
     from moto.core import responses
 

@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 
 def use_stack(moto_port: str) -> str:
     """Point this process at the local stack's moto (settings, AWS clients, the Cognito pool for phones)."""
-    from devtools.stack import aws_env, stage_env, use_env
     from chalicelib.adapters import aws
+    from devtools.stack import aws_env, stage_env, use_env
     url = f"http://127.0.0.1:{moto_port}"
     use_env({**stage_env("dev"), **aws_env(int(moto_port))})
     pools = [p for p in aws.client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]
@@ -43,9 +43,9 @@ def main() -> None:
     parser.add_argument("--at", help='"YYYY-MM-DD HH:MM" in Asia/Shanghai (default: now)')
     args = parser.parse_args()
     moto_url = use_stack(os.environ.get("MOTO_PORT", "5500"))
-    from chalicelib.kernel import clock
     from chalicelib.adapters import outbox
     from chalicelib.bills import service
+    from chalicelib.kernel import clock
     if args.at:
         clock.freeze(dt.datetime.fromisoformat(args.at).replace(tzinfo=ZoneInfo("Asia/Shanghai")))
     if args.command == "sms":

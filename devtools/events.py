@@ -13,8 +13,8 @@ New domains need nothing here: declaring the handler in an area's blueprint (``c
 """
 from __future__ import annotations
 
-import os
 import importlib
+import os
 import re
 import threading
 import time
@@ -25,8 +25,8 @@ from chalice.app import ScheduledEventConfig, SQSEventConfig
 
 import app as app_module
 from chalicelib.adapters import aws
-from chalicelib.kernel import clock
 from chalicelib.config import settings
+from chalicelib.kernel import clock
 from devtools import lifeline
 
 _stop = threading.Event()

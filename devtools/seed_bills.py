@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from chalicelib.bills import schemas, service
 from chalicelib.kernel import clock
 from chalicelib.kernel.actor import Actor
-from chalicelib.bills import schemas, service
 
 CARD = "6225880137654324"  # a Luhn-valid demo number (only issuer, last 4 and a token are kept)
 

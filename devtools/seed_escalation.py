@@ -3,14 +3,15 @@ case (about his gas bill) is with senior support. Each names the user's own seed
 there is one, so 关联还款 shows a real repayment."""
 from __future__ import annotations
 
+from chalicelib.escalation import service
 from chalicelib.kernel.actor import Actor
 from chalicelib.kernel.context import Context
-from chalicelib.escalation import service
 
 
 def _repayment(actor: Actor, amount: str) -> str | None:
     """The id of the user's own seeded repayment of ``amount`` (their history, newest first), if any."""
-    from chalicelib.repay import schemas, service as repay
+    from chalicelib.repay import schemas
+    from chalicelib.repay import service as repay
     page = repay.history(actor, schemas.ListQuery(limit=50), repay.current())
     return next((item["id"] for item in page["items"] if item["amount"] == amount), None)
 

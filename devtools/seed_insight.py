@@ -19,12 +19,12 @@ import datetime as dt
 import random
 import time
 
-from chalicelib.kernel import clock
 from chalicelib.adapters import events
-from chalicelib.kernel.business_calendar import BusinessCalendar
 from chalicelib.config import settings
 from chalicelib.escalation import analytics, hours, model, store
 from chalicelib.insight import rollup
+from chalicelib.kernel import clock
+from chalicelib.kernel.business_calendar import BusinessCalendar
 from chalicelib.kernel.logs import user_hash
 
 DAYS = 28
@@ -52,7 +52,7 @@ LOW_COMMENTS = ["等了三天才有人回复", "问题转了好几次还是没�
 
 def _at(rng: random.Random, day: dt.date, zone) -> dt.datetime:
     hour = rng.choices(range(24), weights=[1, 1, 1, 1, 1, 1, 2, 4, 7, 9, 10, 10, 8, 9, 10, 9, 8, 8, 8, 9, 10, 9, 6, 3])[0]
-    return dt.datetime.combine(day, dt.time(hour, rng.randrange(60), rng.randrange(60)), zone).astimezone(dt.timezone.utc)
+    return dt.datetime.combine(day, dt.time(hour, rng.randrange(60), rng.randrange(60)), zone).astimezone(dt.UTC)
 
 
 class CaseSim:
@@ -87,7 +87,7 @@ class CaseSim:
         if self.case.security:
             return when + dt.timedelta(minutes=minutes / 4)
         return self.clocks.calendar.add_business_hours(when, minutes / 60, opens=hours.OPENS,
-                                                       closes=hours.CLOSES).astimezone(dt.timezone.utc)
+                                                       closes=hours.CLOSES).astimezone(dt.UTC)
 
     def run(self, ref: str, user_id: str, category: str, opened: dt.datetime) -> None:
         rng, c = self.rng, self.clocks

@@ -54,8 +54,8 @@ def use_env(env: dict[str, str]) -> None:
     """Point this process's settings, AWS clients and clock (``CLOCK_START``) at ``env``."""
     from chalicelib import config
     from chalicelib.adapters import aws
-    from chalicelib.kernel import clock
     from chalicelib.edge.auth import keys
+    from chalicelib.kernel import clock
     os.environ.update(env)
     config.reload()
     aws.reset()
@@ -258,7 +258,7 @@ class LocalStack:
         self.children.append(child)
         return child
 
-    def start(self) -> "LocalStack":
+    def start(self) -> LocalStack:
         from infra import local
         ensure_free(self.moto_port, "moto, MOTO_PORT")
         ensure_free(self.port, "API, PORT")
@@ -340,7 +340,7 @@ class LocalStack:
             child.reap()
         self.children.clear()
 
-    def __enter__(self) -> "LocalStack":
+    def __enter__(self) -> LocalStack:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -104,9 +104,10 @@ def aws(monkeypatch):
     from moto import mock_aws
 
     from chalicelib import config
-    from chalicelib.adapters import aws as aws_clients, outbox, queues
-    from chalicelib.kernel import clock
+    from chalicelib.adapters import aws as aws_clients
+    from chalicelib.adapters import outbox, queues
     from chalicelib.edge.auth import keys
+    from chalicelib.kernel import clock
     from infra import local
 
     def fresh():
@@ -169,10 +170,12 @@ def memory():
     tier, ``pytest -m unit``; README "Testing"). The clock is frozen at ``TEST_CLOCK_START``; a test moves it."""
     from chalicelib import config
     from chalicelib.adapters import idempotency, outbox, queues, sms, unit_of_work
-    from chalicelib.bills import memory_store as bills_memory, store as bills_store
+    from chalicelib.bills import memory_store as bills_memory
+    from chalicelib.bills import store as bills_store
     from chalicelib.kernel import clock
     from chalicelib.notices import store as notices_store
-    from chalicelib.repay import memory_store as repay_memory, store as repay_store
+    from chalicelib.repay import memory_store as repay_memory
+    from chalicelib.repay import store as repay_store
 
     config.reload()
     twins = Memory(repay=repay_memory.InMemoryRepayStore(), bills=bills_memory.InMemoryBillsStore(),

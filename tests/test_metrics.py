@@ -49,8 +49,8 @@ def test_repayments_searches_and_escalations_are_counted(api, alice, capfd, monk
 
 def test_bills_reminders_and_a_sweep_behind_are_counted(api, alice, capfd):
     """The bills sweep (schedule fan-out + queue workers) is watched like the other schedules and queues."""
-    from chalicelib.kernel import clock
     from chalicelib.bills import service, sweep
+    from chalicelib.kernel import clock
     clock.freeze(clock.parse("2026-12-01T02:00:00Z"))
     for due_day in (10, 10):
         assert api.post("/bills", token=alice.token, json_body={

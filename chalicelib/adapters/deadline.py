@@ -93,7 +93,8 @@ def _needs_retry(caught_exception=None, event_name: str = "", **kwargs):
     if budget is None:
         return None
     if caught_exception is not None:
-        from botocore.exceptions import ConnectionError as ConnectionFailure, HTTPClientError
+        from botocore.exceptions import ConnectionError as ConnectionFailure
+        from botocore.exceptions import HTTPClientError
         if isinstance(caught_exception, (ConnectionFailure, HTTPClientError)):  # timed out, refused, reset
             budget.failed[_service(event_name)] = type(caught_exception).__name__
             return False

@@ -42,8 +42,8 @@ import threading
 import uuid
 
 from chalicelib.adapters import aws, shards
-from chalicelib.kernel import clock
 from chalicelib.config import settings
+from chalicelib.kernel import clock
 from chalicelib.kernel.logs import logger
 
 KEEP = dt.timedelta(days=400)

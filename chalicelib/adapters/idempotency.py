@@ -34,13 +34,14 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from chalicelib.adapters import aws
 from chalicelib.adapters.unit_of_work import Change, Conflict
-from chalicelib.kernel import clock, refusals
 from chalicelib.config import settings
+from chalicelib.kernel import clock, refusals
 from chalicelib.kernel.logs import logger
 
 HEADER = "Idempotency-Key"

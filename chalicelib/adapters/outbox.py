@@ -21,9 +21,9 @@ import random
 import uuid
 from dataclasses import dataclass, field
 
-from chalicelib.adapters import aws, sms, shards
-from chalicelib.kernel import clock
+from chalicelib.adapters import aws, shards, sms
 from chalicelib.config import settings
+from chalicelib.kernel import clock
 from chalicelib.kernel.logs import logger, metric
 
 CHANNELS = ("sqs", "sns", "email", "sms")

@@ -23,9 +23,9 @@ import functools
 import math
 
 from chalicelib.adapters import aws
-from chalicelib.kernel import clock
-from chalicelib.edge import errors
 from chalicelib.config import settings
+from chalicelib.edge import errors
+from chalicelib.kernel import clock
 from chalicelib.kernel.logs import logger, metric
 
 

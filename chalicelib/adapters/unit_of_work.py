@@ -22,8 +22,9 @@ Two kinds, one interface:
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 LOCK = threading.RLock()   # every in-memory store's state changes under this one lock
 

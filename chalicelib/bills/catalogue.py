@@ -16,7 +16,7 @@ class Catalogue:
     billers: dict            # city -> utility -> (names)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Catalogue":
+    def from_dict(cls, data: dict) -> Catalogue:
         billers = {}
         for city, by_utility in (data.get("billers") or {}).items():
             unknown = set(by_utility) - set(UTILITIES)

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from chalicelib.adapters import aws, shards
-from chalicelib.kernel import clock
 from chalicelib.bills.errors import Due, ReminderAlreadySent
 from chalicelib.bills.model import Bill, Schedule
 from chalicelib.config import settings
+from chalicelib.kernel import clock
 
 WAKE = "WAKE"
 REMINDER_KEEP = dt.timedelta(days=400)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterator
+from collections.abc import Iterator
 
 from chalicelib.adapters.unit_of_work import Change
 from chalicelib.bills.errors import Due, ReminderAlreadySent

@@ -201,7 +201,7 @@ def latest_on_time(rule: ArrivalRule, due: dt.date, calendar: BusinessCalendar, 
     if estimate_arrival(rule, moment, calendar).date > due:
         raise TooLate(f"已来不及在还款日 {due.isoformat()} 前到账，请立即手动还款，或联系发卡行/贷款机构。",
                       code="too_late_for_due_date", field="mode")
-    return moment.astimezone(dt.timezone.utc)
+    return moment.astimezone(dt.UTC)
 
 
 # ---------------------------------------------------------------- schedules

@@ -10,14 +10,21 @@ from typing import Any
 from chalicelib.adapters import sms
 from chalicelib.bills import model, schemas, store
 from chalicelib.bills.rules import of as rules_of
+from chalicelib.bills.saved import (
+    _HORIZON,
+    _ROUNDS,
+    _SCHEDULE_ID,
+    _decode_cursor,
+    _encode_cursor,
+    _load_bill,
+    _local_text,
+)
 from chalicelib.kernel import clock, refusals
 from chalicelib.kernel.actor import Actor
 from chalicelib.kernel.context import Context
 from chalicelib.kernel.logs import logger, metric, user_hash
 from chalicelib.kernel.money import format_fen, parse_fen
 from chalicelib.repay import service as repay
-from chalicelib.bills.saved import (_HORIZON, _ROUNDS, _SCHEDULE_ID, _decode_cursor, _encode_cursor, _load_bill,
-                                   _local_text)
 
 
 def _load_schedule(actor: Actor, schedule_id: str) -> model.Schedule:
@@ -68,7 +75,7 @@ def first_run(bill: model.Bill, mode: str, run_on: dt.date | None, ctx: Context)
         if run_on > today + _HORIZON:
             raise refusals.Invalid("run_on：执行日期最多可设在一年以内。", code="run_on_too_far", field="run_on")
         start = dt.datetime.combine(run_on, model.ON_DATE_TIME, clock.zone(rules_of(ctx).time_zone))
-        return run_on.isoformat(), max(start, ctx.now).astimezone(dt.timezone.utc)
+        return run_on.isoformat(), max(start, ctx.now).astimezone(dt.UTC)
     due = bill.due_date_on(today)
     if due is None:
         raise refusals.Invalid("这个账单没有待还的到期日，请先设置还款日。", code="no_due_date", field="mode")

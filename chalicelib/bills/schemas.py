@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal, Optional, Union
+from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator, model_validator
 
+from chalicelib.kernel.money import InvalidAmount, parse_fen
 from chalicelib.kernel.schema import ApiModel
 from chalicelib.repay import model as repay_model
-from chalicelib.kernel.money import InvalidAmount, parse_fen
 from chalicelib.repay.schemas import date_text
 
 Utility = Literal["water", "electricity", "gas"]
@@ -29,10 +29,10 @@ def _amount(value):
 
 
 class _Due(_Input):
-    due_day: Optional[StrictInt] = Field(default=None, ge=1, le=31, description="每月还款日（1–31，小月取月末）")
-    statement_due_date: Optional[dt.date] = Field(default=None, description="账单到期日 YYYY-MM-DD（一次性）")
+    due_day: StrictInt | None = Field(default=None, ge=1, le=31, description="每月还款日（1–31，小月取月末）")
+    statement_due_date: dt.date | None = Field(default=None, description="账单到期日 YYYY-MM-DD（一次性）")
     reminders: StrictBool = Field(default=True, description="是否在到期前 3 天、1 天和当天（未还款时）短信提醒")
-    name: Optional[StrictStr] = Field(default=None, min_length=1, max_length=30, description="备注名，例如 家里电费")
+    name: StrictStr | None = Field(default=None, min_length=1, max_length=30, description="备注名，例如 家里电费")
 
     _statement = field_validator("statement_due_date", mode="before")(classmethod(lambda cls, v: date_text(v)))
 
@@ -69,7 +69,7 @@ class UtilityPayee(_Input):
     account_number: StrictStr = Field(min_length=4, max_length=32, pattern=r"^[A-Za-z0-9-]+$")
 
 
-Payee = Annotated[Union[CardPayee, LoanPayee, UtilityPayee], Field(discriminator="kind")]
+Payee = Annotated[CardPayee | LoanPayee | UtilityPayee, Field(discriminator="kind")]
 
 
 class NewBill(_Due):
@@ -79,10 +79,10 @@ class NewBill(_Due):
 
 class BillChange(_Input):
     """What may change on a saved bill (the payee may not: save a new bill instead)."""
-    due_day: Optional[StrictInt] = Field(default=None, ge=1, le=31)
-    statement_due_date: Optional[dt.date] = None
-    reminders: Optional[StrictBool] = None
-    name: Optional[StrictStr] = Field(default=None, min_length=1, max_length=30)
+    due_day: StrictInt | None = Field(default=None, ge=1, le=31)
+    statement_due_date: dt.date | None = None
+    reminders: StrictBool | None = None
+    name: StrictStr | None = Field(default=None, min_length=1, max_length=30)
 
     _statement = field_validator("statement_due_date", mode="before")(classmethod(lambda cls, v: date_text(v)))
 
@@ -98,13 +98,13 @@ class BillChange(_Input):
 class PageQuery(ApiModel):
     model_config = ConfigDict(extra="forbid")
     limit: int = Field(default=20, ge=1, le=100)
-    cursor: Optional[str] = Field(default=None, min_length=1, max_length=200)
+    cursor: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 class CatalogueQuery(ApiModel):
     model_config = ConfigDict(extra="forbid")
-    kind: Optional[Literal["card_issuer", "loan_platform", "biller"]] = None
-    city: Optional[str] = Field(default=None, min_length=1, max_length=30)
+    kind: Literal["card_issuer", "loan_platform", "biller"] | None = None
+    city: str | None = Field(default=None, min_length=1, max_length=30)
 
 
 class LookupBody(_Input):
@@ -118,10 +118,10 @@ class LookupBody(_Input):
 class NewSchedule(_Input):
     """Pay a saved bill later: on a date, so that it arrives by the due date, or monthly (utilities)."""
     mode: Literal["on_date", "by_due_date", "autopay"]
-    amount: Optional[StrictStr] = Field(default=None, max_length=20, description="金额（元）；autopay 按账单全额时不填")
-    run_on: Optional[dt.date] = Field(default=None, description="on_date：执行日期 YYYY-MM-DD（当日 09:00 执行）")
+    amount: StrictStr | None = Field(default=None, max_length=20, description="金额（元）；autopay 按账单全额时不填")
+    run_on: dt.date | None = Field(default=None, description="on_date：执行日期 YYYY-MM-DD（当日 09:00 执行）")
     autopay_full: StrictBool = Field(default=False, description="autopay：按出账金额全额缴费")
-    max_amount: Optional[StrictStr] = Field(default=None, max_length=20, description="autopay 全额：单次上限（元）")
+    max_amount: StrictStr | None = Field(default=None, max_length=20, description="autopay 全额：单次上限（元）")
 
     _run_on = field_validator("run_on", mode="before")(classmethod(lambda cls, v: date_text(v)))
     _amounts = field_validator("amount", "max_amount")(classmethod(lambda cls, v: _amount(v)))
@@ -144,9 +144,9 @@ class NewSchedule(_Input):
 
 class ScheduleChange(_Input):
     """Change a schedule that has not started: the amount, or the date of an on_date one."""
-    amount: Optional[StrictStr] = Field(default=None, max_length=20)
-    run_on: Optional[dt.date] = None
-    max_amount: Optional[StrictStr] = Field(default=None, max_length=20)
+    amount: StrictStr | None = Field(default=None, max_length=20)
+    run_on: dt.date | None = None
+    max_amount: StrictStr | None = Field(default=None, max_length=20)
 
     _run_on = field_validator("run_on", mode="before")(classmethod(lambda cls, v: date_text(v)))
     _amounts = field_validator("amount", "max_amount")(classmethod(lambda cls, v: _amount(v)))
@@ -165,37 +165,37 @@ class CodeBody(_Input):
 # ---------------------------------------------------------------- responses
 class BillPayeeView(ApiModel):
     kind: Literal["credit_card", "loan", "utility"]
-    issuer: Optional[str] = None
-    card_last4: Optional[str] = None
-    card_token: Optional[str] = Field(default=None, description="付款时用作 payee.card_token")
-    platform: Optional[str] = None
-    contract_number: Optional[str] = None
-    utility: Optional[Utility] = None
-    city: Optional[str] = None
-    biller: Optional[str] = None
-    account_number: Optional[str] = None
-    holder_masked: Optional[str] = None
+    issuer: str | None = None
+    card_last4: str | None = None
+    card_token: str | None = Field(default=None, description="付款时用作 payee.card_token")
+    platform: str | None = None
+    contract_number: str | None = None
+    utility: Utility | None = None
+    city: str | None = None
+    biller: str | None = None
+    account_number: str | None = None
+    holder_masked: str | None = None
 
 
 class BillView(ApiModel):
     """A saved bill and its current period."""
     id: str
     kind: Literal["credit_card", "loan", "utility"]
-    name: Optional[str] = None
+    name: str | None = None
     payee: BillPayeeView
     label: str
-    due_day: Optional[int] = None
-    statement_due_date: Optional[str] = None
-    next_due_date: Optional[str] = None
+    due_day: int | None = None
+    statement_due_date: str | None = None
+    next_due_date: str | None = None
     reminders: bool
-    next_reminder_at: Optional[str] = None
+    next_reminder_at: str | None = None
     created_at: str
     updated_at: str
 
 
 class BillPage(ApiModel):
     items: list[BillView]
-    next_cursor: Optional[str] = None
+    next_cursor: str | None = None
 
 
 class Deleted(ApiModel):
@@ -206,9 +206,9 @@ class Deleted(ApiModel):
 class CatalogueEntry(ApiModel):
     kind: Literal["card_issuer", "loan_platform", "biller"]
     name: str
-    licensee: Optional[str] = None
-    city: Optional[str] = None
-    utility: Optional[Utility] = None
+    licensee: str | None = None
+    city: str | None = None
+    utility: Utility | None = None
 
 
 class CatalogueView(ApiModel):
@@ -220,14 +220,14 @@ class CatalogueView(ApiModel):
 class LookupView(ApiModel):
     """What the biller says the household owes, and whose household it is (name partly hidden)."""
     found: bool
-    amount_due: Optional[str] = None
-    holder_masked: Optional[str] = None
+    amount_due: str | None = None
+    holder_masked: str | None = None
     message: str
 
 
 class RunView(ApiModel):
-    period: Optional[str] = None
-    repayment_id: Optional[str] = None
+    period: str | None = None
+    repayment_id: str | None = None
     outcome: str
     at: str
     message: str
@@ -239,16 +239,16 @@ class ScheduleView(ApiModel):
     bill_id: str
     mode: Literal["on_date", "by_due_date", "autopay"]
     status: Literal["verification_required", "active", "running", "completed", "cancelled"]
-    amount: Optional[str] = None
+    amount: str | None = None
     autopay_full: bool = False
-    max_amount: Optional[str] = None
-    run_on: Optional[str] = None
-    period: Optional[str] = None
-    runs_at: Optional[str] = Field(default=None, description="下次执行（或重试）时间，Asia/Shanghai")
+    max_amount: str | None = None
+    run_on: str | None = None
+    period: str | None = None
+    runs_at: str | None = Field(default=None, description="下次执行（或重试）时间，Asia/Shanghai")
     message: str
-    repayment_id: Optional[str] = None
-    verification_expires_at: Optional[str] = None
-    cancel_reason: Optional[str] = None
+    repayment_id: str | None = None
+    verification_expires_at: str | None = None
+    cancel_reason: str | None = None
     history: list[RunView]
     created_at: str
     updated_at: str
@@ -256,7 +256,7 @@ class ScheduleView(ApiModel):
 
 class SchedulePage(ApiModel):
     items: list[ScheduleView]
-    next_cursor: Optional[str] = None
+    next_cursor: str | None = None
 
 
 # ---------------------------------------------------------------- the in-app inbox (chalicelib/notices/)
@@ -267,14 +267,14 @@ class InboxNotice(ApiModel):
     ref: dict[str, str] = Field(default_factory=dict, description="repayment_id / bill_id / schedule_id it is about")
     created_at: str
     read: bool
-    read_at: Optional[str] = None
+    read_at: str | None = None
 
 
 class NoticePage(ApiModel):
     items: list[InboxNotice]
     unread: int = Field(description="unread notices, at most 99")
     unread_more: bool = Field(description="more than 99 unread (show 99+)")
-    next_cursor: Optional[str] = None
+    next_cursor: str | None = None
 
 
 class UnreadView(ApiModel):

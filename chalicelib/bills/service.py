@@ -10,17 +10,35 @@ are ``rules_of(ctx)`` (``rules.py``). Writes go through ``store.py`` into a unit
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chalicelib import notices
 from chalicelib.adapters import idempotency
 from chalicelib.bills import schemas
-from chalicelib.bills.rules import current, of as rules_of
-from chalicelib.bills.saved import (bill_view, catalogue, create_bill, delete_bill, get_bill, list_bills, lookup,
-                                    update_bill)
-from chalicelib.bills.schedules import (cancel_schedule, change_schedule, create_schedule, first_run,
-                                        get_schedule, list_schedules, schedule_message, schedule_view,
-                                        verify_schedule)
+from chalicelib.bills.rules import current
+from chalicelib.bills.rules import of as rules_of
+from chalicelib.bills.saved import (
+    bill_view,
+    catalogue,
+    create_bill,
+    delete_bill,
+    get_bill,
+    list_bills,
+    lookup,
+    update_bill,
+)
+from chalicelib.bills.schedules import (
+    cancel_schedule,
+    change_schedule,
+    create_schedule,
+    first_run,
+    get_schedule,
+    list_schedules,
+    schedule_message,
+    schedule_view,
+    verify_schedule,
+)
 from chalicelib.bills.sweep import fan_out, sweep, work
 from chalicelib.kernel import refusals
 from chalicelib.kernel.actor import Actor

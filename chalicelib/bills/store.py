@@ -8,7 +8,8 @@ read), ``reminder`` (once per bill, period and kind → ``ReminderAlreadySent``)
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from chalicelib.adapters import unit_of_work
 from chalicelib.adapters.unit_of_work import Conflict

@@ -22,18 +22,18 @@ import collections
 import datetime as dt
 import json
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from chalicelib import notices
 from chalicelib.adapters import outbox, queues
-from chalicelib.kernel import clock, refusals
-from chalicelib.kernel.actor import Actor
 from chalicelib.bills import model, store
 from chalicelib.bills.rules import of as rules_of
+from chalicelib.kernel import clock, refusals
+from chalicelib.kernel.actor import Actor
 from chalicelib.kernel.context import Context
 from chalicelib.kernel.logs import logger, metric
-from chalicelib.repay import service as repay
 from chalicelib.kernel.money import format_fen
+from chalicelib.repay import service as repay
 
 
 def sweep(ctx: Context, *, limit: int | None = None) -> dict[str, int]:

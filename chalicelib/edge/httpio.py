@@ -13,16 +13,16 @@ import logging
 import re
 import secrets
 import sys
-from urllib.parse import quote
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import pydantic
 from chalice import Chalice, Response
 from chalice.app import ChaliceUnhandledError, ChaliceViewError
 
 from chalicelib.edge import errors
-from chalicelib.kernel.actor import Actor
 from chalicelib.edge.lazy import ModelRef, resolved
+from chalicelib.kernel.actor import Actor
 from chalicelib.kernel.schema import as_body
 
 MAX_BODY_BYTES = 64 * 1024
@@ -321,7 +321,7 @@ def surface_errors(view=None, *, path_ids: bool = False):
     return guarded
 
 
-_APPS: list["App"] = []   # the App of this process (app.py's, its blueprints registered; tests may make more)
+_APPS: list[App] = []   # the App of this process (app.py's, its blueprints registered; tests may make more)
 
 
 def page_paths() -> list[tuple[str, bool]]:

@@ -8,8 +8,9 @@ Each route (``chalicelib/routes/``) declares its models with ``@api_contract(...
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import pydantic
 

@@ -12,8 +12,8 @@ import functools
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
-from chalicelib.kernel import refusals
 from chalicelib.edge import errors, httpio
+from chalicelib.kernel import refusals
 from chalicelib.kernel.logs import logger
 from chalicelib.web import session
 
@@ -27,7 +27,7 @@ class Reply:
     headers: dict = field(default_factory=dict)
     cookies: tuple[str, ...] = ()
 
-    def with_cookies(self, *values: str | None) -> "Reply":
+    def with_cookies(self, *values: str | None) -> Reply:
         return Reply(self.status, self.html, self.headers, self.cookies + tuple(v for v in values if v))
 
 

@@ -15,7 +15,7 @@ TEMPLATES_DIR = PROJECT_DIR / "templates"
 
 
 @functools.cache
-def environment(templates_dir: str = str(TEMPLATES_DIR)) -> "jinja2.Environment":
+def environment(templates_dir: str = str(TEMPLATES_DIR)) -> jinja2.Environment:
     import jinja2  # ~80 ms: imported with the first page rendered, not at cold start
 
     env = jinja2.Environment(

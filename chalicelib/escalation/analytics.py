@@ -13,9 +13,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from chalicelib.kernel import clock
 from chalicelib.adapters import events
 from chalicelib.escalation import hours
+from chalicelib.kernel import clock
 from chalicelib.kernel.logs import user_hash
 
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
 from chalicelib.adapters import aws
-from chalicelib.kernel import clock
 from chalicelib.config import settings
+from chalicelib.kernel import clock
 
 TYPES = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "application/pdf": "pdf"}
 EXTENSION_TYPES = {ext: ctype for ctype, ext in TYPES.items()}
@@ -46,7 +46,7 @@ def prefix(case_id: str) -> str:
 
 
 def new_id(now: dt.datetime) -> str:
-    return now.astimezone(dt.timezone.utc).strftime("%Y%m%d%H%M%S") + "-" + secrets.token_hex(4)
+    return now.astimezone(dt.UTC).strftime("%Y%m%d%H%M%S") + "-" + secrets.token_hex(4)
 
 
 def valid_id(attachment_id: str) -> bool:

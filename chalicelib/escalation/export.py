@@ -3,8 +3,8 @@ internal reasons), with the legal routes, the evidence to keep and the attachmen
 from __future__ import annotations
 
 from chalicelib.edge.render import render
-from chalicelib.escalation import (attachments, casework, evidence, model, notifications, schemas, show,
-                                   steps as step_defs)
+from chalicelib.escalation import attachments, casework, evidence, model, notifications, schemas, show
+from chalicelib.escalation import steps as step_defs
 from chalicelib.kernel.actor import Actor
 from chalicelib.kernel.clock import isoformat
 from chalicelib.kernel.context import Context

@@ -22,10 +22,11 @@ import datetime as dt
 import functools
 from dataclasses import dataclass, field
 
-from chalicelib.kernel.business_calendar import BusinessCalendar
 from chalicelib.config import Settings
-from chalicelib.escalation import sla, steps as step_defs
+from chalicelib.escalation import sla
+from chalicelib.escalation import steps as step_defs
 from chalicelib.kernel import clock
+from chalicelib.kernel.business_calendar import BusinessCalendar
 
 OPENS = dt.time(9, 0)
 CLOSES = dt.time(18, 0)
@@ -58,7 +59,7 @@ class StepClock:
         if seconds <= 0:
             return start
         return self.calendar.add_business_hours(start, seconds / 3600, opens=OPENS,
-                                                closes=CLOSES).astimezone(dt.timezone.utc)
+                                                closes=CLOSES).astimezone(dt.UTC)
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,9 @@ from __future__ import annotations
 import base64
 import binascii
 import itertools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from chalicelib.adapters import idempotency, outbox
 from chalicelib.escalation.items import queue_sort_key

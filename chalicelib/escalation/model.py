@@ -21,8 +21,9 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass, field
 
+from chalicelib.escalation import hours, wording
+from chalicelib.escalation import steps as step_defs
 from chalicelib.kernel import clock
-from chalicelib.escalation import hours, steps as step_defs, wording
 
 STATUS_TITLES = wording.USER_STATUS   # the owner's words; staff views use ``wording.STAFF_STATUS``
 ACTORS = ("user", "support", "system")

@@ -13,11 +13,11 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING
 
-from chalicelib.kernel import clock
 from chalicelib.adapters import outbox
 from chalicelib.config import PROJECT_DIR, Settings
 from chalicelib.escalation import steps as step_defs
 from chalicelib.escalation.model import Case, parse
+from chalicelib.kernel import clock
 
 if TYPE_CHECKING:  # for the annotation only; jinja2 loads with the first notification
     import jinja2
@@ -26,7 +26,7 @@ TEMPLATE_DIR = PROJECT_DIR / "templates"
 
 
 @functools.cache
-def environment() -> "jinja2.Environment":
+def environment() -> jinja2.Environment:
     import jinja2  # imported with the first notification rendered, not at cold start
 
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)), undefined=jinja2.StrictUndefined,

@@ -14,7 +14,7 @@ fast tier.
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+from collections.abc import Iterator
 
 from chalicelib.escalation import store as dynamodb
 

@@ -1,7 +1,7 @@
 """Request and response models of the escalation routes (parsed by app.py, published in /openapi.json)."""
 from __future__ import annotations
 
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, StrictBool
 
@@ -33,7 +33,7 @@ class _Body(ApiModel):
 class NewCase(_Body):
     category: Category
     description: _text(5, 2000)
-    repayment_id: Optional[str] = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
+    repayment_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
 
 
 class Reason(_Body):
@@ -58,7 +58,7 @@ class Resolve(_Body):
 
 
 class Assign(_Body):
-    assignee: Optional[str] = Field(default=None, min_length=1, max_length=128)  # default: the caller
+    assignee: str | None = Field(default=None, min_length=1, max_length=128)  # default: the caller
 
 
 class Empty(_Body):
@@ -68,7 +68,7 @@ class Empty(_Body):
 class Confirm(_Body):
     """Confirm it is solved, rating the service (1 very dissatisfied … 5 very satisfied)."""
     rating: int = Field(ge=1, le=5, description="满意度 1–5")
-    comment: Optional[str] = Field(default=None, max_length=500, description="可选的评价内容")
+    comment: str | None = Field(default=None, max_length=500, description="可选的评价内容")
 
 
 class AttachmentRequest(_Body):
@@ -81,7 +81,7 @@ class AttachmentRequest(_Body):
 
 class MessagesQuery(ApiModel):
     model_config = ConfigDict(extra="forbid")
-    after: Optional[str] = Field(default=None, min_length=1, max_length=200,
+    after: str | None = Field(default=None, min_length=1, max_length=200,
                                  description="the cursor of the last answer: only newer messages")
 
 
@@ -93,7 +93,7 @@ class SuggestionQuery(ApiModel):
 class QueueQuery(ApiModel):
     model_config = ConfigDict(extra="forbid")
     limit: int = Field(default=20, ge=1, le=100)
-    cursor: Optional[str] = Field(default=None, min_length=1, max_length=2000)
+    cursor: str | None = Field(default=None, min_length=1, max_length=2000)
 
 
 # ---------------------------------------------------------------- responses
@@ -106,10 +106,10 @@ class TimelineEntry(ApiModel):
     actor: Literal["user", "support", "system"]
     text: str = Field(description="the event in the reader's words (owner: plain words; staff: the teams' wording)")
     reason: str = Field(description="owner: only the reason the owner typed (else empty); staff: the recorded reason")
-    from_step: Optional[str] = Field(default=None, alias="from")
-    to_step: Optional[str] = Field(default=None, alias="to")
-    by: Optional[str] = None       # staff views only: the staff user id
-    by_name: Optional[str] = None  # staff views only: the staff user name (what pages show)
+    from_step: str | None = Field(default=None, alias="from")
+    to_step: str | None = Field(default=None, alias="to")
+    by: str | None = None       # staff views only: the staff user id
+    by_name: str | None = None  # staff views only: the staff user name (what pages show)
     model_config = ConfigDict(populate_by_name=True)
 
 
@@ -117,7 +117,7 @@ class ConversationEntry(ApiModel):
     at: str
     author: Literal["user", "support"]
     text: str
-    kind: Optional[Literal["resolution"]] = Field(default=None, description="resolution: support's resolve summary")
+    kind: Literal["resolution"] | None = Field(default=None, description="resolution: support's resolve summary")
 
 
 class InternalNote(ApiModel):
@@ -142,7 +142,7 @@ class LegalGuidance(ApiModel):
 class Satisfaction(ApiModel):
     """The owner's rating when confirming (or later, once)."""
     rating: int
-    comment: Optional[str] = None
+    comment: str | None = None
     at: str
 
 
@@ -180,8 +180,8 @@ class AttachmentUpload(ApiModel):
 class NewMessages(ApiModel):
     """Conversation entries after the cursor (poll with ``after=<cursor>``)."""
     case_id: str
-    items: list["ConversationEntry"]
-    cursor: Optional[str]
+    items: list[ConversationEntry]
+    cursor: str | None
     status: Literal["open", "waiting_user", "resolved", "closed"]
     status_title: str
     version: int
@@ -194,31 +194,31 @@ class CaseView(ApiModel):
     category: Category
     category_title: str
     description: str
-    repayment_id: Optional[str]
+    repayment_id: str | None
     priority: Literal["P1", "P2", "P3"]
     step: StepName
     step_title: str
     step_description: str
     status: Literal["open", "waiting_user", "resolved", "closed"]
     status_title: str
-    deadline: Optional[str]
-    deadline_local: Optional[str]
+    deadline: str | None
+    deadline_local: str | None
     clock_paused: bool
-    reopen_until: Optional[str]
+    reopen_until: str | None
     what_next: str
     created_at: str
     version: int
     timeline: list[TimelineEntry]
     conversation: list[ConversationEntry]
-    legal_guidance: Optional[LegalGuidance]
-    satisfaction: Optional[Satisfaction] = None
+    legal_guidance: LegalGuidance | None
+    satisfaction: Satisfaction | None = None
     # staff only
-    assignee: Optional[str] = None
-    user_id: Optional[str] = None
-    user_name: Optional[str] = Field(default=None, description="staff: the owner's display name (user name or "
+    assignee: str | None = None
+    user_id: str | None = None
+    user_name: str | None = Field(default=None, description="staff: the owner's display name (user name or "
                                                                  "masked phone), never an id")
-    warn_at: Optional[str] = None
-    notes: Optional[list[InternalNote]] = None
+    warn_at: str | None = None
+    notes: list[InternalNote] | None = None
 
 
 class CaseSummary(ApiModel):
@@ -227,12 +227,12 @@ class CaseSummary(ApiModel):
     priority: Literal["P1", "P2", "P3"]
     step: StepName
     status: Literal["open", "waiting_user", "resolved", "closed"]
-    deadline: Optional[str]
+    deadline: str | None
     created_at: str
-    assignee: Optional[str] = None   # staff views only
-    warn_at: Optional[str] = Field(default=None, description="when the team is warned before the deadline")
+    assignee: str | None = None   # staff views only
+    warn_at: str | None = Field(default=None, description="when the team is warned before the deadline")
     subject: str = Field(default="", description="the first words of the description")
-    user_name: Optional[str] = Field(default=None, description="staff: the owner's display name, never an id")
+    user_name: str | None = Field(default=None, description="staff: the owner's display name, never an id")
 
 
 class CaseList(ApiModel):
@@ -244,14 +244,14 @@ class QueuePage(ApiModel):
     """Open cases of one step, nearest deadline first."""
     step: StepName
     items: list[CaseSummary]
-    next_cursor: Optional[str]
+    next_cursor: str | None
 
 
 class Suggestion(ApiModel):
     id: str
     title: str
     snippet: str
-    url: Optional[str] = None
+    url: str | None = None
 
 
 class Suggestions(ApiModel):
@@ -279,7 +279,7 @@ class CaseExport(ApiModel):
     category: Category
     category_title: str
     description: str
-    repayment_id: Optional[str]
+    repayment_id: str | None
     priority: str
     created_at: str
     step: StepName
@@ -290,5 +290,5 @@ class CaseExport(ApiModel):
     conversation: list[ConversationEntry]
     legal_routes: list[LegalRoute]
     evidence_to_keep: list[str]
-    satisfaction: Optional[Satisfaction] = None
+    satisfaction: Satisfaction | None = None
     attachments: list[AttachmentInfo] = []

@@ -23,7 +23,8 @@ and service levels (``STEPS``, ``CATEGORY_TITLES``, ``PRIORITIES``, ``sla_target
 """
 from __future__ import annotations
 
-from chalicelib.escalation import schemas, sla, steps as _steps, store  # noqa: F401  (schemas, store: callers' names)
+from chalicelib.escalation import schemas, sla, store  # noqa: F401  (schemas, store: callers' names)
+from chalicelib.escalation import steps as _steps
 from chalicelib.escalation.casework import MAX_ANSWER_BYTES, NOT_FOUND, WORDING
 from chalicelib.escalation.deadlines import sweep
 from chalicelib.escalation.deflection import deflected, not_deflected, suggestions
@@ -32,8 +33,18 @@ from chalicelib.escalation.export import export, export_html
 from chalicelib.escalation.show import case_view, staff_what_next, summary, what_next
 from chalicelib.escalation.staff_actions import add_note, assign, reply, resolve, unfreeze
 from chalicelib.escalation.user_side import add_user_message, confirm, escalate, open_case, rate, reopen
-from chalicelib.escalation.views import (case_repayments, get_case, list_mine, messages_since, my_cases_page,
-                                         oldest_open, owner_page, queue, workable_steps, workspace_case)
+from chalicelib.escalation.views import (
+    case_repayments,
+    get_case,
+    list_mine,
+    messages_since,
+    my_cases_page,
+    oldest_open,
+    owner_page,
+    queue,
+    workable_steps,
+    workspace_case,
+)
 
 # The declarations other domains read (reports): steps in the order a case climbs them, categories, priorities.
 STEPS = _steps.STEPS

@@ -4,7 +4,8 @@ the notes from the store; changes nothing.
 """
 from __future__ import annotations
 
-from chalicelib.escalation import notifications, repository, schemas, steps as step_defs, wording
+from chalicelib.escalation import notifications, repository, schemas, wording
+from chalicelib.escalation import steps as step_defs
 from chalicelib.escalation.model import Case
 from chalicelib.kernel.context import Context
 

@@ -18,7 +18,7 @@ import itertools
 import json
 import re
 import secrets
-from typing import Sequence
+from collections.abc import Sequence
 
 from chalicelib.adapters import aws, idempotency, outbox
 from chalicelib.config import settings

@@ -5,7 +5,7 @@ Each use case: load the case (the owner's, or for ``escalate`` staff who may wor
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from chalicelib.adapters import idempotency
 from chalicelib.escalation import casework, hours, model, notifications, show

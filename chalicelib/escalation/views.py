@@ -6,7 +6,8 @@ Every read goes through ``casework``'s read rule; how a case is shown is ``show.
 """
 from __future__ import annotations
 
-from chalicelib.escalation import casework, model, notifications, repository, schemas, show, steps as step_defs
+from chalicelib.escalation import casework, model, notifications, repository, schemas, show
+from chalicelib.escalation import steps as step_defs
 from chalicelib.escalation.model import Case
 from chalicelib.escalation.store import BadCursor
 from chalicelib.kernel import refusals

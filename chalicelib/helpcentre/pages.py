@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import functools
 import re
-from urllib.parse import urlencode
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from markupsafe import Markup
 
-from chalicelib.edge import errors
 from chalicelib.adapters import events
+from chalicelib.edge import errors
 from chalicelib.edge.render import render
-from chalicelib.kernel.logs import user_hash
 from chalicelib.helpcentre.schemas import ArticlePageQuery, ContactPageQuery, HelpSearchQuery
+from chalicelib.kernel.logs import user_hash
 from chalicelib.search import contacts
 
 MAX_QUERY_CHARS = 200

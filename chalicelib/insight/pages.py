@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import pydantic
 
+from chalicelib.edge import pages
+from chalicelib.insight import schemas, service
 from chalicelib.kernel import refusals
 from chalicelib.kernel.context import Context
-from chalicelib.insight import schemas, service
 from chalicelib.web import session
-from chalicelib.edge import pages
 
 
 @pages.page("agent")

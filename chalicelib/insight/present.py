@@ -9,8 +9,8 @@ from __future__ import annotations
 import dataclasses
 from urllib.parse import quote
 
-from chalicelib.kernel import clock
 from chalicelib.escalation import service as escalation
+from chalicelib.kernel import clock
 
 SHARES = frozenset({"csat", "zero_rate", "ctr", "helpful_share", "deflection"})
 TIMES = frozenset({"created_at", "at"})          # UTC ISO in the data, local "2026-11-24 10:00" on the page

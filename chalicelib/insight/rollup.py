@@ -34,10 +34,18 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 
-from chalicelib.kernel import clock
 from chalicelib.adapters import events
-from chalicelib.insight.tally import (ARTICLE_FIELDS, DEFLECTION_WINDOW, LOW_RATING, TOP_QUERIES, Tally,  # noqa: F401
-                                      deflection, merge, summarize)
+from chalicelib.insight.tally import (  # noqa: F401
+    ARTICLE_FIELDS,
+    DEFLECTION_WINDOW,
+    LOW_RATING,
+    TOP_QUERIES,
+    Tally,
+    deflection,
+    merge,
+    summarize,
+)
+from chalicelib.kernel import clock
 
 SLOT = dt.timedelta(minutes=5)
 # A slot is summarised once, SETTLE after it ends. Events are stamped when they happen but written a little
@@ -61,7 +69,7 @@ def slot_of(at: str | dt.datetime, zone) -> str:
 
 
 def slot_start(slot: str, zone) -> dt.datetime:
-    return dt.datetime.fromisoformat(slot).replace(tzinfo=zone).astimezone(dt.timezone.utc)
+    return dt.datetime.fromisoformat(slot).replace(tzinfo=zone).astimezone(dt.UTC)
 
 
 def slots_between(first: str, last: str, zone) -> list[str]:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal, Optional, Union
+from typing import Literal, Union
 
 from pydantic import ConfigDict, Field
 
@@ -15,13 +15,13 @@ class ReportQuery(ApiModel):
     """Query string of GET /support/reports/{report}: a date range (Asia/Shanghai days, at most 366,
     default the last 28), filters, and the format (``csv`` needs ``table``; default: the first table)."""
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    from_: Optional[dt.date] = Field(default=None, alias="from", description="first day, YYYY-MM-DD")
-    to: Optional[dt.date] = Field(default=None, description="last day, YYYY-MM-DD (default today)")
-    category: Optional[str] = Field(default=None, max_length=40,
+    from_: dt.date | None = Field(default=None, alias="from", description="first day, YYYY-MM-DD")
+    to: dt.date | None = Field(default=None, description="last day, YYYY-MM-DD (default today)")
+    category: str | None = Field(default=None, max_length=40,
                                     description="case category (cases, satisfaction) or KB category (self-service)")
-    step: Optional[str] = Field(default=None, max_length=40, description="escalation step (cases, satisfaction)")
+    step: str | None = Field(default=None, max_length=40, description="escalation step (cases, satisfaction)")
     format: Literal["json", "csv"] = "json"
-    table: Optional[str] = Field(default=None, max_length=40, description="which table as CSV")
+    table: str | None = Field(default=None, max_length=40, description="which table as CSV")
 
 
 class ReportColumn(ApiModel):
@@ -42,8 +42,8 @@ class Report(ApiModel):
     report: Literal["cases", "satisfaction", "self-service"]
     from_: str = Field(alias="from", serialization_alias="from")
     to: str
-    category: Optional[str] = None
-    step: Optional[str] = None
+    category: str | None = None
+    step: str | None = None
     generated_at: str
     notes: list[str] = Field(default_factory=list)
     tables: list[ReportTable]
@@ -53,12 +53,12 @@ class ReportPageQuery(ApiModel):
     """Query string of GET /agent/reports (the page): which report, the date range and filters."""
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     report: Literal["cases", "satisfaction", "self-service"] = "cases"
-    from_: Optional[dt.date] = Field(default=None, alias="from")
-    to: Optional[dt.date] = None
-    category: Optional[str] = Field(default=None, max_length=40)
-    step: Optional[str] = Field(default=None, max_length=40)
+    from_: dt.date | None = Field(default=None, alias="from")
+    to: dt.date | None = None
+    category: str | None = Field(default=None, max_length=40)
+    step: str | None = Field(default=None, max_length=40)
     format: Literal["html", "csv"] = "html"
-    table: Optional[str] = Field(default=None, max_length=40)
+    table: str | None = Field(default=None, max_length=40)
 
     def as_report_query(self) -> ReportQuery:
         return ReportQuery.model_validate({"from": self.from_, "to": self.to, "category": self.category or None,

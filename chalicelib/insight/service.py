@@ -9,14 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import urlencode
 
-from chalicelib.kernel import clock, refusals
+from chalicelib.adapters import events
 from chalicelib.edge import csv_export
 from chalicelib.edge.render import render
-from chalicelib.adapters import events
-from chalicelib.kernel.actor import SENIOR_SUPPORT, Actor
-from chalicelib.kernel.context import Context
 from chalicelib.escalation import service as escalation
 from chalicelib.insight import charts, metrics, present, rollup, schemas
+from chalicelib.kernel import clock, refusals
+from chalicelib.kernel.actor import SENIOR_SUPPORT, Actor
+from chalicelib.kernel.context import Context
 
 REPORTS = ("cases", "satisfaction", "self-service")
 TITLES = {"cases": "工单与 SLA", "satisfaction": "用户满意度", "self-service": "自助服务与知识库"}

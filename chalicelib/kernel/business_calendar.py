@@ -38,11 +38,11 @@ class BusinessCalendar:
     time_zone: str = "Asia/Shanghai"
 
     @classmethod
-    def from_file(cls, path: str | Path) -> "BusinessCalendar":
+    def from_file(cls, path: str | Path) -> BusinessCalendar:
         return _load(str(path))
 
     @classmethod
-    def from_dict(cls, data: dict) -> "BusinessCalendar":
+    def from_dict(cls, data: dict) -> BusinessCalendar:
         return cls(
             holidays=frozenset(_as_date(d) for d in data.get("holidays") or ()),
             working_days=frozenset(_as_date(d) for d in data.get("working_days") or ()),

@@ -24,7 +24,7 @@ import datetime as dt
 import functools
 from zoneinfo import ZoneInfo
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 _ZERO = dt.timedelta(0)
 _base: dt.timedelta | None = None   # base clock − machine clock; None: read the setting on next use
 _offset = _ZERO

@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from chalicelib.kernel import clock
 from chalicelib.config import Settings, settings
+from chalicelib.kernel import clock
 
 
 @dataclass(frozen=True)

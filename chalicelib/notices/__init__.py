@@ -23,8 +23,19 @@ import datetime as dt
 from chalicelib.adapters import outbox
 from chalicelib.kernel import clock
 from chalicelib.notices import store
-from chalicelib.notices.model import (KEEP, KINDS, NOTICE_ID, SIGNATURE, UNREAD_CAP, QuietHours, check_kind,
-                                      decode_cursor, encode_cursor, new_id, view)
+from chalicelib.notices.model import (
+    KEEP,
+    KINDS,
+    NOTICE_ID,
+    SIGNATURE,
+    UNREAD_CAP,
+    QuietHours,
+    check_kind,
+    decode_cursor,
+    encode_cursor,
+    new_id,
+    view,
+)
 
 __all__ = ["KEEP", "KINDS", "NOTICE_ID", "SIGNATURE", "UNREAD_CAP", "QuietHours", "new_id", "sms", "notify",
            "inbox", "unread_count", "page", "get", "mark_read"]

@@ -24,7 +24,7 @@ class QuietHours:
     time_zone: str = "Asia/Shanghai"
 
     @classmethod
-    def parse(cls, text: str, time_zone: str = "Asia/Shanghai") -> "QuietHours":
+    def parse(cls, text: str, time_zone: str = "Asia/Shanghai") -> QuietHours:
         """``"22:00-08:00"``; empty or ``off`` means none. A malformed value fails at start."""
         text = (text or "").strip()
         if text in ("", "off", "none"):
@@ -49,7 +49,7 @@ class QuietHours:
             return moment
         local = moment.astimezone(zone(self.time_zone))
         day = local.date() if local.time() < self.end else local.date() + dt.timedelta(days=1)
-        return dt.datetime.combine(day, self.end, zone(self.time_zone)).astimezone(dt.timezone.utc)
+        return dt.datetime.combine(day, self.end, zone(self.time_zone)).astimezone(dt.UTC)
 
 
 def new_id(now: dt.datetime) -> str:

@@ -32,8 +32,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Protocol
 
-from chalicelib.kernel import clock
 from chalicelib.config import settings
+from chalicelib.kernel import clock
 
 
 @dataclass(frozen=True)
@@ -55,15 +55,15 @@ class Outcome:
     expected_at: dt.datetime | None = None  # when pending
 
     @classmethod
-    def succeeded(cls, at: dt.datetime) -> "Outcome":
+    def succeeded(cls, at: dt.datetime) -> Outcome:
         return cls("succeeded", settled_at=at)
 
     @classmethod
-    def failed(cls, reason: str) -> "Outcome":
+    def failed(cls, reason: str) -> Outcome:
         return cls("failed", reason=reason)
 
     @classmethod
-    def pending(cls, expected_at: dt.datetime) -> "Outcome":
+    def pending(cls, expected_at: dt.datetime) -> Outcome:
         return cls("pending", expected_at=expected_at)
 
 

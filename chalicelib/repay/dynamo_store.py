@@ -29,8 +29,8 @@ import secrets
 from typing import Any
 
 from chalicelib.adapters import aws, unit_of_work
-from chalicelib.kernel import clock
 from chalicelib.config import settings
+from chalicelib.kernel import clock
 from chalicelib.repay.errors import AccountFrozen
 from chalicelib.repay.fees import FeeLine
 from chalicelib.repay.model import VERIFICATION_REQUIRED, Change, Receipt, Repayment

@@ -55,11 +55,11 @@ class FeeSchedule:
     kinds: dict[str, KindRules]
 
     @classmethod
-    def from_file(cls, path: str | Path) -> "FeeSchedule":
+    def from_file(cls, path: str | Path) -> FeeSchedule:
         return _load(str(path))
 
     @classmethod
-    def from_dict(cls, data: dict) -> "FeeSchedule":
+    def from_dict(cls, data: dict) -> FeeSchedule:
         kinds = {}
         for kind in KINDS:
             raw = data["kinds"][kind]

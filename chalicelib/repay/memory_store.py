@@ -14,7 +14,8 @@ from chalicelib.adapters.unit_of_work import LOCK, Change
 from chalicelib.kernel import clock
 from chalicelib.repay import dynamo_store
 from chalicelib.repay.errors import AccountFrozen
-from chalicelib.repay.model import VERIFICATION_REQUIRED, Change as RepaymentChange, Receipt, Repayment
+from chalicelib.repay.model import VERIFICATION_REQUIRED, Receipt, Repayment
+from chalicelib.repay.model import Change as RepaymentChange
 
 
 class InMemoryRepayStore:

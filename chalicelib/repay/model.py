@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 
 from chalicelib.kernel import clock
 from chalicelib.kernel.refusals import Conflicting, Limited
-from chalicelib.repay.fees import Fee, FeeLine
+
 # Values of their own (split out of this module), still importable from here:
 from chalicelib.repay.arrival import KB_DELAY, Arrival, due_date_warning, estimate_arrival  # noqa: F401
-from chalicelib.repay.receipt_model import (RECEIPT_CODE_LENGTH, Receipt, mask_payee, receipt_serial,  # noqa: F401
-                                            serial_format_ok)
+from chalicelib.repay.fees import Fee, FeeLine
+from chalicelib.repay.receipt_model import RECEIPT_CODE_LENGTH, Receipt, mask_payee, receipt_serial, serial_format_ok  # noqa: F401
 
 # ---------------------------------------------------------------- statuses
 VERIFICATION_REQUIRED = "verification_required"

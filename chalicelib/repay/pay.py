@@ -1,19 +1,19 @@
 """Paying: quote, create (exactly once per Idempotency-Key) and retry a failed repayment (likewise)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
+from chalicelib.adapters import idempotency, outbox, sms
 from chalicelib.kernel import refusals
-from chalicelib.adapters import idempotency, sms, outbox
 from chalicelib.kernel.actor import Actor
+from chalicelib.kernel.context import Context
 from chalicelib.kernel.logs import logger, metric, user_hash
+from chalicelib.kernel.money import format_fen
 from chalicelib.repay import connector, fees, model, schemas, settlement, store, views
 from chalicelib.repay.errors import AccountFrozen
-from chalicelib.kernel.context import Context
-from chalicelib.repay.rules import of as rules_of
 from chalicelib.repay.freeze import frozen_error
-from chalicelib.kernel.money import format_fen
+from chalicelib.repay.rules import of as rules_of
 
 _MAX_PRICING_ROUNDS = 5          # concurrent repayments of the same kind re-price on the new usage
 CREATE_SCOPE = ""                # POST /repayments: its key records predate scopes (chalicelib/adapters/idempotency.py)

@@ -12,11 +12,11 @@ from urllib.parse import urlencode
 
 from chalicelib.kernel import clock, refusals
 from chalicelib.kernel.actor import Actor
-from chalicelib.kernel.logs import logger, metric
-from chalicelib.repay import model, store, views
 from chalicelib.kernel.context import Context
-from chalicelib.repay.rules import of as rules_of
+from chalicelib.kernel.logs import logger, metric
 from chalicelib.kernel.money import format_fen
+from chalicelib.repay import model, store, views
+from chalicelib.repay.rules import of as rules_of
 
 _DUMMY = model.Receipt("RD", "rp_", "loan", 0, 0, "", "", "")   # checked against when a serial is unknown
 INVALID_MESSAGE = "未查到与该流水号和校验码相符的电子回单。回单可能被伪造或篡改，请勿凭此办理业务，并联系付款人核实。"

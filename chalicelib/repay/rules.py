@@ -9,9 +9,9 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from chalicelib.config import Settings, settings
 from chalicelib.kernel.business_calendar import BusinessCalendar
 from chalicelib.kernel.context import Context
-from chalicelib.config import Settings, settings
 from chalicelib.repay.fees import FeeSchedule
 
 

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal, Optional, Union
+from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StrictStr, field_validator, model_validator
 
+from chalicelib.kernel.money import InvalidAmount, parse_fen
 from chalicelib.kernel.schema import ApiModel
 from chalicelib.repay import model
-from chalicelib.kernel.money import InvalidAmount, parse_fen
 
 Kind = Literal["credit_card", "loan", "utility"]
 Status = Literal["verification_required", "processing", "succeeded", "failed", "cancelled"]
@@ -34,9 +34,9 @@ class CreditCardPayee(_Input):
     ``card_token`` of a saved card (``/bills``)."""
     kind: Literal["credit_card"]
     issuer: StrictStr = Field(min_length=1, max_length=40, description="发卡行，例如 招商银行")
-    card_number: Optional[StrictStr] = Field(default=None, min_length=12, max_length=23,
+    card_number: StrictStr | None = Field(default=None, min_length=12, max_length=23,
                                              description="卡号，12–19 位数字，可含空格")
-    card_token: Optional[StrictStr] = Field(default=None, pattern=r"^ct_[0-9A-Za-z]{16,64}$",
+    card_token: StrictStr | None = Field(default=None, pattern=r"^ct_[0-9A-Za-z]{16,64}$",
                                             description="已保存卡片的令牌（见 /bills），与 card_number 二选一")
 
     @model_validator(mode="after")
@@ -70,7 +70,7 @@ class UtilityPayee(_Input):
     city: StrictStr = Field(min_length=1, max_length=30)
 
 
-Payee = Annotated[Union[CreditCardPayee, LoanPayee, UtilityPayee], Field(discriminator="kind")]
+Payee = Annotated[CreditCardPayee | LoanPayee | UtilityPayee, Field(discriminator="kind")]
 
 
 class RepaymentRequest(_Input):
@@ -78,7 +78,7 @@ class RepaymentRequest(_Input):
     amount: StrictStr = Field(max_length=20, description="金额（元），字符串，最多两位小数，例如 \"1234.50\"",
                               examples=["1234.50"])
     payee: Payee
-    due_date: Optional[dt.date] = Field(default=None, description="还款日 YYYY-MM-DD；到账晚于此日会提示")
+    due_date: dt.date | None = Field(default=None, description="还款日 YYYY-MM-DD；到账晚于此日会提示")
 
     @field_validator("amount")
     @classmethod
@@ -107,10 +107,10 @@ class VerifyRequest(_Input):
 class ListQuery(ApiModel):
     """History filters (query string values arrive as text)."""
     model_config = ConfigDict(extra="forbid")
-    status: Optional[Status] = None
-    kind: Optional[Kind] = None
+    status: Status | None = None
+    kind: Kind | None = None
     limit: int = Field(default=20, ge=1, le=100)
-    cursor: Optional[str] = Field(default=None, min_length=1, max_length=200)
+    cursor: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 # ---------------------------------------------------------------- responses
@@ -149,21 +149,21 @@ class QuoteView(ApiModel):
     allowance: AllowanceView
     fee_schedule_version: str
     expected_arrival: ArrivalView
-    due_date: Optional[str] = None
-    warning: Optional[WarningView] = None
+    due_date: str | None = None
+    warning: WarningView | None = None
     verification_required: bool
 
 
 class PayeeView(ApiModel):
     kind: Kind
-    issuer: Optional[str] = None
-    card_last4: Optional[str] = None
-    platform: Optional[str] = None
-    contract_number: Optional[str] = None
-    utility: Optional[Literal["water", "electricity", "gas"]] = None
-    biller: Optional[str] = None
-    account_number: Optional[str] = None
-    city: Optional[str] = None
+    issuer: str | None = None
+    card_last4: str | None = None
+    platform: str | None = None
+    contract_number: str | None = None
+    utility: Literal["water", "electricity", "gas"] | None = None
+    biller: str | None = None
+    account_number: str | None = None
+    city: str | None = None
 
 
 class FailureView(ApiModel):
@@ -203,8 +203,8 @@ class RepaymentSummary(ApiModel):
     total: str
     created_at: str
     expected_arrival: ArrivalView
-    actual_arrival: Optional[str] = None
-    failure: Optional[FailureView] = None
+    actual_arrival: str | None = None
+    failure: FailureView | None = None
 
 
 class RepaymentView(RepaymentSummary):
@@ -213,17 +213,17 @@ class RepaymentView(RepaymentSummary):
     fee_schedule_version: str
     attempt: int
     updated_at: str
-    due_date: Optional[str] = None
-    warning: Optional[WarningView] = None
-    notice: Optional[NoticeView] = None
-    verification: Optional[VerificationView] = None
+    due_date: str | None = None
+    warning: WarningView | None = None
+    notice: NoticeView | None = None
+    verification: VerificationView | None = None
     timeline: list[TimelineEntryView]
 
 
 class RepaymentPage(ApiModel):
     """The user's repayments, newest first."""
     items: list[RepaymentSummary]
-    next_cursor: Optional[str] = None
+    next_cursor: str | None = None
 
 
 class ReceiptView(ApiModel):
@@ -255,15 +255,15 @@ class ReceiptCheck(ApiModel):
     valid: bool
     serial: str
     message: str
-    amount: Optional[str] = None
-    settled_date: Optional[str] = None
-    payee: Optional[str] = None
+    amount: str | None = None
+    settled_date: str | None = None
+    payee: str | None = None
 
 
 class StaffRepayments(ApiModel):
     """The repayment(s) behind a 工单, as staff read them (each read leaves an access record)."""
     case_id: str
-    linked_repayment_id: Optional[str] = Field(description="the repayment the user named when opening the 工单")
+    linked_repayment_id: str | None = Field(description="the repayment the user named when opening the 工单")
     accessed_at: str
     access_record: str = Field(description="the access record written for this read")
     items: list[RepaymentView] = Field(description="the named repayment first, then the user's latest ones")

@@ -16,23 +16,34 @@ Writes go through ``store.py`` into a unit of work (``chalicelib/adapters/unit_o
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chalicelib.adapters import idempotency
 from chalicelib.kernel.actor import Actor
-from chalicelib.repay import connector as _connector, model as _model, store as _store
-from chalicelib.repay.model import (KIND_LABELS, PROCESSING, SUCCEEDED, VERIFICATION_REQUIRED, Repayment,
-                                    code_matches, new_verification)
+from chalicelib.kernel.context import Context
+from chalicelib.repay import connector as _connector
+from chalicelib.repay import model as _model
+from chalicelib.repay import store as _store
+from chalicelib.repay.freeze import freeze_account, is_frozen, unfreeze_account
+from chalicelib.repay.model import (
+    KIND_LABELS,
+    PROCESSING,
+    SUCCEEDED,
+    VERIFICATION_REQUIRED,
+    Repayment,
+    code_matches,
+    new_verification,
+)
+from chalicelib.repay.pay import CREATE_SCOPE, RETRY_SCOPE, Created, create, quote, retry
+from chalicelib.repay.receipts import receipt, receipt_html
+from chalicelib.repay.receipts import verify as verify_receipt
+from chalicelib.repay.rules import current
 from chalicelib.repay.rules import of as rules_of
 from chalicelib.repay.schemas import RepaymentRequest
-from chalicelib.kernel.context import Context
-from chalicelib.repay.rules import current
-from chalicelib.repay.freeze import freeze_account, is_frozen, unfreeze_account
-from chalicelib.repay.pay import CREATE_SCOPE, RETRY_SCOPE, Created, create, quote, retry
 from chalicelib.repay.settlement import settle
-from chalicelib.repay.receipts import receipt, receipt_html, verify as verify_receipt
-from chalicelib.repay.verification import cancel, expire_lapsed, resend_code, verify
 from chalicelib.repay.staff import access_log, read_for_case
+from chalicelib.repay.verification import cancel, expire_lapsed, resend_code, verify
 from chalicelib.repay.views import get, history
 
 __all__ = ["Context", "current", "freeze_account", "is_frozen", "unfreeze_account", "CREATE_SCOPE", "RETRY_SCOPE",

@@ -10,12 +10,12 @@ import json
 from chalicelib import notices
 from chalicelib.adapters import outbox, queues
 from chalicelib.kernel import clock
-from chalicelib.kernel.logs import logger, metric
-from chalicelib.repay import connector, model, store
 from chalicelib.kernel.context import Context
-from chalicelib.repay.rules import of as rules_of
-from chalicelib.repay.model import Change, Repayment
+from chalicelib.kernel.logs import logger, metric
 from chalicelib.kernel.money import format_fen
+from chalicelib.repay import connector, model, store
+from chalicelib.repay.model import Change, Repayment
+from chalicelib.repay.rules import of as rules_of
 
 
 def message(repayment: Repayment, attempt: int, ctx: Context) -> outbox.Message:

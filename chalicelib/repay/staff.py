@@ -12,9 +12,9 @@ from __future__ import annotations
 from chalicelib.kernel import refusals
 from chalicelib.kernel.actor import Actor
 from chalicelib.kernel.clock import isoformat
+from chalicelib.kernel.context import Context
 from chalicelib.kernel.logs import logger, metric, user_hash
 from chalicelib.repay import schemas, store
-from chalicelib.kernel.context import Context
 from chalicelib.repay.views import view
 
 RECENT = 5   # the user's latest repayments shown beside the one the 工单 names

@@ -5,17 +5,17 @@ Also what can happen while the code is awaited: a new code (``resend_code``), th
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
-from chalicelib.kernel import clock, refusals
 from chalicelib.adapters import outbox
+from chalicelib.kernel import clock, refusals
 from chalicelib.kernel.actor import Actor
+from chalicelib.kernel.context import Context
 from chalicelib.kernel.logs import logger, metric, user_hash
 from chalicelib.repay import model, pay, schemas, settlement, store, views
 from chalicelib.repay.errors import AccountFrozen
-from chalicelib.kernel.context import Context
-from chalicelib.repay.rules import of as rules_of
 from chalicelib.repay.freeze import frozen_error
+from chalicelib.repay.rules import of as rules_of
 
 _ROUNDS = 3   # a tap that lost a race to another tap is decided again on what that one wrote
 

@@ -7,12 +7,12 @@ import re
 
 from chalicelib.kernel import refusals
 from chalicelib.kernel.actor import Actor
-from chalicelib.kernel.logs import metric
-from chalicelib.repay import model, schemas, store
 from chalicelib.kernel.context import Context
-from chalicelib.repay.rules import of as rules_of
-from chalicelib.repay.model import Repayment
+from chalicelib.kernel.logs import metric
 from chalicelib.kernel.money import format_fen
+from chalicelib.repay import model, schemas, store
+from chalicelib.repay.model import Repayment
+from chalicelib.repay.rules import of as rules_of
 
 _ID = re.compile(r"rp_[0-9a-f]{20}")
 

@@ -8,7 +8,8 @@ from chalicelib.adapters import ratelimit
 from chalicelib.edge import httpio
 from chalicelib.edge.lazy import lazy_import, lazy_schemas
 from chalicelib.edge.openapi import api_contract
-from chalicelib.search import schemas as kb_schemas, service as kb   # search is the route a cold start answers
+from chalicelib.search import schemas as kb_schemas  # search is the route a cold start answers
+from chalicelib.search import service as kb
 
 contacts = lazy_import("chalicelib.search.contacts")
 contact_schemas = lazy_schemas("chalicelib.search.contacts")   # its models, by name until first used

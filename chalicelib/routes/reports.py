@@ -11,7 +11,8 @@ from chalicelib.edge.openapi import api_contract
 from chalicelib.kernel.context import Context
 from chalicelib.kernel.logs import logger
 from chalicelib.routes.auth import cognito_jwt
-from chalicelib.search import schemas as kb_schemas, service as kb
+from chalicelib.search import schemas as kb_schemas
+from chalicelib.search import service as kb
 
 insight = lazy_import("chalicelib.insight.service")
 insight_pages = lazy_import("chalicelib.insight.pages")

@@ -12,7 +12,6 @@ import json
 import sys
 
 
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.search")
     commands = parser.add_subparsers(dest="command", required=True)

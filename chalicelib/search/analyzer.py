@@ -184,11 +184,11 @@ class Analyzer:
 
     # -- construction
     @classmethod
-    def for_build(cls) -> "Analyzer":
+    def for_build(cls) -> Analyzer:
         return cls(_rjieba_class()(), build_pinyin_table())
 
     @classmethod
-    def for_index(cls, index_dir: str | Path) -> "Analyzer":
+    def for_index(cls, index_dir: str | Path) -> Analyzer:
         index_dir = Path(index_dir)
         jieba = _rjieba_class().empty()
         for line in (index_dir / LEXICON_FILE).read_text(encoding="utf-8").splitlines():

@@ -22,8 +22,8 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
-from chalicelib.edge import errors
 from chalicelib.config import settings
+from chalicelib.edge import errors
 from chalicelib.kernel.schema import ApiModel
 
 SCAM_NUMBERS_FILE = "scam_numbers.yaml"  # beside the contacts file (the build copies both next to the index)

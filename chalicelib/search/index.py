@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chalicelib.search import analyzer as analysis
-from chalicelib.search.learned import MODEL_FILE as LEARNED_FILE, LearnedModel
+from chalicelib.search.learned import MODEL_FILE as LEARNED_FILE
+from chalicelib.search.learned import LearnedModel
 from chalicelib.search.postings import Postings, open_postings
 
 CATEGORIES = {  # id → Chinese name, in display order

@@ -30,8 +30,8 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from chalicelib.search import analyzer as analysis
 from chalicelib.search.signals import KIND_WEIGHT, Signal, query_key
@@ -178,7 +178,7 @@ class LearnedModel:
             self.past.append((docnum, float(net), terms))
 
     @classmethod
-    def load(cls, path: str | Path) -> "LearnedModel | None":
+    def load(cls, path: str | Path) -> LearnedModel | None:
         path = Path(path)
         if not path.is_file():
             return None

@@ -1,7 +1,7 @@
 """Request and response models of the knowledge-base routes (validation + the OpenAPI document)."""
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Literal
 
 from pydantic import ConfigDict, Field, StrictBool, field_validator
 
@@ -14,7 +14,7 @@ class SearchQuery(ApiModel):
     """Query string of GET /kb/search."""
     model_config = ConfigDict(extra="forbid")
     q: str = Field(min_length=1, max_length=200, description="the question, as the user typed it")
-    category: Optional[CategoryId] = None
+    category: CategoryId | None = None
     limit: int = Field(default=10, ge=1, le=50)
 
     @field_validator("q")
@@ -36,8 +36,8 @@ class FeedbackBody(ApiModel):
     """Was this article helpful?"""
     model_config = ConfigDict(extra="forbid")
     helpful: StrictBool
-    comment: Optional[str] = Field(default=None, max_length=500)
-    query: Optional[str] = Field(default=None, max_length=200,
+    comment: str | None = Field(default=None, max_length=500)
+    query: str | None = Field(default=None, max_length=200,
                                  description="the search that led to the article, if any (a signal for the ranking)")
 
 
@@ -61,7 +61,7 @@ class SearchResult(ApiModel):
     category: CategoryId
     snippet: str = Field(description="HTML-escaped excerpt; matches wrapped in <mark>")
     score: float
-    weak: Optional[bool] = Field(default=None, description="present and true for a weak match (under 10 % of the "
+    weak: bool | None = Field(default=None, description="present and true for a weak match (under 10 % of the "
                                                            "best score; the help centre may show it under 可能相关)")
 
 
@@ -70,7 +70,7 @@ class SearchResponse(ApiModel):
     query: str
     total: int
     results: list[SearchResult]
-    suggestion: Optional[str] = Field(description="did-you-mean query, or null")
+    suggestion: str | None = Field(description="did-you-mean query, or null")
     took_ms: float
 
 
@@ -114,7 +114,7 @@ class ZeroResultQuery(ApiModel):
 
 class ArticleFeedbackStats(ApiModel):
     slug: str
-    title: Optional[str]
+    title: str | None
     helpful: int
     not_helpful: int
     helpful_ratio: float

@@ -12,10 +12,10 @@ import queue
 import threading
 import time
 
-from chalicelib.kernel import clock
-from chalicelib.edge import errors
 from chalicelib.adapters import events
 from chalicelib.config import settings
+from chalicelib.edge import errors
+from chalicelib.kernel import clock
 from chalicelib.kernel.logs import logger, metric
 from chalicelib.search import schemas, signals, store
 from chalicelib.search.index import CATEGORIES, KbIndex

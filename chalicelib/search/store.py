@@ -29,8 +29,8 @@ import time
 import uuid
 
 from chalicelib.adapters import aws, shards
-from chalicelib.edge import errors
 from chalicelib.config import settings
+from chalicelib.edge import errors
 
 ZERO_PREFIX = "ZERO#"
 SIGNAL_PREFIX = "SIGNAL#"

@@ -12,14 +12,16 @@ from urllib.parse import quote, urlencode
 
 import pydantic
 
+from chalicelib.edge import httpio, pages
+from chalicelib.edge.pages import Reply
+from chalicelib.escalation import macros, model
+from chalicelib.escalation import schemas as esc_schemas
+from chalicelib.escalation import service as escalation
+from chalicelib.escalation import steps as step_defs
 from chalicelib.kernel import refusals
-from chalicelib.edge import httpio
 from chalicelib.kernel.context import Context
-from chalicelib.escalation import macros, model, schemas as esc_schemas, service as escalation, steps as step_defs
 from chalicelib.kernel.schema import as_body
 from chalicelib.web import session
-from chalicelib.edge import pages
-from chalicelib.edge.pages import Reply
 
 PAGE_SIZE = 20
 FILTER_READ_PAGES = 5

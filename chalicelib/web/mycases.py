@@ -16,15 +16,15 @@ from urllib.parse import quote
 
 import pydantic
 
-from chalicelib.kernel import refusals
-from chalicelib.edge import errors, httpio
 from chalicelib.adapters import ratelimit
+from chalicelib.edge import errors, httpio, pages
+from chalicelib.edge.pages import Reply
+from chalicelib.escalation import schemas, steps
+from chalicelib.escalation import service as escalation
+from chalicelib.kernel import refusals
 from chalicelib.kernel.context import Context
-from chalicelib.escalation import schemas, service as escalation, steps
 from chalicelib.kernel.schema import as_body
 from chalicelib.web import session
-from chalicelib.edge import pages
-from chalicelib.edge.pages import Reply
 
 DOOR = "help"
 PAGE_SIZE = 10
@@ -109,7 +109,8 @@ def subject(description: str, limit: int = 40) -> str:
 # ---------------------------------------------------------------- new
 def _repayments(ws: session.WebSession) -> list[dict]:
     """The user's own recent repayments to pick from (the repay domain's history, the caller's only)."""
-    from chalicelib.repay import schemas as repay_schemas, service as repay
+    from chalicelib.repay import schemas as repay_schemas
+    from chalicelib.repay import service as repay
     from chalicelib.web import mymoney
     page = repay.history(ws.actor, repay_schemas.ListQuery(limit=20), repay.current())
     return [{"id": item["id"], "label": mymoney.repayment_label(item)} for item in page["items"]]

@@ -16,12 +16,11 @@ from urllib.parse import quote, urlencode
 
 import pydantic
 
-from chalicelib.kernel import clock, refusals
-from chalicelib.edge import errors
 from chalicelib.adapters import ratelimit
-from chalicelib.web import session
-from chalicelib.edge import pages
+from chalicelib.edge import errors, pages
 from chalicelib.edge.pages import Reply
+from chalicelib.kernel import clock, refusals
+from chalicelib.web import session
 
 DOOR = "help"
 PAGE_SIZE = 10

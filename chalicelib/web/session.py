@@ -31,11 +31,11 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
-from chalicelib.edge import auth, httpio
 from chalicelib.adapters import aws
+from chalicelib.config import settings
+from chalicelib.edge import auth, httpio
 from chalicelib.kernel import clock
 from chalicelib.kernel.actor import Actor
-from chalicelib.config import settings
 from chalicelib.kernel.logs import logger, user_hash
 from chalicelib.web import cognito
 

@@ -6,13 +6,12 @@ import hashlib
 import unicodedata
 from urllib.parse import quote
 
-from chalicelib.edge import auth, errors, httpio
 from chalicelib.adapters import ratelimit
 from chalicelib.config import settings
+from chalicelib.edge import auth, errors, httpio, pages
+from chalicelib.edge.pages import Reply
 from chalicelib.kernel.logs import logger, user_hash
 from chalicelib.web import cognito, session, sso
-from chalicelib.edge import pages
-from chalicelib.edge.pages import Reply
 
 TITLES = {"agent": "客服工作台登录", "help": "登录帮助中心"}
 

@@ -20,10 +20,10 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from chalicelib.edge import auth
 from chalicelib.adapters import aws
-from chalicelib.kernel import clock
 from chalicelib.config import settings
+from chalicelib.edge import auth
+from chalicelib.kernel import clock
 from chalicelib.kernel.logs import logger
 from chalicelib.web import cognito, session
 

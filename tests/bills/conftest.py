@@ -99,9 +99,9 @@ def settle_all() -> list[str]:
 def pump_wake_queue() -> int:
     """Deliver the bills wake queue's messages (the schedule's fan-out) to the ``bills_wake`` worker, as
     Lambda's SQS trigger would, one message per invocation; returns how many were delivered."""
-    from chalicelib.routes.bills import bills_wake
     from chalicelib.adapters import aws
     from chalicelib.config import settings
+    from chalicelib.routes.bills import bills_wake
     sqs = aws.client("sqs")
     url = sqs.get_queue_url(QueueName=settings().bills_wake_queue)["QueueUrl"]
     delivered = 0

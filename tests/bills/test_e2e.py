@@ -26,8 +26,8 @@ def _texts(stack) -> list[str]:
 
 
 def _sweep_at(moment: dt.datetime) -> dict:
-    from chalicelib.kernel import clock
     from chalicelib.bills import service
+    from chalicelib.kernel import clock
     clock.freeze(moment)
     try:
         return service.sweep(service.current())

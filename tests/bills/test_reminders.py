@@ -6,8 +6,8 @@ import pytest
 
 from chalicelib.bills import model, store
 from chalicelib.notices import QuietHours
-from tests.repay.conftest import atomic_calls  # noqa: F401 (fixture)
 from tests.bills.conftest import at, card_bill, loan_bill, pump_wake_queue, settle_all, sweep, texts, utility_bill
+from tests.repay.conftest import atomic_calls  # noqa: F401 (fixture)
 
 PHONE = "+8613800138001"   # alice
 

@@ -3,7 +3,6 @@ one is in the fast tier, ``-m unit``; the DynamoDB one against moto). A unit of 
 a lost condition names what lost."""
 from __future__ import annotations
 
-
 import pytest
 
 from chalicelib.bills import model, store

@@ -6,7 +6,8 @@ import json
 import pytest
 
 from chalicelib.adapters import shards
-from chalicelib.bills import service, store, sweep as sweep_module
+from chalicelib.bills import service, store
+from chalicelib.bills import sweep as sweep_module
 from tests.bills.conftest import card_bill, pump_wake_queue, texts
 from tests.repay.conftest import atomic_calls, in_parallel  # noqa: F401 (fixture)
 

@@ -26,8 +26,8 @@ def clock(aws):
 
 @pytest.fixture
 def sweep(clock):
-    from chalicelib.kernel.context import Context
     from chalicelib.escalation import service
+    from chalicelib.kernel.context import Context
 
     def run():
         return service.sweep(Context.current())

@@ -34,8 +34,8 @@ def test_sweep_and_user_click_at_the_same_moment_move_the_case_once(api, alice, 
 
 
 def test_the_losing_writer_gets_a_conflict_not_a_second_move(api, alice, agent, clock, open_case):
-    from chalicelib.kernel import refusals
     from chalicelib.escalation import casework, hours, model, store
+    from chalicelib.kernel import refusals
     clocks = hours.clocks(settings())
     case_id = open_case(alice)["case_id"]
     stale = store.get(case_id)

@@ -28,7 +28,8 @@ def test_suggestions_say_clearly_when_the_index_is_missing(api, alice, clock, mo
 
 
 def test_suggestions_map_search_results(api, alice, clock, monkeypatch):
-    from chalicelib.search import schemas as search_schemas, service as search_service
+    from chalicelib.search import schemas as search_schemas
+    from chalicelib.search import service as search_service
     seen = {}
 
     def fake_search(q, *, limit):

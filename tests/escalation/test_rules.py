@@ -3,10 +3,10 @@ import datetime as dt
 
 import pytest
 
-from chalicelib.kernel.business_calendar import BusinessCalendar
 from chalicelib.escalation import hours, model
+from chalicelib.kernel.business_calendar import BusinessCalendar
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 MONDAY_10 = dt.datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 CLOCKS = hours.Clocks(BusinessCalendar())                 # weekends only, no holidays
 

@@ -67,6 +67,6 @@ def test_step_limit_overrides_are_wall_clock_seconds(aws, monkeypatch):
 def test_reference_is_quotable_and_dated_in_shanghai(aws):
     from chalicelib.escalation import model
     # 2026-11-24 20:00 UTC is already the 25th in Shanghai
-    ref = model.new_reference(dt.datetime(2026, 11, 24, 20, 0, tzinfo=dt.timezone.utc), "Asia/Shanghai")
+    ref = model.new_reference(dt.datetime(2026, 11, 24, 20, 0, tzinfo=dt.UTC), "Asia/Shanghai")
     assert re.fullmatch(model.REFERENCE_PATTERN, ref) and ref.startswith("RD-20261125-")
     assert not set(ref[-4:]) & set("ILOU")

@@ -144,7 +144,7 @@ def test_a_holding_reply_meets_the_limit_and_starts_a_fresh_one(api, alice, agen
     assert view["status"] == "open" and view["deadline_local"] == "2026-11-24 17:00"  # 4 business hours from 13:00
     clock.advance(dt.timedelta(hours=1, minutes=1))  # past the old deadline: the response was given, no move
     assert sweep()["escalated"] == 0
-    clock.freeze(dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.timezone.utc))  # 17:00 Shanghai: the fresh limit lapses
+    clock.freeze(dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC))  # 17:00 Shanghai: the fresh limit lapses
     assert sweep()["escalated"] == 1
 
 
@@ -226,8 +226,8 @@ def test_assign_and_notes_for_staff(api, alice, agent, clock, open_case):
 def test_a_small_sweep_batch_leaves_the_rest_for_the_next_run_and_moves_none_twice(api, make_user, clock, open_case, inbox):
     """Cases spread over the due index's shards; a sweep limited to a batch moves only that many,
     the next runs move the others, and no case climbs two steps for one lapse."""
-    from chalicelib.kernel.context import Context
     from chalicelib.escalation import service
+    from chalicelib.kernel.context import Context
     case_ids = [open_case(make_user(f"batch{i}", phone=f"+861380013{i:04d}"))["case_id"] for i in range(7)]
     clock.advance(dt.timedelta(hours=5))  # every frontline limit has lapsed
     batches = [service.sweep(Context.current(), limit=3)["escalated"] for _ in range(4)]

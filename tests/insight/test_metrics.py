@@ -7,9 +7,9 @@ calendar counts weekends only (no holidays), business hours 09:00–18:00 Asia/S
 import datetime as dt
 
 from chalicelib.adapters import events
-from chalicelib.kernel.business_calendar import BusinessCalendar
 from chalicelib.escalation import analytics, hours, model
 from chalicelib.insight import metrics, rollup
+from chalicelib.kernel.business_calendar import BusinessCalendar
 
 SH = dt.timezone(dt.timedelta(hours=8))
 CLOCKS = hours.Clocks(BusinessCalendar())

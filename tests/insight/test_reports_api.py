@@ -29,8 +29,8 @@ def clock(aws):
 
 def aggregate():
     from chalicelib.adapters import events
-    from chalicelib.kernel.context import Context
     from chalicelib.insight import rollup
+    from chalicelib.kernel.context import Context
     events.flush()
     return rollup.run(Context.current())
 
@@ -195,8 +195,8 @@ def test_a_rating_on_the_case_becomes_one_csat_event(aws, clock):
     import dataclasses
 
     from chalicelib.adapters import events
-    from chalicelib.escalation import analytics, hours
     from chalicelib.config import settings
+    from chalicelib.escalation import analytics, hours
     from tests.insight.test_metrics import History
     h = History("fees", "2026-11-24 10:00")
     case = h.case

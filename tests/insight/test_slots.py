@@ -26,11 +26,11 @@ def at(text: str) -> dt.datetime:
 def job(aws, monkeypatch):
     """``job.search(when)`` writes one search event stamped ``when``; ``job.run(now)`` runs the schedule at
     ``now``; ``job.read`` counts every event item the job Queried from the events table, by event id."""
-    from chalicelib.kernel import clock
     from chalicelib.adapters import events
     from chalicelib.config import settings
-    from chalicelib.kernel.context import Context
     from chalicelib.insight import rollup
+    from chalicelib.kernel import clock
+    from chalicelib.kernel.context import Context
 
     read: collections.Counter = collections.Counter()
     real_query = events._query
@@ -96,8 +96,8 @@ def test_a_slot_waits_for_late_writes_and_counts_them(job):
 
 
 def test_repeated_and_overlapping_runs_count_nothing_twice(job):
-    from chalicelib.kernel import clock
     from chalicelib.insight import rollup
+    from chalicelib.kernel import clock
     for n in range(6):
         job.search(f"10:0{n}:30")
     job.run("10:12")

@@ -3,9 +3,9 @@ import datetime as dt
 
 import pytest
 
+from chalicelib.config import settings
 from chalicelib.kernel import clock
 from chalicelib.kernel.business_calendar import BusinessCalendar
-from chalicelib.config import settings
 from chalicelib.repay import fees, model
 from tests.repay.conftest import at, card, loan, utility
 
@@ -67,8 +67,8 @@ def test_utility_small_amount_surcharge(schedule):
 
 def test_allowance_month_is_the_shanghai_calendar_month():
     # 2026-11-30 16:30 UTC is already 1 December in Shanghai.
-    assert fees.month_of(dt.datetime(2026, 11, 30, 16, 30, tzinfo=dt.timezone.utc), "Asia/Shanghai") == "2026-12"
-    assert fees.month_of(dt.datetime(2026, 11, 30, 15, 59, tzinfo=dt.timezone.utc), "Asia/Shanghai") == "2026-11"
+    assert fees.month_of(dt.datetime(2026, 11, 30, 16, 30, tzinfo=dt.UTC), "Asia/Shanghai") == "2026-12"
+    assert fees.month_of(dt.datetime(2026, 11, 30, 15, 59, tzinfo=dt.UTC), "Asia/Shanghai") == "2026-11"
 
 
 # ---------------------------------------------------------------- calendar (pure)

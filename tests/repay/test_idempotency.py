@@ -2,9 +2,9 @@
 import datetime as dt
 import hashlib
 
-from chalicelib.kernel import clock
 from chalicelib.adapters import idempotency
 from chalicelib.edge.errors import from_domain
+from chalicelib.kernel import clock
 from chalicelib.kernel.actor import Actor
 from chalicelib.repay import schemas, service, store
 from tests.repay.conftest import card, in_parallel, queued_messages

@@ -9,7 +9,7 @@ from chalicelib.repay import model
 from chalicelib.repay.fees import Fee, FeeLine
 from chalicelib.repay.model import RuleViolation
 
-NOW = dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(minutes=1)
 ARRIVAL = model.Arrival(dt.datetime(2026, 11, 25, 23, 59, 59, tzinfo=dt.timezone(dt.timedelta(hours=8))), "当日到账")
 

@@ -2,7 +2,8 @@
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.kernel.money import InvalidAmount, format_fen, parse_fen, percent_of
 

@@ -1,6 +1,6 @@
 """Races the conditional writes must win: a freeze during a payment, two payments sharing the allowance."""
-from chalicelib.kernel.actor import Actor
 from chalicelib.edge.errors import from_domain
+from chalicelib.kernel.actor import Actor
 from chalicelib.repay import pay, schemas, service, store
 from tests.repay.conftest import card
 

@@ -109,8 +109,8 @@ def test_stale_attempt_message_is_ignored_after_retry(as_alice, business_hours):
 
 
 def test_malformed_message_is_dropped(aws):
-    from chalicelib.routes.repayments import settle_repayments
     from chalicelib.repay import service
+    from chalicelib.routes.repayments import settle_repayments
     assert service.settle("not json", service.current()) == "malformed"
     assert service.settle('{"repayment_id": "rp_x"}', service.current()) == "malformed"
     settle_repayments({"Records": [{"messageId": "1", "receiptHandle": "r", "body": "not json", "attributes": {},

@@ -72,7 +72,7 @@ def test_feedback_on_an_unknown_article_is_a_404(kb_api):
 def test_zero_result_queries_are_counted_per_day_and_listed_for_support(kb_api, agent, lead):
     from chalicelib.kernel import clock
     from chalicelib.search import service
-    clock.freeze(dt.datetime(2026, 11, 20, 4, 0, tzinfo=dt.timezone.utc))
+    clock.freeze(dt.datetime(2026, 11, 20, 4, 0, tzinfo=dt.UTC))
     zero_search(kb_api, "天气预报")
     zero_search(kb_api, "天气预报")
     zero_search(kb_api, "股票开户")

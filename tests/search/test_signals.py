@@ -12,8 +12,8 @@ from tests.search._kb import FIXTURES, fixture_index, kb, kb_api  # noqa: F401  
 
 
 def recorded():
-    from chalicelib.kernel import clock
     from chalicelib.config import settings
+    from chalicelib.kernel import clock
     from chalicelib.search import service, store
 
     service.flush_analytics()
@@ -208,9 +208,9 @@ SCHEDULED_EVENT = {"id": "evt", "detail-type": "Scheduled Event", "source": "aws
 
 
 def test_the_daily_rebuild_learns_from_recorded_signals_and_searches_pick_it_up(kb_api, monkeypatch):
-    from chalicelib.routes.knowledge_base import relearn_kb
     from chalicelib import config
     from chalicelib.adapters import aws as aws_clients
+    from chalicelib.routes.knowledge_base import relearn_kb
     from chalicelib.search import service
 
     question = "钱转不出来要扣多少"

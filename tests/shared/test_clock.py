@@ -12,7 +12,7 @@ from chalicelib import config
 from chalicelib.kernel import clock
 
 ROOT = Path(__file__).resolve().parents[2]
-START = dt.datetime(2026, 12, 9, 2, 30, tzinfo=dt.timezone.utc)
+START = dt.datetime(2026, 12, 9, 2, 30, tzinfo=dt.UTC)
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def test_freeze_and_advance_sit_on_the_base_and_reset_keeps_it(fresh):
     clock.advance(dt.timedelta(days=1))
     assert dt.timedelta(days=1) <= clock.now() - START < dt.timedelta(days=1, seconds=5)
     clock.reset(base=True)
-    assert abs((clock.now() - dt.datetime.now(dt.timezone.utc)).total_seconds()) < 5   # no setting: the machine's
+    assert abs((clock.now() - dt.datetime.now(dt.UTC)).total_seconds()) < 5   # no setting: the machine's
 
 
 @pytest.mark.parametrize("value", ["tomorrow", "2026-12-09T02:30:00", "2026-13-09T02:30:00Z"])

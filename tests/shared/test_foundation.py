@@ -47,7 +47,7 @@ def test_expired_token_is_rejected(aws, alice):
     # moto signs with a key pair we can't reach from here, so age the clock instead:
     # PyJWT checks exp against the real time, hence patch its notion of now.
     payload = jwt.decode(alice.token, options={"verify_signature": False})
-    assert payload["exp"] > dt.datetime.now(dt.timezone.utc).timestamp()
+    assert payload["exp"] > dt.datetime.now(dt.UTC).timestamp()
     import jwt.api_jwt as api_jwt
     real = api_jwt.datetime
     class Later(real):

@@ -3,9 +3,9 @@ import datetime as dt
 
 import pytest
 
-from chalicelib.kernel import clock, refusals
-from chalicelib.edge import errors
 from chalicelib.adapters import idempotency
+from chalicelib.edge import errors
+from chalicelib.kernel import clock, refusals
 
 
 def _counting_action(calls, status=200):
@@ -52,7 +52,7 @@ def test_a_failed_request_gives_its_key_back(aws):
 
 
 def test_a_dead_claim_lapses_after_its_lock(aws):
-    clock.freeze(dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.timezone.utc))
+    clock.freeze(dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.UTC))
     idempotency.claim("u1", "k5", scope="retry", payload={})
     clock.advance(dt.timedelta(seconds=idempotency.LOCK_SECONDS + 1))
     assert idempotency.run("u1", "k5", scope="retry", payload={}, action=_counting_action([])).replayed is False

@@ -5,9 +5,10 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelib.adapters import aws as aws_clients, outbox
-from chalicelib.kernel import clock
+from chalicelib.adapters import aws as aws_clients
+from chalicelib.adapters import outbox
 from chalicelib.config import settings
+from chalicelib.kernel import clock
 
 
 def _commit(*messages):
@@ -39,7 +40,7 @@ def test_message_is_delivered_once_and_marked_sent(aws):
 
 
 def test_outage_then_recovery_delivers_everything_later(aws, monkeypatch):
-    clock.freeze(dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.timezone.utc))
+    clock.freeze(dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.UTC))
     messages = [outbox.Message("sqs", settings().settlement_queue, f"m{i}") for i in range(3)]
     _commit(*messages)
     real_send = outbox._send
@@ -102,7 +103,7 @@ def test_each_channel_survives_an_outage_of_its_service(aws, make_user, monkeypa
             raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "down"}}, operation)
         return real_call(self, operation, params)
 
-    clock.freeze(dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.timezone.utc))
+    clock.freeze(dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.UTC))
     message = outbox.Message(channel, target, "案件已升级", subject="案件升级")
     _commit(message)
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", outage)

@@ -2,9 +2,10 @@
 import datetime as dt
 
 from chalicelib import config
-from chalicelib.adapters import aws as aws_clients, outbox, shards
-from chalicelib.kernel import clock
+from chalicelib.adapters import aws as aws_clients
+from chalicelib.adapters import outbox, shards
 from chalicelib.config import settings
+from chalicelib.kernel import clock
 
 
 def _pending() -> dict[str, list[str]]:
@@ -18,7 +19,7 @@ def _pending() -> dict[str, list[str]]:
 def test_the_drain_sends_the_oldest_pending_messages_of_every_shard_first(aws, monkeypatch):
     monkeypatch.setenv("OUTBOX_SHARDS", "4")
     config.reload()
-    clock.freeze(dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.timezone.utc))
+    clock.freeze(dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.UTC))
     bodies = [f"message {n:02d}" for n in range(16)]
     for n, body in enumerate(bodies):  # committed, never delivered at once (as if SQS had been down)
         message = outbox.Message("sqs", settings().settlement_queue, body, message_id=f"msg-{n:02d}")

@@ -2,16 +2,16 @@ import datetime as dt
 
 import pytest
 
-from chalicelib.kernel import clock
-from chalicelib.edge import errors
 from chalicelib.adapters import ratelimit
+from chalicelib.edge import errors
+from chalicelib.kernel import clock
 
 
 def test_limit_allows_up_to_count_then_429_until_the_window_ends(aws, monkeypatch):
     monkeypatch.setenv("RATE_LIMITS", "kb_feedback=3/60")
     from chalicelib import config
     config.reload()
-    clock.freeze(dt.datetime(2026, 11, 24, 8, 0, 10, tzinfo=dt.timezone.utc))
+    clock.freeze(dt.datetime(2026, 11, 24, 8, 0, 10, tzinfo=dt.UTC))
     for _ in range(3):
         ratelimit.hit("kb_feedback", "u1")
     with pytest.raises(errors.TooManyRequests) as refused:

@@ -114,8 +114,8 @@ def test_the_rate_limiter_fails_closed_at_once(hung_aws, monkeypatch):
     """A counter store that hangs refuses the limited action (503 + Retry-After) after one timeout;
     the action's own DynamoDB call is then not attempted in the same request."""
     from chalicelib.adapters import aws, ratelimit
-    from chalicelib.edge import errors
     from chalicelib.config import settings
+    from chalicelib.edge import errors
     aws.table(settings().limits_table), aws.client("dynamodb")
     started = time.monotonic()
     with deadline.request_budget():

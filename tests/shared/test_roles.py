@@ -10,8 +10,8 @@ def own_signer(aws, monkeypatch):
     """Sign tokens with claims of our choosing: the pool's key lookup answers with a key made here."""
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    from chalicelib.edge import auth
     from chalicelib.config import settings
+    from chalicelib.edge import auth
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     public = jwt.PyJWK.from_dict({**jwt.algorithms.RSAAlgorithm.to_jwk(private.public_key(), as_dict=True),
                                   "kid": "test", "alg": "RS256"})

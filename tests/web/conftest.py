@@ -96,8 +96,8 @@ class Demo:
         return next(item for item in page["items"] if item["amount"] == amount)
 
     def cases(self, name: str) -> list[str]:
-        from chalicelib.kernel.actor import Actor
         from chalicelib.escalation import service
+        from chalicelib.kernel.actor import Actor
         user = self.users[name]
         found, _ = service.my_cases_page(Actor(user_id=user.user_id, username=user.username), limit=20, cursor=None)
         return [case.case_id for case in found]

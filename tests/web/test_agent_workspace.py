@@ -370,8 +370,9 @@ def test_reply_without_a_clock_choice_comes_back_with_a_clear_message(signed_in,
 
 def test_users_case_page_shows_plain_words_and_ends_with_the_resolution(browser_for, demo_password, signed_in,
                                                                         agent, lead, alice, business_morning):
-    from chalicelib.kernel import clock
     import datetime as dt
+
+    from chalicelib.kernel import clock
     case_id = _open_case(alice)
     b = signed_in(agent)
     csrf = b.csrf(b.get(f"/agent/cases/{case_id}"))

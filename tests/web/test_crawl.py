@@ -31,8 +31,9 @@ QUERIES = {
 
 def _ids(demo, name: str, receipt: dict) -> dict[str, str]:
     """Real ids for each path parameter, as ``name`` would click them."""
+    from chalicelib.bills import schemas as bill_schemas
+    from chalicelib.bills import service as bills
     from chalicelib.kernel.actor import Actor
-    from chalicelib.bills import schemas as bill_schemas, service as bills
 
     owner = "bob" if name == "bob" else "alice"            # staff open alice's 工单 (frontline, as in the queue)
     user = demo.users[owner]

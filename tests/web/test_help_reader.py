@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from chalicelib.kernel.logs import user_hash
 
+
 def _events(kind: str) -> list[dict]:
     from chalicelib.adapters import events
     events.flush()

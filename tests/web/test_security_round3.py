@@ -243,9 +243,9 @@ def _form_fields(page, action: str) -> dict:
 
 def test_the_same_staff_form_posted_three_times_acts_once(browser_for, api, alice, agent, demo_password,
                                                          business_morning):
+    from chalicelib.escalation import service
     from chalicelib.kernel.actor import Actor
     from chalicelib.kernel.context import Context
-    from chalicelib.escalation import service
     owner = Actor(user_id=alice.user_id, username="alice")
     case_id = service.open_case(owner, Context.current(), category="repayment_failed",
                                 description="还款失败了，钱却扣了", repayment_id=None).body["case_id"]

@@ -23,8 +23,11 @@ import time
 from array import array
 from pathlib import Path
 
-from chalicelib.search import analyzer as analysis, learned, signals as signal_rules
-from chalicelib.search.build import corpus as corpora, support
+from chalicelib.search import analyzer as analysis
+from chalicelib.search import learned
+from chalicelib.search import signals as signal_rules
+from chalicelib.search.build import corpus as corpora
+from chalicelib.search.build import support
 from chalicelib.search.build.articles import Article, ArticleError, parse_article, read_articles, render
 from chalicelib.search.build.corpus import Corpus, index_articles
 from chalicelib.search.build.related import related_articles

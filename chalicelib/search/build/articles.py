@@ -81,7 +81,6 @@ _TAGS = re.compile(r"<[^>]+>")
 
 def render(markdown_text: str) -> tuple[str, str]:
     """Markdown → (safe HTML, plain text). Raw HTML in an article is escaped, never passed through."""
-    import mistune
 
     md = _markdown()
     html = md(markdown_text)

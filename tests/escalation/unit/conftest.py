@@ -23,7 +23,7 @@ class Moments:
     """The use cases' moment: starts at ``BUSINESS_MORNING`` and moves only when a test says so."""
 
     def __init__(self):
-        self.now = BUSINESS_MORNING.astimezone(dt.timezone.utc)
+        self.now = BUSINESS_MORNING.astimezone(dt.UTC)
 
     def ctx(self):
         from chalicelib.config import settings
