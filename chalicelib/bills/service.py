@@ -10,11 +10,7 @@ are ``rules_of(ctx)`` (``rules.py``). Writes go through ``store.py`` into a unit
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from chalicelib import notices
-from chalicelib.adapters import idempotency
 from chalicelib.bills import schemas
 from chalicelib.bills.rules import current
 from chalicelib.bills.rules import of as rules_of
@@ -47,15 +43,7 @@ from chalicelib.kernel.context import Context
 __all__ = ["Context", "current", "rules_of", "sweep", "fan_out", "work", "catalogue", "lookup", "create_bill",
            "list_bills", "get_bill", "update_bill", "delete_bill", "bill_view", "create_schedule", "list_schedules",
            "get_schedule", "change_schedule", "cancel_schedule", "verify_schedule", "schedule_view",
-           "schedule_message", "first_run", "once", "list_notices", "unread_notices", "read_notice"]
-
-
-def once(actor: Actor, key: str | None, scope: str, payload: Any, change: Callable[[], tuple[int, dict]]):
-    """An optional Idempotency-Key on a change: a repeat replays the first answer (``chalicelib/adapters/idempotency.py``)."""
-    def action(_claim):
-        status, body = change()
-        return idempotency.Outcome(status, body)
-    return idempotency.once(actor.user_id, key, scope=scope, payload=payload, action=action)
+           "schedule_message", "first_run", "list_notices", "unread_notices", "read_notice"]
 
 
 # ---------------------------------------------------------------- the in-app inbox (chalicelib/notices/)

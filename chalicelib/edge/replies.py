@@ -1,8 +1,12 @@
 """How a route answers, written once for every blueprint in ``chalicelib/routes/``.
 
-- Under an ``Idempotency-Key``: ``idempotency_key(request)`` reads it, ``idempotent_response(outcome)`` answers
-  with the outcome's status and says when it is a replay (``Idempotent-Replayed: true``); ``IDEMPOTENCY_HEADER``
-  / ``OPTIONAL_IDEMPOTENCY_HEADER`` document the header in the route's contract.
+- Under an ``Idempotency-Key`` — one mechanism (``chalicelib/adapters/idempotency.py``), used in one of two ways:
+  a route whose answer only needs replaying calls ``replay_once(request, scope, payload, change)`` (the key is
+  claimed, ``change`` runs once, its answer is stored and replayed); a use case whose answer must commit with its
+  change (a new repayment, a retry, every 工单 change) is given ``idempotency_key(request)`` and claims the key in
+  its own unit of work. Either way the route answers with ``idempotent_response(outcome)`` (the outcome's status;
+  a replay says so, ``Idempotent-Replayed: true``); ``IDEMPOTENCY_HEADER`` / ``OPTIONAL_IDEMPOTENCY_HEADER``
+  document the header in the route's contract.
 - The browser doors: ``page(reply)`` turns a page's ``Reply`` (``chalicelib/edge/pages.py``) into the response
   (never cached or framed; cookies as separate ``Set-Cookie`` headers; 303 without a body), ``page_json(reply)``
   a page script's JSON answer, ``help_page(page)`` a help-centre page; ``answers_json`` marks the routes whose
@@ -11,9 +15,15 @@
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from chalice import Response
 
 from chalicelib.edge import httpio
+from chalicelib.edge.lazy import lazy_import
+
+idempotency = lazy_import("chalicelib.adapters.idempotency")   # first used by a change, not at a cold start
 
 IDEMPOTENCY_HEADER = {"Idempotency-Key": {
     "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 255},
@@ -36,6 +46,18 @@ def idempotent_response(outcome, headers: dict[str, str] | None = None) -> Respo
     if outcome.replayed:
         headers["Idempotent-Replayed"] = "true"
     return httpio.json_response(outcome.body, status=outcome.status_code, headers=headers)
+
+
+def replay_once(request, scope: str, payload: Any, change: Callable[[], dict], *, status: int = 200,
+                headers: Callable[[dict], dict[str, str]] | None = None) -> Response:
+    """A change the caller may send with an ``Idempotency-Key`` whose answer only needs replaying: with a key,
+    ``change`` runs once per (caller, scope, key) and a repeat gets the first answer; without one it just runs.
+    ``scope`` names the operation and its resource (``"VERIFY#<id>"``) so a key never replays another route's
+    answer; ``payload`` is what tells the same request from a different one under the same key (422).
+    ``headers(body)`` adds headers from the answer (``Location``)."""
+    outcome = idempotency.once(httpio.actor(request).user_id, idempotency_key(request), scope=scope,
+                               payload=payload, action=lambda _claim: idempotency.Outcome(status, change()))
+    return idempotent_response(outcome, headers(outcome.body) if headers else None)
 
 
 def answers_json(view):

@@ -17,10 +17,7 @@ Writes go through ``store.py`` into a unit of work (``chalicelib/adapters/unit_o
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-from chalicelib.adapters import idempotency
-from chalicelib.kernel.actor import Actor
 from chalicelib.kernel.context import Context
 from chalicelib.repay import connector as _connector
 from chalicelib.repay import model as _model
@@ -48,16 +45,9 @@ from chalicelib.repay.views import get, history
 
 __all__ = ["Context", "current", "freeze_account", "is_frozen", "unfreeze_account", "CREATE_SCOPE", "RETRY_SCOPE",
            "Created", "create", "quote", "retry", "settle", "verify", "get", "history", "cancel", "expire_lapsed",
-           "resend_code", "receipt", "receipt_html", "verify_receipt", "once", "read_for_case", "access_log",
+           "resend_code", "receipt", "receipt_html", "verify_receipt", "read_for_case", "access_log",
            "rules_of", "RepaymentRequest", "Repayment", "KIND_LABELS", "PROCESSING", "SUCCEEDED", "VERIFICATION_REQUIRED",
            "code_matches", "new_verification", "stored", "paid_since", "utility_bill", "tokenize_card"]
-
-
-def once(actor: Actor, key: str | None, scope: str, payload: Any, change: Callable[[], dict]) -> idempotency.Outcome:
-    """A change the owner may send with an optional Idempotency-Key (verify, resend the code, cancel):
-    with a key, a repeat replays the first answer instead of acting again (#11)."""
-    return idempotency.once(actor.user_id, key, scope=scope, payload=payload,
-                            action=lambda _claim: idempotency.Outcome(200, change()))
 
 
 # ---------------------------------------------------------------- for other domains (bills): no reaching inside

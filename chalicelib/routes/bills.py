@@ -43,9 +43,9 @@ def save_bill():
     request = bp.current_request
     body = httpio.parse_body(request, bills_schemas.NewBill)
     caller = httpio.actor(request)
-    saved = bills.once(caller, replies.idempotency_key(request), "BILL", body.model_dump(mode="json"),
-                       lambda: (201, bills.create_bill(caller, body, bills.current())))
-    return replies.idempotent_response(saved, {"Location": f"/bills/{saved.body['id']}"})
+    return replies.replay_once(request, "BILL", body.model_dump(mode="json"),
+                               lambda: bills.create_bill(caller, body, bills.current()), status=201,
+                               headers=lambda saved: {"Location": f"/bills/{saved['id']}"})
 
 
 @bp.route("/bills", methods=["GET"], authorizer=cognito_jwt)
@@ -89,9 +89,9 @@ def schedule_repayment(bill_id):
     request = bp.current_request
     body = httpio.parse_body(request, bills_schemas.NewSchedule)
     caller = httpio.actor(request)
-    made = bills.once(caller, replies.idempotency_key(request), f"SCHEDULE#{bill_id}", body.model_dump(mode="json"),
-                      lambda: (201, bills.create_schedule(caller, bill_id, body, bills.current())))
-    return replies.idempotent_response(made, {"Location": f"/schedules/{made.body['id']}"})
+    return replies.replay_once(request, f"SCHEDULE#{bill_id}", body.model_dump(mode="json"),
+                               lambda: bills.create_schedule(caller, bill_id, body, bills.current()), status=201,
+                               headers=lambda made: {"Location": f"/schedules/{made['id']}"})
 
 
 @bp.route("/schedules", methods=["GET"], authorizer=cognito_jwt)

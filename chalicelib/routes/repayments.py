@@ -68,10 +68,10 @@ def verify_repayment(repayment_id):
     request = bp.current_request
     body = httpio.parse_body(request, repay_schemas.VerifyRequest)
     caller = httpio.actor(request)
-    return replies.idempotent_response(repay.once(
-        caller, replies.idempotency_key(request), f"VERIFY#{repayment_id}", body.model_dump(),
+    return replies.replay_once(
+        request, f"VERIFY#{repayment_id}", body.model_dump(),
         lambda: repay.verify(caller, repayment_id, body, repay.current(),
-                             before_check=lambda: ratelimit.hit("repayment_verify", caller.user_id))))
+                             before_check=lambda: ratelimit.hit("repayment_verify", caller.user_id)))
 
 
 @bp.route("/repayments/{repayment_id}/retry", methods=["POST"], authorizer=cognito_jwt)
@@ -92,9 +92,8 @@ def retry_repayment(repayment_id):
 def resend_repayment_code(repayment_id):
     request = bp.current_request
     caller = httpio.actor(request)
-    return replies.idempotent_response(repay.once(
-        caller, replies.idempotency_key(request), f"RESEND#{repayment_id}", {},
-        lambda: repay.resend_code(caller, repayment_id, repay.current())))
+    return replies.replay_once(request, f"RESEND#{repayment_id}", {},
+                               lambda: repay.resend_code(caller, repayment_id, repay.current()))
 
 
 @bp.route("/repayments/{repayment_id}/cancel", methods=["POST"], authorizer=cognito_jwt)
@@ -104,9 +103,8 @@ def resend_repayment_code(repayment_id):
 def cancel_repayment(repayment_id):
     request = bp.current_request
     caller = httpio.actor(request)
-    return replies.idempotent_response(repay.once(
-        caller, replies.idempotency_key(request), f"CANCEL#{repayment_id}", {},
-        lambda: repay.cancel(caller, repayment_id, repay.current())))
+    return replies.replay_once(request, f"CANCEL#{repayment_id}", {},
+                               lambda: repay.cancel(caller, repayment_id, repay.current()))
 
 
 @bp.route("/repayments/{repayment_id}/receipt", methods=["GET"], authorizer=cognito_jwt)
