@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from dataclasses import dataclass
 
 from chalicelib.bills import catalogue as catalogue_module
 from chalicelib.bills.model import parse_reminder_days
 from chalicelib.config import Settings
-from chalicelib.kernel.context import Context
+from chalicelib.kernel.context import Context, PerSettings
 from chalicelib.notices import QuietHours
 
 
@@ -34,20 +33,8 @@ def rules(cfg: Settings) -> Rules:
                  max_retries=cfg.schedule_max_retries, lookback_days=cfg.wake_lookback_days)
 
 
-_lock = threading.Lock()
-_last: tuple[Settings, Rules] | None = None
-
-
-def of(ctx: Context) -> Rules:
-    """The bills rules of ``ctx``'s settings (the catalogue read once per settings object)."""
-    global _last
-    last = _last
-    if last is not None and last[0] is ctx.settings:
-        return last[1]
-    with _lock:
-        built = rules(ctx.settings)
-        _last = (ctx.settings, built)
-    return built
+of = PerSettings(rules)
+"""The bills rules of a context's settings (the catalogue read once per settings object)."""
 
 
 def current(now: dt.datetime | None = None) -> Context:

@@ -10,7 +10,10 @@ context (``repay.rules.of(ctx)``, ``bills.rules.of(ctx)``), not held by a second
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from chalicelib.config import Settings, settings
 from chalicelib.kernel import clock
@@ -28,3 +31,26 @@ class Context:
     def at(self, now: dt.datetime) -> Context:
         """The same settings at another moment (tests, devtools)."""
         return Context(now=now, settings=self.settings)
+
+
+T = TypeVar("T")
+
+
+class PerSettings(Generic[T]):
+    """What a domain derives from the settings (its rules: limits, fee schedule, calendar files read once), built
+    once per settings object: ``rules_of = PerSettings(build)`` then ``rules_of(ctx)``. Tests that swap the
+    settings get rules built from theirs."""
+
+    def __init__(self, build: Callable[[Settings], T]):
+        self._build = build
+        self._lock = threading.Lock()
+        self._last: tuple[Settings, T] | None = None
+
+    def __call__(self, ctx: Context) -> T:
+        last = self._last
+        if last is not None and last[0] is ctx.settings:
+            return last[1]
+        with self._lock:
+            built = self._build(ctx.settings)
+            self._last = (ctx.settings, built)
+        return built

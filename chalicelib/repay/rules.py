@@ -6,12 +6,11 @@ business calendar read from their files once per settings object, not once per r
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 
 from chalicelib.config import Settings, settings
 from chalicelib.kernel.business_calendar import BusinessCalendar
-from chalicelib.kernel.context import Context
+from chalicelib.kernel.context import Context, PerSettings
 from chalicelib.repay.fees import FeeSchedule
 
 
@@ -45,20 +44,8 @@ def rules(cfg: Settings | None = None) -> Rules:
                  calendar=BusinessCalendar.from_file(cfg.holidays_path))
 
 
-_lock = threading.Lock()
-_last: tuple[Settings, Rules] | None = None
-
-
-def of(ctx: Context) -> Rules:
-    """The repayment rules of ``ctx``'s settings (built once per settings object)."""
-    global _last
-    last = _last
-    if last is not None and last[0] is ctx.settings:
-        return last[1]
-    with _lock:
-        built = rules(ctx.settings)
-        _last = (ctx.settings, built)
-    return built
+of = PerSettings(rules)
+"""The repayment rules of a context's settings (built once per settings object)."""
 
 
 def current() -> Context:
