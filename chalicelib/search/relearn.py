@@ -25,8 +25,7 @@ LEARN_DAYS = 30  # a month of what users searched and opened (older behaviour fa
 def rebuild(days: int = LEARN_DAYS) -> dict | None:
     """Learn from the last ``days`` days and write the model to ``KB_LEARNED_URI``; ``None``
     (nothing done) when no URI is set (local runs: the model beside the index only)."""
-    from chalicelib.adapters import aws
-    from chalicelib.search import service
+    from chalicelib.search import learned_store, service
 
     uri = settings().kb_learned_uri
     if not uri:
@@ -42,8 +41,7 @@ def rebuild(days: int = LEARN_DAYS) -> dict | None:
         heads.append([doc["title"], *(doc.get("questions") or [])])
     model = learned.learn(read, slugs, heads, kb.analyzer)
     body = json.dumps(model, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    aws.client("s3").put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
+    learned_store.put(uri, body)
     summary = {"signals": model["signals"], "pairs": model["pairs"], "bytes": len(body), "days": days}
     logger.info("kb learned model rebuilt", extra={"uri": uri, **summary})
     return summary

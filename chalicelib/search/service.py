@@ -93,23 +93,17 @@ def _fetch_learned(kb: KbIndex, uri: str) -> None:
     global _learned_etag
     import json
 
-    from chalicelib.adapters import aws
+    from chalicelib.search import learned_store
     from chalicelib.search.learned import LearnedModel
 
     try:
-        bucket, _, key = uri.removeprefix("s3://").partition("/")
-        request = {"Bucket": bucket, "Key": key}
-        if _learned_etag:
-            request["IfNoneMatch"] = _learned_etag
-        try:
-            found = aws.client("s3").get_object(**request)
-        except aws.ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("304", "NotModified"):
-                return
-            raise
-        model = LearnedModel(json.loads(found["Body"].read()), docnum_for=kb.docnum_for)
+        fetched = learned_store.fetch(uri, _learned_etag)
+        if fetched is None:   # not modified
+            return
+        body, etag = fetched
+        model = LearnedModel(json.loads(body), docnum_for=kb.docnum_for)
         kb.use_learned(model)
-        _learned_etag = found.get("ETag")
+        _learned_etag = etag
         logger.info("kb learned model loaded", extra={"uri": uri, "pairs": model.pairs})
     except Exception:  # keep the model we have; try again after the next interval
         logger.warning("kb learned model not loaded", extra={"uri": uri}, exc_info=True)
