@@ -51,7 +51,8 @@ __all__ = ["Context", "current", "rules_of", "sweep", "fan_out", "work", "catalo
 
 
 def once(actor: Actor, key: str | None, scope: str, payload: Any, change: Callable[[], tuple[int, dict]]):
-    """An optional Idempotency-Key on a change: a repeat replays the first answer (``chalicelib/adapters/idempotency.py``)."""
+    """An optional Idempotency-Key on a change: a repeat replays the first answer
+    (``chalicelib/adapters/idempotency.py``)."""
     def action(_claim):
         status, body = change()
         return idempotency.Outcome(status, body)
