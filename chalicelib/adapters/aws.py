@@ -234,7 +234,9 @@ def transact(elements: dict[str, dict]) -> None:
     except Exception as exc:
         if error_code(exc) != "TransactionCanceledException":
             raise
-        codes = dict(zip(names, cancellation_codes(exc)))
+        # Not strict: when no codes could be read (an empty list) nothing matches and the
+        # original error is re-raised below, as before.
+        codes = dict(zip(names, cancellation_codes(exc), strict=False))
         failed = {n for n, c in codes.items() if c == "ConditionalCheckFailed"}
         if failed:
             raise ConditionFailed(failed) from None

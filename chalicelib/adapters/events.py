@@ -4,16 +4,22 @@
 
 | pk | sk | what |
 | --- | --- | --- |
-| ``EV#<local yyyy-mm-ddTHH>[#<shard>]`` | ``<at>#<event id>`` | one event: ``kind``, ``data`` (JSON of its fields), TTL ``expires_at`` |
+| ``EV#<local yyyy-mm-ddTHH>[#<shard>]`` | ``<at>#<event id>`` | one event (below) |
 
+An event holds ``kind``, ``data`` (JSON of its fields) and the TTL ``expires_at``.
 Rollups live in ``REPORTS_TABLE`` (small: a few items a day, so a report's Query never touches events):
 
 | pk | sk | what |
 | --- | --- | --- |
-| ``SLOT#<yyyy-mm-dd>`` | ``M#<yyyy-mm-ddTHH:MM>`` | a 5-minute slot's rollup (``chalicelib/insight/rollup.py``), written once the slot is final; ``final``, ``events`` (a partition per day: reports never read these) |
-| ``AGG#<yyyy-mm>`` | ``H#<yyyy-mm-ddTHH>`` | the hour's rollup: its slots merged, rewritten when one of them is written |
+| ``SLOT#<yyyy-mm-dd>`` | ``M#<yyyy-mm-ddTHH:MM>`` | a 5-minute slot's rollup (below) |
+| ``AGG#<yyyy-mm>`` | ``H#<yyyy-mm-ddTHH>`` | the hour's rollup: its slots merged |
 | ``AGG#<yyyy-mm>`` | ``S#<yyyy-mm-dd>`` | a finished day's slots merged (what a report reads for past days) |
-| ``AGG#<yyyy-mm>`` | ``D#<yyyy-mm-dd>`` | the day's deflection (needs the next 24 h, so written once the day is 2 days old) |
+| ``AGG#<yyyy-mm>`` | ``D#<yyyy-mm-dd>`` | the day's deflection |
+
+A slot's rollup (``chalicelib/insight/rollup.py``) is written once the slot is final and carries
+``final`` and ``events``; slots take a partition per day and reports never read them. An hour's
+rollup is rewritten whenever one of its slots is written. A day's deflection needs the next 24 h,
+so it is written once the day is 2 days old.
 
 - **Once.** The put is conditional (``attribute_not_exists``) on an id: a case's events are
   ``<ref>-v<version>-<event>`` and go in the case's own transaction (``element``), so a move and its
@@ -272,8 +278,8 @@ def write_rollups(items: list[dict]) -> None:
 
 def rollups(prefix: str, first: str, last: str) -> list[tuple[str, dict]]:
     """Rollup items ``<prefix>#<first>`` … ``<prefix>#<last>~`` (keys sort as dates): one Query per month
-    (slots: per day)."""
-    return [(sort_key, data) for sort_key, data, _ in rollup_items(prefix, first, last)]
+    (slots: per day). Every rollup item carries its data (``rollup_item``)."""
+    return [(raw["sk"]["S"], json.loads(raw["data"]["S"])) for raw in _rollup_raw(prefix, first, last)]
 
 
 def rollup_items(prefix: str, first: str, last: str, *, data: bool = True) -> list[tuple[str, dict | None, dict]]:
@@ -284,12 +290,19 @@ def rollup_items(prefix: str, first: str, last: str, *, data: bool = True) -> li
         extra = {"ProjectionExpression": "#sk, #final, #events",
                  "ExpressionAttributeNames": {"#sk": "sk", "#final": "final", "#events": "events"}}
     found = []
+    for raw in _rollup_raw(prefix, first, last, **extra):
+        marks = {"final": raw.get("final", {}).get("BOOL", False), "events": int(raw.get("events", {}).get("N", 0))}
+        found.append((raw["sk"]["S"], json.loads(raw["data"]["S"]) if "data" in raw else None, marks))
+    return found
+
+
+def _rollup_raw(prefix: str, first: str, last: str, **extra) -> list[dict]:
+    """The raw rollup items between the two keys, partition by partition, in key order."""
+    found = []
     for pk in _partitions(prefix, first, last):
-        for raw in _query(settings().reports_table, KeyConditionExpression="pk = :pk AND sk BETWEEN :lo AND :hi",
-                          ExpressionAttributeValues={":pk": {"S": pk}, ":lo": {"S": f"{prefix}#{first}"},
-                                                     ":hi": {"S": f"{prefix}#{last}~"}}, **extra):
-            marks = {"final": raw.get("final", {}).get("BOOL", False), "events": int(raw.get("events", {}).get("N", 0))}
-            found.append((raw["sk"]["S"], json.loads(raw["data"]["S"]) if "data" in raw else None, marks))
+        found += _query(settings().reports_table, KeyConditionExpression="pk = :pk AND sk BETWEEN :lo AND :hi",
+                        ExpressionAttributeValues={":pk": {"S": pk}, ":lo": {"S": f"{prefix}#{first}"},
+                                                   ":hi": {"S": f"{prefix}#{last}~"}}, **extra)
     return found
 
 

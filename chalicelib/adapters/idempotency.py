@@ -72,8 +72,9 @@ class Outcome:
 
 def validate_key(key: str | None) -> str:
     if key is None or key == "":
-        raise refusals.Invalid("缺少 Idempotency-Key 请求头（1–255 个字符），用于防止同一操作被重复执行（如重复扣款、重复升级）。",
-                             code="idempotency_key_missing", field=HEADER)
+        raise refusals.Invalid(
+            "缺少 Idempotency-Key 请求头（1–255 个字符），用于防止同一操作被重复执行（如重复扣款、重复升级）。",
+            code="idempotency_key_missing", field=HEADER)
     if len(key) > 255 or not key.isprintable() or not key.isascii():
         raise refusals.Invalid("Idempotency-Key 应为 1–255 个可打印 ASCII 字符。",
                              code="idempotency_key_invalid", field=HEADER)
@@ -266,10 +267,11 @@ class InMemoryRecords:
         from chalicelib.adapters.unit_of_work import LOCK
         with LOCK:
             existing = self.records.get(self._key(item))
-            free = existing is None or existing["expires_at"] < now or \
-                (existing["state"] == "in_progress" and existing["lock_until"] < now)
-            if not free:
-                return dict(existing)
+            if existing is not None:
+                expired = existing["expires_at"] < now
+                stuck = existing["state"] == "in_progress" and existing["lock_until"] < now
+                if not (expired or stuck):
+                    return dict(existing)
             self.records[self._key(item)] = dict(item)
             return None
 
@@ -280,7 +282,8 @@ class InMemoryRecords:
     def completion(self, claim: Claim, status_code: int, body: dict) -> Change:
         def apply() -> None:
             record = self.records[self._key(claim.key)]
-            record.update(state="completed", status_code=status_code, response_body=json.dumps(body, ensure_ascii=False))
+            record.update(state="completed", status_code=status_code,
+                          response_body=json.dumps(body, ensure_ascii=False))
             record.pop("lock_until", None)
         return Change(holds=lambda: self._held(claim), apply=apply)
 

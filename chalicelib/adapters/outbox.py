@@ -129,10 +129,12 @@ def _try_send(item: dict) -> bool:
         error = type(exc).__name__
         if attempts >= MAX_ATTEMPTS:
             table.update_item(
-                Key=key, UpdateExpression="SET #s = :dead, attempts = :a, last_error = :e REMOVE pending_pk, pending_sk",
+                Key=key,
+                UpdateExpression="SET #s = :dead, attempts = :a, last_error = :e REMOVE pending_pk, pending_sk",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={":dead": "dead", ":a": attempts, ":e": error})
-            logger.error("outbox message undeliverable", extra={"message_id": message_id, "channel": item["channel"]})
+            logger.error("outbox message undeliverable",
+                         extra={"message_id": message_id, "channel": item["channel"]})
             metric("OutboxDead")  # one alarm watches it (dimension: service only)
             return False
         delay = min(2 ** attempts * 5, 900) * random.uniform(0.8, 1.2)
@@ -141,7 +143,8 @@ def _try_send(item: dict) -> bool:
             Key=key, UpdateExpression="SET attempts = :a, last_error = :e, pending_sk = :due, lease_until = :free",
             ExpressionAttributeValues={":a": attempts, ":e": error, ":due": f"{due}#{message_id}", ":free": ""})
         logger.warning("outbox delivery failed, will retry",
-                       extra={"message_id": message_id, "channel": item["channel"], "attempt": attempts, "error": error})
+                       extra={"message_id": message_id, "channel": item["channel"],
+                              "attempt": attempts, "error": error})
         return False
     table.update_item(
         Key=key, UpdateExpression="SET #s = :sent, sent_at = :t, expires_at = :exp REMOVE pending_pk, pending_sk",
@@ -188,7 +191,8 @@ def message_id_of(sqs_record: dict) -> str:
     """The outbox id carried by an SQS record (raw SNS delivery keeps message attributes)."""
     attributes = sqs_record.get("messageAttributes") or sqs_record.get("MessageAttributes") or {}
     value = attributes.get("message_id") or {}
-    return value.get("stringValue") or value.get("StringValue") or sqs_record.get("messageId") or sqs_record["MessageId"]
+    return (value.get("stringValue") or value.get("StringValue")
+            or sqs_record.get("messageId") or sqs_record["MessageId"])
 
 
 def first_delivery(message_id: str, consumer: str) -> bool:
@@ -218,10 +222,15 @@ class InMemoryOutbox:
     def element(self, message: Message, not_before: dt.datetime | None):
         from chalicelib.adapters.unit_of_work import Change
         due = max(clock.now(), not_before) if not_before else clock.now()
-        known = lambda: message.message_id in self.pending or any(m.message_id == message.message_id
-                                                                   for m in self.sent)
-        return Change(holds=lambda: not known(), apply=lambda: self.pending.__setitem__(message.message_id,
-                                                                                       (message, due)))
+
+        def unknown() -> bool:
+            return message.message_id not in self.pending and all(m.message_id != message.message_id
+                                                                  for m in self.sent)
+
+        def apply() -> None:
+            self.pending[message.message_id] = (message, due)
+
+        return Change(holds=unknown, apply=apply)
 
     def deliver(self, message_ids: list[str]) -> None:
         now = clock.now()

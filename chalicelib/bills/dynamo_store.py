@@ -1,4 +1,6 @@
-"""The DynamoDB bills store: bills, schedules and reminders (``settings().bills_table``; README, "Bills" → "Table design").
+"""The DynamoDB bills store: bills, schedules and reminders.
+
+The table is ``settings().bills_table`` (README, "Bills" → "Table design").
 
 Use cases reach it through ``chalicelib/bills/store.py`` (the interface; ``memory_store.py`` is its in-memory
 twin); writes are elements of a unit of work (``chalicelib/adapters/unit_of_work.py``).
@@ -8,7 +10,7 @@ item                                       pk / sk                              
 =========================================  ============================================  ==========================
 bill                                       ``USER#<uid>`` / ``BILL#<id>``                ids sort by creation time
 scheduled repayment                        ``USER#<uid>`` / ``SCHED#<id>``               ``runs``: what ran, per period
-reminder sent                              ``USER#<uid>`` / ``REMIND#<bill>#<period>#<kind>``  conditional put = once; TTL
+reminder sent                              ``USER#<uid>`` / ``REMIND#<bill>#<period>#<kind>``  put if absent: once; TTL
 =========================================  ============================================  ==========================
 
 The sparse, time-bucketed GSI ``by_wake`` holds only bills and schedules with something to do:
@@ -99,7 +101,8 @@ _BILL_FIELDS = tuple(f.name for f in dataclasses.fields(Bill))
 
 
 def bill_from_item(item: dict) -> Bill:
-    found = {name: item.get(name) for name in _BILL_FIELDS if name in item}
+    # Stored attributes are untyped (numbers arrive as Decimal); the conversions below type them.
+    found: dict[str, Any] = {name: item.get(name) for name in _BILL_FIELDS if name in item}
     found["payee"] = dict(item["payee"])
     for name in ("due_day", "version"):
         if found.get(name) is not None:
@@ -134,7 +137,8 @@ def put_bill(bill: Bill, wake_at: dt.datetime | None, tz: str) -> dict:
 def replace_bill(bill: Bill, expected_version: int, wake_at: dt.datetime | None, tz: str) -> dict:
     """The whole bill, only over the version it was read at (no lost update)."""
     return {"Put": {"TableName": _name(), "Item": aws.attributes(_bill_item(bill, wake_at, tz)),
-                    "ConditionExpression": "version = :v", "ExpressionAttributeValues": _values({":v": expected_version})}}
+                    "ConditionExpression": "version = :v",
+                    "ExpressionAttributeValues": _values({":v": expected_version})}}
 
 
 def delete_bill(user_id: str, bill_id: str, expected_version: int) -> dict:
@@ -191,7 +195,8 @@ def reminder_sent(user_id: str, bill_id: str, period: str, kind: str, now: dt.da
     item = {"pk": user_pk(user_id), "sk": f"REMIND#{bill_id}#{period}#{kind}", "bill_id": bill_id,
             "period": period, "kind": kind, "sent_at": clock.isoformat(now),
             "expires_at": int((now + REMINDER_KEEP).timestamp())}
-    return {"Put": {"TableName": _name(), "Item": aws.attributes(item), "ConditionExpression": "attribute_not_exists(pk)"}}
+    return {"Put": {"TableName": _name(), "Item": aws.attributes(item),
+                    "ConditionExpression": "attribute_not_exists(pk)"}}
 
 
 def reminders_of(user_id: str, bill_id: str) -> list[dict]:
@@ -202,8 +207,8 @@ def reminders_of(user_id: str, bill_id: str) -> list[dict]:
 
 def move_wake(key: dict, item_id: str, expected_version: int, wake_at: dt.datetime | None, tz: str) -> dict:
     """Update: the item's next wake (or out of the index), only over the version it was read at."""
-    keys = wake_keys(key, item_id, wake_at, tz)
-    if keys:
+    if wake_at is not None:
+        keys = wake_keys(key, item_id, wake_at, tz)
         return {"Update": {"TableName": _name(), "Key": aws.attributes(key),
                            "UpdateExpression": "SET wake_pk = :p, wake_sk = :s, wake_at = :a",
                            "ConditionExpression": "version = :v",
@@ -221,7 +226,8 @@ _SCHEDULE_INTS = ("amount_fen", "max_amount_fen", "retries", "verify_attempts", 
 
 
 def schedule_from_item(item: dict) -> Schedule:
-    found = {name: item.get(name) for name in _SCHEDULE_FIELDS if name in item}
+    # Stored attributes are untyped (numbers arrive as Decimal); the conversions below type them.
+    found: dict[str, Any] = {name: item.get(name) for name in _SCHEDULE_FIELDS if name in item}
     for name in _SCHEDULE_INTS:
         if found.get(name) is not None:
             found[name] = int(found[name])
@@ -253,7 +259,8 @@ def put_schedule(schedule: Schedule, tz: str) -> dict:
 def replace_schedule(schedule: Schedule, expected_version: int, tz: str) -> dict:
     """The whole schedule (its wake keys follow ``run_at`` and the status), only over the version read."""
     return {"Put": {"TableName": _name(), "Item": aws.attributes(_schedule_item(schedule, tz)),
-                    "ConditionExpression": "version = :v", "ExpressionAttributeValues": _values({":v": expected_version})}}
+                    "ConditionExpression": "version = :v",
+                    "ExpressionAttributeValues": _values({":v": expected_version})}}
 
 
 def get_schedule(user_id: str, schedule_id: str) -> Schedule | None:

@@ -79,8 +79,11 @@ class InMemoryBillsStore:
 
     def remove_bill(self, uow, user_id: str, bill_id: str, expected_version: int) -> None:
         key = (user_id, bill_id)
-        uow.add("bill", Change(holds=lambda: self._version_is(key, expected_version),
-                               apply=lambda: self.bills.pop(key)))
+
+        def apply() -> None:
+            del self.bills[key]
+
+        uow.add("bill", Change(holds=lambda: self._version_is(key, expected_version), apply=apply))
 
     def wake_bill(self, uow, bill: Bill, wake_at: dt.datetime | None, tz: str) -> None:
         key = (bill.user_id, bill.id)
@@ -100,5 +103,8 @@ class InMemoryBillsStore:
 
     def save_schedule(self, uow, schedule: Schedule, expected_version: int, tz: str) -> None:
         key = (schedule.user_id, schedule.id)
-        holds = lambda: key in self.schedules and self.schedules[key].version == expected_version
+
+        def holds() -> bool:
+            return key in self.schedules and self.schedules[key].version == expected_version
+
         uow.add("schedule", Change(holds=holds, apply=lambda: self.schedules.__setitem__(key, schedule)))

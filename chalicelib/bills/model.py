@@ -15,6 +15,7 @@ import dataclasses
 import datetime as dt
 import secrets
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from chalicelib.kernel import clock
 from chalicelib.kernel.business_calendar import BusinessCalendar
@@ -124,11 +125,20 @@ def reminder_kind(days_before: int) -> str:
 
 
 @dataclass(frozen=True)
+class Reminder:
+    """A reminder to send now: of the period due on ``due``, ``days_before`` days ahead of it."""
+    due: dt.date
+    days_before: int
+
+    @property
+    def kind(self) -> str:
+        return reminder_kind(self.days_before)
+
+
+@dataclass(frozen=True)
 class ReminderPlan:
     """What the sweep does with a bill at a moment: the reminder to send now (if any) and when to look again."""
-    due: dt.date | None
-    send: str | None              # reminder kind to send now
-    days_before: int | None
+    send: Reminder | None
     wake_at: dt.datetime | None   # next moment worth looking (already moved out of the quiet hours)
 
 
@@ -142,20 +152,21 @@ def plan_reminders(bill: Bill, now: dt.datetime, days: tuple[int, ...], quiet: Q
     are not sent late); none inside the quiet hours (the plan wakes at their end instead)."""
     due = bill.due_date_on(local_date(now, tz))
     if due is None:
-        return ReminderPlan(None, None, None, None)
+        return ReminderPlan(None, None)
     moments = reminder_moments(due, days, tz)
     reached = [(at, d) for at, d in moments if at <= now]
     upcoming = [at for at, _ in moments if at > now]
     if reached and quiet.quiet(now):
-        return ReminderPlan(due, None, None, quiet.send_after(now))
-    send, days_before = (reminder_kind(reached[-1][1]), reached[-1][1]) if reached else (None, None)
+        return ReminderPlan(None, quiet.send_after(now))
+    send = Reminder(due, reached[-1][1]) if reached else None
+    wake: dt.datetime | None
     if upcoming:
         wake = upcoming[0]
     else:   # the next period's first reminder
         following = bill.due_date_on(due + dt.timedelta(days=1))
         wake = reminder_moments(following, days, tz)[0][0] if following else None
         wake = max(wake, start_of(due + dt.timedelta(days=1), tz)) if wake else None
-    return ReminderPlan(due, send, days_before, quiet.send_after(wake) if wake else None)
+    return ReminderPlan(send, quiet.send_after(wake) if wake else None)
 
 
 def reminder_text(bill: Bill, due: dt.date, days_before: int, amount_due: str | None = None) -> str:
@@ -226,6 +237,14 @@ class NotChangeable(Conflicting):
         super().__init__(message, code="schedule_not_changeable")
 
 
+T = TypeVar("T")
+
+
+class IncompleteSchedule(RuntimeError):
+    """A stored schedule lacks a field its state always carries: a bug or a hand-edited item, never user
+    input (the sweep logs it and leaves the schedule for the next run)."""
+
+
 @dataclass(frozen=True)
 class Schedule:
     id: str
@@ -252,6 +271,28 @@ class Schedule:
     cancel_reason: str | None = None
     runs: tuple[dict, ...] = field(default_factory=tuple)   # history: what ran, per period
     version: int = 1
+
+    # What a schedule's state guarantees (the sweep relies on these):
+    def current_period(self) -> str:
+        """The due date (or run date) of the period worked towards: set at creation, moved by autopay."""
+        return self._required(self.period, "period")
+
+    def started_repayment(self) -> str:
+        """A running schedule's repayment of the current period."""
+        return self._required(self.repayment_id, "repayment_id")
+
+    def fixed_fen(self) -> int:
+        """The amount of a fixed-amount schedule (every one but a full-bill autopay)."""
+        return self._required(self.amount_fen, "amount_fen")
+
+    def cap_fen(self) -> int:
+        """The most a full-bill autopay pays in one period."""
+        return self._required(self.max_amount_fen, "max_amount_fen")
+
+    def _required(self, value: T | None, name: str) -> T:
+        if value is None:
+            raise IncompleteSchedule(f"schedule {self.id} ({self.status}) has no {name}")
+        return value
 
     def changed(self, now: dt.datetime, **changes) -> Schedule:
         return dataclasses.replace(self, version=self.version + 1, updated_at=clock.isoformat(now), **changes)

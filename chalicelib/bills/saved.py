@@ -30,7 +30,8 @@ def catalogue(query: schemas.CatalogueQuery, ctx: Context) -> dict:
     if query.city is not None and query.city not in cat.billers:
         raise refusals.Missing(f"city：暂未收录“{query.city}”的缴费单位，可选：{'、'.join(cat.billers)}。",
                              code="city_not_found", field="city")
-    return schemas.CatalogueView(version=cat.version, items=cat.entries(query.kind, query.city),
+    items = [schemas.CatalogueEntry.model_validate(entry) for entry in cat.entries(query.kind, query.city)]
+    return schemas.CatalogueView(version=cat.version, items=items,
                                  cities=sorted(cat.billers)).model_dump(mode="json", exclude_none=True)
 
 
@@ -48,7 +49,8 @@ def lookup(actor: Actor, body: schemas.LookupBody, ctx: Context) -> dict:
     if found is None:
         return schemas.LookupView(found=False, message="缴费单位没有查到这个户号，请核对户号（见纸质账单或缴费通知）。"
                                   ).model_dump(mode="json", exclude_none=True)
-    return schemas.LookupView(found=True, amount_due=format_fen(found.amount_due_fen), holder_masked=found.holder_masked,
+    return schemas.LookupView(found=True, amount_due=format_fen(found.amount_due_fen),
+                              holder_masked=found.holder_masked,
                               message=f"户名 {found.holder_masked}，当前应缴 {format_fen(found.amount_due_fen)} 元。"
                                       f"请核对户名后再缴费。").model_dump(mode="json")
 
@@ -79,10 +81,10 @@ def _payee(actor: Actor, payee, ctx: Context) -> dict:
 
 
 def _wake(bill: model.Bill, ctx: Context) -> dt.datetime | None:
-    if not bill.reminders:
+    rules = rules_of(ctx)
+    if not bill.reminders or not bill.due_date_on(model.local_date(ctx.now, rules.time_zone)):
         return None
-    return model.plan_reminders(bill, ctx.now, rules_of(ctx).reminder_days, rules_of(ctx).quiet, rules_of(ctx).time_zone).wake_at \
-        if bill.due_date_on(model.local_date(ctx.now, rules_of(ctx).time_zone)) else None
+    return model.plan_reminders(bill, ctx.now, rules.reminder_days, rules.quiet, rules.time_zone).wake_at
 
 
 def _local_text(iso: str | None, ctx: Context) -> str | None:
@@ -94,11 +96,14 @@ def _local_text(iso: str | None, ctx: Context) -> str | None:
 def bill_view(bill: model.Bill, ctx: Context) -> dict:
     due = bill.due_date_on(model.local_date(ctx.now, rules_of(ctx).time_zone))
     wake = _wake(bill, ctx)
-    view = schemas.BillView(
+    next_reminder_at = wake.astimezone(clock.zone(rules_of(ctx).time_zone)).isoformat(timespec="seconds") \
+        if wake else None
+    # Validated from the stored values: ``kind`` and ``payee`` are a plain string and dict on the aggregate.
+    view = schemas.BillView.model_validate(dict(
         id=bill.id, kind=bill.kind, name=bill.name, payee=bill.payee, label=bill.describe(), due_day=bill.due_day,
         statement_due_date=bill.statement_due_date, next_due_date=due.isoformat() if due else None,
-        reminders=bill.reminders, next_reminder_at=wake.astimezone(clock.zone(rules_of(ctx).time_zone)).isoformat(
-            timespec="seconds") if wake else None, created_at=bill.created_at, updated_at=bill.updated_at)
+        reminders=bill.reminders, next_reminder_at=next_reminder_at, created_at=bill.created_at,
+        updated_at=bill.updated_at))
     return view.model_dump(mode="json", exclude_none=True)
 
 

@@ -55,14 +55,15 @@ def schedule_message(s: model.Schedule, ctx: Context) -> str:
 
 
 def schedule_view(s: model.Schedule, ctx: Context) -> dict:
-    view = schemas.ScheduleView(
+    # Validated from the stored values: ``mode`` and ``status`` are plain strings on the aggregate.
+    view = schemas.ScheduleView.model_validate(dict(
         id=s.id, bill_id=s.bill_id, mode=s.mode, status=s.status,
         amount=format_fen(s.amount_fen) if s.amount_fen else None, autopay_full=s.autopay_full,
         max_amount=format_fen(s.max_amount_fen) if s.max_amount_fen else None, run_on=s.run_on, period=s.period,
         runs_at=_local_text(s.run_at, ctx) if s.status in (model.ACTIVE, model.RUNNING) else None,
         message=schedule_message(s, ctx), repayment_id=s.repayment_id,
         verification_expires_at=s.verify_expires_at if s.status == model.VERIFICATION_REQUIRED else None,
-        cancel_reason=s.cancel_reason, history=list(s.runs), created_at=s.created_at, updated_at=s.updated_at)
+        cancel_reason=s.cancel_reason, history=list(s.runs), created_at=s.created_at, updated_at=s.updated_at))
     return view.model_dump(mode="json", exclude_none=True)
 
 
@@ -70,6 +71,8 @@ def first_run(bill: model.Bill, mode: str, run_on: dt.date | None, ctx: Context)
     """The period and the moment a new (or changed) schedule runs at; raises when it can't be on time."""
     today = model.local_date(ctx.now, rules_of(ctx).time_zone)
     if mode == model.ON_DATE:
+        if run_on is None:   # the request models refuse this already (NewSchedule, ScheduleChange)
+            raise refusals.Invalid("run_on：on_date 须填写执行日期。", field="run_on")
         if run_on < today:
             raise refusals.Invalid("run_on：执行日期不能早于今天。", code="run_on_in_past", field="run_on")
         if run_on > today + _HORIZON:
@@ -81,17 +84,20 @@ def first_run(bill: model.Bill, mode: str, run_on: dt.date | None, ctx: Context)
         raise refusals.Invalid("这个账单没有待还的到期日，请先设置还款日。", code="no_due_date", field="mode")
     rule = repay.rules_of(ctx).schedule.rules(bill.kind).arrival
     try:
-        return due.isoformat(), model.latest_on_time(rule, due, repay.rules_of(ctx).calendar, margin=rules_of(ctx).margin,
-                                                     quiet=rules_of(ctx).quiet, now=ctx.now)
+        return due.isoformat(), model.latest_on_time(rule, due, repay.rules_of(ctx).calendar,
+                                                     margin=rules_of(ctx).margin, quiet=rules_of(ctx).quiet,
+                                                     now=ctx.now)
     except model.TooLate:
         following = bill.due_date_on(due + dt.timedelta(days=1)) if mode == model.AUTOPAY else None
         if following is None:
             raise
         return following.isoformat(), model.latest_on_time(rule, following, repay.rules_of(ctx).calendar,
-                                                           margin=rules_of(ctx).margin, quiet=rules_of(ctx).quiet, now=ctx.now)
+                                                           margin=rules_of(ctx).margin, quiet=rules_of(ctx).quiet,
+                                                           now=ctx.now)
 
 
-def _amounts(bill: model.Bill, amount: str | None, max_amount: str | None, ctx: Context) -> tuple[int | None, int | None]:
+def _amounts(bill: model.Bill, amount: str | None, max_amount: str | None,
+             ctx: Context) -> tuple[int | None, int | None]:
     limit = repay.rules_of(ctx).schedule.rules(bill.kind).limit_fen
     fixed = parse_fen(amount) if amount else None
     cap = parse_fen(max_amount) if max_amount else None
@@ -118,9 +124,10 @@ def _send_code(actor: Actor, s: model.Schedule, code: str, ctx: Context) -> None
     try:
         phone = sms.user_phone(actor.username)
         if phone:
-            amount = format_fen(s.amount_fen or s.max_amount_fen)
+            amount = format_fen(s.cap_fen() if s.autopay_full else s.fixed_fen())
+            minutes = repay.rules_of(ctx).verification_ttl_seconds // 60
             sms.send_sms(phone, f"【RepayDesk】您正在设置预约还款（{'最高 ' if s.autopay_full else ''}{amount} 元），"
-                                   f"验证码 {code}，{repay.rules_of(ctx).verification_ttl_seconds // 60} 分钟内有效。请勿告诉他人。")
+                                f"验证码 {code}，{minutes} 分钟内有效。请勿告诉他人。")
     except Exception:
         logger.exception("schedule verification sms failed", extra={"schedule_id": s.id})
         metric("VerificationSmsFailed")

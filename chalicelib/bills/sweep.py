@@ -122,13 +122,17 @@ def _wake_bill(item: store.Due, ctx: Context) -> str:
     now = ctx.now
     if bill is None or wake_at is None or wake_at > clock.isoformat(now):
         return "stale"      # deleted, or its wake moved (a change, another sweep) since the index was read
-    plan = model.plan_reminders(bill, now, rules_of(ctx).reminder_days, rules_of(ctx).quiet, rules_of(ctx).time_zone) if bill.reminders \
-        else model.ReminderPlan(None, None, None, None)
+    tz = rules_of(ctx).time_zone
+    if bill.reminders:
+        plan = model.plan_reminders(bill, now, rules_of(ctx).reminder_days, rules_of(ctx).quiet, tz)
+    else:
+        plan = model.ReminderPlan(None, None)
     uow = store.begin()
-    store.wake_bill(uow, bill, plan.wake_at, rules_of(ctx).time_zone)
+    store.wake_bill(uow, bill, plan.wake_at, tz)
     sent, outcome = [], "moved"
-    if plan.send:
-        if paid_for_period(bill, plan.due, ctx):
+    reminder = plan.send
+    if reminder is not None:
+        if paid_for_period(bill, reminder.due, ctx):
             outcome = "paid"
         else:
             amount = None
@@ -136,9 +140,9 @@ def _wake_bill(item: store.Due, ctx: Context) -> str:
                 p = bill.payee
                 found = repay.utility_bill(p["utility"], p["biller"], p["city"], p["account_number"])
                 amount = format_fen(found.amount_due_fen) if found else None
-            store.remind(uow, user_id, bill.id, plan.due.isoformat(), plan.send, now)
+            store.remind(uow, user_id, bill.id, reminder.due.isoformat(), reminder.kind, now)
             sent = notices.notify(uow, user_id, bill.username,
-                                  model.reminder_text(bill, plan.due, plan.days_before, amount),
+                                  model.reminder_text(bill, reminder.due, reminder.days_before, amount),
                                   kind="reminder", now=now, quiet=rules_of(ctx).quiet, ref={"bill_id": bill.id})
             outcome = "reminded"
     try:
@@ -146,7 +150,7 @@ def _wake_bill(item: store.Due, ctx: Context) -> str:
     except store.ReminderAlreadySent as exc:
         if "wake" not in exc:     # sent already (an overlapping sweep): only move on
             only_wake = store.begin()
-            store.wake_bill(only_wake, bill, plan.wake_at, rules_of(ctx).time_zone)
+            store.wake_bill(only_wake, bill, plan.wake_at, tz)
             try:
                 only_wake.commit()
             except store.Conflict:
@@ -155,8 +159,8 @@ def _wake_bill(item: store.Due, ctx: Context) -> str:
     except store.Conflict:
         return "duplicate"
     outbox.deliver(sent)
-    if outcome == "reminded":
-        metric("BillReminderSent", kind=plan.send)
+    if reminder is not None and outcome == "reminded":
+        metric("BillReminderSent", kind=reminder.kind)
     return outcome
 
 
@@ -180,12 +184,12 @@ def _next_period(s: model.Schedule, bill: model.Bill | None, ctx: Context) -> tu
     """Autopay moves to the bill's next due date; the other modes end after one period."""
     if s.mode != model.AUTOPAY or bill is None:
         return None, None
-    due = bill.due_date_on(dt.date.fromisoformat(s.period) + dt.timedelta(days=1))
+    due = bill.due_date_on(dt.date.fromisoformat(s.current_period()) + dt.timedelta(days=1))
     if due is None:
         return None, None
     rule = repay.rules_of(ctx).schedule.rules(bill.kind).arrival
-    return due.isoformat(), model.latest_on_time(rule, due, repay.rules_of(ctx).calendar, margin=rules_of(ctx).margin,
-                                                 quiet=rules_of(ctx).quiet, now=ctx.now)
+    return due.isoformat(), model.latest_on_time(rule, due, repay.rules_of(ctx).calendar,
+                                                 margin=rules_of(ctx).margin, quiet=rules_of(ctx).quiet, now=ctx.now)
 
 
 def _finish(s: model.Schedule, bill: model.Bill | None, outcome: str, message: str, ctx: Context,
@@ -200,17 +204,19 @@ def _deadline(s: model.Schedule, bill: model.Bill | None, ctx: Context) -> dt.da
     margin a schedule runs ahead of it (that margin is the room retries have)."""
     if bill is None:
         return None
+    rules = rules_of(ctx)
+    period = dt.date.fromisoformat(s.current_period())
     if s.mode == model.ON_DATE:
-        due = bill.due_date_on(dt.date.fromisoformat(s.period))
+        due = bill.due_date_on(period)
         if due is None:   # no due date to meet: retry within the day it was meant for
-            day = dt.date.fromisoformat(s.period)
-            return dt.datetime.combine(day, rules_of(ctx).quiet.start or dt.time(21, 0), clock.zone(rules_of(ctx).time_zone)) - rules_of(ctx).margin
+            evening = rules.quiet.start or dt.time(21, 0)
+            return dt.datetime.combine(period, evening, clock.zone(rules.time_zone)) - rules.margin
     else:
-        due = dt.date.fromisoformat(s.period)
+        due = period
     rule = repay.rules_of(ctx).schedule.rules(bill.kind).arrival
     try:
-        return model.latest_on_time(rule, due, repay.rules_of(ctx).calendar, margin=dt.timedelta(minutes=1), quiet=rules_of(ctx).quiet,
-                                    now=ctx.now)
+        return model.latest_on_time(rule, due, repay.rules_of(ctx).calendar, margin=dt.timedelta(minutes=1),
+                                    quiet=rules.quiet, now=ctx.now)
     except model.TooLate:
         return None
 
@@ -251,17 +257,18 @@ def _start(s: model.Schedule, bill: model.Bill | None, ctx: Context) -> str:
         after = s.changed(ctx.now, status=model.CANCELLED, cancel_reason="bill_deleted", run_at=None)
         return "cancelled" if _save(after, s, ctx) else "raced"
     label = bill.describe()
-    amount = s.amount_fen
     if s.autopay_full:
         p = bill.payee
         found = repay.utility_bill(p["utility"], p["biller"], p["city"], p["account_number"])
         if found is None or found.amount_due_fen == 0:
             return _finish(s, bill, "nothing_due", "本期无欠费，未缴费。", ctx, None)
-        if found.amount_due_fen > s.max_amount_fen:
+        if found.amount_due_fen > s.cap_fen():
             message = (f"本期账单 {format_fen(found.amount_due_fen)} 元，超过您设置的自动缴费上限 "
-                       f"{format_fen(s.max_amount_fen)} 元，未自动缴费。")
+                       f"{format_fen(s.cap_fen())} 元，未自动缴费。")
             return _finish(s, bill, "over_limit", message, ctx, f"{label}{message}请在 {s.period} 前手动缴费。")
         amount = found.amount_due_fen
+    else:
+        amount = s.fixed_fen()
     actor = Actor(user_id=s.user_id, username=s.username)
     try:
         created = repay.create(actor, f"schedule:{s.id}:{s.period}", _request(s, bill, amount), ctx,
@@ -281,7 +288,7 @@ def _start(s: model.Schedule, bill: model.Bill | None, ctx: Context) -> str:
 
 
 def _check(s: model.Schedule, bill: model.Bill | None, ctx: Context) -> str:
-    repayment = repay.stored(s.user_id, s.repayment_id)
+    repayment = repay.stored(s.user_id, s.started_repayment())
     if repayment is None or repayment.status in (repay.PROCESSING, repay.VERIFICATION_REQUIRED):
         after = s.changed(ctx.now, run_at=clock.isoformat(ctx.now + rules_of(ctx).check_after))
         return "waiting" if _save(after, s, ctx) else "raced"
@@ -291,7 +298,8 @@ def _check(s: model.Schedule, bill: model.Bill | None, ctx: Context) -> str:
     amount = format_fen(repayment.amount_fen)
     reason = repayment.failure
     if reason is None:      # cancelled: nothing was charged
-        return _finish(s, bill, "failed", "还款已取消，未扣款。", ctx, f"预约的{label}还款 {amount} 元已取消，未扣款，请通过其他方式按时还款。")
+        return _finish(s, bill, "failed", "还款已取消，未扣款。", ctx,
+                       f"预约的{label}还款 {amount} 元已取消，未扣款，请通过其他方式按时还款。")
     deadline = _deadline(s, bill, ctx)
     retry_at = ctx.now + model.RETRY_AFTER.get(reason.code, dt.timedelta(hours=1))
     article = f"说明：帮助中心 /help/articles/{reason.kb_article}"
@@ -311,7 +319,7 @@ def _retry(s: model.Schedule, bill: model.Bill | None, ctx: Context) -> str:
     actor = Actor(user_id=s.user_id, username=s.username)
     label = bill.describe() if bill else "账单"
     try:
-        repay.retry(actor, f"schedule:{s.id}:{s.period}:retry:{s.retries + 1}", s.repayment_id, ctx)
+        repay.retry(actor, f"schedule:{s.id}:{s.period}:retry:{s.retries + 1}", s.started_repayment(), ctx)
     except refusals.Frozen:
         return _finish(s, bill, "skipped_frozen", "账户已冻结，未重试。", ctx, _frozen_text(label, ctx))
     except refusals.Conflicting as exc:

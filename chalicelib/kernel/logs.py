@@ -10,6 +10,7 @@ import hashlib
 import logging
 import re
 import sys
+from typing import IO, cast
 
 from aws_lambda_powertools import Logger, single_metric
 from aws_lambda_powertools.metrics import MetricUnit
@@ -27,7 +28,9 @@ class _CurrentStdout:
         sys.stdout.flush()
 
 
-logger = Logger(service=SERVICE, stream=_CurrentStdout())
+# Powertools annotates ``stream`` as ``IO[str]`` but only hands it to ``logging.StreamHandler``,
+# which calls ``write`` and ``flush``: all this proxy provides.
+logger = Logger(service=SERVICE, stream=cast(IO[str], _CurrentStdout()))
 
 # 11-digit mainland mobiles (with optional +86), 13–19 digit card-like runs, bearer tokens.
 _SECRETS = re.compile(r"(\+?86[\s-]?)?1[3-9]\d{9}|\b\d{13,19}\b|eyJ[\w-]+\.[\w-]+\.[\w-]+")

@@ -93,7 +93,8 @@ class InMemoryNotices:
         return min(sum(1 for uid, _ in self.unread if uid == user_id), UNREAD_CAP + 1)
 
     def page(self, user_id: str, *, limit: int, after_id: str | None) -> list[dict]:
-        mine = sorted((i for (uid, nid), i in self.items.items() if uid == user_id and (not after_id or nid < after_id)),
+        mine = sorted((i for (uid, nid), i in self.items.items()
+                       if uid == user_id and (not after_id or nid < after_id)),
                       key=lambda i: i["id"], reverse=True)
         return [dict(i) for i in mine[:limit + 1]]
 

@@ -30,7 +30,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from chalicelib.config import settings
 from chalicelib.kernel import clock
@@ -48,23 +48,30 @@ class SettlementRequest:
 
 
 @dataclass(frozen=True)
-class Outcome:
-    status: str                       # succeeded | failed | pending
-    reason: str | None = None         # failure code when failed
-    settled_at: dt.datetime | None = None
-    expected_at: dt.datetime | None = None  # when pending
+class Succeeded:
+    """The bank paid; the money arrived at ``settled_at``."""
+    settled_at: dt.datetime
+    status: ClassVar[str] = "succeeded"
+    reason: ClassVar[str | None] = None
 
-    @classmethod
-    def succeeded(cls, at: dt.datetime) -> Outcome:
-        return cls("succeeded", settled_at=at)
 
-    @classmethod
-    def failed(cls, reason: str) -> Outcome:
-        return cls("failed", reason=reason)
+@dataclass(frozen=True)
+class Failed:
+    """The bank refused; ``reason`` is a code of ``model.FAILURES``."""
+    reason: str
+    status: ClassVar[str] = "failed"
 
-    @classmethod
-    def pending(cls, expected_at: dt.datetime) -> Outcome:
-        return cls("pending", expected_at=expected_at)
+
+@dataclass(frozen=True)
+class Pending:
+    """Accepted, arriving later (expected at ``expected_at``): ask again."""
+    expected_at: dt.datetime
+    status: ClassVar[str] = "pending"
+    reason: ClassVar[str | None] = None
+
+
+# What a connector answers for one attempt: each kind carries exactly the fields it needs.
+Outcome = Succeeded | Failed | Pending
 
 
 @dataclass(frozen=True)
@@ -100,16 +107,16 @@ class Simulator:
         fen = request.amount_fen % 100
         now = clock.now()
         if fen in _FIRST_ATTEMPT_FAILURES and request.attempt == 1:
-            return Outcome.failed(_FIRST_ATTEMPT_FAILURES[fen])
+            return Failed(_FIRST_ATTEMPT_FAILURES[fen])
         if fen in _ALWAYS_FAILURES:
-            return Outcome.failed(_ALWAYS_FAILURES[fen])
+            return Failed(_ALWAYS_FAILURES[fen])
         if fen == 55:
-            return Outcome.failed("invalid_account")
+            return Failed("invalid_account")
         if fen == 56:
             ready = request.submitted_at + self.delay
             if now < ready:
-                return Outcome.pending(ready)
-        return Outcome.succeeded(now)
+                return Pending(ready)
+        return Succeeded(now)
 
 
     # ------------------------------------------------------------ card tokens and bill look-up

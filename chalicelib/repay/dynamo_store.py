@@ -12,7 +12,7 @@ item                                   pk / sk                                  
 account state (freeze)                 ``USER#<uid>`` / ``ACCOUNT``               ``frozen``, case, reason
 account audit log                      ``USER#<uid>`` / ``ACCOUNT#LOG#<at>#<r>``  one item per freeze/unfreeze
 repayment                              ``USER#<uid>`` / ``REPAY#<id>``            ids sort by creation time
-idempotency record                     ``USER#<uid>`` / ``IDEM#[<scope>#]<sha256>`` ``chalicelib/adapters/idempotency.py``
+idempotency record                     ``USER#<uid>`` / ``IDEM#[<scope>#]<sha256>`` ``adapters/idempotency.py``
 monthly free-allowance usage           ``USER#<uid>`` / ``USAGE#<yyyy-mm>#<kind>`` ``used_fen``
 issued receipt                         ``RECEIPT#<serial>`` / ``RECEIPT``         the fields its code signs
 =====================================  =========================================  ==========================
@@ -149,11 +149,13 @@ _FIELDS = tuple(f.name for f in dataclasses.fields(Repayment))
 
 
 def from_item(item: dict) -> Repayment:
-    found = {name: item.get(name) for name in _FIELDS}
+    # Stored attributes are untyped (DynamoDB numbers arrive as Decimal); the conversions below type them.
+    found: dict[str, Any] = {name: item.get(name) for name in _FIELDS}
     for name in _INTS:
         if found[name] is not None:
             found[name] = int(found[name])
-    found["fee_lines"] = tuple(FeeLine(l["code"], l["label"], int(l["amount_fen"])) for l in item["fee_lines"])
+    found["fee_lines"] = tuple(FeeLine(line["code"], line["label"], int(line["amount_fen"]))
+                               for line in item["fee_lines"])
     found["payee"] = dict(item["payee"])
     found["timeline"] = tuple(dict(e) for e in item["timeline"])
     return Repayment(**found)
@@ -162,7 +164,8 @@ def from_item(item: dict) -> Repayment:
 def to_item(repayment: Repayment) -> dict:
     """The stored attributes (``None`` = absent), keys and index keys aside."""
     item = {name: getattr(repayment, name) for name in _FIELDS}
-    item["fee_lines"] = [{"code": l.code, "label": l.label, "amount_fen": l.amount_fen} for l in repayment.fee_lines]
+    item["fee_lines"] = [{"code": line.code, "label": line.label, "amount_fen": line.amount_fen}
+                         for line in repayment.fee_lines]
     item["timeline"] = list(repayment.timeline)
     return item
 
@@ -259,10 +262,11 @@ def list_repayments(user_id: str, *, status: str | None, kind: str | None, limit
                      ExpressionAttributeValues={":pk": pk, ":prefix": "REPAY#"})
 
     def start_key(repayment_id: str) -> dict:
+        """The key to continue after: the table's, plus the keys of the index the query reads (as chosen above)."""
         key = repayment_key(user_id, repayment_id)
-        if query.get("IndexName") == "by_status":
+        if status:
             key.update(gsi1pk=status_index_key(user_id, status), gsi1sk=repayment_id)
-        elif query.get("IndexName") == "by_kind":
+        elif kind:
             key.update(gsi2pk=kind_index_key(user_id, kind), gsi2sk=repayment_id)
         return key
 

@@ -128,7 +128,11 @@ def hash_code(code: str, *, salt: str, repayment_id: str) -> str:
     return hmac.new(bytes.fromhex(salt), f"{repayment_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def code_matches(code: str, *, salt: str, repayment_id: str, expected_hash: str) -> bool:
+def code_matches(code: str, *, salt: str | None, repayment_id: str, expected_hash: str | None) -> bool:
+    """Whether ``code`` is the one stored as ``salt``/``expected_hash``; with no code stored (both are
+    cleared once a code is used or its repayment/schedule is cancelled) no code matches."""
+    if salt is None or expected_hash is None:
+        return False
     return hmac.compare_digest(hash_code(code, salt=salt, repayment_id=repayment_id), expected_hash)
 
 
@@ -182,7 +186,8 @@ class Repayment:
     cancel_reason: str | None = None
     delayed_attempt: int | None = None
     actual_arrival_at: str | None = None
-    schedule_id: str | None = None        # started by a scheduled repayment (chalicelib/bills): its sweep tells the owner
+    # started by a scheduled repayment (chalicelib/bills): its sweep tells the owner
+    schedule_id: str | None = None
     timeline: tuple[dict, ...] = field(default_factory=tuple)
 
     @property
@@ -352,18 +357,22 @@ def open_repayment(*, repayment_id: str, user_id: str, username: str, kind: str,
     """A new repayment: processing (settlement of attempt 1), or awaiting its SMS code when stepped up."""
     at = clock.isoformat(now)
     if verification is None:
-        status, extra, message = PROCESSING, {}, "还款已提交，正在处理。"
+        status, message = PROCESSING, "还款已提交，正在处理。"
     else:
         status, message = VERIFICATION_REQUIRED, "还款已提交。金额较大，请输入短信验证码确认。"
-        extra = dict(verify_salt=verification.salt, verify_hash=verification.hash, verify_attempts=0,
-                     verify_expires_at=verification.expires_at, verify_sent_at=at, verify_resends=0)
-    return Repayment(
+    repayment = Repayment(
         id=repayment_id, user_id=user_id, username=username, kind=kind, payee=payee,
         amount_fen=fee.amount_fen, fee_fen=fee.fee_fen, fee_lines=fee.lines, fee_schedule_version=fee.version,
         usage_month=month, status=status, attempt=1, created_at=at, updated_at=at, processing_since=at,
         expected_arrival_at=arrival.expected_at.isoformat(timespec="seconds"), expected_arrival_note=arrival.note,
         due_date=due_date.isoformat() if due_date else None, warning=due_date_warning(arrival, due_date),
-        schedule_id=schedule_id, timeline=({"at": at, "status": status, "event": "created", "message": message},), **extra)
+        schedule_id=schedule_id,
+        timeline=({"at": at, "status": status, "event": "created", "message": message},))
+    if verification is None:
+        return repayment
+    return dataclasses.replace(
+        repayment, verify_salt=verification.salt, verify_hash=verification.hash, verify_attempts=0,
+        verify_expires_at=verification.expires_at, verify_sent_at=at, verify_resends=0)
 
 
 def receipt_of(repayment: Repayment) -> Receipt:

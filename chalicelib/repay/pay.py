@@ -66,12 +66,13 @@ def quote(actor: Actor, request: schemas.RepaymentRequest, ctx: Context) -> dict
     view = schemas.QuoteView(
         kind=request.payee.kind, amount=format_fen(fee.amount_fen), fee=format_fen(fee.fee_fen),
         total=format_fen(fee.total_fen), fee_breakdown=views.fee_lines(fee.lines),
-        allowance={"monthly": format_fen(fee.allowance_fen), "used_before": format_fen(fee.used_before_fen),
-                   "applied": format_fen(fee.allowance_applied_fen),
-                   "remaining_after": format_fen(fee.allowance_remaining_after_fen)},
+        allowance=schemas.AllowanceView(monthly=format_fen(fee.allowance_fen),
+                                        used_before=format_fen(fee.used_before_fen),
+                                        applied=format_fen(fee.allowance_applied_fen),
+                                        remaining_after=format_fen(fee.allowance_remaining_after_fen)),
         fee_schedule_version=fee.version, expected_arrival=views.arrival(at, priced.arrival.note),
         due_date=request.due_date.isoformat() if request.due_date else None,
-        warning=model.due_date_warning(priced.arrival, request.due_date),
+        warning=views.warning(model.due_date_warning(priced.arrival, request.due_date)),
         verification_required=request.amount_fen > rules_of(ctx).step_up_threshold_fen)
     return view.model_dump(mode="json")
 

@@ -24,10 +24,11 @@ VALID_MESSAGE = "该电子回单确由 RepayDesk 开具。请核对金额、到�
 
 
 def _secret(ctx: Context) -> str:
-    if not rules_of(ctx).receipt_secret:
+    secret = rules_of(ctx).receipt_secret
+    if not secret:
         logger.error("RECEIPT_SECRET is not set: receipts are unavailable")
         raise refusals.Busy("电子回单服务暂未开通，请稍后再试或联系客服。", code="receipts_unavailable")
-    return rules_of(ctx).receipt_secret
+    return secret
 
 
 def _issue(actor: Actor, repayment_id: str, ctx: Context) -> tuple[model.Receipt, str]:
@@ -77,7 +78,7 @@ def verify(serial: str, code: str, ctx: Context) -> dict:
     found = store.get_receipt(serial) if model.serial_format_ok(serial) else None
     valid = (found or _DUMMY).code_matches(code, secret) and found is not None
     metric("ReceiptVerified", valid=str(valid).lower())
-    if not valid:
+    if found is None or not valid:
         return {"valid": False, "serial": serial, "message": INVALID_MESSAGE}
     return {"valid": True, "serial": serial, "message": VALID_MESSAGE, "amount": format_fen(found.amount_fen),
             "settled_date": found.settled_date, "payee": found.payee}

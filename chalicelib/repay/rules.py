@@ -34,12 +34,14 @@ class Rules:
 def rules(cfg: Settings | None = None) -> Rules:
     """The rules of ``cfg`` (default: the current settings)."""
     cfg = cfg or settings()
-    return Rules(step_up_threshold_fen=cfg.step_up_threshold_fen, verification_ttl_seconds=cfg.verification_ttl_seconds,
+    return Rules(step_up_threshold_fen=cfg.step_up_threshold_fen,
+                 verification_ttl_seconds=cfg.verification_ttl_seconds,
                  verification_max_attempts=cfg.verification_max_attempts,
                  verification_max_resends=cfg.verification_max_resends,
                  verification_resend_interval_seconds=cfg.verification_resend_interval_seconds,
                  security_hotline=cfg.security_hotline, receipt_secret=cfg.receipt_secret,
-                 settlement_queue=cfg.settlement_queue, quiet_hours=cfg.quiet_hours, settlement_recheck_seconds=cfg.settlement_recheck_seconds,
+                 settlement_queue=cfg.settlement_queue, quiet_hours=cfg.quiet_hours,
+                 settlement_recheck_seconds=cfg.settlement_recheck_seconds,
                  schedule=FeeSchedule.from_file(cfg.fee_schedule_path),
                  calendar=BusinessCalendar.from_file(cfg.holidays_path))
 

@@ -46,7 +46,8 @@ from chalicelib.repay.views import get, history
 __all__ = ["Context", "current", "freeze_account", "is_frozen", "unfreeze_account", "CREATE_SCOPE", "RETRY_SCOPE",
            "Created", "create", "quote", "retry", "settle", "verify", "get", "history", "cancel", "expire_lapsed",
            "resend_code", "receipt", "receipt_html", "verify_receipt", "read_for_case", "access_log",
-           "rules_of", "RepaymentRequest", "Repayment", "KIND_LABELS", "PROCESSING", "SUCCEEDED", "VERIFICATION_REQUIRED",
+           "rules_of", "RepaymentRequest", "Repayment", "KIND_LABELS",
+           "PROCESSING", "SUCCEEDED", "VERIFICATION_REQUIRED",
            "code_matches", "new_verification", "stored", "paid_since", "utility_bill", "tokenize_card"]
 
 

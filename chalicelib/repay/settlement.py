@@ -54,12 +54,13 @@ def settle(body: str, ctx: Context) -> str:
         submitted_at=clock.parse(repayment.processing_since or repayment.created_at))
     outcome = connector.get().settle(request)
     calendar = rules_of(ctx).calendar
-    if outcome.status == "succeeded":
+    change: Change | None
+    if isinstance(outcome, connector.Succeeded):
         change = repayment.settle(ctx.now, calendar.local(outcome.settled_at))
-    elif outcome.status == "failed":
+    elif isinstance(outcome, connector.Failed):
         change = repayment.fail(ctx.now, outcome.reason)
     else:
-        change = repayment.delay(ctx.now, calendar.local(outcome.expected_at or ctx.now))
+        change = repayment.delay(ctx.now, calendar.local(outcome.expected_at))
     notice_ids: list[str] = []
     if change is not None:
         uow = store.begin()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Iterable
 
 from chalicelib.kernel import refusals
 from chalicelib.kernel.actor import Actor
@@ -11,6 +12,7 @@ from chalicelib.kernel.context import Context
 from chalicelib.kernel.logs import metric
 from chalicelib.kernel.money import format_fen
 from chalicelib.repay import model, schemas, store
+from chalicelib.repay.fees import FeeLine
 from chalicelib.repay.model import Repayment
 from chalicelib.repay.rules import of as rules_of
 
@@ -18,7 +20,11 @@ _ID = re.compile(r"rp_[0-9a-f]{20}")
 
 
 def load(actor: Actor, repayment_id: str) -> Repayment:
-    repayment = store.get(actor.user_id, repayment_id) if _ID.fullmatch(repayment_id or "") else None
+    return load_own(actor.user_id, repayment_id)
+
+
+def load_own(user_id: str, repayment_id: str) -> Repayment:
+    repayment = store.get(user_id, repayment_id) if _ID.fullmatch(repayment_id or "") else None
     if repayment is None:  # someone else's id looks exactly like a missing one
         raise refusals.Missing("找不到这笔还款。", code="repayment_not_found")
     return repayment
@@ -46,7 +52,8 @@ def expire_if_due(repayment: Repayment, ctx: Context) -> Repayment:
     if repayment.expire(ctx.now) is None:
         return repayment
     expire(repayment, ctx)
-    return store.get(repayment.user_id, repayment.id)
+    # Read again whoever cancelled it (this call or a racing one); repayments are never deleted.
+    return load_own(repayment.user_id, repayment.id)
 
 
 def get(actor: Actor, repayment_id: str, ctx: Context) -> dict:
@@ -79,12 +86,18 @@ def _decode_cursor(cursor: str) -> str:
 
 
 # ---------------------------------------------------------------- shaping
-def fee_lines(lines) -> list[dict]:
-    return [{"code": line.code, "label": line.label, "amount": format_fen(line.amount_fen)} for line in lines]
+def fee_lines(lines: Iterable[FeeLine]) -> list[schemas.FeeLineView]:
+    return [schemas.FeeLineView(code=line.code, label=line.label, amount=format_fen(line.amount_fen))
+            for line in lines]
 
 
-def arrival(expected_at: str, note: str) -> dict:
-    return {"expected_at": expected_at, "date": expected_at[:10], "note": note}
+def arrival(expected_at: str, note: str) -> schemas.ArrivalView:
+    return schemas.ArrivalView(expected_at=expected_at, date=expected_at[:10], note=note)
+
+
+def warning(stored: dict | None) -> schemas.WarningView | None:
+    """A due-date warning (``model.due_date_warning``, kept as a dict on the repayment) as shown."""
+    return schemas.WarningView.model_validate(stored) if stored is not None else None
 
 
 def _failure(repayment: Repayment) -> dict | None:
@@ -95,12 +108,12 @@ def _failure(repayment: Repayment) -> dict | None:
             "kb_article": reason.kb_article, "retryable": reason.retryable}
 
 
-def _notice(repayment: Repayment) -> dict | None:
+def _notice(repayment: Repayment) -> schemas.NoticeView | None:
     if repayment.delayed:
-        return {"code": "delayed", "message": model.DELAY_MESSAGE, "kb_article": model.KB_DELAY}
-    if repayment.status == model.CANCELLED and repayment.cancel_reason in model.CANCEL_MESSAGES:
-        return {"code": repayment.cancel_reason, "message": model.CANCEL_MESSAGES[repayment.cancel_reason],
-                "kb_article": model.KB_FAILED}
+        return schemas.NoticeView(code="delayed", message=model.DELAY_MESSAGE, kb_article=model.KB_DELAY)
+    reason = repayment.cancel_reason
+    if repayment.status == model.CANCELLED and reason is not None and reason in model.CANCEL_MESSAGES:
+        return schemas.NoticeView(code=reason, message=model.CANCEL_MESSAGES[reason], kb_article=model.KB_FAILED)
     return None
 
 
@@ -111,15 +124,18 @@ def _money(repayment: Repayment) -> dict:
 
 def view(repayment: Repayment, ctx: Context) -> dict:
     verification = None
-    if repayment.status == model.VERIFICATION_REQUIRED:
-        verification = {"expires_at": repayment.verify_expires_at,
-                        "attempts_left": repayment.attempts_left(rules_of(ctx).verification_max_attempts)}
+    # A repayment awaiting its code always carries the code's expiry (set with the code, see model.create).
+    if repayment.status == model.VERIFICATION_REQUIRED and repayment.verify_expires_at is not None:
+        verification = schemas.VerificationView(
+            expires_at=repayment.verify_expires_at,
+            attempts_left=repayment.attempts_left(rules_of(ctx).verification_max_attempts))
     result = schemas.RepaymentView(
         **_summary_fields(repayment),
         fee_breakdown=fee_lines(repayment.fee_lines), fee_schedule_version=repayment.fee_schedule_version,
         attempt=repayment.attempt, updated_at=repayment.updated_at, due_date=repayment.due_date,
-        warning=repayment.warning, notice=_notice(repayment), verification=verification,
-        timeline=[{k: e[k] for k in ("at", "status", "event", "message")} for e in repayment.timeline])
+        warning=warning(repayment.warning), notice=_notice(repayment), verification=verification,
+        timeline=[schemas.TimelineEntryView(at=e["at"], status=e["status"], event=e["event"], message=e["message"])
+                  for e in repayment.timeline])
     return _compact_payee(result.model_dump(mode="json"))
 
 

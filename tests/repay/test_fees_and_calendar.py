@@ -46,7 +46,8 @@ def test_rounding_is_half_up_to_the_fen(schedule):
 
 def test_loans_large_amounts_are_free_and_fee_is_capped(schedule):
     assert fees.compute(schedule, "loan", 20000_00, used_this_month_fen=0).fee_fen == 0        # free_above
-    assert fees.compute(schedule, "loan", 19999_00, used_this_month_fen=0).fee_fen == 15_00  # 0.1% of 14999.00 = 14.999 → 15.00
+    # 0.1% of 14999.00 = 14.999 → 15.00
+    assert fees.compute(schedule, "loan", 19999_00, used_this_month_fen=0).fee_fen == 15_00
     assert fees.compute(schedule, "loan", 19999_00, used_this_month_fen=5000_00).fee_fen == 20_00  # 19.999 → 20.00
     capped = fees.FeeSchedule.from_dict({**_raw(), "kinds": {**_raw()["kinds"], "loan": {
         **_raw()["kinds"]["loan"], "free_above": None}}})

@@ -3,11 +3,11 @@ import datetime as dt
 
 import pytest
 
-pytestmark = pytest.mark.unit
-
 from chalicelib.repay import model
 from chalicelib.repay.fees import Fee, FeeLine
 from chalicelib.repay.model import RuleViolation
+
+pytestmark = pytest.mark.unit
 
 NOW = dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(minutes=1)
@@ -74,6 +74,16 @@ def test_the_right_code_starts_settlement_of_the_first_attempt():
     assert again.value.code == "not_awaiting_verification"
 
 
+def test_once_its_code_is_cleared_no_code_matches():
+    """Salt and hash are cleared when a code is used or the repayment (or schedule) is cancelled: from then
+    on every code is simply wrong, the right one included."""
+    _, verification = _open(code=True, amount_fen=600_000)
+    stored = dict(salt=verification.salt, repayment_id="rp_1", expected_hash=verification.hash)
+    assert model.code_matches(verification.code, **stored)
+    assert not model.code_matches(verification.code, **{**stored, "salt": None})
+    assert not model.code_matches(verification.code, **{**stored, "expected_hash": None})
+
+
 def test_a_code_expires_after_its_time_only():
     repayment, _ = _open(code=True, amount_fen=600_000)
     assert repayment.expire(NOW + dt.timedelta(seconds=299)) is None
@@ -121,7 +131,8 @@ def test_a_delay_is_said_once_per_attempt():
     repayment, _ = _open()
     delayed = repayment.delay(LATER, ARRIVAL.expected_at)
     assert delayed.after.delayed and delayed.after.status == "processing"
-    assert delayed.after.delayed_attempt == 1 and delayed.after.expected_arrival_note == "银行处理延迟，预计到账时间已更新"
+    assert delayed.after.delayed_attempt == 1
+    assert delayed.after.expected_arrival_note == "银行处理延迟，预计到账时间已更新"
     assert delayed.after.delay(LATER, ARRIVAL.expected_at) is None
     assert delayed.after.awaits_settlement(1) and not delayed.after.awaits_settlement(2)
 

@@ -56,5 +56,6 @@ def test_a_repeated_cancel_with_one_key_replays_and_a_bad_key_is_refused(as_alic
 def test_the_three_routes_document_the_optional_header(api):
     paths = api.get("/openapi.json").json["paths"]
     for action in ("verify", "resend-code", "cancel"):
-        header = [p for p in paths[f"/repayments/{{repayment_id}}/{action}"]["post"]["parameters"] if p["in"] == "header"]
+        parameters = paths[f"/repayments/{{repayment_id}}/{action}"]["post"]["parameters"]
+        header = [p for p in parameters if p["in"] == "header"]
         assert [(p["name"], p["required"]) for p in header] == [("Idempotency-Key", False)], action

@@ -146,7 +146,6 @@ def test_a_verify_committed_while_cancelling_wins_and_the_cancel_is_refused(alic
                                                                             sms_sent, monkeypatch):
     """The cancel has read the repayment (awaiting its code) when the right code commits: the cancel's
     write fails its condition, it is decided again on what the verify wrote (processing → 409)."""
-    caller = Actor(user_id=alice.user_id, username=alice.username)
     repayment_id = as_alice.create(card(LARGE)).json["id"]
     code = _codes(sms_sent)[0]
     real, interleaved = model.Repayment.cancel_by_owner, []

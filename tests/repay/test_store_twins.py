@@ -85,7 +85,7 @@ def test_allowance_is_never_given_back_below_zero(kind):
 
 def test_pages_are_newest_first_and_continue_where_they_stopped(kind):
     made = []
-    for n in range(3):
+    for _ in range(3):
         made.append(repayment())
         commit(lambda u, r=made[-1]: store.create(u, r))
         clock.advance(dt.timedelta(seconds=1))

@@ -32,8 +32,8 @@ def call(path, query):
     return response["statusCode"], json.loads(response["body"])
 
 WATCHED = ["chalicelib.repay.schemas", "chalicelib.repay.service", "chalicelib.escalation.schemas",
-           "chalicelib.escalation.service", "chalicelib.search.contacts", "chalicelib.edge.auth", "chalicelib.adapters.outbox",
-           "chalicelib.helpcentre.schemas",
+           "chalicelib.escalation.service", "chalicelib.search.contacts", "chalicelib.edge.auth",
+           "chalicelib.adapters.outbox", "chalicelib.helpcentre.schemas",
            "asyncio", "urllib.request", "importlib.metadata", "boto3"]
 status, body = call("/kb/search", {"q": "客服电话多少"})
 after_search = sorted(m for m in WATCHED if m in sys.modules)

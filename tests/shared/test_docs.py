@@ -139,7 +139,8 @@ def test_anchor_reader():
 
 @pytest.mark.parametrize("text, expected", [
     ("see `chalicelib/{kernel,edge}/clock.py`.", {"chalicelib/kernel/clock.py", "chalicelib/edge/clock.py"}),
-    ("`tests/web/test_x.py::test_y` and devtools/package.py:add_bytecode,", {"tests/web/test_x.py", "devtools/package.py"}),
+    ("`tests/web/test_x.py::test_y` and devtools/package.py:add_bytecode,",
+     {"tests/web/test_x.py", "devtools/package.py"}),
     ("s3://b/kb/learned.json, cases/<ref>/x, chalicelib/<domain>/store.py", set()),
 ])
 def test_path_reader(text, expected):

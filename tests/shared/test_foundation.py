@@ -30,7 +30,8 @@ def test_forged_expired_and_foreign_tokens_are_rejected(aws, alice):
 
     from chalicelib.edge import auth
     payload = jwt.decode(alice.token, options={"verify_signature": False})
-    forged = jwt.encode({**payload, "sub": "someone-else"}, "a-secret-that-is-long-enough-for-hs256!!", algorithm="HS256", headers={"kid": "dummy"})
+    forged = jwt.encode({**payload, "sub": "someone-else"}, "a-secret-that-is-long-enough-for-hs256!!",
+                        algorithm="HS256", headers={"kid": "dummy"})
     with pytest.raises(auth.InvalidToken):
         auth.verify(forged)
     with pytest.raises(auth.InvalidToken):

@@ -17,7 +17,7 @@ def test_deeply_nested_json_is_a_400(api, alice, path, authed, body):
 def test_brackets_inside_strings_do_not_count_as_nesting(api, alice):
     description = "[[[[" * 20 + "还款没到账" + "]]]]" * 20 + '\\"{{{{' * 10
     response = api.post("/support/cases", token=alice.token,
-                        body='{"category": "fees", "description": "%s"}' % description)
+                        body=f'{{"category": "fees", "description": "{description}"}}')
     assert response.status == 201, response.text
     assert response.json["description"].startswith("[[[[")
 

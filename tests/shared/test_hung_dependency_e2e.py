@@ -111,7 +111,7 @@ def test_every_route_family_answers_within_8_s_while_aws_hangs_and_nothing_is_wr
 
     report = [f"{'route family':<22} {'status':>6} {'seconds':>8}"]
     failures = []
-    for (name, method, path, _, _, expected), (response, text, seconds) in zip(calls, answers):
+    for (name, method, path, _, _, expected), (response, text, seconds) in zip(calls, answers, strict=True):
         status = response.status_code if response is not None else "none"
         report.append(f"{name:<22} {status:>6} {seconds:>8.2f}")
         if response is None or status != expected or seconds > BUDGET_SECONDS:

@@ -25,7 +25,8 @@ def test_moto_applies_each_request_atomically(local_stack):
 
         def write(i):
             if i % 2:
-                ddb.transact_write_items(TransactItems=[{"Put": {"TableName": table, "Item": {"pk": {"S": f"kept-{i}"}}}}])
+                ddb.transact_write_items(
+                    TransactItems=[{"Put": {"TableName": table, "Item": {"pk": {"S": f"kept-{i}"}}}}])
                 return "kept"
             try:  # cancelled: the condition on "guard" fails
                 ddb.transact_write_items(TransactItems=[
@@ -38,7 +39,8 @@ def test_moto_applies_each_request_atomically(local_stack):
 
         outcomes = []
         for start in range(0, 160, 40):
-            outcomes += burst(40, lambda i: write(start + i))
+            # burst runs the batch before returning: each batch writes from its own start
+            outcomes += burst(40, lambda i, start=start: write(start + i))
         assert outcomes.count("kept") == 80 and outcomes.count("cancelled") == 80
         kept = [f"kept-{i}" for i in range(1, 160, 2)]
         found = set()
@@ -144,7 +146,8 @@ def small_and_large(local_stack):
         items = [{"pk": {"S": f"u{p}"}, "sk": {"S": f"item-{i:03d}"}, "text": {"S": "x" * 200}}
                  for p in partitions for i in range(40)]
         for first in range(0, len(items), 25):
-            ddb.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": item}} for item in items[first:first + 25]]})
+            batch = [{"PutRequest": {"Item": item}} for item in items[first:first + 25]]
+            ddb.batch_write_item(RequestItems={table: batch})
     fill(small, [7])
     fill(large, range(50))
     yield ddb, small, large

@@ -20,7 +20,8 @@ def _receive(queue_name):
     url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
     out = []
     while True:
-        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]).get("Messages", [])
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                    MessageAttributeNames=["All"]).get("Messages", [])
         if not batch:
             return out
         out.extend(batch)
@@ -62,7 +63,8 @@ def test_outage_then_recovery_delivers_everything_later(aws, monkeypatch):
 def test_lease_stops_two_senders_sending_the_same_message(aws):
     message = outbox.Message("sqs", settings().settlement_queue, "once")
     _commit(message)
-    item = aws_clients.table(settings().outbox_table).get_item(Key={"pk": f"MSG#{message.message_id}", "sk": "MSG"})["Item"]
+    key = {"pk": f"MSG#{message.message_id}", "sk": "MSG"}
+    item = aws_clients.table(settings().outbox_table).get_item(Key=key)["Item"]
     assert outbox._try_send(item) is True
     assert outbox._try_send(item) is False
     assert [m["Body"] for m in _receive(settings().settlement_queue)] == ["once"]
@@ -91,7 +93,8 @@ def test_each_channel_survives_an_outage_of_its_service(aws, make_user, monkeypa
     sns = aws_clients.client("sns")
     topic_arn = sns.create_topic(Name="outage-topic")["TopicArn"]
     url = aws_clients.client("sqs").create_queue(QueueName="outage-topic-queue")["QueueUrl"]
-    queue_arn = aws_clients.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_arn = aws_clients.client("sqs").get_queue_attributes(
+        QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
     target = {"sqs": settings().settlement_queue, "sns": "outage-topic", "email": "senior@repaydesk.example.com",
               "sms": "carol"}[channel]

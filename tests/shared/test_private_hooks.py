@@ -251,7 +251,8 @@ def test_the_finder_sees_each_kind_of_reach(tmp_path):
         def _flush_segment(self):  # Whoosh's
             self._mine = 1  # ours
 
-    assert [name for _, _, name in _inherited_private_names(Ours, {"_flush_segment": 1, "_mine": 2})] == ["_flush_segment"]
+    found = _inherited_private_names(Ours, {"_flush_segment": 1, "_mine": 2})
+    assert [name for _, _, name in found] == ["_flush_segment"]
 
 
 def test_a_hook_is_not_applied_to_a_version_it_was_not_written_for(monkeypatch):
