@@ -130,7 +130,8 @@ class Meter:
     def __init__(self, tables: list[dict]):
         import boto3
         self.schema = {t["TableName"]: [(g["IndexName"], g["KeySchema"][0]["AttributeName"],
-                                         g["KeySchema"][1]["AttributeName"]) for g in t.get("GlobalSecondaryIndexes", [])]
+                                         g["KeySchema"][1]["AttributeName"])
+                                        for g in t.get("GlobalSecondaryIndexes", [])]
                        for t in tables}
         self.keys = {t["TableName"]: [k["AttributeName"] for k in t["KeySchema"]] for t in tables}
         self.side = boto3.session.Session().client("dynamodb")  # unmetered: before/after images
@@ -183,7 +184,8 @@ class Meter:
                   "rcu": 0.0, "wcu": 0.0, "gsi_wcu": 0.0, "gsi": defaultdict(float), "failed": failed,
                   "moto": _moto_units(parsed.get("ConsumedCapacity")), "partitions": []}
         shape = json.dumps(_shape(parsed.get("ConsumedCapacity")))
-        self.moto_shapes[op].add(re.sub(r'"LocalSecondaryIndexes": \{"[\w-]+"', '"LocalSecondaryIndexes": {"<gsi>"', shape))
+        self.moto_shapes[op].add(re.sub(r'"LocalSecondaryIndexes": \{"[\w-]+"', '"LocalSecondaryIndexes": {"<gsi>"',
+                                        shape))
         units_at = record["units"] = defaultdict(lambda: [0.0, 0.0])  # partition label → [RCU, WCU]
         if op == "GetItem":
             consistent = bool(params.get("ConsistentRead"))
@@ -198,7 +200,8 @@ class Meter:
             units_at[record["partitions"][-1]][0] += record["rcu"]
         elif op in WRITES:
             transactional = op == "TransactWriteItems"
-            for (kind, table, key), before in zip(self._writes(op, params), info["before"]):
+            # the before-images were read item by item from the same _writes list: one each
+            for (kind, table, key), before in zip(self._writes(op, params), info["before"], strict=True):
                 after = before if failed else (None if kind == "Delete" else self._get(table, key))
                 if kind == "ConditionCheck":
                     units = write_units(item_size(before))
@@ -225,7 +228,8 @@ class Meter:
     def _query_read(self, params: dict, parsed: dict) -> list[dict]:
         """The items a Query read (and paid for): those returned, or, when a filter or projection
         hid some, the same page read again without them by the unmetered client."""
-        if "FilterExpression" not in params and "ProjectionExpression" not in params and params.get("Select") != "COUNT":
+        hidden = "FilterExpression" in params or "ProjectionExpression" in params or params.get("Select") == "COUNT"
+        if not hidden:
             return parsed.get("Items", [])
         again = {k: v for k, v in params.items() if k in ("TableName", "IndexName", "KeyConditionExpression", "Limit",
                                                         "ExclusiveStartKey", "ScanIndexForward", "ConsistentRead")}
@@ -346,7 +350,7 @@ def run(rounds: int, queue_depth: int) -> tuple[Meter, dict]:
         def token(name, role=None):
             return local.ensure_user(pool, name, role=role, phone="+8613800138000")
 
-        agent, lead = token("agent", "support"), token("lead", "senior-support")
+        agent = token("agent", "support")
         info = {"rounds": rounds, "queue_depth": queue_depth, "shards": {
             "queue": cfg.queue_shards, "feedback": cfg.feedback_shards, "zero_result": cfg.zero_result_shards,
             "outbox": cfg.outbox_shards}}
@@ -379,7 +383,8 @@ def run(rounds: int, queue_depth: int) -> tuple[Meter, dict]:
                 url = sqs.get_queue_url(QueueName=cfg.settlement_queue)["QueueUrl"]
                 records = []
                 while True:
-                    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+                    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                              WaitTimeSeconds=0).get("Messages", [])
                     if not got:
                         return records
                     for m in got:
@@ -406,7 +411,8 @@ def run(rounds: int, queue_depth: int) -> tuple[Meter, dict]:
                                headers={"Idempotency-Key": uuid.uuid4().hex}, expect=(201,))
                 call("repay: get", "GET", f"/repayments/{created['id']}", user)
                 records = settlement_records()
-                measured("repay: settle worker (per message)", lambda: settle_repayments({"Records": records}, None))
+                measured("repay: settle worker (per message)",
+                         lambda records=records: settle_repayments({"Records": records}, None))
                 call("repay: history list", "GET", "/repayments?limit=20", user)
                 big = call("repay: create, step-up (202)", "POST", "/repayments", user,
                            {"amount": "6000.00", "payee": CARD}, headers={"Idempotency-Key": uuid.uuid4().hex},
@@ -418,7 +424,8 @@ def run(rounds: int, queue_depth: int) -> tuple[Meter, dict]:
                 settlement_records()
 
                 call("search: found", "GET", "/kb/search?q=" + _q(FOUND[r % len(FOUND)]))
-                zero = call("search: zero results (counter)", "GET", "/kb/search?q=" + _q(NOT_FOUND[r % len(NOT_FOUND)]))
+                zero = call("search: zero results (counter)", "GET",
+                            "/kb/search?q=" + _q(NOT_FOUND[r % len(NOT_FOUND)]))
                 assert zero["total"] == 0, zero
                 slug = "repayment-failed"
                 call("kb: article", "GET", f"/kb/articles/{slug}")
@@ -486,7 +493,7 @@ def summarise(meter: Meter, info: dict) -> list[dict]:
                     "bills sweep: idle shard": 1, "notices: inbox page": 1,
                     "notices: mark read": info["notices_read"]}.get(route, info["rounds"])
 
-        def mean(key):
+        def mean(key, calls=calls, requests=requests):   # this route's
             return sum(c[key] for c in calls) / requests
         ops = defaultdict(int)
         for c in calls:
@@ -703,7 +710,8 @@ def print_bills_model(rows: list[dict], info: dict, wake_shards: int) -> None:
     print(f"  per reminder: {b['ms_per_reminder']:.0f} ms of a worker (DynamoDB calls, the SMS sent inline) → "
           f"{b['per_worker_per_s']:.1f} reminders/s per shard's worker ({BUDGET_S} s of each minute)")
     print(f"  WAKE_SHARDS={b['shards']}: {b['per_s']:,.0f} reminders/s, all sent in {b['minutes']:.0f} minutes "
-          f"(one Lambda per shard: concurrency {b['concurrency']}); {b['shards_for_an_hour']} shards would take an hour; "
+          f"(one Lambda per shard: concurrency {b['concurrency']}); "
+          f"{b['shards_for_an_hour']} shards would take an hour; "
           f"the old single sweep (200 a minute): {b['old_days']:.1f} days")
     print(f"  meanwhile: {b['rcu_per_s']:,.0f} RCU/s, {b['wcu_per_s']:,.0f} WCU/s (GSIs included), outbox `pending` "
           f"{b['pending_wcu_per_shard']:,.0f} WCU/s per shard ({b['outbox_shards']} shards; limit {PARTITION_WCU:,}), "
@@ -795,7 +803,7 @@ def job_model() -> dict:
         day_minutes = 60 / sc["burst"] / sc["peak_hour"]   # a day's events in minutes at this rate (the peak hour
         # holds peak_hour of the day at 1/burst of this rate): the once-a-day passes read that, not 24 h of the peak
 
-        def cost(minutes: float, extra_kb: float = 0.0) -> dict:
+        def cost(minutes: float, extra_kb: float = 0.0, *, per_s=per_s, size=size, cpu=cpu) -> dict:  # this scenario's
             count = per_s * minutes * 60
             megabytes = count * size / 1e6
             return {"minutes": minutes, "events": count, "mb": megabytes,
@@ -814,8 +822,8 @@ def job_model() -> dict:
 def print_job_model() -> None:
     result = job_model()
     print()
-    print("The aggregation job (aggregate_events) at those rates — events read from EVENTS_TABLE (eventually consistent "
-          "Queries);")
+    print("The aggregation job (aggregate_events) at those rates — events read from EVENTS_TABLE "
+          "(eventually consistent Queries);")
     print(f"  Lambda time = events × measured CPU per event (botocore parse + from_item + rollup) ÷ {LAMBDA_VCPU:.2f} "
           f"vCPU + {PAGE_MS} ms per {PAGE_MB:g} MB page (assumed); the new job's slot-rollup listing assumed "
           f"{SLOT_ROLLUP_KB} KB per rollup")

@@ -201,7 +201,7 @@ def main(argv=None) -> int:
         print(f"median of {args.runs}{label}: {summary(rows[root])}")
     if args.compare:  # paired by run: steadier than comparing two medians when the load drifts
         for key, name in (("response_ms", "wall to response"), ("cpu_ms", "CPU to response")):
-            diffs = [a[key] - b[key] for a, b in zip(rows[roots[0]], rows[roots[1]])]
+            diffs = [a[key] - b[key] for a, b in zip(rows[roots[0]], rows[roots[1]], strict=True)]  # a row a run
             print(f"this checkout minus {roots[1]}, median of per-run differences: {name} "
                   f"{statistics.median(diffs):+.0f} ms")
     if args.yardstick:
@@ -210,7 +210,7 @@ def main(argv=None) -> int:
               f"when the target was set")
         for root in roots:
             label = f" [{root}]" if args.compare else ""
-            ratios = [r["response_ms"] / y for r, y in zip(rows[root], yardstick)]
+            ratios = [r["response_ms"] / y for r, y in zip(rows[root], yardstick, strict=True)]  # one each a run
             ratio = statistics.median(r["response_ms"] for r in rows[root]) / statistics.median(yardstick)
             print(f"cold start / yardstick{label}: {ratio:.2f} (ratio of medians), {statistics.median(ratios):.2f} "
                   f"(median of per-run ratios; target ≤ 0.35)")

@@ -39,7 +39,8 @@ from chalicelib.search.build import Article, build  # noqa: E402
 from chalicelib.search.index import KbIndex  # noqa: E402
 
 DEFAULT_DATA = next((p / "shared" / "datasets" / "atec_faq" for p in (ROOT.parent, ROOT.parent.parent)
-                     if (p / "shared" / "datasets" / "atec_faq").is_dir()), ROOT.parent / "shared" / "datasets" / "atec_faq")
+                     if (p / "shared" / "datasets" / "atec_faq").is_dir()),
+                    ROOT.parent / "shared" / "datasets" / "atec_faq")
 
 
 def load(data: Path):
@@ -50,7 +51,7 @@ def load(data: Path):
 
 def metrics(ranked: list[list[str]], expected: list[str]) -> dict:
     r1 = r5 = mrr = 0.0
-    for ids, want in zip(ranked, expected):
+    for ids, want in zip(ranked, expected, strict=True):  # one ranking per query
         if ids[:1] == [want]:
             r1 += 1
         if want in ids[:5]:
@@ -191,7 +192,8 @@ def main(argv=None) -> int:
             print(f"{name:<36}{half:<6}{m['R@1']:>7.3f}{m['R@5']:>7.3f}{m['MRR@10']:>8.3f}"
                   f"{m['R@1'] / b['R@1']:>7.2f}x{m['R@5'] / b['R@5']:>7.2f}x")
     whole, base_whole = metrics(ranked, expected), metrics(base_ranked, expected)
-    print(f"{'RepayDesk search, all queries':<36}{'all':<6}{whole['R@1']:>7.3f}{whole['R@5']:>7.3f}{whole['MRR@10']:>8.3f}"
+    print(f"{'RepayDesk search, all queries':<36}{'all':<6}"
+          f"{whole['R@1']:>7.3f}{whole['R@5']:>7.3f}{whole['MRR@10']:>8.3f}"
           f"{whole['R@1'] / base_whole['R@1']:>7.2f}x{whole['R@5'] / base_whole['R@5']:>7.2f}x")
     print(f"latency ms p50/p99: product first pass {statistics.median(first):.2f}/{percentile(first, .99):.2f}, "
           f"warm {statistics.median(warm):.2f}/{percentile(warm, .99):.2f}; with signals (odd, first pass) "
@@ -201,7 +203,8 @@ def main(argv=None) -> int:
           f"learned model with {stats['learned']['pairs']} query→entry pairs: {stats['learned']['bytes'] / 1e6:.2f} MB")
     goals = [("R@5 and R@1 >= 1.10x baseline, both halves",
               all(min(ratios[("RepayDesk search", h)]) >= 1.10 for h in ("even", "odd"))),
-             ("with signals: odd R@5 >= 1.15x baseline", ratios[("RepayDesk search + signals (even)", "odd")][1] >= 1.15),
+             ("with signals: odd R@5 >= 1.15x baseline",
+              ratios[("RepayDesk search + signals (even)", "odd")][1] >= 1.15),
              ("p50 <= 5 ms, p99 <= 25 ms (first pass)", statistics.median(first) <= 5 and percentile(first, .99) <= 25)]
     print("goals: " + "; ".join(f"{name}: {'met' if ok else 'NOT met'}" for name, ok in goals))
     return 0

@@ -218,7 +218,8 @@ class Client:
             self.cases += 1
             body = {"category": rng.choice(["repayment_delay", "fees", "other"]),
                     "description": f"还款两天了还没到账，请帮忙查一下（{rng.randint(1, 999)}）"}
-            return kind, "POST", "/support/cases", {"json": body, "headers": {**auth, "Idempotency-Key": uuid.uuid4().hex}}
+            headers = {**auth, "Idempotency-Key": uuid.uuid4().hex}
+            return kind, "POST", "/support/cases", {"json": body, "headers": headers}
         if kind == "case_list":
             return kind, "GET", "/support/cases", {"headers": auth}
         if kind == "case_get":
@@ -352,7 +353,10 @@ def _sibling(pid: int | None, module: str) -> int | None:
 def summarise(label, results, elapsed, before, after, loads, clients, duration) -> dict:
     seconds = [r.seconds for r in results]
     total = len(results)
-    share = lambda pred: (sum(1 for r in results if pred(r.status)) / total) if total else 0.0  # noqa: E731
+
+    def share(pred) -> float:
+        return (sum(1 for r in results if pred(r.status)) / total) if total else 0.0
+
     kinds = {}
     for kind in MIX:
         mine = [r for r in results if r.kind == kind]
@@ -388,7 +392,10 @@ def _count(values) -> dict:
 
 def show(summary: dict) -> None:
     p = summary["processes"]
-    fmt = lambda v: "?" if v is None else f"{v:.0f}"  # noqa: E731
+
+    def fmt(v) -> str:
+        return "?" if v is None else f"{v:.0f}"
+
     print(f"\n== {summary['label']}: {summary['clients']} clients, {summary['elapsed_s']:.0f} s, "
           f"load average {summary['loadavg_start']:.2f} → {summary['loadavg_end']:.2f} (this machine: "
           f"{os.cpu_count()} cores)")
@@ -411,8 +418,8 @@ def show(summary: dict) -> None:
               f"({held / summary['elapsed_s']:.0%}); the operations that held it longest:")
         for op, (calls, seconds, waited) in sorted(operations.items(), key=lambda kv: -kv[1][1])[:12]:
             if calls:
-                print(f"     {seconds:6.1f} s {seconds / held:4.0%} {calls:6d} calls {seconds / calls * 1000:6.1f} ms/call "
-                      f"(waited {waited / calls * 1000:5.0f} ms)  {op}")
+                print(f"     {seconds:6.1f} s {seconds / held:4.0%} {calls:6d} calls "
+                      f"{seconds / calls * 1000:6.1f} ms/call (waited {waited / calls * 1000:5.0f} ms)  {op}")
     print(f"   {'kind':<15}{'n':>6}{'p50 ms':>9}{'p99 ms':>9}{'503':>6}  statuses")
     for kind, k in summary["kinds"].items():
         print(f"   {kind:<15}{k['n']:>6}{k['p50_ms']:>9.0f}{k['p99_ms']:>9.0f}{k['503']:>6}  {k['statuses']}")
@@ -457,8 +464,8 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 for round_ in range(args.rounds):
                     summary = run_load(stack.url, stack.moto_port, args.clients, args.duration, args.users_per_client,
-                                       args.think, args.seed + round_, f"{label} ({root}), run {round_ + 1} on one stack",
-                                       stack.stats_path)
+                                       args.think, args.seed + round_,
+                                       f"{label} ({root}), run {round_ + 1} on one stack", stack.stats_path)
                     show(summary)
                     mine.append(summary)
             finally:
@@ -487,7 +494,8 @@ def main(argv: list[str] | None = None) -> int:
             mine = [s for s in summaries if s["label"].startswith(label)]
             if not mine:
                 continue
-            med = lambda key: statistics.median(s[key] for s in mine)  # noqa: E731
+            def med(key, mine=mine):   # this checkout's summaries
+                return statistics.median(s[key] for s in mine)
             rss = statistics.median(s["processes"]["moto"]["rss_mb_end"] or 0 for s in mine)
             stops = [s["stop_s"] for s in mine if "stop_s" in s]
             stop = statistics.median(stops) if stops else float("nan")

@@ -81,7 +81,7 @@ def skip_pydantic_plugin_discovery() -> bool:
     import types
 
     loader = types.ModuleType(PYDANTIC_PLUGIN_LOADER, "pydantic plugins disabled: no entry-point discovery")
-    loader.get_plugins = lambda: ()
+    vars(loader).update(get_plugins=lambda: ())  # the stand-in's namespace: its one function
     sys.modules[PYDANTIC_PLUGIN_LOADER] = loader
     return True
 
@@ -114,7 +114,8 @@ def import_whoosh_reader() -> None:
 
         return real(*args, **kwargs)
 
-    wanted = {"cached_property": ("cached_property", functools.cached_property)}
+    # module name → (the attribute whoosh.reading's imports take from it, the stand-in's value)
+    wanted: dict[str, tuple[str, object]] = {"cached_property": ("cached_property", functools.cached_property)}
     if threading.active_count() == 1:
         wanted["urllib.request"] = ("urlretrieve", urlretrieve)
     stand_ins = {}
@@ -269,8 +270,10 @@ def patch_chalice_local(translate) -> None:
             return self._generic_handle
         raise AttributeError(name)
 
-    local.LocalGateway.handle_request = handle_request
-    local.LocalGateway._repaydesk_patched = True
+    # Replacing a library's methods is what this hook is for; mypy flags any assignment to a method
+    # (and our marker attribute, which the class does not declare).
+    local.LocalGateway.handle_request = handle_request  # type: ignore[method-assign]
+    local.LocalGateway._repaydesk_patched = True  # type: ignore[attr-defined]
     local.ChaliceRequestHandler.__getattr__ = any_method
 
 
@@ -352,8 +355,10 @@ def undo_touched_items_only() -> bool:
         finally:
             tables_by_reference.active = False
 
-    models.copy = tables_by_reference
-    models.DynamoDBBackend.transact_write_items = transact_write_items
+    # The stand-in replaces the ``copy`` module inside moto's models, and the method on moto's backend: this
+    # hook's purpose, which mypy flags (a module attribute given another type; an assignment to a method).
+    models.copy = tables_by_reference  # type: ignore[assignment]
+    models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     return True
 
 
@@ -397,8 +402,9 @@ def query_reads_its_partition_only() -> bool:
         finally:
             partition.key = None
 
-    Table.all_items = all_items
-    Table.query = query
+    # Replacing moto's methods is this hook's purpose (mypy flags any assignment to a method).
+    Table.all_items = all_items  # type: ignore[method-assign]
+    Table.query = query  # type: ignore[method-assign]
     return True
 
 

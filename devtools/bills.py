@@ -1,13 +1,14 @@
 """Watch reminders and scheduled repayments locally (against ``make serve``'s moto).
 
-    .venv/bin/python -m devtools.bills sms                          # every text moto captured (reminders, notices, codes)
-    .venv/bin/python -m devtools.bills sweep                        # run the bills sweep once, now
+    .venv/bin/python -m devtools.bills sms                             # every text moto captured
+    .venv/bin/python -m devtools.bills sweep                           # run the bills sweep once, now
     .venv/bin/python -m devtools.bills sweep --at "2026-12-07 08:00"   # … as if it were then (Asia/Shanghai)
     .venv/bin/python -m devtools.bills outbox --at "2026-12-08 08:00"  # send texts held back by the quiet hours
 
-``make serve`` already runs the sweep every minute (``LOCAL_SCHEDULE_SECONDS`` to go faster); ``--at``
-moves only this process's clock, so you can see the 3-day, 1-day and on-the-day reminders, the quiet
-hours and a scheduled repayment starting without waiting for them. ``MOTO_PORT`` if not 5500.
+``sms`` lists reminders, notices and codes alike. ``make serve`` already runs the sweep every minute
+(``LOCAL_SCHEDULE_SECONDS`` to go faster); ``--at`` moves only this process's clock, so you can see the
+3-day, 1-day and on-the-day reminders, the quiet hours and a scheduled repayment starting without waiting
+for them. ``MOTO_PORT`` if not 5500.
 """
 from __future__ import annotations
 

@@ -150,10 +150,12 @@ def _operation(environ) -> str:
             index = request.get("IndexName")
             return f"dynamodb {action} {'+'.join(tables)}" + (f":{index}" if index else "")
         return f"{service} {action}"
-    form = urllib.parse.parse_qs(environ.get("QUERY_STRING", "")) or urllib.parse.parse_qs(body.decode(errors="replace"))
+    form = (urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+            or urllib.parse.parse_qs(body.decode(errors="replace")))
     action = form.get("Action", [""])[0]
     host = environ.get("HTTP_AUTHORIZATION", "").split("/")[3:4]   # the credential scope names the service
-    return f"{host[0] if host else '?'} {action or environ.get('REQUEST_METHOD', '') + ' ' + environ.get('PATH_INFO', '')}"
+    what = action or environ.get("REQUEST_METHOD", "") + " " + environ.get("PATH_INFO", "")
+    return f"{host[0] if host else '?'} {what}"
 
 
 def _waits(environ) -> bool:

@@ -28,6 +28,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGE = "prod"
+# Every Lambda function's log group (a CloudFormation Fn::Sub string)
+LAMBDA_LOG_GROUPS = ("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/repaydesk-"
+                     + STAGE + "-*")
 LAMBDA_ZIP_LIMIT = 50 * 1024 * 1024
 # Code in chalicelib/ the functions never import: the offline search-index build (the Lambda
 # only reads the index it wrote). ``add_bytecode`` leaves it out of the zip.
@@ -178,8 +181,9 @@ def data_policy(cfg, ids: dict, kinds: dict[str, list[str]]) -> dict:
     queues = [lid for lid in ids.values() if lid.startswith("Queue")]
     topics = [lid for lid in ids.values() if lid.startswith("Topic")]
     statements = [
-        {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-         "Resource": {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/repaydesk-" + STAGE + "-*"}},
+        {"Sid": "Logs", "Effect": "Allow",
+         "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": {"Fn::Sub": LAMBDA_LOG_GROUPS}},
         {"Sid": "Tables", "Effect": "Allow",
          "Action": ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
                     "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:ConditionCheckItem",
@@ -191,7 +195,8 @@ def data_policy(cfg, ids: dict, kinds: dict[str, list[str]]) -> dict:
          "Resource": [_arn(q) for q in queues]},
         {"Sid": "UserPhones", "Effect": "Allow", "Action": ["cognito-idp:AdminGetUser"], "Resource": _arn("UserPool")},
         {"Sid": "TeamEmail", "Effect": "Allow", "Action": ["ses:SendEmail"],
-         "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/" + cfg.sender_email.split("@")[-1]}},
+         "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/"
+                                 + cfg.sender_email.split("@")[-1]}},
         # SMS to a phone number has no resource ARN to name; the action is still only Publish.
         {"Sid": "SmsToPhones", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": "*",
          "Condition": {"Null": {"sns:Protocol": "true"}}},
@@ -224,7 +229,7 @@ def merge(template: dict, cfg) -> dict:
     template["Resources"].update(resources)
     logs_only = {"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-        "Resource": {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/repaydesk-" + STAGE + "-*"}}]}
+        "Resource": {"Fn::Sub": LAMBDA_LOG_GROUPS}}]}
     authorizers = authorizer_functions(template)
     for lid, resource in list(template["Resources"].items()):
         if resource["Type"] == "AWS::Serverless::Function":

@@ -27,7 +27,8 @@ def seed(users) -> None:
                       repayment_id=_repayment(alice, "300.56"))
     fees = service.open_case(bob, ctx, category="fees", description="还款时被多收了 5 元手续费，没有提前告知",
                              repayment_id=_repayment(bob, "66.00")).body
-    service.reply(agent, ctx, fees["case_id"], "您好，手续费按费率表收取，详情见帮助中心「费用说明」。", await_user=False)
+    service.reply(agent, ctx, fees["case_id"], "您好，手续费按费率表收取，详情见帮助中心「费用说明」。",
+                  await_user=False)
     service.escalate(bob, ctx, fees["case_id"], "解释没有解决问题，我要求退还手续费", f"seed-{fees['case_id']}")
     service.add_note(lead, ctx, fees["case_id"], "核对费率表版本，若为旧版页面展示错误可退费")
     print(f"[seed] escalation: cases for alice and bob (bob's {fees['case_id']} is at senior)", flush=True)

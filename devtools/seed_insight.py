@@ -51,7 +51,8 @@ LOW_COMMENTS = ["等了三天才有人回复", "问题转了好几次还是没�
 
 
 def _at(rng: random.Random, day: dt.date, zone) -> dt.datetime:
-    hour = rng.choices(range(24), weights=[1, 1, 1, 1, 1, 1, 2, 4, 7, 9, 10, 10, 8, 9, 10, 9, 8, 8, 8, 9, 10, 9, 6, 3])[0]
+    hour = rng.choices(range(24),
+                       weights=[1, 1, 1, 1, 1, 1, 2, 4, 7, 9, 10, 10, 8, 9, 10, 9, 8, 8, 8, 9, 10, 9, 6, 3])[0]
     return dt.datetime.combine(day, dt.time(hour, rng.randrange(60), rng.randrange(60)), zone).astimezone(dt.UTC)
 
 
@@ -100,19 +101,22 @@ class CaseSim:
             if not self.until(t):
                 return
             pause = rng.random() < 0.6
-            self.commit(lambda: model.reply(self.case, t, clocks=c, by="seed-agent", await_user=pause), t)
+            # commit() calls each rule at once: the lambdas take this round's t (and pause) as they are now
+            self.commit(lambda t=t, pause=pause: model.reply(self.case, t, clocks=c, by="seed-agent",
+                                                             await_user=pause), t)
             if pause:
                 t = self.later(t, 30, 1200)
                 if not self.until(t):
                     return
                 if rng.random() < 0.06:
                     return  # the user never came back: waits on the user
-                self.commit(lambda: model.user_message(self.case, t, c), t)
+                self.commit(lambda t=t: model.user_message(self.case, t, c), t)
             if rng.random() < 0.12 and self.case.step != "legal_guidance":
                 t = self.later(t, 5, 120)
                 if not self.until(t):
                     return
-                self.commit(lambda: model.escalate(self.case, t, clocks=c, actor="user", reason="答复没有解决问题"), t)
+                self.commit(lambda t=t: model.escalate(self.case, t, clocks=c, actor="user",
+                                                       reason="答复没有解决问题"), t)
                 continue
             break
         t = self.support(t, 15, 240)
@@ -134,14 +138,17 @@ class CaseSim:
             moves = sum(1 for e in self.case.timeline if e["event"] in ("escalated", "reopened"))
             rating = max(1, min(5, 5 - moves - len(self.case.breaches) + rng.choice((-1, 0, 0, 0, 1))))
             comment = rng.choice(LOW_COMMENTS) if rating <= 2 and rng.random() < 0.8 else None
-            self.items.append(analytics.csat_element(self.case, rating=rating, comment=comment, now=t)["Put"]["Item"])
-        elif self.case.status == "resolved" and model.parse(self.case.reopen_until) < self.now - dt.timedelta(minutes=1):
+            self.items.append(
+                analytics.csat_element(self.case, rating=rating, comment=comment, now=t)["Put"]["Item"])
+        elif (self.case.status == "resolved"
+              and model.parse(self.case.reopen_until) < self.now - dt.timedelta(minutes=1)):
             t = model.parse(self.case.reopen_until) + dt.timedelta(minutes=1)  # the sweep's next run
             self.commit(model.autoclose(self.case, t), t)
 
 
 def seed(users, *, persist_open: bool = True) -> None:
-    """``persist_open=False``: events and rollups only, no case items (a shared test stack's queues stay as they are)."""
+    """``persist_open=False``: events and rollups only, no case items (a shared test stack's queues stay as
+    they are)."""
     started = time.monotonic()
     cfg = settings()
     zone = clock.zone(cfg.time_zone)
@@ -190,7 +197,8 @@ def seed(users, *, persist_open: bool = True) -> None:
         if opened > now:
             continue
         sim = CaseSim(rng, clocks, now, items)
-        ref = f"RD-{opened.astimezone(zone):%Y%m%d}-{model.REFERENCE_ALPHABET[n // 32 % 32]}{model.REFERENCE_ALPHABET[n % 32]}Z9"
+        alphabet = model.REFERENCE_ALPHABET
+        ref = f"RD-{opened.astimezone(zone):%Y%m%d}-{alphabet[n // 32 % 32]}{alphabet[n % 32]}Z9"
         sim.run(ref, user, category, opened)
         if (sim.case.status == "waiting_user" or sim.case.overdue) and not sim.case.security:
             kept.append(sim.case)
@@ -211,7 +219,7 @@ def _rollups(items: list[dict], now: dt.datetime, time_zone: str) -> None:
     rollups = rollup.offline(evs, now=now, time_zone=time_zone)
     local_today = now.astimezone(clock.zone(time_zone)).date()
     by_day: dict[str, list[dict]] = {}
-    for raw, e in zip(items, evs):
+    for raw, e in zip(items, evs, strict=True):  # evs is items parsed, one each
         by_day.setdefault(raw["pk"]["S"].split("#")[1][:10], []).append(e)
     for day in sorted(by_day):
         date = dt.date.fromisoformat(day)

@@ -87,6 +87,9 @@ def _run(stack: LocalStack, signals: _Signals) -> int:
         return 1
     users = "\n".join(f"    {u.username:<6} {u.role or 'user':<15} make token USER={u.username}"
                       + (f" ROLE={u.role}" if u.role else "") for u in stack.users.values())
+    clock_is = (f"started at {stack.clock_start} (CLOCK_START) and running on" if stack.clock_start
+                else "this machine's")
+    password_from = " from DEMO_PASSWORD" if os.environ.get("DEMO_PASSWORD") else "; set DEMO_PASSWORD to change it"
     print(f"""
 RepayDesk is running (Ctrl-C stops everything started here)
   API           {stack.api_url}          (GET /health)
@@ -94,8 +97,8 @@ RepayDesk is running (Ctrl-C stops everything started here)
   Workspace     {stack.api_url}/agent         (agents sign in: {stack.api_url}/agent/login)
   moto (AWS)    {stack.moto_url}          (AWS_ENDPOINT_URL for aws-cli/boto3)
   User pool     {stack.pool.pool_id}  client {stack.pool.client_id}
-  Clock         {f"started at {stack.clock_start} (CLOCK_START) and running on" if stack.clock_start else "this machine's"}
-  Demo users (password {local.DEMO_PASSWORD}{' from DEMO_PASSWORD' if os.environ.get('DEMO_PASSWORD') else '; set DEMO_PASSWORD to change it'}):
+  Clock         {clock_is}
+  Demo users (password {local.DEMO_PASSWORD}{password_from}):
 {users}
 """, flush=True)
     while (dead := stack.exited()) is None:

@@ -190,7 +190,7 @@ class Child:
         where = f" ({self.log_path})" if self.log_path else ""
         lines = self.last_lines()
         text = f"{self.name} (pid {self.proc.pid}) {how}"
-        return text + (f"; its last lines{where}:\n" + "\n".join("    " + l for l in lines) if lines else "")
+        return text + (f"; its last lines{where}:\n" + "\n".join("    " + line for line in lines) if lines else "")
 
 
 def wait_for(url: str, timeout: float = 30.0, child: Child | None = None) -> None:

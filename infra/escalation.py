@@ -4,10 +4,12 @@ Access patterns (no Scan anywhere):
 - a case by reference                  GetItem  pk=CASE#<ref>, sk=CASE
 - a case's conversation / notes         Query    pk=CASE#<ref>, sk begins_with MSG# / NOTE#
 - a user's cases                        Query    GSI by_user (user_pk=USER#<uid>, newest first)
-- a step's open queue, nearest deadline Query    GSI queue   (queue_pk=QUEUE#<step>[#<shard>], queue_sk=<deadline>#<ref>),
-                                                 every shard (QUEUE_SHARDS, crc32 of the ref; shard 0 unsuffixed),
-                                                 merged by queue_sk; the cursor is the last queue_sk shown
-- the oldest open cases (reports)        Query    GSI open_age (age_pk=OPEN#<0..3>, age_sk=<created_at>#<ref>), 4 shards merged
+- a step's open queue, nearest deadline Query    GSI queue   (queue_pk=QUEUE#<step>[#<shard>],
+                                                 queue_sk=<deadline>#<ref>), every shard (QUEUE_SHARDS, crc32
+                                                 of the ref; shard 0 unsuffixed), merged by queue_sk; the
+                                                 cursor is the last queue_sk shown
+- the oldest open cases (reports)        Query    GSI open_age (age_pk=OPEN#<0..3>, age_sk=<created_at>#<ref>),
+                                                 4 shards merged
 - the sweep's due work                  Query    GSI due     (due_pk=DUE#<shard>, due_sk <= now)
 
 Evidence attachments live in their own private bucket, under ``cases/<ref>/<attachment id>/<file name>``:

@@ -51,7 +51,8 @@ def create_queues_and_topics(cfg) -> None:
             attributes["RedrivePolicy"] = json.dumps(
                 {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(queue.get("max_receive", 5))})
         url = sqs.create_queue(QueueName=queue["name"], Attributes=attributes)["QueueUrl"]
-        arns[queue["name"]] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        arns[queue["name"]] = sqs.get_queue_attributes(QueueUrl=url,
+                                                       AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     for topic in infra.topics(cfg):
         topic_arn = sns.create_topic(Name=topic["name"])["TopicArn"]
         for queue_name in topic.get("queues", []):

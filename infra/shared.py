@@ -9,7 +9,8 @@ def tables(cfg):
     # PENDING[#<shard>] (OUTBOX_SHARDS, crc32 of the message id; the drain merges the shards).
     return [table(cfg.outbox_table, gsis=[("pending", "pending_pk", "pending_sk")], ttl="expires_at"),
             table(cfg.limits_table, ttl="expires_at"),
-            # Analytics events (EV#<local hour>[#<shard>]) and their rollups (AGG#<yyyy-mm>): chalicelib/adapters/events.py
+            # Analytics events (EV#<local hour>[#<shard>]) and their rollups (AGG#<yyyy-mm>):
+            # chalicelib/adapters/events.py
             table(cfg.events_table, ttl="expires_at"),
             table(cfg.reports_table),
             # USER#<sub> / NOTICE#<id> (newest first) and UNREAD#<id> (the unread count): chalicelib/notices.py

@@ -35,7 +35,10 @@ class _LazyResources:
         from chalicelib.adapters import aws as aws_clients
         from infra import local
         self.lock, self.local_thread = threading.RLock(), threading.local()
-        identity = lambda c: aws_clients.client("ses").verify_email_identity(EmailAddress=c.sender_email)
+
+        def identity(c):
+            return aws_clients.client("ses").verify_email_identity(EmailAddress=c.sender_email)
+
         self.groups = {"dynamodb": local.create_tables, "sqs": local.create_queues_and_topics,
                        "sns": local.create_queues_and_topics, "s3": local.create_buckets, "ses": identity}
         self.cfg, self.built = cfg, set()

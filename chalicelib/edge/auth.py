@@ -10,11 +10,14 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from chalicelib.config import settings
 
 # jwt (with cryptography) and requests cost ~200 ms to import; they are imported
 # inside the functions below, so a cold start that serves only public routes never pays.
+if TYPE_CHECKING:  # for the annotations only
+    import jwt
 
 _ALLOWED_ALGORITHMS = ["RS256"]
 _REFETCH_MIN_SECONDS = 60
@@ -39,7 +42,7 @@ class Claims:
 
 class _KeyCache:
     def __init__(self) -> None:
-        self._keys: dict[str, jwt.PyJWK] = {}  # noqa: F821 (annotation only)
+        self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at = 0.0
         self._url = ""
         self._lock = threading.Lock()

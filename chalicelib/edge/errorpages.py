@@ -1,6 +1,7 @@
 """Errors as a browser should see them: an HTML page (status kept, the request id, a way back), never raw JSON.
 
-``app.py``'s middleware shapes every failure once (every blueprint's routes too); this module decides *which* shape and draws the page:
+``app.py``'s middleware shapes every failure once (every blueprint's routes too); this module decides *which*
+shape and draws the page:
 
 - **API callers keep JSON.** A request whose ``Accept`` prefers ``application/json`` always gets the common
   JSON error shape, and so does any route with the bearer authorizer or outside the browser doors unless the

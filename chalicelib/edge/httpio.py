@@ -13,6 +13,7 @@ import logging
 import re
 import secrets
 import sys
+from collections.abc import Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -115,9 +116,9 @@ def json_object(request) -> dict[str, Any]:
 
 def parse_body(request, model: type[Model] | ModelRef) -> Model:
     data = json_object(request)
-    model = resolved(model)
+    cls: type[Model] = resolved(model)
     try:
-        return model.model_validate(data)
+        return cls.model_validate(data)
     except pydantic.ValidationError as exc:
         raise validation_error(exc) from None
 
@@ -129,9 +130,9 @@ def parse_optional_body(request, model: type[Model] | ModelRef) -> Model | None:
 
 def parse_query(request, model: type[Model] | ModelRef) -> Model:
     params = dict(request.query_params or {})
-    model = resolved(model)
+    cls: type[Model] = resolved(model)
     try:
-        return model.model_validate(params)
+        return cls.model_validate(params)
     except pydantic.ValidationError as exc:
         raise validation_error(exc) from None
 
@@ -141,13 +142,17 @@ def header(request, name: str) -> str | None:
     return (request.headers or {}).get(name)
 
 
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+# A header's value: one string, or a list for a header sent more than once (Chalice's ``Response``).
+HeaderValue = str | list[str]
+
+
+def json_response(body: Any, status: int = 200, headers: Mapping[str, HeaderValue] | None = None) -> Response:
     """``body``: JSON-able data, or a response model (sent as ``models.as_body`` shapes it)."""
     if isinstance(body, pydantic.BaseModel):
         body = as_body(body)
     # Chinese text stays readable in curl output instead of \uXXXX escapes.
     payload = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str)
-    merged = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
+    merged: dict[str, HeaderValue] = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
     merged.update(headers or {})
     return Response(body=payload, status_code=status, headers=merged)
 
@@ -219,12 +224,13 @@ def content_security_policy(*, connect_src: str = "") -> str:
     return "; ".join(parts)
 
 
-def html_response(html: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def html_response(html: str, status: int = 200, headers: Mapping[str, HeaderValue] | None = None) -> Response:
     """An HTML page: strict CSP with this response's nonce, never framed, never cached (``headers`` may
     override, e.g. a page's own ``content_security_policy(connect_src=…)``)."""
-    merged = {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": content_security_policy(),
-              "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Cache-Control": "no-store",
-              "Referrer-Policy": "same-origin"}
+    merged: dict[str, HeaderValue] = {
+        "Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": content_security_policy(),
+        "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Cache-Control": "no-store",
+        "Referrer-Policy": "same-origin"}
     merged.update(headers or {})
     new_response()   # the nonce is spent: the next page draws its own
     return Response(body=html, status_code=status, headers=merged)
@@ -317,7 +323,9 @@ def surface_errors(view=None, *, path_ids: bool = False):
             raise
         except Exception as exc:
             raise UnexpectedError(exc) from exc
-    guarded.surfaces_errors = True
+    # a marker on the wrapper function (read by the route-table test); mypy types functools.wraps' result
+    # as a _Wrapped without arbitrary attributes, which plain functions have
+    guarded.surfaces_errors = True  # type: ignore[attr-defined]
     return guarded
 
 

@@ -42,7 +42,8 @@ class Contract:
     query: type[pydantic.BaseModel] | ModelRef | None = None
     responses: dict[int, type[pydantic.BaseModel] | ModelRef | None] = field(default_factory=dict)
     errors: tuple[int, ...] = ()
-    headers: dict[str, dict] = field(default_factory=dict)  # request header name -> {"required", "schema", "description"}
+    # request header name -> {"required", "schema", "description"}
+    headers: dict[str, dict] = field(default_factory=dict)
     html: bool = False
     csv: bool = False   # a 200 may also be text/csv (?format=csv)
     path_ids: bool = True   # path parameters checked first (http.check_path_ids): 404 otherwise
@@ -175,11 +176,13 @@ def render_docs(doc: dict[str, Any]) -> str:
     for path, operations in doc["paths"].items():
         for method, op in operations.items():
             params = "".join(
-                f"<li><code>{escape(p['name'])}</code> ({escape(p['in'])}{', required' if p.get('required') else ''})</li>"
+                f"<li><code>{escape(p['name'])}</code> "
+                f"({escape(p['in'])}{', required' if p.get('required') else ''})</li>"
                 for p in op.get("parameters", []))
             body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
             responses = "".join(
-                f"<li><b>{escape(code)}</b> {escape(r.get('description', ''))}</li>" for code, r in op["responses"].items())
+                f"<li><b>{escape(code)}</b> {escape(r.get('description', ''))}</li>"
+                for code, r in op["responses"].items())
             lock = " 🔒" if op.get("security") else ""
             sections.append(f"""<section id="{escape(op['operationId'])}">
 <h3><span class="m {escape(method)}">{escape(method.upper())}</span> <code>{escape(path)}</code>{lock}</h3>
@@ -195,7 +198,8 @@ pre{{background:#f5f5f5;padding:.5rem;overflow:auto;font-size:.85rem}} section{{
 .post{{background:#27b}}</style></head><body>
 <h1>{escape(doc['info']['title'])} <small>{escape(doc['info']['version'])}</small></h1>
 <p>{escape(doc['info'].get('description', ''))} Machine-readable: <a href="openapi.json">openapi.json</a>.
-🔒 = needs <code>Authorization: Bearer &lt;Cognito token&gt;</code>. Errors: <code>{{"error": {{"code", "message", "field"}}}}</code>.</p>
+🔒 = needs <code>Authorization: Bearer &lt;Cognito token&gt;</code>. \
+Errors: <code>{{"error": {{"code", "message", "field"}}}}</code>.</p>
 {''.join(sections)}</body></html>"""
 
 

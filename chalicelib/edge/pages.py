@@ -1,8 +1,9 @@
 """What the browser pages share: form parsing, rendering, and the page-level answers to refusals.
 
-A page function returns a ``Reply`` (status, HTML or nothing, headers); ``replies.page`` (``chalicelib/edge/replies.py``)
-turns it into a response. ``@page(door)`` turns the session's refusals and the services' ``chalicelib.kernel.refusals`` refusals
-into pages: no session → 303 to the door's sign-in page (``?next=`` the page asked for); not allowed →
+A page function returns a ``Reply`` (status, HTML or nothing, headers); ``replies.page``
+(``chalicelib/edge/replies.py``) turns it into a response. ``@page(door)`` turns the session's refusals and the
+services' ``chalicelib.kernel.refusals`` refusals into pages: no session → 303 to the door's sign-in page
+(``?next=`` the page asked for); not allowed →
 403 page; a domain refusal → a page with the status ``errors.from_domain`` gives it (404 for someone
 else's 工单, 409 for a lost race …) — never a JSON error or a 500 in a browser.
 """

@@ -8,8 +8,12 @@ when the index is built).
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 from chalicelib.config import PROJECT_DIR
+
+if TYPE_CHECKING:  # for the annotation only: jinja2 is imported with the first page rendered
+    import jinja2
 
 TEMPLATES_DIR = PROJECT_DIR / "templates"
 

@@ -93,9 +93,10 @@ def list_page(request) -> Reply:
     if cursor is not None and len(cursor) > 500:
         cursor = None
     cases, next_cursor = escalation.my_cases_page(ws.actor, limit=PAGE_SIZE, cursor=cursor)
-    rows = [{"case_id": c.case_id, "category_title": steps.CATEGORY_TITLES[c.category], "subject": subject(c.description),
-             "step_title": c.step_def.title, "status": c.status, "status_title": ACTIVE_STATUS[c.status],
-             "created_at": c.created_at, "deadline": c.deadline, "priority": c.priority} for c in cases]
+    rows = [{"case_id": c.case_id, "category_title": steps.CATEGORY_TITLES[c.category],
+             "subject": subject(c.description), "step_title": c.step_def.title, "status": c.status,
+             "status_title": ACTIVE_STATUS[c.status], "created_at": c.created_at, "deadline": c.deadline,
+             "priority": c.priority} for c in cases]
     return _render("web/my_cases.html", ws, ctx, title="我的工单", cases=rows, next_cursor=next_cursor,
                    first_page=cursor is None)
 
@@ -231,8 +232,9 @@ def case_page(request, case_id: str) -> Reply:
     ctx = Context.current()
     view, actions = escalation.owner_page(ws.actor, ctx, case_id)
     files = escalation.list_attachments(ws.actor, ctx, case_id).items
-    notice = {"sent": "已发送。", "uploaded": "附件已上传。", "confirmed": "感谢您的评价，工单已关闭。", "reopened": "工单已重新打开。",
-              "escalated": "已申请升级，新的团队会在时限内答复您。", "rated": "感谢您的评价。"}.get(
+    notice = {"sent": "已发送。", "uploaded": "附件已上传。", "confirmed": "感谢您的评价，工单已关闭。",
+              "reopened": "工单已重新打开。", "escalated": "已申请升级，新的团队会在时限内答复您。",
+              "rated": "感谢您的评价。"}.get(
         (request.query_params or {}).get("done", ""), "")
     from chalicelib.web import mymoney
     reply = _render("web/case.html", ws, ctx, title=f"工单 {view.reference}", case=as_body(view),

@@ -31,7 +31,8 @@ _BACK = ("/help/repayments", "返回我的还款")
 STATUS_WORDS = {"verification_required": "待短信验证", "processing": "处理中", "succeeded": "已到账",
                 "failed": "还款失败", "cancelled": "已取消"}
 STATUS_MEANING = {
-    "verification_required": "这笔还款金额较大，需要输入短信验证码才会提交。请在钱包 App 中完成验证；超时未验证会自动取消，不会扣款。",
+    "verification_required": ("这笔还款金额较大，需要输入短信验证码才会提交。"
+                              "请在钱包 App 中完成验证；超时未验证会自动取消，不会扣款。"),
     "processing": "银行正在处理，钱到账后会短信通知您。",
     "succeeded": "还款已到账。",
     "failed": "这笔还款没有成功。",
@@ -41,8 +42,8 @@ UTILITY_WORDS = {"water": "水费", "electricity": "电费", "gas": "燃气费"}
 NOTICE_KINDS = {"reminder": "还款提醒", "settled": "还款到账", "failed": "还款失败", "delayed": "到账推迟",
                 "schedule": "预约还款"}
 SCHEDULE_MODES = {"on_date": "指定日期还款", "by_due_date": "到期前自动还款", "autopay": "每月自动缴费"}
-SCHEDULE_STATUS = {"verification_required": "待短信验证", "active": "已预约", "running": "执行中", "completed": "已完成",
-                   "cancelled": "已取消"}
+SCHEDULE_STATUS = {"verification_required": "待短信验证", "active": "已预约", "running": "执行中",
+                   "completed": "已完成", "cancelled": "已取消"}
 
 
 def _key() -> str:
@@ -241,12 +242,15 @@ def bills_page(request) -> Reply:
         if s["status"] in ("completed", "cancelled"):
             continue
         schedules.setdefault(s["bill_id"], []).append(
-            {**s, "mode_title": SCHEDULE_MODES.get(s["mode"], ""), "status_title": SCHEDULE_STATUS.get(s["status"], "")})
-    rows = [{**b, "title": b.get("name") or b["label"], "schedules": schedules.get(b["id"], [])} for b in found["items"]]
+            {**s, "mode_title": SCHEDULE_MODES.get(s["mode"], ""),
+             "status_title": SCHEDULE_STATUS.get(s["status"], "")})
+    rows = [{**b, "title": b.get("name") or b["label"], "schedules": schedules.get(b["id"], [])}
+            for b in found["items"]]
     done = {"reminders_on": "已开启到期提醒。", "reminders_off": "已关闭到期提醒。"}.get(
         (request.query_params or {}).get("done", ""), "")
     return _render("web/my_bills.html", ws, title="账单与提醒", bills=rows, next_cursor=found.get("next_cursor"),
-                   first_page=cursor is None, done=done, reminder_days=bills.rules_of(ctx).reminder_days, tabs=_tabs("bills", ws))
+                   first_page=cursor is None, done=done, reminder_days=bills.rules_of(ctx).reminder_days,
+                   tabs=_tabs("bills", ws))
 
 
 @pages.page(DOOR, titles={**_TITLES, 404: "找不到这个账单"}, back=("/help/bills", "返回账单与提醒"))

@@ -261,7 +261,8 @@ def require(request, door: str) -> WebSession:
         raise LoginRequired(door, next_path)
     cfg = settings()
     now = clock.epoch()
-    if now - int(item["last_seen"]) > cfg.session_idle_seconds or now - int(item["created_at"]) > cfg.session_max_seconds:
+    idle_too_long = now - int(item["last_seen"]) > cfg.session_idle_seconds
+    if idle_too_long or now - int(item["created_at"]) > cfg.session_max_seconds:
         _delete(hashed)
         raise LoginRequired(door, next_path, reason="expired")
     if item.get("door") != door:      # a session opens only the door it was opened at

@@ -27,7 +27,8 @@ def _login_page(request, door: str, *, status: int = 200, error: str = "", usern
 
 
 WRONG_CREDENTIALS = "用户名或密码不正确。"
-COOL_DOWN = ("为保护账户安全，此账户近期登录失败较多，请约 {minutes} 分钟后再试。在曾经登录过的设备（浏览器）上可以直接登录；"
+COOL_DOWN = ("为保护账户安全，此账户近期登录失败较多，请约 {minutes} 分钟后再试。"
+             "在曾经登录过的设备（浏览器）上可以直接登录；"
              "钱包用户也可在钱包 App 内打开帮助中心，无需密码。")
 
 
@@ -190,7 +191,8 @@ def sso_callback(request) -> Reply:
         done = sso.finish(request)
     except sso.SsoFailed as exc:
         logger.info("sso callback refused", extra={"reason": str(exc)})
-        return pages.message("登录失败", "单点登录未能完成（登录请求已过期、已使用或不是从本浏览器发起）。请重新登录。", 400,
+        return pages.message("登录失败",
+                             "单点登录未能完成（登录请求已过期、已使用或不是从本浏览器发起）。请重新登录。", 400,
                              door="agent", link=("/agent/login", "重新登录")).with_cookies(
             session.clear_cookie(sso.STATE_COOKIE, sso.CALLBACK_PATH))
     # A 200 page that moves on by itself, not a 303: the browser arrived here from the identity provider

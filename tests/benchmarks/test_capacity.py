@@ -39,7 +39,9 @@ def _item(gsi_pk=None, pad=0, extra="x"):
 
 
 def test_index_writes_enter_leave_move_and_change_in_place():
-    units = lambda before, after: capacity.index_write_units(before, after, "g_pk", "g_sk")  # noqa: E731
+    def units(before, after):
+        return capacity.index_write_units(before, after, "g_pk", "g_sk")
+
     assert units(None, _item()) == 0                                  # not in the sparse index
     assert units(None, _item("A", pad=2000)) == 2                     # enters
     assert units(_item("A", pad=2000), _item()) == 2                  # leaves

@@ -32,7 +32,8 @@ def wallet_user(local_stack):
     auth = {"Authorization": f"Bearer {token}"}
     made = {}
     for label, body in (
-            ("card", {"amount": "1234.50", "payee": {"kind": "credit_card", "issuer": "招商银行", "card_number": CARD}}),
+            ("card", {"amount": "1234.50",
+                      "payee": {"kind": "credit_card", "issuer": "招商银行", "card_number": CARD}}),
             ("loan", {"amount": "800.51", "payee": {"kind": "loan", "platform": "微粒贷",
                                                     "contract_number": "WLD-2026-0001"}}),
             ("power", {"amount": "88.55", "payee": {"kind": "utility", "utility": "electricity",
@@ -200,7 +201,8 @@ def test_desktop_pages_and_an_error_page(context_for, wallet_user):
     fits(desk, 1280)
     shot(desk, "help-door-repayments-1280")
     desk.goto(f"/help/repayments/{made['power']}")
-    assert desk.get_by_test_id("retry-form").count() == 0 and "核对收款信息" in desk.get_by_test_id("next-step").inner_text()
+    assert desk.get_by_test_id("retry-form").count() == 0
+    assert "核对收款信息" in desk.get_by_test_id("next-step").inner_text()
     fits(desk, 1280)
     shot(desk, "help-door-failed-1280")
     desk.goto("/help/notices")

@@ -378,7 +378,8 @@ def test_users_case_page_shows_plain_words_and_ends_with_the_resolution(browser_
     csrf = b.csrf(b.get(f"/agent/cases/{case_id}"))
     b.post(f"/agent/cases/{case_id}/assign", {"csrf_token": csrf})
     clock.advance(dt.timedelta(minutes=3))
-    b.post(f"/agent/cases/{case_id}/reply", {"csrf_token": csrf, "message": "核查结果会在这里回复您", "await_user": "0"})
+    b.post(f"/agent/cases/{case_id}/reply",
+           {"csrf_token": csrf, "message": "核查结果会在这里回复您", "await_user": "0"})
     clock.advance(dt.timedelta(minutes=3))
     b.post(f"/agent/cases/{case_id}/escalate", {"csrf_token": csrf, "reason": STAFF_REASON, "idempotency_key": "u1"})
     clock.advance(dt.timedelta(minutes=3))

@@ -59,7 +59,7 @@ def ratio(a: str, b: str) -> float:
 def _rows(base: str):
     variables = _variables(base)
     for text, background, where in PAIRS:
-        if text.startswith("--") and text not in variables or background.startswith("--") and background not in variables:
+        if any(colour.startswith("--") and colour not in variables for colour in (text, background)):
             continue   # this base does not define it (e.g. --late only in web/base.html)
         yield where, variables.get(text, text), variables.get(background, background)
 

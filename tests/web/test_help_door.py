@@ -71,7 +71,8 @@ def test_new_case_form_works_for_a_user_with_repayments_and_names_them_readably(
     options = re.findall(r'<option value="(rp_[0-9a-f]+)"[^>]*>([^<]+)</option>', form.text)
     assert len(options) == 4
     labels = dict(options)
-    assert labels[demo.repayment("alice", "800.51")["id"]] == "2026-11-24 · 800.51 元 · 微粒贷借款（合同尾号 0001） · 还款失败"
+    assert (labels[demo.repayment("alice", "800.51")["id"]]
+            == "2026-11-24 · 800.51 元 · 微粒贷借款（合同尾号 0001） · 还款失败")
     # from a repayment's page: that repayment and a matching category are already chosen
     loan = demo.repayment("alice", "800.51")["id"]
     picked = alice.get(f"/help/cases/new?repayment_id={loan}&category=repayment_failed").text

@@ -10,7 +10,8 @@ def _events(kind: str) -> list[dict]:
     return [e for e in events.hour_events("2026-11-24T10") if e.get("kind") == kind]
 
 
-def test_a_signed_in_readers_search_and_article_read_carry_their_opaque_id(browser_for, alice, demo_password, business_morning):
+def test_a_signed_in_readers_search_and_article_read_carry_their_opaque_id(browser_for, alice, demo_password,
+                                                                           business_morning):
     b = browser_for()
     assert b.sign_in("help", "alice", demo_password).status == 303
     assert b.get("/help/search?q=还款没到账").status == 200

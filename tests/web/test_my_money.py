@@ -49,8 +49,10 @@ def test_the_list_shows_each_repayment_in_words(alice_in, demo):
 
     def row(payee: str) -> str:
         return next(r for r in rows if payee in r)
-    assert "处理中" in row("工商银行信用卡（尾号 4324）") and "预计 2026-11-24 到账" in row("工商银行信用卡（尾号 4324）")
-    assert "还款失败" in row("国网上海市电力公司电费（户号尾号 3456）") and "可重试" not in row("国网上海市电力公司电费")
+    assert "处理中" in row("工商银行信用卡（尾号 4324）")
+    assert "预计 2026-11-24 到账" in row("工商银行信用卡（尾号 4324）")
+    assert "还款失败" in row("国网上海市电力公司电费（户号尾号 3456）")
+    assert "可重试" not in row("国网上海市电力公司电费")
     assert "还款失败" in row("微粒贷借款（合同尾号 0001）") and "可重试" in row("微粒贷借款（合同尾号 0001）")
     assert "1234.50 元" in row("招商银行信用卡（尾号 4324）") and "已到账" in row("招商银行信用卡（尾号 4324）")
     assert "6225880137654324" not in page.text                      # never the card number
@@ -66,7 +68,8 @@ def test_the_list_is_newest_first_and_pages_on_with_a_cursor(alice_in, demo, bus
     actor = Actor(user_id=user.user_id, username=user.username)
     for n in range(8):
         business_morning.advance(dt.timedelta(minutes=1))
-        body = {"amount": f"{10 + n}.00", "payee": {"kind": "loan", "platform": "微粒贷", "contract_number": "WLD-2026-0001"}}
+        body = {"amount": f"{10 + n}.00",
+                "payee": {"kind": "loan", "platform": "微粒贷", "contract_number": "WLD-2026-0001"}}
         service.create(actor, f"more-{n}", schemas.RepaymentRequest.model_validate(body), service.current())
     first = alice_in.get("/help/repayments")
     assert re.findall(r'class="amount">([0-9.]+) 元', first.text)[:8] == [f"{17 - n}.00" for n in range(8)]
@@ -94,7 +97,8 @@ def test_a_failed_loan_says_why_what_next_and_offers_a_retry(alice_in, demo):
 
 def test_a_not_retryable_failure_offers_no_retry_and_a_settled_one_its_receipt(alice_in, demo):
     bill = alice_in.get(f"/help/repayments/{demo.repayment('alice', '88.55')['id']}").text
-    assert "收款账户信息有误" in bill and "请核对收款信息后重新发起还款" in bill and 'data-testid="retry-form"' not in bill
+    assert "收款账户信息有误" in bill and "请核对收款信息后重新发起还款" in bill
+    assert 'data-testid="retry-form"' not in bill
     paid = demo.repayment("alice", "1234.50")
     page = alice_in.get(f"/help/repayments/{paid['id']}").text
     assert 'data-testid="repayment-status">已到账<' in page and 'data-testid="retry-form"' not in page

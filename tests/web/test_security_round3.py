@@ -89,7 +89,8 @@ def test_a_resubmitted_new_case_form_lands_on_its_case_despite_the_limit(browser
     b = browser_for()
     b.sign_in("help", "alice", demo_password)
     form = b.get("/help/cases/new")
-    fields = {"csrf_token": b.csrf(form), "category": "repayment_delay", "description": "还款三天了还没到账，请帮忙查询",
+    fields = {"csrf_token": b.csrf(form), "category": "repayment_delay",
+              "description": "还款三天了还没到账，请帮忙查询",
               "idempotency_key": re.search(r'name="idempotency_key" value="([^"]+)"', form.text).group(1)}
     first = b.post("/help/cases", fields)
     assert first.status == 303 and first.headers["location"].startswith("/help/cases/RD-")
@@ -115,7 +116,7 @@ def test_wrong_passwords_from_one_client_never_lock_the_owner_out(browser_for, a
                                                                  business_morning):
     from_address("198.51.100.66")
     attacker = browser_for()
-    answers = [attacker.sign_in("help", name, "guess-%d" % i).status
+    answers = [attacker.sign_in("help", name, f"guess-{i}").status
                for i, name in enumerate(["alice", "ALICE", " alice ", "Ａｌｉｃｅ", "aLiCe"] * 2)]
     assert answers[:5] == [401] * 5 and set(answers[5:]) == {429}   # every spelling is the same account
     assert attacker.sign_in("help", "alice", demo_password).status == 429   # not even the right one, from there

@@ -24,7 +24,8 @@ class TokenEndpoint:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
-                form = {k: v[0] for k, v in parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode()).items()}
+                sent = self.rfile.read(int(self.headers["Content-Length"])).decode()
+                form = {k: v[0] for k, v in parse_qs(sent).items()}
                 endpoint.requests.append(form)
                 verifier = form.get("code_verifier", "")
                 digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
