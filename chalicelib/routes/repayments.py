@@ -39,7 +39,8 @@ def create_repayment():
     request = bp.current_request
     body = httpio.parse_body(request, repay_schemas.RepaymentRequest)
     caller = httpio.actor(request)
-    created = repay.create(caller, replies.idempotency_key(request), body, repay.current(),   # a known key replays first
+    # the key is claimed in the repayment's own transaction; a known key replays before the limit
+    created = repay.create(caller, replies.idempotency_key(request), body, repay.current(),
                            limit=lambda: ratelimit.hit("repayment_create", caller.user_id))
     return replies.idempotent_response(created, {"Location": f"/repayments/{created.body['id']}"})
 
