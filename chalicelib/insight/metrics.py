@@ -107,7 +107,8 @@ def cases_report(hours: list[tuple[str, dict]], f: Filters, oldest: list) -> lis
                                           ("resolved", "解决"), ("reopened", "重新打开"), ("replies", "客服答复")],
                   [[d, *per_day[d].values()] for d in days],
                   chart={"label": "day", "values": ["opened", "resolved"], "kind": "bar"})
-    by_step = Table("escalated_by_step", "各步骤收到的升级", [("step", "步骤"), ("title", "名称"), ("escalated", "升级次数")],
+    by_step = Table("escalated_by_step", "各步骤收到的升级",
+                    [("step", "步骤"), ("title", "名称"), ("escalated", "升级次数")],
                     [[s, escalation.STEP_TITLES[s], escalated[s]] for s in escalation.STEP_NAMES],
                     chart={"label": "title", "values": ["escalated"], "kind": "hbar"})
     times = Table("response_times", "首次答复与解决用时（分钟，按工作时间；安全工单全天候）", [
@@ -220,9 +221,10 @@ def self_service_report(hours: list[tuple[str, dict]], deflection_days: list[tup
                   [[d, s, z, share(z, s), c, share(c, s), k] for d, (s, z, c, k) in per_day.items()],
                   chart={"label": "day", "values": ["searches", "zero_results"], "kind": "bar"})
     unclicked = sorted(((q, s) for q, (s, c) in queries.items() if c == 0 and s > 0), key=lambda x: (-x[1], x[0]))
-    no_click = Table("queries_without_click", "没有点击任何结果的热门搜索", [("query", "搜索内容"), ("searches", "次数")],
-                     [[q, s] for q, s in unclicked[:top]], chart={"label": "query", "values": ["searches"],
-                                                                 "kind": "hbar"})
+    no_click = Table("queries_without_click", "没有点击任何结果的热门搜索",
+                     [("query", "搜索内容"), ("searches", "次数")],
+                     [[q, s] for q, s in unclicked[:top]],
+                     chart={"label": "query", "values": ["searches"], "kind": "hbar"})
     rows = []
     for slug in sorted(set(articles) | {s for s in reach if s != "*"}):
         meta = articles_meta.get(slug, {})
@@ -235,8 +237,8 @@ def self_service_report(hours: list[tuple[str, dict]], deflection_days: list[tup
     rows.sort(key=lambda r: (-r[2], r[0]))
     table = Table("articles", "文章阅读、有用率与分流（阅读后 24 小时内未提交工单的用户占比）", [
         ("slug", "文章"), ("title", "标题"), ("views", "阅读"), ("helpful", "有帮助"), ("not_helpful", "没帮助"),
-        ("helpful_share", "有用率"), ("clicks", "搜索点击"), ("cases_after", "读后提交工单"), ("users", "读者（已登录）"),
-        ("deflected", "未提交工单"), ("deflection", "分流率")], rows,
+        ("helpful_share", "有用率"), ("clicks", "搜索点击"), ("cases_after", "读后提交工单"),
+        ("users", "读者（已登录）"), ("deflected", "未提交工单"), ("deflection", "分流率")], rows,
         chart={"label": "title", "values": ["deflection"], "kind": "hbar", "unit": "%"})
     users, deflected = reach.get("*", [0, 0])
     overall = Table("deflection", "整体分流（搜索或阅读后 24 小时内未提交工单）", [

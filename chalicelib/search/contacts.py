@@ -125,7 +125,8 @@ def normalise(raw: str) -> tuple[str, bool]:
     country code goes. Any other country code marks the number as foreign.
     """
     if len(raw or "") > MAX_NUMBER_CHARS:
-        raise errors.ValidationFailed(f"号码不能超过 {MAX_NUMBER_CHARS} 个字符。", code="invalid_number", field="number")
+        raise errors.ValidationFailed(f"号码不能超过 {MAX_NUMBER_CHARS} 个字符。", code="invalid_number",
+                                      field="number")
     text = unicodedata.normalize("NFKC", raw or "").strip()
     text = _SEPARATORS.sub("", text)
     foreign = False

@@ -62,8 +62,9 @@ WEAK_UNIGRAMS = True  # single characters only re-score documents other terms fo
 FILLER_GRAM_WEIGHT = 0.5  # characters/bigrams touching a filler word (analyzer.FILLER_GRAMS): weak, lighter
 COVERAGE = 0.7  # how much covering more of the query multiplies the score (0 = plain BM25 sum)
 # An article whose title names only other products than the query's (products.txt), and whose
-# questions do not name the query's either, keeps this share of its score. ATEC FAQ (8,537 real questions, half tuned / half checked):
-# 0.6 moved R@5 by +0.007 / +0.009 and R@1 by +0.002 — 0.4 or 0.8 within 0.002 of it.
+# questions do not name the query's either, keeps this share of its score.
+# ATEC FAQ (8,537 real questions, half tuned / half checked): 0.6 moved R@5 by +0.007 / +0.009 and R@1
+# by +0.002 — 0.4 or 0.8 within 0.002 of it.
 PRODUCT_MISMATCH = 0.6
 
 
@@ -250,7 +251,8 @@ class KbIndex:
             self._title_products = table
         return self._title_products
 
-    def search(self, text: str, *, category: str | None = None, limit: int = 10) -> tuple[list[Hit], int, analysis.Analysis]:
+    def search(self, text: str, *, category: str | None = None,
+               limit: int = 10) -> tuple[list[Hit], int, analysis.Analysis]:
         """The ``limit`` best articles (never fewer while more match), their total, the analysis.
         Articles under ``RELEVANCE_FLOOR`` of the best score are marked weak, not dropped."""
         parsed = self.analyzer.analyze(text)

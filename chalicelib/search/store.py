@@ -4,10 +4,10 @@ One table (``settings().kb_table``, pk/sk strings), three kinds of item:
 
 | pk | sk | what |
 | --- | --- | --- |
-| ``ZERO#<yyyy-mm-dd>[#<shard>]`` | ``Q#<query>`` | a query that found nothing that day: ``count`` (atomic ADD), ``last_at`` |
+| ``ZERO#<yyyy-mm-dd>[#<shard>]`` | ``Q#<query>`` | a query that found nothing that day: ``count`` (ADD), ``last_at`` |
 | ``FEEDBACK[#<shard>]`` | ``ARTICLE#<slug>`` | per-article totals ``helpful`` / ``not_helpful`` (atomic ADD) |
 | ``ARTICLE#<slug>`` | ``VOTE#<time>#<id>`` or ``USER#<user id>`` | one vote with its comment |
-| ``SIGNAL#<yyyy-mm-dd>`` | ``<kind>#<slug>#<query>`` | what a search led to that day: ``count`` (atomic ADD); no user, no IP |
+| ``SIGNAL#<yyyy-mm-dd>`` | ``<kind>#<slug>#<query>`` | what a search led to that day: ``count`` (ADD); no user or IP |
 
 The counters and totals are write-sharded (``ZERO_RESULT_SHARDS``, ``FEEDBACK_SHARDS``;
 ``chalicelib/adapters/shards.py``, docs/scale.md): a query's or an article's shard is crc32 of the
@@ -164,7 +164,8 @@ def record_feedback(slug: str, *, helpful: bool, comment: str | None, user_id: s
     try:
         aws.transact({
             "vote": {"Put": {"TableName": table, "Item": vote, "ConditionExpression": "attribute_not_exists(pk)"}},
-            "totals": {"Update": {"TableName": table, "Key": {"pk": {"S": feedback_key(slug)}, "sk": {"S": f"ARTICLE#{slug}"}},
+            "totals": {"Update": {"TableName": table,
+                                  "Key": {"pk": {"S": feedback_key(slug)}, "sk": {"S": f"ARTICLE#{slug}"}},
                                   "UpdateExpression": "ADD #counter :one SET slug = :slug",
                                   "ExpressionAttributeNames": {"#counter": counter},
                                   "ExpressionAttributeValues": {":one": {"N": "1"}, ":slug": {"S": slug}}}},
