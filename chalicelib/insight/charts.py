@@ -63,7 +63,7 @@ def _top(rows, unit: str | None, target, row_targets) -> float:
 
 def _legend(names: list[str], y: int, with_target: bool = False) -> str:
     parts, x = [], 0
-    for colour, name in zip(COLOURS, names):
+    for colour, name in zip(COLOURS, names, strict=False):  # one colour per series; the palette may be longer
         parts.append(f'<rect x="{x}" y="{y - 10}" width="12" height="12" fill="{colour}"/>'
                      f'<text x="{x + 16}" y="{y}" font-size="13">{escape(name)}</text>')
         x += 28 + 13 * len(name)

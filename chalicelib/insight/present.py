@@ -65,7 +65,7 @@ def view(table, time_zone: str) -> dict:
     shown = [i for i, key in enumerate(keys) if not (key in NAMED_BY and NAMED_BY[key] in keys)]
     rows = []
     for row in table.rows:
-        named = dict(zip(keys, row))
+        named = dict(zip(keys, row, strict=True))
         rows.append([_cell(keys[i], row[i], named, time_zone) for i in shown])
     return {"columns": [table.columns[i] for i in shown], "rows": rows}
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import importlib.machinery
 import importlib.util
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -236,7 +237,7 @@ class Analyzer:
         def close_pinyin():
             if run_syllables and not lean:
                 result.pinyin.extend(f"{fuzzy_syllable(a)}_{fuzzy_syllable(b)}"
-                                     for a, b in zip(run_syllables, run_syllables[1:]))
+                                     for a, b in itertools.pairwise(run_syllables))
             run_syllables.clear()
 
         def close_run():
@@ -245,12 +246,12 @@ class Analyzer:
             if not any(run_filler):
                 if unigrams or len(run_chars) == 1:
                     result.grams.extend(run_chars)
-                result.grams.extend(a + b for a, b in zip(run_chars, run_chars[1:]))
+                result.grams.extend(a + b for a, b in itertools.pairwise(run_chars))
             else:  # characters and bigrams touching a filler word go apart: the index scores them weak
                 if unigrams or len(run_chars) == 1:
-                    for c, f in zip(run_chars, run_filler):
+                    for c, f in zip(run_chars, run_filler, strict=True):
                         (result.filler_grams if f else result.grams).append(c)
-                for a, b, fa, fb in zip(run_chars, run_chars[1:], run_filler, run_filler[1:]):
+                for (a, b), (fa, fb) in zip(itertools.pairwise(run_chars), itertools.pairwise(run_filler), strict=True):
                     (result.filler_grams if fa or fb else result.grams).append(a + b)
             run_chars.clear()
             run_filler.clear()

@@ -217,7 +217,7 @@ class KbIndex:
                 if unit:
                     matched[docnum] = seen(docnum, 0) + 1
             if new:  # C-level: no Python loop over a long posting list's new documents
-                totals.update(zip(new, map(weight.__mul__, map(postings.__getitem__, new))))
+                totals.update(zip(new, map(weight.__mul__, map(postings.__getitem__, new)), strict=True))
                 if unit:
                     matched.update(dict.fromkeys(new, 1))
         units = sum(1 for t in terms if t[2])

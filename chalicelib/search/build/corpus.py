@@ -131,7 +131,7 @@ def _join(chunks: list[Chunk]) -> Corpus:
     stored: list[dict] = []
     seen: dict[str, str] = {}
     for chunk in chunks:
-        for fields, origin in zip(chunk.stored, chunk.origins):
+        for fields, origin in zip(chunk.stored, chunk.origins, strict=True):
             if fields["slug"] in seen:
                 raise ArticleError(f"{origin}: slug {fields['slug']!r} already used by {seen[fields['slug']]}")
             seen[fields["slug"]] = origin

@@ -27,9 +27,9 @@ def related_articles(corpus: Corpus, count: int = RELATED_COUNT) -> list[list[di
         if len(in_head[0]) > common or len(in_body[0]) > common:
             continue
         tf: dict[int, int] = {}
-        for docnum, c in zip(*in_head):
+        for docnum, c in zip(*in_head, strict=True):
             tf[docnum] = 3 * c
-        for docnum, c in zip(*in_body):
+        for docnum, c in zip(*in_body, strict=True):
             tf[docnum] = tf.get(docnum, 0) + c
         if len(tf) > common:
             continue

@@ -159,7 +159,6 @@ class CountedSegmentWriter(whoosh_segment_writer_base()):
 
     def _write_given_field(self, name: str) -> None:
         writer = self.fieldwriter
-        codec = self.codec
         # per docnum, what a reader's doc_field_length gives (the length byte's value; 0 for none)
         quantised = [0] * len(self._lengths[name])
         for docnum, length in enumerate(self._lengths[name]):
