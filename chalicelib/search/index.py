@@ -20,13 +20,17 @@ import threading
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chalicelib.search import analyzer as analysis
 from chalicelib.search.learned import MODEL_FILE as LEARNED_FILE
 from chalicelib.search.learned import LearnedModel
 from chalicelib.search.postings import Postings, open_postings
 
-CATEGORIES = {  # id → Chinese name, in display order
+if TYPE_CHECKING:  # the response models (pydantic) are not loaded with the index
+    from chalicelib.search.schemas import CategoryId
+
+CATEGORIES: dict[CategoryId, str] = {  # id → Chinese name, in display order
     "contact": "联系客服",
     "repayment": "还款与费用",
     "security": "账户安全",

@@ -136,7 +136,7 @@ def resume_analytics() -> None:
 def zero_result_queries(days: list[str]) -> list[dict]:
     """Every counted query of the given days: one Query per day and shard, the shards' counts
     of the same query summed (a query is found in two shards only after the shard count grew)."""
-    found = []
+    found: list[dict] = []
     for day in days:
         counts: dict[str, int] = {}
         for item in _query_partitions(shards.shard_keys(ZERO_PREFIX + day, settings().zero_result_shards)):

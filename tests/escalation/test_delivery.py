@@ -120,7 +120,10 @@ def test_each_move_writes_its_messages_in_the_same_transaction(api, alice, clock
     stale = store.get(case_id)
     clock.advance(dt.timedelta(hours=4))  # the frontline limit lapsed: the owner may escalate
     api.post(f"/support/cases/{case_id}/escalate", token=alice.token, json_body={"reason": "没解决"}, headers=key())
-    outbox_items = lambda: aws.client("dynamodb").scan(TableName=settings().outbox_table)["Count"]  # test-only look
+
+    def outbox_items():
+        return aws.client("dynamodb").scan(TableName=settings().outbox_table)["Count"]  # test-only look
+
     before = outbox_items()
     late = model.escalate(stale, clock.now(), clocks=hours.clocks(settings()), actor="system", reason="时限已过")
     with pytest.raises(store.VersionConflict):

@@ -152,7 +152,10 @@ def test_filters_by_category_and_step():
     b = History("repayment_delay", "2026-11-23 10:00", ref="RD-20261123-BBBB").do(
         "2026-11-23 11:00", model.escalate, actor="support", reason="转高级", by="s1")
     both = a.events + b.events
-    daily = lambda **f: {r[0]: r[1:3] for r in report(both, **f)[0]["daily"].rows}["2026-11-23"]
+
+    def daily(**f):
+        return {r[0]: r[1:3] for r in report(both, **f)[0]["daily"].rows}["2026-11-23"]
+
     assert daily() == [2, 1]
     assert daily(category="fees") == [1, 0]
     assert daily(step="senior") == [0, 1]        # opened at frontline; escalated to senior

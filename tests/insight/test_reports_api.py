@@ -66,7 +66,7 @@ def get(api, user, path):
 def table(body, name):
     found = next(t for t in body["tables"] if t["name"] == name)
     keys = [c["key"] for c in found["columns"]]
-    return [dict(zip(keys, row)) for row in found["rows"]]
+    return [dict(zip(keys, row, strict=True)) for row in found["rows"]]
 
 
 def test_frontline_agents_and_users_are_refused_every_report(api, clock, alice, agent):

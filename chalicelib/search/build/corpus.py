@@ -5,7 +5,7 @@ import os
 import time
 from array import array
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from chalicelib.search import analyzer as analysis
@@ -28,7 +28,7 @@ class Chunk:
     lengths: dict[str, list[int]]  # field → per article: number of terms
     postings: dict[str, dict[str, tuple[array, array]]]  # field → term → (docnums, counts)
     error: ArticleError | None = None  # the first article that could not be read, if any
-    seconds: dict[str, float] | None = None  # CPU seconds per step (read, render, analyse, postings)
+    seconds: dict[str, float] = field(default_factory=dict)  # CPU seconds per step (read, render, analyse, postings)
 
 
 @dataclass

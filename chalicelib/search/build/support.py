@@ -15,7 +15,11 @@ def _jieba_frequencies() -> dict[str, int]:
     """Word frequencies of jieba's stock dictionary (the one rjieba embeds), for the lexicon."""
     import importlib.util
 
-    path = Path(importlib.util.find_spec("jieba").origin).parent / "dict.txt"
+    spec = importlib.util.find_spec("jieba")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("jieba is not installed (requirements-dev.txt: the index build needs it)",
+                                  name="jieba")
+    path = Path(spec.origin).parent / "dict.txt"
     freqs = {}
     with path.open(encoding="utf-8") as handle:
         for line in handle:
