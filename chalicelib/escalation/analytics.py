@@ -15,6 +15,7 @@ import datetime as dt
 
 from chalicelib.adapters import events
 from chalicelib.escalation import hours
+from chalicelib.escalation.model import Case
 from chalicelib.kernel import clock
 from chalicelib.kernel.logs import user_hash
 
@@ -23,7 +24,7 @@ def _common(case) -> dict:
     return {"case": case.case_id, "category": case.category, "priority": case.priority}
 
 
-def on_commit(old, new, now: dt.datetime, clocks) -> tuple[object, list[dict]]:
+def on_commit(old: Case | None, new: Case, now: dt.datetime, clocks: hours.Clocks) -> tuple[Case, list[dict]]:
     due = hours.breaches_due(old, new, now, clocks)
     if due:
         new = dataclasses.replace(new, breaches=tuple(new.breaches) + tuple(sorted(due)))
@@ -38,10 +39,11 @@ def on_commit(old, new, now: dt.datetime, clocks) -> tuple[object, list[dict]]:
         if event == "created":
             fields["user"] = user_hash(new.user_id)
             fields["security"] = new.security
-        if m.first_response_at is not None and m.first_response_at == at and event in hours.ANSWERS \
+        # (``measure`` sets each moment together with its seconds)
+        if m.first_response_seconds is not None and m.first_response_at == at and event in hours.ANSWERS \
                 and entry.get("actor") == "support":
             fields["first_response_seconds"] = round(m.first_response_seconds)
-        if event == "resolved" and m.resolved_at == at:
+        if event == "resolved" and m.resolution_seconds is not None and m.resolved_at == at:
             fields["resolution_seconds"] = round(m.resolution_seconds)
         elements.append(events.element(f"case.{event}", at=at, event_id=f"{new.case_id}-v{new.version}-{event}",
                                        **fields))

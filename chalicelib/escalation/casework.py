@@ -37,7 +37,7 @@ from chalicelib.escalation import (
 from chalicelib.escalation import steps as step_defs
 from chalicelib.escalation.model import Case, RuleViolation
 from chalicelib.escalation.store import ElementFailed, VersionConflict
-from chalicelib.kernel import refusals
+from chalicelib.kernel import clock, refusals
 from chalicelib.kernel.actor import SENIOR_SUPPORT, Actor
 from chalicelib.kernel.context import Context
 from chalicelib.kernel.schema import as_body
@@ -124,7 +124,7 @@ def once(actor: Actor, ctx: Context, key: str | None, scope: str, payload: dict,
 def conflict(exc: RuleViolation, ctx: Context) -> refusals.Conflicting:
     if not exc.not_before:
         return refusals.Conflicting(str(exc), code=exc.code)
-    wait = math.ceil((model.parse(exc.not_before) - ctx.now).total_seconds())
+    wait = math.ceil((clock.parse(exc.not_before) - ctx.now).total_seconds())
     local = notifications.local_time(exc.not_before, ctx.settings.time_zone)
     return refusals.Conflicting(f"{exc}最早可申请升级的时间：{local}。", code=exc.code, retry_after=max(1, wait),
                                 details={"not_before": exc.not_before})

@@ -9,6 +9,7 @@ from __future__ import annotations
 from chalicelib.escalation import casework, hours, model, notifications, repository
 from chalicelib.escalation.model import Case, RuleViolation
 from chalicelib.escalation.store import StoreFailed, VersionConflict
+from chalicelib.kernel import clock
 from chalicelib.kernel.clock import isoformat
 from chalicelib.kernel.context import Context
 from chalicelib.kernel.logs import logger, metric
@@ -23,7 +24,7 @@ def sweep(ctx: Context, limit: int = 200) -> dict[str, int]:
         if not due:
             continue
         kind = due[0]
-        if kind == "warn" and case.deadline and model.parse(case.deadline) <= ctx.now:
+        if kind == "warn" and case.deadline and clock.parse(case.deadline) <= ctx.now:
             kind = "lapse"  # the sweep was late (or the limit is tiny): escalate now, no stale warning
         try:
             done[_move(ctx, case, kind)] += 1

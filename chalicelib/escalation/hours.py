@@ -51,15 +51,20 @@ class StepClock:
             return 0.0
         if self.kind != "business":
             return (end - start).total_seconds()
-        return business_seconds_between(self.calendar, start, end)
+        return business_seconds_between(self._calendar(), start, end)
 
     def _add(self, start: dt.datetime, seconds: float) -> dt.datetime:
         if self.kind != "business":
             return start + dt.timedelta(seconds=seconds)
         if seconds <= 0:
             return start
-        return self.calendar.add_business_hours(start, seconds / 3600, opens=OPENS,
-                                                closes=CLOSES).astimezone(dt.UTC)
+        return self._calendar().add_business_hours(start, seconds / 3600, opens=OPENS,
+                                                   closes=CLOSES).astimezone(dt.UTC)
+
+    def _calendar(self) -> BusinessCalendar:
+        if self.calendar is None:  # ``Clocks.for_step`` and ``target_clock`` always give business clocks one
+            raise ValueError("a business-hours step clock counts on a calendar")
+        return self.calendar
 
 
 @dataclass(frozen=True)
@@ -175,7 +180,8 @@ def breaches_due(old, new, now: dt.datetime, clocks) -> dict[str, dict]:
         m.running_seconds if new.status == "open" and m.resolved_at is None else None)
     if first is not None and first >= first_hours * 3600 and "first_response" not in recorded:
         found["first_response"] = {"target": "first_response", "step": where, "limit_hours": first_hours}
-    resolution = m.resolution_seconds if m.resolved_at is not None else m.running_seconds
+    # (``measure`` sets ``resolved_at`` and ``resolution_seconds`` together)
+    resolution = m.resolution_seconds if m.resolution_seconds is not None else m.running_seconds
     if resolution >= resolution_hours * 3600 and "resolution" not in recorded:
         found["resolution"] = {"target": "resolution", "step": where, "limit_hours": resolution_hours}
     return found

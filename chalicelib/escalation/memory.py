@@ -43,6 +43,9 @@ def _decode(cursor: str, prefix: str) -> str:
     return text[len(prefix):]
 
 
+_PLAIN_WORDING = idempotency.Wording()   # ``idempotency.once``'s default
+
+
 @dataclass(frozen=True)
 class _Claim:
     """This request holds an Idempotency-Key; ``completion`` is its answer as a transaction element."""
@@ -95,13 +98,13 @@ class MemoryStore:
         self.entries.setdefault(case_id, []).append((sort_key, dict(entry)))
         self.entries[case_id].sort(key=lambda pair: pair[0])
 
-    def _check_answers(self, extra: list[dict], what: str) -> None:
+    def _check_answers(self, extra: Sequence[dict], what: str) -> None:
         """An answer's condition: the request still holds its key (else nothing is written)."""
         for element in extra:
             if "Answer" in element and self.keys.get(element["Answer"][0], (None, ()))[1] is not None:
                 raise ElementFailed(what)
 
-    def _apply(self, extra: list[dict]) -> None:
+    def _apply(self, extra: Sequence[dict]) -> None:
         for element in extra:
             if "Answer" in element:
                 key, status, body = element["Answer"]
@@ -112,7 +115,7 @@ class MemoryStore:
     # ------------------------------------------------------------ once per Idempotency-Key
     def once(self, user_id: str, key: str | None, *, scope: str, payload: Any,
              action: Callable[[_Claim | None], idempotency.Outcome],
-             wording: idempotency.Wording = idempotency.Wording(),
+             wording: idempotency.Wording = _PLAIN_WORDING,
              checks: Callable[[], None] = lambda: None) -> idempotency.Outcome:
         """``idempotency.once`` over a dict: a repeat replays the first answer, another payload is refused,
         a failed action frees the key."""
@@ -174,7 +177,8 @@ class MemoryStore:
         return page, _encode(f"QUEUE#{step}#{queue_sort_key(page[-1])}") if more else None
 
     def due_cases(self, until_iso: str, limit: int = 100) -> list[Case]:
-        due = sorted((c.due()[1], c.case_id) for c in self.cases.values() if c.due() and c.due()[1] <= until_iso)
+        due = sorted((when[1], c.case_id) for c in self.cases.values()
+                     if (when := c.due()) is not None and when[1] <= until_iso)
         return [self.cases[case_id] for _, case_id in due[:limit]]
 
     def oldest_open(self, limit: int = 20) -> list[Case]:

@@ -20,6 +20,7 @@ import dataclasses
 import datetime as dt
 import secrets
 from dataclasses import dataclass, field
+from typing import Literal, overload
 
 from chalicelib.escalation import hours, wording
 from chalicelib.escalation import steps as step_defs
@@ -30,6 +31,7 @@ ACTORS = ("user", "support", "system")
 # Crockford base32: no I, L, O, U — nothing to misread when quoting a reference on the phone.
 REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 REFERENCE_PATTERN = r"^RD-\d{8}-[0-9A-HJKMNP-TV-Z]{4}$"
+Status = Literal["open", "waiting_user", "resolved", "closed"]
 
 
 class RuleViolation(Exception):
@@ -49,6 +51,10 @@ def new_reference(now: dt.datetime, tz_name: str) -> str:
     return f"RD-{day}-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(4))
 
 
+@overload
+def iso(moment: dt.datetime) -> str: ...
+@overload
+def iso(moment: None) -> None: ...
 def iso(moment: dt.datetime | None) -> str | None:
     return clock.isoformat(moment) if moment else None
 
@@ -62,11 +68,11 @@ class Case:
     case_id: str
     user_id: str
     username: str
-    category: str
+    category: step_defs.Category
     description: str
-    priority: str
-    step: str
-    status: str
+    priority: step_defs.Priority
+    step: step_defs.StepName
+    status: Status
     created_at: str
     repayment_id: str | None = None
     version: int = 0
@@ -132,7 +138,7 @@ def _arrival(case: Case, step_name: str, now: dt.datetime, clocks: hours.Clocks)
                 warned=False, responded=False, overdue=False, assignee=None, resolved_at=None, reopen_until=None)
 
 
-def open_case(*, case_id: str, user_id: str, username: str, category: str, description: str,
+def open_case(*, case_id: str, user_id: str, username: str, category: step_defs.Category, description: str,
               repayment_id: str | None, now: dt.datetime, clocks: hours.Clocks) -> Case:
     start = step_defs.START_STEP.get(category, step_defs.STEPS[0].name)
     case = Case(case_id=case_id, user_id=user_id, username=username, category=category,
@@ -159,7 +165,7 @@ def answered_at_step(case: Case) -> bool:
 
 
 def lapsed(case: Case, now: dt.datetime) -> bool:
-    return case.status == "open" and bool(case.deadline) and parse(case.deadline) <= now
+    return case.status == "open" and bool(case.deadline and clock.parse(case.deadline) <= now)
 
 
 def escalate(case: Case, now: dt.datetime, *, clocks: hours.Clocks, actor: str, reason: str,
@@ -187,7 +193,7 @@ def escalate(case: Case, now: dt.datetime, *, clocks: hours.Clocks, actor: str, 
 
 def lapse(case: Case, now: dt.datetime, clocks: hours.Clocks) -> Case:
     """The step's limit passed without a support response: the system escalates, or (final step) flags it."""
-    if case.status != "open" or not case.deadline or parse(case.deadline) > now:
+    if case.status != "open" or not case.deadline or clock.parse(case.deadline) > now:
         raise RuleViolation("时限未到。", "not_due")
     reason = f"{case.step_def.title}未在时限内答复，系统自动升级"
     if case.step_def.final:
@@ -198,7 +204,7 @@ def lapse(case: Case, now: dt.datetime, clocks: hours.Clocks) -> Case:
 
 
 def warn(case: Case, now: dt.datetime) -> Case:
-    if case.status != "open" or case.warned or not case.warn_at or parse(case.warn_at) > now:
+    if case.status != "open" or case.warned or not case.warn_at or clock.parse(case.warn_at) > now:
         raise RuleViolation("无需提醒。", "not_due")
     entry = _entry(now, "deadline_warning", "system", reason="即将超过答复时限，已提醒负责团队",
                    from_step=case.step, to_step=case.step)
@@ -218,7 +224,7 @@ def _pause(case: Case, now: dt.datetime, clocks: hours.Clocks) -> dict:
     if case.status != "open" or not case.clock_started_at:
         return {}
     step_clock = clocks.for_step(case.step, security=case.security, priority=case.priority)
-    used = case.used_seconds + step_clock.used(parse(case.clock_started_at), now)
+    used = case.used_seconds + step_clock.used(clock.parse(case.clock_started_at), now)
     return dict(status="waiting_user", used_seconds=used, deadline=None, warn_at=None, clock_started_at=None)
 
 
@@ -274,7 +280,7 @@ def resolve(case: Case, now: dt.datetime, *, by: str, summary: str, by_name: str
 
 
 def within_reopen_window(case: Case, now: dt.datetime) -> bool:
-    return case.status == "resolved" and bool(case.reopen_until) and now <= parse(case.reopen_until)
+    return case.status == "resolved" and bool(case.reopen_until and now <= clock.parse(case.reopen_until))
 
 
 CSAT_RATINGS = range(1, 6)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from chalicelib.adapters import outbox
 from chalicelib.config import PROJECT_DIR, Settings
 from chalicelib.escalation import steps as step_defs
-from chalicelib.escalation.model import Case, parse
+from chalicelib.escalation.model import Case
 from chalicelib.kernel import clock
 
 if TYPE_CHECKING:  # for the annotation only; jinja2 loads with the first notification
@@ -37,7 +37,7 @@ def local_time(value: str | None, time_zone: str) -> str | None:
     """ISO UTC → '2026-11-24 17:30' in ``time_zone`` (the service's)."""
     if not value:
         return None
-    return parse(value).astimezone(clock.zone(time_zone)).strftime("%Y-%m-%d %H:%M")
+    return clock.parse(value).astimezone(clock.zone(time_zone)).strftime("%Y-%m-%d %H:%M")
 
 
 def _context(case: Case, event: str, cfg: Settings, **extra) -> dict:

@@ -1,16 +1,14 @@
 """Request and response models of the escalation routes (parsed by app.py, published in /openapi.json)."""
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, ConfigDict, Field, StrictBool
 
-from chalicelib.escalation.steps import CATEGORIES, NAMES
+from chalicelib.escalation.steps import CATEGORIES, NAMES, Category, StepName
 from chalicelib.kernel.schema import ApiModel
 
-Category = Literal["repayment_delay", "repayment_failed", "account_security", "fees", "other"]
-StepName = Literal["frontline", "senior", "public_feedback", "legal_guidance"]
-assert set(Category.__args__) == set(CATEGORIES) and set(StepName.__args__) == set(NAMES)
+assert set(get_args(Category)) == set(CATEGORIES) and set(get_args(StepName)) == set(NAMES)
 
 
 def _not_blank(value: str) -> str:
@@ -20,9 +18,11 @@ def _not_blank(value: str) -> str:
     return value
 
 
-def _text(min_length: int, max_length: int):
-    """Text the user typed: stripped, never only spaces, within these lengths (counted before stripping)."""
-    return Annotated[str, Field(min_length=min_length, max_length=max_length), AfterValidator(_not_blank)]
+# Text the user typed: stripped, never only spaces, within these lengths (counted before stripping).
+Description = Annotated[str, Field(min_length=5, max_length=2000), AfterValidator(_not_blank)]
+ShortText = Annotated[str, Field(min_length=2, max_length=500), AfterValidator(_not_blank)]
+MessageText = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_not_blank)]
+SummaryText = Annotated[str, Field(min_length=2, max_length=1000), AfterValidator(_not_blank)]
 
 
 class _Body(ApiModel):
@@ -32,29 +32,29 @@ class _Body(ApiModel):
 # ---------------------------------------------------------------- requests
 class NewCase(_Body):
     category: Category
-    description: _text(5, 2000)
+    description: Description
     repayment_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
 
 
 class Reason(_Body):
-    reason: _text(2, 500)
+    reason: ShortText
 
 
 class UserMessage(_Body):
-    message: _text(1, 2000)
+    message: MessageText
 
 
 class Reply(_Body):
-    message: _text(1, 2000)
+    message: MessageText
     await_user: StrictBool = True   # waiting on the user pauses the step clock
 
 
 class Note(_Body):
-    text: _text(1, 2000)
+    text: MessageText
 
 
 class Resolve(_Body):
-    summary: _text(2, 1000)
+    summary: SummaryText
 
 
 class Assign(_Body):

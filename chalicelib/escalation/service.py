@@ -49,7 +49,7 @@ from chalicelib.escalation.views import (
 # The declarations other domains read (reports): steps in the order a case climbs them, categories, priorities.
 STEPS = _steps.STEPS
 STEP_NAMES = _steps.NAMES
-STEP_TITLES = {step.name: step.title for step in _steps.STEPS}
+STEP_TITLES: dict[str, str] = {step.name: step.title for step in _steps.STEPS}
 CATEGORY_TITLES = _steps.CATEGORY_TITLES
 CATEGORIES = _steps.CATEGORIES
 PRIORITIES = sla.PRIORITIES

@@ -4,6 +4,8 @@ the notes from the store; changes nothing.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from chalicelib.escalation import notifications, repository, schemas, wording
 from chalicelib.escalation import steps as step_defs
 from chalicelib.escalation.model import Case
@@ -109,7 +111,13 @@ def satisfaction(case: Case) -> schemas.Satisfaction | None:
 
 def case_view(ctx: Context, case: Case, *, staff: bool, added: tuple[dict, ...] = ()) -> schemas.CaseView:
     tz = ctx.settings.time_zone
-    view = dict(
+    staff_only: dict[str, Any] = {}  # left unset on the owner's view (``as_body`` leaves unset fields out)
+    if staff:
+        staff_only = dict(assignee=case.assignee, user_id=case.user_id, user_name=wording.display_name(case.username),
+                          warn_at=case.warn_at,
+                          notes=[schemas.InternalNote(at=n["at"], author=n["author"], text=n["text"])
+                                 for n in repository.store().conversation(case.case_id, "NOTE")])
+    return schemas.CaseView(
         case_id=case.case_id, reference=case.case_id, category=case.category,
         category_title=step_defs.CATEGORY_TITLES[case.category], description=case.description,
         repayment_id=case.repayment_id, priority=case.priority, step=case.step,
@@ -124,10 +132,5 @@ def case_view(ctx: Context, case: Case, *, staff: bool, added: tuple[dict, ...] 
         timeline=timeline(case, staff=staff), conversation=conversation(case, added),
         legal_guidance=legal(case) if case.step_def.final else None,
         satisfaction=satisfaction(case),
+        **staff_only,
     )
-    if staff:
-        view.update(assignee=case.assignee, user_id=case.user_id, user_name=wording.display_name(case.username),
-                    warn_at=case.warn_at,
-                    notes=[schemas.InternalNote(at=n["at"], author=n["author"], text=n["text"])
-                           for n in repository.store().conversation(case.case_id, "NOTE")])
-    return schemas.CaseView(**view)

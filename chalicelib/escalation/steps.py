@@ -14,14 +14,20 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Literal, TypeGuard
 
 from chalicelib.config import Settings
 from chalicelib.escalation import sla
 
+# The values a case's fields take (the response models in ``schemas.py`` publish the same).
+StepName = Literal["frontline", "senior", "public_feedback", "legal_guidance"]
+Category = Literal["repayment_delay", "repayment_failed", "account_security", "fees", "other"]
+Priority = Literal["P1", "P2", "P3"]
+
 
 @dataclass(frozen=True)
 class Step:
-    name: str
+    name: StepName
     team: str                 # owning team: names its SQS queue and e-mail inbox
     title: str                # shown to the user
     description: str          # plain Chinese: who handles the case at this step
@@ -62,12 +68,12 @@ STEPS: tuple[Step, ...] = (
          description="最后一步：我们向您提供监管投诉和法律途径、需保留的证据以及工单导出文件。",
          role="senior-support", **_limits("legal_guidance"), final=True),
 )
-BY_NAME = {step.name: step for step in STEPS}
-NAMES = tuple(BY_NAME)
+BY_NAME: dict[str, Step] = {step.name: step for step in STEPS}
+NAMES: tuple[StepName, ...] = tuple(step.name for step in STEPS)
 
 # Where each category starts, and with what priority.
-START_STEP = {"account_security": "senior"}
-PRIORITY = {"account_security": "P1", "repayment_failed": "P2", "repayment_delay": "P2",
+START_STEP: dict[str, StepName] = {"account_security": "senior"}
+PRIORITY: dict[str, Priority] = {"account_security": "P1", "repayment_failed": "P2", "repayment_delay": "P2",
             "fees": "P3", "other": "P3"}
 CATEGORY_TITLES = {
     "repayment_delay": "还款延迟到账",
@@ -100,6 +106,11 @@ EVIDENCE_TO_KEEP = (
     "相关合同、协议和费用说明页面截图",
     "账户异常时的登录提醒、验证码短信（不要把验证码告诉任何人）",
 )
+
+
+def is_step(name: str) -> TypeGuard[StepName]:
+    """``name`` is one of the steps (``NAMES``)."""
+    return name in BY_NAME
 
 
 def get(name: str) -> Step:

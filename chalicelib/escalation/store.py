@@ -112,8 +112,8 @@ def add_note(case_id: str, note: dict, extra: Sequence[dict] = ()) -> None:
     put_conversation(conversation_item(case_id, "NOTE", note), extra)
 
 
-def save(case: Case, *, expected_version: int | None, extra: Sequence[dict] = (), messages: Sequence[outbox.Message] = (),
-         conversation: Sequence[tuple[str, dict]] = ()) -> None:
+def save(case: Case, *, expected_version: int | None, extra: Sequence[dict] = (),
+         messages: Sequence[outbox.Message] = (), conversation: Sequence[tuple[str, dict]] = ()) -> None:
     """Write ``case`` (new if ``expected_version`` is None), all or nothing, with the outbox ``messages`` it
     causes, its ``conversation`` entries (``("MSG" | "NOTE", entry)``) and ``extra`` elements (an
     Idempotency-Key's answer, report events); then try to deliver the messages at once (the outbox drain

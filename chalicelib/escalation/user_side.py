@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from chalicelib.adapters import idempotency
 from chalicelib.escalation import casework, hours, model, notifications, show
+from chalicelib.escalation import steps as step_defs
 from chalicelib.escalation.store import DuplicateReference, ElementFailed
 from chalicelib.kernel import refusals
 from chalicelib.kernel.actor import Actor
@@ -16,8 +17,9 @@ from chalicelib.kernel.context import Context
 from chalicelib.kernel.logs import logger, metric, user_hash
 
 
-def open_case(actor: Actor, ctx: Context, *, category: str, description: str, repayment_id: str | None,
-              idempotency_key: str | None = None, limit: Callable[[], None] = lambda: None) -> idempotency.Outcome:
+def open_case(actor: Actor, ctx: Context, *, category: step_defs.Category, description: str,
+              repayment_id: str | None, idempotency_key: str | None = None,
+              limit: Callable[[], None] = lambda: None) -> idempotency.Outcome:
     """Open a case (201); under an Idempotency-Key a repeat replays the first answer instead of a second case
     (before ``limit``, the caller's rate limit, which refuses only new cases)."""
     def action(claim: idempotency.Claim | None) -> idempotency.Outcome:

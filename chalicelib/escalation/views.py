@@ -75,7 +75,7 @@ def owner_page(actor: Actor, ctx: Context, case_id: str) -> tuple[schemas.CaseVi
 def queue(actor: Actor, step: str, *, limit: int, cursor: str | None) -> schemas.QueuePage:
     """A step's open cases, for staff who may work that step (the read rule of ``casework.load_visible``)."""
     casework.require_staff(actor)
-    if step not in step_defs.NAMES:
+    if not step_defs.is_step(step):
         raise refusals.Missing(f"没有这个步骤，可选：{'、'.join(step_defs.NAMES)}。", code="step_not_found")
     if not casework.may_work(actor, step_defs.get(step)):
         raise refusals.NotAllowed(f"「{step_defs.get(step).title}」的工单需要高级客服（senior-support）处理。",

@@ -34,7 +34,7 @@ def _title(step: str | None) -> str:
 
 def for_user(entry: dict) -> str | None:
     """The owner's sentence for one timeline entry, or ``None`` when the owner is not shown it."""
-    event, actor = entry.get("event"), entry.get("actor")
+    event, actor = entry.get("event") or "", entry.get("actor") or ""
     to, here = _title(entry.get("to")), _title(entry.get("from") or entry.get("to"))
     if event in STAFF_ONLY_EVENTS:
         return None
@@ -72,7 +72,8 @@ def user_reason(entry: dict) -> str:
 
 def for_staff(entry: dict) -> str:
     """The teams' sentence for one timeline entry: what happened, with every reason."""
-    event, actor, reason = entry.get("event"), entry.get("actor"), (entry.get("reason") or "").strip()
+    event, actor = entry.get("event") or "", entry.get("actor") or ""
+    reason: str = (entry.get("reason") or "").strip()
     here, to = _title(entry.get("from") or entry.get("to")), _title(entry.get("to"))
     if event == "created":
         text = f"用户提交工单，进入「{to}」"
@@ -99,7 +100,7 @@ def for_staff(entry: dict) -> str:
         "closed": "7 天内用户未重新打开，自动关闭",
         "unfrozen": "已解除账户还款冻结",
         "rated": f"用户评价：{reason}" if reason else "用户已评价",
-    }.get(event, event or "")
+    }.get(event, event)
 
 
 _PHONE = re.compile(r"^(?:\+?86)?(1\d{10})$")

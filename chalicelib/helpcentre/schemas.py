@@ -10,7 +10,8 @@ from chalicelib.kernel.schema import ApiModel
 class HelpSearchQuery(ApiModel):
     model_config = ConfigDict(extra="ignore")
     q: str = Field(default="", description="用户的问题，1–200 个字")
-    category: str | None = Field(default=None, description="只看某个分类：contact、repayment、security、escalation、about")
+    category: str | None = Field(default=None,
+                                 description="只看某个分类：contact、repayment、security、escalation、about")
 
 
 class ContactPageQuery(ApiModel):
@@ -20,7 +21,8 @@ class ContactPageQuery(ApiModel):
 
 class ArticlePageQuery(ApiModel):
     model_config = ConfigDict(extra="ignore")
-    q: str | None = Field(default=None, description="the search that led here (recorded as a click signal, without the user)")
+    q: str | None = Field(default=None,
+                          description="the search that led here (recorded as a click signal, without the user)")
 
 
 class ReceiptCheckPageQuery(ApiModel):

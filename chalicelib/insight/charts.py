@@ -63,7 +63,7 @@ def _top(rows, unit: str | None, target, row_targets) -> float:
 
 def _legend(names: list[str], y: int, with_target: bool = False) -> str:
     parts, x = [], 0
-    for colour, name in zip(COLOURS, names):
+    for colour, name in zip(COLOURS, names, strict=False):  # one colour per series; the palette may be longer
         parts.append(f'<rect x="{x}" y="{y - 10}" width="12" height="12" fill="{colour}"/>'
                      f'<text x="{x + 16}" y="{y}" font-size="13">{escape(name)}</text>')
         x += 28 + 13 * len(name)
@@ -139,9 +139,9 @@ def _hbars(title: str, rows, names: list[str], unit: str | None, *, target=None,
         x = (_number(target) / top) * span
         text = f"目标 {_label(target, unit)}"
         parts.append(f'<g class="target" data-target="{target}"><title>{escape(text)}</title>'
-                     f'<line x1="{x:.1f}" y1="{head - 2}" x2="{x:.1f}" y2="{head + band * len(rows)}" stroke="{TARGET}" '
-                     f'stroke-width="1.5" stroke-dasharray="5 3"/><text x="{x:.1f}" y="12" font-size="12" '
-                     f'text-anchor="end">{escape(text)}</text></g>')
+                     f'<line x1="{x:.1f}" y1="{head - 2}" x2="{x:.1f}" y2="{head + band * len(rows)}" '
+                     f'stroke="{TARGET}" stroke-width="1.5" stroke-dasharray="5 3"/>'
+                     f'<text x="{x:.1f}" y="12" font-size="12" text-anchor="end">{escape(text)}</text></g>')
     if legend:
         parts.append(_legend(names, height - 4, with_target=with_ticks))
     return Markup(f'<svg class="chart" role="img" viewBox="0 0 {WIDTH} {height}" width="100%" '

@@ -80,14 +80,15 @@ def cases_report(hours: list[tuple[str, dict]], f: Filters, oldest: list) -> lis
     per_day = {d: {"opened": 0, "escalated": 0, "resolved": 0, "reopened": 0, "replies": 0} for d in days}
     escalated = {s: 0 for s in escalation.STEP_NAMES}
     breaches = {s: {"step": 0, "first_response": 0, "resolution": 0} for s in escalation.STEP_NAMES}
-    durations = {(m, p): {} for m in ("first_response", "resolution") for p in escalation.PRIORITIES}
+    durations: dict[tuple[str, str], dict[int, int]] = {
+        (m, p): {} for m in ("first_response", "resolution") for p in escalation.PRIORITIES}
     for sort_key, summary in hours:
         day = _day(sort_key)
         if day not in per_day:
             continue
         for key, count in summary.get("cases", {}).items():
             metric, category, step, _priority = _split(key)
-            if not f.match(category, step):
+            if metric is None or not f.match(category, step):  # (every rollup key names its metric)
                 continue
             if metric in per_day[day]:
                 per_day[day][metric] += count
@@ -98,16 +99,18 @@ def cases_report(hours: list[tuple[str, dict]], f: Filters, oldest: list) -> lis
                 breaches[step][target] = breaches[step].get(target, 0) + count
         for key, buckets in summary.get("durations", {}).items():
             metric, category, step, priority = _split(key)
-            if not f.match(category, step) or (metric, priority) not in durations:
+            if metric is None or priority is None or not f.match(category, step) \
+                    or (metric, priority) not in durations:
                 continue
-            target = durations[(metric, priority)]
+            bucket = durations[(metric, priority)]
             for minutes, count in buckets.items():
-                target[int(minutes)] = target.get(int(minutes), 0) + count
+                bucket[int(minutes)] = bucket.get(int(minutes), 0) + count
     daily = Table("daily", "每日工单量", [("day", "日期"), ("opened", "新建"), ("escalated", "升级"),
                                           ("resolved", "解决"), ("reopened", "重新打开"), ("replies", "客服答复")],
                   [[d, *per_day[d].values()] for d in days],
                   chart={"label": "day", "values": ["opened", "resolved"], "kind": "bar"})
-    by_step = Table("escalated_by_step", "各步骤收到的升级", [("step", "步骤"), ("title", "名称"), ("escalated", "升级次数")],
+    by_step = Table("escalated_by_step", "各步骤收到的升级",
+                    [("step", "步骤"), ("title", "名称"), ("escalated", "升级次数")],
                     [[s, escalation.STEP_TITLES[s], escalated[s]] for s in escalation.STEP_NAMES],
                     chart={"label": "title", "values": ["escalated"], "kind": "hbar"})
     times = Table("response_times", "首次答复与解决用时（分钟，按工作时间；安全工单全天候）", [
@@ -120,10 +123,10 @@ def cases_report(hours: list[tuple[str, dict]], f: Filters, oldest: list) -> lis
                                           "resolution_median": "resolution_target"}})
     for priority in escalation.PRIORITIES:
         first_target, resolution_target = escalation.sla_targets(priority, security=False)
-        row = [priority]
-        for metric, target in (("first_response", first_target), ("resolution", resolution_target)):
+        row: list[str | int | None] = [priority]
+        for metric, target_hours in (("first_response", first_target), ("resolution", resolution_target)):
             counts = durations[(metric, priority)]
-            row += [sum(counts.values()), percentile(counts, 50), percentile(counts, 90), round(target * 60)]
+            row += [sum(counts.values()), percentile(counts, 50), percentile(counts, 90), round(target_hours * 60)]
         times.rows.append(row)
     breach_table = Table("breaches_by_step", "各步骤超时（违反 SLA）", [
         ("step", "步骤"), ("title", "名称"), ("step_limit", "步骤时限"), ("first_response", "首次答复"),
@@ -147,8 +150,8 @@ def satisfaction_report(hours: list[tuple[str, dict]], f: Filters) -> list[Table
     weeks: dict[str, list[int]] = {}
     for day in f.days():
         weeks.setdefault(week_of(day), [0, 0])
-    categories = {c: [0, 0] for c in escalation.CATEGORIES}
-    by_step = {s: [0, 0] for s in escalation.STEP_NAMES}
+    categories: dict[str, list[int]] = {c: [0, 0] for c in escalation.CATEGORIES}
+    by_step: dict[str, list[int]] = {s: [0, 0] for s in escalation.STEP_NAMES}
     low: list[dict] = []
     days = set(f.days())
     for sort_key, summary in hours:
@@ -160,7 +163,8 @@ def satisfaction_report(hours: list[tuple[str, dict]], f: Filters) -> list[Table
             if not f.match(category, step) or rating is None:
                 continue
             good = count if int(rating) >= 4 else 0
-            for row in (weeks[week_of(day)], categories.get(category), by_step.get(step)):
+            # (a rating without a category or a step counts in the weeks only)
+            for row in (weeks[week_of(day)], categories.get(category or ""), by_step.get(step or "")):
                 if row is not None:
                     row[0] += count
                     row[1] += good
@@ -199,14 +203,14 @@ def self_service_report(hours: list[tuple[str, dict]], deflection_days: list[tup
         day = _day(sort_key)
         if day not in per_day:
             continue
-        per_day[day] = [a + b for a, b in zip(per_day[day], summary.get("search", [0, 0, 0, 0]))]
+        per_day[day] = [a + b for a, b in zip(per_day[day], summary.get("search", [0, 0, 0, 0]), strict=True)]
         for query, (searches, clicks) in summary.get("queries", {}).items():
             row = queries.setdefault(query, [0, 0])
             row[0] += searches
             row[1] += clicks
         for slug, values in summary.get("articles", {}).items():
             row = articles.setdefault(slug, [0] * len(ARTICLE_FIELDS))
-            articles[slug] = [a + b for a, b in zip(row, values)]
+            articles[slug] = [a + b for a, b in zip(row, values, strict=True)]
     reach: dict[str, list[int]] = {}
     for sort_key, result in deflection_days:
         if _day(sort_key) in per_day:
@@ -220,9 +224,10 @@ def self_service_report(hours: list[tuple[str, dict]], deflection_days: list[tup
                   [[d, s, z, share(z, s), c, share(c, s), k] for d, (s, z, c, k) in per_day.items()],
                   chart={"label": "day", "values": ["searches", "zero_results"], "kind": "bar"})
     unclicked = sorted(((q, s) for q, (s, c) in queries.items() if c == 0 and s > 0), key=lambda x: (-x[1], x[0]))
-    no_click = Table("queries_without_click", "没有点击任何结果的热门搜索", [("query", "搜索内容"), ("searches", "次数")],
-                     [[q, s] for q, s in unclicked[:top]], chart={"label": "query", "values": ["searches"],
-                                                                 "kind": "hbar"})
+    no_click = Table("queries_without_click", "没有点击任何结果的热门搜索",
+                     [("query", "搜索内容"), ("searches", "次数")],
+                     [[q, s] for q, s in unclicked[:top]],
+                     chart={"label": "query", "values": ["searches"], "kind": "hbar"})
     rows = []
     for slug in sorted(set(articles) | {s for s in reach if s != "*"}):
         meta = articles_meta.get(slug, {})
@@ -235,8 +240,8 @@ def self_service_report(hours: list[tuple[str, dict]], deflection_days: list[tup
     rows.sort(key=lambda r: (-r[2], r[0]))
     table = Table("articles", "文章阅读、有用率与分流（阅读后 24 小时内未提交工单的用户占比）", [
         ("slug", "文章"), ("title", "标题"), ("views", "阅读"), ("helpful", "有帮助"), ("not_helpful", "没帮助"),
-        ("helpful_share", "有用率"), ("clicks", "搜索点击"), ("cases_after", "读后提交工单"), ("users", "读者（已登录）"),
-        ("deflected", "未提交工单"), ("deflection", "分流率")], rows,
+        ("helpful_share", "有用率"), ("clicks", "搜索点击"), ("cases_after", "读后提交工单"),
+        ("users", "读者（已登录）"), ("deflected", "未提交工单"), ("deflection", "分流率")], rows,
         chart={"label": "title", "values": ["deflection"], "kind": "hbar", "unit": "%"})
     users, deflected = reach.get("*", [0, 0])
     overall = Table("deflection", "整体分流（搜索或阅读后 24 小时内未提交工单）", [

@@ -65,7 +65,7 @@ def view(table, time_zone: str) -> dict:
     shown = [i for i, key in enumerate(keys) if not (key in NAMED_BY and NAMED_BY[key] in keys)]
     rows = []
     for row in table.rows:
-        named = dict(zip(keys, row))
+        named = dict(zip(keys, row, strict=True))
         rows.append([_cell(keys[i], row[i], named, time_zone) for i in shown])
     return {"columns": [table.columns[i] for i in shown], "rows": rows}
 
@@ -88,7 +88,8 @@ def sla_note() -> str:
         first, resolution = escalation.sla_targets(p, security=False)
         parts.append(f"{p} {priorities[p]} {first:g} / {resolution:g} 小时")
     first, resolution = escalation.sla_targets("P1", security=True)
-    return (f"SLA 目标（首次答复 / 解决，工作时间）：{'，'.join(parts)}；账户安全工单全天候 {first:g} / {resolution:g} 小时。"
+    return (f"SLA 目标（首次答复 / 解决，工作时间）：{'，'.join(parts)}；"
+            f"账户安全工单全天候 {first:g} / {resolution:g} 小时。"
             "图中虚线为目标；恰好到时限也算超时。")
 
 

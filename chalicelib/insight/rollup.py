@@ -120,7 +120,7 @@ def read_slots(group: list[str], zone) -> dict[str, Tally]:
     tallies = [Tally() for _ in group]
     for e in events.iter_events_between(group[0][:13], starts[0], starts[-1] + SLOT):
         tallies[bisect.bisect_right(bounds, e["at"]) - 1].add(e)
-    return dict(zip(group, tallies))
+    return dict(zip(group, tallies, strict=True))
 
 
 @dataclass
@@ -137,7 +137,8 @@ def compute_slots(slots: list[str], zone, *, now: dt.datetime, deadline: float |
     (judged by ``pace``; with nothing to judge by, the first slot alone). Once something was read, no further
     group starts if it would end past ``deadline`` (``time.monotonic()``); returns what was written
     (slot → rollup)."""
-    pending, written, pace = sorted(slots), {}, pace or Pace()
+    pending, pace = sorted(slots), pace or Pace()
+    written: dict[str, dict] = {}
     while pending:
         size = 1 if pace.events is None else max(1, int(GROUP_EVENTS // max(pace.events, 1.0)))
         group = _groups(pending, size, zone)
@@ -198,7 +199,8 @@ def compact_day(day: dt.date, zone, *, now: dt.datetime, deadline: float | None 
     computed = compute_slots(missing, zone, now=now, deadline=deadline, pace=pace) if missing else {}
     if len(computed) < len(missing):
         return None
-    summary = merge([*(data for slot, (data, final) in found.items() if final), *computed.values()])
+    # (read with their data: only a projection without it gives None)
+    summary = merge([*(data for data, final in found.values() if final and data is not None), *computed.values()])
     events.put_rollup(f"S#{day.isoformat()}", summary)
     return summary
 

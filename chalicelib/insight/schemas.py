@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal, Union
+from typing import Literal
 
 from pydantic import ConfigDict, Field
 
 from chalicelib.kernel.schema import ApiModel
 
-Cell = Union[str, int, float, None]
+Cell = str | int | float | None
 
 
 class ReportQuery(ApiModel):

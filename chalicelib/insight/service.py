@@ -50,9 +50,11 @@ def _filters(ctx: Context, name: str, query: schemas.ReportQuery) -> metrics.Fil
         raise refusals.Invalid(f"日期范围最多 {MAX_DAYS} 天。", code="range_too_long", field="from")
     categories = KB_CATEGORIES if name == "self-service" else escalation.CATEGORY_TITLES
     if query.category is not None and query.category not in categories:
-        raise refusals.Invalid(f"没有这个类别，可选：{'、'.join(categories)}。", code="unknown_category", field="category")
+        raise refusals.Invalid(f"没有这个类别，可选：{'、'.join(categories)}。", code="unknown_category",
+                               field="category")
     if query.step is not None and query.step not in escalation.STEP_NAMES:
-        raise refusals.Invalid(f"没有这个步骤，可选：{'、'.join(escalation.STEP_NAMES)}。", code="unknown_step", field="step")
+        raise refusals.Invalid(f"没有这个步骤，可选：{'、'.join(escalation.STEP_NAMES)}。", code="unknown_step",
+                               field="step")
     return metrics.Filters(first, last, query.category, query.step)
 
 
@@ -93,9 +95,8 @@ def tables(ctx: Context, name: str, f: metrics.Filters) -> tuple[list[metrics.Ta
             "时长按工单的计时方式：工作时间（工作日 09:00–18:00），账户安全工单全天候；等待用户回复的时间不计。",
             present.sla_note(), LAG_NOTE]
     if name == "satisfaction":
-        return metrics.satisfaction_report(hours, f), [
-            note for note in ("满意率 = 4–5 分评价占全部评价的比例；按评价时工单所在步骤统计。", present.csat_note(), LAG_NOTE)
-            if note]
+        notes = ("满意率 = 4–5 分评价占全部评价的比例；按评价时工单所在步骤统计。", present.csat_note(), LAG_NOTE)
+        return metrics.satisfaction_report(hours, f), [note for note in notes if note]
     final = (ctx.now.astimezone(clock.zone(ctx.settings.time_zone)).date() - dt.timedelta(days=2)).isoformat()
     deflection = events.rollups("D", first, min(last, final)) if first <= final else []
     return metrics.self_service_report(hours, deflection, f, _articles_meta()), [
@@ -126,7 +127,8 @@ def csv_download(actor: Actor, ctx: Context, name: str, query: schemas.ReportQue
     if table is None:
         raise refusals.Invalid(f"没有这个表，可选：{'、'.join(t.name for t in built.tables)}。", code="unknown_table",
                              field="table")
-    # every text cell escaped against formula injection (a user's comment, a searched phrase): chalicelib/edge/csv_export.py
+    # every text cell escaped against formula injection (a user's comment, a searched phrase):
+    # chalicelib/edge/csv_export.py
     return (f"{name}-{table.name}-{built.from_}-{built.to}.csv",
             csv_export.text([c.key for c in table.columns], table.rows))
 

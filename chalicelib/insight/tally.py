@@ -147,24 +147,30 @@ def deflection(day_events: list[dict], later_events: list[dict]) -> dict[str, li
 def merge(summaries: list[dict]) -> dict:
     """Several summaries as one (an hour's or a day's slots): counts added, duration buckets
     added, comments kept, queries added and cut to the TOP_QUERIES most searched again."""
-    out = {"cases": {}, "durations": {}, "csat": {}, "comments": [], "search": [0, 0, 0, 0], "queries": {},
-           "articles": {}}
+    cases: dict[str, int] = {}
+    durations: dict[str, dict[str, int]] = {}
+    csat: dict[str, int] = {}
+    comments: list[dict] = []
+    search = [0, 0, 0, 0]
+    queries: dict[str, list[int]] = {}
+    articles: dict[str, list[int]] = {}
     for summary in summaries:
-        for table in ("cases", "csat"):
-            for key, count in summary.get(table, {}).items():
-                out[table][key] = out[table].get(key, 0) + count
+        for name, totals in (("cases", cases), ("csat", csat)):
+            for key, count in summary.get(name, {}).items():
+                totals[key] = totals.get(key, 0) + count
         for key, buckets in summary.get("durations", {}).items():
-            target = out["durations"].setdefault(key, {})
+            target = durations.setdefault(key, {})
             for minutes, count in buckets.items():
                 target[minutes] = target.get(minutes, 0) + count
-        out["comments"].extend(summary.get("comments", []))
-        out["search"] = [a + b for a, b in zip(out["search"], summary.get("search", [0, 0, 0, 0]))]
+        comments.extend(summary.get("comments", []))
+        search = [a + b for a, b in zip(search, summary.get("search", [0, 0, 0, 0]), strict=True)]
         for query, (searches, clicks) in summary.get("queries", {}).items():
-            row = out["queries"].setdefault(query, [0, 0])
+            row = queries.setdefault(query, [0, 0])
             row[0] += searches
             row[1] += clicks
         for slug, values in summary.get("articles", {}).items():
-            row = out["articles"].setdefault(slug, [0] * len(ARTICLE_FIELDS))
-            out["articles"][slug] = [a + b for a, b in zip(row, values)]
-    out["queries"] = dict(sorted(out["queries"].items(), key=lambda kv: (-kv[1][0], kv[0]))[:TOP_QUERIES])
-    return out
+            row = articles.setdefault(slug, [0] * len(ARTICLE_FIELDS))
+            articles[slug] = [a + b for a, b in zip(row, values, strict=True)]
+    top = dict(sorted(queries.items(), key=lambda kv: (-kv[1][0], kv[0]))[:TOP_QUERIES])
+    return {"cases": cases, "durations": durations, "csat": csat, "comments": comments, "search": search,
+            "queries": top, "articles": articles}

@@ -40,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{stats['learned']['bytes']} bytes")
     if args.timings:
         print("timings " + json.dumps(stats["phases"]))
-        print("worker-timings " + json.dumps(stats["worker_seconds"]))  # CPU s inside read+analyse, summed over processes
+        # CPU seconds inside read+analyse, summed over processes
+        print("worker-timings " + json.dumps(stats["worker_seconds"]))
     return 0
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import importlib.machinery
 import importlib.util
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -142,11 +143,15 @@ def _rjieba_class():
     """rjieba's ``Jieba`` class without ``import rjieba``, whose ``__init__`` loads the stock
     dictionary (~150 ms) that a query analyser never uses."""
     spec = importlib.util.find_spec("rjieba")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("rjieba is not installed (requirements.txt)", name="rjieba")
     package_dir = Path(spec.origin).parent
     library = next(package_dir.glob("rjieba*.so"), None) or next(package_dir.glob("rjieba*.pyd"))
     loader = importlib.machinery.ExtensionFileLoader("rjieba.rjieba", str(library))
-    module = importlib.util.module_from_spec(importlib.util.spec_from_file_location(
-        "rjieba.rjieba", str(library), loader=loader))
+    extension = importlib.util.spec_from_file_location("rjieba.rjieba", str(library), loader=loader)
+    if extension is None:
+        raise ImportError(f"cannot load rjieba's extension {library}", name="rjieba.rjieba")
+    module = importlib.util.module_from_spec(extension)
     loader.exec_module(module)
     return module.Jieba
 
@@ -214,12 +219,13 @@ class Analyzer:
         best: list[list[str] | None] = [None] * (n + 1)
         best[0] = []
         for i in range(n):
-            if best[i] is None:
+            here = best[i]
+            if here is None:
                 continue
             for j in range(min(n, i + self._max_syllable), i, -1):
-                piece = latin[i:j]
-                if piece in self.syllables and (best[j] is None or len(best[i]) + 1 < len(best[j])):
-                    best[j] = best[i] + [piece]
+                piece, there = latin[i:j], best[j]
+                if piece in self.syllables and (there is None or len(here) + 1 < len(there)):
+                    best[j] = here + [piece]
         return best[n]
 
     def analyze(self, text: str, *, spans: bool = False, lean: bool = False, words_only: bool = False) -> Analysis:
@@ -236,7 +242,7 @@ class Analyzer:
         def close_pinyin():
             if run_syllables and not lean:
                 result.pinyin.extend(f"{fuzzy_syllable(a)}_{fuzzy_syllable(b)}"
-                                     for a, b in zip(run_syllables, run_syllables[1:]))
+                                     for a, b in itertools.pairwise(run_syllables))
             run_syllables.clear()
 
         def close_run():
@@ -245,12 +251,12 @@ class Analyzer:
             if not any(run_filler):
                 if unigrams or len(run_chars) == 1:
                     result.grams.extend(run_chars)
-                result.grams.extend(a + b for a, b in zip(run_chars, run_chars[1:]))
+                result.grams.extend(a + b for a, b in itertools.pairwise(run_chars))
             else:  # characters and bigrams touching a filler word go apart: the index scores them weak
                 if unigrams or len(run_chars) == 1:
-                    for c, f in zip(run_chars, run_filler):
+                    for c, f in zip(run_chars, run_filler, strict=True):
                         (result.filler_grams if f else result.grams).append(c)
-                for a, b, fa, fb in zip(run_chars, run_chars[1:], run_filler, run_filler[1:]):
+                for (a, b), (fa, fb) in zip(itertools.pairwise(run_chars), itertools.pairwise(run_filler), strict=True):
                     (result.filler_grams if fa or fb else result.grams).append(a + b)
             run_chars.clear()
             run_filler.clear()

@@ -98,6 +98,9 @@ class ArticleLink(ApiModel):
     url: str
 
 
+NumberStatus = Literal["official", "regulator", "lookalike", "mobile", "foreign", "unknown"]
+
+
 class NumberCheck(ApiModel):
     """Whether a phone number is one of the wallet's official numbers."""
     number: str                 # the normalised digits that were checked
@@ -105,7 +108,7 @@ class NumberCheck(ApiModel):
     verdict: Literal["official", "scam_pattern", "not_ours"] = Field(
         description="official: ours; scam_pattern: a lookalike of ours or on the scam list; not_ours: "
                     "not this wallet's number (no fraud verdict: e.g. another bank's official line)")
-    status: Literal["official", "regulator", "lookalike", "mobile", "foreign", "unknown"]  # what kind of number
+    status: NumberStatus        # what kind of number
     channel: Hotline | None     # the official line it is, when official
     regulator: RegulatorLine | None
     message: str
@@ -125,7 +128,8 @@ def normalise(raw: str) -> tuple[str, bool]:
     country code goes. Any other country code marks the number as foreign.
     """
     if len(raw or "") > MAX_NUMBER_CHARS:
-        raise errors.ValidationFailed(f"号码不能超过 {MAX_NUMBER_CHARS} 个字符。", code="invalid_number", field="number")
+        raise errors.ValidationFailed(f"号码不能超过 {MAX_NUMBER_CHARS} 个字符。", code="invalid_number",
+                                      field="number")
     text = unicodedata.normalize("NFKC", raw or "").strip()
     text = _SEPARATORS.sub("", text)
     foreign = False
@@ -214,7 +218,12 @@ def verify_number(raw: str) -> NumberCheck:
     scam = ArticleLink(**SCAM_ARTICLE)
     hotline_list = "、".join(h.number for h in book.hotlines)
     shown = f"+{number}" if foreign else number
-    common = dict(number=shown, channel=None, regulator=None, article=scam, official=False)
+
+    def not_official(verdict: Literal["scam_pattern", "not_ours"], status: NumberStatus, message: str, warning: str,
+                     regulator: RegulatorLine | None = None) -> NumberCheck:
+        return NumberCheck(number=shown, official=False, verdict=verdict, status=status, channel=None,
+                           regulator=regulator, message=message, warning=warning, article=scam)
+
     hang_up = "请不要转账、不要提供验证码，挂断后拨打官方号码核实。"
 
     if not foreign:
@@ -225,6 +234,7 @@ def verify_number(raw: str) -> NumberCheck:
                                    warning=("官方客服不会索要密码或短信验证码，也不会让你转账到“安全账户”。"
                                             "来电号码可以伪造，有疑问请挂断后主动拨打此号码核实。"),
                                    article=scam)
+    status: NumberStatus
     if foreign:
         status = "foreign"
     elif any(digits(line.number) == number for line in book.regulators):
@@ -238,26 +248,26 @@ def verify_number(raw: str) -> NumberCheck:
 
     listed = scam_numbers().get((number, foreign))
     if listed is not None:
-        return NumberCheck(**common, verdict="scam_pattern", status=status,
-                           message=(f"{shown} 是已核实的冒充本钱包客服的诈骗号码：{listed.pattern}。"
-                                    f"本钱包的官方号码只有：{hotline_list}。"),
-                           warning=("请立即挂断，不要转账、不要提供验证码或密码。已经转账或透露了验证码，"
-                                    "请马上拨打 110 报警，并拨打安全专线冻结账户。"))
+        return not_official("scam_pattern", status,
+                            message=(f"{shown} 是已核实的冒充本钱包客服的诈骗号码：{listed.pattern}。"
+                                     f"本钱包的官方号码只有：{hotline_list}。"),
+                            warning=("请立即挂断，不要转账、不要提供验证码或密码。已经转账或透露了验证码，"
+                                     "请马上拨打 110 报警，并拨打安全专线冻结账户。"))
     if status == "lookalike":
-        return NumberCheck(**common, verdict="scam_pattern", status=status,
-                           message=(f"{shown} 不是本钱包的号码，但与官方号码相似：这是冒充客服的诈骗常用的手法"
-                                    f"（加位、改位或把官方号码藏在更长的号码里）。本钱包的官方号码只有：{hotline_list}。"),
-                           warning="骗子常用相似的号码冒充客服。" + hang_up)
+        return not_official("scam_pattern", status,
+                            message=(f"{shown} 不是本钱包的号码，但与官方号码相似：这是冒充客服的诈骗常用的手法"
+                                     f"（加位、改位或把官方号码藏在更长的号码里）。本钱包的官方号码只有：{hotline_list}。"),
+                            warning="骗子常用相似的号码冒充客服。" + hang_up)
 
     regulator = next((line for line in book.regulators if digits(line.number) == number), None) if not foreign else None
     if regulator is not None:
-        return NumberCheck(**{**common, "regulator": regulator}, verdict="not_ours", status=status,
-                           message=f"{regulator.number} 是{regulator.name}，不是本钱包的客服号码。",
-                           warning=("这是公开投诉电话，监管部门不会打电话让你转账或提供验证码；"
-                                    "接到自称监管部门要求转账的电话，请挂断并报警。"))
+        return not_official("not_ours", status, regulator=regulator,
+                            message=f"{regulator.number} 是{regulator.name}，不是本钱包的客服号码。",
+                            warning=("这是公开投诉电话，监管部门不会打电话让你转账或提供验证码；"
+                                     "接到自称监管部门要求转账的电话，请挂断并报警。"))
     why = {"foreign": "这是境外号码，本钱包客服不会用境外号码联系你。",
            "mobile": "这是手机号码，本钱包客服不会用个人手机号联系你。",
            "unknown": "它可能属于其他银行或机构，我们不对别人的号码下结论。"}[status]
-    return NumberCheck(**common, verdict="not_ours", status=status,
-                       message=f"{shown} 不是本钱包的号码。本钱包的官方号码只有：{hotline_list}。",
-                       warning=f"{why}如果有人用这个号码自称本钱包客服，那不是我们：{hang_up}")
+    return not_official("not_ours", status,
+                        message=f"{shown} 不是本钱包的号码。本钱包的官方号码只有：{hotline_list}。",
+                        warning=f"{why}如果有人用这个号码自称本钱包客服，那不是我们：{hang_up}")

@@ -20,13 +20,17 @@ import threading
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chalicelib.search import analyzer as analysis
 from chalicelib.search.learned import MODEL_FILE as LEARNED_FILE
 from chalicelib.search.learned import LearnedModel
 from chalicelib.search.postings import Postings, open_postings
 
-CATEGORIES = {  # id → Chinese name, in display order
+if TYPE_CHECKING:  # the response models (pydantic) are not loaded with the index
+    from chalicelib.search.schemas import CategoryId
+
+CATEGORIES: dict[CategoryId, str] = {  # id → Chinese name, in display order
     "contact": "联系客服",
     "repayment": "还款与费用",
     "security": "账户安全",
@@ -62,8 +66,9 @@ WEAK_UNIGRAMS = True  # single characters only re-score documents other terms fo
 FILLER_GRAM_WEIGHT = 0.5  # characters/bigrams touching a filler word (analyzer.FILLER_GRAMS): weak, lighter
 COVERAGE = 0.7  # how much covering more of the query multiplies the score (0 = plain BM25 sum)
 # An article whose title names only other products than the query's (products.txt), and whose
-# questions do not name the query's either, keeps this share of its score. ATEC FAQ (8,537 real questions, half tuned / half checked):
-# 0.6 moved R@5 by +0.007 / +0.009 and R@1 by +0.002 — 0.4 or 0.8 within 0.002 of it.
+# questions do not name the query's either, keeps this share of its score.
+# ATEC FAQ (8,537 real questions, half tuned / half checked): 0.6 moved R@5 by +0.007 / +0.009 and R@1
+# by +0.002 — 0.4 or 0.8 within 0.002 of it.
 PRODUCT_MISMATCH = 0.6
 
 
@@ -216,7 +221,7 @@ class KbIndex:
                 if unit:
                     matched[docnum] = seen(docnum, 0) + 1
             if new:  # C-level: no Python loop over a long posting list's new documents
-                totals.update(zip(new, map(weight.__mul__, map(postings.__getitem__, new))))
+                totals.update(zip(new, map(weight.__mul__, map(postings.__getitem__, new)), strict=True))
                 if unit:
                     matched.update(dict.fromkeys(new, 1))
         units = sum(1 for t in terms if t[2])
@@ -250,7 +255,8 @@ class KbIndex:
             self._title_products = table
         return self._title_products
 
-    def search(self, text: str, *, category: str | None = None, limit: int = 10) -> tuple[list[Hit], int, analysis.Analysis]:
+    def search(self, text: str, *, category: str | None = None,
+               limit: int = 10) -> tuple[list[Hit], int, analysis.Analysis]:
         """The ``limit`` best articles (never fewer while more match), their total, the analysis.
         Articles under ``RELEVANCE_FLOOR`` of the best score are marked weak, not dropped."""
         parsed = self.analyzer.analyze(text)

@@ -100,7 +100,7 @@ def learn(signals: Iterable[Signal], slugs: dict[str, int], heads: list[list[str
             found = parsed_heads[text] = set(_terms(analyzer.analyze(text))["w"])
         return found
 
-    for docnum, texts_of_doc in enumerate(heads):
+    for texts_of_doc in heads:
         head_words.append(set().union(*(words_of(t) for t in texts_of_doc)) if texts_of_doc else set())
         if len(texts_of_doc) > 1:
             for i, text in enumerate(texts_of_doc):

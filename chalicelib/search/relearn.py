@@ -1,7 +1,7 @@
 """The scheduled rebuild of the learned model (``learned.py``) from the last days' signals.
 
-Run daily by the ``relearn_kb`` function (``chalicelib/routes/knowledge_base.py``): export the last ``LEARN_DAYS`` days of
-signals from the KB table (the same rows ``python -m chalicelib.search export-signals`` writes),
+Run daily by the ``relearn_kb`` function (``chalicelib/routes/knowledge_base.py``): export the last
+``LEARN_DAYS`` days of signals from the KB table (the same rows ``python -m chalicelib.search export-signals`` writes),
 learn the model against the index the function ships with, and put it at ``KB_LEARNED_URI``
 (``s3://bucket/key``, see ``infra/search.py``), where every search function picks it up within
 ``KB_LEARNED_REFRESH_SECONDS`` (``service._check_learned``) — no redeploy, no build machine.

@@ -340,7 +340,7 @@ def get_article(slug: str) -> schemas.ArticleResponse | None:
     doc = kb.stored(docnum)
     return schemas.ArticleResponse(slug=doc["slug"], title=doc["title"], category=doc["category"], html=doc["html"],
                                    updated=doc.get("updated") or "", questions=list(doc.get("questions") or []),
-                                   related=[dict(r) for r in doc.get("related") or []])
+                                   related=[schemas.RelatedArticle.model_validate(r) for r in doc.get("related") or []])
 
 
 def read_article(slug: str, user: str | None = None) -> schemas.ArticleResponse:

@@ -57,7 +57,7 @@ class Signal:
     count: int = 1
 
     def to_json(self) -> str:
-        record = {"query": self.query, "slug": self.slug, "kind": self.kind, "at": self.at}
+        record: dict[str, str | int] = {"query": self.query, "slug": self.slug, "kind": self.kind, "at": self.at}
         if self.count != 1:
             record["count"] = self.count
         return json.dumps(record, ensure_ascii=False)

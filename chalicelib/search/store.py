@@ -4,10 +4,10 @@ One table (``settings().kb_table``, pk/sk strings), three kinds of item:
 
 | pk | sk | what |
 | --- | --- | --- |
-| ``ZERO#<yyyy-mm-dd>[#<shard>]`` | ``Q#<query>`` | a query that found nothing that day: ``count`` (atomic ADD), ``last_at`` |
+| ``ZERO#<yyyy-mm-dd>[#<shard>]`` | ``Q#<query>`` | a query that found nothing that day: ``count`` (ADD), ``last_at`` |
 | ``FEEDBACK[#<shard>]`` | ``ARTICLE#<slug>`` | per-article totals ``helpful`` / ``not_helpful`` (atomic ADD) |
 | ``ARTICLE#<slug>`` | ``VOTE#<time>#<id>`` or ``USER#<user id>`` | one vote with its comment |
-| ``SIGNAL#<yyyy-mm-dd>`` | ``<kind>#<slug>#<query>`` | what a search led to that day: ``count`` (atomic ADD); no user, no IP |
+| ``SIGNAL#<yyyy-mm-dd>`` | ``<kind>#<slug>#<query>`` | what a search led to that day: ``count`` (ADD); no user or IP |
 
 The counters and totals are write-sharded (``ZERO_RESULT_SHARDS``, ``FEEDBACK_SHARDS``;
 ``chalicelib/adapters/shards.py``, docs/scale.md): a query's or an article's shard is crc32 of the
@@ -136,7 +136,7 @@ def resume_analytics() -> None:
 def zero_result_queries(days: list[str]) -> list[dict]:
     """Every counted query of the given days: one Query per day and shard, the shards' counts
     of the same query summed (a query is found in two shards only after the shard count grew)."""
-    found = []
+    found: list[dict] = []
     for day in days:
         counts: dict[str, int] = {}
         for item in _query_partitions(shards.shard_keys(ZERO_PREFIX + day, settings().zero_result_shards)):
@@ -164,7 +164,8 @@ def record_feedback(slug: str, *, helpful: bool, comment: str | None, user_id: s
     try:
         aws.transact({
             "vote": {"Put": {"TableName": table, "Item": vote, "ConditionExpression": "attribute_not_exists(pk)"}},
-            "totals": {"Update": {"TableName": table, "Key": {"pk": {"S": feedback_key(slug)}, "sk": {"S": f"ARTICLE#{slug}"}},
+            "totals": {"Update": {"TableName": table,
+                                  "Key": {"pk": {"S": feedback_key(slug)}, "sk": {"S": f"ARTICLE#{slug}"}},
                                   "UpdateExpression": "ADD #counter :one SET slug = :slug",
                                   "ExpressionAttributeNames": {"#counter": counter},
                                   "ExpressionAttributeValues": {":one": {"N": "1"}, ":slug": {"S": slug}}}},

@@ -57,8 +57,9 @@ def test_owner_only_actions_are_refused_to_staff(api, alice, agent, clock, open_
 
 
 def test_every_route_needs_a_token(api, clock):
-    for method, path in (("POST", "/support/cases"), ("GET", "/support/cases"), ("GET", "/support/cases/RD-20261124-ABCD"),
-                         ("GET", "/support/queues/frontline"), ("GET", "/support/suggestions?q=x")):
+    for method, path in (("POST", "/support/cases"), ("GET", "/support/cases"),
+                         ("GET", "/support/cases/RD-20261124-ABCD"), ("GET", "/support/queues/frontline"),
+                         ("GET", "/support/suggestions?q=x")):
         assert api.request(method, path).status == 401, path
     # The 工单 page is for a browser: no session → the sign-in page, not the 工单.
     page = api.get("/help/cases/RD-20261124-ABCD")
@@ -135,7 +136,8 @@ def test_a_case_names_only_the_callers_own_repayment(api, alice, bob, agent, clo
         refused = api.post("/support/cases", token=user.token, json_body={
             "category": "repayment_delay", "description": "还款三天了还没到账，请帮忙查询", "repayment_id": named})
         assert refused.status == 422, refused.text
-        assert refused.json["error"]["code"] == "repayment_not_found" and refused.json["error"]["field"] == "repayment_id"
+        assert refused.json["error"]["code"] == "repayment_not_found"
+        assert refused.json["error"]["field"] == "repayment_id"
     # nothing was stored or announced
     assert api.get("/support/cases", token=bob.token).json["items"] == []
     assert api.get("/support/cases", token=alice.token).json["items"] == []

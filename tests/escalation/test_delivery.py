@@ -67,7 +67,8 @@ def test_user_and_staff_clicks_on_the_same_version_move_once(api, alice, agent, 
                             json_body={"reason": "转上级"}, headers=key()).status == 200
         return case
     monkeypatch.setattr(store, "get", staff_moves_first)
-    clicked = api.post(f"/support/cases/{case_id}/escalate", token=alice.token, json_body={"reason": "没解决"}, headers=key())
+    clicked = api.post(f"/support/cases/{case_id}/escalate", token=alice.token, json_body={"reason": "没解决"},
+                       headers=key())
     assert clicked.status == 409 and clicked.json["error"]["code"] == "version_conflict"
     monkeypatch.setattr(store, "get", real_get)
     case = store.get(case_id)
@@ -86,7 +87,8 @@ def test_sns_down_at_the_move_then_delivered_exactly_once(api, alice, agent, clo
     monkeypatch.setattr(sns, "publish", down)
 
     case_id = open_case(alice)["case_id"]
-    moved = api.post(f"/support/cases/{case_id}/escalate", token=agent.token, json_body={"reason": "转上级"}, headers=key())
+    moved = api.post(f"/support/cases/{case_id}/escalate", token=agent.token, json_body={"reason": "转上级"},
+                     headers=key())
     assert moved.status == 200  # the move commits although SNS is down
     assert calls["failed"] >= 4   # topic + SMS, twice
     assert inbox("frontline") == [] and inbox("senior") == []
@@ -120,7 +122,10 @@ def test_each_move_writes_its_messages_in_the_same_transaction(api, alice, clock
     stale = store.get(case_id)
     clock.advance(dt.timedelta(hours=4))  # the frontline limit lapsed: the owner may escalate
     api.post(f"/support/cases/{case_id}/escalate", token=alice.token, json_body={"reason": "没解决"}, headers=key())
-    outbox_items = lambda: aws.client("dynamodb").scan(TableName=settings().outbox_table)["Count"]  # test-only look
+
+    def outbox_items():
+        return aws.client("dynamodb").scan(TableName=settings().outbox_table)["Count"]  # test-only look
+
     before = outbox_items()
     late = model.escalate(stale, clock.now(), clocks=hours.clocks(settings()), actor="system", reason="时限已过")
     with pytest.raises(store.VersionConflict):

@@ -21,7 +21,8 @@ def test_lapsed_frontline_limit_reaches_the_senior_team_queue(local_stack):
     assert created.json()["step"] == "frontline"
 
     sqs = local_stack.client("sqs")
-    url = sqs.get_queue_url(QueueName=local_stack.env.get("TEAM_QUEUE_PREFIX", "repaydesk-dev-team-") + "senior")["QueueUrl"]
+    queue_prefix = local_stack.env.get("TEAM_QUEUE_PREFIX", "repaydesk-dev-team-")
+    url = sqs.get_queue_url(QueueName=queue_prefix + "senior")["QueueUrl"]
     arrived, deadline = None, time.monotonic() + 45
     while arrived is None and time.monotonic() < deadline:
         for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=2,

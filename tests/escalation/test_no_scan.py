@@ -24,7 +24,8 @@ def test_case_routes_and_the_sweep_never_scan(api, alice, agent, lead, clock, sw
     assert sweep()["warned"] == 1
     clock.advance(dt.timedelta(hours=1))
     assert sweep()["escalated"] == 1
-    assert api.post(f"/support/cases/{case_id}/resolve", token=lead.token, json_body={"summary": "已处理"}).status == 200
+    resolved = api.post(f"/support/cases/{case_id}/resolve", token=lead.token, json_body={"summary": "已处理"})
+    assert resolved.status == 200
     clock.advance(dt.timedelta(days=8))
     assert sweep()["closed"] == 1
     assert scans == []

@@ -19,7 +19,8 @@ def _answered_case(local_stack):
     """A new case staff has answered (waiting on the owner, clock paused): (owner's auth, case id, its step)."""
     auth = {"Authorization": f"Bearer {local_stack.token(f'race-esc-{uuid.uuid4().hex[:8]}')}"}
     agent = {"Authorization": f"Bearer {local_stack.token('race-esc-lead', role='senior-support')}"}
-    opened = requests.post(f"{local_stack.api_url}/support/cases", headers={**auth, "Idempotency-Key": uuid.uuid4().hex},
+    opened = requests.post(f"{local_stack.api_url}/support/cases",
+                           headers={**auth, "Idempotency-Key": uuid.uuid4().hex},
                            json={"category": "repayment_delay", "description": "还款三天了还没到账"}, timeout=15)
     assert opened.status_code == 201, opened.text
     case_id = opened.json()["case_id"]

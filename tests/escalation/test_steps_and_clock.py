@@ -28,7 +28,8 @@ def test_steps_are_declared_in_order_with_limits_teams_and_topics(aws):
     assert steps.get("public_feedback").queue(cfg) == f"repaydesk-{cfg.stage}-team-public-feedback"
     import infra
     declared = {(t["name"], tuple(t["queues"])) for t in infra.topics(cfg)}
-    assert {(s.topic(cfg), (s.queue(cfg),)) for s in steps.STEPS} <= declared  # one topic per step, its team queue subscribed
+    # one topic per step, its team queue subscribed
+    assert {(s.topic(cfg), (s.queue(cfg),)) for s in steps.STEPS} <= declared
     assert steps.next_step("public_feedback").name == "legal_guidance"
     assert steps.next_step("legal_guidance") is None
     assert "更高级别" in steps.get("senior").description

@@ -15,8 +15,8 @@ def escalate_by(trigger, api, case_id, user, staff, clock, sweep):
         deadline = api.get(f"/support/cases/{case_id}", token=user.token).json["deadline"]
         from chalicelib.escalation.model import parse
         clock.freeze(parse(deadline))
-        response = api.post(f"/support/cases/{case_id}/escalate", token=user.token, json_body={"reason": "答复没有解决问题"},
-                            headers=key())
+        response = api.post(f"/support/cases/{case_id}/escalate", token=user.token,
+                            json_body={"reason": "答复没有解决问题"}, headers=key())
         assert response.status == 200, response.text
     elif trigger == "support":
         step = api.get(f"/support/cases/{case_id}", token=user.token).json["step"]
@@ -74,7 +74,8 @@ def test_walk_every_step_by_one_trigger(trigger, actor, api, alice, agent, lead,
 def test_lapse_at_the_final_step_alerts_the_team_once(api, alice, lead, clock, sweep, open_case, inbox):
     case_id = open_case(alice)["case_id"]
     for _ in range(3):
-        api.post(f"/support/cases/{case_id}/escalate", token=lead.token, json_body={"reason": "没有解决"}, headers=key())
+        api.post(f"/support/cases/{case_id}/escalate", token=lead.token, json_body={"reason": "没有解决"},
+                 headers=key())
     inbox("legal")
     clock.advance(dt.timedelta(days=10))
     assert sweep()["overdue"] == 1
@@ -150,7 +151,8 @@ def test_a_holding_reply_meets_the_limit_and_starts_a_fresh_one(api, alice, agen
 
 def test_resolve_then_reopen_returns_to_the_same_step(api, alice, agent, lead, clock, sweep, open_case, inbox):
     case_id = open_case(alice)["case_id"]
-    api.post(f"/support/cases/{case_id}/escalate", token=agent.token, json_body={"reason": "需要高级客服"}, headers=key())
+    api.post(f"/support/cases/{case_id}/escalate", token=agent.token, json_body={"reason": "需要高级客服"},
+             headers=key())
     resolved = api.post(f"/support/cases/{case_id}/resolve", token=lead.token, json_body={"summary": "款项已退回"})
     assert resolved.status == 200 and resolved.json["status"] == "resolved"
     assert resolved.json["deadline"] is None
@@ -223,7 +225,8 @@ def test_assign_and_notes_for_staff(api, alice, agent, clock, open_case):
     assert [n["text"] for n in staff_view["notes"]] == ["用户情绪激动，注意安抚"]
 
 
-def test_a_small_sweep_batch_leaves_the_rest_for_the_next_run_and_moves_none_twice(api, make_user, clock, open_case, inbox):
+def test_a_small_sweep_batch_leaves_the_rest_for_the_next_run_and_moves_none_twice(api, make_user, clock, open_case,
+                                                                                    inbox):
     """Cases spread over the due index's shards; a sweep limited to a batch moves only that many,
     the next runs move the others, and no case climbs two steps for one lapse."""
     from chalicelib.escalation import service

@@ -77,7 +77,8 @@ def test_owner_export_uses_the_same_plain_words(api, alice, agent, lead, clock, 
 
 def test_owners_own_escalation_reason_is_quoted_back(api, alice, agent, clock, open_case):
     case_id = open_case(alice)["case_id"]
-    api.post(f"/support/cases/{case_id}/reply", token=agent.token, json_body={"message": "正在核查", "await_user": True})
+    api.post(f"/support/cases/{case_id}/reply", token=agent.token,
+             json_body={"message": "正在核查", "await_user": True})
     assert api.post(f"/support/cases/{case_id}/escalate", token=alice.token, json_body={"reason": "钱还没到账"},
                     headers=key()).status == 200
     moved = api.get(f"/support/cases/{case_id}", token=alice.token).json["timeline"][-1]

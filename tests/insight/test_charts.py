@@ -34,7 +34,8 @@ def test_without_a_configured_target_no_line_is_drawn():
 
 
 def test_horizontal_bars_of_shares_scale_to_100_and_mark_the_target():
-    t = Table("by_step", "按到达的步骤", [("title", "名称"), ("csat", "满意率")], [["一线客服", 0.5], ["高级客服", 1.0]],
+    t = Table("by_step", "按到达的步骤", [("title", "名称"), ("csat", "满意率")],
+              [["一线客服", 0.5], ["高级客服", 1.0]],
               chart={"label": "title", "values": ["csat"], "kind": "hbar", "unit": "%", "target": 0.85})
     svg = str(charts.render(t))
     widths = [float(w) for w in re.findall(r'<rect x="0" y="\d+" width="([\d.]+)"', svg)]
@@ -70,5 +71,6 @@ def test_a_code_column_is_left_off_when_its_name_is_there_and_article_titles_lin
     view = present.view(t, "Asia/Shanghai")
     assert [k for k, _ in view["columns"]] == ["title", "views", "deflection"]
     first = view["rows"][0]
-    assert (first[0]["text"], first[0]["href"], first[2]["text"]) == ("官方客服电话", "/help/articles/find-hotline", "66.7%")
+    assert (first[0]["text"], first[0]["href"], first[2]["text"]) == (
+        "官方客服电话", "/help/articles/find-hotline", "66.7%")
     assert view["rows"][1][2]["text"] == "–"

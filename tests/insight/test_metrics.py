@@ -130,7 +130,8 @@ def test_an_answer_at_the_exact_limit_is_a_breach_recorded_once():
     assert late.case.step == "senior" and late.case.breaches == ("first_response", "step:frontline")
     assert len([e for e in late.events if e["kind"] == "breach"]) == 2
     tables, _ = report(late.events)
-    assert row(tables["breaches_by_step"], "frontline")[2:] == [1, 1, 0, 2]  # step limit, first response, resolution, total
+    # step limit, first response, resolution, total
+    assert row(tables["breaches_by_step"], "frontline")[2:] == [1, 1, 0, 2]
     assert row(tables["escalated_by_step"], "senior")[2] == 1
 
 
@@ -152,7 +153,10 @@ def test_filters_by_category_and_step():
     b = History("repayment_delay", "2026-11-23 10:00", ref="RD-20261123-BBBB").do(
         "2026-11-23 11:00", model.escalate, actor="support", reason="转高级", by="s1")
     both = a.events + b.events
-    daily = lambda **f: {r[0]: r[1:3] for r in report(both, **f)[0]["daily"].rows}["2026-11-23"]
+
+    def daily(**f):
+        return {r[0]: r[1:3] for r in report(both, **f)[0]["daily"].rows}["2026-11-23"]
+
     assert daily() == [2, 1]
     assert daily(category="fees") == [1, 0]
     assert daily(step="senior") == [0, 1]        # opened at frontline; escalated to senior
@@ -179,7 +183,8 @@ def test_csat_per_week_category_step_and_low_rating_comments():
     assert row(t["by_category"], "repayment_delay")[2:] == [2, 0, 0.0]
     assert row(t["by_step"], "senior")[2:] == [2, 1, 0.5]
     assert t["low_ratings"].rows == [["2026-11-25T03:00:00.000Z", "RD-3", 2, "repayment_delay", "senior", "等了三天"]]
-    only_senior = {x.name: x for x in metrics.satisfaction_report(hours_, metrics.Filters(f.first, f.last, step="senior"))}
+    senior = metrics.Filters(f.first, f.last, step="senior")
+    only_senior = {x.name: x for x in metrics.satisfaction_report(hours_, senior)}
     assert only_senior["weekly"].rows[0] == ["2026-11-23", 2, 1, 0.5]
 
 

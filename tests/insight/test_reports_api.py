@@ -66,7 +66,7 @@ def get(api, user, path):
 def table(body, name):
     found = next(t for t in body["tables"] if t["name"] == name)
     keys = [c["key"] for c in found["columns"]]
-    return [dict(zip(keys, row)) for row in found["rows"]]
+    return [dict(zip(keys, row, strict=True)) for row in found["rows"]]
 
 
 def test_frontline_agents_and_users_are_refused_every_report(api, clock, alice, agent):
@@ -202,8 +202,8 @@ def test_a_rating_on_the_case_becomes_one_csat_event(aws, clock):
     case = h.case
     if "csat" not in {f.name for f in dataclasses.fields(case)}:
         pytest.skip("Case.csat arrives with branch mycases")
-    rated = dataclasses.replace(case, csat={"rating": 2, "comment": "打了三次 13800138000 没人接", "at": "2026-11-24T03:00:00.000Z"},
-                                version=case.version + 1)
+    csat = {"rating": 2, "comment": "打了三次 13800138000 没人接", "at": "2026-11-24T03:00:00.000Z"}
+    rated = dataclasses.replace(case, csat=csat, version=case.version + 1)
     _, elements = analytics.on_commit(case, rated, clock.now(), hours.clocks(settings()))
     got = [events.from_item(e["Put"]["Item"]) for e in elements if e["Put"]["Item"]["kind"]["S"] == "csat"]
     assert len(got) == 1 and got[0]["rating"] == 2 and "13800138000" not in got[0]["comment"]

@@ -70,7 +70,8 @@ def test_official_numbers_are_recognised_however_they_are_written(api, typed, li
 ])
 def test_a_known_scam_pattern_is_called_one(api, typed, status):
     check = verify(api, typed).json
-    assert (check["verdict"], check["status"], check["official"], check["channel"]) == ("scam_pattern", status, False, None)
+    assert (check["verdict"], check["status"], check["official"], check["channel"]) == (
+        "scam_pattern", status, False, None)
     assert "诈骗" in check["message"] and "不要提供验证码" in check["warning"]
     assert "010-0000-1002" in check["message"]   # the official numbers, to call instead
     assert check["article"] == {"slug": "fake-hotline-scams", "title": check["article"]["title"],
@@ -95,7 +96,8 @@ def test_a_number_that_is_not_ours_is_called_not_ours_not_a_scam(api, typed, sta
     said = check["message"] + check["warning"]
     assert "诈骗" not in said and "可能是" not in said   # no fraud verdict on someone else's number
     if status != "regulator":
-        assert "自称本钱包客服" in check["warning"] and "验证码" in check["warning"]  # what to do if they say they are us
+        # what to do if they say they are us
+        assert "自称本钱包客服" in check["warning"] and "验证码" in check["warning"]
         assert "010-0000-1002" in check["message"]
 
 

@@ -96,7 +96,8 @@ def test_article_page_renders_body_feedback_buttons_and_related(api):
     assert "谨防冒充客服诈骗" in visible and "官方客服绝不会" in visible
     assert "<h2>" in page and "&lt;h2&gt;" not in page          # Markdown body is HTML, not escaped text
     assert "这篇文章有帮助吗？" in visible
-    assert 'data-slug="fake-hotline-scams"' in page and '"/kb/articles/" + encodeURIComponent(slug) + "/feedback"' in page
+    assert 'data-slug="fake-hotline-scams"' in page
+    assert '"/kb/articles/" + encodeURIComponent(slug) + "/feedback"' in page
     assert 'data-helpful="true"' in page and 'data-helpful="false"' in page
     assert len(set(article_links(page)) - {"fake-hotline-scams"}) >= 2   # related articles
 
@@ -114,7 +115,8 @@ def test_tel_links_leave_tags_links_and_longer_numbers_alone():
     html = ('<p title="010-0000-1002">拨打 010-0000-1002 或 010-0000-10020，<a href="/x">010-0000-1002</a>；'
             '<strong>021-0000-1003</strong> 与 021-0000-10030</p>')
     assert tel_links(html, ["010-0000-1002", "021-0000-1003"]) == (
-        '<p title="010-0000-1002">拨打 <a href="tel:01000001002">010-0000-1002</a> 或 010-0000-10020，<a href="/x">010-0000-1002</a>；'
+        '<p title="010-0000-1002">拨打 <a href="tel:01000001002">010-0000-1002</a> 或 010-0000-10020，'
+        '<a href="/x">010-0000-1002</a>；'
         '<strong><a href="tel:02100001003">021-0000-1003</a></strong> 与 021-0000-10030</p>')
 
 
@@ -134,8 +136,8 @@ def test_unknown_article_is_a_404_page_with_a_way_on(api, slug):
 def test_contact_page_lists_channels_hours_regulators_and_the_checker(api):
     page = assert_help_page(api.get("/help/contact"))
     visible = text_of(page)
-    for expected in ("010-0000-1001", "010-0000-1002", "021-0000-1003", "8:00–22:00", "24 小时", "在线客服", "service@repaydesk.example.com",
-                     "@本钱包客服", "本钱包服务号", "12363", "12378", "12315"):
+    for expected in ("010-0000-1001", "010-0000-1002", "021-0000-1003", "8:00–22:00", "24 小时", "在线客服",
+                     "service@repaydesk.example.com", "@本钱包客服", "本钱包服务号", "12363", "12378", "12315"):
         assert expected in visible, expected
     assert 'href="tel:02100001003"' in page and 'href="tel:12363"' in page
     assert 'data-testid="number-checker"' in page and "/contacts/verify?number=" in page

@@ -158,7 +158,7 @@ def test_postings_writer_answers_like_whoosh_own_writer(tmp_path, monkeypatch, l
     per_doc: list[dict] = [{name: Counter() for name in FIELDS} for _ in corpus.stored]
     for name in FIELDS:
         for term, (docnums, counts) in corpus.postings[name].items():
-            for docnum, count in zip(docnums, counts):
+            for docnum, count in zip(docnums, counts, strict=True):
                 per_doc[docnum][name][term] = count
     reference = tmp_path / "stock"
     shutil.copytree(tmp_path / "fast", reference, ignore=shutil.ignore_patterns("*.seg", "*.toc", "*LOCK"))

@@ -195,8 +195,8 @@ def test_a_query_in_the_knowledge_bases_words_gets_no_did_you_mean(kb_search, qu
     assert kb_search.search(query, limit=5).suggestion is None
 
 
-@pytest.mark.parametrize("query", ["huankuan shibai", "信用卡换款", "还款失拜", "xinyongka huankuan", "手续废", "密马忘了",
-                                   "kefu dianhua", "逾其了怎么办"])
+@pytest.mark.parametrize("query", ["huankuan shibai", "信用卡换款", "还款失拜", "xinyongka huankuan", "手续废",
+                                   "密马忘了", "kefu dianhua", "逾其了怎么办"])
 def test_snippets_are_the_articles_own_text(kb_search, query):
     """A snippet never quotes an article's ``questions`` (信用卡换款, 还款失拜 are typos kept there for search)."""
     own = _own_text()

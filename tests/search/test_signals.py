@@ -59,7 +59,8 @@ def test_personal_queries_and_unknown_articles_are_accepted_but_not_stored(kb_ap
     assert recorded() == []
 
 
-@pytest.mark.parametrize("body", [{}, {"query": "提现", "slug": "fees"}, {"query": "提现", "slug": "fees", "kind": "like"},
+@pytest.mark.parametrize("body", [{}, {"query": "提现", "slug": "fees"},
+                                  {"query": "提现", "slug": "fees", "kind": "like"},
                                   {"query": "", "slug": "fees", "kind": "click"},
                                   {"query": "长" * 201, "slug": "fees", "kind": "click"},
                                   {"query": "提现", "slug": "fees", "kind": "click", "user": "u1"}])
@@ -128,8 +129,8 @@ def test_a_bad_signals_file_stops_the_build_and_keeps_the_old_index(tmp_path, ca
     assert main(["build", "--source", str(FIXTURES), "--out", str(out)]) == 0
     before = (out / "meta.json").read_text(encoding="utf-8")
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"query": "提现", "slug": "fees", "kind": "click"}\n{"query": "提现", "slug": "fees", "kind": "like"}\n',
-                   encoding="utf-8")
+    bad.write_text('{"query": "提现", "slug": "fees", "kind": "click"}\n'
+                   '{"query": "提现", "slug": "fees", "kind": "like"}\n', encoding="utf-8")
     assert main(["build", "--source", str(FIXTURES), "--out", str(out), "--signals", str(bad)]) == 1
     assert "bad.jsonl:2" in capsys.readouterr().err
     assert (out / "meta.json").read_text(encoding="utf-8") == before
@@ -144,7 +145,8 @@ def test_signals_never_make_a_knowledge_base_question_worse(tmp_path):
     cases = [(q, slug) for slug, qs in QUERIES.items() for q in qs]
     rows = [(q, slug, "click") for slug, qs in QUERIES.items() for q in qs[::2]] * 3
     slugs = list(QUERIES)
-    rows += [(qs[0], slugs[(i + 1) % len(slugs)], "click") for i, (slug, qs) in enumerate(QUERIES.items()) if i % 4 == 0]
+    rows += [(qs[0], slugs[(i + 1) % len(slugs)], "click")
+             for i, (slug, qs) in enumerate(QUERIES.items()) if i % 4 == 0]
     signals = write_signals(tmp_path / "s.jsonl", rows)
     build(KB, tmp_path / "plain")
     build(KB, tmp_path / "learned", signals=signals)

@@ -40,7 +40,7 @@ __all__ = ["Article", "ArticleError", "Corpus", "build", "index_articles", "pars
 
 def schema():
     from whoosh.analysis import SpaceSeparatedTokenizer
-    from whoosh.fields import ID, STORED, TEXT, Schema
+    from whoosh.fields import ID, STORED, Schema
 
     from chalicelib.search.fields import CountedText
 

@@ -66,7 +66,8 @@ def parse_article(text: str, origin: str = "<text>") -> Article:
 
 
 def read_articles(source: Path) -> list[Article]:
-    articles, seen = [], {}
+    articles: list[Article] = []
+    seen: dict[str, Path] = {}
     for path in sorted(source.glob("*.md")):
         article = parse_article(path.read_text(encoding="utf-8"), origin=str(path))
         if article.slug in seen:

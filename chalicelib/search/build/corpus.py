@@ -5,7 +5,7 @@ import os
 import time
 from array import array
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from chalicelib.search import analyzer as analysis
@@ -28,7 +28,7 @@ class Chunk:
     lengths: dict[str, list[int]]  # field → per article: number of terms
     postings: dict[str, dict[str, tuple[array, array]]]  # field → term → (docnums, counts)
     error: ArticleError | None = None  # the first article that could not be read, if any
-    seconds: dict[str, float] | None = None  # CPU seconds per step (read, render, analyse, postings)
+    seconds: dict[str, float] = field(default_factory=dict)  # CPU seconds per step (read, render, analyse, postings)
 
 
 @dataclass
@@ -131,7 +131,7 @@ def _join(chunks: list[Chunk]) -> Corpus:
     stored: list[dict] = []
     seen: dict[str, str] = {}
     for chunk in chunks:
-        for fields, origin in zip(chunk.stored, chunk.origins):
+        for fields, origin in zip(chunk.stored, chunk.origins, strict=True):
             if fields["slug"] in seen:
                 raise ArticleError(f"{origin}: slug {fields['slug']!r} already used by {seen[fields['slug']]}")
             seen[fields["slug"]] = origin

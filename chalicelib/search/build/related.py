@@ -1,8 +1,10 @@
 """Each article's related articles, computed once at build time and stored with it."""
 from __future__ import annotations
 
+import heapq
 import math
-from collections import Counter, defaultdict
+import operator
+from collections import defaultdict
 
 from chalicelib.search.build.corpus import Corpus
 
@@ -27,9 +29,9 @@ def related_articles(corpus: Corpus, count: int = RELATED_COUNT) -> list[list[di
         if len(in_head[0]) > common or len(in_body[0]) > common:
             continue
         tf: dict[int, int] = {}
-        for docnum, c in zip(*in_head):
+        for docnum, c in zip(*in_head, strict=True):
             tf[docnum] = 3 * c
-        for docnum, c in zip(*in_body):
+        for docnum, c in zip(*in_body, strict=True):
             tf[docnum] = tf.get(docnum, 0) + c
         if len(tf) > common:
             continue
@@ -49,7 +51,7 @@ def related_articles(corpus: Corpus, count: int = RELATED_COUNT) -> list[list[di
         by_category[category].append(j)
     related = []
     for i, top in enumerate(tops):
-        scores: Counter = Counter()
+        scores: dict[int, float] = defaultdict(float)
         for weight, word in top:
             for j, other in postings[word]:
                 if j != i:
@@ -57,7 +59,7 @@ def related_articles(corpus: Corpus, count: int = RELATED_COUNT) -> list[list[di
         for j in list(scores):
             if categories[j] == categories[i]:
                 scores[j] *= 1.5
-        ranked = [j for j, _ in scores.most_common(count)]
+        ranked = [j for j, _ in heapq.nlargest(count, scores.items(), key=operator.itemgetter(1))]
         if len(ranked) < count:  # fill up, same category first, so every article links somewhere
             ranked += _fill(i, ranked, count - len(ranked), by_category, categories[i])
         related.append([{"slug": stored[j]["slug"], "title": stored[j]["title"]} for j in ranked])

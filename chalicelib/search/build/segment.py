@@ -29,7 +29,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from chalicelib.private_hooks import whoosh_segment_writer_base
 
 
-class CountedSegmentWriter(whoosh_segment_writer_base()):
+class CountedSegmentWriter(whoosh_segment_writer_base()):  # type: ignore[misc]  # Whoosh's writer, chosen at run time
     """A ``SegmentWriter`` that takes fields' postings ready-made.
 
     ``add_postings(field, {term: (docnums, counts)}, lengths)`` for the ``CountedText``
@@ -59,7 +59,7 @@ class CountedSegmentWriter(whoosh_segment_writer_base()):
         if self._postings_done:
             raise ValueError("postings are already written")
         self._postings[name] = postings
-        self._lengths[name] = lengths if field.scorable else ()
+        self._lengths[name] = lengths if field.scorable and lengths is not None else ()  # (scorable: given)
 
     def write_postings(self, background: bool = True) -> None:
         """Write the terms and postings files now (in a forked process if ``background`` and
@@ -159,7 +159,6 @@ class CountedSegmentWriter(whoosh_segment_writer_base()):
 
     def _write_given_field(self, name: str) -> None:
         writer = self.fieldwriter
-        codec = self.codec
         # per docnum, what a reader's doc_field_length gives (the length byte's value; 0 for none)
         quantised = [0] * len(self._lengths[name])
         for docnum, length in enumerate(self._lengths[name]):

@@ -15,7 +15,11 @@ def _jieba_frequencies() -> dict[str, int]:
     """Word frequencies of jieba's stock dictionary (the one rjieba embeds), for the lexicon."""
     import importlib.util
 
-    path = Path(importlib.util.find_spec("jieba").origin).parent / "dict.txt"
+    spec = importlib.util.find_spec("jieba")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("jieba is not installed (requirements-dev.txt: the index build needs it)",
+                                  name="jieba")
+    path = Path(spec.origin).parent / "dict.txt"
     freqs = {}
     with path.open(encoding="utf-8") as handle:
         for line in handle:
@@ -104,8 +108,8 @@ def write_support_files(directory: Path, corpus: Corpus, analyzer: analysis.Anal
     lexicon = [f"{w} {domain.get(w) or stock.get(w) or 1000}" for w in sorted(words)]
     (directory / analysis.LEXICON_FILE).write_text("\n".join(lexicon) + "\n", encoding="utf-8")
     analysis.write_pinyin_table(analyzer.pinyin_of, directory / analysis.PINYIN_FILE)
-    (directory / SUGGEST_FILE).write_text("".join(f"{k} {w}\n" for k, w in sorted(suggestions(corpus, analyzer).items())),
-                                          encoding="utf-8")
+    suggested = sorted(suggestions(corpus, analyzer).items())
+    (directory / SUGGEST_FILE).write_text("".join(f"{k} {w}\n" for k, w in suggested), encoding="utf-8")
     # Products a title names (products.txt, or a variant synonyms.txt maps to one): "docnum 花呗 …".
     spellings = {p: p for p in analysis.products()}
     spellings.update({v: c for v, c in analysis.synonyms().items() if c in spellings})
