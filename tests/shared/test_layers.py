@@ -12,6 +12,9 @@ pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_LINES = 425   # "~400": a module longer than this is split by what it does
+# Every use of another library's private internals stays in this one file, version-checked (the house rule),
+# so it is not split by library.
+ONE_FILE_BY_RULE = {"chalicelib/private_hooks.py"}
 
 # What each domain publishes to the others: its facade for behaviour, and the vocabulary other domains may
 # speak (repay's payees, amounts and fee rules are what a saved bill is made of; the contacts directory is
@@ -110,5 +113,6 @@ def test_a_domain_reaches_another_only_through_what_it_publishes():
 
 def test_no_module_grows_past_about_400_lines():
     long = [f"{path.relative_to(ROOT)}: {n}" for path in [ROOT / "app.py", *modules().values()]
-            if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES]
+            if path.relative_to(ROOT).as_posix() not in ONE_FILE_BY_RULE
+            and (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES]
     assert not long, f"modules over {MAX_LINES} lines:\n" + "\n".join(long)
