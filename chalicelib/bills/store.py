@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import Any
 
 from chalicelib.adapters import unit_of_work
+from chalicelib.adapters.backends import Backend
 from chalicelib.adapters.unit_of_work import Conflict
 from chalicelib.bills import dynamo_store
 from chalicelib.bills.errors import Due, ReminderAlreadySent
@@ -19,18 +19,8 @@ from chalicelib.bills.model import Bill, Schedule
 
 __all__ = ["Conflict", "ReminderAlreadySent", "Due", "begin", "use", "backend"]
 
-_backend: Any = None
-
-
-def backend() -> Any:
-    return _backend if _backend is not None else dynamo_store
-
-
-def use(store: Any) -> Any:
-    """Put ``store`` in place (None: DynamoDB again); returns the one it replaced."""
-    global _backend
-    previous, _backend = _backend, store
-    return previous
+backend = Backend(dynamo_store)
+use = backend.use
 
 
 def begin() -> unit_of_work.UnitOfWork:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from chalicelib.adapters.backends import Backend
 from chalicelib.adapters.unit_of_work import Change, Conflict, MemoryUnitOfWork
 from chalicelib.kernel import clock
 from chalicelib.notices.model import KEEP, UNREAD_CAP
@@ -115,18 +116,8 @@ class InMemoryNotices:
 
 
 _DYNAMO = DynamoNotices()
-_backend: Any = None
-
-
-def backend() -> Any:
-    return _backend if _backend is not None else _DYNAMO
-
-
-def use(store: Any) -> Any:
-    """Put ``store`` in place (None: the notices table again); returns the one it replaced."""
-    global _backend
-    previous, _backend = _backend, store
-    return previous
+backend = Backend(_DYNAMO)
+use = backend.use
 
 
 def expires(now: dt.datetime) -> int:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.adapters import unit_of_work
+from chalicelib.adapters.backends import Backend
 from chalicelib.adapters.unit_of_work import Conflict
 from chalicelib.repay import dynamo_store
 from chalicelib.repay.errors import AccountFrozen
@@ -28,19 +29,8 @@ from chalicelib.repay.model import Change, Receipt, Repayment
 
 __all__ = ["Conflict", "AccountFrozen", "begin", "use", "backend"]
 
-_backend: Any = None
-
-
-def backend() -> Any:
-    """The store in use: the DynamoDB one unless a twin was put in its place."""
-    return _backend if _backend is not None else dynamo_store
-
-
-def use(store: Any) -> Any:
-    """Put ``store`` in place (None: DynamoDB again); returns the one it replaced."""
-    global _backend
-    previous, _backend = _backend, store
-    return previous
+backend = Backend(dynamo_store)
+use = backend.use
 
 
 def begin() -> unit_of_work.UnitOfWork:
