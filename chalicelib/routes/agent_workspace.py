@@ -7,6 +7,7 @@ from chalice import Blueprint
 
 from chalicelib.edge import httpio, replies
 from chalicelib.edge.lazy import lazy_import
+from chalicelib.routes.sign_in import add_sign_in_routes
 
 signin = lazy_import("chalicelib.web.signin")
 agent_pages = lazy_import("chalicelib.web.agent")
@@ -14,28 +15,7 @@ agent_pages = lazy_import("chalicelib.web.agent")
 bp = Blueprint(__name__)
 
 
-@bp.route("/agent/login", methods=["GET"])
-@httpio.surface_errors
-def agent_login_page():
-    return replies.page(signin.login_page(bp.current_request, door="agent"))
-
-
-@bp.route("/agent/login", methods=["POST"], content_types=replies.FORM)
-@httpio.surface_errors
-def agent_login():
-    return replies.page(signin.login(bp.current_request, door="agent"))
-
-
-@bp.route("/agent/login/new-password", methods=["POST"], content_types=replies.FORM)
-@httpio.surface_errors
-def agent_new_password():
-    return replies.page(signin.new_password(bp.current_request, door="agent"))
-
-
-@bp.route("/agent/logout", methods=["POST"], content_types=replies.FORM)
-@httpio.surface_errors
-def agent_logout():
-    return replies.page(signin.logout(bp.current_request, door="agent"))
+add_sign_in_routes(bp, "agent")
 
 
 @bp.route("/agent/login/sso", methods=["GET"])

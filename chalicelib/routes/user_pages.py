@@ -10,6 +10,7 @@ from chalice import Blueprint
 from chalicelib.edge import httpio, replies
 from chalicelib.edge.lazy import lazy_import, lazy_schemas
 from chalicelib.edge.openapi import api_contract
+from chalicelib.routes.sign_in import add_sign_in_routes
 
 signin = lazy_import("chalicelib.web.signin")
 mycases = lazy_import("chalicelib.web.mycases")
@@ -21,28 +22,7 @@ bp = Blueprint(__name__)
 
 
 # ---------------------------------------------------------------- sign-in
-@bp.route("/help/login", methods=["GET"])
-@httpio.surface_errors
-def help_login_page():
-    return replies.page(signin.login_page(bp.current_request, door="help"))
-
-
-@bp.route("/help/login", methods=["POST"], content_types=replies.FORM)
-@httpio.surface_errors
-def help_login():
-    return replies.page(signin.login(bp.current_request, door="help"))
-
-
-@bp.route("/help/login/new-password", methods=["POST"], content_types=replies.FORM)
-@httpio.surface_errors
-def help_new_password():
-    return replies.page(signin.new_password(bp.current_request, door="help"))
-
-
-@bp.route("/help/logout", methods=["POST"], content_types=replies.FORM)
-@httpio.surface_errors
-def help_logout():
-    return replies.page(signin.logout(bp.current_request, door="help"))
+add_sign_in_routes(bp, "help")
 
 
 @bp.route("/help/session", methods=["POST"], content_types=["application/json", *replies.FORM])
