@@ -31,13 +31,12 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
-from chalicelib.adapters import aws
 from chalicelib.config import settings
 from chalicelib.edge import auth, httpio
 from chalicelib.kernel import clock
 from chalicelib.kernel.actor import Actor
 from chalicelib.kernel.logs import logger, user_hash
-from chalicelib.web import cognito
+from chalicelib.web import cognito, session_store
 
 COOKIE = "rd_session"
 LOGIN_COOKIE = "rd_login"        # double-submit token of the sign-in forms (before a session exists)
@@ -168,17 +167,13 @@ def check_login_form(request, form: dict) -> None:
 
 
 # ---------------------------------------------------------------- known devices (sign-in throttling)
-def _device_key(token: str) -> dict:
-    return {"pk": f"DEVICE#{_hash(token)}", "sk": "DEVICE"}
-
-
 def remember_device(door: str, account: str) -> str:
     """After a successful sign-in: this browser is a known device of ``account`` (an opaque hash of the
     normalised sign-in name) at ``door`` for 90 days. The ``Set-Cookie`` value (``Path=/<door>/login``)."""
     token = secrets.token_urlsafe(32)
     now = clock.epoch()
-    _table().put_item(Item={**_device_key(token), "account": account, "door": door, "created_at": now,
-                            "expires_at": now + DEVICE_SECONDS})
+    session_store.put_device(_hash(token), {"account": account, "door": door, "created_at": now,
+                                            "expires_at": now + DEVICE_SECONDS})
     return _cookie(DEVICE_COOKIE, token, max_age=DEVICE_SECONDS, path=f"/{door}/login")
 
 
@@ -187,22 +182,15 @@ def known_device(request, door: str, account: str) -> bool:
     token = cookies(request).get(DEVICE_COOKIE, "")
     if not _ID.match(token):
         return False
-    item = _table().get_item(Key=_device_key(token), ConsistentRead=True).get("Item")
-    return bool(item) and item.get("account") == account and item.get("door") == door \
-        and int(item["expires_at"]) > clock.epoch()
+    item = session_store.get_device(_hash(token))
+    if item is None:
+        return False
+    return item.get("account") == account and item.get("door") == door and int(item["expires_at"]) > clock.epoch()
 
 
-# ---------------------------------------------------------------- the table
-def _table():
-    return aws.table(settings().sessions_table)
-
-
+# ---------------------------------------------------------------- ids
 def _hash(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
-
-
-def _key(hashed: str) -> dict:
-    return {"pk": f"SESSION#{hashed}", "sk": "SESSION"}
 
 
 def _actor(claims: auth.Claims) -> Actor:
@@ -232,11 +220,11 @@ def start(tokens: cognito.Tokens, door: str) -> tuple[WebSession, str]:
     now = clock.epoch()
     session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     hashed = _hash(session_id)
-    item = {**_key(hashed), "id_token": tokens.id_token, "door": door, "csrf": csrf, "sub": claims.sub,
+    item = {"id_token": tokens.id_token, "door": door, "csrf": csrf, "sub": claims.sub,
             "created_at": now, "last_seen": now, "expires_at": now + cfg.session_max_seconds}
     if tokens.refresh_token:
         item["refresh_token"] = tokens.refresh_token
-    _table().put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+    session_store.create_session(hashed, item)
     logger.info("web session started", extra={"door": door, "user": user_hash(claims.sub)})
     return (WebSession(actor=actor, csrf_token=csrf, door=door, key=hashed),
             _cookie(COOKIE, session_id, max_age=cfg.session_max_seconds))
@@ -256,7 +244,7 @@ def require(request, door: str) -> WebSession:
     if not _ID.match(session_id):
         raise LoginRequired(door, next_path)
     hashed = _hash(session_id)
-    item = _table().get_item(Key=_key(hashed), ConsistentRead=True).get("Item")
+    item = session_store.get_session(hashed)
     if item is None:
         raise LoginRequired(door, next_path)
     cfg = settings()
@@ -308,22 +296,12 @@ def _refreshed(item: dict, hashed: str, door: str, next_path: str) -> tuple[auth
 
 
 def _touch(hashed: str, now: int, id_token: str | None, door: str, next_path: str) -> None:
-    update = "SET last_seen = :now"
-    values: dict = {":now": now}
-    if id_token:
-        update += ", id_token = :token"
-        values[":token"] = id_token
-    try:
-        _table().update_item(Key=_key(hashed), UpdateExpression=update, ConditionExpression="attribute_exists(pk)",
-                             ExpressionAttributeValues=values)
-    except aws.ClientError as exc:
-        if aws.is_condition_failure(exc):   # signed out in another tab meanwhile
-            raise LoginRequired(door, next_path) from None
-        raise
+    if not session_store.touch_session(hashed, now, id_token):   # signed out in another tab meanwhile
+        raise LoginRequired(door, next_path)
 
 
 def _delete(hashed: str) -> None:
-    _table().delete_item(Key=_key(hashed))
+    session_store.delete_session(hashed)
 
 
 def end(request) -> str:

@@ -20,12 +20,11 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from chalicelib.adapters import aws
 from chalicelib.config import settings
 from chalicelib.edge import auth
 from chalicelib.kernel import clock
 from chalicelib.kernel.logs import logger
-from chalicelib.web import cognito, session
+from chalicelib.web import cognito, session, session_store
 
 STATE_COOKIE = "rd_sso"
 CALLBACK_PATH = "/agent/callback"
@@ -44,12 +43,8 @@ def _challenge(verifier: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
 
 
-def _key(state: str) -> dict:
-    return {"pk": f"SSO#{hashlib.sha256(state.encode()).hexdigest()}", "sk": "STATE"}
-
-
-def _table():
-    return aws.table(settings().sessions_table)
+def _state_hash(state: str) -> str:
+    return hashlib.sha256(state.encode()).hexdigest()
 
 
 def enabled() -> bool:
@@ -65,9 +60,9 @@ def begin(next_path: str | None) -> tuple[str, str]:
     state = secrets.token_urlsafe(32)
     verifier = secrets.token_urlsafe(64)   # 86 characters: within PKCE's 43–128
     now = clock.epoch()
-    _table().put_item(Item={**_key(state), "verifier": verifier, "next": session.safe_next(next_path, "agent"),
-                            "created_at": now, "expires_at": now + STATE_SECONDS},
-                      ConditionExpression="attribute_not_exists(pk)")
+    session_store.create_state(_state_hash(state), {
+        "verifier": verifier, "next": session.safe_next(next_path, "agent"), "created_at": now,
+        "expires_at": now + STATE_SECONDS})
     query = {"response_type": "code", "client_id": cfg.user_pool_client_id, "redirect_uri": redirect_uri(),
              "scope": "openid email profile", "state": state, "code_challenge": _challenge(verifier),
              "code_challenge_method": "S256"}
@@ -93,14 +88,10 @@ def finish(request) -> Finished:
     remembered = session.cookies(request).get(STATE_COOKIE, "")
     if not state or not code or not remembered or not hmac.compare_digest(state, remembered):
         raise SsoFailed("state does not match this browser's sign-in")
-    try:  # consumed once: a replayed state finds no item
-        item = _table().delete_item(Key=_key(state), ConditionExpression="attribute_exists(pk)",
-                                    ReturnValues="ALL_OLD").get("Attributes")
-    except aws.ClientError as exc:
-        if aws.is_condition_failure(exc):
-            raise SsoFailed("unknown or already used state") from None
-        raise
-    if not item or int(item["expires_at"]) < clock.epoch():
+    item = session_store.take_state(_state_hash(state))   # consumed once: a replayed state finds no item
+    if item is None:
+        raise SsoFailed("unknown or already used state")
+    if int(item["expires_at"]) < clock.epoch():
         raise SsoFailed("sign-in took too long")
     tokens = exchange_code(code, str(item["verifier"]))
     try:

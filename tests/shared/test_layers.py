@@ -34,8 +34,6 @@ AWS_ALLOWED = {
     "app.py",                          # the middleware asks adapters.aws for the one mapping of AWS failures → 503
     "chalicelib/escalation/attachments.py",   # the attachments' S3 store
     "chalicelib/web/cognito.py",       # the Cognito adapter of the sign-in doors
-    # not yet moved into a store (named in the #22 closing note):
-    "chalicelib/web/session.py", "chalicelib/web/sso.py",
 }
 
 
