@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass, field
 
 from chalicelib.escalation import service as escalation
+from chalicelib.insight import tally
 from chalicelib.insight.tally import ARTICLE_FIELDS
 
 
@@ -204,13 +205,7 @@ def self_service_report(hours: list[tuple[str, dict]], deflection_days: list[tup
         if day not in per_day:
             continue
         per_day[day] = [a + b for a, b in zip(per_day[day], summary.get("search", [0, 0, 0, 0]), strict=True)]
-        for query, (searches, clicks) in summary.get("queries", {}).items():
-            row = queries.setdefault(query, [0, 0])
-            row[0] += searches
-            row[1] += clicks
-        for slug, values in summary.get("articles", {}).items():
-            row = articles.setdefault(slug, [0] * len(ARTICLE_FIELDS))
-            articles[slug] = [a + b for a, b in zip(row, values, strict=True)]
+        tally.add_search_counts(queries, articles, summary)
     reach: dict[str, list[int]] = {}
     for sort_key, result in deflection_days:
         if _day(sort_key) in per_day:

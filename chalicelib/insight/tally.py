@@ -164,13 +164,18 @@ def merge(summaries: list[dict]) -> dict:
                 target[minutes] = target.get(minutes, 0) + count
         comments.extend(summary.get("comments", []))
         search = [a + b for a, b in zip(search, summary.get("search", [0, 0, 0, 0]), strict=True)]
-        for query, (searches, clicks) in summary.get("queries", {}).items():
-            row = queries.setdefault(query, [0, 0])
-            row[0] += searches
-            row[1] += clicks
-        for slug, values in summary.get("articles", {}).items():
-            row = articles.setdefault(slug, [0] * len(ARTICLE_FIELDS))
-            articles[slug] = [a + b for a, b in zip(row, values, strict=True)]
+        add_search_counts(queries, articles, summary)
     top = dict(sorted(queries.items(), key=lambda kv: (-kv[1][0], kv[0]))[:TOP_QUERIES])
     return {"cases": cases, "durations": durations, "csat": csat, "comments": comments, "search": search,
             "queries": top, "articles": articles}
+
+
+def add_search_counts(queries: dict[str, list[int]], articles: dict[str, list[int]], summary: dict) -> None:
+    """Add one summary's per-query [searches, clicks] and per-article counters to running totals."""
+    for query, (searches, clicks) in summary.get("queries", {}).items():
+        row = queries.setdefault(query, [0, 0])
+        row[0] += searches
+        row[1] += clicks
+    for slug, values in summary.get("articles", {}).items():
+        row = articles.setdefault(slug, [0] * len(ARTICLE_FIELDS))
+        articles[slug] = [a + b for a, b in zip(row, values, strict=True)]
