@@ -176,6 +176,9 @@ class Settings:
     # http://127.0.0.1 or http://localhost; the workspace link in team e-mails starts with public_base_url.
     public_base_url: str
     sessions_table: str
+    # Service notices (chalicelib/status/, docs/status.md): the table, and how long a container reuses what it read
+    status_table: str
+    status_cache_seconds: int
     session_idle_seconds: int        # signed out after this long without a request
     session_max_seconds: int         # and after this long in any case (sign in again)
     agent_sign_in: str               # "password" (InitiateAuth) or "sso" (the pool's managed login / federation)
@@ -292,6 +295,8 @@ def load() -> Settings:
         attachment_cors_origins=_env("ATTACHMENT_CORS_ORIGINS", "http://127.0.0.1:*,http://localhost:*"),
         public_base_url=_env("PUBLIC_BASE_URL", "").rstrip("/"),
         sessions_table=_env("SESSIONS_TABLE", f"repaydesk-{stage}-sessions"),
+        status_table=_env("STATUS_TABLE", f"repaydesk-{stage}-status"),
+        status_cache_seconds=_int("STATUS_CACHE_SECONDS", 5),
         session_idle_seconds=_int("SESSION_IDLE_SECONDS", 1800),
         session_max_seconds=_int("SESSION_MAX_SECONDS", 12 * 3600),
         agent_sign_in=_choice("AGENT_SIGN_IN", "password", ("password", "sso")),

@@ -164,6 +164,7 @@ class Memory:
     idempotency: object
     queues: object
     sms: object
+    status: object
 
 
 @pytest.fixture
@@ -179,12 +180,18 @@ def memory():
     from chalicelib.notices import store as notices_store
     from chalicelib.repay import memory_store as repay_memory
     from chalicelib.repay import store as repay_store
+    from chalicelib.status import memory_store as status_memory
+    from chalicelib.status import service as status_service
+    from chalicelib.status import store as status_store
 
     config.reload()
     twins = Memory(repay=repay_memory.InMemoryRepayStore(), bills=bills_memory.InMemoryBillsStore(),
                    notices=notices_store.InMemoryNotices(), outbox=outbox.InMemoryOutbox(),
-                   idempotency=idempotency.InMemoryRecords(), queues=queues.InMemoryQueues(), sms=sms.InMemorySms())
+                   idempotency=idempotency.InMemoryRecords(), queues=queues.InMemoryQueues(), sms=sms.InMemorySms(),
+                   status=status_memory.InMemoryStatusStore())
     repay_store.use(twins.repay)
+    status_store.use(twins.status)
+    status_service.reset_cache()
     bills_store.use(twins.bills)
     notices_store.use(twins.notices)
     for module, twin in ((outbox, twins.outbox), (idempotency, twins.idempotency), (queues, twins.queues),
@@ -196,8 +203,9 @@ def memory():
         yield twins
     finally:
         unit_of_work.use_memory(False)
-        for module in (outbox, idempotency, queues, sms, repay_store, bills_store, notices_store):
+        for module in (outbox, idempotency, queues, sms, repay_store, bills_store, notices_store, status_store):
             module.use(None)
+        status_service.reset_cache()
         clock.reset(base=True)
         config.reload()
 

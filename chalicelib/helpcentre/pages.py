@@ -83,6 +83,13 @@ def _page(html: str, viewer, status: int = 200) -> Page:
     return Page(html, status=status, personal=viewer is not None)
 
 
+def _service_notices(**article) -> list[dict]:
+    """The service notices in force (the banner): all of them on the home page, those an article concerns on it."""
+    from chalicelib.kernel.context import Context
+    from chalicelib.status import service as status  # its cache spares DynamoDB most requests
+    return status.for_help(Context.current(), **article)
+
+
 def _category_names() -> dict[str, str]:
     return {c.id: c.name for c in _search().categories().categories}
 
@@ -103,7 +110,8 @@ def home(viewer=None) -> Page:
         if found:
             top.append({"slug": slug, "title": found.title})
     return _page(render("help/home.html", categories=service.categories().categories, top_articles=top,
-                        examples=EXAMPLE_QUERIES, query="", **_common(viewer, "/help")), viewer)
+                        examples=EXAMPLE_QUERIES, query="", service_notices=_service_notices(),
+                        **_common(viewer, "/help")), viewer)
 
 
 @_kb_down_is_a_page
@@ -181,7 +189,9 @@ def article(slug: str, query: ArticlePageQuery | None = None, viewer=None) -> Pa
     body = {**found.model_dump(), "html": Markup(tel_links(found.html, numbers))}
     here = f"/help/articles/{slug}"
     return _page(render("help/article.html", article=body, category_name=_category_names().get(found.category, ""),
-                        query="", assistant_path=ASSISTANT_PATH, **_common(viewer, here)), viewer)
+                        query="", assistant_path=ASSISTANT_PATH,
+                        service_notices=_service_notices(slug=slug, category=found.category),
+                        **_common(viewer, here)), viewer)
 
 
 def contact(query: ContactPageQuery, viewer=None) -> Page:

@@ -73,8 +73,17 @@ def quote(actor: Actor, request: schemas.RepaymentRequest, ctx: Context) -> dict
         fee_schedule_version=fee.version, expected_arrival=views.arrival(at, priced.arrival.note),
         due_date=request.due_date.isoformat() if request.due_date else None,
         warning=views.warning(model.due_date_warning(priced.arrival, request.due_date)),
-        verification_required=request.amount_fen > rules_of(ctx).step_up_threshold_fen)
+        verification_required=request.amount_fen > rules_of(ctx).step_up_threshold_fen,
+        notices=[schemas.PublicNotice.model_validate(n) for n in _service_notices(request.payee, ctx)])
     return view.model_dump(mode="json")
+
+
+def _service_notices(payee, ctx: Context) -> list[dict]:
+    """Service notices in force that concern this payee (a channel under maintenance …): the warning beside the fee.
+    Through the status facade, read from its per-container cache."""
+    from chalicelib.status import service as status
+    name = getattr(payee, "issuer", None) or getattr(payee, "platform", None) or getattr(payee, "biller", None)
+    return status.for_payee(ctx, payee.kind, name)
 
 
 # ---------------------------------------------------------------- create

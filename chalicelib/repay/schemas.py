@@ -9,6 +9,7 @@ from pydantic import ConfigDict, Field, StrictStr, field_validator, model_valida
 from chalicelib.kernel.money import InvalidAmount, parse_fen
 from chalicelib.kernel.schema import ApiModel
 from chalicelib.repay import model
+from chalicelib.status.schemas import PublicNotice
 
 Kind = Literal["credit_card", "loan", "utility"]
 Status = Literal["verification_required", "processing", "succeeded", "failed", "cancelled"]
@@ -151,6 +152,8 @@ class QuoteView(ApiModel):
     expected_arrival: ArrivalView
     due_date: str | None = None
     warning: WarningView | None = None
+    notices: list[PublicNotice] = Field(default_factory=list,
+                                        description="服务公告：影响这笔还款的通道维护等（显示在手续费旁）")
     verification_required: bool
 
 

@@ -94,7 +94,13 @@ def queue(request) -> Reply:
                       categories=step_defs.CATEGORY_TITLES, priorities=PRIORITIES, next_url=next_url,
                       first_url=("/agent?" + urlencode(kept)) if cursor else None, now=ctx.now.isoformat(),
                       local_time=_local(ctx), steps_by_name=step_defs.BY_NAME, moved=_moved(query, names),
-                      **_common(ws))
+                      service_notices=_service_notices(ctx), **_common(ws))
+
+
+def _service_notices(ctx: Context) -> list[dict]:
+    """What users are being told right now (the queue's banner: an agent answering a 工单 should know)."""
+    from chalicelib.status import service as status
+    return status.for_workspace(ctx)
 
 
 def _moved(query: dict, workable: list[str]) -> dict | None:

@@ -151,7 +151,12 @@ def _new_form(ws, ctx, *, status: int = 200, error: str = "", values: dict | Non
     values = {"category": "", "description": "", "repayment_id": "", **(values or {})}
     return _render("web/case_new.html", ws, ctx, status=status, title="提交工单", error=error, values=values,
                    categories=steps.CATEGORY_TITLES, repayments=_repayments(ws), idempotency_key=_key(),
-                   article=article)
+                   article=article, service_notices=_status().for_case_form(ctx))
+
+
+def _status():
+    from chalicelib.status import service  # service notices: the form's banner and its deflection count
+    return service
 
 
 @pages.page(DOOR)
@@ -222,6 +227,9 @@ def deflection(request) -> Reply:
     slug, q = form.get("slug", "")[:80], form.get("q", "")[:200]
     if slug:
         escalation.deflected(q, slug, Context.current())
+    notices = [n for n in form.get("notices", "")[:400].split(",") if n]
+    if notices:   # left the form without submitting it, after reading the service notices shown on it
+        _status().deflected(notices, Context.current())
     return Reply(204, "")
 
 

@@ -27,6 +27,7 @@ PUBLISHED = {
     "insight": {"service"},
     "notices": {""},            # a package: its __init__ is the facade
     "helpcentre": {"pages"},
+    "status": {"service", "schemas"},   # service notices: the facade, and the public view a quote carries
 }
 
 # Talking to AWS is the adapters' job and the stores'. Known exceptions, each with its reason:

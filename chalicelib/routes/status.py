@@ -1,0 +1,70 @@
+"""Service notices (``chalicelib/status``): the staff API (``/support/notices``), the public ``GET /status`` for
+client apps, and the workspace page where leads post and take down notices (``/agent/notices``,
+``chalicelib/web/status_desk.py``). The role checks are the service's, the same for the API and the page."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.edge import httpio, replies
+from chalicelib.edge.lazy import lazy_import, lazy_schemas
+from chalicelib.edge.openapi import api_contract
+from chalicelib.kernel.context import Context
+from chalicelib.routes.auth import cognito_jwt
+
+status = lazy_import("chalicelib.status.service")
+status_schemas = lazy_schemas("chalicelib.status.schemas")
+desk = lazy_import("chalicelib.web.status_desk")
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/status", methods=["GET"])
+@api_contract("Service notices in force now, for client apps (public; cached for a few seconds)", tag="status",
+              responses={200: status_schemas.StatusView})
+def service_status():
+    ctx = Context.current()
+    seconds = ctx.settings.status_cache_seconds
+    return httpio.json_response(status.public_status(ctx),
+                                headers={"Cache-Control": f"public, max-age={seconds}"})
+
+
+@bp.route("/support/notices", methods=["GET"], authorizer=cognito_jwt)
+@api_contract("Service notices in force or scheduled, with who posted them (support roles)", tag="status",
+              responses={200: status_schemas.StaffNotices}, errors=(403,))
+def list_service_notices():
+    return httpio.json_response(status.staff_list(httpio.actor(bp.current_request), Context.current()))
+
+
+@bp.route("/support/notices", methods=["POST"], authorizer=cognito_jwt)
+@api_contract("Post a service notice with a scope, a start and an end (senior-support)", tag="status",
+              body=status_schemas.NewNotice, responses={201: status_schemas.StaffNotice}, errors=(403, 409, 422))
+def post_service_notice():
+    request = bp.current_request
+    body = httpio.parse_body(request, status_schemas.NewNotice)
+    posted = status.post(httpio.actor(request), body, Context.current())
+    return httpio.json_response(posted, status=201, headers={"Location": f"/support/notices/{posted['id']}"})
+
+
+@bp.route("/support/notices/{notice_id}", methods=["DELETE"], authorizer=cognito_jwt)
+@api_contract("Take a service notice down (senior-support; 404 when unknown or already removed)", tag="status",
+              responses={200: status_schemas.Deleted}, errors=(403, 404))
+def delete_service_notice(notice_id):
+    return httpio.json_response(status.remove(httpio.actor(bp.current_request), notice_id, Context.current()))
+
+
+@bp.route("/agent/notices", methods=["GET"])
+@httpio.surface_errors
+def agent_notices():
+    return replies.page(desk.page(bp.current_request))
+
+
+@bp.route("/agent/notices", methods=["POST"], content_types=replies.FORM)
+@httpio.surface_errors
+def agent_post_notice():
+    return replies.page(desk.create(bp.current_request))
+
+
+@bp.route("/agent/notices/{notice_id}/delete", methods=["POST"], content_types=replies.FORM)
+@httpio.surface_errors
+def agent_delete_notice(notice_id):
+    return replies.page(desk.delete(bp.current_request, notice_id))
