@@ -42,7 +42,8 @@ def test_a_notice_is_in_force_from_its_start_until_its_end_and_then_gone(twins):
     assert service.public_status(ctx())["notices"] == []                      # scheduled, not yet in force
     clock.freeze(clock.parse("2026-12-09T03:00:00Z"))                        # 11:00 exactly
     shown = service.public_status(ctx())["notices"]
-    assert [n["text"] for n in shown] == ["系统升级期间还款可能延迟到账，请耐心等待"] and shown[0]["until"] == "12月9日 12:00"
+    assert [n["text"] for n in shown] == ["系统升级期间还款可能延迟到账，请耐心等待"]
+    assert shown[0]["until"] == "12月9日 12:00"
     clock.freeze(clock.parse("2026-12-09T04:00:00Z"))                        # 12:00: its end
     assert service.public_status(ctx())["notices"] == []
     assert service.for_help(ctx()) == []
