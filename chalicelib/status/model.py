@@ -137,12 +137,12 @@ def parse_instant(value: str | None, field: str) -> dt.datetime:
     label = {"starts_at": "开始时间", "ends_at": "结束时间"}[field]
     try:
         moment = dt.datetime.fromisoformat((value or "").strip().replace("Z", "+00:00"))
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
+        if moment.tzinfo is None:
+            raise ValueError
+        return moment.astimezone(dt.UTC)
+    except (ValueError, OverflowError):   # not a time, no offset, or past year 9999 once in UTC
         raise refusals.Invalid(f"{field}：{label}应为带时区的时间，例如 2026-12-09T14:00:00+08:00。",
-                               code="notice_time_invalid", field=field)
-    return moment.astimezone(dt.UTC)
+                               code="notice_time_invalid", field=field) from None
 
 
 def check_window(starts_at: dt.datetime, ends_at: dt.datetime, now: dt.datetime) -> None:

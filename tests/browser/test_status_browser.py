@@ -1,5 +1,6 @@
 """A service notice in a real browser: posted by a lead through the API, it shows on /help at 375 and 1280 px
-(screenshots ``test-artifacts/status-help-*.png``) and leaves at its end. The end is set a few seconds after the
+(screenshots ``test-artifacts/status-help-*.png``; the lead's ``/agent/notices``
+too) and leaves at its end. The end is set a few seconds after the
 stack's own clock (``TEST_CLOCK_START``, shared with this process), so the test waits under a minute; the
 banner's cache (5 s) is filtered by the request's moment, so it leaves exactly at its end."""
 from __future__ import annotations
@@ -11,6 +12,7 @@ import pytest
 import requests
 
 from chalicelib.kernel import clock
+from infra import local
 from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
@@ -34,6 +36,21 @@ def test_a_notice_appears_on_help_and_leaves_at_its_end(browser, local_stack):
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= device["viewport"]["width"], f"/help is {width}px wide"
             page.screenshot(path=str(ARTIFACTS / f"status-help-{name}.png"))
+            context.close()
+        for name, device in (("375", PHONE), ("1280", DESKTOP)):    # the lead's workspace page, while it lasts
+            context = browser.new_context(base_url=local_stack.api_url, **device)
+            page = context.new_page()
+            page.goto("/agent/notices")
+            page.wait_for_url("**/agent/login**")
+            page.get_by_label("用户名").fill("status-lead")
+            page.get_by_label("密码").fill(local.DEMO_PASSWORD)
+            page.get_by_role("button", name="登录").click()
+            page.wait_for_url("**/agent/notices")
+            assert TEXT in page.get_by_test_id("notice-row").inner_text()
+            assert page.get_by_test_id("notice-form").is_visible()
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= device["viewport"]["width"], f"/agent/notices is {width}px wide"
+            page.screenshot(path=str(ARTIFACTS / f"status-agent-notices-{name}.png"), full_page=True)
             context.close()
         context = browser.new_context(base_url=local_stack.api_url, **PHONE)
         page = context.new_page()

@@ -117,6 +117,8 @@ def test_an_article_shows_the_notices_of_its_kind(twins, slug, category, shown):
     ({"scope": "mortgage"}, "scope", "范围应为"),
     ({"ends_at": "明天下午"}, "ends_at", "带时区"),
     ({"ends_at": "2026-12-09T14:00:00"}, "ends_at", "带时区"),
+    ({"ends_at": "9999-12-31T23:59:59-01:00"}, "ends_at", "带时区"),
+    ({"starts_at": "0001-01-01T00:00:00+01:00"}, "starts_at", "带时区"),
     ({"ends_at": "2026-12-09T10:00:00+08:00"}, "ends_at", "已经过去"),
     ({"starts_at": "2026-12-09T15:00:00+08:00"}, "ends_at", "晚于开始时间"),
     ({"ends_at": "2026-12-17T10:00:00+08:00"}, "ends_at", "最长显示 7 天"),
