@@ -5,7 +5,7 @@ item              pk / sk                                 notes
 ================  ======================================  ==============================================
 notice            ``NOTICE#<id>`` / ``NOTICE``            ``live_pk = LIVE``, ``live_sk = <ends_at>#<id>``
 audit record      ``NOTICE#<id>`` / ``AUDIT#<at>#<act>``  who, what, when; kept after a delete
-deflection count  ``DEFLECTION#<day>`` / ``<id>``         ``left``: users who left the new-工单 form
+deflection count  ``DEFLECTION#<day>`` / ``<id>``         ``left``: users who left the new-工单 form; TTL
 ================  ======================================  ==============================================
 
 "In force now" is one Query of the GSI ``live``: ``live_pk = LIVE AND live_sk > <now>`` — the notices whose end is
@@ -65,9 +65,10 @@ def get(notice_id: str) -> Notice | None:
 
 
 def current(now: dt.datetime, limit: int) -> list[Notice]:
+    # "<now>#~" sorts after every "<now>#sn_…": a notice ending exactly now has ended (ends_at > now, as the twin)
     response = _table().query(IndexName="live", Limit=limit,
                               KeyConditionExpression=aws.Key("live_pk").eq(LIVE)
-                              & aws.Key("live_sk").gt(clock.isoformat(now)))
+                              & aws.Key("live_sk").gt(f"{clock.isoformat(now)}#~"))
     return [_notice(item) for item in response.get("Items", [])]
 
 
@@ -92,8 +93,11 @@ def audit_of(notice_id: str) -> list[dict]:
 
 
 def count_deflection(day: str, notice_id: str) -> None:
-    _table().update_item(Key={"pk": f"DEFLECTION#{day}", "sk": notice_id}, UpdateExpression="ADD #f :one",
-                         ExpressionAttributeNames={"#f": "left"}, ExpressionAttributeValues={":one": 1})
+    expires = _expires(dt.datetime.combine(dt.date.fromisoformat(day), dt.time(), dt.UTC))
+    _table().update_item(Key={"pk": f"DEFLECTION#{day}", "sk": notice_id},
+                         UpdateExpression="ADD #f :one SET expires_at = if_not_exists(expires_at, :exp)",
+                         ExpressionAttributeNames={"#f": "left"},
+                         ExpressionAttributeValues={":one": 1, ":exp": expires})
 
 
 def deflections(day: str) -> dict[str, int]:
