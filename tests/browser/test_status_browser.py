@@ -13,7 +13,7 @@ import requests
 
 from chalicelib.kernel import clock
 from infra import local
-from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE
+from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE, assert_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 TEXT = "招商银行信用卡还款通道维护中，预计 14:00 恢复"
@@ -36,6 +36,8 @@ def test_a_notice_appears_on_help_and_leaves_at_its_end(browser, local_stack):
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= device["viewport"]["width"], f"/help is {width}px wide"
             page.screenshot(path=str(ARTIFACTS / f"status-help-{name}.png"))
+            if name == "375":
+                assert_accessible(page, "/help with a service notice")
             context.close()
         for name, device in (("375", PHONE), ("1280", DESKTOP)):    # the lead's workspace page, while it lasts
             context = browser.new_context(base_url=local_stack.api_url, **device)
@@ -51,6 +53,8 @@ def test_a_notice_appears_on_help_and_leaves_at_its_end(browser, local_stack):
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= device["viewport"]["width"], f"/agent/notices is {width}px wide"
             page.screenshot(path=str(ARTIFACTS / f"status-agent-notices-{name}.png"), full_page=True)
+            if name == "1280":
+                assert_accessible(page, "/agent/notices")
             context.close()
         context = browser.new_context(base_url=local_stack.api_url, **PHONE)
         page = context.new_page()
