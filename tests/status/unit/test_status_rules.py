@@ -183,3 +183,20 @@ def test_leaving_the_case_form_after_a_notice_counts_once_per_notice_in_force(tw
     service.deflected([posted["id"], posted["id"], "sn_000000000000deadbeef"], ctx())
     service.deflected([posted["id"]], ctx())
     assert service.deflections(ctx(), "2026-12-09") == {posted["id"]: 2}
+
+
+def test_when_the_store_cannot_be_read_pages_go_on_without_a_banner_and_status_says_so(twins, monkeypatch):
+    post(scope="all")
+    assert len(service.for_help(ctx())) == 1                                # cached
+    clock.advance(dt.timedelta(seconds=ctx().settings.status_cache_seconds))
+    calls = []
+
+    def down(now, limit):
+        calls.append(now)
+        raise TimeoutError("DynamoDB does not answer")
+    monkeypatch.setattr(twins.status, "current", down)
+    assert len(service.for_help(ctx())) == 1              # what the cache last held, rather than no page
+    assert service.for_payee(ctx(), "loan", "微粒贷") and len(calls) == 1    # not asked again for the cache's lifetime
+    clock.advance(dt.timedelta(seconds=ctx().settings.status_cache_seconds))
+    with pytest.raises(TimeoutError):
+        service.public_status(ctx())                      # client apps get the failure (503 at the edge)
