@@ -158,7 +158,9 @@ def publish(who: Actor, slug: str, ctx: Context) -> schemas.PublishResult:
     return _published(who, article, f"publish {slug} v{article.published_version}")
 
 
-def unpublish(who: Actor, slug: str, body: schemas.Unpublish, ctx: Context) -> schemas.PublishResult:
+def unpublish(who: Actor, slug: str, body: schemas.Unpublish | None, ctx: Context) -> schemas.PublishResult:
+    """Live → unpublished; ``body.replacement`` (a live slug) is where old links go, else they show "已下线"."""
+    body = body or schemas.Unpublish()
     article = workflow.unpublish(who, slug, body.replacement, rules.check_note(body.note), ctx.now)
     return _published(who, article, f"unpublish {slug}")
 

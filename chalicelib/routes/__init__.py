@@ -13,6 +13,7 @@
 ``user_pages``      the wallet user's pages: ``/help/login*``, ``/help/cases*``, ``/help/repayments*``,
                     ``/help/bills``, ``/help/notices``, ``/help/receipts/verify``
 ``reports``         ``/support/reports/{report}``, ``/support/kb-gaps``, ``/agent/reports``; the events rollup
+``content``         help-centre articles as content: ``/support/kb/articles*`` (versions, review, publish)
 ==================  ==============================================================================================
 
 Each handler parses its input (``chalicelib.edge.httpio``), calls one service function and shapes the response
