@@ -83,3 +83,12 @@ def test_the_list_holds_every_article_and_the_published_set_only_live_ones(kind)
         commit(lambda u, a=article: store.add_article(u, a))
     assert [a.slug for a in store.articles()] == ["c-draft", "c-gone", "c-live"]
     assert store.published_articles() == [live]
+
+
+def test_the_published_set_reads_past_one_batch_of_heads(kind):
+    live = [head(f"d-{n:03d}", state="published", published_version=1, published=version(f"d-{n:03d}", 1))
+            for n in range(130)]
+    for article in live:
+        commit(lambda u, a=article: store.add_article(u, a))
+    commit(lambda u: store.add_article(u, head("d-draft")))
+    assert [a.slug for a in store.published_articles()] == [a.slug for a in live]
