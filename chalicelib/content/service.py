@@ -125,7 +125,14 @@ def preview(who: Actor, markdown_text: str) -> str:
 
 # ---------------------------------------------------------------- changes
 def _text(body: schemas.NewArticle | schemas.ArticleChange) -> Text:
-    return rules.clean(body.title, body.category, body.body, body.tags, body.questions)
+    text = rules.clean(body.title, body.category, body.body, body.tags, body.questions)
+    rules.check_article_links(text.body, _is_live)
+    return text
+
+
+def _is_live(slug: str) -> bool:
+    found = store.get_article(slug) if rules.SLUG.match(slug) else None
+    return found is not None and found.is_live
 
 
 def create_article(who: Actor, body: schemas.NewArticle, ctx: Context) -> schemas.ArticleView:

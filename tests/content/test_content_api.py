@@ -111,3 +111,16 @@ def test_a_repeated_create_with_the_same_idempotency_key_makes_one_article(call,
     assert first.status == again.status == 201 and first.json["slug"] == again.json["slug"]
     assert again.headers.get("idempotent-replayed") == "true"
     assert [a["slug"] for a in call("GET", BASE, editor).json["articles"]] == [first.json["slug"]]
+
+
+def test_the_seed_import_into_dynamodb_runs_once_and_exports_the_seed_files(aws, tmp_path):
+    from pathlib import Path
+
+    from chalicelib.content import service
+    kb = Path(__file__).resolve().parents[2] / "kb"
+    imported, _ = service.import_seed(kb, service.current())
+    again, present = service.import_seed(kb, service.current())
+    assert len(imported) == len(present) == len(list(kb.glob("*.md"))) and again == []
+    service.export_published(tmp_path)
+    for seed in sorted(kb.glob("*.md")):
+        assert (tmp_path / seed.name).read_text(encoding="utf-8") == seed.read_text(encoding="utf-8"), seed.name

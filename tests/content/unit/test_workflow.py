@@ -151,3 +151,15 @@ def test_diff_between_two_versions(content):
     assert not service.diff(EDITOR, slug, 2, 2, service.current()).changed
     with pytest.raises(refusals.Missing):
         service.diff(EDITOR, slug, 1, 9, service.current())
+
+
+def test_a_link_to_an_article_users_cannot_open_is_refused_on_save(content):
+    create(slug="target")
+    body = "详见[到账说明](/help/articles/target)。"
+    with pytest.raises(refusals.Invalid) as dead:
+        create(slug="linking", body=body)           # the target is only a draft
+    assert (dead.value.code, dead.value.field) == ("dead_link", "body") and "target" in dead.value.message
+    with pytest.raises(refusals.Invalid):
+        create(slug="linking", body="见[这里](/help/articles/no-such-article)")
+    through_review("target")
+    assert create(slug="linking", body=body).text.body == body
