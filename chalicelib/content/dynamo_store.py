@@ -10,7 +10,7 @@ article (head)              ``ART#<slug>`` / ``HEAD``               state, curre
                                                                     change conditional on it); the live version
                                                                     kept in ``published``
 version                     ``ART#<slug>`` / ``V#<000001>``         put if absent: never overwritten
-audit record                ``ART#<slug>`` / ``AUDIT#<at>#<n>#…``   who, what, which version
+audit record                ``ART#<slug>`` / ``AUDIT#<revision>``   who, what, which version
 ==========================  ======================================  =============================================
 
 GSI ``by_list`` (sparse: only heads carry ``list_pk = ARTICLE``, ``list_sk = <slug>``; never a Scan): every article,
@@ -21,7 +21,6 @@ BatchGetItem: a GSI lags its table, and the build that runs right after a publis
 from __future__ import annotations
 
 import dataclasses
-import secrets
 from typing import Any
 
 from chalicelib.adapters import aws
@@ -95,14 +94,15 @@ def article_from(item: dict) -> Article:
 
 
 def audit_item(audit: Audit) -> dict:
-    key = {"pk": f"ART#{audit.slug}", "sk": f"AUDIT#{audit.at}#{audit.version:06d}#{secrets.token_hex(3)}"}
+    key = {"pk": f"ART#{audit.slug}", "sk": f"AUDIT#{audit.revision:08d}"}
     return {**key, **_drop_none(dataclasses.asdict(audit))}
 
 
 def audit_from(item: dict) -> Audit:
     found = _plain(item)
     return Audit(slug=found["slug"], at=found["at"], actor_id=found["actor_id"], actor_name=found.get("actor_name", ""),
-                 action=found["action"], version=found["version"], detail=found.get("detail") or {})
+                 action=found["action"], version=found["version"], revision=found.get("revision", 0),
+                 detail=found.get("detail") or {})
 
 
 def _drop_none(item: dict) -> dict:
@@ -195,4 +195,4 @@ def add_version(uow, version: Version) -> None:
 
 
 def record(uow, audit: Audit) -> None:
-    uow.add("audit", _put(audit_item(audit)))
+    uow.add("audit", _put(audit_item(audit), "attribute_not_exists(pk)"))

@@ -7,7 +7,7 @@ Every function takes who acts (``Actor``) and a ``Context`` where it needs the t
   ``version``, ``diff``, ``preview``; approvers: ``publish``, ``unpublish``, ``rollback``;
 - roles: ``can(who, action)`` / ``require(who, action)`` with ``READ_PUBLISHED``, ``READ_DRAFTS``, ``WRITE``,
   ``APPROVE`` (the same check for pages and API);
-- the search build: ``published_sources()``; the help centre: ``retired(slug)``;
+- the search build: ``published_sources()``; the help centre: ``retired(slug)``; reports: ``publish_history(slug)``;
 - the seed: ``import_seed(source, ctx)``, ``export_published(out)``;
 - the index builder port: ``use_index_builder(fn)`` (tests), else ``search.service.queue_build(reason)``.
 """
@@ -198,6 +198,13 @@ def retired(slug: str) -> Retired | None:
     if found is None or found.state != "unpublished":
         return None
     return Retired(slug=slug, replacement=found.replacement)
+
+
+def publish_history(slug: str) -> list[tuple[str, str, int]]:
+    """(ISO instant, action, version) of each time the article went live or was taken down, oldest first — for a
+    report that marks publish dates on the article's chart. No staff names in it."""
+    return [(a.at, a.action, a.version) for a in store.audit_of(slug)
+            if a.action in ("import", "publish", "rollback", "unpublish")]
 
 
 def import_seed(source: Path, ctx: Context) -> tuple[list[str], list[str]]:

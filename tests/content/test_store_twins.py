@@ -43,9 +43,9 @@ def commit(*adds) -> None:
     uow.commit()
 
 
-def audit(slug: str, action: str, number: int) -> Audit:
+def audit(slug: str, action: str, number: int, revision: int = 1) -> Audit:
     return Audit(slug=slug, at=f"2026-12-09T02:3{number}:00Z", actor_id="u-editor", actor_name="editor",
-                 action=action, version=number, detail={"note": "x"})
+                 action=action, version=number, revision=revision, detail={"note": "x"})
 
 
 def test_an_article_and_its_versions_round_trip(kind):
@@ -59,7 +59,12 @@ def test_an_article_and_its_versions_round_trip(kind):
     commit(lambda u: store.add_version(u, version("a-1", 2, based_on=1)), lambda u: store.save_article(u, live, 1))
     assert store.get_article("a-1") == live
     assert [v.number for v in store.versions("a-1")] == [1, 2]
-    assert [(a.action, a.version, a.detail) for a in store.audit_of("a-1")] == [("create", 1, {"note": "x"})]
+    commit(lambda u: store.record(u, audit("a-1", "publish", 2, revision=2)))
+    assert [(a.action, a.version, a.revision, a.detail) for a in store.audit_of("a-1")] == [
+        ("create", 1, 1, {"note": "x"}), ("publish", 2, 2, {"note": "x"})]
+    with pytest.raises(store.Conflict) as twice:
+        commit(lambda u: store.record(u, audit("a-1", "save", 3, revision=2)))
+    assert "audit" in twice.value
 
 
 def test_a_stale_revision_or_an_existing_version_writes_nothing_of_its_unit(kind):

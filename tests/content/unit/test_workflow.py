@@ -132,6 +132,8 @@ def test_every_change_is_an_audit_record_of_who_what_and_which_version(content):
     service.unpublish(LEAD, slug, schemas.Unpublish(), service.current())
     assert [(a.action, a.actor_name, a.version) for a in content.audit_of(slug)] == [
         ("create", "editor", 1), ("submit", "editor", 1), ("publish", "lead", 1), ("unpublish", "lead", 1)]
+    assert [(action, version) for _, action, version in service.publish_history(slug)] == [
+        ("publish", 1), ("unpublish", 1)]
 
 
 def test_a_taken_slug_is_refused_and_the_first_article_is_untouched(content):
