@@ -7,7 +7,8 @@ Every function takes who acts (``Actor``) and a ``Context`` where it needs the t
   ``version``, ``diff``, ``preview``; approvers: ``publish``, ``unpublish``, ``rollback``;
 - roles: ``can(who, action)`` / ``require(who, action)`` with ``READ_PUBLISHED``, ``READ_DRAFTS``, ``WRITE``,
   ``APPROVE`` (the same check for pages and API);
-- the search build: ``published_sources()``; the help centre: ``retired(slug)``; reports: ``publish_history(slug)``;
+- the search build: ``published_sources()``, ``article_html(markdown)``; the help centre: ``retired(slug)``;
+  reports: ``publish_history(slug)``;
 - the seed: ``import_seed(source, ctx)``, ``export_published(out)``;
 - the index builder port: ``use_index_builder(fn)`` (tests), else ``search.service.queue_build(reason)``.
 """
@@ -115,6 +116,12 @@ def diff(who: Actor, slug: str, from_version: int, to_version: int, ctx: Context
                     questions=tuple(v.text.questions)) for n, v in ((0, old), (1, new))}
     out = views.unified(text[0], text[1], f"第 {from_version} 版", f"第 {to_version} 版")
     return schemas.DiffView(slug=slug, from_version=from_version, to_version=to_version, diff=out, changed=bool(out))
+
+
+def article_html(markdown_text: str) -> str:
+    """The sanitised HTML of an article body (mistune + nh3 allowlist, external links marked): for the index build
+    and the help centre, so users see exactly what the editor's preview showed."""
+    return render.to_html(markdown_text)
 
 
 def preview(who: Actor, markdown_text: str) -> str:
