@@ -21,6 +21,7 @@ from chalicelib.routes import (
     auth,
     bills,
     cases,
+    content,
     help_centre,
     knowledge_base,
     operations,
@@ -107,7 +108,7 @@ def _remaining_ms() -> int | None:
 # ---------------------------------------------------------------- the areas (chalicelib/routes/)
 # The handlers keep their function names: those of schedules and queues are the Lambda functions' names.
 for area in (auth, operations, repayments, knowledge_base, help_centre, cases, agent_workspace, bills, user_pages,
-             reports, status):
+             reports, status, content):
     app.register_blueprint(area.bp)
 
 

@@ -14,6 +14,7 @@
                     ``/help/bills``, ``/help/notices``, ``/help/receipts/verify``
 ``reports``         ``/support/reports/{report}``, ``/support/kb-gaps``, ``/agent/reports``; the events rollup
 ``status``          service notices: ``/status`` (public), ``/support/notices*``, ``/agent/notices*`` (docs/status.md)
+``content``         help-centre articles as content: ``/support/kb/articles*`` (versions, review, publish)
 ==================  ==============================================================================================
 
 Each handler parses its input (``chalicelib.edge.httpio``), calls one service function and shapes the response
