@@ -115,10 +115,15 @@ def file_or_json(found) -> Response:
 # ---------------------------------------------------------------- parse → call → shape, once for every route
 @dataclass(frozen=True)
 class Call:
-    """What a route hands its use case: who asks, the parsed body or query (``None`` without one), the request."""
-    who: Actor
+    """What a route hands its use case: the parsed body or query (``None`` without one) and the request — who asks
+    (``who``), the moment and settings (``context``), the Idempotency-Key (``key``) read from it when asked."""
     input: Any
     request: Any
+
+    @property
+    def who(self) -> Actor:
+        """The signed-in caller (a public route never asks)."""
+        return httpio.actor(self.request)
 
     @property
     def context(self) -> Context:
@@ -135,11 +140,11 @@ def _call(request, body, query, optional: bool) -> Call:
         parsed = httpio.parse_optional_body(request, body) if optional else httpio.parse_body(request, body)
     else:
         parsed = httpio.parse_query(request, query) if query is not None else None
-    return Call(httpio.actor(request), parsed, request)   # parsed first: bad input is a 400 before anything
+    return Call(parsed, request)
 
 
 def answer(request, use: Callable[[Call], Any], *, body=None, query=None, optional: bool = False,
-           status: int = 200, headers: dict[str, str] | None = None) -> Response:
+           status: int = 200, headers: dict[str, httpio.HeaderValue] | None = None) -> Response:
     """Parse → call → shape for a JSON route: ``body``/``query`` (a model, or a ``lazy_schemas`` name) parsed
     (``optional``: an empty body is ``None``), ``use(call)`` called, its result answered as JSON."""
     return httpio.json_response(use(_call(request, body, query, optional)), status=status, headers=headers)

@@ -19,24 +19,23 @@ bp = Blueprint(__name__)
 add_sign_in_routes(bp, "agent")
 
 
-# (method, path, view name, function of chalicelib/web/signin.py or agent.py)
-add_page_routes(bp, signin, (
-    ("GET", "/agent/login/sso", "agent_login_sso", "sso_begin"),
-    ("GET", "/agent/callback", "agent_sso_callback", "sso_callback"),
-))
-add_page_routes(bp, agent_pages, (
-    ("GET", "/agent", "agent_queue", "queue"),
-    ("GET", "/agent/cases/{case_id}", "agent_case", "case_page"),
-    ("POST", "/agent/cases/{case_id}/assign", "agent_assign", "assign"),        # claim or assign
-    ("POST", "/agent/cases/{case_id}/notes", "agent_note", "note"),             # internal note
-    ("POST", "/agent/cases/{case_id}/reply", "agent_reply", "reply"),           # reply to the user
-    ("POST", "/agent/cases/{case_id}/escalate", "agent_escalate", "escalate"),  # escalate with a reason
-    ("POST", "/agent/cases/{case_id}/resolve", "agent_resolve", "resolve"),     # resolve with a summary
-    ("POST", "/agent/cases/{case_id}/unfreeze", "agent_unfreeze", "unfreeze"),  # lift a freeze (senior, confirmed)
-    ("GET", "/agent/cases/{case_id}/unfreeze", "agent_unfreeze_confirm", "unfreeze_confirm"),
-    ("GET", "/agent/cases/{case_id}/attachments/{attachment_id}", "agent_attachment",
-     "attachment_download"),                                                     # 303 to S3
-))
+# METHOD  path  view name  function of chalicelib/web/signin.py / agent.py
+add_page_routes(bp, signin, """
+    GET   /agent/login/sso                                     agent_login_sso           sso_begin
+    GET   /agent/callback                                      agent_sso_callback        sso_callback
+""")
+add_page_routes(bp, agent_pages, """
+    GET   /agent                                               agent_queue               queue
+    GET   /agent/cases/{case_id}                               agent_case                case_page
+    POST  /agent/cases/{case_id}/assign                        agent_assign              assign     # claim or assign
+    POST  /agent/cases/{case_id}/notes                         agent_note                note       # internal note
+    POST  /agent/cases/{case_id}/reply                         agent_reply               reply      # to the user
+    POST  /agent/cases/{case_id}/escalate                      agent_escalate            escalate   # with a reason
+    POST  /agent/cases/{case_id}/resolve                       agent_resolve             resolve    # with a summary
+    POST  /agent/cases/{case_id}/unfreeze                      agent_unfreeze            unfreeze   # senior, confirmed
+    GET   /agent/cases/{case_id}/unfreeze                      agent_unfreeze_confirm    unfreeze_confirm
+    GET   /agent/cases/{case_id}/attachments/{attachment_id}   agent_attachment          attachment_download  # → S3
+""")
 
 
 @bp.route("/agent/cases/{case_id}/updates", methods=["GET"])

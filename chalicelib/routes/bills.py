@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint, Rate
 
 from chalicelib.config import settings
-from chalicelib.edge import httpio, replies
+from chalicelib.edge import replies
 from chalicelib.edge.lazy import lazy_import, lazy_schemas
 from chalicelib.edge.openapi import api_contract
 from chalicelib.routes.auth import cognito_jwt
@@ -20,9 +20,8 @@ bp = Blueprint(__name__)
 @api_contract("Card issuers, licensed loan platforms and billers per city (versioned configuration)", tag="bills",
               query=bills_schemas.CatalogueQuery, responses={200: bills_schemas.CatalogueView}, errors=(400, 404))
 def bill_catalogue():
-    query = httpio.parse_query(bp.current_request, bills_schemas.CatalogueQuery)
-    return httpio.json_response(bills.catalogue(query, bills.current()),
-                                headers={"Cache-Control": "public, max-age=300"})
+    return replies.answer(bp.current_request, lambda call: bills.catalogue(call.input, bills.current()),
+                          query=bills_schemas.CatalogueQuery, headers={"Cache-Control": "public, max-age=300"})
 
 
 @bp.route("/bills/lookup", methods=["POST"], authorizer=cognito_jwt)

@@ -35,34 +35,34 @@ def help_webview_session():
 
 
 # ---------------------------------------------------------------- 我的工单 and 我的还款
-# (method, path, view name, function of mycases / mymoney[, "script": a page script's JSON])
-add_page_routes(bp, mycases, (
-    ("GET", "/help/cases", "my_cases_page", "list_page"),
-    ("POST", "/help/cases", "my_case_create", "create"),
-    ("GET", "/help/cases/new", "my_case_new", "new_page"),
-    ("GET", "/help/cases/suggestions", "my_case_suggestions", "suggestions", "script"),
-    ("POST", "/help/cases/deflections", "my_case_deflection", "deflection", "script"),
-    ("POST", "/help/cases/{case_id}/reply", "my_case_reply", "reply"),
-    ("POST", "/help/cases/{case_id}/confirm", "my_case_confirm", "confirm"),
-    ("POST", "/help/cases/{case_id}/satisfaction", "my_case_rate", "rate"),
-    ("POST", "/help/cases/{case_id}/reopen", "my_case_reopen", "reopen"),
-    ("POST", "/help/cases/{case_id}/escalate", "my_case_escalate", "escalate"),
+# METHOD  path  view name  function of mycases / mymoney  [script: a page script's JSON]
+add_page_routes(bp, mycases, """
+    GET   /help/cases                                          my_cases_page             list_page
+    POST  /help/cases                                          my_case_create            create
+    GET   /help/cases/new                                      my_case_new               new_page
+    GET   /help/cases/suggestions                              my_case_suggestions       suggestions       script
+    POST  /help/cases/deflections                              my_case_deflection        deflection        script
+    POST  /help/cases/{case_id}/reply                          my_case_reply             reply
+    POST  /help/cases/{case_id}/confirm                        my_case_confirm           confirm
+    POST  /help/cases/{case_id}/satisfaction                   my_case_rate              rate
+    POST  /help/cases/{case_id}/reopen                         my_case_reopen            reopen
+    POST  /help/cases/{case_id}/escalate                       my_case_escalate          escalate
     # the page's script asks for a presigned S3 POST (JSON), then uploads the file straight to S3
-    ("POST", "/help/cases/{case_id}/attachments", "my_case_attachment_grant", "attachment_grant", "script"),
-    ("GET", "/help/cases/{case_id}/messages", "my_case_messages", "messages", "script"),
-    ("GET", "/help/cases/{case_id}/export.html", "my_case_export", "export_page"),
-    ("GET", "/help/cases/{case_id}/attachments/{attachment_id}", "my_case_attachment", "attachment_download"),
-))
-add_page_routes(bp, mymoney, (
-    ("GET", "/help/repayments", "my_repayments_page", "list_page"),
-    ("GET", "/help/repayments/{repayment_id}", "my_repayment_page", "detail_page"),
-    ("POST", "/help/repayments/{repayment_id}/retry", "my_repayment_retry", "retry"),
-    ("GET", "/help/repayments/{repayment_id}/receipt", "my_repayment_receipt", "receipt_page"),
-    ("GET", "/help/bills", "my_bills_page", "bills_page"),
-    ("POST", "/help/bills/{bill_id}/reminders", "my_bill_reminders", "bill_reminders"),
-    ("GET", "/help/notices", "my_notices_page", "notices_page"),
-    ("POST", "/help/notices/{notice_id}/read", "my_notice_read", "read_notice"),
-))
+    POST  /help/cases/{case_id}/attachments                    my_case_attachment_grant  attachment_grant  script
+    GET   /help/cases/{case_id}/messages                       my_case_messages          messages          script
+    GET   /help/cases/{case_id}/export.html                    my_case_export            export_page
+    GET   /help/cases/{case_id}/attachments/{attachment_id}    my_case_attachment        attachment_download
+""")
+add_page_routes(bp, mymoney, """
+    GET   /help/repayments                                     my_repayments_page        list_page
+    GET   /help/repayments/{repayment_id}                      my_repayment_page         detail_page
+    POST  /help/repayments/{repayment_id}/retry                my_repayment_retry        retry
+    GET   /help/repayments/{repayment_id}/receipt              my_repayment_receipt      receipt_page
+    GET   /help/bills                                          my_bills_page             bills_page
+    POST  /help/bills/{bill_id}/reminders                      my_bill_reminders         bill_reminders
+    GET   /help/notices                                        my_notices_page           notices_page
+    POST  /help/notices/{notice_id}/read                       my_notice_read            read_notice
+""")
 
 
 @bp.route("/help/cases/{case_id}", methods=["GET"])
