@@ -11,7 +11,7 @@ from __future__ import annotations
 from chalicelib.edge import coldstart
 
 # isort: split
-from chalicelib.adapters import aws, deadline
+from chalicelib.adapters import deadline, unavailable
 from chalicelib.edge import errors, httpio
 from chalicelib.edge.lazy import lazy_import
 from chalicelib.kernel import refusals
@@ -69,9 +69,9 @@ def _shaped(event, get_response):
             refusal = errors.from_domain(exc)
             logger.info("request refused", extra={"status": refusal.status, "code": refusal.code})
             return httpio.error_response(refusal)
-        unavailable = aws.unavailable(exc)   # throttled / unreachable: one mapping, in chalicelib/adapters/aws.py
-        if unavailable is not None:
-            logger.warning("aws dependency unavailable", extra={"aws_error": unavailable})
+        why = unavailable(exc)   # throttled / unreachable: one mapping, in chalicelib/adapters/aws.py
+        if why is not None:
+            logger.warning("aws dependency unavailable", extra={"aws_error": why})
             return httpio.error_response(errors.ServiceUnavailable(headers={"Retry-After": "2"}))
         logger.error("unhandled error", exc_info=exc)
         return httpio.error_response(errors.ApiError("服务内部错误，请稍后重试。", code="internal_error", status=500))

@@ -29,6 +29,8 @@ import functools
 import sys
 import threading
 
+from chalicelib.adapters.unit_of_work import NamedFailure
+
 _lock = threading.Lock()
 
 
@@ -134,29 +136,15 @@ RETRYABLE_CANCELLATIONS = frozenset({"TransactionConflict", "ThrottlingError", "
                                      "RequestLimitExceeded"})
 
 
-class ConditionFailed(Exception):
+class ConditionFailed(NamedFailure):
     """A conditional write lost: ``names`` are the elements whose condition did not hold.
 
     ``"frozen" in exc`` reads as it should; a single write's element is named by its caller.
     """
 
-    def __init__(self, names):
-        self.names = frozenset(names)
-        super().__init__(", ".join(sorted(self.names)))
 
-    def __contains__(self, name: str) -> bool:
-        return name in self.names
-
-
-class TransactionContended(Exception):
+class TransactionContended(NamedFailure):
     """Another transaction was writing ``names`` at that instant: nothing was written; try again."""
-
-    def __init__(self, names):
-        self.names = frozenset(names)
-        super().__init__(", ".join(sorted(self.names)))
-
-    def __contains__(self, name: str) -> bool:
-        return name in self.names
 
 
 def error_code(exc) -> str:

@@ -21,7 +21,8 @@ import random
 import uuid
 from dataclasses import dataclass, field
 
-from chalicelib.adapters import aws, shards, sms
+from chalicelib.adapters import aws, queues, shards, sms
+from chalicelib.adapters.backends import Backend
 from chalicelib.config import settings
 from chalicelib.kernel import clock
 from chalicelib.kernel.logs import logger, metric
@@ -70,15 +71,17 @@ def put(message: Message, *, not_before: dt.datetime | None = None) -> dict:
 def add(uow, message: Message, *, not_before: dt.datetime | None = None, name: str | None = None) -> str:
     """Record ``message`` as pending in the unit of work ``uow`` (``chalicelib/adapters/unit_of_work.py``), as
     ``name`` (default ``outbox:<id>``); its id, to ``deliver`` once the unit of work committed."""
-    element = _memory.element(message, not_before) if _memory is not None else put(message, not_before=not_before)
+    memory = twin()
+    element = memory.element(message, not_before) if memory is not None else put(message, not_before=not_before)
     uow.add(name or f"outbox:{message.message_id}", element)
     return message.message_id
 
 
 def deliver(message_ids: list[str]) -> None:
     """Best effort, right after the transaction committed; whatever fails waits for ``drain``."""
-    if _memory is not None:
-        _memory.deliver(message_ids)
+    memory = twin()
+    if memory is not None:
+        memory.deliver(message_ids)
         return
     table = aws.table(settings().outbox_table)
     for message_id in message_ids:
@@ -157,7 +160,8 @@ def _try_send(item: dict) -> bool:
 def _send(channel: str, target: str, body: str, subject: str | None, message_id: str) -> None:
     attributes = {"message_id": {"DataType": "String", "StringValue": message_id}}
     if channel == "sqs":
-        aws.client("sqs").send_message(QueueUrl=_queue_url(target), MessageBody=body, MessageAttributes=attributes)
+        aws.client("sqs").send_message(QueueUrl=queues.queue_url(target), MessageBody=body,
+                                       MessageAttributes=attributes)
     elif channel == "sns":
         # No SNS Subject: it must be ASCII, and our subjects are Chinese; the body says it all.
         aws.client("sns").publish(TopicArn=_topic_arn(target), Message=body, MessageAttributes=attributes)
@@ -171,11 +175,6 @@ def _send(channel: str, target: str, body: str, subject: str | None, message_id:
         if not phone:
             raise LookupError("user has no phone number")
         sms.send_sms(phone, body)
-
-
-@functools.cache
-def _queue_url(name: str) -> str:
-    return aws.client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
 
 
 @functools.cache
@@ -244,17 +243,11 @@ class InMemoryOutbox:
         return self.sent + [m for m, _ in self.pending.values()]
 
 
-_memory: InMemoryOutbox | None = None
-
-
-def use(memory: InMemoryOutbox | None) -> None:
-    """Put the in-memory twin in place of the outbox table (None: back to DynamoDB)."""
-    global _memory
-    _memory = memory
+twin = Backend(None)   # the in-memory twin a test put in place of the outbox table (``use``); None: DynamoDB
+use = twin.use
 
 
 def reset_caches() -> None:
-    _queue_url.cache_clear()
     _account_id.cache_clear()
 
 

@@ -8,29 +8,37 @@ from __future__ import annotations
 
 import functools
 
+from chalicelib.adapters.backends import Backend
+
+twin = Backend(None)   # the in-memory twin a test put in place (``use``); None: SQS
+use = twin.use
+
 
 @functools.cache
-def _queue_url(name: str) -> str:
+def queue_url(name: str) -> str:
+    """A queue's URL, looked up once per container (the outbox's sends use it too)."""
     from chalicelib.adapters import aws
     return aws.client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
 
 
 def send(queue: str, body: str, *, delay_seconds: int = 0) -> None:
-    if _memory is not None:
-        _memory.sent.append((queue, body, delay_seconds))
+    memory = twin()
+    if memory is not None:
+        memory.sent.append((queue, body, delay_seconds))
         return
     from chalicelib.adapters import aws
-    aws.client("sqs").send_message(QueueUrl=_queue_url(queue), MessageBody=body,
+    aws.client("sqs").send_message(QueueUrl=queue_url(queue), MessageBody=body,
                                    DelaySeconds=max(0, min(900, delay_seconds)))
 
 
 def send_batch(queue: str, bodies: list[str]) -> int:
     """Every body, ten to a request; raises when any was not queued. Returns how many were sent."""
-    if _memory is not None:
-        _memory.sent.extend((queue, body, 0) for body in bodies)
+    memory = twin()
+    if memory is not None:
+        memory.sent.extend((queue, body, 0) for body in bodies)
         return len(bodies)
     from chalicelib.adapters import aws
-    sqs, url = aws.client("sqs"), _queue_url(queue)
+    sqs, url = aws.client("sqs"), queue_url(queue)
     for start in range(0, len(bodies), 10):
         batch = bodies[start:start + 10]
         answer = sqs.send_message_batch(QueueUrl=url, Entries=[
@@ -45,13 +53,6 @@ class InMemoryQueues:
         self.sent: list[tuple[str, str, int]] = []
 
 
-_memory: InMemoryQueues | None = None
-
-
-def use(memory: InMemoryQueues | None) -> None:
-    global _memory
-    _memory = memory
-
 
 def reset_caches() -> None:
-    _queue_url.cache_clear()
+    queue_url.cache_clear()

@@ -29,8 +29,9 @@ from typing import Any
 LOCK = threading.RLock()   # every in-memory store's state changes under this one lock
 
 
-class Conflict(Exception):
-    """A conditional write lost: ``names`` are the elements whose condition did not hold."""
+class NamedFailure(Exception):
+    """A write failed on the elements ``names`` (``"frozen" in exc`` reads as it should): the base of this module's
+    ``Conflict`` and of ``aws.ConditionFailed`` / ``aws.TransactionContended``."""
 
     def __init__(self, names):
         self.names = frozenset(names)
@@ -38,6 +39,10 @@ class Conflict(Exception):
 
     def __contains__(self, name: str) -> bool:
         return name in self.names
+
+
+class Conflict(NamedFailure):
+    """A conditional write lost: ``names`` are the elements whose condition did not hold."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,8 @@ class Change:
 
 class UnitOfWork:
     kind = ""
+    takes: type = object   # the elements this kind of unit of work takes (a store of the other kind is a TypeError)
+    wrong = ""
 
     def __init__(self) -> None:
         self._elements: dict[str, Any] = {}
@@ -78,18 +85,16 @@ class UnitOfWork:
         return Conflict(names)
 
     def _check(self, element: Any) -> None:
-        raise NotImplementedError
+        if not isinstance(element, self.takes):
+            raise TypeError(self.wrong)
 
     def commit(self) -> None:
         raise NotImplementedError
 
 
 class DynamoUnitOfWork(UnitOfWork):
-    kind = "dynamodb"
-
-    def _check(self, element: Any) -> None:
-        if not isinstance(element, dict):
-            raise TypeError("a DynamoDB unit of work takes TransactWriteItems elements (an in-memory store is in use?)")
+    kind, takes = "dynamodb", dict
+    wrong = "a DynamoDB unit of work takes TransactWriteItems elements (an in-memory store is in use?)"
 
     def commit(self) -> None:
         from chalicelib.adapters import aws
@@ -102,11 +107,8 @@ class DynamoUnitOfWork(UnitOfWork):
 
 
 class MemoryUnitOfWork(UnitOfWork):
-    kind = "memory"
-
-    def _check(self, element: Any) -> None:
-        if not isinstance(element, Change):
-            raise TypeError("an in-memory unit of work takes Change elements (a DynamoDB store is in use?)")
+    kind, takes = "memory", Change
+    wrong = "an in-memory unit of work takes Change elements (a DynamoDB store is in use?)"
 
     def commit(self) -> None:
         with LOCK:

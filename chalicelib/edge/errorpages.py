@@ -51,23 +51,27 @@ def _quality(accept: str, *types: str) -> float | None:
     return best
 
 
+_HTML = ("text/html", "application/xhtml+xml")
+_JSON = ("application/json", "application/problem+json")
+
+
+def _prefers(accept: str | None, wanted: tuple[str, ...], other: tuple[str, ...], *, on_a_tie: bool) -> bool:
+    """``wanted`` listed (quality above 0) and above ``other`` if that is listed too (equal: ``on_a_tie``)."""
+    mine = _quality(accept or "", *wanted)
+    if not mine:
+        return False
+    theirs = _quality(accept or "", *other)
+    return theirs is None or mine > theirs or (on_a_tie and mine == theirs)
+
+
 def prefers_html(accept: str | None) -> bool:
     """The caller asks for a page: ``text/html`` listed, and above ``application/json`` if that is listed too."""
-    accept = accept or ""
-    html = _quality(accept, "text/html", "application/xhtml+xml")
-    if not html:
-        return False
-    json_q = _quality(accept, "application/json", "application/problem+json")
-    return json_q is None or html > json_q
+    return _prefers(accept, _HTML, _JSON, on_a_tie=False)
 
 
 def prefers_json(accept: str | None) -> bool:
-    accept = accept or ""
-    json_q = _quality(accept, "application/json", "application/problem+json")
-    if not json_q:
-        return False
-    html = _quality(accept, "text/html", "application/xhtml+xml")
-    return html is None or json_q >= html
+    """The caller asks for JSON: listed, and at least as high as ``text/html`` if that is listed too."""
+    return _prefers(accept, _JSON, _HTML, on_a_tie=True)
 
 
 def is_page_route(path: str, entry) -> bool:

@@ -11,17 +11,27 @@
   (never cached or framed; cookies as separate ``Set-Cookie`` headers; 303 without a body), ``page_json(reply)``
   a page script's JSON answer, ``help_page(page)`` a help-centre page; ``answers_json`` marks the routes whose
   errors stay JSON (``errorpages.py``); ``FORM`` is the content type of their form POSTs.
-- ``csv_download(filename, text)``: a CSV file as an attachment (``chalicelib/edge/csv_export.py`` writes it).
+- ``csv_download(filename, text)``: a CSV file as an attachment (``chalicelib/edge/csv_export.py`` writes it);
+  ``file_or_json(answer)`` a use case's answer that is either a file (``(filename, text)``) or a JSON document.
+- Parse → call → shape, written once: ``answer(request, use, body=/query=)`` parses the input into its model
+  (400 on bad input), calls ``use(call)`` with a ``Call`` (who asks, the parsed input, the context, the
+  Idempotency-Key) and answers its result as JSON; ``change(...)`` the same for a use case that claims the key in its
+  own unit of work (answered by ``idempotent_response``); ``replay(...)`` the same for a change whose answer
+  only needs replaying (``replay_once``). The browser doors' one-line page handlers are registered from a table
+  (``chalicelib/routes/page_table.py``).
 """
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from chalice import Response
 
 from chalicelib.edge import httpio
 from chalicelib.edge.lazy import lazy_import
+from chalicelib.kernel.actor import Actor
+from chalicelib.kernel.context import Context
 
 idempotency = lazy_import("chalicelib.adapters.idempotency")   # first used by a change, not at a cold start
 
@@ -95,3 +105,64 @@ def csv_download(filename: str, text: str) -> Response:
     return Response(body=text, status_code=200, headers={
         "Content-Type": "text/csv; charset=utf-8", "Cache-Control": "no-store",
         "Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def file_or_json(found) -> Response:
+    """A use case's answer that is a file (``(filename, text)``: a CSV download) or a JSON document."""
+    return csv_download(*found) if isinstance(found, tuple) else httpio.json_response(found)
+
+
+# ---------------------------------------------------------------- parse → call → shape, once for every route
+@dataclass(frozen=True)
+class Call:
+    """What a route hands its use case: the parsed body or query (``None`` without one) and the request — who asks
+    (``who``), the moment and settings (``context``), the Idempotency-Key (``key``) read from it when asked."""
+    input: Any
+    request: Any
+
+    @property
+    def who(self) -> Actor:
+        """The signed-in caller (a public route never asks)."""
+        return httpio.actor(self.request)
+
+    @property
+    def context(self) -> Context:
+        return Context.current()
+
+    @property
+    def key(self) -> str | None:
+        """The request's Idempotency-Key (``None`` without one)."""
+        return idempotency_key(self.request)
+
+
+def _call(request, body, query, optional: bool) -> Call:
+    if body is not None:
+        parsed = httpio.parse_optional_body(request, body) if optional else httpio.parse_body(request, body)
+    else:
+        parsed = httpio.parse_query(request, query) if query is not None else None
+    return Call(parsed, request)
+
+
+def answer(request, use: Callable[[Call], Any], *, body=None, query=None, optional: bool = False,
+           status: int = 200, headers: dict[str, httpio.HeaderValue] | None = None) -> Response:
+    """Parse → call → shape for a JSON route: ``body``/``query`` (a model, or a ``lazy_schemas`` name) parsed
+    (``optional``: an empty body is ``None``), ``use(call)`` called, its result answered as JSON."""
+    return httpio.json_response(use(_call(request, body, query, optional)), status=status, headers=headers)
+
+
+def change(request, use: Callable[[Call], Any], *, body=None, optional: bool = False,
+           location: Callable[[dict], str] | None = None) -> Response:
+    """Parse → call → shape for a use case that claims the Idempotency-Key in its own unit of work: its outcome
+    answered by ``idempotent_response`` (``location(body)``: the new resource's address)."""
+    outcome = use(_call(request, body, None, optional))
+    return idempotent_response(outcome, {"Location": location(outcome.body)} if location else None)
+
+
+def replay(request, scope: str, use: Callable[[Call], dict], *, body=None, status: int = 200,
+           location: Callable[[dict], str] | None = None) -> Response:
+    """Parse → call → shape for a change whose answer only needs replaying (``replay_once``): the parsed body is
+    what tells the same request from a different one under the same key."""
+    call = _call(request, body, None, False)
+    payload = call.input.model_dump(mode="json") if call.input is not None else {}
+    return replay_once(request, scope, payload, lambda: use(call), status=status,
+                       headers=(lambda made: {"Location": location(made)}) if location else None)

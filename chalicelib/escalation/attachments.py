@@ -7,21 +7,26 @@ so a case's attachments are one ListObjectsV2 of its prefix — no table item, n
 Downloads are presigned GETs valid a few minutes, always ``Content-Disposition: attachment``
 (a PDF or an image never opens inline on our origin).
 
-The S3 client is ``aws.client("s3")``: created on first use, once per container.
+This module holds the rules (types, sizes, ids, names, what a listed object may be); the bucket itself is reached
+through ``attachment_store.py`` (the S3 client, ``aws.client("s3")``: created on first use, once per container),
+or its in-memory twin ``attachment_memory.py`` put in place with ``use(twin)`` (the fast tier).
 """
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-from chalicelib.adapters import aws
+from chalicelib.adapters.backends import Backend
 from chalicelib.config import settings
+from chalicelib.escalation import attachment_store
 from chalicelib.kernel import clock
+
+backend = Backend(attachment_store)   # S3, unless a test put the in-memory twin in place
+use = backend.use
 
 TYPES = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "application/pdf": "pdf"}
 EXTENSION_TYPES = {ext: ctype for ctype, ext in TYPES.items()}
@@ -67,22 +72,13 @@ def presigned_post(case_id: str, attachment_id: str, filename: str, content_type
     cfg = settings()
     key = f"{prefix(case_id)}{attachment_id}/{filename}"
     seconds = cfg.attachment_url_seconds
-    post = aws.client("s3").generate_presigned_post(
-        Bucket=cfg.attachments_bucket, Key=key,
-        Fields={"Content-Type": content_type},
-        Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
-        ExpiresIn=seconds)
-    expires = clock.isoformat(now + dt.timedelta(seconds=seconds))
-    return post["url"], {k: str(v) for k, v in post["fields"].items()}, expires
+    url, fields = backend().presigned_post(key, content_type, max_bytes, seconds)
+    return url, fields, clock.isoformat(now + dt.timedelta(seconds=seconds))
 
 
-@functools.cache
 def upload_origin() -> str:
-    """The scheme://host[:port] the browser POSTs files to (a page's Content-Security-Policy allows it).
-    Presigning is computed locally: no AWS call."""
-    url = aws.client("s3").generate_presigned_post(Bucket=settings().attachments_bucket, Key="cases/x")["url"]
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
+    """The scheme://host[:port] the browser POSTs files to (a page's Content-Security-Policy allows it)."""
+    return backend().upload_origin()
 
 
 def _stored(case_id: str, obj: dict) -> Stored | None:
@@ -98,23 +94,14 @@ def _stored(case_id: str, obj: dict) -> Stored | None:
 
 def list_case(case_id: str) -> list[Stored]:
     """Every attachment of a case, oldest first (ids start with the upload time)."""
-    found: list[Stored] = []
-    pages = aws.client("s3").get_paginator("list_objects_v2").paginate(
-        Bucket=settings().attachments_bucket, Prefix=prefix(case_id))
-    for page in pages:
-        for obj in page.get("Contents", []):
-            stored = _stored(case_id, obj)
-            if stored is not None:
-                found.append(stored)
-    return sorted(found, key=lambda s: s.attachment_id)
+    found = [_stored(case_id, obj) for obj in backend().objects(prefix(case_id))]
+    return sorted((stored for stored in found if stored is not None), key=lambda s: s.attachment_id)
 
 
 def find(case_id: str, attachment_id: str) -> Stored | None:
     if not valid_id(attachment_id):
         return None
-    response = aws.client("s3").list_objects_v2(Bucket=settings().attachments_bucket,
-                                                Prefix=f"{prefix(case_id)}{attachment_id}/", MaxKeys=2)
-    for obj in response.get("Contents", []):
+    for obj in backend().objects(f"{prefix(case_id)}{attachment_id}/", most=2):
         stored = _stored(case_id, obj)
         if stored is not None:
             return stored
@@ -123,10 +110,7 @@ def find(case_id: str, attachment_id: str) -> Stored | None:
 
 def download_url(stored: Stored, now: dt.datetime) -> tuple[str, str]:
     """(presigned GET, expires_at ISO): the browser saves the file under its name, never shows it inline."""
-    cfg = settings()
-    seconds = cfg.attachment_url_seconds
+    seconds = settings().attachment_url_seconds
     disposition = f"attachment; filename*=UTF-8''{quote(stored.filename)}"
-    url = aws.client("s3").generate_presigned_url("get_object", ExpiresIn=seconds, Params={
-        "Bucket": cfg.attachments_bucket, "Key": stored.key,
-        "ResponseContentDisposition": disposition, "ResponseContentType": stored.content_type})
+    url = backend().download_url(stored.key, stored.content_type, disposition, seconds)
     return url, clock.isoformat(now + dt.timedelta(seconds=seconds))

@@ -12,7 +12,6 @@ messages of committed writes, in order) and ``elements`` (other transaction elem
 from __future__ import annotations
 
 import base64
-import binascii
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,10 +21,10 @@ from chalicelib.adapters import idempotency, outbox
 from chalicelib.escalation.items import queue_sort_key
 from chalicelib.escalation.model import Case
 from chalicelib.escalation.store import (
-    BadCursor,
     DuplicateReference,
     ElementFailed,
     VersionConflict,
+    cursor_text,
 )
 
 
@@ -34,13 +33,7 @@ def _encode(text: str) -> str:
 
 
 def _decode(cursor: str, prefix: str) -> str:
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise BadCursor(cursor) from None
-    if not text.startswith(prefix):
-        raise BadCursor(cursor)
-    return text[len(prefix):]
+    return cursor_text(cursor, lambda text: text.startswith(prefix))[len(prefix):]
 
 
 _PLAIN_WORDING = idempotency.Wording()   # ``idempotency.once``'s default

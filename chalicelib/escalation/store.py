@@ -18,7 +18,7 @@ import itertools
 import json
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from chalicelib.adapters import aws, idempotency, outbox
 from chalicelib.config import settings
@@ -180,12 +180,7 @@ def conversation_after(case_id: str, cursor: str | None, limit: int = 100) -> li
     ``cursor``. One Query on the case's partition; a cursor that is not ours: ``BadCursor``."""
     after = None
     if cursor:
-        try:
-            after = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        except (binascii.Error, ValueError, UnicodeDecodeError):
-            raise BadCursor(cursor) from None
-        if not _MESSAGE_SK.match(after):
-            raise BadCursor(cursor)
+        after = cursor_text(cursor, _MESSAGE_SK.match)
     pk = aws.Key("pk").eq(f"CASE#{case_id}")
     condition = pk & (aws.Key("sk").between(after, "MSG$") if after else aws.Key("sk").begins_with("MSG#"))
     items = []
@@ -330,19 +325,43 @@ class BadCursor(ValueError):
     pass
 
 
+def cursor_bytes(cursor: str) -> bytes:
+    """What an opaque cursor (unpadded base64url) holds; not base64url at all: ``BadCursor``."""
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    except (binascii.Error, ValueError):
+        raise BadCursor(cursor) from None
+
+
+def cursor_text(cursor: str, fits: Callable[[str], object]) -> str:
+    """A cursor holding text that ``fits`` (``BadCursor`` for anything else)."""
+    try:
+        text = cursor_bytes(cursor).decode()
+    except UnicodeDecodeError:
+        raise BadCursor(cursor) from None
+    if not fits(text):
+        raise BadCursor(cursor)
+    return text
+
+
+def cursor_json(cursor: str) -> dict:
+    """A cursor holding a JSON object (``BadCursor`` for anything else)."""
+    try:
+        key = json.loads(cursor_bytes(cursor))
+    except (ValueError, UnicodeDecodeError):
+        raise BadCursor(cursor) from None
+    if not isinstance(key, dict):
+        raise BadCursor(cursor)
+    return key
+
+
 def _encode(key: dict) -> str:
     raw = json.dumps(key, separators=(",", ":"), sort_keys=True).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def _decode(cursor: str) -> dict:
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise BadCursor(cursor) from None
-    if not isinstance(key, dict):
-        raise BadCursor(cursor)
-    return key
+    return cursor_json(cursor)
 
 
 # Cursors say which order they page: the raw ``queue_sk`` strings are one total order, so a page resumes
@@ -360,12 +379,8 @@ def decode_cursor(cursor: str, step: str) -> str:
     """The ``queue_sk`` a page starts after. Cursors handed out before equal deadlines were ordered by opening
     time (``{"step", "after"}``), and before the queue was sharded (the unsharded index's LastEvaluatedKey),
     are still accepted: their ``<deadline>#<ref>`` is placed in today's order."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        key = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise BadCursor(cursor) from None
-    if not isinstance(key, dict) or not all(isinstance(v, str) for v in key.values()):
+    key = cursor_json(cursor)
+    if not all(isinstance(v, str) for v in key.values()):
         raise BadCursor(cursor)
     if set(key) == {"step", "after", "order"} and key["step"] == step and key["after"] and key["order"] == _ORDER:
         return key["after"]

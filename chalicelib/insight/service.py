@@ -133,6 +133,12 @@ def csv_download(actor: Actor, ctx: Context, name: str, query: schemas.ReportQue
             csv_export.text([c.key for c in table.columns], table.rows))
 
 
+def requested(actor: Actor, ctx: Context, name: str, query: schemas.ReportQuery) -> schemas.Report | tuple[str, str]:
+    """What ``GET /support/reports/{name}`` asked for: one table as a CSV file (``?format=csv``, ``csv_download``'s
+    ``(file name, text)``), else the whole report."""
+    return csv_download(actor, ctx, name, query) if query.format == "csv" else report(actor, ctx, name, query)
+
+
 def page(actor: Actor, ctx: Context, name: str, query: schemas.ReportQuery, *, ws=None) -> str:
     """The reports page (``/agent/reports``): the report's tables, each with its chart, the date-range
     switch, the filters and the CSV links."""

@@ -169,15 +169,22 @@ def _create_claimed(actor: Actor, request: schemas.RepaymentRequest, payee: dict
         claim.complete_in(uow, _created_status(repayment), views.view(repayment, ctx))
         sent = [] if verification else [outbox.add(uow, settlement.message(repayment, 1, ctx))]
         try:
-            uow.commit()
-        except AccountFrozen:
-            raise frozen_error(rules_of(ctx).security_hotline) from None
-        except idempotency.KeyInFlight:
-            raise CREATE_WORDING.in_progress_error() from None
+            _commit(uow, CREATE_WORDING, ctx)
         except store.Conflict:
             continue  # allowance usage moved (another repayment of this kind): price again
         return repayment, verification.code if verification else None, sent
     raise refusals.Busy(retry_after=1)
+
+
+def _commit(uow, wording, ctx: Context) -> None:
+    """Commit a repayment's unit of work: a frozen account, and an Idempotency-Key whose first request is still in
+    flight, are refused in the use case's words; another lost condition (``store.Conflict``) is the caller's."""
+    try:
+        uow.commit()
+    except AccountFrozen:
+        raise frozen_error(rules_of(ctx).security_hotline) from None
+    except idempotency.KeyInFlight:
+        raise wording.in_progress_error() from None
 
 
 def send_code(actor: Actor, repayment: model.Repayment, code: str, ctx: Context) -> None:
@@ -225,11 +232,7 @@ def _retry_claimed(actor: Actor, repayment_id: str, claim: idempotency.Claim, ct
     sent = settlement.add_move(uow, change, ctx)
     claim.complete_in(uow, 200, answer)
     try:
-        uow.commit()
-    except AccountFrozen:
-        raise frozen_error(rules_of(ctx).security_hotline) from None
-    except idempotency.KeyInFlight:
-        raise RETRY_WORDING.in_progress_error() from None
+        _commit(uow, RETRY_WORDING, ctx)
     except store.Conflict:
         current = store.get(actor.user_id, repayment_id)
         if current and current.status == model.PROCESSING:

@@ -7,6 +7,7 @@ from chalice import Blueprint
 
 from chalicelib.edge import httpio, replies
 from chalicelib.edge.lazy import lazy_import
+from chalicelib.routes.page_table import add_page_routes
 from chalicelib.routes.sign_in import add_sign_in_routes
 
 signin = lazy_import("chalicelib.web.signin")
@@ -18,28 +19,23 @@ bp = Blueprint(__name__)
 add_sign_in_routes(bp, "agent")
 
 
-@bp.route("/agent/login/sso", methods=["GET"])
-@httpio.surface_errors
-def agent_login_sso():
-    return replies.page(signin.sso_begin(bp.current_request))
-
-
-@bp.route("/agent/callback", methods=["GET"])
-@httpio.surface_errors
-def agent_sso_callback():
-    return replies.page(signin.sso_callback(bp.current_request))
-
-
-@bp.route("/agent", methods=["GET"])
-@httpio.surface_errors
-def agent_queue():
-    return replies.page(agent_pages.queue(bp.current_request))
-
-
-@bp.route("/agent/cases/{case_id}", methods=["GET"])
-@httpio.surface_errors
-def agent_case(case_id):
-    return replies.page(agent_pages.case_page(bp.current_request, case_id))
+# METHOD  path  view name  function of chalicelib/web/signin.py / agent.py
+add_page_routes(bp, signin, """
+    GET   /agent/login/sso                                     agent_login_sso           sso_begin
+    GET   /agent/callback                                      agent_sso_callback        sso_callback
+""")
+add_page_routes(bp, agent_pages, """
+    GET   /agent                                               agent_queue               queue
+    GET   /agent/cases/{case_id}                               agent_case                case_page
+    POST  /agent/cases/{case_id}/assign                        agent_assign              assign     # claim or assign
+    POST  /agent/cases/{case_id}/notes                         agent_note                note       # internal note
+    POST  /agent/cases/{case_id}/reply                         agent_reply               reply      # to the user
+    POST  /agent/cases/{case_id}/escalate                      agent_escalate            escalate   # with a reason
+    POST  /agent/cases/{case_id}/resolve                       agent_resolve             resolve    # with a summary
+    POST  /agent/cases/{case_id}/unfreeze                      agent_unfreeze            unfreeze   # senior, confirmed
+    GET   /agent/cases/{case_id}/unfreeze                      agent_unfreeze_confirm    unfreeze_confirm
+    GET   /agent/cases/{case_id}/attachments/{attachment_id}   agent_attachment          attachment_download  # → S3
+""")
 
 
 @bp.route("/agent/cases/{case_id}/updates", methods=["GET"])
@@ -48,51 +44,3 @@ def agent_case(case_id):
 def agent_case_updates(case_id):
     status, body = agent_pages.updates(bp.current_request, case_id)
     return httpio.json_response(body, status=status)
-
-
-@bp.route("/agent/cases/{case_id}/assign", methods=["POST"], content_types=replies.FORM)
-@httpio.surface_errors
-def agent_assign(case_id):
-    return replies.page(agent_pages.assign(bp.current_request, case_id))   # claim or assign
-
-
-@bp.route("/agent/cases/{case_id}/notes", methods=["POST"], content_types=replies.FORM)
-@httpio.surface_errors
-def agent_note(case_id):
-    return replies.page(agent_pages.note(bp.current_request, case_id))   # internal note
-
-
-@bp.route("/agent/cases/{case_id}/reply", methods=["POST"], content_types=replies.FORM)
-@httpio.surface_errors
-def agent_reply(case_id):
-    return replies.page(agent_pages.reply(bp.current_request, case_id))   # reply to the user
-
-
-@bp.route("/agent/cases/{case_id}/escalate", methods=["POST"], content_types=replies.FORM)
-@httpio.surface_errors
-def agent_escalate(case_id):
-    return replies.page(agent_pages.escalate(bp.current_request, case_id))   # escalate with a reason
-
-
-@bp.route("/agent/cases/{case_id}/resolve", methods=["POST"], content_types=replies.FORM)
-@httpio.surface_errors
-def agent_resolve(case_id):
-    return replies.page(agent_pages.resolve(bp.current_request, case_id))   # resolve with a summary
-
-
-@bp.route("/agent/cases/{case_id}/unfreeze", methods=["POST"], content_types=replies.FORM)
-@httpio.surface_errors
-def agent_unfreeze(case_id):
-    return replies.page(agent_pages.unfreeze(bp.current_request, case_id))   # lift a freeze (senior, confirmed)
-
-
-@bp.route("/agent/cases/{case_id}/unfreeze", methods=["GET"])
-@httpio.surface_errors
-def agent_unfreeze_confirm(case_id):
-    return replies.page(agent_pages.unfreeze_confirm(bp.current_request, case_id))
-
-
-@bp.route("/agent/cases/{case_id}/attachments/{attachment_id}", methods=["GET"])
-@httpio.surface_errors
-def agent_attachment(case_id, attachment_id):
-    return replies.page(agent_pages.attachment_download(bp.current_request, case_id, attachment_id))   # 303 to S3

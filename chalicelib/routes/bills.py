@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint, Rate
 
 from chalicelib.config import settings
-from chalicelib.edge import httpio, replies
+from chalicelib.edge import replies
 from chalicelib.edge.lazy import lazy_import, lazy_schemas
 from chalicelib.edge.openapi import api_contract
 from chalicelib.routes.auth import cognito_jwt
@@ -20,18 +20,16 @@ bp = Blueprint(__name__)
 @api_contract("Card issuers, licensed loan platforms and billers per city (versioned configuration)", tag="bills",
               query=bills_schemas.CatalogueQuery, responses={200: bills_schemas.CatalogueView}, errors=(400, 404))
 def bill_catalogue():
-    query = httpio.parse_query(bp.current_request, bills_schemas.CatalogueQuery)
-    return httpio.json_response(bills.catalogue(query, bills.current()),
-                                headers={"Cache-Control": "public, max-age=300"})
+    return replies.answer(bp.current_request, lambda call: bills.catalogue(call.input, bills.current()),
+                          query=bills_schemas.CatalogueQuery, headers={"Cache-Control": "public, max-age=300"})
 
 
 @bp.route("/bills/lookup", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("Look up a utility account at its biller: amount due and the masked account holder", tag="bills",
               body=bills_schemas.LookupBody, responses={200: bills_schemas.LookupView}, errors=(400, 422))
 def lookup_bill():
-    request = bp.current_request
-    body = httpio.parse_body(request, bills_schemas.LookupBody)
-    return httpio.json_response(bills.lookup(httpio.actor(request), body, bills.current()))
+    return replies.answer(bp.current_request, lambda call: bills.lookup(call.who, call.input, bills.current()),
+                          body=bills_schemas.LookupBody)
 
 
 @bp.route("/bills", methods=["POST"], authorizer=cognito_jwt)
@@ -40,44 +38,39 @@ def lookup_bill():
               headers=replies.OPTIONAL_IDEMPOTENCY_HEADER, responses={201: bills_schemas.BillView},
               errors=(400, 409, 422))
 def save_bill():
-    request = bp.current_request
-    body = httpio.parse_body(request, bills_schemas.NewBill)
-    caller = httpio.actor(request)
-    return replies.replay_once(request, "BILL", body.model_dump(mode="json"),
-                               lambda: bills.create_bill(caller, body, bills.current()), status=201,
-                               headers=lambda saved: {"Location": f"/bills/{saved['id']}"})
+    return replies.replay(bp.current_request, "BILL", lambda call: bills.create_bill(call.who, call.input,
+                                                                                     bills.current()),
+                          body=bills_schemas.NewBill, status=201, location=lambda saved: f"/bills/{saved['id']}")
 
 
 @bp.route("/bills", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("The caller's saved bills, newest first (opaque cursor)", tag="bills", query=bills_schemas.PageQuery,
               responses={200: bills_schemas.BillPage}, errors=(400,))
 def list_bills():
-    request = bp.current_request
-    query = httpio.parse_query(request, bills_schemas.PageQuery)
-    return httpio.json_response(bills.list_bills(httpio.actor(request), query, bills.current()))
+    return replies.answer(bp.current_request, lambda call: bills.list_bills(call.who, call.input, bills.current()),
+                          query=bills_schemas.PageQuery)
 
 
 @bp.route("/bills/{bill_id}", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("One saved bill: next due date and next reminder", tag="bills",
               responses={200: bills_schemas.BillView}, errors=(404,))
 def get_bill(bill_id):
-    return httpio.json_response(bills.get_bill(httpio.actor(bp.current_request), bill_id, bills.current()))
+    return replies.answer(bp.current_request, lambda call: bills.get_bill(call.who, bill_id, bills.current()))
 
 
 @bp.route("/bills/{bill_id}", methods=["PATCH"], authorizer=cognito_jwt)
 @api_contract("Change a bill's due day or date, reminders on/off, or name", tag="bills",
               body=bills_schemas.BillChange, responses={200: bills_schemas.BillView}, errors=(400, 404, 409, 422))
 def change_bill(bill_id):
-    request = bp.current_request
-    body = httpio.parse_body(request, bills_schemas.BillChange)
-    return httpio.json_response(bills.update_bill(httpio.actor(request), bill_id, body, bills.current()))
+    return replies.answer(bp.current_request, lambda call: bills.update_bill(
+        call.who, bill_id, call.input, bills.current()), body=bills_schemas.BillChange)
 
 
 @bp.route("/bills/{bill_id}", methods=["DELETE"], authorizer=cognito_jwt)
 @api_contract("Delete a saved bill (409 while a schedule of it is open)", tag="bills",
               responses={200: bills_schemas.Deleted}, errors=(404, 409))
 def delete_bill(bill_id):
-    return httpio.json_response(bills.delete_bill(httpio.actor(bp.current_request), bill_id, bills.current()))
+    return replies.answer(bp.current_request, lambda call: bills.delete_bill(call.who, bill_id, bills.current()))
 
 
 @bp.route("/bills/{bill_id}/schedules", methods=["POST"], authorizer=cognito_jwt)
@@ -86,28 +79,25 @@ def delete_bill(bill_id):
               body=bills_schemas.NewSchedule, headers=replies.OPTIONAL_IDEMPOTENCY_HEADER,
               responses={201: bills_schemas.ScheduleView}, errors=(400, 404, 409, 422))
 def schedule_repayment(bill_id):
-    request = bp.current_request
-    body = httpio.parse_body(request, bills_schemas.NewSchedule)
-    caller = httpio.actor(request)
-    return replies.replay_once(request, f"SCHEDULE#{bill_id}", body.model_dump(mode="json"),
-                               lambda: bills.create_schedule(caller, bill_id, body, bills.current()), status=201,
-                               headers=lambda made: {"Location": f"/schedules/{made['id']}"})
+    return replies.replay(bp.current_request, f"SCHEDULE#{bill_id}", lambda call: bills.create_schedule(
+        call.who, bill_id, call.input, bills.current()), body=bills_schemas.NewSchedule, status=201,
+        location=lambda made: f"/schedules/{made['id']}")
 
 
 @bp.route("/schedules", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("The caller's scheduled repayments, newest first, each with its history", tag="bills",
               query=bills_schemas.PageQuery, responses={200: bills_schemas.SchedulePage}, errors=(400,))
 def list_schedules():
-    request = bp.current_request
-    query = httpio.parse_query(request, bills_schemas.PageQuery)
-    return httpio.json_response(bills.list_schedules(httpio.actor(request), query, bills.current()))
+    return replies.answer(bp.current_request, lambda call: bills.list_schedules(
+        call.who, call.input, bills.current()), query=bills_schemas.PageQuery)
 
 
 @bp.route("/schedules/{schedule_id}", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("One scheduled repayment: when it runs and what ran", tag="bills",
               responses={200: bills_schemas.ScheduleView}, errors=(404,))
 def get_schedule(schedule_id):
-    return httpio.json_response(bills.get_schedule(httpio.actor(bp.current_request), schedule_id, bills.current()))
+    return replies.answer(bp.current_request, lambda call: bills.get_schedule(call.who, schedule_id,
+                                                                              bills.current()))
 
 
 @bp.route("/schedules/{schedule_id}", methods=["PATCH"], authorizer=cognito_jwt)
@@ -115,26 +105,24 @@ def get_schedule(schedule_id):
               body=bills_schemas.ScheduleChange, responses={200: bills_schemas.ScheduleView},
               errors=(400, 404, 409, 422))
 def change_schedule(schedule_id):
-    request = bp.current_request
-    body = httpio.parse_body(request, bills_schemas.ScheduleChange)
-    return httpio.json_response(bills.change_schedule(httpio.actor(request), schedule_id, body, bills.current()))
+    return replies.answer(bp.current_request, lambda call: bills.change_schedule(
+        call.who, schedule_id, call.input, bills.current()), body=bills_schemas.ScheduleChange)
 
 
 @bp.route("/schedules/{schedule_id}/verify", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("Confirm a large schedule with the SMS code (once; its runs need none)", tag="bills",
               body=bills_schemas.CodeBody, responses={200: bills_schemas.ScheduleView}, errors=(400, 404, 409, 422))
 def verify_schedule(schedule_id):
-    request = bp.current_request
-    body = httpio.parse_body(request, bills_schemas.CodeBody)
-    return httpio.json_response(bills.verify_schedule(httpio.actor(request), schedule_id, body.code, bills.current()))
+    return replies.answer(bp.current_request, lambda call: bills.verify_schedule(
+        call.who, schedule_id, call.input.code, bills.current()), body=bills_schemas.CodeBody)
 
 
 @bp.route("/schedules/{schedule_id}/cancel", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("Cancel a schedule until it starts (repeating it is harmless; 409 once started)", tag="bills",
               responses={200: bills_schemas.ScheduleView}, errors=(404, 409))
 def cancel_schedule(schedule_id):
-    return httpio.json_response(bills.cancel_schedule(httpio.actor(bp.current_request), schedule_id,
-                                                      bills.current()))
+    return replies.answer(bp.current_request, lambda call: bills.cancel_schedule(call.who, schedule_id,
+                                                                                 bills.current()))
 
 
 @bp.route("/notices", methods=["GET"], authorizer=cognito_jwt)
@@ -142,23 +130,22 @@ def cancel_schedule(schedule_id):
               "newest first, with the unread count", tag="bills", query=bills_schemas.PageQuery,
               responses={200: bills_schemas.NoticePage}, errors=(400,))
 def list_notices():
-    request = bp.current_request
-    query = httpio.parse_query(request, bills_schemas.PageQuery)
-    return httpio.json_response(bills.list_notices(httpio.actor(request), query, bills.current()))
+    return replies.answer(bp.current_request, lambda call: bills.list_notices(call.who, call.input, bills.current()),
+                          query=bills_schemas.PageQuery)
 
 
 @bp.route("/notices/unread", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("How many of the caller's notices are unread (the app's badge)", tag="bills",
               responses={200: bills_schemas.UnreadView})
 def unread_notices():
-    return httpio.json_response(bills.unread_notices(httpio.actor(bp.current_request), bills.current()))
+    return replies.answer(bp.current_request, lambda call: bills.unread_notices(call.who, bills.current()))
 
 
 @bp.route("/notices/{notice_id}/read", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("Mark one of the caller's notices read (repeating it is harmless)", tag="bills",
               responses={200: bills_schemas.InboxNotice}, errors=(404,))
 def read_notice(notice_id):
-    return httpio.json_response(bills.read_notice(httpio.actor(bp.current_request), notice_id, bills.current()))
+    return replies.answer(bp.current_request, lambda call: bills.read_notice(call.who, notice_id, bills.current()))
 
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES))

@@ -18,15 +18,18 @@ repay_schemas = lazy_schemas("chalicelib.repay.schemas")
 
 bp = Blueprint(__name__)
 
+# The contract of a change to a case that answers the case (the owner's or staff's; a known key replays).
+A_CASE_CHANGE = {"tag": "escalation", "headers": replies.OPTIONAL_IDEMPOTENCY_HEADER,
+                 "responses": {200: esc_schemas.CaseView}, "errors": (403, 404, 409, 422)}
+
 
 @bp.route("/support/suggestions", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("Knowledge-base articles that may already answer the question (before opening a case)",
               tag="escalation", query=esc_schemas.SuggestionQuery, responses={200: esc_schemas.Suggestions},
               errors=(400, 503))
 def case_suggestions():
-    request = bp.current_request
-    query = httpio.parse_query(request, esc_schemas.SuggestionQuery)
-    return httpio.json_response(escalation.suggestions(query.q, httpio.actor(request)))
+    return replies.answer(bp.current_request, lambda call: escalation.suggestions(call.input.q, call.who),
+                          query=esc_schemas.SuggestionQuery)
 
 
 @bp.route("/support/cases", methods=["POST"], authorizer=cognito_jwt)
@@ -47,14 +50,14 @@ def open_case():
 @bp.route("/support/cases", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("The caller's cases, newest first", tag="escalation", responses={200: esc_schemas.CaseList})
 def my_cases():
-    return httpio.json_response(escalation.list_mine(httpio.actor(bp.current_request)))
+    return replies.answer(bp.current_request, lambda call: escalation.list_mine(call.who))
 
 
 @bp.route("/support/cases/{case_id}", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("A case: step, status, deadline, timeline and what happens next (staff also see notes)",
               tag="escalation", responses={200: esc_schemas.CaseView}, errors=(404,))
 def get_case(case_id):
-    return httpio.json_response(escalation.get_case(httpio.actor(bp.current_request), Context.current(), case_id))
+    return replies.answer(bp.current_request, lambda call: escalation.get_case(call.who, call.context, case_id))
 
 
 @bp.route("/support/cases/{case_id}/escalate", methods=["POST"], authorizer=cognito_jwt)
@@ -63,21 +66,16 @@ def get_case(case_id):
               body=esc_schemas.Reason, headers=replies.IDEMPOTENCY_HEADER, responses={200: esc_schemas.CaseView},
               errors=(400, 403, 404, 409, 422))
 def escalate_case(case_id):
-    request = bp.current_request
-    body = httpio.parse_body(request, esc_schemas.Reason)
-    return replies.idempotent_response(escalation.escalate(
-        httpio.actor(request), Context.current(), case_id, body.reason, replies.idempotency_key(request)))
+    return replies.change(bp.current_request, lambda call: escalation.escalate(
+        call.who, call.context, case_id, call.input.reason, call.key), body=esc_schemas.Reason)
 
 
 @bp.route("/support/cases/{case_id}/messages", methods=["POST"], authorizer=cognito_jwt)
-@api_contract("The owner adds information (resumes a clock paused while waiting on the user)", tag="escalation",
-              body=esc_schemas.UserMessage, headers=replies.OPTIONAL_IDEMPOTENCY_HEADER,
-              responses={200: esc_schemas.CaseView}, errors=(403, 404, 409, 422))
+@api_contract("The owner adds information (resumes a clock paused while waiting on the user)",
+              body=esc_schemas.UserMessage, **A_CASE_CHANGE)
 def case_user_message(case_id):
-    request = bp.current_request
-    body = httpio.parse_body(request, esc_schemas.UserMessage)
-    return replies.idempotent_response(escalation.add_user_message(
-        httpio.actor(request), Context.current(), case_id, body.message, replies.idempotency_key(request)))
+    return replies.change(bp.current_request, lambda call: escalation.add_user_message(
+        call.who, call.context, case_id, call.input.message, call.key), body=esc_schemas.UserMessage)
 
 
 @bp.route("/support/cases/{case_id}/confirm", methods=["POST"], authorizer=cognito_jwt)
@@ -86,11 +84,9 @@ def case_user_message(case_id):
               headers=replies.OPTIONAL_IDEMPOTENCY_HEADER, responses={200: esc_schemas.CaseView},
               errors=(400, 403, 404, 409, 422))
 def confirm_case(case_id):
-    request = bp.current_request
-    body = httpio.parse_optional_body(request, esc_schemas.Confirm)   # no body: confirmed without a rating
-    return replies.idempotent_response(escalation.confirm(
-        httpio.actor(request), Context.current(), case_id, replies.idempotency_key(request),
-        rating=body.rating if body else None, comment=body.comment if body else None))
+    return replies.change(bp.current_request, lambda call: escalation.confirm(   # no body: without a rating
+        call.who, call.context, case_id, call.key, rating=call.input.rating if call.input else None,
+        comment=call.input.comment if call.input else None), body=esc_schemas.Confirm, optional=True)
 
 
 @bp.route("/support/cases/{case_id}/satisfaction", methods=["POST"], authorizer=cognito_jwt)
@@ -98,10 +94,8 @@ def confirm_case(case_id):
               tag="escalation", body=esc_schemas.Confirm, responses={200: esc_schemas.CaseView},
               errors=(400, 403, 404, 409, 422))
 def rate_case(case_id):
-    request = bp.current_request
-    body = httpio.parse_body(request, esc_schemas.Confirm)
-    return httpio.json_response(escalation.rate(httpio.actor(request), Context.current(), case_id, body.rating,
-                                                body.comment))
+    return replies.answer(bp.current_request, lambda call: escalation.rate(
+        call.who, call.context, case_id, call.input.rating, call.input.comment), body=esc_schemas.Confirm)
 
 
 @bp.route("/support/cases/{case_id}/messages", methods=["GET"], authorizer=cognito_jwt)
@@ -109,10 +103,8 @@ def rate_case(case_id):
               tag="escalation", query=esc_schemas.MessagesQuery, responses={200: esc_schemas.NewMessages},
               errors=(400, 403, 404))
 def case_messages_since(case_id):
-    request = bp.current_request
-    query = httpio.parse_query(request, esc_schemas.MessagesQuery)
-    return httpio.json_response(escalation.messages_since(httpio.actor(request), Context.current(), case_id,
-                                                          query.after))
+    return replies.answer(bp.current_request, lambda call: escalation.messages_since(
+        call.who, call.context, case_id, call.input.after), query=esc_schemas.MessagesQuery)
 
 
 @bp.route("/support/cases/{case_id}/attachments", methods=["POST"], authorizer=cognito_jwt)
@@ -133,19 +125,15 @@ def case_attachment_upload(case_id):
 @api_contract("A case's evidence attachments with short-lived download links (owner and staff)",
               tag="escalation", responses={200: esc_schemas.AttachmentList}, errors=(404,))
 def case_attachments(case_id):
-    return httpio.json_response(escalation.list_attachments(httpio.actor(bp.current_request), Context.current(),
-                                                            case_id))
+    return replies.answer(bp.current_request, lambda call: escalation.list_attachments(call.who, call.context, case_id))
 
 
 @bp.route("/support/cases/{case_id}/reopen", methods=["POST"], authorizer=cognito_jwt)
-@api_contract("The owner reopens a resolved case within 7 days (back to the step it was in)", tag="escalation",
-              body=esc_schemas.Reason, headers=replies.OPTIONAL_IDEMPOTENCY_HEADER,
-              responses={200: esc_schemas.CaseView}, errors=(403, 404, 409, 422))
+@api_contract("The owner reopens a resolved case within 7 days (back to the step it was in)",
+              body=esc_schemas.Reason, **A_CASE_CHANGE)
 def reopen_case(case_id):
-    request = bp.current_request
-    body = httpio.parse_body(request, esc_schemas.Reason)
-    return replies.idempotent_response(escalation.reopen(
-        httpio.actor(request), Context.current(), case_id, body.reason, replies.idempotency_key(request)))
+    return replies.change(bp.current_request, lambda call: escalation.reopen(
+        call.who, call.context, case_id, call.input.reason, call.key), body=esc_schemas.Reason)
 
 
 @bp.route("/support/cases/{case_id}/export", methods=["GET"], authorizer=cognito_jwt)
@@ -165,14 +153,11 @@ def export_case_html(case_id):
 
 
 @bp.route("/support/cases/{case_id}/assign", methods=["POST"], authorizer=cognito_jwt)
-@api_contract("Assign the case (to the caller unless assignee is given); support roles", tag="escalation",
-              body=esc_schemas.Assign, headers=replies.OPTIONAL_IDEMPOTENCY_HEADER,
-              responses={200: esc_schemas.CaseView}, errors=(403, 404, 409, 422))
+@api_contract("Assign the case (to the caller unless assignee is given); support roles",
+              body=esc_schemas.Assign, **A_CASE_CHANGE)
 def assign_case(case_id):
-    request = bp.current_request
-    body = httpio.parse_body(request, esc_schemas.Assign)
-    return replies.idempotent_response(escalation.assign(
-        httpio.actor(request), Context.current(), case_id, body.assignee, replies.idempotency_key(request)))
+    return replies.change(bp.current_request, lambda call: escalation.assign(
+        call.who, call.context, case_id, call.input.assignee, call.key), body=esc_schemas.Assign)
 
 
 @bp.route("/support/cases/{case_id}/notes", methods=["POST"], authorizer=cognito_jwt)
@@ -180,33 +165,24 @@ def assign_case(case_id):
               body=esc_schemas.Note, headers=replies.OPTIONAL_IDEMPOTENCY_HEADER,
               responses={201: esc_schemas.NoteAdded}, errors=(403, 404, 409, 422))
 def note_case(case_id):
-    request = bp.current_request
-    body = httpio.parse_body(request, esc_schemas.Note)
-    return replies.idempotent_response(escalation.add_note(
-        httpio.actor(request), Context.current(), case_id, body.text, replies.idempotency_key(request)))
+    return replies.change(bp.current_request, lambda call: escalation.add_note(
+        call.who, call.context, case_id, call.input.text, call.key), body=esc_schemas.Note)
 
 
 @bp.route("/support/cases/{case_id}/reply", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("Reply to the user (the step's response; await_user pauses the clock); support roles",
-              tag="escalation", body=esc_schemas.Reply, headers=replies.OPTIONAL_IDEMPOTENCY_HEADER,
-              responses={200: esc_schemas.CaseView}, errors=(403, 404, 409, 422))
+              body=esc_schemas.Reply, **A_CASE_CHANGE)
 def reply_case(case_id):
-    request = bp.current_request
-    body = httpio.parse_body(request, esc_schemas.Reply)
-    return replies.idempotent_response(escalation.reply(
-        httpio.actor(request), Context.current(), case_id, body.message, body.await_user,
-        replies.idempotency_key(request)))
+    return replies.change(bp.current_request, lambda call: escalation.reply(
+        call.who, call.context, case_id, call.input.message, call.input.await_user, call.key), body=esc_schemas.Reply)
 
 
 @bp.route("/support/cases/{case_id}/resolve", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("Resolve the case (the user may confirm or reopen within 7 days); support roles",
-              tag="escalation", body=esc_schemas.Resolve, headers=replies.OPTIONAL_IDEMPOTENCY_HEADER,
-              responses={200: esc_schemas.CaseView}, errors=(403, 404, 409, 422))
+              body=esc_schemas.Resolve, **A_CASE_CHANGE)
 def resolve_case(case_id):
-    request = bp.current_request
-    body = httpio.parse_body(request, esc_schemas.Resolve)
-    return replies.idempotent_response(escalation.resolve(
-        httpio.actor(request), Context.current(), case_id, body.summary, replies.idempotency_key(request)))
+    return replies.change(bp.current_request, lambda call: escalation.resolve(
+        call.who, call.context, case_id, call.input.summary, call.key), body=esc_schemas.Resolve)
 
 
 @bp.route("/support/cases/{case_id}/repayments", methods=["GET"], authorizer=cognito_jwt)
@@ -214,24 +190,22 @@ def resolve_case(case_id):
               "record (who, whose data, when; card last-4 only)", tag="escalation",
               responses={200: repay_schemas.StaffRepayments}, errors=(403, 404))
 def case_repayments(case_id):
-    return httpio.json_response(escalation.case_repayments(httpio.actor(bp.current_request), Context.current(),
-                                                           case_id))
+    return replies.answer(bp.current_request, lambda call: escalation.case_repayments(call.who, call.context, case_id))
 
 
 @bp.route("/support/queues/{step}", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("Open cases of a step, nearest deadline first (opaque cursor); support roles", tag="escalation",
               query=esc_schemas.QueueQuery, responses={200: esc_schemas.QueuePage}, errors=(400, 403, 404))
 def support_queue(step):
-    request = bp.current_request
-    query = httpio.parse_query(request, esc_schemas.QueueQuery)
-    return httpio.json_response(escalation.queue(httpio.actor(request), step, limit=query.limit, cursor=query.cursor))
+    return replies.answer(bp.current_request, lambda call: escalation.queue(
+        call.who, step, limit=call.input.limit, cursor=call.input.cursor), query=esc_schemas.QueueQuery)
 
 
 @bp.route("/support/accounts/{user_id}/unfreeze", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("Lift a security freeze on a user's repayments (senior-support only)", tag="escalation",
               responses={200: esc_schemas.AccountFreeze}, errors=(400, 403))
 def unfreeze_account(user_id):
-    return httpio.json_response(escalation.unfreeze(httpio.actor(bp.current_request), Context.current(), user_id))
+    return replies.answer(bp.current_request, lambda call: escalation.unfreeze(call.who, call.context, user_id))
 
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES))

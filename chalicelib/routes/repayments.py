@@ -25,9 +25,8 @@ bp = Blueprint(__name__)
 @api_contract("Fee breakdown, total and expected arrival for a repayment (warns when it would arrive after due_date)",
               tag="repay", body=repay_schemas.RepaymentRequest, responses={200: repay_schemas.QuoteView})
 def quote_repayment():
-    request = bp.current_request
-    body = httpio.parse_body(request, repay_schemas.RepaymentRequest)
-    return httpio.json_response(repay.quote(httpio.actor(request), body, repay.current()))
+    return replies.answer(bp.current_request, lambda call: repay.quote(call.who, call.input, repay.current()),
+                          body=repay_schemas.RepaymentRequest)
 
 
 @bp.route("/repayments", methods=["POST"], authorizer=cognito_jwt)
@@ -49,16 +48,15 @@ def create_repayment():
 @api_contract("The caller's repayments, newest first (filters status, kind; opaque cursor)", tag="repay",
               query=repay_schemas.ListQuery, responses={200: repay_schemas.RepaymentPage}, errors=(400,))
 def list_repayments():
-    request = bp.current_request
-    query = httpio.parse_query(request, repay_schemas.ListQuery)
-    return httpio.json_response(repay.history(httpio.actor(request), query, repay.current()))
+    return replies.answer(bp.current_request, lambda call: repay.history(call.who, call.input, repay.current()),
+                          query=repay_schemas.ListQuery)
 
 
 @bp.route("/repayments/{repayment_id}", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("One repayment: status, fee, expected and actual arrival, timeline", tag="repay",
               responses={200: repay_schemas.RepaymentView}, errors=(404,))
 def get_repayment(repayment_id):
-    return httpio.json_response(repay.get(httpio.actor(bp.current_request), repayment_id, repay.current()))
+    return replies.answer(bp.current_request, lambda call: repay.get(call.who, repayment_id, repay.current()))
 
 
 @bp.route("/repayments/{repayment_id}/verify", methods=["POST"], authorizer=cognito_jwt)
@@ -66,13 +64,9 @@ def get_repayment(repayment_id):
               body=repay_schemas.VerifyRequest, headers=replies.OPTIONAL_IDEMPOTENCY_HEADER,
               responses={200: repay_schemas.RepaymentView}, errors=(400, 404, 409, 422, 423, 429))
 def verify_repayment(repayment_id):
-    request = bp.current_request
-    body = httpio.parse_body(request, repay_schemas.VerifyRequest)
-    caller = httpio.actor(request)
-    return replies.replay_once(
-        request, f"VERIFY#{repayment_id}", body.model_dump(),
-        lambda: repay.verify(caller, repayment_id, body, repay.current(),
-                             before_check=lambda: ratelimit.hit("repayment_verify", caller.user_id)))
+    return replies.replay(bp.current_request, f"VERIFY#{repayment_id}", lambda call: repay.verify(
+        call.who, repayment_id, call.input, repay.current(),
+        before_check=lambda: ratelimit.hit("repayment_verify", call.who.user_id)), body=repay_schemas.VerifyRequest)
 
 
 @bp.route("/repayments/{repayment_id}/retry", methods=["POST"], authorizer=cognito_jwt)
@@ -80,9 +74,8 @@ def verify_repayment(repayment_id):
               "repeating it is harmless)", tag="repay", headers=replies.IDEMPOTENCY_HEADER,
               responses={200: repay_schemas.RepaymentView}, errors=(400, 404, 409, 422, 423))
 def retry_repayment(repayment_id):
-    request = bp.current_request
-    retried = repay.retry(httpio.actor(request), replies.idempotency_key(request), repayment_id, repay.current())
-    return replies.idempotent_response(retried)
+    return replies.change(bp.current_request, lambda call: repay.retry(call.who, call.key, repayment_id,
+                                                                       repay.current()))
 
 
 @bp.route("/repayments/{repayment_id}/resend-code", methods=["POST"], authorizer=cognito_jwt)
@@ -91,10 +84,8 @@ def retry_repayment(repayment_id):
               headers=replies.OPTIONAL_IDEMPOTENCY_HEADER,
               responses={200: repay_schemas.RepaymentView}, errors=(400, 404, 409, 422, 423, 429))
 def resend_repayment_code(repayment_id):
-    request = bp.current_request
-    caller = httpio.actor(request)
-    return replies.replay_once(request, f"RESEND#{repayment_id}", {},
-                               lambda: repay.resend_code(caller, repayment_id, repay.current()))
+    return replies.replay(bp.current_request, f"RESEND#{repayment_id}",
+                          lambda call: repay.resend_code(call.who, repayment_id, repay.current()))
 
 
 @bp.route("/repayments/{repayment_id}/cancel", methods=["POST"], authorizer=cognito_jwt)
@@ -102,17 +93,15 @@ def resend_repayment_code(repayment_id):
               "processing or settled: 409)", tag="repay", headers=replies.OPTIONAL_IDEMPOTENCY_HEADER,
               responses={200: repay_schemas.RepaymentView}, errors=(400, 404, 409, 422))
 def cancel_repayment(repayment_id):
-    request = bp.current_request
-    caller = httpio.actor(request)
-    return replies.replay_once(request, f"CANCEL#{repayment_id}", {},
-                               lambda: repay.cancel(caller, repayment_id, repay.current()))
+    return replies.replay(bp.current_request, f"CANCEL#{repayment_id}",
+                          lambda call: repay.cancel(call.who, repayment_id, repay.current()))
 
 
 @bp.route("/repayments/{repayment_id}/receipt", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("电子回单 of a succeeded repayment with its verification code (409 until it succeeded)", tag="repay",
               responses={200: repay_schemas.ReceiptView}, errors=(404, 409, 503))
 def repayment_receipt(repayment_id):
-    return httpio.json_response(repay.receipt(httpio.actor(bp.current_request), repayment_id, repay.current()))
+    return replies.answer(bp.current_request, lambda call: repay.receipt(call.who, repayment_id, repay.current()))
 
 
 @bp.route("/repayments/{repayment_id}/receipt.html", methods=["GET"], authorizer=cognito_jwt)

@@ -30,9 +30,8 @@ bp = Blueprint(__name__)
 def support_report(report):
     request = bp.current_request
     query = httpio.parse_query(request, insight_schemas.ReportQuery)
-    if query.format == "csv":   # one table as a file; else the whole report as JSON
-        return replies.csv_download(*insight.csv_download(httpio.actor(request), Context.current(), report, query))
-    return httpio.json_response(insight.report(httpio.actor(request), Context.current(), report, query))
+    # one table as a CSV file (?format=csv) or the whole report as JSON: the service says which was asked for
+    return replies.file_or_json(insight.requested(httpio.actor(request), Context.current(), report, query))
 
 
 @bp.route("/support/kb-gaps", methods=["GET"], authorizer=cognito_jwt)

@@ -10,6 +10,7 @@ from chalice import Blueprint
 from chalicelib.edge import httpio, replies
 from chalicelib.edge.lazy import lazy_import, lazy_schemas
 from chalicelib.edge.openapi import api_contract
+from chalicelib.routes.page_table import add_page_routes
 from chalicelib.routes.sign_in import add_sign_in_routes
 
 signin = lazy_import("chalicelib.web.signin")
@@ -33,37 +34,35 @@ def help_webview_session():
     return replies.page(signin.webview_session(bp.current_request))
 
 
-# ---------------------------------------------------------------- 我的工单
-@bp.route("/help/cases", methods=["GET"])
-@httpio.surface_errors
-def my_cases_page():
-    return replies.page(mycases.list_page(bp.current_request))
-
-
-@bp.route("/help/cases", methods=["POST"], content_types=replies.FORM)
-@httpio.surface_errors
-def my_case_create():
-    return replies.page(mycases.create(bp.current_request))
-
-
-@bp.route("/help/cases/new", methods=["GET"])
-@httpio.surface_errors
-def my_case_new():
-    return replies.page(mycases.new_page(bp.current_request))
-
-
-@bp.route("/help/cases/suggestions", methods=["GET"])
-@httpio.surface_errors
-@replies.answers_json
-def my_case_suggestions():
-    return replies.page_json(mycases.suggestions(bp.current_request))
-
-
-@bp.route("/help/cases/deflections", methods=["POST"], content_types=replies.FORM)
-@httpio.surface_errors
-@replies.answers_json
-def my_case_deflection():
-    return replies.page_json(mycases.deflection(bp.current_request))
+# ---------------------------------------------------------------- 我的工单 and 我的还款
+# METHOD  path  view name  function of mycases / mymoney  [script: a page script's JSON]
+add_page_routes(bp, mycases, """
+    GET   /help/cases                                          my_cases_page             list_page
+    POST  /help/cases                                          my_case_create            create
+    GET   /help/cases/new                                      my_case_new               new_page
+    GET   /help/cases/suggestions                              my_case_suggestions       suggestions       script
+    POST  /help/cases/deflections                              my_case_deflection        deflection        script
+    POST  /help/cases/{case_id}/reply                          my_case_reply             reply
+    POST  /help/cases/{case_id}/confirm                        my_case_confirm           confirm
+    POST  /help/cases/{case_id}/satisfaction                   my_case_rate              rate
+    POST  /help/cases/{case_id}/reopen                         my_case_reopen            reopen
+    POST  /help/cases/{case_id}/escalate                       my_case_escalate          escalate
+    # the page's script asks for a presigned S3 POST (JSON), then uploads the file straight to S3
+    POST  /help/cases/{case_id}/attachments                    my_case_attachment_grant  attachment_grant  script
+    GET   /help/cases/{case_id}/messages                       my_case_messages          messages          script
+    GET   /help/cases/{case_id}/export.html                    my_case_export            export_page
+    GET   /help/cases/{case_id}/attachments/{attachment_id}    my_case_attachment        attachment_download
+""")
+add_page_routes(bp, mymoney, """
+    GET   /help/repayments                                     my_repayments_page        list_page
+    GET   /help/repayments/{repayment_id}                      my_repayment_page         detail_page
+    POST  /help/repayments/{repayment_id}/retry                my_repayment_retry        retry
+    GET   /help/repayments/{repayment_id}/receipt              my_repayment_receipt      receipt_page
+    GET   /help/bills                                          my_bills_page             bills_page
+    POST  /help/bills/{bill_id}/reminders                      my_bill_reminders         bill_reminders
+    GET   /help/notices                                        my_notices_page           notices_page
+    POST  /help/notices/{notice_id}/read                       my_notice_read            read_notice
+""")
 
 
 @bp.route("/help/cases/{case_id}", methods=["GET"])
@@ -71,112 +70,6 @@ def my_case_deflection():
               "someone else's 工单 is a 404 page)", tag="escalation", responses={200: None, 404: None}, html=True)
 def my_case_page(case_id):
     return replies.page(mycases.case_page(bp.current_request, case_id))
-
-
-@bp.route("/help/cases/{case_id}/reply", methods=["POST"], content_types=replies.FORM)
-@httpio.surface_errors
-def my_case_reply(case_id):
-    return replies.page(mycases.reply(bp.current_request, case_id))
-
-
-@bp.route("/help/cases/{case_id}/confirm", methods=["POST"], content_types=replies.FORM)
-@httpio.surface_errors
-def my_case_confirm(case_id):
-    return replies.page(mycases.confirm(bp.current_request, case_id))
-
-
-@bp.route("/help/cases/{case_id}/satisfaction", methods=["POST"], content_types=replies.FORM)
-@httpio.surface_errors
-def my_case_rate(case_id):
-    return replies.page(mycases.rate(bp.current_request, case_id))
-
-
-@bp.route("/help/cases/{case_id}/reopen", methods=["POST"], content_types=replies.FORM)
-@httpio.surface_errors
-def my_case_reopen(case_id):
-    return replies.page(mycases.reopen(bp.current_request, case_id))
-
-
-@bp.route("/help/cases/{case_id}/escalate", methods=["POST"], content_types=replies.FORM)
-@httpio.surface_errors
-def my_case_escalate(case_id):
-    return replies.page(mycases.escalate(bp.current_request, case_id))
-
-
-@bp.route("/help/cases/{case_id}/attachments", methods=["POST"], content_types=replies.FORM)
-@httpio.surface_errors(path_ids=True)   # a page script's JSON: 404 JSON for an impossible id
-@replies.answers_json
-def my_case_attachment_grant(case_id):
-    """The page's script asks for a presigned S3 POST (JSON), then uploads the file straight to S3."""
-    return replies.page_json(mycases.attachment_grant(bp.current_request, case_id))
-
-
-@bp.route("/help/cases/{case_id}/messages", methods=["GET"])
-@httpio.surface_errors(path_ids=True)   # a page script's JSON: 404 JSON for an impossible id
-@replies.answers_json
-def my_case_messages(case_id):
-    return replies.page_json(mycases.messages(bp.current_request, case_id))
-
-
-@bp.route("/help/cases/{case_id}/export.html", methods=["GET"])
-@httpio.surface_errors
-def my_case_export(case_id):
-    return replies.page(mycases.export_page(bp.current_request, case_id))
-
-
-@bp.route("/help/cases/{case_id}/attachments/{attachment_id}", methods=["GET"])
-@httpio.surface_errors
-def my_case_attachment(case_id, attachment_id):
-    return replies.page(mycases.attachment_download(bp.current_request, case_id, attachment_id))
-
-
-# ---------------------------------------------------------------- 我的还款
-@bp.route("/help/repayments", methods=["GET"])
-@httpio.surface_errors
-def my_repayments_page():
-    return replies.page(mymoney.list_page(bp.current_request))
-
-
-@bp.route("/help/repayments/{repayment_id}", methods=["GET"])
-@httpio.surface_errors
-def my_repayment_page(repayment_id):
-    return replies.page(mymoney.detail_page(bp.current_request, repayment_id))
-
-
-@bp.route("/help/repayments/{repayment_id}/retry", methods=["POST"], content_types=replies.FORM)
-@httpio.surface_errors
-def my_repayment_retry(repayment_id):
-    return replies.page(mymoney.retry(bp.current_request, repayment_id))
-
-
-@bp.route("/help/repayments/{repayment_id}/receipt", methods=["GET"])
-@httpio.surface_errors
-def my_repayment_receipt(repayment_id):
-    return replies.page(mymoney.receipt_page(bp.current_request, repayment_id))
-
-
-@bp.route("/help/bills", methods=["GET"])
-@httpio.surface_errors
-def my_bills_page():
-    return replies.page(mymoney.bills_page(bp.current_request))
-
-
-@bp.route("/help/bills/{bill_id}/reminders", methods=["POST"], content_types=replies.FORM)
-@httpio.surface_errors
-def my_bill_reminders(bill_id):
-    return replies.page(mymoney.bill_reminders(bp.current_request, bill_id))
-
-
-@bp.route("/help/notices", methods=["GET"])
-@httpio.surface_errors
-def my_notices_page():
-    return replies.page(mymoney.notices_page(bp.current_request))
-
-
-@bp.route("/help/notices/{notice_id}/read", methods=["POST"], content_types=replies.FORM)
-@httpio.surface_errors
-def my_notice_read(notice_id):
-    return replies.page(mymoney.read_notice(bp.current_request, notice_id))
 
 
 @bp.route("/help/receipts/verify", methods=["GET"])

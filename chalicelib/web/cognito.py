@@ -38,38 +38,39 @@ def _tokens(result: dict, refresh_token: str | None = None) -> Tokens:
     return Tokens(id_token=auth["IdToken"], refresh_token=auth.get("RefreshToken") or refresh_token)
 
 
-def sign_in(username: str, password: str) -> Tokens | NewPasswordRequired:
-    idp = _idp()
+def _asked(call, refused: tuple[str, ...]) -> dict:
+    """Cognito's answer to ``call()``; an error whose code is one of ``refused`` is a ``SignInFailed``."""
     try:
-        result = idp.initiate_auth(ClientId=settings().user_pool_client_id, AuthFlow="USER_PASSWORD_AUTH",
-                                   AuthParameters={"USERNAME": username, "PASSWORD": password})
+        return call()
     except aws.ClientError as exc:
-        if exc.response["Error"]["Code"] in ("NotAuthorizedException", "UserNotFoundException",
-                                             "PasswordResetRequiredException", "UserNotConfirmedException",
-                                             "InvalidParameterException"):
+        if exc.response["Error"]["Code"] in refused:
             raise SignInFailed(exc.response["Error"]["Code"]) from None
         raise
-    if result.get("ChallengeName") == "NEW_PASSWORD_REQUIRED":
-        return NewPasswordRequired(username=username, challenge_session=result["Session"])
+
+
+def _signed_in(result: dict) -> Tokens:
     if "AuthenticationResult" not in result:  # another challenge (MFA…) this demo does not handle
         raise SignInFailed(str(result.get("ChallengeName")))
     return _tokens(result)
 
 
+def sign_in(username: str, password: str) -> Tokens | NewPasswordRequired:
+    result = _asked(lambda: _idp().initiate_auth(
+        ClientId=settings().user_pool_client_id, AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": username, "PASSWORD": password}),
+        refused=("NotAuthorizedException", "UserNotFoundException", "PasswordResetRequiredException",
+                 "UserNotConfirmedException", "InvalidParameterException"))
+    if result.get("ChallengeName") == "NEW_PASSWORD_REQUIRED":
+        return NewPasswordRequired(username=username, challenge_session=result["Session"])
+    return _signed_in(result)
+
+
 def set_new_password(username: str, challenge_session: str, new_password: str) -> Tokens:
-    try:
-        result = _idp().respond_to_auth_challenge(
-            ClientId=settings().user_pool_client_id, ChallengeName="NEW_PASSWORD_REQUIRED", Session=challenge_session,
-            ChallengeResponses={"USERNAME": username, "NEW_PASSWORD": new_password})
-    except aws.ClientError as exc:
-        if exc.response["Error"]["Code"] in ("InvalidPasswordException", "NotAuthorizedException",
-                                             "CodeMismatchException", "ExpiredCodeException",
-                                             "InvalidParameterException"):
-            raise SignInFailed(exc.response["Error"]["Code"]) from None
-        raise
-    if "AuthenticationResult" not in result:
-        raise SignInFailed(str(result.get("ChallengeName")))
-    return _tokens(result)
+    return _signed_in(_asked(lambda: _idp().respond_to_auth_challenge(
+        ClientId=settings().user_pool_client_id, ChallengeName="NEW_PASSWORD_REQUIRED", Session=challenge_session,
+        ChallengeResponses={"USERNAME": username, "NEW_PASSWORD": new_password}),
+        refused=("InvalidPasswordException", "NotAuthorizedException", "CodeMismatchException",
+                 "ExpiredCodeException", "InvalidParameterException")))
 
 
 def refresh(refresh_token: str) -> Tokens:

@@ -8,6 +8,7 @@ import pytest
 from chalicelib.bills import model, store
 from chalicelib.kernel import clock
 from tests.bills.conftest import at
+from tests.shared.twins import commit_together
 
 TZ = "Asia/Shanghai"
 
@@ -27,10 +28,7 @@ def bill(version: int = 1, **changes) -> model.Bill:
 
 
 def commit(*adds) -> None:
-    uow = store.begin()
-    for add in adds:
-        add(uow)
-    uow.commit()
+    commit_together(store, *adds)
 
 
 def test_a_reminder_is_recorded_once(kind):

@@ -11,6 +11,7 @@ from chalicelib.kernel import clock
 from chalicelib.repay import model, store
 from chalicelib.repay.fees import Fee, FeeLine
 from tests.repay.conftest import at
+from tests.shared.twins import commit_together
 
 ARRIVAL = model.Arrival(at("2026-11-25 17:00"), "当日到账")
 
@@ -32,10 +33,7 @@ def repayment(user_id: str = "u1", amount_fen: int = 100_00) -> model.Repayment:
 
 
 def commit(*adds) -> None:
-    uow = store.begin()
-    for add in adds:
-        add(uow)
-    uow.commit()
+    commit_together(store, *adds)
 
 
 def test_a_repayment_and_its_allowance_commit_together_or_not_at_all(kind):

@@ -33,8 +33,6 @@ PUBLISHED = {
 
 # Talking to AWS is the adapters' job and the stores'. Known exceptions, each with its reason:
 AWS_ALLOWED = {
-    "app.py",                          # the middleware asks adapters.aws for the one mapping of AWS failures → 503
-    "chalicelib/escalation/attachments.py",   # the attachments' S3 store
     "chalicelib/web/cognito.py",       # the Cognito adapter of the sign-in doors
 }
 

@@ -24,6 +24,20 @@ def _serve(port: int, moto_port: int, **kwargs) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True, **kwargs)
 
 
+def _watched(output) -> tuple[list[str], threading.Event]:
+    """A child's output lines, collected in the background; the event is set once it says it is running."""
+    lines: list[str] = []
+    running = threading.Event()
+
+    def read():
+        for line in output:
+            lines.append(line)
+            if "RepayDesk is running" in line:
+                running.set()
+    threading.Thread(target=read, daemon=True).start()
+    return lines, running
+
+
 @pytest.fixture
 def taken_port():
     """A port this test process listens on."""
@@ -76,14 +90,7 @@ def test_a_dead_child_is_named_with_its_exit_code_and_last_lines(quiet, capfd):
 def test_make_serve_names_the_process_that_died(tmp_path):
     port, moto_port = free_port(), free_port()
     serve = _serve(port, moto_port, start_new_session=True)
-    lines, running = [], threading.Event()
-
-    def read_stdout():
-        for line in serve.stdout:
-            lines.append(line)
-            if "RepayDesk is running" in line:
-                running.set()
-    threading.Thread(target=read_stdout, daemon=True).start()
+    lines, running = _watched(serve.stdout)
     try:
         assert running.wait(timeout=180), "".join(lines[-30:])
         moto_pid = int(re.match(r"pid (\d+)", port_owner(moto_port)).group(1))
@@ -157,14 +164,7 @@ def test_make_serve_stops_everything_it_started(signals):
                              f"MOTO_PORT={moto_port}", f"PY={sys.executable}"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
-    lines, running = [], threading.Event()
-
-    def read_output():
-        for line in make.stdout:
-            lines.append(line)
-            if "RepayDesk is running" in line:
-                running.set()
-    threading.Thread(target=read_output, daemon=True).start()
+    lines, running = _watched(make.stdout)
     started: dict = {}
     try:
         assert running.wait(timeout=180), "".join(lines[-30:])

@@ -129,3 +129,18 @@ def signed_in(browser_for, demo_password):
         assert answer.status == 303, answer.text
         return b
     return make
+
+
+def expire_token_once(monkeypatch):
+    """From now on the next token check finds the token expired (as an id token past its hour would be); later
+    checks are real. Returns the real check and the tokens checked, in order."""
+    from chalicelib.edge import auth
+    real_verify, calls = auth.verify, []
+
+    def expired_once(token):
+        calls.append(token)
+        if len(calls) == 1:
+            raise auth.TokenExpired("Signature has expired")
+        return real_verify(token)
+    monkeypatch.setattr(auth, "verify", expired_once)
+    return real_verify, calls

@@ -10,6 +10,7 @@ import pytest
 
 from chalicelib.edge import auth
 from chalicelib.kernel import clock
+from tests.web.conftest import expire_token_once
 
 WRONG = "用户名或密码不正确。"
 
@@ -60,14 +61,7 @@ def test_a_session_opens_only_the_door_it_was_opened_at(browser_for, api, alice,
     assert b.sign_in("help", "alice", demo_password).status == 303
     aws_clients.client("cognito-idp").admin_add_user_to_group(UserPoolId=aws.pool_id, Username="alice",
                                                                GroupName="support")
-    real_verify, calls = auth.verify, []
-
-    def expired_once(token):
-        calls.append(token)
-        if len(calls) == 1:
-            raise auth.TokenExpired("Signature has expired")
-        return real_verify(token)
-    monkeypatch.setattr(auth, "verify", expired_once)
+    real_verify, _ = expire_token_once(monkeypatch)
     from chalicelib.web import cognito
     assert "support" in real_verify(cognito.sign_in("alice", demo_password).id_token).groups  # staff now
     page = b.get("/agent")

@@ -10,6 +10,7 @@ import pytest
 from chalicelib.edge import auth
 from chalicelib.kernel import clock
 from chalicelib.web import session
+from tests.web.conftest import expire_token_once
 
 
 @dataclass
@@ -121,15 +122,7 @@ def test_expired_token_is_refreshed_with_the_refresh_token(browser_for, agent, d
     table = aws_clients.table(settings().sessions_table)
     before = [i for i in table.scan()["Items"] if i["pk"].startswith("SESSION#")]  # test inspection only
     assert len(before) == 1 and before[0]["refresh_token"]
-    real_verify = auth.verify
-    calls = []
-
-    def expired_once(token):
-        calls.append(token)
-        if len(calls) == 1:
-            raise auth.TokenExpired("Signature has expired")
-        return real_verify(token)
-    monkeypatch.setattr(auth, "verify", expired_once)
+    real_verify, calls = expire_token_once(monkeypatch)
     ws = session.require(_request_for(b), "agent")
     assert ws.actor.username == "agent"
     after = table.get_item(Key={"pk": before[0]["pk"], "sk": "SESSION"})["Item"]
