@@ -53,31 +53,42 @@ class Scored:
 
 
 class Model:
+    """Naive Bayes kept sparse: the file holds each feature's (weighted) counts per intent; loading turns them
+    into log-probability *lifts* over the intent's unseen-feature floor, so scoring a message touches only the
+    intents each of its features was seen with."""
+
     def __init__(self, data: dict):
         self.intents: list[str] = data["intents"]
-        self.priors: list[float] = data["priors"]
-        self.unseen: list[float] = data["unseen"]                       # log P(unknown feature | intent)
-        self.table: dict[str, list[float]] = data["features"]           # log P(feature | intent)
+        self.counts: dict[str, dict[str, float]] = data["counts"]       # feature → {intent index: weighted count}
+        self.totals: list[float] = data["totals"]                       # weighted feature count per intent
+        self.examples: list[int] = data["examples"]                     # examples per intent
+        self.alpha: float = data.get("alpha", ALPHA)
         self.source: str = data.get("source", "")
+        n = sum(self.examples)
+        denominators = [t + self.alpha * (len(self.counts) + 1) for t in self.totals]
+        self.priors = [math.log(e / n) for e in self.examples]
+        self.floor = [math.log(self.alpha / d) for d in denominators]   # log P(unseen feature | intent)
+        self.lifts = {f: [(int(k), math.log((c + self.alpha) / self.alpha)) for k, c in row.items()]
+                      for f, row in self.counts.items()}
 
     # -- training
     @classmethod
     def train(cls, examples: Iterable[tuple[str, dict[str, float]]], *, source: str = "",
               alpha: float = ALPHA) -> Model:
         by_intent: dict[str, Counter] = {}
-        counts: Counter = Counter()
         for intent, feats in examples:
-            by_intent.setdefault(intent, Counter()).update(feats)
-            counts[intent] += 1
+            by_intent.setdefault(intent, Counter())
+            by_intent[intent]["#examples"] += 1
+            by_intent[intent].update(feats)
         intents = sorted(by_intent)
-        vocabulary = sorted({f for c in by_intent.values() for f in c})
-        total = sum(counts.values())
-        priors = [math.log(counts[i] / total) for i in intents]
-        denominators = [sum(by_intent[i].values()) + alpha * (len(vocabulary) + 1) for i in intents]
-        table = {f: [round(math.log((by_intent[i][f] + alpha) / d), 5)
-                     for i, d in zip(intents, denominators, strict=True)] for f in vocabulary}
-        unseen = [math.log(alpha / d) for d in denominators]
-        return cls({"intents": intents, "priors": priors, "unseen": unseen, "features": table, "source": source})
+        counts: dict[str, dict[str, float]] = {}
+        for k, intent in enumerate(intents):
+            for feature, count in by_intent[intent].items():
+                if feature != "#examples":
+                    counts.setdefault(feature, {})[str(k)] = round(count, 2)
+        totals = [round(sum(c for f, c in by_intent[i].items() if f != "#examples"), 2) for i in intents]
+        return cls({"intents": intents, "counts": dict(sorted(counts.items())), "totals": totals,
+                    "examples": [by_intent[i]["#examples"] for i in intents], "alpha": alpha, "source": source})
 
     # -- scoring
     def rank(self, feats: dict[str, float]) -> list[Scored]:
@@ -85,14 +96,15 @@ class Model:
         scores = list(self.priors)
         known = 0.0
         for feature, weight in feats.items():
-            row = self.table.get(feature)
+            row = self.lifts.get(feature)
             if row is None:
                 continue
             known += weight
-            for k, value in enumerate(row):
-                scores[k] += weight * value
+            for k, lift in row:
+                scores[k] += weight * lift
         if known == 0:
             return [Scored(i, 1 / len(self.intents)) for i in self.intents]
+        scores = [s + known * f for s, f in zip(scores, self.floor, strict=True)]
         scale = 1 / known ** TEMPERATURE
         top = max(scores)
         exp = [math.exp((s - top) * scale) for s in scores]
@@ -102,12 +114,12 @@ class Model:
 
     @property
     def vocabulary_size(self) -> int:
-        return len(self.table)
+        return len(self.counts)
 
     # -- files
     def to_json(self) -> dict:
-        return {"intents": self.intents, "priors": self.priors, "unseen": self.unseen,
-                "features": self.table, "source": self.source}
+        return {"intents": self.intents, "counts": self.counts, "totals": self.totals, "examples": self.examples,
+                "alpha": self.alpha, "source": self.source}
 
     def save(self, path: Path) -> int:
         body = json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":"))
@@ -118,7 +130,7 @@ class Model:
     def load(cls, path: Path) -> Model | None:
         try:
             return cls(json.loads(path.read_text(encoding="utf-8")))
-        except FileNotFoundError:
+        except (FileNotFoundError, KeyError, ValueError):
             return None
 
 
