@@ -1,6 +1,6 @@
 """The assistant (``chalicelib/assistant``, #24): a turn of a signed-in user's conversation, and the anonymous
-variant (knowledge-base answers only, nothing stored). The chat page is in ``routes/user_pages.py``' neighbour
-``routes/assistant_page.py``."""
+variant (knowledge-base answers only, nothing stored), and the chat page ``/help/assistant`` for a signed-in user
+(``chalicelib/web/assistant_chat.py``, the help-door session)."""
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -14,6 +14,7 @@ assistant = lazy_import("chalicelib.assistant.service")
 assistant_schemas = lazy_schemas("chalicelib.assistant.schemas")
 views = lazy_import("chalicelib.assistant.schemas")   # turn_view: the reply as its JSON body
 context = lazy_import("chalicelib.kernel.context")
+chat = lazy_import("chalicelib.web.assistant_chat")
 
 bp = Blueprint(__name__)
 
@@ -48,3 +49,27 @@ def assistant_public_turn():
     body = httpio.parse_body(bp.current_request, assistant_schemas.PublicTurnRequest)
     result = assistant.take_turn(context.Context.current(), None, text=body.text, action=body.action)
     return httpio.json_response(views.turn_view(None, result.reply))
+
+
+# ---------------------------------------------------------------- the chat page (help-door session)
+@bp.route("/help/assistant", methods=["GET"])
+@api_contract("The 智能客服 chat page (HTML; the help-door session, without one 303 to /help/login; ?c= a "
+              "conversation — another user's is a 404 page; ?new=1 a new one)", tag="assistant",
+              responses={200: None, 404: None}, html=True)
+def assistant_page():
+    return replies.page(chat.chat_page(bp.current_request))
+
+
+@bp.route("/help/assistant", methods=["POST"], content_types=replies.FORM)
+@httpio.surface_errors
+def assistant_page_turn():
+    """One turn from the page's form without script (CSRF; once per idempotency_key): 303 to the page."""
+    return replies.page(chat.post_turn(bp.current_request))
+
+
+@bp.route("/help/assistant/turns", methods=["POST"], content_types=replies.FORM)
+@httpio.surface_errors
+@replies.answers_json
+def assistant_page_turn_json():
+    """The page's script: the same turn, answered in JSON (the reply and the next idempotency key)."""
+    return replies.page_json(chat.post_turn_json(bp.current_request))
