@@ -37,6 +37,8 @@ def test_bad_input_is_a_clear_4xx_never_a_500(api, alice):
     assert say(api, alice, {"text": "还" * 10_240}).json["error"]["code"] == "text_too_long"
     response = api.post(TURNS, body=b"{not json", token=alice.token)
     assert response.status == 400
+    odd = api.post(TURNS, body='{"text": "\\ud800\\u0000还款失败"}', token=alice.token)   # a lone surrogate, a NUL
+    assert odd.status == 200 and "余额不足" in odd.json["reply"]["text"]
     emoji = say(api, alice, {"text": "😭😭😭🙏"})
     assert emoji.status == 200 and "没太看懂" in emoji.json["reply"]["text"]
 
