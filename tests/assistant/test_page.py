@@ -102,3 +102,9 @@ def test_the_script_door_answers_json_with_the_next_key(alice_in):
 def test_the_help_header_and_my_cases_link_to_the_assistant(alice_in):
     assert 'href="/help/assistant"' in alice_in.get("/help/cases").text
     assert 'href="/help/assistant"' in alice_in.get("/help").text
+
+
+def test_an_article_opens_the_chat_with_its_context(alice_in):
+    page = alice_in.get("/help/assistant?article=repayment-failed")
+    assert page.status == 200 and "您刚看过《还款失败的原因和处理办法》" in page.text
+    assert "您刚看过" not in alice_in.get("/help/assistant?article=no-such-article").text
