@@ -101,6 +101,7 @@ class Settings:
     events_table: str          # analytics events, one item each (chalicelib/adapters/events.py, #15)
     reports_table: str         # their hourly and daily rollups, what the reports read
     notices_table: str         # the in-app inbox (chalicelib/notices.py)
+    assistant_table: str       # the assistant's conversations (chalicelib/assistant/dynamo_store.py, #24)
     # Write shards of hot partition keys (docs/scale.md); raise only, never lower (chalicelib/adapters/shards.py)
     queue_shards: int          # the cases table's queue index, QUEUE#<step>
     feedback_shards: int       # the kb table's article feedback totals, FEEDBACK
@@ -234,6 +235,7 @@ def load() -> Settings:
         events_table=_env("EVENTS_TABLE", f"repaydesk-{stage}-events"),
         reports_table=_env("REPORTS_TABLE", f"repaydesk-{stage}-reports"),
         notices_table=_env("NOTICES_TABLE", f"repaydesk-{stage}-notices"),
+        assistant_table=_env("ASSISTANT_TABLE", f"repaydesk-{stage}-assistant"),
         queue_shards=_shards("QUEUE_SHARDS", 4),
         feedback_shards=_shards("FEEDBACK_SHARDS", 4),
         zero_result_shards=_shards("ZERO_RESULT_SHARDS", 4),

@@ -56,7 +56,10 @@ KEEP = dt.timedelta(days=400)
 CASE_KINDS = tuple(f"case.{e}" for e in (
     "created", "escalated", "deadline_warning", "overdue", "assigned", "paused", "replied", "resumed",
     "user_message", "resolved", "confirmed", "reopened", "closed", "unfrozen"))
-KINDS = frozenset({*CASE_KINDS, "breach", "csat", "search", "click", "article_view", "article_vote", "search_case"})
+ASSISTANT_KINDS = tuple(f"assistant.{e}" for e in ("started", "intent", "clarifying", "clarified", "resolved",
+                                                   "action", "handover"))
+KINDS = frozenset({*CASE_KINDS, *ASSISTANT_KINDS, "breach", "csat", "search", "click", "article_view", "article_vote",
+                   "search_case"})
 _PERSONAL = frozenset({"phone", "card", "card_number", "name", "username", "user_id", "email", "ip", "description"})
 _DIGITS = re.compile(r"\d[\d\s\-]{4,}\d")
 

@@ -27,6 +27,7 @@ PUBLISHED = {
     "insight": {"service"},
     "notices": {""},            # a package: its __init__ is the facade
     "helpcentre": {"pages"},
+    "assistant": {"service", "registry", "model"},   # the facade; where providers and actions plug in (#24)
 }
 
 # Talking to AWS is the adapters' job and the stores'. Known exceptions, each with its reason:
