@@ -29,9 +29,10 @@ system-deps:
 
 # The search index ships inside chalicelib/ so a deployed Lambda opens it from its code directory.
 KB_SOURCES := $(wildcard kb/*.md kb/*.yaml) $(wildcard chalicelib/search/*.py chalicelib/search/build/*.py chalicelib/search/*.txt chalicelib/search/*.yaml) \
-              chalicelib/private_hooks.py
+              chalicelib/private_hooks.py chalicelib/assistant/intents.yaml $(wildcard chalicelib/assistant/*.py)
 $(INDEX_DIR)/.built: $(VENV)/.installed $(KB_SOURCES)
 	$(PY) -m chalicelib.search build --source kb --out $(INDEX_DIR)
+	$(PY) -m chalicelib.assistant build --index $(INDEX_DIR)
 	touch $@
 
 index: $(INDEX_DIR)/.built

@@ -18,6 +18,7 @@ from chalicelib.kernel import refusals
 from chalicelib.kernel.logs import logger, user_hash
 from chalicelib.routes import (
     agent_workspace,
+    assistant,
     auth,
     bills,
     cases,
@@ -106,7 +107,7 @@ def _remaining_ms() -> int | None:
 # ---------------------------------------------------------------- the areas (chalicelib/routes/)
 # The handlers keep their function names: those of schedules and queues are the Lambda functions' names.
 for area in (auth, operations, repayments, knowledge_base, help_centre, cases, agent_workspace, bills, user_pages,
-             reports):
+             reports, assistant):
     app.register_blueprint(area.bp)
 
 

@@ -13,7 +13,7 @@ written beside the index as ``assistant_model.json``. Pure Python, no numpy: ~25
 well under a second, a message scores in well under a millisecond.
 
 Scores are turned into probabilities with a temperature (``TEMPERATURE``: log-likelihoods divided by
-the message's feature count to the power 0.5), so "how sure" is comparable between short and long messages;
+the message's feature count to the power 0.3), so "how sure" is comparable between short and long messages;
 ``understand.py`` decides from them whether to answer, ask a clarifying question or fall back to search.
 """
 from __future__ import annotations
@@ -21,14 +21,16 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 MODEL_FILE = "assistant_model.json"
-ALPHA = 0.3          # additive smoothing
-TEMPERATURE = 0.5    # probabilities from log-likelihood / n_features ** TEMPERATURE
+ALPHA = 0.1          # additive smoothing (tuned: 0.1 / 0.3 / 1.0 on the tuning half)
+TEMPERATURE = 0.3    # probabilities from log-likelihood / n_features ** TEMPERATURE (tuned: 0.3 / 0.5 / 0.7)
+_SPACED_LATIN = re.compile(r"(?<=[a-z]) +(?=[a-z])")
 WEIGHTS = {"w": 1.0, "g": 0.7, "p": 0.6, "f": 0.6, "fg": 0.3}   # a kind's count per feature (words tell most)
 
 
@@ -36,6 +38,10 @@ def features(analyzer, text: str) -> dict[str, float]:
     """The message's distinct features and their weights. Filler words, which the search never matches on,
     count here as weaker features of their own (``f:``): 你好, 谢谢 and 在吗 are all a greeting says."""
     parsed = analyzer.analyze(text)
+    lowered = text.lower()
+    if _SPACED_LATIN.search(lowered):
+        # pinyin typed a syllable at a time ("hai kuan shi bai"): its run, joined, gives the syllable pairs
+        parsed.pinyin.extend(analyzer.analyze(_SPACED_LATIN.sub("", lowered)).pinyin)
     found: dict[str, float] = {}
     for kind, terms in (("fg", parsed.filler_grams), ("p", parsed.pinyin), ("g", parsed.grams), ("w", parsed.words)):
         for term in terms:
@@ -53,31 +59,42 @@ class Scored:
 
 
 class Model:
+    """Naive Bayes kept sparse: the file holds each feature's (weighted) counts per intent; loading turns them
+    into log-probability *lifts* over the intent's unseen-feature floor, so scoring a message touches only the
+    intents each of its features was seen with."""
+
     def __init__(self, data: dict):
         self.intents: list[str] = data["intents"]
-        self.priors: list[float] = data["priors"]
-        self.unseen: list[float] = data["unseen"]                       # log P(unknown feature | intent)
-        self.table: dict[str, list[float]] = data["features"]           # log P(feature | intent)
+        self.counts: dict[str, dict[str, float]] = data["counts"]       # feature → {intent index: weighted count}
+        self.totals: list[float] = data["totals"]                       # weighted feature count per intent
+        self.examples: list[int] = data["examples"]                     # examples per intent
+        self.alpha: float = data.get("alpha", ALPHA)
         self.source: str = data.get("source", "")
+        n = sum(self.examples)
+        denominators = [t + self.alpha * (len(self.counts) + 1) for t in self.totals]
+        self.priors = [math.log(e / n) for e in self.examples]
+        self.floor = [math.log(self.alpha / d) for d in denominators]   # log P(unseen feature | intent)
+        self.lifts = {f: [(int(k), math.log((c + self.alpha) / self.alpha)) for k, c in row.items()]
+                      for f, row in self.counts.items()}
 
     # -- training
     @classmethod
     def train(cls, examples: Iterable[tuple[str, dict[str, float]]], *, source: str = "",
               alpha: float = ALPHA) -> Model:
         by_intent: dict[str, Counter] = {}
-        counts: Counter = Counter()
         for intent, feats in examples:
-            by_intent.setdefault(intent, Counter()).update(feats)
-            counts[intent] += 1
+            by_intent.setdefault(intent, Counter())
+            by_intent[intent]["#examples"] += 1
+            by_intent[intent].update(feats)
         intents = sorted(by_intent)
-        vocabulary = sorted({f for c in by_intent.values() for f in c})
-        total = sum(counts.values())
-        priors = [math.log(counts[i] / total) for i in intents]
-        denominators = [sum(by_intent[i].values()) + alpha * (len(vocabulary) + 1) for i in intents]
-        table = {f: [round(math.log((by_intent[i][f] + alpha) / d), 5)
-                     for i, d in zip(intents, denominators, strict=True)] for f in vocabulary}
-        unseen = [math.log(alpha / d) for d in denominators]
-        return cls({"intents": intents, "priors": priors, "unseen": unseen, "features": table, "source": source})
+        counts: dict[str, dict[str, float]] = {}
+        for k, intent in enumerate(intents):
+            for feature, count in by_intent[intent].items():
+                if feature != "#examples":
+                    counts.setdefault(feature, {})[str(k)] = round(count, 2)
+        totals = [round(sum(c for f, c in by_intent[i].items() if f != "#examples"), 2) for i in intents]
+        return cls({"intents": intents, "counts": dict(sorted(counts.items())), "totals": totals,
+                    "examples": [by_intent[i]["#examples"] for i in intents], "alpha": alpha, "source": source})
 
     # -- scoring
     def rank(self, feats: dict[str, float]) -> list[Scored]:
@@ -85,14 +102,15 @@ class Model:
         scores = list(self.priors)
         known = 0.0
         for feature, weight in feats.items():
-            row = self.table.get(feature)
+            row = self.lifts.get(feature)
             if row is None:
                 continue
             known += weight
-            for k, value in enumerate(row):
-                scores[k] += weight * value
+            for k, lift in row:
+                scores[k] += weight * lift
         if known == 0:
             return [Scored(i, 1 / len(self.intents)) for i in self.intents]
+        scores = [s + known * f for s, f in zip(scores, self.floor, strict=True)]
         scale = 1 / known ** TEMPERATURE
         top = max(scores)
         exp = [math.exp((s - top) * scale) for s in scores]
@@ -102,12 +120,12 @@ class Model:
 
     @property
     def vocabulary_size(self) -> int:
-        return len(self.table)
+        return len(self.counts)
 
     # -- files
     def to_json(self) -> dict:
-        return {"intents": self.intents, "priors": self.priors, "unseen": self.unseen,
-                "features": self.table, "source": self.source}
+        return {"intents": self.intents, "counts": self.counts, "totals": self.totals, "examples": self.examples,
+                "alpha": self.alpha, "source": self.source}
 
     def save(self, path: Path) -> int:
         body = json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":"))
@@ -118,7 +136,7 @@ class Model:
     def load(cls, path: Path) -> Model | None:
         try:
             return cls(json.loads(path.read_text(encoding="utf-8")))
-        except FileNotFoundError:
+        except (FileNotFoundError, KeyError, ValueError):
             return None
 
 

@@ -124,6 +124,8 @@ def _clean(text: str | None) -> str:
     if len(text) > MAX_TEXT:
         raise refusals.Invalid(f"一次最多输入 {MAX_TEXT} 个字，请简短描述您的问题。", code="text_too_long",
                                field="text")
+    # lone surrogates (valid JSON, not UTF-8) and control characters never reach the store
+    text = "".join(" " if ch < " " or ch == "\x7f" else ch for ch in text.encode("utf-8", "replace").decode())
     return mask_numbers(" ".join(text.split()))
 
 
@@ -133,6 +135,8 @@ def _understand(turn: registry.TurnContext, message: str) -> tuple[Reply, str | 
     if found.decision == "unclear":
         return _clarify(("没太看懂您的意思，请用一句话说说遇到了什么问题，或者选一个："), UNCLEAR_TOPICS), None, \
             {"clarifying": UNCLEAR_TOPICS}
+    if found.decision == "clarify" and turn.conversation.clarifying:
+        found = dataclasses.replace(found, decision="answer")   # never two clarifying questions in a row
     if found.decision == "clarify":
         question = "您是想问哪一个？"
         return _clarify(question, found.options), None, {"clarifying": found.options}

@@ -23,7 +23,8 @@ from chalicelib.kernel.logs import logger
 
 CLOSE = 0.5          # the second intent is "close" at this share of the first's probability or more
 SEARCH_BELOW = 0.25
-_HANDOVER = re.compile(r"人工|真人|真的人|活人|ren+g+ong|zhuan ?ren")
+SMALLTALK_AT = 0.12  # a greeting or a thanks is short (few features): answered when it is the top intent at this
+_HANDOVER = re.compile(r"人工|真人|真的人|活人|ren ?g+ong|zhuan ?ren")
 
 _model: classifier.Model | None = None
 _model_dir: str | None = None
@@ -92,6 +93,8 @@ def decide(ranked: list[classifier.Scored]) -> Understanding:
     top = ranked[0]
     second = ranked[1] if len(ranked) > 1 else classifier.Scored("", 0.0)
     kind = known[top.intent].kind if top.intent in known else "out_of_scope"
+    if kind == "smalltalk" and top.probability >= SMALLTALK_AT:
+        return Understanding("answer", top.intent, confidence=top.probability)
     if kind == "out_of_scope" or top.probability < SEARCH_BELOW:
         return Understanding("search", top.intent, confidence=top.probability)
     if second.probability >= CLOSE * top.probability and kind == "topic" and second.intent in known \

@@ -42,9 +42,9 @@ class Page:
         return {"Cache-Control": "no-cache", "Vary": "Cookie"}
 
 
-# The assistant page (a chat over the knowledge base) does not exist yet. When it does, set its path here:
-# every article's 「还是没解决？」 offers it first, before a new 工单 with the article as context.
-ASSISTANT_PATH: str | None = None
+# The assistant page (the 智能客服 chat, chalicelib/web/assistant_chat.py): every article's 「还是没解决？」 offers
+# it first, before a new 工单 with the article as context.
+ASSISTANT_PATH: str | None = "/help/assistant"
 
 
 def _kb_down_is_a_page(page_function):

@@ -83,7 +83,8 @@ def test_new_case_form_works_for_a_user_with_repayments_and_names_them_readably(
 def test_still_unsolved_opens_a_case_with_the_article_as_context(demo, signed_in, api):
     article = api.get("/help/articles/repayment-failed").text
     link = re.search(r'href="(/help/cases/new\?article=repayment-failed)"[^>]*data-testid="case-from-article"', article)
-    assert link and "问问智能助手" not in article          # no assistant page yet: only the 工单
+    assert link   # the 智能客服 is offered first (docs/assistant.md), the 工单 with the article as context next
+    assert re.search(r'href="/help/assistant\?article=repayment-failed"[^>]*data-testid="ask-assistant"', article)
     assert api.get(link.group(1)).headers["location"].startswith("/help/login?next=/help/cases/new")
     alice = signed_in("alice")
     form = alice.get(link.group(1))

@@ -148,3 +148,36 @@ def test_a_lost_race_writes_nothing(talk):
     with pytest.raises(store.Conflict):
         uow.commit()
     assert len(talk.store.get("alice", first.conversation_id).turns) == 4
+
+
+def test_never_two_clarifying_questions_in_a_row(talk, monkeypatch):
+    from chalicelib.assistant import understand
+    close = understand.Understanding("clarify", "fees", options=("fees", "late_fee_due_date"), confidence=0.4)
+    monkeypatch.setattr(understand, "understand", lambda text: close)
+    first = service.take_turn(ctx(), "alice", text="多收的钱")
+    assert ids(first.reply)[:2] == ["clarify:fees", "clarify:late_fee_due_date"]
+    second = service.take_turn(ctx(), "alice", conversation_id=first.conversation_id, text="就是多收的那个钱")
+    assert "clarify:fees" not in ids(second.reply) and "没有隐藏费用" in second.reply.text
+
+
+def test_close_intents_get_one_question_with_both_as_buttons():
+    from chalicelib.assistant import understand
+    from chalicelib.assistant.classifier import Scored
+    found = understand.decide([Scored("not_arrived", 0.45), Scored("repayment_failed", 0.40), Scored("fees", 0.15)])
+    assert found.decision == "clarify" and found.options == ("not_arrived", "repayment_failed")
+    clear = understand.decide([Scored("not_arrived", 0.80), Scored("repayment_failed", 0.15), Scored("fees", 0.05)])
+    assert clear.decision == "answer" and clear.intent == "not_arrived"
+    unsure = understand.decide([Scored("fees", 0.20), Scored("receipt", 0.05)] + [Scored("x", 0.05)] * 15)
+    assert unsure.decision == "search"
+    greeting = understand.decide([Scored("greeting", 0.30), Scored("thanks", 0.2), Scored("fees", 0.2)])
+    assert greeting.decision == "answer"   # small talk is never a clarifying question
+
+
+def test_the_trained_model_reads_typos_pinyin_and_run_on_sentences():
+    from chalicelib.assistant import understand
+    for text, intent in [("还款失拜了", "repayment_failed"), ("kefu dianhua duoshao", "hotline"),
+                         ("yan zheng ma shou bu dao", "verification_code"),
+                         ("我昨天还的款钱都扣了 银行那边说还没收到 会不会算我逾期啊", "not_arrived"),
+                         ("手续废咋算的", "fees")]:
+        found = understand.understand(text)
+        assert (found.decision, found.intent) == ("answer", intent), text
