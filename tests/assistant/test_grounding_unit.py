@@ -166,3 +166,32 @@ def test_a_number_is_checked_against_the_official_directory(seeded):
     assert "发给我" in facts.number_facts("刚才有人打电话说是客服").text
     checked = facts.number_facts("13912345678 说是你们客服让我转账")
     assert fact(checked, "结论") != "官方号码" and checked.actions[0].id == "freeze_account"
+
+
+def test_the_due_date_is_told_with_whether_a_retry_now_would_be_late(seeded):
+    from chalicelib.kernel import clock
+    body = {"amount": "100.51", "due_date": "2026-12-09", "payee": {"kind": "credit_card", "issuer": "招商银行",
+                                                                    "card_number": seed_repay.CARD}}
+    repay.create(ALICE, "due-today", schemas.RepaymentRequest.model_validate(body), ctx())   # Wed 10:30
+    repay.settle([m.body for m in seeded.outbox.messages() if m.channel == "sqs"][-1], ctx())
+    morning = facts.repayment_facts(ALICE, ctx(), text="信用卡还款失败")
+    assert fact(morning, "金额") == "100.51 元"
+    assert fact(morning, "还款日") == "12月9日（按预计到账时间不会逾期）"
+    clock.freeze(clock.parse("2026-12-09T10:00:00Z"))          # 18:00 in Shanghai: after the card cut-off
+    evening = facts.repayment_facts(ALICE, ctx(), text="信用卡还款失败")
+    assert "可能产生逾期费用" in fact(evening, "还款日") and "晚于还款日" in evening.text
+    assert fact(evening, "现在重试预计到账").startswith("12月10日")
+
+
+def test_a_bill_without_reminders_offers_them_and_the_tap_turns_them_on(seeded):
+    from chalicelib.bills import schemas as bill_schemas
+    from chalicelib.bills import service as bills
+    bill = bills.create_bill(ALICE, bill_schemas.NewBill.model_validate({
+        "payee": {"kind": "credit_card", "issuer": "招商银行", "card_number": seed_repay.CARD},
+        "statement_due_date": "2026-12-12", "name": "招行信用卡", "reminders": False}), ctx())
+    found = facts.bill_facts(ALICE, ctx())
+    assert fact(found, "下个还款日") == "12月12日" and fact(found, "到期提醒") == "未开启"
+    assert [a.id for a in found.actions] == [f"set_reminder:{bill['id']}"]
+    done = actions.set_reminder(ALICE, ctx(), bill["id"], conversation_id="c")
+    assert done.done and bills.get_bill(ALICE, bill["id"], ctx())["reminders"] is True
+    assert actions.set_reminder(BOB, ctx(), bill["id"], conversation_id="c").failed       # not bob's bill
