@@ -126,7 +126,7 @@ def test_handover_opens_one_case_with_the_story_and_the_repayment(seeded):
     assert opened.case_id == case.case_id and case.category == "repayment_failed"
     assert case.repayment_id == loan["id"]
     assert "余额不足" in case.description and "助手已尝试：重试了还款" in case.description
-    assert "还款又失败了咋回事" in case.description and "****4324" in case.description
+    assert "还款又失败了咋回事" in case.description and "**** 4324" in case.description
     assert "6225880137654324" not in case.description and "13800138001" not in case.description
     again = handover.open_case(ALICE, ctx(), conversation_id="conv-1", intent="repayment_failed",
                                transcript=(*transcript, ("user", "转人工")), repayment_id=loan["id"])
@@ -195,3 +195,20 @@ def test_a_bill_without_reminders_offers_them_and_the_tap_turns_them_on(seeded):
     done = actions.set_reminder(ALICE, ctx(), bill["id"], conversation_id="c")
     assert done.done and bills.get_bill(ALICE, bill["id"], ctx())["reminders"] is True
     assert actions.set_reminder(BOB, ctx(), bill["id"], conversation_id="c").failed       # not bob's bill
+
+
+def test_an_open_incident_is_told_instead_of_a_retry_that_would_fail(seeded, monkeypatch):
+    """While escalation's incidents (#24 item 5) explain a failure, the assistant says so and offers no retry."""
+    from chalicelib.escalation import service as escalation
+
+    class Incident:
+        user_sentence = "微粒贷（贷款平台）暂时无法受理还款，我们已知悉并在处理中。现在重试很可能仍会失败。"
+
+    loan = by_amount(ALICE, "800.51")
+    monkeypatch.setattr(escalation, "incident_for_repayment",
+                        lambda view: Incident() if view["id"] == loan["id"] else None, raising=False)
+    found = facts.repayment_facts(ALICE, ctx(), text="还款又失败了咋回事")
+    assert Incident.user_sentence in found.text and fact(found, "当前情况") == Incident.user_sentence
+    assert not any(a.id.startswith("retry_repayment") for a in found.actions)
+    tapped = actions.retry_repayment(ALICE, ctx(), f"{loan['id']}:1", conversation_id="c")   # an old button
+    assert Incident.user_sentence in tapped.text and repay.get(ALICE, loan["id"], ctx())["attempt"] == 1
