@@ -109,6 +109,21 @@ def conversation(user_id: str, conversation_id: str | None = None) -> Conversati
     return store.get(user_id, conversation_id) if conversation_id else store.latest(user_id)
 
 
+def transcript(conversation: Conversation, *, limit: int = 4000) -> str:
+    """The conversation as lines an agent reads (``用户：…`` / ``智能客服：…``, numbers already masked), the newest
+    kept when it is longer than ``limit`` characters — what a handover puts in the 工单."""
+    lines = [f"{'用户' if t.who == 'user' else '智能客服'}：{t.text}" for t in conversation.turns]
+    kept: list[str] = []
+    size = 0
+    for line in reversed(lines):
+        if kept and size + len(line) + 1 > limit:
+            kept.append("…（更早的对话略）")
+            break
+        kept.append(line)
+        size += len(line) + 1
+    return "\n".join(reversed(kept))
+
+
 def new_id(ctx: Context) -> str:
     return ctx.now.strftime("%Y%m%d%H%M%S") + secrets.token_hex(6)
 
@@ -264,6 +279,12 @@ def _record(before: Conversation, after: Conversation, user_id: str, intent_id: 
         events.record("assistant.clarified", conversation=after.id, intent=intent_id)
     elif intent_id:
         events.record("assistant.intent", conversation=after.id, intent=intent_id, via="action" if action else "text")
+    name = (action or "").partition(":")[0]
+    if name == HANDOVER or intent_id == HANDOVER:
+        events.record("assistant.handover", conversation=after.id, intents=list(before.intents),
+                      case=bool(after.case_id))
+    elif name and name not in ("clarify", RESOLVED):
+        events.record("assistant.action", conversation=after.id, action=name)
     if after.clarifying:
         events.record("assistant.clarifying", conversation=after.id, options=list(after.clarifying))
     if after.resolved and not before.resolved and not after.case_id:

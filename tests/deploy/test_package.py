@@ -101,6 +101,7 @@ def test_zip_carries_what_the_code_opens_at_run_time(packaged):
     assert any(n.startswith("templates/notifications/") for n in names), "SMS/e-mail templates"
     assert any(n.startswith("chalicelib/search/index/") for n in names), "the built search index"
     assert "chalicelib/search/index/contacts.yaml" in names
+    assert "chalicelib/search/index/assistant_model.json" in names   # the 智能客服's model, trained at make index
     assert not any(n.startswith(("tests/", "devtools/", "kb/", "benchmarks/")) for n in names)
     # the offline index build stays home (the bytecode test below searches without it)
     assert not any(n.startswith("chalicelib/search/build/") for n in names)
