@@ -24,7 +24,13 @@ import secrets
 from dataclasses import dataclass
 
 from chalicelib.adapters import events
-from chalicelib.assistant import intents, registry, store, understand
+from chalicelib.assistant import (
+    grounding,  # noqa: F401  (registers the fact providers and actions, h24b)
+    intents,
+    registry,
+    store,
+    understand,
+)
 from chalicelib.assistant.model import (
     HANDOVER,
     KEEP,

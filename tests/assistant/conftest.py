@@ -10,6 +10,7 @@ import pytest
 class Talk:
     store: object
     events: list = field(default_factory=list)
+    cases: object = None      # escalation's in-memory store (the handover's 工单)
 
     def kinds(self) -> list[str]:
         return [kind for kind, _ in self.events]
@@ -22,6 +23,8 @@ def talk(memory, monkeypatch):
     from chalicelib.adapters import events
     from chalicelib.assistant import memory_store
     from chalicelib.assistant import store as assistant_store
+    from chalicelib.escalation import repository
+    from chalicelib.escalation.memory import MemoryStore
 
     twin = memory_store.InMemoryConversations()
     assistant_store.use(twin)
@@ -33,6 +36,8 @@ def talk(memory, monkeypatch):
 
     monkeypatch.setattr(events, "record", record)
     try:
-        yield captured
+        with repository.use_store(MemoryStore()) as cases:   # a handover opens its 工单 here (h24b)
+            captured.cases = cases
+            yield captured
     finally:
         assistant_store.use(None)

@@ -187,7 +187,8 @@ def test_a_handover_is_counted_with_what_was_already_answered_and_the_transcript
     first = service.take_turn(ctx(), "alice", text="卡号 6222021234567890123 还款失败了")
     service.take_turn(ctx(), "alice", conversation_id=first.conversation_id, text="转人工")
     handovers = [fields for kind, fields in talk.events if kind == "assistant.handover"]
-    assert handovers == [{"conversation": first.conversation_id, "intents": ["repayment_failed"], "case": False}]
+    # the registered handover (h24b, grounding.py) opens a 工单
+    assert handovers == [{"conversation": first.conversation_id, "intents": ["repayment_failed"], "case": True}]
     text = service.transcript(talk.store.get("alice", first.conversation_id))
     assert text.splitlines()[0] == "用户：卡号 **** 0123 还款失败了"
     assert text.splitlines()[2] == "用户：转人工" and text.splitlines()[1].startswith("智能客服：还款失败常见的原因")
