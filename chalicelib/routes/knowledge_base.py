@@ -99,7 +99,7 @@ def kb_build_status(build_id):
     return httpio.json_response(kb.build_status(build_id))
 
 
-@bp.on_sqs_message(queue=settings().kb_build_queue, batch_size=1)
+@bp.on_sqs_message(queue=settings().kb_build_queue, batch_size=1, maximum_concurrency=2)  # CPU-bound builds
 def build_kb_index(event):
     """Rebuild the index from the published articles, write it to S3, move the live pointer forward only
     (chalicelib/search/builds.py). An unexpected error is raised: SQS redelivers, then dead-letters."""
