@@ -10,6 +10,7 @@ boto3, no network on the cold path); the fetch starts with a later search. ``Ref
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import tarfile
 import tempfile
@@ -47,7 +48,7 @@ class Refresher:
                  now: Callable[[], float] = time.monotonic, root: Path | None = None,
                  fetch: Callable[[dict, Path], KbIndex] = _fetch):
         self.interval, self.install, self.now, self.fetch = interval, install, now, fetch
-        self.root = root or Path(tempfile.gettempdir()) / "kb-live"
+        self.root = root or Path(tempfile.gettempdir()) / f"kb-live-{os.getpid()}"   # this container's own
         self.seq = 0                     # the build this container serves (0: the packaged index)
         self.next_check: float | None = None
         self.thread: threading.Thread | None = None
