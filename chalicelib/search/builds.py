@@ -69,6 +69,16 @@ class BadArticle(Exception):
         return f"文章「{self.slug}」无法发布：{said}。线上仍是上一版内容，请修改后重新发布。"
 
 
+class EmptyIndex(BadArticle):
+    def __init__(self) -> None:
+        Exception.__init__(self, "no published articles")
+        self.slug, self.problem = "", "no published articles"
+
+    @property
+    def words(self) -> str:
+        return "没有已发布的文章，搜索索引未更新。线上仍是上一版内容。"
+
+
 @dataclass(frozen=True)
 class Build:
     id: str
@@ -185,6 +195,8 @@ def build_archive(sources: list[tuple[str, str]]) -> tuple[bytes, int]:
     """The index of these articles as one gzip'd tar (the index folder's files at its top); and its size."""
     from chalicelib.search.build import ArticleError, build, parse_article
 
+    if not sources:   # never an empty help centre (a provider that found nothing, a missing seed folder)
+        raise EmptyIndex()
     articles, seen = [], set()
     for slug, text in sources:
         try:

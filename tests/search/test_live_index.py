@@ -42,6 +42,8 @@ def store(monkeypatch, tmp_path):
     from chalicelib.search import live_store
     from chalicelib.search.live_memory_store import InMemoryLiveStore
 
+    # analytics events stay in this process (no AWS in the fast tier)
+    monkeypatch.setattr("chalicelib.adapters.events.record", lambda kind, **fields: None)
     twin, sent = InMemoryLiveStore(), queues.InMemoryQueues()
     previous = live_store.use(twin)
     queues.use(sent)
@@ -149,6 +151,14 @@ def test_two_articles_with_one_slug_fail_the_build(store):
     assert "重复" in service.build_status(bad).message and store.live() is None
 
 
+def test_an_empty_published_set_never_goes_live(store):
+    from chalicelib.search import builds, service
+
+    empty = service.queue_build("nothing")
+    assert builds.run(empty, sources=[]) == "failed" and store.live() is None
+    assert "没有已发布的文章" in service.build_status(empty).message
+
+
 def test_an_unexpected_error_is_recorded_raised_for_a_retry_and_a_retry_can_still_go_live(store, monkeypatch):
     from chalicelib.search import builds, service
 
@@ -211,9 +221,13 @@ def test_a_container_swaps_to_a_newer_build_and_a_search_sees_one_whole_index(st
         refresher.root = tmp_path / "live"
         assert not refresher.step()                            # no pointer yet: the packaged index stays
         seen, failures, stop = set(), [], threading.Event()
+        searched, done = threading.Condition(), [0]
 
         def searching():
             while not stop.is_set():
+                with searched:
+                    done[0] += 1
+                    searched.notify_all()
                 try:
                     for hit in service.search(QUESTION).results:
                         if hit.slug == "fees":    # title and snippet of one search come from one build
@@ -222,7 +236,9 @@ def test_a_container_swaps_to_a_newer_build_and_a_search_sees_one_whole_index(st
                             assert title_version == snippet_version, (hit.title, hit.snippet)
                             seen.add(title_version)
                 except Exception as exc:  # noqa: BLE001  (any error is a failure of the swap)
-                    failures.append(exc)
+                    with searched:
+                        failures.append(exc)
+                        searched.notify_all()
                     return
         threads = [threading.Thread(target=searching) for _ in range(3)]
         for thread in threads:
@@ -233,6 +249,9 @@ def test_a_container_swaps_to_a_newer_build_and_a_search_sees_one_whole_index(st
                 assert refresher.step()                         # fetched, opened, installed
                 assert service.search(QUESTION).results[0].title.endswith(f"（第{n}版）")
                 assert not refresher.step()                     # nothing newer: nothing fetched
+                with searched:   # let every searcher run whole searches on this build too
+                    target = done[0] + 6
+                    searched.wait_for(lambda target=target: done[0] >= target or bool(failures))
         finally:
             stop.set()
             for thread in threads:
