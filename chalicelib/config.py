@@ -164,6 +164,13 @@ class Settings:
     # every kb_learned_refresh_seconds per container; empty: the one beside the index only.
     kb_learned_uri: str
     kb_learned_refresh_seconds: int
+    # The live index (chalicelib/search/builds.py, live.py): publishing queues a build on kb_build_queue; the
+    # build is written to kb_index_bucket and a pointer in kb_table moves forward; API containers look at the
+    # pointer at most every kb_live_refresh_seconds (0, the default outside a stage: never — the packaged index
+    # only; .chalice/config.json sets 5 for dev and prod).
+    kb_build_queue: str
+    kb_index_bucket: str
+    kb_live_refresh_seconds: float
     contacts_path: str
 
     # Escalation
@@ -289,6 +296,9 @@ def load() -> Settings:
         kb_index_dir=_env("KB_INDEX_DIR", str(CHALICELIB_DIR / "search" / "index")),
         kb_learned_uri=_env("KB_LEARNED_URI", ""),
         kb_learned_refresh_seconds=_int("KB_LEARNED_REFRESH_SECONDS", 300),
+        kb_build_queue=_env("KB_BUILD_QUEUE", f"repaydesk-{stage}-kb-build"),
+        kb_index_bucket=_env("KB_INDEX_BUCKET", f"repaydesk-{stage}-kb-index"),
+        kb_live_refresh_seconds=_float("KB_LIVE_REFRESH_SECONDS", 0.0),
         # The index build copies kb/contacts.yaml next to the index, so a deploy ships both.
         contacts_path=_env("CONTACTS_PATH", str(Path(_env("KB_INDEX_DIR", str(CHALICELIB_DIR / "search" / "index")))
                                                 / "contacts.yaml")),

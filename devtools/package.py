@@ -32,9 +32,10 @@ STAGE = "prod"
 LAMBDA_LOG_GROUPS = ("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/repaydesk-"
                      + STAGE + "-*")
 LAMBDA_ZIP_LIMIT = 50 * 1024 * 1024
-# Code in chalicelib/ the functions never import: the offline search-index build (the Lambda
-# only reads the index it wrote). ``add_bytecode`` leaves it out of the zip.
-BUILD_ONLY = ("chalicelib/search/build/",)
+# Code in chalicelib/ the functions never import; ``add_bytecode`` leaves it out of the zip. (The search-index
+# build, chalicelib/search/build/, ships since the live index: the ``build_kb_index`` function runs it.)
+BUILD_ONLY: tuple[str, ...] = ()
+SHIPPED_JIEBA_DICT = "chalicelib/search/build/jieba_dict.txt"   # (build/support.py SHIPPED_DICT)
 
 
 def logical_id(kind: str, name: str) -> str:
@@ -128,12 +129,19 @@ def bucket_resource(bucket: dict) -> dict:
                                            "BlockPublicPolicy": True, "RestrictPublicBuckets": True},
         "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
         # The same rules infra/local.py gives moto, in CloudFormation's spelling.
-        "LifecycleConfiguration": {"Rules": [{"Id": "expire-evidence", "Status": "Enabled",
-                                              "ExpirationInDays": bucket["expire_days"],
-                                              "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}]},
-        "CorsConfiguration": {"CorsRules": [{"AllowedOrigins": origins, "AllowedMethods": ["POST", "GET"],
-                                             "AllowedHeaders": ["*"], "ExposedHeaders": ["ETag", "Location"],
-                                             "MaxAge": 600}]}}}
+        "LifecycleConfiguration": {"Rules": [lifecycle_rule(bucket)]},
+        **({"CorsConfiguration": {"CorsRules": [{"AllowedOrigins": origins, "AllowedMethods": ["POST", "GET"],
+                                                 "AllowedHeaders": ["*"], "ExposedHeaders": ["ETag", "Location"],
+                                                 "MaxAge": 600}]}} if "cors_origins" in bucket else {})}}
+
+
+def lifecycle_rule(bucket: dict) -> dict:
+    """Objects expire after ``expire_days``; with ``expire_tag`` only those carrying the tag (superseded builds)."""
+    if bucket.get("expire_tag"):
+        return {"Id": "expire-tagged", "Status": "Enabled", "ExpirationInDays": bucket["expire_days"],
+                "TagFilters": [dict(bucket["expire_tag"])]}
+    return {"Id": "expire-evidence", "Status": "Enabled", "ExpirationInDays": bucket["expire_days"],
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}
 
 
 def bucket_policies(ids: dict) -> dict:
@@ -201,7 +209,7 @@ def data_policy(cfg, ids: dict, kinds: dict[str, list[str]]) -> dict:
         {"Sid": "SmsToPhones", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": "*",
          "Condition": {"Null": {"sns:Protocol": "true"}}},
     ]
-    buckets = [lid for lid in ids.values() if lid.startswith("Bucket")]
+    buckets = [ids[cfg.attachments_bucket]] if cfg.attachments_bucket in ids else []
     if buckets:  # presigned POST (upload) and GET (download) are signed with these rights; listing by prefix
         statements.append({"Sid": "AttachmentObjects", "Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"],
                            "Resource": [{"Fn::Sub": "${" + b + ".Arn}/cases/*"} for b in buckets]})
@@ -238,6 +246,8 @@ def merge(template: dict, cfg) -> dict:
             env.update({"USER_POOL_ID": {"Ref": "UserPool"}, "USER_POOL_CLIENT_ID": {"Ref": "UserPoolClient"}})
             if cfg.attachments_bucket in ids:
                 env["ATTACHMENTS_BUCKET"] = {"Ref": ids[cfg.attachments_bucket]}
+            if cfg.kb_index_bucket in ids:
+                env["KB_INDEX_BUCKET"] = {"Ref": ids[cfg.kb_index_bucket]}
             for event in (props.get("Events") or {}).values():
                 if event["Type"] == "SQS":  # depend on the queue we create, not on its name
                     queue_name = event["Properties"]["Queue"]["Fn::Sub"].rsplit(":", 1)[-1]
@@ -249,6 +259,7 @@ def merge(template: dict, cfg) -> dict:
                 template["Resources"][role]["Properties"]["Policies"] = [
                     {"PolicyName": f"{role}Policy", "PolicyDocument": policy}]
     learned_model_bucket(template, cfg)
+    kb_index_grants(template, cfg, ids)
     template["Resources"].update(alarms(ids, [lid for lid, r in template["Resources"].items()
                                               if r["Type"] == "AWS::Serverless::Function"]))
     api = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
@@ -297,6 +308,29 @@ def learned_model_bucket(template: dict, cfg) -> None:
                                         "Resource": key_arn})
 
 
+# The live index's archives (infra/search.py): every function that searches reads them; the build writes them
+# and tags the one it replaces (for the bucket's lifecycle rule). Nothing else in the bucket, nobody else.
+KB_INDEX_WRITERS = ("chalicelib.routes.knowledge_base.build_kb_index",)
+
+
+def kb_index_grants(template: dict, cfg, ids: dict) -> None:
+    if cfg.kb_index_bucket not in ids:
+        return
+    lid = ids[cfg.kb_index_bucket]
+    archives = {"Fn::Sub": "${" + lid + ".Arn}/builds/*"}
+    resources = template["Resources"]
+    for resource in list(resources.values()):
+        if resource["Type"] != "AWS::Serverless::Function" or "Role" not in resource["Properties"]:
+            continue
+        handler, role = resource["Properties"]["Handler"], resource["Properties"]["Role"]["Fn::GetAtt"][0]
+        policies = resources[role]["Properties"].get("Policies") or []
+        if not policies or not any(s.get("Sid") == "Tables" for s in policies[0]["PolicyDocument"]["Statement"]):
+            continue   # the authorizer: logs only
+        actions = ["s3:GetObject"] + (["s3:PutObject", "s3:PutObjectTagging"] if handler in KB_INDEX_WRITERS else [])
+        policies[0]["PolicyDocument"]["Statement"].append(
+            {"Sid": "KbIndexArchives", "Effect": "Allow", "Action": actions, "Resource": archives})
+
+
 def alarms(ids: dict, functions: list[str]) -> dict:
     """The alarms the README's operations section explains."""
     def alarm(name, description, namespace, metric, dimensions, threshold, period=300, stat="Sum"):
@@ -339,6 +373,11 @@ def gateway_responses() -> dict:
     }
 
 
+def jieba_dictionary() -> Path:
+    from chalicelib.search.build.support import jieba_dictionary as found
+    return found()
+
+
 def add_bytecode(zip_path: Path, runtime: str) -> int:
     """Put a ``__pycache__/*.pyc`` beside every ``.py`` in the zip (replacing any stray ones),
     leaving out the ``BUILD_ONLY`` code.
@@ -368,11 +407,13 @@ def add_bytecode(zip_path: Path, runtime: str) -> int:
         with zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as target:
             for info in entries:
                 target.writestr(info, source.read(info))
-            for pyc in compiled:
-                info = zipfile.ZipInfo(pyc.relative_to(tmp).as_posix(), date_time=(1980, 1, 1, 0, 0, 0))
+            extra = [(pyc.relative_to(tmp).as_posix(), pyc) for pyc in compiled]
+            extra.append((SHIPPED_JIEBA_DICT, jieba_dictionary()))   # the live index build's word frequencies
+            for name, path in extra:
+                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
                 info.external_attr = 0o644 << 16
                 info.compress_type = zipfile.ZIP_DEFLATED
-                target.writestr(info, pyc.read_bytes())
+                target.writestr(info, path.read_bytes())
     rebuilt.replace(zip_path)
     return len(compiled)
 

@@ -11,7 +11,8 @@ Shapes:
 - queue: ``{"name": str, "visibility_timeout": int, "dlq": bool, "max_receive": int}``.
 - topic: ``{"name": str, "queues": [queue names subscribed with raw delivery]}``.
 - bucket: ``{"name": str, "cors_origins": [page origins that may POST a form to it],
-  "expire_days": int}`` — always private, encrypted, public access blocked (see devtools/package.py).
+  "expire_days": int, "expire_tag": {"Key", "Value"}}`` — always private, encrypted, public access blocked
+  (see devtools/package.py); with ``expire_tag`` only objects carrying that tag expire.
 """
 from __future__ import annotations
 

@@ -66,7 +66,10 @@ def bucket_cors(origins: list[str]) -> dict:
                            "AllowedHeaders": ["*"], "ExposeHeaders": ["ETag", "Location"], "MaxAgeSeconds": 600}]}
 
 
-def lifecycle(expire_days: int) -> dict:
+def lifecycle(expire_days: int, tag: dict | None = None) -> dict:
+    if tag:  # only objects carrying the tag expire (superseded index builds)
+        return {"Rules": [{"ID": "expire-tagged", "Status": "Enabled", "Filter": {"Tag": dict(tag)},
+                           "Expiration": {"Days": expire_days}}]}   # (S3 refuses multipart aborts with tags)
     return {"Rules": [{"ID": "expire-evidence", "Status": "Enabled", "Filter": {"Prefix": ""},
                        "Expiration": {"Days": expire_days},
                        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}]}
@@ -85,7 +88,8 @@ def create_buckets(cfg) -> None:
         s3.put_bucket_encryption(Bucket=bucket["name"], ServerSideEncryptionConfiguration={
             "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
         s3.put_bucket_lifecycle_configuration(Bucket=bucket["name"],
-                                              LifecycleConfiguration=lifecycle(bucket["expire_days"]))
+                                              LifecycleConfiguration=lifecycle(bucket["expire_days"],
+                                                                                 bucket.get("expire_tag")))
         if bucket.get("cors_origins"):
             s3.put_bucket_cors(Bucket=bucket["name"], CORSConfiguration=bucket_cors(bucket["cors_origins"]))
 

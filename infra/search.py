@@ -17,7 +17,18 @@ bucket, its one key, who reads it (the API function: ``s3:GetObject``) and who w
 daily ``relearn_kb`` function: ``s3:PutObject``). ``make package`` turns it into the bucket
 (encrypted, public access blocked, TLS only, versioned so a bad model can be rolled back) and
 those two permissions on that key alone.
+
+The live index (chalicelib/search/builds.py, live.py, docs/search.md "Live index"), in the same table:
+- allocate a build's sequence     UpdateItem pk=KBBUILD#SEQ, sk=SEQ (ADD seq 1, returns the new value)
+- a build's record                Put/Update pk=KBBUILD#<id>, sk=BUILD (conditional on its status)
+- the live-index pointer          Get / conditional Put pk=KBLIVE, sk=POINTER
+                                  (attribute_not_exists(pk) OR seq < :seq — forward only)
+``queues``: the build queue (one message per queued build, a dead-letter queue after 3 tries; its
+visibility timeout above the build function's 300 s). ``buckets``: the built indexes, one archive per
+build under ``builds/`` — private, encrypted, TLS only; an archive is tagged ``superseded=true`` when a
+newer one goes live and S3 deletes it 14 days later (the live one is never tagged, so never expires).
 """
+from chalicelib.search.live_store import SUPERSEDED_TAG
 from infra import table
 
 
@@ -37,3 +48,17 @@ def learned_model(cfg) -> dict | None:
     bucket, _, key = uri[len("s3://"):].partition("/")
     return {"bucket": bucket, "key": key, "readers": ["app.app"],
             "writers": ["chalicelib.routes.knowledge_base.relearn_kb"]}
+
+
+# The build function's timeout is 300 s (.chalice/config.json); SQS wants the visibility timeout above it.
+BUILD_VISIBILITY_SECONDS = 360
+SUPERSEDED_EXPIRE_DAYS = 14
+
+
+def queues(cfg):
+    return [{"name": cfg.kb_build_queue, "visibility_timeout": BUILD_VISIBILITY_SECONDS, "dlq": True,
+             "max_receive": 3}]
+
+
+def buckets(cfg):
+    return [{"name": cfg.kb_index_bucket, "expire_days": SUPERSEDED_EXPIRE_DAYS, "expire_tag": SUPERSEDED_TAG}]

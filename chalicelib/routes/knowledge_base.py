@@ -1,19 +1,26 @@
 """The knowledge-base API (``chalicelib/search``): search, articles, categories, feedback and signals; the official
-contact channels and the number check; the daily relearn of the search model."""
+contact channels and the number check; the daily relearn of the search model; the live index's builds (a publish's
+status, the build function)."""
 from __future__ import annotations
+
+import json
 
 from chalice import Blueprint, Rate
 
 from chalicelib.adapters import ratelimit
+from chalicelib.config import settings
 from chalicelib.edge import httpio
 from chalicelib.edge.lazy import lazy_import, lazy_schemas
 from chalicelib.edge.openapi import api_contract
+from chalicelib.kernel.logs import logger
+from chalicelib.routes.auth import cognito_jwt
 from chalicelib.search import schemas as kb_schemas  # search is the route a cold start answers
 from chalicelib.search import service as kb
 
 contacts = lazy_import("chalicelib.search.contacts")
 contact_schemas = lazy_schemas("chalicelib.search.contacts")   # its models, by name until first used
 kb_relearn = lazy_import("chalicelib.search.relearn")
+kb_builds = lazy_import("chalicelib.search.builds")
 
 bp = Blueprint(__name__)
 
@@ -82,3 +89,24 @@ def verify_contact_number():
 def relearn_kb(event):
     """Rebuild the learned search model from the last 30 days' signals into KB_LEARNED_URI (S3)."""
     kb_relearn.rebuild()
+
+
+@bp.route("/support/kb/builds/{build_id}", methods=["GET"], authorizer=cognito_jwt)
+@api_contract("Where a publish stands: its index build queued, building, live or failed (and why); staff only",
+              tag="search", responses={200: kb_schemas.BuildStatus}, errors=(403, 404))
+def kb_build_status(build_id):
+    httpio.require_role(httpio.actor(bp.current_request), "support", "senior-support", "kb-editor")
+    return httpio.json_response(kb.build_status(build_id))
+
+
+@bp.on_sqs_message(queue=settings().kb_build_queue, batch_size=1, maximum_concurrency=2)  # CPU-bound builds
+def build_kb_index(event):
+    """Rebuild the index from the published articles, write it to S3, move the live pointer forward only
+    (chalicelib/search/builds.py). An unexpected error is raised: SQS redelivers, then dead-letters."""
+    for record in event:
+        try:
+            build_id = json.loads(record.body)["build"]
+        except (ValueError, KeyError, TypeError):
+            logger.warning("kb build message unreadable, dropped")
+            continue
+        kb_builds.run(build_id)

@@ -49,13 +49,13 @@ def export_signals(days: int, out: str) -> int:
     if not 1 <= days <= 366:
         print("export failed: --days must be 1–366", file=sys.stderr)
         return 1
-    from chalicelib.search import service
+    from chalicelib.search import relearn
 
     if out == "-":
-        written = service.export_signals(days, sys.stdout)
+        written = relearn.export_signals(days, sys.stdout)
     else:
         with open(out, "w", encoding="utf-8") as handle:
-            written = service.export_signals(days, handle)
+            written = relearn.export_signals(days, handle)
     print(f"exported {written} signal lines of the last {days} days", file=sys.stderr)
     return 0
 

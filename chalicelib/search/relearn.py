@@ -16,8 +16,9 @@ import io
 import json
 
 from chalicelib.config import settings
+from chalicelib.kernel import clock
 from chalicelib.kernel.logs import logger
-from chalicelib.search import learned, signals
+from chalicelib.search import learned, signals, store
 
 LEARN_DAYS = 30  # a month of what users searched and opened (older behaviour fades out)
 
@@ -31,7 +32,7 @@ def rebuild(days: int = LEARN_DAYS) -> dict | None:
     if not uri:
         return None
     exported = io.StringIO()
-    service.export_signals(days, exported)
+    export_signals(days, exported)
     read = list(signals.read_signals(exported.getvalue().splitlines(), origin="export"))
     kb = service.kb_index()
     slugs, heads = {}, []
@@ -45,3 +46,21 @@ def rebuild(days: int = LEARN_DAYS) -> dict | None:
     summary = {"signals": model["signals"], "pairs": model["pairs"], "bytes": len(body), "days": days}
     logger.info("kb learned model rebuilt", extra={"uri": uri, **summary})
     return summary
+
+
+def export_signals(days: int, out) -> int:
+    """Write the last ``days`` days' signals (today included) as JSON lines to ``out`` (a text
+    file); returns how many lines. Queries are checked for personal data again on the way out."""
+    import datetime as dt
+
+    today = clock.local_now(settings().time_zone).date()
+    day_list = [(today - dt.timedelta(days=n)).isoformat() for n in range(days)]
+    written = 0
+    for item in store.signals(day_list):
+        if not signals.valid(item["query"], item["slug"], item["kind"]):
+            continue
+        signal = signals.Signal(item["query"], item["slug"], signals.EXPORTED_KIND[item["kind"]],
+                                item["day"], item["count"])
+        out.write(signal.to_json() + "\n")
+        written += 1
+    return written

@@ -127,3 +127,15 @@ class GapsResponse(ApiModel):
     to: str
     zero_result_queries: list[ZeroResultQuery]
     least_helpful_articles: list[ArticleFeedbackStats]
+
+
+class BuildStatus(ApiModel):
+    """Where a publish stands (GET /support/kb/builds/{id}, staff only): the index build it queued."""
+    id: str
+    status: Literal["queued", "building", "live", "failed"]
+    message: str = Field(description="what happened, in words an editor reads (a failure says why)")
+    requested_by: str
+    why: str = Field(description="the reason given when the build was queued")
+    queued_at: str
+    finished_at: str | None = None
+    articles: int | None = Field(default=None, description="articles in the index it built")

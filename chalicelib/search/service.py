@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import html
+import json
 import queue
 import threading
 import time
@@ -27,13 +28,14 @@ GAP_DAYS = 7
 
 _index: KbIndex | None = None
 _index_dir: str | None = None
+_refresher = None   # live.Refresher when KB_LIVE_REFRESH_SECONDS > 0
 _frozen = False
 _lock = threading.Lock()
 
 
 def kb_index() -> KbIndex:
     """The container's index (opened on first use; reopened if ``KB_INDEX_DIR`` changed)."""
-    global _index, _index_dir, _frozen
+    global _index, _index_dir, _frozen, _refresher
     wanted = settings().kb_index_dir
     if _index is None or _index_dir != wanted:
         with _lock:
@@ -50,20 +52,49 @@ def kb_index() -> KbIndex:
                     # tests reopen fixture indexes, and frozen garbage would never be freed.
                     gc.freeze()
                     _frozen = True
+    if settings().kb_live_refresh_seconds > 0:   # a newer published build, fetched on a thread (live.py)
+        if _refresher is None:
+            from chalicelib.search import live
+            _refresher = live.Refresher(interval=settings().kb_live_refresh_seconds, install=_install)
+        _refresher.maybe_start()
     return _index
+
+
+def _install(index: KbIndex, pointer: dict) -> None:
+    """A newer build goes live: one reference assignment, scoring with the fetched learned model if any."""
+    global _index
+    from chalicelib.search.learned import LearnedModel
+    with _lock:
+        if _learned_body is not None:
+            index.use_learned(LearnedModel(json.loads(_learned_body), docnum_for=index.docnum_for))
+        _index = index
+
+
+def queue_build(reason: str, *, requested_by: str = "system") -> str:
+    """Publishing: queue a rebuild of the live index (``builds.py``); returns the build id."""
+    from chalicelib.search import builds
+    return builds.queue_build(reason, requested_by=requested_by)
+
+
+def build_status(build_id: str) -> schemas.BuildStatus:
+    from chalicelib.search import builds
+    return builds.build_status(build_id)
 
 
 def reset() -> None:
     """Forget the open index (tests point ``KB_INDEX_DIR`` at fixture indexes)."""
-    global _index, _index_dir, _learned_next_check, _learned_etag
+    global _index, _index_dir, _learned_next_check, _learned_etag, _learned_body, _refresher
+    if _refresher is not None:
+        _refresher.forget()
     with _lock:
-        _index, _index_dir = None, None
-        _learned_next_check, _learned_etag = 0.0, None
+        _index, _index_dir, _refresher = None, None, None
+        _learned_next_check, _learned_etag, _learned_body = 0.0, None, None
 
 
 # --------------------------------------------------------------- a rebuilt learned model, without a redeploy
 _learned_next_check = 0.0
 _learned_etag: str | None = None
+_learned_body: bytes | None = None   # the fetched model, applied again to each live index installed
 _learned_thread: threading.Thread | None = None
 
 
@@ -90,9 +121,7 @@ def _check_learned(kb: KbIndex) -> None:
 
 def _fetch_learned(kb: KbIndex, uri: str) -> None:
     """Fetch the model if it changed (conditional GET on its ETag) and score with it from now on."""
-    global _learned_etag
-    import json
-
+    global _learned_etag, _learned_body
     from chalicelib.search import learned_store
     from chalicelib.search.learned import LearnedModel
 
@@ -101,9 +130,11 @@ def _fetch_learned(kb: KbIndex, uri: str) -> None:
         if fetched is None:   # not modified
             return
         body, etag = fetched
-        model = LearnedModel(json.loads(body), docnum_for=kb.docnum_for)
-        kb.use_learned(model)
-        _learned_etag = etag
+        with _lock:   # on the index in use now (a live index may have been installed meanwhile)
+            kb = _index or kb
+            model = LearnedModel(json.loads(body), docnum_for=kb.docnum_for)
+            kb.use_learned(model)
+            _learned_etag, _learned_body = etag, body
         logger.info("kb learned model loaded", extra={"uri": uri, "pairs": model.pairs})
     except Exception:  # keep the model we have; try again after the next interval
         logger.warning("kb learned model not loaded", extra={"uri": uri}, exc_info=True)
@@ -306,24 +337,6 @@ def record_signal(query: str | None, slug: str, kind: str) -> bool:
     if kind in ("click", "case"):  # votes are recorded by record_feedback
         events.record("click" if kind == "click" else "search_case", query=query.strip(), slug=slug)
     return True
-
-
-def export_signals(days: int, out) -> int:
-    """Write the last ``days`` days' signals (today included) as JSON lines to ``out`` (a text
-    file); returns how many lines. Queries are checked for personal data again on the way out."""
-    import datetime as dt
-
-    today = clock.local_now(settings().time_zone).date()
-    day_list = [(today - dt.timedelta(days=n)).isoformat() for n in range(days)]
-    written = 0
-    for item in store.signals(day_list):
-        if not signals.valid(item["query"], item["slug"], item["kind"]):
-            continue
-        signal = signals.Signal(item["query"], item["slug"], signals.EXPORTED_KIND[item["kind"]],
-                                item["day"], item["count"])
-        out.write(signal.to_json() + "\n")
-        written += 1
-    return written
 
 
 def flush_analytics() -> None:

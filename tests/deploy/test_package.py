@@ -88,6 +88,39 @@ def test_the_learned_search_model_has_a_private_bucket_and_only_its_readers_and_
                for r in resources.values())
 
 
+def test_the_live_index_has_its_queue_bucket_and_build_function_with_only_the_rights_it_needs(packaged):
+    from devtools.package import prod_settings
+    cfg = prod_settings()
+    resources = json.loads((packaged / "template.json").read_text())["Resources"]
+    queue = next(r for r in resources.values() if r["Type"] == "AWS::SQS::Queue"
+                 and r["Properties"]["QueueName"] == cfg.kb_build_queue)
+    assert queue["Properties"]["RedrivePolicy"]["maxReceiveCount"] == 3
+    assert queue["Properties"]["VisibilityTimeout"] >= 300
+    bucket = next(r for r in resources.values() if r["Type"] == "AWS::S3::Bucket"
+                  and cfg.kb_index_bucket in json.dumps(r["Properties"]["BucketName"]))
+    rule = bucket["Properties"]["LifecycleConfiguration"]["Rules"][0]
+    assert rule["TagFilters"] == [{"Key": "superseded", "Value": "true"}]   # the live archive never expires
+    assert bucket["Properties"]["BucketEncryption"] and "CorsConfiguration" not in bucket["Properties"]
+    worker = next(r for r in resources.values() if r["Type"] == "AWS::Serverless::Function"
+                  and r["Properties"]["Handler"] == "chalicelib.routes.knowledge_base.build_kb_index")
+    assert worker["Properties"]["Timeout"] == 300
+    assert [e["Type"] for e in worker["Properties"]["Events"].values()] == ["SQS"]
+    granted = {}
+    for resource in resources.values():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        env = resource["Properties"]["Environment"]["Variables"]
+        assert "KB_INDEX_BUCKET" in env and env["KB_LIVE_REFRESH_SECONDS"] == "5"
+        role = resources[resource["Properties"]["Role"]["Fn::GetAtt"][0]]
+        for statement in role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]:
+            if statement.get("Sid") == "KbIndexArchives":
+                assert statement["Resource"]["Fn::Sub"].endswith("/builds/*")
+                granted[resource["Properties"]["Handler"]] = sorted(_actions(statement))
+    assert granted["app.app"] == ["s3:GetObject"]
+    assert granted["chalicelib.routes.knowledge_base.build_kb_index"] == [
+        "s3:GetObject", "s3:PutObject", "s3:PutObjectTagging"]
+
+
 def test_deployment_zip_is_well_under_lambda_limit(packaged):
     size = (packaged / "deployment.zip").stat().st_size
     assert size < 45 * 1024 * 1024, f"{size / 1e6:.1f} MB"
@@ -103,15 +136,16 @@ def test_zip_carries_what_the_code_opens_at_run_time(packaged):
     assert "chalicelib/search/index/contacts.yaml" in names
     assert "chalicelib/search/index/assistant_model.json" in names   # the 智能客服's model, trained at make index
     assert not any(n.startswith(("tests/", "devtools/", "kb/", "benchmarks/")) for n in names)
-    # the offline index build stays home (the bytecode test below searches without it)
-    assert not any(n.startswith("chalicelib/search/build/") for n in names)
+    # the index build ships for the live index's build function (build_kb_index), with jieba's dictionary only
+    assert "chalicelib/search/build/__init__.py" in names and "chalicelib/search/build/jieba_dict.txt" in names
     assert "chalicelib/search/index.py" in names and "chalicelib/search/postings.py" in names
 
 
 def test_build_time_packages_stay_out_of_the_zip_and_runtime(packaged):
     import zipfile
     names = zipfile.ZipFile(packaged / "deployment.zip").namelist()
-    assert not any(n.startswith(("jieba/", "pypinyin/", "boto3/", "botocore/")) for n in names)
+    assert not any(n.startswith(("jieba/", "boto3/", "botocore/")) for n in names)
+    assert any(n.startswith("pypinyin/") for n in names)   # the live index's build function needs it
     # …and the deployed code answers a search without them
     code = ("import sys; sys.modules['jieba'] = None; sys.modules['pypinyin'] = None\n"
             "from chalicelib.search import service\n"

@@ -10,16 +10,26 @@ from chalicelib.search import analyzer as analysis
 from chalicelib.search.build.corpus import Corpus
 from chalicelib.search.index import CATEGORIES, META_FILE, SUGGEST_FILE, TITLE_PRODUCTS_FILE
 
+# jieba's dict.txt as ``make package`` puts it in the Lambda zip (the live index's build function needs only
+# this file of jieba, not the 42 MB package); in a checkout, the installed jieba's own.
+SHIPPED_DICT = Path(__file__).with_name("jieba_dict.txt")
 
-def _jieba_frequencies() -> dict[str, int]:
-    """Word frequencies of jieba's stock dictionary (the one rjieba embeds), for the lexicon."""
+
+def jieba_dictionary() -> Path:
     import importlib.util
 
+    if SHIPPED_DICT.is_file():
+        return SHIPPED_DICT
     spec = importlib.util.find_spec("jieba")
     if spec is None or spec.origin is None:
         raise ModuleNotFoundError("jieba is not installed (requirements-dev.txt: the index build needs it)",
                                   name="jieba")
-    path = Path(spec.origin).parent / "dict.txt"
+    return Path(spec.origin).parent / "dict.txt"
+
+
+def _jieba_frequencies() -> dict[str, int]:
+    """Word frequencies of jieba's stock dictionary (the one rjieba embeds), for the lexicon."""
+    path = jieba_dictionary()
     freqs = {}
     with path.open(encoding="utf-8") as handle:
         for line in handle:
