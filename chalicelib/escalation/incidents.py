@@ -42,7 +42,7 @@ def _facts(repayment) -> tuple[str, str, dict, str | None]:
         failure.get("reason") if isinstance(failure, dict) else getattr(failure, "reason", None)
         or getattr(failure, "code", None))
     payee = get("payee")
-    payee = payee if isinstance(payee, dict) else (payee.model_dump() if hasattr(payee, "model_dump") else {})
+    payee = payee if isinstance(payee, dict) else {}   # a view's payee is masked text: no name to group by
     return str(get("status") or ""), str(get("kind") or payee.get("kind") or ""), payee, reason
 
 
@@ -154,13 +154,13 @@ def _require_lead(actor: Actor) -> None:
 
 
 def view(incident: Incident, *, cases: list[Case] | None = None) -> IncidentView:
-    return IncidentView(
+    return IncidentView.model_validate(dict(
         incident_id=incident.incident_id, title=incident.title, reason=incident.reason,
         source_kind=incident.source_kind, source=incident.source, status=incident.status,
         opened_at=incident.opened_at, last_failure_at=incident.last_failure_at, failures=incident.failures,
         closed_at=incident.closed_at, closed_by=incident.closed_by, user_sentence=incident.user_sentence,
         replies=[{"at": r["at"], "text": r["text"], "by_name": r.get("by_name")} for r in incident.replies],
-        cases=None if cases is None else [show.summary(c, staff=True) for c in cases])
+        cases=None if cases is None else [show.summary(c, staff=True) for c in cases]))
 
 
 def list_incidents(actor: Actor) -> IncidentList:

@@ -15,8 +15,10 @@ from chalicelib.kernel.context import Context
 def summary(case: Case, *, staff: bool = False) -> schemas.CaseSummary:
     """A 工单 in a list: its subject (first words of the description); staff lists add the owner's display
     name and the assignee (the owner's own list names no staff)."""
-    extra = dict(assignee=case.assignee, user_name=wording.display_name(case.username), update=_marker(case),
-                 due_raised=case.due_raised or None, incident_id=case.incident_id) if staff else {}
+    extra: dict[str, Any] = {}
+    if staff:
+        extra = dict(assignee=case.assignee, user_name=wording.display_name(case.username), update=_marker(case),
+                     due_raised=case.due_raised or None, incident_id=case.incident_id)
     return schemas.CaseSummary(case_id=case.case_id, category=case.category, priority=case.priority, step=case.step,
                                status=case.status, deadline=case.deadline, created_at=case.created_at,
                                warn_at=case.warn_at, subject=wording.subject(case.description), **extra)

@@ -11,6 +11,7 @@ from chalicelib.routes.sign_in import add_sign_in_routes
 
 signin = lazy_import("chalicelib.web.signin")
 agent_pages = lazy_import("chalicelib.web.agent")
+incident_pages = lazy_import("chalicelib.web.incidents")
 
 bp = Blueprint(__name__)
 
@@ -96,3 +97,27 @@ def agent_unfreeze_confirm(case_id):
 @httpio.surface_errors
 def agent_attachment(case_id, attachment_id):
     return replies.page(agent_pages.attachment_download(bp.current_request, case_id, attachment_id))   # 303 to S3
+
+
+@bp.route("/agent/incidents", methods=["GET"])
+@httpio.surface_errors
+def agent_incidents():
+    return replies.page(incident_pages.list_page(bp.current_request))
+
+
+@bp.route("/agent/incidents/{incident_id}", methods=["GET"])
+@httpio.surface_errors
+def agent_incident(incident_id):
+    return replies.page(incident_pages.incident_page(bp.current_request, incident_id))
+
+
+@bp.route("/agent/incidents/{incident_id}/reply", methods=["POST"], content_types=replies.FORM)
+@httpio.surface_errors
+def agent_incident_reply(incident_id):
+    return replies.page(incident_pages.reply(bp.current_request, incident_id))   # one reply to every 工单
+
+
+@bp.route("/agent/incidents/{incident_id}/close", methods=["POST"], content_types=replies.FORM)
+@httpio.surface_errors
+def agent_incident_close(incident_id):
+    return replies.page(incident_pages.close(bp.current_request, incident_id))

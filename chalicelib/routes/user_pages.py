@@ -79,6 +79,12 @@ def my_case_reply(case_id):
     return replies.page(mycases.reply(bp.current_request, case_id))
 
 
+@bp.route("/help/cases/{case_id}/update-answer", methods=["POST"], content_types=replies.FORM)
+@httpio.surface_errors
+def my_case_update_answer(case_id):
+    return replies.page(mycases.update_answer(bp.current_request, case_id))
+
+
 @bp.route("/help/cases/{case_id}/confirm", methods=["POST"], content_types=replies.FORM)
 @httpio.surface_errors
 def my_case_confirm(case_id):

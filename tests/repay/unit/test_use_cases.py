@@ -37,7 +37,8 @@ def create(body: dict, key: str, actor: Actor = ALICE) -> service.Created:
 
 
 def settlement_bodies(twins) -> list[dict]:
-    return [json.loads(m.body) for m in twins.outbox.messages() if m.channel == "sqs" and m.target.endswith("-settlement")]
+    return [json.loads(m.body) for m in twins.outbox.messages()
+            if m.channel == "sqs" and m.target.endswith("-settlement")]
 
 
 def code_texted(twins) -> str:
