@@ -297,6 +297,18 @@ def rekey_queue(step: str) -> int:
     return rewritten
 
 
+def open_cases_of_repayment(repayment_id: str, limit: int = 20) -> list[Case]:
+    """The open (or waiting) cases linked to a repayment: one Query of the sparse ``by_repayment`` index."""
+    return [from_item(i) for i in itertools.islice(_query_items(
+        IndexName="by_repayment", KeyConditionExpression=aws.Key("repay_pk").eq(f"REPAY#{repayment_id}")), limit)]
+
+
+def cases_of_incident(incident_id: str, limit: int = 500) -> list[Case]:
+    """The cases grouped under an incident, oldest first: Queries of the ``by_incident`` index."""
+    return [from_item(i) for i in itertools.islice(_query_items(
+        IndexName="by_incident", KeyConditionExpression=aws.Key("incident_pk").eq(f"INCIDENT#{incident_id}")), limit)]
+
+
 def due_cases(until_iso: str, limit: int = 100) -> list[Case]:
     """Cases whose next sweep action is due at or before ``until_iso``, across all shards."""
     found: list[Case] = []

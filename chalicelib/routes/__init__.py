@@ -12,6 +12,8 @@
 ``bills``           ``/catalogue``, ``/bills*``, ``/schedules*``, ``/notices*``; the bills sweep and its wake workers
 ``user_pages``      the wallet user's pages: ``/help/login*``, ``/help/cases*``, ``/help/repayments*``,
                     ``/help/bills``, ``/help/notices``, ``/help/receipts/verify``
+``incidents``       ``/support/cases/{case_id}/update-answer``, ``/support/incidents*``; the repayment-events
+                    worker (a 工单 hears its repayment)
 ``reports``         ``/support/reports/{report}``, ``/support/kb-gaps``, ``/agent/reports``; the events rollup
 ``status``          service notices: ``/status`` (public), ``/support/notices*``, ``/agent/notices*`` (docs/status.md)
 ``content``         help-centre articles as content: ``/support/kb/articles*`` (versions, review, publish)
