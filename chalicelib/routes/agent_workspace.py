@@ -40,7 +40,7 @@ add_page_routes(bp, agent_pages, """
 add_page_routes(bp, incident_pages, """
     GET   /agent/incidents                                     agent_incidents           list_page
     GET   /agent/incidents/{incident_id}                       agent_incident            incident_page
-    POST  /agent/incidents/{incident_id}/reply                 agent_incident_reply      reply      # one reply, every 工单
+    POST  /agent/incidents/{incident_id}/reply                 agent_incident_reply      reply      # to every 工单
     POST  /agent/incidents/{incident_id}/close                 agent_incident_close      close
 """)
 
