@@ -18,15 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.adapters import idempotency, outbox
+from chalicelib.escalation.cursors import cursor_text
 from chalicelib.escalation.incident_memory import IncidentMemory
 from chalicelib.escalation.items import queue_sort_key
 from chalicelib.escalation.model import Case
-from chalicelib.escalation.store import (
-    DuplicateReference,
-    ElementFailed,
-    VersionConflict,
-    cursor_text,
-)
+from chalicelib.escalation.store import DuplicateReference, ElementFailed, VersionConflict
 
 
 def _encode(text: str) -> str:

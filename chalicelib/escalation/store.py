@@ -12,16 +12,16 @@ come back as the domain errors below, naming what lost — never as an AWS excep
 from __future__ import annotations
 
 import base64
-import binascii
 import heapq
 import itertools
 import json
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from chalicelib.adapters import aws, idempotency, outbox
 from chalicelib.config import settings
+from chalicelib.escalation.cursors import BadCursor, cursor_json, cursor_text
 from chalicelib.escalation.items import (  # noqa: F401
     DUE_SHARDS,
     _plain,
@@ -333,40 +333,6 @@ def oldest_open(limit: int = 20) -> list[Case]:
 
 
 # -- opaque cursors: the step and the last queue_sk shown, base64url JSON, checked on the way back in
-class BadCursor(ValueError):
-    pass
-
-
-def cursor_bytes(cursor: str) -> bytes:
-    """What an opaque cursor (unpadded base64url) holds; not base64url at all: ``BadCursor``."""
-    try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-    except (binascii.Error, ValueError):
-        raise BadCursor(cursor) from None
-
-
-def cursor_text(cursor: str, fits: Callable[[str], object]) -> str:
-    """A cursor holding text that ``fits`` (``BadCursor`` for anything else)."""
-    try:
-        text = cursor_bytes(cursor).decode()
-    except UnicodeDecodeError:
-        raise BadCursor(cursor) from None
-    if not fits(text):
-        raise BadCursor(cursor)
-    return text
-
-
-def cursor_json(cursor: str) -> dict:
-    """A cursor holding a JSON object (``BadCursor`` for anything else)."""
-    try:
-        key = json.loads(cursor_bytes(cursor))
-    except (ValueError, UnicodeDecodeError):
-        raise BadCursor(cursor) from None
-    if not isinstance(key, dict):
-        raise BadCursor(cursor)
-    return key
-
-
 def _encode(key: dict) -> str:
     raw = json.dumps(key, separators=(",", ":"), sort_keys=True).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
