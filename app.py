@@ -22,6 +22,7 @@ from chalicelib.routes import (
     bills,
     cases,
     help_centre,
+    kb_editions,
     knowledge_base,
     operations,
     repayments,
@@ -106,7 +107,7 @@ def _remaining_ms() -> int | None:
 # ---------------------------------------------------------------- the areas (chalicelib/routes/)
 # The handlers keep their function names: those of schedules and queues are the Lambda functions' names.
 for area in (auth, operations, repayments, knowledge_base, help_centre, cases, agent_workspace, bills, user_pages,
-             reports):
+             reports, kb_editions):
     app.register_blueprint(area.bp)
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import importlib
 
-DOMAINS = ("repay", "search", "escalation", "shared", "web", "bills")
+DOMAINS = ("repay", "search", "escalation", "shared", "web", "bills", "editions")
 
 
 def _modules():

@@ -13,6 +13,8 @@
 ``user_pages``      the wallet user's pages: ``/help/login*``, ``/help/cases*``, ``/help/repayments*``,
                     ``/help/bills``, ``/help/notices``, ``/help/receipts/verify``
 ``reports``         ``/support/reports/{report}``, ``/support/kb-gaps``, ``/agent/reports``; the events rollup
+``kb_editions``     ``/support/kb/contacts*``, ``/support/kb/macros*``: contacts and quick replies, versioned
+``agent_kb``        ``/agent/kb/contacts``, ``/agent/kb/macros``: their editor pages in the workspace
 ==================  ==============================================================================================
 
 Each handler parses its input (``chalicelib.edge.httpio``), calls one service function and shapes the response

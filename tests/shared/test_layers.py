@@ -27,6 +27,7 @@ PUBLISHED = {
     "insight": {"service"},
     "notices": {""},            # a package: its __init__ is the facade
     "helpcentre": {"pages"},
+    "editions": {"service"},    # contacts and quick replies as published in the workspace (what readers follow)
 }
 
 # Talking to AWS is the adapters' job and the stores'. Known exceptions, each with its reason:
