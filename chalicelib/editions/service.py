@@ -54,9 +54,9 @@ _cache_lock = threading.Lock()
 
 
 def published(kind: str) -> tuple[int, dict] | None:
-    """``(version, document)`` users see now, or None: the packaged YAML (nothing published, editing switched
-    off by ``EDITIONS_LIVE``, or the table unreachable — a reader never fails for it). Read at most every
-    ``EDITIONS_CACHE_SECONDS`` per container."""
+    """``(version, document)`` users see now, or None: the packaged YAML (nothing published, or editing switched
+    off by ``EDITIONS_LIVE``). Read at most every ``EDITIONS_CACHE_SECONDS`` per container; when the table cannot
+    be read, the version read last stays (a reader never fails for it, and never falls back to an older number)."""
     cfg = settings()
     if not cfg.editions_live:
         return None
@@ -68,9 +68,10 @@ def published(kind: str) -> tuple[int, dict] | None:
         head = store.get_head(kind)
         found = store.get_version(kind, head.published) if head and head.published is not None else None
         value = (found.number, found.document) if found else None
-    except Exception:   # noqa: BLE001 - any failure of the store: the packaged document, and say so in the log
-        logger.warning("editions unreadable, packaged document used", extra={"kind": kind}, exc_info=True)
-        value = None
+    except Exception:   # noqa: BLE001 - any failure of the store: what was read last (else the packaged file)
+        value = hit[1] if hit is not None else None
+        logger.warning("editions unreadable, last known document kept", extra={"kind": kind,
+                       "version": value[0] if value else None}, exc_info=True)
     with _cache_lock:
         _cache[kind] = (time.monotonic() + cfg.editions_cache_seconds, value)
     return value

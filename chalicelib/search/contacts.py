@@ -169,7 +169,7 @@ def contacts_file() -> Path:
     raise FileNotFoundError(f"contacts.yaml not found (CONTACTS_PATH={cfg.contacts_path})")
 
 
-_live: tuple[int, ContactDirectory] | None = None   # the published version last read, parsed once
+_live: tuple[dict, ContactDirectory] | None = None   # the published document last read, parsed once
 
 
 def directory() -> ContactDirectory:
@@ -180,9 +180,9 @@ def directory() -> ContactDirectory:
     found = editions.published("contacts")
     if found is None:
         return _load(str(contacts_file()))
-    number, document = found
-    if _live is None or _live[0] != number:
-        _live = (number, ContactDirectory.model_validate(document))
+    document = found[1]
+    if _live is None or _live[0] is not document:   # the same object while the facade's cache holds it
+        _live = (document, ContactDirectory.model_validate(document))
     return _live[1]
 
 

@@ -158,3 +158,15 @@ def test_readers_keep_the_packaged_file_when_editing_is_off(twin, monkeypatch):
     monkeypatch.setenv("EDITIONS_LIVE", "0")
     config.reload()
     assert service.published("contacts") is None
+
+
+def test_an_unreadable_table_keeps_the_last_published_version(twin, monkeypatch):
+    from chalicelib.search import contacts
+    saved = service.save_draft(LEAD, ctx(), "contacts", contacts_with("021-0000-1009"), "换号", 0)
+    service.publish(LEAD2, ctx(), "contacts", service.submit(LEAD, ctx(), "contacts", saved.rev).rev)
+    assert contacts.directory().hotline("backup").number == "021-0000-1009"
+
+    def down(kind):
+        raise ConnectionError("DynamoDB unreachable")
+    monkeypatch.setattr(twin, "get_head", down)
+    assert contacts.directory().hotline("backup").number == "021-0000-1009"   # not the packaged 021-0000-1003
