@@ -91,8 +91,9 @@ def test_bad_input_comes_back_with_the_text_kept_and_nothing_saved(live, signed_
     broken = browser.post("/agent/kb/contacts/save", {"csrf_token": browser.csrf(page), "rev": form["rev"],
                                                       "note": "坏", "text": "hotlines: [\n  - id: x"})
     assert broken.status == 400 and "YAML 格式有误" in broken.text and "- id: x" in broken.text
+    bad_number = form["text"].replace("010-0000-1001", "打我电话")
     wrong = browser.post("/agent/kb/contacts/save", {"csrf_token": browser.csrf(page), "rev": form["rev"],
-                                                     "note": "坏号", "text": form["text"].replace("010-0000-1001", "打我电话")})
+                                                     "note": "坏号", "text": bad_number})
     assert wrong.status == 400 and "不是有效的电话号码" in wrong.text and "打我电话" in wrong.text
     assert "返回知识库" not in wrong.text   # the form itself, not a dead-end message page
     forged = browser.post("/agent/kb/contacts/save", {"csrf_token": "forged", "rev": form["rev"], "note": "x",
