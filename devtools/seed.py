@@ -30,7 +30,7 @@ class DemoUser:
     token: str
 
 
-DOMAINS = ("repay", "search", "escalation", "bills", "insight")
+DOMAINS = ("repay", "search", "escalation", "bills", "insight", "editions")
 
 
 def seed_all(pool) -> dict[str, DemoUser]:
