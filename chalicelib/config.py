@@ -157,6 +157,7 @@ class Settings:
 
     # Search
     kb_source_dir: str
+    content_table: str             # help-centre articles as content: versions, review, audit (chalicelib/content)
     kb_index_dir: str
     # A newer learned search model (learned.json from `build --signals`) in S3, checked at most
     # every kb_learned_refresh_seconds per container; empty: the one beside the index only.
@@ -285,6 +286,7 @@ def load() -> Settings:
         schedule_check_seconds=_int("SCHEDULE_CHECK_SECONDS", 120),
         schedule_max_retries=_int("SCHEDULE_MAX_RETRIES", 3),
         kb_source_dir=_env("KB_SOURCE_DIR", str(PROJECT_DIR / "kb")),
+        content_table=_env("CONTENT_TABLE", f"repaydesk-{stage}-content"),
         kb_index_dir=_env("KB_INDEX_DIR", str(CHALICELIB_DIR / "search" / "index")),
         kb_learned_uri=_env("KB_LEARNED_URI", ""),
         kb_learned_refresh_seconds=_int("KB_LEARNED_REFRESH_SECONDS", 300),

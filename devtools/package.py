@@ -166,7 +166,7 @@ def cognito_resources() -> dict:
             "PreventUserExistenceErrors": "ENABLED", "AccessTokenValidity": 1, "IdTokenValidity": 1,
             "TokenValidityUnits": {"AccessToken": "hours", "IdToken": "hours"}}},
     }
-    for role in ("support", "senior-support"):
+    for role in ("support", "senior-support", "kb-editor"):
         resources[logical_id("UserPoolGroup", role)] = {"Type": "AWS::Cognito::UserPoolGroup", "Properties": {
             "UserPoolId": {"Ref": "UserPool"}, "GroupName": role}}
     return resources

@@ -1,7 +1,7 @@
 """Demo users and data for ``make serve``.
 
 Users: ``alice`` and ``bob`` (wallet users), ``agent`` (role support), ``lead``
-(role senior-support); all with the password in ``infra.local.DEMO_PASSWORD``.
+(role senior-support), ``editor`` (role kb-editor); all with the password in ``infra.local.DEMO_PASSWORD``.
 Each domain may add ``devtools/seed_<domain>.py`` with ``seed(users)``, where
 ``users`` maps a name to a ``DemoUser``; it calls its own service functions.
 """
@@ -19,6 +19,7 @@ DEMO_USERS = {
     "bob": (None, "+8613800138002"),
     "agent": ("support", "+8613800138003"),
     "lead": ("senior-support", "+8613800138004"),
+    "editor": ("kb-editor", "+8613800138005"),   # writes help-centre articles; "lead" approves them
 }
 
 
@@ -30,7 +31,7 @@ class DemoUser:
     token: str
 
 
-DOMAINS = ("repay", "search", "escalation", "bills", "insight", "editions")
+DOMAINS = ("repay", "search", "escalation", "bills", "insight", "content", "editions")
 
 
 def seed_all(pool) -> dict[str, DemoUser]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import importlib
 
-DOMAINS = ("repay", "search", "escalation", "shared", "web", "bills", "editions")
+DOMAINS = ("repay", "search", "escalation", "shared", "web", "bills", "content", "editions")
 
 
 def _modules():

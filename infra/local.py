@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import infra
 from chalicelib.adapters import aws
 
-ROLES = ("support", "senior-support")
+ROLES = ("support", "senior-support", "kb-editor")
 APP_CLIENT_NAME = "repaydesk-app"
 
 

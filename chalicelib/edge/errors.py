@@ -64,6 +64,10 @@ class Conflict(ApiError):
     status, code, message = 409, "conflict", "状态已变化，请刷新后重试。"
 
 
+class PreconditionFailed(ApiError):
+    status, code, message = 412, "precondition_failed", "内容已被他人修改，请对比后再保存。"
+
+
 class PayloadTooLarge(ApiError):
     status, code, message = 413, "payload_too_large", "提交的内容过大。"
 
@@ -89,7 +93,8 @@ def from_domain(exc) -> ApiError:
     from chalicelib.kernel import refusals
 
     status = {refusals.Invalid: ValidationFailed, refusals.Missing: NotFound, refusals.NotAllowed: Forbidden,
-              refusals.Conflicting: Conflict, refusals.Rejected: Unprocessable, refusals.Frozen: Locked,
+              refusals.Conflicting: Conflict, refusals.Outdated: PreconditionFailed, refusals.Rejected: Unprocessable,
+              refusals.Frozen: Locked,
               refusals.Busy: ServiceUnavailable, refusals.Limited: TooManyRequests}
     http_error = next((cls for kind, cls in status.items() if isinstance(exc, kind)), Conflict)
     headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None

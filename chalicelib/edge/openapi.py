@@ -29,6 +29,7 @@ ERROR_SCHEMA = {
 }
 _ERROR_TEXT = {400: "Bad input", 401: "Missing or invalid token", 403: "Not allowed for this role",
                404: "Not found (or not yours)", 409: "Conflict with the current state",
+               412: "Changed since the version named in If-Match",
                413: "Body over 64 KiB", 415: "Body is not JSON", 422: "Unprocessable",
                423: "Account frozen", 429: "Rate limited", 503: "Dependency unavailable, retry later"}
 

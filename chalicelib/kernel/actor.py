@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 SUPPORT = "support"
 SENIOR_SUPPORT = "senior-support"
+KB_EDITOR = "kb-editor"          # writes and submits help-centre articles (chalicelib/content); not a case agent
 STAFF_ROLES = frozenset({SUPPORT, SENIOR_SUPPORT})
 
 

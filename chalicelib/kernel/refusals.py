@@ -38,6 +38,10 @@ class Conflicting(DomainError):
     """Not in this state: the thing is not (or no longer) where the request needs it."""
 
 
+class Outdated(DomainError):
+    """A conditional change (``If-Match``) made against a version someone else has since replaced."""
+
+
 class Rejected(DomainError):
     """Understood, and refused on its merits (a wrong verification code …)."""
 

@@ -1,0 +1,12 @@
+"""Help-centre articles as content (chalicelib/content, docs/content.md → "Table design"): one table keyed by
+article — the head (``ART#<slug>``/``HEAD``), every version (``V#<n>``) and the audit records (``AUDIT#…``)."""
+from infra import table
+
+
+def tables(cfg):
+    return [table(cfg.content_table, gsis=[
+        # sparse: only article heads carry list keys — the editors' list is one Query, never a Scan
+        ("by_list", "list_pk", "list_sk"),
+        # sparse: only live articles carry pub keys — the index build and the export read the published set
+        ("by_published", "pub_pk", "pub_sk"),
+    ])]
