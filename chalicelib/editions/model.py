@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from chalicelib.kernel import refusals
-from chalicelib.kernel.actor import SENIOR_SUPPORT, Actor
+from chalicelib.kernel.actor import KB_EDITOR, SENIOR_SUPPORT, Actor
 
-KB_EDITOR = "kb-editor"                    # the content role of issue #23 (writes, never publishes)
 WRITERS = frozenset({KB_EDITOR, SENIOR_SUPPORT})
 APPROVERS = frozenset({SENIOR_SUPPORT})
 SEED_AUTHOR = "seed"                       # the version imported from the packaged YAML

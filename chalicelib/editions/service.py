@@ -28,8 +28,9 @@ MAX_VERSIONS = 100
 _PACKAGED_MACROS = Path(__file__).resolve().parents[1] / "escalation" / "macros.yaml"
 
 
-class Stale(refusals.Conflicting):
-    """Someone changed it since the caller read ``rev`` (the API answers 412; the page shows both texts)."""
+class Stale(refusals.Outdated):
+    """Someone changed it since the caller read ``rev`` (412 through ``errors.from_domain``; the page shows both
+    texts)."""
     code = "stale_version"
 
 

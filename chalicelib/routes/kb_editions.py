@@ -33,13 +33,6 @@ def _rev(request, given: int | None) -> int:
     return given
 
 
-def _stale_is_412(call):
-    try:
-        return call()
-    except editions.Stale as exc:
-        raise errors.ApiError(exc.message, code="stale_version", status=412, field="rev") from None
-
-
 def _number(text: str) -> int:
     if not text.isdigit() or len(text) > 7:
         raise errors.NotFound("没有这一版。", code="version_not_found")
@@ -64,8 +57,8 @@ def _add(kind: str) -> None:
         request = bp.current_request
         body = httpio.parse_body(request, schemas.EditionSave)
         rev = _rev(request, body.rev)
-        return httpio.json_response(_stale_is_412(lambda: editions.save_draft(
-            httpio.actor(request), Context.current(), kind, body.document, body.note, rev)))
+        return httpio.json_response(editions.save_draft(
+            httpio.actor(request), Context.current(), kind, body.document, body.note, rev))
 
     @bp.route(f"{base}/submit", methods=["POST"], authorizer=cognito_jwt, name=f"{kind}_submit")
     @api_contract(f"Editors: submit the draft of {title} for review", tag="content", body=schemas.EditionAction,
@@ -73,8 +66,8 @@ def _add(kind: str) -> None:
     def submit():
         request = bp.current_request
         rev = _rev(request, httpio.parse_body(request, schemas.EditionAction).rev)
-        return httpio.json_response(_stale_is_412(lambda: editions.submit(
-            httpio.actor(request), Context.current(), kind, rev)))
+        return httpio.json_response(editions.submit(
+            httpio.actor(request), Context.current(), kind, rev))
 
     @bp.route(f"{base}/publish", methods=["POST"], authorizer=cognito_jwt, name=f"{kind}_publish")
     @api_contract(f"Approvers: publish {title} in review (contacts: not by their last author)", tag="content",
@@ -83,8 +76,8 @@ def _add(kind: str) -> None:
     def publish():
         request = bp.current_request
         rev = _rev(request, httpio.parse_body(request, schemas.EditionAction).rev)
-        return httpio.json_response(_stale_is_412(lambda: editions.publish(
-            httpio.actor(request), Context.current(), kind, rev)))
+        return httpio.json_response(editions.publish(
+            httpio.actor(request), Context.current(), kind, rev))
 
     @bp.route(f"{base}/rollback", methods=["POST"], authorizer=cognito_jwt, name=f"{kind}_rollback")
     @api_contract(f"Editors: an earlier version of {title} as a new draft", tag="content",
@@ -94,8 +87,8 @@ def _add(kind: str) -> None:
         request = bp.current_request
         body = httpio.parse_body(request, schemas.EditionRollback)
         rev = _rev(request, body.rev)
-        return httpio.json_response(_stale_is_412(lambda: editions.rollback(
-            httpio.actor(request), Context.current(), kind, body.version, rev)))
+        return httpio.json_response(editions.rollback(
+            httpio.actor(request), Context.current(), kind, body.version, rev))
 
     @bp.route(f"{base}/versions", methods=["GET"], authorizer=cognito_jwt, name=f"{kind}_versions")
     @api_contract(f"Editors: every version of {title} (who, when, note) and the audit records", tag="content",
