@@ -143,8 +143,7 @@ def edit(request, slug: str) -> Reply:
     ws = session.require(request, "agent")
     article = as_body(content.get_article(ws.actor, slug, Context.current()))
     fields = {**article["text"], "note": None}
-    return _form_page(ws, article=article, fields=fields, preview=article["html"],
-                      done=(request.query_params or {}).get("done", ""))
+    return _form_page(ws, article=article, fields=fields, done=(request.query_params or {}).get("done", ""))
 
 
 @pages.page("agent", titles=TITLES, back=BACK)
