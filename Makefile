@@ -71,7 +71,7 @@ test-any-hour: setup system-deps index
 	done
 
 token: setup
-	@test -n "$(USER)" || (echo "usage: make token USER=<name> [ROLE=support|senior-support]" >&2; exit 2)
+	@test -n "$(USER)" || (echo "usage: make token USER=<name> [ROLE=support|senior-support|kb-editor]" >&2; exit 2)
 	@$(PY) -m devtools.token "$(USER)" --role "$(ROLE)" --moto-port $(MOTO_PORT)
 
 # Deployable artefacts for stage prod in dist/: template.json (everything, one stack) + deployment.zip.

@@ -22,6 +22,7 @@ from chalicelib.routes import (
     auth,
     bills,
     cases,
+    content,
     help_centre,
     kb_editions,
     knowledge_base,
@@ -108,7 +109,7 @@ def _remaining_ms() -> int | None:
 # ---------------------------------------------------------------- the areas (chalicelib/routes/)
 # The handlers keep their function names: those of schedules and queues are the Lambda functions' names.
 for area in (auth, operations, repayments, knowledge_base, help_centre, cases, agent_workspace, bills, user_pages,
-             reports, kb_editions, agent_kb):
+             reports, content, kb_editions, agent_kb):
     app.register_blueprint(area.bp)
 
 

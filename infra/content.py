@@ -6,7 +6,6 @@ from infra import table
 def tables(cfg):
     return [table(cfg.content_table, gsis=[
         # sparse: only article heads carry list keys — the editors' list is one Query, never a Scan
+        # (the published set takes its slugs from here and reads the heads consistently: docs/content.md)
         ("by_list", "list_pk", "list_sk"),
-        # sparse: only live articles carry pub keys — the index build and the export read the published set
-        ("by_published", "pub_pk", "pub_sk"),
     ])]

@@ -10,24 +10,25 @@ article (head)              ``ART#<slug>`` / ``HEAD``               state, curre
                                                                     change conditional on it); the live version
                                                                     kept in ``published``
 version                     ``ART#<slug>`` / ``V#<000001>``         put if absent: never overwritten
-audit record                ``ART#<slug>`` / ``AUDIT#<at>#<n>#…``   who, what, which version
+audit record                ``ART#<slug>`` / ``AUDIT#<revision>``   who, what, which version
 ==========================  ======================================  =============================================
 
-GSIs (both sparse, only heads carry their keys; never a Scan):
-``by_list`` (``list_pk = ARTICLE``, ``list_sk = <slug>``): every article, for the editors' list;
-``by_published`` (``pub_pk = PUBLISHED``, ``pub_sk = <slug>``): only live articles (the index build, the export).
+GSI ``by_list`` (sparse: only heads carry ``list_pk = ARTICLE``, ``list_sk = <slug>``; never a Scan): every article,
+for the editors' list. The published set (the index build, the export) takes the slugs from it — an article is
+listed from its creation on, long before it is published — and reads the heads with a *consistent*
+BatchGetItem: a GSI lags its table, and the build that runs right after a publish must see that publish.
 """
 from __future__ import annotations
 
 import dataclasses
-import secrets
 from typing import Any
 
 from chalicelib.adapters import aws
 from chalicelib.config import settings
 from chalicelib.content.model import Article, Audit, Text, Version
 
-LIST, PUBLISHED = "ARTICLE", "PUBLISHED"
+LIST = "ARTICLE"
+BATCH = 100   # BatchGetItem's most keys per call
 
 
 def _name() -> str:
@@ -80,8 +81,6 @@ def article_item(article: Article) -> dict:
         item["published"] = version_item(article.published)
     item.update(article_key(article.slug))
     item.update({"list_pk": LIST, "list_sk": article.slug})
-    if article.is_live:
-        item.update({"pub_pk": PUBLISHED, "pub_sk": article.slug})
     return item
 
 
@@ -95,14 +94,15 @@ def article_from(item: dict) -> Article:
 
 
 def audit_item(audit: Audit) -> dict:
-    key = {"pk": f"ART#{audit.slug}", "sk": f"AUDIT#{audit.at}#{audit.version:06d}#{secrets.token_hex(3)}"}
+    key = {"pk": f"ART#{audit.slug}", "sk": f"AUDIT#{audit.revision:08d}"}
     return {**key, **_drop_none(dataclasses.asdict(audit))}
 
 
 def audit_from(item: dict) -> Audit:
     found = _plain(item)
     return Audit(slug=found["slug"], at=found["at"], actor_id=found["actor_id"], actor_name=found.get("actor_name", ""),
-                 action=found["action"], version=found["version"], detail=found.get("detail") or {})
+                 action=found["action"], version=found["version"], revision=found.get("revision", 0),
+                 detail=found.get("detail") or {})
 
 
 def _drop_none(item: dict) -> dict:
@@ -150,8 +150,25 @@ def articles() -> list[Article]:
 
 
 def published_articles() -> list[Article]:
-    return [article_from(i) for i in _query(IndexName="by_published", KeyConditionExpression="pub_pk = :p",
-                                            ExpressionAttributeValues={":p": PUBLISHED})]
+    slugs = [i["list_sk"] for i in _query(IndexName="by_list", KeyConditionExpression="list_pk = :p",
+                                          ExpressionAttributeValues={":p": LIST}, ProjectionExpression="list_sk")]
+    return [a for a in _heads(sorted(slugs)) if a.is_live]
+
+
+def _heads(slugs: list[str]) -> list[Article]:
+    """The heads of ``slugs`` read consistently (BatchGetItem, 100 at a time, unprocessed keys asked again)."""
+    decode = aws.deserializer().deserialize
+    found: dict[str, Article] = {}
+    for start in range(0, len(slugs), BATCH):
+        keys = [aws.attributes(article_key(s)) for s in slugs[start:start + BATCH]]
+        wanted: dict[str, Any] = {_name(): {"Keys": keys, "ConsistentRead": True}}
+        while wanted:
+            response = aws.client("dynamodb").batch_get_item(RequestItems=wanted)
+            for raw in response.get("Responses", {}).get(_name(), []):
+                article = article_from({k: decode(v) for k, v in raw.items()})
+                found[article.slug] = article
+            wanted = response.get("UnprocessedKeys") or {}
+    return [found[s] for s in slugs if s in found]
 
 
 # ---------------------------------------------------------------- writes
@@ -178,4 +195,4 @@ def add_version(uow, version: Version) -> None:
 
 
 def record(uow, audit: Audit) -> None:
-    uow.add("audit", _put(audit_item(audit)))
+    uow.add("audit", _put(audit_item(audit), "attribute_not_exists(pk)"))

@@ -28,7 +28,7 @@ class InMemoryContentStore:
         return [a for a in self.articles() if a.is_live]
 
     def audit_of(self, slug: str) -> list[Audit]:
-        return [a for a in self.audits if a.slug == slug]
+        return sorted((a for a in self.audits if a.slug == slug), key=lambda a: a.revision)
 
     # ------------------------------------------------------------ writes
     def add_article(self, uow, article: Article) -> None:
@@ -48,4 +48,7 @@ class InMemoryContentStore:
                                   apply=lambda: self.kept.__setitem__(key, version)))
 
     def record(self, uow, audit: Audit) -> None:
-        uow.add("audit", Change(holds=lambda: True, apply=lambda: self.audits.append(audit)))
+        def holds() -> bool:
+            return not any(a.slug == audit.slug and a.revision == audit.revision for a in self.audits)
+
+        uow.add("audit", Change(holds=holds, apply=lambda: self.audits.append(audit)))

@@ -93,6 +93,7 @@ class Audit:
     actor_name: str
     action: str                 # create | save | submit | publish | unpublish | rollback | import
     version: int
+    revision: int = 0           # the head's revision after the change: orders an article's records
     detail: dict = field(default_factory=dict)
 
 

@@ -122,6 +122,27 @@ def check_link(url: str, *, image: bool = False) -> None:
         check_numbers(parts.path, "body")
 
 
+ARTICLE_LINK = re.compile(r"^/help/articles/([^/?#]+)/?(?:[?#].*)?$")
+
+
+def linked_articles(body: str) -> list[str]:
+    """The slugs of the help-centre articles ``body`` links to (``/help/articles/<slug>``), in order, once each."""
+    found: list[str] = []
+    for node in _walk(render.tokens(body)):
+        if node.get("type") == "link":
+            match = ARTICLE_LINK.match(str((node.get("attrs") or {}).get("url", "")).strip())
+            if match and match.group(1) not in found:
+                found.append(match.group(1))
+    return found
+
+
+def check_article_links(body: str, is_live) -> None:
+    """Every linked article exists and is published (``is_live(slug)``): a user never lands on a dead link."""
+    for slug in linked_articles(body):
+        if not is_live(slug):
+            raise refuse(f"链接指向的文章“{slug}”不存在或未发布，请改成已发布文章的地址。", "body", "dead_link")
+
+
 # ---------------------------------------------------------------- phone numbers
 def phone_numbers(text: str) -> list[str]:
     """The phone-like numbers written in ``text``, as written."""

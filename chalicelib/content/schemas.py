@@ -46,7 +46,7 @@ class Unpublish(_Input):
 
 
 class Rollback(_Input):
-    version: StrictInt = Field(ge=1, description="回到哪个曾经发布过的版本")
+    version: StrictInt = Field(ge=1, le=999_999_999, description="回到哪个曾经发布过的版本")
     note: StrictStr | None = None
 
 
@@ -56,8 +56,8 @@ class SubmitBody(_Input):
 
 class DiffQuery(_Input):
     model_config = ConfigDict(extra="forbid", strict=False)
-    from_: int = Field(alias="from", ge=1, description="旧版本号")
-    to: int = Field(ge=1, description="新版本号")
+    from_: int = Field(alias="from", ge=1, le=999_999_999, description="旧版本号")
+    to: int = Field(ge=1, le=999_999_999, description="新版本号")
 
 
 class ArticleText(ApiModel):

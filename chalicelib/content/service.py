@@ -7,7 +7,8 @@ Every function takes who acts (``Actor``) and a ``Context`` where it needs the t
   ``version``, ``diff``, ``preview``; approvers: ``publish``, ``unpublish``, ``rollback``;
 - roles: ``can(who, action)`` / ``require(who, action)`` with ``READ_PUBLISHED``, ``READ_DRAFTS``, ``WRITE``,
   ``APPROVE`` (the same check for pages and API);
-- the search build: ``published_sources()``; the help centre: ``retired(slug)``;
+- the search build: ``published_sources()``, ``article_html(markdown)``; the help centre: ``retired(slug)``;
+  reports: ``publish_history(slug)``;
 - the seed: ``import_seed(source, ctx)``, ``export_published(out)``;
 - the index builder port: ``use_index_builder(fn)`` (tests), else ``search.service.queue_build(reason)``.
 """
@@ -117,6 +118,12 @@ def diff(who: Actor, slug: str, from_version: int, to_version: int, ctx: Context
     return schemas.DiffView(slug=slug, from_version=from_version, to_version=to_version, diff=out, changed=bool(out))
 
 
+def article_html(markdown_text: str) -> str:
+    """The sanitised HTML of an article body (mistune + nh3 allowlist, external links marked): for the index build
+    and the help centre, so users see exactly what the editor's preview showed."""
+    return render.to_html(markdown_text)
+
+
 def preview(who: Actor, markdown_text: str) -> str:
     """The help centre's HTML for ``markdown_text`` (sanitised), for the editor's live preview."""
     require(who, WRITE)
@@ -125,7 +132,14 @@ def preview(who: Actor, markdown_text: str) -> str:
 
 # ---------------------------------------------------------------- changes
 def _text(body: schemas.NewArticle | schemas.ArticleChange) -> Text:
-    return rules.clean(body.title, body.category, body.body, body.tags, body.questions)
+    text = rules.clean(body.title, body.category, body.body, body.tags, body.questions)
+    rules.check_article_links(text.body, _is_live)
+    return text
+
+
+def _is_live(slug: str) -> bool:
+    found = store.get_article(slug) if rules.SLUG.match(slug) else None
+    return found is not None and found.is_live
 
 
 def create_article(who: Actor, body: schemas.NewArticle, ctx: Context) -> schemas.ArticleView:
@@ -158,7 +172,9 @@ def publish(who: Actor, slug: str, ctx: Context) -> schemas.PublishResult:
     return _published(who, article, f"publish {slug} v{article.published_version}")
 
 
-def unpublish(who: Actor, slug: str, body: schemas.Unpublish, ctx: Context) -> schemas.PublishResult:
+def unpublish(who: Actor, slug: str, body: schemas.Unpublish | None, ctx: Context) -> schemas.PublishResult:
+    """Live → unpublished; ``body.replacement`` (a live slug) is where old links go, else they show "已下线"."""
+    body = body or schemas.Unpublish()
     article = workflow.unpublish(who, slug, body.replacement, rules.check_note(body.note), ctx.now)
     return _published(who, article, f"unpublish {slug}")
 
@@ -189,6 +205,13 @@ def retired(slug: str) -> Retired | None:
     if found is None or found.state != "unpublished":
         return None
     return Retired(slug=slug, replacement=found.replacement)
+
+
+def publish_history(slug: str) -> list[tuple[str, str, int]]:
+    """(ISO instant, action, version) of each time the article went live or was taken down, oldest first — for a
+    report that marks publish dates on the article's chart. No staff names in it."""
+    return [(a.at, a.action, a.version) for a in store.audit_of(slug)
+            if a.action in ("import", "publish", "rollback", "unpublish")]
 
 
 def import_seed(source: Path, ctx: Context) -> tuple[list[str], list[str]]:

@@ -3,7 +3,7 @@
 DynamoDB (``dynamo_store.py``) by default; ``use(InMemoryContentStore())`` (``memory_store.py``) puts the
 in-memory twin in its place, same interface, same conditions. Element names: ``article`` (new on absence,
 changed only over the revision read), ``version`` (new on absence: a version is never overwritten),
-``audit`` (always written).
+``audit`` (new on absence: one record per revision of the article).
 """
 from __future__ import annotations
 

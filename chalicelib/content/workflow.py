@@ -46,9 +46,12 @@ def _local_date(now: dt.datetime) -> str:
     return now.astimezone(clock.zone(ZONE)).date().isoformat()
 
 
-def _audit(uow, who: Actor, action: str, slug: str, version: int, now: dt.datetime, **detail) -> None:
-    store.record(uow, Audit(slug=slug, at=clock.isoformat(now), actor_id=who.user_id, actor_name=author_name(who),
-                            action=action, version=version, detail={k: v for k, v in detail.items() if v is not None}))
+def _audit(uow, who: Actor, action: str, head: Article, version: int, now: dt.datetime, **detail) -> None:
+    """The change's audit record, numbered by the head's new revision (unique and in order: heads change only
+    over the revision read)."""
+    store.record(uow, Audit(slug=head.slug, at=clock.isoformat(now), actor_id=who.user_id,
+                            actor_name=author_name(who), action=action, version=version, revision=head.revision,
+                            detail={k: v for k, v in detail.items() if v is not None}))
 
 
 def _commit(uow, slug: str) -> None:
@@ -83,7 +86,7 @@ def create(who: Actor, text: Text, slug: str | None, note: str, now: dt.datetime
     uow = store.begin()
     store.add_article(uow, article)
     store.add_version(uow, version)
-    _audit(uow, who, "create", slug, 1, now)
+    _audit(uow, who, "create", article, 1, now)
     try:
         uow.commit()
     except store.Conflict:
@@ -105,7 +108,7 @@ def save(who: Actor, slug: str, text: Text, note: str, expected: int | None, now
     uow = store.begin()
     store.add_version(uow, version)
     store.save_article(uow, changed, article.revision)
-    _audit(uow, who, "save", slug, number, now, based_on=article.current)
+    _audit(uow, who, "save", changed, number, now, based_on=article.current)
     try:
         uow.commit()
     except store.Conflict:   # saved by someone else between our read and our write
@@ -130,7 +133,7 @@ def submit(who: Actor, slug: str, note: str, now: dt.datetime) -> Article:
     changed = article.next(state=IN_REVIEW, updated_at=clock.isoformat(now), updated_by=author_name(who))
     uow = store.begin()
     store.save_article(uow, changed, article.revision)
-    _audit(uow, who, "submit", slug, article.current, now, note=note or None)
+    _audit(uow, who, "submit", changed, article.current, now, note=note or None)
     _commit(uow, slug)
     return changed
 
@@ -148,7 +151,7 @@ def publish(who: Actor, slug: str, now: dt.datetime) -> Article:
                            updated_at=clock.isoformat(now), updated_by=author_name(who))
     uow = store.begin()
     store.save_article(uow, changed, article.revision)
-    _audit(uow, who, "publish", slug, version.number, now, author=version.author_id)
+    _audit(uow, who, "publish", changed, version.number, now, author=version.author_id)
     _commit(uow, slug)
     return changed
 
@@ -166,7 +169,7 @@ def unpublish(who: Actor, slug: str, replacement: str | None, note: str, now: dt
                            updated_at=clock.isoformat(now), updated_by=author_name(who))
     uow = store.begin()
     store.save_article(uow, changed, article.revision)
-    _audit(uow, who, "unpublish", slug, article.published_version or article.current, now,
+    _audit(uow, who, "unpublish", changed, article.published_version or article.current, now,
            replacement=replacement or None, note=note or None)
     _commit(uow, slug)
     return changed
@@ -192,7 +195,7 @@ def rollback(who: Actor, slug: str, number: int, note: str, now: dt.datetime) ->
     uow = store.begin()
     store.add_version(uow, version)
     store.save_article(uow, changed, article.revision)
-    _audit(uow, who, "rollback", slug, new_number, now, based_on=number)
+    _audit(uow, who, "rollback", changed, new_number, now, based_on=number)
     _commit(uow, slug)
     return changed
 
@@ -211,7 +214,7 @@ def import_published(slug: str, text: Text, updated: str, now: dt.datetime) -> b
     uow = store.begin()
     store.add_article(uow, article)
     store.add_version(uow, version)
-    _audit(uow, who, "import", slug, 1, now)
+    _audit(uow, who, "import", article, 1, now)
     try:
         uow.commit()
     except store.Conflict:   # imported by another run at the same moment

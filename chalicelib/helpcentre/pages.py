@@ -34,9 +34,12 @@ class Page:
     html: str
     status: int = 200
     personal: bool = False   # the header names a signed-in reader: never stored by any cache
+    location: str | None = None   # a moved article (301): where it is now
 
     @property
     def headers(self) -> dict[str, str]:
+        if self.location:
+            return {"Location": self.location, "Cache-Control": "public, max-age=300"}
         if self.personal:
             return {"Cache-Control": "private, no-store", "Vary": "Cookie"}
         return {"Cache-Control": "no-cache", "Vary": "Cookie"}
@@ -172,7 +175,7 @@ def article(slug: str, query: ArticlePageQuery | None = None, viewer=None) -> Pa
     reader = _reader(viewer)
     found = _search().get_article(slug)
     if found is None:
-        return not_found(viewer)
+        return _taken_down(slug, viewer)
     if query is not None and query.q:  # opened from a search's results (?q=…): a click signal
         _search().record_signal(query.q, slug, "click")
     _search().record_view(slug, user=reader)
@@ -194,6 +197,18 @@ def contact(query: ContactPageQuery, viewer=None) -> Page:
     return _page(render("help/contact.html", book=contacts.directory(), check=check, problem=problem,
                         number=(query.number or "")[:contacts.MAX_NUMBER_CHARS], query="",
                         **_common(viewer, "/help/contact")), viewer, status=status)
+
+
+def _taken_down(slug: str, viewer=None) -> Page:
+    """Not in the index: an article taken down goes to its replacement (301) or says "已下线" (410); else 404.
+    Drafts and reviews are never retired articles: to users they do not exist."""
+    from chalicelib.content import service as content
+    retired = content.retired(slug)
+    if retired is None:
+        return not_found(viewer)
+    if retired.replacement:
+        return Page("", status=301, location=f"/help/articles/{retired.replacement}")
+    return _page(render("help/retired.html", query="", **_common(viewer)), viewer, status=410)
 
 
 def not_found(viewer=None) -> Page:

@@ -13,8 +13,9 @@
 ``user_pages``      the wallet user's pages: ``/help/login*``, ``/help/cases*``, ``/help/repayments*``,
                     ``/help/bills``, ``/help/notices``, ``/help/receipts/verify``
 ``reports``         ``/support/reports/{report}``, ``/support/kb-gaps``, ``/agent/reports``; the events rollup
+``content``         help-centre articles as content: ``/support/kb/articles*`` (versions, review, publish)
 ``kb_editions``     ``/support/kb/contacts*``, ``/support/kb/macros*``: contacts and quick replies, versioned
-``agent_kb``        ``/agent/kb/contacts``, ``/agent/kb/macros``: their editor pages in the workspace
+``agent_kb``        ``/agent/kb*``: the article editor, contacts and quick replies in the workspace
 ==================  ==============================================================================================
 
 Each handler parses its input (``chalicelib.edge.httpio``), calls one service function and shapes the response

@@ -26,6 +26,7 @@ QUERIES = {
     "/contacts/verify": {"number": "95188"},
     "/support/suggestions": {"q": "还款失败"},
     "/agent/callback": {"state": "x" * 43, "code": "not-a-code"},
+    "/support/kb/articles/{slug}/diff": {"from": "1", "to": "1"},
 }
 
 
@@ -45,8 +46,8 @@ def _ids(demo, name: str, receipt: dict) -> dict[str, str]:
     schedule = bills.list_schedules(actor, bill_schemas.PageQuery(limit=5), ctx)["items"][0]
     paid = demo.repayment(owner, "1234.50" if owner == "alice" else "66.00")
     return {"case_id": case_id, "attachment_id": attachment_id, "repayment_id": paid["id"], "bill_id": bill["id"],
-            "schedule_id": schedule["id"], "slug": "repayment-failed", "step": "frontline", "report": "cases",
-            "serial": receipt["serial"], "code": receipt["verification_code"],
+            "schedule_id": schedule["id"], "slug": "repayment-failed", "version": "1", "step": "frontline",
+            "report": "cases", "serial": receipt["serial"], "code": receipt["verification_code"],
             "number": "0"}   # a contacts/macros version: 0 is the packaged file
 
 

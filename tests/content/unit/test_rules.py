@@ -65,6 +65,7 @@ def test_rendering_keeps_markdown_escapes_html_and_marks_external_links():
     assert ('<a class="external" rel="noopener noreferrer nofollow" target="_blank" '
             'href="https://bank.example.com">官网</a>') in html
     assert '<a href="/help/articles/fees">费用</a>' in html
+    assert service.article_html("[官网](https://bank.example.com)") == render.to_html("[官网](https://bank.example.com)")
     unsafe = render.to_html("[x](javascript:alert(1)) <img src=x onerror=alert(1)>")
     assert "javascript:" not in unsafe and "<img" not in unsafe     # the link is defused, the tag shown as text
     assert "&lt;img src=x onerror=alert(1)&gt;" in unsafe

@@ -39,3 +39,25 @@ def test_published_sources_are_what_the_index_build_reads(content):
     service.import_seed(KB, service.current())
     sources = dict(service.published_sources())
     assert sources["fees"] == (KB / "fees.md").read_text(encoding="utf-8")
+
+
+def test_the_command_line_imports_once_and_exports(content, tmp_path, capsys):
+    from chalicelib.content.__main__ import main
+
+    assert main(["import", "--source", str(KB)]) == 0
+    assert main(["import", "--source", str(KB)]) == 0
+    out = capsys.readouterr().out
+    assert f"imported {len(list(KB.glob('*.md')))} article(s), 0 already there" in out
+    assert "imported 0 article(s)" in out
+    assert main(["export", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "fees.md").read_text(encoding="utf-8") == (KB / "fees.md").read_text(encoding="utf-8")
+
+
+def test_a_seed_that_breaks_a_rule_stops_the_import_before_anything_is_written(content, tmp_path):
+    from chalicelib.content.__main__ import main
+
+    (tmp_path / "a-good.md").write_text((KB / "fees.md").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "b-bad.md").write_text("---\nslug: b-bad\ntitle: 坏\ncategory: about\n---\n请拨打 400-123-4567。\n",
+                                       encoding="utf-8")
+    assert main(["import", "--source", str(tmp_path)]) == 1
+    assert content.heads == {}

@@ -132,6 +132,8 @@ def test_every_change_is_an_audit_record_of_who_what_and_which_version(content):
     service.unpublish(LEAD, slug, schemas.Unpublish(), service.current())
     assert [(a.action, a.actor_name, a.version) for a in content.audit_of(slug)] == [
         ("create", "editor", 1), ("submit", "editor", 1), ("publish", "lead", 1), ("unpublish", "lead", 1)]
+    assert [(action, version) for _, action, version in service.publish_history(slug)] == [
+        ("publish", 1), ("unpublish", 1)]
 
 
 def test_a_taken_slug_is_refused_and_the_first_article_is_untouched(content):
@@ -151,3 +153,15 @@ def test_diff_between_two_versions(content):
     assert not service.diff(EDITOR, slug, 2, 2, service.current()).changed
     with pytest.raises(refusals.Missing):
         service.diff(EDITOR, slug, 1, 9, service.current())
+
+
+def test_a_link_to_an_article_users_cannot_open_is_refused_on_save(content):
+    create(slug="target")
+    body = "详见[到账说明](/help/articles/target)。"
+    with pytest.raises(refusals.Invalid) as dead:
+        create(slug="linking", body=body)           # the target is only a draft
+    assert (dead.value.code, dead.value.field) == ("dead_link", "body") and "target" in dead.value.message
+    with pytest.raises(refusals.Invalid):
+        create(slug="linking", body="见[这里](/help/articles/no-such-article)")
+    through_review("target")
+    assert create(slug="linking", body=body).text.body == body
