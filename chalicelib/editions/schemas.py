@@ -49,7 +49,7 @@ class EditionView(ApiModel):
     publish_refusal: str | None
 
 
-class VersionSummary(ApiModel):
+class EditionVersionSummary(ApiModel):
     number: int
     note: str
     author: str
@@ -57,7 +57,7 @@ class VersionSummary(ApiModel):
     published: bool
 
 
-class RecordView(ApiModel):
+class EditionRecord(ApiModel):
     """One audit record: who did what to which version."""
     rev: int
     action: Literal["imported", "saved", "submitted", "published"]
@@ -67,13 +67,13 @@ class RecordView(ApiModel):
     note: str = ""
 
 
-class VersionList(ApiModel):
+class EditionVersionList(ApiModel):
     kind: str
-    items: list[VersionSummary]
-    records: list[RecordView]
+    items: list[EditionVersionSummary]
+    records: list[EditionRecord]
 
 
-class VersionView(ApiModel):
+class EditionVersionView(ApiModel):
     number: int
     note: str
     author: str
@@ -82,22 +82,22 @@ class VersionView(ApiModel):
     text: str
 
 
-class DiffQuery(ApiModel):
+class EditionDiffQuery(ApiModel):
     model_config = ConfigDict(extra="forbid")
     older: int = Field(ge=0, le=1_000_000, alias="from")
     newer: int = Field(ge=0, le=1_000_000, alias="to")
 
 
-class DiffRow(ApiModel):
+class EditionDiffRow(ApiModel):
     kind: Literal["same", "changed"]
     old: str | None
     new: str | None
 
 
-class Diff(ApiModel):
+class EditionDiff(ApiModel):
     kind: str
     older: int
     newer: int
     changed: bool
     unified: str
-    rows: list[DiffRow]
+    rows: list[EditionDiffRow]

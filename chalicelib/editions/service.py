@@ -18,7 +18,15 @@ import yaml
 from chalicelib.config import settings
 from chalicelib.editions import model, store
 from chalicelib.editions.model import Head, Version
-from chalicelib.editions.schemas import Diff, DiffRow, EditionView, RecordView, VersionList, VersionSummary, VersionView
+from chalicelib.editions.schemas import (
+    EditionDiff,
+    EditionDiffRow,
+    EditionRecord,
+    EditionVersionList,
+    EditionVersionSummary,
+    EditionVersionView,
+    EditionView,
+)
 from chalicelib.kernel import refusals
 from chalicelib.kernel.actor import Actor
 from chalicelib.kernel.context import Context
@@ -107,16 +115,16 @@ def read(actor: Actor, kind: str) -> EditionView:
     return _view(actor, spec, store.get_head(kind))
 
 
-def versions(actor: Actor, kind: str) -> VersionList:
+def versions(actor: Actor, kind: str) -> EditionVersionList:
     spec = model.kind(kind)
     model.require_read(actor)
     head = store.get_head(kind)
-    items = [VersionSummary(number=v.number, note=v.note, author=v.author, at=v.at,
+    items = [EditionVersionSummary(number=v.number, note=v.note, author=v.author, at=v.at,
                             published=head is not None and head.published == v.number)
              for v in store.versions(spec.name, limit=MAX_VERSIONS)]
-    records = [RecordView(rev=r["rev"], action=r["action"], actor=r["actor"], version=r["version"], at=r["at"],
+    records = [EditionRecord(rev=r["rev"], action=r["action"], actor=r["actor"], version=r["version"], at=r["at"],
                           note=r.get("note", "")) for r in store.records(spec.name, limit=MAX_VERSIONS)]
-    return VersionList(kind=spec.name, items=items, records=records)
+    return EditionVersionList(kind=spec.name, items=items, records=records)
 
 
 def _version(spec: model.Kind, number: int) -> Version:
@@ -129,31 +137,31 @@ def _version(spec: model.Kind, number: int) -> Version:
     return found
 
 
-def version(actor: Actor, kind: str, number: int) -> VersionView:
+def version(actor: Actor, kind: str, number: int) -> EditionVersionView:
     spec = model.kind(kind)
     model.require_read(actor)
     found = _version(spec, number)
-    return VersionView(number=found.number, note=found.note, author=found.author, at=found.at,
+    return EditionVersionView(number=found.number, note=found.note, author=found.author, at=found.at,
                        document=found.document, text=as_yaml(found.document))
 
 
-def diff(actor: Actor, kind: str, older: int, newer: int) -> Diff:
+def diff(actor: Actor, kind: str, older: int, newer: int) -> EditionDiff:
     """Two versions line by line (their YAML): a unified diff and side-by-side rows (equal/removed/added)."""
     spec = model.kind(kind)
     model.require_read(actor)
     a, b = _version(spec, older), _version(spec, newer)
     left, right = as_yaml(a.document).splitlines(), as_yaml(b.document).splitlines()
     unified = "\n".join(difflib.unified_diff(left, right, f"第 {a.number} 版", f"第 {b.number} 版", lineterm=""))
-    rows: list[DiffRow] = []
+    rows: list[EditionDiffRow] = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=left, b=right, autojunk=False).get_opcodes():
         if op == "equal":
-            rows += [DiffRow(kind="same", old=left[i], new=right[j1 + n]) for n, i in enumerate(range(i1, i2))]
+            rows += [EditionDiffRow(kind="same", old=left[i], new=right[j1 + n]) for n, i in enumerate(range(i1, i2))]
             continue
         olds, news = left[i1:i2], right[j1:j2]
         for n in range(max(len(olds), len(news))):
-            rows.append(DiffRow(kind="changed", old=olds[n] if n < len(olds) else None,
+            rows.append(EditionDiffRow(kind="changed", old=olds[n] if n < len(olds) else None,
                                 new=news[n] if n < len(news) else None))
-    return Diff(kind=spec.name, older=a.number, newer=b.number, unified=unified, rows=rows,
+    return EditionDiff(kind=spec.name, older=a.number, newer=b.number, unified=unified, rows=rows,
                 changed=any(r.kind == "changed" for r in rows))
 
 

@@ -92,22 +92,22 @@ def _add(kind: str) -> None:
 
     @bp.route(f"{base}/versions", methods=["GET"], authorizer=cognito_jwt, name=f"{kind}_versions")
     @api_contract(f"Editors: every version of {title} (who, when, note) and the audit records", tag="content",
-                  responses={200: schemas.VersionList}, errors=(403,))
+                  responses={200: schemas.EditionVersionList}, errors=(403,))
     def versions():
         return httpio.json_response(editions.versions(httpio.actor(bp.current_request), kind))
 
     @bp.route(f"{base}/versions/{{number}}", methods=["GET"], authorizer=cognito_jwt, name=f"{kind}_version")
-    @api_contract(f"Editors: one version of {title}", tag="content", responses={200: schemas.VersionView},
+    @api_contract(f"Editors: one version of {title}", tag="content", responses={200: schemas.EditionVersionView},
                   errors=(403, 404))
     def version(number):
         return httpio.json_response(editions.version(httpio.actor(bp.current_request), kind, _number(number)))
 
     @bp.route(f"{base}/diff", methods=["GET"], authorizer=cognito_jwt, name=f"{kind}_diff")
     @api_contract(f"Editors: two versions of {title} compared (unified and side by side)", tag="content",
-                  query=schemas.DiffQuery, responses={200: schemas.Diff}, errors=(400, 403, 404))
+                  query=schemas.EditionDiffQuery, responses={200: schemas.EditionDiff}, errors=(400, 403, 404))
     def diff():
         request = bp.current_request
-        query = httpio.parse_query(request, schemas.DiffQuery)
+        query = httpio.parse_query(request, schemas.EditionDiffQuery)
         return httpio.json_response(editions.diff(httpio.actor(request), kind, query.older, query.newer))
 
 
