@@ -173,6 +173,12 @@ class Settings:
     kb_index_bucket: str
     kb_live_refresh_seconds: float
     contacts_path: str
+    # Contacts and quick replies edited in the workspace (chalicelib/editions): their table, whether readers follow
+    # the published version at all (off: the packaged YAML only; .chalice/config.json turns it on for every stage),
+    # and how long a container keeps what it read.
+    editions_table: str
+    editions_live: bool
+    editions_cache_seconds: float
 
     # Escalation
     escalation_calendar_path: str
@@ -309,6 +315,9 @@ def load() -> Settings:
         # The index build copies kb/contacts.yaml next to the index, so a deploy ships both.
         contacts_path=_env("CONTACTS_PATH", str(Path(_env("KB_INDEX_DIR", str(CHALICELIB_DIR / "search" / "index")))
                                                 / "contacts.yaml")),
+        editions_table=_env("EDITIONS_TABLE", f"repaydesk-{stage}-editions"),
+        editions_live=_env("EDITIONS_LIVE", "0") in {"1", "true"},
+        editions_cache_seconds=_float("EDITIONS_CACHE_SECONDS", 5.0),
         escalation_calendar_path=_env("ESCALATION_CALENDAR_PATH", str(CHALICELIB_DIR / "kernel" / "holidays.yaml")),
         step_limit_overrides=_env("STEP_LIMIT_OVERRIDES", ""),
         incident_threshold=_shards("INCIDENT_THRESHOLD", 5),

@@ -17,6 +17,8 @@
 ``reports``         ``/support/reports/{report}``, ``/support/kb-gaps``, ``/agent/reports``; the events rollup
 ``status``          service notices: ``/status`` (public), ``/support/notices*``, ``/agent/notices*`` (docs/status.md)
 ``content``         help-centre articles as content: ``/support/kb/articles*`` (versions, review, publish)
+``kb_editions``     ``/support/kb/contacts*``, ``/support/kb/macros*``: contacts and quick replies, versioned
+``agent_kb``        ``/agent/kb*``: the article editor, contacts and quick replies in the workspace
 ==================  ==============================================================================================
 
 Each handler parses its input (``chalicelib.edge.httpio``), calls one service function and shapes the response
