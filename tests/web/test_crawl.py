@@ -48,7 +48,9 @@ def _ids(demo, name: str, receipt: dict) -> dict[str, str]:
     return {"case_id": case_id, "attachment_id": attachment_id, "repayment_id": paid["id"], "bill_id": bill["id"],
             "schedule_id": schedule["id"], "slug": "repayment-failed", "version": "1", "step": "frontline",
             "report": "cases", "serial": receipt["serial"], "code": receipt["verification_code"],
-            "number": "0"}   # a contacts/macros version: 0 is the packaged file
+            "number": "0",   # a contacts/macros version: 0 is the packaged file
+            "incident_id": "INC-202612010930-ABCD",   # the demo has no incident: its page must be a 404 page
+            "build_id": "kb1-abcdef"}   # nor an index build: a 404 too
 
 
 def _attachment(case_id: str) -> str:
