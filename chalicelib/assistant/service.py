@@ -289,7 +289,7 @@ def _record(before: Conversation, after: Conversation, user_id: str, intent_id: 
         events.record("assistant.handover", conversation=after.id, intents=list(before.intents),
                       case=bool(after.case_id))
     elif name and name not in ("clarify", RESOLVED):
-        events.record("assistant.action", conversation=after.id, action=name)
+        events.record("assistant.action", conversation=after.id, action=name, intent=intent_id)
     if after.clarifying:
         events.record("assistant.clarifying", conversation=after.id, options=list(after.clarifying))
     if after.resolved and not before.resolved and not after.case_id:
