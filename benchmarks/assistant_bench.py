@@ -101,6 +101,36 @@ def grid(rows, an) -> None:
                           f"clarifying {r['clarifying']:.3f}")
 
 
+_KEPT: list = []
+
+
+def _grounded_twins() -> None:
+    """Since the grounded providers (h24b) a signed-in turn reads the user's repayments, bills, notices and
+    工单 (and "转人工" opens one): every store on its in-memory twin (empty), as tests/conftest.py ``memory``."""
+    from chalicelib.adapters import idempotency, outbox, queues, sms
+    from chalicelib.bills import memory_store as bills_memory
+    from chalicelib.bills import store as bills_store
+    from chalicelib.escalation import repository
+    from chalicelib.escalation.memory import MemoryStore
+    from chalicelib.notices import store as notices_store
+    from chalicelib.repay import memory_store as repay_memory
+    from chalicelib.repay import store as repay_store
+    from chalicelib.status import memory_store as status_memory
+    from chalicelib.status import service as status_service
+    from chalicelib.status import store as status_store
+    repay_store.use(repay_memory.InMemoryRepayStore())
+    bills_store.use(bills_memory.InMemoryBillsStore())
+    status_store.use(status_memory.InMemoryStatusStore())
+    status_service.reset_cache()
+    notices_store.use(notices_store.InMemoryNotices())
+    for module, twin in ((outbox, outbox.InMemoryOutbox()), (idempotency, idempotency.InMemoryRecords()),
+                         (queues, queues.InMemoryQueues()), (sms, sms.InMemorySms())):
+        module.use(twin)
+    chosen = repository.use_store(MemoryStore())
+    chosen.__enter__()
+    _KEPT.append(chosen)          # held for the run (a collected generator would restore the DynamoDB store)
+
+
 def latency(rows, rounds: int) -> tuple[list[float], list[float]]:
     from chalicelib.adapters import events, unit_of_work
     from chalicelib.assistant import memory_store, service, store
@@ -114,6 +144,7 @@ def latency(rows, rounds: int) -> tuple[list[float], list[float]]:
     search._queue_analytics = lambda *args: None
     store.use(memory_store.InMemoryConversations())
     unit_of_work.use_memory()
+    _grounded_twins()
     turns, searches = [], []
     for _ in range(rounds):
         conversation = None

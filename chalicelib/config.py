@@ -267,6 +267,8 @@ def load() -> Settings:
         rate_limits=_env("RATE_LIMITS", "repayment_create=30/3600,repayment_verify=10/300,kb_feedback=30/3600,"
                                            "case_open=10/3600,receipt_verify=30/300,kb_signal=120/3600,"
                                            "attachment_upload=60/3600,"
+                                           # the 智能客服 (#24): per signed-in user; anonymous, per client
+                                           "assistant_turn=120/600,assistant_public=60/600,"
                                            # sign-in failures (chalicelib/web/signin.py): per client, per account
                                            # and client, per account (a cool-down known devices get past)
                                            "sign_in_client=20/900,sign_in_account_client=5/900,"

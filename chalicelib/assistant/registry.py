@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from chalicelib.assistant.model import Action, Conversation, Intent, Reply
+from chalicelib.kernel.actor import Actor
 from chalicelib.kernel.context import Context
 
 
@@ -35,6 +36,7 @@ class TurnContext:
     conversation: Conversation
     intent: Intent | None = None
     text: str = ""                  # the user's (masked) message, when the turn is a message
+    actor: Actor | None = None      # the caller (token's or session's: user name for a handover 工单)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from chalicelib.assistant.model import (
     mask_numbers,
 )
 from chalicelib.kernel import clock, refusals
+from chalicelib.kernel.actor import Actor
 from chalicelib.kernel.context import Context
 from chalicelib.kernel.logs import user_hash
 
@@ -60,7 +61,11 @@ class TurnResult:
 
 
 def take_turn(ctx: Context, user_id: str | None, *, conversation_id: str | None = None, text: str | None = None,
-              action: str | None = None) -> TurnResult:
+              action: str | None = None, actor: Actor | None = None) -> TurnResult:
+    """``actor``: the signed-in caller (the token's or the session's, with its user name), for what an action
+    opens in the user's name (the handover 工单); must be ``user_id``'s."""
+    if actor is not None and actor.user_id != user_id:
+        raise ValueError("actor is not the turn's user")
     action = (action or "").strip() or None
     message = None if action else _clean(text)
     if user_id is None:
@@ -73,7 +78,7 @@ def take_turn(ctx: Context, user_id: str | None, *, conversation_id: str | None 
         conversation = Conversation(id=new_id(ctx), user_id=user_id, started_at=clock.isoformat(ctx.now))
     if conversation.full:
         raise refusals.Conflicting("这段对话已经很长了，请开始新的对话。", code="conversation_full")
-    turn = registry.TurnContext(ctx=ctx, user_id=user_id, conversation=conversation, text=message or "")
+    turn = registry.TurnContext(ctx=ctx, user_id=user_id, conversation=conversation, text=message or "", actor=actor)
     now = clock.isoformat(ctx.now)
     if action:
         if action not in conversation.offered and action != HANDOVER:
@@ -284,7 +289,7 @@ def _record(before: Conversation, after: Conversation, user_id: str, intent_id: 
         events.record("assistant.handover", conversation=after.id, intents=list(before.intents),
                       case=bool(after.case_id))
     elif name and name not in ("clarify", RESOLVED):
-        events.record("assistant.action", conversation=after.id, action=name)
+        events.record("assistant.action", conversation=after.id, action=name, intent=intent_id)
     if after.clarifying:
         events.record("assistant.clarifying", conversation=after.id, options=list(after.clarifying))
     if after.resolved and not before.resolved and not after.case_id:

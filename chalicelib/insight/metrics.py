@@ -200,12 +200,14 @@ def self_service_report(hours: list[tuple[str, dict]], deflection_days: list[tup
     per_day = {d: [0, 0, 0, 0] for d in days}
     queries: dict[str, list[int]] = {}
     articles: dict[str, list[int]] = {}
+    assistant: dict[str, list[int]] = {}
     for sort_key, summary in hours:
         day = _day(sort_key)
         if day not in per_day:
             continue
         per_day[day] = [a + b for a, b in zip(per_day[day], summary.get("search", [0, 0, 0, 0]), strict=True)]
         tally.add_search_counts(queries, articles, summary)
+        tally.add_assistant_counts(assistant, summary)
     reach: dict[str, list[int]] = {}
     for sort_key, result in deflection_days:
         if _day(sort_key) in per_day:
@@ -242,4 +244,22 @@ def self_service_report(hours: list[tuple[str, dict]], deflection_days: list[tup
     overall = Table("deflection", "整体分流（搜索或阅读后 24 小时内未提交工单）", [
         ("users", "搜索或阅读的用户"), ("deflected", "未提交工单"), ("deflection", "分流率")],
         [[users, deflected, share(deflected, users)]])
-    return [daily, no_click, table, overall]
+    return [daily, no_click, table, overall, *assistant_tables(assistant)]
+
+
+def assistant_tables(assistant: dict[str, list[int]]) -> list[Table]:
+    """The 智能客服 (#24): totals, and per intent what was understood, done, handed over or resolved."""
+    started, clarifying, handovers, resolved = assistant.get("*", [0, 0, 0, 0])
+    overall = Table("assistant", "智能客服：对话、转人工与自助解决", [
+        ("conversations", "对话"), ("clarifying", "追问"), ("handovers", "转人工"), ("resolved", "未提交工单即解决"),
+        ("resolved_share", "自助解决率")],
+        [[started, clarifying, handovers, resolved, share(resolved, started)]])
+    counted = sorted(((intent, values) for intent, values in assistant.items() if intent != "*"),
+                     key=lambda kv: (-kv[1][0], kv[0]))
+    rows: list[list] = [[intent or "（未识别）", understood, acted, handed, done, share(done, understood)]
+                        for intent, (understood, acted, handed, done) in counted]
+    per_intent = Table("assistant_intents", "智能客服：各意图的识别、操作、转人工和自助解决", [
+        ("intent", "意图"), ("intents", "识别次数"), ("actions", "执行操作"), ("handovers", "转人工"),
+        ("resolved", "未提交工单即解决"), ("resolved_share", "自助解决率")], rows,
+        chart={"label": "intent", "values": ["intents", "handovers", "resolved"], "kind": "hbar"})
+    return [overall, per_intent]

@@ -11,6 +11,10 @@ A rollup (JSON, dimension values joined by ``|``):
 - ``queries``    query → [searches, clicks], the TOP_QUERIES most searched (heavy hitters): a slot keeps its
                  own top 300, an hour or a day the top 300 of its slots' sums (approximate, stated in the report)
 - ``articles``   slug → [views, helpful votes, not helpful votes, clicks, cases after reading]
+- ``assistant``  the 智能客服 (#24): intent → [understood, actions taken, handovers, resolved without a 工单]
+                 (a handover counts for the conversation's last topic, a resolution for each of its topics);
+                 ``*`` → [conversations started, clarifying questions, handovers, resolved without a 工单].
+                 Events carry only ids and intent names (``assistant.service._record``): nothing personal.
 Everything but ``queries`` merges exactly (counts and duration buckets add up; comments are kept).
 """
 from __future__ import annotations
@@ -23,6 +27,7 @@ TOP_QUERIES = 300
 LOW_RATING = 2
 DEFLECTION_WINDOW = dt.timedelta(hours=24)
 ARTICLE_FIELDS = ("views", "helpful", "not_helpful", "clicks", "cases_after")
+ASSISTANT_FIELDS = ("intents", "actions", "handovers", "resolved")
 
 
 def _key(*parts) -> str:
@@ -41,6 +46,10 @@ class Tally:
         self.search = [0, 0, 0, 0]
         self.queries: dict[str, list[int]] = {}
         self.articles: dict[str, list[int]] = {}
+        self.assistant: dict[str, list[int]] = {}
+
+    def _assistant(self, intent: str, field: int, by: int = 1) -> None:
+        self.assistant.setdefault(intent, [0] * len(ASSISTANT_FIELDS))[field] += by
 
     @staticmethod
     def _bump(table: dict, key: str, by: int = 1):
@@ -95,11 +104,31 @@ class Tally:
             article(e["slug"])[0] += 1
         elif kind == "article_vote":
             article(e["slug"])[1 if e.get("helpful") else 2] += 1
+        elif kind.startswith("assistant."):
+            self._add_assistant(kind.partition(".")[2], e)
+
+    def _add_assistant(self, what: str, e: dict) -> None:
+        if what == "started":
+            self._assistant("*", 0)
+        elif what == "clarifying":
+            self._assistant("*", 1)
+        elif what in ("intent", "clarified") and e.get("intent"):
+            self._assistant(e["intent"], 0)
+        elif what == "action":
+            self._assistant(e.get("intent") or "", 1)
+        elif what == "handover":
+            self._assistant("*", 2)
+            self._assistant((e.get("intents") or [""])[-1], 2)
+        elif what == "resolved":
+            self._assistant("*", 3)
+            for intent in dict.fromkeys(e.get("intents") or ()):
+                self._assistant(intent, 3)
 
     def result(self) -> dict:
         top = sorted(self.queries.items(), key=lambda kv: (-kv[1][0], kv[0]))[:TOP_QUERIES]
         return {"cases": self.cases, "durations": self.durations, "csat": self.csat, "comments": self.comments,
-                "search": self.search, "queries": dict(top), "articles": self.articles}
+                "search": self.search, "queries": dict(top), "articles": self.articles,
+                "assistant": self.assistant}
 
 
 def summarize(events_) -> dict:
@@ -154,6 +183,7 @@ def merge(summaries: list[dict]) -> dict:
     search = [0, 0, 0, 0]
     queries: dict[str, list[int]] = {}
     articles: dict[str, list[int]] = {}
+    assistant: dict[str, list[int]] = {}
     for summary in summaries:
         for name, totals in (("cases", cases), ("csat", csat)):
             for key, count in summary.get(name, {}).items():
@@ -165,9 +195,17 @@ def merge(summaries: list[dict]) -> dict:
         comments.extend(summary.get("comments", []))
         search = [a + b for a, b in zip(search, summary.get("search", [0, 0, 0, 0]), strict=True)]
         add_search_counts(queries, articles, summary)
+        add_assistant_counts(assistant, summary)
     top = dict(sorted(queries.items(), key=lambda kv: (-kv[1][0], kv[0]))[:TOP_QUERIES])
     return {"cases": cases, "durations": durations, "csat": csat, "comments": comments, "search": search,
-            "queries": top, "articles": articles}
+            "queries": top, "articles": articles, "assistant": assistant}
+
+
+def add_assistant_counts(assistant: dict[str, list[int]], summary: dict) -> None:
+    """Add one summary's 智能客服 counters (per intent, and ``*``) to running totals (older rollups have none)."""
+    for intent, values in summary.get("assistant", {}).items():
+        row = assistant.setdefault(intent, [0] * len(ASSISTANT_FIELDS))
+        assistant[intent] = [a + b for a, b in zip(row, values, strict=True)]
 
 
 def add_search_counts(queries: dict[str, list[int]], articles: dict[str, list[int]], summary: dict) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from chalicelib.adapters import ratelimit
 from chalicelib.edge import errors, httpio, replies
 from chalicelib.edge.lazy import lazy_import, lazy_schemas
 from chalicelib.edge.openapi import api_contract
@@ -23,7 +24,7 @@ bp = Blueprint(__name__)
 @api_contract("One turn with the 智能客服: a message or a tapped button (an action runs once per Idempotency-Key); "
               "another user's conversation is 404", tag="assistant", body=assistant_schemas.TurnRequest,
               headers=replies.OPTIONAL_IDEMPOTENCY_HEADER, responses={200: assistant_schemas.TurnResponse},
-              errors=(400, 404, 409, 422, 423))
+              errors=(400, 404, 409, 422, 423, 429, 503))
 def assistant_turn():
     request = bp.current_request
     body = httpio.parse_body(request, assistant_schemas.TurnRequest)
@@ -32,9 +33,10 @@ def assistant_turn():
                                       code="idempotency_key_missing", field="Idempotency-Key")
     caller = httpio.actor(request)
 
-    def turn() -> dict:
+    def turn() -> dict:            # a replayed answer (same Idempotency-Key) does not count against the limit
+        ratelimit.hit("assistant_turn", caller.user_id)
         result = assistant.take_turn(context.Context.current(), caller.user_id, conversation_id=body.conversation_id,
-                                     text=body.text, action=body.action)
+                                     text=body.text, action=body.action, actor=caller)
         return views.turn_view(result.conversation_id, result.reply, result.reply.handover_case_id)
 
     return replies.replay_once(request, f"ASSISTANT#{body.conversation_id or 'new'}", body.model_dump(), turn)
@@ -44,9 +46,11 @@ def assistant_turn():
 @api_contract("The 智能客服 for anonymous visitors: knowledge-base answers and clarifying buttons only, nothing "
               "stored (sign in for your own repayments, actions and 转人工)", tag="assistant",
               body=assistant_schemas.PublicTurnRequest, responses={200: assistant_schemas.TurnResponse},
-              errors=(400, 403))
+              errors=(400, 403, 429, 503))
 def assistant_public_turn():
-    body = httpio.parse_body(bp.current_request, assistant_schemas.PublicTurnRequest)
+    request = bp.current_request
+    body = httpio.parse_body(request, assistant_schemas.PublicTurnRequest)
+    ratelimit.hit("assistant_public", httpio.client_key(request))     # per client: nobody is signed in
     result = assistant.take_turn(context.Context.current(), None, text=body.text, action=body.action)
     return httpio.json_response(views.turn_view(None, result.reply))
 

@@ -13,7 +13,7 @@ import json
 import secrets
 from urllib.parse import quote
 
-from chalicelib.adapters import idempotency
+from chalicelib.adapters import idempotency, ratelimit
 from chalicelib.assistant import service as assistant
 from chalicelib.assistant.model import HANDOVER, MAX_TEXT, Conversation
 from chalicelib.assistant.model import Reply as AssistantReply
@@ -82,9 +82,10 @@ def _turn(request) -> tuple[session.WebSession, dict, dict]:
     payload = {"conversation_id": conversation_id, "action": action, "text": text}
     key = form.get("idempotency_key") or None
 
-    def run(_claim) -> idempotency.Outcome:
+    def run(_claim) -> idempotency.Outcome:      # the same limit as the API's turns (a replay does not count)
+        ratelimit.hit("assistant_turn", ws.actor.user_id)
         result = assistant.take_turn(Context.current(), ws.actor.user_id, conversation_id=conversation_id,
-                                     text=text, action=action)
+                                     text=text, action=action, actor=ws.actor)
         return idempotency.Outcome(200, _body(result.conversation_id, result.reply))
 
     outcome = idempotency.once(ws.actor.user_id, key, scope=f"ASSISTANT_PAGE#{conversation_id or 'new'}",
