@@ -11,6 +11,8 @@ Access patterns (no Scan anywhere):
 - the oldest open cases (reports)        Query    GSI open_age (age_pk=OPEN#<0..3>, age_sk=<created_at>#<ref>),
                                                  4 shards merged
 - the sweep's due work                  Query    GSI due     (due_pk=DUE#<shard>, due_sk <= now)
+- the agents (#25)                       Query    pk=AGENT (one partition: the team); pk=TURN, sk=<step>: cursor
+- who is on a 工单 (presence)            Query    pk=PRESENCE#<ref>, read-filtered to the last seconds; TTL
 
 Evidence attachments live in their own private bucket, under ``cases/<ref>/<attachment id>/<file name>``:
 a case's attachments are a ListObjectsV2 of its prefix (no table item, no Scan).
@@ -23,7 +25,8 @@ def tables(cfg):
     return [table(cfg.cases_table, gsis=[("by_user", "user_pk", "user_sk"),
                                          ("queue", "queue_pk", "queue_sk"),
                                          ("due", "due_pk", "due_sk"),
-                                         ("open_age", "age_pk", "age_sk")])]
+                                         ("open_age", "age_pk", "age_sk")],
+                  ttl="presence_expires")]   # PRESENCE#<ref> items go by TTL (#25: who is on a 工单)
 
 
 def queues(cfg):

@@ -17,6 +17,7 @@ from chalicelib.escalation.agent_model import Agent
 class MemoryAgents:
     team: dict[str, Agent] = field(default_factory=dict)
     turns: dict[str, int] = field(default_factory=dict)
+    presence: dict[tuple[str, str], tuple[str, bool]] = field(default_factory=dict)
 
     def agents(self) -> list[Agent]:
         with LOCK:
@@ -55,3 +56,11 @@ class MemoryAgents:
         def apply() -> None:
             self.team[name] = dataclasses.replace(self.team[name], load=self.team[name].load + delta)
         return {"Change": Change(holds, apply)}
+
+    def seen(self, case_id: str, name: str, at: str, typing: bool, expires: int) -> None:
+        with LOCK:
+            self.presence[(case_id, name)] = (at, typing)
+
+    def present(self, case_id: str, since: str) -> list[tuple[str, bool]]:
+        return sorted((name, typing) for (case, name), (at, typing) in self.presence.items()
+                      if case == case_id and at >= since)

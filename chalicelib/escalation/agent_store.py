@@ -84,3 +84,15 @@ def load_element(name: str, delta: int, *, available: bool = False) -> dict:
     return {"Update": {"TableName": settings().cases_table, "Key": {"pk": {"S": "AGENT"}, "sk": {"S": name}},
                        "UpdateExpression": "ADD #l :d", "ConditionExpression": condition,
                        "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}}
+
+
+def seen(case_id: str, name: str, at: str, typing: bool, expires: int) -> None:
+    """``name`` is on the 工单 now (``at``), typing or not; the item goes by TTL at ``expires`` (epoch seconds)."""
+    _table().put_item(Item={"pk": f"PRESENCE#{case_id}", "sk": name, "at": at, "typing": typing,
+                            "presence_expires": expires})
+
+
+def present(case_id: str, since: str) -> list[tuple[str, bool]]:
+    """Who was on the 工单 at or after ``since`` (TTL deletes late, so the read filters too): (name, typing)."""
+    response = _table().query(KeyConditionExpression=aws.Key("pk").eq(f"PRESENCE#{case_id}"), ConsistentRead=True)
+    return [(i["sk"], bool(i.get("typing"))) for i in response.get("Items", []) if i.get("at", "") >= since]

@@ -8,6 +8,8 @@ agent (a free-text unknown name is refused, 422). Leads (``senior-support``) see
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from chalicelib.adapters import idempotency
 from chalicelib.escalation import agent_loads, agent_schemas, casework, model, placement, repository, schemas
 from chalicelib.escalation.agent_model import STATUS_TITLES, Agent
@@ -128,3 +130,17 @@ def assign(actor: Actor, ctx: Context, case_id: str, assignee: str | None,
 
 
 __all__ = ["me", "set_my_status", "team", "set_capacity", "assign", "schemas"]
+
+
+PRESENCE_SECONDS = 10   # an entry counts this long after its last poll (the page polls every few seconds)
+
+
+def presence(actor: Actor, ctx: Context, case_id: str, typing: bool) -> agent_schemas.PresenceView:
+    """The caller is on this 工单 (viewing, or typing); who else is, fresh within ``PRESENCE_SECONDS``."""
+    case = casework.load_workable(actor, case_id)
+    name = actor.username or "staff"
+    registry = agent_loads.registry()
+    registry.seen(case.case_id, name, model.iso(ctx.now), typing, int(ctx.now.timestamp()) + PRESENCE_SECONDS * 6)
+    since = model.iso(ctx.now - dt.timedelta(seconds=PRESENCE_SECONDS))
+    return agent_schemas.PresenceView(others=[agent_schemas.Viewer(name=n, typing=t)
+                                              for n, t in registry.present(case.case_id, since) if n != name])

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from chalicelib.escalation import schemas, sla, store  # noqa: F401  (schemas, store: callers' names)
 from chalicelib.escalation import steps as _steps
-from chalicelib.escalation.assignment import assign, me, set_capacity, set_my_status, team
+from chalicelib.escalation.assignment import assign, me, presence, set_capacity, set_my_status, team
 from chalicelib.escalation.casework import MAX_ANSWER_BYTES, NOT_FOUND, WORDING
 from chalicelib.escalation.deadlines import sweep
 from chalicelib.escalation.deflection import deflected, not_deflected, suggestions
@@ -72,4 +72,4 @@ __all__ = ["MAX_ANSWER_BYTES", "NOT_FOUND", "WORDING", "sweep", "deflected", "no
            "list_mine", "messages_since", "my_cases_page", "oldest_open", "owner_page", "queue", "workable_steps",
            "workspace_case", "STEPS", "STEP_NAMES", "STEP_TITLES", "CATEGORY_TITLES", "CATEGORIES", "PRIORITIES",
            "sla_targets", "csat_target", "priority_titles", "schemas", "store", "me", "set_capacity",
-           "set_my_status", "team"]
+           "set_my_status", "team", "presence"]
