@@ -120,3 +120,17 @@ def test_escalating_frees_the_frontline_agent_and_goes_to_an_available_senior(ca
     service.escalate(ANN, at.ctx(), case_id, "需要高级客服核实", idempotency_key=str(uuid.uuid4()))
     assert cases.get(case_id).step == "senior" and assignee(cases, case_id) == LEAD.username
     assert loads(at)["ann"][2] == 0 and loads(at)[LEAD.username][2] == 1
+
+
+def test_presence_names_the_other_agents_on_a_case_and_forgets_them_after_ten_seconds(cases, at):
+    case_id = opened(at)
+    assert service.presence(ANN, at.ctx(), case_id, typing=False).others == []
+    at.advance(seconds=3)
+    seen_by_ben = service.presence(BEN, at.ctx(), case_id, typing=True).others
+    assert [(o.name, o.typing) for o in seen_by_ben] == [("ann", False)]
+    seen_by_ann = service.presence(ANN, at.ctx(), case_id, typing=False).others
+    assert [(o.name, o.typing) for o in seen_by_ann] == [("ben", True)]
+    at.advance(seconds=11)   # ben stopped polling: gone from what ann sees
+    assert service.presence(ANN, at.ctx(), case_id, typing=False).others == []
+    with pytest.raises(refusals.Missing):   # a user is not staff: the case is not theirs to watch
+        service.presence(BOB, at.ctx(), case_id, typing=False)
