@@ -19,6 +19,7 @@ from chalicelib.kernel.logs import logger, user_hash
 from chalicelib.routes import (
     agent_kb,
     agent_workspace,
+    agents,
     assistant,
     auth,
     bills,
@@ -112,7 +113,7 @@ def _remaining_ms() -> int | None:
 # ---------------------------------------------------------------- the areas (chalicelib/routes/)
 # The handlers keep their function names: those of schedules and queues are the Lambda functions' names.
 for area in (auth, operations, repayments, knowledge_base, help_centre, cases, agent_workspace, bills, user_pages,
-             reports, status, content, assistant, incidents, kb_editions, agent_kb):
+             reports, status, content, assistant, incidents, kb_editions, agent_kb, agents):
     app.register_blueprint(area.bp)
 
 

@@ -104,6 +104,7 @@ class Settings:
     assistant_table: str       # the assistant's conversations (chalicelib/assistant/dynamo_store.py, #24)
     # Write shards of hot partition keys (docs/scale.md); raise only, never lower (chalicelib/adapters/shards.py)
     queue_shards: int          # the cases table's queue index, QUEUE#<step>
+    agent_capacity: int        # open 工单 an agent carries at once unless a lead sets theirs (#25)
     feedback_shards: int       # the kb table's article feedback totals, FEEDBACK
     zero_result_shards: int    # the kb table's zero-result counters, ZERO#<day>
     outbox_shards: int         # the outbox table's pending index, PENDING
@@ -260,6 +261,7 @@ def load() -> Settings:
         notices_table=_env("NOTICES_TABLE", f"repaydesk-{stage}-notices"),
         assistant_table=_env("ASSISTANT_TABLE", f"repaydesk-{stage}-assistant"),
         queue_shards=_shards("QUEUE_SHARDS", 4),
+        agent_capacity=_shards("AGENT_CAPACITY", 5),
         feedback_shards=_shards("FEEDBACK_SHARDS", 4),
         zero_result_shards=_shards("ZERO_RESULT_SHARDS", 4),
         outbox_shards=_shards("OUTBOX_SHARDS", 4),

@@ -15,6 +15,8 @@ Access patterns (no Scan anywhere):
 - the cases grouped under an incident   Query    GSI by_incident  (incident_pk=INCIDENT#<incident id>)
 - settlement incidents, their window counters and active pointers: items of their own (incident_store.py)
 - repayment outcomes reach the cases through the repayment-events queue (repay's outbox → following.py)
+- the agents (#25)                       Query    pk=AGENT (one partition: the team); pk=TURN, sk=<step>: cursor
+- who is on a 工单 (presence)            Query    pk=PRESENCE#<ref>, read-filtered to the last seconds; TTL
 
 Evidence attachments live in their own private bucket, under ``cases/<ref>/<attachment id>/<file name>``:
 a case's attachments are a ListObjectsV2 of its prefix (no table item, no Scan).
@@ -29,7 +31,8 @@ def tables(cfg):
                                          ("due", "due_pk", "due_sk"),
                                          ("open_age", "age_pk", "age_sk"),
                                          ("by_repayment", "repay_pk", "repay_sk"),
-                                         ("by_incident", "incident_pk", "incident_sk")])]
+                                         ("by_incident", "incident_pk", "incident_sk")],
+                  ttl="presence_expires")]   # PRESENCE#<ref> items go by TTL (#25: who is on a 工单)
 
 
 def queues(cfg):

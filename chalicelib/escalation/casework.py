@@ -26,20 +26,23 @@ from dataclasses import dataclass
 
 from chalicelib.adapters import idempotency, outbox
 from chalicelib.escalation import (
+    agent_loads,
     analytics,
     hours,
     model,
     notifications,
+    placement,
     repository,
     schemas,
     show,
 )
 from chalicelib.escalation import steps as step_defs
 from chalicelib.escalation.model import Case, RuleViolation
-from chalicelib.escalation.store import ElementFailed, VersionConflict
+from chalicelib.escalation.store import ElementFailed, StoreFailed, VersionConflict
 from chalicelib.kernel import clock, refusals
 from chalicelib.kernel.actor import SENIOR_SUPPORT, Actor
 from chalicelib.kernel.context import Context
+from chalicelib.kernel.logs import logger
 from chalicelib.kernel.schema import as_body
 
 _REFERENCE = re.compile(model.REFERENCE_PATTERN)
@@ -152,15 +155,34 @@ def answer(claim: idempotency.Claim | None, status: int, view: schemas.CaseView)
 
 
 def commit(old: Case | None, new: Case, messages: Sequence[outbox.Message] = (), *, ctx: Context | None = None,
-           said: tuple[dict, ...] = (), extra: Sequence[dict] = ()) -> Case:
+           said: tuple[dict, ...] = (), extra: Sequence[dict] = (), round_robin: bool = False,
+           settle: bool = True) -> Case:
     """``store.save`` of ``new`` over ``old`` (None: a new case) with its messages, the conversation entries
-    ``said`` and, given the moment (``ctx``), its report events and the SLA breaches now due (#15)."""
+    ``said``, the agents' load moves (``agent_loads``) and, given the moment (``ctx``), its report events and
+    the SLA breaches now due (#15). Then (``settle``) the assignment follows: a case entering a step's pool
+    is placed round-robin, an agent the change gave room to pulls from the pool (``placement``)."""
     recorded: list[dict] = []
     if ctx is not None:
         new, recorded = analytics.on_commit(old, new, ctx.now, hours.clocks(ctx.settings))
+    loads = agent_loads.moves(old, new, round_robin=round_robin)
     repository.store().save(new, expected_version=old.version if old else None, messages=list(messages),
-                 conversation=[("MSG", entry) for entry in said], extra=[*extra, *recorded])
+                 conversation=[("MSG", entry) for entry in said], extra=[*extra, *recorded, *loads])
+    if settle and ctx is not None:
+        new = _settle(ctx, old, new)
     return new
+
+
+def _settle(ctx: Context, old: Case | None, new: Case) -> Case:
+    """The round-robin after a change; never fails the change itself (a lost placement waits in the pool)."""
+    try:
+        entered = placement.waiting(new) and (old is None or not placement.waiting(old) or old.step != new.step)
+        placed = placement.place(ctx, new, commit) if entered else new
+        if (agent := agent_loads.freed(old, new)) is not None:
+            placement.pull(ctx, agent, commit)
+        return placed
+    except (refusals.Busy, StoreFailed, VersionConflict, ElementFailed) as exc:
+        logger.warning("assignment deferred", extra={"case_id": new.case_id, "error": type(exc).__name__})
+        return new
 
 
 def save(ctx: Context, old: Case, new: Case, *, staff: bool, claim: idempotency.Claim | None = None,

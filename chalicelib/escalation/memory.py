@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.adapters import idempotency, outbox
+from chalicelib.escalation.agent_memory import MemoryAgents
 from chalicelib.escalation.cursors import cursor_text
 from chalicelib.escalation.incident_memory import IncidentMemory
 from chalicelib.escalation.items import queue_sort_key
@@ -55,6 +56,7 @@ class MemoryStore:
     keys: dict[tuple, tuple[Any, tuple[int, dict] | None]] = field(default_factory=dict)
     incidents: IncidentMemory = field(default_factory=IncidentMemory)   # ``repository.incidents()``
     _serial: Any = field(default_factory=itertools.count)
+    agent_registry: MemoryAgents = field(default_factory=MemoryAgents)   # the agents' twin (agent_loads.registry)
 
     # ------------------------------------------------------------ writes
     def save(self, case: Case, *, expected_version: int | None, extra: Sequence[dict] = (),
@@ -94,12 +96,16 @@ class MemoryStore:
         for element in extra:
             if "Answer" in element and self.keys.get(element["Answer"][0], (None, ()))[1] is not None:
                 raise ElementFailed(what)
+            if "Change" in element and not element["Change"].holds():   # an agent's load (agent_memory.py)
+                raise ElementFailed(what)
 
     def _apply(self, extra: Sequence[dict]) -> None:
         for element in extra:
             if "Answer" in element:
                 key, status, body = element["Answer"]
                 self.keys[key] = (self.keys[key][0], (status, body))
+            elif "Change" in element:
+                element["Change"].apply()
             else:
                 self.elements.append(element)
 

@@ -225,12 +225,20 @@ def warn(case: Case, now: dt.datetime) -> Case:
     return _with(case, entry, warned=True)
 
 
-def assign(case: Case, now: dt.datetime, *, assignee: str, by: str, by_name: str | None = None) -> Case:
+def assign(case: Case, now: dt.datetime, *, assignee: str, by: str | None, by_name: str | None = None,
+           reason: str = "") -> Case:
+    """Assign to ``assignee``: by staff (``by``), or by the round-robin (``by=None``: the system)."""
     if case.status == "closed":
         raise RuleViolation("工单已关闭。", "case_closed")
-    entry = _entry(now, "assigned", "support", reason=f"分配给 {assignee}", from_step=case.step,
-                   to_step=case.step, by=by, by_name=by_name)
+    entry = _entry(now, "assigned", "support" if by else "system", reason=reason or f"分配给 {assignee}",
+                   from_step=case.step, to_step=case.step, by=by, by_name=by_name)
     return _with(case, entry, assignee=assignee)
+
+
+def hand_back(case: Case, now: dt.datetime, *, reason: str) -> Case:
+    """The assignee stops carrying the case (away, offline): back to the pool, a staff-only timeline entry."""
+    entry = _entry(now, "assigned", "system", reason=f"退回待分配：{reason}", from_step=case.step, to_step=case.step)
+    return _with(case, entry, assignee=None)
 
 
 def _pause(case: Case, now: dt.datetime, clocks: hours.Clocks) -> dict:

@@ -2,7 +2,9 @@
 pages, other domains).
 
 - ``user_side``      open a 工单, add information, escalate ("not solved"; staff too), confirm, rate, reopen
-- ``staff_actions``  assign, internal note, reply, resolve, lift an account's security freeze
+- ``staff_actions``  internal note, reply, resolve, lift an account's security freeze
+- ``assignment``     agents' status and capacity, the lead's team view, assign/reassign (round-robin:
+                     ``placement``, run by every case write)
 - ``deadlines``      the scheduled sweep: warn, escalate a lapsed step, auto-close
 - ``views``          one case, the owner's lists and page, the staff queues and workspace, new messages
 - ``deflection``     KB suggestions before a 工单 is opened, and whether they answered it
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 from chalicelib.escalation import schemas, sla, store  # noqa: F401  (schemas, store: callers' names)
 from chalicelib.escalation import steps as _steps
+from chalicelib.escalation.assignment import assign, me, presence, set_capacity, set_my_status, team
 from chalicelib.escalation.casework import MAX_ANSWER_BYTES, NOT_FOUND, WORDING
 from chalicelib.escalation.deadlines import sweep
 from chalicelib.escalation.deflection import deflected, not_deflected, suggestions
@@ -40,7 +43,7 @@ from chalicelib.escalation.incident_model import Incident
 from chalicelib.escalation.incidents import close as close_incident
 from chalicelib.escalation.incidents import get_incident, incident_for_repayment, list_incidents, reply_all
 from chalicelib.escalation.show import case_view, staff_what_next, summary, what_next
-from chalicelib.escalation.staff_actions import add_note, assign, reply, resolve, unfreeze
+from chalicelib.escalation.staff_actions import add_note, reply, resolve, unfreeze
 from chalicelib.escalation.user_side import add_user_message, confirm, escalate, open_case, rate, reopen
 from chalicelib.escalation.views import (
     case_repayments,
@@ -78,4 +81,5 @@ __all__ = ["MAX_ANSWER_BYTES", "NOT_FOUND", "WORDING", "sweep", "deflected", "no
            "list_mine", "messages_since", "my_cases_page", "oldest_open", "owner_page", "queue", "workable_steps",
            "workspace_case", "STEPS", "STEP_NAMES", "STEP_TITLES", "CATEGORY_TITLES", "CATEGORIES", "PRIORITIES",
            "sla_targets", "csat_target", "priority_titles", "schemas", "store", "answer_update", "hear_repayment",
-           "Incident", "close_incident", "get_incident", "incident_for_repayment", "list_incidents", "reply_all"]
+           "Incident", "close_incident", "get_incident", "incident_for_repayment", "list_incidents", "reply_all",
+           "me", "set_capacity", "set_my_status", "team", "presence"]

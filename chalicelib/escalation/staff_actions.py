@@ -1,5 +1,5 @@
-"""What support staff do to a 工单: assign it, add an internal note, reply, escalate (``user_side.escalate``
-serves both sides), resolve, and — senior support only — lift an account's security freeze.
+"""What support staff do to a 工单 (assigning it: ``assignment.py``): add an internal note, reply, escalate
+(``user_side.escalate`` serves both sides), resolve, and — senior support only — lift an account's security freeze.
 
 Staff actions take an optional Idempotency-Key (the workspace's forms always send their own): a form posted
 twice — a double click, a resent request after a lost answer — acts once and answers the same. Each: load
@@ -17,17 +17,6 @@ from chalicelib.kernel.actor import SENIOR_SUPPORT, Actor
 from chalicelib.kernel.context import Context
 from chalicelib.kernel.logs import logger, user_hash
 from chalicelib.kernel.schema import as_body
-
-
-def assign(actor: Actor, ctx: Context, case_id: str, assignee: str | None,
-           idempotency_key: str | None = None) -> idempotency.Outcome:
-    def action(claim: idempotency.Claim | None) -> idempotency.Outcome:
-        case = casework.load_workable(actor, case_id)
-        new = model.assign(case, ctx.now, assignee=assignee or actor.username, by=actor.user_id,
-                           by_name=actor.username or None)
-        return casework.save(ctx, case, new, staff=True, claim=claim).outcome()
-    return casework.once(actor, ctx, idempotency_key, "case_assign", {"case_id": case_id, "assignee": assignee},
-                         action)
 
 
 def add_note(actor: Actor, ctx: Context, case_id: str, text: str,

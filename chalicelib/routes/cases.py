@@ -153,7 +153,7 @@ def export_case_html(case_id):
 
 
 @bp.route("/support/cases/{case_id}/assign", methods=["POST"], authorizer=cognito_jwt)
-@api_contract("Assign the case (to the caller unless assignee is given); support roles",
+@api_contract("Assign the case to the caller, or to a registered agent named (capacity checked); support roles",
               body=esc_schemas.Assign, **A_CASE_CHANGE)
 def assign_case(case_id):
     return replies.change(bp.current_request, lambda call: escalation.assign(

@@ -165,11 +165,15 @@ def updates(request, case_id: str) -> tuple[int, dict]:
     except session.Forbidden as exc:
         return 403, {"error": {"code": exc.code, "message": exc.message}}
     since = (request.query_params or {}).get("since", "")
-    case = escalation.workspace_case(ws.actor, Context.current(), case_id)
+    ctx = Context.current()
+    case = escalation.workspace_case(ws.actor, ctx, case_id)
     messages = [as_body(m) for m in case.conversation if m.at > since]
+    # Presence (#25): each poll says the agent is here (typing=1: typing); the answer names who else is.
+    typing = (request.query_params or {}).get("typing") == "1"
+    others = [as_body(o) for o in escalation.presence(ws.actor, ctx, case.case_id, typing).others]
     return 200, {"case_id": case.case_id, "version": case.version, "status": case.status,
                  "status_title": case.status_title, "step": case.step, "assignee": case.assignee,
-                 "messages": messages}
+                 "messages": messages, "others": others}
 
 
 # ---------------------------------------------------------------- actions

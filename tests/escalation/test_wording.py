@@ -23,6 +23,7 @@ def _walk(api, alice, agent, lead, open_case, clock) -> str:
     """A 工单 that every kind of event has touched: assigned, answered (waiting on the user), the user's
     answer, escalated by staff with an internal reason, resolved by senior support (a few minutes apart)."""
     case_id = open_case(alice, category="repayment_failed", description="还款失败了，但银行卡被扣款了")["case_id"]
+    assert api.get("/support/agents/me", token=lead.token).status == 200   # an assignee is a registered agent (#25)
     assert api.post(f"/support/cases/{case_id}/assign", token=agent.token, json_body={"assignee": "lead"}).status == 200
     clock.advance(dt.timedelta(minutes=5))
     assert api.post(f"/support/cases/{case_id}/reply", token=agent.token,
