@@ -17,6 +17,7 @@ from chalicelib.edge.lazy import lazy_import
 from chalicelib.kernel import refusals
 from chalicelib.kernel.logs import logger, user_hash
 from chalicelib.routes import (
+    agent_kb,
     agent_workspace,
     assistant,
     auth,
@@ -24,6 +25,8 @@ from chalicelib.routes import (
     cases,
     content,
     help_centre,
+    incidents,
+    kb_editions,
     knowledge_base,
     operations,
     repayments,
@@ -109,7 +112,7 @@ def _remaining_ms() -> int | None:
 # ---------------------------------------------------------------- the areas (chalicelib/routes/)
 # The handlers keep their function names: those of schedules and queues are the Lambda functions' names.
 for area in (auth, operations, repayments, knowledge_base, help_centre, cases, agent_workspace, bills, user_pages,
-             reports, status, content, assistant):
+             reports, status, content, assistant, incidents, kb_editions, agent_kb):
     app.register_blueprint(area.bp)
 
 

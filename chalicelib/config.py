@@ -124,6 +124,7 @@ class Settings:
     settlement_queue: str
     escalation_topic_prefix: str
     team_queue_prefix: str
+    repayment_events_queue: str   # a repayment's settlement outcomes, heard by its 工单 (escalation/following.py)
     sender_email: str
 
     # Repayments
@@ -172,10 +173,21 @@ class Settings:
     kb_index_bucket: str
     kb_live_refresh_seconds: float
     contacts_path: str
+    # Contacts and quick replies edited in the workspace (chalicelib/editions): their table, whether readers follow
+    # the published version at all (off: the packaged YAML only; .chalice/config.json turns it on for every stage),
+    # and how long a container keeps what it read.
+    editions_table: str
+    editions_live: bool
+    editions_cache_seconds: float
 
     # Escalation
     escalation_calendar_path: str
     step_limit_overrides: str  # e.g. "frontline=120,senior=300" (seconds) for demos and e2e tests
+    # Settlement incidents (escalation/incidents.py): this many failures of one kind at one issuer, platform
+    # or biller within one window bucket open an incident; it closes after a quiet window without failures.
+    incident_threshold: int
+    incident_window_minutes: int
+    incident_quiet_minutes: int
     # Evidence attachments (S3, uploaded by the browser through a presigned POST)
     attachments_bucket: str
     attachment_url_seconds: int       # how long a presigned upload form / download link is valid
@@ -266,6 +278,7 @@ def load() -> Settings:
         settlement_queue=_env("SETTLEMENT_QUEUE", f"repaydesk-{stage}-settlement"),
         escalation_topic_prefix=_env("ESCALATION_TOPIC_PREFIX", f"repaydesk-{stage}-escalation-"),
         team_queue_prefix=_env("TEAM_QUEUE_PREFIX", f"repaydesk-{stage}-team-"),
+        repayment_events_queue=_env("REPAYMENT_EVENTS_QUEUE", f"repaydesk-{stage}-repayment-events"),
         sender_email=_env("SENDER_EMAIL", "no-reply@repaydesk.example.com"),
         fee_schedule_path=_env("FEE_SCHEDULE_PATH", str(CHALICELIB_DIR / "repay" / "fee_schedule.yaml")),
         holidays_path=_env("HOLIDAYS_PATH", str(CHALICELIB_DIR / "kernel" / "holidays.yaml")),
@@ -302,8 +315,14 @@ def load() -> Settings:
         # The index build copies kb/contacts.yaml next to the index, so a deploy ships both.
         contacts_path=_env("CONTACTS_PATH", str(Path(_env("KB_INDEX_DIR", str(CHALICELIB_DIR / "search" / "index")))
                                                 / "contacts.yaml")),
+        editions_table=_env("EDITIONS_TABLE", f"repaydesk-{stage}-editions"),
+        editions_live=_env("EDITIONS_LIVE", "0") in {"1", "true"},
+        editions_cache_seconds=_float("EDITIONS_CACHE_SECONDS", 5.0),
         escalation_calendar_path=_env("ESCALATION_CALENDAR_PATH", str(CHALICELIB_DIR / "kernel" / "holidays.yaml")),
         step_limit_overrides=_env("STEP_LIMIT_OVERRIDES", ""),
+        incident_threshold=_shards("INCIDENT_THRESHOLD", 5),
+        incident_window_minutes=_shards("INCIDENT_WINDOW_MINUTES", 15),
+        incident_quiet_minutes=_shards("INCIDENT_QUIET_MINUTES", 60),
         attachments_bucket=_env("ATTACHMENTS_BUCKET", f"repaydesk-{stage}-attachments"),
         attachment_url_seconds=_int("ATTACHMENT_URL_SECONDS", 300),
         attachment_cors_origins=_env("ATTACHMENT_CORS_ORIGINS", "http://127.0.0.1:*,http://localhost:*"),

@@ -31,7 +31,7 @@ class DemoUser:
     token: str
 
 
-DOMAINS = ("repay", "search", "escalation", "bills", "insight", "status", "content")
+DOMAINS = ("repay", "search", "escalation", "bills", "insight", "status", "content", "editions")
 
 
 def seed_all(pool) -> dict[str, DemoUser]:

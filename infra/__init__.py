@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import importlib
 
-DOMAINS = ("repay", "search", "escalation", "shared", "web", "bills", "status", "content", "assistant")
+DOMAINS = ("repay", "search", "escalation", "shared", "web", "bills", "status", "content", "assistant",
+           "editions")
 
 
 def _modules():

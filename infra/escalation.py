@@ -11,6 +11,10 @@ Access patterns (no Scan anywhere):
 - the oldest open cases (reports)        Query    GSI open_age (age_pk=OPEN#<0..3>, age_sk=<created_at>#<ref>),
                                                  4 shards merged
 - the sweep's due work                  Query    GSI due     (due_pk=DUE#<shard>, due_sk <= now)
+- the open cases of a repayment          Query    GSI by_repayment (repay_pk=REPAY#<repayment id>)
+- the cases grouped under an incident   Query    GSI by_incident  (incident_pk=INCIDENT#<incident id>)
+- settlement incidents, their window counters and active pointers: items of their own (incident_store.py)
+- repayment outcomes reach the cases through the repayment-events queue (repay's outbox → following.py)
 
 Evidence attachments live in their own private bucket, under ``cases/<ref>/<attachment id>/<file name>``:
 a case's attachments are a ListObjectsV2 of its prefix (no table item, no Scan).
@@ -23,13 +27,17 @@ def tables(cfg):
     return [table(cfg.cases_table, gsis=[("by_user", "user_pk", "user_sk"),
                                          ("queue", "queue_pk", "queue_sk"),
                                          ("due", "due_pk", "due_sk"),
-                                         ("open_age", "age_pk", "age_sk")])]
+                                         ("open_age", "age_pk", "age_sk"),
+                                         ("by_repayment", "repay_pk", "repay_sk"),
+                                         ("by_incident", "incident_pk", "incident_sk")])]
 
 
 def queues(cfg):
     # One queue per team; the team's tooling reads it. A DLQ keeps poison messages visible.
+    # The repayment outcomes a 工单 hears (repay's settlement worker → outbox → this queue → following.py).
     return [{"name": cfg.team_queue_prefix + step.team, "visibility_timeout": 60, "dlq": True, "max_receive": 5}
-            for step in steps.STEPS]
+            for step in steps.STEPS] + [{"name": cfg.repayment_events_queue, "visibility_timeout": 120, "dlq": True,
+                                          "max_receive": 5}]
 
 
 def topics(cfg):

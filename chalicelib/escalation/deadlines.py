@@ -1,4 +1,5 @@
-"""The scheduled sweep: warn a team before its deadline, escalate a lapsed step, close resolved cases after 7 days.
+"""The scheduled sweep: warn a team before its deadline, escalate a lapsed step, close resolved cases after 7 days,
+raise a 工单 whose repayment's due date came near (``following.raise_due``), close quiet incidents.
 
 Reads only the ``due`` index. Each action is a conditional write on the version the index returned; if a
 person moved the case meanwhile the write fails and the case is left to its new state (a no-op here, where
@@ -6,7 +7,7 @@ a person gets a 409). One case that cannot be written does not stall the rest.
 """
 from __future__ import annotations
 
-from chalicelib.escalation import casework, hours, model, notifications, repository
+from chalicelib.escalation import casework, following, hours, incidents, model, notifications, repository
 from chalicelib.escalation.model import Case, RuleViolation
 from chalicelib.escalation.store import StoreFailed, VersionConflict
 from chalicelib.kernel import clock
@@ -27,13 +28,17 @@ def sweep(ctx: Context, limit: int = 200) -> dict[str, int]:
         if kind == "warn" and case.deadline and clock.parse(case.deadline) <= ctx.now:
             kind = "lapse"  # the sweep was late (or the limit is tiny): escalate now, no stale warning
         try:
-            done[_move(ctx, case, kind)] += 1
+            moved = _move(ctx, case, kind)
+            done[moved] = done.get(moved, 0) + 1   # "raised" appears only when a 工单 was raised
         except (VersionConflict, RuleViolation):
             done["skipped"] += 1  # someone else moved it first; the next run sees the new state
         except StoreFailed as exc:  # throttled or unreachable: one case must not stall the rest
             done["failed"] += 1
             logger.warning("sweep could not move case", extra={"case_id": case.case_id,
                                                                "error": type(exc.__cause__ or exc).__name__})
+    quiet = incidents.close_quiet(ctx)
+    if quiet:
+        done["incidents_closed"] = quiet
     if done["escalated"] or done["warned"] or done["failed"]:
         logger.info("escalation sweep", extra=done)
     return done
@@ -42,6 +47,8 @@ def sweep(ctx: Context, limit: int = 200) -> dict[str, int]:
 def _move(ctx: Context, case: Case, kind: str) -> str:
     """One due action on ``case`` (rule → conditional write); what it counts as."""
     cfg = ctx.settings
+    if kind == "raise":
+        return following.raise_due(ctx, case)
     if kind == "warn":
         new = model.warn(case, ctx.now)
         casework.commit(case, new, notifications.team_messages(new, "deadline_warning", cfg), ctx=ctx)

@@ -14,7 +14,11 @@ Sparse GSIs on the case item (attributes present only while they apply):
 - ``open_age`` ``age_pk`` = OPEN#<0-3>, ``age_sk`` = <created_at>#<ref>         open cases, oldest first
                (reports: the oldest open cases), the ``due`` shards' hash
 - ``due``      ``due_pk`` = DUE#<0-3>,     ``due_sk`` = <due time>#<ref>         what the sweep must do next
-               (warn / lapse / auto-close), sharded so no single partition gets every write
+               (warn / lapse / auto-close / raise), sharded so no single partition gets every write
+- ``by_repayment`` ``repay_pk`` = REPAY#<repayment id>, ``repay_sk`` = <created_at>#<ref>  the open 工单 linked
+               to a repayment (a settlement outcome reaches them, ``following.py``)
+- ``by_incident``  ``incident_pk`` = INCIDENT#<id>, ``incident_sk`` = <created_at>#<ref>  the 工单 grouped
+               under a settlement incident (its one reply reaches each)
 """
 from __future__ import annotations
 
@@ -80,6 +84,12 @@ def to_item(case: Case) -> dict:
         item["queue_sk"] = queue_sort_key(case)
         item["age_pk"] = f"OPEN#{due_shard(case.case_id)}"   # oldest open cases (reports, #15)
         item["age_sk"] = f"{case.created_at}#{case.case_id}"
+        if case.repayment_id:
+            item["repay_pk"] = f"REPAY#{case.repayment_id}"
+            item["repay_sk"] = f"{case.created_at}#{case.case_id}"
+    if case.incident_id:
+        item["incident_pk"] = f"INCIDENT#{case.incident_id}"
+        item["incident_sk"] = f"{case.created_at}#{case.case_id}"
     due = case.due()
     if due:
         kind, at = due

@@ -18,8 +18,16 @@ STATUS_TITLES = {"verification_required": "待短信验证", "processing": "处�
 KIND_LABELS = {"credit_card": "信用卡还款", "loan": "贷款还款", "utility": "生活缴费"}
 
 
-@functools.cache
 def _loaded() -> tuple[dict, ...]:
+    """The quick replies published in the workspace (``chalicelib/editions``, read at most every few seconds per
+    container), else the packaged ``macros.yaml``."""
+    from chalicelib.editions import service as editions
+    found = editions.published("macros")
+    return tuple(found[1]["macros"]) if found is not None else _packaged()
+
+
+@functools.cache
+def _packaged() -> tuple[dict, ...]:
     data = yaml.safe_load(MACROS_PATH.read_text(encoding="utf-8"))
     macros = tuple(data["macros"])
     ids = [m["id"] for m in macros]

@@ -18,14 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.adapters import idempotency, outbox
+from chalicelib.escalation.cursors import cursor_text
+from chalicelib.escalation.incident_memory import IncidentMemory
 from chalicelib.escalation.items import queue_sort_key
 from chalicelib.escalation.model import Case
-from chalicelib.escalation.store import (
-    DuplicateReference,
-    ElementFailed,
-    VersionConflict,
-    cursor_text,
-)
+from chalicelib.escalation.store import DuplicateReference, ElementFailed, VersionConflict
 
 
 def _encode(text: str) -> str:
@@ -56,6 +53,7 @@ class MemoryStore:
     elements: list[dict] = field(default_factory=list)
     counts: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
     keys: dict[tuple, tuple[Any, tuple[int, dict] | None]] = field(default_factory=dict)
+    incidents: IncidentMemory = field(default_factory=IncidentMemory)   # ``repository.incidents()``
     _serial: Any = field(default_factory=itertools.count)
 
     # ------------------------------------------------------------ writes
@@ -168,6 +166,14 @@ class MemoryStore:
         page = cases[:limit]
         more = len(cases) > limit
         return page, _encode(f"QUEUE#{step}#{queue_sort_key(page[-1])}") if more else None
+
+    def open_cases_of_repayment(self, repayment_id: str, limit: int = 20) -> list[Case]:
+        return sorted((c for c in self.cases.values() if c.repayment_id == repayment_id
+                       and c.status in ("open", "waiting_user")), key=lambda c: f"{c.created_at}#{c.case_id}")[:limit]
+
+    def cases_of_incident(self, incident_id: str, limit: int = 500) -> list[Case]:
+        return sorted((c for c in self.cases.values() if c.incident_id == incident_id),
+                      key=lambda c: f"{c.created_at}#{c.case_id}")[:limit]
 
     def due_cases(self, until_iso: str, limit: int = 100) -> list[Case]:
         due = sorted((when[1], c.case_id) for c in self.cases.values()

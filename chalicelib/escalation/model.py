@@ -26,6 +26,7 @@ from chalicelib.escalation import hours, wording
 from chalicelib.escalation import steps as step_defs
 from chalicelib.kernel import clock
 
+DUE_SOON = dt.timedelta(hours=48)    # a 工单 whose repayment is due within this (or overdue) is raised
 STATUS_TITLES = wording.USER_STATUS   # the owner's words; staff views use ``wording.STAFF_STATUS``
 ACTORS = ("user", "support", "system")
 # Crockford base32: no I, L, O, U — nothing to misread when quoting a reference on the phone.
@@ -92,6 +93,11 @@ class Case:
     timeline: tuple[dict, ...] = field(default_factory=tuple)
     breaches: tuple[str, ...] = ()        # SLA breaches recorded once each (hours.breaches_due): step:<step>,
     #                                       first_response, resolution
+    # Support that follows the money (``following.py``, docs/escalation.md "Support that follows the money"):
+    due_at: str | None = None             # the linked repayment's due moment (end of its due day, UTC ISO)
+    due_raised: bool = False              # priority raised because the due date is near (or past)
+    update: dict | None = None            # the latest repayment update awaiting the owner's answer (+ staff marker)
+    incident_id: str | None = None        # grouped under a settlement incident
 
     @property
     def security(self) -> bool:
@@ -103,6 +109,14 @@ class Case:
 
     def due(self) -> tuple[str, str] | None:
         """(kind, ISO time) of the next thing the sweep must do for this case, if any."""
+        step_due = self._step_due()
+        if self.status in ("open", "waiting_user") and self.due_at and not self.due_raised:
+            raise_at = iso(clock.parse(self.due_at) - DUE_SOON)
+            if step_due is None or raise_at < step_due[1]:
+                return "raise", raise_at     # the due date comes near: raise the priority (``following``)
+        return step_due
+
+    def _step_due(self) -> tuple[str, str] | None:
         if self.status == "open" and self.deadline:
             if self.overdue:  # final step, team already alerted: nothing more for the sweep
                 return None

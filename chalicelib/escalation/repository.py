@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+from chalicelib.escalation import incident_store
 from chalicelib.escalation import store as dynamodb
 
 _chosen = None
@@ -24,6 +25,11 @@ _chosen = None
 def store():
     """The store in use: the in-memory one a test chose, else the DynamoDB module."""
     return dynamodb if _chosen is None else _chosen
+
+
+def incidents():
+    """The incidents' store: the chosen in-memory store's ``incidents`` twin, else ``incident_store``."""
+    return incident_store if _chosen is None else _chosen.incidents
 
 
 @contextlib.contextmanager

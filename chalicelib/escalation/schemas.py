@@ -115,9 +115,12 @@ class TimelineEntry(ApiModel):
 
 class ConversationEntry(ApiModel):
     at: str
-    author: Literal["user", "support"]
+    author: Literal["user", "support", "system"]
     text: str
-    kind: Literal["resolution"] | None = Field(default=None, description="resolution: support's resolve summary")
+    kind: Literal["resolution", "repayment_update"] | None = Field(
+        default=None, description="resolution: support's resolve summary; repayment_update: the linked "
+                                  "repayment settled, failed or was delayed (author system)")
+    link: str | None = Field(default=None, description="repayment_update: the receipt's page, once it exists")
 
 
 class InternalNote(ApiModel):
@@ -212,7 +215,10 @@ class CaseView(ApiModel):
     conversation: list[ConversationEntry]
     legal_guidance: LegalGuidance | None
     satisfaction: Satisfaction | None = None
+    update_question: str | None = Field(default=None, description="a repayment update awaits the owner's answer: "
+                                        "does it solve the problem? (POST …/update-answer)")
     # staff only
+    incident_id: str | None = None
     assignee: str | None = None
     user_id: str | None = None
     user_name: str | None = Field(default=None, description="staff: the owner's display name (user name or "
@@ -233,6 +239,10 @@ class CaseSummary(ApiModel):
     warn_at: str | None = Field(default=None, description="when the team is warned before the deadline")
     subject: str = Field(default="", description="the first words of the description")
     user_name: str | None = Field(default=None, description="staff: the owner's display name, never an id")
+    update: str | None = Field(default=None, description="staff: the linked repayment's latest update awaiting "
+                                                         "the owner's answer (the queue's marker)")
+    due_raised: bool | None = Field(default=None, description="staff: raised because its repayment is due soon")
+    incident_id: str | None = None   # staff views only
 
 
 class CaseList(ApiModel):

@@ -7,6 +7,11 @@ pages, other domains).
 - ``views``          one case, the owner's lists and page, the staff queues and workspace, new messages
 - ``deflection``     KB suggestions before a 工单 is opened, and whether they answered it
 - ``export``         a 工单 exported for a complaint (JSON, printable page); ``evidence``: its attachments
+- ``following``      support that follows the money: a 工单 hears its repayment (``hear_repayment``, the
+                     repayment-events consumer), the owner answers whether that solves it (``answer_update``),
+                     priority follows the due date
+- ``incidents``      settlement incidents: counted from failures, grouped, one reply, closed;
+                     ``incident_for_repayment(repayment) -> Incident | None`` (``.user_sentence``) for the assistant
 
 Each use case reads: load the case under the read/act rules → one rule of ``model.py`` → ``store.save``
 (conditional on the version read, with everything the change causes, in one transaction) — the shared
@@ -30,6 +35,10 @@ from chalicelib.escalation.deadlines import sweep
 from chalicelib.escalation.deflection import deflected, not_deflected, suggestions
 from chalicelib.escalation.evidence import attachment_download, attachment_upload, list_attachments
 from chalicelib.escalation.export import export, export_html
+from chalicelib.escalation.following import answer_update, hear_repayment
+from chalicelib.escalation.incident_model import Incident
+from chalicelib.escalation.incidents import close as close_incident
+from chalicelib.escalation.incidents import get_incident, incident_for_repayment, list_incidents, reply_all
 from chalicelib.escalation.show import case_view, staff_what_next, summary, what_next
 from chalicelib.escalation.staff_actions import add_note, assign, reply, resolve, unfreeze
 from chalicelib.escalation.user_side import add_user_message, confirm, escalate, open_case, rate, reopen
@@ -68,4 +77,5 @@ __all__ = ["MAX_ANSWER_BYTES", "NOT_FOUND", "WORDING", "sweep", "deflected", "no
            "add_user_message", "confirm", "escalate", "open_case", "rate", "reopen", "case_repayments", "get_case",
            "list_mine", "messages_since", "my_cases_page", "oldest_open", "owner_page", "queue", "workable_steps",
            "workspace_case", "STEPS", "STEP_NAMES", "STEP_TITLES", "CATEGORY_TITLES", "CATEGORIES", "PRIORITIES",
-           "sla_targets", "csat_target", "priority_titles", "schemas", "store"]
+           "sla_targets", "csat_target", "priority_titles", "schemas", "store", "answer_update", "hear_repayment",
+           "Incident", "close_incident", "get_incident", "incident_for_repayment", "list_incidents", "reply_all"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.escalation import notifications, repository, schemas, wording
+from chalicelib.escalation import follow_rules, notifications, repository, schemas, wording
 from chalicelib.escalation import steps as step_defs
 from chalicelib.escalation.model import Case
 from chalicelib.kernel.context import Context
@@ -15,10 +15,20 @@ from chalicelib.kernel.context import Context
 def summary(case: Case, *, staff: bool = False) -> schemas.CaseSummary:
     """A 工单 in a list: its subject (first words of the description); staff lists add the owner's display
     name and the assignee (the owner's own list names no staff)."""
-    extra = dict(assignee=case.assignee, user_name=wording.display_name(case.username)) if staff else {}
+    extra: dict[str, Any] = {}
+    if staff:
+        extra = dict(assignee=case.assignee, user_name=wording.display_name(case.username), update=_marker(case),
+                     due_raised=case.due_raised or None, incident_id=case.incident_id)
     return schemas.CaseSummary(case_id=case.case_id, category=case.category, priority=case.priority, step=case.step,
                                status=case.status, deadline=case.deadline, created_at=case.created_at,
                                warn_at=case.warn_at, subject=wording.subject(case.description), **extra)
+
+
+def _marker(case: Case) -> str | None:
+    """The staff queue's marker of a repayment update the owner has not answered yet."""
+    if not case.update:
+        return None
+    return f"还款{follow_rules.EVENT_TITLES.get(case.update.get('event', ''), '有更新')}"
 
 
 def what_next(case: Case, time_zone: str) -> str:
@@ -87,12 +97,19 @@ def timeline(case: Case, *, staff: bool) -> list[schemas.TimelineEntry]:
 
 def message(stored: dict) -> schemas.ConversationEntry:
     return schemas.ConversationEntry(at=stored["at"], author=stored["author"], text=stored["text"],
-                                     kind=stored.get("kind"))
+                                     kind=stored.get("kind"), link=stored.get("link"))
 
 
 def conversation(case: Case, added: tuple[dict, ...] = ()) -> list[schemas.ConversationEntry]:
     stored = repository.store().conversation(case.case_id, "MSG")
     return [message(m) for m in (*stored, *added)]
+
+
+def question(case: Case) -> str | None:
+    """Asked of the owner (and shown to staff) while a repayment update awaits their answer."""
+    if case.update and case.update.get("asked") and case.status in ("open", "waiting_user"):
+        return follow_rules.QUESTION
+    return None
 
 
 def legal(case: Case) -> schemas.LegalGuidance:
@@ -114,6 +131,7 @@ def case_view(ctx: Context, case: Case, *, staff: bool, added: tuple[dict, ...] 
     staff_only: dict[str, Any] = {}  # left unset on the owner's view (``as_body`` leaves unset fields out)
     if staff:
         staff_only = dict(assignee=case.assignee, user_id=case.user_id, user_name=wording.display_name(case.username),
+                          incident_id=case.incident_id,
                           warn_at=case.warn_at,
                           notes=[schemas.InternalNote(at=n["at"], author=n["author"], text=n["text"])
                                  for n in repository.store().conversation(case.case_id, "NOTE")])
@@ -132,5 +150,6 @@ def case_view(ctx: Context, case: Case, *, staff: bool, added: tuple[dict, ...] 
         timeline=timeline(case, staff=staff), conversation=conversation(case, added),
         legal_guidance=legal(case) if case.step_def.final else None,
         satisfaction=satisfaction(case),
+        update_question=question(case),
         **staff_only,
     )

@@ -12,16 +12,16 @@ come back as the domain errors below, naming what lost — never as an AWS excep
 from __future__ import annotations
 
 import base64
-import binascii
 import heapq
 import itertools
 import json
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from chalicelib.adapters import aws, idempotency, outbox
 from chalicelib.config import settings
+from chalicelib.escalation.cursors import BadCursor, cursor_json, cursor_text
 from chalicelib.escalation.items import (  # noqa: F401
     DUE_SHARDS,
     _plain,
@@ -297,6 +297,18 @@ def rekey_queue(step: str) -> int:
     return rewritten
 
 
+def open_cases_of_repayment(repayment_id: str, limit: int = 20) -> list[Case]:
+    """The open (or waiting) cases linked to a repayment: one Query of the sparse ``by_repayment`` index."""
+    return [from_item(i) for i in itertools.islice(_query_items(
+        IndexName="by_repayment", KeyConditionExpression=aws.Key("repay_pk").eq(f"REPAY#{repayment_id}")), limit)]
+
+
+def cases_of_incident(incident_id: str, limit: int = 500) -> list[Case]:
+    """The cases grouped under an incident, oldest first: Queries of the ``by_incident`` index."""
+    return [from_item(i) for i in itertools.islice(_query_items(
+        IndexName="by_incident", KeyConditionExpression=aws.Key("incident_pk").eq(f"INCIDENT#{incident_id}")), limit)]
+
+
 def due_cases(until_iso: str, limit: int = 100) -> list[Case]:
     """Cases whose next sweep action is due at or before ``until_iso``, across all shards."""
     found: list[Case] = []
@@ -321,40 +333,6 @@ def oldest_open(limit: int = 20) -> list[Case]:
 
 
 # -- opaque cursors: the step and the last queue_sk shown, base64url JSON, checked on the way back in
-class BadCursor(ValueError):
-    pass
-
-
-def cursor_bytes(cursor: str) -> bytes:
-    """What an opaque cursor (unpadded base64url) holds; not base64url at all: ``BadCursor``."""
-    try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-    except (binascii.Error, ValueError):
-        raise BadCursor(cursor) from None
-
-
-def cursor_text(cursor: str, fits: Callable[[str], object]) -> str:
-    """A cursor holding text that ``fits`` (``BadCursor`` for anything else)."""
-    try:
-        text = cursor_bytes(cursor).decode()
-    except UnicodeDecodeError:
-        raise BadCursor(cursor) from None
-    if not fits(text):
-        raise BadCursor(cursor)
-    return text
-
-
-def cursor_json(cursor: str) -> dict:
-    """A cursor holding a JSON object (``BadCursor`` for anything else)."""
-    try:
-        key = json.loads(cursor_bytes(cursor))
-    except (ValueError, UnicodeDecodeError):
-        raise BadCursor(cursor) from None
-    if not isinstance(key, dict):
-        raise BadCursor(cursor)
-    return key
-
-
 def _encode(key: dict) -> str:
     raw = json.dumps(key, separators=(",", ":"), sort_keys=True).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from chalicelib.adapters import idempotency
-from chalicelib.escalation import casework, hours, model, notifications, show
+from chalicelib.escalation import casework, following, hours, model, notifications, show
 from chalicelib.escalation import steps as step_defs
 from chalicelib.escalation.store import DuplicateReference, ElementFailed
 from chalicelib.kernel import refusals
@@ -23,14 +23,14 @@ def open_case(actor: Actor, ctx: Context, *, category: step_defs.Category, descr
     """Open a case (201); under an Idempotency-Key a repeat replays the first answer instead of a second case
     (before ``limit``, the caller's rate limit, which refuses only new cases)."""
     def action(claim: idempotency.Claim | None) -> idempotency.Outcome:
-        if repayment_id is not None:
-            _require_own_repayment(actor, repayment_id)
+        repayment = _require_own_repayment(actor, repayment_id) if repayment_id is not None else None
         clocks = hours.clocks(ctx.settings)
         for _ in range(5):  # a reference clash (1 in a million a day) just draws again
             case_id = model.new_reference(ctx.now, ctx.settings.time_zone)
             case = model.open_case(case_id=case_id, user_id=actor.user_id, username=actor.username,
                                    category=category, description=description, repayment_id=repayment_id,
                                    now=ctx.now, clocks=clocks)
+            case = following.on_open(case, ctx, repayment)   # due date → priority; an open incident → grouped
             if case.security:
                 # Stolen funds: freeze first, so that even if writing the case fails the money is safe.
                 _freeze(actor.user_id, case_id)
@@ -53,7 +53,7 @@ def open_case(actor: Actor, ctx: Context, *, category: step_defs.Category, descr
     return casework.once(actor, ctx, idempotency_key, "case_open", payload, action, checks=limit)
 
 
-def _require_own_repayment(actor: Actor, repayment_id: str) -> None:
+def _require_own_repayment(actor: Actor, repayment_id: str):
     """A case may name only the caller's own repayment: one GetItem on the caller's key (no Scan), through
     the repay domain's facade; someone else's id looks like a missing one."""
     from chalicelib.repay import service as repay_service  # cold start: the repay domain loads only when needed
@@ -62,6 +62,7 @@ def _require_own_repayment(actor: Actor, repayment_id: str) -> None:
     except refusals.Missing:
         raise refusals.Rejected("repayment_id：找不到这笔还款（只能关联您本人的还款记录）。",
                                 code="repayment_not_found", field="repayment_id") from None
+    return repay_service.stored(actor.user_id, repayment_id)   # its due date and payee (``following.on_open``)
 
 
 def _freeze(user_id: str, case_id: str) -> None:

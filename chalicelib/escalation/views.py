@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from chalicelib.escalation import casework, model, notifications, repository, schemas, show
 from chalicelib.escalation import steps as step_defs
+from chalicelib.escalation.cursors import BadCursor
 from chalicelib.escalation.model import Case
-from chalicelib.escalation.store import BadCursor
 from chalicelib.kernel import refusals
 from chalicelib.kernel.actor import Actor
 from chalicelib.kernel.context import Context

@@ -60,6 +60,11 @@ def for_user(entry: dict) -> str | None:
         "closed": "7 天内未重新打开，工单已自动关闭",
         "unfrozen": "您的账户已解除还款冻结",
         "rated": "您已评价本次服务",
+        "repayment_update": "关联的还款有新进展（见沟通记录）",
+        "priority_raised": "关联还款临近还款日，我们已优先处理您的工单",
+        "incident_grouped": "我们已知悉收款机构的问题，正在统一处理",
+        "solved_by_update": "您确认还款进展已解决问题，工单已关闭",
+        "update_not_solved": "您表示还款进展未解决问题，客服将继续处理",
     }.get(event, "工单有新进展")
 
 
@@ -100,6 +105,11 @@ def for_staff(entry: dict) -> str:
         "closed": "7 天内用户未重新打开，自动关闭",
         "unfrozen": "已解除账户还款冻结",
         "rated": f"用户评价：{reason}" if reason else "用户已评价",
+        "repayment_update": reason or "关联还款有新进展",
+        "priority_raised": reason or "临近还款日，优先级提升",
+        "incident_grouped": reason or "已归入故障事件",
+        "solved_by_update": "用户确认还款进展已解决问题（用户同意关闭）",
+        "update_not_solved": "用户表示还款进展未解决问题",
     }.get(event, event)
 
 

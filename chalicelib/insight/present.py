@@ -7,7 +7,7 @@ shows the same numbers in other words. Staff wording throughout ("等待用户�
 from __future__ import annotations
 
 import dataclasses
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from chalicelib.escalation import service as escalation
 from chalicelib.kernel import clock
@@ -43,7 +43,7 @@ def local_time(value: str, time_zone: str) -> str:
 
 
 def _cell(key: str, value, row: dict, time_zone: str) -> dict:
-    cell = {"text": "", "href": None, "text_column": key in TEXT}
+    cell = {"text": "", "href": None, "text_column": key in TEXT, "write_url": None}
     if value is None:
         cell["text"] = "–"
     elif key in SHARES:
@@ -58,6 +58,8 @@ def _cell(key: str, value, row: dict, time_zone: str) -> dict:
         cell["href"] = f"/agent/reports?report=self-service&article={quote(str(row['slug']), safe='-')}"
     elif key == "title" and row.get("slug"):
         cell["href"] = f"/help/articles/{quote(str(row['slug']), safe='-')}"
+    if key == "query" and value:   # a search users made and did not get an answer to: 「写一篇文章」 about it
+        cell["write_url"] = "/agent/kb/new?" + urlencode({"question": str(value)})
     return cell
 
 

@@ -29,6 +29,7 @@ class Rules:
     calendar: BusinessCalendar
     receipt_secret: str | None = field(default=None, repr=False)   # never logged
     quiet_hours: str = "22:00-08:00"  # outcome notices wait until the end of these (chalicelib/notices/)
+    repayment_events_queue: str = ""  # each settlement outcome, for the 工单 linked to it (escalation)
 
 
 def rules(cfg: Settings | None = None) -> Rules:
@@ -41,6 +42,7 @@ def rules(cfg: Settings | None = None) -> Rules:
                  verification_resend_interval_seconds=cfg.verification_resend_interval_seconds,
                  security_hotline=cfg.security_hotline, receipt_secret=cfg.receipt_secret,
                  settlement_queue=cfg.settlement_queue, quiet_hours=cfg.quiet_hours,
+                 repayment_events_queue=cfg.repayment_events_queue,
                  settlement_recheck_seconds=cfg.settlement_recheck_seconds,
                  schedule=FeeSchedule.from_file(cfg.fee_schedule_path),
                  calendar=BusinessCalendar.from_file(cfg.holidays_path))

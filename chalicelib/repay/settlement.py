@@ -65,7 +65,7 @@ def settle(body: str, ctx: Context) -> str:
     if change is not None:
         uow = store.begin()
         add_move(uow, change, ctx)
-        notice_ids = outcome_notice(uow, change, ctx)
+        notice_ids = [*outcome_notice(uow, change, ctx), outbox.add(uow, outcome_event(change, ctx), name="event")]
         try:
             uow.commit()
         except store.Conflict:
@@ -109,6 +109,34 @@ def outcome_notice(uow, change: Change, ctx: Context) -> list[str]:
     kind = change.event if change.event in ("settled", "delayed") else "failed"
     return notices.notify(uow, after.user_id, after.username, text, kind=kind, now=ctx.now,
                           quiet=notices.QuietHours.parse(rules_of(ctx).quiet_hours), ref={"repayment_id": after.id})
+
+
+def outcome_event(change: Change, ctx: Context) -> outbox.Message:
+    """The outcome for the 工单 linked to this repayment (escalation's repayment-events consumer): what
+    happened, in the owner's words, and the payee's name (an incident groups failures by it; card last-4 at
+    most), committed with the move so every outcome is told at least once."""
+    after = change.after
+    event = change.event if change.event in ("settled", "delayed") else "failed"
+    names = {k: v for k, v in after.payee.items() if k in ("kind", "issuer", "platform", "biller")}
+    body = {"repayment_id": after.id, "user_id": after.user_id, "attempt": after.attempt, "event": event,
+            "reason": after.failure_reason if event == "failed" else None, "kind": after.kind, "payee": names,
+            "due_date": after.due_date, "text": case_text(change),
+            "receipt_url": f"/help/repayments/{after.id}/receipt" if event == "settled" else None}
+    return outbox.Message(channel="sqs", target=rules_of(ctx).repayment_events_queue, body=outbox.as_json(body))
+
+
+def case_text(change: Change) -> str:
+    """The system message a linked 工单 shows for this outcome."""
+    after = change.after
+    what = f"{model.KIND_LABELS[after.kind]} {format_fen(after.amount_fen)} 元（{model.mask_payee(after.payee)}）"
+    if change.event == "settled":
+        return f"您关联的{what}已到账。电子回单已生成，可在下方链接查看。"
+    if change.event == "delayed":
+        return (f"您关联的{what}银行处理较慢，预计 {after.expected_arrival_at[:16].replace('T', ' ')} 前到账，"
+                "资金已在处理中，无需重复还款。")
+    reason = after.failure
+    detail = f"{reason.message}{reason.next_step}" if reason else ""
+    return f"您关联的{what}未成功：{detail}"
 
 
 def _recheck_later(body: str, ctx: Context) -> None:

@@ -12,9 +12,13 @@
 ``bills``           ``/catalogue``, ``/bills*``, ``/schedules*``, ``/notices*``; the bills sweep and its wake workers
 ``user_pages``      the wallet user's pages: ``/help/login*``, ``/help/cases*``, ``/help/repayments*``,
                     ``/help/bills``, ``/help/notices``, ``/help/receipts/verify``
+``incidents``       ``/support/cases/{case_id}/update-answer``, ``/support/incidents*``; the repayment-events
+                    worker (a 工单 hears its repayment)
 ``reports``         ``/support/reports/{report}``, ``/support/kb-gaps``, ``/agent/reports``; the events rollup
 ``status``          service notices: ``/status`` (public), ``/support/notices*``, ``/agent/notices*`` (docs/status.md)
 ``content``         help-centre articles as content: ``/support/kb/articles*`` (versions, review, publish)
+``kb_editions``     ``/support/kb/contacts*``, ``/support/kb/macros*``: contacts and quick replies, versioned
+``agent_kb``        ``/agent/kb*``: the article editor, contacts and quick replies in the workspace
 ==================  ==============================================================================================
 
 Each handler parses its input (``chalicelib.edge.httpio``), calls one service function and shapes the response

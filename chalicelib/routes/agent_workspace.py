@@ -12,6 +12,7 @@ from chalicelib.routes.sign_in import add_sign_in_routes
 
 signin = lazy_import("chalicelib.web.signin")
 agent_pages = lazy_import("chalicelib.web.agent")
+incident_pages = lazy_import("chalicelib.web.incidents")
 
 bp = Blueprint(__name__)
 
@@ -35,6 +36,12 @@ add_page_routes(bp, agent_pages, """
     POST  /agent/cases/{case_id}/unfreeze                      agent_unfreeze            unfreeze   # senior, confirmed
     GET   /agent/cases/{case_id}/unfreeze                      agent_unfreeze_confirm    unfreeze_confirm
     GET   /agent/cases/{case_id}/attachments/{attachment_id}   agent_attachment          attachment_download  # → S3
+""")
+add_page_routes(bp, incident_pages, """
+    GET   /agent/incidents                                     agent_incidents           list_page
+    GET   /agent/incidents/{incident_id}                       agent_incident            incident_page
+    POST  /agent/incidents/{incident_id}/reply                 agent_incident_reply      reply      # to every 工单
+    POST  /agent/incidents/{incident_id}/close                 agent_incident_close      close
 """)
 
 

@@ -73,8 +73,9 @@ def kb_signal():
 @api_contract("The wallet's official contact channels and the public regulator lines", tag="search",
               responses={200: contact_schemas.ContactDirectory})
 def list_contacts():
+    # A few seconds only: a number changed in the workspace (chalicelib/editions) must not stay cached for minutes.
     return httpio.json_response(contacts.directory().model_dump(mode="json"),
-                                headers={"Cache-Control": "public, max-age=300"})
+                                headers={"Cache-Control": "public, max-age=10"})
 
 
 @bp.route("/contacts/verify", methods=["GET"])

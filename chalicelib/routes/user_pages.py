@@ -43,6 +43,7 @@ add_page_routes(bp, mycases, """
     GET   /help/cases/suggestions                              my_case_suggestions       suggestions       script
     POST  /help/cases/deflections                              my_case_deflection        deflection        script
     POST  /help/cases/{case_id}/reply                          my_case_reply             reply
+    POST  /help/cases/{case_id}/update-answer                  my_case_update_answer     update_answer
     POST  /help/cases/{case_id}/confirm                        my_case_confirm           confirm
     POST  /help/cases/{case_id}/satisfaction                   my_case_rate              rate
     POST  /help/cases/{case_id}/reopen                         my_case_reopen            reopen

@@ -169,9 +169,21 @@ def contacts_file() -> Path:
     raise FileNotFoundError(f"contacts.yaml not found (CONTACTS_PATH={cfg.contacts_path})")
 
 
+_live: tuple[dict, ContactDirectory] | None = None   # the published document last read, parsed once
+
+
 def directory() -> ContactDirectory:
-    """The official channels, parsed once per container (per file)."""
-    return _load(str(contacts_file()))
+    """The official channels: the version published in the workspace (``chalicelib/editions``, read at most every
+    few seconds per container), else the packaged file, parsed once per container (per file)."""
+    global _live
+    from chalicelib.editions import service as editions  # only when the directory is first asked for
+    found = editions.published("contacts")
+    if found is None:
+        return _load(str(contacts_file()))
+    document = found[1]
+    if _live is None or _live[0] is not document:   # the same object while the facade's cache holds it
+        _live = (document, ContactDirectory.model_validate(document))
+    return _live[1]
 
 
 class ScamNumber(ApiModel):

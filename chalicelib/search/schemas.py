@@ -110,6 +110,8 @@ class ZeroResultQuery(ApiModel):
     query: str
     count: int
     last_seen: str
+    write_url: str = Field(default="", description="the workspace's new-article form with this query as a user "
+                                                   "question (「写一篇文章」)")
 
 
 class ArticleFeedbackStats(ApiModel):

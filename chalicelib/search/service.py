@@ -401,6 +401,9 @@ def kb_gaps(limit: int = 20, *, days: int = GAP_DAYS) -> schemas.GapsResponse:
         entry["count"] += item["count"]
         entry["last_seen"] = max(entry["last_seen"], item["day"])
     top = sorted(totals.values(), key=lambda e: (-e["count"], e["query"]))[:limit]
+    from urllib.parse import urlencode
+    for entry in top:   # each row offers 「写一篇文章」: a new draft with the query as a user question
+        entry["write_url"] = "/agent/kb/new?" + urlencode({"question": entry["query"]})
     kb = kb_index()
     articles = []
     for stats in store.article_feedback():

@@ -242,7 +242,8 @@ def case_page(request, case_id: str) -> Reply:
     files = escalation.list_attachments(ws.actor, ctx, case_id).items
     notice = {"sent": "已发送。", "uploaded": "附件已上传。", "confirmed": "感谢您的评价，工单已关闭。",
               "reopened": "工单已重新打开。", "escalated": "已申请升级，新的团队会在时限内答复您。",
-              "rated": "感谢您的评价。"}.get(
+              "rated": "感谢您的评价。", "solved": "感谢确认，工单已关闭。",
+              "not_solved": "已告知客服，将继续为您处理。"}.get(
         (request.query_params or {}).get("done", ""), "")
     from chalicelib.web import mymoney
     reply = _render("web/case.html", ws, ctx, title=f"工单 {view.reference}", case=as_body(view),
@@ -285,6 +286,17 @@ def confirm(request, case_id: str) -> Reply:
     escalation.confirm(ws.actor, Context.current(), case_id, form.get("idempotency_key") or None,
                        rating=rating, comment=comment)
     return pages.redirect(_case_path(case_id) + "?done=confirmed")
+
+
+@pages.page(DOOR)
+def update_answer(request, case_id: str) -> Reply:
+    """The owner's answer to "does the repayment update solve it?" (the two buttons of the page)."""
+    ws, form = _posted(request)
+    solved = {"yes": True, "no": False}.get(form.get("solved", ""))
+    if solved is None:
+        raise refusals.Rejected("请选择“已解决”或“还没解决”。", code="invalid_input", field="solved")
+    escalation.answer_update(ws.actor, Context.current(), case_id, solved, form.get("idempotency_key") or None)
+    return pages.redirect(_case_path(case_id) + ("?done=solved" if solved else "?done=not_solved"))
 
 
 @pages.page(DOOR)

@@ -199,8 +199,9 @@ def _actor(claims: auth.Claims) -> Actor:
 
 
 def door_of(actor: Actor) -> str:
-    """The one door an account may sign in at: staff at ``/agent`` (where SSO applies), everyone else at ``/help``."""
-    return "agent" if actor.is_staff else "help"
+    """The one door an account may sign in at: staff and content editors (``kb-editor``: the knowledge-base editor
+    ``/agent/kb``, no 工单) at ``/agent`` (where SSO applies), everyone else at ``/help``."""
+    return "agent" if actor.is_staff or actor.has_role("kb-editor") else "help"
 
 
 def start(tokens: cognito.Tokens, door: str) -> tuple[WebSession, str]:

@@ -31,9 +31,14 @@ def seeded(talk, memory, monkeypatch):
     for actor, rows in ((Actor(ALICE, "alice"), seed_repay.ALICE), (Actor(BOB, "bob"), seed_repay.BOB)):
         for key, body in rows:
             repay.create(actor, key, schemas.RepaymentRequest.model_validate(body), ctx())
-    for message in [m.body for m in memory.outbox.messages() if m.channel == "sqs"]:
-        repay.settle(message, ctx())
+    for message in settlements(memory):
+        repay.settle(message.body, ctx())
     return talk
+
+
+def settlements(memory) -> list:
+    """The settlement worker's messages (not the repayment-events queue the 工单 listen to)."""
+    return [m for m in memory.outbox.messages() if m.channel == "sqs" and m.target.endswith("-settlement")]
 
 
 def ids(reply) -> list[str]:
@@ -53,7 +58,7 @@ def test_the_issue_conversation_retry_then_handover(seeded, memory):
     assert "retry_repayment" not in [a.name for a in tapped.reply.actions]
     with pytest.raises(refusals.Conflicting):          # the same button again: no longer offered, nothing paid
         service.take_turn(ctx(), ALICE, conversation_id=first.conversation_id, action=retry.id)
-    sent = [m for m in memory.outbox.messages() if m.channel == "sqs"]
+    sent = settlements(memory)
     assert len(sent) == 6                              # five seeded attempts + exactly one retry
 
     handed = service.take_turn(ctx(), ALICE, conversation_id=first.conversation_id, text="转人工")

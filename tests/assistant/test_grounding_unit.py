@@ -55,7 +55,8 @@ def fact(grounded, label: str) -> str:
 
 
 def settlements(twins) -> list[dict]:
-    return [json.loads(m.body) for m in twins.outbox.messages() if m.channel == "sqs"]
+    return [json.loads(m.body) for m in twins.outbox.messages()
+            if m.channel == "sqs" and m.target.endswith("-settlement")]   # not the repayment-events queue
 
 
 def test_a_failed_repayment_is_told_with_amount_reason_in_words_and_a_retry(seeded):

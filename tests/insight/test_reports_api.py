@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 
 import pytest
 
@@ -162,6 +163,9 @@ def test_the_page_is_for_senior_support_signed_in_to_the_workspace(api, history,
     assert csv_page.text == api_csv.text   # the page's download is the JSON twin's CSV
     assert 'data-testid="range-7"' in page.text
     assert "2026-11-18 至 2026-11-24" in page.text
+    searches = senior.get("/agent/reports?report=self-service&from=2026-11-24&to=2026-11-24")
+    row = re.search(r'<td class="text">zzqqxxyy <a class="write" href="([^"]+)"[^>]*>写一篇文章</a>', searches.text)
+    assert row and row.group(1) == "/agent/kb/new?question=zzqqxxyy"   # the unanswered search becomes a draft
     bad = senior.get("/agent/reports?from=someday")
     assert bad.status == 400 and "YYYY-MM-DD" in bad.text
 

@@ -82,9 +82,11 @@ def test_zero_result_queries_are_counted_per_day_and_listed_for_support(kb_api, 
     service.flush_analytics()
     body = gaps(kb_api, agent).json
     assert body["to"] == "2026-11-21" and body["from"] == "2026-11-15"
-    assert body["zero_result_queries"] == [
-        {"query": "天气预报", "count": 3, "last_seen": "2026-11-21"},
-        {"query": "股票开户", "count": 1, "last_seen": "2026-11-20"},
+    assert body["zero_result_queries"] == [   # each offers 「写一篇文章」 with the query as a user question
+        {"query": "天气预报", "count": 3, "last_seen": "2026-11-21",
+         "write_url": f"/agent/kb/new?question={quote('天气预报')}"},
+        {"query": "股票开户", "count": 1, "last_seen": "2026-11-20",
+         "write_url": f"/agent/kb/new?question={quote('股票开户')}"},
     ]
     # only the last day
     assert [q["query"] for q in gaps(kb_api, lead, days=1).json["zero_result_queries"]] == ["天气预报"]

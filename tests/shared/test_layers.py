@@ -29,6 +29,7 @@ PUBLISHED = {
     "notices": {""},            # a package: its __init__ is the facade
     "helpcentre": {"pages"},
     "status": {"service", "schemas"},   # service notices: the facade, and the public view a quote carries
+    "editions": {"service"},    # contacts and quick replies as published in the workspace (what readers follow)
     "content": {"service", "schemas"},
     "assistant": {"service", "registry", "model"},   # the facade; where providers and actions plug in (#24)
 }

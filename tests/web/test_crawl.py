@@ -47,7 +47,8 @@ def _ids(demo, name: str, receipt: dict) -> dict[str, str]:
     paid = demo.repayment(owner, "1234.50" if owner == "alice" else "66.00")
     return {"case_id": case_id, "attachment_id": attachment_id, "repayment_id": paid["id"], "bill_id": bill["id"],
             "schedule_id": schedule["id"], "slug": "repayment-failed", "version": "1", "step": "frontline",
-            "report": "cases", "serial": receipt["serial"], "code": receipt["verification_code"]}
+            "report": "cases", "serial": receipt["serial"], "code": receipt["verification_code"],
+            "number": "0"}   # a contacts/macros version: 0 is the packaged file
 
 
 def _attachment(case_id: str) -> str:

@@ -113,7 +113,7 @@ def test_a_scheduled_repayment_runs_once_settles_and_completes(twins):
     assert sweep() == {}                                          # started once: its next look is later
     [repayment] = twins.repay.repayments.values()
     assert repayment.amount_fen == 300_00 and repayment.schedule_id == made["id"]
-    [body] = [m.body for m in twins.outbox.messages() if m.channel == "sqs"]
+    [body] = [m.body for m in twins.outbox.messages() if m.channel == "sqs" and m.target.endswith("-settlement")]
     assert repay.settle(body, repay.current()) == "succeeded"
     move_to("2026-12-10 16:02")
     assert sweep() == {"succeeded": 1}

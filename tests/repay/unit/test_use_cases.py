@@ -37,7 +37,8 @@ def create(body: dict, key: str, actor: Actor = ALICE) -> service.Created:
 
 
 def settlement_bodies(twins) -> list[dict]:
-    return [json.loads(m.body) for m in twins.outbox.messages() if m.channel == "sqs"]
+    return [json.loads(m.body) for m in twins.outbox.messages()
+            if m.channel == "sqs" and m.target.endswith("-settlement")]
 
 
 def code_texted(twins) -> str:
@@ -143,7 +144,7 @@ def test_a_lapsed_code_is_cancelled_by_the_sweep_once(twins):
 
 def test_settlement_records_the_outcome_once_and_tells_the_owner(twins):
     created = create(card("100.00"), "k")
-    [body] = [m.body for m in twins.outbox.messages() if m.channel == "sqs"]
+    [body] = [m.body for m in twins.outbox.messages() if m.channel == "sqs" and m.target.endswith("-settlement")]
     assert service.settle(body, service.current()) == "succeeded"
     assert service.settle(body, service.current()) == "stale"            # delivered twice: recorded once
     shown = service.get(ALICE, created.body["id"], service.current())
@@ -156,7 +157,7 @@ def test_settlement_records_the_outcome_once_and_tells_the_owner(twins):
 
 def test_a_failed_repayment_is_retried_once_per_key(twins):
     created = create(card("100.51"), "k")             # the simulator: insufficient funds on the first attempt
-    [body] = [m.body for m in twins.outbox.messages() if m.channel == "sqs"]
+    [body] = [m.body for m in twins.outbox.messages() if m.channel == "sqs" and m.target.endswith("-settlement")]
     assert service.settle(body, service.current()) == "failed"
     failed = service.get(ALICE, created.body["id"], service.current())
     assert failed["failure"]["reason"] == "insufficient_funds" and failed["failure"]["retryable"]
@@ -165,7 +166,7 @@ def test_a_failed_repayment_is_retried_once_per_key(twins):
     assert retried.body["status"] == "processing" and again.replayed and again.body == retried.body
     attempts = [b["attempt"] for b in settlement_bodies(twins)]
     assert attempts == [1, 2]                                      # one new attempt, not two
-    second = [m.body for m in twins.outbox.messages() if m.channel == "sqs"][-1]
+    second = [m.body for m in twins.outbox.messages() if m.channel == "sqs" and m.target.endswith("-settlement")][-1]
     assert service.settle(second, service.current()) == "succeeded"
     assert service.get(ALICE, created.body["id"], service.current())["attempt"] == 2
 
