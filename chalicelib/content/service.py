@@ -10,7 +10,8 @@ Every function takes who acts (``Actor``) and a ``Context`` where it needs the t
 - the search build: ``published_sources()``, ``article_html(markdown)``; the help centre: ``retired(slug)``;
   reports: ``publish_history(slug)``;
 - the seed: ``import_seed(source, ctx)``, ``export_published(out)``;
-- the index builder port: ``use_index_builder(fn)`` (tests), else ``search.service.queue_build(reason)``.
+- the index builder port: ``use_index_builder(fn)`` (tests), else
+  ``search.service.queue_build(reason, requested_by=<the approver>)``.
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def can(who: Actor, action: str) -> bool:
 
 
 # ---------------------------------------------------------------- the index builder port
-IndexBuilder = Callable[[str], str]
+IndexBuilder = Callable[..., str]   # (reason, *, requested_by) → build id
 _builder: IndexBuilder | None = None
 
 
@@ -47,8 +48,9 @@ def use_index_builder(builder: IndexBuilder | None) -> IndexBuilder | None:
     return previous
 
 
-def _queue_build(reason: str) -> str | None:
-    """Ask for a rebuild of the live index; the build id, or None when none could be queued (the change stands)."""
+def _queue_build(reason: str, requested_by: str) -> str | None:
+    """Ask for a rebuild of the live index (``requested_by``: the approver's user name, shown to editors with the
+    build); the build id, or None when none could be queued (the change stands)."""
     builder = _builder
     if builder is None:
         from chalicelib.search import service as search
@@ -57,7 +59,7 @@ def _queue_build(reason: str) -> str | None:
             logger.warning("no index builder: search.service.queue_build is missing", extra={"reason": reason})
             return None
     try:
-        return builder(reason)
+        return builder(reason, requested_by=requested_by)
     except Exception:   # the content change has committed; the next publish (or a manual build) catches up
         logger.exception("index build not queued", extra={"reason": reason})
         return None
@@ -163,7 +165,7 @@ def submit(who: Actor, slug: str, note: str | None, ctx: Context) -> schemas.Art
 
 
 def _published(who: Actor, article: Article, reason: str) -> schemas.PublishResult:
-    return schemas.PublishResult(article=_shown(who, article.slug)[1], build_id=_queue_build(reason))
+    return schemas.PublishResult(article=_shown(who, article.slug)[1], build_id=_queue_build(reason, who.username))
 
 
 def publish(who: Actor, slug: str, ctx: Context) -> schemas.PublishResult:

@@ -43,14 +43,16 @@ def render(table) -> Markup | None:
     label_at = keys.index(spec["label"])
     series = [(keys.index(k), titles[k]) for k in spec["values"]]
     rows = [(row[label_at], [row[i] for i, _ in series]) for row in table.rows]
-    if not any(_number(v) for _, values in rows for v in values):
+    if not any(_number(v) for _, values in rows for v in values) and not spec.get("marks"):
         return None
     per_row = spec.get("targets") or {}
     target_at = [keys.index(per_row[k]) if k in per_row else None for k in spec["values"]]
     row_targets = [[row[i] if i is not None else None for i in target_at] for row in table.rows]
-    draw = _hbars if spec.get("kind") == "hbar" else _bars
-    return draw(table.title, rows, [t for _, t in series], spec.get("unit"), target=spec.get("target"),
-                row_targets=row_targets if per_row else None)
+    if spec.get("kind") == "hbar":
+        return _hbars(table.title, rows, [t for _, t in series], spec.get("unit"), target=spec.get("target"),
+                      row_targets=row_targets if per_row else None)
+    marks = [row[keys.index(spec["marks"])] for row in table.rows] if spec.get("marks") else None
+    return _bars(table.title, rows, [t for _, t in series], spec.get("unit"), target=spec.get("target"), marks=marks)
 
 
 def _top(rows, unit: str | None, target, row_targets) -> float:
@@ -73,7 +75,7 @@ def _legend(names: list[str], y: int, with_target: bool = False) -> str:
     return "".join(parts)
 
 
-def _bars(title: str, rows, names: list[str], unit: str | None, *, target=None, row_targets=None) -> Markup:
+def _bars(title: str, rows, names: list[str], unit: str | None, *, target=None, marks=None) -> Markup:
     top = _top(rows, unit, target, None)
     height, base, left = 200, 170, 34
     slot = (WIDTH - left) / len(rows)
@@ -100,6 +102,14 @@ def _bars(title: str, rows, names: list[str], unit: str | None, *, target=None, 
                      f'<line x1="{left}" y1="{y:.1f}" x2="{WIDTH}" y2="{y:.1f}" stroke="{TARGET}" stroke-width="1.5" '
                      f'stroke-dasharray="5 3"/><text x="{WIDTH}" y="{y - 4:.1f}" font-size="12" '
                      f'text-anchor="end">{escape(text)}</text></g>')
+    for i, mark in enumerate(marks or []):
+        if mark:   # an event on that day (a publish): a dashed vertical line through the day's slot
+            x = left + (i + 0.5) * slot
+            text = f"{rows[i][0]} {mark}"
+            parts.append(f'<g class="mark" data-day="{escape(rows[i][0])}"><title>{escape(text)}</title>'
+                         f'<line x1="{x:.1f}" y1="24" x2="{x:.1f}" y2="{base}" stroke="{TARGET}" stroke-width="1.5" '
+                         f'stroke-dasharray="4 3"/><text x="{x + 3:.1f}" y="22" font-size="11">'
+                         f'{escape(str(mark)[:8])}</text></g>')
     parts.append(_legend(names, height + 12))
     return Markup(f'<svg class="chart" role="img" viewBox="0 0 {WIDTH} {height + 20}" width="100%" '
                   f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>{"".join(parts)}</svg>')

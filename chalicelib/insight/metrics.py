@@ -263,3 +263,19 @@ def assistant_tables(assistant: dict[str, list[int]]) -> list[Table]:
         ("resolved", "未提交工单即解决"), ("resolved_share", "自助解决率")], rows,
         chart={"label": "intent", "values": ["intents", "handovers", "resolved"], "kind": "hbar"})
     return [overall, per_intent]
+
+
+def article_days(deflection_days: list[tuple[str, dict]], f: Filters, slug: str, title: str,
+                 marks: dict[str, str]) -> Table:
+    """One article's deflection day by day, its publish dates marked (``marks``: day → "发布第 N 版"…), so a lead
+    sees whether a change helped: the chart draws a dashed vertical line on each marked day."""
+    reach = {d: [0, 0] for d in f.days()}
+    for sort_key, result in deflection_days:
+        day = _day(sort_key)
+        if day in reach and slug in result:
+            reach[day] = [a + b for a, b in zip(reach[day], result[slug], strict=True)]
+    rows = [[d, users, deflected, share(deflected, users), marks.get(d)] for d, (users, deflected) in reach.items()]
+    return Table("article_days", f"「{title or slug}」每日分流（虚竖线：发布日期）", [
+        ("day", "日期"), ("users", "读者（已登录）"), ("deflected", "未提交工单"), ("deflection", "分流率"),
+        ("published", "发布")], rows,
+        chart={"label": "day", "values": ["deflection"], "kind": "bar", "unit": "%", "marks": "published"})

@@ -54,6 +54,8 @@ def _cell(key: str, value, row: dict, time_zone: str) -> dict:
         cell["text"] = str(label(key, value))
     if value is not None and key in CASE_LINKS:
         cell["href"] = f"/agent/cases/{quote(str(value), safe='-')}"
+    elif key == "deflection" and row.get("slug"):   # an article's row: its daily chart with the publish dates
+        cell["href"] = f"/agent/reports?report=self-service&article={quote(str(row['slug']), safe='-')}"
     elif key == "title" and row.get("slug"):
         cell["href"] = f"/help/articles/{quote(str(row['slug']), safe='-')}"
     if key == "query" and value:   # a search users made and did not get an answer to: 「写一篇文章」 about it

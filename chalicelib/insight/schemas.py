@@ -9,6 +9,7 @@ from pydantic import ConfigDict, Field
 from chalicelib.kernel.schema import ApiModel
 
 Cell = str | int | float | None
+ARTICLE = r"^[a-z0-9][a-z0-9-]*$"   # an article slug (content rules)
 
 
 class ReportQuery(ApiModel):
@@ -20,6 +21,8 @@ class ReportQuery(ApiModel):
     category: str | None = Field(default=None, max_length=40,
                                     description="case category (cases, satisfaction) or KB category (self-service)")
     step: str | None = Field(default=None, max_length=40, description="escalation step (cases, satisfaction)")
+    article: str | None = Field(default=None, pattern=ARTICLE, max_length=80,
+                                description="self-service: one article's daily deflection, its publish dates marked")
     format: Literal["json", "csv"] = "json"
     table: str | None = Field(default=None, max_length=40, description="which table as CSV")
 
@@ -57,9 +60,11 @@ class ReportPageQuery(ApiModel):
     to: dt.date | None = None
     category: str | None = Field(default=None, max_length=40)
     step: str | None = Field(default=None, max_length=40)
+    article: str | None = Field(default=None, pattern=ARTICLE, max_length=80)
     format: Literal["html", "csv"] = "html"
     table: str | None = Field(default=None, max_length=40)
 
     def as_report_query(self) -> ReportQuery:
         return ReportQuery.model_validate({"from": self.from_, "to": self.to, "category": self.category or None,
-                                           "step": self.step or None, "table": self.table or None})
+                                           "step": self.step or None, "table": self.table or None,
+                                           "article": self.article or None})

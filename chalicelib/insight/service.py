@@ -87,7 +87,21 @@ def _articles_meta() -> dict[str, dict]:
     return meta
 
 
-def tables(ctx: Context, name: str, f: metrics.Filters) -> tuple[list[metrics.Table], list[str]]:
+def _publish_marks(ctx: Context, slug: str) -> dict[str, str]:
+    """Local day → what happened to the article that day ("发布第 2 版", "下线"…), from the content facade."""
+    from chalicelib.content import service as content  # only the self-service report with an article asks
+    words = {"import": "导入第 {} 版", "publish": "发布第 {} 版", "rollback": "回滚到第 {} 版", "unpublish": "下线"}
+    zone = clock.zone(ctx.settings.time_zone)
+    marks: dict[str, str] = {}
+    for at, action, version in content.publish_history(slug):
+        day = clock.parse(at).astimezone(zone).date().isoformat()
+        said = words.get(action, action).format(version)
+        marks[day] = f"{marks[day]}、{said}" if day in marks else said
+    return marks
+
+
+def tables(ctx: Context, name: str, f: metrics.Filters,
+           article: str | None = None) -> tuple[list[metrics.Table], list[str]]:
     first, last = f.first.isoformat(), f.last.isoformat()
     hours = rollup.summaries(first, last)
     if name == "cases":
@@ -99,7 +113,12 @@ def tables(ctx: Context, name: str, f: metrics.Filters) -> tuple[list[metrics.Ta
         return metrics.satisfaction_report(hours, f), [note for note in notes if note]
     final = (ctx.now.astimezone(clock.zone(ctx.settings.time_zone)).date() - dt.timedelta(days=2)).isoformat()
     deflection = events.rollups("D", first, min(last, final)) if first <= final else []
-    return metrics.self_service_report(hours, deflection, f, _articles_meta()), [
+    meta = _articles_meta()
+    found = metrics.self_service_report(hours, deflection, f, meta)
+    if article:
+        found.append(metrics.article_days(deflection, f, article, meta.get(article, {}).get("title", ""),
+                                          _publish_marks(ctx, article)))
+    return found, [
         f"分流率只统计已登录用户，且只含 {final} 及以前的日子（需要其后 24 小时的数据）。",
         "热门搜索按每 5 分钟搜索最多的 300 条累计（近似）；含手机号、卡号等个人信息的搜索不保存内容。", LAG_NOTE]
 
@@ -107,7 +126,7 @@ def tables(ctx: Context, name: str, f: metrics.Filters) -> tuple[list[metrics.Ta
 def report(actor: Actor, ctx: Context, name: str, query: schemas.ReportQuery) -> schemas.Report:
     require_senior(actor)
     f = _filters(ctx, name, query)
-    found, notes = tables(ctx, name, f)
+    found, notes = tables(ctx, name, f, query.article)
     return _model(ctx, name, f, found, notes)
 
 
@@ -144,9 +163,9 @@ def page(actor: Actor, ctx: Context, name: str, query: schemas.ReportQuery, *, w
     switch, the filters and the CSV links."""
     require_senior(actor)
     f = _filters(ctx, name, query)
-    found, notes = tables(ctx, name, f)
+    found, notes = tables(ctx, name, f, query.article)
     today = ctx.now.astimezone(clock.zone(ctx.settings.time_zone)).date()
-    base = {k: v for k, v in (("category", f.category), ("step", f.step)) if v}
+    base = {k: v for k, v in (("category", f.category), ("step", f.step), ("article", query.article)) if v}
 
     def link(**params) -> str:
         merged = {"report": name, **base, "from": f.first.isoformat(), "to": f.last.isoformat(), **params}
@@ -159,8 +178,8 @@ def page(actor: Actor, ctx: Context, name: str, query: schemas.ReportQuery, *, w
     shown = [{"table": t, "view": present.view(t, zone), "chart": charts.render(present.for_chart(t)),
               "csv": link(format="csv", table=t.name)} for t in found]
     categories = KB_CATEGORIES if name == "self-service" else escalation.CATEGORY_TITLES
-    return render("insight/reports.html", report=name, reports=[(r, TITLES[r], link(report=r) if r != name else None)
-                                                                for r in REPORTS],
+    others = [(r, TITLES[r], link(report=r, article=None) if r != name else None) for r in REPORTS]
+    return render("insight/reports.html", report=name, reports=others,
                   title=TITLES[name], first=f.first.isoformat(), last=f.last.isoformat(), ranges=ranges,
                   tables=shown, notes=notes, categories=categories, category=f.category, step=f.step,
                   steps=[(s.name, s.title) for s in escalation.STEPS], show_step=name != "self-service",

@@ -3,8 +3,8 @@
 1. ``queue_build(reason)`` (a publish): allocates the next build sequence, records the build as ``queued``
    (who, why, when) and sends one message to the build queue (``KB_BUILD_QUEUE``).
 2. ``run(build_id)`` (the build function, ``build_kb_index`` in ``chalicelib/routes/knowledge_base.py``):
-   rebuilds the whole index from the published articles (``published_sources``), writes it to S3 as one
-   archive under a new key, then moves the live pointer to it — a conditional write that succeeds only if
+   rebuilds the whole index from the published articles (``published_sources``: the content facade), writes it to
+   S3 as one archive under a new key, then moves the live pointer to it — a conditional write that succeeds only if
    no build with the same or a higher sequence is live, so when two publishes race the older build never
    replaces the newer one (it is recorded ``superseded``: the newer build already holds its change).
    A bad article or any error leaves the live index as it was and records why, in words an editor reads.
@@ -26,6 +26,7 @@ from typing import Literal
 
 from chalicelib.adapters import queues
 from chalicelib.config import settings
+from chalicelib.content import service as content
 from chalicelib.edge import errors
 from chalicelib.kernel import clock
 from chalicelib.kernel.logs import logger, metric
@@ -100,12 +101,10 @@ class Build:
 
 # --------------------------------------------------------------- the one provider of published articles
 def published_sources() -> list[tuple[str, str]]:
-    """Every published article as ``(slug, text)`` in the seed-file format (front matter + Markdown).
-
-    MERGE (issue #23, h23c): replace the body with ``return content.service.published_sources()`` — the one
-    place the build learns what is published. Until then: the packaged seed folder (``KB_SOURCE_DIR``, kb/)."""
-    folder = Path(settings().kb_source_dir)
-    return [(path.stem, path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.md"))]
+    """Every published article as ``(slug, text)`` in the seed-file format (front matter + Markdown): what the
+    content domain holds as published (``content.service.published_sources()``), never a draft or a review.
+    The seed folder (``kb/``) is only what ``make serve`` / a deploy imports into content."""
+    return content.published_sources()
 
 
 # --------------------------------------------------------------- queue and status
@@ -210,7 +209,10 @@ def build_archive(sources: list[tuple[str, str]]) -> tuple[bytes, int]:
     work = Path(tempfile.mkdtemp(prefix="kb-build-"))
     try:
         out = work / "index"
-        build(settings().kb_source_dir, out, articles=articles)  # (contacts.yaml is copied from the seed folder)
+        # contacts.yaml / scam_numbers.yaml are copied from the packaged seed folder: only the fallback of the
+        # contacts directory. The numbers users see follow the contacts published in the workspace (#23 item 4,
+        # search.contacts.directory()), not a build: a contacts change needs no index rebuild.
+        build(settings().kb_source_dir, out, articles=articles)
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=6) as tar:
             for path in sorted(out.iterdir()):

@@ -22,9 +22,11 @@ class Builds:
 
     def __init__(self) -> None:
         self.reasons: list[str] = []
+        self.requested_by: list[str] = []
 
-    def __call__(self, reason: str) -> str:
+    def __call__(self, reason: str, *, requested_by: str = "") -> str:
         self.reasons.append(reason)
+        self.requested_by.append(requested_by)
         return f"b-{len(self.reasons)}"
 
 

@@ -45,6 +45,7 @@ def test_four_eyes_the_author_cannot_publish_their_own_version(content, builds):
     published = service.publish(LEAD2, slug, service.current())
     assert (published.article.state, published.article.published_version, published.build_id) == ("published", 1, "b-1")
     assert builds.reasons == ["publish lead-wrote v1"]
+    assert builds.requested_by == [LEAD2.username]   # the build shows who approved it, not its author
 
 
 def test_an_editor_cannot_publish_and_publish_needs_a_review_first(content):
