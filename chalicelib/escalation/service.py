@@ -6,6 +6,7 @@ pages, other domains).
 - ``deadlines``      the scheduled sweep: warn, escalate a lapsed step, auto-close
 - ``views``          one case, the owner's lists and page, the staff queues and workspace, new messages
 - ``deflection``     KB suggestions before a 工单 is opened, and whether they answered it
+- ``finding``        find a 工单 (staff): by reference, user name, repayment id or words, filtered and paged
 - ``export``         a 工单 exported for a complaint (JSON, printable page); ``evidence``: its attachments
 
 Each use case reads: load the case under the read/act rules → one rule of ``model.py`` → ``store.save``
@@ -30,6 +31,7 @@ from chalicelib.escalation.deadlines import sweep
 from chalicelib.escalation.deflection import deflected, not_deflected, suggestions
 from chalicelib.escalation.evidence import attachment_download, attachment_upload, list_attachments
 from chalicelib.escalation.export import export, export_html
+from chalicelib.escalation.finding import search
 from chalicelib.escalation.show import case_view, staff_what_next, summary, what_next
 from chalicelib.escalation.staff_actions import add_note, assign, reply, resolve, unfreeze
 from chalicelib.escalation.user_side import add_user_message, confirm, escalate, open_case, rate, reopen
@@ -63,7 +65,8 @@ def priority_titles() -> dict[str, str]:
 
 
 __all__ = ["MAX_ANSWER_BYTES", "NOT_FOUND", "WORDING", "sweep", "deflected", "not_deflected", "suggestions",
-           "attachment_download", "attachment_upload", "list_attachments", "export", "export_html", "case_view",
+           "search", "attachment_download", "attachment_upload", "list_attachments", "export", "export_html",
+           "case_view",
            "staff_what_next", "summary", "what_next", "add_note", "assign", "reply", "resolve", "unfreeze",
            "add_user_message", "confirm", "escalate", "open_case", "rate", "reopen", "case_repayments", "get_case",
            "list_mine", "messages_since", "my_cases_page", "oldest_open", "owner_page", "queue", "workable_steps",

@@ -12,7 +12,8 @@ pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[3]
 PACKAGES = ("escalation", "insight")
-STORES = {"chalicelib/escalation/store.py", "chalicelib/escalation/attachments.py"}   # DynamoDB, S3
+STORES = {"chalicelib/escalation/store.py", "chalicelib/escalation/search_store.py",   # DynamoDB
+          "chalicelib/escalation/attachments.py"}   # S3
 FACADES = {"repay": "chalicelib.repay.service", "search": "chalicelib.search.service",
            "escalation": "chalicelib.escalation.service"}
 
