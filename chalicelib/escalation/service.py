@@ -31,7 +31,7 @@ from chalicelib.escalation.deadlines import sweep
 from chalicelib.escalation.deflection import deflected, not_deflected, suggestions
 from chalicelib.escalation.evidence import attachment_download, attachment_upload, list_attachments
 from chalicelib.escalation.export import export, export_html
-from chalicelib.escalation.finding import search
+from chalicelib.escalation.finding import normalize_reference, search
 from chalicelib.escalation.show import case_view, staff_what_next, summary, what_next
 from chalicelib.escalation.staff_actions import add_note, assign, reply, resolve, unfreeze
 from chalicelib.escalation.user_side import add_user_message, confirm, escalate, open_case, rate, reopen
@@ -65,8 +65,8 @@ def priority_titles() -> dict[str, str]:
 
 
 __all__ = ["MAX_ANSWER_BYTES", "NOT_FOUND", "WORDING", "sweep", "deflected", "not_deflected", "suggestions",
-           "search", "attachment_download", "attachment_upload", "list_attachments", "export", "export_html",
-           "case_view",
+           "search", "normalize_reference", "attachment_download", "attachment_upload", "list_attachments", "export",
+           "export_html", "case_view",
            "staff_what_next", "summary", "what_next", "add_note", "assign", "reply", "resolve", "unfreeze",
            "add_user_message", "confirm", "escalate", "open_case", "rate", "reopen", "case_repayments", "get_case",
            "list_mine", "messages_since", "my_cases_page", "oldest_open", "owner_page", "queue", "workable_steps",

@@ -11,6 +11,7 @@ from chalicelib.routes.sign_in import add_sign_in_routes
 
 signin = lazy_import("chalicelib.web.signin")
 agent_pages = lazy_import("chalicelib.web.agent")
+agent_search_pages = lazy_import("chalicelib.web.agent_search")
 
 bp = Blueprint(__name__)
 
@@ -34,6 +35,12 @@ def agent_sso_callback():
 @httpio.surface_errors
 def agent_queue():
     return replies.page(agent_pages.queue(bp.current_request))
+
+
+@bp.route("/agent/search", methods=["GET"])
+@httpio.surface_errors
+def agent_search():
+    return replies.page(agent_search_pages.search(bp.current_request))   # find a 工单
 
 
 @bp.route("/agent/cases/{case_id}", methods=["GET"])
