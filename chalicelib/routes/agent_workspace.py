@@ -43,6 +43,19 @@ def agent_search():
     return replies.page(agent_search_pages.search(bp.current_request))   # find a 工单
 
 
+@bp.route("/agent/access", methods=["GET"])
+@httpio.surface_errors
+def agent_access():
+    return replies.page(agent_search_pages.access(bp.current_request))   # the leads' access records
+
+
+@bp.route("/agent/access.csv", methods=["GET"])
+@httpio.surface_errors
+def agent_access_csv():
+    reply = agent_search_pages.access_csv(bp.current_request)
+    return replies.csv_download("access-records.csv", reply.html) if reply.status == 200 else replies.page(reply)
+
+
 @bp.route("/agent/cases/{case_id}", methods=["GET"])
 @httpio.surface_errors
 def agent_case(case_id):

@@ -70,3 +70,41 @@ def search(request) -> Reply:
                       categories=step_defs.CATEGORY_TITLES, priorities=PRIORITIES,
                       filters={k: params.get(k) or "" for k in ("status", "priority", "category")},
                       local_time=_local(ctx), statuses=wording.STAFF_STATUS, **_common(ws))
+
+
+# ---------------------------------------------------------------- the leads' access records
+@pages.page("agent")
+def access(request) -> Reply:
+    from chalicelib.repay import schemas as repay_schemas
+    from chalicelib.repay import service as repay
+    ws = session.require(request, "agent")
+    params = {k: v for k, v in (request.query_params or {}).items() if v and k in (
+        "staff", "user_id", "since", "until", "cursor")}
+    try:
+        query = repay_schemas.AccessQuery(**params)
+    except pydantic.ValidationError:
+        raise refusals.Invalid("筛选条件无效：日期格式为 2026-12-09，用户为用户 ID。", code="invalid_filter") from None
+    ctx = Context.current()
+    items, more = repay.access_page(ws.actor, ctx, staff=query.staff, user_id=query.user_id, since=query.since,
+                                    until=query.until, limit=query.limit, cursor=query.cursor)
+    kept = {k: v for k, v in params.items() if k != "cursor"}
+    return pages.html("web/agent_access.html", title="访问记录", items=items, filters=kept,
+                      next_url=("/agent/access?" + urlencode({**kept, "cursor": more})) if more else None,
+                      csv_url="/agent/access.csv?" + urlencode(kept), local_time=_local(ctx), **_common(ws))
+
+
+@pages.page("agent")
+def access_csv(request) -> Reply:
+    """The CSV file's text as a 200 ``Reply`` (the route sends it as a download), or a refusal page."""
+    from chalicelib.repay import schemas as repay_schemas
+    from chalicelib.repay import service as repay
+    ws = session.require(request, "agent")
+    params = request.query_params or {}
+    try:
+        query = repay_schemas.AccessQuery(**{k: v for k, v in params.items() if v and k in (
+            "staff", "user_id", "since", "until")}, limit=200)
+    except pydantic.ValidationError:
+        raise refusals.Invalid("筛选条件无效。", code="invalid_filter") from None
+    items, _ = repay.access_page(ws.actor, Context.current(), staff=query.staff, user_id=query.user_id,
+                                 since=query.since, until=query.until, limit=query.limit, cursor=None)
+    return Reply(200, repay.access_csv(items))
