@@ -299,6 +299,12 @@ class AccountFreeze(ApiModel):
     frozen: bool
 
 
+class AccessSeen(ApiModel):
+    at: str
+    role_title: str
+    what: str
+
+
 class CaseExport(ApiModel):
     """The case, exported to attach to a complaint."""
     reference: str
@@ -319,3 +325,5 @@ class CaseExport(ApiModel):
     evidence_to_keep: list[str]
     satisfaction: Satisfaction | None = None
     attachments: list[AttachmentInfo] = []
+    accessed_by: list[AccessSeen] = Field(default=[], description="who among staff looked at the owner's data: "
+                                          "a role and a time, never a name")

@@ -43,3 +43,15 @@ def test_users_cannot_search_and_bad_input_is_a_chinese_400(api, alice, agent, o
         bad = search(api, agent, **query)
         assert bad.status == 400, (query, bad.text)
         assert any("\u4e00" <= ch <= "\u9fff" for ch in bad.json["error"]["message"]), bad.text
+
+
+def test_the_owners_export_lists_who_looked_as_a_role_and_a_time_never_a_name(api, alice, agent, open_case):
+    case_id = open_case(alice)["case_id"]
+    before = api.get(f"/support/cases/{case_id}/export", token=alice.token).json["accessed_by"]
+    assert before == []
+    assert search(api, agent, user="alice").status == 200
+    export = api.get(f"/support/cases/{case_id}/export", token=alice.token)
+    assert [(a["role_title"], a["what"]) for a in export.json["accessed_by"]] == [("客服", "按用户名查找了您的工单")]
+    assert agent.username not in str(export.json["accessed_by"]) and agent.user_id not in export.text
+    printable = api.get(f"/support/cases/{case_id}/export.html", token=alice.token)
+    assert 'data-testid="export-accessed-by"' in printable.text and agent.user_id not in printable.text
