@@ -68,3 +68,16 @@ def get_many(case_ids: Sequence[str]) -> list[Case]:
             found += [from_item({k: load(v) for k, v in i.items()}) for i in items]
             request = response.get("UnprocessedKeys") or {}
     return found
+
+
+def put_many(cases: Sequence[tuple[Case, Sequence[str]]]) -> None:
+    """Write cases with their term items by BatchWriteItem — seeding (``benchmarks/case_search.py``) and a
+    backfill of cases written before the search index; never a request path (no condition, no transaction)."""
+    from chalicelib.escalation.items import to_item
+    from chalicelib.escalation.store import _to_dynamo
+    with _table().batch_writer() as batch:
+        for case, words in cases:
+            batch.put_item(Item=_to_dynamo(to_item(case)))
+            for word in words:
+                batch.put_item(Item={"pk": f"TERM#{word}", "sk": f"{case.created_at}#{case.case_id}",
+                                     "case_id": case.case_id})
