@@ -10,6 +10,10 @@ Access patterns (no Scan anywhere):
                                                  cursor is the last queue_sk shown
 - the oldest open cases (reports)        Query    GSI open_age (age_pk=OPEN#<0..3>, age_sk=<created_at>#<ref>),
                                                  4 shards merged
+- search (docs/escalation.md "Finding a 工单"):
+  a user name's cases                   Query    GSI by_username (uname_pk=UNAME#<folded name>, newest first)
+  the cases naming a repayment          Query    GSI by_repayment (repay_pk=REPAY#<id>, newest first)
+  the cases containing a word           Query    pk=TERM#<word>, sk=<created_at>#<ref> (term items, newest first)
 - the sweep's due work                  Query    GSI due     (due_pk=DUE#<shard>, due_sk <= now)
 - the open cases of a repayment          Query    GSI by_repayment (repay_pk=REPAY#<repayment id>)
 - the cases grouped under an incident   Query    GSI by_incident  (incident_pk=INCIDENT#<incident id>)
@@ -30,7 +34,8 @@ def tables(cfg):
                                          ("queue", "queue_pk", "queue_sk"),
                                          ("due", "due_pk", "due_sk"),
                                          ("open_age", "age_pk", "age_sk"),
-                                         ("by_repayment", "repay_pk", "repay_sk"),
+                                         ("by_username", "uname_pk", "user_sk"),
+                                         ("by_repayment", "repay_pk", "user_sk"),
                                          ("by_incident", "incident_pk", "incident_sk")],
                   ttl="presence_expires")]   # PRESENCE#<ref> items go by TTL (#25: who is on a 工单)
 

@@ -8,6 +8,9 @@ def tables(cfg):
         ("by_kind", "gsi2pk", "gsi2sk"),     # <user>#<kind>   / <repayment id>: history filtered by kind
         # sparse: only repayments awaiting their SMS code; VERIFY_EXPIRY / <expires_at>#<id>: the expiry sweep
         ("by_verify_expiry", "gsi3pk", "gsi3sk"),
+        # sparse: staff access records (repay/access_store.py): by staff member, by UTC day, newest first
+        ("access_by_staff", "acc_staff_pk", "acc_sk"),
+        ("access_by_day", "acc_day_pk", "acc_sk"),
     ])]
 
 

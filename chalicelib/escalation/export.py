@@ -23,7 +23,20 @@ def export(actor: Actor, ctx: Context, case_id: str) -> schemas.CaseExport:
         evidence_to_keep=list(step_defs.EVIDENCE_TO_KEEP),
         satisfaction=show.satisfaction(case),
         attachments=[schemas.AttachmentInfo(**evidence.info(s)) for s in attachments.list_case(case.case_id)],
+        accessed_by=_who_looked(case.user_id),
     )
+
+
+_ROLE_TITLES = {"senior-support": "高级客服", "support": "客服"}
+_WHAT = {"staff_read_repayments": "查看了您的还款记录", "staff_searched_cases": "按用户名查找了您的工单"}
+
+
+def _who_looked(user_id: str) -> list[schemas.AccessSeen]:
+    """The owner's access records (repay domain), newest first, as a role and a time — never a staff name."""
+    from chalicelib.repay import service as repay_service  # cold start: the repay domain loads only when needed
+    return [schemas.AccessSeen(at=r["at"], role_title=_ROLE_TITLES.get(r.get("staff_role") or "support", "客服"),
+                               what=_WHAT.get(r.get("event", ""), "查看了您的资料"))
+            for r in repay_service.access_log(user_id)]
 
 
 def export_html(actor: Actor, ctx: Context, case_id: str) -> str:

@@ -13,16 +13,18 @@ Sparse GSIs on the case item (attributes present only while they apply):
                unsuffixed), merged on read (``queue_page``)
 - ``open_age`` ``age_pk`` = OPEN#<0-3>, ``age_sk`` = <created_at>#<ref>         open cases, oldest first
                (reports: the oldest open cases), the ``due`` shards' hash
+- ``by_username`` ``uname_pk`` = UNAME#<name_key(username)>, ``user_sk``   a user name's cases (search)
+- ``by_repayment`` ``repay_pk`` = REPAY#<repayment id>, ``user_sk``          the cases naming a repayment (search;
+               and its open ones, filtered on read: a settlement outcome reaches them, ``following.py``)
 - ``due``      ``due_pk`` = DUE#<0-3>,     ``due_sk`` = <due time>#<ref>         what the sweep must do next
                (warn / lapse / auto-close / raise), sharded so no single partition gets every write
-- ``by_repayment`` ``repay_pk`` = REPAY#<repayment id>, ``repay_sk`` = <created_at>#<ref>  the open 工单 linked
-               to a repayment (a settlement outcome reaches them, ``following.py``)
 - ``by_incident``  ``incident_pk`` = INCIDENT#<id>, ``incident_sk`` = <created_at>#<ref>  the 工单 grouped
                under a settlement incident (its one reply reaches each)
 """
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 import zlib
 from decimal import Decimal
 
@@ -69,6 +71,11 @@ def queue_sort_key(case: Case) -> str:
     return f"{case.deadline or '~paused'}#{case.created_at}#{case.case_id}"
 
 
+def name_key(username: str) -> str:
+    """A user name as search keys it: NFKC (full-width folded), case-folded, trimmed."""
+    return unicodedata.normalize("NFKC", username or "").strip().casefold()
+
+
 def due_shard(case_id: str) -> int:
     return zlib.crc32(case_id.encode()) % DUE_SHARDS
 
@@ -79,14 +86,14 @@ def to_item(case: Case) -> dict:
     item.update(case_key(case.case_id))
     item["user_pk"] = f"USER#{case.user_id}"
     item["user_sk"] = f"{case.created_at}#{case.case_id}"
+    item["uname_pk"] = f"UNAME#{name_key(case.username)}"       # search by user name (GSI by_username)
+    if case.repayment_id:
+        item["repay_pk"] = f"REPAY#{case.repayment_id}"         # search by repayment id (GSI by_repayment)
     if case.status in ("open", "waiting_user"):
         item["queue_pk"] = queue_key(case.step, shards.shard_of(case.case_id, settings().queue_shards))
         item["queue_sk"] = queue_sort_key(case)
         item["age_pk"] = f"OPEN#{due_shard(case.case_id)}"   # oldest open cases (reports, #15)
         item["age_sk"] = f"{case.created_at}#{case.case_id}"
-        if case.repayment_id:
-            item["repay_pk"] = f"REPAY#{case.repayment_id}"
-            item["repay_sk"] = f"{case.created_at}#{case.case_id}"
     if case.incident_id:
         item["incident_pk"] = f"INCIDENT#{case.incident_id}"
         item["incident_sk"] = f"{case.created_at}#{case.case_id}"

@@ -21,7 +21,7 @@ KIND_LABELS = {"credit_card": "信用卡还款", "loan": "贷款还款", "utilit
 def _loaded() -> tuple[dict, ...]:
     """The quick replies published in the workspace (``chalicelib/editions``, read at most every few seconds per
     container), else the packaged ``macros.yaml``."""
-    from chalicelib.editions import service as editions   # imported on first use (not at cold start)
+    from chalicelib.editions import service as editions  # imported on first use (not at cold start)
     found = editions.published("macros")
     return tuple(found[1]["macros"]) if found is not None else _packaged()
 

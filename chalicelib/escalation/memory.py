@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.adapters import idempotency, outbox
+from chalicelib.escalation import terms
 from chalicelib.escalation.agent_memory import MemoryAgents
 from chalicelib.escalation.cursors import cursor_text
 from chalicelib.escalation.incident_memory import IncidentMemory
-from chalicelib.escalation.items import queue_sort_key
+from chalicelib.escalation.items import name_key, queue_sort_key
 from chalicelib.escalation.model import Case
 from chalicelib.escalation.store import DuplicateReference, ElementFailed, VersionConflict
 
@@ -55,6 +56,7 @@ class MemoryStore:
     counts: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
     keys: dict[tuple, tuple[Any, tuple[int, dict] | None]] = field(default_factory=dict)
     incidents: IncidentMemory = field(default_factory=IncidentMemory)   # ``repository.incidents()``
+    terms: dict[str, dict[str, str]] = field(default_factory=dict)   # word → {<created_at>#<ref>: ref}
     _serial: Any = field(default_factory=itertools.count)
     agent_registry: MemoryAgents = field(default_factory=MemoryAgents)   # the agents' twin (agent_loads.registry)
 
@@ -68,6 +70,8 @@ class MemoryStore:
             raise VersionConflict(case.case_id)
         self._check_answers(extra, case.case_id)
         self.cases[case.case_id] = case
+        for word in terms.for_write(case, new=expected_version is None, conversation=conversation, room=100):
+            self.terms.setdefault(word, {})[terms.sort_key(case)] = case.case_id
         for kind, entry in conversation:
             self._add_entry(case.case_id, kind, entry)
         self.sent.extend(messages)
@@ -192,3 +196,20 @@ class MemoryStore:
 
     def deflections(self, day: str) -> dict[str, dict[str, int]]:
         return {slug: dict(counts) for (d, slug), counts in self.counts.items() if d == day}
+
+    # ------------------------------------------------------------ search (``finding.py``)
+    def find_keys(self, kind: str, key: str, *, since: str | None, until: str | None, before: str | None,
+                  page: int = 50):
+        found: list[tuple[str, Case | None]]
+        if kind == "term":
+            found = [(sk, None) for sk in self.terms.get(key, {})]
+        else:
+            match = {"user": lambda c: name_key(c.username) == key, "repayment": lambda c: c.repayment_id == key}[kind]
+            found = [(terms.sort_key(c), c) for c in self.cases.values() if match(c)]
+        low, high = since or "0", min(before or "~", f"{until}~" if until else "~")
+        for sk, case in sorted(found, key=lambda pair: pair[0], reverse=True):
+            if low <= sk <= high and (before is None or sk < before):
+                yield sk, case
+
+    def get_many(self, case_ids: Sequence[str]) -> list[Case]:
+        return [self.cases[c] for c in dict.fromkeys(case_ids) if c in self.cases]

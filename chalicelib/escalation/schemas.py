@@ -1,6 +1,7 @@
 """Request and response models of the escalation routes (parsed by app.py, published in /openapi.json)."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, ConfigDict, Field, StrictBool
@@ -92,6 +93,24 @@ class SuggestionQuery(ApiModel):
 
 class QueueQuery(ApiModel):
     model_config = ConfigDict(extra="forbid")
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: str | None = Field(default=None, min_length=1, max_length=2000)
+
+
+class CaseSearchQuery(ApiModel):
+    """Exactly one of ``ref`` / ``user`` / ``repayment_id`` / ``q``, plus optional filters (docs/escalation.md)."""
+    model_config = ConfigDict(extra="forbid")
+    ref: str | None = Field(default=None, max_length=60, description="a reference; lower case / full width accepted")
+    user: str | None = Field(default=None, max_length=64, description="the user's name")
+    repayment_id: str | None = Field(default=None, max_length=128)
+    q: str | None = Field(default=None, max_length=200, description="words of the description or conversation")
+    step: StepName | None = None
+    status: Literal["open", "waiting_user", "resolved", "closed"] | None = None
+    priority: Literal["P1", "P2", "P3"] | None = None
+    category: Category | None = None
+    assignee: str | None = Field(default=None, max_length=128)
+    since: date | None = Field(default=None, description="opened on or after this day (UTC)")
+    until: date | None = Field(default=None, description="opened on or before this day (UTC)")
     limit: int = Field(default=20, ge=1, le=100)
     cursor: str | None = Field(default=None, min_length=1, max_length=2000)
 
@@ -257,6 +276,14 @@ class QueuePage(ApiModel):
     next_cursor: str | None
 
 
+class CaseSearchPage(ApiModel):
+    """Search results, newest first; ``exact`` is the reference when one 工单 was asked for by reference."""
+    by: Literal["reference", "user", "repayment", "words"]
+    items: list[CaseSummary]
+    next_cursor: str | None
+    exact: str | None = None
+
+
 class Suggestion(ApiModel):
     id: str
     title: str
@@ -282,6 +309,12 @@ class AccountFreeze(ApiModel):
     frozen: bool
 
 
+class AccessSeen(ApiModel):
+    at: str
+    role_title: str
+    what: str
+
+
 class CaseExport(ApiModel):
     """The case, exported to attach to a complaint."""
     reference: str
@@ -302,3 +335,5 @@ class CaseExport(ApiModel):
     evidence_to_keep: list[str]
     satisfaction: Satisfaction | None = None
     attachments: list[AttachmentInfo] = []
+    accessed_by: list[AccessSeen] = Field(default=[], description="who among staff looked at the owner's data: "
+                                          "a role and a time, never a name")

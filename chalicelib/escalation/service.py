@@ -8,6 +8,7 @@ pages, other domains).
 - ``deadlines``      the scheduled sweep: warn, escalate a lapsed step, auto-close
 - ``views``          one case, the owner's lists and page, the staff queues and workspace, new messages
 - ``deflection``     KB suggestions before a 工单 is opened, and whether they answered it
+- ``finding``        find a 工单 (staff): by reference, user name, repayment id or words, filtered and paged
 - ``export``         a 工单 exported for a complaint (JSON, printable page); ``evidence``: its attachments
 - ``following``      support that follows the money: a 工单 hears its repayment (``hear_repayment``, the
                      repayment-events consumer), the owner answers whether that solves it (``answer_update``),
@@ -38,6 +39,7 @@ from chalicelib.escalation.deadlines import sweep
 from chalicelib.escalation.deflection import deflected, not_deflected, suggestions
 from chalicelib.escalation.evidence import attachment_download, attachment_upload, list_attachments
 from chalicelib.escalation.export import export, export_html
+from chalicelib.escalation.finding import normalize_reference, search
 from chalicelib.escalation.following import answer_update, hear_repayment
 from chalicelib.escalation.incident_model import Incident
 from chalicelib.escalation.incidents import close as close_incident
@@ -75,7 +77,8 @@ def priority_titles() -> dict[str, str]:
 
 
 __all__ = ["MAX_ANSWER_BYTES", "NOT_FOUND", "WORDING", "sweep", "deflected", "not_deflected", "suggestions",
-           "attachment_download", "attachment_upload", "list_attachments", "export", "export_html", "case_view",
+           "search", "normalize_reference", "attachment_download", "attachment_upload", "list_attachments", "export",
+           "export_html", "case_view",
            "staff_what_next", "summary", "what_next", "add_note", "assign", "reply", "resolve", "unfreeze",
            "add_user_message", "confirm", "escalate", "open_case", "rate", "reopen", "case_repayments", "get_case",
            "list_mine", "messages_since", "my_cases_page", "oldest_open", "owner_page", "queue", "workable_steps",

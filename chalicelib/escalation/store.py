@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 from chalicelib.adapters import aws, idempotency, outbox
 from chalicelib.config import settings
+from chalicelib.escalation import terms
 from chalicelib.escalation.cursors import BadCursor, cursor_json, cursor_text
 from chalicelib.escalation.items import (  # noqa: F401
     DUE_SHARDS,
@@ -34,6 +35,7 @@ from chalicelib.escalation.items import (  # noqa: F401
     to_item,
 )
 from chalicelib.escalation.model import Case
+from chalicelib.escalation.search_store import find_keys, get_many  # noqa: F401  (the store's search reads)
 from chalicelib.kernel import refusals
 
 
@@ -94,6 +96,11 @@ def conversation_item(case_id: str, kind: str, entry: dict) -> dict:
                     "ConditionExpression": "attribute_not_exists(pk)"}}
 
 
+def _term_put(word: str, case: Case) -> dict:
+    item = {"pk": f"TERM#{word}", "sk": terms.sort_key(case), "case_id": case.case_id}
+    return {"Put": {"TableName": settings().cases_table, "Item": aws.attributes(item)}}
+
+
 def put_conversation(element: dict, extra: Sequence[dict] = ()) -> None:
     """Write a conversation item (``conversation_item``) alone or, all or nothing, with ``extra`` elements
     (an Idempotency-Key's answer); ``ElementFailed`` if a condition of ``extra`` did not hold."""
@@ -127,6 +134,8 @@ def save(case: Case, *, expected_version: int | None, extra: Sequence[dict] = ()
                    for i, (kind, entry) in enumerate(conversation)},
                 **{f"message:{i}": outbox.put(message) for i, message in enumerate(messages)},
                 **{f"extra:{i}": element for i, element in enumerate(extra)}}
+    words = terms.for_write(case, new=expected_version is None, conversation=conversation, room=100 - len(elements))
+    elements.update({f"term:{i}": _term_put(word, case) for i, word in enumerate(words)})
     try:
         aws.transact(elements)
     except aws.TransactionContended as exc:
@@ -298,9 +307,12 @@ def rekey_queue(step: str) -> int:
 
 
 def open_cases_of_repayment(repayment_id: str, limit: int = 20) -> list[Case]:
-    """The open (or waiting) cases linked to a repayment: one Query of the sparse ``by_repayment`` index."""
-    return [from_item(i) for i in itertools.islice(_query_items(
-        IndexName="by_repayment", KeyConditionExpression=aws.Key("repay_pk").eq(f"REPAY#{repayment_id}")), limit)]
+    """The open (or waiting) cases linked to a repayment: one Query of the ``by_repayment`` index (every case
+    naming it — a handful at most), the closed ones left out."""
+    found = _query_items(IndexName="by_repayment",
+                         KeyConditionExpression=aws.Key("repay_pk").eq(f"REPAY#{repayment_id}"))
+    return [from_item(i) for i in itertools.islice((i for i in found if i.get("status") in ("open", "waiting_user")),
+                                                   limit)]
 
 
 def cases_of_incident(incident_id: str, limit: int = 500) -> list[Case]:

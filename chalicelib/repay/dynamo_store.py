@@ -31,6 +31,8 @@ from typing import Any
 from chalicelib.adapters import aws, unit_of_work
 from chalicelib.config import settings
 from chalicelib.kernel import clock
+from chalicelib.repay import access_store
+from chalicelib.repay.access_store import records as access_across  # noqa: F401  (the leads' list)
 from chalicelib.repay.errors import AccountFrozen
 from chalicelib.repay.fees import FeeLine
 from chalicelib.repay.model import VERIFICATION_REQUIRED, Change, Receipt, Repayment
@@ -381,7 +383,8 @@ def get_receipt(serial: str) -> Receipt | None:
 def put_access_record(user_id: str, record: dict) -> dict:
     """Who among staff read this user's repayments, when, for which case: one item per read, written
     with a condition (never overwriting another record) before the data is shown."""
-    item = {"pk": user_pk(user_id), "sk": f"ACCESS#{record['at']}#{secrets.token_hex(4)}", **record}
+    item = {"pk": user_pk(user_id), "sk": f"ACCESS#{record['at']}#{secrets.token_hex(4)}", **record,
+            **access_store.index_keys(user_id, record)}
     _table().put_item(Item=item, ConditionExpression="attribute_not_exists(pk) AND attribute_not_exists(sk)")
     return item
 

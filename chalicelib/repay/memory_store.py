@@ -12,7 +12,7 @@ from typing import Any
 
 from chalicelib.adapters.unit_of_work import LOCK, Change
 from chalicelib.kernel import clock
-from chalicelib.repay import dynamo_store
+from chalicelib.repay import access_store, dynamo_store
 from chalicelib.repay.errors import AccountFrozen
 from chalicelib.repay.model import VERIFICATION_REQUIRED, Receipt, Repayment
 from chalicelib.repay.model import Change as RepaymentChange
@@ -130,10 +130,24 @@ class InMemoryRepayStore:
         return Receipt(**{f.name: found[f.name] for f in dataclasses.fields(Receipt)}) if found else None
 
     def put_access_record(self, user_id: str, record: dict) -> dict:
-        item = {"pk": f"USER#{user_id}", "sk": f"ACCESS#{record['at']}#{secrets.token_hex(4)}", **record}
+        item = {"pk": f"USER#{user_id}", "sk": f"ACCESS#{record['at']}#{secrets.token_hex(4)}", **record,
+                **access_store.index_keys(user_id, record), "user_id": user_id}
         with LOCK:
             self.access.setdefault(user_id, []).append(item)
         return item
 
     def access_records(self, user_id: str, limit: int = 50) -> list[dict]:
         return sorted(self.access.get(user_id, []), key=lambda i: i["sk"], reverse=True)[:limit]
+
+    def access_across(self, *, user_id: str | None, staff: str | None, day: str | None, low: str, high: str,
+                      page: int = 50):
+        with LOCK:
+            every = [i for items in self.access.values() for i in items]
+        if user_id:
+            found = [{**i, "_key": i["sk"][len("ACCESS#"):]} for i in every if i["user_id"] == user_id]
+        elif staff:
+            wanted = f"ACCESS#STAFF#{access_store.staff_key(staff)}"
+            found = [{**i, "_key": i["acc_sk"]} for i in every if i["acc_staff_pk"] == wanted]
+        else:
+            found = [{**i, "_key": i["acc_sk"]} for i in every if i["acc_day_pk"] == f"ACCESS#DAY#{day}"]
+        yield from sorted((i for i in found if low <= i["_key"] <= high), key=lambda i: i["_key"], reverse=True)

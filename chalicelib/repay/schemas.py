@@ -270,3 +270,32 @@ class StaffRepayments(ApiModel):
     accessed_at: str
     access_record: str = Field(description="the access record written for this read")
     items: list[RepaymentView] = Field(description="the named repayment first, then the user's latest ones")
+
+
+# ---------------------------------------------------------------- the leads' access records (#25.6)
+class AccessQuery(ApiModel):
+    model_config = ConfigDict(extra="forbid")
+    staff: str | None = Field(default=None, min_length=1, max_length=128, description="a staff member's user name")
+    user_id: str | None = Field(default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_\-]+$")
+    since: dt.date | None = Field(default=None, description="UTC day; default: 6 days before ``until``")
+    until: dt.date | None = Field(default=None, description="UTC day; default: today")
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, min_length=1, max_length=2000)
+    format: Literal["json", "csv"] = "json"
+
+
+class AccessRecord(ApiModel):
+    at: str
+    staff_username: str
+    staff_role: str
+    user_id: str
+    event: str
+    event_title: str
+    case_ids: list[str]
+    repayment_ids: list[str]
+
+
+class AccessPage(ApiModel):
+    """Staff reads of users' data, newest first."""
+    items: list[AccessRecord]
+    next_cursor: str | None

@@ -22,6 +22,7 @@ from chalicelib.kernel.context import Context
 from chalicelib.repay import connector as _connector
 from chalicelib.repay import model as _model
 from chalicelib.repay import store as _store
+from chalicelib.repay.access import access_csv, access_page
 from chalicelib.repay.freeze import freeze_account, is_frozen, unfreeze_account
 from chalicelib.repay.model import (
     KIND_LABELS,
@@ -39,13 +40,14 @@ from chalicelib.repay.rules import current
 from chalicelib.repay.rules import of as rules_of
 from chalicelib.repay.schemas import RepaymentRequest
 from chalicelib.repay.settlement import settle
-from chalicelib.repay.staff import access_log, read_for_case
+from chalicelib.repay.staff import access_log, read_for_case, record_access
 from chalicelib.repay.verification import cancel, expire_lapsed, resend_code, verify
 from chalicelib.repay.views import get, history
 
 __all__ = ["Context", "current", "freeze_account", "is_frozen", "unfreeze_account", "CREATE_SCOPE", "RETRY_SCOPE",
            "Created", "create", "quote", "retry", "settle", "verify", "get", "history", "cancel", "expire_lapsed",
-           "resend_code", "receipt", "receipt_html", "verify_receipt", "read_for_case", "access_log",
+           "resend_code", "receipt", "receipt_html", "verify_receipt", "read_for_case", "access_log", "record_access",
+           "access_page", "access_csv",
            "rules_of", "RepaymentRequest", "Repayment", "KIND_LABELS",
            "PROCESSING", "SUCCEEDED", "VERIFICATION_REQUIRED",
            "code_matches", "new_verification", "stored", "paid_since", "utility_bill", "tokenize_card"]

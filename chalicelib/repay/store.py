@@ -112,6 +112,11 @@ def access_records(user_id: str, limit: int = 50) -> list[dict]:
     return backend().access_records(user_id, limit)
 
 
+def access_across(*, user_id: str | None, staff: str | None, day: str | None, low: str, high: str, page: int = 50):
+    """Access records of one user, one staff member or one UTC day, ``low`` <= key <= ``high``, newest first."""
+    return backend().access_across(user_id=user_id, staff=staff, day=day, low=low, high=high, page=page)
+
+
 # ---------------------------------------------------------------- the stored item (DynamoDB only: tests, escalation)
 def get_repayment(user_id: str, repayment_id: str) -> dict | None:
     """The stored attributes of one repayment (None: no such repayment of this user)."""

@@ -13,6 +13,7 @@ from chalicelib.routes.sign_in import add_sign_in_routes
 signin = lazy_import("chalicelib.web.signin")
 agent_pages = lazy_import("chalicelib.web.agent")
 incident_pages = lazy_import("chalicelib.web.incidents")
+agent_search_pages = lazy_import("chalicelib.web.agent_search")
 
 bp = Blueprint(__name__)
 
@@ -43,6 +44,17 @@ add_page_routes(bp, incident_pages, """
     POST  /agent/incidents/{incident_id}/reply                 agent_incident_reply      reply      # to every 工单
     POST  /agent/incidents/{incident_id}/close                 agent_incident_close      close
 """)
+add_page_routes(bp, agent_search_pages, """
+    GET   /agent/search                                        agent_search              search     # find a 工单
+    GET   /agent/access                                        agent_access              access     # access records
+""")
+
+
+@bp.route("/agent/access.csv", methods=["GET"])
+@httpio.surface_errors
+def agent_access_csv():
+    reply = agent_search_pages.access_csv(bp.current_request)
+    return replies.csv_download("access-records.csv", reply.html) if reply.status == 200 else replies.page(reply)
 
 
 @bp.route("/agent/cases/{case_id}/updates", methods=["GET"])

@@ -201,6 +201,17 @@ def support_queue(step):
         call.who, step, limit=call.input.limit, cursor=call.input.cursor), query=esc_schemas.QueueQuery)
 
 
+@bp.route("/support/cases/search", methods=["GET"], authorizer=cognito_jwt)
+@api_contract("Find 工单 by reference (lower case / full width accepted), user name, repayment id or words; filters, "
+              "newest first, opaque cursor; support roles; a search by user name leaves an access record",
+              tag="escalation", query=esc_schemas.CaseSearchQuery, responses={200: esc_schemas.CaseSearchPage},
+              errors=(400, 403))
+def search_cases():
+    request = bp.current_request
+    query = httpio.parse_query(request, esc_schemas.CaseSearchQuery)
+    return httpio.json_response(escalation.search(httpio.actor(request), Context.current(), query))
+
+
 @bp.route("/support/accounts/{user_id}/unfreeze", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("Lift a security freeze on a user's repayments (senior-support only)", tag="escalation",
               responses={200: esc_schemas.AccountFreeze}, errors=(400, 403))

@@ -11,6 +11,7 @@ from chalicelib.config import settings
 from chalicelib.edge import httpio, replies
 from chalicelib.edge.lazy import lazy_import, lazy_schemas
 from chalicelib.edge.openapi import api_contract
+from chalicelib.kernel.context import Context
 from chalicelib.kernel.logs import logger
 from chalicelib.routes.auth import cognito_jwt
 
@@ -147,3 +148,19 @@ def settle_repayments(event):
             failed += 1
     if failed:  # settled records are skipped on redelivery (conditional on status and attempt)
         raise RuntimeError(f"{failed} settlement message(s) failed")
+
+
+@bp.route("/support/access-records", methods=["GET"], authorizer=cognito_jwt)
+@api_contract("Who among staff read which user's data and when (senior-support only): filter by staff user name, "
+              "user id, UTC days; newest first, opaque cursor; ?format=csv downloads the same rows",
+              tag="escalation", query=repay_schemas.AccessQuery, responses={200: repay_schemas.AccessPage},
+              errors=(400, 403), csv=True)
+def access_records():
+    request = bp.current_request
+    query = httpio.parse_query(request, repay_schemas.AccessQuery)
+    items, next_cursor = repay.access_page(httpio.actor(request), Context.current(), staff=query.staff,
+                                           user_id=query.user_id, since=query.since, until=query.until,
+                                           limit=query.limit, cursor=query.cursor)
+    if query.format == "csv":
+        return replies.csv_download("access-records.csv", repay.access_csv(items))
+    return httpio.json_response({"items": items, "next_cursor": next_cursor})

@@ -193,6 +193,13 @@ class Analyzer:
         return cls(_rjieba_class()(), build_pinyin_table())
 
     @classmethod
+    def for_words(cls) -> Analyzer:
+        """The domain dictionary, synonyms and filler words of the knowledge base on an empty jieba (the
+        unknown rest segmented by its HMM), no pinyin table: ``analyze(..., words_only=True)`` for other
+        domains' terms. ~10 ms to build (the stock dictionary costs 0.4 s, seconds on a busy first request)."""
+        return cls(_rjieba_class().empty(), {})
+
+    @classmethod
     def for_index(cls, index_dir: str | Path) -> Analyzer:
         index_dir = Path(index_dir)
         jieba = _rjieba_class().empty()

@@ -417,3 +417,18 @@ def kb_gaps(limit: int = 20, *, days: int = GAP_DAYS) -> schemas.GapsResponse:
     articles.sort(key=lambda a: (a["helpful_ratio"], -a["not_helpful"], a["slug"]))
     return schemas.GapsResponse.model_validate({"days": days, "from": day_list[-1], "to": day_list[0],
                                                 "zero_result_queries": top, "least_helpful_articles": articles[:limit]})
+
+
+_words_analyzer = None
+
+
+def words(text: str) -> list[str]:
+    """The knowledge base's words of ``text`` (its analyzer: NFKC/full-width folding, jieba with the domain
+    dictionary, synonyms to their canonical word; filler words left out), distinct, in order — for other
+    domains' term indexes (escalation's 工单 search). Built once per container, without the index."""
+    global _words_analyzer
+    if _words_analyzer is None:
+        from chalicelib.search.analyzer import Analyzer
+        _words_analyzer = Analyzer.for_build()
+    found = _words_analyzer.analyze(text, words_only=True).words
+    return list(dict.fromkeys(w for w in found if not w.startswith("~") and w.strip()))

@@ -1,0 +1,83 @@
+"""Search reads of the cases table (``finding.py``): one index partition's sort keys ``<created_at>#<ref>``
+newest first (GSIs ``by_username``, ``by_repayment``; term items ``TERM#<word>``), and cases by reference in
+batches. Query and BatchGetItem only (no Scan); every read asks for its consumed capacity, summed in ``COST``.
+The term items themselves are written with the case (``store.save``)."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from chalicelib.adapters import aws
+from chalicelib.config import settings
+from chalicelib.escalation.items import case_key, from_item
+from chalicelib.escalation.model import Case
+
+
+def _table():
+    return aws.table(settings().cases_table)
+
+
+COST = {"queries": 0, "rcu": 0.0}   # what search reads cost in this container (benchmarks/case_search.py)
+_FINDERS = {"user": ("by_username", "uname_pk", "user_sk", "UNAME#"),
+            "repayment": ("by_repayment", "repay_pk", "user_sk", "REPAY#"),
+            "term": (None, "pk", "sk", "TERM#")}
+
+
+def _counted_query(kwargs: dict):
+    while True:
+        response = _table().query(**kwargs, ReturnConsumedCapacity="TOTAL")
+        COST["queries"] += 1
+        COST["rcu"] += float((response.get("ConsumedCapacity") or {}).get("CapacityUnits") or 0)
+        yield from response.get("Items", [])
+        start = response.get("LastEvaluatedKey")
+        if not start:
+            return
+        kwargs = {**kwargs, "ExclusiveStartKey": start}
+
+
+def find_keys(kind: str, key: str, *, since: str | None, until: str | None, before: str | None,
+              page: int = 50):
+    """(sort key, case or None) of the index partition ``kind``/``key``, newest first, lazily, within
+    [``since``, ``until``] and strictly before ``before``. A GSI hands back the case itself; a term item only
+    its key (``get_many`` loads those)."""
+    index, hash_attr, range_attr, prefix = _FINDERS[kind]
+    condition = aws.Key(hash_attr).eq(prefix + key)
+    low, high = since or "0", min(before or "~", f"{until}~" if until else "~")
+    condition = condition & aws.Key(range_attr).between(low, high)
+    kwargs = {"KeyConditionExpression": condition, "ScanIndexForward": False, "Limit": page}
+    if index:
+        kwargs["IndexName"] = index
+    for item in _counted_query(kwargs):
+        if before and item[range_attr] >= before:
+            continue
+        yield item[range_attr], (from_item(item) if index else None)
+
+
+def get_many(case_ids: Sequence[str]) -> list[Case]:
+    """Cases by reference (BatchGetItem, 100 a call; a missing one left out)."""
+    found: list[Case] = []
+    name = settings().cases_table
+    for start in range(0, len(case_ids), 100):
+        keys = [aws.attributes(case_key(c)) for c in dict.fromkeys(case_ids[start:start + 100])]
+        request = {name: {"Keys": keys}}
+        while request:
+            response = aws.client("dynamodb").batch_get_item(RequestItems=request, ReturnConsumedCapacity="TOTAL")
+            COST["queries"] += 1
+            COST["rcu"] += sum(float(c.get("CapacityUnits") or 0) for c in response.get("ConsumedCapacity") or [])
+            load = aws.deserializer().deserialize
+            items = response.get("Responses", {}).get(name, [])
+            found += [from_item({k: load(v) for k, v in i.items()}) for i in items]
+            request = response.get("UnprocessedKeys") or {}
+    return found
+
+
+def put_many(cases: Sequence[tuple[Case, Sequence[str]]]) -> None:
+    """Write cases with their term items by BatchWriteItem — seeding (``benchmarks/case_search.py``) and a
+    backfill of cases written before the search index; never a request path (no condition, no transaction)."""
+    from chalicelib.escalation.items import to_item
+    from chalicelib.escalation.store import _to_dynamo
+    with _table().batch_writer() as batch:
+        for case, words in cases:
+            batch.put_item(Item=_to_dynamo(to_item(case)))
+            for word in words:
+                batch.put_item(Item={"pk": f"TERM#{word}", "sk": f"{case.created_at}#{case.case_id}",
+                                     "case_id": case.case_id})
