@@ -4,6 +4,7 @@ Access patterns (no Scan anywhere):
 - a case by reference                  GetItem  pk=CASE#<ref>, sk=CASE
 - a case's conversation / notes         Query    pk=CASE#<ref>, sk begins_with MSG# / NOTE#
 - a user's cases                        Query    GSI by_user (user_pk=USER#<uid>, newest first)
+- a user's open cases on a repayment    Query    GSI open_repayment (orep_pk=OREP#<uid>#<repayment>)
 - a step's open queue, nearest deadline Query    GSI queue   (queue_pk=QUEUE#<step>[#<shard>],
                                                  queue_sk=<deadline>#<ref>), every shard (QUEUE_SHARDS, crc32
                                                  of the ref; shard 0 unsuffixed), merged by queue_sk; the
@@ -23,7 +24,8 @@ def tables(cfg):
     return [table(cfg.cases_table, gsis=[("by_user", "user_pk", "user_sk"),
                                          ("queue", "queue_pk", "queue_sk"),
                                          ("due", "due_pk", "due_sk"),
-                                         ("open_age", "age_pk", "age_sk")])]
+                                         ("open_age", "age_pk", "age_sk"),
+                                         ("open_repayment", "orep_pk", "orep_sk")])]
 
 
 def queues(cfg):

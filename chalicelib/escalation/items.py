@@ -13,6 +13,8 @@ Sparse GSIs on the case item (attributes present only while they apply):
                unsuffixed), merged on read (``queue_page``)
 - ``open_age`` ``age_pk`` = OPEN#<0-3>, ``age_sk`` = <created_at>#<ref>         open cases, oldest first
                (reports: the oldest open cases), the ``due`` shards' hash
+- ``open_repayment`` ``orep_pk`` = OREP#<uid>#<repayment>, ``orep_sk`` = <ref>   a user's open cases naming a
+               repayment (a duplicate is offered first); a merged case is also left out of ``by_user``
 - ``due``      ``due_pk`` = DUE#<0-3>,     ``due_sk`` = <due time>#<ref>         what the sweep must do next
                (warn / lapse / auto-close), sharded so no single partition gets every write
 """
@@ -65,6 +67,10 @@ def queue_sort_key(case: Case) -> str:
     return f"{case.deadline or '~paused'}#{case.created_at}#{case.case_id}"
 
 
+def open_repayment_key(user_id: str, repayment_id: str) -> str:
+    return f"OREP#{user_id}#{repayment_id}"
+
+
 def due_shard(case_id: str) -> int:
     return zlib.crc32(case_id.encode()) % DUE_SHARDS
 
@@ -73,8 +79,12 @@ def to_item(case: Case) -> dict:
     item = {k: v for k, v in dataclasses.asdict(case).items()}
     item["timeline"] = list(case.timeline)
     item.update(case_key(case.case_id))
-    item["user_pk"] = f"USER#{case.user_id}"
-    item["user_sk"] = f"{case.created_at}#{case.case_id}"
+    if not case.merged_into:   # a merged 工单 leaves the owner's list (the kept one stands for both)
+        item["user_pk"] = f"USER#{case.user_id}"
+        item["user_sk"] = f"{case.created_at}#{case.case_id}"
+    if case.status in ("open", "waiting_user") and case.repayment_id:
+        item["orep_pk"] = open_repayment_key(case.user_id, case.repayment_id)
+        item["orep_sk"] = case.case_id
     if case.status in ("open", "waiting_user"):
         item["queue_pk"] = queue_key(case.step, shards.shard_of(case.case_id, settings().queue_shards))
         item["queue_sk"] = queue_sort_key(case)

@@ -92,6 +92,8 @@ class Case:
     timeline: tuple[dict, ...] = field(default_factory=tuple)
     breaches: tuple[str, ...] = ()        # SLA breaches recorded once each (hours.breaches_due): step:<step>,
     #                                       first_response, resolution
+    merged_into: str | None = None        # closed by a merge into this reference (``merging.py``)
+    merge_undo: dict | None = None        # what an unmerge within 24 h restores (``merging.py``)
 
     @property
     def security(self) -> bool:

@@ -34,6 +34,11 @@ class NewCase(_Body):
     category: Category
     description: Description
     repayment_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
+    insist: bool = False   # open it even though an open 工单 of the caller names the same repayment
+
+
+class MergeInto(_Body):
+    into: str = Field(min_length=1, max_length=40)   # the reference of the 工单 to keep
 
 
 class Reason(_Body):

@@ -6,6 +6,7 @@ pages, other domains).
 - ``deadlines``      the scheduled sweep: warn, escalate a lapsed step, auto-close
 - ``views``          one case, the owner's lists and page, the staff queues and workspace, new messages
 - ``deflection``     KB suggestions before a 工单 is opened, and whether they answered it
+- ``merging``        merge a duplicate 工单 into another of the same user, undo it within 24 h
 - ``export``         a 工单 exported for a complaint (JSON, printable page); ``evidence``: its attachments
 
 Each use case reads: load the case under the read/act rules → one rule of ``model.py`` → ``store.save``
@@ -30,6 +31,7 @@ from chalicelib.escalation.deadlines import sweep
 from chalicelib.escalation.deflection import deflected, not_deflected, suggestions
 from chalicelib.escalation.evidence import attachment_download, attachment_upload, list_attachments
 from chalicelib.escalation.export import export, export_html
+from chalicelib.escalation.merging import merge_case, unmerge_case
 from chalicelib.escalation.show import case_view, staff_what_next, summary, what_next
 from chalicelib.escalation.staff_actions import add_note, assign, reply, resolve, unfreeze
 from chalicelib.escalation.user_side import add_user_message, confirm, escalate, open_case, rate, reopen
@@ -68,4 +70,4 @@ __all__ = ["MAX_ANSWER_BYTES", "NOT_FOUND", "WORDING", "sweep", "deflected", "no
            "add_user_message", "confirm", "escalate", "open_case", "rate", "reopen", "case_repayments", "get_case",
            "list_mine", "messages_since", "my_cases_page", "oldest_open", "owner_page", "queue", "workable_steps",
            "workspace_case", "STEPS", "STEP_NAMES", "STEP_TITLES", "CATEGORY_TITLES", "CATEGORIES", "PRIORITIES",
-           "sla_targets", "csat_target", "priority_titles", "schemas", "store"]
+           "sla_targets", "csat_target", "priority_titles", "schemas", "store", "merge_case", "unmerge_case"]
