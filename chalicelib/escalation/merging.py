@@ -75,7 +75,7 @@ def unmerge(source: Case, target: Case, now: dt.datetime, *, by: str, by_name: s
     restored = _mark(source, now, "unmerged", target.case_id, by, by_name, merged_into=None, merge_undo=None,
                      **undo["state"])
     back = kept_undo["clock"] if target.status in _OPEN else {}
-    kept = _mark(target, now, "unmerged", source.case_id, by, by_name, merge_undo=None, **back)
+    kept = _mark(target, now, "unmerged_from", source.case_id, by, by_name, merge_undo=None, **back)
     return restored, kept
 
 
@@ -87,7 +87,8 @@ def _reference(value: str) -> str:
 
 _TOLD = {"merged": "您的工单 {here} 与 {other} 是同一个问题，我们已把它们合并，后续进展请在 {other} 中查看。",
          "merged_in": "您的工单 {other} 与 {here} 是同一个问题，我们已把它们合并到 {here} 一并处理。",
-         "unmerged": "工单 {here} 已恢复单独处理，我们会分别答复您。"}
+         "unmerged": "工单 {here} 已恢复单独处理，我们会分别答复您。",
+         "unmerged_from": "工单 {other} 已恢复单独处理，我们会分别答复您。"}
 
 
 def _told(ctx: Context, case: Case, other: str) -> dict:

@@ -37,6 +37,7 @@ MERGE_EVENTS = {
     "merged": "此工单与 {other} 是同一个问题，已合并到 {other}，后续进展请在 {other} 中查看",
     "merged_in": "工单 {other} 与此工单是同一个问题，已合并到此工单一并处理",
     "unmerged": "已撤销与 {other} 的合并，此工单恢复单独处理",
+    "unmerged_from": "已撤销 {other} 的合并，{other} 恢复单独处理",
 }
 
 

@@ -11,12 +11,14 @@ A rollup (JSON, dimension values joined by ``|``):
 - ``queries``    query → [searches, clicks], the TOP_QUERIES most searched (heavy hitters): a slot keeps its
                  own top 300, an hour or a day the top 300 of its slots' sums (approximate, stated in the report)
 - ``articles``   slug → [views, helpful votes, not helpful votes, clicks, cases after reading]
+- ``agents``     staff user name → the per-agent counters (``agents.py``)
 Everything but ``queries`` merges exactly (counts and duration buckets add up; comments are kept).
 """
 from __future__ import annotations
 
 import datetime as dt
 
+from chalicelib.insight import agents as per_agent
 from chalicelib.kernel import clock
 
 TOP_QUERIES = 300
@@ -41,6 +43,7 @@ class Tally:
         self.search = [0, 0, 0, 0]
         self.queries: dict[str, list[int]] = {}
         self.articles: dict[str, list[int]] = {}
+        self.agents: dict[str, list[int]] = {}
 
     @staticmethod
     def _bump(table: dict, key: str, by: int = 1):
@@ -62,8 +65,11 @@ class Tally:
             bump(cases, _key("resolved", *dims))
         elif kind == "case.reopened":
             bump(cases, _key("reopened", *dims))
+        elif kind in ("case.merged", "case.unmerged"):   # a merged pair counts as one 工单 opened
+            bump(cases, _key("opened", *dims), -1 if kind == "case.merged" else 1)
         elif kind == "breach":
             bump(cases, _key(f"breach.{e.get('target')}", *dims))
+        per_agent.fold(self.agents, e)
         if kind in ("case.replied", "case.paused") and e.get("actor") == "support":
             bump(cases, _key("replies", *dims))
         for metric, field in (("first_response", "first_response_seconds"), ("resolution", "resolution_seconds")):
@@ -99,7 +105,7 @@ class Tally:
     def result(self) -> dict:
         top = sorted(self.queries.items(), key=lambda kv: (-kv[1][0], kv[0]))[:TOP_QUERIES]
         return {"cases": self.cases, "durations": self.durations, "csat": self.csat, "comments": self.comments,
-                "search": self.search, "queries": dict(top), "articles": self.articles}
+                "search": self.search, "queries": dict(top), "articles": self.articles, "agents": self.agents}
 
 
 def summarize(events_) -> dict:
@@ -154,7 +160,9 @@ def merge(summaries: list[dict]) -> dict:
     search = [0, 0, 0, 0]
     queries: dict[str, list[int]] = {}
     articles: dict[str, list[int]] = {}
+    agents: dict[str, list[int]] = {}
     for summary in summaries:
+        per_agent.add(agents, summary.get("agents", {}))
         for name, totals in (("cases", cases), ("csat", csat)):
             for key, count in summary.get(name, {}).items():
                 totals[key] = totals.get(key, 0) + count
@@ -167,7 +175,7 @@ def merge(summaries: list[dict]) -> dict:
         add_search_counts(queries, articles, summary)
     top = dict(sorted(queries.items(), key=lambda kv: (-kv[1][0], kv[0]))[:TOP_QUERIES])
     return {"cases": cases, "durations": durations, "csat": csat, "comments": comments, "search": search,
-            "queries": top, "articles": articles}
+            "queries": top, "articles": articles, "agents": agents}
 
 
 def add_search_counts(queries: dict[str, list[int]], articles: dict[str, list[int]], summary: dict) -> None:

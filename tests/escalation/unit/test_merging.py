@@ -115,7 +115,7 @@ def test_unmerge_within_24_hours_restores_both_and_after_is_a_clear_409(cases, a
     assert cases.get(kept).deadline == kept_deadline
     assert sorted(mine(cases)) == sorted([kept, dup])
     assert [e["event"] for e in back.timeline][-2:] == ["merged", "unmerged"]
-    assert [e["event"] for e in cases.get(kept).timeline][-2:] == ["merged_in", "unmerged"]
+    assert [e["event"] for e in cases.get(kept).timeline][-2:] == ["merged_in", "unmerged_from"]
     service.merge_case(LEAD, at.ctx(), dup, kept)
     at.advance(hours=24, seconds=1)
     with pytest.raises(refusals.Conflicting) as late:
