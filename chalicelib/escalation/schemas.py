@@ -200,6 +200,7 @@ class CaseView(ApiModel):
     category_title: str
     description: str
     repayment_id: str | None
+    merged_into: str | None = None   # closed by a merge into this 工单 (its reference)
     priority: Literal["P1", "P2", "P3"]
     step: StepName
     step_title: str
