@@ -4,6 +4,7 @@ Access patterns (no Scan anywhere):
 - a case by reference                  GetItem  pk=CASE#<ref>, sk=CASE
 - a case's conversation / notes         Query    pk=CASE#<ref>, sk begins_with MSG# / NOTE#
 - a user's cases                        Query    GSI by_user (user_pk=USER#<uid>, newest first)
+- a user's open cases on a repayment    Query    GSI open_repayment (orep_pk=OREP#<uid>#<repayment>)
 - a step's open queue, nearest deadline Query    GSI queue   (queue_pk=QUEUE#<step>[#<shard>],
                                                  queue_sk=<deadline>#<ref>), every shard (QUEUE_SHARDS, crc32
                                                  of the ref; shard 0 unsuffixed), merged by queue_sk; the
@@ -36,7 +37,8 @@ def tables(cfg):
                                          ("open_age", "age_pk", "age_sk"),
                                          ("by_username", "uname_pk", "user_sk"),
                                          ("by_repayment", "repay_pk", "user_sk"),
-                                         ("by_incident", "incident_pk", "incident_sk")],
+                                         ("by_incident", "incident_pk", "incident_sk"),
+                                         ("open_repayment", "orep_pk", "orep_sk")],
                   ttl="presence_expires")]   # PRESENCE#<ref> items go by TTL (#25: who is on a 工单)
 
 

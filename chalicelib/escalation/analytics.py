@@ -36,6 +36,10 @@ def on_commit(old: Case | None, new: Case, now: dt.datetime, clocks: hours.Clock
         fields = {**_common(new), "step": entry.get("to") or new.step, "from": entry.get("from"),
                   "actor": entry.get("actor")}
         at = clock.parse(entry["at"])
+        if entry.get("actor") == "support" and entry.get("by_name"):
+            fields["agent"] = entry["by_name"]   # staff user name: the leads' per-agent figures (#25)
+        elif event == "reopened" and resolver(new):
+            fields["agent"] = resolver(new)      # a reopen counts against whoever resolved it
         if event == "created":
             fields["user"] = user_hash(new.user_id)
             fields["security"] = new.security
@@ -57,10 +61,19 @@ def on_commit(old: Case | None, new: Case, now: dt.datetime, clocks: hours.Clock
     return new, elements
 
 
+def resolver(case) -> str | None:
+    """The staff user name who last resolved the case (per-agent figures), if any."""
+    for entry in reversed(case.timeline):
+        if entry.get("event") == "resolved" and entry.get("by_name"):
+            return entry["by_name"]
+    return None
+
+
 def csat_element(case, *, rating: int, comment: str | None, now: dt.datetime) -> dict:
     """The ``csat`` event of a rating (1–5) given on ``case``: add it to the confirm's transaction
     (``extra=[...]``); its id makes a repeated rating of the same case count once."""
     if not 1 <= int(rating) <= 5:
         raise ValueError("rating must be 1..5")
+    agent = {"agent": resolver(case)} if resolver(case) else {}
     return events.element("csat", at=now, event_id=f"{case.case_id}-csat", **_common(case), step=case.step,
-                          rating=int(rating), comment=events.mask(comment))
+                          rating=int(rating), comment=events.mask(comment), **agent)

@@ -16,6 +16,8 @@ Sparse GSIs on the case item (attributes present only while they apply):
 - ``by_username`` ``uname_pk`` = UNAME#<name_key(username)>, ``user_sk``   a user name's cases (search)
 - ``by_repayment`` ``repay_pk`` = REPAY#<repayment id>, ``user_sk``          the cases naming a repayment (search;
                and its open ones, filtered on read: a settlement outcome reaches them, ``following.py``)
+- ``open_repayment`` ``orep_pk`` = OREP#<uid>#<repayment>, ``orep_sk`` = <ref>   a user's open cases naming a
+               repayment (a duplicate is offered first); a merged case is also left out of ``by_user``
 - ``due``      ``due_pk`` = DUE#<0-3>,     ``due_sk`` = <due time>#<ref>         what the sweep must do next
                (warn / lapse / auto-close / raise), sharded so no single partition gets every write
 - ``by_incident``  ``incident_pk`` = INCIDENT#<id>, ``incident_sk`` = <created_at>#<ref>  the 工单 grouped
@@ -76,6 +78,10 @@ def name_key(username: str) -> str:
     return unicodedata.normalize("NFKC", username or "").strip().casefold()
 
 
+def open_repayment_key(user_id: str, repayment_id: str) -> str:
+    return f"OREP#{user_id}#{repayment_id}"
+
+
 def due_shard(case_id: str) -> int:
     return zlib.crc32(case_id.encode()) % DUE_SHARDS
 
@@ -84,11 +90,15 @@ def to_item(case: Case) -> dict:
     item = {k: v for k, v in dataclasses.asdict(case).items()}
     item["timeline"] = list(case.timeline)
     item.update(case_key(case.case_id))
-    item["user_pk"] = f"USER#{case.user_id}"
+    if not case.merged_into:   # a merged 工单 leaves the owner's list (the kept one stands for both)
+        item["user_pk"] = f"USER#{case.user_id}"
     item["user_sk"] = f"{case.created_at}#{case.case_id}"
     item["uname_pk"] = f"UNAME#{name_key(case.username)}"       # search by user name (GSI by_username)
     if case.repayment_id:
         item["repay_pk"] = f"REPAY#{case.repayment_id}"         # search by repayment id (GSI by_repayment)
+    if case.status in ("open", "waiting_user") and case.repayment_id:
+        item["orep_pk"] = open_repayment_key(case.user_id, case.repayment_id)
+        item["orep_sk"] = case.case_id
     if case.status in ("open", "waiting_user"):
         item["queue_pk"] = queue_key(case.step, shards.shard_of(case.case_id, settings().queue_shards))
         item["queue_sk"] = queue_sort_key(case)

@@ -69,11 +69,22 @@ class MemoryStore:
         if expected_version is not None and (stored is None or stored.version != expected_version):
             raise VersionConflict(case.case_id)
         self._check_answers(extra, case.case_id)
+        for element in extra:   # a second case of the transaction (``pair_elements``)
+            if "Pair" in element:
+                other, version, _ = element["Pair"]
+                if self.cases.get(other.case_id) is None or self.cases[other.case_id].version != version:
+                    raise ElementFailed(case.case_id)
         self.cases[case.case_id] = case
         for word in terms.for_write(case, new=expected_version is None, conversation=conversation, room=100):
             self.terms.setdefault(word, {})[terms.sort_key(case)] = case.case_id
         for kind, entry in conversation:
             self._add_entry(case.case_id, kind, entry)
+        for element in extra:
+            if "Pair" in element:
+                other, _, said = element["Pair"]
+                self.cases[other.case_id] = other
+                for entry in said:
+                    self._add_entry(other.case_id, "MSG", entry)
         self.sent.extend(messages)
         self._apply(extra)
 
@@ -110,7 +121,7 @@ class MemoryStore:
                 self.keys[key] = (self.keys[key][0], (status, body))
             elif "Change" in element:
                 element["Change"].apply()
-            else:
+            elif "Pair" not in element:
                 self.elements.append(element)
 
     # ------------------------------------------------------------ once per Idempotency-Key
@@ -155,8 +166,15 @@ class MemoryStore:
                  if sk.startswith("MSG#") and (after is None or sk[len("MSG#"):] > after)]
         return found[:limit]
 
+    def pair_elements(self, case: Case, *, expected_version: int, said: Sequence[dict] = ()) -> list[dict]:
+        return [{"Pair": (case, expected_version, [dict(e) for e in said])}]
+
+    def open_for_repayment(self, user_id: str, repayment_id: str) -> list[Case]:
+        return sorted((c for c in self.cases.values() if c.user_id == user_id and c.repayment_id == repayment_id
+                       and c.status in ("open", "waiting_user")), key=lambda c: c.case_id)
+
     def _of_user(self, user_id: str) -> list[Case]:
-        return sorted((c for c in self.cases.values() if c.user_id == user_id),
+        return sorted((c for c in self.cases.values() if c.user_id == user_id and not c.merged_into),
                       key=lambda c: f"{c.created_at}#{c.case_id}", reverse=True)
 
     def cases_of_user(self, user_id: str, limit: int = 50) -> list[Case]:

@@ -98,6 +98,8 @@ class Case:
     due_raised: bool = False              # priority raised because the due date is near (or past)
     update: dict | None = None            # the latest repayment update awaiting the owner's answer (+ staff marker)
     incident_id: str | None = None        # grouped under a settlement incident
+    merged_into: str | None = None        # closed by a merge into this reference (``merging.py``)
+    merge_undo: dict | None = None        # what an unmerge within 24 h restores (``merging.py``)
 
     @property
     def security(self) -> bool:

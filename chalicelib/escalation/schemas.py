@@ -35,6 +35,11 @@ class NewCase(_Body):
     category: Category
     description: Description
     repayment_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
+    insist: bool = False   # open it even though an open 工单 of the caller names the same repayment
+
+
+class MergeInto(_Body):
+    into: str = Field(min_length=1, max_length=40)   # the reference of the 工单 to keep
 
 
 class Reason(_Body):
@@ -217,6 +222,7 @@ class CaseView(ApiModel):
     category_title: str
     description: str
     repayment_id: str | None
+    merged_into: str | None = None   # closed by a merge into this 工单 (its reference)
     priority: Literal["P1", "P2", "P3"]
     step: StepName
     step_title: str

@@ -35,6 +35,8 @@ def what_next(case: Case, time_zone: str) -> str:
     step = case.step_def
     following = step_defs.next_step(case.step)
     deadline = notifications.local_time(case.deadline, time_zone)
+    if case.merged_into:
+        return f"此工单已合并到 {case.merged_into}，后续进展请在 {case.merged_into} 中查看。"
     if case.status == "closed":
         return "工单已关闭。如有新的问题，请新建工单。"
     if case.status == "resolved":
@@ -60,6 +62,8 @@ def staff_what_next(case: Case, time_zone: str) -> str:
     """``what_next`` in the teams' words (staff views): what the step's team owes, and by when."""
     step = case.step_def
     following = step_defs.next_step(case.step)
+    if case.merged_into:
+        return f"已合并到 {case.merged_into}（24 小时内可撤销合并）。"
     if case.status == "closed":
         return "工单已关闭。"
     if case.status == "resolved":
@@ -138,7 +142,7 @@ def case_view(ctx: Context, case: Case, *, staff: bool, added: tuple[dict, ...] 
     return schemas.CaseView(
         case_id=case.case_id, reference=case.case_id, category=case.category,
         category_title=step_defs.CATEGORY_TITLES[case.category], description=case.description,
-        repayment_id=case.repayment_id, priority=case.priority, step=case.step,
+        repayment_id=case.repayment_id, merged_into=case.merged_into, priority=case.priority, step=case.step,
         step_title=case.step_def.title,
         step_description=(f"由 {case.step_def.team} 团队处理（需 {case.step_def.role} 角色）" if staff
                           else case.step_def.description),

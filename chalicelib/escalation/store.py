@@ -1,9 +1,7 @@
-"""Cases in DynamoDB (one table; see README "Escalation" for the design).
+"""Cases in DynamoDB (one table; see README "Escalation" for the design). Items and indexes: ``items.py``.
 
-Items and indexes: ``items.py`` (how a case is laid out).
-
-Every write of a case is a ``Put`` conditioned on the version it was read at,
-in one transaction with the outbox messages and conversation items it causes.
+Every write of a case is a ``Put`` conditioned on the version it was read at, in one transaction with the
+outbox messages and conversation items it causes.
 
 This is the one module of the package that talks to DynamoDB: the use cases reach it through
 ``repository.store()`` (tests swap in ``memory.MemoryStore``, the same interface without AWS). Failures
@@ -30,6 +28,7 @@ from chalicelib.escalation.items import (  # noqa: F401
     case_key,
     due_shard,
     from_item,
+    open_repayment_key,
     queue_key,
     queue_sort_key,
     to_item,
@@ -68,8 +67,7 @@ def _failed(exc: BaseException, what: str) -> StoreFailed:
     return Unavailable(what) if aws.unavailable(exc) else StoreFailed(what)
 
 
-# An Idempotency-Key's answer is written in the case's transaction (``Claim.completion``): the keys are held
-# where the cases are. The in-memory twin keeps its own (``memory.MemoryStore.once``).
+# An Idempotency-Key's answer is written in the case's transaction (the twin's: ``memory.MemoryStore.once``).
 once = idempotency.once
 
 
@@ -152,6 +150,17 @@ def save(case: Case, *, expected_version: int | None, extra: Sequence[dict] = ()
         raise _failed(exc, case.case_id) from exc
     if messages:
         outbox.deliver([m.message_id for m in messages])
+
+
+def pair_elements(case: Case, *, expected_version: int, said: Sequence[dict] = ()) -> list[dict]:
+    put = _case_put(case, expected_version=expected_version)   # a merge's 2nd case; lost: ``ElementFailed``
+    return [put, *(conversation_item(case.case_id, "MSG", m) for m in said)]
+
+
+def open_for_repayment(user_id: str, repayment_id: str) -> list[Case]:
+    """The user's open cases naming the repayment (GSI ``open_repayment``, one Query)."""
+    key = aws.Key("orep_pk").eq(open_repayment_key(user_id, repayment_id))
+    return [from_item(i) for i in _query_items(IndexName="open_repayment", KeyConditionExpression=key)]
 
 
 def get(case_id: str) -> Case | None:

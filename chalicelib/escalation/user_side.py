@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from chalicelib.adapters import idempotency
-from chalicelib.escalation import casework, following, hours, model, notifications, show
+from chalicelib.escalation import casework, following, hours, model, notifications, repository, show
 from chalicelib.escalation import steps as step_defs
 from chalicelib.escalation.store import DuplicateReference, ElementFailed
 from chalicelib.kernel import refusals
@@ -19,11 +19,15 @@ from chalicelib.kernel.logs import logger, metric, user_hash
 
 def open_case(actor: Actor, ctx: Context, *, category: step_defs.Category, description: str,
               repayment_id: str | None, idempotency_key: str | None = None,
-              limit: Callable[[], None] = lambda: None) -> idempotency.Outcome:
+              limit: Callable[[], None] = lambda: None, insist: bool = False) -> idempotency.Outcome:
     """Open a case (201); under an Idempotency-Key a repeat replays the first answer instead of a second case
     (before ``limit``, the caller's rate limit, which refuses only new cases)."""
     def action(claim: idempotency.Claim | None) -> idempotency.Outcome:
-        repayment = _require_own_repayment(actor, repayment_id) if repayment_id is not None else None
+        repayment = None
+        if repayment_id is not None:
+            repayment = _require_own_repayment(actor, repayment_id)
+            if not insist:
+                _offer_existing(actor, repayment_id)
         clocks = hours.clocks(ctx.settings)
         for _ in range(5):  # a reference clash (1 in a million a day) just draws again
             case_id = model.new_reference(ctx.now, ctx.settings.time_zone)
@@ -49,8 +53,19 @@ def open_case(actor: Actor, ctx: Context, *, category: step_defs.Category, descr
             return casework.Saved(view, bool(answered), 201).outcome()
         raise refusals.Busy("暂时无法生成工单编号，请稍后重试。", code="reference_exhausted")
 
-    payload = {"category": category, "description": description, "repayment_id": repayment_id}
+    payload = {"category": category, "description": description, "repayment_id": repayment_id, "insist": insist}
     return casework.once(actor, ctx, idempotency_key, "case_open", payload, action, checks=limit)
+
+
+DUPLICATE = "你已有一个关于这笔还款的工单（{ref}），请在原工单中补充信息；如确属新问题，可选择仍要新建。"
+
+
+def _offer_existing(actor: Actor, repayment_id: str) -> None:
+    """An open 工单 of the caller already names this repayment: 409 with its reference (one Query)."""
+    existing = repository.store().open_for_repayment(actor.user_id, repayment_id)
+    if existing:
+        ref = existing[0].case_id
+        raise refusals.Conflicting(DUPLICATE.format(ref=ref), code="duplicate_case", details={"existing": ref})
 
 
 def _require_own_repayment(actor: Actor, repayment_id: str):

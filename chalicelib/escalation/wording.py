@@ -32,6 +32,15 @@ def _title(step: str | None) -> str:
     return step_defs.get(step).title if step in step_defs.BY_NAME else "客服"
 
 
+# Merging (``merging.py``): the same plain sentence for the owner and the teams; ``other`` is the other reference.
+MERGE_EVENTS = {
+    "merged": "此工单与 {other} 是同一个问题，已合并到 {other}，后续进展请在 {other} 中查看",
+    "merged_in": "工单 {other} 与此工单是同一个问题，已合并到此工单一并处理",
+    "unmerged": "已撤销与 {other} 的合并，此工单恢复单独处理",
+    "unmerged_from": "已撤销 {other} 的合并，{other} 恢复单独处理",
+}
+
+
 def for_user(entry: dict) -> str | None:
     """The owner's sentence for one timeline entry, or ``None`` when the owner is not shown it."""
     event, actor = entry.get("event") or "", entry.get("actor") or ""
@@ -48,6 +57,8 @@ def for_user(entry: dict) -> str | None:
         if actor == "system":
             return f"「{here}」未在答复时限内答复，工单已自动升级至「{to}」"
         return f"工单已转至「{to}」处理"
+    if event in MERGE_EVENTS:
+        return MERGE_EVENTS[event].format(other=entry.get("other") or "另一个工单")
     return {
         "overdue": f"「{here}」已超过答复时限，我们已催促负责团队尽快答复您",
         "paused": "客服已答复，等待您回复（处理时限暂停计时）",
@@ -86,6 +97,8 @@ def for_staff(entry: dict) -> str:
     if event == "escalated":
         who = {"user": "用户申请升级", "system": "超时自动升级"}.get(actor, "客服升级")
         return f"{who}：「{here}」→「{to}」" + (f"，原因：{reason}" if reason else "")
+    if event in MERGE_EVENTS:
+        return MERGE_EVENTS[event].format(other=entry.get("other") or "?") + (f"（{reason}）" if reason else "")
     if event == "assigned":
         return reason or "已分配处理人"
     if event == "paused":

@@ -42,7 +42,7 @@ class ReportTable(ApiModel):
 
 class Report(ApiModel):
     """A report over a date range: its tables, each downloadable as CSV (``?format=csv&table=<name>``)."""
-    report: Literal["cases", "satisfaction", "self-service"]
+    report: Literal["cases", "satisfaction", "self-service", "agents"]
     from_: str = Field(alias="from", serialization_alias="from")
     to: str
     category: str | None = None
@@ -55,7 +55,7 @@ class Report(ApiModel):
 class ReportPageQuery(ApiModel):
     """Query string of GET /agent/reports (the page): which report, the date range and filters."""
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    report: Literal["cases", "satisfaction", "self-service"] = "cases"
+    report: Literal["cases", "satisfaction", "self-service", "agents"] = "cases"
     from_: dt.date | None = Field(default=None, alias="from")
     to: dt.date | None = None
     category: str | None = Field(default=None, max_length=40)

@@ -13,13 +13,14 @@ from chalicelib.adapters import events
 from chalicelib.edge import csv_export
 from chalicelib.edge.render import render
 from chalicelib.escalation import service as escalation
-from chalicelib.insight import charts, metrics, present, rollup, schemas
+from chalicelib.insight import agents, charts, metrics, present, rollup, schemas
 from chalicelib.kernel import clock, refusals
 from chalicelib.kernel.actor import SENIOR_SUPPORT, Actor
 from chalicelib.kernel.context import Context
 
-REPORTS = ("cases", "satisfaction", "self-service")
-TITLES = {"cases": "工单与 SLA", "satisfaction": "用户满意度", "self-service": "自助服务与知识库"}
+REPORTS = ("cases", "satisfaction", "self-service", "agents")
+TITLES = {"cases": "工单与 SLA", "satisfaction": "用户满意度", "self-service": "自助服务与知识库",
+          "agents": "客服个人数据"}
 DEFAULT_DAYS = 28
 MAX_DAYS = 366
 RANGES = (7, 28, 90)  # the page's date-range switch
@@ -108,6 +109,10 @@ def tables(ctx: Context, name: str, f: metrics.Filters,
         return metrics.cases_report(hours, f, _oldest(ctx, f)), [
             "时长按工单的计时方式：工作时间（工作日 09:00–18:00），账户安全工单全天候；等待用户回复的时间不计。",
             present.sla_note(), LAG_NOTE]
+    if name == "agents":
+        return [_agents_table(hours)], [
+            "首次答复、解决按工单的计时方式（工作时间）取平均；满意率 = 4–5 分占比，重新打开率 = 重新打开 ÷ 解决，"
+            "均计入当时处理（解决）的客服；当前处理中 = 现在分配给该客服的未结工单。不按类别、步骤筛选。", LAG_NOTE]
     if name == "satisfaction":
         notes = ("满意率 = 4–5 分评价占全部评价的比例；按评价时工单所在步骤统计。", present.csat_note(), LAG_NOTE)
         return metrics.satisfaction_report(hours, f), [note for note in notes if note]
@@ -121,6 +126,16 @@ def tables(ctx: Context, name: str, f: metrics.Filters,
     return found, [
         f"分流率只统计已登录用户，且只含 {final} 及以前的日子（需要其后 24 小时的数据）。",
         "热门搜索按每 5 分钟搜索最多的 300 条累计（近似）；含手机号、卡号等个人信息的搜索不保存内容。", LAG_NOTE]
+
+
+def _agents_table(hours: list[tuple[str, dict]]) -> metrics.Table:
+    load: dict[str, int] = {}
+    for case in escalation.oldest_open(limit=500):   # the open_age index, as the cases report's oldest list
+        if case.assignee:
+            load[case.assignee] = load.get(case.assignee, 0) + 1
+    return metrics.Table("agents", "客服个人数据", list(agents.COLUMNS),
+                         agents.rows([summary for _, summary in hours], load),
+                         chart={"label": "agent", "values": ["first_response_mean", "resolution_mean"], "kind": "hbar"})
 
 
 def report(actor: Actor, ctx: Context, name: str, query: schemas.ReportQuery) -> schemas.Report:

@@ -15,12 +15,14 @@ A rollup (JSON, dimension values joined by ``|``):
                  (a handover counts for the conversation's last topic, a resolution for each of its topics);
                  ``*`` → [conversations started, clarifying questions, handovers, resolved without a 工单].
                  Events carry only ids and intent names (``assistant.service._record``): nothing personal.
+- ``agents``     staff user name → the per-agent counters (``agents.py``)
 Everything but ``queries`` merges exactly (counts and duration buckets add up; comments are kept).
 """
 from __future__ import annotations
 
 import datetime as dt
 
+from chalicelib.insight import agents as per_agent
 from chalicelib.kernel import clock
 
 TOP_QUERIES = 300
@@ -46,6 +48,7 @@ class Tally:
         self.search = [0, 0, 0, 0]
         self.queries: dict[str, list[int]] = {}
         self.articles: dict[str, list[int]] = {}
+        self.agents: dict[str, list[int]] = {}
         self.assistant: dict[str, list[int]] = {}
 
     def _assistant(self, intent: str, field: int, by: int = 1) -> None:
@@ -71,8 +74,11 @@ class Tally:
             bump(cases, _key("resolved", *dims))
         elif kind == "case.reopened":
             bump(cases, _key("reopened", *dims))
+        elif kind in ("case.merged", "case.unmerged"):   # a merged pair counts as one 工单 opened
+            bump(cases, _key("opened", *dims), -1 if kind == "case.merged" else 1)
         elif kind == "breach":
             bump(cases, _key(f"breach.{e.get('target')}", *dims))
+        per_agent.fold(self.agents, e)
         if kind in ("case.replied", "case.paused") and e.get("actor") == "support":
             bump(cases, _key("replies", *dims))
         for metric, field in (("first_response", "first_response_seconds"), ("resolution", "resolution_seconds")):
@@ -128,7 +134,8 @@ class Tally:
         top = sorted(self.queries.items(), key=lambda kv: (-kv[1][0], kv[0]))[:TOP_QUERIES]
         return {"cases": self.cases, "durations": self.durations, "csat": self.csat, "comments": self.comments,
                 "search": self.search, "queries": dict(top), "articles": self.articles,
-                "assistant": self.assistant}
+                "assistant": self.assistant,
+                "agents": self.agents}
 
 
 def summarize(events_) -> dict:
@@ -184,7 +191,9 @@ def merge(summaries: list[dict]) -> dict:
     queries: dict[str, list[int]] = {}
     articles: dict[str, list[int]] = {}
     assistant: dict[str, list[int]] = {}
+    agents: dict[str, list[int]] = {}
     for summary in summaries:
+        per_agent.add(agents, summary.get("agents", {}))
         for name, totals in (("cases", cases), ("csat", csat)):
             for key, count in summary.get(name, {}).items():
                 totals[key] = totals.get(key, 0) + count
@@ -198,7 +207,8 @@ def merge(summaries: list[dict]) -> dict:
         add_assistant_counts(assistant, summary)
     top = dict(sorted(queries.items(), key=lambda kv: (-kv[1][0], kv[0]))[:TOP_QUERIES])
     return {"cases": cases, "durations": durations, "csat": csat, "comments": comments, "search": search,
-            "queries": top, "articles": articles, "assistant": assistant}
+            "queries": top, "articles": articles, "assistant": assistant,
+            "agents": agents}
 
 
 def add_assistant_counts(assistant: dict[str, list[int]], summary: dict) -> None:

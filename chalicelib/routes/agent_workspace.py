@@ -35,6 +35,8 @@ add_page_routes(bp, agent_pages, """
     POST  /agent/cases/{case_id}/escalate                      agent_escalate            escalate   # with a reason
     POST  /agent/cases/{case_id}/resolve                       agent_resolve             resolve    # with a summary
     POST  /agent/cases/{case_id}/unfreeze                      agent_unfreeze            unfreeze   # senior, confirmed
+    POST  /agent/cases/{case_id}/merge                         agent_merge               merge      # into a reference
+    POST  /agent/cases/{case_id}/unmerge                       agent_unmerge             unmerge    # within 24 h
     GET   /agent/cases/{case_id}/unfreeze                      agent_unfreeze_confirm    unfreeze_confirm
     GET   /agent/cases/{case_id}/attachments/{attachment_id}   agent_attachment          attachment_download  # → S3
 """)

@@ -42,9 +42,26 @@ def open_case():
     who = httpio.actor(request)
     opened = escalation.open_case(who, Context.current(), category=body.category, description=body.description,
                                   repayment_id=body.repayment_id, idempotency_key=replies.idempotency_key(request),
+                                  insist=body.insist,
                                   # each case texts the user and e-mails a team; a known key replays first
                                   limit=lambda: ratelimit.hit("case_open", who.user_id))
     return replies.idempotent_response(opened, {"Location": f"/support/cases/{opened.body['case_id']}"})
+
+
+@bp.route("/support/cases/{case_id}/merge", methods=["POST"], authorizer=cognito_jwt)
+@api_contract("Staff merge a duplicate into another 工单 of the same user (closed with a pointer; the kept one "
+              "keeps the earlier SLA clock); answers the kept 工单", body=esc_schemas.MergeInto, **A_CASE_CHANGE)
+def merge_case(case_id):
+    return replies.change(bp.current_request, lambda call: escalation.merge_case(
+        call.who, call.context, case_id, call.input.into, call.key), body=esc_schemas.MergeInto)
+
+
+@bp.route("/support/cases/{case_id}/unmerge", methods=["POST"], authorizer=cognito_jwt)
+@api_contract("Staff undo a merge within 24 h (later: 409 unmerge_window_passed); answers the kept 工单",
+              **A_CASE_CHANGE)
+def unmerge_case(case_id):
+    return replies.change(bp.current_request, lambda call: escalation.unmerge_case(
+        call.who, call.context, case_id, call.key))
 
 
 @bp.route("/support/cases", methods=["GET"], authorizer=cognito_jwt)

@@ -27,7 +27,7 @@ PAGE_SIZE = 20
 FILTER_READ_PAGES = 5
 PRIORITIES = ("P1", "P2", "P3")
 DONE = {"assigned": "已分配", "noted": "已添加内部备注", "replied": "已回复用户", "escalated": "已升级",
-        "resolved": "已标记解决", "unfrozen": "已解除账户冻结"}
+        "resolved": "已标记解决", "unfrozen": "已解除账户冻结", "merged": "已合并", "unmerged": "已撤销合并"}
 AWAIT_CHOICES = {"1": True, "0": False}   # the reply form's two radio buttons; there is no default
 CHOOSE_AWAIT = "请选择这条回复之后的处理方式：「等待用户回复（暂停计时）」或「处理中答复（继续计时）」。回复尚未发送。"
 _REFERENCE = re.compile(model.REFERENCE_PATTERN)
@@ -270,3 +270,19 @@ def unfreeze(request, case_id: str) -> Reply:
         return pages.redirect(f"/agent/cases/{case_id}/unfreeze")
     escalation.unfreeze(ws.actor, ctx, case.user_id)
     return _back(case_id, "unfrozen")
+
+
+@pages.page("agent")
+def merge(request, case_id: str) -> Reply:
+    """Merge this 工单 into another of the same user (its reference typed); back to the kept one."""
+    ws, form, ctx = _act(request, case_id)
+    body = _validated(esc_schemas.MergeInto, {"into": form.get("into", "")})
+    kept = escalation.merge_case(ws.actor, ctx, case_id, body.into, _form_key(form)).body
+    return _back(kept["case_id"], "merged")
+
+
+@pages.page("agent")
+def unmerge(request, case_id: str) -> Reply:
+    ws, form, ctx = _act(request, case_id)
+    escalation.unmerge_case(ws.actor, ctx, case_id, _form_key(form))
+    return _back(case_id, "unmerged")

@@ -147,9 +147,10 @@ def with_article(description: str, article: dict | None) -> str:
 
 
 def _new_form(ws, ctx, *, status: int = 200, error: str = "", values: dict | None = None,
-              article: dict | None = None) -> Reply:
+              article: dict | None = None, existing: str | None = None) -> Reply:
     values = {"category": "", "description": "", "repayment_id": "", **(values or {})}
     return _render("web/case_new.html", ws, ctx, status=status, title="提交工单", error=error, values=values,
+                   existing=existing, existing_path=_case_path(existing) if existing else None,
                    categories=steps.CATEGORY_TITLES, repayments=_repayments(ws), idempotency_key=_key(),
                    article=article, service_notices=_status().for_case_form(ctx))
 
@@ -185,9 +186,14 @@ def create(request) -> Reply:
     try:
         outcome = escalation.open_case(ws.actor, ctx, category=body.category,
                                        description=with_article(body.description, article),
-                                       repayment_id=body.repayment_id,
+                                       repayment_id=body.repayment_id, insist=form.get("insist") == "1",
                                        idempotency_key=form.get("idempotency_key") or None,
                                        limit=lambda: ratelimit.hit("case_open", ws.actor.user_id))  # after a replay
+    except refusals.Conflicting as exc:
+        if exc.code != "duplicate_case":
+            raise
+        # an open 工单 already names this repayment: offer it first, with a way to open a new one anyway
+        return _new_form(ws, ctx, status=409, values=values, article=article, existing=(exc.details or {})["existing"])
     except refusals.DomainError as exc:
         if not exc.field:  # not about what was typed: the page-level answer
             raise
