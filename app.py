@@ -25,6 +25,7 @@ from chalicelib.routes import (
     content,
     help_centre,
     knowledge_base,
+    mail,
     operations,
     repayments,
     reports,
@@ -109,7 +110,7 @@ def _remaining_ms() -> int | None:
 # ---------------------------------------------------------------- the areas (chalicelib/routes/)
 # The handlers keep their function names: those of schedules and queues are the Lambda functions' names.
 for area in (auth, operations, repayments, knowledge_base, help_centre, cases, agent_workspace, bills, user_pages,
-             reports, status, content, assistant):
+             reports, status, content, assistant, mail):
     app.register_blueprint(area.bp)
 
 

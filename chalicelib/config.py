@@ -149,6 +149,8 @@ class Settings:
     mail_reply_key_version: str
     mail_domain: str
     inbound_mail_max_bytes: int
+    inbound_mail_bucket: str       # SES writes each received mail under inbound/ (infra/mail.py)
+    inbound_mail_queue: str        # S3 announces each one here; the ``receive_mail`` function reads it
 
     # Saved bills, reminders, scheduled repayments (chalicelib/bills)
     bills_table: str
@@ -291,6 +293,8 @@ def load() -> Settings:
         mail_reply_key_version=_env("MAIL_REPLY_KEY_VERSION", "1"),
         mail_domain=_env("MAIL_DOMAIN", "repaydesk.example.com"),
         inbound_mail_max_bytes=_int("INBOUND_MAIL_MAX_BYTES", 10 * 1024 * 1024),
+        inbound_mail_bucket=_env("INBOUND_MAIL_BUCKET", f"repaydesk-{stage}-inbound-mail"),
+        inbound_mail_queue=_env("INBOUND_MAIL_QUEUE", f"repaydesk-{stage}-inbound-mail"),
         bills_table=_env("BILLS_TABLE", f"repaydesk-{stage}-bills"),
         catalogue_path=_env("CATALOGUE_PATH", str(CHALICELIB_DIR / "bills" / "catalogue.yaml")),
         reminder_days=_env("REMINDER_DAYS", "3,1,0"),

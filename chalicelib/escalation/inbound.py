@@ -1,7 +1,7 @@
 """Replies by e-mail, inbound: one raw mail (SES receipt rule → S3 → ``on_mail``; locally this module's command)
 is added to its 工单 as the user's message, or refused, never both and never twice.
 
-    .venv/bin/python -m chalicelib.escalation.inbound reply.eml [--envelope-from a@b.c]   # local stack running
+    make mail FILE=reply.eml        # = .venv/bin/python -m devtools.inbound_mail reply.eml (local stack running)
 
 The checks, in order (the first that fails decides; ``docs/escalation.md`` "Replies by e-mail"):
 size ≤ ``INBOUND_MAIL_MAX_BYTES`` (before the body is parsed) → not an auto-reply or a loop → one of our reply
@@ -15,7 +15,6 @@ the sender is owed (open a new 工单).
 """
 from __future__ import annotations
 
-import argparse
 import email
 import email.policy
 import hashlib
@@ -25,7 +24,7 @@ from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 
 from chalicelib.adapters import mailbox
-from chalicelib.escalation import attachments, casework, replymail, user_side
+from chalicelib.escalation import attachments, casework, inbound_store, replymail, user_side
 from chalicelib.escalation.model import Case
 from chalicelib.kernel import clock, refusals
 from chalicelib.kernel.actor import Actor
@@ -69,6 +68,17 @@ def _auto(message: EmailMessage, cfg) -> str | None:
     return None
 
 
+def _verdict(message: EmailMessage) -> str | None:
+    """What SES found (the topmost headers are its own): spam, a virus, a From that fails DMARC."""
+    if (message.get("X-SES-Virus-Verdict") or "").strip().upper() == "FAIL":
+        return "virus"
+    if (message.get("X-SES-Spam-Verdict") or "").strip().upper() == "FAIL":
+        return "spam"
+    if "dmarc=fail" in str(message.get("Authentication-Results") or "").lower():
+        return "spoofed_sender"
+    return None
+
+
 def _recipients(message: EmailMessage, envelope_to: tuple[str, ...]) -> list[str]:
     fields = [str(value) for name in ("To", "Cc", "Delivered-To") for value in message.get_all(name, [])]
     return [address for _, address in getaddresses(fields)] + list(envelope_to)
@@ -104,16 +114,18 @@ def _files(case: Case, message: EmailMessage, ctx: Context) -> tuple[list[tuple[
     return accepted, skipped
 
 
-def quarantine(raw: bytes, reason: str, ctx: Context, *, case_id: str | None = None, note: str = "") -> Result:
+def quarantine(raw: bytes, reason: str, ctx: Context, *, case_id: str | None = None, note: str = "",
+               size: int | None = None) -> Result:
     """Keep the mail (its first 256 KB) and why it was refused, for a lead to read; nothing reaches a 工单."""
-    digest = hashlib.sha256(raw).hexdigest()[:24]
+    size = len(raw) if size is None else size
+    digest = hashlib.sha256(raw[:KEPT_BYTES]).hexdigest()[:24]
     key = f"{QUARANTINE_PREFIX}{ctx.now.strftime('%Y%m%d')}/{clock.isoformat(ctx.now)}-{digest}"
-    record = {"reason": reason, "case_id": case_id, "at": clock.isoformat(ctx.now), "size": len(raw),
+    record = {"reason": reason, "case_id": case_id, "at": clock.isoformat(ctx.now), "size": size,
               "kept_bytes": min(len(raw), KEPT_BYTES), "note": note, "mail": f"{key}.eml"}
     store = attachments.backend()
     store.put(f"{key}.eml", raw[:KEPT_BYTES], "message/rfc822", {"reason": reason})
     store.put(f"{key}.json", json.dumps(record, ensure_ascii=False).encode(), "application/json", {"reason": reason})
-    logger.warning("inbound mail quarantined", extra={"reason": reason, "case_id": case_id, "size": len(raw)})
+    logger.warning("inbound mail quarantined", extra={"reason": reason, "case_id": case_id, "size": size})
     return Result("quarantined", reason, case_id, note)
 
 
@@ -125,9 +137,10 @@ def on_mail(raw: bytes, ctx: Context, *, envelope_from: str | None = None,
         return quarantine(raw, "too_large", ctx)
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(message, EmailMessage)
-    automatic = _auto(message, cfg)
+    automatic = _auto(message, cfg) or _verdict(message)
     if automatic:
         return quarantine(raw, automatic, ctx)
+    envelope_from = envelope_from or (str(message.get("Return-Path") or "") or None)   # SES puts it on top
     tokens = [t for t in (replymail.parse(a, cfg) for a in _recipients(message, envelope_to)) if t is not None]
     if not tokens:
         return quarantine(raw, "no_reply_address", ctx)
@@ -181,18 +194,11 @@ def _add(raw: bytes, message: EmailMessage, case: Case, ctx: Context) -> Result:
     return Result("added", case_id=case.case_id, files=tuple(added), skipped=tuple(skipped))
 
 
-def main(argv: list[str] | None = None) -> None:
-    from devtools import stack  # noqa: F401  (local only: the stack's endpoint and demo settings)
-    parser = argparse.ArgumentParser(description="Feed one raw .eml file through the inbound mail function.")
-    parser.add_argument("file")
-    parser.add_argument("--envelope-from", default=None)
-    args = parser.parse_args(argv)
-    from chalicelib.config import settings
-    with open(args.file, "rb") as handle:
-        raw = handle.read()
-    result = on_mail(raw, Context(now=clock.now(), settings=settings()), envelope_from=args.envelope_from)
-    print(json.dumps(result.__dict__, ensure_ascii=False))
-
-
-if __name__ == "__main__":
-    main()
+def receive_object(bucket: str, key: str, ctx: Context) -> Result:
+    """One mail SES stored (the queue's S3 notification names it): its size first, then its bytes."""
+    if bucket != ctx.settings.inbound_mail_bucket or not key.startswith("inbound/"):
+        raise ValueError("not an inbound mail")
+    size = inbound_store.size(bucket, key)
+    if size > ctx.settings.inbound_mail_max_bytes:   # only its beginning is read, to keep in quarantine
+        return quarantine(inbound_store.read(bucket, key, most=KEPT_BYTES), "too_large", ctx, size=size)
+    return on_mail(inbound_store.read(bucket, key), ctx)

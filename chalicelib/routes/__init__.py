@@ -15,6 +15,7 @@
 ``reports``         ``/support/reports/{report}``, ``/support/kb-gaps``, ``/agent/reports``; the events rollup
 ``status``          service notices: ``/status`` (public), ``/support/notices*``, ``/agent/notices*`` (docs/status.md)
 ``content``         help-centre articles as content: ``/support/kb/articles*`` (versions, review, publish)
+``mail``            replies by e-mail: the inbound mail queue's ``receive_mail`` (docs/escalation.md)
 ==================  ==============================================================================================
 
 Each handler parses its input (``chalicelib.edge.httpio``), calls one service function and shapes the response

@@ -12,7 +12,8 @@ pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[3]
 PACKAGES = ("escalation", "insight")
-STORES = {"chalicelib/escalation/store.py", "chalicelib/escalation/attachment_store.py"}   # DynamoDB, S3
+STORES = {"chalicelib/escalation/store.py", "chalicelib/escalation/attachment_store.py",   # DynamoDB, S3
+          "chalicelib/escalation/inbound_store.py"}                                       # S3: received mail
 FACADES = {"repay": "chalicelib.repay.service", "search": "chalicelib.search.service",
            "escalation": "chalicelib.escalation.service"}
 
