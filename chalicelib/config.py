@@ -294,7 +294,7 @@ def load() -> Settings:
         mail_domain=_env("MAIL_DOMAIN", "repaydesk.example.com"),
         inbound_mail_max_bytes=_int("INBOUND_MAIL_MAX_BYTES", 10 * 1024 * 1024),
         inbound_mail_bucket=_env("INBOUND_MAIL_BUCKET", f"repaydesk-{stage}-inbound-mail"),
-        inbound_mail_queue=_env("INBOUND_MAIL_QUEUE", f"repaydesk-{stage}-inbound-mail"),
+        inbound_mail_queue=_env("INBOUND_MAIL_QUEUE", f"repaydesk-{stage}-mail-arrived"),
         bills_table=_env("BILLS_TABLE", f"repaydesk-{stage}-bills"),
         catalogue_path=_env("CATALOGUE_PATH", str(CHALICELIB_DIR / "bills" / "catalogue.yaml")),
         reminder_days=_env("REMINDER_DAYS", "3,1,0"),
