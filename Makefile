@@ -8,7 +8,7 @@ MOTO_PORT ?= 5500
 INDEX_DIR := chalicelib/search/index
 export PORT MOTO_PORT
 
-.PHONY: setup serve test lint test-fast test-any-hour token index system-deps bench clean package wheelhouse
+.PHONY: setup serve test lint test-fast test-any-hour token mail index system-deps bench clean package wheelhouse
 
 # Python environment: rebuilt when a requirements file changes.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -74,6 +74,11 @@ test-any-hour: setup system-deps index
 token: setup
 	@test -n "$(USER)" || (echo "usage: make token USER=<name> [ROLE=support|senior-support|kb-editor]" >&2; exit 2)
 	@$(PY) -m devtools.token "$(USER)" --role "$(ROLE)" --moto-port $(MOTO_PORT)
+
+# Replies by e-mail: feed a raw mail through the inbound function on the running stack (docs/escalation.md).
+mail: setup
+	@test -n "$(FILE)" || (echo "usage: make mail FILE=<reply.eml>" >&2; exit 2)
+	@$(PY) -m devtools.inbound_mail "$(FILE)" --moto-port $(MOTO_PORT)
 
 # Deployable artefacts for stage prod in dist/: template.json (everything, one stack) + deployment.zip.
 package: setup index

@@ -29,6 +29,7 @@ from chalicelib.routes import (
     incidents,
     kb_editions,
     knowledge_base,
+    mail,
     operations,
     repayments,
     reports,
@@ -113,7 +114,7 @@ def _remaining_ms() -> int | None:
 # ---------------------------------------------------------------- the areas (chalicelib/routes/)
 # The handlers keep their function names: those of schedules and queues are the Lambda functions' names.
 for area in (auth, operations, repayments, knowledge_base, help_centre, cases, agent_workspace, bills, user_pages,
-             reports, status, content, assistant, incidents, kb_editions, agent_kb, agents):
+             reports, status, content, assistant, incidents, kb_editions, agent_kb, agents, mail):
     app.register_blueprint(area.bp)
 
 

@@ -144,6 +144,15 @@ class Settings:
     # The key of receipts' verification codes (HMAC-SHA256). Never logged (not in repr); None (unset):
     # receipts answer 503 rather than sign with a guessable key.
     receipt_secret: str | None = field(repr=False)
+    # Replies by e-mail (chalicelib/escalation/replymail.py): the key signing reply+<token>@<mail_domain>
+    # (HMAC-SHA256, never logged, per stage; None: no reply address is offered and every inbound mail is
+    # quarantined), its version (a new key gets a new version; tokens name theirs), the size limit.
+    mail_reply_secret: str | None = field(repr=False)
+    mail_reply_key_version: str
+    mail_domain: str
+    inbound_mail_max_bytes: int
+    inbound_mail_bucket: str       # SES writes each received mail under inbound/ (infra/mail.py)
+    inbound_mail_queue: str        # S3 announces each one here; the ``receive_mail`` function reads it
 
     # Saved bills, reminders, scheduled repayments (chalicelib/bills)
     bills_table: str
@@ -297,6 +306,12 @@ def load() -> Settings:
         verification_max_resends=_int("VERIFICATION_MAX_RESENDS", 3),
         verification_resend_interval_seconds=_int("VERIFICATION_RESEND_INTERVAL_SECONDS", 60),
         receipt_secret=_secret("RECEIPT_SECRET"),
+        mail_reply_secret=_secret("MAIL_REPLY_SECRET"),
+        mail_reply_key_version=_env("MAIL_REPLY_KEY_VERSION", "1"),
+        mail_domain=_env("MAIL_DOMAIN", "repaydesk.example.com"),
+        inbound_mail_max_bytes=_int("INBOUND_MAIL_MAX_BYTES", 10 * 1024 * 1024),
+        inbound_mail_bucket=_env("INBOUND_MAIL_BUCKET", f"repaydesk-{stage}-inbound-mail"),
+        inbound_mail_queue=_env("INBOUND_MAIL_QUEUE", f"repaydesk-{stage}-mail-arrived"),
         bills_table=_env("BILLS_TABLE", f"repaydesk-{stage}-bills"),
         catalogue_path=_env("CATALOGUE_PATH", str(CHALICELIB_DIR / "bills" / "catalogue.yaml")),
         reminder_days=_env("REMINDER_DAYS", "3,1,0"),

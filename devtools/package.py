@@ -108,7 +108,62 @@ def infra_resources(cfg) -> tuple[dict, dict]:
         lid = logical_id("Bucket", bucket["name"])
         resources[lid] = bucket_resource(bucket)
         ids[bucket["name"]] = lid
+        if bucket.get("notify_queue"):
+            resources.update(bucket_notifications(bucket, lid, resources[lid], ids[bucket["notify_queue"]]))
     return resources, ids
+
+
+def bucket_notifications(bucket: dict, lid: str, resource: dict, qid: str) -> dict:
+    """New objects under ``notify_prefix`` announced on the queue; the queue accepts S3's messages from this bucket
+    only (named by its ARN, built from the name: a reference to the bucket would be a circle)."""
+    policy = f"{qid}PolicyFrom{lid}"
+    resource["DependsOn"] = [policy]
+    resource["Properties"]["NotificationConfiguration"] = {"QueueConfigurations": [{
+        "Event": "s3:ObjectCreated:*", "Queue": _arn(qid),
+        "Filter": {"S3Key": {"Rules": [{"Name": "prefix", "Value": bucket["notify_prefix"]}]}}}]}
+    return {policy: {"Type": "AWS::SQS::QueuePolicy", "Properties": {
+        "Queues": [{"Ref": qid}],
+        "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sqs:SendMessage",
+            "Resource": _arn(qid),
+            "Condition": {"ArnEquals": {"aws:SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:s3:::" + bucket["name"]
+                                                                      + "-${AWS::AccountId}"}},
+                          "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}}]}}}}
+
+
+# Replies by e-mail (infra/mail.py): the function that reads the inbound queue, and what only it may do.
+MAIL_READER = "chalicelib.routes.mail.receive_mail"
+
+
+def receipt_rules(template: dict, cfg, ids: dict) -> None:
+    """SES writes received mail into the bucket (its policy lets SES of this account put under the prefix);
+    the rule set still has to be made active once per account (docs/escalation.md, "Replies by e-mail")."""
+    import infra
+    resources = template["Resources"]
+    for rule in infra.receipt_rules(cfg):
+        lid = ids[rule["bucket"]]
+        statements = resources[f"{lid}Policy"]["Properties"]["PolicyDocument"]["Statement"]
+        mails = {"Fn::Sub": "${" + lid + ".Arn}/" + rule["prefix"] + "*"}
+        statements.append({"Sid": "SesWritesMail", "Effect": "Allow", "Principal": {"Service": "ses.amazonaws.com"},
+                           "Action": "s3:PutObject", "Resource": mails,
+                           "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}})
+        resources["MailRuleSet"] = {"Type": "AWS::SES::ReceiptRuleSet", "Properties": {"RuleSetName": rule["name"]}}
+        resources["MailReceiptRule"] = {"Type": "AWS::SES::ReceiptRule", "DependsOn": [f"{lid}Policy"], "Properties": {
+            "RuleSetName": {"Ref": "MailRuleSet"},
+            "Rule": {"Name": rule["name"], "Enabled": True, "ScanEnabled": True, "TlsPolicy": "Require",
+                     "Recipients": rule["recipients"],
+                     "Actions": [{"S3Action": {"BucketName": {"Ref": lid}, "ObjectKeyPrefix": rule["prefix"]}}]}}}
+        for resource in resources.values():
+            if resource["Type"] == "AWS::Serverless::Function" and resource["Properties"]["Handler"] == MAIL_READER:
+                resource["Properties"]["Environment"]["Variables"]["INBOUND_MAIL_BUCKET"] = {"Ref": lid}
+                role = resource["Properties"]["Role"]["Fn::GetAtt"][0]
+                policy = resources[role]["Properties"]["Policies"][0]["PolicyDocument"]
+                policy["Statement"].append({"Sid": "InboundMail", "Effect": "Allow", "Action": ["s3:GetObject"],
+                                            "Resource": mails})
+                if cfg.attachments_bucket in ids:
+                    quarantine = {"Fn::Sub": "${" + ids[cfg.attachments_bucket] + ".Arn}/quarantine/*"}
+                    policy["Statement"].append({"Sid": "QuarantinedMail", "Effect": "Allow",
+                                                "Action": ["s3:PutObject"], "Resource": quarantine})
 
 
 # A page on the deployed API's own origin uploads evidence straight to the bucket (presigned POST).
@@ -260,6 +315,7 @@ def merge(template: dict, cfg) -> dict:
                     {"PolicyName": f"{role}Policy", "PolicyDocument": policy}]
     learned_model_bucket(template, cfg)
     kb_index_grants(template, cfg, ids)
+    receipt_rules(template, cfg, ids)
     template["Resources"].update(alarms(ids, [lid for lid, r in template["Resources"].items()
                                               if r["Type"] == "AWS::Serverless::Function"]))
     api = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]

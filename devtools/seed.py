@@ -1,6 +1,6 @@
 """Demo users and data for ``make serve``.
 
-Users: ``alice`` and ``bob`` (wallet users), ``agent`` (role support), ``lead``
+Users: ``alice`` and ``bob`` (wallet users, verified e-mail ``<name>@example.com``), ``agent`` (role support), ``lead``
 (role senior-support), ``editor`` (role kb-editor); all with the password in ``infra.local.DEMO_PASSWORD``.
 Each domain may add ``devtools/seed_<domain>.py`` with ``seed(users)``, where
 ``users`` maps a name to a ``DemoUser``; it calls its own service functions.
@@ -37,7 +37,9 @@ DOMAINS = ("repay", "search", "escalation", "bills", "insight", "status", "conte
 def seed_all(pool) -> dict[str, DemoUser]:
     users = {}
     for name, (role, phone) in DEMO_USERS.items():
-        token = local.ensure_user(pool, name, role=role, phone=phone)
+        # Wallet users have a verified e-mail (replies by e-mail come from it only: docs/escalation.md).
+        email = f"{name}@example.com" if role is None else None
+        token = local.ensure_user(pool, name, role=role, phone=phone, email=email)
         sub = jwt.decode(token, options={"verify_signature": False})["sub"]
         users[name] = DemoUser(username=name, user_id=sub, role=role, token=token)
     seed_data(users)

@@ -12,14 +12,16 @@ Shapes:
 - topic: ``{"name": str, "queues": [queue names subscribed with raw delivery]}``.
 - bucket: ``{"name": str, "cors_origins": [page origins that may POST a form to it],
   "expire_days": int, "expire_tag": {"Key", "Value"}}`` — always private, encrypted, public access blocked
-  (see devtools/package.py); with ``expire_tag`` only objects carrying that tag expire.
+  (see devtools/package.py); with ``expire_tag`` only objects carrying that tag expire; with
+  ``"notify_queue": queue name, "notify_prefix": str`` S3 announces new objects under the prefix there.
+- receipt rule (SES, ``infra/mail.py``): ``{"name", "recipients", "bucket", "prefix"}``.
 """
 from __future__ import annotations
 
 import importlib
 
 DOMAINS = ("repay", "search", "escalation", "shared", "web", "bills", "status", "content", "assistant",
-           "editions")
+           "editions", "mail")
 
 
 def _modules():
@@ -45,6 +47,11 @@ def topics(cfg) -> list[dict]:
 
 def buckets(cfg) -> list[dict]:
     return [b for m in _modules() for b in getattr(m, "buckets", lambda c: [])(cfg)]
+
+
+def receipt_rules(cfg) -> list[dict]:
+    """SES receipt rules: ``{"name", "recipients": [domains], "bucket": bucket name, "prefix": key prefix}``."""
+    return [r for m in _modules() for r in getattr(m, "receipt_rules", lambda c: [])(cfg)]
 
 
 def table(name: str, *, gsis: list[tuple[str, str, str]] = (), ttl: str | None = None) -> dict:

@@ -135,16 +135,21 @@ DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
 
 
 def ensure_user(pool: UserPool, username: str, *, role: str | None = None,
-                phone: str = "+8613800138000") -> str:
-    """Create the user if needed (phone kept in Cognito, never in our tables) and return an ID token."""
+                phone: str = "+8613800138000", email: str | None = None) -> str:
+    """Create the user if needed (phone and e-mail kept in Cognito, never in our tables) and return an ID token.
+    ``email``: a verified address (replies by e-mail are accepted from it only)."""
     idp = aws.client("cognito-idp")
+    verified_email = [{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}] if email else []
     try:
         idp.admin_get_user(UserPoolId=pool.pool_id, Username=username)
+        if verified_email:
+            idp.admin_update_user_attributes(UserPoolId=pool.pool_id, Username=username,
+                                             UserAttributes=verified_email)
     except idp.exceptions.UserNotFoundException:
         idp.admin_create_user(
             UserPoolId=pool.pool_id, Username=username, MessageAction="SUPPRESS",
             UserAttributes=[{"Name": "phone_number", "Value": phone},
-                            {"Name": "phone_number_verified", "Value": "true"}],
+                            {"Name": "phone_number_verified", "Value": "true"}, *verified_email],
         )
         idp.admin_set_user_password(UserPoolId=pool.pool_id, Username=username,
                                     Password=DEMO_PASSWORD, Permanent=True)

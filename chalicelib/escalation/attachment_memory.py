@@ -14,9 +14,15 @@ ORIGIN = "https://attachments.invalid"
 class MemoryAttachments:
     stored: dict[str, dict] = field(default_factory=dict)     # key → {"Key", "Size", "LastModified"}
     granted: list[dict] = field(default_factory=list)         # every presigned form handed out
+    bodies: dict[str, bytes] = field(default_factory=dict)    # what ``put`` wrote (e-mailed files, quarantine)
+    now: dt.datetime = dt.datetime(2026, 11, 24, 2, tzinfo=dt.UTC)  # LastModified of what ``put`` wrote
 
     def upload(self, key: str, size: int, at: dt.datetime) -> None:
         self.stored[key] = {"Key": key, "Size": size, "LastModified": at}
+
+    def put(self, key: str, body: bytes, content_type: str, metadata: dict[str, str] | None = None) -> None:
+        self.bodies[key] = body
+        self.stored[key] = {"Key": key, "Size": len(body), "LastModified": self.now, "Metadata": dict(metadata or {})}
 
     def presigned_post(self, key: str, content_type: str, max_bytes: int, seconds: int) -> tuple[str, dict[str, str]]:
         self.granted.append({"key": key, "content_type": content_type, "max_bytes": max_bytes, "seconds": seconds})

@@ -45,3 +45,9 @@ def download_url(key: str, content_type: str, disposition: str, seconds: int) ->
     return aws.client("s3").generate_presigned_url("get_object", ExpiresIn=seconds, Params={
         "Bucket": cfg.attachments_bucket, "Key": key,
         "ResponseContentDisposition": disposition, "ResponseContentType": content_type})
+
+
+def put(key: str, body: bytes, content_type: str, metadata: dict[str, str] | None = None) -> None:
+    """Store one object written by us (an e-mailed attachment, a quarantined mail), encrypted at rest."""
+    aws.client("s3").put_object(Bucket=settings().attachments_bucket, Key=key, Body=body, ContentType=content_type,
+                                Metadata=metadata or {}, ServerSideEncryption="AES256")

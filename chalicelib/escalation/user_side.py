@@ -110,10 +110,14 @@ def escalate(actor: Actor, ctx: Context, case_id: str, reason: str,
 
 
 def add_user_message(actor: Actor, ctx: Context, case_id: str, message: str,
-                     idempotency_key: str | None = None) -> idempotency.Outcome:
+                     idempotency_key: str | None = None,
+                     first: Callable[[], None] = lambda: None) -> idempotency.Outcome:
+    """The owner adds a message; ``first`` runs once the rule allowed it, before the save, and not on a replay
+    (``inbound.py`` stores an e-mail's files there)."""
     def action(claim: idempotency.Claim | None) -> idempotency.Outcome:
         case = casework.load_own(actor, case_id)
         new = model.user_message(case, ctx.now, hours.clocks(ctx.settings))
+        first()
         # When the answer resumes a paused clock, the team is told it owes a response again.
         resumed = new.timeline[-1]["event"] == "resumed"
         messages = notifications.team_messages(new, "user_replied", ctx.settings) if resumed else []

@@ -19,6 +19,7 @@
 ``content``         help-centre articles as content: ``/support/kb/articles*`` (versions, review, publish)
 ``kb_editions``     ``/support/kb/contacts*``, ``/support/kb/macros*``: contacts and quick replies, versioned
 ``agent_kb``        ``/agent/kb*``: the article editor, contacts and quick replies in the workspace
+``mail``            replies by e-mail: the inbound mail queue's ``receive_mail`` (docs/escalation.md)
 ==================  ==============================================================================================
 
 Each handler parses its input (``chalicelib.edge.httpio``), calls one service function and shapes the response

@@ -121,6 +121,28 @@ def test_the_live_index_has_its_queue_bucket_and_build_function_with_only_the_ri
         "s3:GetObject", "s3:PutObject", "s3:PutObjectTagging"]
 
 
+def test_replies_by_email_have_their_receipt_rule_bucket_queue_and_only_the_mail_function_reads_them(packaged):
+    from devtools.package import prod_settings
+    cfg = prod_settings()
+    resources = json.loads((packaged / "template.json").read_text())["Resources"]
+    [rule] = [r for r in resources.values() if r["Type"] == "AWS::SES::ReceiptRule"]
+    assert rule["Properties"]["Rule"]["Recipients"] == [cfg.mail_domain]
+    assert rule["Properties"]["Rule"]["ScanEnabled"] and rule["Properties"]["Rule"]["TlsPolicy"] == "Require"
+    [action] = rule["Properties"]["Rule"]["Actions"]
+    bucket = resources[action["S3Action"]["BucketName"]["Ref"]]
+    [notified] = bucket["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+    assert resources[notified["Queue"]["Fn::GetAtt"][0]]["Properties"]["QueueName"] == cfg.inbound_mail_queue
+    granted = {}
+    for resource in resources.values():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        role = resources[resource["Properties"]["Role"]["Fn::GetAtt"][0]]
+        for statement in role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]:
+            if statement.get("Sid") in ("InboundMail", "QuarantinedMail"):
+                granted.setdefault(resource["Properties"]["Handler"], []).extend(_actions(statement))
+    assert granted == {"chalicelib.routes.mail.receive_mail": ["s3:GetObject", "s3:PutObject"]}
+
+
 def test_deployment_zip_is_well_under_lambda_limit(packaged):
     size = (packaged / "deployment.zip").stat().st_size
     assert size < 45 * 1024 * 1024, f"{size / 1e6:.1f} MB"

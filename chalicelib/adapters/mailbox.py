@@ -1,0 +1,33 @@
+"""A user's verified e-mail address: it lives in Cognito only (``email`` with ``email_verified`` = true), never in
+our tables or logs. An address Cognito has not verified counts as none. ``use(InMemoryMailbox)`` for the fast tests."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from chalicelib.adapters import aws
+from chalicelib.adapters.backends import Backend
+from chalicelib.config import settings
+
+
+def verified_email(username: str) -> str | None:
+    memory = twin()
+    if memory is not None:
+        return memory.verified.get(username)
+    idp = aws.client("cognito-idp")
+    try:
+        user = idp.admin_get_user(UserPoolId=settings().user_pool_id, Username=username)
+    except idp.exceptions.UserNotFoundException:
+        return None
+    attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
+    if attributes.get("email_verified") != "true":
+        return None
+    return (attributes.get("email") or "").lower() or None
+
+
+@dataclass
+class InMemoryMailbox:
+    verified: dict[str, str] = field(default_factory=dict)   # username → verified address
+
+
+twin = Backend(None)
+use = twin.use
