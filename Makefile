@@ -76,6 +76,10 @@ token: setup
 	@$(PY) -m devtools.token "$(USER)" --role "$(ROLE)" --moto-port $(MOTO_PORT)
 
 # Replies by e-mail: feed a raw mail through the inbound function on the running stack (docs/escalation.md).
+# After a deploy: the seed articles, contacts and quick replies into the stage's empty content tables (once).
+import-content: setup
+	$(PY) -m devtools.import_content
+
 mail: setup
 	@test -n "$(FILE)" || (echo "usage: make mail FILE=<reply.eml>" >&2; exit 2)
 	@$(PY) -m devtools.inbound_mail "$(FILE)" --moto-port $(MOTO_PORT)

@@ -73,8 +73,8 @@ def get_many(case_ids: Sequence[str]) -> list[Case]:
 def put_many(cases: Sequence[tuple[Case, Sequence[str]]]) -> None:
     """Write cases with their term items by BatchWriteItem — seeding (``benchmarks/case_search.py``) and a
     backfill of cases written before the search index; never a request path (no condition, no transaction)."""
-    from chalicelib.escalation.items import to_item
-    from chalicelib.escalation.store import _to_dynamo
+    from chalicelib.escalation.items import to_item  # imported with the call: store.py imports this module
+    from chalicelib.escalation.store import _to_dynamo  # imported with the call (a circle at import time)
     with _table().batch_writer() as batch:
         for case, words in cases:
             batch.put_item(Item=_to_dynamo(to_item(case)))

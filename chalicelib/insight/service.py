@@ -90,7 +90,7 @@ def _articles_meta() -> dict[str, dict]:
 
 def _publish_marks(ctx: Context, slug: str) -> dict[str, str]:
     """Local day → what happened to the article that day ("发布第 2 版", "下线"…), from the content facade."""
-    from chalicelib.content import service as content  # only the self-service report with an article asks
+    from chalicelib.content import service as content  # on first use: only a report naming an article asks
     words = {"import": "导入第 {} 版", "publish": "发布第 {} 版", "rollback": "回滚到第 {} 版", "unpublish": "下线"}
     zone = clock.zone(ctx.settings.time_zone)
     marks: dict[str, str] = {}

@@ -49,5 +49,11 @@ def cases(monkeypatch):
         raise AssertionError("a unit test reached AWS")
     for name in ("client", "table", "transact"):
         monkeypatch.setattr(aws, name, no_aws)
-    with repository.use_store(MemoryStore()) as store:
-        yield store
+    from chalicelib.repay import memory_store as repay_memory
+    from chalicelib.repay import store as repay_store
+    repay_store.use(repay_memory.InMemoryRepayStore())   # what escalation asks the repay facade (access records…)
+    try:
+        with repository.use_store(MemoryStore()) as store:
+            yield store
+    finally:
+        repay_store.use(None)

@@ -16,8 +16,8 @@ pytestmark = pytest.mark.unit
 
 
 @pytest.fixture(autouse=True)
-def repay_twin():
-    """Access records (a user search) go to the repay domain's store: its twin."""
+def repay_twin(cases):
+    """Access records (a user search) go to the repay domain's store: its twin (set after ``cases``' own)."""
     from chalicelib.repay import memory_store, store
     twin = memory_store.InMemoryRepayStore()
     previous = store.use(twin)
