@@ -8,7 +8,7 @@ MOTO_PORT ?= 5500
 INDEX_DIR := chalicelib/search/index
 export PORT MOTO_PORT
 
-.PHONY: setup serve test lint test-fast test-any-hour token mail index system-deps bench clean package wheelhouse
+.PHONY: setup serve test lint test-fast test-any-hour token mail index system-deps bench clean package wheelhouse import-content
 
 # Python environment: rebuilt when a requirements file changes.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
