@@ -106,7 +106,8 @@ def test_every_get_page_renders_for_each_demo_user(demo, signed_in, api, name, d
             problems.append(f"{url}: {answer.status} {answer.text[:300]}")
         elif answer.status >= 400 and not kind.startswith("text/html"):
             problems.append(f"{url}: a {answer.status} shown to a browser as {kind}: {answer.text[:200]}")
-        elif answer.status == 200 and errorpages.is_page_route(path, entry) and not kind.startswith("text/html"):
+        elif answer.status == 200 and errorpages.is_page_route(path, entry) and not kind.startswith("text/html") \
+                and not answer.headers.get("content-disposition", "").startswith("attachment"):   # a download
             problems.append(f"{url}: a page answered {kind}")
         elif kind.startswith("text/html") and answer.text.lstrip().startswith("{"):
             problems.append(f"{url}: JSON sent as text/html")

@@ -16,7 +16,7 @@ BODY = "还款一般 **2 小时内** 到账。\n\n有疑问请拨打客服热线
 def builds():
     from chalicelib.content import service
     reasons: list[str] = []
-    previous = service.use_index_builder(lambda reason: reasons.append(reason) or f"b-{len(reasons)}")
+    previous = service.use_index_builder(lambda reason, requested_by="": reasons.append(reason) or f"b-{len(reasons)}")
     yield reasons
     service.use_index_builder(previous)
 
