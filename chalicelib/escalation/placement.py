@@ -48,6 +48,8 @@ def place(ctx: Context, case: Case, commit: Commit) -> Case:
                 fresh = repository.store().get(case.case_id)
                 if not waiting(fresh):
                     return fresh or case  # assigned (or moved on) by someone else
+                if fresh is not None and fresh.step != case.step:
+                    return place(ctx, fresh, commit)   # escalated meanwhile: that step's agents, not these
                 case = fresh
     logger.info("case waits in the pool", extra={"case_id": case.case_id, "step": case.step})
     return case

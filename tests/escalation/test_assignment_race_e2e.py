@@ -1,8 +1,10 @@
 """The round-robin under concurrency over HTTP, against the real local stack (#25 item 3, "Done means"):
 50 工单 opened in parallel with 5 available agents of capacity 10 → each assigned exactly once, none above 10.
 
-"Assigned once" is read from each 工单's staff timeline (the round-robin's ``assigned`` entries at frontline);
-the session's sweep may lapse a case to senior after 3 s, which frees its agent but never assigns it twice.
+"Assigned once" is read from each 工单's staff timeline (the round-robin's ``assigned`` entries at frontline).
+The test has a stack of its own with the real step limits: the session stack lapses frontline after 3 s, and
+under a loaded CI machine a burst's placements can take longer than that (a lapsed 工单 then waits for a
+senior agent — tests/escalation/unit/test_assignment.py — and is rightly never given to these five).
 """
 import collections
 import uuid
@@ -10,12 +12,21 @@ import uuid
 import pytest
 import requests
 
-from tests.conftest import burst
+from tests.conftest import burst, start_stack
 
 pytestmark = pytest.mark.e2e
 
 
-def test_fifty_parallel_opens_five_agents_of_ten_each_assigned_once_none_above_ten(local_stack):
+@pytest.fixture(scope="module")
+def real_limits_stack():
+    stack = start_stack(extra_env={"LOCAL_SCHEDULE_SECONDS": "2", "AWS_READ_TIMEOUT_SECONDS": "10",
+                                   "REQUEST_BUDGET_SECONDS": "30"})
+    yield stack
+    stack.stop()
+
+
+def test_fifty_parallel_opens_five_agents_of_ten_each_assigned_once_none_above_ten(real_limits_stack):
+    local_stack = real_limits_stack
     api, run = local_stack.api_url, uuid.uuid4().hex[:6]
     lead = {"Authorization": f"Bearer {local_stack.token(f'rr-lead-{run}', role='senior-support')}"}
     agents = [f"rr-{run}-{n}" for n in range(5)]

@@ -134,3 +134,20 @@ def test_presence_names_the_other_agents_on_a_case_and_forgets_them_after_ten_se
     assert service.presence(ANN, at.ctx(), case_id, typing=False).others == []
     with pytest.raises(refusals.Missing):   # a user is not staff: the case is not theirs to watch
         service.presence(BOB, at.ctx(), case_id, typing=False)
+
+
+def test_a_case_escalated_while_being_placed_is_not_given_to_a_frontline_agent(cases, at):
+    """The sweep moves a waiting 工单 on to senior between the placement's read and its write: the placement's
+    retry looks among senior agents (none here: it waits), never hands it to the frontline agent it first tried."""
+    from chalicelib.escalation import casework, hours, model, placement
+
+    case_id = opened(at)                                  # nobody available yet: it waits at frontline
+    stale = cases.get(case_id)
+    ctx = at.ctx()
+    moved = model.escalate(stale, ctx.now, clocks=hours.clocks(ctx.settings), actor="system",
+                           reason="一线客服未在时限内答复，系统自动升级")
+    casework.commit(stale, moved, ctx=ctx)                # the sweep's move lands first
+    available(at, ANN, capacity=10)                       # a frontline agent comes online (pulls frontline only)
+    placed = placement.place(at.ctx(), stale, casework.commit)   # a placement still holding the old read
+    assert placed.step == "senior" and placed.assignee is None
+    assert cases.get(case_id).assignee is None and loads(at)["ann"] == ("available", 10, 0)
