@@ -9,7 +9,6 @@ answer (JSON: the reply and a fresh key) is added to the transcript without a re
 """
 from __future__ import annotations
 
-import json
 import secrets
 from urllib.parse import quote
 
@@ -21,7 +20,7 @@ from chalicelib.edge import errors, pages
 from chalicelib.edge.pages import Reply
 from chalicelib.kernel import refusals
 from chalicelib.kernel.context import Context
-from chalicelib.web import session
+from chalicelib.web import script_json, session
 
 DOOR = "help"
 PATH = "/help/assistant"
@@ -118,23 +117,11 @@ def post_turn(request) -> Reply:
     return pages.redirect(f"{PATH}?c={quote(body['conversation_id'] or '')}#latest")
 
 
+@script_json.refusals_as_json
 def post_turn_json(request) -> Reply:
     """The form with script: the same turn, answered in JSON with the key for the next one."""
-    try:
-        _, _, body = _turn(request)
-    except session.LoginRequired as exc:
-        return _json({"error": {"code": "login_required", "message": "登录已过期，请重新登录。",
-                                "login": exc.location}}, 401)
-    except session.Forbidden as exc:
-        return _json({"error": {"code": exc.code, "message": exc.message}}, 403)
-    except refusals.DomainError as exc:
-        refusal = errors.from_domain(exc)
-        return _json(refusal.body(), refusal.status)
-    except errors.ApiError as exc:
-        return _json(exc.body(), exc.status)
+    _, _, body = _turn(request)
     return _json({**body, "next_key": _key()})
 
 
-def _json(body: dict, status: int = 200) -> Reply:
-    return Reply(status, json.dumps(body, ensure_ascii=False, separators=(",", ":")),
-                 {"Content-Type": "application/json; charset=utf-8"})
+_json = script_json.reply

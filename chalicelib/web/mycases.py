@@ -24,7 +24,7 @@ from chalicelib.escalation import service as escalation
 from chalicelib.kernel import refusals
 from chalicelib.kernel.context import Context
 from chalicelib.kernel.schema import as_body
-from chalicelib.web import session
+from chalicelib.web import script_json, session
 
 DOOR = "help"
 PAGE_SIZE = 10
@@ -56,32 +56,8 @@ def _case_path(case_id: str, anchor: str = "") -> str:
     return f"/help/cases/{quote(case_id, safe='')}" + (f"#{anchor}" if anchor else "")
 
 
-def _json(body, status: int = 200) -> Reply:
-    import json
-    return Reply(status, json.dumps(body, ensure_ascii=False, separators=(",", ":")),
-                 {"Content-Type": "application/json; charset=utf-8"})
-
-
-def _json_refusals(function):
-    """JSON endpoints of the pages: no session → 401 JSON (the script sends the user to sign in),
-    a refusal → the common error shape; never a redirect to HTML."""
-    import functools
-
-    @functools.wraps(function)
-    def guarded(*args, **kwargs) -> Reply:
-        try:
-            return function(*args, **kwargs)
-        except session.LoginRequired as exc:
-            return _json({"error": {"code": "login_required", "message": "登录已过期，请重新登录。",
-                                    "login": exc.location}}, 401)
-        except session.Forbidden as exc:
-            return _json({"error": {"code": exc.code, "message": exc.message}}, 403)
-        except refusals.DomainError as exc:
-            refusal = errors.from_domain(exc)
-            return _json(refusal.body(), refusal.status)
-        except errors.ApiError as exc:
-            return _json(exc.body(), exc.status)
-    return guarded
+_json = script_json.reply
+_json_refusals = script_json.refusals_as_json
 
 
 # ---------------------------------------------------------------- list
