@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.edge import httpio, replies
+from chalicelib.edge import httpio
 from chalicelib.edge.lazy import lazy_import, lazy_schemas
 from chalicelib.edge.openapi import api_contract
 from chalicelib.kernel.context import Context
 from chalicelib.routes.auth import cognito_jwt
+from chalicelib.routes.page_table import add_page_routes
 
 status = lazy_import("chalicelib.status.service")
 status_schemas = lazy_schemas("chalicelib.status.schemas")
@@ -52,19 +53,9 @@ def delete_service_notice(notice_id):
     return httpio.json_response(status.remove(httpio.actor(bp.current_request), notice_id, Context.current()))
 
 
-@bp.route("/agent/notices", methods=["GET"])
-@httpio.surface_errors
-def agent_notices():
-    return replies.page(desk.page(bp.current_request))
-
-
-@bp.route("/agent/notices", methods=["POST"], content_types=replies.FORM)
-@httpio.surface_errors
-def agent_post_notice():
-    return replies.page(desk.create(bp.current_request))
-
-
-@bp.route("/agent/notices/{notice_id}/delete", methods=["POST"], content_types=replies.FORM)
-@httpio.surface_errors
-def agent_delete_notice(notice_id):
-    return replies.page(desk.delete(bp.current_request, notice_id))
+# METHOD  path  view name  function of chalicelib/web/ (the leads' notices page)
+add_page_routes(bp, desk, """
+    GET   /agent/notices                                       agent_notices             page
+    POST  /agent/notices                                       agent_post_notice         create
+    POST  /agent/notices/{notice_id}/delete                    agent_delete_notice       delete
+""")
