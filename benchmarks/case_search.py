@@ -17,6 +17,7 @@ by user name and by a word, and count the DynamoDB reads each makes.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -57,24 +58,46 @@ def item_size(item: dict) -> int:
 
 
 class Reads:
+    """Per search: DynamoDB calls by operation, RCU computed from the items read, the ConsumedCapacity moto
+    reports, and the seconds spent inside the calls (botocore ``before-call`` → ``after-call``: moto's work
+    plus parsing), so that the service's own time is the wall time less that."""
+
     def __init__(self):
-        self.calls = 0
+        self.reset()
+
+    def reset(self) -> None:
+        self.ops: dict[str, int] = {}
         self.rcu = 0.0
+        self.moto_rcu = 0.0
+        self.inside = 0.0
+        self._started = 0.0
+
+    @property
+    def calls(self) -> int:
+        return sum(self.ops.values())
 
     def install(self, session) -> None:
+        session.events.register("before-call.dynamodb", self._before)
         session.events.register("after-call.dynamodb", self._after)
 
+    def _before(self, **kwargs):
+        self._started = time.perf_counter()
+
     def _after(self, http_response=None, parsed=None, model=None, **kwargs):
+        self.inside += time.perf_counter() - self._started
         name = model.name if model else ""
+        if name not in ("Query", "BatchGetItem", "GetItem"):
+            return
+        self.ops[name] = self.ops.get(name, 0) + 1
+        consumed = parsed.get("ConsumedCapacity")
+        for c in consumed if isinstance(consumed, list) else [consumed] if consumed else []:
+            self.moto_rcu += float(c.get("CapacityUnits") or 0)
         if name == "Query":
-            self.calls += 1
             self.rcu += max(1, math.ceil(sum(item_size(i) for i in parsed.get("Items", [])) / 4096)) * 0.5
         elif name == "BatchGetItem":
-            self.calls += 1
             for items in (parsed.get("Responses") or {}).values():
                 self.rcu += sum(max(1, math.ceil(item_size(i) / 4096)) * 0.5 for i in items)
-        elif name == "GetItem":
-            self.calls += 1
+        else:
             item = parsed.get("Item")
             self.rcu += max(1, math.ceil(item_size(item) / 4096)) if item else 1
 
@@ -84,7 +107,72 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
 
 
-def run(cases: int, searches: int) -> dict:
+def phone4_of(user: int) -> str:
+    """A seeded user's phone's last four digits (2,000 users over 10,000 endings: a few share one)."""
+    return f"{(user * 7919 + 1234) % 10000:04d}"
+
+
+def make_cases(count: int, rng: random.Random, clocks, start: dt.datetime) -> list:
+    """``count`` new 工单: user n % 2000, two phrases + a serial, every 3 minutes, every fifth naming a repayment."""
+    from chalicelib.escalation import model
+    made = []
+    for n in range(count):
+        user = n % 2000
+        text = "，".join(rng.sample(PHRASES, 2)) + f"，第{n}号"
+        now = start + dt.timedelta(minutes=3 * n)
+        code = "".join(model.REFERENCE_ALPHABET[(n * 7919 // 32 ** i) % 32] for i in range(4))
+        case = model.open_case(case_id=f"RD-{now:%Y%m%d}-{code}",
+                               user_id=f"user-{user}", username=f"user{user}", category=rng.choice(CATEGORIES),
+                               description=text, repayment_id=f"r{n:06d}" if n % 5 == 0 else None,
+                               now=now, clocks=clocks)
+        made.append(dataclasses.replace(case, phone4=phone4_of(user)))
+    return made
+
+
+def seed_backend(cfg, cases: list) -> int:
+    """Write the case items and their term items straight into moto's backend (its ``put_item``, the items
+    exactly as ``store.save`` writes them: ``items.to_item`` + ``terms.for_write``), skipping the HTTP
+    round trip per BatchWriteItem that made seeding slow; how many items were written."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    from chalicelib.adapters import aws
+    from chalicelib.escalation import terms
+    from chalicelib.escalation.items import _to_dynamo, to_item
+    backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]]
+    written = 0
+    for case in cases:
+        backend.put_item(cfg.cases_table, aws.attributes(_to_dynamo(to_item(case))))
+        for word in terms.for_write(case, new=True, conversation=(), room=100):
+            backend.put_item(cfg.cases_table, aws.attributes({"pk": f"TERM#{word}", "sk": terms.sort_key(case),
+                                                              "case_id": case.case_id}))
+            written += 1
+        written += 1
+    return written
+
+
+def kinds_of(cases: list, rng: random.Random, tz_name: str) -> dict:
+    from chalicelib.escalation.schemas import CaseSearchQuery
+    from chalicelib.kernel import clock
+    refs = [c.case_id for c in cases]
+    repayments = [c.repayment_id for c in cases if c.repayment_id]
+
+    def by_phone():
+        case = rng.choice(cases)
+        day = clock.parse(case.created_at).astimezone(clock.zone(tz_name)).date()
+        return CaseSearchQuery(phone_last4=case.phone4, date=day)
+    return {
+        "reference": lambda: CaseSearchQuery(ref=rng.choice(refs).lower()),
+        "user name": lambda: CaseSearchQuery(user=f"USER{rng.randrange(min(2000, len(cases)))}"),
+        "phone last four + date": by_phone,
+        "repayment id": lambda: CaseSearchQuery(repayment_id=rng.choice(repayments)),
+        "one word (~1 in 8)": lambda: CaseSearchQuery(q=rng.choice(["销账", "退款", "冻结", "验证码"])),
+        "two words": lambda: CaseSearchQuery(q="还款 失败"),
+        "word + filter (1 in 4)": lambda: CaseSearchQuery(q="还款", category="fees"),
+    }
+
+
+def run(cases: int, searches: int, partial: Path | None = None) -> dict:
     os.environ.update(AWS_DEFAULT_REGION="ap-southeast-1", AWS_REGION="ap-southeast-1", AWS_ACCESS_KEY_ID="testing",
                       AWS_SECRET_ACCESS_KEY="testing", AWS_SESSION_TOKEN="testing", LOG_LEVEL="ERROR")
     os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -93,8 +181,7 @@ def run(cases: int, searches: int) -> dict:
         import infra
         from chalicelib import config
         from chalicelib.adapters import aws
-        from chalicelib.escalation import hours, model, search_store, service, terms
-        from chalicelib.escalation.schemas import CaseSearchQuery
+        from chalicelib.escalation import hours, service
         from chalicelib.kernel.actor import SENIOR_SUPPORT, SUPPORT, Actor
         from chalicelib.kernel.context import Context
         from infra import local
@@ -105,62 +192,50 @@ def run(cases: int, searches: int) -> dict:
         reads.install(aws._session())   # before any client is made: clients copy the session's event hooks
         local.create_tables(cfg)
         rng = random.Random(25)
-        clocks = hours.clocks(cfg)
         start = dt.datetime(2026, 11, 2, 2, 0, tzinfo=dt.UTC)
-        seeded, refs, started = [], [], time.perf_counter()
-        for n in range(cases):
-            user = n % 2000
-            text = "，".join(rng.sample(PHRASES, 2)) + f"，第{n}号"
-            now = start + dt.timedelta(minutes=3 * n)
-            code = "".join(model.REFERENCE_ALPHABET[(n * 7919 // 32 ** i) % 32] for i in range(4))
-            case = model.open_case(case_id=f"RD-{now:%Y%m%d}-{code}",
-                                   user_id=f"user-{user}", username=f"user{user}", category=rng.choice(CATEGORIES),
-                                   description=text, repayment_id=f"r{n:06d}" if n % 5 == 0 else None,
-                                   now=now, clocks=clocks)
-            seeded.append((case, terms.for_write(case, new=True, conversation=(), room=100)))
-            refs.append(case.case_id)
-            if len(seeded) == 500:
-                search_store.put_many(seeded)
-                seeded = []
-        search_store.put_many(seeded)
+        started = time.perf_counter()
+        made = make_cases(cases, rng, hours.clocks(cfg), start)
+        items = seed_backend(cfg, made)
         seed_seconds = time.perf_counter() - started
         lead = Actor("u-lead", "lead", frozenset({SUPPORT, SENIOR_SUPPORT}))
         ctx = Context(now=start + dt.timedelta(days=30), settings=config.settings())
-        kinds = {
-            "reference": lambda: CaseSearchQuery(ref=rng.choice(refs).lower()),
-            "user": lambda: CaseSearchQuery(user=f"USER{rng.randrange(2000)}"),
-            "word (about 1 in 8)": lambda: CaseSearchQuery(q=rng.choice(["销账", "退款", "冻结", "验证码"])),
-            "two words": lambda: CaseSearchQuery(q="还款 失败"),
-        }
         from chalicelib.repay import memory_store
         from chalicelib.repay import store as repay_store
-        os.environ["LOG_LEVEL"] = "ERROR"
         repay_store.use(memory_store.InMemoryRepayStore())   # access records of user searches: not measured here
         results = {}
-        for name, make in kinds.items():
-            times, calls, rcu, found = [], [], [], []
-            for _ in range(searches):
-                query = make()
-                reads.calls, reads.rcu = 0, 0.0
+        kinds = kinds_of(made, rng, cfg.time_zone)
+        searches_of = {name: [make() for _ in range(searches)] for name, make in kinds.items()}
+        searches_of["yardstick: queue page"] = [None] * searches
+        for name, queries in searches_of.items():
+            times, own, calls, rcu, moto_rcu, found, ops = [], [], [], [], [], [], {}
+            for query in queries:
+                reads.reset()
                 t = time.perf_counter()
-                page = service.search(lead, ctx, query)
-                times.append((time.perf_counter() - t) * 1000)
+                if query is None:
+                    page_items = service.queue(lead, "frontline", limit=20, cursor=None).items
+                else:
+                    page_items = service.search(lead, ctx, query).items
+                wall = time.perf_counter() - t
+                times.append(wall * 1000)
+                own.append((wall - reads.inside) * 1000)
                 calls.append(reads.calls)
                 rcu.append(reads.rcu)
-                found.append(len(page.items))
+                moto_rcu.append(reads.moto_rcu)
+                found.append(len(page_items))
+                for op, n in reads.ops.items():
+                    ops[op] = ops.get(op, 0) + n
             results[name] = {"p50_ms": round(percentile(times, 0.5), 1), "p99_ms": round(percentile(times, 0.99), 1),
-                             "reads": round(statistics.mean(calls), 1), "rcu": round(statistics.mean(rcu), 1),
+                             "own_p50_ms": round(percentile(own, 0.5), 1),
+                             "own_p99_ms": round(percentile(own, 0.99), 1),
+                             "reads": round(statistics.mean(calls), 1), "reads_max": max(calls),
+                             "ops": {op: round(n / len(queries), 1) for op, n in sorted(ops.items())},
+                             "rcu": round(statistics.mean(rcu), 1), "rcu_max": round(max(rcu), 1),
+                             "moto_rcu": round(statistics.mean(moto_rcu), 1),
                              "results": round(statistics.mean(found), 1)}
-        times = []
-        for _ in range(searches):
-            reads.calls, reads.rcu = 0, 0.0
-            t = time.perf_counter()
-            service.queue(lead, "frontline", limit=20, cursor=None)
-            times.append((time.perf_counter() - t) * 1000)
-        results["yardstick: queue page"] = {"p50_ms": round(percentile(times, 0.5), 1),
-                                            "p99_ms": round(percentile(times, 0.99), 1), "reads": reads.calls,
-                                            "rcu": round(reads.rcu, 1), "results": 20}
-        return {"cases": cases, "searches": searches, "seed_seconds": round(seed_seconds, 1),
+            print(f"  {name}: done at {time.strftime('%H:%M:%S')}", file=sys.stderr, flush=True)
+            if partial:   # what is measured so far, in case the run has to be stopped
+                partial.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+        return {"cases": cases, "items": items, "searches": searches, "seed_seconds": round(seed_seconds, 1),
                 "tables": [t["TableName"] for t in infra.tables(cfg)], "results": results}
 
 
@@ -170,11 +245,15 @@ def main() -> None:
     parser.add_argument("--searches", type=int, default=200)
     parser.add_argument("--json")
     args = parser.parse_args()
-    out = run(args.cases, args.searches)
-    print(f"{out['cases']} 工单 seeded in {out['seed_seconds']} s; {out['searches']} searches of each kind")
-    print(f"{'search':24} {'p50 ms':>8} {'p99 ms':>8} {'reads':>6} {'RCU':>6} {'results':>8}")
+    out = run(args.cases, args.searches, Path(args.json + ".partial") if args.json else None)
+    print(f"{out['cases']} 工单 ({out['items']} items) seeded in {out['seed_seconds']} s; "
+          f"{out['searches']} searches of each kind")
+    print(f"{'search':24} {'p50 ms':>8} {'p99 ms':>8} {'own p50':>8} {'own p99':>8} {'reads':>6} {'max':>4} "
+          f"{'RCU':>6} {'max':>6} {'moto RCU':>8} {'results':>8}  calls per search")
     for name, r in out["results"].items():
-        print(f"{name:24} {r['p50_ms']:>8} {r['p99_ms']:>8} {r['reads']:>6} {r['rcu']:>6} {r['results']:>8}")
+        print(f"{name:24} {r['p50_ms']:>8} {r['p99_ms']:>8} {r['own_p50_ms']:>8} {r['own_p99_ms']:>8} "
+              f"{r['reads']:>6} {r['reads_max']:>4} {r['rcu']:>6} {r['rcu_max']:>6} {r['moto_rcu']:>8} "
+              f"{r['results']:>8}  {r['ops']}")
     if args.json:
         Path(args.json).write_text(json.dumps(out, ensure_ascii=False, indent=2), encoding="utf-8")
 

@@ -14,6 +14,7 @@ Access patterns (no Scan anywhere):
 - search (docs/escalation.md "Finding a 工单"):
   a user name's cases                   Query    GSI by_username (uname_pk=UNAME#<folded name>, newest first)
   the cases naming a repayment          Query    GSI by_repayment (repay_pk=REPAY#<id>, newest first)
+  a phone's last four, within days      Query    GSI by_phone4 (phone4_pk=PHONE4#<last four>, user_sk between)
   the cases containing a word           Query    pk=TERM#<word>, sk=<created_at>#<ref> (term items, newest first)
 - the sweep's due work                  Query    GSI due     (due_pk=DUE#<shard>, due_sk <= now)
 - the open cases of a repayment          Query    GSI by_repayment (repay_pk=REPAY#<repayment id>)
@@ -37,6 +38,7 @@ def tables(cfg):
                                          ("open_age", "age_pk", "age_sk"),
                                          ("by_username", "uname_pk", "user_sk"),
                                          ("by_repayment", "repay_pk", "user_sk"),
+                                         ("by_phone4", "phone4_pk", "user_sk"),
                                          ("by_incident", "incident_pk", "incident_sk"),
                                          ("open_repayment", "orep_pk", "orep_sk")],
                   ttl="presence_expires")]   # PRESENCE#<ref> items go by TTL (#25: who is on a 工单)

@@ -28,7 +28,8 @@ def export(actor: Actor, ctx: Context, case_id: str) -> schemas.CaseExport:
 
 
 _ROLE_TITLES = {"senior-support": "高级客服", "support": "客服"}
-_WHAT = {"staff_read_repayments": "查看了您的还款记录", "staff_searched_cases": "按用户名查找了您的工单"}
+_WHAT = {"staff_read_repayments": "查看了您的还款记录", "staff_searched_cases": "按用户名查找了您的工单",
+         "staff_searched_by_phone": "按手机号后四位和日期查找了您的工单"}
 
 
 def _who_looked(user_id: str) -> list[schemas.AccessSeen]:

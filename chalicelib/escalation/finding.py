@@ -1,7 +1,8 @@
 """Finding a 工单 (staff): by reference, by the user's name, by repayment id, or by words of its
 description and conversation; filtered by step, status, priority, category, assignee and the day it was
-opened; newest first, paged with an opaque cursor; only the 工单 of steps the searcher may work (the queue's
-rule, ``casework.may_work``). A search by user name leaves an access record per user shown (repay domain).
+opened; or by the phone's last four digits and the day it was opened (``phones.py``); newest first, paged with
+an opaque cursor; only the 工单 of steps the searcher may work (the queue's rule, ``casework.may_work``). A
+search by user name or by phone leaves an access record per user shown (repay domain).
 
 Reads: a reference is one GetItem; the other searches read one index partition each (GSIs ``by_username``,
 ``by_repayment``; term items ``TERM#<word>`` intersected newest first) and load term hits in batches —
@@ -19,7 +20,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from typing import Literal
 
-from chalicelib.escalation import casework, model, repository, schemas, show, terms
+from chalicelib.escalation import casework, model, phones, repository, schemas, show, terms
 from chalicelib.escalation.items import name_key
 from chalicelib.escalation.model import Case
 from chalicelib.kernel import refusals
@@ -39,16 +40,20 @@ def normalize_reference(text: str) -> str:
     return re.sub(r"\s+", "", folded).upper()
 
 
-By = Literal["reference", "user", "repayment", "words"]
+By = Literal["reference", "user", "repayment", "words", "phone"]
 
 
 def _criterion(query: schemas.CaseSearchQuery) -> tuple[By, str]:
     named: tuple[tuple[By, str | None], ...] = (("reference", query.ref), ("user", query.user),
-                                                ("repayment", query.repayment_id), ("words", query.q))
+                                                ("repayment", query.repayment_id), ("words", query.q),
+                                                ("phone", query.phone_last4))
     given = [(by, value.strip()) for by, value in named if value is not None and value.strip()]
     if len(given) != 1:
-        raise refusals.Invalid("请给出且只给出一个查找条件：工单编号、用户名、还款编号或关键词。",
+        raise refusals.Invalid("请给出且只给出一个查找条件：工单编号、用户名、还款编号、关键词或手机号后四位。",
                                code="invalid_search")
+    if query.date is not None and given[0][0] != "phone":
+        raise refusals.Invalid("date（受理日期）只用于按手机号后四位查找；其他查找请用 since / until。",
+                               code="invalid_dates", field="date")
     return given[0]
 
 
@@ -94,8 +99,11 @@ def _passes(actor: Actor, case: Case, query: schemas.CaseSearchQuery) -> bool:
                 (query.category, case.category), (query.assignee, case.assignee))))
 
 
-def _entries(by: str, value: str, query: schemas.CaseSearchQuery, before: str | None):
+def _entries(by: str, value: str, query: schemas.CaseSearchQuery, before: str | None, ctx: Context):
     store = repository.store()
+    if by == "phone":   # four digits within local days (``phones.window``): GSI by_phone4
+        first, last = phones.window(query.date, query.since, query.until, ctx.settings.time_zone)
+        return store.find_keys("phone", phones.normalize(value), since=first, until=last, before=before)
     window = {"since": query.since.isoformat() if query.since else None,
               "until": query.until.isoformat() if query.until else None, "before": before}
     if query.since and query.until and query.since > query.until:
@@ -131,7 +139,7 @@ def search(actor: Actor, ctx: Context, query: schemas.CaseSearchQuery) -> schema
     hits: list[tuple[str, Case]] = []
     examined, last = 0, None
     store = repository.store()
-    for chunk in _chunks(_entries(by, value, query, before)):
+    for chunk in _chunks(_entries(by, value, query, before, ctx)):
         missing = [sk.rpartition("#")[2] for sk, case in chunk if case is None]
         loaded = {c.case_id: c for c in store.get_many(missing)} if missing else {}
         for sk, case in chunk:
@@ -149,8 +157,8 @@ def search(actor: Actor, ctx: Context, query: schemas.CaseSearchQuery) -> schema
     else:
         next_cursor = None
     cases = [case for _, case in page]
-    if by == "user":
-        _record_user_search(actor, ctx, cases)
+    if by in ("user", "phone"):
+        _record_user_search(actor, ctx, cases, "staff_searched_cases" if by == "user" else "staff_searched_by_phone")
     return schemas.CaseSearchPage(by=by, items=[show.summary(c, staff=True) for c in cases], next_cursor=next_cursor)
 
 
@@ -167,11 +175,12 @@ def _by_reference(actor: Actor, query: schemas.CaseSearchQuery, value: str) -> s
                                   next_cursor=None, exact=reference if found else None)
 
 
-def _record_user_search(actor: Actor, ctx: Context, cases: list[Case]) -> None:
-    """Naming a user in a search is reading their data: one access record per user shown (before the answer)."""
+def _record_user_search(actor: Actor, ctx: Context, cases: list[Case], event: str) -> None:
+    """Naming a user in a search (by name, or by phone digits and a day) is reading their data: one access
+    record per user shown (before the answer)."""
     from chalicelib.repay import service as repay_service  # cold start: the repay domain loads only when needed
     shown: dict[str, list[str]] = {}
     for case in cases:
         shown.setdefault(case.user_id, []).append(case.case_id)
     for user_id, case_ids in shown.items():
-        repay_service.record_access(actor, ctx, user_id=user_id, event="staff_searched_cases", case_ids=case_ids)
+        repay_service.record_access(actor, ctx, user_id=user_id, event=event, case_ids=case_ids)

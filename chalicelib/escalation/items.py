@@ -16,6 +16,8 @@ Sparse GSIs on the case item (attributes present only while they apply):
 - ``by_username`` ``uname_pk`` = UNAME#<name_key(username)>, ``user_sk``   a user name's cases (search)
 - ``by_repayment`` ``repay_pk`` = REPAY#<repayment id>, ``user_sk``          the cases naming a repayment (search;
                and its open ones, filtered on read: a settlement outcome reaches them, ``following.py``)
+- ``by_phone4`` ``phone4_pk`` = PHONE4#<last four digits of the owner's phone>, ``user_sk``   a phone's
+               last four's cases by opening time (search by phone + date; ``phones.py``)
 - ``open_repayment`` ``orep_pk`` = OREP#<uid>#<repayment>, ``orep_sk`` = <ref>   a user's open cases naming a
                repayment (a duplicate is offered first); a merged case is also left out of ``by_user``
 - ``due``      ``due_pk`` = DUE#<0-3>,     ``due_sk`` = <due time>#<ref>         what the sweep must do next
@@ -94,6 +96,8 @@ def to_item(case: Case) -> dict:
         item["user_pk"] = f"USER#{case.user_id}"
     item["user_sk"] = f"{case.created_at}#{case.case_id}"
     item["uname_pk"] = f"UNAME#{name_key(case.username)}"       # search by user name (GSI by_username)
+    if case.phone4:
+        item["phone4_pk"] = f"PHONE4#{case.phone4}"            # search by phone's last four + day (GSI by_phone4)
     if case.repayment_id:
         item["repay_pk"] = f"REPAY#{case.repayment_id}"         # search by repayment id (GSI by_repayment)
     if case.status in ("open", "waiting_user") and case.repayment_id:

@@ -222,7 +222,8 @@ class MemoryStore:
         if kind == "term":
             found = [(sk, None) for sk in self.terms.get(key, {})]
         else:
-            match = {"user": lambda c: name_key(c.username) == key, "repayment": lambda c: c.repayment_id == key}[kind]
+            match = {"user": lambda c: name_key(c.username) == key, "repayment": lambda c: c.repayment_id == key,
+                     "phone": lambda c: c.phone4 == key}[kind]
             found = [(terms.sort_key(c), c) for c in self.cases.values() if match(c)]
         low, high = since or "0", min(before or "~", f"{until}~" if until else "~")
         for sk, case in sorted(found, key=lambda pair: pair[0], reverse=True):

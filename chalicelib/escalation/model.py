@@ -100,6 +100,8 @@ class Case:
     incident_id: str | None = None        # grouped under a settlement incident
     merged_into: str | None = None        # closed by a merge into this reference (``merging.py``)
     merge_undo: dict | None = None        # what an unmerge within 24 h restores (``merging.py``)
+    phone4: str | None = None             # the owner's phone's last four digits at opening (search by phone;
+    #                                       never the number: ``phones.py``)
 
     @property
     def security(self) -> bool:

@@ -1,7 +1,7 @@
 """Request and response models of the escalation routes (parsed by app.py, published in /openapi.json)."""
 from __future__ import annotations
 
-from datetime import date
+import datetime as dt
 from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, ConfigDict, Field, StrictBool
@@ -103,19 +103,26 @@ class QueueQuery(ApiModel):
 
 
 class CaseSearchQuery(ApiModel):
-    """Exactly one of ``ref`` / ``user`` / ``repayment_id`` / ``q``, plus optional filters (docs/escalation.md)."""
+    """Exactly one of ``ref`` / ``user`` / ``repayment_id`` / ``q`` / ``phone_last4`` (with ``date``, or
+    ``since`` + ``until`` ≤ 31 days), plus optional filters (docs/escalation.md)."""
     model_config = ConfigDict(extra="forbid")
     ref: str | None = Field(default=None, max_length=60, description="a reference; lower case / full width accepted")
     user: str | None = Field(default=None, max_length=64, description="the user's name")
     repayment_id: str | None = Field(default=None, max_length=128)
     q: str | None = Field(default=None, max_length=200, description="words of the description or conversation")
+    phone_last4: str | None = Field(default=None, max_length=20,
+                                    description="the last four digits of the owner's phone (with date, or since+until)")
+    date: dt.date | None = Field(default=None,
+                                 description="with phone_last4: the day it was opened (business time zone)")
     step: StepName | None = None
     status: Literal["open", "waiting_user", "resolved", "closed"] | None = None
     priority: Literal["P1", "P2", "P3"] | None = None
     category: Category | None = None
     assignee: str | None = Field(default=None, max_length=128)
-    since: date | None = Field(default=None, description="opened on or after this day (UTC)")
-    until: date | None = Field(default=None, description="opened on or before this day (UTC)")
+    since: dt.date | None = Field(default=None, description="opened on or after this day (UTC; with phone_last4: "
+                                                          "business time zone)")
+    until: dt.date | None = Field(default=None, description="opened on or before this day (UTC; with phone_last4: "
+                                                          "business time zone)")
     limit: int = Field(default=20, ge=1, le=100)
     cursor: str | None = Field(default=None, min_length=1, max_length=2000)
 
@@ -284,7 +291,7 @@ class QueuePage(ApiModel):
 
 class CaseSearchPage(ApiModel):
     """Search results, newest first; ``exact`` is the reference when one 工单 was asked for by reference."""
-    by: Literal["reference", "user", "repayment", "words"]
+    by: Literal["reference", "user", "repayment", "words", "phone"]
     items: list[CaseSummary]
     next_cursor: str | None
     exact: str | None = None

@@ -4,7 +4,7 @@ batches. Query and BatchGetItem only (no Scan); every read asks for its consumed
 The term items themselves are written with the case (``store.save``)."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from chalicelib.adapters import aws
 from chalicelib.config import settings
@@ -19,6 +19,7 @@ def _table():
 COST = {"queries": 0, "rcu": 0.0}   # what search reads cost in this container (benchmarks/case_search.py)
 _FINDERS = {"user": ("by_username", "uname_pk", "user_sk", "UNAME#"),
             "repayment": ("by_repayment", "repay_pk", "user_sk", "REPAY#"),
+            "phone": ("by_phone4", "phone4_pk", "user_sk", "PHONE4#"),
             "term": (None, "pk", "sk", "TERM#")}
 
 
@@ -81,3 +82,43 @@ def put_many(cases: Sequence[tuple[Case, Sequence[str]]]) -> None:
             for word in words:
                 batch.put_item(Item={"pk": f"TERM#{word}", "sk": f"{case.created_at}#{case.case_id}",
                                      "case_id": case.case_id})
+
+
+def backfill_phone4(last_four: Callable[[str, str], str | None]) -> tuple[int, int]:
+    """Give the cases written before the phone search their ``phone4`` (``last_four(user_id, username)``):
+    (cases given the digits, cases left without: no phone, or changed meanwhile — run again).
+
+    A one-off command (``devtools/backfill_phones.py``), never a request path: the one Scan of the package,
+    filtered to case items still without the digits. Each update is conditioned on the version read and
+    bumps it, so a move committing from an earlier read loses (``VersionConflict``, read again) instead of
+    writing the case back without the digits. One lookup per user, remembered for the run."""
+    table, phones_of, done, left = _table(), {}, 0, 0
+    kwargs: dict = {"FilterExpression": "sk = :case AND attribute_not_exists(phone4)",
+                    "ExpressionAttributeValues": {":case": "CASE"},
+                    "ProjectionExpression": "pk, user_id, username, version"}
+    while True:
+        response = table.scan(**kwargs)
+        for item in response.get("Items", []):
+            user = item["user_id"]
+            if user not in phones_of:
+                phones_of[user] = last_four(user, item.get("username") or "")
+            digits = phones_of[user]
+            try:
+                if not digits:
+                    raise LookupError(user)
+                table.update_item(Key={"pk": item["pk"], "sk": "CASE"},
+                                  UpdateExpression="SET phone4 = :d, phone4_pk = :k, version = version + :one",
+                                  ConditionExpression="version = :v AND attribute_not_exists(phone4)",
+                                  ExpressionAttributeValues={":d": digits, ":k": f"PHONE4#{digits}", ":one": 1,
+                                                             ":v": item["version"]})
+                done += 1
+            except LookupError:
+                left += 1
+            except Exception as exc:
+                if not aws.is_condition_failure(exc):
+                    raise
+                left += 1
+        start = response.get("LastEvaluatedKey")
+        if not start:
+            return done, left
+        kwargs["ExclusiveStartKey"] = start

@@ -5,10 +5,11 @@ Each use case: load the case (the owner's, or for ``escalate`` staff who may wor
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from chalicelib.adapters import idempotency
-from chalicelib.escalation import casework, following, hours, model, notifications, repository, show
+from chalicelib.escalation import casework, following, hours, model, notifications, phones, repository, show
 from chalicelib.escalation import steps as step_defs
 from chalicelib.escalation.store import DuplicateReference, ElementFailed
 from chalicelib.kernel import refusals
@@ -29,11 +30,13 @@ def open_case(actor: Actor, ctx: Context, *, category: step_defs.Category, descr
             if not insist:
                 _offer_existing(actor, repayment_id)
         clocks = hours.clocks(ctx.settings)
+        phone4 = phones.last_four(actor.user_id, actor.username)   # search by phone's last four (never the number)
         for _ in range(5):  # a reference clash (1 in a million a day) just draws again
             case_id = model.new_reference(ctx.now, ctx.settings.time_zone)
             case = model.open_case(case_id=case_id, user_id=actor.user_id, username=actor.username,
                                    category=category, description=description, repayment_id=repayment_id,
                                    now=ctx.now, clocks=clocks)
+            case = dataclasses.replace(case, phone4=phone4)
             case = following.on_open(case, ctx, repayment)   # due date → priority; an open incident → grouped
             if case.security:
                 # Stolen funds: freeze first, so that even if writing the case fails the money is safe.

@@ -14,7 +14,8 @@ from chalicelib.kernel.context import Context
 from chalicelib.repay import store
 
 MAX_DAYS = 31
-EVENTS = {"staff_read_repayments": "查看工单关联的还款", "staff_searched_cases": "按用户名查找工单"}
+EVENTS = {"staff_read_repayments": "查看工单关联的还款", "staff_searched_cases": "按用户名查找工单",
+          "staff_searched_by_phone": "按手机号后四位和日期查找工单"}
 COLUMNS = ("at", "staff_username", "staff_role", "user_id", "event", "case_ids", "repayment_ids")
 
 

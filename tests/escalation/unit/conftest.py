@@ -17,6 +17,7 @@ ALICE = Actor("u-alice", "alice", frozenset())
 BOB = Actor("u-bob", "bob", frozenset())
 AGENT = Actor("u-agent", "agent-wang", frozenset({SUPPORT}))
 LEAD = Actor("u-lead", "lead-li", frozenset({SUPPORT, SENIOR_SUPPORT}))
+PHONES = {"alice": "+8613800138001", "bob": "+8613900008001"}   # the same last four: the day tells them apart
 
 
 class Moments:
@@ -52,8 +53,11 @@ def cases(monkeypatch):
     from chalicelib.repay import memory_store as repay_memory
     from chalicelib.repay import store as repay_store
     repay_store.use(repay_memory.InMemoryRepayStore())   # what escalation asks the repay facade (access records…)
+    from chalicelib.adapters import sms
+    sms.use(sms.InMemorySms(PHONES))   # the owners' phones (Cognito's twin): a 工单 keeps the last four
     try:
         with repository.use_store(MemoryStore()) as store:
             yield store
     finally:
         repay_store.use(None)
+        sms.use(None)
