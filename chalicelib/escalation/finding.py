@@ -102,8 +102,9 @@ def _passes(actor: Actor, case: Case, query: schemas.CaseSearchQuery) -> bool:
 def _entries(by: str, value: str, query: schemas.CaseSearchQuery, before: str | None, ctx: Context):
     store = repository.store()
     if by == "phone":   # four digits within local days (``phones.window``): GSI by_phone4
+        digits = phones.normalize(value)
         first, last = phones.window(query.date, query.since, query.until, ctx.settings.time_zone)
-        return store.find_keys("phone", phones.normalize(value), since=first, until=last, before=before)
+        return store.find_keys("phone", digits, since=first, until=last, before=before)
     window = {"since": query.since.isoformat() if query.since else None,
               "until": query.until.isoformat() if query.until else None, "before": before}
     if query.since and query.until and query.since > query.until:

@@ -3,11 +3,14 @@ access records (``/agent/access``), over the same escalation / repay services as
 
 One box: what looks like a reference (lower case or full width accepted) is looked up exactly and, when the
 agent may open it, goes straight to the 工单 (303); anything else is searched as words of the description and
-conversation. A choice beside the box searches a user name or a repayment id instead. Read-only GET forms.
+conversation. A choice beside the box searches a user name or a repayment id instead, or the phone's last four
+digits and the day the 工单 was opened: typed ``1234 2026-12-01`` in the box (also recognised without the
+choice), or the digits in the box and the day in the date field beside it. Read-only GET forms.
 """
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import quote, urlencode
 
 import pydantic
@@ -25,13 +28,30 @@ from chalicelib.web import session
 from chalicelib.web.agent import PRIORITIES, _common, _local
 
 PAGE_SIZE = 20
-BY = {"text": "编号或关键词", "user": "用户名", "repayment": "还款编号"}
+BY = {"text": "编号或关键词", "user": "用户名", "repayment": "还款编号", "phone": "手机后四位+日期"}
 _REFERENCE = re.compile(model.REFERENCE_PATTERN)
+_PHONE_AND_DAY = re.compile(r"^(\d{4})[\s,，、]+(\d{4}-\d{1,2}-\d{1,2})$")
+
+
+def _phone_fields(text: str, day: str | None) -> dict:
+    """``1234 2026-12-01`` (full width folded), or the digits with the date field's day."""
+    folded = unicodedata.normalize("NFKC", text).strip()
+    both = _PHONE_AND_DAY.match(folded)
+    if both:
+        digits, day = both.group(1), both.group(2)
+    else:
+        digits = folded
+    if day:
+        parts = day.split("-")
+        day = "-".join([parts[0], *(p.zfill(2) for p in parts[1:])]) if len(parts) == 3 else day
+    return {"phone_last4": digits, "date": day or None}
 
 
 def _query(by: str, text: str, params: dict) -> esc_schemas.CaseSearchQuery:
     fields: dict = {"limit": PAGE_SIZE, "cursor": params.get("cursor") or None}
-    if by == "user":
+    if by == "phone" or (by == "text" and _PHONE_AND_DAY.match(unicodedata.normalize("NFKC", text).strip())):
+        fields.update(_phone_fields(text, params.get("date")))
+    elif by == "user":
         fields["user"] = text
     elif by == "repayment":
         fields["repayment_id"] = text
@@ -45,6 +65,9 @@ def _query(by: str, text: str, params: dict) -> esc_schemas.CaseSearchQuery:
     try:
         return esc_schemas.CaseSearchQuery(**fields)
     except pydantic.ValidationError:
+        if "phone_last4" in fields:
+            raise refusals.Invalid("按手机号后四位查找请写成「1234 2026-12-01」（后四位和受理日期），"
+                                   "或在日期栏选择日期。", code="invalid_search") from None
         raise refusals.Invalid("查找条件无效，请检查后重试。", code="invalid_search") from None
 
 
@@ -57,15 +80,15 @@ def search(request) -> Reply:
     page = escalation.search(ws.actor, Context.current(), _query(by, text, params)) if text else None
     if page is not None and page.exact and page.items:
         return pages.redirect(f"/agent/cases/{quote(page.exact)}")
-    kept = {k: v for k, v in {"q": text, "by": by, "status": params.get("status") or "",
-                              "priority": params.get("priority") or "", "category": params.get("category") or ""
-                              }.items() if v}
+    kept = {k: v for k, v in {"q": text, "by": by, **{k: params.get(k) or "" for k in (
+        "date", "status", "priority", "category")}}.items() if v}
     more = page.next_cursor if page else None
     next_url = ("/agent/search?" + urlencode({**kept, "cursor": more})) if more else None
     first_url = ("/agent/search?" + urlencode(kept)) if params.get("cursor") else None
     ctx = Context.current()
     return pages.html("web/agent_search.html", title="查找工单", text=text, by=by, choices=BY,
-                      items=[as_body(i) for i in page.items] if page else [], searched=page is not None,
+                      day=params.get("date") or "", items=[as_body(i) for i in page.items] if page else [],
+                      searched=page is not None,
                       next_url=next_url, first_url=first_url,
                       categories=step_defs.CATEGORY_TITLES, priorities=PRIORITIES,
                       filters={k: params.get(k) or "" for k in ("status", "priority", "category")},

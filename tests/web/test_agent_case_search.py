@@ -49,3 +49,19 @@ def test_words_list_matches_and_a_reference_that_is_not_there_says_so(signed_in,
 def test_bad_input_is_an_html_400_with_a_way_back(signed_in, agent):
     page = signed_in(agent).get("/agent/search?" + urllib.parse.urlencode({"q": "的", "by": "text"}))
     assert page.status == 400 and "<html" in page.text and 'href="/agent' in page.text
+
+
+def test_the_phones_last_four_and_the_day_typed_in_the_box_or_in_two_fields_list_the_case(signed_in, agent, alice):
+    from chalicelib.config import settings
+    from chalicelib.kernel import clock
+    wanted = _open_case(alice, "手续费比说好的多收了五元")            # alice's phone: +8613800138001
+    day = clock.local_now(settings().time_zone).date().isoformat()
+    b = signed_in(agent)
+    for query in ({"q": f"8001 {day}"}, {"q": f"８００１　{day}", "by": "phone"},
+                  {"q": "8001", "by": "phone", "date": day}):
+        page = b.get("/agent/search?" + urllib.parse.urlencode(query))
+        assert page.status == 200, (query, page.text[:300])
+        assert re.findall(r'data-testid="search-item" data-case="(RD-[^"]+)"', page.text) == [wanted], query
+        assert "13800138001" not in page.text
+    refused = b.get("/agent/search?" + urllib.parse.urlencode({"q": "800", "by": "phone", "date": day}))
+    assert refused.status == 400 and "4 位数字" in refused.text and 'href="/agent' in refused.text
