@@ -28,7 +28,7 @@ from chalicelib.web import session
 from chalicelib.web.agent import PRIORITIES, _common, _local
 
 PAGE_SIZE = 20
-BY = {"text": "编号或关键词", "user": "用户名", "repayment": "还款编号", "phone": "手机后四位+日期"}
+BY = {"text": "编号或关键词", "user": "用户名", "repayment": "还款编号", "phone": "手机尾号+日期"}
 _REFERENCE = re.compile(model.REFERENCE_PATTERN)
 _PHONE_AND_DAY = re.compile(r"^(\d{4})[\s,，、]+(\d{4}-\d{1,2}-\d{1,2})$")
 
