@@ -17,7 +17,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE, sign_in_at
+from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE, assert_accessible, sign_in_at
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 ANN, BEN, LEAD = "tw-ann", "tw-ben", "tw-lead"
@@ -70,6 +70,17 @@ def signed_in(browser, stack, world, door, name, size):
     return context, page
 
 
+@pytest.fixture(scope="module")
+def desk(browser, stack, world):
+    """The three staff, each signed in once for the module (Ann on a phone, Ben and the lead at a desk)."""
+    signed = {ANN: signed_in(browser, stack, world, "agent", ANN, PHONE),
+              BEN: signed_in(browser, stack, world, "agent", BEN, DESKTOP),
+              LEAD: signed_in(browser, stack, world, "agent", LEAD, DESKTOP)}
+    yield {name: page for name, (_, page) in signed.items()}
+    for context, _ in signed.values():
+        context.close()
+
+
 def shot(page, name):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
@@ -89,66 +100,63 @@ def row(page, name):
     return page.locator(f'[data-testid=agent][data-name="{name}"]')
 
 
-def test_two_agents_of_capacity_one_three_new_cases_go_one_one_and_one_waits(browser, stack, world):
-    ann_ctx, ann = signed_in(browser, stack, world, "agent", ANN, PHONE)       # opening the queue registers
-    ben_ctx, ben = signed_in(browser, stack, world, "agent", BEN, DESKTOP)
-    lead_ctx, lead = signed_in(browser, stack, world, "agent", LEAD, DESKTOP)
-    try:
-        lead.get_by_test_id("nav-team").click()
-        lead.wait_for_url("**/agent/team")
-        for name in (ANN, BEN):
-            row(lead, name).get_by_label(f"{name} 的容量").fill("1")
-            with lead.expect_navigation():
-                row(lead, name).get_by_role("button", name="更改容量").click()
-            row(lead, name).get_by_label(f"{name} 的状态").select_option("available")
-            with lead.expect_navigation():
-                row(lead, name).get_by_role("button", name="更改状态").click()
-        for name in (ANN, BEN):
-            assert row(lead, name).get_by_test_id("agent-status").inner_text() == "在线接单"
-            assert row(lead, name).get_by_test_id("agent-capacity").inner_text() == "1"
+def test_two_agents_of_capacity_one_three_new_cases_go_one_one_and_one_waits(browser, stack, world, desk):
+    ann, ben, lead = desk[ANN], desk[BEN], desk[LEAD]      # signing in opened the queue: each is registered
+    lead.set_viewport_size(DESKTOP["viewport"])
+    lead.goto("/agent")
+    lead.get_by_test_id("nav-team").click()
+    lead.wait_for_url("**/agent/team")
+    for name in (ANN, BEN):
+        row(lead, name).get_by_label(f"{name} 的容量").fill("1")
+        with lead.expect_navigation():
+            row(lead, name).get_by_role("button", name="更改容量").click()
+        row(lead, name).get_by_label(f"{name} 的状态").select_option("available")
+        with lead.expect_navigation():
+            row(lead, name).get_by_role("button", name="更改状态").click()
+    for name in (ANN, BEN):
+        assert row(lead, name).get_by_test_id("agent-status").inner_text() == "在线接单"
+        assert row(lead, name).get_by_test_id("agent-capacity").inner_text() == "1"
 
-        ids = []
-        for _ in range(3):
-            opened = world.open_case(world.alice)
-            assert opened.status_code == 201, opened.text
-            ids.append(opened.json()["case_id"])
-        anns, bens = mine(ann), mine(ben)
-        assert len(anns) == 1 and len(bens) == 1 and set(anns + bens) == set(ids[:2])
-        waiting = ids[2]
-        assert world.assignee(waiting) is None
-        lead.reload()
-        assert lead.get_by_test_id("waiting").inner_text() == "1"
-        assert [a.inner_text() for a in lead.get_by_test_id("pool-case").all()] == [waiting]
-        assert row(lead, ANN).get_by_test_id("carried").get_attribute("data-case") == anns[0]
-        assert row(lead, ANN).get_by_test_id("agent-load").inner_text() == "1"
-        assert row(lead, ANN).get_by_test_id("agent-seen").inner_text() != "—"
+    ids = []
+    for _ in range(3):
+        opened = world.open_case(world.alice)
+        assert opened.status_code == 201, opened.text
+        ids.append(opened.json()["case_id"])
+    anns, bens = mine(ann), mine(ben)
+    assert len(anns) == 1 and len(bens) == 1 and set(anns + bens) == set(ids[:2])
+    waiting = ids[2]
+    assert world.assignee(waiting) is None
+    lead.reload()
+    assert lead.get_by_test_id("waiting").inner_text() == "1"
+    assert [a.inner_text() for a in lead.get_by_test_id("pool-case").all()] == [waiting]
+    assert row(lead, ANN).get_by_test_id("carried").get_attribute("data-case") == anns[0]
+    assert row(lead, ANN).get_by_test_id("agent-load").inner_text() == "1"
+    assert row(lead, ANN).get_by_test_id("agent-seen").inner_text() != "—"
 
-        # Ann goes away from her queue page: her 工单 goes back to the pool (Ben is full: it waits there).
-        ann.goto("/agent")
-        shot(ann, "team-my-status-375")
-        fits(ann, 375)
-        with ann.expect_navigation():
-            ann.get_by_test_id("go-away").click()
-        assert ann.get_by_test_id("my-status-title").inner_text() == "暂离"
-        assert mine(ann) == [] and mine(ben) == bens
-        lead.reload()
-        assert lead.get_by_test_id("waiting").inner_text() == "2"
-        assert sorted(a.inner_text() for a in lead.get_by_test_id("pool-case").all()) == sorted([anns[0], waiting])
-        assert row(lead, ANN).get_by_test_id("agent-status").inner_text() == "暂离"
-        assert row(lead, ANN).get_by_test_id("agent-load").inner_text() == "0"
-        assert world.assignee(anns[0]) is None
-        shot(lead, "team-1280")
-        fits(lead, 1280)
-        lead.set_viewport_size({"width": 375, "height": 812})
-        lead.reload()
-        fits(lead, 375)
-        shot(lead, "team-375")
-    finally:
-        for context in (ann_ctx, ben_ctx, lead_ctx):
-            context.close()
+    # Ann goes away from her queue page: her 工单 goes back to the pool (Ben is full: it waits there).
+    ann.goto("/agent")
+    shot(ann, "team-my-status-375")
+    fits(ann, 375)
+    with ann.expect_navigation():
+        ann.get_by_test_id("go-away").click()
+    assert ann.get_by_test_id("my-status-title").inner_text() == "暂离"
+    assert mine(ann) == [] and mine(ben) == bens
+    lead.reload()
+    assert lead.get_by_test_id("waiting").inner_text() == "2"
+    assert sorted(a.inner_text() for a in lead.get_by_test_id("pool-case").all()) == sorted([anns[0], waiting])
+    assert row(lead, ANN).get_by_test_id("agent-status").inner_text() == "暂离"
+    assert row(lead, ANN).get_by_test_id("agent-load").inner_text() == "0"
+    assert world.assignee(anns[0]) is None
+    shot(lead, "team-1280")
+    fits(lead, 1280)
+    assert_accessible(lead, "the team page")
+    lead.set_viewport_size({"width": 375, "height": 812})
+    lead.reload()
+    fits(lead, 375)
+    shot(lead, "team-375")
 
 
-def test_an_agent_merges_a_duplicate_and_the_user_sees_one_case(browser, stack, world):
+def test_an_agent_merges_a_duplicate_and_the_user_sees_one_case(browser, stack, world, desk):
     paid = world.call("POST", "/repayments", world.carol, headers={"Idempotency-Key": "tw-merge-repayment"},
                       json={"amount": "300.00", "payee": {"kind": "loan", "platform": "微粒贷",
                                                           "contract_number": "WLD-2026-0031"}})
@@ -163,7 +171,7 @@ def test_an_agent_merges_a_duplicate_and_the_user_sees_one_case(browser, stack, 
     assert second.status_code == 201, second.text
     dup = second.json()["case_id"]
 
-    staff_ctx, staff = signed_in(browser, stack, world, "agent", BEN, DESKTOP)
+    staff = desk[BEN]
     user_ctx, user = signed_in(browser, stack, world, "help", "tw-carol", PHONE)
     try:
         staff.goto(f"/agent/cases/{dup}")
@@ -188,26 +196,20 @@ def test_an_agent_merges_a_duplicate_and_the_user_sees_one_case(browser, stack, 
         fits(user, 1280)
         shot(user, "merge-kept-case-1280")
     finally:
-        staff_ctx.close()
         user_ctx.close()
 
 
-def test_two_agents_on_one_case_see_each_other_viewing(browser, stack, world):
+def test_two_agents_on_one_case_see_each_other_viewing(browser, stack, world, desk):
     from playwright.sync_api import expect
     opened = world.open_case(world.alice, category="fees", description="手续费多收了八元")
     assert opened.status_code == 201, opened.text
     case_id = opened.json()["case_id"]
-    ann_ctx, ann = signed_in(browser, stack, world, "agent", ANN, PHONE)
-    ben_ctx, ben = signed_in(browser, stack, world, "agent", BEN, DESKTOP)
-    try:
-        ann.goto(f"/agent/cases/{case_id}")
-        ben.goto(f"/agent/cases/{case_id}")
-        expect(ann.get_by_test_id("presence")).to_contain_text(BEN, timeout=15_000)   # polls every 5 s
-        expect(ben.get_by_test_id("presence")).to_contain_text(ANN, timeout=15_000)
-        assert "同时在看" in ann.get_by_test_id("presence").inner_text()
-        fits(ann, 375)
-        shot(ann, "presence-375")
-        shot(ben, "presence-1280")
-    finally:
-        ann_ctx.close()
-        ben_ctx.close()
+    ann, ben = desk[ANN], desk[BEN]
+    ann.goto(f"/agent/cases/{case_id}")
+    ben.goto(f"/agent/cases/{case_id}")
+    expect(ann.get_by_test_id("presence")).to_contain_text(BEN, timeout=15_000)   # polls every 5 s
+    expect(ben.get_by_test_id("presence")).to_contain_text(ANN, timeout=15_000)
+    assert "同时在看" in ann.get_by_test_id("presence").inner_text()
+    fits(ann, 375)
+    shot(ann, "presence-375")
+    shot(ben, "presence-1280")

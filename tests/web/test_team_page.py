@@ -73,9 +73,15 @@ def test_the_lead_sets_status_and_capacity_and_reassigns_on_the_team_page(signed
     assert first not in _agent_block(page.text, other) and "暂离" in _agent_block(page.text, other)
 
 
-def test_the_team_page_and_its_forms_are_the_leads_only(signed_in, agent, lead):
+def test_the_team_page_and_its_forms_are_the_leads_only(signed_in, api, agent, lead):
     staff = signed_in("agent", door="agent")
     queue = staff.get("/agent")
+    # The JSON twin of the status form: the same service, the same lead-only check.
+    put = "/support/agents/agent/status"
+    assert api.request("PUT", put, token=agent.token, json_body={"status": "away"}).status == 403
+    assert api.request("PUT", put, token=lead.token, json_body={"status": "asleep"}).status in (400, 422)
+    changed = api.request("PUT", put, token=lead.token, json_body={"status": "available"})
+    assert changed.status == 200 and changed.json["status"] == "available" and changed.json["last_seen"]
     assert 'data-testid="nav-team"' not in queue.text
     assert staff.get("/agent/team").status == 403
     token = staff.csrf(queue)
