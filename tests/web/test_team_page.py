@@ -71,6 +71,15 @@ def test_the_lead_sets_status_and_capacity_and_reassigns_on_the_team_page(signed
     page = boss.get("/agent/team")
     assert 'data-testid="waiting">1<' in page.text and first in page.text
     assert first not in _agent_block(page.text, other) and "暂离" in _agent_block(page.text, other)
+    # More room for the carrier pulls it from the pool; a lead gives a new waiting one to someone by name.
+    more = boss.post("/agent/team/capacity", {"csrf_token": token, "name": carrier, "capacity": "2"})
+    assert more.status == 303 and "moved=1" in more.headers["location"]
+    assert api.get(f"/support/cases/{first}", token=lead.token).json["assignee"] == carrier
+    third = _open_case(api, alice)
+    page = boss.get("/agent/team")
+    assert f'data-testid="pool-row" data-case="{third}"' in page.text
+    given = boss.post("/agent/team/reassign", {"csrf_token": token, "case_id": third, "assignee": other})
+    assert given.status == 303 and api.get(f"/support/cases/{third}", token=lead.token).json["assignee"] == other
 
 
 def test_the_team_page_and_its_forms_are_the_leads_only(signed_in, api, agent, lead):
