@@ -37,9 +37,21 @@ def key_for(conversation_id: str, action_id: str) -> str:
     return f"assistant-{digest}"
 
 
-def _polite(exc: refusals.DomainError, **kw) -> Grounded:
+# Refusals the user cannot fix by waiting or by changing what they asked (a frozen account, a failure retrying
+# cannot fix, not allowed): the flow failed, and the engine hands over by itself (``failed.py``).
+UNFIXABLE = (refusals.Frozen, refusals.Rejected, refusals.NotAllowed)
+UNFIXABLE_CODES = frozenset({"not_retryable", "account_frozen"})
+
+
+def unfixable(exc: refusals.DomainError) -> bool:
+    return isinstance(exc, UNFIXABLE) or getattr(exc, "code", None) in UNFIXABLE_CODES
+
+
+def _polite(exc: refusals.DomainError, *, tried: str = "", **kw) -> Grounded:
     hand = (HANDOVER,)
-    return Grounded(exc.message or "这个操作现在做不了。需要帮忙的话可以转人工。", actions=hand, failed=True, **kw)
+    said = exc.message or "这个操作现在做不了。需要帮忙的话可以转人工。"
+    why = f"{tried}被拒绝：{said}" if tried and unfixable(exc) else None
+    return Grounded(said, actions=hand, failed=True, escalate=why, **kw)
 
 
 # ---------------------------------------------------------------- retry a failed repayment
@@ -63,7 +75,7 @@ def retry_repayment(actor: Actor, ctx: Context, argument: str, *, conversation_i
         retried = repay.retry(actor, key_for(conversation_id, f"retry_repayment:{repayment_id}:{offered_attempt}"),
                               repayment_id, ctx)
     except POLITE as exc:
-        return _polite(exc, repayment_id=repayment_id)
+        return _polite(exc, tried="重试还款", repayment_id=repayment_id)
     body = retried.body
     when = facts.local_time((body.get("expected_arrival") or {}).get("expected_at"), ctx)
     if not retried.replayed:
@@ -90,7 +102,7 @@ def resend_code(actor: Actor, ctx: Context, argument: str, *, conversation_id: s
             actor.user_id, key_for(conversation_id, f"resend_code:{argument}"), scope=f"RESEND#{repayment_id}",
             payload={}, action=lambda _claim: idempotency.Outcome(200, repay.resend_code(actor, repayment_id, ctx)))
     except POLITE as exc:
-        return _polite(exc, repayment_id=repayment_id)
+        return _polite(exc, tried="重新发送验证码", repayment_id=repayment_id)
     expires = facts.local_time((outcome.body.get("verification") or {}).get("expires_at"), ctx)
     return Grounded(f"已重新发送短信验证码到您的手机，之前的验证码已失效。新验证码{expires}前有效，请在还款页面输入。",
                     (Fact("验证码有效至", expires), Fact("输入验证码", "打开这笔还款",
@@ -107,7 +119,7 @@ def show_receipt(actor: Actor, ctx: Context, argument: str, *, conversation_id: 
     except refusals.Missing:
         return Grounded(GONE, actions=(HANDOVER,), failed=True)
     except POLITE as exc:
-        return _polite(exc, repayment_id=repayment_id)
+        return _polite(exc, tried="查看电子回单", repayment_id=repayment_id)
     link = f"/help/repayments/{repayment_id}/receipt"
     return Grounded(f"这是您的电子回单：{receipt['payee']} {receipt['amount']} 元，流水号 {receipt['serial']}，"
                     f"校验码 {receipt['verification_code']}。任何人都可以用流水号和校验码在“回单验真”页面核验。",
@@ -125,7 +137,7 @@ def set_reminder(actor: Actor, ctx: Context, argument: str, *, conversation_id: 
     except refusals.Missing:
         return Grounded(GONE, actions=(HANDOVER,), failed=True)
     except POLITE as exc:
-        return _polite(exc)
+        return _polite(exc, tried="开启到期提醒")
     due = bill.get("next_due_date")
     when = f"，下个还款日{facts.day_words(due)}前会短信提醒您。" if due else "。"
     return Grounded(f"已为{bill['label']}开启到期提醒{when}还可以在“我的账单”设置自动还款。",

@@ -82,6 +82,7 @@ class Grounded:
     case_id: str | None = None
     done: str | None = None           # an action that ran: what it did, in the transcript's words
     failed: bool = False              # the flow could not help (a handover is suggested)
+    escalate: str | None = None       # … and cannot be fixed by the user: hand over by itself (``failed.py``)
     extra: dict = field(default_factory=dict)
 
     def reply(self) -> dict:

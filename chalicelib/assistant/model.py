@@ -72,6 +72,7 @@ class Reply:
     actions: tuple[Action, ...] = ()
     articles: tuple[Article, ...] = ()
     handover_case_id: str | None = None
+    escalate: str | None = None         # the flow failed (``failed.py``): why, in the words the 工单 records
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ class Conversation:
     clarifying: tuple[str, ...] = ()         # intents offered by a pending clarifying question
     case_id: str | None = None               # the 工单 a handover opened
     resolved: bool = False
+    missed: int = 0                          # messages in a row the assistant did not understand (``failed.py``)
 
     @property
     def offered(self) -> frozenset[str]:
