@@ -310,14 +310,33 @@ def bill_facts(actor: Actor, ctx: Context) -> Grounded:
 
 
 # ---------------------------------------------------------------- is this number ours?
-_NUMBER = re.compile(r"(?:\+?86[\s-]?)?(?:400[\s-]?\d{3}[\s-]?\d{4}|95\d{3,4}|1[3-9]\d{9}|0\d{2,3}[\s-]?\d{7,8})")
+# A number as people type it: a mobile (spaces or dashes between its groups allowed), a 400/800 line, a 95xxx
+# short number, a landline with its area code (010-0000-1001, 021 1234 5678), an optional +86 in front.
+_NUMBER = re.compile(r"(?<![\d*])(?:\+?86[\s-]?)?(?:1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}|[48]00[\s-]?\d{3}[\s-]?\d{4}"
+                     r"|95\d{3,4}|0\d{2,3}[\s-]?\d{3,4}[\s-]?\d{4})(?![\d*])")
+# a mobile number the conversation already masked (``138****5678``): a tap after the message sees only this
+_MASKED_MOBILE = re.compile(r"(?<!\d)1[3-9]\d\*{4}\d{4}(?!\d)")
+MOBILE_WORDS = ("{number} 是手机号码，不是本钱包的号码：本钱包客服从不用个人手机号联系您。如果对方自称本钱包客服，"
+                "那一定是冒充。请不要转账、不要提供验证码或密码。")
+IF_CLAIMED = ("已经转账或说出了验证码：请立即冻结账户，并拨打 110 报警或 96110 反诈专线举报这个号码。"
+              "没有的话挂断即可，也可以向 96110 举报。")
+
+
+def has_number(text: str) -> bool:
+    return bool(_NUMBER.search(text or "") or _MASKED_MOBILE.search(text or ""))
 
 
 def number_facts(text: str) -> Grounded:
-    """Check a phone number the user typed against the official directory (``GET /contacts/verify``)."""
+    """Check a phone number the user typed against the official directory (``GET /contacts/verify``). ``text`` is
+    the message as typed (``TurnContext.raw``, in memory only) or the stored, masked one: a masked mobile number
+    is still known to be a mobile, and never official. What comes back is masked (it is stored as the answer)."""
+    from chalicelib.assistant.model import mask_phones
     from chalicelib.edge.errors import ApiError
     from chalicelib.search import contacts
     found = _NUMBER.search(text or "")
+    masked = None if found else _MASKED_MOBILE.search(text or "")
+    if masked:
+        return _mobile(masked.group(0))
     if not found:
         return Grounded("请把来电或短信里的号码发给我，我帮您核对是不是官方号码。官方客服不会索要密码或验证码。",
                         (Fact("官方号码", "查看官方联系方式", "/help/contact"),))
@@ -325,8 +344,21 @@ def number_facts(text: str) -> Grounded:
         check = contacts.verify_number(found.group(0))
     except ApiError:    # not a number the directory can read: ask again rather than fail
         return Grounded("这个号码我没能识别，请只发送号码本身（例如 95xxx 或 400 开头的号码）。")
+    if check.status == "mobile":
+        return _mobile(mask_phones(check.number))
     verdict = ("官方号码" if check.official else
                "疑似诈骗号码" if check.verdict == "scam_pattern" else "不是本钱包的号码")
-    facts = [Fact("号码", check.number), Fact("结论", verdict)]
-    offers = () if check.official else (Offer("freeze_account", "我已泄露信息，立即冻结账户"), HANDOVER)
-    return Grounded(" ".join(x for x in (check.message, check.warning) if x), tuple(facts), offers)
+    facts = [Fact("号码", mask_phones(check.number)), Fact("结论", verdict)]
+    if check.official:
+        return Grounded(mask_phones(" ".join(x for x in (check.message, check.warning) if x)), tuple(facts))
+    facts.append(Fact("官方号码", "查看官方联系方式", "/help/contact"))
+    offers = (Offer("freeze_account", "我已泄露信息，立即冻结账户"), HANDOVER)
+    said = " ".join(x for x in (check.message, check.warning, IF_CLAIMED) if x)
+    return Grounded(mask_phones(said), tuple(facts), offers)
+
+
+def _mobile(shown: str) -> Grounded:
+    return Grounded(MOBILE_WORDS.format(number=shown) + IF_CLAIMED,
+                    (Fact("号码", shown), Fact("结论", "手机号码，不是本钱包的号码"),
+                     Fact("官方号码", "查看官方联系方式", "/help/contact")),
+                    (Offer("freeze_account", "我已泄露信息，立即冻结账户"), HANDOVER))

@@ -159,6 +159,18 @@ def open_cases(turn: registry.TurnContext) -> registry.Facts | None:
     return registry.Facts(facts=_lines(found))
 
 
+@registry.fact("number_check")
+def number_check(turn: registry.TurnContext) -> registry.Facts | None:
+    """A number in the message itself is checked at once, from the message as typed (``turn.raw``: in memory
+    only — the stored message has its mobile numbers masked); the answer quotes it masked."""
+    said = turn.raw or turn.text
+    if not facts.has_number(said):
+        return None
+    found = facts.number_facts(said)
+    return registry.Facts(facts=_lines(found), values={"check": found.text}, template="checked",
+                          actions=_actions(found))
+
+
 # ---------------------------------------------------------------- actions
 def _conversation_id(turn: registry.TurnContext) -> str:
     return turn.conversation.id

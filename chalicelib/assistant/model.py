@@ -28,7 +28,11 @@ def mask_numbers(text: str) -> str:
         digits = re.sub(r"\D", "", match.group(0))
         return "**** " + digits[-4:]
 
-    text = _CARD.sub(card, text)
+    return mask_phones(_CARD.sub(card, text))
+
+
+def mask_phones(text: str) -> str:
+    """Mobile numbers only (``138****5678``): for an answer that quotes a number back."""
     return _PHONE.sub(lambda m: m.group(0)[:3] + "****" + m.group(0)[-4:], text)
 
 
