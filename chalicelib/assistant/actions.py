@@ -145,6 +145,47 @@ def set_reminder(actor: Actor, ctx: Context, argument: str, *, conversation_id: 
                     done="开启了账单到期提醒")
 
 
+# ---------------------------------------------------------------- schedule a bill's repayment (asked first)
+def schedule_repayment(actor: Actor, ctx: Context, argument: str, *, conversation_id: str) -> Grounded:
+    """``<bill>:<amount>`` asks (it moves money later); ``<bill>:<amount>:confirm`` creates the schedule through the
+    bills facade (``by_due_date``: it runs so that the money arrives by the due date), with the domain's own checks
+    (the kind's limit, too late for the due date, a large amount confirmed by SMS code, frozen), once per tap: the
+    key is derived from the conversation and the confirmed action, under the API route's scope."""
+    from chalicelib.bills import service as bills
+    bill_id, _, rest = argument.partition(":")
+    amount, _, confirmed = rest.partition(":")
+    try:
+        bill = bills.get_bill(actor, bill_id, ctx)
+    except refusals.Missing:
+        return Grounded(GONE, actions=(HANDOVER,), failed=True)
+    due = bill.get("next_due_date")
+    if confirmed != "confirm":
+        when = f"还款日{facts.day_words(due)}前" if due else "还款日前"
+        return Grounded(f"确认为{bill['label']}预约还款 {amount} 元吗？会在{when}自动扣款并到账；执行前可以在"
+                        "“我的账单”修改或取消。",
+                        (Fact("账单", bill["label"], "/help/bills"), Fact("金额", f"{amount} 元")),
+                        (Offer(f"schedule_repayment:{bill_id}:{amount}:confirm", "确认预约"), HANDOVER))
+    try:
+        made = idempotency.once(
+            actor.user_id, key_for(conversation_id, f"schedule_repayment:{argument}"), scope=f"SCHEDULE#{bill_id}",
+            payload={"mode": "by_due_date", "amount": amount},
+            action=lambda _claim: idempotency.Outcome(201, bills.create_schedule(
+                actor, bill_id, bills.schemas.NewSchedule(mode="by_due_date", amount=amount), ctx))).body
+    except refusals.Missing:
+        return Grounded(GONE, actions=(HANDOVER,), failed=True)
+    except POLITE as exc:
+        return _polite(exc, tried="预约还款")
+    except ValueError:        # the request model refused the amount (pydantic): said, never a 500
+        return Grounded(f"{amount} 元不能预约，请换一个金额，或在“我的账单”里设置。", actions=(HANDOVER,), failed=True)
+    shown = (Fact("账单", bill["label"], "/help/bills"), Fact("金额", f"{made.get('amount') or amount} 元"),
+             Fact("预约", made["message"], "/help/bills"))
+    if made["status"] == "verification_required":
+        return Grounded(f"已为{bill['label']}创建预约还款 {amount} 元。{made['message']}验证码已发到您的手机，请在"
+                        "“我的账单”里输入。", shown, (HANDOVER,), done="创建了预约还款（等待短信验证码）")
+    return Grounded(f"已为{bill['label']}预约还款 {amount} 元：{made['message']}可以在“我的账单”修改或取消。",
+                    shown, (HANDOVER,), done="预约了还款")
+
+
 # ---------------------------------------------------------------- theft: freeze now (asked first)
 def freeze_account(actor: Actor, ctx: Context, argument: str, *, conversation_id: str,
                    transcript: tuple[tuple[str, str], ...] = (), tried: tuple[str, ...] = ()) -> Grounded:
@@ -178,4 +219,5 @@ def verify_number(actor: Actor, ctx: Context, argument: str, *, conversation_id:
 HANDLERS: dict[str, Callable[..., Grounded]] = {
     "retry_repayment": retry_repayment, "resend_code": resend_code, "show_receipt": show_receipt,
     "set_reminder": set_reminder, "freeze_account": freeze_account, "verify_number": verify_number,
+    "schedule_repayment": schedule_repayment,
 }

@@ -286,15 +286,53 @@ def case_facts(actor: Actor, ctx: Context) -> Grounded:
 
 
 # ---------------------------------------------------------------- bills: due dates and reminders
-def bill_facts(actor: Actor, ctx: Context) -> Grounded:
-    """The user's saved bills: the next due date and whether reminders are on (an action turns them on)."""
+# an amount the user names for a schedule: "每月自动还 500 元", "预约还款2000块" (a unit is needed: "15号" is a day)
+_AMOUNT = re.compile(r"(?<![\d.])(\d{1,6}(?:\.\d{1,2})?)\s*(?:元|块|rmb|RMB)")
+OPEN_SCHEDULE = ("active", "verification_required", "running")
+
+
+def amount_in(text: str) -> str | None:
+    found = _AMOUNT.search(text or "")
+    if not found or float(found.group(1)) <= 0:
+        return None
+    whole, _, cents = found.group(1).partition(".")
+    return f"{int(whole)}.{cents.ljust(2, '0')}"
+
+
+def bill_facts(actor: Actor, ctx: Context, *, text: str = "", schedules: bool = False) -> Grounded:
+    """The user's saved bills: the next due date and whether reminders are on (an action turns them on); with
+    ``schedules``, the bill's open scheduled repayment, or — when the message names an amount — an offer to
+    schedule that amount to arrive by the due date (``actions.schedule_repayment``, confirmed first)."""
     from chalicelib.bills import service as bills
     items = bills.list_bills(actor, bills.schemas.PageQuery(limit=20), ctx)["items"]
     if not items:
         return Grounded("您还没有保存账单。在“我的账单”添加后，可以开启到期提醒或设置自动还款。",
                         (Fact("我的账单", "添加账单", "/help/bills"),))
-    dated = sorted(items, key=lambda b: b.get("next_due_date") or "9999")
+    kinds = mentioned_kinds(text)
+    dated = sorted(items, key=lambda b: (not kinds or b["kind"] not in kinds, b.get("next_due_date") or "9999"))
     bill = dated[0]
+    if schedules:
+        return _with_schedule(bill_facts_of(bill), bill, actor, ctx, amount_in(text))
+    return bill_facts_of(bill)
+
+
+def _with_schedule(found: Grounded, bill: dict, actor: Actor, ctx: Context, amount: str | None) -> Grounded:
+    from chalicelib.bills import service as bills
+    mine = bills.list_schedules(actor, bills.schemas.PageQuery(limit=20), ctx)["items"]
+    current = next((s for s in mine if s["bill_id"] == bill["id"] and s["status"] in OPEN_SCHEDULE), None)
+    if current is not None:
+        return Grounded(f"{found.text}您已为这张账单预约了还款{current.get('amount') or ''}元：{current['message']}",
+                        (*found.facts, Fact("预约还款", current["message"], "/help/bills")), found.actions)
+    if not bill.get("next_due_date"):
+        return found
+    if amount is None:
+        return Grounded(found.text + "告诉我金额（例如“预约还款 500 元”），我可以帮您预约在还款日前自动还款。",
+                        found.facts, found.actions)
+    offer = Offer(f"schedule_repayment:{bill['id']}:{amount}", f"预约 {amount} 元在还款日前到账")
+    return Grounded(found.text, found.facts, (*found.actions, offer))
+
+
+def bill_facts_of(bill: dict) -> Grounded:
     facts = [Fact("账单", bill["label"], "/help/bills")]
     offers: list[Offer] = []
     due = bill.get("next_due_date")

@@ -145,10 +145,16 @@ def pending_verification(turn: registry.TurnContext) -> registry.Facts | None:
 
 
 @registry.fact("bill_due")
-@registry.fact("schedules")
 def bill_due(turn: registry.TurnContext) -> registry.Facts | None:
-    found = facts.bill_facts(actor_of(turn), turn.ctx)
+    found = facts.bill_facts(actor_of(turn), turn.ctx, text=turn.text)
     return registry.Facts(facts=_lines(found), actions=_actions(found))
+
+
+@registry.fact("schedules")
+def schedules(turn: registry.TurnContext) -> registry.Facts | None:
+    found = facts.bill_facts(actor_of(turn), turn.ctx, text=turn.text, schedules=True)
+    return registry.Facts(facts=_lines(found), actions=_actions(found), values={"bill": found.text},
+                          template="bill")
 
 
 @registry.fact("open_cases")
@@ -194,6 +200,12 @@ def show_receipt(turn: registry.TurnContext, argument: str) -> Reply:
 @registry.action("set_reminder", "开启到期提醒")
 def set_reminder(turn: registry.TurnContext, argument: str) -> Reply:
     return _reply(actions.set_reminder(actor_of(turn), turn.ctx, argument, conversation_id=_conversation_id(turn)))
+
+
+@registry.action("schedule_repayment", "预约还款")
+def schedule_repayment(turn: registry.TurnContext, argument: str) -> Reply:
+    return _reply(actions.schedule_repayment(actor_of(turn, named=True), turn.ctx, argument,
+                                             conversation_id=_conversation_id(turn)))
 
 
 @registry.action("verify_number", "核实来电号码")
