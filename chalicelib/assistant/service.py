@@ -196,6 +196,8 @@ def _understood(turn: registry.TurnContext, message: str, found: understand.Unde
 def _act(turn: registry.TurnContext, action: str) -> tuple[Reply, str | None, dict]:
     name, _, argument = action.partition(":")
     known = intents.all_intents()
+    if name == "clarify" and argument == HANDOVER:        # 转人工 as a clarifying button: the handover itself
+        return _act(turn, HANDOVER)
     if name == "clarify" and argument in known:
         intent = known[argument]
         return _answer(dataclasses.replace(turn, intent=intent), intent), intent.id, {}

@@ -16,7 +16,9 @@ from devtools import seed_repay
 pytestmark = pytest.mark.unit
 
 ALICE = "u-alice"
-LOAN_EVERY_TIME = {"amount": "300.61", "payee": {"kind": "loan", "platform": "借呗", "contract_number": "JB-2026-7"}}
+# ``.61`` fails for insufficient funds on every attempt (repay/connector.py); the only failed card payment of alice
+CARD_EVERY_TIME = {"amount": "300.61", "payee": {"kind": "credit_card", "issuer": "招商银行",
+                                                 "card_number": seed_repay.CARD}}
 
 
 def ctx() -> Context:
@@ -46,9 +48,9 @@ def loan(amount: str) -> dict:
 
 
 def test_a_retry_that_fails_again_opens_one_case_with_the_story(seeded, memory):
-    repay.create(Actor(ALICE, "alice"), "every-time", schemas.RepaymentRequest.model_validate(LOAN_EVERY_TIME), ctx())
+    repay.create(Actor(ALICE, "alice"), "every-time", schemas.RepaymentRequest.model_validate(CARD_EVERY_TIME), ctx())
     repay.settle(settlements(memory)[-1].body, ctx())                      # attempt 1: insufficient funds
-    first = service.take_turn(ctx(), ALICE, text="借呗还款失败了")
+    first = service.take_turn(ctx(), ALICE, text="信用卡还款失败了")
     retry = next(a for a in first.reply.actions if a.name == "retry_repayment")
     assert "300.61" in first.reply.text and not first.reply.handover_case_id
     tapped = service.take_turn(ctx(), ALICE, conversation_id=first.conversation_id, action=retry.id)
