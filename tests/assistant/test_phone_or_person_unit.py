@@ -17,7 +17,8 @@ def ctx() -> Context:
     return Context.current()
 
 
-@pytest.mark.parametrize("text", ["人工客服的电话号码多少", "怎么打电话给人工", "找人工的热线是哪个", "rengong kefu dianhua"])
+@pytest.mark.parametrize("text", ["人工客服的电话号码多少", "怎么打电话给人工", "找人工的热线是哪个",
+                                  "rengong kefu dianhua"])
 def test_asking_for_the_number_of_a_person_is_the_hotline(text):
     found = understand.understand(text)
     assert found.decision in ("answer", "clarify") and found.intent == "hotline", (text, found)

@@ -44,13 +44,14 @@ def test_an_amount_in_the_message_offers_the_schedule_asked_first_and_created_on
     offer = f"schedule_repayment:{card_bill['id']}:500.00"
     assert offer in ids(asked.reply) and "12月15日" in asked.reply.text
     confirm = service.take_turn(ctx(), ALICE.user_id, conversation_id=asked.conversation_id, action=offer, actor=ALICE)
-    assert "确认为招商银行信用卡（尾号 4324）预约还款 500.00 元吗" in confirm.reply.text and schedules() == []   # nothing yet
+    assert "确认为招商银行信用卡（尾号 4324）预约还款 500.00 元吗" in confirm.reply.text
+    assert schedules() == []                                                    # nothing yet
     done = service.take_turn(ctx(), ALICE.user_id, conversation_id=asked.conversation_id,
                              action=f"{offer}:confirm", actor=ALICE)
     [made] = schedules()
     assert made["mode"] == "by_due_date" and made["amount"] == "500.00" and made["status"] == "active"
     assert "已为招商银行信用卡（尾号 4324）预约还款 500.00 元" in done.reply.text and "2026-12-15" in done.reply.text
-    from chalicelib.assistant import actions                          # the same tap again (a re-sent form)
+    from chalicelib.assistant import actions  # the same tap again (a re-sent form)
     again = actions.schedule_repayment(ALICE, ctx(), f"{card_bill['id']}:500.00:confirm",
                                        conversation_id=asked.conversation_id)
     assert "已为招商银行信用卡（尾号 4324）预约还款" in again.text and len(schedules()) == 1
