@@ -27,7 +27,7 @@ from chalicelib.content.model import (
     allowed,
     author_name,
 )
-from chalicelib.kernel import clock
+from chalicelib.kernel import clock, review
 from chalicelib.kernel.actor import Actor
 from chalicelib.kernel.refusals import Conflicting, Invalid, Missing, NotAllowed, Outdated
 
@@ -141,10 +141,7 @@ def submit(who: Actor, slug: str, note: str, now: dt.datetime) -> Article:
 def publish(who: Actor, slug: str, now: dt.datetime) -> Article:
     require(who, APPROVE)
     article = load(slug)
-    if article.state != IN_REVIEW:
-        raise Conflicting("只有已提交审核的文章可以发布。", code="not_in_review")
-    if article.last_author_id == who.user_id:
-        raise NotAllowed("四眼原则：您是这一版的作者，需由另一位审核人发布。", code="four_eyes")
+    review.require_publishable(who, article.state, article.last_author_id)   # in review, not by its author
     version = _version(slug, article.current)
     changed = article.next(state=PUBLISHED, published_version=version.number, published=version, replacement=None,
                            ever_published=tuple(sorted({*article.ever_published, version.number})),

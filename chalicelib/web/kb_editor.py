@@ -92,19 +92,13 @@ def _form_page(ws: session.WebSession, *, article: dict | None, fields: dict, st
                       preview=preview if preview is not None else rendered(ws, fields["body"]),
                       version=version if version is not None else (article["version"] if article else 0),
                       categories=_categories(), versions=versions, local_time=_local(ctx),
-                      publish_why=_publish_why(ws, article), may_approve=content.can(ws.actor, content.APPROVE),
+                      publish_why=_publish_why(article), may_approve=content.can(ws.actor, content.APPROVE),
                       may_write=content.can(ws.actor, content.WRITE))
 
 
-def _publish_why(ws: session.WebSession, article: dict | None) -> str | None:
-    """Why the publish button is disabled (None: it is not) — the service's own rule, in words."""
-    if article is None or article["can_publish"]:
-        return None
-    if not content.can(ws.actor, content.APPROVE):
-        return "只有高级客服（senior-support）可以审核发布。"
-    if article["state"] != "in_review":
-        return "先保存草稿并提交审核，才能发布。"
-    return "你是这一版的作者：需要另一位审核人发布（四眼原则）。"
+def _publish_why(article: dict | None) -> str | None:
+    """Why the publish button is disabled (None: it is not) — the service's own refusal (``kernel/review.py``)."""
+    return article["publish_refusal"] if article else None
 
 
 def _act(request) -> tuple[session.WebSession, dict]:
