@@ -135,19 +135,23 @@ class Call:
         return idempotency_key(self.request)
 
 
-def _call(request, body, query, optional: bool) -> Call:
+def _call(request, body, query, optional: bool, max_bytes: int = httpio.MAX_BODY_BYTES) -> Call:
     if body is not None:
-        parsed = httpio.parse_optional_body(request, body) if optional else httpio.parse_body(request, body)
+        parsed = httpio.parse_optional_body(request, body) if optional else \
+            httpio.parse_body(request, body, max_bytes=max_bytes)
     else:
         parsed = httpio.parse_query(request, query) if query is not None else None
     return Call(parsed, request)
 
 
 def answer(request, use: Callable[[Call], Any], *, body=None, query=None, optional: bool = False,
-           status: int = 200, headers: dict[str, httpio.HeaderValue] | None = None) -> Response:
+           max_bytes: int = httpio.MAX_BODY_BYTES, status: int = 200,
+           headers: dict[str, httpio.HeaderValue] | None = None) -> Response:
     """Parse → call → shape for a JSON route: ``body``/``query`` (a model, or a ``lazy_schemas`` name) parsed
-    (``optional``: an empty body is ``None``), ``use(call)`` called, its result answered as JSON."""
-    return httpio.json_response(use(_call(request, body, query, optional)), status=status, headers=headers)
+    (``optional``: an empty body is ``None``; ``max_bytes``: a larger body is a 413), ``use(call)`` called, its
+    result answered as JSON."""
+    return httpio.json_response(use(_call(request, body, query, optional, max_bytes)), status=status,
+                                headers=headers)
 
 
 def change(request, use: Callable[[Call], Any], *, body=None, optional: bool = False,
@@ -158,11 +162,11 @@ def change(request, use: Callable[[Call], Any], *, body=None, optional: bool = F
     return idempotent_response(outcome, {"Location": location(outcome.body)} if location else None)
 
 
-def replay(request, scope: str, use: Callable[[Call], dict], *, body=None, status: int = 200,
-           location: Callable[[dict], str] | None = None) -> Response:
+def replay(request, scope: str, use: Callable[[Call], dict], *, body=None, max_bytes: int = httpio.MAX_BODY_BYTES,
+           status: int = 200, location: Callable[[dict], str] | None = None) -> Response:
     """Parse → call → shape for a change whose answer only needs replaying (``replay_once``): the parsed body is
     what tells the same request from a different one under the same key."""
-    call = _call(request, body, None, False)
+    call = _call(request, body, None, False, max_bytes)
     payload = call.input.model_dump(mode="json") if call.input is not None else {}
     return replay_once(request, scope, payload, lambda: use(call), status=status,
                        headers=(lambda made: {"Location": location(made)}) if location else None)
