@@ -1,10 +1,9 @@
 """Articles and versions as the API's response models (``schemas.py``), and the difference between two versions."""
 from __future__ import annotations
 
-import difflib
-
 from chalicelib.content import render, schemas
 from chalicelib.content.model import STATE_NAMES, Article, Text, Version
+from chalicelib.kernel import review
 
 
 def text_view(text: Text) -> schemas.ArticleText:
@@ -45,7 +44,7 @@ def lines(text: Text) -> list[str]:
 
 
 def unified(old: Text, new: Text, old_name: str, new_name: str) -> str:
-    return "\n".join(difflib.unified_diff(lines(old), lines(new), fromfile=old_name, tofile=new_name, lineterm=""))
+    return review.unified(lines(old), lines(new), old_name, new_name)
 
 
 def conflict_details(theirs: Version, yours: Text) -> dict:

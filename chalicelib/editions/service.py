@@ -8,7 +8,6 @@ other's text kept for the page to show), the new version or status, and an audit
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import threading
 import time
 from pathlib import Path
@@ -27,7 +26,7 @@ from chalicelib.editions.schemas import (
     EditionVersionView,
     EditionView,
 )
-from chalicelib.kernel import refusals
+from chalicelib.kernel import refusals, review
 from chalicelib.kernel.actor import Actor
 from chalicelib.kernel.context import Context
 from chalicelib.kernel.logs import logger
@@ -151,18 +150,10 @@ def diff(actor: Actor, kind: str, older: int, newer: int) -> EditionDiff:
     model.require_read(actor)
     a, b = _version(spec, older), _version(spec, newer)
     left, right = as_yaml(a.document).splitlines(), as_yaml(b.document).splitlines()
-    unified = "\n".join(difflib.unified_diff(left, right, f"第 {a.number} 版", f"第 {b.number} 版", lineterm=""))
-    rows: list[EditionDiffRow] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=left, b=right, autojunk=False).get_opcodes():
-        if op == "equal":
-            rows += [EditionDiffRow(kind="same", old=left[i], new=right[j1 + n]) for n, i in enumerate(range(i1, i2))]
-            continue
-        olds, news = left[i1:i2], right[j1:j2]
-        for n in range(max(len(olds), len(news))):
-            rows.append(EditionDiffRow(kind="changed", old=olds[n] if n < len(olds) else None,
-                                new=news[n] if n < len(news) else None))
-    return EditionDiff(kind=spec.name, older=a.number, newer=b.number, unified=unified, rows=rows,
-                changed=any(r.kind == "changed" for r in rows))
+    rows = [EditionDiffRow(**row) for row in review.side_by_side(left, right)]
+    return EditionDiff(kind=spec.name, older=a.number, newer=b.number, rows=rows,
+                       unified=review.unified(left, right, f"第 {a.number} 版", f"第 {b.number} 版"),
+                       changed=any(r.kind == "changed" for r in rows))
 
 
 # ---------------------------------------------------------------- changes

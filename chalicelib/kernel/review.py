@@ -4,9 +4,12 @@ approves, and why a caller may not publish now (four eyes). One place, so a rule
 their API routes and their workspace pages alike.
 
 No AWS, no HTTP: values and a function that returns the refusal (the service raises it, the page shows its message
-beside a disabled button).
+beside a disabled button), and two versions compared line by line (``unified``, ``side_by_side``) as the API and the
+pages show them.
 """
 from __future__ import annotations
+
+import difflib
 
 from chalicelib.kernel import refusals
 from chalicelib.kernel.actor import KB_EDITOR, SENIOR_SUPPORT, Actor
@@ -46,3 +49,23 @@ def require_publishable(who: Actor, state: str | None, author: str, *, four_eyes
     refusal = publish_refusal(who, state, author, four_eyes=four_eyes)
     if refusal is not None:
         raise refusal
+
+
+# ---------------------------------------------------------------- two versions compared, line by line
+def unified(old: list[str], new: list[str], old_name: str, new_name: str) -> str:
+    """A unified diff of two versions' lines ("" when they are the same)."""
+    return "\n".join(difflib.unified_diff(old, new, fromfile=old_name, tofile=new_name, lineterm=""))
+
+
+def side_by_side(old: list[str], new: list[str]) -> list[dict]:
+    """Rows ``{"kind": "same"|"changed", "old", "new"}`` for a two-column view: equal lines paired, a changed run's
+    lines paired in order (``None`` where one side has fewer)."""
+    rows: list[dict] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+        if op == "equal":
+            rows += [{"kind": "same", "old": old[i], "new": new[j1 + n]} for n, i in enumerate(range(i1, i2))]
+            continue
+        olds, news = old[i1:i2], new[j1:j2]
+        rows += [{"kind": "changed", "old": olds[n] if n < len(olds) else None,
+                  "new": news[n] if n < len(news) else None} for n in range(max(len(olds), len(news)))]
+    return rows
