@@ -219,8 +219,9 @@ def support_queue(step):
 
 
 @bp.route("/support/cases/search", methods=["GET"], authorizer=cognito_jwt)
-@api_contract("Find 工单 by reference (lower case / full width accepted), user name, repayment id or words; filters, "
-              "newest first, opaque cursor; support roles; a search by user name leaves an access record",
+@api_contract("Find 工单 by reference (lower case / full width accepted), user name, repayment id, words, or the "
+              "phone's last four digits and a day; filters, newest first, opaque cursor; support roles; a search by "
+              "user name or phone leaves an access record",
               tag="escalation", query=esc_schemas.CaseSearchQuery, responses={200: esc_schemas.CaseSearchPage},
               errors=(400, 403))
 def search_cases():
