@@ -1,8 +1,8 @@
-"""The sessions table (``SESSIONS_TABLE``): browser sessions, known devices, SSO states and two-factor sign-ins
-in progress (``MFA#``: the Cognito challenge session or the not-yet-enrolled account's tokens, ``mfa.py``), each
+"""The sessions table (``SESSIONS_TABLE``): browser sessions, known devices, SSO states and two-factor sign-ins in
+progress (``MFA#``: the Cognito challenge session or the not-yet-enrolled account's tokens, ``mfa.py``), each
 under its own key and expiring by DynamoDB TTL (``expires_at``). ``session.py``, ``sso.py`` and ``mfa.py`` decide;
-this module stores. Items are plain dicts of their attributes; keys are made here from an already hashed id (nothing stored or
-logged can be turned back into a cookie)."""
+this module stores. Items are plain dicts of their attributes; keys are made here from an already hashed id
+(nothing stored or logged can be turned back into a cookie)."""
 from __future__ import annotations
 
 from typing import Any
