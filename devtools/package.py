@@ -237,6 +237,14 @@ def cognito_resources() -> dict:
     return resources
 
 
+def authorizer_policy(logs_only: dict) -> dict:
+    """The authorizer writes logs and reads one thing: whether a staff account has its authenticator enrolled
+    (``AdminGetUser``, chalicelib/routes/auth.py — a staff bearer token without a second factor is refused)."""
+    return {**logs_only, "Statement": [*logs_only["Statement"], {
+        "Sid": "StaffSecondFactor", "Effect": "Allow", "Action": ["cognito-idp:AdminGetUser"],
+        "Resource": _arn("UserPool")}]}
+
+
 def _arn(lid: str) -> dict:
     return {"Fn::GetAtt": [lid, "Arn"]}
 
@@ -317,7 +325,7 @@ def merge(template: dict, cfg) -> dict:
                     event["Properties"]["FunctionResponseTypes"] = ["ReportBatchItemFailures"]
             role = props.get("Role", {}).get("Fn::GetAtt", [None])[0]
             if role:
-                policy = logs_only if lid in authorizers else data_policy(cfg, ids, {})
+                policy = authorizer_policy(logs_only) if lid in authorizers else data_policy(cfg, ids, {})
                 template["Resources"][role]["Properties"]["Policies"] = [
                     {"PolicyName": f"{role}Policy", "PolicyDocument": policy}]
     learned_model_bucket(template, cfg)

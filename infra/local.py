@@ -8,11 +8,12 @@ from dataclasses import dataclass
 
 import infra
 from chalicelib.adapters import aws
+from chalicelib.kernel.actor import MFA_REQUIRED_ROLES
 
 ROLES = ("support", "senior-support", "kb-editor")
 # Two-factor sign-in (docs/front-doors.md "Two-factor sign-in for staff"): OPTIONAL in the pool, required by the
 # staff door for these roles (chalicelib/web/session.py ``needs_mfa``), as in devtools/package.py's template.
-MFA_ROLES = ROLES
+MFA_ROLES = tuple(sorted(MFA_REQUIRED_ROLES))
 MFA_CONFIGURATION = "OPTIONAL"
 APP_CLIENT_NAME = "repaydesk-app"
 

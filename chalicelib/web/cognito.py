@@ -190,19 +190,49 @@ class PoolUser:
     totp: bool            # software-token MFA enabled
 
 
-def pool_user(username: str) -> PoolUser | None:
-    """A user of the pool with their groups and whether an authenticator is enrolled; None if there is none."""
-    idp, pool = _idp(), settings().user_pool_id
+def _admin_user(username: str) -> dict | None:
     try:
-        user = idp.admin_get_user(UserPoolId=pool, Username=username)
+        return _idp().admin_get_user(UserPoolId=settings().user_pool_id, Username=username)
     except aws.ClientError as exc:
         if exc.response["Error"]["Code"] == "UserNotFoundException":
             return None
         raise
+
+
+def _has_totp(user: dict) -> bool:
+    return "SOFTWARE_TOKEN_MFA" in (user.get("UserMFASettingList") or [])
+
+
+def pool_user(username: str) -> PoolUser | None:
+    """A user of the pool with their groups and whether an authenticator is enrolled; None if there is none."""
+    idp, pool = _idp(), settings().user_pool_id
+    user = _admin_user(username)
+    if user is None:
+        return None
     groups = idp.admin_list_groups_for_user(UserPoolId=pool, Username=user["Username"], Limit=60)["Groups"]
     sub = next((a["Value"] for a in user.get("UserAttributes", []) if a["Name"] == "sub"), "")
     return PoolUser(username=user["Username"], sub=sub, groups=frozenset(g["GroupName"] for g in groups),
-                    totp="SOFTWARE_TOKEN_MFA" in (user.get("UserMFASettingList") or []))
+                    totp=_has_totp(user))
+
+
+# The API's bearer tokens (routes/auth.py): a staff account's token is accepted only while the account has an
+# authenticator enrolled. Cognito then asks the code at every sign-in (also ADMIN_USER_PASSWORD_AUTH and refresh
+# tokens issued after enrolment), so such a token was issued after a second factor. Enrolled accounts are
+# remembered per container for ENROLLED_CACHE_SECONDS (the authorizer's own cache is as long); a reset forgets.
+ENROLLED_CACHE_SECONDS = 300
+_enrolled: dict[tuple[str, str], float] = {}
+
+
+def totp_enrolled(username: str) -> bool:
+    import time
+    key = (settings().user_pool_id, username)
+    if _enrolled.get(key, 0.0) > time.monotonic():
+        return True
+    user = _admin_user(username)
+    if user is None or not _has_totp(user):
+        return False
+    _enrolled[key] = time.monotonic() + ENROLLED_CACHE_SECONDS
+    return True
 
 
 def reset_totp(username: str) -> None:
@@ -212,3 +242,4 @@ def reset_totp(username: str) -> None:
     idp.admin_set_user_mfa_preference(UserPoolId=pool, Username=username,
                                       SoftwareTokenMfaSettings={"Enabled": False, "PreferredMfa": False})
     idp.admin_user_global_sign_out(UserPoolId=pool, Username=username)
+    _enrolled.pop((pool, username), None)

@@ -15,7 +15,7 @@ import re
 from chalicelib.edge import pages
 from chalicelib.edge.pages import Reply
 from chalicelib.kernel import refusals
-from chalicelib.kernel.actor import KB_EDITOR, SENIOR_SUPPORT, STAFF_ROLES, Actor
+from chalicelib.kernel.actor import MFA_REQUIRED_ROLES, SENIOR_SUPPORT, Actor
 from chalicelib.kernel.clock import isoformat
 from chalicelib.kernel.context import Context
 from chalicelib.kernel.logs import logger, metric, user_hash
@@ -33,7 +33,7 @@ def reset(actor: Actor, ctx: Context, username: str) -> dict:
     if not _NAME.match(username or ""):
         raise refusals.Invalid("员工用户名格式不正确。", code="invalid_username")
     member = cognito.pool_user(username)
-    if member is None or not member.groups & (STAFF_ROLES | {KB_EDITOR}):
+    if member is None or not member.groups & MFA_REQUIRED_ROLES:
         raise refusals.Missing("找不到这位员工。", code="staff_not_found")
     if member.sub == actor.user_id:
         raise refusals.NotAllowed("不能重置自己的两步验证，请请另一位客服主管操作。", code="own_mfa")
