@@ -45,3 +45,15 @@ def assert_accessible(page, label: str = "") -> None:
     """No serious or critical axe-core violation (WCAG A/AA rules: contrast, names, labels, landmarks …)."""
     found = axe_violations(page)
     assert not found, f"{label or page.url}: " + "; ".join(found)
+
+
+def pass_second_factor(page) -> None:
+    """After the password: a two-factor page (every staff test user has an authenticator — moto's one secret —
+    enrolled by ``infra.local.ensure_user``) answered with the code it shows at this process's clock; nothing
+    when the sign-in went on without one (a wallet user, a refused password). docs/front-doors.md."""
+    page.wait_for_load_state()
+    if page.get_by_test_id("mfa-form").count():
+        from infra import local
+        page.get_by_label("6 位验证码").fill(local.totp_code())
+        page.get_by_test_id("mfa-form").get_by_role("button").click()
+        page.wait_for_load_state()
