@@ -86,6 +86,15 @@ def begin(request, door: str, *, username: str, account: str, next_path: str,
           outcome: cognito.Outcome) -> Reply:
     """Password right, second factor to come: remember the sign-in server-side and show the code page."""
     item: dict = {"door": door, "username": username, "account": account, "next": next_path}
+    try:
+        _enrol(item, outcome)
+    except (cognito.WrongCode, cognito.ChallengeExpired) as exc:   # Cognito's session ran out meanwhile
+        raise StartAgain(f"cannot enrol: {type(exc).__name__}") from None
+    return _store(request, door, item)
+
+
+def _enrol(item: dict, outcome: cognito.Outcome) -> None:
+    """What the sign-in in progress holds: the challenge to answer, or the new authenticator's secret."""
     if isinstance(outcome, cognito.CodeRequired):
         item.update(stage="code", challenge=outcome.challenge_session)
     elif isinstance(outcome, cognito.SetupRequired):
@@ -97,10 +106,13 @@ def begin(request, door: str, *, username: str, account: str, next_path: str,
                     refresh_token=outcome.refresh_token or "")
     else:
         raise StartAgain("nothing to enrol with")
+
+
+def _store(request, door: str, item: dict) -> Reply:
     pending_id, now = secrets.token_urlsafe(32), clock.epoch()
     session_store.create_pending(_hash(pending_id), {**item, "created_at": now, "expires_at": now + PENDING_SECONDS})
     logger.info("two-factor sign-in started", extra={"door": door, "stage": item["stage"],
-                                                     "account": account[:12]})
+                                                     "account": str(item["account"])[:12]})
     cookie = session.set_cookie(PENDING_COOKIE, pending_id, max_age=PENDING_SECONDS, path=f"/{door}/login")
     return _page(request, door, item, cookie=cookie)
 

@@ -93,8 +93,7 @@ def _signed_in(request, tokens: cognito.Tokens, door: str, username: str, next_p
     try:
         ws, cookie = session.start(tokens, door, mfa=second_factor)
     except session.EnrolmentNeeded:   # a staff account without an authenticator: enrol one first (mfa.py)
-        return mfa.begin(request, door, username=username, account=_throttle_keys(request, username)[2],
-                         next_path=next_path, outcome=tokens)
+        return _second_factor(request, tokens, door, username, next_path)
     except auth.InvalidToken:
         logger.warning("sign-in returned a token that does not verify")
         return pages.message("登录失败", "登录凭证校验失败，请重试。", 401, door=door)
@@ -115,9 +114,17 @@ def _go_on(request, outcome: cognito.Outcome, door: str, username: str, next_pat
                           username=outcome.username, challenge=outcome.challenge_session,
                           next_path=session.safe_next(next_path, door), error="", ws=None).with_cookies(cookie)
     if isinstance(outcome, (cognito.CodeRequired, cognito.SetupRequired)):
+        return _second_factor(request, outcome, door, username, next_path)
+    return _signed_in(request, outcome, door, username, next_path)
+
+
+def _second_factor(request, outcome: cognito.Outcome, door: str, username: str, next_path: str) -> Reply:
+    try:
         return mfa.begin(request, door, username=username, account=_throttle_keys(request, username)[2],
                          next_path=next_path, outcome=outcome)
-    return _signed_in(request, outcome, door, username, next_path)
+    except mfa.StartAgain as exc:
+        logger.info("two-factor sign-in could not start", extra={"door": door, "reason": str(exc)})
+        return _login_page(request, door, status=401, error=mfa.START_AGAIN, username=username, next_path=next_path)
 
 
 @pages.page()
