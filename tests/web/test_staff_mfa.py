@@ -162,3 +162,49 @@ def test_a_lead_resets_a_members_two_factor_and_it_is_an_access_record(aws, agen
     assert api.post("/support/staff/lead/mfa-reset", token=lead.token).status == 403
     answer = api.post("/support/staff/agent/mfa-reset", token=lead.token)
     assert answer.status == 200 and answer.json["had_authenticator"] is False
+
+
+def test_a_pool_that_asks_mfa_setup_enrols_through_the_challenge_session(aws, browser_for, demo_password,
+                                                                          monkeypatch):
+    """Cognito's MFA_SETUP (MFA ON in a pool, or after a new password there), which moto never answers to a password
+    sign-in: the adapter's calls give the recorded answers (their own wiring is test_staff_mfa_recorded.py's), with
+    Cognito's check of the code — a real 256-bit secret, the code by pyotp at the application's clock."""
+    from chalicelib.web import cognito
+    names = ("initiate_auth_mfa_setup", "associate_software_token_session", "verify_software_token_session")
+    recorded = {n: json.loads((FIXTURES / f"{n}.json").read_text(encoding="utf-8")) for n in names}
+    secret = recorded["associate_software_token_session"]["SecretCode"]
+    local.ensure_user(aws, "wang.fang", role="support", mfa=False)
+    real_sign_in, asked = cognito.sign_in, []
+
+    def sign_in(username, password):
+        real_sign_in(username, password)   # the password is still Cognito's to check
+        return cognito.SetupRequired(username, recorded["initiate_auth_mfa_setup"]["Session"])
+
+    def verify(code, *, access_token=None, challenge_session=None):
+        asked.append(challenge_session)
+        if code != local.totp_code(secret):
+            raise cognito.WrongCode("EnableSoftwareTokenMFAException")
+        return recorded["verify_software_token_session"]["Session"]
+
+    def finish_setup(username, challenge_session):
+        asked.append(challenge_session)
+        return cognito.Tokens(id_token=local.ensure_user(aws, username, role="support"), refresh_token=None)
+
+    monkeypatch.setattr(cognito, "sign_in", sign_in)
+    monkeypatch.setattr(cognito, "associate", lambda **kw: (secret, recorded["associate_software_token_session"]
+                                                             ["Session"]))
+    monkeypatch.setattr(cognito, "verify", verify)
+    monkeypatch.setattr(cognito, "finish_setup", finish_setup)
+    b = browser_for()
+    page = b.sign_in("agent", "wang.fang", demo_password, second_factor=False)
+    assert 'data-testid="mfa-setup"' in page.text and secret[:4] in page.text
+    assert b.enter_code("agent", wrong_code_for(secret)).status == 401 and "rd_session" not in b.jar
+    done = b.enter_code("agent", local.totp_code(secret))
+    assert done.status == 303 and _session_item(b)["mfa"] == "totp"
+    # each call carried the session the one before answered
+    assert asked == [recorded["associate_software_token_session"]["Session"]] * 2 + [
+        recorded["verify_software_token_session"]["Session"]]
+
+
+def wrong_code_for(secret: str) -> str:
+    return f"{(int(local.totp_code(secret)) + 1) % 1_000_000:06d}"
