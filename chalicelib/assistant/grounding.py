@@ -17,7 +17,7 @@ Action handlers: ``retry_repayment``, ``resend_code``, ``show_receipt``, ``set_r
 """
 from __future__ import annotations
 
-from chalicelib.assistant import actions, facts, handover, registry
+from chalicelib.assistant import about, actions, facts, handover, registry
 from chalicelib.assistant.facts import Grounded
 from chalicelib.assistant.model import Action, Reply
 from chalicelib.kernel.actor import Actor
@@ -80,7 +80,9 @@ def _values(found: Grounded, turn: registry.TurnContext) -> dict[str, str]:
 
 def _repayment(turn: registry.TurnContext, statuses: tuple[str, ...], template: str, *,
                when: tuple[str, ...] | None = None) -> registry.Facts | None:
-    found = facts.repayment_facts(actor_of(turn), turn.ctx, text=turn.text, statuses=statuses)
+    own = about.view_for(actor_of(turn), turn.ctx, turn.conversation.about, statuses)   # opened about it (h26b)
+    found = facts.describe(own, turn.ctx) if own and not facts.REPAYMENT_ID.search(turn.text or "") else \
+        facts.repayment_facts(actor_of(turn), turn.ctx, text=turn.text, statuses=statuses)
     if found.repayment_id is None:
         return None
     values = _values(found, turn)
@@ -204,6 +206,8 @@ def repayment_of(turn: registry.TurnContext, topic: str | None) -> str | None:
             found = facts.REPAYMENT_ID.search(offered.id)
             if found:
                 return found.group(0)
+    if turn.conversation.about:       # the repayment the conversation was opened about (h26b)
+        return turn.conversation.about
     if topic not in REPAYMENT_INTENTS:
         return None
     said = " ".join(t.text for t in turn.conversation.turns if t.who == "user")

@@ -97,6 +97,7 @@ class Conversation:
     clarifying: tuple[str, ...] = ()         # intents offered by a pending clarifying question
     case_id: str | None = None               # the 工单 a handover opened
     resolved: bool = False
+    about: str | None = None                 # the repayment the conversation was opened about (?repayment=)
 
     @property
     def offered(self) -> frozenset[str]:

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 from chalicelib.adapters import events
 from chalicelib.assistant import (
+    about,
+    fee_facts,  # noqa: F401  (registers the fee_quote provider, h26b)
     grounding,  # noqa: F401  (registers the fact providers and actions, h24b)
     intents,
     registry,
@@ -61,15 +63,20 @@ class TurnResult:
 
 
 def take_turn(ctx: Context, user_id: str | None, *, conversation_id: str | None = None, text: str | None = None,
-              action: str | None = None, actor: Actor | None = None) -> TurnResult:
+              action: str | None = None, actor: Actor | None = None, repayment_id: str | None = None) -> TurnResult:
     """``actor``: the signed-in caller (the token's or the session's, with its user name), for what an action
-    opens in the user's name (the handover 工单); must be ``user_id``'s."""
+    opens in the user's name (the handover 工单); must be ``user_id``'s. ``repayment_id`` (a new conversation
+    only): opened about one of the caller's repayments — its facts are the first answer (``about.py``), then the
+    message or tap, if any, follows; another user's id is ``Missing`` (``repayment_not_found``), nothing stored."""
     if actor is not None and actor.user_id != user_id:
         raise ValueError("actor is not the turn's user")
     action = (action or "").strip() or None
-    message = None if action else _clean(text)
+    message = None if action or (repayment_id and text is None) else _clean(text)
     if user_id is None:
         return TurnResult(None, _anonymous(message, action))
+    if conversation_id and repayment_id:
+        raise refusals.Invalid("只有新对话可以指定还款，请不要同时带对话编号。", code="repayment_with_conversation",
+                               field="repayment_id")
     if conversation_id:
         conversation = store.get(user_id, conversation_id)
         if conversation is None:
@@ -78,8 +85,16 @@ def take_turn(ctx: Context, user_id: str | None, *, conversation_id: str | None 
         conversation = Conversation(id=new_id(ctx), user_id=user_id, started_at=clock.isoformat(ctx.now))
     if conversation.full:
         raise refusals.Conflicting("这段对话已经很长了，请开始新的对话。", code="conversation_full")
-    turn = registry.TurnContext(ctx=ctx, user_id=user_id, conversation=conversation, text=message or "", actor=actor)
     now = clock.isoformat(ctx.now)
+    if repayment_id:          # the first answer states the repayment the user came about
+        first, topic = opening(ctx, user_id, repayment_id, actor)
+        opened = Turn(at=now, who="assistant", text=first.text, intent=topic, facts=first.facts,
+                      actions=first.actions, articles=first.articles)
+        conversation = dataclasses.replace(conversation, turns=(opened,), intents=(topic,), about=repayment_id)
+        if message is None and not action:
+            return _store(ctx, Conversation(id=conversation.id, user_id=user_id, started_at=conversation.started_at),
+                          conversation, user_id, topic, None, first)
+    turn = registry.TurnContext(ctx=ctx, user_id=user_id, conversation=conversation, text=message or "", actor=actor)
     if action:
         if action not in conversation.offered and action != HANDOVER:
             raise _unavailable()
@@ -98,15 +113,30 @@ def take_turn(ctx: Context, user_id: str | None, *, conversation_id: str | None 
     changes.setdefault("clarifying", ())
     if reply.handover_case_id:
         changes["case_id"] = reply.handover_case_id
-    updated = conversation.add(said, answered, **changes)
+    return _store(ctx, conversation, conversation.add(said, answered, **changes), user_id, intent_id, action, reply)
+
+
+def _store(ctx: Context, before: Conversation, updated: Conversation, user_id: str, intent_id: str | None,
+           action: str | None, reply: Reply) -> TurnResult:
+    """Write the conversation over the version read (a lost race: ``Conflicting``), then its events."""
+    if updated.version == before.version:
+        updated = dataclasses.replace(updated, version=before.version + 1)
     uow = store.begin()
     store.save(uow, updated, expires_at=int((ctx.now + KEEP).timestamp()))
     try:
         uow.commit()
     except store.Conflict:
         raise refusals.Conflicting("同一段对话刚刚有新的消息，请刷新后再试。", code="conversation_changed") from None
-    _record(conversation, updated, user_id, intent_id, action)
+    _record(before, updated, user_id, intent_id, action)
     return TurnResult(updated.id, reply, updated)
+
+
+def opening(ctx: Context, user_id: str, repayment_id: str, actor: Actor | None = None) -> tuple[Reply, str]:
+    """(the first answer of a conversation about one of the caller's repayments, its topic) — read only, what
+    ``take_turn(repayment_id=…)`` stores first; ``Missing`` (``repayment_not_found``) when it is not theirs."""
+    first, topic = about.opening(ctx, user_id, repayment_id, actor)
+    first = dataclasses.replace(first, articles=articles(intents.all_intents()[topic].articles))
+    return _with_handover(first, Conversation(id="", user_id=user_id, started_at="")), topic
 
 
 def conversation(user_id: str, conversation_id: str | None = None) -> Conversation | None:

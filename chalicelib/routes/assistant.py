@@ -22,7 +22,8 @@ bp = Blueprint(__name__)
 
 @bp.route("/assistant/turns", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("One turn with the 智能客服: a message or a tapped button (an action runs once per Idempotency-Key); "
-              "another user's conversation is 404", tag="assistant", body=assistant_schemas.TurnRequest,
+              "another user's conversation is 404; repayment_id starts one about the caller's own repayment (another "
+              "user's is 404)", tag="assistant", body=assistant_schemas.TurnRequest,
               headers=replies.OPTIONAL_IDEMPOTENCY_HEADER, responses={200: assistant_schemas.TurnResponse},
               errors=(400, 404, 409, 422, 423, 429, 503))
 def assistant_turn():
@@ -36,7 +37,8 @@ def assistant_turn():
     def turn() -> dict:            # a replayed answer (same Idempotency-Key) does not count against the limit
         ratelimit.hit("assistant_turn", caller.user_id)
         result = assistant.take_turn(context.Context.current(), caller.user_id, conversation_id=body.conversation_id,
-                                     text=body.text, action=body.action, actor=caller)
+                                     text=body.text, action=body.action, actor=caller,
+                                     repayment_id=body.repayment_id)
         return views.turn_view(result.conversation_id, result.reply, result.reply.handover_case_id)
 
     return replies.replay_once(request, f"ASSISTANT#{body.conversation_id or 'new'}", body.model_dump(), turn)
