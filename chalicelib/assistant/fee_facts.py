@@ -15,7 +15,7 @@ def fee_quote(turn: registry.TurnContext) -> registry.Facts | None:
     if latest is None:
         return None                      # no repayment yet: the general answer (fees are shown before paying)
     view = facts.load_repayment(actor, turn.ctx, latest["id"]) or latest
-    from chalicelib.repay import service as repay   # cold start: repay loads when a turn needs it
+    from chalicelib.repay import service as repay  # cold start: repay loads when a turn needs it
     kind = repay.KIND_LABELS.get(view["kind"], "还款")
     lines = [f"最近一笔还款：{kind} · {facts.payee_words(view)} {view['amount']} 元",
              f"手续费：{view['fee']} 元", f"合计扣款：{view['total']} 元"]

@@ -44,7 +44,8 @@ def test_fees_due_dates_and_reminders_are_the_users_own(api, demo):
 
     assert api.request("PATCH", f"/bills/{bill['id']}", json_body={"reminders": False}, token=alice).status == 200
     asked = say(api, alice, text="怎么设置自动还款和到期提醒")
-    assert "到期提醒：未开启" in asked["reply"]["facts"] and any(f.startswith("自动还款：") for f in asked["reply"]["facts"])
+    facts = asked["reply"]["facts"]
+    assert "到期提醒：未开启" in facts and any(f.startswith("自动还款：") for f in facts)
     tap = f"set_reminder:{bill['id']}"
     assert tap in ids(asked)
     once = say(api, alice, asked["conversation_id"], key="remind-1", action=tap)
@@ -78,7 +79,8 @@ def test_complaint_rights_name_the_users_own_case_and_bad_input_never_500s(api, 
     assert "12378" in complaint["reply"]["text"] or "12363" in complaint["reply"]["text"]
 
     conversation = complaint["conversation_id"]
-    bad = [({"text": ""}, 400), ({"text": "还" * 10_240}, 400), ({"conversation_id": conversation, "text": "你好"}, 404)]
+    bad = [({"text": ""}, 400), ({"text": "还" * 10_240}, 400),
+           ({"conversation_id": conversation, "text": "你好"}, 404)]
     for body, status in bad:                               # the last one: alice's conversation, bob's token
         response = api.post(TURNS, json_body=body, token=bob, headers=None)
         assert response.status == status and set(response.json["error"]) >= {"code", "message"}, body
