@@ -51,6 +51,8 @@ from chalicelib.kernel.actor import Actor
 from chalicelib.kernel.context import Context
 from chalicelib.kernel.logs import user_hash
 
+# Actions about one record (their id names it): only a fact provider that found the record offers them (h26b).
+FOR_RECORDS = frozenset({"retry_repayment", "resend_code", "show_receipt", "set_reminder"})
 UNCLEAR_TOPICS = ("repayment_failed", "not_arrived", "verification_code", "account_stolen")
 SEARCH_ARTICLES = 3
 
@@ -216,11 +218,13 @@ def _answer(turn: registry.TurnContext, intent: Intent) -> Reply:
     text = intent.answer
     facts: list[str] = []
     actions: list[Action] = []
+    grounded = False
     for name in intent.lookup:
         provider = registry.FACTS.get(name)
         found = provider(turn) if provider else None
         if found is None:
             continue
+        grounded = True
         facts.extend(found.facts)
         actions.extend(found.actions)
         template = intent.templates.get(found.template or "")
@@ -229,7 +233,10 @@ def _answer(turn: registry.TurnContext, intent: Intent) -> Reply:
                 text = template.format_map(found.values)
             except (KeyError, IndexError, ValueError):
                 pass   # a provider without one of the template's values: the general answer stays
-    for name in intent.actions:
+    for name in intent.actions:   # a provider that found the user's records decided what applies (no retry
+        # while an incident explains the failure, none for a reason a retry cannot fix): the bare names are not added
+        if grounded and name in FOR_RECORDS:
+            continue
         if name in registry.ACTIONS and ":" not in name and not any(a.name == name for a in actions):
             actions.append(Action(name, registry.LABELS.get(name, name)))
     if intent.kind == "topic":
