@@ -71,6 +71,9 @@ def test_the_app_starts_a_conversation_about_a_repayment(api, demo):
     case = api.get(f"/support/cases/{handed.json['handover']['case_id']}", token=alice.token).json
     assert case["repayment_id"] == bill["id"] and case["category"] == "repayment_failed"
 
+    typed = api.post("/assistant/turns", json_body={"text": "电费还款失败了咋回事"}, token=alice.token).json["reply"]
+    assert "88.55 元" in typed["text"] and not any(a["id"].startswith("retry") for a in typed["actions"])  # nor here
+
     refused = api.post("/assistant/turns", json_body={"repayment_id": bill["id"]}, token=bob.token)
     assert refused.status == 404 and refused.json["error"]["code"] == "repayment_not_found"
     assert "88.55" not in refused.text
