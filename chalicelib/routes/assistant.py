@@ -60,7 +60,9 @@ def assistant_public_turn():
 # ---------------------------------------------------------------- the chat page (help-door session)
 @bp.route("/help/assistant", methods=["GET"])
 @api_contract("The 智能客服 chat page (HTML; the help-door session, without one 303 to /help/login; ?c= a "
-              "conversation — another user's is a 404 page; ?new=1 a new one)", tag="assistant",
+              "conversation — another user's is a 404 page; ?new=1 a new one; ?repayment= opens it about one of the "
+              "user's repayments: its facts first, nothing stored until the user answers; another user's: 404)",
+              tag="assistant",
               responses={200: None, 404: None}, html=True)
 def assistant_page():
     return replies.page(chat.chat_page(bp.current_request))
