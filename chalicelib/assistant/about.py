@@ -8,8 +8,8 @@ records only: another user's id (or a made-up one) is ``Missing`` (``repayment_n
 like a missing one, and nothing is stated about it.
 
 Nothing here writes: ``service.take_turn`` stores the opening as the conversation's first answer and keeps the
-repayment as ``Conversation.about``, which the fact providers prefer afterwards (``view_for``) and the handover
-links to its 工单.
+repayment as ``Conversation.about``, which the fact providers fall back on afterwards (``grounding._still_about``)
+and the handover links to its 工单.
 """
 from __future__ import annotations
 
@@ -47,10 +47,3 @@ def opening(ctx: Context, user_id: str, repayment_id: str, actor: Actor | None =
                   actions=(*offers, Action(RESOLVED, "问题已解决"))),
             INTENT_OF.get(view["status"], "repayment_failed"))
 
-
-def view_for(actor: Actor, ctx: Context, about: str | None, statuses: tuple[str, ...]) -> dict | None:
-    """The conversation's own repayment when a provider asks for one of ``statuses`` (else None: it picks)."""
-    if not about:
-        return None
-    view = _view(actor, ctx, about)
-    return view if view is not None and view["status"] in statuses else None

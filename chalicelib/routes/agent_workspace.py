@@ -14,6 +14,7 @@ signin = lazy_import("chalicelib.web.signin")
 agent_pages = lazy_import("chalicelib.web.agent")
 incident_pages = lazy_import("chalicelib.web.incidents")
 agent_search_pages = lazy_import("chalicelib.web.agent_search")
+team_pages = lazy_import("chalicelib.web.agent_team")
 
 bp = Blueprint(__name__)
 
@@ -45,6 +46,13 @@ add_page_routes(bp, incident_pages, """
     GET   /agent/incidents/{incident_id}                       agent_incident            incident_page
     POST  /agent/incidents/{incident_id}/reply                 agent_incident_reply      reply      # to every 工单
     POST  /agent/incidents/{incident_id}/close                 agent_incident_close      close
+""")
+add_page_routes(bp, team_pages, """
+    GET   /agent/team                                          agent_team                team_page  # leads
+    POST  /agent/team/status                                   agent_team_status         set_status
+    POST  /agent/team/capacity                                 agent_team_capacity       set_capacity
+    POST  /agent/team/reassign                                 agent_team_reassign       reassign
+    POST  /agent/status                                        agent_my_status           my_status  # own switch
 """)
 add_page_routes(bp, agent_search_pages, """
     GET   /agent/search                                        agent_search              search     # find a 工单

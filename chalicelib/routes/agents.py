@@ -45,6 +45,14 @@ def set_agent_capacity(name):
         call.who, call.context, name, call.input.capacity), body=schemas.CapacityChange)
 
 
+@bp.route("/support/agents/{name}/status", methods=["PUT"], authorizer=cognito_jwt)
+@api_contract("Set an agent's status (away/offline hands their open 工单 back to the pool); leads (senior-support)",
+              tag="assignment", body=schemas.StatusChange, responses={200: schemas.AgentView}, errors=(403, 404, 422))
+def set_agent_status(name):
+    return replies.answer(bp.current_request, lambda call: escalation.set_status(
+        call.who, call.context, name, call.input.status), body=schemas.StatusChange)
+
+
 @bp.route("/support/cases/{case_id}/presence", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("The caller is viewing (or typing on) this 工单; answers who else is, fresh within 10 s; staff",
               tag="assignment", body=schemas.Presence, responses={200: schemas.PresenceView}, errors=(403, 404, 422))
