@@ -30,7 +30,8 @@ def to_data(conversation: Conversation) -> dict:
             "version": conversation.version, "turns": [turn_to_data(t) for t in conversation.turns],
             "intents": list(conversation.intents), "clarifying": list(conversation.clarifying),
             "case_id": conversation.case_id, "resolved": conversation.resolved,
-            **({"missed": conversation.missed} if conversation.missed else {})}
+            **({"missed": conversation.missed} if conversation.missed else {}),
+            **({"about": conversation.about} if conversation.about else {})}
 
 
 def from_data(data: dict) -> Conversation:
@@ -38,4 +39,4 @@ def from_data(data: dict) -> Conversation:
                         version=int(data["version"]), turns=tuple(turn_from_data(t) for t in data.get("turns", ())),
                         intents=tuple(data.get("intents", ())), clarifying=tuple(data.get("clarifying", ())),
                         case_id=data.get("case_id"), resolved=bool(data.get("resolved")),
-                        missed=int(data.get("missed", 0)))
+                        missed=int(data.get("missed", 0)), about=data.get("about"))

@@ -100,7 +100,8 @@ def _still_about(turn: registry.TurnContext, statuses: tuple[str, ...]) -> str |
     if facts.mentioned_kinds(turn.text) or facts.REPAYMENT_ID.search(turn.text or ""):
         return None
     about = next((found.group(0) for t in reversed(turn.conversation.turns) for a in t.actions
-                  if (found := facts.REPAYMENT_ID.search(a.id))), None)
+                  if (found := facts.REPAYMENT_ID.search(a.id))), None) \
+        or turn.conversation.about   # else the one it was opened about (?repayment=, h26b)
     view = facts.load_repayment(actor_of(turn), turn.ctx, about) if about else None
     return about if view is not None and view["status"] in statuses else None
 
@@ -263,6 +264,8 @@ def repayment_of(turn: registry.TurnContext, topic: str | None) -> str | None:
             found = facts.REPAYMENT_ID.search(offered.id)
             if found:
                 return found.group(0)
+    if turn.conversation.about:       # the repayment the conversation was opened about (h26b)
+        return turn.conversation.about
     if topic not in REPAYMENT_INTENTS:
         return None
     said = " ".join(t.text for t in turn.conversation.turns if t.who == "user")

@@ -103,6 +103,7 @@ class Conversation:
     case_id: str | None = None               # the 工单 a handover opened
     resolved: bool = False
     missed: int = 0                          # messages in a row the assistant did not understand (``failed.py``)
+    about: str | None = None                 # the repayment the conversation was opened about (?repayment=)
 
     @property
     def offered(self) -> frozenset[str]:

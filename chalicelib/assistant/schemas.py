@@ -8,13 +8,19 @@ from chalicelib.kernel.schema import ApiModel
 
 
 class TurnRequest(ApiModel):
-    """A message (``text``) or a tapped button (``action``, an id from the last reply's ``actions``)."""
+    """A message (``text``) or a tapped button (``action``, an id from the last reply's ``actions``); a new
+    conversation may start about one of the caller's repayments (``repayment_id``)."""
     model_config = ConfigDict(extra="forbid", strict=True)
     conversation_id: StrictStr | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,128}$",
                                               description="继续的对话；不填则开始新对话")
     text: StrictStr | None = Field(default=None, description="用户输入，1–500 个字（更长的请求为 400 text_too_long）")
     action: StrictStr | None = Field(default=None, max_length=200, pattern=r"^[A-Za-z0-9_:.-]+$",
                                      description="上一条回复中按钮的 id；需带 Idempotency-Key")
+    repayment_id: StrictStr | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="新对话的上下文：本人的一笔还款（如还款失败通知里的那笔）。首条回复即说明这笔还款的情况和可用操作，"
+                    "text/action 可不填；他人的或不存在的还款为 404 repayment_not_found；"
+                    "不可与 conversation_id 同时使用")
 
 
 class PublicTurnRequest(ApiModel):

@@ -26,7 +26,9 @@ from typing import Any
 
 from chalicelib.adapters import events
 from chalicelib.assistant import (
+    about,
     failed,
+    fee_facts,  # noqa: F401  (registers the fee_quote provider, h26b)
     grounding,  # noqa: F401  (registers the fact providers and actions, h24b)
     intents,
     registry,
@@ -51,6 +53,8 @@ from chalicelib.kernel.actor import Actor
 from chalicelib.kernel.context import Context
 from chalicelib.kernel.logs import user_hash
 
+# Actions about one record (their id names it): only a fact provider that found the record offers them (h26b).
+FOR_RECORDS = frozenset({"retry_repayment", "resend_code", "show_receipt", "set_reminder"})
 UNCLEAR_TOPICS = ("repayment_failed", "not_arrived", "verification_code", "account_stolen")
 SEARCH_ARTICLES = 3
 
@@ -63,15 +67,20 @@ class TurnResult:
 
 
 def take_turn(ctx: Context, user_id: str | None, *, conversation_id: str | None = None, text: str | None = None,
-              action: str | None = None, actor: Actor | None = None) -> TurnResult:
+              action: str | None = None, actor: Actor | None = None, repayment_id: str | None = None) -> TurnResult:
     """``actor``: the signed-in caller (the token's or the session's, with its user name), for what an action
-    opens in the user's name (the handover 工单); must be ``user_id``'s."""
+    opens in the user's name (the handover 工单); must be ``user_id``'s. ``repayment_id`` (a new conversation
+    only): opened about one of the caller's repayments — its facts are the first answer (``about.py``), then the
+    message or tap, if any, follows; another user's id is ``Missing`` (``repayment_not_found``), nothing stored."""
     if actor is not None and actor.user_id != user_id:
         raise ValueError("actor is not the turn's user")
     action = (action or "").strip() or None
-    message = None if action else _clean(text)
+    message = None if action or (repayment_id and text is None) else _clean(text)
     if user_id is None:
         return TurnResult(None, _anonymous(message, action))
+    if conversation_id and repayment_id:
+        raise refusals.Invalid("只有新对话可以指定还款，请不要同时带对话编号。", code="repayment_with_conversation",
+                               field="repayment_id")
     if conversation_id:
         conversation = store.get(user_id, conversation_id)
         if conversation is None:
@@ -80,9 +89,17 @@ def take_turn(ctx: Context, user_id: str | None, *, conversation_id: str | None 
         conversation = Conversation(id=new_id(ctx), user_id=user_id, started_at=clock.isoformat(ctx.now))
     if conversation.full:
         raise refusals.Conflicting("这段对话已经很长了，请开始新的对话。", code="conversation_full")
+    now = clock.isoformat(ctx.now)
+    if repayment_id:          # the first answer states the repayment the user came about
+        first, topic = opening(ctx, user_id, repayment_id, actor)
+        opened = Turn(at=now, who="assistant", text=first.text, intent=topic, facts=first.facts,
+                      actions=first.actions, articles=first.articles)
+        conversation = dataclasses.replace(conversation, turns=(opened,), intents=(topic,), about=repayment_id)
+        if message is None and not action:
+            return _store(ctx, Conversation(id=conversation.id, user_id=user_id, started_at=conversation.started_at),
+                          conversation, user_id, topic, None, first)
     turn = registry.TurnContext(ctx=ctx, user_id=user_id, conversation=conversation, text=message or "", actor=actor,
                                 raw=_raw(text) if message else "")
-    now = clock.isoformat(ctx.now)
     if action:
         if action not in conversation.offered and action != HANDOVER:
             raise _unavailable()
@@ -105,17 +122,32 @@ def take_turn(ctx: Context, user_id: str | None, *, conversation_id: str | None 
     changes.setdefault("clarifying", ())
     if reply.handover_case_id:
         changes["case_id"] = reply.handover_case_id
-    updated = conversation.add(said, answered, **changes)
+    return _store(ctx, conversation, conversation.add(said, answered, **changes), user_id, intent_id, action, reply)
+
+
+def _store(ctx: Context, before: Conversation, updated: Conversation, user_id: str, intent_id: str | None,
+           action: str | None, reply: Reply) -> TurnResult:
+    """Write the conversation over the version read (a lost race: ``Conflicting``), then its events."""
+    if updated.version == before.version:
+        updated = dataclasses.replace(updated, version=before.version + 1)
     uow = store.begin()
     store.save(uow, updated, expires_at=int((ctx.now + KEEP).timestamp()))
     try:
         uow.commit()
     except store.Conflict:
         raise refusals.Conflicting("同一段对话刚刚有新的消息，请刷新后再试。", code="conversation_changed") from None
-    _record(conversation, updated, user_id, intent_id, action,
-            auto=bool(updated.case_id and not conversation.case_id and intent_id != HANDOVER
+    _record(before, updated, user_id, intent_id, action,
+            auto=bool(updated.case_id and not before.case_id and intent_id != HANDOVER
                       and (action or "").partition(":")[0] not in (HANDOVER, "freeze_account")))
     return TurnResult(updated.id, reply, updated)
+
+
+def opening(ctx: Context, user_id: str, repayment_id: str, actor: Actor | None = None) -> tuple[Reply, str]:
+    """(the first answer of a conversation about one of the caller's repayments, its topic) — read only, what
+    ``take_turn(repayment_id=…)`` stores first; ``Missing`` (``repayment_not_found``) when it is not theirs."""
+    first, topic = about.opening(ctx, user_id, repayment_id, actor)
+    first = dataclasses.replace(first, articles=articles(intents.all_intents()[topic].articles))
+    return _with_handover(first, Conversation(id="", user_id=user_id, started_at="")), topic
 
 
 def conversation(user_id: str, conversation_id: str | None = None) -> Conversation | None:
@@ -213,12 +245,14 @@ def _answer(turn: registry.TurnContext, intent: Intent) -> Reply:
     text = intent.answer
     facts: list[str] = []
     actions: list[Action] = []
+    grounded = False
     escalate = None
     for name in intent.lookup:
         provider = registry.FACTS.get(name)
         found = provider(turn) if provider else None
         if found is None:
             continue
+        grounded = True
         escalate = escalate or found.escalate
         facts.extend(found.facts)
         actions.extend(found.actions)
@@ -228,7 +262,10 @@ def _answer(turn: registry.TurnContext, intent: Intent) -> Reply:
                 text = template.format_map(found.values)
             except (KeyError, IndexError, ValueError):
                 pass   # a provider without one of the template's values: the general answer stays
-    for name in intent.actions:
+    for name in intent.actions:   # a provider that found the user's records decided what applies (no retry
+        # while an incident explains the failure, none for a reason a retry cannot fix): the bare names are not added
+        if grounded and name in FOR_RECORDS:
+            continue
         if name in registry.ACTIONS and ":" not in name and not any(a.name == name for a in actions):
             actions.append(Action(name, registry.LABELS.get(name, name)))
     if intent.kind == "topic":

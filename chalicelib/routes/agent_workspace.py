@@ -15,6 +15,7 @@ agent_pages = lazy_import("chalicelib.web.agent")
 incident_pages = lazy_import("chalicelib.web.incidents")
 agent_search_pages = lazy_import("chalicelib.web.agent_search")
 team_pages = lazy_import("chalicelib.web.agent_team")
+staff_mfa_pages = lazy_import("chalicelib.web.staff_mfa")
 
 bp = Blueprint(__name__)
 
@@ -57,6 +58,10 @@ add_page_routes(bp, team_pages, """
 add_page_routes(bp, agent_search_pages, """
     GET   /agent/search                                        agent_search              search     # find a 工单
     GET   /agent/access                                        agent_access              access     # access records
+""")
+add_page_routes(bp, staff_mfa_pages, """
+    GET   /agent/staff/{username}/mfa-reset                    agent_mfa_reset_form      reset_form  # lead only
+    POST  /agent/staff/{username}/mfa-reset                    agent_mfa_reset           reset_post  # lead only
 """)
 
 

@@ -21,14 +21,16 @@ bp = Blueprint(__name__)
 
 @bp.route("/assistant/turns", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("One turn with the 智能客服: a message or a tapped button (an action runs once per Idempotency-Key); "
-              "another user's conversation is 404", tag="assistant", body=assistant_schemas.TurnRequest,
+              "another user's conversation is 404; repayment_id starts one about the caller's own repayment (another "
+              "user's is 404)", tag="assistant", body=assistant_schemas.TurnRequest,
               headers=replies.OPTIONAL_IDEMPOTENCY_HEADER, responses={200: assistant_schemas.TurnResponse},
               errors=(400, 404, 409, 422, 423, 429, 503))
 def assistant_turn():
     def turn(call: replies.Call) -> dict:   # a replayed answer (same Idempotency-Key) does not count against the limit
         ratelimit.hit("assistant_turn", call.who.user_id)
         result = assistant.take_turn(call.context, call.who.user_id, conversation_id=call.input.conversation_id,
-                                     text=call.input.text, action=call.input.action, actor=call.who)
+                                     text=call.input.text, action=call.input.action, actor=call.who,
+                                     repayment_id=call.input.repayment_id)
         return views.turn_view(result.conversation_id, result.reply, result.reply.handover_case_id)
 
     return replies.replay(bp.current_request, lambda call: f"ASSISTANT#{call.input.conversation_id or 'new'}", turn,
@@ -53,7 +55,9 @@ def assistant_public_turn():
 # ---------------------------------------------------------------- the chat page (help-door session)
 @bp.route("/help/assistant", methods=["GET"])
 @api_contract("The 智能客服 chat page (HTML; the help-door session, without one 303 to /help/login; ?c= a "
-              "conversation — another user's is a 404 page; ?new=1 a new one)", tag="assistant",
+              "conversation — another user's is a 404 page; ?new=1 a new one; ?repayment= opens it about one of the "
+              "user's repayments: its facts first, nothing stored until the user answers; another user's: 404)",
+              tag="assistant",
               responses={200: None, 404: None}, html=True)
 def assistant_page():
     return replies.page(chat.chat_page(bp.current_request))

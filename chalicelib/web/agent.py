@@ -149,8 +149,10 @@ def _case_page(ws: session.WebSession, ctx: Context, case_id: str, query: dict, 
     draft = reply_text if reply_text is not None else (chosen["text"] if chosen else "")
     # The clock choice is the agent's: a chosen macro suggests one, nothing else pre-selects it.
     await_choice = None if reply_text is not None or not chosen else ("1" if chosen["await_user"] else "0")
+    from chalicelib.web import agent_incident
     return pages.html("web/agent_case.html", status=status, title=f"工单 {case['reference']}", case=case,
-                      repayments=repayments, macros=canned, chosen=chosen, frozen=frozen, attachments=evidence,
+                      incident=agent_incident.banner(ws.actor, case), repayments=repayments, macros=canned,
+                      chosen=chosen, frozen=frozen, attachments=evidence,
                       following=following, done=DONE.get(query.get("done", "")), now=ctx.now.isoformat(),
                       idempotency_key=secrets.token_urlsafe(16), local_time=_local(ctx), draft=draft,
                       await_choice=await_choice, reply_error=reply_error, time_zone=ctx.settings.time_zone,

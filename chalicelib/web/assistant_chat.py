@@ -39,15 +39,31 @@ def _transcript(conversation: Conversation | None) -> list[dict]:
 
 
 def _render(ws: session.WebSession, conversation: Conversation | None, *, status: int = 200, error: str = "",
-            text: str = "", article: dict | None = None) -> Reply:
+            text: str = "", article: dict | None = None, about: tuple[str, AssistantReply] | None = None) -> Reply:
+    """``about``: (repayment id, the opening answer) of a conversation not started yet (``?repayment=``): shown as
+    the first answer with its buttons; the form carries the id, so the first post starts the conversation."""
     last = conversation.turns[-1] if conversation and conversation.turns else None
-    actions = [{"id": a.id, "label": a.label} for a in (last.actions if last else ()) if a.id != HANDOVER]
+    offered = about[1].actions if about else (last.actions if last else ())
+    actions = [{"id": a.id, "label": a.label} for a in offered if a.id != HANDOVER]
     handed_over = bool(conversation and conversation.case_id)
+    turns = _transcript(conversation) + ([{"who": "assistant", "text": about[1].text, "facts": list(about[1].facts),
+                                           "articles": [{"slug": a.slug, "title": a.title} for a in about[1].articles]}]
+                                         if about else [])
     return pages.html("web/assistant.html", status=status, door=DOOR, ws=ws, title="智能客服", welcome=WELCOME,
-                      turns=_transcript(conversation), actions=actions, handover=not handed_over,
+                      turns=turns, actions=actions, handover=not handed_over,
                       conversation_id=conversation.id if conversation else "", idempotency_key=_key(),
                       error=error, text=text, max_text=MAX_TEXT, article=article, case_id=conversation and
-                      conversation.case_id)
+                      conversation.case_id, repayment_id=about[0] if about else "")
+
+
+def _about(ws: session.WebSession, repayment_id: str) -> Reply:
+    """``?repayment=<id>`` (the failure notice's 「问智能客服」): that repayment's facts as the first answer, read
+    only (nothing is stored until the user answers); another user's id is a polite refusal on the page (404)."""
+    try:
+        first, _ = assistant.opening(Context.current(), ws.actor.user_id, repayment_id[:64], ws.actor)
+    except refusals.Missing as exc:
+        return _render(ws, None, status=404, error=exc.message)
+    return _render(ws, None, about=(repayment_id, first))
 
 
 def _article(slug: str | None) -> dict | None:
@@ -62,6 +78,8 @@ def chat_page(request) -> Reply:
     ws = session.require(request, DOOR)
     query = request.query_params or {}
     wanted = (query.get("c") or "")[:128] or None
+    if query.get("repayment"):
+        return _about(ws, query["repayment"])
     if query.get("new"):
         return _render(ws, None, article=_article(query.get("article")))
     conversation = assistant.conversation(ws.actor.user_id, wanted)
@@ -77,14 +95,15 @@ def _turn(request) -> tuple[session.WebSession, dict, dict]:
     session.check_csrf(ws, form)
     conversation_id = (form.get("conversation_id") or "")[:128] or None
     action = (form.get("action") or "").strip()[:200] or None
+    repayment_id = None if conversation_id else (form.get("repayment_id") or "")[:64] or None
     text = None if action else form.get("text", "")
-    payload = {"conversation_id": conversation_id, "action": action, "text": text}
+    payload = {"conversation_id": conversation_id, "action": action, "text": text, "repayment_id": repayment_id}
     key = form.get("idempotency_key") or None
 
     def run(_claim) -> idempotency.Outcome:      # the same limit as the API's turns (a replay does not count)
         ratelimit.hit("assistant_turn", ws.actor.user_id)
         result = assistant.take_turn(Context.current(), ws.actor.user_id, conversation_id=conversation_id,
-                                     text=text, action=action, actor=ws.actor)
+                                     text=text, action=action, actor=ws.actor, repayment_id=repayment_id)
         return idempotency.Outcome(200, _body(result.conversation_id, result.reply))
 
     outcome = idempotency.once(ws.actor.user_id, key, scope=f"ASSISTANT_PAGE#{conversation_id or 'new'}",
@@ -112,8 +131,15 @@ def post_turn(request) -> Reply:
         form = pages.form(request)
         refusal = errors.from_domain(exc)
         conversation = assistant.conversation(ws.actor.user_id, (form.get("conversation_id") or "")[:128] or None)
+        about = None
+        if conversation is None and form.get("repayment_id") and exc.field != "repayment_id":
+            try:       # the opening stays on the page with the error under it
+                about = (form["repayment_id"][:64], assistant.opening(Context.current(), ws.actor.user_id,
+                                                                      form["repayment_id"][:64], ws.actor)[0])
+            except refusals.Missing:
+                about = None
         return _render(ws, conversation, status=refusal.status, error=refusal.message,
-                       text=(form.get("text") or "")[:MAX_TEXT])
+                       text=(form.get("text") or "")[:MAX_TEXT], about=about)
     return pages.redirect(f"{PATH}?c={quote(body['conversation_id'] or '')}#latest")
 
 

@@ -275,6 +275,14 @@ def _notice_link(ref: dict) -> tuple[str, str] | None:
     return None
 
 
+def _ask_link(notice: dict) -> str | None:
+    """A failed or delayed repayment's notice: 「问智能客服」 opens the assistant about that repayment (#24)."""
+    repayment_id = (notice.get("ref") or {}).get("repayment_id")
+    if notice.get("kind") not in ("failed", "delayed") or not repayment_id:
+        return None
+    return "/help/assistant?" + urlencode({"repayment": repayment_id})
+
+
 @pages.page(DOOR, titles={**_TITLES, 404: "找不到这条消息"}, back=("/help/notices", "返回消息"))
 def notices_page(request) -> Reply:
     ws = session.require(request, DOOR)
@@ -283,8 +291,8 @@ def notices_page(request) -> Reply:
     from chalicelib.bills import schemas
     found = _page_of(lambda: bills.list_notices(ws.actor, schemas.PageQuery(limit=PAGE_SIZE, cursor=cursor),
                                                 bills.current()))
-    rows = [{**n, "kind_title": NOTICE_KINDS.get(n["kind"], "消息"), "link": _notice_link(n.get("ref") or {})}
-            for n in found["items"]]
+    rows = [{**n, "kind_title": NOTICE_KINDS.get(n["kind"], "消息"), "link": _notice_link(n.get("ref") or {}),
+             "ask": _ask_link(n)} for n in found["items"]]
     unread = "99+" if found["unread_more"] else str(found["unread"])
     return _render("web/my_notices.html", ws, title="消息", notices=rows, unread=unread,
                    next_cursor=found.get("next_cursor"), first_page=cursor is None,

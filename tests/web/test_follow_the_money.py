@@ -1,7 +1,8 @@
 """Support that follows the money over the Chalice test client with moto: a settled repayment posts a message in
 its 工单 and the owner's page asks whether it is solved; the issue's incident test — a burst of
-``biller_unavailable`` failures for one biller opens one incident, groups its 工单, alerts the team once, and one
-reply reaches each user."""
+``biller_unavailable`` failures for one biller opens one incident, groups its 工单, alerts the team once, one
+reply reaches each user, and the assistant tells the affected users what is going on instead of offering a retry
+(until the incident closes)."""
 from __future__ import annotations
 
 import json
@@ -110,7 +111,19 @@ def test_a_burst_of_biller_failures_opens_one_incident_and_one_reply_reaches_eac
         conversation = api.get(f"/support/cases/{case_id}", token=user.token).json["conversation"]
         assert [m["text"] for m in conversation if m["author"] == "support"] == [text]
 
+    # the assistant tells each affected user what is going on, in user wording, instead of a retry that would fail
+    def ask(user, body):
+        turn = api.post("/assistant/turns", token=user.token, json_body=body)
+        assert turn.status == 200, turn.json
+        return turn.json["reply"], [a["id"].split(":")[0] for a in turn.json["reply"]["actions"]]
+    for reply, offered in (ask(alice, {"text": "电费还款失败了咋回事"}), ask(bob, {"repayment_id": repayments[1]})):
+        assert "我们已知悉并在处理中" in reply["text"] and "retry_repayment" not in offered
+        assert any(f.startswith("当前情况：") for f in reply["facts"])
+        assert incident_id not in str(reply) and "biller_unavailable" not in str(reply) and "故障事件" not in str(reply)
+
     assert api.post(f"{path}/close", token=lead.token).json["status"] == "closed"
+    reply, offered = ask(carol, {"repayment_id": repayments[2]})
+    assert "retry_repayment" in offered and "我们已知悉" not in reply["text"]     # over: a retry may help again
     assert api.post(f"{path}/close", token=lead.token).status == 409
     spec = api.get("/openapi.json").json["paths"]
     assert {"/support/incidents", "/support/incidents/{incident_id}/reply"} <= set(spec)

@@ -46,6 +46,8 @@ def test_the_lead_sets_status_and_capacity_and_reassigns_on_the_team_page(signed
     page = boss.get("/agent/team")
     assert page.status == 200 and 'data-testid="nav-team"' in page.text
     assert "最近在线" in page.text and "一线客服" in _agent_block(page.text, "agent")
+    # the lead resets another member's two-factor sign-in from here (docs/front-doors.md)
+    assert 'href="/agent/staff/agent2/mfa-reset"' in _agent_block(page.text, "agent2")
     token = boss.csrf(page)
     for name in ("agent", "agent2"):
         assert boss.post("/agent/team/capacity", {"csrf_token": token, "name": name, "capacity": "1"}).status == 303
