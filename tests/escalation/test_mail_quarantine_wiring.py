@@ -4,6 +4,7 @@ over ``GET /support/mail/quarantine`` and on ``/agent/mail`` (frontline agents: 
 (CSRF checked) into its 工单, once."""
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from string import Template
 
@@ -64,3 +65,31 @@ def test_a_lead_releases_a_quarantined_mail_from_the_page_into_its_case(aws, api
     assert any(e["event"] == "mail_released" and e["by_name"] == lead.username for e in seen["timeline"])
     again = api.post(f"/support/mail/quarantine/{item['id']}/release", token=lead.token)
     assert again.status == 409 and again.json["error"]["code"] == "already_decided"
+
+
+def test_a_lead_pages_the_quarantine_and_discards_a_forged_mail_once(aws, api, alice, lead, clock, open_case,
+                                                                     monkeypatch):
+    from chalicelib import config
+    from chalicelib.escalation import inbound
+    from chalicelib.kernel.context import Context
+
+    monkeypatch.setenv("MAIL_REPLY_SECRET", SECRET)
+    config.reload()
+    case_id = open_case(alice)["case_id"]
+    for name in ("forged_token.eml", "auto_reply.eml"):
+        raw = Template((MAIL / name).read_text(encoding="utf-8")).substitute(
+            reply_address="service@repaydesk.example.com", case_id=case_id, case_lower=case_id.lower()).encode()
+        assert inbound.on_mail(raw, Context.current()).outcome == "quarantined"
+        clock.advance(dt.timedelta(minutes=1))
+    first = api.get("/support/mail/quarantine?limit=1", token=lead.token).json
+    assert [m["reason"] for m in first["items"]] == ["auto_reply"] and first["next_cursor"]
+    second = api.get(f"/support/mail/quarantine?limit=1&cursor={first['next_cursor']}", token=lead.token).json
+    [forged] = second["items"]
+    assert forged["reason"] == "forged_token" and not forged["releasable"]
+    assert api.post(f"/support/mail/quarantine/{forged['id']}/release", token=lead.token).status == 409
+    discarded = api.post(f"/support/mail/quarantine/{forged['id']}/discard", token=lead.token)
+    assert discarded.status == 200 and discarded.json["status"] == "discarded"
+    assert discarded.json["decided_by"] == lead.username
+    again = api.post(f"/support/mail/quarantine/{forged['id']}/discard", token=lead.token)
+    assert again.status == 409 and again.json["error"]["code"] == "already_decided"
+    assert api.post("/support/mail/quarantine/q20261124100000-000000000000/discard", token=lead.token).status == 404
