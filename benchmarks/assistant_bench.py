@@ -83,6 +83,20 @@ def evaluate(rows, model, an) -> dict:
             "clarifying": asked / n, "top1": top1 / n, "misses": misses}
 
 
+def confusion(rows, model, an) -> str:
+    """The wrong answers and the clarifying questions that missed the right intent, as ``expected→got ×n``."""
+    from collections import Counter
+    pairs: Counter = Counter()
+    for expected, text in rows:
+        found = understand.understand(text, mdl=model, an=an)
+        if right(expected, found) or (found.decision in ("clarify", "unclear") and expected in found.options):
+            continue
+        got = found.intent if found.decision == "answer" else f"{found.decision}:{'/'.join(found.options)}" \
+            if found.options else found.decision
+        pairs[f"{expected}→{got}"] += 1
+    return ", ".join(f"{pair} ×{n}" for pair, n in pairs.most_common())
+
+
 def grid(rows, an) -> None:
     """Accuracy on the tuning half for a grid of thresholds (the chosen ones are the constants in the code)."""
     known = intents.all_intents()
@@ -164,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grid", action="store_true", help="print the threshold grid on the tuning half")
     parser.add_argument("--rounds", type=int, default=2, help="passes over the dev set for latency (default 2)")
     parser.add_argument("--misses", action="store_true", help="list the held-out utterances answered wrongly")
+    parser.add_argument("--confusion", action="store_true",
+                        help="per half, which intent was answered (or asked) instead of which (counts, no utterances "
+                             "of the held-out half)")
     args = parser.parse_args(argv)
     rows = load()
     parts = halves(rows)
@@ -181,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.misses and name == "test":
             for miss in r["misses"]:
                 print("  miss:", *miss)
+        if args.confusion:
+            print(f"  {name} confusion (expected → got):", confusion(parts[name], model, an) or "none")
     understand.understand("预热", mdl=model, an=an)
     turns, searches = latency(rows, args.rounds)
     print(f"take_turn ms p50 {statistics.median(turns):.2f} p99 {percentile(turns, .99):.2f} "

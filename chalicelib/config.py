@@ -283,7 +283,9 @@ def load() -> Settings:
                                            # sign-in failures (chalicelib/web/signin.py): per client, per account
                                            # and client, per account (a cool-down known devices get past)
                                            "sign_in_client=20/900,sign_in_account_client=5/900,"
-                                           "sign_in_account=30/900"),
+                                           "sign_in_account=30/900,"
+                                           # wrong two-factor codes per account (chalicelib/web/mfa.py)
+                                           "mfa_code=5/300"),
         aws_connect_timeout_seconds=_float("AWS_CONNECT_TIMEOUT_SECONDS", 1.0),
         aws_read_timeout_seconds=_float("AWS_READ_TIMEOUT_SECONDS", 2.0),
         aws_max_attempts=_int("AWS_MAX_ATTEMPTS", 3),

@@ -218,7 +218,9 @@ def cognito_resources() -> dict:
                      "Properties": {
             "UserPoolName": f"repaydesk-{STAGE}-users", "AutoVerifiedAttributes": ["phone_number"],
             "UsernameConfiguration": {"CaseSensitive": False},
-            "MfaConfiguration": "OFF",
+            # Two-factor sign-in (docs/front-doors.md): TOTP only (no SMS MFA); OPTIONAL in the pool — wallet users
+            # may enrol — and required by the staff door for every staff account (chalicelib/web/session.py).
+            "MfaConfiguration": "OPTIONAL", "EnabledMfas": ["SOFTWARE_TOKEN_MFA"],
             "Policies": {"PasswordPolicy": {"MinimumLength": 10, "RequireLowercase": True,
                                             "RequireNumbers": True, "RequireUppercase": True}},
             "Schema": [{"Name": "phone_number", "AttributeDataType": "String", "Mutable": True, "Required": True}]}},
@@ -233,6 +235,14 @@ def cognito_resources() -> dict:
         resources[logical_id("UserPoolGroup", role)] = {"Type": "AWS::Cognito::UserPoolGroup", "Properties": {
             "UserPoolId": {"Ref": "UserPool"}, "GroupName": role}}
     return resources
+
+
+def authorizer_policy(logs_only: dict) -> dict:
+    """The authorizer writes logs and reads one thing: whether a staff account has its authenticator enrolled
+    (``AdminGetUser``, chalicelib/routes/auth.py — a staff bearer token without a second factor is refused)."""
+    return {**logs_only, "Statement": [*logs_only["Statement"], {
+        "Sid": "StaffSecondFactor", "Effect": "Allow", "Action": ["cognito-idp:AdminGetUser"],
+        "Resource": _arn("UserPool")}]}
 
 
 def _arn(lid: str) -> dict:
@@ -257,6 +267,11 @@ def data_policy(cfg, ids: dict, kinds: dict[str, list[str]]) -> dict:
                     "sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
          "Resource": [_arn(q) for q in queues]},
         {"Sid": "UserPhones", "Effect": "Allow", "Action": ["cognito-idp:AdminGetUser"], "Resource": _arn("UserPool")},
+        # A lead's reset of a staff member's two-factor sign-in (chalicelib/web/staff_mfa.py): the member's groups,
+        # their software-token MFA off, their refresh tokens revoked.
+        {"Sid": "StaffMfaReset", "Effect": "Allow", "Resource": _arn("UserPool"),
+         "Action": ["cognito-idp:AdminListGroupsForUser", "cognito-idp:AdminSetUserMFAPreference",
+                    "cognito-idp:AdminUserGlobalSignOut"]},
         # SendEmail: the teams' mails; SendRawEmail: the users' (Reply-To, threading: chalicelib/adapters/outbox.py)
         {"Sid": "TeamEmail", "Effect": "Allow", "Action": ["ses:SendEmail", "ses:SendRawEmail"],
          "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/"
@@ -314,7 +329,7 @@ def merge(template: dict, cfg) -> dict:
                     event["Properties"]["FunctionResponseTypes"] = ["ReportBatchItemFailures"]
             role = props.get("Role", {}).get("Fn::GetAtt", [None])[0]
             if role:
-                policy = logs_only if lid in authorizers else data_policy(cfg, ids, {})
+                policy = authorizer_policy(logs_only) if lid in authorizers else data_policy(cfg, ids, {})
                 template["Resources"][role]["Properties"]["Policies"] = [
                     {"PolicyName": f"{role}Policy", "PolicyDocument": policy}]
     learned_model_bucket(template, cfg)

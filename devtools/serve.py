@@ -100,6 +100,8 @@ RepayDesk is running (Ctrl-C stops everything started here)
   Clock         {clock_is}
   Demo users (password {local.DEMO_PASSWORD}{password_from}):
 {users}
+  Staff sign-in asks a two-factor code (docs/front-doors.md): the staff demo users have an authenticator with
+  moto's one secret {local.MOTO_TOTP_SECRET.upper()} (add it to any authenticator app); local moto accepts any 6 digits.
 """, flush=True)
     while (dead := stack.exited()) is None:
         time.sleep(0.5)

@@ -1,14 +1,20 @@
 """Create every declared resource (and the Cognito pool) in moto: local stack and tests."""
 from __future__ import annotations
 
+import base64
 import json
 import os
 from dataclasses import dataclass
 
 import infra
 from chalicelib.adapters import aws
+from chalicelib.kernel.actor import MFA_REQUIRED_ROLES
 
 ROLES = ("support", "senior-support", "kb-editor")
+# Two-factor sign-in (docs/front-doors.md "Two-factor sign-in for staff"): OPTIONAL in the pool, required by the
+# staff door for these roles (chalicelib/web/session.py ``needs_mfa``), as in devtools/package.py's template.
+MFA_ROLES = tuple(sorted(MFA_REQUIRED_ROLES))
+MFA_CONFIGURATION = "OPTIONAL"
 APP_CLIENT_NAME = "repaydesk-app"
 
 
@@ -117,6 +123,9 @@ def create_user_pool(cfg) -> UserPool:
             ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_USER_PASSWORD_AUTH",
                                "ALLOW_REFRESH_TOKEN_AUTH"],
         )["UserPoolClient"]["ClientId"]
+    if not pools:
+        idp.set_user_pool_mfa_config(UserPoolId=pool_id, MfaConfiguration=MFA_CONFIGURATION,
+                                     SoftwareTokenMfaConfiguration={"Enabled": True})
     existing_groups = {g["GroupName"] for g in idp.list_groups(UserPoolId=pool_id)["Groups"]}
     for role in ROLES:
         if role not in existing_groups:
@@ -135,9 +144,11 @@ DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
 
 
 def ensure_user(pool: UserPool, username: str, *, role: str | None = None,
-                phone: str = "+8613800138000", email: str | None = None) -> str:
+                phone: str = "+8613800138000", email: str | None = None, mfa: bool | None = None) -> str:
     """Create the user if needed (phone and e-mail kept in Cognito, never in our tables) and return an ID token.
-    ``email``: a verified address (replies by e-mail are accepted from it only)."""
+    ``email``: a verified address (replies by e-mail are accepted from it only). ``mfa``: enrol an authenticator
+    (moto's one fixed secret, ``totp_code``) — by default for the staff roles, whose door requires it; the token
+    returned is then issued after the code, as the sign-in page gets it."""
     idp = aws.client("cognito-idp")
     verified_email = [{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}] if email else []
     try:
@@ -157,8 +168,47 @@ def ensure_user(pool: UserPool, username: str, *, role: str | None = None,
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}; expected one of {ROLES}")
         idp.admin_add_user_to_group(UserPoolId=pool.pool_id, Username=username, GroupName=role)
+    if mfa is None:
+        mfa = role in MFA_ROLES
     result = idp.admin_initiate_auth(
         UserPoolId=pool.pool_id, ClientId=pool.client_id, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": username, "PASSWORD": DEMO_PASSWORD},
     )
+    if mfa and "AuthenticationResult" in result:   # not enrolled yet: enrol with the access token
+        access = result["AuthenticationResult"]["AccessToken"]
+        secret = idp.associate_software_token(AccessToken=access)["SecretCode"]
+        idp.verify_software_token(AccessToken=access, UserCode=totp_code(secret))
+        idp.set_user_mfa_preference(AccessToken=access,
+                                    SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True})
+        result = idp.admin_initiate_auth(
+            UserPoolId=pool.pool_id, ClientId=pool.client_id, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": username, "PASSWORD": DEMO_PASSWORD})
+    if result.get("ChallengeName") == "SOFTWARE_TOKEN_MFA":
+        result = idp.admin_respond_to_auth_challenge(
+            UserPoolId=pool.pool_id, ClientId=pool.client_id, ChallengeName="SOFTWARE_TOKEN_MFA",
+            Session=result["Session"],
+            ChallengeResponses={"USERNAME": username, "SOFTWARE_TOKEN_MFA_CODE": totp_code(MOTO_TOTP_SECRET)})
     return result["AuthenticationResult"]["IdToken"]
+
+
+# moto (5.2.5) gives every user this one authenticator secret and, unless MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP is
+# set, accepts any 6 digits (docs/front-doors.md "What moto does and does not check"). The demo and test codes are
+# still computed from it, on the application's clock.
+MOTO_TOTP_SECRET = "asdfasdfasdf"
+
+
+def totp_code(secret: str = MOTO_TOTP_SECRET) -> str:
+    """The 6-digit code an authenticator shows for ``secret`` (base32) at the application's clock's now — never the
+    wall clock in tests (their clock is frozen or runs from a fixed start). pyotp (a dev dependency) for a real
+    secret; moto's 60-bit one is shorter than pyotp accepts (112 bits), so that one goes through cryptography's
+    TOTP with the key-length check off, exactly as moto checks it."""
+    from chalicelib.kernel import clock
+    now = clock.epoch()
+    padded = secret.upper() + "=" * (-len(secret) % 8)
+    key = base64.b32decode(padded)
+    if len(key) >= 14:
+        import pyotp
+        return pyotp.TOTP(secret.upper()).at(now)
+    from cryptography.hazmat.primitives.hashes import SHA1
+    from cryptography.hazmat.primitives.twofactor.totp import TOTP
+    return TOTP(key, 6, SHA1(), 30, enforce_key_length=False).generate(now).decode()

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from chalicelib.adapters import aws
+from chalicelib.adapters import cognito_users
 from chalicelib.adapters.backends import Backend
-from chalicelib.config import settings
 
 
 def verified_email(username: str) -> str | None:
     memory = twin()
     if memory is not None:
         return memory.verified.get(username)
-    idp = aws.client("cognito-idp")
-    try:
-        user = idp.admin_get_user(UserPoolId=settings().user_pool_id, Username=username)
-    except idp.exceptions.UserNotFoundException:
-        return None
-    attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
+    attributes = cognito_users.attributes(username) or {}
     if attributes.get("email_verified") != "true":
         return None
     return (attributes.get("email") or "").lower() or None

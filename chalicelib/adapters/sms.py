@@ -1,20 +1,13 @@
 """Reaching a user's phone: the number lives in Cognito only, never in our tables or logs."""
 from __future__ import annotations
 
-from chalicelib.adapters import aws
-from chalicelib.config import settings
+from chalicelib.adapters import aws, cognito_users
 
 
 def user_phone(username: str) -> str | None:
     if _memory is not None:
         return _memory.phones.get(username)
-    idp = aws.client("cognito-idp")
-    try:
-        user = idp.admin_get_user(UserPoolId=settings().user_pool_id, Username=username)
-    except idp.exceptions.UserNotFoundException:
-        return None
-    attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
-    return attributes.get("phone_number")
+    return (cognito_users.attributes(username) or {}).get("phone_number")
 
 
 def send_sms(phone: str, text: str) -> str:

@@ -37,9 +37,21 @@ def key_for(conversation_id: str, action_id: str) -> str:
     return f"assistant-{digest}"
 
 
-def _polite(exc: refusals.DomainError, **kw) -> Grounded:
+# Refusals the user cannot fix by waiting or by changing what they asked (a frozen account, a failure retrying
+# cannot fix, not allowed): the flow failed, and the engine hands over by itself (``failed.py``).
+UNFIXABLE = (refusals.Frozen, refusals.Rejected, refusals.NotAllowed)
+UNFIXABLE_CODES = frozenset({"not_retryable", "account_frozen"})
+
+
+def unfixable(exc: refusals.DomainError) -> bool:
+    return isinstance(exc, UNFIXABLE) or getattr(exc, "code", None) in UNFIXABLE_CODES
+
+
+def _polite(exc: refusals.DomainError, *, tried: str = "", **kw) -> Grounded:
     hand = (HANDOVER,)
-    return Grounded(exc.message or "这个操作现在做不了。需要帮忙的话可以转人工。", actions=hand, failed=True, **kw)
+    said = exc.message or "这个操作现在做不了。需要帮忙的话可以转人工。"
+    why = f"{tried}被拒绝：{said}" if tried and unfixable(exc) else None
+    return Grounded(said, actions=hand, failed=True, escalate=why, **kw)
 
 
 # ---------------------------------------------------------------- retry a failed repayment
@@ -63,7 +75,7 @@ def retry_repayment(actor: Actor, ctx: Context, argument: str, *, conversation_i
         retried = repay.retry(actor, key_for(conversation_id, f"retry_repayment:{repayment_id}:{offered_attempt}"),
                               repayment_id, ctx)
     except POLITE as exc:
-        return _polite(exc, repayment_id=repayment_id)
+        return _polite(exc, tried="重试还款", repayment_id=repayment_id)
     body = retried.body
     when = facts.local_time((body.get("expected_arrival") or {}).get("expected_at"), ctx)
     if not retried.replayed:
@@ -90,7 +102,7 @@ def resend_code(actor: Actor, ctx: Context, argument: str, *, conversation_id: s
             actor.user_id, key_for(conversation_id, f"resend_code:{argument}"), scope=f"RESEND#{repayment_id}",
             payload={}, action=lambda _claim: idempotency.Outcome(200, repay.resend_code(actor, repayment_id, ctx)))
     except POLITE as exc:
-        return _polite(exc, repayment_id=repayment_id)
+        return _polite(exc, tried="重新发送验证码", repayment_id=repayment_id)
     expires = facts.local_time((outcome.body.get("verification") or {}).get("expires_at"), ctx)
     return Grounded(f"已重新发送短信验证码到您的手机，之前的验证码已失效。新验证码{expires}前有效，请在还款页面输入。",
                     (Fact("验证码有效至", expires), Fact("输入验证码", "打开这笔还款",
@@ -107,7 +119,7 @@ def show_receipt(actor: Actor, ctx: Context, argument: str, *, conversation_id: 
     except refusals.Missing:
         return Grounded(GONE, actions=(HANDOVER,), failed=True)
     except POLITE as exc:
-        return _polite(exc, repayment_id=repayment_id)
+        return _polite(exc, tried="查看电子回单", repayment_id=repayment_id)
     link = f"/help/repayments/{repayment_id}/receipt"
     return Grounded(f"这是您的电子回单：{receipt['payee']} {receipt['amount']} 元，流水号 {receipt['serial']}，"
                     f"校验码 {receipt['verification_code']}。任何人都可以用流水号和校验码在“回单验真”页面核验。",
@@ -125,12 +137,53 @@ def set_reminder(actor: Actor, ctx: Context, argument: str, *, conversation_id: 
     except refusals.Missing:
         return Grounded(GONE, actions=(HANDOVER,), failed=True)
     except POLITE as exc:
-        return _polite(exc)
+        return _polite(exc, tried="开启到期提醒")
     due = bill.get("next_due_date")
     when = f"，下个还款日{facts.day_words(due)}前会短信提醒您。" if due else "。"
     return Grounded(f"已为{bill['label']}开启到期提醒{when}还可以在“我的账单”设置自动还款。",
                     (Fact("账单", bill["label"], "/help/bills"), Fact("到期提醒", "已开启")), (HANDOVER,),
                     done="开启了账单到期提醒")
+
+
+# ---------------------------------------------------------------- schedule a bill's repayment (asked first)
+def schedule_repayment(actor: Actor, ctx: Context, argument: str, *, conversation_id: str) -> Grounded:
+    """``<bill>:<amount>`` asks (it moves money later); ``<bill>:<amount>:confirm`` creates the schedule through the
+    bills facade (``by_due_date``: it runs so that the money arrives by the due date), with the domain's own checks
+    (the kind's limit, too late for the due date, a large amount confirmed by SMS code, frozen), once per tap: the
+    key is derived from the conversation and the confirmed action, under the API route's scope."""
+    from chalicelib.bills import service as bills
+    bill_id, _, rest = argument.partition(":")
+    amount, _, confirmed = rest.partition(":")
+    try:
+        bill = bills.get_bill(actor, bill_id, ctx)
+    except refusals.Missing:
+        return Grounded(GONE, actions=(HANDOVER,), failed=True)
+    due = bill.get("next_due_date")
+    if confirmed != "confirm":
+        when = f"还款日{facts.day_words(due)}前" if due else "还款日前"
+        return Grounded(f"确认为{bill['label']}预约还款 {amount} 元吗？会在{when}自动扣款并到账；执行前可以在"
+                        "“我的账单”修改或取消。",
+                        (Fact("账单", bill["label"], "/help/bills"), Fact("金额", f"{amount} 元")),
+                        (Offer(f"schedule_repayment:{bill_id}:{amount}:confirm", "确认预约"), HANDOVER))
+    try:
+        made = idempotency.once(
+            actor.user_id, key_for(conversation_id, f"schedule_repayment:{argument}"), scope=f"SCHEDULE#{bill_id}",
+            payload={"mode": "by_due_date", "amount": amount},
+            action=lambda _claim: idempotency.Outcome(201, bills.create_schedule(
+                actor, bill_id, bills.schemas.NewSchedule(mode="by_due_date", amount=amount), ctx))).body
+    except refusals.Missing:
+        return Grounded(GONE, actions=(HANDOVER,), failed=True)
+    except POLITE as exc:
+        return _polite(exc, tried="预约还款")
+    except ValueError:        # the request model refused the amount (pydantic): said, never a 500
+        return Grounded(f"{amount} 元不能预约，请换一个金额，或在“我的账单”里设置。", actions=(HANDOVER,), failed=True)
+    shown = (Fact("账单", bill["label"], "/help/bills"), Fact("金额", f"{made.get('amount') or amount} 元"),
+             Fact("预约", made["message"], "/help/bills"))
+    if made["status"] == "verification_required":
+        return Grounded(f"已为{bill['label']}创建预约还款 {amount} 元。{made['message']}验证码已发到您的手机，请在"
+                        "“我的账单”里输入。", shown, (HANDOVER,), done="创建了预约还款（等待短信验证码）")
+    return Grounded(f"已为{bill['label']}预约还款 {amount} 元：{made['message']}可以在“我的账单”修改或取消。",
+                    shown, (HANDOVER,), done="预约了还款")
 
 
 # ---------------------------------------------------------------- theft: freeze now (asked first)
@@ -166,4 +219,5 @@ def verify_number(actor: Actor, ctx: Context, argument: str, *, conversation_id:
 HANDLERS: dict[str, Callable[..., Grounded]] = {
     "retry_repayment": retry_repayment, "resend_code": resend_code, "show_receipt": show_receipt,
     "set_reminder": set_reminder, "freeze_account": freeze_account, "verify_number": verify_number,
+    "schedule_repayment": schedule_repayment,
 }

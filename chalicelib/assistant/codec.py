@@ -29,11 +29,13 @@ def to_data(conversation: Conversation) -> dict:
     return {"id": conversation.id, "user_id": conversation.user_id, "started_at": conversation.started_at,
             "version": conversation.version, "turns": [turn_to_data(t) for t in conversation.turns],
             "intents": list(conversation.intents), "clarifying": list(conversation.clarifying),
-            "case_id": conversation.case_id, "resolved": conversation.resolved}
+            "case_id": conversation.case_id, "resolved": conversation.resolved,
+            **({"missed": conversation.missed} if conversation.missed else {})}
 
 
 def from_data(data: dict) -> Conversation:
     return Conversation(id=data["id"], user_id=data["user_id"], started_at=data["started_at"],
                         version=int(data["version"]), turns=tuple(turn_from_data(t) for t in data.get("turns", ())),
                         intents=tuple(data.get("intents", ())), clarifying=tuple(data.get("clarifying", ())),
-                        case_id=data.get("case_id"), resolved=bool(data.get("resolved")))
+                        case_id=data.get("case_id"), resolved=bool(data.get("resolved")),
+                        missed=int(data.get("missed", 0)))

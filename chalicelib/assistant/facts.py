@@ -82,6 +82,7 @@ class Grounded:
     case_id: str | None = None
     done: str | None = None           # an action that ran: what it did, in the transcript's words
     failed: bool = False              # the flow could not help (a handover is suggested)
+    escalate: str | None = None       # … and cannot be fixed by the user: hand over by itself (``failed.py``)
     extra: dict = field(default_factory=dict)
 
     def reply(self) -> dict:
@@ -285,15 +286,53 @@ def case_facts(actor: Actor, ctx: Context) -> Grounded:
 
 
 # ---------------------------------------------------------------- bills: due dates and reminders
-def bill_facts(actor: Actor, ctx: Context) -> Grounded:
-    """The user's saved bills: the next due date and whether reminders are on (an action turns them on)."""
+# an amount the user names for a schedule: "每月自动还 500 元", "预约还款2000块" (a unit is needed: "15号" is a day)
+_AMOUNT = re.compile(r"(?<![\d.])(\d{1,6}(?:\.\d{1,2})?)\s*(?:元|块|rmb|RMB)")
+OPEN_SCHEDULE = ("active", "verification_required", "running")
+
+
+def amount_in(text: str) -> str | None:
+    found = _AMOUNT.search(text or "")
+    if not found or float(found.group(1)) <= 0:
+        return None
+    whole, _, cents = found.group(1).partition(".")
+    return f"{int(whole)}.{cents.ljust(2, '0')}"
+
+
+def bill_facts(actor: Actor, ctx: Context, *, text: str = "", schedules: bool = False) -> Grounded:
+    """The user's saved bills: the next due date and whether reminders are on (an action turns them on); with
+    ``schedules``, the bill's open scheduled repayment, or — when the message names an amount — an offer to
+    schedule that amount to arrive by the due date (``actions.schedule_repayment``, confirmed first)."""
     from chalicelib.bills import service as bills
     items = bills.list_bills(actor, bills.schemas.PageQuery(limit=20), ctx)["items"]
     if not items:
         return Grounded("您还没有保存账单。在“我的账单”添加后，可以开启到期提醒或设置自动还款。",
                         (Fact("我的账单", "添加账单", "/help/bills"),))
-    dated = sorted(items, key=lambda b: b.get("next_due_date") or "9999")
+    kinds = mentioned_kinds(text)
+    dated = sorted(items, key=lambda b: (not kinds or b["kind"] not in kinds, b.get("next_due_date") or "9999"))
     bill = dated[0]
+    if schedules:
+        return _with_schedule(bill_facts_of(bill), bill, actor, ctx, amount_in(text))
+    return bill_facts_of(bill)
+
+
+def _with_schedule(found: Grounded, bill: dict, actor: Actor, ctx: Context, amount: str | None) -> Grounded:
+    from chalicelib.bills import service as bills
+    mine = bills.list_schedules(actor, bills.schemas.PageQuery(limit=20), ctx)["items"]
+    current = next((s for s in mine if s["bill_id"] == bill["id"] and s["status"] in OPEN_SCHEDULE), None)
+    if current is not None:
+        return Grounded(f"{found.text}您已为这张账单预约了还款{current.get('amount') or ''}元：{current['message']}",
+                        (*found.facts, Fact("预约还款", current["message"], "/help/bills")), found.actions)
+    if not bill.get("next_due_date"):
+        return found
+    if amount is None:
+        return Grounded(found.text + "告诉我金额（例如“预约还款 500 元”），我可以帮您预约在还款日前自动还款。",
+                        found.facts, found.actions)
+    offer = Offer(f"schedule_repayment:{bill['id']}:{amount}", f"预约 {amount} 元在还款日前到账")
+    return Grounded(found.text, found.facts, (*found.actions, offer))
+
+
+def bill_facts_of(bill: dict) -> Grounded:
     facts = [Fact("账单", bill["label"], "/help/bills")]
     offers: list[Offer] = []
     due = bill.get("next_due_date")
@@ -309,14 +348,33 @@ def bill_facts(actor: Actor, ctx: Context) -> Grounded:
 
 
 # ---------------------------------------------------------------- is this number ours?
-_NUMBER = re.compile(r"(?:\+?86[\s-]?)?(?:400[\s-]?\d{3}[\s-]?\d{4}|95\d{3,4}|1[3-9]\d{9}|0\d{2,3}[\s-]?\d{7,8})")
+# A number as people type it: a mobile (spaces or dashes between its groups allowed), a 400/800 line, a 95xxx
+# short number, a landline with its area code (010-0000-1001, 021 1234 5678), an optional +86 in front.
+_NUMBER = re.compile(r"(?<![\d*])(?:\+?86[\s-]?)?(?:1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}|[48]00[\s-]?\d{3}[\s-]?\d{4}"
+                     r"|95\d{3,4}|0\d{2,3}[\s-]?\d{3,4}[\s-]?\d{4})(?![\d*])")
+# a mobile number the conversation already masked (``138****5678``): a tap after the message sees only this
+_MASKED_MOBILE = re.compile(r"(?<!\d)1[3-9]\d\*{4}\d{4}(?!\d)")
+MOBILE_WORDS = ("{number} 是手机号码，不是本钱包的号码：本钱包客服从不用个人手机号联系您。如果对方自称本钱包客服，"
+                "那一定是冒充。请不要转账、不要提供验证码或密码。")
+IF_CLAIMED = ("已经转账或说出了验证码：请立即冻结账户，并拨打 110 报警或 96110 反诈专线举报这个号码。"
+              "没有的话挂断即可，也可以向 96110 举报。")
+
+
+def has_number(text: str) -> bool:
+    return bool(_NUMBER.search(text or "") or _MASKED_MOBILE.search(text or ""))
 
 
 def number_facts(text: str) -> Grounded:
-    """Check a phone number the user typed against the official directory (``GET /contacts/verify``)."""
+    """Check a phone number the user typed against the official directory (``GET /contacts/verify``). ``text`` is
+    the message as typed (``TurnContext.raw``, in memory only) or the stored, masked one: a masked mobile number
+    is still known to be a mobile, and never official. What comes back is masked (it is stored as the answer)."""
+    from chalicelib.assistant.model import mask_phones
     from chalicelib.edge.errors import ApiError
     from chalicelib.search import contacts
     found = _NUMBER.search(text or "")
+    masked = None if found else _MASKED_MOBILE.search(text or "")
+    if masked:
+        return _mobile(masked.group(0))
     if not found:
         return Grounded("请把来电或短信里的号码发给我，我帮您核对是不是官方号码。官方客服不会索要密码或验证码。",
                         (Fact("官方号码", "查看官方联系方式", "/help/contact"),))
@@ -324,8 +382,21 @@ def number_facts(text: str) -> Grounded:
         check = contacts.verify_number(found.group(0))
     except ApiError:    # not a number the directory can read: ask again rather than fail
         return Grounded("这个号码我没能识别，请只发送号码本身（例如 95xxx 或 400 开头的号码）。")
+    if check.status == "mobile":
+        return _mobile(mask_phones(check.number))
     verdict = ("官方号码" if check.official else
                "疑似诈骗号码" if check.verdict == "scam_pattern" else "不是本钱包的号码")
-    facts = [Fact("号码", check.number), Fact("结论", verdict)]
-    offers = () if check.official else (Offer("freeze_account", "我已泄露信息，立即冻结账户"), HANDOVER)
-    return Grounded(" ".join(x for x in (check.message, check.warning) if x), tuple(facts), offers)
+    facts = [Fact("号码", mask_phones(check.number)), Fact("结论", verdict)]
+    if check.official:
+        return Grounded(mask_phones(" ".join(x for x in (check.message, check.warning) if x)), tuple(facts))
+    facts.append(Fact("官方号码", "查看官方联系方式", "/help/contact"))
+    offers = (Offer("freeze_account", "我已泄露信息，立即冻结账户"), HANDOVER)
+    said = " ".join(x for x in (check.message, check.warning, IF_CLAIMED) if x)
+    return Grounded(mask_phones(said), tuple(facts), offers)
+
+
+def _mobile(shown: str) -> Grounded:
+    return Grounded(MOBILE_WORDS.format(number=shown) + IF_CLAIMED,
+                    (Fact("号码", shown), Fact("结论", "手机号码，不是本钱包的号码"),
+                     Fact("官方号码", "查看官方联系方式", "/help/contact")),
+                    (Offer("freeze_account", "我已泄露信息，立即冻结账户"), HANDOVER))

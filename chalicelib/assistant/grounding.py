@@ -17,6 +17,8 @@ Action handlers: ``retry_repayment``, ``resend_code``, ``show_receipt``, ``set_r
 """
 from __future__ import annotations
 
+import dataclasses
+
 from chalicelib.assistant import actions, facts, handover, registry
 from chalicelib.assistant.facts import Grounded
 from chalicelib.assistant.model import Action, Reply
@@ -56,7 +58,8 @@ def _actions(found: Grounded) -> tuple[Action, ...]:
 
 
 def _reply(found: Grounded) -> Reply:
-    return Reply(text=found.text, facts=_lines(found), actions=_actions(found), handover_case_id=found.case_id)
+    return Reply(text=found.text, facts=_lines(found), actions=_actions(found), handover_case_id=found.case_id,
+                 escalate=found.escalate)
 
 
 def _values(found: Grounded, turn: registry.TurnContext) -> dict[str, str]:
@@ -64,7 +67,8 @@ def _values(found: Grounded, turn: registry.TurnContext) -> dict[str, str]:
     view = facts.load_repayment(actor_of(turn), turn.ctx, found.repayment_id) if found.repayment_id else None
     if view is None:
         return {}
-    values = {"when": facts.local_time(view.get("created_at"), turn.ctx), "payee": facts.payee_words(view),
+    values = {"rid": view["id"], "when": facts.local_time(view.get("created_at"), turn.ctx),
+              "payee": facts.payee_words(view),
               "amount": f"{view['amount']} 元", "status": facts.STATUS_WORDS.get(view["status"], view["status"]),
               "arrival": facts.local_time((view.get("expected_arrival") or {}).get("expected_at"), turn.ctx),
               "expires": facts.local_time((view.get("verification") or {}).get("expires_at"), turn.ctx)}
@@ -80,7 +84,8 @@ def _values(found: Grounded, turn: registry.TurnContext) -> dict[str, str]:
 
 def _repayment(turn: registry.TurnContext, statuses: tuple[str, ...], template: str, *,
                when: tuple[str, ...] | None = None) -> registry.Facts | None:
-    found = facts.repayment_facts(actor_of(turn), turn.ctx, text=turn.text, statuses=statuses)
+    found = facts.repayment_facts(actor_of(turn), turn.ctx, text=turn.text, statuses=statuses,
+                                  repayment_id=_still_about(turn, statuses))
     if found.repayment_id is None:
         return None
     values = _values(found, turn)
@@ -89,9 +94,38 @@ def _repayment(turn: registry.TurnContext, statuses: tuple[str, ...], template: 
                           actions=_actions(found))
 
 
+def _still_about(turn: registry.TurnContext, statuses: tuple[str, ...]) -> str | None:
+    """A follow-up ("又失败了") that names no kind of repayment means the one this conversation's buttons were
+    about, when it is (still) of a status the intent asks about."""
+    if facts.mentioned_kinds(turn.text) or facts.REPAYMENT_ID.search(turn.text or ""):
+        return None
+    about = next((found.group(0) for t in reversed(turn.conversation.turns) for a in t.actions
+                  if (found := facts.REPAYMENT_ID.search(a.id))), None)
+    view = facts.load_repayment(actor_of(turn), turn.ctx, about) if about else None
+    return about if view is not None and view["status"] in statuses else None
+
+
 @registry.fact("failed_repayment")
 def failed_repayment(turn: registry.TurnContext) -> registry.Facts | None:
-    return _repayment(turn, ("failed",), "failed", when=(facts.STATUS_WORDS["failed"],))
+    found = _repayment(turn, ("failed",), "failed", when=(facts.STATUS_WORDS["failed"],))
+    if found is None or found.template is None:
+        return found
+    again = failed_again(turn, found.values.get("rid", ""))
+    return dataclasses.replace(found, escalate=again) if again else found
+
+
+def failed_again(turn: registry.TurnContext, repayment_id: str) -> str | None:
+    """A retry this conversation tapped that failed again (the repayment is failed at a later attempt): the flow
+    failed, the engine hands over by itself (``failed.py``)."""
+    tapped = [t.action.rsplit(":", 1)[-1] for t in turn.conversation.turns
+              if t.who == "user" and t.action and t.action.startswith(f"retry_repayment:{repayment_id}:")]
+    if not repayment_id or not tapped:
+        return None
+    view = facts.load_repayment(actor_of(turn), turn.ctx, repayment_id)
+    if view is None or view["status"] != "failed" or not any(
+            a.isdigit() and int(view.get("attempt") or 0) > int(a) for a in tapped):
+        return None
+    return f"重试还款后再次失败（第 {view.get('attempt')} 次尝试：{facts.failure_words(view)[0].rstrip('。')}）"
 
 
 @registry.fact("pending_repayment")
@@ -111,10 +145,16 @@ def pending_verification(turn: registry.TurnContext) -> registry.Facts | None:
 
 
 @registry.fact("bill_due")
-@registry.fact("schedules")
 def bill_due(turn: registry.TurnContext) -> registry.Facts | None:
-    found = facts.bill_facts(actor_of(turn), turn.ctx)
+    found = facts.bill_facts(actor_of(turn), turn.ctx, text=turn.text)
     return registry.Facts(facts=_lines(found), actions=_actions(found))
+
+
+@registry.fact("schedules")
+def schedules(turn: registry.TurnContext) -> registry.Facts | None:
+    found = facts.bill_facts(actor_of(turn), turn.ctx, text=turn.text, schedules=True)
+    return registry.Facts(facts=_lines(found), actions=_actions(found), values={"bill": found.text},
+                          template="bill")
 
 
 @registry.fact("open_cases")
@@ -123,6 +163,18 @@ def open_cases(turn: registry.TurnContext) -> registry.Facts | None:
     if found.case_id is None:
         return None
     return registry.Facts(facts=_lines(found))
+
+
+@registry.fact("number_check")
+def number_check(turn: registry.TurnContext) -> registry.Facts | None:
+    """A number in the message itself is checked at once, from the message as typed (``turn.raw``: in memory
+    only — the stored message has its mobile numbers masked); the answer quotes it masked."""
+    said = turn.raw or turn.text
+    if not facts.has_number(said):
+        return None
+    found = facts.number_facts(said)
+    return registry.Facts(facts=_lines(found), values={"check": found.text}, template="checked",
+                          actions=_actions(found))
 
 
 # ---------------------------------------------------------------- actions
@@ -150,10 +202,16 @@ def set_reminder(turn: registry.TurnContext, argument: str) -> Reply:
     return _reply(actions.set_reminder(actor_of(turn), turn.ctx, argument, conversation_id=_conversation_id(turn)))
 
 
+@registry.action("schedule_repayment", "预约还款")
+def schedule_repayment(turn: registry.TurnContext, argument: str) -> Reply:
+    return _reply(actions.schedule_repayment(actor_of(turn, named=True), turn.ctx, argument,
+                                             conversation_id=_conversation_id(turn)))
+
+
 @registry.action("verify_number", "核实来电号码")
 def verify_number(turn: registry.TurnContext, argument: str) -> Reply:
     return _reply(actions.verify_number(actor_of(turn), turn.ctx, argument, conversation_id=_conversation_id(turn),
-                                        text=turn.text or _last_user_text(turn)))
+                                        text=turn.raw or turn.text or _last_user_text(turn)))
 
 
 @registry.action("freeze_account", "立即冻结账户")
@@ -168,10 +226,11 @@ def open_handover(turn: registry.TurnContext, argument: str) -> Reply:
     if turn.conversation.case_id:
         return Reply(text="这次对话已经转给人工客服了，可以在“我的工单”查看进度和回复。",
                      handover_case_id=turn.conversation.case_id)
-    topic = last_intent(turn)
+    topic = last_intent(turn) or (turn.intent.id if turn.intent and turn.intent.id not in QUIET_INTENTS else None)
+    said = (*transcript(turn), ("assistant", turn.said)) if turn.said else transcript(turn)
     opened = handover.open_case(actor_of(turn, named=True), turn.ctx, conversation_id=_conversation_id(turn),
-                                intent=topic, transcript=transcript(turn), repayment_id=repayment_of(turn, topic),
-                                tried=tried(turn))
+                                intent=topic, transcript=said, repayment_id=repayment_of(turn, topic),
+                                tried=(*tried(turn), turn.failure) if turn.failure else tried(turn))
     return _reply(opened)
 
 

@@ -73,6 +73,9 @@ def open_case(actor: Actor, ctx: Context, *, conversation_id: str, intent: str |
         if getattr(exc, "code", None) == "idempotency_key_reused":   # this conversation already has its 工单
             return Grounded("这次对话已经转给人工客服了，可以在“我的工单”查看进度和回复。",
                             (Fact("我的工单", "查看进度", "/help/cases"),))
+        existing = (exc.details or {}).get("existing") if getattr(exc, "code", None) == "duplicate_case" else None
+        if existing:
+            return _reuse(actor, ctx, str(existing), conversation_id=conversation_id, description=description)
         return Grounded(exc.message or "暂时无法创建工单，请稍后再试，或拨打客服热线。", failed=True)
     case = opened.body
     link = facts.LINK_CASE.format(id=case["case_id"])
@@ -82,3 +85,26 @@ def open_case(actor: Actor, ctx: Context, *, conversation_id: str, intent: str |
                      Fact("处理", case["step_title"])),
                     (), repayment_id=case.get("repayment_id"), case_id=case["case_id"], done="转人工，创建了工单",
                     extra={"reference": case["reference"]})
+
+
+def _reuse(actor: Actor, ctx: Context, case_id: str, *, conversation_id: str, description: str) -> Grounded:
+    """The user already has an open 工单 about this repayment (escalation's 409 ``duplicate_case``): no second
+    one — the conversation's story is added to that 工单 as the user's message (once per conversation: its key
+    is derived from the conversation) and the user is told its reference."""
+    from chalicelib.escalation import service as escalation
+    try:
+        escalation.add_user_message(actor, ctx, case_id, description,
+                                    idempotency_key=key_for(conversation_id, f"handover-append:{case_id}"))
+    except POLITE:
+        pass    # the 工单 stays the place to write; it just did not take the transcript (closed in between)
+    try:
+        case = escalation.get_case(actor, ctx, case_id)
+    except POLITE:
+        return Grounded("暂时无法转人工，请稍后再试，或在“我的工单”提交。", failed=True)
+    link = facts.LINK_CASE.format(id=case.case_id)
+    return Grounded(f"您已经有一个关于这笔还款的工单 {case.reference}，我没有再新建，已把我们的对话补充到这个工单里，"
+                    f"客服会在原工单里回复您，不用再重复描述。{case.what_next}",
+                    (Fact("工单", case.reference, link), Fact("状态", case.status_title),
+                     Fact("处理", case.step_title)),
+                    (), repayment_id=case.repayment_id, case_id=case.case_id, done="转人工（补充到已有工单）",
+                    extra={"reference": case.reference})

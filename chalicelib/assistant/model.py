@@ -28,7 +28,11 @@ def mask_numbers(text: str) -> str:
         digits = re.sub(r"\D", "", match.group(0))
         return "**** " + digits[-4:]
 
-    text = _CARD.sub(card, text)
+    return mask_phones(_CARD.sub(card, text))
+
+
+def mask_phones(text: str) -> str:
+    """Mobile numbers only (``138****5678``): for an answer that quotes a number back."""
     return _PHONE.sub(lambda m: m.group(0)[:3] + "****" + m.group(0)[-4:], text)
 
 
@@ -72,6 +76,7 @@ class Reply:
     actions: tuple[Action, ...] = ()
     articles: tuple[Article, ...] = ()
     handover_case_id: str | None = None
+    escalate: str | None = None         # the flow failed (``failed.py``): why, in the words the 工单 records
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,7 @@ class Conversation:
     clarifying: tuple[str, ...] = ()         # intents offered by a pending clarifying question
     case_id: str | None = None               # the 工单 a handover opened
     resolved: bool = False
+    missed: int = 0                          # messages in a row the assistant did not understand (``failed.py``)
 
     @property
     def offered(self) -> frozenset[str]:

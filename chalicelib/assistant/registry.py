@@ -37,6 +37,10 @@ class TurnContext:
     intent: Intent | None = None
     text: str = ""                  # the user's (masked) message, when the turn is a message
     actor: Actor | None = None      # the caller (token's or session's: user name for a handover 工单)
+    raw: str = field(default="", repr=False)   # the message as typed, numbers unmasked: in memory only, for the
+    #                                 number check (``verify_number``); never stored, logged or in an event
+    failure: str = ""               # a failed flow's handover (``failed.py``): why, for the 工单's "已尝试"
+    said: str = ""                  # … and the answer that could not help (not in the conversation yet)
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class Facts:
     values: dict[str, str] = field(default_factory=dict)
     template: str | None = None
     actions: tuple[Action, ...] = ()
+    escalate: str | None = None     # the flow failed (a retry that failed again): hand over by itself (failed.py)
 
 
 FactProvider = Callable[[TurnContext], "Facts | None"]

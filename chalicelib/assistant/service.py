@@ -22,9 +22,11 @@ from __future__ import annotations
 import dataclasses
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from chalicelib.adapters import events
 from chalicelib.assistant import (
+    failed,
     grounding,  # noqa: F401  (registers the fact providers and actions, h24b)
     intents,
     registry,
@@ -78,7 +80,8 @@ def take_turn(ctx: Context, user_id: str | None, *, conversation_id: str | None 
         conversation = Conversation(id=new_id(ctx), user_id=user_id, started_at=clock.isoformat(ctx.now))
     if conversation.full:
         raise refusals.Conflicting("这段对话已经很长了，请开始新的对话。", code="conversation_full")
-    turn = registry.TurnContext(ctx=ctx, user_id=user_id, conversation=conversation, text=message or "", actor=actor)
+    turn = registry.TurnContext(ctx=ctx, user_id=user_id, conversation=conversation, text=message or "", actor=actor,
+                                raw=_raw(text) if message else "")
     now = clock.isoformat(ctx.now)
     if action:
         if action not in conversation.offered and action != HANDOVER:
@@ -89,7 +92,11 @@ def take_turn(ctx: Context, user_id: str | None, *, conversation_id: str | None 
         assert message is not None
         reply, intent_id, changes = _understand(turn, message)
         said = Turn(at=now, who="user", text=message, intent=intent_id)
+    changes.setdefault("missed", 0)
     if intent_id != HANDOVER:
+        reply = failed.settle(turn, reply, intent_id=intent_id, missed=changes["missed"])
+        if reply.handover_case_id and not conversation.case_id:
+            changes["missed"] = 0
         reply = _with_handover(reply, conversation)
     answered = Turn(at=now, who="assistant", text=reply.text, intent=intent_id, facts=reply.facts,
                     actions=reply.actions, articles=reply.articles)
@@ -105,7 +112,9 @@ def take_turn(ctx: Context, user_id: str | None, *, conversation_id: str | None 
         uow.commit()
     except store.Conflict:
         raise refusals.Conflicting("同一段对话刚刚有新的消息，请刷新后再试。", code="conversation_changed") from None
-    _record(conversation, updated, user_id, intent_id, action)
+    _record(conversation, updated, user_id, intent_id, action,
+            auto=bool(updated.case_id and not conversation.case_id and intent_id != HANDOVER
+                      and (action or "").partition(":")[0] not in (HANDOVER, "freeze_account")))
     return TurnResult(updated.id, reply, updated)
 
 
@@ -144,13 +153,29 @@ def _clean(text: str | None) -> str:
     if len(text) > MAX_TEXT:
         raise refusals.Invalid(f"一次最多输入 {MAX_TEXT} 个字，请简短描述您的问题。", code="text_too_long",
                                field="text")
+    return mask_numbers(_plain(text))
+
+
+def _plain(text: str) -> str:
     # lone surrogates (valid JSON, not UTF-8) and control characters never reach the store
     text = "".join(" " if ch < " " or ch == "\x7f" else ch for ch in text.encode("utf-8", "replace").decode())
-    return mask_numbers(" ".join(text.split()))
+    return " ".join(text.split())
+
+
+def _raw(text: str | None) -> str:
+    """The message as typed (numbers unmasked), for the turn in memory only: the number check reads it."""
+    return _plain(text or "")
 
 
 def _understand(turn: registry.TurnContext, message: str) -> tuple[Reply, str | None, dict]:
     found = understand.understand(message)
+    reply, intent_id, changes = _understood(turn, message, found)
+    missed = failed.not_understood(found.decision, found.intent, found.confidence, understand.SEARCH_BELOW)
+    return reply, intent_id, {**changes, "missed": failed.misses(turn.conversation, missed)}
+
+
+def _understood(turn: registry.TurnContext, message: str, found: understand.Understanding) \
+        -> tuple[Reply, str | None, dict]:
     known = intents.all_intents()
     if found.decision == "unclear":
         return _clarify(("没太看懂您的意思，请用一句话说说遇到了什么问题，或者选一个："), UNCLEAR_TOPICS), None, \
@@ -171,6 +196,8 @@ def _understand(turn: registry.TurnContext, message: str) -> tuple[Reply, str | 
 def _act(turn: registry.TurnContext, action: str) -> tuple[Reply, str | None, dict]:
     name, _, argument = action.partition(":")
     known = intents.all_intents()
+    if name == "clarify" and argument == HANDOVER:        # 转人工 as a clarifying button: the handover itself
+        return _act(turn, HANDOVER)
     if name == "clarify" and argument in known:
         intent = known[argument]
         return _answer(dataclasses.replace(turn, intent=intent), intent), intent.id, {}
@@ -186,11 +213,13 @@ def _answer(turn: registry.TurnContext, intent: Intent) -> Reply:
     text = intent.answer
     facts: list[str] = []
     actions: list[Action] = []
+    escalate = None
     for name in intent.lookup:
         provider = registry.FACTS.get(name)
         found = provider(turn) if provider else None
         if found is None:
             continue
+        escalate = escalate or found.escalate
         facts.extend(found.facts)
         actions.extend(found.actions)
         template = intent.templates.get(found.template or "")
@@ -204,7 +233,8 @@ def _answer(turn: registry.TurnContext, intent: Intent) -> Reply:
             actions.append(Action(name, registry.LABELS.get(name, name)))
     if intent.kind == "topic":
         actions.append(Action(RESOLVED, registry.LABELS[RESOLVED]))
-    return Reply(text=text, facts=tuple(facts), actions=tuple(actions), articles=articles(intent.articles))
+    return Reply(text=text, facts=tuple(facts), actions=tuple(actions), articles=articles(intent.articles),
+                 escalate=escalate)
 
 
 def _clarify(question: str, options) -> Reply:
@@ -275,7 +305,8 @@ def _anonymous(message: str | None, action: str | None) -> Reply:
     return Reply(text=intent.answer, articles=articles(intent.articles))
 
 
-def _record(before: Conversation, after: Conversation, user_id: str, intent_id: str | None, action: str | None) -> None:
+def _record(before: Conversation, after: Conversation, user_id: str, intent_id: str | None, action: str | None,
+            *, auto: bool = False) -> None:
     """Events for the self-service report: ids and intent names only (no text, no user but the opaque hash)."""
     user = user_hash(user_id)
     if before.version == 0:
@@ -285,9 +316,10 @@ def _record(before: Conversation, after: Conversation, user_id: str, intent_id: 
     elif intent_id:
         events.record("assistant.intent", conversation=after.id, intent=intent_id, via="action" if action else "text")
     name = (action or "").partition(":")[0]
-    if name == HANDOVER or intent_id == HANDOVER:
+    if name == HANDOVER or intent_id == HANDOVER or auto:
+        by_itself: dict[str, Any] = {"auto": True} if auto else {}     # a failed flow's (failed.py)
         events.record("assistant.handover", conversation=after.id, intents=list(before.intents),
-                      case=bool(after.case_id))
+                      case=bool(after.case_id), **by_itself)
     elif name and name not in ("clarify", RESOLVED):
         events.record("assistant.action", conversation=after.id, action=name, intent=intent_id)
     if after.clarifying:

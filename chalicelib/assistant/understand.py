@@ -1,7 +1,8 @@
 """From a message to a decision: answer one intent, ask one clarifying question, or fall back to search.
 
 - A message that names a person (人工, 真人, rengong …) is a handover, whatever else it says: "转人工"
-  must never be misunderstood.
+  must never be misunderstood — unless it asks for a phone number (人工电话怎么打): then the classifier decides
+  between the hotline and 转人工, with a clarifying question offering both when they are close.
 - Otherwise the classifier ranks the intents (``classifier.Model.rank``). The top one is answered when it
   is not close to the second (``CLOSE``); when the second is close (and both are topics, not small talk), one
   clarifying question offers both as buttons; below ``SEARCH_BELOW`` (or when the
@@ -25,6 +26,10 @@ CLOSE = 0.5          # the second intent is "close" at this share of the first's
 SEARCH_BELOW = 0.25
 SMALLTALK_AT = 0.12  # a greeting or a thanks is short (few features): answered when it is the top intent at this
 _HANDOVER = re.compile(r"人工|真人|真的人|活人|ren ?g+ong|zhuan ?ren")
+# …unless the message asks for a phone number (人工电话怎么打, 人工客服热线是多少): asking for a number is not asking
+# for a person here and now — the classifier decides between the hotline and 转人工, and asks when they are close
+_PHONE = re.compile(r"电话|号码|号是|热线|拨打|拨号|打给|打过去|打不通|怎么打|dian ?hua|hao ?ma|rexian")
+CLARIFIABLE = ("topic", "handover")     # intent kinds a clarifying question may offer (转人工 next to a topic)
 
 _model: classifier.Model | None = None
 _model_dir: str | None = None
@@ -82,7 +87,7 @@ def meaningful(text: str) -> bool:
 def understand(text: str, *, mdl: classifier.Model | None = None, an=None) -> Understanding:
     if not meaningful(text):
         return Understanding("unclear")
-    if _HANDOVER.search(text.lower()):
+    if _HANDOVER.search(text.lower()) and not _PHONE.search(text.lower()):
         return Understanding("answer", "handover", confidence=1.0)
     ranked = (mdl or model()).rank(classifier.features(an or analyzer(), text))
     return decide(ranked)
@@ -97,7 +102,7 @@ def decide(ranked: list[classifier.Scored]) -> Understanding:
         return Understanding("answer", top.intent, confidence=top.probability)
     if kind == "out_of_scope" or top.probability < SEARCH_BELOW:
         return Understanding("search", top.intent, confidence=top.probability)
-    if second.probability >= CLOSE * top.probability and kind == "topic" and second.intent in known \
-            and known[second.intent].kind == "topic":
+    if second.probability >= CLOSE * top.probability and kind in CLARIFIABLE and second.intent in known \
+            and known[second.intent].kind in CLARIFIABLE:
         return Understanding("clarify", top.intent, options=(top.intent, second.intent), confidence=top.probability)
     return Understanding("answer", top.intent, confidence=top.probability)

@@ -14,19 +14,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from chalicelib.kernel import review
 from chalicelib.kernel.actor import KB_EDITOR, SENIOR_SUPPORT, SUPPORT, Actor
 
-DRAFT, IN_REVIEW, PUBLISHED, UNPUBLISHED = "draft", "in_review", "published", "unpublished"
+# draft → in review → published, who writes and who approves: the review rules contacts and macros share
+# (``kernel/review.py``); an article may also be taken down.
+DRAFT, IN_REVIEW, PUBLISHED, UNPUBLISHED = review.DRAFT, review.IN_REVIEW, review.PUBLISHED, "unpublished"
 STATES = (DRAFT, IN_REVIEW, PUBLISHED, UNPUBLISHED)
-STATE_NAMES = {DRAFT: "草稿", IN_REVIEW: "待审核", PUBLISHED: "已发布", UNPUBLISHED: "已下线"}
+STATE_NAMES = {**review.STATE_NAMES, UNPUBLISHED: "已下线"}
 
 # What each role may do: the one table the API and the pages both ask (``allowed`` / ``service.require``).
 READ_PUBLISHED, READ_DRAFTS, WRITE, APPROVE = "read_published", "read_drafts", "write", "approve"
 PERMISSIONS: dict[str, frozenset[str]] = {
     READ_PUBLISHED: frozenset({SUPPORT, SENIOR_SUPPORT, KB_EDITOR}),
     READ_DRAFTS: frozenset({SENIOR_SUPPORT, KB_EDITOR}),
-    WRITE: frozenset({SENIOR_SUPPORT, KB_EDITOR}),
-    APPROVE: frozenset({SENIOR_SUPPORT}),
+    WRITE: review.WRITERS,
+    APPROVE: review.APPROVERS,
 }
 
 

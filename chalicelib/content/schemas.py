@@ -94,6 +94,7 @@ class ArticleView(ApiModel):
     last: VersionView
     html: str = Field(description="按帮助中心的渲染规则（经过净化）得到的 HTML，预览用")
     can_publish: bool = Field(description="调用者能否发布当前版本（四眼原则：审核人不能是最后作者）")
+    publish_refusal: str | None = Field(None, description="不能发布时的原因（页面显示在按钮旁）；能发布时为 null")
 
 
 class ArticleSummary(ApiModel):

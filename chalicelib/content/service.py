@@ -21,6 +21,7 @@ from pathlib import Path
 
 from chalicelib.content import render, rules, schemas, seedfiles, store, views, workflow
 from chalicelib.content.model import APPROVE, READ_DRAFTS, READ_PUBLISHED, WRITE, Article, Text, allowed
+from chalicelib.kernel import review
 from chalicelib.kernel.actor import Actor
 from chalicelib.kernel.context import Context
 from chalicelib.kernel.logs import logger
@@ -77,8 +78,8 @@ def _shown(who: Actor, slug: str) -> tuple[Article, schemas.ArticleView]:
         shown = None
     if shown is None:
         raise Missing("找不到这篇文章。", code="not_found")
-    publishable = (can(who, APPROVE) and article.state == "in_review" and article.last_author_id != who.user_id)
-    return article, views.article_view(article, shown, can_publish=publishable)
+    refusal = review.publish_refusal(who, article.state, article.last_author_id)   # the rule publish() applies
+    return article, views.article_view(article, shown, publish_refusal=refusal.message if refusal else None)
 
 
 def get_article(who: Actor, slug: str, ctx: Context) -> schemas.ArticleView:

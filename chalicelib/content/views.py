@@ -1,10 +1,9 @@
 """Articles and versions as the API's response models (``schemas.py``), and the difference between two versions."""
 from __future__ import annotations
 
-import difflib
-
 from chalicelib.content import render, schemas
 from chalicelib.content.model import STATE_NAMES, Article, Text, Version
+from chalicelib.kernel import review
 
 
 def text_view(text: Text) -> schemas.ArticleText:
@@ -21,12 +20,14 @@ def version_detail(version: Version) -> schemas.VersionDetail:
     return schemas.VersionDetail(**version_view(version).model_dump(), text=text_view(version.text))
 
 
-def article_view(article: Article, shown: Version, *, can_publish: bool) -> schemas.ArticleView:
+def article_view(article: Article, shown: Version, *, publish_refusal: str | None) -> schemas.ArticleView:
+    """``publish_refusal``: why the caller may not publish it now (``kernel/review.py``), None: they may."""
     return schemas.ArticleView(
         slug=article.slug, state=article.state, state_name=STATE_NAMES[article.state],  # type: ignore[arg-type]
         version=article.current, published_version=article.published_version, replacement=article.replacement,
         updated_at=article.updated_at, updated_by=article.updated_by, text=text_view(shown.text),
-        last=version_view(shown), html=render.to_html(shown.text.body), can_publish=can_publish)
+        last=version_view(shown), html=render.to_html(shown.text.body),
+        can_publish=publish_refusal is None, publish_refusal=publish_refusal)
 
 
 def summary(article: Article) -> schemas.ArticleSummary:
@@ -43,7 +44,7 @@ def lines(text: Text) -> list[str]:
 
 
 def unified(old: Text, new: Text, old_name: str, new_name: str) -> str:
-    return "\n".join(difflib.unified_diff(lines(old), lines(new), fromfile=old_name, tofile=new_name, lineterm=""))
+    return review.unified(lines(old), lines(new), old_name, new_name)
 
 
 def conflict_details(theirs: Version, yours: Text) -> dict:

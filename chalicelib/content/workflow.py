@@ -27,7 +27,7 @@ from chalicelib.content.model import (
     allowed,
     author_name,
 )
-from chalicelib.kernel import clock
+from chalicelib.kernel import clock, review
 from chalicelib.kernel.actor import Actor
 from chalicelib.kernel.refusals import Conflicting, Invalid, Missing, NotAllowed, Outdated
 
@@ -61,6 +61,16 @@ def _commit(uow, slug: str) -> None:
         raise Conflicting("文章刚被其他人修改，请刷新后重试。", code="article_changed") from None
 
 
+def _add_first(who: Actor, action: str, article: Article, version: Version, now: dt.datetime) -> None:
+    """A new slug: its head, version 1 and the audit record in one unit of work (``store.Conflict``: the slug is
+    taken — nothing written)."""
+    uow = store.begin()
+    store.add_article(uow, article)
+    store.add_version(uow, version)
+    _audit(uow, who, action, article, 1, now)
+    uow.commit()
+
+
 def load(slug: str) -> Article:
     found = store.get_article(slug)
     if found is None:
@@ -83,12 +93,8 @@ def create(who: Actor, text: Text, slug: str | None, note: str, now: dt.datetime
                       note=note or "新建", kind="create", updated=_local_date(now))
     article = Article(slug=slug, state=DRAFT, current=1, last_author_id=who.user_id, created_at=at, updated_at=at,
                       updated_by=author_name(who), title=text.title, category=text.category)
-    uow = store.begin()
-    store.add_article(uow, article)
-    store.add_version(uow, version)
-    _audit(uow, who, "create", article, 1, now)
     try:
-        uow.commit()
+        _add_first(who, "create", article, version, now)
     except store.Conflict:
         raise Conflicting(f"文章地址“{slug}”已被使用，请换一个。", code="slug_taken", field="slug") from None
     return article
@@ -141,10 +147,7 @@ def submit(who: Actor, slug: str, note: str, now: dt.datetime) -> Article:
 def publish(who: Actor, slug: str, now: dt.datetime) -> Article:
     require(who, APPROVE)
     article = load(slug)
-    if article.state != IN_REVIEW:
-        raise Conflicting("只有已提交审核的文章可以发布。", code="not_in_review")
-    if article.last_author_id == who.user_id:
-        raise NotAllowed("四眼原则：您是这一版的作者，需由另一位审核人发布。", code="four_eyes")
+    review.require_publishable(who, article.state, article.last_author_id)   # in review, not by its author
     version = _version(slug, article.current)
     changed = article.next(state=PUBLISHED, published_version=version.number, published=version, replacement=None,
                            ever_published=tuple(sorted({*article.ever_published, version.number})),
@@ -211,12 +214,8 @@ def import_published(slug: str, text: Text, updated: str, now: dt.datetime) -> b
     article = Article(slug=slug, state=PUBLISHED, current=1, last_author_id="import", published_version=1,
                       published=version, ever_published=(1,), created_at=at, updated_at=at, updated_by="import",
                       title=text.title, category=text.category)
-    uow = store.begin()
-    store.add_article(uow, article)
-    store.add_version(uow, version)
-    _audit(uow, who, "import", article, 1, now)
     try:
-        uow.commit()
+        _add_first(who, "import", article, version, now)
     except store.Conflict:   # imported by another run at the same moment
         return False
     return True

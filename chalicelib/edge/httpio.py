@@ -143,6 +143,29 @@ def header(request, name: str) -> str | None:
     return (request.headers or {}).get(name)
 
 
+# A version an ``If-Match`` names: ``3``, ``"3"`` or ``W/"3"`` (the versioned texts: articles, contacts, macros).
+_IF_MATCH = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
+
+
+def if_match(request, message: str, *, field: str = "If-Match") -> int | None:
+    """The version number the request's ``If-Match`` names; None without one, or for ``*`` (any version). Anything
+    else is a 400 ``invalid_if_match`` saying ``message`` (``field``: the input it names)."""
+    raw = (header(request, "If-Match") or "").strip()
+    if not raw or raw == "*":
+        return None
+    found = _IF_MATCH.match(raw)
+    if not found:
+        raise errors.ValidationFailed(message, code="invalid_if_match", field=field)
+    return int(found.group(1))
+
+
+def path_number(text: str, message: str, *, code: str) -> int:
+    """A version number from the path (``/versions/{number}``): anything but 1–9 digits is a 404 ``code``."""
+    if not text.isdigit() or len(text) > 9:
+        raise errors.NotFound(message, code=code)
+    return int(text)
+
+
 # A header's value: one string, or a list for a header sent more than once (Chalice's ``Response``).
 HeaderValue = str | list[str]
 

@@ -64,6 +64,15 @@ def form(request) -> dict[str, str]:
     return {name: values[0] for name, values in parse_qs(text, keep_blank_values=True).items()}
 
 
+def posted(request, door: str) -> tuple[session.WebSession, dict[str, str]]:
+    """A form POST on ``door``'s pages: the session (else the sign-in page) and the form, its CSRF token checked
+    before anything is read or changed."""
+    ws = session.require(request, door)
+    sent = form(request)
+    session.check_csrf(ws, sent)
+    return ws, sent
+
+
 def page(fixed_door: str | None = None, *, titles: dict[int, str] | None = None,
          back: tuple[str, str] | None = None):
     """A page of a door (``fixed_door``, else the ``door`` keyword argument): refusals become pages

@@ -135,19 +135,26 @@ class Call:
         return idempotency_key(self.request)
 
 
-def _call(request, body, query, optional: bool) -> Call:
+def _call(request, body, query, optional: bool, max_bytes: int = httpio.MAX_BODY_BYTES) -> Call:
     if body is not None:
-        parsed = httpio.parse_optional_body(request, body) if optional else httpio.parse_body(request, body)
+        parsed = httpio.parse_optional_body(request, body) if optional else \
+            httpio.parse_body(request, body, max_bytes=max_bytes)
     else:
         parsed = httpio.parse_query(request, query) if query is not None else None
     return Call(parsed, request)
 
 
 def answer(request, use: Callable[[Call], Any], *, body=None, query=None, optional: bool = False,
-           status: int = 200, headers: dict[str, httpio.HeaderValue] | None = None) -> Response:
+           max_bytes: int = httpio.MAX_BODY_BYTES, status: int = 200,
+           headers: dict[str, httpio.HeaderValue] | None = None, location: Callable[[Any], str] | None = None
+           ) -> Response:
     """Parse → call → shape for a JSON route: ``body``/``query`` (a model, or a ``lazy_schemas`` name) parsed
-    (``optional``: an empty body is ``None``), ``use(call)`` called, its result answered as JSON."""
-    return httpio.json_response(use(_call(request, body, query, optional)), status=status, headers=headers)
+    (``optional``: an empty body is ``None``; ``max_bytes``: a larger body is a 413), ``use(call)`` called, its
+    result answered as JSON (``location(result)``: the new resource's address)."""
+    result = use(_call(request, body, query, optional, max_bytes))
+    if location is not None:
+        headers = {**(headers or {}), "Location": location(result)}
+    return httpio.json_response(result, status=status, headers=headers)
 
 
 def change(request, use: Callable[[Call], Any], *, body=None, optional: bool = False,
@@ -158,11 +165,16 @@ def change(request, use: Callable[[Call], Any], *, body=None, optional: bool = F
     return idempotent_response(outcome, {"Location": location(outcome.body)} if location else None)
 
 
-def replay(request, scope: str, use: Callable[[Call], dict], *, body=None, status: int = 200,
-           location: Callable[[dict], str] | None = None) -> Response:
+def replay(request, scope: str | Callable[[Call], str], use: Callable[[Call], dict], *, body=None,
+           max_bytes: int = httpio.MAX_BODY_BYTES, status: int = 200, location: Callable[[dict], str] | None = None,
+           key_required: Callable[[Call], bool] | None = None) -> Response:
     """Parse → call → shape for a change whose answer only needs replaying (``replay_once``): the parsed body is
-    what tells the same request from a different one under the same key."""
-    call = _call(request, body, None, False)
+    what tells the same request from a different one under the same key. ``scope`` may be read from the call (a
+    conversation's id); ``key_required(call)``: this request must carry an Idempotency-Key (400
+    ``idempotency_key_missing`` / ``idempotency_key_invalid`` without a good one, as on every route)."""
+    call = _call(request, body, None, False, max_bytes)
+    if key_required is not None and key_required(call):
+        idempotency.validate_key(call.key)
     payload = call.input.model_dump(mode="json") if call.input is not None else {}
-    return replay_once(request, scope, payload, lambda: use(call), status=status,
+    return replay_once(request, scope(call) if callable(scope) else scope, payload, lambda: use(call), status=status,
                        headers=(lambda made: {"Location": location(made)}) if location else None)

@@ -10,11 +10,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from chalicelib.kernel import refusals
-from chalicelib.kernel.actor import KB_EDITOR, SENIOR_SUPPORT, Actor
+from chalicelib.kernel import refusals, review
+from chalicelib.kernel.actor import Actor
 
-WRITERS = frozenset({KB_EDITOR, SENIOR_SUPPORT})
-APPROVERS = frozenset({SENIOR_SUPPORT})
+WRITERS, APPROVERS = review.WRITERS, review.APPROVERS    # the review rules articles share (kernel/review.py)
 SEED_AUTHOR = "seed"                       # the version imported from the packaged YAML
 MAX_NOTE_CHARS = 200
 MAX_DOCUMENT_BYTES = 100_000
@@ -23,7 +22,7 @@ Status = Literal["draft", "in_review", "published"]
 DRAFT: Status = "draft"
 IN_REVIEW: Status = "in_review"
 PUBLISHED: Status = "published"
-STATUS_TITLES = {DRAFT: "草稿", IN_REVIEW: "待审核", PUBLISHED: "已发布"}
+STATUS_TITLES = review.STATE_NAMES
 
 
 @dataclass(frozen=True)
@@ -74,15 +73,11 @@ def may_write(actor: Actor) -> bool:
     return actor.has_role(*WRITERS)
 
 
-def publish_refusal(actor: Actor, spec: Kind, head: Head | None) -> str | None:
-    """Why ``actor`` may not publish now (None: they may). The page shows this beside a disabled button."""
-    if not actor.has_role(*APPROVERS):
-        return "只有高级客服（senior-support）可以审核发布。"
-    if head is None or head.status != IN_REVIEW:
-        return "没有待审核的版本：先保存草稿并提交审核。"
-    if spec.four_eyes and head.last_author == actor.username:
-        return "最后一版是你改的：需要另一位审核人发布（四眼原则）。"
-    return None
+def publish_refusal(actor: Actor, spec: Kind, head: Head | None) -> refusals.DomainError | None:
+    """Why ``actor`` may not publish now (None: they may): ``review.publish_refusal`` over the kind's head. The
+    service raises it; the page shows its message beside a disabled button."""
+    return review.publish_refusal(actor, head.status if head else None, head.last_author if head else "",
+                                  four_eyes=spec.four_eyes)
 
 
 def require_read(actor: Actor) -> None:

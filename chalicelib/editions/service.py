@@ -8,7 +8,6 @@ other's text kept for the page to show), the new version or status, and an audit
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import threading
 import time
 from pathlib import Path
@@ -27,7 +26,7 @@ from chalicelib.editions.schemas import (
     EditionVersionView,
     EditionView,
 )
-from chalicelib.kernel import refusals
+from chalicelib.kernel import refusals, review
 from chalicelib.kernel.actor import Actor
 from chalicelib.kernel.context import Context
 from chalicelib.kernel.logs import logger
@@ -105,7 +104,7 @@ def _view(actor: Actor, spec: model.Kind, head: Head | None) -> EditionView:
                        last_author=head.last_author if head else model.SEED_AUTHOR,
                        updated_at=head.updated_at if head else None, document=document, text=as_yaml(document),
                        four_eyes=spec.four_eyes, can_write=model.may_write(actor), can_publish=refusal is None,
-                       publish_refusal=refusal)
+                       publish_refusal=refusal.message if refusal else None)
 
 
 def read(actor: Actor, kind: str) -> EditionView:
@@ -151,18 +150,10 @@ def diff(actor: Actor, kind: str, older: int, newer: int) -> EditionDiff:
     model.require_read(actor)
     a, b = _version(spec, older), _version(spec, newer)
     left, right = as_yaml(a.document).splitlines(), as_yaml(b.document).splitlines()
-    unified = "\n".join(difflib.unified_diff(left, right, f"第 {a.number} 版", f"第 {b.number} 版", lineterm=""))
-    rows: list[EditionDiffRow] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=left, b=right, autojunk=False).get_opcodes():
-        if op == "equal":
-            rows += [EditionDiffRow(kind="same", old=left[i], new=right[j1 + n]) for n, i in enumerate(range(i1, i2))]
-            continue
-        olds, news = left[i1:i2], right[j1:j2]
-        for n in range(max(len(olds), len(news))):
-            rows.append(EditionDiffRow(kind="changed", old=olds[n] if n < len(olds) else None,
-                                new=news[n] if n < len(news) else None))
-    return EditionDiff(kind=spec.name, older=a.number, newer=b.number, unified=unified, rows=rows,
-                changed=any(r.kind == "changed" for r in rows))
+    rows = [EditionDiffRow(**row) for row in review.side_by_side(left, right)]
+    return EditionDiff(kind=spec.name, older=a.number, newer=b.number, rows=rows,
+                       unified=review.unified(left, right, f"第 {a.number} 版", f"第 {b.number} 版"),
+                       changed=any(r.kind == "changed" for r in rows))
 
 
 # ---------------------------------------------------------------- changes
@@ -225,9 +216,7 @@ def publish(actor: Actor, ctx: Context, kind: str, rev: int) -> EditionView:
     head = _current(spec, rev)
     refusal = model.publish_refusal(actor, spec, head)
     if refusal is not None:
-        if actor.has_role(*model.APPROVERS) and (head is None or head.status != model.IN_REVIEW):
-            raise refusals.Conflicting(refusal, code="not_in_review")
-        raise refusals.NotAllowed(refusal, code="four_eyes" if actor.has_role(*model.APPROVERS) else "forbidden_role")
+        raise refusal
     assert head is not None
     moved = dataclasses.replace(head, rev=rev + 1, status=model.PUBLISHED, published=head.latest, updated_at=ctx.now)
     _commit(spec, moved, head, "published", actor, ctx)

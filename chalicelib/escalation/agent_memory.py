@@ -39,6 +39,10 @@ class MemoryAgents:
         with LOCK:
             self.team[name] = dataclasses.replace(self.team[name], capacity=capacity)
 
+    def touch(self, name: str, at: str) -> None:
+        with LOCK:
+            self.team[name] = dataclasses.replace(self.team[name], last_seen=at)
+
     def next_turn(self, step: str) -> int:
         with LOCK:
             self.turns[step] = self.turns.get(step, 0) + 1

@@ -14,6 +14,7 @@ class Agent:
     status: str     # available | away | offline
     capacity: int   # open 工单 the agent carries at most
     load: int = 0   # open 工单 assigned to the agent now
+    last_seen: str = ""   # when the agent last used the workspace (ISO, UTC; "" never since this was kept)
 
     @property
     def available(self) -> bool:

@@ -34,11 +34,14 @@ class AgentView(ApiModel):
     capacity: int
     load: int            # open 工单 carried now
     reassigned: int = 0  # 工单 handed back to the pool / pulled from it by this change
+    last_seen: str | None = None   # when the agent last used the workspace (ISO, UTC)
+    carrying: list[str] = []       # the lead's view: the open 工单 (references) the agent carries
 
 
 class AgentList(ApiModel):
     agents: list[AgentView]
     waiting: int         # open 工单 nobody carries (the pool), of the steps read
+    pool: list[str] = []  # their references, nearest deadline first per step
 
 
 class Viewer(ApiModel):

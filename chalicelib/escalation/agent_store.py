@@ -2,7 +2,7 @@
 
 Items (no Scan: the team is one partition, read with one Query):
 - ``pk=AGENT``, ``sk=<user name>``: ``role`` (support | senior-support), ``status`` (available | away |
-  offline), ``capacity``, ``load`` (open 工单 assigned to the agent now)
+  offline), ``capacity``, ``load`` (open 工单 assigned to the agent now), ``last_seen`` (ISO time)
 - ``pk=TURN``,  ``sk=<step>``: ``turn``, the step's round-robin cursor (an atomic ADD per placement)
 
 ``load`` moves only inside a case's transaction (``load_element``): +1 conditioned on ``load < capacity``
@@ -24,7 +24,7 @@ def _table():
 
 def _agent(item: dict) -> Agent:
     return Agent(name=item["sk"], role=item["role"], status=item["status"], capacity=int(item["capacity"]),
-                 load=int(item.get("load", 0)))
+                 load=int(item.get("load", 0)), last_seen=item.get("last_seen", ""))
 
 
 def agents() -> list[Agent]:
@@ -63,6 +63,13 @@ def set_capacity(name: str, capacity: int) -> None:
     _table().update_item(Key={"pk": "AGENT", "sk": name}, UpdateExpression="SET #c = :c",
                          ConditionExpression="attribute_exists(pk)", ExpressionAttributeNames={"#c": "capacity"},
                          ExpressionAttributeValues={":c": capacity})
+
+
+def touch(name: str, at: str) -> None:
+    """``name`` used the workspace at ``at`` (the lead's team page shows it as last seen)."""
+    _table().update_item(Key={"pk": "AGENT", "sk": name}, UpdateExpression="SET #t = :t",
+                         ConditionExpression="attribute_exists(pk)", ExpressionAttributeNames={"#t": "last_seen"},
+                         ExpressionAttributeValues={":t": at})
 
 
 def next_turn(step: str) -> int:

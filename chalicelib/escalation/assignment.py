@@ -26,10 +26,14 @@ def _role(actor: Actor) -> str:
     return SENIOR_SUPPORT if actor.has_role(SENIOR_SUPPORT) else SUPPORT
 
 
-def _view(agent: Agent, reassigned: int = 0) -> agent_schemas.AgentView:
+SEEN_EVERY = dt.timedelta(seconds=60)   # ``last_seen`` is written at most this often per agent
+
+
+def _view(agent: Agent, reassigned: int = 0, carrying: list[str] | None = None) -> agent_schemas.AgentView:
     return agent_schemas.AgentView(name=agent.name, role=agent.role, status=agent.status,  # type: ignore[arg-type]
                                    status_title=STATUS_TITLES[agent.status], capacity=agent.capacity,
-                                   load=agent.load, reassigned=reassigned)
+                                   load=agent.load, reassigned=reassigned, last_seen=agent.last_seen or None,
+                                   carrying=carrying or [])
 
 
 def registered(actor: Actor, ctx: Context) -> Agent:
@@ -43,6 +47,9 @@ def registered(actor: Actor, ctx: Context) -> Agent:
         registry.register(actor.username, _role(actor), ctx.settings.agent_capacity)
         agent = registry.get(actor.username)
     assert agent is not None
+    if agent.last_seen < model.iso(ctx.now - SEEN_EVERY):   # the lead's "last seen", not a write per request
+        registry.touch(agent.name, model.iso(ctx.now))
+        agent = registry.get(agent.name) or agent
     return agent
 
 
@@ -53,7 +60,19 @@ def me(actor: Actor, ctx: Context) -> agent_schemas.AgentView:
 def set_my_status(actor: Actor, ctx: Context, status: str) -> agent_schemas.AgentView:
     """Available: take what waits in the pool (up to capacity). Away / offline: hand every open 工单 back to
     the pool, where the round-robin gives it to someone available (or it waits)."""
-    agent = registered(actor, ctx)
+    return _apply_status(ctx, registered(actor, ctx), status)
+
+
+def set_status(actor: Actor, ctx: Context, name: str, status: str) -> agent_schemas.AgentView:
+    """A lead sets an agent's status (someone left without switching to away): as ``set_my_status``."""
+    require_lead(actor)
+    agent = agent_loads.registry().get(name)
+    if agent is None:
+        raise refusals.Missing("没有这个客服。", code="agent_not_found")
+    return _apply_status(ctx, agent, status)
+
+
+def _apply_status(ctx: Context, agent: Agent, status: str) -> agent_schemas.AgentView:
     agent_loads.registry().set_status(agent.name, status)
     moved = placement.pull(ctx, agent.name, casework.commit) if status == "available" else _hand_back(ctx, agent)
     return _view(agent_loads.registry().get(agent.name) or agent, moved)
@@ -80,12 +99,20 @@ def require_lead(actor: Actor) -> None:
 
 
 def team(actor: Actor, ctx: Context) -> agent_schemas.AgentList:
-    """The lead's view: every agent's status, capacity and open load, and how many 工单 wait in the pool."""
+    """The lead's view: every agent's status, capacity, open load and the 工单 they carry, and what waits in the
+    pool (the steps' queues, read as ``placement.open_cases`` reads them: Queries, at most ``POOL_SCAN`` a step)."""
     require_lead(actor)
     agents = agent_loads.registry().agents()
     steps = [s.name for s in placement.step_defs.STEPS]
-    pool = len([case for case in placement.open_cases(steps) if placement.waiting(case)])
-    return agent_schemas.AgentList(agents=[_view(a) for a in agents], waiting=pool)
+    carried: dict[str, list[str]] = {}
+    pool: list[str] = []
+    for case in placement.open_cases(steps):
+        if placement.waiting(case):
+            pool.append(case.case_id)
+        elif case.assignee:
+            carried.setdefault(case.assignee, []).append(case.case_id)
+    return agent_schemas.AgentList(agents=[_view(a, carrying=carried.get(a.name)) for a in agents],
+                                   waiting=len(pool), pool=pool)
 
 
 def set_capacity(actor: Actor, ctx: Context, name: str, capacity: int) -> agent_schemas.AgentView:
@@ -129,7 +156,7 @@ def assign(actor: Actor, ctx: Context, case_id: str, assignee: str | None,
                          action)
 
 
-__all__ = ["me", "set_my_status", "team", "set_capacity", "assign", "schemas"]
+__all__ = ["me", "set_my_status", "set_status", "team", "set_capacity", "assign", "schemas"]
 
 
 PRESENCE_SECONDS = 10   # an entry counts this long after its last poll (the page polls every few seconds)
@@ -138,6 +165,8 @@ PRESENCE_SECONDS = 10   # an entry counts this long after its last poll (the pag
 def presence(actor: Actor, ctx: Context, case_id: str, typing: bool) -> agent_schemas.PresenceView:
     """The caller is on this 工单 (viewing, or typing); who else is, fresh within ``PRESENCE_SECONDS``."""
     case = casework.load_workable(actor, case_id)
+    if actor.username:
+        registered(actor, ctx)   # keeps the agent's "last seen" current while they work a 工单
     name = actor.username or "staff"
     registry = agent_loads.registry()
     registry.seen(case.case_id, name, model.iso(ctx.now), typing, int(ctx.now.timestamp()) + PRESENCE_SECONDS * 6)

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from chalicelib.escalation import schemas, sla, store  # noqa: F401  (schemas, store: callers' names)
 from chalicelib.escalation import steps as _steps
-from chalicelib.escalation.assignment import assign, me, presence, set_capacity, set_my_status, team
+from chalicelib.escalation.assignment import assign, me, presence, set_capacity, set_my_status, set_status, team
 from chalicelib.escalation.casework import MAX_ANSWER_BYTES, NOT_FOUND, WORDING
 from chalicelib.escalation.deadlines import sweep
 from chalicelib.escalation.deflection import deflected, not_deflected, suggestions
@@ -92,5 +92,5 @@ __all__ = ["MAX_ANSWER_BYTES", "NOT_FOUND", "WORDING", "sweep", "deflected", "no
            "workspace_case", "STEPS", "STEP_NAMES", "STEP_TITLES", "CATEGORY_TITLES", "CATEGORIES", "PRIORITIES",
            "sla_targets", "csat_target", "priority_titles", "schemas", "store", "answer_update", "hear_repayment",
            "Incident", "close_incident", "get_incident", "incident_for_repayment", "list_incidents", "reply_all",
-           "me", "set_capacity", "set_my_status", "team", "presence", "merge_case", "unmerge_case",
+           "me", "set_capacity", "set_my_status", "set_status", "team", "presence", "merge_case", "unmerge_case",
            "QUARANTINE_REASONS", "discard_mail", "quarantine_page", "release_mail"]

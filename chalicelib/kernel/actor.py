@@ -12,6 +12,8 @@ SUPPORT = "support"
 SENIOR_SUPPORT = "senior-support"
 KB_EDITOR = "kb-editor"          # writes and submits help-centre articles (chalicelib/content); not a case agent
 STAFF_ROLES = frozenset({SUPPORT, SENIOR_SUPPORT})
+# Accounts of the staff door: their sign-in requires the second factor (TOTP; docs/front-doors.md)
+MFA_REQUIRED_ROLES = STAFF_ROLES | {KB_EDITOR}
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from chalice import Blueprint
 
 from chalicelib.edge import httpio, replies
 from chalicelib.edge.lazy import lazy_import
+from chalicelib.routes.page_table import add_page_routes
 
 edition_pages = lazy_import("chalicelib.web.kb_editions")
 editor_pages = lazy_import("chalicelib.web.kb_editor")
@@ -42,22 +43,15 @@ for _kind in EDITION_KINDS:
 
 
 # ---------------------------------------------------------------- articles (chalicelib/web/kb_editor.py)
-@bp.route("/agent/kb", methods=["GET"])
-@httpio.surface_errors
-def agent_kb():
-    return replies.page(editor_pages.index(bp.current_request))
-
-
-@bp.route("/agent/kb/new", methods=["GET"])
-@httpio.surface_errors
-def agent_kb_new():
-    return replies.page(editor_pages.new_form(bp.current_request))   # ?question=… from the KB-gaps report
-
-
-@bp.route("/agent/kb/new", methods=["POST"], content_types=replies.FORM)
-@httpio.surface_errors
-def agent_kb_create():
-    return replies.page(editor_pages.create(bp.current_request))
+# METHOD  path  view name  function of chalicelib/web/kb_editor.py (/agent/kb/new?question=…: from the KB-gaps report)
+add_page_routes(bp, editor_pages, """
+    GET   /agent/kb                                  agent_kb               index
+    GET   /agent/kb/new                              agent_kb_new           new_form
+    POST  /agent/kb/new                              agent_kb_create        create
+    GET   /agent/kb/articles/{slug}                  agent_kb_article       edit
+    POST  /agent/kb/articles/{slug}/save             agent_kb_save          save
+    GET   /agent/kb/articles/{slug}/diff             agent_kb_diff          diff
+""")
 
 
 @bp.route("/agent/kb/preview", methods=["POST"], content_types=["application/json"])
@@ -65,24 +59,6 @@ def agent_kb_create():
 @replies.answers_json
 def agent_kb_preview():
     return replies.page_json(editor_pages.preview_json(bp.current_request))
-
-
-@bp.route("/agent/kb/articles/{slug}", methods=["GET"])
-@httpio.surface_errors
-def agent_kb_article(slug):
-    return replies.page(editor_pages.edit(bp.current_request, slug))
-
-
-@bp.route("/agent/kb/articles/{slug}/save", methods=["POST"], content_types=replies.FORM)
-@httpio.surface_errors
-def agent_kb_save(slug):
-    return replies.page(editor_pages.save(bp.current_request, slug))
-
-
-@bp.route("/agent/kb/articles/{slug}/diff", methods=["GET"])
-@httpio.surface_errors
-def agent_kb_diff(slug):
-    return replies.page(editor_pages.diff(bp.current_request, slug))
 
 
 def _workflow_route(action: str) -> None:

@@ -14,6 +14,8 @@ signin = lazy_import("chalicelib.web.signin")
 agent_pages = lazy_import("chalicelib.web.agent")
 incident_pages = lazy_import("chalicelib.web.incidents")
 agent_search_pages = lazy_import("chalicelib.web.agent_search")
+team_pages = lazy_import("chalicelib.web.agent_team")
+staff_mfa_pages = lazy_import("chalicelib.web.staff_mfa")
 
 bp = Blueprint(__name__)
 
@@ -46,9 +48,20 @@ add_page_routes(bp, incident_pages, """
     POST  /agent/incidents/{incident_id}/reply                 agent_incident_reply      reply      # to every 工单
     POST  /agent/incidents/{incident_id}/close                 agent_incident_close      close
 """)
+add_page_routes(bp, team_pages, """
+    GET   /agent/team                                          agent_team                team_page  # leads
+    POST  /agent/team/status                                   agent_team_status         set_status
+    POST  /agent/team/capacity                                 agent_team_capacity       set_capacity
+    POST  /agent/team/reassign                                 agent_team_reassign       reassign
+    POST  /agent/status                                        agent_my_status           my_status  # own switch
+""")
 add_page_routes(bp, agent_search_pages, """
     GET   /agent/search                                        agent_search              search     # find a 工单
     GET   /agent/access                                        agent_access              access     # access records
+""")
+add_page_routes(bp, staff_mfa_pages, """
+    GET   /agent/staff/{username}/mfa-reset                    agent_mfa_reset_form      reset_form  # lead only
+    POST  /agent/staff/{username}/mfa-reset                    agent_mfa_reset           reset_post  # lead only
 """)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.adapters import ratelimit
-from chalicelib.edge import errors, httpio, replies
+from chalicelib.edge import httpio, replies
 from chalicelib.edge.lazy import lazy_import, lazy_schemas
 from chalicelib.edge.openapi import api_contract
 from chalicelib.routes.auth import cognito_jwt
@@ -14,7 +14,6 @@ from chalicelib.routes.auth import cognito_jwt
 assistant = lazy_import("chalicelib.assistant.service")
 assistant_schemas = lazy_schemas("chalicelib.assistant.schemas")
 views = lazy_import("chalicelib.assistant.schemas")   # turn_view: the reply as its JSON body
-context = lazy_import("chalicelib.kernel.context")
 chat = lazy_import("chalicelib.web.assistant_chat")
 
 bp = Blueprint(__name__)
@@ -26,20 +25,15 @@ bp = Blueprint(__name__)
               headers=replies.OPTIONAL_IDEMPOTENCY_HEADER, responses={200: assistant_schemas.TurnResponse},
               errors=(400, 404, 409, 422, 423, 429, 503))
 def assistant_turn():
-    request = bp.current_request
-    body = httpio.parse_body(request, assistant_schemas.TurnRequest)
-    if body.action and not replies.idempotency_key(request):
-        raise errors.ValidationFailed("点按钮的请求需要带 Idempotency-Key，重试时用同一个。",
-                                      code="idempotency_key_missing", field="Idempotency-Key")
-    caller = httpio.actor(request)
-
-    def turn() -> dict:            # a replayed answer (same Idempotency-Key) does not count against the limit
-        ratelimit.hit("assistant_turn", caller.user_id)
-        result = assistant.take_turn(context.Context.current(), caller.user_id, conversation_id=body.conversation_id,
-                                     text=body.text, action=body.action, actor=caller)
+    def turn(call: replies.Call) -> dict:   # a replayed answer (same Idempotency-Key) does not count against the limit
+        ratelimit.hit("assistant_turn", call.who.user_id)
+        result = assistant.take_turn(call.context, call.who.user_id, conversation_id=call.input.conversation_id,
+                                     text=call.input.text, action=call.input.action, actor=call.who)
         return views.turn_view(result.conversation_id, result.reply, result.reply.handover_case_id)
 
-    return replies.replay_once(request, f"ASSISTANT#{body.conversation_id or 'new'}", body.model_dump(), turn)
+    return replies.replay(bp.current_request, lambda call: f"ASSISTANT#{call.input.conversation_id or 'new'}", turn,
+                          body=assistant_schemas.TurnRequest,
+                          key_required=lambda call: bool(call.input.action))   # a tapped button runs once
 
 
 @bp.route("/assistant/public/turns", methods=["POST"])
@@ -48,11 +42,12 @@ def assistant_turn():
               body=assistant_schemas.PublicTurnRequest, responses={200: assistant_schemas.TurnResponse},
               errors=(400, 403, 429, 503))
 def assistant_public_turn():
-    request = bp.current_request
-    body = httpio.parse_body(request, assistant_schemas.PublicTurnRequest)
-    ratelimit.hit("assistant_public", httpio.client_key(request))     # per client: nobody is signed in
-    result = assistant.take_turn(context.Context.current(), None, text=body.text, action=body.action)
-    return httpio.json_response(views.turn_view(None, result.reply))
+    def turn(call: replies.Call) -> dict:
+        ratelimit.hit("assistant_public", httpio.client_key(call.request))     # per client: nobody is signed in
+        result = assistant.take_turn(call.context, None, text=call.input.text, action=call.input.action)
+        return views.turn_view(None, result.reply)
+
+    return replies.answer(bp.current_request, turn, body=assistant_schemas.PublicTurnRequest)
 
 
 # ---------------------------------------------------------------- the chat page (help-door session)

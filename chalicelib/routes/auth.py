@@ -6,20 +6,26 @@ from chalice import AuthResponse, Blueprint
 
 from chalicelib.edge import httpio
 from chalicelib.edge.lazy import lazy_import
+from chalicelib.kernel.actor import MFA_REQUIRED_ROLES
 from chalicelib.kernel.logs import logger
 
 auth = lazy_import("chalicelib.edge.auth")   # the token verifier: imported by the first request that needs it
+cognito = lazy_import("chalicelib.web.cognito")   # a staff token's second factor (docs/front-doors.md)
 
 bp = Blueprint(__name__)
 
 
 @bp.authorizer(ttl_seconds=300)
 def cognito_jwt(auth_request):
-    """Verifies the Cognito bearer JWT; roles travel on as a JSON list (httpio.roles_context / httpio.actor)."""
+    """Verifies the Cognito bearer JWT; roles travel on as a JSON list (httpio.roles_context / httpio.actor). A staff
+    account's token is refused (401) unless the account has its authenticator enrolled (``cognito.totp_enrolled``)."""
     try:
         claims = auth.verify(auth.bearer_token(auth_request.token))
     except auth.InvalidToken as exc:
         logger.info("token rejected", extra={"reason": str(exc)})
         raise auth.unauthorized_error() from None
+    if MFA_REQUIRED_ROLES.intersection(claims.groups) and not cognito.totp_enrolled(claims.username):
+        logger.info("staff token without two-factor refused")
+        raise auth.unauthorized_error("员工账号须先启用两步验证：请在客服工作台登录并按提示绑定身份验证器。")
     return AuthResponse(routes=["*"], principal_id=claims.sub,
                         context={"username": claims.username, "groups": httpio.roles_context(claims.groups)})

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.edge import errors, httpio
+from chalicelib.edge import errors, httpio, replies
 from chalicelib.edge.lazy import lazy_import, lazy_schemas
 from chalicelib.edge.openapi import api_contract
-from chalicelib.kernel.context import Context
 from chalicelib.routes.auth import cognito_jwt
 
 editions = lazy_import("chalicelib.editions.service")
@@ -22,93 +21,69 @@ IF_MATCH = {"If-Match": {"description": "the rev read (or `rev` in the body); so
                          "required": False, "schema": {"type": "string"}}}
 
 
-def _rev(request, given: int | None) -> int:
-    raw = (httpio.header(request, "if-match") or "").strip().strip('"').removeprefix("W/").strip('"')
-    if raw:
-        if not raw.isdigit() or len(raw) > 9:
-            raise errors.ValidationFailed("If-Match 应为读取时的 rev（数字）。", code="invalid_if_match", field="rev")
-        return int(raw)
-    if given is None:
+def _rev(call: replies.Call) -> int:
+    """The rev the caller read: ``If-Match`` (``httpio.if_match``, as for articles), else ``rev`` in the body."""
+    rev = httpio.if_match(call.request, "If-Match 应为读取时的 rev（数字）。", field="rev")
+    if rev is None:
+        rev = call.input.rev
+    if rev is None:
         raise errors.ValidationFailed("请带上读取时的版本：If-Match 或 rev。", code="rev_required", field="rev")
-    return given
-
-
-def _number(text: str) -> int:
-    if not text.isdigit() or len(text) > 7:
-        raise errors.NotFound("没有这一版。", code="version_not_found")
-    return int(text)
+    return rev
 
 
 def _add(kind: str) -> None:
     base = f"/support/kb/{kind}"
     title = {"contacts": "the official contact lines", "macros": "the quick replies"}[kind]
 
-    @bp.route(base, methods=["GET"], authorizer=cognito_jwt, name=f"{kind}_edition")
-    @api_contract(f"Editors: {title}, newest version and what the caller may do", tag="content",
-                  responses={200: schemas.EditionView}, errors=(403,))
+    def route(path: str, method: str, name: str, summary: str, responses=schemas.EditionView, **contract):
+        """An editors' route of this kind: signed in, its contract under the ``content`` tag, named ``<kind>_<name>``
+        (the OpenAPI operationId, as before)."""
+        def added(view):
+            return bp.route(base + path, methods=[method], authorizer=cognito_jwt, name=f"{kind}_{name}")(
+                api_contract(summary, tag="content", responses={200: responses}, **contract)(view))
+        return added
+
+    @route("", "GET", "edition", f"Editors: {title}, newest version and what the caller may do", errors=(403,))
     def read():
-        return httpio.json_response(editions.read(httpio.actor(bp.current_request), kind))
+        return replies.answer(bp.current_request, lambda call: editions.read(call.who, kind))
 
-    @bp.route(base, methods=["PUT"], authorizer=cognito_jwt, name=f"{kind}_save")
-    @api_contract(f"Editors: save {title} as a new draft version (checked; nothing invalid is stored)",
-                  tag="content", body=schemas.EditionSave, headers=IF_MATCH, responses={200: schemas.EditionView},
-                  errors=(400, 403, 412))
+    @route("", "PUT", "save", f"Editors: save {title} as a new draft version (checked; nothing invalid is stored)",
+           body=schemas.EditionSave, headers=IF_MATCH, errors=(400, 403, 412))
     def save():
-        request = bp.current_request
-        body = httpio.parse_body(request, schemas.EditionSave)
-        rev = _rev(request, body.rev)
-        return httpio.json_response(editions.save_draft(
-            httpio.actor(request), Context.current(), kind, body.document, body.note, rev))
+        return replies.answer(bp.current_request, lambda call: editions.save_draft(
+            call.who, call.context, kind, call.input.document, call.input.note, _rev(call)), body=schemas.EditionSave)
 
-    @bp.route(f"{base}/submit", methods=["POST"], authorizer=cognito_jwt, name=f"{kind}_submit")
-    @api_contract(f"Editors: submit the draft of {title} for review", tag="content", body=schemas.EditionAction,
-                  headers=IF_MATCH, responses={200: schemas.EditionView}, errors=(400, 403, 409, 412))
-    def submit():
-        request = bp.current_request
-        rev = _rev(request, httpio.parse_body(request, schemas.EditionAction).rev)
-        return httpio.json_response(editions.submit(
-            httpio.actor(request), Context.current(), kind, rev))
+    for action, summary in (("submit", f"Editors: submit the draft of {title} for review"),
+                            ("publish", f"Approvers: publish {title} in review (contacts: not by their last author)")):
+        def moved(action: str = action):
+            use = getattr(editions, action)
+            return replies.answer(bp.current_request, lambda call: use(call.who, call.context, kind, _rev(call)),
+                                  body=schemas.EditionAction)
+        route(f"/{action}", "POST", action, summary, body=schemas.EditionAction, headers=IF_MATCH,
+              errors=(400, 403, 409, 412))(moved)
 
-    @bp.route(f"{base}/publish", methods=["POST"], authorizer=cognito_jwt, name=f"{kind}_publish")
-    @api_contract(f"Approvers: publish {title} in review (contacts: not by their last author)", tag="content",
-                  body=schemas.EditionAction, headers=IF_MATCH, responses={200: schemas.EditionView},
-                  errors=(400, 403, 409, 412))
-    def publish():
-        request = bp.current_request
-        rev = _rev(request, httpio.parse_body(request, schemas.EditionAction).rev)
-        return httpio.json_response(editions.publish(
-            httpio.actor(request), Context.current(), kind, rev))
-
-    @bp.route(f"{base}/rollback", methods=["POST"], authorizer=cognito_jwt, name=f"{kind}_rollback")
-    @api_contract(f"Editors: an earlier version of {title} as a new draft", tag="content",
-                  body=schemas.EditionRollback, headers=IF_MATCH, responses={200: schemas.EditionView},
-                  errors=(400, 403, 404, 412))
+    @route("/rollback", "POST", "rollback", f"Editors: an earlier version of {title} as a new draft",
+           body=schemas.EditionRollback, headers=IF_MATCH, errors=(400, 403, 404, 412))
     def rollback():
-        request = bp.current_request
-        body = httpio.parse_body(request, schemas.EditionRollback)
-        rev = _rev(request, body.rev)
-        return httpio.json_response(editions.rollback(
-            httpio.actor(request), Context.current(), kind, body.version, rev))
+        return replies.answer(bp.current_request, lambda call: editions.rollback(
+            call.who, call.context, kind, call.input.version, _rev(call)), body=schemas.EditionRollback)
 
-    @bp.route(f"{base}/versions", methods=["GET"], authorizer=cognito_jwt, name=f"{kind}_versions")
-    @api_contract(f"Editors: every version of {title} (who, when, note) and the audit records", tag="content",
-                  responses={200: schemas.EditionVersionList}, errors=(403,))
+    @route("/versions", "GET", "versions", f"Editors: every version of {title} (who, when, note) and the audit "
+           "records", responses=schemas.EditionVersionList, errors=(403,))
     def versions():
-        return httpio.json_response(editions.versions(httpio.actor(bp.current_request), kind))
+        return replies.answer(bp.current_request, lambda call: editions.versions(call.who, kind))
 
-    @bp.route(f"{base}/versions/{{number}}", methods=["GET"], authorizer=cognito_jwt, name=f"{kind}_version")
-    @api_contract(f"Editors: one version of {title}", tag="content", responses={200: schemas.EditionVersionView},
-                  errors=(403, 404))
+    @route("/versions/{number}", "GET", "version", f"Editors: one version of {title}",
+           responses=schemas.EditionVersionView, errors=(403, 404))
     def version(number):
-        return httpio.json_response(editions.version(httpio.actor(bp.current_request), kind, _number(number)))
+        number = httpio.path_number(number, "没有这一版。", code="version_not_found")
+        return replies.answer(bp.current_request, lambda call: editions.version(call.who, kind, number))
 
-    @bp.route(f"{base}/diff", methods=["GET"], authorizer=cognito_jwt, name=f"{kind}_diff")
-    @api_contract(f"Editors: two versions of {title} compared (unified and side by side)", tag="content",
-                  query=schemas.EditionDiffQuery, responses={200: schemas.EditionDiff}, errors=(400, 403, 404))
+    @route("/diff", "GET", "diff", f"Editors: two versions of {title} compared (unified and side by side)",
+           responses=schemas.EditionDiff, query=schemas.EditionDiffQuery, errors=(400, 403, 404))
     def diff():
-        request = bp.current_request
-        query = httpio.parse_query(request, schemas.EditionDiffQuery)
-        return httpio.json_response(editions.diff(httpio.actor(request), kind, query.older, query.newer))
+        return replies.answer(bp.current_request, lambda call: editions.diff(
+            call.who, kind, call.input.older, call.input.newer), query=schemas.EditionDiffQuery)
 
 
 for _kind in KINDS:

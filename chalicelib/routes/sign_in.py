@@ -1,8 +1,8 @@
 """The sign-in routes a browser door has, written once for both doors (``/help`` for wallet users, ``/agent`` for
-staff): the form, the password POST, the new-password POST (a temporary password's first sign-in) and sign-out,
-all in ``chalicelib/web/signin.py``, told apart by ``door`` (the session records it; a staff door takes only
-staff sessions). Each door's blueprint calls ``add_sign_in_routes(bp, door)``; the views keep their names
-(``help_login``, ``agent_logout`` …)."""
+staff): the form, the password POST, the new-password POST (a temporary password's first sign-in), the two-factor
+code POST and sign-out, all in ``chalicelib/web/signin.py``, told apart by ``door`` (the session records it; a
+staff door takes only staff sessions). Each door's blueprint calls ``add_sign_in_routes(bp, door)``; the views
+keep their names (``help_login``, ``agent_logout`` …)."""
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -17,6 +17,7 @@ SIGN_IN_ROUTES = (
     ("/login", "GET", "login_page", "login_page"),
     ("/login", "POST", "login", "login"),
     ("/login/new-password", "POST", "new_password", "new_password"),
+    ("/login/code", "POST", "login_code", "login_code"),     # two-factor: the authenticator's code (web/mfa.py)
     ("/logout", "POST", "logout", "logout"),
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.edge import httpio
+from chalicelib.edge import replies
 from chalicelib.edge.lazy import lazy_import, lazy_schemas
 from chalicelib.edge.openapi import api_contract
 from chalicelib.kernel.context import Context
@@ -23,34 +23,32 @@ bp = Blueprint(__name__)
 @api_contract("Service notices in force now, for client apps (public; cached for a few seconds)", tag="status",
               responses={200: status_schemas.StatusView})
 def service_status():
-    ctx = Context.current()
-    seconds = ctx.settings.status_cache_seconds
-    return httpio.json_response(status.public_status(ctx),
-                                headers={"Cache-Control": f"public, max-age={seconds}"})
+    seconds = Context.current().settings.status_cache_seconds
+    return replies.answer(bp.current_request, lambda call: status.public_status(call.context),
+                          headers={"Cache-Control": f"public, max-age={seconds}"})
 
 
 @bp.route("/support/notices", methods=["GET"], authorizer=cognito_jwt)
 @api_contract("Service notices in force or scheduled, with who posted them (support roles)", tag="status",
               responses={200: status_schemas.StaffNotices}, errors=(403,))
 def list_service_notices():
-    return httpio.json_response(status.staff_list(httpio.actor(bp.current_request), Context.current()))
+    return replies.answer(bp.current_request, lambda call: status.staff_list(call.who, call.context))
 
 
 @bp.route("/support/notices", methods=["POST"], authorizer=cognito_jwt)
 @api_contract("Post a service notice with a scope, a start and an end (senior-support)", tag="status",
               body=status_schemas.NewNotice, responses={201: status_schemas.StaffNotice}, errors=(403, 409, 422))
 def post_service_notice():
-    request = bp.current_request
-    body = httpio.parse_body(request, status_schemas.NewNotice)
-    posted = status.post(httpio.actor(request), body, Context.current())
-    return httpio.json_response(posted, status=201, headers={"Location": f"/support/notices/{posted['id']}"})
+    return replies.answer(bp.current_request, lambda call: status.post(call.who, call.input, call.context),
+                          body=status_schemas.NewNotice, status=201,
+                          location=lambda posted: f"/support/notices/{posted['id']}")
 
 
 @bp.route("/support/notices/{notice_id}", methods=["DELETE"], authorizer=cognito_jwt)
 @api_contract("Take a service notice down (senior-support; 404 when unknown or already removed)", tag="status",
               responses={200: status_schemas.Deleted}, errors=(403, 404))
 def delete_service_notice(notice_id):
-    return httpio.json_response(status.remove(httpio.actor(bp.current_request), notice_id, Context.current()))
+    return replies.answer(bp.current_request, lambda call: status.remove(call.who, notice_id, call.context))
 
 
 # METHOD  path  view name  function of chalicelib/web/ (the leads' notices page)

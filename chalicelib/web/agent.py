@@ -96,7 +96,16 @@ def queue(request) -> Reply:
                       categories=step_defs.CATEGORY_TITLES, priorities=PRIORITIES, next_url=next_url,
                       first_url=("/agent?" + urlencode(kept)) if cursor else None, now=ctx.now.isoformat(),
                       local_time=_local(ctx), steps_by_name=step_defs.BY_NAME, moved=_moved(query, names),
-                      service_notices=_service_notices(ctx), **_common(ws))
+                      service_notices=_service_notices(ctx), me=as_body(escalation.me(ws.actor, ctx)),
+                      status_done=_status_done(query), **_common(ws))
+
+
+def _status_done(query: dict) -> str:
+    """The confirmation after the agent's own status switch (``?done=status&moved=N``, ``web/agent_team.py``)."""
+    if query.get("done") != "status":
+        return ""
+    moved = query.get("moved") or "0"
+    return "已更改状态" + (f"（{int(moved)} 个工单随之移动）" if moved.isdigit() and int(moved) else "")
 
 
 def _service_notices(ctx: Context) -> list[dict]:

@@ -17,18 +17,13 @@ from chalicelib.editions import service as editions
 from chalicelib.kernel import refusals
 from chalicelib.kernel.context import Context
 from chalicelib.kernel.schema import as_body
-from chalicelib.web import session
+from chalicelib.web import kb_versions, session
 
 MAX_TEXT_CHARS = 100_000
 DONE = {"saved": "已保存为草稿。", "submitted": "已提交审核。", "published": "已发布：几秒内对用户生效。",
         "rolled_back": "已把旧版本存为新草稿，请提交审核。"}
 BACK = ("/agent/kb", "返回知识库")
 TITLES = {400: "内容有误", 403: "无权操作", 404: "找不到这份内容", 409: "内容已被他人修改", 412: "内容已被他人修改"}
-
-
-def _local(ctx: Context):
-    from chalicelib.escalation import notifications
-    return lambda value: notifications.local_time(value, ctx.settings.time_zone) if value else ""
 
 
 def _show(ws: session.WebSession, kind: str, *, status: int = 200, error: str = "", yours: str | None = None,
@@ -39,20 +34,13 @@ def _show(ws: session.WebSession, kind: str, *, status: int = 200, error: str = 
     return pages.html("web/kb_edition.html", status=status, title=view["title"], door="agent", ws=ws, view=view,
                       versions=listed["items"], records=listed["records"][:20], error=error,
                       text=yours if yours is not None else view["text"], note=note, theirs=theirs,
-                      done=DONE.get(done, ""), local_time=_local(ctx))
+                      done=DONE.get(done, ""), local_time=kb_versions.local_time(ctx))
 
 
 @pages.page("agent", titles=TITLES, back=BACK)
 def show(request, kind: str) -> Reply:
     ws = session.require(request, "agent")
     return _show(ws, kind, done=(request.query_params or {}).get("done", ""))
-
-
-def _act(request) -> tuple[session.WebSession, dict]:
-    ws = session.require(request, "agent")
-    form = pages.form(request)
-    session.check_csrf(ws, form)          # before anything is read or changed
-    return ws, form
 
 
 def _rev(form: dict) -> int:
@@ -64,7 +52,7 @@ def _rev(form: dict) -> int:
 
 @pages.page("agent", titles=TITLES, back=BACK)
 def save(request, kind: str) -> Reply:
-    ws, form = _act(request)
+    ws, form = pages.posted(request, "agent")
     text, note = form.get("text", "")[:MAX_TEXT_CHARS + 1], form.get("note", "")[:400]
     if len(text) > MAX_TEXT_CHARS:
         return _show(ws, kind, status=400, error=f"内容太长（上限 {MAX_TEXT_CHARS} 个字符）。",
@@ -90,25 +78,22 @@ def save(request, kind: str) -> Reply:
 
 @pages.page("agent", titles=TITLES, back=BACK)
 def submit(request, kind: str) -> Reply:
-    ws, form = _act(request)
+    ws, form = pages.posted(request, "agent")
     editions.submit(ws.actor, Context.current(), kind, _rev(form))
     return pages.redirect(f"/agent/kb/{kind}?done=submitted")
 
 
 @pages.page("agent", titles=TITLES, back=BACK)
 def publish(request, kind: str) -> Reply:
-    ws, form = _act(request)
+    ws, form = pages.posted(request, "agent")
     editions.publish(ws.actor, Context.current(), kind, _rev(form))
     return pages.redirect(f"/agent/kb/{kind}?done=published")
 
 
 @pages.page("agent", titles=TITLES, back=BACK)
 def rollback(request, kind: str) -> Reply:
-    ws, form = _act(request)
-    number = form.get("version", "")
-    if not number.isdigit() or len(number) > 7:
-        raise refusals.Invalid("请选择要回滚到的版本。", code="version_required")
-    editions.rollback(ws.actor, Context.current(), kind, int(number), _rev(form))
+    ws, form = pages.posted(request, "agent")
+    editions.rollback(ws.actor, Context.current(), kind, kb_versions.rollback_version(form), _rev(form))
     return pages.redirect(f"/agent/kb/{kind}?done=rolled_back")
 
 
@@ -116,10 +101,8 @@ def rollback(request, kind: str) -> Reply:
 def diff(request, kind: str) -> Reply:
     ws = session.require(request, "agent")
     query = request.query_params or {}
-    older, newer = query.get("from", ""), query.get("to", "")
-    if not (older.isdigit() and newer.isdigit() and len(older) < 8 and len(newer) < 8):
-        raise refusals.Invalid("请选择要比较的两个版本。", code="versions_required")
-    found = as_body(editions.diff(ws.actor, kind, int(older), int(newer)))
+    older, newer = kb_versions.compared(query)
+    found = as_body(editions.diff(ws.actor, kind, older, newer))
     view = as_body(editions.read(ws.actor, kind))
     return pages.html("web/kb_diff.html", title=f"{view['title']}：第 {found['older']} 版 ↔ 第 {found['newer']} 版",
                       door="agent", ws=ws, diff=found, back_url=f"/agent/kb/{kind}",

@@ -9,7 +9,6 @@ form carries the session's CSRF token; changes answer 303.
 """
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from urllib.parse import quote
@@ -17,10 +16,10 @@ from urllib.parse import quote
 from chalicelib.content import service as content
 from chalicelib.edge import pages
 from chalicelib.edge.pages import Reply
-from chalicelib.kernel import refusals
+from chalicelib.kernel import refusals, review
 from chalicelib.kernel.context import Context
 from chalicelib.kernel.schema import as_body
-from chalicelib.web import session
+from chalicelib.web import kb_versions, session
 
 DONE = {"saved": "已保存为草稿。", "submitted": "已提交审核。", "published": "已发布：索引重建后几十秒内用户可搜到。",
         "unpublished": "已下线：旧链接跳转到替代文章，或显示“已下线”。", "rolled_back": "已回滚并发布所选版本。"}
@@ -28,11 +27,6 @@ TITLES = {400: "内容有误", 403: "无权操作", 404: "找不到这篇文章"
 BACK = ("/agent/kb", "返回知识库")
 JSON_TYPE = {"Content-Type": "application/json; charset=utf-8"}
 _SPLIT_TAGS = re.compile(r"[,，、\n]+")
-
-
-def _local(ctx: Context):
-    from chalicelib.escalation import notifications
-    return lambda value: notifications.local_time(value, ctx.settings.time_zone) if value else ""
 
 
 def _categories() -> dict[str, str]:
@@ -67,7 +61,8 @@ def index(request) -> Reply:
         articles = [a for a in articles if a["state"] == state]
     articles.sort(key=lambda a: a["updated_at"], reverse=True)
     return pages.html("web/kb_list.html", title="知识库", door="agent", ws=ws, articles=articles, q=q, state=state,
-                      categories=_categories(), local_time=_local(ctx), may_write=content.can(ws.actor, content.WRITE),
+                      categories=_categories(), local_time=kb_versions.local_time(ctx),
+                      may_write=content.can(ws.actor, content.WRITE),
                       may_edit_lines=ws.actor.has_role("kb-editor", "senior-support"))
 
 
@@ -91,27 +86,14 @@ def _form_page(ws: session.WebSession, *, article: dict | None, fields: dict, st
                       article=article, fields=fields, error=error, theirs=theirs, done=DONE.get(done, ""),
                       preview=preview if preview is not None else rendered(ws, fields["body"]),
                       version=version if version is not None else (article["version"] if article else 0),
-                      categories=_categories(), versions=versions, local_time=_local(ctx),
-                      publish_why=_publish_why(ws, article), may_approve=content.can(ws.actor, content.APPROVE),
+                      categories=_categories(), versions=versions, local_time=kb_versions.local_time(ctx),
+                      publish_why=_publish_why(article), may_approve=content.can(ws.actor, content.APPROVE),
                       may_write=content.can(ws.actor, content.WRITE))
 
 
-def _publish_why(ws: session.WebSession, article: dict | None) -> str | None:
-    """Why the publish button is disabled (None: it is not) — the service's own rule, in words."""
-    if article is None or article["can_publish"]:
-        return None
-    if not content.can(ws.actor, content.APPROVE):
-        return "只有高级客服（senior-support）可以审核发布。"
-    if article["state"] != "in_review":
-        return "先保存草稿并提交审核，才能发布。"
-    return "你是这一版的作者：需要另一位审核人发布（四眼原则）。"
-
-
-def _act(request) -> tuple[session.WebSession, dict]:
-    ws = session.require(request, "agent")
-    form = pages.form(request)
-    session.check_csrf(ws, form)          # before anything is read or changed
-    return ws, form
+def _publish_why(article: dict | None) -> str | None:
+    """Why the publish button is disabled (None: it is not) — the service's own refusal (``kernel/review.py``)."""
+    return article["publish_refusal"] if article else None
 
 
 @pages.page("agent", titles=TITLES, back=BACK)
@@ -126,7 +108,7 @@ def new_form(request) -> Reply:
 
 @pages.page("agent", titles=TITLES, back=BACK)
 def create(request) -> Reply:
-    ws, form = _act(request)
+    ws, form = pages.posted(request, "agent")
     fields = _fields(form)
     if form.get("action") == "preview":
         return _form_page(ws, article=None, fields=fields)
@@ -148,7 +130,7 @@ def edit(request, slug: str) -> Reply:
 
 @pages.page("agent", titles=TITLES, back=BACK)
 def save(request, slug: str) -> Reply:
-    ws, form = _act(request)
+    ws, form = pages.posted(request, "agent")
     ctx = Context.current()
     fields = _fields(form)
     article = as_body(content.get_article(ws.actor, slug, ctx))
@@ -172,7 +154,7 @@ def save(request, slug: str) -> Reply:
 @pages.page("agent", titles=TITLES, back=BACK)
 def workflow(request, slug: str, action: str) -> Reply:
     """submit | publish | unpublish | rollback, each through the content facade (refusals become pages)."""
-    ws, form = _act(request)
+    ws, form = pages.posted(request, "agent")
     ctx = Context.current()
     from chalicelib.content import schemas
     note = form.get("note", "").strip() or None
@@ -187,10 +169,7 @@ def workflow(request, slug: str, action: str) -> Reply:
                           ctx)
         done = "unpublished"
     else:
-        number = form.get("version", "")
-        if not number.isdigit() or len(number) > 7:
-            raise refusals.Invalid("请选择要回滚到的版本。", code="version_required")
-        content.rollback(ws.actor, slug, schemas.Rollback(version=int(number), note=note), ctx)
+        content.rollback(ws.actor, slug, schemas.Rollback(version=kb_versions.rollback_version(form), note=note), ctx)
         done = "rolled_back"
     return pages.redirect(f"/agent/kb/articles/{quote(slug)}?done={done}")
 
@@ -201,31 +180,17 @@ def _lines(text: dict) -> list[str]:
             *[f"用户问法：{q}" for q in text["questions"]], "", *text["body"].splitlines()]
 
 
-def side_by_side(left: list[str], right: list[str]) -> list[dict]:
-    rows: list[dict] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=left, b=right, autojunk=False).get_opcodes():
-        if op == "equal":
-            rows += [{"kind": "same", "old": left[i], "new": right[j1 + n]} for n, i in enumerate(range(i1, i2))]
-            continue
-        olds, news = left[i1:i2], right[j1:j2]
-        rows += [{"kind": "changed", "old": olds[n] if n < len(olds) else None,
-                  "new": news[n] if n < len(news) else None} for n in range(max(len(olds), len(news)))]
-    return rows
-
-
 @pages.page("agent", titles=TITLES, back=BACK)
 def diff(request, slug: str) -> Reply:
     ws = session.require(request, "agent")
     ctx = Context.current()
     query = request.query_params or {}
-    older, newer = query.get("from", ""), query.get("to", "")
-    if not (older.isdigit() and newer.isdigit() and len(older) < 8 and len(newer) < 8):
-        raise refusals.Invalid("请选择要比较的两个版本。", code="versions_required")
-    found = as_body(content.diff(ws.actor, slug, int(older), int(newer), ctx))
-    old = as_body(content.version(ws.actor, slug, int(older), ctx))["text"]
-    new = as_body(content.version(ws.actor, slug, int(newer), ctx))["text"]
-    shown = {"older": int(older), "newer": int(newer), "changed": found["changed"], "unified": found["diff"],
-             "rows": side_by_side(_lines(old), _lines(new))}
+    older, newer = kb_versions.compared(query)
+    found = as_body(content.diff(ws.actor, slug, older, newer, ctx))
+    old = as_body(content.version(ws.actor, slug, older, ctx))["text"]
+    new = as_body(content.version(ws.actor, slug, newer, ctx))["text"]
+    shown = {"older": older, "newer": newer, "changed": found["changed"], "unified": found["diff"],
+             "rows": review.side_by_side(_lines(old), _lines(new))}
     base = f"/agent/kb/articles/{quote(slug)}"
     return pages.html("web/kb_diff.html", title=f"{new['title']}：第 {older} 版 ↔ 第 {newer} 版", door="agent", ws=ws,
                       diff=shown, back_url=base, unified=query.get("view") == "unified",

@@ -33,15 +33,13 @@ def page(request) -> Reply:
 
 @pages.page("agent", back=BACK)
 def release(request, qid: str) -> Reply:
-    ws = session.require(request, "agent")
-    session.check_csrf(ws, pages.form(request))
+    ws, _ = pages.posted(request, "agent")
     escalation.release_mail(ws.actor, Context.current(), qid)
     return pages.redirect("/agent/mail?done=released")
 
 
 @pages.page("agent", back=BACK)
 def discard(request, qid: str) -> Reply:
-    ws = session.require(request, "agent")
-    session.check_csrf(ws, pages.form(request))
+    ws, _ = pages.posted(request, "agent")
     escalation.discard_mail(ws.actor, Context.current(), qid)
     return pages.redirect("/agent/mail?done=discarded")

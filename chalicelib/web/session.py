@@ -18,6 +18,11 @@ account at the wallet door gets the answer a wrong password gets (``WrongDoor``)
 token is renewed with the session's refresh token (``REFRESH_TOKEN_AUTH``). A session ends after
 ``SESSION_IDLE_SECONDS`` without a request and after ``SESSION_MAX_SECONDS`` in any case.
 
+Two-factor sign-in (docs/front-doors.md "Two-factor sign-in for staff"): a staff-door session is opened only with
+the second factor passed, and records how (``mfa``: ``totp`` — the pool's software-token code —, or ``sso`` — the
+identity provider's sign-in); ``require`` refuses a staff-door session without it (an older one) and sends the
+member to sign in again, which enrols an authenticator (``mfa.py``). Wallet users' MFA is optional.
+
 Every form POST carries ``csrf_token``, a random value stored with the session (``check_csrf``); the
 sign-in forms, which come before any session, use a double-submit cookie (``rd_login``).
 """
@@ -59,8 +64,8 @@ class LoginRequired(Exception):
         target = f"/{self.door}/login"
         if self.next_path and safe_next(self.next_path, self.door) == self.next_path:
             target += "?next=" + quote(self.next_path, safe="/")
-        if self.reason == "expired":
-            target += ("&" if "?" in target else "?") + "expired=1"
+        if self.reason in ("expired", "mfa"):
+            target += ("&" if "?" in target else "?") + f"{self.reason}=1"
         return target
 
 
@@ -68,6 +73,14 @@ class WrongDoor(Exception):
     """Good credentials at the other door: a staff account at the wallet door (``/help/login``, the WebView
     exchange) or a wallet user at the staff door. Sign-in answers it exactly as a wrong password (nothing
     tells a guesser the password was right); nothing is stored."""
+
+
+class EnrolmentNeeded(Exception):
+    """Good credentials of a staff account with no authenticator yet: enrol one before any session (``mfa.py``)."""
+
+    def __init__(self, actor: Actor):
+        super().__init__("mfa enrolment needed")
+        self.actor = actor
 
 
 class Forbidden(Exception):
@@ -146,6 +159,11 @@ def _cookie(name: str, value: str, *, max_age: int, path: str = "/", same_site: 
     return text + ("; Secure" if settings().secure_cookies else "")
 
 
+def set_cookie(name: str, value: str, *, max_age: int, path: str) -> str:
+    """A ``Set-Cookie`` value with the session cookies' attributes (HttpOnly, SameSite=Strict, Secure)."""
+    return _cookie(name, value, max_age=max_age, path=path)
+
+
 def clear_cookie(name: str = COOKIE, path: str = "/") -> str:
     return _cookie(name, "", max_age=0, path=path)
 
@@ -204,12 +222,18 @@ def door_of(actor: Actor) -> str:
     return "agent" if actor.is_staff or actor.has_role("kb-editor") else "help"
 
 
-def start(tokens: cognito.Tokens, door: str) -> tuple[WebSession, str]:
-    """A new session for verified Cognito tokens, recording the door it is opened at: the session and its
-    ``Set-Cookie`` value.
+def needs_mfa(actor: Actor) -> bool:
+    """Whose sessions require the second factor: every account of the staff door (support, senior-support,
+    kb-editor). Wallet users may enrol one (the pool then asks them too) but need not."""
+    return door_of(actor) == "agent"
 
-    Raises ``auth.InvalidToken`` if the ID token does not verify and ``WrongDoor`` for an account of the
-    other door (nothing is stored either way).
+
+def start(tokens: cognito.Tokens, door: str, *, mfa: str | None = None) -> tuple[WebSession, str]:
+    """A new session for verified Cognito tokens, recording the door it is opened at and how the second factor
+    was passed (``mfa``: "totp", "sso" or None): the session and its ``Set-Cookie`` value.
+
+    Raises ``auth.InvalidToken`` if the ID token does not verify, ``WrongDoor`` for an account of the
+    other door and ``EnrolmentNeeded`` for a staff account without the second factor (nothing is stored).
     """
     if door not in DOORS:
         raise ValueError(door)
@@ -217,6 +241,8 @@ def start(tokens: cognito.Tokens, door: str) -> tuple[WebSession, str]:
     actor = _actor(claims)
     if door_of(actor) != door:
         raise WrongDoor(door)
+    if needs_mfa(actor) and not mfa:
+        raise EnrolmentNeeded(actor)
     cfg = settings()
     now = clock.epoch()
     session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
@@ -225,6 +251,8 @@ def start(tokens: cognito.Tokens, door: str) -> tuple[WebSession, str]:
             "created_at": now, "last_seen": now, "expires_at": now + cfg.session_max_seconds}
     if tokens.refresh_token:
         item["refresh_token"] = tokens.refresh_token
+    if mfa:
+        item["mfa"] = mfa
     session_store.create_session(hashed, item)
     logger.info("web session started", extra={"door": door, "user": user_hash(claims.sub)})
     return (WebSession(actor=actor, csrf_token=csrf, door=door, key=hashed),
@@ -256,6 +284,9 @@ def require(request, door: str) -> WebSession:
         raise LoginRequired(door, next_path, reason="expired")
     if item.get("door") != door:      # a session opens only the door it was opened at
         raise _wrong_door(door)
+    if door == "agent" and not item.get("mfa"):   # a staff session opened without the second factor
+        _delete(hashed)
+        raise LoginRequired(door, next_path, reason="mfa")
     id_token, refreshed = item["id_token"], False
     try:
         claims = auth.verify(id_token)

@@ -1,7 +1,8 @@
-"""The sessions table (``SESSIONS_TABLE``): browser sessions, known devices and SSO states, each under its own
-key and expiring by DynamoDB TTL (``expires_at``). ``session.py`` and ``sso.py`` decide; this module stores.
-Items are plain dicts of their attributes; keys are made here from an already hashed id (nothing stored or
-logged can be turned back into a cookie)."""
+"""The sessions table (``SESSIONS_TABLE``): browser sessions, known devices, SSO states and two-factor sign-ins in
+progress (``MFA#``: the Cognito challenge session or the not-yet-enrolled account's tokens, ``mfa.py``), each
+under its own key and expiring by DynamoDB TTL (``expires_at``). ``session.py``, ``sso.py`` and ``mfa.py`` decide;
+this module stores. Items are plain dicts of their attributes; keys are made here from an already hashed id
+(nothing stored or logged can be turned back into a cookie)."""
 from __future__ import annotations
 
 from typing import Any
@@ -24,6 +25,10 @@ def _device_key(hashed: str) -> dict:
 
 def _state_key(hashed: str) -> dict:
     return {"pk": f"SSO#{hashed}", "sk": "STATE"}
+
+
+def _pending_key(hashed: str) -> dict:
+    return {"pk": f"MFA#{hashed}", "sk": "PENDING"}
 
 
 # ---------------------------------------------------------------- sessions
@@ -75,6 +80,38 @@ def take_state(hashed: str) -> dict[str, Any] | None:
     """The state's item, deleted in the same call (consumed once: a replay finds None)."""
     try:
         return _table().delete_item(Key=_state_key(hashed), ConditionExpression="attribute_exists(pk)",
+                                    ReturnValues="ALL_OLD").get("Attributes")
+    except aws.ClientError as exc:
+        if aws.is_condition_failure(exc):
+            return None
+        raise
+
+
+# ---------------------------------------------------------------- two-factor sign-ins in progress
+def create_pending(hashed: str, attributes: dict[str, Any]) -> None:
+    _table().put_item(Item={**_pending_key(hashed), **attributes}, ConditionExpression="attribute_not_exists(pk)")
+
+
+def get_pending(hashed: str) -> dict[str, Any] | None:
+    return _table().get_item(Key=_pending_key(hashed), ConsistentRead=True).get("Item")
+
+
+def set_challenge(hashed: str, challenge: str) -> bool:
+    """The next Cognito challenge session of a sign-in in progress; False when it ended meanwhile."""
+    try:
+        _table().update_item(Key=_pending_key(hashed), UpdateExpression="SET challenge = :c",
+                             ConditionExpression="attribute_exists(pk)", ExpressionAttributeValues={":c": challenge})
+    except aws.ClientError as exc:
+        if aws.is_condition_failure(exc):
+            return False
+        raise
+    return True
+
+
+def take_pending(hashed: str) -> dict[str, Any] | None:
+    """The sign-in in progress, deleted in the same call (completed once: a replay finds None)."""
+    try:
+        return _table().delete_item(Key=_pending_key(hashed), ConditionExpression="attribute_exists(pk)",
                                     ReturnValues="ALL_OLD").get("Attributes")
     except aws.ClientError as exc:
         if aws.is_condition_failure(exc):

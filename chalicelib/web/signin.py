@@ -1,5 +1,6 @@
-"""The sign-in pages of both doors (``/agent/login``, ``/help/login``), the new-password step, sign-out,
-the WebView exchange (``POST /help/session``) and the SSO endpoints. Sessions: ``session.py``."""
+"""The sign-in pages of both doors (``/agent/login``, ``/help/login``), the new-password step, the two-factor
+step (``POST /<door>/login/code``: ``mfa.py``), sign-out, the WebView exchange (``POST /help/session``) and the SSO
+endpoints. Sessions: ``session.py``."""
 from __future__ import annotations
 
 import hashlib
@@ -11,7 +12,7 @@ from chalicelib.config import settings
 from chalicelib.edge import auth, errors, httpio, pages
 from chalicelib.edge.pages import Reply
 from chalicelib.kernel.logs import logger, user_hash
-from chalicelib.web import cognito, session, sso
+from chalicelib.web import cognito, mfa, session, sso
 
 TITLES = {"agent": "客服工作台登录", "help": "登录帮助中心"}
 
@@ -79,15 +80,20 @@ def _wrong_credentials(request, door: str, username: str, next_path: str) -> Rep
 def login_page(request, *, door: str) -> Reply:
     query = request.query_params or {}
     notice = "您已长时间未操作或登录已过期，请重新登录。" if query.get("expired") else ""
+    if query.get("mfa"):
+        notice = "客服工作台须使用两步验证：请重新登录，并按提示绑定身份验证器。"
     if query.get("signed_out"):
         notice = "您已安全退出。"
     return _login_page(request, door, next_path=query.get("next", ""), notice=notice)
 
 
-def _signed_in(request, tokens: cognito.Tokens, door: str, username: str, next_path: str) -> Reply:
+def _signed_in(request, tokens: cognito.Tokens, door: str, username: str, next_path: str,
+               second_factor: str | None = None) -> Reply:
     target = session.safe_next(next_path, door)   # decided before a session exists: nothing can fail after it
     try:
-        ws, cookie = session.start(tokens, door)
+        ws, cookie = session.start(tokens, door, mfa=second_factor)
+    except session.EnrolmentNeeded:   # a staff account without an authenticator: enrol one first (mfa.py)
+        return _second_factor(request, tokens, door, username, next_path)
     except auth.InvalidToken:
         logger.warning("sign-in returned a token that does not verify")
         return pages.message("登录失败", "登录凭证校验失败，请重试。", 401, door=door)
@@ -96,7 +102,42 @@ def _signed_in(request, tokens: cognito.Tokens, door: str, username: str, next_p
         return _wrong_credentials(request, door, username, next_path)
     logger.info("signed in", extra={"door": door, "user": user_hash(ws.actor.user_id)})
     device = session.remember_device(door, _throttle_keys(request, username)[2])
-    return pages.redirect(target, cookie, device, session.clear_cookie(session.LOGIN_COOKIE))
+    return pages.redirect(target, cookie, device, session.clear_cookie(session.LOGIN_COOKIE),
+                          mfa.clear(door) if second_factor == "totp" else None)
+
+
+def _go_on(request, outcome: cognito.Outcome, door: str, username: str, next_path: str) -> Reply:
+    """After a password (or a new one): a challenge's page, or the session."""
+    if isinstance(outcome, cognito.NewPasswordRequired):
+        token, cookie = session.login_form_token(request)
+        return pages.html("web/new_password.html", door=door, title="设置新密码", csrf_token=token,
+                          username=outcome.username, challenge=outcome.challenge_session,
+                          next_path=session.safe_next(next_path, door), error="", ws=None).with_cookies(cookie)
+    if isinstance(outcome, (cognito.CodeRequired, cognito.SetupRequired)):
+        return _second_factor(request, outcome, door, username, next_path)
+    return _signed_in(request, outcome, door, username, next_path)
+
+
+def _second_factor(request, outcome: cognito.Outcome, door: str, username: str, next_path: str) -> Reply:
+    try:
+        return mfa.begin(request, door, username=username, account=_throttle_keys(request, username)[2],
+                         next_path=next_path, outcome=outcome)
+    except mfa.StartAgain as exc:
+        logger.info("two-factor sign-in could not start", extra={"door": door, "reason": str(exc)})
+        return _login_page(request, door, status=401, error=mfa.START_AGAIN, username=username, next_path=next_path)
+
+
+@pages.page()
+def login_code(request, *, door: str) -> Reply:
+    """The authenticator's code: at every sign-in of an enrolled account, or the first one while enrolling."""
+    try:
+        done = mfa.step(request, door)
+    except mfa.StartAgain as exc:
+        logger.info("two-factor sign-in not found", extra={"door": door, "reason": str(exc)})
+        return _login_page(request, door, status=401, error=mfa.START_AGAIN).with_cookies(mfa.clear(door))
+    if isinstance(done, mfa.Done):
+        return _signed_in(request, done.tokens, door, done.username, done.next_path, second_factor="totp")
+    return done
 
 
 @pages.page()
@@ -115,12 +156,7 @@ def login(request, *, door: str) -> Reply:
         outcome = cognito.sign_in(username, password)
     except cognito.SignInFailed:
         return _wrong_credentials(request, door, username, next_path)
-    if isinstance(outcome, cognito.NewPasswordRequired):
-        token, cookie = session.login_form_token(request)
-        return pages.html("web/new_password.html", door=door, title="设置新密码", csrf_token=token,
-                          username=outcome.username, challenge=outcome.challenge_session,
-                          next_path=session.safe_next(next_path, door), error="", ws=None).with_cookies(cookie)
-    return _signed_in(request, outcome, door, username, next_path)
+    return _go_on(request, outcome, door, username, next_path)
 
 
 @pages.page()
@@ -143,12 +179,12 @@ def new_password(request, *, door: str) -> Reply:
     if len(password) < 10 or len(password) > 256:
         return again_page("新密码至少 10 位，需包含大写字母、小写字母和数字。")
     try:
-        tokens = cognito.set_new_password(username, challenge, password)
+        outcome = cognito.set_new_password(username, challenge, password)
     except cognito.SignInFailed as exc:
         if str(exc) in ("NotAuthorizedException", "ExpiredCodeException", "CodeMismatchException"):
             return _login_page(request, door, status=401, error="设置新密码的时间已过，请重新登录。", username=username)
         return again_page("新密码不符合要求：至少 10 位，需包含大写字母、小写字母和数字。")
-    return _signed_in(request, tokens, door, username, next_path)
+    return _go_on(request, outcome, door, username, next_path)
 
 
 @pages.page()

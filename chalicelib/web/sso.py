@@ -95,7 +95,7 @@ def finish(request) -> Finished:
         raise SsoFailed("sign-in took too long")
     tokens = exchange_code(code, str(item["verifier"]))
     try:
-        web_session, cookie = session.start(tokens, "agent")
+        web_session, cookie = session.start(tokens, "agent", mfa="sso")   # the identity provider's second factor
     except session.WrongDoor:   # the identity provider vouched for a non-staff account: say so, no session
         raise session.Forbidden("客服工作台仅限客服人员登录。钱包用户请到帮助中心登录。", code="staff_only") from None
     except auth.InvalidToken as exc:  # the token endpoint's answer does not verify

@@ -61,9 +61,7 @@ def page(request) -> Reply:
 
 @pages.page("agent", back=("/agent/notices", "返回服务公告"))
 def create(request) -> Reply:
-    ws = session.require(request, "agent")
-    form = pages.form(request)
-    session.check_csrf(ws, form)
+    ws, form = pages.posted(request, "agent")
     ctx = Context.current()
     tz = ctx.settings.time_zone
     values = {name: form.get(name, "")[:400] for name, _ in FIELD_NAMES}
@@ -81,9 +79,7 @@ def create(request) -> Reply:
 
 @pages.page("agent", back=("/agent/notices", "返回服务公告"))
 def delete(request, notice_id: str) -> Reply:
-    ws = session.require(request, "agent")
-    form = pages.form(request)
-    session.check_csrf(ws, form)
+    ws, _ = pages.posted(request, "agent")
     status.remove(ws.actor, notice_id, Context.current())
     return pages.redirect("/agent/notices?done=deleted")
 

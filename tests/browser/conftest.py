@@ -45,3 +45,28 @@ def assert_accessible(page, label: str = "") -> None:
     """No serious or critical axe-core violation (WCAG A/AA rules: contrast, names, labels, landmarks …)."""
     found = axe_violations(page)
     assert not found, f"{label or page.url}: " + "; ".join(found)
+
+
+def pass_second_factor(page) -> None:
+    """After the password: a two-factor page (every staff test user has an authenticator — moto's one secret —
+    enrolled by ``infra.local.ensure_user``) answered with the code it shows at this process's clock; nothing
+    when the sign-in went on without one (a wallet user, a refused password). docs/front-doors.md."""
+    page.wait_for_load_state()
+    if page.get_by_test_id("mfa-form").count():
+        from infra import local
+        page.get_by_label("6 位验证码").fill(local.totp_code())
+        page.get_by_test_id("mfa-form").get_by_role("button").click()
+        page.wait_for_load_state()
+
+
+def sign_in_at(page, door: str, username: str, password: str, start: str | None = None) -> None:
+    """Sign in through a door's form (``door`` "agent" or "help"), starting from a page that sends there.
+
+    The one place a browser test signs a user or a staff member in: a later sign-in step (staff two-factor)
+    is added here."""
+    page.goto(start or ("/agent" if door == "agent" else "/help/cases"))
+    page.wait_for_url(f"**/{door}/login**")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    pass_second_factor(page)

@@ -13,7 +13,7 @@ import time
 import pytest
 import requests
 
-from tests.browser.conftest import DESKTOP, PHONE, assert_accessible
+from tests.browser.conftest import DESKTOP, PHONE, assert_accessible, pass_second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -75,6 +75,7 @@ def _sign_in(page, door: str, username: str, password: str, target: str) -> None
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
+    pass_second_factor(page)   # staff: the authenticator code (two-factor sign-in)
     page.wait_for_url(f"**{target}")
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE, assert_accessible
+from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE, assert_accessible, pass_second_factor
 
 # The module's tests share one stack and one set of 工单 (`make test` runs --dist loadfile: one worker per
 # file). Each run still works out what the queue must show from the 工单's state, not from the order the
@@ -112,6 +112,7 @@ def sign_in(page, door, username, password, start="/agent"):
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
+    pass_second_factor(page)   # staff: the authenticator code (two-factor sign-in)
 
 
 def fits(page, width):

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from devtools import seed_repay
-from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE
+from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE, pass_second_factor
 from tests.conftest import wait_for_status
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
@@ -43,6 +43,7 @@ def sign_in(page, start: str, door: str, username: str, password: str) -> None:
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
+    pass_second_factor(page)   # staff: the authenticator code (two-factor sign-in)
 
 
 def say(page, text: str):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE
+from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE, pass_second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 FULL_WIDTH = {ord(c): ord(c) + 0xFEE0 for c in "0123456789-ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
@@ -50,6 +50,7 @@ def sign_in(page, username, password, start):
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
+    pass_second_factor(page)   # staff: the authenticator code (two-factor sign-in)
 
 
 def search(page, text, by="text"):

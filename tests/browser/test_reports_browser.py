@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE
+from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE, pass_second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -38,6 +38,7 @@ def sign_in(page, door: str, username: str, password: str, target: str):
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
+    pass_second_factor(page)   # staff: the authenticator code (two-factor sign-in)
     page.wait_for_load_state()
 
 

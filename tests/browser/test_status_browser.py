@@ -13,7 +13,7 @@ import requests
 
 from chalicelib.kernel import clock
 from infra import local
-from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE, assert_accessible
+from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE, assert_accessible, pass_second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 TEXT = "招商银行信用卡还款通道维护中，预计 14:00 恢复"
@@ -48,6 +48,7 @@ def test_a_notice_appears_on_help_and_leaves_at_its_end(browser, local_stack):
             page.get_by_label("用户名").fill("status-lead")
             page.get_by_label("密码").fill(local.DEMO_PASSWORD)
             page.get_by_role("button", name="登录").click()
+            pass_second_factor(page)   # staff: the authenticator code (two-factor sign-in)
             page.wait_for_url("**/agent/notices")
             assert page.get_by_test_id("notice-row").filter(has_text=TEXT).count() == 1
             assert page.get_by_test_id("notice-form").is_visible()

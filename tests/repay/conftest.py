@@ -98,12 +98,11 @@ def in_parallel(count: int, call) -> list:
     return outcomes
 
 
-def queued_messages(max_rounds: int = 5) -> list[dict]:
-    """Receive (and delete) what is on the settlement queue, as Lambda-shaped SQS records."""
+def queue_records(name: str, max_rounds: int = 10) -> list[dict]:
+    """Receive (and delete) what is on the queue ``name``, as Lambda-shaped SQS records."""
     from chalicelib.adapters import aws
-    from chalicelib.config import settings
     sqs = aws.client("sqs")
-    url = sqs.get_queue_url(QueueName=settings().settlement_queue)["QueueUrl"]
+    url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
     records = []
     for _ in range(max_rounds):
         messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"],
@@ -114,9 +113,15 @@ def queued_messages(max_rounds: int = 5) -> list[dict]:
             records.append({"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
                             "attributes": {}, "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],
                             "eventSource": "aws:sqs", "awsRegion": "ap-southeast-1",
-                            "eventSourceARN": "arn:aws:sqs:ap-southeast-1:123456789012:settlement"})
+                            "eventSourceARN": f"arn:aws:sqs:ap-southeast-1:123456789012:{name}"})
             sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
     return records
+
+
+def queued_messages(max_rounds: int = 5) -> list[dict]:
+    """Receive (and delete) what is on the settlement queue, as Lambda-shaped SQS records."""
+    from chalicelib.config import settings
+    return queue_records(settings().settlement_queue, max_rounds)
 
 
 def run_worker(records: list[dict] | None = None) -> list[dict]:

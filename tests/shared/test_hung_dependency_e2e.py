@@ -73,6 +73,17 @@ def _requests(base, user, staff, repayment_id, case_id, key, browser):
     ]
 
 
+def _served(send, seconds: float = 90.0):
+    """The answer of ``send()``, sent again while the service says busy (503) or that the same key's first try is
+    still in progress (409) — for set-up only."""
+    deadline = time.monotonic() + seconds
+    while True:
+        answer = send()
+        if answer is None or answer.status_code not in (409, 503) or time.monotonic() > deadline:
+            return answer
+        time.sleep(float(answer.headers.get("Retry-After", "1")))
+
+
 def _send(base, method, path, headers, body):
     started = time.monotonic()
     try:
@@ -87,23 +98,30 @@ def test_every_route_family_answers_within_8_s_while_aws_hangs_and_nothing_is_wr
     base = local_stack.api_url
     user = {"Authorization": f"Bearer {local_stack.token(f'hung-{uuid.uuid4().hex[:8]}')}"}
     staff = {"Authorization": f"Bearer {local_stack.token('hung-agent', role='support')}"}
-    paid = requests.post(f"{base}/repayments", json={"amount": "10.00", "payee": CARD}, timeout=30,
-                         headers={**user, "Idempotency-Key": uuid.uuid4().hex})
+    # Setting up is not what is measured: on a loaded machine moto can outlast the 2 s read timeout, and the
+    # service then answers 503 + Retry-After — a client sends the same request again (same Idempotency-Key).
+    pay_key, open_key = uuid.uuid4().hex, uuid.uuid4().hex
+    paid = _served(lambda: requests.post(
+        f"{base}/repayments", json={"amount": "10.00", "payee": CARD}, timeout=30,
+        headers={**user, "Idempotency-Key": pay_key}))
     assert paid.status_code == 201, paid.text
-    opened = requests.post(f"{base}/support/cases", json={"category": "fees", "description": "手续费不对"},
-                           headers={**user, "Idempotency-Key": uuid.uuid4().hex}, timeout=30)
+    opened = _served(lambda: requests.post(
+        f"{base}/support/cases", json={"category": "fees", "description": "手续费不对"},
+        headers={**user, "Idempotency-Key": open_key}, timeout=30))
     assert opened.status_code == 201, opened.text
     key = uuid.uuid4().hex
     # 「我的工单」 is a browser page: the app's WebView exchanges its bearer token for a session cookie.
-    exchanged = requests.post(f"{base}/help/session", headers={**user, "Content-Type": "application/json"},
-                              data=b"{}", allow_redirects=False, timeout=30)
+    exchanged = _served(lambda: requests.post(
+        f"{base}/help/session", headers={**user, "Content-Type": "application/json"}, data=b"{}",
+        allow_redirects=False, timeout=30))
     assert exchanged.status_code == 303 and "rd_session" in exchanged.cookies, exchanged.text
     browser = {"Cookie": f"rd_session={exchanged.cookies['rd_session']}"}
     calls = _requests(base, user, staff, paid.json()["id"], opened.json()["case_id"], key, browser)
     # every route once while AWS answers: tokens' keys fetched, clients created, index opened (not measured)
     for name, method, path, headers, body, _ in calls:
         if method == "GET":
-            assert _send(base, method, path, headers, body)[0].status_code == 200, name
+            warmed = _served(lambda: _send(base, method, path, headers, body)[0])  # noqa: B023 (called at once)
+            assert warmed is not None and warmed.status_code == 200, name
     feedback_before = _feedback_totals(local_stack)
 
     with local_stack.frozen_aws(), ThreadPoolExecutor(max_workers=len(calls)) as pool:

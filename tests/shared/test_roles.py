@@ -45,7 +45,8 @@ def test_groups_claim_other_than_a_list_of_names_is_refused(api, own_signer, gro
     assert refused.status == 401 and refused.json["error"]["code"] == "unauthorized"
 
 
-def test_a_list_of_groups_signed_by_the_pool_is_accepted(api, own_signer):
+def test_a_list_of_groups_signed_by_the_pool_is_accepted(api, own_signer, make_user):
+    make_user("mallory", role="support")   # a staff token is accepted only for an account with an authenticator
     assert api.get("/me", token=own_signer(**{"cognito:groups": ["support"]})).json["roles"] == ["support"]
     assert api.get("/me", token=own_signer()).json["roles"] == []
 

@@ -51,10 +51,22 @@ class Browser:
         assert found, "no csrf_token on the page"
         return found.group(1)
 
-    def sign_in(self, door: str, username: str, password: str, next_path: str = ""):
+    def sign_in(self, door: str, username: str, password: str, next_path: str = "", *, second_factor: bool = True):
+        """The sign-in form; a two-factor page that follows (every staff account: the test users are enrolled with
+        moto's secret, ``infra.local.ensure_user``) is answered with the authenticator's code, unless
+        ``second_factor=False`` (the tests of that step)."""
         page = self.get(f"/{door}/login" + (f"?next={next_path}" if next_path else ""))
-        return self.post(f"/{door}/login", {"username": username, "password": password, "next": next_path,
-                                           "csrf_token": self.csrf(page)})
+        answer = self.post(f"/{door}/login", {"username": username, "password": password, "next": next_path,
+                                             "csrf_token": self.csrf(page)})
+        if second_factor and answer.status == 200 and 'action="/' + door + '/login/code"' in answer.text:
+            return self.enter_code(door)
+        return answer
+
+    def enter_code(self, door: str, code: str | None = None, secret: str | None = None):
+        """The two-factor page's form: ``code``, or the one the authenticator shows now for ``secret`` (moto's)."""
+        from infra import local
+        code = code if code is not None else local.totp_code(*([secret] if secret else []))
+        return self.post(f"/{door}/login/code", {"code": code, "csrf_token": self.csrf()})
 
 
 @pytest.fixture

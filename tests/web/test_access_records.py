@@ -6,14 +6,7 @@ import urllib.parse
 
 import pytest
 
-
-@pytest.fixture
-def signed_in(browser_for, demo_password):
-    def sign_in(user):
-        b = browser_for()
-        assert b.sign_in("agent", user.username, demo_password).status == 303
-        return b
-    return sign_in
+from tests.web.staff import signed_in
 
 
 @pytest.fixture

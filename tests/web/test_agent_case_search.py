@@ -9,15 +9,7 @@ import pytest
 
 from chalicelib.kernel.actor import Actor
 from chalicelib.kernel.context import Context
-
-
-@pytest.fixture
-def signed_in(browser_for, demo_password):
-    def sign_in(user):
-        b = browser_for()
-        assert b.sign_in("agent", user.username, demo_password).status == 303
-        return b
-    return sign_in
+from tests.web.staff import signed_in
 
 
 def _open_case(user, description: str) -> str:

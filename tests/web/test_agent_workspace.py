@@ -9,17 +9,9 @@ import pytest
 
 from chalicelib.kernel.actor import Actor
 from chalicelib.kernel.context import Context
+from tests.web.staff import signed_in
 
 CARD = "6225880137654324"
-
-
-@pytest.fixture
-def signed_in(browser_for, demo_password):
-    def sign_in(user):
-        b = browser_for()
-        assert b.sign_in("agent", user.username, demo_password).status == 303
-        return b
-    return sign_in
 
 
 def _actor(user, role=None) -> Actor:

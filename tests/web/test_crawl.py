@@ -50,7 +50,8 @@ def _ids(demo, name: str, receipt: dict) -> dict[str, str]:
             "report": "cases", "serial": receipt["serial"], "code": receipt["verification_code"],
             "number": "0",   # a contacts/macros version: 0 is the packaged file
             "incident_id": "INC-202612010930-ABCD",   # the demo has no incident: its page must be a 404 page
-            "build_id": "kb1-abcdef"}   # nor an index build: a 404 too
+            "build_id": "kb1-abcdef",   # nor an index build: a 404 too
+            "username": "agent"}   # a lead resets a member's two-factor sign-in (the confirmation form)
 
 
 def _attachment(case_id: str) -> str:

@@ -9,28 +9,9 @@ import uuid
 
 import pytest
 
-from tests.repay.conftest import Repay, card, run_worker, utility
+from tests.repay.conftest import Repay, card, queue_records, run_worker, utility
 
 QUESTION = "这条还款进展是否已解决您的问题？"
-
-
-def queue_records(name: str) -> list[dict]:
-    """Receive (and delete) what is on a queue, as Lambda-shaped SQS records."""
-    from chalicelib.adapters import aws
-    sqs = aws.client("sqs")
-    url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
-    records = []
-    for _ in range(10):
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
-        if not messages:
-            break
-        for m in messages:
-            records.append({"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-                            "attributes": {}, "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],
-                            "eventSource": "aws:sqs", "awsRegion": "ap-southeast-1",
-                            "eventSourceARN": f"arn:aws:sqs:ap-southeast-1:123456789012:{name}"})
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-    return records
 
 
 def hear(records: list[dict] | None = None) -> list[dict]:

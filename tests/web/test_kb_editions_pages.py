@@ -5,20 +5,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
-from chalicelib import config
-from chalicelib.editions import service
-
-
-@pytest.fixture
-def live(aws, monkeypatch):
-    monkeypatch.setenv("EDITIONS_LIVE", "1")
-    monkeypatch.setenv("EDITIONS_CACHE_SECONDS", "0")
-    config.reload()
-    service.forget()
-    yield
-    service.forget()
+from tests.editions.fixtures import editions_live, live
 
 
 def _form(page) -> dict:

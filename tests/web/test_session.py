@@ -210,6 +210,9 @@ def test_new_password_required_flow(browser_for, aws, demo_password):
     done = b.post("/agent/login/new-password", {"csrf_token": b.csrf(mismatch), "username": "newagent",
                                                "challenge": challenge, "new_password": "Brand-new-passw0rd",
                                                "confirm_password": "Brand-new-passw0rd"})
+    # a new staff member has no authenticator yet: enrolment before any session (two-factor sign-in)
+    assert done.status == 200 and 'data-testid="mfa-enrol"' in done.text and "rd_session" not in b.jar
+    done = b.enter_code("agent")
     assert done.status == 303 and done.headers["location"] == "/agent"
     assert session.require(_request_for(b), "agent").actor.username == "newagent"
     # The new password is the one that works from now on.

@@ -7,24 +7,12 @@ from pathlib import Path
 import pytest
 
 from chalicelib.content import service as content_service
-from chalicelib.editions import memory_store as editions_memory
-from chalicelib.editions import service as editions
-from chalicelib.editions import store as editions_store
 from devtools import import_content
+from tests.editions.fixtures import editions_twin
 
 pytestmark = pytest.mark.unit
 
 SEED = Path(__file__).resolve().parents[3] / "kb"
-
-
-@pytest.fixture
-def editions_twin(memory):
-    twin = editions_memory.InMemoryEditionsStore()
-    editions_store.use(twin)
-    editions.forget()
-    yield twin
-    editions_store.use(None)
-    editions.forget()
 
 
 def test_a_fresh_stage_gets_the_seed_once(content, editions_twin):

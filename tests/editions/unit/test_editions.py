@@ -7,10 +7,11 @@ import copy
 import pytest
 
 from chalicelib import config
-from chalicelib.editions import memory_store, service, store
+from chalicelib.editions import service
 from chalicelib.kernel import refusals
 from chalicelib.kernel.actor import Actor
 from chalicelib.kernel.context import Context
+from tests.editions.fixtures import editions_live, editions_twin
 
 pytestmark = pytest.mark.unit
 
@@ -22,16 +23,8 @@ WALLET = Actor("u-alice", "alice")
 
 
 @pytest.fixture
-def twin(memory, monkeypatch):
-    monkeypatch.setenv("EDITIONS_LIVE", "1")
-    monkeypatch.setenv("EDITIONS_CACHE_SECONDS", "0")
-    config.reload()
-    twin = memory_store.InMemoryEditionsStore()
-    store.use(twin)
-    service.forget()
-    yield twin
-    store.use(None)
-    service.forget()
+def twin(editions_live, editions_twin):
+    return editions_twin
 
 
 def ctx() -> Context:
