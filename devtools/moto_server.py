@@ -107,7 +107,8 @@ SENT_PATH = "/_local/sent.json"
 
 def sent_messages() -> dict[str, list[dict]]:
     """What moto "sent", and nothing else: ``{"sms": [{"phone_number", "message"}…], "email": [{"destinations",
-    "subject", "body"}…]}``, oldest first, read from moto's SNS and SES backends (``GET /_local/sent.json``).
+    "subject", "body"}…], "user_email": [{"to", "subject", "reply_to", "body"}…]}``, oldest first, read from moto's SNS
+    and SES backends (``GET /_local/sent.json``).
     moto's own ``/moto-api/data.json`` dumps every model it holds, every DynamoDB item too: on a stack that
     has served a test suite it took over a minute under load (a bills e2e test timed out on it)."""
     from moto.ses.models import ses_backends
@@ -120,7 +121,19 @@ def sent_messages() -> dict[str, list[dict]]:
            for backend in existing(sns_backends) for phone, text in backend.sms_messages.values()]
     email = [{"destinations": m.destinations, "subject": m.subject, "body": m.body}
              for backend in existing(ses_backends) for m in backend.sent_messages if hasattr(m, "subject")]
-    return {"sms": sms, "email": email}
+    user_email = [_raw_mail(m.raw_data) for backend in existing(ses_backends) for m in backend.sent_messages
+                  if hasattr(m, "raw_data")]
+    return {"sms": sms, "email": email, "user_email": user_email}
+
+
+def _raw_mail(raw: str) -> dict:
+    """A user e-mail (SES SendRawEmail) as ``{"to", "subject", "reply_to", "body"}``."""
+    import email
+    import email.policy
+    mail = email.message_from_string(raw, policy=email.policy.default)
+    body = mail.get_body(preferencelist=("plain",))
+    return {"to": str(mail["To"] or ""), "subject": str(mail["Subject"] or ""),
+            "reply_to": str(mail["Reply-To"] or ""), "body": body.get_content() if body else ""}
 
 
 def _read_body_first(environ) -> None:

@@ -272,7 +272,8 @@ def data_policy(cfg, ids: dict, kinds: dict[str, list[str]]) -> dict:
         {"Sid": "StaffMfaReset", "Effect": "Allow", "Resource": _arn("UserPool"),
          "Action": ["cognito-idp:AdminListGroupsForUser", "cognito-idp:AdminSetUserMFAPreference",
                     "cognito-idp:AdminUserGlobalSignOut"]},
-        {"Sid": "TeamEmail", "Effect": "Allow", "Action": ["ses:SendEmail"],
+        # SendEmail: the teams' mails; SendRawEmail: the users' (Reply-To, threading: chalicelib/adapters/outbox.py)
+        {"Sid": "TeamEmail", "Effect": "Allow", "Action": ["ses:SendEmail", "ses:SendRawEmail"],
          "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/"
                                  + cfg.sender_email.split("@")[-1]}},
         # SMS to a phone number has no resource ARN to name; the action is still only Publish.
@@ -285,6 +286,9 @@ def data_policy(cfg, ids: dict, kinds: dict[str, list[str]]) -> dict:
                            "Resource": [{"Fn::Sub": "${" + b + ".Arn}/cases/*"} for b in buckets]})
         statements.append({"Sid": "AttachmentListing", "Effect": "Allow", "Action": ["s3:ListBucket"],
                            "Resource": [_arn(b) for b in buckets]})
+        # a lead releasing a quarantined mail into its 工单 reads the kept mail (chalicelib/escalation/quarantine.py)
+        statements.append({"Sid": "QuarantinedMailRead", "Effect": "Allow", "Action": ["s3:GetObject"],
+                           "Resource": [{"Fn::Sub": "${" + b + ".Arn}/quarantine/*"} for b in buckets]})
     if topics:
         statements.append({"Sid": "TeamTopics", "Effect": "Allow", "Action": ["sns:Publish"],
                            "Resource": [{"Ref": t} for t in topics]})

@@ -23,6 +23,7 @@ Access patterns (no Scan anywhere):
 - repayment outcomes reach the cases through the repayment-events queue (repay's outbox → following.py)
 - the agents (#25)                       Query    pk=AGENT (one partition: the team); pk=TURN, sk=<step>: cursor
 - who is on a 工单 (presence)            Query    pk=PRESENCE#<ref>, read-filtered to the last seconds; TTL
+- quarantined inbound mails (leads)      Query    pk=MAILQ (one partition), sk=q<time>-<hash>, newest first
 
 Evidence attachments live in their own private bucket, under ``cases/<ref>/<attachment id>/<file name>``:
 a case's attachments are a ListObjectsV2 of its prefix (no table item, no Scan).

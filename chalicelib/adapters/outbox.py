@@ -9,6 +9,11 @@ move loses nothing. Sending is guarded by a short lease so two senders don't
 race; a crash between sending and marking sent can still repeat a message, so
 every message carries its id (SQS/SNS attribute ``message_id``) and consumers
 call ``first_delivery`` to see each message once.
+
+Channels: ``sqs`` (a queue), ``sns`` (a topic), ``email`` (an address: the teams'), ``sms`` and ``user_email``
+(a Cognito username: the phone or the *verified* e-mail address is looked up at send time, so neither is ever
+stored here). ``user_email`` goes out with SES ``SendRawEmail`` carrying the message's ``headers`` (Reply-To,
+Message-ID, References, In-Reply-To: ``escalation/replymail.py``); a user without a verified address gets none.
 """
 from __future__ import annotations
 
@@ -20,14 +25,16 @@ import json
 import random
 import uuid
 from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate
 
-from chalicelib.adapters import aws, queues, shards, sms
+from chalicelib.adapters import aws, mailbox, queues, shards, sms
 from chalicelib.adapters.backends import Backend
 from chalicelib.config import settings
 from chalicelib.kernel import clock
 from chalicelib.kernel.logs import logger, metric
 
-CHANNELS = ("sqs", "sns", "email", "sms")
+CHANNELS = ("sqs", "sns", "email", "sms", "user_email")
 PENDING_PK = "PENDING"
 LEASE = dt.timedelta(seconds=30)
 MAX_ATTEMPTS = 12          # ~ 1 day of retries with the backoff below
@@ -36,11 +43,12 @@ KEEP_SENT = dt.timedelta(days=7)
 
 @dataclass(frozen=True)
 class Message:
-    channel: str   # sqs | sns | email | sms
-    target: str    # queue name | topic name | e-mail address | Cognito username (phone looked up at send time)
+    channel: str   # sqs | sns | email | sms | user_email
+    target: str    # queue name | topic name | e-mail address | Cognito username (sms, user_email: looked up at send)
     body: str
     subject: str | None = None
     message_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    headers: dict[str, str] = field(default_factory=dict, hash=False)   # user_email: Reply-To, threading
 
     def __post_init__(self):
         if self.channel not in CHANNELS:
@@ -62,6 +70,7 @@ def put(message: Message, *, not_before: dt.datetime | None = None) -> dict:
         "pk": f"MSG#{message.message_id}", "sk": "MSG",
         "channel": message.channel, "target": message.target, "body": message.body,
         "subject": message.subject, "status": "pending", "attempts": 0, "created_at": now,
+        **({"headers": dict(message.headers)} if message.headers else {}),
         "pending_pk": pending_key(message.message_id), "pending_sk": f"{due}#{message.message_id}", "lease_until": "",
     }
     return {"Put": {"TableName": settings().outbox_table, "Item": aws.attributes(item),
@@ -126,7 +135,8 @@ def _try_send(item: dict) -> bool:
         raise
     message_id = item["pk"].split("#", 1)[1]
     try:
-        _send(item["channel"], item["target"], item["body"], item.get("subject"), message_id)
+        _send(item["channel"], item["target"], item["body"], item.get("subject"), message_id,
+              dict(item.get("headers") or {}))
     except Exception as exc:  # any failure: back off and try later; never lose the message
         attempts = int(item.get("attempts", 0)) + 1
         error = type(exc).__name__
@@ -157,7 +167,8 @@ def _try_send(item: dict) -> bool:
     return True
 
 
-def _send(channel: str, target: str, body: str, subject: str | None, message_id: str) -> None:
+def _send(channel: str, target: str, body: str, subject: str | None, message_id: str,
+          headers: dict[str, str] | None = None) -> None:
     attributes = {"message_id": {"DataType": "String", "StringValue": message_id}}
     if channel == "sqs":
         aws.client("sqs").send_message(QueueUrl=queues.queue_url(target), MessageBody=body,
@@ -170,11 +181,33 @@ def _send(channel: str, target: str, body: str, subject: str | None, message_id:
             Source=settings().sender_email, Destination={"ToAddresses": [target]},
             Message={"Subject": {"Data": subject or "RepayDesk", "Charset": "UTF-8"},
                      "Body": {"Text": {"Data": body, "Charset": "UTF-8"}}})
+    elif channel == "user_email":
+        address = mailbox.verified_email(target)
+        if not address:   # no verified address: nothing to send, nothing to retry
+            logger.info("user e-mail skipped: no verified address", extra={"message_id": message_id})
+            return
+        raw = user_mail(address, subject or "RepayDesk", body, headers or {})
+        aws.client("ses").send_raw_email(Source=settings().sender_email, RawMessage={"Data": raw})
     elif channel == "sms":
         phone = sms.user_phone(target)
         if not phone:
             raise LookupError("user has no phone number")
         sms.send_sms(phone, body)
+
+
+def user_mail(address: str, subject: str, body: str, headers: dict[str, str]) -> bytes:
+    """The raw e-mail to a user: From our sender, the message's own headers (Reply-To, threading), plain text
+    in UTF-8, ``Auto-Submitted: auto-generated`` (RFC 3834: vacation responders leave it unanswered)."""
+    mail = EmailMessage()
+    mail["From"] = f"RepayDesk <{settings().sender_email}>"
+    mail["To"] = address
+    mail["Subject"] = subject
+    mail["Date"] = formatdate(clock.now().timestamp(), usegmt=True)
+    mail["Auto-Submitted"] = "auto-generated"
+    for name, value in headers.items():
+        mail[name] = value
+    mail.set_content(body, charset="utf-8")
+    return mail.as_bytes()
 
 
 @functools.cache

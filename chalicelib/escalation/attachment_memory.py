@@ -24,6 +24,9 @@ class MemoryAttachments:
         self.bodies[key] = body
         self.stored[key] = {"Key": key, "Size": len(body), "LastModified": self.now, "Metadata": dict(metadata or {})}
 
+    def read(self, key: str) -> bytes:
+        return self.bodies[key]
+
     def presigned_post(self, key: str, content_type: str, max_bytes: int, seconds: int) -> tuple[str, dict[str, str]]:
         self.granted.append({"key": key, "content_type": content_type, "max_bytes": max_bytes, "seconds": seconds})
         return f"{ORIGIN}/", {"key": key, "Content-Type": content_type}

@@ -51,3 +51,8 @@ def put(key: str, body: bytes, content_type: str, metadata: dict[str, str] | Non
     """Store one object written by us (an e-mailed attachment, a quarantined mail), encrypted at rest."""
     aws.client("s3").put_object(Bucket=settings().attachments_bucket, Key=key, Body=body, ContentType=content_type,
                                 Metadata=metadata or {}, ServerSideEncryption="AES256")
+
+
+def read(key: str) -> bytes:
+    """One object's bytes (a quarantined mail a lead releases)."""
+    return aws.client("s3").get_object(Bucket=settings().attachments_bucket, Key=key)["Body"].read()

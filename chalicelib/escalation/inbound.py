@@ -24,7 +24,7 @@ from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 
 from chalicelib.adapters import mailbox
-from chalicelib.escalation import attachments, casework, inbound_store, replymail, user_side
+from chalicelib.escalation import attachments, casework, inbound_store, quarantine_store, replymail, user_side
 from chalicelib.escalation.model import Case
 from chalicelib.kernel import clock, refusals
 from chalicelib.kernel.actor import Actor
@@ -35,6 +35,7 @@ QUARANTINE_PREFIX = "quarantine/"
 KEPT_BYTES = 256 * 1024
 CLOSED_NOTE = "您回复的工单已关闭，邮件未添加到该工单。如问题仍未解决，请在「我的工单」中新建工单。"
 AUTO_PRECEDENCE = frozenset({"bulk", "auto_reply", "junk", "list"})
+RELEASABLE = frozenset({"unknown_sender"})   # a lead may add these to their 工单 (``quarantine.release``)
 _STARTS = {"image/png": (b"\x89PNG\r\n\x1a\n",), "image/jpeg": (b"\xff\xd8\xff",), "application/pdf": (b"%PDF-",)}
 
 
@@ -114,17 +115,30 @@ def _files(case: Case, message: EmailMessage, ctx: Context) -> tuple[list[tuple[
     return accepted, skipped
 
 
+def masked(address: str) -> str:
+    """How a lead sees a sender: the first character of the name and the domain (``a***@example.com``)."""
+    local, at, domain = parseaddr(address)[1].lower().rpartition("@")
+    return f"{local[:1]}***@{domain}" if at and local else ""
+
+
 def quarantine(raw: bytes, reason: str, ctx: Context, *, case_id: str | None = None, note: str = "",
-               size: int | None = None) -> Result:
-    """Keep the mail (its first 256 KB) and why it was refused, for a lead to read; nothing reaches a 工单."""
+               size: int | None = None, sender: str = "") -> Result:
+    """Keep the mail and why it was refused, for a lead (``/agent/mail``); nothing reaches a 工单. The raw mail is
+    kept whole when a lead may release it (``RELEASABLE``), else its first 256 KB; the lead's record (masked
+    sender, no address) is one item of the quarantine partition (``quarantine_store``)."""
     size = len(raw) if size is None else size
-    digest = hashlib.sha256(raw[:KEPT_BYTES]).hexdigest()[:24]
+    kept = raw if reason in RELEASABLE and case_id else raw[:KEPT_BYTES]
+    digest = hashlib.sha256(kept).hexdigest()[:24]
     key = f"{QUARANTINE_PREFIX}{ctx.now.strftime('%Y%m%d')}/{clock.isoformat(ctx.now)}-{digest}"
-    record = {"reason": reason, "case_id": case_id, "at": clock.isoformat(ctx.now), "size": size,
-              "kept_bytes": min(len(raw), KEPT_BYTES), "note": note, "mail": f"{key}.eml"}
+    at, mail_key = clock.isoformat(ctx.now), f"{key}.eml"
+    record = {"reason": reason, "case_id": case_id, "at": at, "size": size, "kept_bytes": len(kept), "note": note,
+              "mail": mail_key}
     store = attachments.backend()
-    store.put(f"{key}.eml", raw[:KEPT_BYTES], "message/rfc822", {"reason": reason})
+    store.put(mail_key, kept, "message/rfc822", {"reason": reason})
     store.put(f"{key}.json", json.dumps(record, ensure_ascii=False).encode(), "application/json", {"reason": reason})
+    quarantine_store.chosen().hold(quarantine_store.Quarantined(
+        qid=f"q{ctx.now.strftime('%Y%m%d%H%M%S')}-{digest[:12]}", at=at, reason=reason, size=size,
+        mail=mail_key, sender=masked(sender), case_id=case_id, note=note))
     logger.warning("inbound mail quarantined", extra={"reason": reason, "case_id": case_id, "size": size})
     return Result("quarantined", reason, case_id, note)
 
@@ -135,63 +149,83 @@ def on_mail(raw: bytes, ctx: Context, *, envelope_from: str | None = None,
     cfg = ctx.settings
     if len(raw) > cfg.inbound_mail_max_bytes:   # refused on its length alone: the body is never parsed
         return quarantine(raw, "too_large", ctx)
-    message = email.message_from_bytes(raw, policy=email.policy.default)
-    assert isinstance(message, EmailMessage)
+    message = parse(raw)
+    sender = str(message.get("From") or "")
     automatic = _auto(message, cfg) or _verdict(message)
     if automatic:
-        return quarantine(raw, automatic, ctx)
+        return quarantine(raw, automatic, ctx, sender=sender)
     envelope_from = envelope_from or (str(message.get("Return-Path") or "") or None)   # SES puts it on top
     tokens = [t for t in (replymail.parse(a, cfg) for a in _recipients(message, envelope_to)) if t is not None]
     if not tokens:
-        return quarantine(raw, "no_reply_address", ctx)
+        return quarantine(raw, "no_reply_address", ctx, sender=sender)
     token = tokens[0]
     try:
         case = casework.load(token.case_id)
     except refusals.Missing:
         case = None
     if case is None or not replymail.verifies(token, case.user_id, cfg):
-        return quarantine(raw, "forged_token", ctx)   # a missing 工单 looks like a forged token
+        return quarantine(raw, "forged_token", ctx, sender=sender)   # a missing 工单 looks like a forged token
     owner = mailbox.verified_email(case.username)
     senders = [parseaddr(str(message.get("From") or ""))[1].lower()]
     if envelope_from:
         senders.append(parseaddr(envelope_from)[1].lower())
-    if owner is None or any(sender != owner for sender in senders):
-        return quarantine(raw, "unknown_sender", ctx, case_id=case.case_id)
+    if owner is None or any(address != owner for address in senders):
+        return quarantine(raw, "unknown_sender", ctx, case_id=case.case_id, sender=sender)
     if case.status == "closed":
-        return quarantine(raw, "case_closed", ctx, case_id=case.case_id, note=CLOSED_NOTE)
+        return quarantine(raw, "case_closed", ctx, case_id=case.case_id, note=CLOSED_NOTE, sender=sender)
     return _add(raw, message, case, ctx)
 
 
-def _add(raw: bytes, message: EmailMessage, case: Case, ctx: Context) -> Result:
+def parse(raw: bytes) -> EmailMessage:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def compose(message: EmailMessage, case: Case,
+            ctx: Context) -> tuple[str, list[tuple[str, str, bytes]], tuple[str, ...]]:
+    """What a mail adds to ``case``: the message text (marked as an e-mail, its files named, the refused ones with
+    why), the accepted files and the refused ones; ("", [], ()) when it has neither words nor a file."""
     text = _text(message)
     files, skipped = _files(case, message, ctx)
     if not text and not files:
-        return quarantine(raw, "empty", ctx, case_id=case.case_id)
+        return "", [], ()
     lines = [text or "（邮件未附文字）"]
     if files:
         lines.append("邮件附件：" + "、".join(name for name, _, _ in files))
     if skipped:
         lines.append("未接收的附件：" + "；".join(skipped))
-    said = "（通过邮件回复）\n" + "\n".join(lines)
+    return "（通过邮件回复）\n" + "\n".join(lines), files, tuple(skipped)
+
+
+def store_files(case_id: str, files: list[tuple[str, str, bytes]], ctx: Context) -> list[str]:
+    """Store accepted files like uploads (``cases/<ref>/<id>/<name>``); their names."""
+    for name, kind, body in files:
+        attachment_id = attachments.new_id(ctx.now)
+        attachments.backend().put(f"{attachments.prefix(case_id)}{attachment_id}/{name}", body, kind)
+    return [name for name, _, _ in files]
+
+
+def _add(raw: bytes, message: EmailMessage, case: Case, ctx: Context) -> Result:
+    said, files, skipped = compose(message, case, ctx)
+    if not said:
+        return quarantine(raw, "empty", ctx, case_id=case.case_id, sender=str(message.get("From") or ""))
     message_id = str(message.get("Message-ID") or "").strip() or hashlib.sha256(raw).hexdigest()
     key = "mail-" + hashlib.sha256(message_id.encode()).hexdigest()[:40]
     added: list[str] = []
 
-    def store_files() -> None:   # before the message that names them; only on a mail's first delivery
-        for name, kind, body in files:
-            attachment_id = attachments.new_id(ctx.now)
-            attachments.backend().put(f"{attachments.prefix(case.case_id)}{attachment_id}/{name}", body, kind)
-            added.append(name)
+    def first() -> None:   # before the message that names them; only on a mail's first delivery
+        added.extend(store_files(case.case_id, files, ctx))
 
     actor = Actor(case.user_id, case.username, frozenset())
     try:
-        outcome = user_side.add_user_message(actor, ctx, case.case_id, said, key, first=store_files)
+        outcome = user_side.add_user_message(actor, ctx, case.case_id, said, key, first=first)
     except refusals.DomainError as exc:   # the 工单 moved on (resolved) or a rule refused: keep the mail
         return quarantine(raw, "not_accepted", ctx, case_id=case.case_id, note=str(exc))
     if outcome.replayed:
         return Result("duplicate", case_id=case.case_id)
     logger.info("inbound mail added", extra={"case_id": case.case_id, "files": len(added), "skipped": len(skipped)})
-    return Result("added", case_id=case.case_id, files=tuple(added), skipped=tuple(skipped))
+    return Result("added", case_id=case.case_id, files=tuple(added), skipped=skipped)
 
 
 def receive_object(bucket: str, key: str, ctx: Context) -> Result:

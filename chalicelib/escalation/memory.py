@@ -24,6 +24,7 @@ from chalicelib.escalation.cursors import cursor_text
 from chalicelib.escalation.incident_memory import IncidentMemory
 from chalicelib.escalation.items import name_key, queue_sort_key
 from chalicelib.escalation.model import Case
+from chalicelib.escalation.quarantine_memory import MemoryQuarantine
 from chalicelib.escalation.store import DuplicateReference, ElementFailed, VersionConflict
 
 
@@ -59,6 +60,7 @@ class MemoryStore:
     terms: dict[str, dict[str, str]] = field(default_factory=dict)   # word → {<created_at>#<ref>: ref}
     _serial: Any = field(default_factory=itertools.count)
     agent_registry: MemoryAgents = field(default_factory=MemoryAgents)   # the agents' twin (agent_loads.registry)
+    mail_quarantine: MemoryQuarantine = field(default_factory=MemoryQuarantine)   # quarantine_store.chosen()
 
     # ------------------------------------------------------------ writes
     def save(self, case: Case, *, expected_version: int | None, extra: Sequence[dict] = (),

@@ -359,3 +359,10 @@ def unfrozen(case: Case, now: dt.datetime, *, by: str, by_name: str | None = Non
     entry = _entry(now, "unfrozen", "support", reason="高级客服已解除账户冻结", from_step=case.step,
                    to_step=case.step, by=by, by_name=by_name)
     return _with(case, entry, frozen=False)
+
+
+def mail_released(case: Case, now: dt.datetime, *, by: str, by_name: str | None, reason: str) -> Case:
+    """A lead released a quarantined e-mail into the 工单 (after ``user_message`` added it): a staff-only entry."""
+    entry = _entry(now, "mail_released", "support", reason=reason, from_step=case.step, to_step=case.step, by=by,
+                   by_name=by_name)
+    return _with(case, entry)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from chalicelib.adapters import outbox
 from chalicelib.config import PROJECT_DIR, Settings
+from chalicelib.escalation import replymail
 from chalicelib.escalation import steps as step_defs
 from chalicelib.escalation.model import Case
 from chalicelib.kernel import clock
@@ -89,13 +90,37 @@ def user_sms(case: Case, event: str, cfg: Settings, *, security: bool = False) -
     return outbox.Message(channel="sms", target=case.username, body=text, message_id=_id(case, f"sms-{event}"))
 
 
+USER_SUBJECTS = {"created": "已受理", "arrived": "已升级", "legal_guidance": "法律与监管指引",
+                 "replied": "客服已回复", "resolved": "已解决，请确认"}
+REPLYABLE = frozenset({"created", "arrived", "legal_guidance", "replied"})   # a resolved 工单 takes no messages
+
+
+def user_email(case: Case, event: str, cfg: Settings, *, security: bool = False) -> outbox.Message:
+    """The same news as the SMS, by e-mail to the owner's verified address (looked up when sent, never stored).
+    While the 工单 takes messages it carries the 工单's signed reply address (``Reply-To``) and the line
+    inviting a reply; every one threads under the 工单 (``Message-ID``/``References``, ``replymail.headers``)."""
+    headers = replymail.headers(case.case_id, case.user_id, case.version, cfg)
+    if event not in REPLYABLE:
+        headers.pop("Reply-To", None)
+    text = render("notifications/user_email.txt.j2",
+                  **_context(case, event, cfg, security=security, reply_by_mail="Reply-To" in headers))
+    return outbox.Message(channel="user_email", target=case.username, body=text,
+                          subject=f"您的工单 {case.case_id}：{USER_SUBJECTS[event]}", headers=headers,
+                          message_id=_id(case, f"mail-{event}"))
+
+
+def user_messages(case: Case, event: str, cfg: Settings, *, security: bool = False) -> list[outbox.Message]:
+    """What the owner is told of ``event``: an SMS and an e-mail."""
+    return [user_sms(case, event, cfg, security=security), user_email(case, event, cfg, security=security)]
+
+
 def arrival(case: Case, cfg: Settings, *, created: bool, reason: str = "") -> list[outbox.Message]:
-    """A case arrived at its step: tell the team (topic + e-mail) and the user (SMS)."""
+    """A case arrived at its step: tell the team (topic + e-mail) and the user (SMS + e-mail)."""
     messages = team_messages(case, "arrived", cfg, reason)
     if created:
-        messages.append(user_sms(case, "created", cfg, security=case.security))
+        messages += user_messages(case, "created", cfg, security=case.security)
     elif case.step_def.final:
-        messages.append(user_sms(case, "legal_guidance", cfg))
+        messages += user_messages(case, "legal_guidance", cfg)
     else:
-        messages.append(user_sms(case, "arrived", cfg))
+        messages += user_messages(case, "arrived", cfg)
     return messages

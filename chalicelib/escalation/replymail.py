@@ -80,11 +80,19 @@ _HISTORY = (
 )
 
 
+def _starts_history(line: str, following: str) -> bool:
+    """A quoted-history marker on this line, or wrapped over this line and the next (Gmail's plain part breaks a
+    long "On …, Name <address> wrote:" in two)."""
+    return any(marker.match(line) for marker in _HISTORY) or (
+        bool(following) and any(marker.match(f"{line} {following}") for marker in _HISTORY[1:3]))
+
+
 def strip_quoted(text: str) -> str:
     """The user's new words: up to the first quoted-history marker, without ``>`` quoted lines."""
     kept: list[str] = []
-    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        if any(marker.match(line) for marker in _HISTORY):
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for number, line in enumerate(lines):
+        if _starts_history(line, lines[number + 1].strip() if number + 1 < len(lines) else ""):
             break
         if line.lstrip().startswith(">"):
             continue

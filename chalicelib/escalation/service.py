@@ -10,6 +10,7 @@ pages, other domains).
 - ``deflection``     KB suggestions before a 工单 is opened, and whether they answered it
 - ``finding``        find a 工单 (staff): by reference, user name, repayment id or words, filtered and paged
 - ``merging``        merge a duplicate 工单 into another of the same user, undo it within 24 h
+- ``quarantine``     inbound mails refused (``inbound``), for leads: list, release into the 工单, discard
 - ``export``         a 工单 exported for a complaint (JSON, printable page); ``evidence``: its attachments
 - ``following``      support that follows the money: a 工单 hears its repayment (``hear_repayment``, the
                      repayment-events consumer), the owner answers whether that solves it (``answer_update``),
@@ -46,6 +47,10 @@ from chalicelib.escalation.incident_model import Incident
 from chalicelib.escalation.incidents import close as close_incident
 from chalicelib.escalation.incidents import get_incident, incident_for_repayment, list_incidents, reply_all
 from chalicelib.escalation.merging import merge_case, unmerge_case
+from chalicelib.escalation.quarantine import REASON_TITLES as QUARANTINE_REASONS
+from chalicelib.escalation.quarantine import discard as discard_mail
+from chalicelib.escalation.quarantine import page as quarantine_page
+from chalicelib.escalation.quarantine import release as release_mail
 from chalicelib.escalation.show import case_view, staff_what_next, summary, what_next
 from chalicelib.escalation.staff_actions import add_note, reply, resolve, unfreeze
 from chalicelib.escalation.user_side import add_user_message, confirm, escalate, open_case, rate, reopen
@@ -87,4 +92,5 @@ __all__ = ["MAX_ANSWER_BYTES", "NOT_FOUND", "WORDING", "sweep", "deflected", "no
            "workspace_case", "STEPS", "STEP_NAMES", "STEP_TITLES", "CATEGORY_TITLES", "CATEGORIES", "PRIORITIES",
            "sla_targets", "csat_target", "priority_titles", "schemas", "store", "answer_update", "hear_repayment",
            "Incident", "close_incident", "get_incident", "incident_for_repayment", "list_incidents", "reply_all",
-           "me", "set_capacity", "set_my_status", "set_status", "team", "presence", "merge_case", "unmerge_case"]
+           "me", "set_capacity", "set_my_status", "set_status", "team", "presence", "merge_case", "unmerge_case",
+           "QUARANTINE_REASONS", "discard_mail", "quarantine_page", "release_mail"]

@@ -44,7 +44,7 @@ def reply(actor: Actor, ctx: Context, case_id: str, message: str, await_user: bo
         new = model.reply(case, ctx.now, clocks=hours.clocks(ctx.settings), by=actor.user_id, await_user=await_user,
                           by_name=actor.username or None)
         return casework.save(ctx, case, new, staff=True, claim=claim,
-                             messages=[notifications.user_sms(new, "replied", ctx.settings)],
+                             messages=notifications.user_messages(new, "replied", ctx.settings),
                              said=(casework.entry(ctx, "support", message),)).outcome()
     return casework.once(actor, ctx, idempotency_key, "case_reply",
                          {"case_id": case_id, "message": message, "await_user": await_user}, action)
@@ -58,7 +58,7 @@ def resolve(actor: Actor, ctx: Context, case_id: str, summary_text: str,
         case = casework.load_workable(actor, case_id)
         new = model.resolve(case, ctx.now, by=actor.user_id, summary=summary_text, by_name=actor.username or None)
         return casework.save(ctx, case, new, staff=True, claim=claim,
-                             messages=[notifications.user_sms(new, "resolved", ctx.settings)],
+                             messages=notifications.user_messages(new, "resolved", ctx.settings),
                              said=(casework.entry(ctx, "support", summary_text, kind="resolution"),)).outcome()
     return casework.once(actor, ctx, idempotency_key, "case_resolve", {"case_id": case_id, "summary": summary_text},
                          action)

@@ -23,7 +23,7 @@ USER_STATUS = {"open": "处理中", "waiting_user": "等待您回复", "resolved
 STAFF_STATUS = {"open": "处理中", "waiting_user": "等待用户回复", "resolved": "已解决，待用户确认", "closed": "已关闭"}
 
 # Events only the teams need to know about: left out of the owner's timeline.
-STAFF_ONLY_EVENTS = frozenset({"deadline_warning", "assigned"})
+STAFF_ONLY_EVENTS = frozenset({"deadline_warning", "assigned", "mail_released"})
 # Events whose reason the owner typed (so the owner's view may quote it back).
 USER_TYPED_REASON = frozenset({"escalated", "reopened"})
 
@@ -117,6 +117,7 @@ def for_staff(entry: dict) -> str:
         "confirmed": reason or "用户确认问题已解决",
         "closed": "7 天内用户未重新打开，自动关闭",
         "unfrozen": "已解除账户还款冻结",
+        "mail_released": reason or "组长放行了被隔离的邮件",
         "rated": f"用户评价：{reason}" if reason else "用户已评价",
         "repayment_update": reason or "关联还款有新进展",
         "priority_raised": reason or "临近还款日，优先级提升",

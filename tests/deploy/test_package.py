@@ -141,6 +141,11 @@ def test_replies_by_email_have_their_receipt_rule_bucket_queue_and_only_the_mail
             if statement.get("Sid") in ("InboundMail", "QuarantinedMail"):
                 granted.setdefault(resource["Properties"]["Handler"], []).extend(_actions(statement))
     assert granted == {"chalicelib.routes.mail.receive_mail": ["s3:GetObject", "s3:PutObject"]}
+    statements = [st for r in resources.values() if r["Type"] == "AWS::IAM::Role"
+                  for st in r["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]]
+    # the users' mails go raw (Reply-To, threading); a lead's release reads the kept mail, nothing more
+    assert any("ses:SendRawEmail" in _actions(st) for st in statements)
+    assert {a for st in statements if st.get("Sid") == "QuarantinedMailRead" for a in _actions(st)} == {"s3:GetObject"}
 
 
 def test_deployment_zip_is_well_under_lambda_limit(packaged):

@@ -43,13 +43,30 @@ def inbox(aws):
 
 @pytest.fixture
 def emails_sent(aws):
-    """E-mails moto's SES captured: list of (to-addresses, subject, body)."""
+    """E-mails moto's SES captured (SendEmail: the teams'): list of (to-addresses, subject, body)."""
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.ses import ses_backends
 
     def read():
         backend = ses_backends[DEFAULT_ACCOUNT_ID]["ap-southeast-1"]
-        return [(m.destinations["ToAddresses"], m.subject, m.body) for m in backend.sent_messages]
+        return [(m.destinations["ToAddresses"], m.subject, m.body) for m in backend.sent_messages
+                if hasattr(m, "subject")]   # the users' e-mails are raw (SendRawEmail): ``user_mails``
+    return read
+
+
+@pytest.fixture
+def user_mails(aws):
+    """The e-mails to users moto's SES captured (SendRawEmail), parsed: list of ``EmailMessage``."""
+    import email
+    import email.policy
+
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses import ses_backends
+
+    def read():
+        backend = ses_backends[DEFAULT_ACCOUNT_ID]["ap-southeast-1"]
+        return [email.message_from_string(m.raw_data, policy=email.policy.default) for m in backend.sent_messages
+                if hasattr(m, "raw_data")]
     return read
 
 

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[3]
 PACKAGES = ("escalation", "insight")
 STORES = {"chalicelib/escalation/store.py", "chalicelib/escalation/incident_store.py",   # DynamoDB
           "chalicelib/escalation/agent_store.py", "chalicelib/escalation/search_store.py",   # DynamoDB
+          "chalicelib/escalation/quarantine_store.py",                                          # DynamoDB
           "chalicelib/escalation/attachment_store.py", "chalicelib/escalation/inbound_store.py"}   # S3
 FACADES = {"repay": "chalicelib.repay.service", "search": "chalicelib.search.service",
            "escalation": "chalicelib.escalation.service"}

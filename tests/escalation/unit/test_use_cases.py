@@ -28,7 +28,7 @@ def test_opening_a_case_starts_the_frontline_clock_and_tells_the_team_and_the_us
     assert body["step"] == "frontline" and body["status"] == "open"
     assert body["deadline"] == "2026-11-24T06:00:00.000Z"          # 4 business hours from 10:00 Shanghai
     assert [e["event"] for e in body["timeline"]] == ["created"]
-    assert {m.channel for m in cases.sent} == {"sns", "email", "sms"}
+    assert {m.channel for m in cases.sent} == {"sns", "email", "sms", "user_email"}
     assert [c.case_id for c in cases.cases_of_user(ALICE.user_id)] == [body["case_id"]]
     assert any("case.created" in str(element) for element in cases.elements)   # the reports' event, same write
 
