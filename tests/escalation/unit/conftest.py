@@ -36,6 +36,21 @@ class Moments:
 
 
 @pytest.fixture
+def repay_twin(cases):
+    """The repay domain's twin ``cases`` installed: staff reads and searches leave their access records there."""
+    from chalicelib.repay import store
+    return store.backend()
+
+
+def opened(at, who=None, description="还款三天了还没到账，请帮忙查询", category="repayment_delay") -> str:
+    """A 工单 opened through the facade (alice's unless ``who``), no repayment named; its id."""
+    from chalicelib.escalation import service
+    outcome = service.open_case(who or ALICE, at.ctx(), category=category, description=description,
+                                repayment_id=None)
+    return outcome.body["case_id"]
+
+
+@pytest.fixture
 def at():
     return Moments()
 

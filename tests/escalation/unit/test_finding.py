@@ -10,26 +10,9 @@ import pytest
 from chalicelib.escalation import finding, service
 from chalicelib.escalation.schemas import CaseSearchQuery
 from chalicelib.kernel import refusals
-from tests.escalation.unit.conftest import AGENT, ALICE, BOB, LEAD
+from tests.escalation.unit.conftest import AGENT, ALICE, BOB, LEAD, opened
 
 pytestmark = pytest.mark.unit
-
-
-@pytest.fixture(autouse=True)
-def repay_twin(cases):
-    """Access records (a user search) go to the repay domain's store: its twin (set after ``cases``' own)."""
-    from chalicelib.repay import memory_store, store
-    twin = memory_store.InMemoryRepayStore()
-    previous = store.use(twin)
-    try:
-        yield twin
-    finally:
-        store.use(previous)
-
-
-def opened(at, who=ALICE, description="还款三天了还没到账，请帮忙查询", category="repayment_delay") -> str:
-    outcome = service.open_case(who, at.ctx(), category=category, description=description, repayment_id=None)
-    return outcome.body["case_id"]
 
 
 def found(at, actor=AGENT, **query) -> list[str]:

@@ -13,27 +13,10 @@ from chalicelib.escalation import service
 from chalicelib.escalation.items import to_item
 from chalicelib.escalation.schemas import CaseSearchQuery
 from chalicelib.kernel import refusals
-from tests.escalation.unit.conftest import AGENT, ALICE, BOB, LEAD
+from tests.escalation.unit.conftest import AGENT, ALICE, BOB, LEAD, opened
 
 pytestmark = pytest.mark.unit
 TUESDAY = dt.date(2026, 11, 24)   # ``at`` starts on it, 10:00 in Shanghai
-
-
-@pytest.fixture(autouse=True)
-def repay_twin(cases):
-    """Access records go to the repay domain's store: its twin (set after ``cases``' own)."""
-    from chalicelib.repay import memory_store, store
-    twin = memory_store.InMemoryRepayStore()
-    previous = store.use(twin)
-    try:
-        yield twin
-    finally:
-        store.use(previous)
-
-
-def opened(at, who=ALICE, description="还款三天了还没到账，请帮忙查询", category="repayment_delay") -> str:
-    return service.open_case(who, at.ctx(), category=category, description=description,
-                             repayment_id=None).body["case_id"]
 
 
 def found(at, actor=AGENT, **query) -> list[str]:
