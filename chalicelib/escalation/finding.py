@@ -23,7 +23,7 @@ from typing import Literal
 from chalicelib.escalation import casework, model, phones, repository, schemas, show, terms
 from chalicelib.escalation.items import name_key
 from chalicelib.escalation.model import Case
-from chalicelib.kernel import refusals
+from chalicelib.kernel import clock, refusals
 from chalicelib.kernel.actor import Actor
 from chalicelib.kernel.context import Context
 
@@ -105,10 +105,10 @@ def _entries(by: str, value: str, query: schemas.CaseSearchQuery, before: str | 
         digits = phones.normalize(value)
         first, last = phones.window(query.date, query.since, query.until, ctx.settings.time_zone)
         return store.find_keys("phone", digits, since=first, until=last, before=before)
-    window = {"since": query.since.isoformat() if query.since else None,
-              "until": query.until.isoformat() if query.until else None, "before": before}
     if query.since and query.until and query.since > query.until:
         raise refusals.Invalid("开始日期不能晚于结束日期。", code="invalid_dates", field="since")
+    since, until = clock.local_days(query.since, query.until, ctx.settings.time_zone)   # business days
+    window = {"since": since, "until": until, "before": before}
     if by == "user":
         return store.find_keys("user", name_key(value), **window)
     if by == "repayment":
@@ -134,7 +134,7 @@ def search(actor: Actor, ctx: Context, query: schemas.CaseSearchQuery) -> schema
     casework.require_staff(actor)
     by, value = _criterion(query)
     if by == "reference":
-        return _by_reference(actor, query, value)
+        return _by_reference(actor, ctx, query, value)
     fingerprint = _fingerprint(query)
     before = _decode(query.cursor, fingerprint) if query.cursor else None
     hits: list[tuple[str, Case]] = []
@@ -163,14 +163,15 @@ def search(actor: Actor, ctx: Context, query: schemas.CaseSearchQuery) -> schema
     return schemas.CaseSearchPage(by=by, items=[show.summary(c, staff=True) for c in cases], next_cursor=next_cursor)
 
 
-def _by_reference(actor: Actor, query: schemas.CaseSearchQuery, value: str) -> schemas.CaseSearchPage:
+def _by_reference(actor: Actor, ctx: Context, query: schemas.CaseSearchQuery, value: str) -> schemas.CaseSearchPage:
     reference = normalize_reference(value)
     if not _REFERENCE.match(reference):
         raise refusals.Invalid("工单编号的格式是 RD-年月日-四位字母数字，例如 RD-20261201-DAXJ。",
                                code="invalid_reference", field="ref")
     case = repository.store().get(reference)
-    within = case is not None and (query.since is None or case.created_at[:10] >= query.since.isoformat()) and (
-        query.until is None or case.created_at[:10] <= query.until.isoformat())
+    since, until = clock.local_days(query.since, query.until, ctx.settings.time_zone)
+    within = case is not None and (since is None or case.created_at >= since) and (
+        until is None or case.created_at <= until)
     found = case is not None and within and _passes(actor, case, query)
     return schemas.CaseSearchPage(by="reference", items=[show.summary(case, staff=True)] if found and case else [],
                                   next_cursor=None, exact=reference if found else None)

@@ -59,7 +59,6 @@ def window(day: dt.date | None, since: dt.date | None, until: dt.date | None, tz
         raise refusals.Invalid("开始日期不能晚于结束日期。", code="invalid_dates", field="since")
     if (until - since).days + 1 > MAX_DAYS:
         raise refusals.Invalid(f"日期范围最多 {MAX_DAYS} 天，请缩小范围。", code="invalid_dates", field="until")
-    zone = clock.zone(tz_name)
-    first = dt.datetime.combine(since, dt.time(), zone)
-    after = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), zone)
-    return clock.isoformat(first), clock.isoformat(after - dt.timedelta(milliseconds=1))
+    first, last = clock.local_days(since, until, tz_name)
+    assert first is not None and last is not None
+    return first, last

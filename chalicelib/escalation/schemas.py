@@ -119,10 +119,10 @@ class CaseSearchQuery(ApiModel):
     priority: Literal["P1", "P2", "P3"] | None = None
     category: Category | None = None
     assignee: str | None = Field(default=None, max_length=128)
-    since: dt.date | None = Field(default=None, description="opened on or after this day (UTC; with phone_last4: "
-                                                          "business time zone)")
-    until: dt.date | None = Field(default=None, description="opened on or before this day (UTC; with phone_last4: "
-                                                          "business time zone)")
+    since: dt.date | None = Field(default=None, description="opened on or after this day (the business time zone's "
+                                                          "day, Asia/Shanghai)")
+    until: dt.date | None = Field(default=None, description="opened on or before this day (the business time zone's "
+                                                          "day, Asia/Shanghai)")
     limit: int = Field(default=20, ge=1, le=100)
     cursor: str | None = Field(default=None, min_length=1, max_length=2000)
 

@@ -70,6 +70,16 @@ def isoformat(moment: dt.datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+def local_days(since: dt.date | None, until: dt.date | None, tz_name: str) -> tuple[str | None, str | None]:
+    """The UTC instants (``isoformat``) from the start of local day ``since`` to the last millisecond of local
+    day ``until`` — what a person in ``tz_name`` means by "from 1 to 3 December"; None stays open."""
+    zone_ = zone(tz_name)
+    first = isoformat(dt.datetime.combine(since, dt.time(), zone_)) if since else None
+    last = (isoformat(dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), zone_)
+                      - dt.timedelta(milliseconds=1)) if until else None)
+    return first, last
+
+
 def parse(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 

@@ -3,6 +3,7 @@ user and repayment searches, filters, paging, role visibility and the access rec
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import uuid
 
 import pytest
@@ -110,3 +111,14 @@ def test_a_search_naming_a_user_leaves_an_access_record_per_user_shown(cases, at
     [record] = repay_twin.access_records(ALICE.user_id)
     assert record["staff_id"] == AGENT.user_id and record["staff_role"] == "support"
     assert record["event"] == "staff_searched_cases" and record["case_ids"] == [case_id]
+
+
+def test_since_and_until_are_the_agents_days_in_shanghai_for_every_kind_of_search(cases, at):
+    tuesday = at.now.date()                      # 10:00 in Shanghai
+    at.advance(hours=14, minutes=30)             # 00:30 Wednesday in Shanghai, still 16:30 UTC Tuesday
+    late = opened(at, description="凌晨还款失败了，提示银行维护")
+    wednesday = tuesday + dt.timedelta(days=1)
+    reference = cases.get(late).case_id
+    for query in ({"user": "alice"}, {"q": "维护"}, {"ref": reference}):
+        assert found(at, **query, since=wednesday, until=wednesday) == [late], query
+        assert found(at, **query, since=tuesday, until=tuesday) == [], query
