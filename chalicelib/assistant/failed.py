@@ -9,8 +9,10 @@ A flow has **failed** when the assistant cannot help any further and the user ca
    rejected or not allowed, or with ``not_retryable`` (``actions.unfixable``); a refusal that waiting or another
    input fixes (too soon, a limit, a wrong amount, gone) is only said, with 转人工 offered as always;
 3. **not understood twice in a row** — ``MISSES`` messages in a row the assistant could not place: a message with
-   nothing to understand, or one it fell back to the knowledge-base search for (a message it *did* recognise as
-   off-topic, "今天天气怎么样", is understood and does not count); any understood message or tap starts over.
+   nothing to understand (only emoji or punctuation), or one it fell back to the knowledge-base search for and
+   the search found no article either (a message it *did* recognise as off-topic, "今天天气怎么样", is understood;
+   a question the help articles answer — "怎么注销账户" — got an answer: neither counts, so ordinary questions
+   outside the intents never open 工单); any understood message or tap starts over.
 
 Then the reply keeps what it said and adds the handover: the same ``handover`` action as 转人工 (the same 工单
 content: category, repayment, transcript — with this answer — and what the assistant tried, plus why the flow
@@ -31,11 +33,13 @@ LEAD = "这一步我没能帮您办成，"                       # + the handove
 LEAD_NOT_UNDERSTOOD = "抱歉，我还是没能理解您的问题，"
 
 
-def not_understood(decision: str, intent: str | None, confidence: float, search_below: float) -> bool:
+def not_understood(decision: str, intent: str | None, confidence: float, search_below: float, *,
+                   articles_found: bool) -> bool:
     """Whether a message's understanding counts as a miss (see 3. above)."""
     if decision == "unclear":
         return True
-    return decision == "search" and not (intent == "out_of_scope" and confidence >= search_below)
+    return (decision == "search" and not articles_found
+            and not (intent == "out_of_scope" and confidence >= search_below))
 
 
 def misses(conversation: Conversation, missed: bool) -> int:

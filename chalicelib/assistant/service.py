@@ -202,7 +202,8 @@ def _raw(text: str | None) -> str:
 def _understand(turn: registry.TurnContext, message: str) -> tuple[Reply, str | None, dict]:
     found = understand.understand(message)
     reply, intent_id, changes = _understood(turn, message, found)
-    missed = failed.not_understood(found.decision, found.intent, found.confidence, understand.SEARCH_BELOW)
+    missed = failed.not_understood(found.decision, found.intent, found.confidence, understand.SEARCH_BELOW,
+                                   articles_found=bool(reply.articles))
     return reply, intent_id, {**changes, "missed": failed.misses(turn.conversation, missed)}
 
 

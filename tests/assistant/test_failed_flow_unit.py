@@ -115,11 +115,24 @@ def test_an_understood_message_in_between_starts_the_count_over(seeded):
     assert not third.reply.handover_case_id and seeded.cases.cases_of_user(ALICE) == []
 
 
-@pytest.mark.parametrize(("decision", "intent", "confidence", "missed"), [
-    ("unclear", None, 0.0, True), ("search", "fees", 0.1, True), ("search", "out_of_scope", 0.9, False),
-    ("search", "out_of_scope", 0.1, True), ("answer", "fees", 0.9, False), ("clarify", "fees", 0.4, False)])
-def test_what_counts_as_not_understood(decision, intent, confidence, missed):
-    assert failed.not_understood(decision, intent, confidence, 0.25) is missed
+@pytest.mark.parametrize(("decision", "intent", "confidence", "articles", "missed"), [
+    ("unclear", None, 0.0, False, True), ("search", "fees", 0.1, False, True), ("search", "fees", 0.1, True, False),
+    ("search", "out_of_scope", 0.9, False, False), ("search", "out_of_scope", 0.1, False, True),
+    ("search", "out_of_scope", 0.1, True, False), ("answer", "fees", 0.9, True, False),
+    ("clarify", "fees", 0.4, False, False)])
+def test_what_counts_as_not_understood(decision, intent, confidence, articles, missed):
+    assert failed.not_understood(decision, intent, confidence, 0.25, articles_found=articles) is missed
+
+
+def test_two_questions_the_help_articles_answer_never_open_a_case(seeded, monkeypatch):
+    """Questions outside the intents that the knowledge base answers are answers, not a failed flow."""
+    from chalicelib.assistant import understand
+    monkeypatch.setattr(understand, "understand", lambda message: understand.Understanding("search"))
+    first = service.take_turn(ctx(), ALICE, text="信用卡还款失败怎么办")
+    assert first.reply.articles, "the packaged index answers it with articles"
+    second = service.take_turn(ctx(), ALICE, conversation_id=first.conversation_id, text="还款多久到账")
+    assert second.reply.articles and not second.reply.handover_case_id
+    assert seeded.cases.cases_of_user(ALICE) == []
 
 
 def test_a_repayment_with_an_open_case_reuses_it_instead_of_a_second(seeded):
