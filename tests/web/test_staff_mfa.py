@@ -135,6 +135,20 @@ def test_a_staff_bearer_token_without_an_authenticator_is_refused_by_the_api(aws
     assert api.get("/support/queues/frontline", token=agent.token).status == 200   # enrolled: as before
 
 
+def test_cognito_unreachable_refuses_a_staff_token_with_a_401_never_a_500_or_a_pass(aws, api, agent,
+                                                                                    monkeypatch):
+    from botocore.exceptions import EndpointConnectionError
+
+    from chalicelib.web import cognito
+    unchecked = local.ensure_user(aws, "mfa.unchecked", role="support")   # enrolled, not yet in the cache
+
+    def unreachable(username):
+        raise EndpointConnectionError(endpoint_url="https://cognito-idp.example")
+    monkeypatch.setattr(cognito, "_admin_user", unreachable)
+    refused = api.get("/support/queues/frontline", token=unchecked)
+    assert refused.status == 401 and "稍后重试" in refused.text
+
+
 def test_a_lead_resets_a_members_two_factor_and_it_is_an_access_record(aws, agent, lead, api, browser_for,
                                                                        demo_password):
     from chalicelib.repay import service as repay
