@@ -31,10 +31,38 @@ def _pending_key(hashed: str) -> dict:
     return {"pk": f"MFA#{hashed}", "sk": "PENDING"}
 
 
+# ---------------------------------------------------------------- the three conditional writes every kind uses
+def _create_once(key: dict, attributes: dict[str, Any]) -> None:
+    _table().put_item(Item={**key, **attributes}, ConditionExpression="attribute_not_exists(pk)")
+
+
+def _take_once(key: dict) -> dict[str, Any] | None:
+    """The item, deleted in the same call (consumed once: a replay finds None)."""
+    try:
+        return _table().delete_item(Key=key, ConditionExpression="attribute_exists(pk)",
+                                    ReturnValues="ALL_OLD").get("Attributes")
+    except aws.ClientError as exc:
+        if aws.is_condition_failure(exc):
+            return None
+        raise
+
+
+def _update_existing(key: dict, update: str, values: dict[str, Any]) -> bool:
+    """Apply ``update`` to the item if it still exists; False when it was ended (deleted or expired) meanwhile."""
+    try:
+        _table().update_item(Key=key, UpdateExpression=update, ConditionExpression="attribute_exists(pk)",
+                             ExpressionAttributeValues=values)
+    except aws.ClientError as exc:
+        if aws.is_condition_failure(exc):
+            return False
+        raise
+    return True
+
+
 # ---------------------------------------------------------------- sessions
 def create_session(hashed: str, attributes: dict[str, Any]) -> None:
     """A new session item (never over an existing one)."""
-    _table().put_item(Item={**_session_key(hashed), **attributes}, ConditionExpression="attribute_not_exists(pk)")
+    _create_once(_session_key(hashed), attributes)
 
 
 def get_session(hashed: str) -> dict[str, Any] | None:
@@ -48,14 +76,7 @@ def touch_session(hashed: str, now: int, id_token: str | None) -> bool:
     if id_token:
         update += ", id_token = :token"
         values[":token"] = id_token
-    try:
-        _table().update_item(Key=_session_key(hashed), UpdateExpression=update,
-                             ConditionExpression="attribute_exists(pk)", ExpressionAttributeValues=values)
-    except aws.ClientError as exc:
-        if aws.is_condition_failure(exc):
-            return False
-        raise
-    return True
+    return _update_existing(_session_key(hashed), update, values)
 
 
 def delete_session(hashed: str) -> None:
@@ -73,23 +94,17 @@ def get_device(hashed: str) -> dict[str, Any] | None:
 
 # ---------------------------------------------------------------- SSO states
 def create_state(hashed: str, attributes: dict[str, Any]) -> None:
-    _table().put_item(Item={**_state_key(hashed), **attributes}, ConditionExpression="attribute_not_exists(pk)")
+    _create_once(_state_key(hashed), attributes)
 
 
 def take_state(hashed: str) -> dict[str, Any] | None:
     """The state's item, deleted in the same call (consumed once: a replay finds None)."""
-    try:
-        return _table().delete_item(Key=_state_key(hashed), ConditionExpression="attribute_exists(pk)",
-                                    ReturnValues="ALL_OLD").get("Attributes")
-    except aws.ClientError as exc:
-        if aws.is_condition_failure(exc):
-            return None
-        raise
+    return _take_once(_state_key(hashed))
 
 
 # ---------------------------------------------------------------- two-factor sign-ins in progress
 def create_pending(hashed: str, attributes: dict[str, Any]) -> None:
-    _table().put_item(Item={**_pending_key(hashed), **attributes}, ConditionExpression="attribute_not_exists(pk)")
+    _create_once(_pending_key(hashed), attributes)
 
 
 def get_pending(hashed: str) -> dict[str, Any] | None:
@@ -98,22 +113,9 @@ def get_pending(hashed: str) -> dict[str, Any] | None:
 
 def set_challenge(hashed: str, challenge: str) -> bool:
     """The next Cognito challenge session of a sign-in in progress; False when it ended meanwhile."""
-    try:
-        _table().update_item(Key=_pending_key(hashed), UpdateExpression="SET challenge = :c",
-                             ConditionExpression="attribute_exists(pk)", ExpressionAttributeValues={":c": challenge})
-    except aws.ClientError as exc:
-        if aws.is_condition_failure(exc):
-            return False
-        raise
-    return True
+    return _update_existing(_pending_key(hashed), "SET challenge = :c", {":c": challenge})
 
 
 def take_pending(hashed: str) -> dict[str, Any] | None:
     """The sign-in in progress, deleted in the same call (completed once: a replay finds None)."""
-    try:
-        return _table().delete_item(Key=_pending_key(hashed), ConditionExpression="attribute_exists(pk)",
-                                    ReturnValues="ALL_OLD").get("Attributes")
-    except aws.ClientError as exc:
-        if aws.is_condition_failure(exc):
-            return None
-        raise
+    return _take_once(_pending_key(hashed))
